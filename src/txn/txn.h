@@ -1,0 +1,82 @@
+// Transactions: the deterministic, fully validated form of a write. Prepare
+// (prepare.h) turns a client request into a Txn; Apply (apply.h) is a pure
+// function of (tree, txn). Every write - including session creation and
+// close, container/TTL cleanup and failed writes (ErrorTxn) - is a Txn with
+// its own zxid, exactly as ZooKeeper numbers them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "proto/records.h"
+
+namespace aviary::txn {
+
+enum class NodeKind : int8_t { kPersistent, kEphemeral, kContainer, kTtl };
+
+struct CreateTxn {
+  std::string path;  // final path (sequential suffix already applied)
+  std::string data;
+  proto::AclList acl;  // already fixed up (auth scheme expanded)
+  NodeKind kind = NodeKind::kPersistent;
+  int64_t ephemeral_owner = 0;  // session id for kEphemeral, 0 otherwise
+  int64_t ttl_ms = 0;           // for kTtl
+  int32_t parent_cversion = 0;  // parent's cversion after this create
+};
+struct DeleteTxn {
+  std::string path;
+};
+struct SetDataTxn {
+  std::string path;
+  std::string data;
+  int32_t version = 0;  // the node's new version
+};
+struct SetAclTxn {
+  std::string path;
+  proto::AclList acl;
+  int32_t version = 0;  // the node's new aversion
+};
+struct CheckTxn {
+  std::string path;
+  int32_t version = 0;
+};
+struct CreateSessionTxn {
+  int32_t timeout_ms = 0;
+};
+struct CloseSessionTxn {
+  std::vector<std::string> paths_to_delete;  // the session's ephemerals
+};
+struct ErrorTxn {
+  proto::Err err = proto::Err::kOk;
+};
+
+// One operation. `type` is the request's OpCode (kCreate, kCreate2,
+// kCreateContainer, kCreateTtl, kDelete, kDeleteContainer, kSetData, kSetAcl,
+// kCheck, kCreateSession, kCloseSession, kError).
+struct Op {
+  proto::OpCode type = proto::OpCode::kError;
+  std::variant<CreateTxn, DeleteTxn, SetDataTxn, SetAclTxn, CheckTxn, CreateSessionTxn, CloseSessionTxn, ErrorTxn>
+      body;
+};
+
+struct Txn {
+  int64_t session_id = 0;
+  int32_t cxid = 0;
+  int64_t zxid = 0;
+  int64_t time_ms = 0;  // wall clock at prepare, becomes ctime/mtime
+  proto::OpCode type = proto::OpCode::kError;  // kMulti for multi
+  Op op;                  // when type != kMulti
+  std::vector<Op> multi;  // when type == kMulti (failed multi: all kError)
+};
+
+// Who is asking: the session and the identities it has authenticated as.
+// The connection's ("ip", "<address>") identity is always in `ids`.
+struct SessionCtx {
+  int64_t session_id = 0;
+  std::vector<proto::Id> ids;
+  bool is_super = false;
+};
+
+}  // namespace aviary::txn
