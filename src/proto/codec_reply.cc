@@ -1,0 +1,101 @@
+// Reply side of the codec (server encodes, client decodes).
+#include <type_traits>
+
+#include "proto/codec.h"
+#include "proto/record_io.h"
+
+namespace aviary::proto {
+
+using jute::Reader;
+using jute::Writer;
+
+namespace {
+
+template <typename T>
+void ReadAs(Reader& r, ResponseBody* body) {
+  io::Read(r, &body->emplace<T>());
+}
+
+// Reads the body ZooKeeper sends for a successful `op`.
+void ReadReplyBody(Reader& r, OpCode op, ResponseBody* body) {
+  switch (op) {
+    case OpCode::kCreate:
+      return ReadAs<CreateResponse>(r, body);
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+      return ReadAs<Create2Response>(r, body);
+    case OpCode::kExists:
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+      return ReadAs<StatResponse>(r, body);
+    case OpCode::kGetData:
+    case OpCode::kReconfig:  // the new config, as GetDataResponse
+      return ReadAs<GetDataResponse>(r, body);
+    case OpCode::kGetAcl:
+      return ReadAs<GetAclResponse>(r, body);
+    case OpCode::kGetChildren:
+      return ReadAs<GetChildrenResponse>(r, body);
+    case OpCode::kGetChildren2:
+      return ReadAs<GetChildren2Response>(r, body);
+    case OpCode::kSync:
+      return ReadAs<SyncResponse>(r, body);
+    case OpCode::kMulti:
+    case OpCode::kMultiRead:
+      return ReadAs<MultiResponse>(r, body);
+    case OpCode::kGetEphemerals:
+      return ReadAs<GetEphemeralsResponse>(r, body);
+    case OpCode::kGetAllChildrenNumber:
+      return ReadAs<GetAllChildrenNumberResponse>(r, body);
+    case OpCode::kWhoAmI:
+      return ReadAs<WhoAmIResponse>(r, body);
+    default:  // delete, check, ping, closeSession, auth, setWatches, ...
+      body->emplace<Empty>();
+      return;
+  }
+}
+
+}  // namespace
+
+void EncodeReply(const ReplyHeader& hdr, const ResponseBody& body, std::string* out) {
+  Writer w(out);
+  size_t frame = w.BeginFrame();
+  w.WriteInt32(hdr.xid);
+  w.WriteInt64(hdr.zxid);
+  w.WriteInt32(hdr.err);
+  if (hdr.err == 0 || std::holds_alternative<MultiResponse>(body)) {
+    std::visit(
+        [&](const auto& b) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(b)>, Empty>) io::Write(w, b);
+        },
+        body);
+  }
+  w.EndFrame(frame);
+}
+
+bool DecodeReply(std::string_view payload, OpCode op, ReplyHeader* hdr, ResponseBody* body) {
+  Reader r(payload);
+  hdr->xid = r.ReadInt32();
+  hdr->zxid = r.ReadInt64();
+  hdr->err = r.ReadInt32();
+  if (!r.ok()) {
+    body->emplace<Empty>();
+    return false;
+  }
+  if (hdr->xid == xid::kNotification) {
+    ReadAs<WatcherEvent>(r, body);
+  } else if (hdr->err != 0) {
+    // Header only, except a multi, which may carry its results.
+    bool multi = op == OpCode::kMulti || op == OpCode::kMultiRead;
+    if (multi && r.remaining() > 0) {
+      ReadAs<MultiResponse>(r, body);
+    } else {
+      body->emplace<Empty>();
+    }
+  } else {
+    ReadReplyBody(r, op, body);
+  }
+  return r.ok();
+}
+
+}  // namespace aviary::proto

@@ -1,0 +1,111 @@
+// Jute primitive encoding: a bounds-checked Reader over a byte view and a
+// Writer appending to a std::string. Both are plain values used by one thread.
+//
+// Reader invariants: it never reads past the end of its input. The first
+// failure (overrun, negative or oversized length, vector count that cannot
+// fit in the remaining bytes) sets a sticky flag; every later read returns
+// a zero value and ok() stays false. Callers check ok() once at the end.
+//
+// Encoding: int32/int64 big-endian, bool one byte (any non-zero reads as
+// true, written as 1), buffer/ustring int32 length + bytes (-1 = null, read
+// as empty; written lengths are never -1), vector int32 count + elements
+// (-1 = null, read as empty).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace aviary::proto::jute {
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+
+  bool ok() const { return ok_; }
+  size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+  // Marks the input malformed (sticky).
+  void Fail() {
+    ok_ = false;
+    p_ = end_;
+  }
+
+  int32_t ReadInt32() {
+    if (!Need(4)) return 0;
+    uint32_t v = Byte(0) << 24 | Byte(1) << 16 | Byte(2) << 8 | Byte(3);
+    p_ += 4;
+    return static_cast<int32_t>(v);
+  }
+  int64_t ReadInt64() {
+    if (!Need(8)) return 0;
+    uint64_t hi = static_cast<uint32_t>(ReadInt32());
+    uint64_t lo = static_cast<uint32_t>(ReadInt32());
+    return static_cast<int64_t>(hi << 32 | lo);
+  }
+  bool ReadBool() {
+    if (!Need(1)) return false;
+    return *p_++ != 0;
+  }
+  // buffer / ustring: a view into the input, valid while the input lives.
+  // Null (-1) reads as an empty view.
+  std::string_view ReadBufferView();
+  std::string ReadBuffer() { return std::string(ReadBufferView()); }
+  std::string ReadString() { return std::string(ReadBufferView()); }
+  // Reads a vector count. -1 (null) reads as 0. Fails when the count is
+  // negative or when count * min_elem_bytes exceeds the remaining bytes, so
+  // the result is always safe to reserve().
+  int32_t ReadVectorCount(size_t min_elem_bytes);
+
+ private:
+  bool Need(size_t n) {
+    if (remaining() < n) {
+      Fail();
+      return false;
+    }
+    return true;
+  }
+  uint32_t Byte(int i) const { return static_cast<uint8_t>(p_[i]); }
+
+  const char* p_;
+  const char* end_;
+  bool ok_ = true;
+};
+
+class Writer {
+ public:
+  explicit Writer(std::string* out) : out_(out) {}
+
+  void WriteInt32(int32_t v) {
+    uint32_t u = static_cast<uint32_t>(v);
+    char b[4] = {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
+                 static_cast<char>(u)};
+    out_->append(b, 4);
+  }
+  void WriteInt64(int64_t v) {
+    uint64_t u = static_cast<uint64_t>(v);
+    WriteInt32(static_cast<int32_t>(u >> 32));
+    WriteInt32(static_cast<int32_t>(u & 0xffffffffu));
+  }
+  void WriteBool(bool v) { out_->push_back(v ? 1 : 0); }
+  void WriteBuffer(std::string_view b) {
+    WriteInt32(static_cast<int32_t>(b.size()));
+    out_->append(b);
+  }
+  void WriteString(std::string_view s) { WriteBuffer(s); }
+  void WriteVectorCount(size_t n) { WriteInt32(static_cast<int32_t>(n)); }
+
+  // Frame support: BeginFrame reserves the int32 length prefix and returns
+  // its offset; EndFrame patches it with the number of bytes written since.
+  size_t BeginFrame() {
+    size_t at = out_->size();
+    out_->append(4, '\0');
+    return at;
+  }
+  void EndFrame(size_t at);
+
+ private:
+  std::string* out_;
+};
+
+}  // namespace aviary::proto::jute
