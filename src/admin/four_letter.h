@@ -1,0 +1,44 @@
+// Four-letter words ("4lw") on the client port: a connection whose first four
+// bytes spell a known word instead of a length prefix gets a plain-text reply
+// and is then closed by the server.
+//
+// Owns: recognising the words and rendering replies byte-identical to
+// ZooKeeper 3.8 from a ServerSnapshot. No I/O, no server state.
+// Implemented: ruok srvr stat envi conf cons mntr wchs isro dirs. Other words
+// ZooKeeper knows (crst srst dump wchc wchp gtmk stmk hash) are recognised but
+// always answered with the "not in the whitelist" refusal.
+// Thread use: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "admin/server_snapshot.h"
+#include "config/four_letter_whitelist.h"
+
+namespace aviary::admin {
+
+using config::FourLetterWhitelist;
+
+// True when the first four bytes of a connection are a word ZooKeeper 3.8
+// treats as a command (so they must not be read as a length prefix).
+bool IsFourLetterWord(std::string_view first4);
+
+// True for the words RenderFourLetter actually executes.
+bool IsImplementedFourLetterWord(std::string_view cmd);
+
+// The complete reply for `cmd`. Words not enabled by `wl` (or not
+// implemented) get "<cmd> is not executed because it is not in the
+// whitelist.\n". Returns "" when `cmd` is not a four-letter word at all.
+std::string RenderFourLetter(std::string_view cmd, const ServerSnapshot& s, const FourLetterWhitelist& wl);
+
+// mntr's key/value pairs in output order, names WITHOUT the "zk_" prefix
+// (mntr prints "zk_<name>\t<value>\n"); reusable for a Prometheus exporter.
+std::vector<std::pair<std::string, std::string>> MntrPairs(const ServerSnapshot& s);
+
+// One connection line as stat (brief) / cons (full) print it, without newline.
+std::string RenderConnection(const ConnectionInfo& c, bool brief);
+
+}  // namespace aviary::admin

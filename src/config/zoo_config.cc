@@ -1,0 +1,389 @@
+#include "config/zoo_config.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+#include "config/config_values.h"
+#include "config/properties.h"
+
+namespace aviary::config {
+namespace {
+
+using detail::Invalid;
+
+constexpr int kUnset = -1;
+
+// Keys ZooKeeper reads as "zookeeper.<key>" system properties; both spellings are accepted.
+constexpr std::array<std::string_view, 11> kSysPropKeys = {
+    "extendedTypesEnabled",
+    "DigestAuthenticationProvider.superDigest",
+    "4lw.commands.whitelist",
+    "globalOutstandingLimit",
+    "forceSync",
+    "snapCount",
+    "preAllocSize",
+    "admin.enableServer",
+    "admin.serverPort",
+    "admin.serverAddress",
+    "jute.maxbuffer",
+};
+
+// ZooKeeper keys Aviary recognizes but does not act on.
+constexpr std::array<std::string_view, 22> kIgnoredKeys = {
+    "secureClientPort",
+    "secureClientPortAddress",
+    "observerMasterPort",
+    "localSessionsEnabled",
+    "localSessionsUpgradingEnabled",
+    "connectToLearnerMasterLimit",
+    "electionAlg",
+    "quorumListenOnAllIPs",
+    "syncEnabled",
+    "dynamicConfigFile",
+    "standaloneEnabled",
+    "reconfigEnabled",
+    "sslQuorum",
+    "portUnification",
+    "sslQuorumReloadCertFiles",
+    "quorum.cnxn.threads.size",
+    "oraclePath",
+    "serverCnxnFactory",
+    "skipACL",
+    "admin.commandURL",
+    "admin.idleTimeout",
+    "maxCnxns",
+};
+
+constexpr std::array<std::string_view, 4> kIgnoredPrefixes = {"metricsProvider.", "multiAddress.", "authProvider.",
+                                                              "quorum.auth."};
+
+template <size_t N>
+bool Contains(const std::array<std::string_view, N>& a, std::string_view s) {
+  for (std::string_view x : a) {
+    if (x == s) return true;
+  }
+  return false;
+}
+
+std::string_view NormalizeKey(std::string_view key) {
+  constexpr std::string_view kPrefix = "zookeeper.";
+  if (key.starts_with(kPrefix) && Contains(kSysPropKeys, key.substr(kPrefix.size()))) {
+    return key.substr(kPrefix.size());
+  }
+  return key;
+}
+
+void WarnIfRelative(std::string_view key, const std::string& path, ServerConfig* cfg) {
+  if (path.empty() || path[0] == '/' || path.starts_with("./")) return;
+  cfg->warnings.push_back(
+      fmt::format("{} {} is relative (to the current directory). Prepend ./ to indicate that "
+                  "you're sure!",
+                  key, path));
+}
+
+struct Pending {
+  int min_session = kUnset;
+  int max_session = kUnset;
+};
+
+bool SessionTimeout(std::string_view key, std::string_view value, int* out, std::string* error) {
+  int64_t v = 0;
+  if (!detail::IntValue(key, value, -1, std::numeric_limits<int32_t>::max(), "expected a positive integer or -1", &v,
+                        error) ||
+      v == 0) {
+    return Invalid(key, value, "expected a positive integer or -1", error);
+  }
+  *out = static_cast<int>(v);
+  return true;
+}
+
+bool ServerLine(std::string_view key, std::string_view value, ServerConfig* cfg, std::string* error) {
+  int64_t id = 0;
+  if (!detail::ParseInt64(key.substr(7), 0, std::numeric_limits<int64_t>::max(), &id)) {
+    *error = fmt::format("invalid key {}: server id must be a non-negative integer", key);
+    return false;
+  }
+  for (const QuorumServerSpec& s : cfg->servers) {
+    if (s.id == id) {
+      *error = fmt::format("invalid key {}: server id {} is listed twice", key, id);
+      return false;
+    }
+  }
+  if (cfg->servers.size() >= kMaxQuorumServers) {
+    *error = fmt::format("too many server.N lines (limit {})", kMaxQuorumServers);
+    return false;
+  }
+  QuorumServerSpec spec;
+  if (!ParseQuorumServer(id, value, &spec, error)) return false;
+  cfg->servers.push_back(std::move(spec));
+  return true;
+}
+
+// Applies one trimmed key/value pair. Returns false on an invalid value.
+bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cfg, Pending* p, std::string* error) {
+  std::string_view key = NormalizeKey(raw_key);
+  int64_t v64 = 0;
+  if (key == "tickTime") return detail::PositiveInt(raw_key, value, &cfg->tick_time_ms, error);
+  if (key == "clientPort") {
+    cfg->client_port_set = true;
+    return detail::PortValue(raw_key, value, true, &cfg->client_port, error);
+  }
+  if (key == "clientPortAddress") {
+    if (value.empty()) return Invalid(raw_key, value, "expected a host name or IP address", error);
+    cfg->client_port_address = std::string(value);
+    return true;
+  }
+  if (key == "dataDir" || key == "dataLogDir") {
+    if (value.empty()) return Invalid(raw_key, value, "expected a directory path", error);
+    (key == "dataDir" ? cfg->data_dir : cfg->data_log_dir) = std::string(value);
+    WarnIfRelative(key, std::string(value), cfg);
+    return true;
+  }
+  if (key == "maxClientCnxns") return detail::NonNegativeInt(raw_key, value, &cfg->max_client_cnxns, error);
+  if (key == "minSessionTimeout") return SessionTimeout(raw_key, value, &p->min_session, error);
+  if (key == "maxSessionTimeout") return SessionTimeout(raw_key, value, &p->max_session, error);
+  if (key == "jute.maxbuffer") {
+    // ZooKeeper reads it with Integer.getInteger, which also takes 0x-prefixed hex.
+    constexpr std::string_view kExpect = "expected a positive integer, decimal or 0x-prefixed hex";
+    if (value.starts_with("0x") || value.starts_with("0X")) {
+      std::string_view hex = value.substr(2);
+      if (hex.empty() || hex.size() > 8) return Invalid(raw_key, value, kExpect, error);
+      v64 = 0;
+      for (char c : hex) {
+        int d = (c >= '0' && c <= '9')   ? c - '0'
+                : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                         : -1;
+        if (d < 0) return Invalid(raw_key, value, kExpect, error);
+        v64 = v64 * 16 + d;
+      }
+      if (v64 < 1 || v64 > std::numeric_limits<int32_t>::max()) return Invalid(raw_key, value, kExpect, error);
+    } else if (!detail::IntValue(raw_key, value, 1, std::numeric_limits<int32_t>::max(), kExpect, &v64, error)) {
+      return false;
+    }
+    cfg->jute_max_buffer = v64;
+    return true;
+  }
+  if (key == "extendedTypesEnabled") return detail::BoolValue(raw_key, value, &cfg->extended_types_enabled, error);
+  if (key == "4lw.commands.whitelist") {
+    std::vector<std::string> unknown;
+    cfg->four_letter_whitelist = ParseFourLetterWhitelist(value, &unknown);
+    for (const std::string& w : unknown) {
+      cfg->warnings.push_back(fmt::format("{}: '{}' is not a known four-letter word", raw_key, w));
+    }
+    return true;
+  }
+  if (key == "globalOutstandingLimit") {
+    return detail::PositiveInt(raw_key, value, &cfg->global_outstanding_limit, error);
+  }
+  if (key == "DigestAuthenticationProvider.superDigest") {
+    size_t colon = value.find(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == value.size()) {
+      return Invalid(raw_key, value, "expected user:base64digest", error);
+    }
+    cfg->super_digest = std::string(value);
+    return true;
+  }
+  if (key == "forceSync") return detail::YesNoValue(raw_key, value, &cfg->force_sync, error);
+  if (key == "snapCount") {
+    if (!detail::PositiveInt(raw_key, value, &cfg->snap_count, error)) return false;
+    if (cfg->snap_count < 2) {
+      cfg->warnings.push_back(fmt::format("{} should be 2 or more; using 2", raw_key));
+      cfg->snap_count = 2;
+    }
+    return true;
+  }
+  if (key == "autopurge.snapRetainCount") {
+    if (!detail::NonNegativeInt(raw_key, value, &cfg->snap_retain_count, error)) return false;
+    if (cfg->snap_retain_count < 3) {
+      cfg->warnings.push_back(fmt::format("Invalid {}: {}. Defaulting to 3", raw_key, cfg->snap_retain_count));
+      cfg->snap_retain_count = 3;
+    }
+    return true;
+  }
+  if (key == "autopurge.purgeInterval")
+    return detail::NonNegativeInt(raw_key, value, &cfg->purge_interval_hours, error);
+  if (key == "preAllocSize") {
+    if (!detail::IntValue(raw_key, value, 1, std::numeric_limits<int64_t>::max() / 1024, "expected a positive integer",
+                          &cfg->pre_alloc_size_kb, error)) {
+      return false;
+    }
+    return true;
+  }
+  if (key == "clientPortListenBacklog") {
+    if (!detail::IntValue(raw_key, value, -1, std::numeric_limits<int32_t>::max(), "expected an integer >= -1", &v64,
+                          error)) {
+      return false;
+    }
+    cfg->client_port_listen_backlog = static_cast<int>(v64);
+    return true;
+  }
+  if (key == "initLimit") return detail::NonNegativeInt(raw_key, value, &cfg->init_limit, error);
+  if (key == "syncLimit") return detail::NonNegativeInt(raw_key, value, &cfg->sync_limit, error);
+  if (key == "peerType") {
+    std::string lower(value);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower == "observer") {
+      cfg->peer_type = PeerType::kObserver;
+    } else if (lower == "participant") {
+      cfg->peer_type = PeerType::kParticipant;
+    } else {
+      return Invalid(raw_key, value, "expected 'participant' or 'observer'", error);
+    }
+    return true;
+  }
+  if (key == "admin.enableServer") return detail::BoolValue(raw_key, value, &cfg->admin_enable_server, error);
+  if (key == "admin.serverPort") return detail::PortValue(raw_key, value, false, &cfg->admin_server_port, error);
+  if (key == "admin.serverAddress") {
+    cfg->admin_server_address = std::string(value);
+    return true;
+  }
+  if (key == "aviary.maxSessions") return detail::PositiveInt(raw_key, value, &cfg->max_sessions, error);
+  if (key == "aviary.logLevel") {
+    if (value != "debug" && value != "info" && value != "warn" && value != "error") {
+      return Invalid(raw_key, value, "expected debug, info, warn or error", error);
+    }
+    cfg->log_level = std::string(value);
+    return true;
+  }
+  if (key == "aviary.ioThreads") {
+    if (!detail::IntValue(raw_key, value, 1, 64, "expected an integer 1-64", &v64, error)) return false;
+    cfg->io_threads = static_cast<int>(v64);
+    return true;
+  }
+  if (key == "aviary.containerCheckIntervalMs" || key == "znode.container.checkIntervalMs") {
+    return detail::IntValue(raw_key, value, 1, std::numeric_limits<int32_t>::max(), "expected a positive integer",
+                            &cfg->container_check_interval_ms, error);
+  }
+  if (key.starts_with("server.")) return ServerLine(key, value, cfg, error);
+
+  bool ignored = Contains(kIgnoredKeys, key) || key.starts_with("group.") || key.starts_with("weight.");
+  for (std::string_view prefix : kIgnoredPrefixes) ignored = ignored || key.starts_with(prefix);
+  if (ignored) {
+    cfg->warnings.push_back(fmt::format("ignoring {}={}: not supported by Aviary", raw_key, value));
+  } else {
+    cfg->warnings.push_back(fmt::format("unknown configuration key {} (value '{}') ignored", raw_key, value));
+  }
+  return true;
+}
+
+// Cross-key checks after all keys are applied (mirrors QuorumPeerConfig).
+bool Finish(const Pending& p, ServerConfig* cfg, std::string* error) {
+  if (cfg->data_dir.empty()) {
+    *error = "dataDir is not set";
+    return false;
+  }
+  if (cfg->data_log_dir.empty()) cfg->data_log_dir = cfg->data_dir;
+  int64_t tick = cfg->tick_time_ms;
+  auto clamp = [](int64_t v) { return static_cast<int>(std::min<int64_t>(v, std::numeric_limits<int32_t>::max())); };
+  cfg->min_session_timeout_ms = p.min_session == kUnset ? clamp(2 * tick) : p.min_session;
+  cfg->max_session_timeout_ms = p.max_session == kUnset ? clamp(20 * tick) : p.max_session;
+  if (cfg->min_session_timeout_ms > cfg->max_session_timeout_ms) {
+    *error = fmt::format("invalid value for minSessionTimeout: '{}' (must not be larger than maxSessionTimeout {})",
+                         cfg->min_session_timeout_ms, cfg->max_session_timeout_ms);
+    return false;
+  }
+  size_t participants = 0, observers = 0;
+  for (const QuorumServerSpec& s : cfg->servers) (s.type == PeerType::kObserver ? observers : participants)++;
+  if (participants == 0 && observers > 0) {
+    *error = "Observers w/o participants is an invalid configuration";
+    return false;
+  }
+  if (participants == 1 && observers > 0) {
+    *error = "Observers w/o quorum is an invalid configuration";
+    return false;
+  }
+  if (participants == 1) {
+    cfg->warnings.push_back("Invalid configuration, only one server specified (ignoring)");
+  }
+  if (participants >= 2) {
+    if (cfg->init_limit == 0) {
+      *error = "initLimit is not set";
+      return false;
+    }
+    if (cfg->sync_limit == 0) {
+      *error = "syncLimit is not set";
+      return false;
+    }
+    cfg->warnings.push_back("server.N lines describe a quorum; Aviary runs standalone and ignores them");
+  }
+  return true;
+}
+
+bool ReadFile(const std::string& path, std::string* out, std::string* error) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    *error = fmt::format("cannot open {}: {}", path, std::strerror(errno));
+    return false;
+  }
+  out->clear();
+  char buf[8192];
+  size_t n;
+  bool ok = true;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    if (out->size() + n > kMaxConfigFileBytes) {
+      *error = fmt::format("{} is larger than {} bytes", path, kMaxConfigFileBytes);
+      ok = false;
+      break;
+    }
+    out->append(buf, n);
+  }
+  if (ok && std::ferror(f)) {
+    *error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+    ok = false;
+  }
+  std::fclose(f);
+  return ok;
+}
+
+}  // namespace
+
+bool ParseZooConfig(std::string_view text, ServerConfig* out, std::string* error) {
+  PropertyList props;
+  if (!ParseProperties(text, &props, error)) return false;
+  *out = ServerConfig{};
+  Pending pending;
+  for (const auto& [k, v] : props) {
+    std::string_view key = detail::Trim(k);
+    std::string_view value = detail::Trim(v);
+    if (key.empty()) continue;
+    if (!ApplyKey(key, value, out, &pending, error)) return false;
+  }
+  return Finish(pending, out, error);
+}
+
+bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* error) {
+  std::string text;
+  if (!ReadFile(path, &text, error)) return false;
+  if (!ParseZooConfig(text, out, error)) {
+    *error = fmt::format("error processing {}: {}", path, *error);
+    return false;
+  }
+  if (out->servers.empty()) return true;
+  std::string myid_path = out->data_dir + "/myid";
+  std::string myid;
+  std::string read_error;
+  if (ReadFile(myid_path, &myid, &read_error)) {
+    if (!ApplyMyId(myid, out, error)) {
+      *error = fmt::format("error processing {}: {}", myid_path, *error);
+      return false;
+    }
+    return true;
+  }
+  size_t participants = 0;
+  for (const QuorumServerSpec& s : out->servers) participants += s.type == PeerType::kParticipant;
+  if (participants >= 2) {
+    *error = fmt::format("myid file is missing ({})", myid_path);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace aviary::config

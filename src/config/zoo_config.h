@@ -1,0 +1,105 @@
+// zoo.cfg: the server configuration, read exactly like Apache ZooKeeper 3.8
+// reads it (java.util.Properties syntax, see properties.h; keys and values
+// trimmed; a repeated key keeps the last value).
+//
+// Owns: ServerConfig (all values resolved: defaults applied, session timeout
+// defaults derived from tickTime) and its parsing/validation. Keys that
+// ZooKeeper only reads as "zookeeper.<key>" system properties are accepted
+// both bare and with the "zookeeper." prefix. Aviary-specific knobs use the
+// "aviary." prefix. Unknown keys never fail: they are reported in
+// ServerConfig::warnings, which the server logs.
+// Errors name the key and the value, e.g.
+//   invalid value for tickTime: 'abc' (expected a positive integer)
+// Relative paths (dataDir, dataLogDir) are kept as written and resolve
+// against the server's current directory.
+// Thread use: plain data; parse once at startup, then share read-only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/four_letter_whitelist.h"
+
+namespace aviary::config {
+
+enum class PeerType { kParticipant, kObserver };
+
+// One "server.N=host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort]" line.
+struct QuorumServerSpec {
+  int64_t id = 0;
+  std::string host;
+  uint16_t peer_port = 0;
+  uint16_t election_port = 0;
+  PeerType type = PeerType::kParticipant;
+  std::string client_host;   // "0.0.0.0" when only a client port is given; empty when no client part
+  uint16_t client_port = 0;  // 0 when the line has no client part
+};
+
+inline constexpr size_t kMaxQuorumServers = 255;
+inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
+
+struct ServerConfig {
+  // --- used by Aviary ---
+  int tick_time_ms = 3000;              // tickTime
+  uint16_t client_port = 2181;          // clientPort (0: the OS picks a free port)
+  bool client_port_set = false;         // clientPort appeared in the file
+  std::string client_port_address;      // clientPortAddress; empty = all interfaces
+  std::string data_dir;                 // dataDir (required)
+  std::string data_log_dir;             // dataLogDir (defaults to dataDir)
+  int max_client_cnxns = 60;            // maxClientCnxns per client IP, 0 = unlimited
+  int min_session_timeout_ms = 6000;    // minSessionTimeout (default 2 * tickTime)
+  int max_session_timeout_ms = 60000;   // maxSessionTimeout (default 20 * tickTime)
+  int64_t jute_max_buffer = 0xfffff;    // jute.maxbuffer, bytes
+  bool extended_types_enabled = false;  // extendedTypesEnabled (TTL nodes)
+  FourLetterWhitelist four_letter_whitelist = DefaultFourLetterWhitelist();  // 4lw.commands.whitelist
+  int global_outstanding_limit = 1000;                                       // globalOutstandingLimit
+  std::string super_digest;             // DigestAuthenticationProvider.superDigest ("super:<base64 sha1>")
+  bool force_sync = true;               // forceSync (yes/no)
+  int snap_count = 100000;              // snapCount (min 2)
+  int snap_retain_count = 3;            // autopurge.snapRetainCount (min 3)
+  int purge_interval_hours = 0;         // autopurge.purgeInterval (0 = off)
+  int64_t pre_alloc_size_kb = 65536;    // preAllocSize, KiB
+  int client_port_listen_backlog = -1;  // clientPortListenBacklog (-1 = OS default)
+  int64_t server_id = 0;                // from dataDir/myid (0 when absent)
+  bool has_myid = false;
+
+  // --- Aviary-specific ---
+  int max_sessions = 100000;       // aviary.maxSessions: bound on live sessions
+  std::string log_level = "info";  // aviary.logLevel: debug|info|warn|error
+  int io_threads = 2;              // aviary.ioThreads: network I/O threads (1-64)
+  // aviary.containerCheckIntervalMs (alias znode.container.checkIntervalMs)
+  int64_t container_check_interval_ms = 60000;
+
+  // --- parsed only (quorum / admin server are not implemented) ---
+  int init_limit = 0;                            // initLimit
+  int sync_limit = 0;                            // syncLimit
+  PeerType peer_type = PeerType::kParticipant;   // peerType
+  std::vector<QuorumServerSpec> servers;         // server.N lines, in file order
+  bool admin_enable_server = true;               // admin.enableServer
+  uint16_t admin_server_port = 8080;             // admin.serverPort
+  std::string admin_server_address = "0.0.0.0";  // admin.serverAddress
+
+  // Non-fatal findings (unknown keys, ignored keys, clamped values).
+  std::vector<std::string> warnings;
+};
+
+// Parses zoo.cfg text. Does not touch the file system (no myid lookup).
+// On failure returns false, sets *error, and leaves *out unspecified.
+bool ParseZooConfig(std::string_view text, ServerConfig* out, std::string* error);
+
+// Reads and parses the file at `path` (at most kMaxConfigFileBytes). When
+// server.N lines are present and <dataDir>/myid exists, reads the server id
+// from its first line; a distributed config (two or more participants)
+// without myid fails like ZooKeeper ("myid file is missing").
+bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* error);
+
+// Applies the myid file contents (first line, a decimal integer) to *cfg.
+// Exposed for tests; LoadZooConfig calls it.
+bool ApplyMyId(std::string_view myid_text, ServerConfig* cfg, std::string* error);
+
+// Parses one server.N value; `id` is N. Exposed for tests.
+bool ParseQuorumServer(int64_t id, std::string_view value, QuorumServerSpec* out, std::string* error);
+
+}  // namespace aviary::config

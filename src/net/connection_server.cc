@@ -1,0 +1,515 @@
+#include "net/connection_server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "base/log.h"
+
+namespace aviary::net {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kMaxReadPerPass = 512 * 1024;  // fairness between connections
+constexpr int kMaxEvents = 256;
+constexpr int kWorkerBits = 8;
+
+std::string PeerString(const sockaddr_storage& ss) {
+  char host[INET6_ADDRSTRLEN] = {0};
+  uint16_t port = 0;
+  if (ss.ss_family == AF_INET) {
+    auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+    port = ntohs(sin->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+    port = ntohs(sin6->sin6_port);
+  }
+  return std::string(host) + ":" + std::to_string(port);
+}
+
+std::string IpOf(const std::string& peer) { return peer.substr(0, peer.rfind(':')); }
+
+}  // namespace
+
+// Per-IP connection counts, shared by the acceptor and the workers.
+class IpCounter {
+ public:
+  bool TryAdd(const std::string& ip, int max) {
+    std::lock_guard<std::mutex> lock(mu_);
+    int& n = counts_[ip];
+    if (max > 0 && n >= max) return false;
+    ++n;
+    return true;
+  }
+  void Remove(const std::string& ip) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = counts_.find(ip);
+    if (it != counts_.end() && --it->second <= 0) counts_.erase(it);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, int> counts_;
+};
+
+class Worker {
+ public:
+  Worker(int index, const ServerOptions& opts, FrameSink* sink, std::function<bool(std::string_view)>* is4,
+         IpCounter* ips, std::atomic<size_t>* total)
+      : index_(index), opts_(opts), sink_(sink), is4_(is4), ips_(ips), total_(total) {}
+
+  bool Init(std::string* error) {
+    epfd_ = epoll_create1(EPOLL_CLOEXEC);
+    evfd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epfd_ < 0 || evfd_ < 0) {
+      *error = std::string("epoll/eventfd: ") + std::strerror(errno);
+      return false;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = 0;  // conn ids are never 0
+    epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
+    return true;
+  }
+  void StartThread() { thread_ = std::thread([this] { Run(); }); }
+  void Stop() {
+    stopping_.store(true);
+    Wake();
+    if (thread_.joinable()) thread_.join();
+    for (auto& [id, c] : conns_) {
+      ::close(c.fd);
+      ips_->Remove(IpOf(c.peer));
+      total_->fetch_sub(1);
+    }
+    conns_.clear();
+    if (epfd_ >= 0) ::close(epfd_);
+    if (evfd_ >= 0) ::close(evfd_);
+  }
+
+  ConnId NextId() { return (++seq_ << kWorkerBits) | static_cast<ConnId>(index_); }
+
+  void PostAdd(int fd, ConnId id, std::string peer) { Post(Cmd{Cmd::kAdd, id, fd, std::move(peer), false}); }
+  void PostSend(ConnId id, std::string bytes, bool close_after) {
+    Post(Cmd{Cmd::kSend, id, -1, std::move(bytes), close_after});
+  }
+  void PostClose(ConnId id) { Post(Cmd{Cmd::kClose, id, -1, {}, false}); }
+  void PostBatch(std::vector<ConnectionServer::Out>& outs) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& o : outs) cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after});
+    }
+    Wake();
+  }
+
+ private:
+  struct Cmd {
+    enum Kind { kAdd, kSend, kClose } kind;
+    ConnId id;
+    int fd;
+    std::string bytes;
+    bool close_after;
+  };
+  struct Conn {
+    int fd = -1;
+    std::string peer;
+    std::string in;
+    size_t in_off = 0;
+    std::string out;
+    size_t out_off = 0;
+    bool started = false;      // first 4 bytes examined
+    bool got_payload = false;  // a first frame was delivered
+    bool reading = true;       // EPOLLIN armed
+    bool want_write = false;   // EPOLLOUT armed
+    bool close_after = false;  // close once `out` drains
+  };
+
+  void Post(Cmd cmd) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      cmds_.push_back(std::move(cmd));
+    }
+    Wake();
+  }
+  void Wake() {
+    uint64_t one = 1;
+    ssize_t n = ::write(evfd_, &one, sizeof one);
+    (void)n;
+  }
+
+  void Run() {
+    epoll_event events[kMaxEvents];
+    std::vector<Cmd> cmds;
+    while (!stopping_.load()) {
+      int n = epoll_wait(epfd_, events, kMaxEvents, 1000);
+      if (n < 0 && errno != EINTR) {
+        AV_LOG(kError, "epoll_wait: {}", std::strerror(errno));
+        break;
+      }
+      for (int i = 0; i < n; ++i) {
+        ConnId id = events[i].data.u64;
+        if (id == 0) {
+          uint64_t v;
+          ssize_t r = ::read(evfd_, &v, sizeof v);
+          (void)r;
+          continue;
+        }
+        auto it = conns_.find(id);
+        if (it == conns_.end()) continue;
+        uint32_t e = events[i].events;
+        if (e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+          if (!ReadFrom(id, it->second)) continue;
+        }
+        if (e & EPOLLOUT) {
+          auto again = conns_.find(id);
+          if (again != conns_.end()) Flush(id, again->second);
+        }
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        cmds.swap(cmds_);
+      }
+      for (auto& c : cmds) Apply(c);
+      cmds.clear();
+      for (ConnId id : dirty_) {
+        auto it = conns_.find(id);
+        if (it != conns_.end()) Flush(id, it->second);
+      }
+      dirty_.clear();
+      if (!frames_.empty()) {
+        sink_->OnFrames(frames_);
+        frames_.clear();
+      }
+    }
+  }
+
+  void Apply(Cmd& c) {
+    switch (c.kind) {
+      case Cmd::kAdd: {
+        Conn conn;
+        conn.fd = c.fd;
+        conn.peer = std::move(c.bytes);
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLRDHUP;
+        ev.data.u64 = c.id;
+        if (epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
+          ::close(c.fd);
+          ips_->Remove(IpOf(conn.peer));
+          total_->fetch_sub(1);
+          return;
+        }
+        frames_.push_back(Frame{Frame::Kind::kOpened, c.id, conn.peer});
+        conns_.emplace(c.id, std::move(conn));
+        break;
+      }
+      case Cmd::kSend: {
+        auto it = conns_.find(c.id);
+        if (it == conns_.end()) return;
+        Conn& conn = it->second;
+        if (conn.out_off == conn.out.size()) {
+          conn.out = std::move(c.bytes);
+          conn.out_off = 0;
+        } else {
+          conn.out.append(c.bytes);
+        }
+        if (c.close_after) conn.close_after = true;
+        if (conn.out.size() - conn.out_off > opts_.max_output_bytes) {
+          AV_LOG(kWarn, "closing {}: output backlog over {} bytes", conn.peer, opts_.max_output_bytes);
+          CloseConn(c.id);
+          return;
+        }
+        dirty_.push_back(c.id);
+        break;
+      }
+      case Cmd::kClose:
+        if (conns_.count(c.id)) CloseConn(c.id);
+        break;
+    }
+  }
+
+  // Returns false if the connection was closed.
+  bool ReadFrom(ConnId id, Conn& c) {
+    size_t total = 0;
+    char buf[kReadChunk];
+    while (total < kMaxReadPerPass) {
+      ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+      if (n > 0) {
+        c.in.append(buf, static_cast<size_t>(n));
+        total += static_cast<size_t>(n);
+        if (static_cast<size_t>(n) < sizeof buf) break;
+        continue;
+      }
+      if (n == 0) {
+        ParseFrames(id, c);  // deliver what arrived before the close
+        CloseConn(id);
+        return false;
+      }
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      CloseConn(id);
+      return false;
+    }
+    return ParseFrames(id, c);
+  }
+
+  bool ParseFrames(ConnId id, Conn& c) {
+    if (!c.reading) return true;
+    if (!c.started) {
+      if (c.in.size() - c.in_off < 4) return true;
+      std::string_view first(c.in.data() + c.in_off, 4);
+      if ((*is4_)(first)) {
+        frames_.push_back(Frame{Frame::Kind::kFourLetter, id, std::string(first)});
+        c.in.clear();
+        c.in_off = 0;
+        StopReading(id, c);
+        return true;
+      }
+      c.started = true;
+    }
+    while (c.in.size() - c.in_off >= 4) {
+      const auto* p = reinterpret_cast<const unsigned char*>(c.in.data() + c.in_off);
+      int32_t len = static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) |
+                                         uint32_t{p[3]});
+      if (len < 0 || len > opts_.max_frame_bytes) {
+        AV_LOG(kWarn, "closing {}: frame length {} outside [0, {}]", c.peer, len, opts_.max_frame_bytes);
+        CloseConn(id);
+        return false;
+      }
+      if (c.in.size() - c.in_off - 4 < static_cast<size_t>(len)) break;
+      frames_.push_back(
+          Frame{Frame::Kind::kPayload, id, c.in.substr(c.in_off + 4, static_cast<size_t>(len)), !c.got_payload});
+      c.got_payload = true;
+      c.in_off += 4 + static_cast<size_t>(len);
+    }
+    if (c.in_off == c.in.size()) {
+      c.in.clear();
+      c.in_off = 0;
+    } else if (c.in_off > (1u << 20)) {
+      c.in.erase(0, c.in_off);
+      c.in_off = 0;
+    }
+    return true;
+  }
+
+  void StopReading(ConnId id, Conn& c) {
+    c.reading = false;
+    UpdateEvents(id, c);
+  }
+
+  void UpdateEvents(ConnId id, Conn& c) {
+    epoll_event ev{};
+    ev.events = (c.reading ? (EPOLLIN | EPOLLRDHUP) : 0u) | (c.want_write ? EPOLLOUT : 0u);
+    ev.data.u64 = id;
+    epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+
+  void Flush(ConnId id, Conn& c) {
+    while (c.out_off < c.out.size()) {
+      ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+      if (n > 0) {
+        c.out_off += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!c.want_write) {
+          c.want_write = true;
+          UpdateEvents(id, c);
+        }
+        return;
+      }
+      CloseConn(id);
+      return;
+    }
+    c.out.clear();
+    c.out_off = 0;
+    if (c.want_write) {
+      c.want_write = false;
+      UpdateEvents(id, c);
+    }
+    if (c.close_after) CloseConn(id);
+  }
+
+  void CloseConn(ConnId id) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;
+    epoll_ctl(epfd_, EPOLL_CTL_DEL, it->second.fd, nullptr);
+    ::close(it->second.fd);
+    ips_->Remove(IpOf(it->second.peer));
+    total_->fetch_sub(1);
+    conns_.erase(it);
+    frames_.push_back(Frame{Frame::Kind::kClosed, id, {}});
+  }
+
+  int index_;
+  const ServerOptions& opts_;
+  FrameSink* sink_;
+  std::function<bool(std::string_view)>* is4_;
+  IpCounter* ips_;
+  std::atomic<size_t>* total_;
+  int epfd_ = -1;
+  int evfd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<uint64_t> seq_{0};
+  std::mutex mu_;
+  std::vector<Cmd> cmds_;
+  std::unordered_map<ConnId, Conn> conns_;
+  std::vector<ConnId> dirty_;
+  std::vector<Frame> frames_;
+};
+
+class ConnectionServer::Impl {
+ public:
+  Impl(ServerOptions o, FrameSink* sink, std::function<bool(std::string_view)> is4)
+      : opts(std::move(o)), sink(sink), is4(std::move(is4)) {}
+
+  bool Start(std::string* error) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    std::string port_s = std::to_string(opts.port);
+    const char* host = opts.bind_address.empty() ? nullptr : opts.bind_address.c_str();
+    int rc = getaddrinfo(host, port_s.c_str(), &hints, &res);
+    if (rc != 0) {
+      *error = "cannot resolve " + opts.bind_address + ": " + gai_strerror(rc);
+      return false;
+    }
+    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+      int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+      if (fd < 0) continue;
+      int one = 1;
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 1024) == 0) {
+        listen_fd = fd;
+        break;
+      }
+      *error = "cannot listen on " + opts.bind_address + ":" + port_s + ": " + std::strerror(errno);
+      ::close(fd);
+    }
+    freeaddrinfo(res);
+    if (listen_fd < 0) {
+      if (error->empty()) *error = "cannot listen on " + opts.bind_address + ":" + port_s;
+      return false;
+    }
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    bound_port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                                : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    int n = opts.io_threads < 1 ? 1 : opts.io_threads;
+    for (int i = 0; i < n; ++i) {
+      workers.push_back(std::make_unique<Worker>(i, opts, sink, &is4, &ips, &total));
+      if (!workers.back()->Init(error)) return false;
+    }
+    for (auto& w : workers) w->StartThread();
+    acceptor = std::thread([this] { AcceptLoop(); });
+    return true;
+  }
+
+  void AcceptLoop() {
+    size_t next = 0;
+    while (!stopping.load()) {
+      sockaddr_storage ss{};
+      socklen_t len = sizeof ss;
+      int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (stopping.load()) return;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE) {
+          AV_LOG(kWarn, "accept: {}; pausing", std::strerror(errno));
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          continue;
+        }
+        if (errno == EINVAL) return;  // listener shut down
+        continue;
+      }
+      std::string peer = PeerString(ss);
+      std::string ip = IpOf(peer);
+      if (total.load() >= static_cast<size_t>(opts.max_connections)) {
+        AV_LOG(kWarn, "refusing {}: {} connections open", peer, total.load());
+        ::close(fd);
+        continue;
+      }
+      if (!ips.TryAdd(ip, opts.max_per_ip)) {
+        AV_LOG(kWarn, "Too many connections from {} - max is {}", ip, opts.max_per_ip);
+        ::close(fd);
+        continue;
+      }
+      total.fetch_add(1);
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      Worker& w = *workers[next++ % workers.size()];
+      w.PostAdd(fd, w.NextId(), std::move(peer));
+    }
+  }
+
+  void Stop() {
+    if (stopping.exchange(true)) return;
+    if (listen_fd >= 0) ::shutdown(listen_fd, SHUT_RDWR);
+    if (acceptor.joinable()) acceptor.join();
+    if (listen_fd >= 0) ::close(listen_fd);
+    listen_fd = -1;
+    for (auto& w : workers) w->Stop();
+  }
+
+  Worker* WorkerOf(ConnId id) {
+    size_t i = id & ((1u << kWorkerBits) - 1);
+    return i < workers.size() ? workers[i].get() : nullptr;
+  }
+
+  ServerOptions opts;
+  FrameSink* sink;
+  std::function<bool(std::string_view)> is4;
+  IpCounter ips;
+  std::atomic<size_t> total{0};
+  std::atomic<bool> stopping{false};
+  int listen_fd = -1;
+  uint16_t bound_port = 0;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::thread acceptor;
+};
+
+ConnectionServer::ConnectionServer(ServerOptions options, FrameSink* sink,
+                                   std::function<bool(std::string_view)> is_four_letter)
+    : impl_(std::make_unique<Impl>(std::move(options), sink, std::move(is_four_letter))) {}
+ConnectionServer::~ConnectionServer() { Stop(); }
+bool ConnectionServer::Start(std::string* error) { return impl_->Start(error); }
+void ConnectionServer::Stop() { impl_->Stop(); }
+uint16_t ConnectionServer::port() const { return impl_->bound_port; }
+size_t ConnectionServer::connection_count() const { return impl_->total.load(); }
+
+void ConnectionServer::Send(ConnId conn, std::string bytes, bool close_after) {
+  if (Worker* w = impl_->WorkerOf(conn)) w->PostSend(conn, std::move(bytes), close_after);
+}
+void ConnectionServer::SendBatch(std::vector<Out>& batch) {
+  // Group by worker so each worker is locked and woken once.
+  std::vector<std::vector<Out>> per(impl_->workers.size());
+  for (auto& o : batch) {
+    size_t i = o.conn & ((1u << kWorkerBits) - 1);
+    if (i < per.size()) per[i].push_back(std::move(o));
+  }
+  for (size_t i = 0; i < per.size(); ++i)
+    if (!per[i].empty()) impl_->workers[i]->PostBatch(per[i]);
+  batch.clear();
+}
+void ConnectionServer::Close(ConnId conn) {
+  if (Worker* w = impl_->WorkerOf(conn)) w->PostClose(conn);
+}
+
+}  // namespace aviary::net

@@ -1,0 +1,92 @@
+// Framed TCP server: accepts connections, splits the byte stream into
+// length-prefixed frames (int32 big-endian length + payload, as the ZooKeeper
+// client protocol) and hands them to a FrameSink; writes back whatever the
+// owner posts. Knows nothing about the protocol beyond framing.
+//
+// Threads: one acceptor thread plus `io_threads` I/O threads, each with its
+// own epoll set. FrameSink callbacks run on an I/O thread; Send/Close may be
+// called from any thread (they post to the owning I/O thread and wake it).
+//
+// Bounds: a frame longer than max_frame_bytes (or negative) closes the
+// connection; so does an output backlog above max_output_bytes (a client that
+// does not read); connections per remote IP are capped by max_per_ip (0 = no
+// cap); at most max_connections in total.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aviary::net {
+
+using ConnId = uint64_t;
+
+struct ServerOptions {
+  std::string bind_address = "127.0.0.1";
+  uint16_t port = 2181;  // 0 = pick a free port
+  int io_threads = 2;
+  int32_t max_frame_bytes = 0xfffff;
+  size_t max_output_bytes = 64u << 20;
+  int max_per_ip = 60;
+  int max_connections = 60000;
+};
+
+// One unit of input from a connection, produced on an I/O thread.
+struct Frame {
+  enum class Kind : uint8_t {
+    kOpened,      // new connection; `data` holds the peer address "ip:port"
+    kPayload,     // one complete frame payload (length prefix stripped)
+    kFourLetter,  // the connection began with a recognised 4-letter word
+    kClosed,      // the connection is gone (peer closed, error, or bound hit)
+  };
+  Kind kind;
+  ConnId conn;
+  std::string data;
+  bool first = false;  // kPayload: the connection's first frame (the handshake)
+};
+
+class FrameSink {
+ public:
+  virtual ~FrameSink() = default;
+  // Called on an I/O thread with the frames of one read pass, in order per
+  // connection. The sink takes ownership of the vector's contents.
+  virtual void OnFrames(std::vector<Frame>& frames) = 0;
+};
+
+class ConnectionServer {
+ public:
+  // `is_four_letter` is asked about the first 4 bytes of each connection.
+  ConnectionServer(ServerOptions options, FrameSink* sink,
+                   std::function<bool(std::string_view)> is_four_letter);
+  ~ConnectionServer();
+  ConnectionServer(const ConnectionServer&) = delete;
+  ConnectionServer& operator=(const ConnectionServer&) = delete;
+
+  // Binds and starts the threads. Returns false and fills *error on failure.
+  bool Start(std::string* error);
+  void Stop();
+  uint16_t port() const;
+
+  // Appends bytes to the connection's output (ignored if it is gone).
+  // close_after: close once everything queued so far has been written.
+  void Send(ConnId conn, std::string bytes, bool close_after = false);
+  // Several sends in one post per I/O thread (the batching path).
+  struct Out {
+    ConnId conn;
+    std::string bytes;
+    bool close_after = false;
+  };
+  void SendBatch(std::vector<Out>& batch);
+  void Close(ConnId conn);
+
+  size_t connection_count() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aviary::net

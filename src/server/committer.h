@@ -1,0 +1,45 @@
+// The commit stage of the write pipeline: prepare -> [commit] -> apply.
+//
+// The core thread proposes each prepared txn in zxid order; the committer
+// makes it durable / replicated and hands committed txns back, in the same
+// order, through TakeCommitted (called by the core thread after `wake` fires).
+// Standalone without a log is an ensemble of one whose quorum is reached the
+// moment the txn is proposed (LocalCommitter); the write-ahead log and ZAB
+// replace this class without touching prepare or apply.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "txn/txn.h"
+
+namespace aviary::server {
+
+class Committer {
+ public:
+  virtual ~Committer() = default;
+  // Core thread. Txns arrive with strictly increasing zxids.
+  virtual void Propose(txn::Txn txn) = 0;
+  // Core thread. Appends the txns committed since the last call, in order.
+  virtual void TakeCommitted(std::vector<txn::Txn>* out) = 0;
+  // True when writes cannot currently be accepted (e.g. storage failure).
+  virtual bool ReadOnly() const { return false; }
+};
+
+// In-memory commit: a proposal is committed at once. Because the core drains
+// commits only after a whole batch of requests has been prepared, several
+// txns are routinely prepared ahead of their apply, exercising the same
+// pending-change path replication needs.
+class LocalCommitter final : public Committer {
+ public:
+  void Propose(txn::Txn txn) override { committed_.push_back(std::move(txn)); }
+  void TakeCommitted(std::vector<txn::Txn>* out) override {
+    for (auto& t : committed_) out->push_back(std::move(t));
+    committed_.clear();
+  }
+
+ private:
+  std::vector<txn::Txn> committed_;
+};
+
+}  // namespace aviary::server

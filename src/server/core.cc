@@ -1,0 +1,123 @@
+#include "server/core.h"
+
+#include <chrono>
+
+#include "base/log.h"
+#include "server/core_state.h"
+
+namespace aviary::server {
+
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+int64_t SteadyNowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+int64_t WallNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+namespace {
+txn::PrepareOptions PreparerOptions(const CoreOptions& o) {
+  txn::PrepareOptions p;
+  p.max_buffer = o.max_buffer;
+  p.extended_types_enabled = o.extended_types_enabled;
+  p.super_digest = o.super_digest;
+  return p;
+}
+}  // namespace
+
+Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
+    : opts_(std::move(options)),
+      committer_(committer),
+      outbox_(outbox),
+      preparer_(tree_, PreparerOptions(opts_)),
+      sessions_(opts_.server_id, opts_.tick_ms, opts_.min_session_timeout_ms, opts_.max_session_timeout_ms,
+                opts_.password_secret, opts_.max_sessions),
+      watches_(opts_.max_watches_per_session) {
+  start_ms_ = SteadyNowMs();
+  last_container_check_ms_ = start_ms_;
+}
+
+Core::~Core() = default;
+
+void Core::Post(std::vector<CoreEvent>& events) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (inbox_.empty()) {
+      inbox_.swap(events);
+    } else {
+      for (auto& e : events) inbox_.push_back(std::move(e));
+    }
+  }
+  events.clear();
+  cv_.notify_one();
+}
+
+void Core::RequestStop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+}
+
+void Core::Run() {
+  std::vector<CoreEvent> batch;
+  const auto wait = std::chrono::milliseconds(std::max(10, opts_.tick_ms / 2));
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, wait, [this] { return stop_ || !inbox_.empty(); });
+      if (stop_) return;
+      batch.swap(inbox_);
+    }
+    int64_t now = SteadyNowMs();
+    ProcessBatch(batch, now);
+    batch.clear();
+    Tick(now);
+  }
+}
+
+void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
+  for (auto& ev : batch) {
+    switch (ev.kind) {
+      case CoreEvent::Kind::kOpened:
+        OnOpened(ev);
+        break;
+      case CoreEvent::Kind::kConnect:
+        OnConnect(ev, now_ms);
+        break;
+      case CoreEvent::Kind::kRequest:
+        OnRequest(ev, now_ms);
+        break;
+      case CoreEvent::Kind::kFourLetter:
+        OnFourLetter(ev);
+        break;
+      case CoreEvent::Kind::kClosed:
+        OnClosed(ev.conn);
+        break;
+      case CoreEvent::Kind::kProtocolError:
+        AV_LOG(kWarn, "closing connection {:#x}: protocol error (malformed handshake or header)", ev.conn);
+        outbox_->CloseNow(ev.conn);
+        break;
+    }
+  }
+  ApplyCommitted(now_ms);
+  Flush();
+}
+
+void Core::Tick(int64_t now_ms) {
+  ExpireSessions(now_ms);
+  if (now_ms - last_container_check_ms_ >= opts_.container_check_interval_ms) {
+    last_container_check_ms_ = now_ms;
+    CheckContainers();
+  }
+  ApplyCommitted(now_ms);
+  Flush();
+}
+
+}  // namespace aviary::server

@@ -1,0 +1,156 @@
+// The server core: the one thread that owns the data tree, the sessions and
+// the watches, and drives every request through the pipeline
+//   prepare -> commit (Committer) -> apply -> fire watches -> reply.
+//
+// Threads: Post() may be called from any thread (the I/O threads); every
+// other method runs on the core thread only. Nothing here touches a socket:
+// replies leave through the Outbox, so tests can drive a Core directly.
+//
+// Invariants:
+//  - per session, replies leave in request order: a read (or ping, sync,
+//    setWatches) waits while an earlier write of the same session is
+//    uncommitted;
+//  - watch events produced by applying zxid Z are queued before any reply
+//    that reflects Z, on every connection;
+//  - zxids are assigned once, in proposal order, and applied in that order.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "admin/server_snapshot.h"
+#include "net/connection_server.h"
+#include "proto/records.h"
+#include "server/committer.h"
+#include "server/core_options.h"
+#include "session/session_tracker.h"
+#include "tree/data_tree.h"
+#include "txn/apply.h"
+#include "txn/prepare.h"
+#include "watch/watch_manager.h"
+
+namespace aviary::server {
+
+// One input to the core, decoded on an I/O thread.
+struct CoreEvent {
+  enum class Kind : uint8_t { kOpened, kConnect, kRequest, kFourLetter, kClosed, kProtocolError };
+  Kind kind = Kind::kClosed;
+  net::ConnId conn = 0;
+  std::string text;  // kOpened: peer "ip:port"; kFourLetter: the word
+  proto::ConnectRequest connect;
+  proto::Request request;
+  proto::Err decode_err = proto::Err::kOk;  // kRequest: kMarshallingError if the body was bad
+  int64_t received_us = 0;                  // steady clock, for latency stats
+};
+
+// Where replies go. The production Outbox hands batches to the network.
+class Outbox {
+ public:
+  virtual ~Outbox() = default;
+  virtual void Deliver(std::vector<net::ConnectionServer::Out>& batch) = 0;
+  virtual void CloseNow(net::ConnId conn) = 0;
+};
+
+class Core {
+ public:
+  Core(CoreOptions options, Committer* committer, Outbox* outbox);
+  ~Core();
+
+  // Any thread.
+  void Post(std::vector<CoreEvent>& events);
+  void RequestStop();
+
+  // Core thread: runs until RequestStop().
+  void Run();
+
+  // Core thread, for tests and Run(): process one batch at `now_ms`
+  // (steady clock) then commit, apply and flush.
+  void ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms);
+  void Tick(int64_t now_ms);
+
+  int64_t last_zxid() const { return applied_zxid_; }
+  const tree::DataTree& tree() const { return tree_; }
+
+ private:
+  struct Conn;
+  struct Session;
+  struct Pending;
+  struct Internal;
+
+  // core_session.cc
+  void OnOpened(const CoreEvent& ev);
+  void OnConnect(CoreEvent& ev, int64_t now_ms);
+  void OnClosed(net::ConnId conn);
+  void FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t now_ms);
+  void FinishCloseSession(const txn::Txn& t, int64_t now_ms);
+  void ExpireSessions(int64_t now_ms);
+  void CheckContainers();
+  void SendConnectResponse(net::ConnId conn, const proto::ConnectResponse& rsp, bool close_after);
+  void DetachConn(Conn& c);
+
+  // core_request.cc
+  void OnRequest(CoreEvent& ev, int64_t now_ms);
+  void OnAuth(Conn& c, const proto::Request& req);
+  bool IsWrite(proto::OpCode op) const;
+  void ProposeWrite(Session& s, Conn& c, const proto::Request& req, int64_t received_us);
+  void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
+  void ApplyCommitted(int64_t now_ms);
+  void ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r);
+  void DrainSession(Session& s);
+  void FireWatches(const std::vector<txn::WatchTrigger>& triggers);
+  void SetWatches(Conn& c, const proto::SetWatches2& sw);
+  void RegisterReadWatch(Conn& c, const proto::Request& req, proto::Err err);
+  txn::SessionCtx CtxOf(const Conn& c) const;
+
+  // core_output.cc
+  void SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body,
+                 int64_t received_us, bool close_after = false);
+  void SendEvent(net::ConnId conn, const proto::WatcherEvent& ev);
+  void Flush();
+  void OnFourLetter(const CoreEvent& ev);
+  admin::ServerSnapshot Snapshot() const;
+  void RecordLatency(int64_t received_us);
+
+  CoreOptions opts_;
+  Committer* committer_;
+  Outbox* outbox_;
+
+  tree::DataTree tree_;
+  txn::Preparer preparer_;
+  session::SessionTracker sessions_;
+  watch::WatchManager watches_;
+
+  std::unordered_map<net::ConnId, std::unique_ptr<Conn>> conns_;
+  std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
+  std::unordered_map<int64_t, Internal> internal_;  // zxid -> txn not tied to a session queue
+
+  int64_t next_zxid_ = 0;  // last zxid handed out
+  int64_t applied_zxid_ = 0;
+  int64_t last_container_check_ms_ = 0;
+  std::vector<net::ConnectionServer::Out> out_;
+  std::vector<txn::Txn> committed_;
+  std::vector<watch::Fired> fired_;
+
+  // stats
+  int64_t packets_received_ = 0;
+  int64_t packets_sent_ = 0;
+  int64_t latency_min_us_ = -1;
+  int64_t latency_max_us_ = 0;
+  int64_t latency_total_us_ = 0;
+  int64_t latency_count_ = 0;
+  int64_t start_ms_ = 0;
+
+  // cross-thread inbox
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<CoreEvent> inbox_;
+  bool stop_ = false;
+};
+
+}  // namespace aviary::server

@@ -1,0 +1,52 @@
+// Reply encoding and batching: every reply and event of one core pass for a
+// connection is appended to one buffer, handed to the network in one post.
+#include "proto/codec.h"
+#include "server/core_state.h"
+
+namespace aviary::server {
+
+namespace {
+std::string* TailFor(std::vector<net::ConnectionServer::Out>& out, net::ConnId conn) {
+  if (!out.empty() && out.back().conn == conn && !out.back().close_after) return &out.back().bytes;
+  out.push_back(net::ConnectionServer::Out{conn, {}, false});
+  return &out.back().bytes;
+}
+}  // namespace
+
+void Core::SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body,
+                     int64_t received_us, bool close_after) {
+  std::string* buf = TailFor(out_, conn);
+  proto::EncodeReply(hdr, body, buf);
+  if (close_after) out_.back().close_after = true;
+  ++packets_sent_;
+  auto it = conns_.find(conn);
+  if (it != conns_.end()) ++it->second->sent;
+  if (received_us > 0) {
+    RecordLatency(received_us);
+    if (it != conns_.end()) it->second->last_latency_us = SteadyNowUs() - received_us;
+  }
+}
+
+void Core::SendEvent(net::ConnId conn, const proto::WatcherEvent& ev) {
+  if (!conns_.count(conn)) return;
+  std::string* buf = TailFor(out_, conn);
+  proto::ReplyHeader hdr{proto::xid::kNotification, -1, 0};
+  proto::EncodeReply(hdr, ev, buf);
+  ++packets_sent_;
+}
+
+void Core::Flush() {
+  if (!out_.empty()) outbox_->Deliver(out_);
+  out_.clear();
+}
+
+void Core::RecordLatency(int64_t received_us) {
+  int64_t lat = SteadyNowUs() - received_us;
+  if (lat < 0) lat = 0;
+  if (latency_min_us_ < 0 || lat < latency_min_us_) latency_min_us_ = lat;
+  if (lat > latency_max_us_) latency_max_us_ = lat;
+  latency_total_us_ += lat;
+  ++latency_count_;
+}
+
+}  // namespace aviary::server

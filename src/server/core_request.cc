@@ -1,0 +1,377 @@
+// Client requests on the core thread: writes are prepared into txns and
+// proposed; everything else (reads, ping, sync, watch management) runs when
+// it reaches the head of its session's FIFO. Committed txns are applied here,
+// their watch events fired, and the waiting writes answered.
+#include <algorithm>
+
+#include "base/log.h"
+#include "server/core_state.h"
+#include "txn/acl.h"
+#include "txn/read.h"
+
+namespace aviary::server {
+
+using proto::Err;
+using proto::OpCode;
+
+bool Core::IsWrite(OpCode op) const {
+  switch (op) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+    case OpCode::kDelete:
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+    case OpCode::kCheck:
+    case OpCode::kMulti:
+    case OpCode::kReconfig:
+    case OpCode::kCloseSession:
+      return true;
+    default:
+      return false;
+  }
+}
+
+txn::SessionCtx Core::CtxOf(const Conn& c) const {
+  txn::SessionCtx ctx;
+  ctx.session_id = c.session;
+  ctx.ids = c.ids;
+  ctx.is_super = c.is_super;
+  return ctx;
+}
+
+void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
+  auto it = conns_.find(ev.conn);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  ++packets_received_;
+  ++c.received;
+  if (c.session == 0) {
+    // A request before the handshake finished (or after the session closed).
+    AV_LOG(kWarn, "closing {}: request before session establishment", c.peer);
+    outbox_->CloseNow(c.id);
+    return;
+  }
+  sessions_.Touch(c.session, now_ms);
+  proto::Request& req = ev.request;
+  if (ev.decode_err == Err::kOk && req.op() == OpCode::kAuth) {
+    OnAuth(c, req);
+    return;
+  }
+  Session& s = *session_state_.at(c.session);
+  if (ev.decode_err == Err::kOk && IsWrite(req.op())) {
+    ProposeWrite(s, c, req, ev.received_us);
+    return;
+  }
+  if (s.queue.empty()) {
+    RunNonTxn(c, req, ev.decode_err, ev.received_us);
+  } else {
+    Pending p;
+    p.conn = c.id;
+    p.request = std::move(req);
+    p.decode_err = ev.decode_err;
+    p.received_us = ev.received_us;
+    s.queue.push_back(std::move(p));
+  }
+}
+
+void Core::OnAuth(Conn& c, const proto::Request& req) {
+  const auto& a = std::get<proto::AuthPacket>(req.body);
+  txn::AuthOutcome out = txn::Authenticate(a.scheme, a.auth, opts_.super_digest);
+  proto::ReplyHeader hdr{proto::xid::kAuth, 0, static_cast<int32_t>(out.err)};
+  if (out.err != Err::kOk) {
+    AV_LOG(kWarn, "authentication failed for scheme {} from {}", a.scheme, c.peer);
+    SendReply(c.id, hdr, proto::Empty{}, 0, /*close_after=*/true);
+    return;
+  }
+  for (auto& id : out.ids)
+    if (std::find(c.ids.begin(), c.ids.end(), id) == c.ids.end()) c.ids.push_back(id);
+  if (out.is_super) c.is_super = true;
+  SendReply(c.id, hdr, proto::Empty{}, 0);
+}
+
+void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, int64_t received_us) {
+  int64_t zxid = ++next_zxid_;
+  int64_t now = WallNowMs();
+  txn::Txn t;
+  switch (req.op()) {
+    case OpCode::kCloseSession:
+      t = preparer_.PrepareCloseSession(c.session, zxid, now);
+      break;
+    case OpCode::kReconfig:
+      // Standalone servers have dynamic reconfiguration disabled, as
+      // ZooKeeper without reconfigEnabled: the request becomes an error txn.
+      t.session_id = c.session;
+      t.zxid = zxid;
+      t.time_ms = now;
+      t.type = OpCode::kError;
+      t.op.type = OpCode::kError;
+      t.op.body = txn::ErrorTxn{Err::kReconfigDisabled};
+      break;
+    default:
+      t = preparer_.Prepare(req, CtxOf(c), zxid, now);
+      break;
+  }
+  t.cxid = req.header.xid;
+  Pending p;
+  p.conn = c.id;
+  p.is_write = true;
+  p.zxid = zxid;
+  p.request.header = req.header;
+  p.received_us = received_us;
+  s.queue.push_back(std::move(p));
+  committer_->Propose(std::move(t));
+}
+
+void Core::RegisterReadWatch(Conn& c, const proto::Request& req, Err err) {
+  auto w = static_cast<int64_t>(c.id);
+  switch (req.op()) {
+    case OpCode::kExists: {
+      const auto& r = std::get<proto::ExistsRequest>(req.body);
+      if (r.watch && (err == Err::kOk || err == Err::kNoNode)) watches_.AddData(r.path, w);
+      break;
+    }
+    case OpCode::kGetData: {
+      const auto& r = std::get<proto::GetDataRequest>(req.body);
+      if (r.watch && err == Err::kOk) watches_.AddData(r.path, w);
+      break;
+    }
+    case OpCode::kGetChildren:
+    case OpCode::kGetChildren2: {
+      const auto& r = std::get<proto::GetChildrenRequest>(req.body);
+      if (r.watch && err == Err::kOk) watches_.AddChild(r.path, w);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t received_us) {
+  proto::ReplyHeader hdr{req.header.xid, applied_zxid_, 0};
+  if (decode_err != Err::kOk) {
+    hdr.err = static_cast<int32_t>(decode_err);
+    SendReply(c.id, hdr, proto::Empty{}, received_us);
+    return;
+  }
+  switch (req.op()) {
+    case OpCode::kPing:
+      SendReply(c.id, hdr, proto::Empty{}, received_us);
+      return;
+    case OpCode::kSync:
+      SendReply(c.id, hdr, proto::SyncResponse{std::get<proto::SyncRequest>(req.body).path}, received_us);
+      return;
+    case OpCode::kSetWatches:
+    case OpCode::kSetWatches2:
+      SetWatches(c, std::get<proto::SetWatches2>(req.body));
+      SendReply(c.id, hdr, proto::Empty{}, received_us);
+      return;
+    case OpCode::kAddWatch: {
+      const auto& r = std::get<proto::AddWatchRequest>(req.body);
+      bool recursive = r.mode == static_cast<int32_t>(proto::AddWatchMode::kPersistentRecursive);
+      if (!watches_.AddPersistent(r.path, static_cast<int64_t>(c.id), recursive))
+        hdr.err = static_cast<int32_t>(Err::kThrottledOp);
+      SendReply(c.id, hdr, proto::Empty{}, received_us);
+      return;
+    }
+    case OpCode::kCheckWatches:
+    case OpCode::kRemoveWatches: {
+      const auto& r = std::get<proto::RemoveWatchesRequest>(req.body);
+      bool dry = req.op() == OpCode::kCheckWatches;
+      if (!watches_.Remove(r.path, static_cast<proto::WatcherType>(r.type), static_cast<int64_t>(c.id), dry, nullptr))
+        hdr.err = static_cast<int32_t>(Err::kNoWatcher);
+      SendReply(c.id, hdr, proto::Empty{}, received_us);
+      return;
+    }
+    case OpCode::kWhoAmI: {
+      proto::WhoAmIResponse rsp;
+      for (const auto& id : c.ids) rsp.clientInfo.push_back(proto::ClientInfo{id.scheme, id.id});
+      SendReply(c.id, hdr, rsp, received_us);
+      return;
+    }
+    case OpCode::kExists:
+    case OpCode::kGetData:
+    case OpCode::kGetChildren:
+    case OpCode::kGetChildren2:
+    case OpCode::kGetAcl:
+    case OpCode::kGetEphemerals:
+    case OpCode::kGetAllChildrenNumber:
+    case OpCode::kMultiRead: {
+      txn::ReadOutcome out = txn::ProcessRead(tree_, req, CtxOf(c));
+      RegisterReadWatch(c, req, out.err);
+      hdr.err = static_cast<int32_t>(out.err);
+      SendReply(c.id, hdr, out.body, received_us);
+      return;
+    }
+    default:
+      // As ZooKeeper: an opcode it does not know is answered once with
+      // UNIMPLEMENTED (zxid -1) and the connection is closed.
+      hdr.zxid = -1;
+      hdr.err = static_cast<int32_t>(Err::kUnimplemented);
+      SendReply(c.id, hdr, proto::Empty{}, received_us, /*close_after=*/true);
+      return;
+  }
+}
+
+// Re-arms watches a reconnecting client had, firing at once the events it
+// missed since relativeZxid (as ZooKeeper's DataTree.setWatches).
+void Core::SetWatches(Conn& c, const proto::SetWatches2& sw) {
+  auto w = static_cast<int64_t>(c.id);
+  const int64_t rel = sw.relativeZxid;
+  auto event = [&](proto::EventType type, const std::string& path) {
+    SendEvent(c.id, proto::WatcherEvent{static_cast<int32_t>(type),
+                                        static_cast<int32_t>(proto::KeeperState::kSyncConnected), path});
+  };
+  for (const auto& path : sw.dataWatches) {
+    const tree::Node* n = tree_.Find(path);
+    if (n == nullptr) {
+      event(proto::EventType::kNodeDeleted, path);
+    } else if (n->stat.mzxid > rel) {
+      event(proto::EventType::kNodeDataChanged, path);
+    } else {
+      watches_.AddData(path, w);
+    }
+  }
+  for (const auto& path : sw.existWatches) {
+    if (tree_.Find(path) != nullptr) {
+      event(proto::EventType::kNodeCreated, path);
+    } else {
+      watches_.AddData(path, w);
+    }
+  }
+  for (const auto& path : sw.childWatches) {
+    const tree::Node* n = tree_.Find(path);
+    if (n == nullptr) {
+      event(proto::EventType::kNodeDeleted, path);
+    } else if (n->stat.pzxid > rel) {
+      event(proto::EventType::kNodeChildrenChanged, path);
+    } else {
+      watches_.AddChild(path, w);
+    }
+  }
+  for (const auto& path : sw.persistentWatches) watches_.AddPersistent(path, w, false);
+  for (const auto& path : sw.persistentRecursiveWatches) watches_.AddPersistent(path, w, true);
+}
+
+void Core::FireWatches(const std::vector<txn::WatchTrigger>& triggers) {
+  for (const auto& trig : triggers) {
+    fired_.clear();
+    watches_.Trigger(trig.path, trig.type, &fired_);
+    for (const auto& f : fired_) {
+      SendEvent(static_cast<net::ConnId>(f.watcher),
+                proto::WatcherEvent{static_cast<int32_t>(f.type),
+                                    static_cast<int32_t>(proto::KeeperState::kSyncConnected), f.path});
+    }
+  }
+}
+
+void Core::ApplyCommitted(int64_t now_ms) {
+  committer_->TakeCommitted(&committed_);
+  for (const txn::Txn& t : committed_) {
+    txn::ApplyResult r = txn::Apply(tree_, t);
+    applied_zxid_ = t.zxid;
+    preparer_.Applied(t.zxid);
+    FireWatches(r.triggers);
+    auto in = internal_.find(t.zxid);
+    if (in != internal_.end()) {
+      Internal info = in->second;
+      internal_.erase(in);
+      switch (info.kind) {
+        case Internal::Kind::kCreateSession:
+          FinishCreateSession(t, info, now_ms);
+          break;
+        case Internal::Kind::kExpire: {
+          auto st = session_state_.find(t.session_id);
+          if (st != session_state_.end() && st->second->conn != 0) {
+            out_.push_back(net::ConnectionServer::Out{st->second->conn, {}, true});
+          }
+          FinishCloseSession(t, now_ms);
+          break;
+        }
+        case Internal::Kind::kContainer:
+          break;
+      }
+      continue;
+    }
+    ReplyToWrite(t, r);
+  }
+  committed_.clear();
+}
+
+namespace {
+proto::ResponseBody WriteResponse(const txn::Txn& t, const txn::ApplyResult& r) {
+  if (t.type == OpCode::kMulti) {
+    proto::MultiResponse m;
+    for (const auto& op : r.results) {
+      proto::MultiResult mr;
+      mr.err = static_cast<int32_t>(op.err);
+      if (op.err != Err::kOk || op.type == OpCode::kError) {
+        mr.type = OpCode::kError;
+      } else if (op.type == OpCode::kCreate || op.type == OpCode::kCreate2) {
+        // ZooKeeper rebuilds multi creates from their flags: a create2 op
+        // answers like a plain create (path only).
+        mr.type = OpCode::kCreate;
+        mr.path = op.path;
+      } else if (op.type == OpCode::kCreateContainer || op.type == OpCode::kCreateTtl) {
+        mr.type = OpCode::kCreate2;
+        mr.path = op.path;
+        mr.stat = op.stat;
+      } else {
+        mr.type = op.type;
+        mr.stat = op.stat;
+      }
+      m.results.push_back(std::move(mr));
+    }
+    return m;
+  }
+  if (r.err != Err::kOk || r.results.empty()) return proto::Empty{};
+  const txn::OpResult& op = r.results.front();
+  switch (op.type) {
+    case OpCode::kCreate:
+      return proto::CreateResponse{op.path};
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+      return proto::Create2Response{op.path, op.stat};
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+      return proto::StatResponse{op.stat};
+    default:
+      return proto::Empty{};
+  }
+}
+}  // namespace
+
+void Core::ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r) {
+  auto st = session_state_.find(t.session_id);
+  if (st == session_state_.end()) return;
+  Session& s = *st->second;
+  if (s.queue.empty() || !s.queue.front().is_write || s.queue.front().zxid != t.zxid) {
+    AV_LOG(kError, "pipeline order violated: committed zxid {:#x} is not the head of session {:#x}", t.zxid, s.id);
+    return;
+  }
+  Pending p = std::move(s.queue.front());
+  s.queue.pop_front();
+  proto::ReplyHeader hdr{p.request.header.xid, t.zxid, static_cast<int32_t>(r.err)};
+  bool closing = p.request.op() == OpCode::kCloseSession;
+  if (t.type == OpCode::kMulti) hdr.err = 0;
+  if (conns_.count(p.conn)) SendReply(p.conn, hdr, WriteResponse(t, r), p.received_us, closing);
+  if (closing) {
+    FinishCloseSession(t, 0);
+    return;
+  }
+  DrainSession(s);
+}
+
+void Core::DrainSession(Session& s) {
+  while (!s.queue.empty() && !s.queue.front().is_write) {
+    Pending p = std::move(s.queue.front());
+    s.queue.pop_front();
+    auto it = conns_.find(p.conn);
+    if (it == conns_.end()) continue;
+    RunNonTxn(*it->second, p.request, p.decode_err, p.received_us);
+  }
+}
+
+}  // namespace aviary::server

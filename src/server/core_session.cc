@@ -1,0 +1,159 @@
+// Session lifecycle on the core thread: handshake (new session through a
+// createSession txn, or re-attach with id + password), connection loss,
+// closeSession, expiry, and the periodic container / TTL sweep.
+#include "base/log.h"
+#include "proto/codec.h"
+#include "server/core_state.h"
+
+namespace aviary::server {
+
+using proto::Err;
+using proto::OpCode;
+
+void Core::OnOpened(const CoreEvent& ev) {
+  auto c = std::make_unique<Conn>();
+  c->id = ev.conn;
+  c->peer = ev.text;
+  c->ip = ev.text.substr(0, ev.text.rfind(':'));
+  c->ids.push_back(proto::Id{"ip", c->ip});
+  c->opened_ms = SteadyNowMs();
+  conns_[ev.conn] = std::move(c);
+}
+
+void Core::SendConnectResponse(net::ConnId conn, const proto::ConnectResponse& rsp, bool close_after) {
+  net::ConnectionServer::Out o;
+  o.conn = conn;
+  proto::EncodeConnectResponse(rsp, &o.bytes);
+  o.close_after = close_after;
+  out_.push_back(std::move(o));
+  ++packets_sent_;
+}
+
+void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
+  auto it = conns_.find(ev.conn);
+  if (it == conns_.end()) return;
+  Conn& c = *it->second;
+  ++packets_received_;
+  ++c.received;
+  const proto::ConnectRequest& req = ev.connect;
+  if (req.lastZxidSeen > next_zxid_) {
+    AV_LOG(kWarn,
+           "Refusing session request for client {} as it has seen zxid {:#x} our last zxid is {:#x}; client must try "
+           "another server",
+           c.peer, req.lastZxidSeen, next_zxid_);
+    outbox_->CloseNow(c.id);
+    return;
+  }
+  int32_t timeout = sessions_.Negotiate(req.timeOut);
+  if (req.sessionId == 0) {
+    int64_t id = sessions_.NextSessionId(WallNowMs());
+    txn::Txn t = preparer_.PrepareCreateSession(id, timeout, ++next_zxid_, WallNowMs());
+    internal_[t.zxid] = Internal{Internal::Kind::kCreateSession, c.id, timeout, ev.received_us};
+    c.handshaking = true;
+    committer_->Propose(std::move(t));
+    return;
+  }
+  // Re-attach to an existing session.
+  const session::Session* s = sessions_.Find(req.sessionId);
+  bool valid = s != nullptr && !s->closing && sessions_.CheckPassword(req.sessionId, req.passwd);
+  if (!valid) {
+    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired", req.sessionId, c.peer);
+    proto::ConnectResponse rsp;
+    rsp.passwd.assign(16, '\0');
+    SendConnectResponse(c.id, rsp, /*close_after=*/true);
+    return;
+  }
+  sessions_.Touch(req.sessionId, now_ms);
+  Session& st = *session_state_[req.sessionId];
+  if (st.conn != 0 && st.conn != c.id) {
+    auto old = conns_.find(st.conn);
+    if (old != conns_.end()) {
+      AV_LOG(kInfo, "session {:#x} moved from {} to {}", req.sessionId, old->second->peer, c.peer);
+      DetachConn(*old->second);
+      outbox_->CloseNow(st.conn);
+    }
+  }
+  st.conn = c.id;
+  c.session = req.sessionId;
+  proto::ConnectResponse rsp;
+  rsp.timeOut = timeout;
+  rsp.sessionId = req.sessionId;
+  rsp.passwd = sessions_.PasswordFor(req.sessionId);
+  SendConnectResponse(c.id, rsp, false);
+}
+
+void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t now_ms) {
+  if (!sessions_.Add(t.session_id, in.timeout_ms, now_ms)) {
+    AV_LOG(kWarn, "session limit reached; refusing session {:#x}", t.session_id);
+    outbox_->CloseNow(in.conn);
+    return;
+  }
+  auto st = std::make_unique<Session>();
+  st->id = t.session_id;
+  auto it = conns_.find(in.conn);
+  if (it != conns_.end()) {
+    Conn& c = *it->second;
+    c.handshaking = false;
+    c.session = t.session_id;
+    st->conn = c.id;
+    proto::ConnectResponse rsp;
+    rsp.timeOut = in.timeout_ms;
+    rsp.sessionId = t.session_id;
+    rsp.passwd = sessions_.PasswordFor(t.session_id);
+    SendConnectResponse(c.id, rsp, false);
+    RecordLatency(in.received_us);
+  }
+  session_state_[t.session_id] = std::move(st);
+}
+
+// Runs after a closeSession txn (client request or expiry) has been applied.
+void Core::FinishCloseSession(const txn::Txn& t, int64_t /*now_ms*/) {
+  auto it = session_state_.find(t.session_id);
+  if (it != session_state_.end()) {
+    net::ConnId conn = it->second->conn;
+    if (conn != 0) {
+      auto c = conns_.find(conn);
+      if (c != conns_.end()) {
+        c->second->session = 0;
+        watches_.RemoveAll(static_cast<int64_t>(conn));
+      }
+    }
+    session_state_.erase(it);
+  }
+  sessions_.Remove(t.session_id);
+}
+
+void Core::DetachConn(Conn& c) {
+  watches_.RemoveAll(static_cast<int64_t>(c.id));
+  if (c.session != 0) {
+    auto it = session_state_.find(c.session);
+    if (it != session_state_.end() && it->second->conn == c.id) it->second->conn = 0;
+  }
+  c.session = 0;
+}
+
+void Core::OnClosed(net::ConnId conn) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  DetachConn(*it->second);
+  conns_.erase(it);
+}
+
+void Core::ExpireSessions(int64_t now_ms) {
+  for (int64_t id : sessions_.PopExpired(now_ms)) {
+    AV_LOG(kInfo, "Expiring session {:#x}", id);
+    txn::Txn t = preparer_.PrepareCloseSession(id, ++next_zxid_, WallNowMs());
+    internal_[t.zxid] = Internal{Internal::Kind::kExpire, 0, 0, 0};
+    committer_->Propose(std::move(t));
+  }
+}
+
+void Core::CheckContainers() {
+  for (const std::string& path : tree_.CleanupCandidates(WallNowMs())) {
+    txn::Txn t = preparer_.PrepareDeleteContainer(path, ++next_zxid_, WallNowMs());
+    internal_[t.zxid] = Internal{Internal::Kind::kContainer, 0, 0, 0};
+    committer_->Propose(std::move(t));
+  }
+}
+
+}  // namespace aviary::server

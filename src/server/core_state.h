@@ -1,0 +1,54 @@
+// Private state records of Core (included only by core*.cc).
+#pragma once
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "server/core.h"
+
+namespace aviary::server {
+
+struct Core::Conn {
+  net::ConnId id = 0;
+  std::string peer;  // "ip:port"
+  std::string ip;
+  int64_t session = 0;          // 0 until the handshake completes
+  bool handshaking = false;     // createSession proposed, not yet committed
+  std::vector<proto::Id> ids;   // authenticated identities, ("ip", ip) first
+  bool is_super = false;
+  int64_t received = 0;
+  int64_t sent = 0;
+  int64_t last_latency_us = 0;
+  int64_t opened_ms = 0;
+};
+
+// One request waiting in its session's FIFO.
+struct Core::Pending {
+  net::ConnId conn = 0;
+  bool is_write = false;
+  int64_t zxid = 0;       // writes: the proposed txn
+  proto::Request request; // writes: header only; non-writes: executed at the head
+  proto::Err decode_err = proto::Err::kOk;
+  int64_t received_us = 0;
+};
+
+struct Core::Session {
+  int64_t id = 0;
+  net::ConnId conn = 0;  // current connection, 0 if disconnected
+  std::deque<Pending> queue;
+};
+
+// A proposed txn that is not a client write in a session queue.
+struct Core::Internal {
+  enum class Kind : uint8_t { kCreateSession, kExpire, kContainer } kind = Kind::kContainer;
+  net::ConnId conn = 0;
+  int32_t timeout_ms = 0;
+  int64_t received_us = 0;
+};
+
+int64_t SteadyNowMs();
+int64_t SteadyNowUs();
+int64_t WallNowMs();
+
+}  // namespace aviary::server

@@ -1,0 +1,47 @@
+// A standalone Aviary server: the network front end (net::ConnectionServer,
+// I/O threads that frame and decode requests) wired to the Core thread.
+//
+// Threads: Start/Stop from one controlling thread. Decoding happens on the
+// I/O threads inside FrameSink::OnFrames; the Core runs on its own thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "net/connection_server.h"
+#include "server/committer.h"
+#include "server/core.h"
+
+namespace aviary::server {
+
+struct ServerOptions {
+  CoreOptions core;
+  net::ServerOptions net;
+};
+
+class Server : public net::FrameSink, public Outbox {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server() override;
+
+  bool Start(std::string* error);
+  void Stop();
+  uint16_t port() const { return net_->port(); }
+
+  // net::FrameSink (I/O threads)
+  void OnFrames(std::vector<net::Frame>& frames) override;
+  // Outbox (core thread)
+  void Deliver(std::vector<net::ConnectionServer::Out>& batch) override;
+  void CloseNow(net::ConnId conn) override;
+
+ private:
+  ServerOptions opts_;
+  std::unique_ptr<Committer> committer_;
+  std::unique_ptr<Core> core_;
+  std::unique_ptr<net::ConnectionServer> net_;
+  std::thread core_thread_;
+  bool started_ = false;
+};
+
+}  // namespace aviary::server

@@ -1,0 +1,44 @@
+// Deduplicated, reference-counted store of ACL lists (ZooKeeper's
+// ReferenceCountedACLCache): many nodes share a handful of lists, so a node
+// keeps a small reference and the list lives here once. Single-threaded,
+// owned by DataTree. Invariant: every live Ref has refcount >= 1; a list
+// whose last user is released is erased. Order inside a list matters
+// (two orderings are two entries), as in ZooKeeper.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "proto/records.h"
+
+namespace aviary::tree {
+
+class AclCache {
+ public:
+  using Ref = uint64_t;  // 0 is never handed out
+
+  // Returns the reference for `acl`, adding it or bumping its count.
+  Ref Acquire(const proto::AclList& acl);
+  // Drops one use of `ref`; unknown refs are ignored.
+  void Release(Ref ref);
+  // The list behind `ref`; an empty list for an unknown ref.
+  const proto::AclList& Get(Ref ref) const;
+
+  size_t size() const { return by_ref_.size(); }
+  uint64_t RefCount(Ref ref) const;
+
+ private:
+  struct Entry {
+    proto::AclList acl;
+    std::string key;
+    uint64_t count = 0;
+  };
+  static std::string KeyOf(const proto::AclList& acl);
+
+  Ref next_ = 1;
+  std::unordered_map<Ref, Entry> by_ref_;
+  std::unordered_map<std::string, Ref> by_key_;
+};
+
+}  // namespace aviary::tree

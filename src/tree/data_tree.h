@@ -1,0 +1,101 @@
+// The in-memory znode tree (ZooKeeper's DataTree). Owns every node, the ACL
+// cache and the secondary indexes (ephemerals by session, containers, TTL
+// nodes). Single-threaded: the server calls it from its one apply thread.
+// It enforces no permissions and no client rules; txn::Apply is its only
+// writer and txn::Preparer/ProcessRead read it.
+// Invariants: "/" exists with /zookeeper, /zookeeper/quota,
+// /zookeeper/config exactly as a fresh ZooKeeper 3.8 standalone server;
+// every node but the root is in its parent's `children`; the indexes hold
+// exactly the live nodes of their kind. "" is an alias of "/" on lookup, as
+// in ZooKeeper. Mutators never leave the tree half-changed: on error they
+// change nothing except where noted (DeleteNode, mirroring ZooKeeper).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "proto/codes.h"
+#include "proto/records.h"
+#include "tree/acl_cache.h"
+#include "tree/node.h"
+
+namespace aviary::tree {
+
+class DataTree {
+ public:
+  DataTree();
+  DataTree(const DataTree&) = delete;
+  DataTree& operator=(const DataTree&) = delete;
+
+  // nullptr when absent. "" finds the root. Pointers stay valid until the
+  // node is deleted.
+  const Node* Find(std::string_view path) const;
+  const proto::AclList& AclOf(const Node& n) const { return acls_.Get(n.acl); }
+  static proto::Stat StatOf(const Node& n) { return ToStat(n); }
+
+  // Real nodes, root and system nodes included (4 on a fresh tree).
+  // ZooKeeper's zk_znode_count reports NodeCount() + 1 (its root alias).
+  size_t NodeCount() const { return nodes_.size(); }
+  size_t EphemeralCount() const { return ephemeral_count_; }
+  // ZooKeeper's approximateDataSize: sum of path length + data length over
+  // its node map, which holds the root twice ("" and "/").
+  int64_t ApproximateDataSize() const { return data_size_; }
+  size_t AclCount() const { return acls_.size(); }
+
+  // The session's ephemeral paths, sorted.
+  std::vector<std::string> EphemeralsOf(int64_t session) const;
+  std::vector<int64_t> SessionsWithEphemerals() const;
+  const std::set<std::string>& Containers() const { return containers_; }
+  const std::set<std::string>& Ttls() const { return ttls_; }
+  // Number of nodes strictly below `path` (getAllChildrenNumber); 0 if absent.
+  int32_t DescendantCount(std::string_view path) const;
+
+  // ContainerManager.getCandidates: empty containers with cversion > 0 (or,
+  // when max_never_used_ms > 0, never-used ones older than that), and empty
+  // TTL nodes with now - mtime > ttl. Sorted.
+  std::vector<std::string> CleanupCandidates(int64_t now_ms, int64_t max_never_used_ms = 0) const;
+
+  // --- low-level mutators (txn::Apply) -----------------------------------
+  // DataTree.createNode: kNoNode without parent, kNodeExists if present.
+  // Parent cversion/pzxid are raised to parent_cversion/zxid only when
+  // parent_cversion > its cversion (-1 means "current + 1").
+  proto::Err CreateNode(const std::string& path, std::string data, const proto::AclList& acl, NodeKind kind,
+                        int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion, int64_t zxid,
+                        int64_t time_ms);
+  // DataTree.deleteNode: kNoNode if parent or node is missing. As in
+  // ZooKeeper, an existing parent's pzxid is raised to zxid even when the
+  // node itself is missing. kNotEmpty (and no change) for a node with
+  // children. The root and its alias cannot be deleted (kBadArguments).
+  proto::Err DeleteNode(const std::string& path, int64_t zxid);
+  proto::Err SetData(const std::string& path, std::string data, int32_t version, int64_t zxid, int64_t time_ms);
+  proto::Err SetAcl(const std::string& path, const proto::AclList& acl, int32_t aversion);
+  // DataTree.setCversionPzxid (replay fix-up); cversion -1 means current + 1.
+  proto::Err SetCversionPzxid(const std::string& path, int32_t cversion, int64_t zxid);
+
+  // Visits every node (path, node); order unspecified.
+  void ForEach(const std::function<void(const std::string&, const Node&)>& fn) const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  Node* Mutable(std::string_view path);
+  void AddSystemNode(const std::string& path, const proto::AclList& acl);
+
+  std::unordered_map<std::string, std::unique_ptr<Node>, Hash, std::equal_to<>> nodes_;
+  AclCache acls_;
+  std::unordered_map<int64_t, std::set<std::string>> ephemerals_;
+  size_t ephemeral_count_ = 0;
+  std::set<std::string> containers_;
+  std::set<std::string> ttls_;
+  int64_t data_size_ = 0;
+};
+
+}  // namespace aviary::tree

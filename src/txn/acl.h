@@ -1,0 +1,52 @@
+// ACL semantics of ZooKeeper 3.8 with its two default auth providers,
+// "digest" and "ip" (plus world:anyone and the "super" bypass): permission
+// checks (ZooKeeperServer.checkACL), ACL fix-up on create/setACL
+// (PrepRequestProcessor.fixupACL) and addauth (handleAuthentication).
+// Pure functions, thread-safe. "ip" is IPv4 only, as in ZooKeeper 3.8
+// (an IPv6 ip ACL is rejected as invalid and never matches).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/records.h"
+#include "txn/txn.h"
+
+namespace aviary::txn {
+
+// "user:" + base64(sha1("user:password")).
+std::string DigestId(std::string_view user, std::string_view password);
+// DigestAuthenticationProvider.generateDigest("user:password").
+std::string DigestOfAuth(std::string_view user_colon_password);
+
+// True if some entry of `acl` grants any bit of `perm` to `ctx`. An empty
+// list grants everything; a super session (ctx.is_super or an id with scheme
+// "super") passes every check.
+bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& ctx);
+
+// fixupACL: removes exact duplicates, expands scheme "auth" into one entry
+// per authenticated digest id of the session, validates ids. kInvalidAcl for
+// an empty list, an unknown scheme, a malformed id, or "auth" without any
+// authenticated id. `out` is written only on kOk.
+proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclList* out);
+
+// Provider id validity (isValid), exposed for tests.
+bool IsValidDigestId(std::string_view id);
+bool IsValidIpId(std::string_view id);
+// IPAuthenticationProvider.matches(client_address, acl_expression).
+bool IpMatches(std::string_view client_address, std::string_view acl_expr);
+
+struct AuthOutcome {
+  proto::Err err = proto::Err::kOk;
+  std::vector<proto::Id> ids;  // ids to add to the session (in this order)
+  bool is_super = false;
+};
+// addauth. "digest": always kOk with ("digest", DigestOfAuth(auth)), preceded
+// by ("super", "") when that digest equals super_digest (and super_digest is
+// non-empty). "ip": kOk with no new id (the connection's ip id is already
+// present). Any other scheme: kAuthFailed.
+AuthOutcome Authenticate(std::string_view scheme, std::string_view auth, std::string_view super_digest);
+
+}  // namespace aviary::txn

@@ -1,0 +1,177 @@
+#include "txn/apply.h"
+
+#include "tree/path.h"
+
+namespace aviary::txn {
+namespace {
+
+static_assert(static_cast<int>(tree::NodeKind::kEphemeral) == static_cast<int>(NodeKind::kEphemeral) &&
+                  static_cast<int>(tree::NodeKind::kContainer) == static_cast<int>(NodeKind::kContainer) &&
+                  static_cast<int>(tree::NodeKind::kTtl) == static_cast<int>(NodeKind::kTtl),
+              "txn::NodeKind and tree::NodeKind must stay in step");
+
+using proto::Err;
+using proto::EventType;
+using proto::OpCode;
+
+std::string ParentForWatch(const std::string& path) { return std::string(tree::NormalizeRoot(tree::ParentOf(path))); }
+
+void Deleted(const std::string& path, std::vector<WatchTrigger>* triggers) {
+  triggers->push_back({path, EventType::kNodeDeleted});
+  triggers->push_back({ParentForWatch(path), EventType::kNodeChildrenChanged});
+}
+
+OpResult ApplyCreate(tree::DataTree& tree, const Txn& txn, OpCode type, const CreateTxn& c,
+                     std::vector<WatchTrigger>* triggers) {
+  OpResult r{type, Err::kOk, c.path, {}};
+  int64_t owner = 0;
+  if (c.kind == NodeKind::kEphemeral) owner = c.ephemeral_owner != 0 ? c.ephemeral_owner : txn.session_id;
+  r.err = tree.CreateNode(c.path, c.data, c.acl, static_cast<tree::NodeKind>(c.kind), owner, c.ttl_ms,
+                          c.parent_cversion, txn.zxid, txn.time_ms);
+  if (r.err == Err::kOk) {
+    r.stat = tree::ToStat(*tree.Find(c.path));
+    triggers->push_back({c.path, EventType::kNodeCreated});
+    triggers->push_back({ParentForWatch(c.path), EventType::kNodeChildrenChanged});
+  } else if (r.err == Err::kNodeExists && type == OpCode::kCreate) {
+    // Replay over a fuzzy snapshot: bring the parent up to this create.
+    const Err e = tree.SetCversionPzxid(std::string(tree::ParentOf(c.path)), c.parent_cversion, txn.zxid);
+    if (e != Err::kOk) r.err = e;
+  }
+  return r;
+}
+
+OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector<WatchTrigger>* triggers) {
+  switch (op.type) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+      if (const auto* c = std::get_if<CreateTxn>(&op.body)) return ApplyCreate(tree, txn, op.type, *c, triggers);
+      break;
+    case OpCode::kDelete:
+    case OpCode::kDeleteContainer:
+      if (const auto* d = std::get_if<DeleteTxn>(&op.body)) {
+        OpResult r{op.type, tree.DeleteNode(d->path, txn.zxid), d->path, {}};
+        if (r.err == Err::kOk) Deleted(d->path, triggers);
+        return r;
+      }
+      break;
+    case OpCode::kSetData:
+      if (const auto* s = std::get_if<SetDataTxn>(&op.body)) {
+        OpResult r{op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms), s->path, {}};
+        if (r.err == Err::kOk) {
+          r.stat = tree::ToStat(*tree.Find(s->path));
+          triggers->push_back({s->path, EventType::kNodeDataChanged});
+        }
+        return r;
+      }
+      break;
+    case OpCode::kSetAcl:
+      if (const auto* s = std::get_if<SetAclTxn>(&op.body)) {
+        OpResult r{op.type, tree.SetAcl(s->path, s->acl, s->version), s->path, {}};
+        if (r.err == Err::kOk) r.stat = tree::ToStat(*tree.Find(s->path));
+        return r;
+      }
+      break;
+    case OpCode::kCheck:
+      if (const auto* c = std::get_if<CheckTxn>(&op.body)) {
+        OpResult r{op.type, Err::kOk, c->path, {}};
+        if (const tree::Node* n = tree.Find(c->path)) r.stat = tree::ToStat(*n);
+        return r;
+      }
+      break;
+    case OpCode::kError:
+      if (const auto* e = std::get_if<ErrorTxn>(&op.body)) return OpResult{OpCode::kError, e->err, {}, {}};
+      break;
+    default:
+      break;
+  }
+  return OpResult{OpCode::kError, Err::kMarshallingError, {}, {}};
+}
+
+OpCode WireType(OpCode t) {
+  switch (t) {
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+      return OpCode::kCreate2;
+    case OpCode::kDeleteContainer:
+      return OpCode::kDelete;
+    default:
+      return t;
+  }
+}
+
+void ApplyCloseSession(tree::DataTree& tree, const Txn& txn, const CloseSessionTxn& c,
+                       std::vector<WatchTrigger>* triggers) {
+  for (const std::string& p : c.paths_to_delete) {
+    if (tree.DeleteNode(p, txn.zxid) == Err::kOk) Deleted(p, triggers);
+  }
+  // killSession also removes any ephemeral of the session the txn missed.
+  for (const std::string& p : tree.EphemeralsOf(txn.session_id)) {
+    if (tree.DeleteNode(p, txn.zxid) == Err::kOk) Deleted(p, triggers);
+  }
+}
+
+}  // namespace
+
+ApplyResult Apply(tree::DataTree& tree, const Txn& txn) {
+  ApplyResult out;
+  if (txn.type == OpCode::kMulti) {
+    bool failed = false;
+    for (const Op& op : txn.multi) failed = failed || op.type == OpCode::kError;
+    bool post_failed = false;
+    for (const Op& op : txn.multi) {
+      OpResult r;
+      if (op.type == OpCode::kError) post_failed = true;
+      if (failed && op.type != OpCode::kError) {
+        r = OpResult{OpCode::kError, post_failed ? Err::kRuntimeInconsistency : Err::kOk, {}, {}};
+      } else {
+        r = ApplyOp(tree, txn, op, &out.triggers);
+        if (r.err != Err::kOk && r.type != OpCode::kError) r = OpResult{OpCode::kError, r.err, {}, {}};
+      }
+      r.type = WireType(r.type);
+      out.results.push_back(std::move(r));
+    }
+    return out;
+  }
+  switch (txn.op.type) {
+    case OpCode::kCreateSession:
+      return out;
+    case OpCode::kCloseSession:
+      if (const auto* c = std::get_if<CloseSessionTxn>(&txn.op.body)) {
+        ApplyCloseSession(tree, txn, *c, &out.triggers);
+      } else {
+        ApplyCloseSession(tree, txn, CloseSessionTxn{}, &out.triggers);
+      }
+      return out;
+    default: {
+      OpResult r = ApplyOp(tree, txn, txn.op, &out.triggers);
+      out.err = r.err;
+      out.results.push_back(std::move(r));
+      return out;
+    }
+  }
+}
+
+Err FirstMultiError(const ApplyResult& r) {
+  for (const OpResult& o : r.results) {
+    if (o.err != Err::kOk) return o.err;
+  }
+  return Err::kOk;
+}
+
+proto::MultiResponse ToMultiResponse(const ApplyResult& r) {
+  proto::MultiResponse m;
+  for (const OpResult& o : r.results) {
+    proto::MultiResult mr;
+    mr.type = o.type;
+    mr.err = o.type == OpCode::kError ? static_cast<int32_t>(o.err) : 0;
+    if (o.type == OpCode::kCreate || o.type == OpCode::kCreate2) mr.path = o.path;
+    if (o.type == OpCode::kCreate2 || o.type == OpCode::kSetData) mr.stat = o.stat;
+    m.results.push_back(std::move(mr));
+  }
+  return m;
+}
+
+}  // namespace aviary::txn

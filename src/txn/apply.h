@@ -1,0 +1,56 @@
+// Apply: the deterministic effect of a Txn on the tree (ZooKeeper's
+// DataTree.processTxn). Pure function of (tree, txn); single-threaded (the
+// caller owns the tree). Tolerant of replay over a fuzzy snapshot: a create
+// of an existing node or a delete of a missing one reports the error and
+// leaves the tree consistent (for kCreate + NodeExists the parent's
+// cversion/pzxid are raised as ZooKeeper does).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "proto/codes.h"
+#include "proto/records.h"
+#include "tree/data_tree.h"
+#include "txn/txn.h"
+
+namespace aviary::txn {
+
+// A watch event to fire, in order. kNodeDeleted(path) fires both data and
+// child watches on `path` (as ZooKeeper); kNodeChildrenChanged names the
+// parent ("/" for top-level nodes).
+struct WatchTrigger {
+  std::string path;
+  proto::EventType type;
+};
+
+// One op's outcome. For a single op `type` is the txn's op type. For multi
+// it is the MultiResponse wire type: kCreate (path only), kCreate2 (path +
+// stat; also for createContainer/createTTL/create2), kDelete (also
+// deleteContainer), kSetData (stat), kCheck, kError (err).
+struct OpResult {
+  proto::OpCode type = proto::OpCode::kError;
+  proto::Err err = proto::Err::kOk;
+  std::string path;
+  proto::Stat stat;  // the node's stat after create/setData/setACL
+};
+
+struct ApplyResult {
+  // The ReplyHeader err: the op's error for single ops (ErrorTxn's err, or a
+  // replay failure); always kOk for kMulti, whose per-op errors are in
+  // `results` (ZooKeeper's FinalRequestProcessor never sets it for multi).
+  proto::Err err = proto::Err::kOk;
+  std::vector<OpResult> results;  // one per op; none for create/closeSession
+  std::vector<WatchTrigger> triggers;
+};
+
+ApplyResult Apply(tree::DataTree& tree, const Txn& txn);
+
+// The first non-kOk error among a multi's results (ZooKeeper's rc.err);
+// kOk when all succeeded.
+proto::Err FirstMultiError(const ApplyResult& r);
+
+// MultiResponse for a kMulti ApplyResult.
+proto::MultiResponse ToMultiResponse(const ApplyResult& r);
+
+}  // namespace aviary::txn

@@ -1,0 +1,75 @@
+// Pending changes of txns prepared but not yet applied (ZooKeeper's
+// outstandingChanges / ChangeRecord). Preparer reads every node through
+// Get(): the newest pending record for the path if any, else the tree.
+// Single-threaded (the prepare thread, which is also the apply thread's
+// caller or strictly serialized with it). Invariant: records are appended in
+// zxid order; Applied(z) drops records with zxid <= z; a path's map entry is
+// always its newest record still queued.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "proto/records.h"
+#include "tree/data_tree.h"
+
+namespace aviary::txn {
+
+// A node as prepare sees it. `exists == false` marks a pending delete.
+struct NodeRec {
+  int64_t zxid = -1;  // txn that produced it; -1 when read from the tree
+  bool exists = false;
+  tree::StatPersisted stat;
+  tree::NodeKind kind = tree::NodeKind::kPersistent;
+  int32_t child_count = 0;
+  std::shared_ptr<const proto::AclList> acl;
+};
+
+class Overlay {
+ public:
+  explicit Overlay(const tree::DataTree& tree) : tree_(tree) {}
+
+  // The node as of all prepared txns; nullopt when absent (or pending delete).
+  std::optional<NodeRec> Get(std::string_view path) const;
+  // Records `rec` as the newest state of `path`.
+  void Put(std::string_view path, NodeRec rec);
+
+  // Multi support: Begin() starts recording undo information; Rollback()
+  // removes every record put since Begin() and restores the previous state;
+  // Commit() keeps them.
+  void Begin();
+  void Rollback();
+  void Commit();
+
+  // Drops records of txns with zxid <= `zxid` (they are now in the tree).
+  void Applied(int64_t zxid);
+  void Clear();
+  size_t size() const { return queue_.size(); }
+
+  // Every queued record in order, oldest first (for closeSession).
+  template <typename Fn>
+  void ForEachQueued(Fn&& fn) const {
+    for (const auto& e : queue_) fn(e->path, e->rec);
+  }
+
+ private:
+  struct Entry {
+    std::string path;
+    NodeRec rec;
+  };
+  const tree::DataTree& tree_;
+  std::deque<std::shared_ptr<Entry>> queue_;
+  std::unordered_map<std::string, std::shared_ptr<Entry>> latest_;
+  bool recording_ = false;
+  size_t mark_ = 0;
+  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> undo_;
+};
+
+}  // namespace aviary::txn

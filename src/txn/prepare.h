@@ -1,0 +1,76 @@
+// Preparer: turns client write requests (and session/container events) into
+// fully validated Txns, as ZooKeeper's PrepRequestProcessor. Validation sees
+// the tree *plus* the pending changes of every txn prepared but not yet
+// applied (Overlay), so requests can be prepared ahead of apply (group
+// commit, replication). Single-threaded; the tree must only change through
+// Apply of txns this Preparer produced (or Reset() after anything else).
+// Every returned Txn carries the given zxid and must be logged and applied
+// in zxid order, then acknowledged with Applied(zxid).
+// Session checks (expired/moved, global vs local) are the caller's job.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "proto/records.h"
+#include "tree/data_tree.h"
+#include "txn/overlay.h"
+#include "txn/txn.h"
+
+namespace aviary::txn {
+
+struct PrepareOptions {
+  int32_t max_buffer = proto::kDefaultMaxBuffer;  // jute.maxbuffer
+  bool extended_types_enabled = false;            // zookeeper.extendedTypesEnabled (TTL nodes)
+  std::string super_digest;                       // "super:<base64>" or empty
+};
+
+class Preparer {
+ public:
+  Preparer(const tree::DataTree& tree, PrepareOptions opts);
+
+  // Write requests: create, create2, createContainer, createTTL, delete,
+  // setData, setACL, check, multi. A failing single request becomes
+  // type kError / ErrorTxn{err} (it still consumes its zxid). A failing multi
+  // stays kMulti with every op kError: ops before the failing one carry kOk,
+  // the failing one its error, later ones kRuntimeInconsistency; none of its
+  // changes enter the overlay. A body that does not match the opcode, a
+  // multi holding a read op, or an unsupported opcode gives
+  // kError / kMarshallingError (kUnimplemented for non-write opcodes).
+  Txn Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t zxid, int64_t now_ms);
+
+  Txn PrepareCreateSession(int64_t session, int32_t timeout_ms, int64_t zxid, int64_t now_ms);
+  // Lists the session's ephemerals as of tree + overlay (including ones
+  // created by pending txns, excluding pending deletes), sorted.
+  Txn PrepareCloseSession(int64_t session, int64_t zxid, int64_t now_ms, int32_t cxid = 0);
+  // Container/TTL cleanup (session 0, cxid 0). As ZooKeeper: kOk only
+  // re-checks that the node exists, has no children and is not a plain
+  // ephemeral; otherwise kError / ErrorTxn{kNoNode | kNotEmpty | kBadVersion}
+  // (special paths: kBadArguments). Expiry is the caller's (CleanupCandidates).
+  Txn PrepareDeleteContainer(const std::string& path, int64_t zxid, int64_t now_ms);
+
+  // Txns up to and including `zxid` are now applied to the tree.
+  void Applied(int64_t zxid) { overlay_.Applied(zxid); }
+  // Forget all pending changes (after loading a snapshot, on errors).
+  void Reset() { overlay_.Clear(); }
+  size_t PendingRecords() const { return overlay_.size(); }
+  const PrepareOptions& options() const { return opts_; }
+
+ private:
+  proto::Err PrepOp(proto::OpCode type, const proto::RequestBody& body, const SessionCtx& ctx, int64_t zxid,
+                    int64_t now_ms, Op* out);
+  proto::Err PrepCreate(proto::OpCode type, const proto::CreateRequest& r, const SessionCtx& ctx, int64_t zxid,
+                        int64_t now_ms, Op* out);
+  proto::Err PrepDelete(const proto::DeleteRequest& r, const SessionCtx& ctx, int64_t zxid, Op* out);
+  proto::Err PrepSetData(const proto::SetDataRequest& r, const SessionCtx& ctx, int64_t zxid, int64_t now_ms, Op* out);
+  proto::Err PrepSetAcl(const proto::SetAclRequest& r, const SessionCtx& ctx, int64_t zxid, Op* out);
+  proto::Err PrepCheck(const proto::CheckVersionRequest& r, const SessionCtx& ctx, Op* out);
+  Txn PrepMulti(const proto::MultiRequest& m, const SessionCtx& ctx, Txn txn);
+  void PutDeleted(const std::string& path, int64_t zxid);
+
+  const tree::DataTree& tree_;
+  PrepareOptions opts_;
+  Overlay overlay_;
+};
+
+}  // namespace aviary::txn

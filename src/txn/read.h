@@ -1,0 +1,29 @@
+// Read requests against the tree (ZooKeeper's FinalRequestProcessor read
+// paths): exists, getData, getChildren, getChildren2, getACL,
+// getEphemerals, getAllChildrenNumber, multiRead. Pure, no side effects
+// (watch registration is the caller's: ZooKeeper registers an exists watch
+// even when the answer is kNoNode, and data/child watches only on success).
+// Reads see the applied tree only, never pending txns.
+#pragma once
+
+#include "proto/records.h"
+#include "tree/data_tree.h"
+#include "txn/txn.h"
+
+namespace aviary::txn {
+
+struct ReadOutcome {
+  proto::Err err = proto::Err::kOk;
+  proto::ResponseBody body;  // Empty on error (except multiRead, see below)
+};
+
+// Permissions: exists none; getData/getChildren/getChildren2/
+// getAllChildrenNumber READ; getACL READ or ADMIN (without ADMIN, digest ids
+// are shown as "user:x"). multiRead: err kOk and a MultiResponse with one
+// result per op (kGetData / kGetChildren, or kError with the op's error); an
+// op other than getData/getChildren gives kMarshallingError for the whole
+// request. Children lists are sorted. Other opcodes: kUnimplemented. A body
+// not matching the opcode: kMarshallingError.
+ReadOutcome ProcessRead(const tree::DataTree& tree, const proto::Request& req, const SessionCtx& ctx);
+
+}  // namespace aviary::txn
