@@ -101,7 +101,8 @@ bool DecodeConnectRequest(std::string_view payload, ConnectRequest* out) {
   out->timeOut = r.ReadInt32();
   out->sessionId = r.ReadInt64();
   out->passwd = r.ReadBuffer();
-  out->readOnly = r.ok() && r.remaining() > 0 ? r.ReadBool() : false;
+  out->has_read_only = r.ok() && r.remaining() > 0;
+  out->readOnly = out->has_read_only ? r.ReadBool() : false;
   return r.ok();
 }
 
@@ -113,7 +114,7 @@ void EncodeConnectRequest(const ConnectRequest& req, std::string* out) {
   w.WriteInt32(req.timeOut);
   w.WriteInt64(req.sessionId);
   w.WriteBuffer(req.passwd);
-  w.WriteBool(req.readOnly);
+  if (req.has_read_only) w.WriteBool(req.readOnly);
   w.EndFrame(frame);
 }
 
@@ -123,7 +124,8 @@ bool DecodeConnectResponse(std::string_view payload, ConnectResponse* out) {
   out->timeOut = r.ReadInt32();
   out->sessionId = r.ReadInt64();
   out->passwd = r.ReadBuffer();
-  out->readOnly = r.ok() && r.remaining() > 0 ? r.ReadBool() : false;
+  out->has_read_only = r.ok() && r.remaining() > 0;
+  out->readOnly = out->has_read_only ? r.ReadBool() : false;
   return r.ok();
 }
 
@@ -134,7 +136,7 @@ void EncodeConnectResponse(const ConnectResponse& rsp, std::string* out) {
   w.WriteInt32(rsp.timeOut);
   w.WriteInt64(rsp.sessionId);
   w.WriteBuffer(rsp.passwd);
-  w.WriteBool(rsp.readOnly);
+  if (rsp.has_read_only) w.WriteBool(rsp.readOnly);
   w.EndFrame(frame);
 }
 

@@ -48,7 +48,8 @@ struct ConnectRequest {
   int32_t timeOut = 0;
   int64_t sessionId = 0;
   std::string passwd;
-  bool readOnly = false;  // optional trailing byte; absent on old clients
+  bool readOnly = false;       // optional trailing byte; absent on old clients
+  bool has_read_only = true;  // the byte was on the wire
 };
 
 struct ConnectResponse {
@@ -57,6 +58,7 @@ struct ConnectResponse {
   int64_t sessionId = 0;
   std::string passwd;
   bool readOnly = false;
+  bool has_read_only = true;  // written only when the client sent the byte (as ZooKeeper)
 };
 
 struct RequestHeader {

@@ -87,12 +87,22 @@ admin::ServerSnapshot Core::Snapshot() const {
 }
 
 void Core::OnFourLetter(const CoreEvent& ev) {
+  const config::FourLetterWhitelist& wl = opts_.config.four_letter_whitelist;
+  if ((ev.text == "wchp" || ev.text == "wchc") && wl.Allows(ev.text)) {
+    auto session_of = [this](int64_t w) -> int64_t {
+      auto it = conns_.find(static_cast<net::ConnId>(w));
+      return it == conns_.end() ? 0 : it->second->session;
+    };
+    std::string text = ev.text == "wchp" ? watches_.DumpByPath(session_of) : watches_.DumpBySession(session_of);
+    out_.push_back(net::ConnectionServer::Out{ev.conn, text + "\n", true});
+    return;
+  }
   admin::ServerSnapshot snap = Snapshot();
   for (auto& ci : snap.connections) {
     auto it = conns_.find(ev.conn);
     if (it != conns_.end() && ci.remote_ip == it->second->ip && ci.session_id == 0) ci.interest_ops = 0;
   }
-  std::string text = admin::RenderFourLetter(ev.text, snap, opts_.config.four_letter_whitelist);
+  std::string text = admin::RenderFourLetter(ev.text, snap, wl);
   out_.push_back(net::ConnectionServer::Out{ev.conn, std::move(text), true});
 }
 

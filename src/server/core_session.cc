@@ -48,7 +48,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   if (req.sessionId == 0) {
     int64_t id = sessions_.NextSessionId(WallNowMs());
     txn::Txn t = preparer_.PrepareCreateSession(id, timeout, ++next_zxid_, WallNowMs());
-    internal_[t.zxid] = Internal{Internal::Kind::kCreateSession, c.id, timeout, ev.received_us};
+    internal_[t.zxid] = Internal{Internal::Kind::kCreateSession, c.id, timeout, ev.received_us, req.has_read_only};
     c.handshaking = true;
     committer_->Propose(std::move(t));
     return;
@@ -59,6 +59,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   if (!valid) {
     AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired", req.sessionId, c.peer);
     proto::ConnectResponse rsp;
+    rsp.has_read_only = req.has_read_only;
     rsp.passwd.assign(16, '\0');
     SendConnectResponse(c.id, rsp, /*close_after=*/true);
     return;
@@ -76,6 +77,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   st.conn = c.id;
   c.session = req.sessionId;
   proto::ConnectResponse rsp;
+  rsp.has_read_only = req.has_read_only;
   rsp.timeOut = timeout;
   rsp.sessionId = req.sessionId;
   rsp.passwd = sessions_.PasswordFor(req.sessionId);
@@ -97,6 +99,7 @@ void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t no
     c.session = t.session_id;
     st->conn = c.id;
     proto::ConnectResponse rsp;
+    rsp.has_read_only = in.has_read_only;
     rsp.timeOut = in.timeout_ms;
     rsp.sessionId = t.session_id;
     rsp.passwd = sessions_.PasswordFor(t.session_id);

@@ -45,6 +45,7 @@ struct Core::Internal {
   net::ConnId conn = 0;
   int32_t timeout_ms = 0;
   int64_t received_us = 0;
+  bool has_read_only = true;  // kCreateSession: answer in the client's handshake format
 };
 
 int64_t SteadyNowMs();

@@ -216,7 +216,7 @@ std::vector<std::string> WatchManager::PathsOf(int64_t w) const {
   return out;
 }
 
-std::string WatchManager::DumpByPath() const {
+std::string WatchManager::DumpByPath(const WatcherName& name) const {
   std::vector<const Node*> nodes;
   for (const Node& n : paths_) nodes.push_back(&n);
   std::sort(nodes.begin(), nodes.end(), [](const Node* a, const Node* b) { return a->first < b->first; });
@@ -225,7 +225,7 @@ std::string WatchManager::DumpByPath() const {
   for (const Node* n : nodes) {
     ids.clear();
     for (const auto& [w, slot] : n->second.slots) {
-      if (slot.bits & kDataMask) ids.push_back(w);
+      if (slot.bits & kDataMask) ids.push_back(name ? name(w) : w);
     }
     if (ids.empty()) continue;
     std::sort(ids.begin(), ids.end(), HexOrder);
@@ -239,7 +239,7 @@ std::string WatchManager::DumpByPath() const {
   return out;
 }
 
-std::string WatchManager::DumpBySession() const {
+std::string WatchManager::DumpBySession(const WatcherName& name) const {
   std::vector<int64_t> ids;
   for (const auto& [w, s] : sessions_) ids.push_back(w);
   std::sort(ids.begin(), ids.end(), HexOrder);
@@ -252,7 +252,7 @@ std::string WatchManager::DumpBySession() const {
     }
     if (paths.empty()) continue;
     std::sort(paths.begin(), paths.end());
-    AppendHex(&out, w);
+    AppendHex(&out, name ? name(w) : w);
     out.push_back('\n');
     for (std::string_view p : paths) {
       out.push_back('\t');

@@ -25,6 +25,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -85,8 +86,11 @@ class WatchManager {
   // table only (persistent/recursive watches are in it). Paths and sessions
   // are sorted; session ids are printed as Long.toHexString. The 4lw command
   // appends one more "\n" (pw.println()) after these.
-  std::string DumpByPath() const;     // wchp: "path\n" then "\t0x<sid>\n" each
-  std::string DumpBySession() const;  // wchc: "0x<sid>\n" then "\t<path>\n" each
+  // `name` maps a watcher id to the id printed (the server prints session
+  // ids while watchers are connections); null prints watcher ids.
+  using WatcherName = std::function<int64_t(int64_t)>;
+  std::string DumpByPath(const WatcherName& name = nullptr) const;     // wchp: "path\n" then "\t0x<sid>\n" each
+  std::string DumpBySession(const WatcherName& name = nullptr) const;  // wchc: "0x<sid>\n" then "\t<path>\n" each
   std::string DumpSummary() const;    // wchs: "<n> connections watching <m> paths\nTotal watches:<k>"
 
  private:
