@@ -86,6 +86,14 @@ void ReadRequestBody(Reader& r, OpCode op, Request* out) {
     case OpCode::kReconfig:
       io::Read(r, &Body<ReconfigRequest>(out));
       break;
+    case OpCode::kDeleteContainer: {
+      // ZooKeeper reads this internal op's body as raw path bytes (no jute
+      // length prefix), so a client-sent one carries its whole body as path.
+      auto& d = Body<DeleteRequest>(out);
+      d.path = std::string(r.ReadRaw(r.remaining()));
+      d.version = -1;
+      break;
+    }
     default:  // ping, closeSession, whoAmI and unknown opcodes: no body
       out->body.emplace<Empty>();
       break;

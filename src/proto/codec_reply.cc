@@ -49,6 +49,10 @@ void ReadReplyBody(Reader& r, OpCode op, ResponseBody* body) {
       return ReadAs<GetAllChildrenNumberResponse>(r, body);
     case OpCode::kWhoAmI:
       return ReadAs<WhoAmIResponse>(r, body);
+    case OpCode::kAddWatch:
+      return ReadAs<ErrorResponse>(r, body);
+    case OpCode::kSasl:
+      return ReadAs<SetSaslResponse>(r, body);
     default:  // delete, check, ping, closeSession, auth, setWatches, ...
       body->emplace<Empty>();
       return;

@@ -4,7 +4,11 @@ namespace aviary::proto::jute {
 
 std::string_view Reader::ReadBufferView() {
   int32_t len = ReadInt32();
-  if (!ok_ || len == -1) return {};
+  if (!ok_) return {};
+  if (len == -1) {
+    is_null_probe_ = true;
+    return {};
+  }
   if (len < 0 || static_cast<size_t>(len) > remaining()) {
     Fail();
     return {};

@@ -51,13 +51,28 @@ class Reader {
   // Null (-1) reads as an empty view.
   std::string_view ReadBufferView();
   std::string ReadBuffer() { return std::string(ReadBufferView()); }
+  // As ReadBuffer, and tells whether the buffer was null (-1).
+  std::string ReadBuffer(bool* is_null) {
+    is_null_probe_ = false;
+    std::string v(ReadBufferView());
+    *is_null = is_null_probe_;
+    return v;
+  }
   std::string ReadString() { return std::string(ReadBufferView()); }
+  // The next n bytes as they are (fails if fewer remain).
+  std::string_view ReadRaw(size_t n) {
+    if (!Need(n)) return {};
+    std::string_view v(p_, n);
+    p_ += n;
+    return v;
+  }
   // Reads a vector count. -1 (null) reads as 0. Fails when the count is
   // negative or when count * min_elem_bytes exceeds the remaining bytes, so
   // the result is always safe to reserve().
   int32_t ReadVectorCount(size_t min_elem_bytes);
 
  private:
+  bool is_null_probe_ = false;
   bool Need(size_t n) {
     if (remaining() < n) {
       Fail();
@@ -88,6 +103,14 @@ class Writer {
     WriteInt32(static_cast<int32_t>(u & 0xffffffffu));
   }
   void WriteBool(bool v) { out_->push_back(v ? 1 : 0); }
+  void WriteNullBuffer() { WriteInt32(-1); }
+  void WriteBuffer(std::string_view b, bool is_null) {
+    if (is_null) {
+      WriteNullBuffer();
+    } else {
+      WriteBuffer(b);
+    }
+  }
   void WriteBuffer(std::string_view b) {
     WriteInt32(static_cast<int32_t>(b.size()));
     out_->append(b);

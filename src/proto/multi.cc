@@ -130,7 +130,7 @@ void Read(Reader& r, MultiResponse* b) {
         Read(r, &res.children);
         break;
       case OpCode::kGetData:
-        res.data = r.ReadBuffer();
+        res.data = r.ReadBuffer(&res.data_null);
         Read(r, &res.stat);
         break;
       case OpCode::kError:
@@ -162,7 +162,7 @@ void Write(Writer& w, const MultiResponse& b) {
         Write(w, res.children);
         break;
       case OpCode::kGetData:
-        w.WriteBuffer(res.data);
+        w.WriteBuffer(res.data, res.data_null);
         Write(w, res.stat);
         break;
       case OpCode::kError:

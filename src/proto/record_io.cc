@@ -72,7 +72,7 @@ void Write(Writer& w, const std::vector<std::string>& v) {
 
 void Read(Reader& r, CreateRequest* b, bool with_ttl) {
   b->path = r.ReadString();
-  b->data = r.ReadBuffer();
+  b->data = r.ReadBuffer(&b->data_null);
   Read(r, &b->acl);
   b->flags = r.ReadInt32();
   b->ttl = with_ttl ? r.ReadInt64() : -1;
@@ -80,7 +80,7 @@ void Read(Reader& r, CreateRequest* b, bool with_ttl) {
 
 void Write(Writer& w, const CreateRequest& b, bool with_ttl) {
   w.WriteString(b.path);
-  w.WriteBuffer(b.data);
+  w.WriteBuffer(b.data, b.data_null);
   Write(w, b.acl);
   w.WriteInt32(b.flags);
   if (with_ttl) w.WriteInt64(b.ttl);
@@ -115,12 +115,12 @@ void Write(Writer& w, const GetChildrenRequest& b) { WritePathWatch(w, b); }
 
 void Read(Reader& r, SetDataRequest* b) {
   b->path = r.ReadString();
-  b->data = r.ReadBuffer();
+  b->data = r.ReadBuffer(&b->data_null);
   b->version = r.ReadInt32();
 }
 void Write(Writer& w, const SetDataRequest& b) {
   w.WriteString(b.path);
-  w.WriteBuffer(b.data);
+  w.WriteBuffer(b.data, b.data_null);
   w.WriteInt32(b.version);
 }
 
@@ -239,11 +239,11 @@ void Read(Reader& r, StatResponse* b) { Read(r, &b->stat); }
 void Write(Writer& w, const StatResponse& b) { Write(w, b.stat); }
 
 void Read(Reader& r, GetDataResponse* b) {
-  b->data = r.ReadBuffer();
+  b->data = r.ReadBuffer(&b->data_null);
   Read(r, &b->stat);
 }
 void Write(Writer& w, const GetDataResponse& b) {
-  w.WriteBuffer(b.data);
+  w.WriteBuffer(b.data, b.data_null);
   Write(w, b.stat);
 }
 
@@ -273,6 +273,11 @@ void Write(Writer& w, const SyncResponse& b) { w.WriteString(b.path); }
 
 void Read(Reader& r, GetEphemeralsResponse* b) { Read(r, &b->ephemerals); }
 void Write(Writer& w, const GetEphemeralsResponse& b) { Write(w, b.ephemerals); }
+
+void Read(Reader& r, ErrorResponse* b) { b->err = r.ReadInt32(); }
+void Write(Writer& w, const ErrorResponse& b) { w.WriteInt32(b.err); }
+void Read(Reader& r, SetSaslResponse* b) { b->token = r.ReadBuffer(&b->token_null); }
+void Write(Writer& w, const SetSaslResponse& b) { w.WriteBuffer(b.token, b.token_null); }
 
 void Read(Reader& r, GetAllChildrenNumberResponse* b) { b->totalNumber = r.ReadInt32(); }
 void Write(Writer& w, const GetAllChildrenNumberResponse& b) { w.WriteInt32(b.totalNumber); }

@@ -81,6 +81,7 @@ struct CreateRequest {
   AclList acl;
   int32_t flags = 0;
   int64_t ttl = -1;
+  bool data_null = false;  // the client sent a null buffer (length -1)
 };
 struct DeleteRequest {
   std::string path;
@@ -98,6 +99,7 @@ struct SetDataRequest {
   std::string path;
   std::string data;
   int32_t version = -1;
+  bool data_null = false;
 };
 struct GetAclRequest {
   std::string path;
@@ -199,6 +201,7 @@ struct StatResponse {
 struct GetDataResponse {
   std::string data;
   Stat stat;
+  bool data_null = false;  // written as length -1, as ZooKeeper answers for null data
 };
 struct GetAclResponse {
   AclList acl;
@@ -227,6 +230,15 @@ struct ClientInfo {
 struct WhoAmIResponse {
   std::vector<ClientInfo> clientInfo;
 };
+// A bare int32: ZooKeeper answers addWatch with ErrorResponse{0}.
+struct ErrorResponse {
+  int32_t err = 0;
+};
+// sasl (102) when no SASL is configured: a null token.
+struct SetSaslResponse {
+  std::string token;
+  bool token_null = true;
+};
 struct WatcherEvent {
   int32_t type = 0;   // EventType
   int32_t state = 0;  // KeeperState
@@ -244,6 +256,7 @@ struct MultiResult {
   Stat stat;
   std::string data;
   std::vector<std::string> children;
+  bool data_null = false;
 };
 struct MultiResponse {
   std::vector<MultiResult> results;
@@ -252,6 +265,6 @@ struct MultiResponse {
 using ResponseBody =
     std::variant<Empty, CreateResponse, Create2Response, StatResponse, GetDataResponse, GetAclResponse,
                  GetChildrenResponse, GetChildren2Response, SyncResponse, MultiResponse, GetEphemeralsResponse,
-                 GetAllChildrenNumberResponse, WhoAmIResponse, WatcherEvent>;
+                 GetAllChildrenNumberResponse, WhoAmIResponse, WatcherEvent, ErrorResponse, SetSaslResponse>;
 
 }  // namespace aviary::proto

@@ -98,7 +98,7 @@ class Core {
   void OnRequest(CoreEvent& ev, int64_t now_ms);
   void OnAuth(Conn& c, const proto::Request& req);
   bool IsWrite(proto::OpCode op) const;
-  void ProposeWrite(Session& s, Conn& c, const proto::Request& req, int64_t received_us);
+  void ProposeWrite(Session& s, Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void ApplyCommitted(int64_t now_ms);
   void ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r);

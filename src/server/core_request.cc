@@ -27,6 +27,8 @@ bool Core::IsWrite(OpCode op) const {
     case OpCode::kMulti:
     case OpCode::kReconfig:
     case OpCode::kCloseSession:
+    case OpCode::kDeleteContainer:  // internal ops a client may still send:
+    case OpCode::kCreateSession:    // ZooKeeper runs them as txns too
       return true;
     default:
       return false;
@@ -60,8 +62,10 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     return;
   }
   Session& s = *session_state_.at(c.session);
-  if (ev.decode_err == Err::kOk && IsWrite(req.op())) {
-    ProposeWrite(s, c, req, ev.received_us);
+  if (IsWrite(req.op())) {
+    // A write whose body does not decode still takes a zxid, as an error
+    // txn, exactly as ZooKeeper numbers it.
+    ProposeWrite(s, c, req, ev.decode_err, ev.received_us);
     return;
   }
   if (s.queue.empty()) {
@@ -91,27 +95,47 @@ void Core::OnAuth(Conn& c, const proto::Request& req) {
   SendReply(c.id, hdr, proto::Empty{}, 0);
 }
 
-void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, int64_t received_us) {
+namespace {
+txn::Txn ErrorTxnFor(int64_t session, int64_t zxid, int64_t now, Err err) {
+  txn::Txn t;
+  t.session_id = session;
+  t.zxid = zxid;
+  t.time_ms = now;
+  t.type = OpCode::kError;
+  t.op.type = OpCode::kError;
+  t.op.body = txn::ErrorTxn{err};
+  return t;
+}
+}  // namespace
+
+void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err decode_err, int64_t received_us) {
   int64_t zxid = ++next_zxid_;
   int64_t now = WallNowMs();
   txn::Txn t;
-  switch (req.op()) {
-    case OpCode::kCloseSession:
-      t = preparer_.PrepareCloseSession(c.session, zxid, now);
-      break;
-    case OpCode::kReconfig:
-      // Standalone servers have dynamic reconfiguration disabled, as
-      // ZooKeeper without reconfigEnabled: the request becomes an error txn.
-      t.session_id = c.session;
-      t.zxid = zxid;
-      t.time_ms = now;
-      t.type = OpCode::kError;
-      t.op.type = OpCode::kError;
-      t.op.body = txn::ErrorTxn{Err::kReconfigDisabled};
-      break;
-    default:
-      t = preparer_.Prepare(req, CtxOf(c), zxid, now);
-      break;
+  if (decode_err != Err::kOk) {
+    t = ErrorTxnFor(c.session, zxid, now, decode_err);
+  } else {
+    switch (req.op()) {
+      case OpCode::kCloseSession:
+        t = preparer_.PrepareCloseSession(c.session, zxid, now);
+        break;
+      case OpCode::kReconfig:
+        // Standalone servers have dynamic reconfiguration disabled, as
+        // ZooKeeper without reconfigEnabled: the request becomes an error txn.
+        t = ErrorTxnFor(c.session, zxid, now, Err::kReconfigDisabled);
+        break;
+      case OpCode::kCreateSession:
+        // A client-sent createSession has no valid body for ZooKeeper.
+        t = ErrorTxnFor(c.session, zxid, now, Err::kMarshallingError);
+        break;
+      case OpCode::kDeleteContainer:
+        t = preparer_.PrepareDeleteContainer(std::get<proto::DeleteRequest>(req.body).path, zxid, now);
+        t.session_id = c.session;
+        break;
+      default:
+        t = preparer_.Prepare(req, CtxOf(c), zxid, now);
+        break;
+    }
   }
   t.cxid = req.header.xid;
   Pending p;
@@ -170,26 +194,43 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
     case OpCode::kAddWatch: {
       const auto& r = std::get<proto::AddWatchRequest>(req.body);
       bool recursive = r.mode == static_cast<int32_t>(proto::AddWatchMode::kPersistentRecursive);
-      if (!watches_.AddPersistent(r.path, static_cast<int64_t>(c.id), recursive))
+      if (!recursive && r.mode != static_cast<int32_t>(proto::AddWatchMode::kPersistent)) {
+        hdr.err = static_cast<int32_t>(Err::kMarshallingError);
+      } else if (!watches_.AddPersistent(r.path, static_cast<int64_t>(c.id), recursive)) {
         hdr.err = static_cast<int32_t>(Err::kThrottledOp);
-      SendReply(c.id, hdr, proto::Empty{}, received_us);
+      }
+      SendReply(c.id, hdr, proto::ErrorResponse{0}, received_us);
       return;
     }
     case OpCode::kCheckWatches:
     case OpCode::kRemoveWatches: {
       const auto& r = std::get<proto::RemoveWatchesRequest>(req.body);
       bool dry = req.op() == OpCode::kCheckWatches;
-      if (!watches_.Remove(r.path, static_cast<proto::WatcherType>(r.type), static_cast<int64_t>(c.id), dry, nullptr))
+      if (r.type < static_cast<int32_t>(proto::WatcherType::kChildren) ||
+          r.type > static_cast<int32_t>(proto::WatcherType::kAny)) {
+        hdr.err = static_cast<int32_t>(Err::kMarshallingError);
+      } else if (!watches_.Remove(r.path, static_cast<proto::WatcherType>(r.type), static_cast<int64_t>(c.id), dry,
+                                  nullptr)) {
         hdr.err = static_cast<int32_t>(Err::kNoWatcher);
+      }
       SendReply(c.id, hdr, proto::Empty{}, received_us);
       return;
     }
     case OpCode::kWhoAmI: {
       proto::WhoAmIResponse rsp;
-      for (const auto& id : c.ids) rsp.clientInfo.push_back(proto::ClientInfo{id.scheme, id.id});
+      for (const auto& id : c.ids) {
+        // Digest identities are shown by user name only, as ZooKeeper does.
+        std::string user = id.scheme == "digest" ? id.id.substr(0, id.id.find(':')) : id.id;
+        rsp.clientInfo.push_back(proto::ClientInfo{id.scheme, std::move(user)});
+      }
       SendReply(c.id, hdr, rsp, received_us);
       return;
     }
+    case OpCode::kSasl:
+      // No SASL here: ZooKeeper without a SASL server answers a null token.
+      hdr.zxid = 0;
+      SendReply(c.id, hdr, proto::SetSaslResponse{}, received_us);
+      return;
     case OpCode::kExists:
     case OpCode::kGetData:
     case OpCode::kGetChildren:
@@ -301,30 +342,7 @@ void Core::ApplyCommitted(int64_t now_ms) {
 
 namespace {
 proto::ResponseBody WriteResponse(const txn::Txn& t, const txn::ApplyResult& r) {
-  if (t.type == OpCode::kMulti) {
-    proto::MultiResponse m;
-    for (const auto& op : r.results) {
-      proto::MultiResult mr;
-      mr.err = static_cast<int32_t>(op.err);
-      if (op.err != Err::kOk || op.type == OpCode::kError) {
-        mr.type = OpCode::kError;
-      } else if (op.type == OpCode::kCreate || op.type == OpCode::kCreate2) {
-        // ZooKeeper rebuilds multi creates from their flags: a create2 op
-        // answers like a plain create (path only).
-        mr.type = OpCode::kCreate;
-        mr.path = op.path;
-      } else if (op.type == OpCode::kCreateContainer || op.type == OpCode::kCreateTtl) {
-        mr.type = OpCode::kCreate2;
-        mr.path = op.path;
-        mr.stat = op.stat;
-      } else {
-        mr.type = op.type;
-        mr.stat = op.stat;
-      }
-      m.results.push_back(std::move(mr));
-    }
-    return m;
-  }
+  if (t.type == OpCode::kMulti) return txn::ToMultiResponse(r);
   if (r.err != Err::kOk || r.results.empty()) return proto::Empty{};
   const txn::OpResult& op = r.results.front();
   switch (op.type) {
@@ -356,6 +374,13 @@ void Core::ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r) {
   proto::ReplyHeader hdr{p.request.header.xid, t.zxid, static_cast<int32_t>(r.err)};
   bool closing = p.request.op() == OpCode::kCloseSession;
   if (t.type == OpCode::kMulti) hdr.err = 0;
+  if (p.request.op() == OpCode::kCheck) {
+    // ZooKeeper logs a lone check as a txn but cannot answer it: its final
+    // stage fails and drops the connection. Do the same, after the txn.
+    if (conns_.count(p.conn)) out_.push_back(net::ConnectionServer::Out{p.conn, {}, true});
+    DrainSession(s);
+    return;
+  }
   if (conns_.count(p.conn)) SendReply(p.conn, hdr, WriteResponse(t, r), p.received_us, closing);
   if (closing) {
     FinishCloseSession(t, 0);

@@ -98,7 +98,7 @@ std::vector<std::string> DataTree::CleanupCandidates(int64_t now_ms, int64_t max
 
 proto::Err DataTree::CreateNode(const std::string& path, std::string data, const proto::AclList& acl, NodeKind kind,
                                 int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion, int64_t zxid,
-                                int64_t time_ms) {
+                                int64_t time_ms, bool data_null) {
   if (path.find('/') == std::string::npos) return proto::Err::kBadArguments;
   if (path == "/") return proto::Err::kNodeExists;
   Node* parent = Mutable(ParentOf(path));
@@ -113,6 +113,7 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string data, const
   }
   auto n = std::make_unique<Node>();
   n->data = std::move(data);
+  n->data_null = data_null;
   n->acl = acls_.Acquire(acl);
   n->kind = kind;
   n->ttl_ms = kind == NodeKind::kTtl ? ttl_ms : 0;
@@ -180,11 +181,12 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
 }
 
 proto::Err DataTree::SetData(const std::string& path, std::string data, int32_t version, int64_t zxid,
-                             int64_t time_ms) {
+                             int64_t time_ms, bool data_null) {
   Node* n = Mutable(path);
   if (n == nullptr) return proto::Err::kNoNode;
   data_size_ += static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
   n->data = std::move(data);
+  n->data_null = data_null;
   n->stat.mtime = time_ms;
   n->stat.mzxid = zxid;
   n->stat.version = version;

@@ -67,13 +67,14 @@ class DataTree {
   // parent_cversion > its cversion (-1 means "current + 1").
   proto::Err CreateNode(const std::string& path, std::string data, const proto::AclList& acl, NodeKind kind,
                         int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion, int64_t zxid,
-                        int64_t time_ms);
+                        int64_t time_ms, bool data_null = false);
   // DataTree.deleteNode: kNoNode if parent or node is missing. As in
   // ZooKeeper, an existing parent's pzxid is raised to zxid even when the
   // node itself is missing. kNotEmpty (and no change) for a node with
   // children. The root and its alias cannot be deleted (kBadArguments).
   proto::Err DeleteNode(const std::string& path, int64_t zxid);
-  proto::Err SetData(const std::string& path, std::string data, int32_t version, int64_t zxid, int64_t time_ms);
+  proto::Err SetData(const std::string& path, std::string data, int32_t version, int64_t zxid, int64_t time_ms,
+                     bool data_null = false);
   proto::Err SetAcl(const std::string& path, const proto::AclList& acl, int32_t aversion);
   // DataTree.setCversionPzxid (replay fix-up); cversion -1 means current + 1.
   proto::Err SetCversionPzxid(const std::string& path, int32_t cversion, int64_t zxid);

@@ -38,6 +38,7 @@ struct Node {
   AclCache::Ref acl = 0;
   StatPersisted stat;
   NodeKind kind = NodeKind::kPersistent;
+  bool data_null = false;  // data was set from a null buffer
   int64_t ttl_ms = 0;  // kTtl only
   std::set<std::string> children;
 };

@@ -27,7 +27,7 @@ OpResult ApplyCreate(tree::DataTree& tree, const Txn& txn, OpCode type, const Cr
   int64_t owner = 0;
   if (c.kind == NodeKind::kEphemeral) owner = c.ephemeral_owner != 0 ? c.ephemeral_owner : txn.session_id;
   r.err = tree.CreateNode(c.path, c.data, c.acl, static_cast<tree::NodeKind>(c.kind), owner, c.ttl_ms,
-                          c.parent_cversion, txn.zxid, txn.time_ms);
+                          c.parent_cversion, txn.zxid, txn.time_ms, c.data_null);
   if (r.err == Err::kOk) {
     r.stat = tree::ToStat(*tree.Find(c.path));
     triggers->push_back({c.path, EventType::kNodeCreated});
@@ -58,7 +58,7 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
       break;
     case OpCode::kSetData:
       if (const auto* s = std::get_if<SetDataTxn>(&op.body)) {
-        OpResult r{op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms), s->path, {}};
+        OpResult r{op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null), s->path, {}};
         if (r.err == Err::kOk) {
           r.stat = tree::ToStat(*tree.Find(s->path));
           triggers->push_back({s->path, EventType::kNodeDataChanged});
@@ -89,9 +89,13 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
   return OpResult{OpCode::kError, Err::kMarshallingError, {}, {}};
 }
 
+// The result type ZooKeeper reports inside a multi: it rebuilds each create
+// op from its flags, so a create2 op answers as a plain create (path only)
+// while container and TTL creates answer as create2 (path and stat).
 OpCode WireType(OpCode t) {
   switch (t) {
     case OpCode::kCreate2:
+      return OpCode::kCreate;
     case OpCode::kCreateContainer:
     case OpCode::kCreateTtl:
       return OpCode::kCreate2;

@@ -176,6 +176,7 @@ Err Preparer::PrepCreate(OpCode type, const proto::CreateRequest& r, const Sessi
   CreateTxn c;
   c.path = path;
   c.data = r.data;
+  c.data_null = r.data_null;
   c.acl = acl;
   c.parent_cversion = new_cversion;
   if (type == OpCode::kCreateContainer) {
@@ -248,7 +249,7 @@ Err Preparer::PrepSetData(const proto::SetDataRequest& r, const SessionCtx& ctx,
   node->stat.mtime = now_ms;
   node->stat.mzxid = zxid;
   overlay_.Put(r.path, std::move(*node));
-  *out = Op{OpCode::kSetData, SetDataTxn{r.path, r.data, next}};
+  *out = Op{OpCode::kSetData, SetDataTxn{r.path, r.data, next, r.data_null}};
   return Err::kOk;
 }
 

@@ -71,6 +71,7 @@ ReadOutcome MultiRead(const tree::DataTree& t, const proto::MultiRequest& m, con
       if (const tree::Node* n = Readable(t, r.path, proto::perms::kRead, ctx, &err)) {
         res.type = OpCode::kGetData;
         res.data = n->data;
+        res.data_null = n->data_null;
         res.stat = tree::ToStat(*n);
       }
     } else {
@@ -104,7 +105,7 @@ ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, cons
       if (r == nullptr) return Fail(Err::kMarshallingError);
       const tree::Node* n = Readable(t, r->path, proto::perms::kRead, ctx, &err);
       if (n == nullptr) return Fail(err);
-      return ReadOutcome{Err::kOk, proto::GetDataResponse{n->data, tree::ToStat(*n)}};
+      return ReadOutcome{Err::kOk, proto::GetDataResponse{n->data, tree::ToStat(*n), n->data_null}};
     }
     case OpCode::kGetChildren:
     case OpCode::kGetChildren2: {

@@ -24,6 +24,7 @@ struct CreateTxn {
   int64_t ephemeral_owner = 0;  // session id for kEphemeral, 0 otherwise
   int64_t ttl_ms = 0;           // for kTtl
   int32_t parent_cversion = 0;  // parent's cversion after this create
+  bool data_null = false;       // created with a null buffer (reads answer length -1)
 };
 struct DeleteTxn {
   std::string path;
@@ -32,6 +33,7 @@ struct SetDataTxn {
   std::string path;
   std::string data;
   int32_t version = 0;  // the node's new version
+  bool data_null = false;
 };
 struct SetAclTxn {
   std::string path;

@@ -136,7 +136,8 @@ inline std::vector<SampleReply> SampleReplies() {
       {OpCode::kPing, ReplyHeader{-2, 0x99, 0}, Empty{}},
       {OpCode::kAuth, ReplyHeader{-4, 0, 0}, Empty{}},
       {OpCode::kSetWatches, ReplyHeader{-8, 0x99, 0}, Empty{}},
-      {OpCode::kAddWatch, h(20), Empty{}},
+      {OpCode::kAddWatch, h(20), ErrorResponse{0}},
+      {OpCode::kSasl, h(21), SetSaslResponse{}},
       {OpCode::kCloseSession, h(21), Empty{}},
   };
 }
