@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   opts.net.port = cfg.client_port;
   opts.net.max_per_ip = cfg.max_client_cnxns;
   opts.net.io_threads = cfg.io_threads;
+  opts.global_outstanding_limit = cfg.global_outstanding_limit;
 
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t set;

@@ -132,7 +132,8 @@ class Worker {
     size_t out_off = 0;
     bool started = false;      // first 4 bytes examined
     bool got_payload = false;  // a first frame was delivered
-    bool reading = true;       // EPOLLIN armed
+    bool reading = true;       // EPOLLIN wanted (false after a 4-letter word)
+    bool paused = false;       // EPOLLIN held back by throttling
     bool want_write = false;   // EPOLLOUT armed
     bool close_after = false;  // close once `out` drains
   };
@@ -154,7 +155,7 @@ class Worker {
     epoll_event events[kMaxEvents];
     std::vector<Cmd> cmds;
     while (!stopping_.load()) {
-      int n = epoll_wait(epfd_, events, kMaxEvents, 1000);
+      int n = epoll_wait(epfd_, events, kMaxEvents, paused_.empty() ? 1000 : 5);
       if (n < 0 && errno != EINTR) {
         AV_LOG(kError, "epoll_wait: {}", std::strerror(errno));
         break;
@@ -170,7 +171,9 @@ class Worker {
         auto it = conns_.find(id);
         if (it == conns_.end()) continue;
         uint32_t e = events[i].events;
-        if (e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
+        if ((e & EPOLLIN) && !(e & (EPOLLHUP | EPOLLERR)) && Throttled()) {
+          Pause(id, it->second);
+        } else if (e & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP)) {
           if (!ReadFrom(id, it->second)) continue;
         }
         if (e & EPOLLOUT) {
@@ -189,6 +192,7 @@ class Worker {
         if (it != conns_.end()) Flush(id, it->second);
       }
       dirty_.clear();
+      if (!paused_.empty() && !Throttled()) ResumeAll();
       if (!frames_.empty()) {
         sink_->OnFrames(frames_);
         frames_.clear();
@@ -304,6 +308,25 @@ class Worker {
     return true;
   }
 
+  bool Throttled() const { return opts_.throttled && opts_.throttled(); }
+
+  void Pause(ConnId id, Conn& c) {
+    if (c.paused) return;
+    c.paused = true;
+    paused_.push_back(id);
+    UpdateEvents(id, c);
+  }
+
+  void ResumeAll() {
+    for (ConnId id : paused_) {
+      auto it = conns_.find(id);
+      if (it == conns_.end()) continue;
+      it->second.paused = false;
+      UpdateEvents(id, it->second);
+    }
+    paused_.clear();
+  }
+
   void StopReading(ConnId id, Conn& c) {
     c.reading = false;
     UpdateEvents(id, c);
@@ -311,7 +334,7 @@ class Worker {
 
   void UpdateEvents(ConnId id, Conn& c) {
     epoll_event ev{};
-    ev.events = (c.reading ? (EPOLLIN | EPOLLRDHUP) : 0u) | (c.want_write ? EPOLLOUT : 0u);
+    ev.events = (c.reading && !c.paused ? (EPOLLIN | EPOLLRDHUP) : 0u) | (c.want_write ? EPOLLOUT : 0u);
     ev.data.u64 = id;
     epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
   }
@@ -369,6 +392,7 @@ class Worker {
   std::vector<Cmd> cmds_;
   std::unordered_map<ConnId, Conn> conns_;
   std::vector<ConnId> dirty_;
+  std::vector<ConnId> paused_;
   std::vector<Frame> frames_;
 };
 

@@ -45,6 +45,9 @@ Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
 Core::~Core() = default;
 
 void Core::Post(std::vector<CoreEvent>& events) {
+  int64_t requests = 0;
+  for (const auto& e : events) requests += e.kind == CoreEvent::Kind::kRequest;
+  inbox_requests_.fetch_add(requests, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (inbox_.empty()) {
@@ -76,7 +79,10 @@ void Core::Run() {
       batch.swap(inbox_);
     }
     int64_t now = SteadyNowMs();
+    int64_t requests = 0;
+    for (const auto& e : batch) requests += e.kind == CoreEvent::Kind::kRequest;
     ProcessBatch(batch, now);
+    inbox_requests_.fetch_sub(requests, std::memory_order_relaxed);
     batch.clear();
     Tick(now);
   }

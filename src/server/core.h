@@ -15,6 +15,7 @@
 //  - zxids are assigned once, in proposal order, and applied in that order.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -75,6 +76,12 @@ class Core {
   void Tick(int64_t now_ms);
 
   int64_t last_zxid() const { return applied_zxid_; }
+  // Any thread: requests received but not yet answered (in the inbox or
+  // waiting in a session queue). The network pauses reading above
+  // globalOutstandingLimit.
+  int64_t Backlog() const {
+    return inbox_requests_.load(std::memory_order_relaxed) + queued_total_.load(std::memory_order_relaxed);
+  }
   const tree::DataTree& tree() const { return tree_; }
 
  private:
@@ -103,6 +110,8 @@ class Core {
   void ApplyCommitted(int64_t now_ms);
   void ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r);
   void DrainSession(Session& s);
+  void Enqueue(Session& s, Pending p);
+  Pending Dequeue(Session& s);
   void FireWatches(const std::vector<txn::WatchTrigger>& triggers);
   void SetWatches(Conn& c, const proto::SetWatches2& sw);
   void RegisterReadWatch(Conn& c, const proto::Request& req, proto::Err err);
@@ -151,6 +160,8 @@ class Core {
   std::condition_variable cv_;
   std::vector<CoreEvent> inbox_;
   bool stop_ = false;
+  std::atomic<int64_t> inbox_requests_{0};
+  std::atomic<int64_t> queued_total_{0};
 };
 
 }  // namespace aviary::server

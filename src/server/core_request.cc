@@ -76,7 +76,7 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     p.request = std::move(req);
     p.decode_err = ev.decode_err;
     p.received_us = ev.received_us;
-    s.queue.push_back(std::move(p));
+    Enqueue(s, std::move(p));
   }
 }
 
@@ -144,7 +144,7 @@ void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err deco
   p.zxid = zxid;
   p.request.header = req.header;
   p.received_us = received_us;
-  s.queue.push_back(std::move(p));
+  Enqueue(s, std::move(p));
   committer_->Propose(std::move(t));
 }
 
@@ -369,8 +369,7 @@ void Core::ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r) {
     AV_LOG(kError, "pipeline order violated: committed zxid {:#x} is not the head of session {:#x}", t.zxid, s.id);
     return;
   }
-  Pending p = std::move(s.queue.front());
-  s.queue.pop_front();
+  Pending p = Dequeue(s);
   proto::ReplyHeader hdr{p.request.header.xid, t.zxid, static_cast<int32_t>(r.err)};
   bool closing = p.request.op() == OpCode::kCloseSession;
   if (t.type == OpCode::kMulti) hdr.err = 0;
@@ -389,10 +388,21 @@ void Core::ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r) {
   DrainSession(s);
 }
 
+void Core::Enqueue(Session& s, Pending p) {
+  s.queue.push_back(std::move(p));
+  queued_total_.fetch_add(1, std::memory_order_relaxed);
+}
+
+Core::Pending Core::Dequeue(Session& s) {
+  Pending p = std::move(s.queue.front());
+  s.queue.pop_front();
+  queued_total_.fetch_sub(1, std::memory_order_relaxed);
+  return p;
+}
+
 void Core::DrainSession(Session& s) {
   while (!s.queue.empty() && !s.queue.front().is_write) {
-    Pending p = std::move(s.queue.front());
-    s.queue.pop_front();
+    Pending p = Dequeue(s);
     auto it = conns_.find(p.conn);
     if (it == conns_.end()) continue;
     RunNonTxn(*it->second, p.request, p.decode_err, p.received_us);

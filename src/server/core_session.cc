@@ -121,6 +121,7 @@ void Core::FinishCloseSession(const txn::Txn& t, int64_t /*now_ms*/) {
         watches_.RemoveAll(static_cast<int64_t>(conn));
       }
     }
+    queued_total_.fetch_sub(static_cast<int64_t>(it->second->queue.size()), std::memory_order_relaxed);
     session_state_.erase(it);
   }
   sessions_.Remove(t.session_id);

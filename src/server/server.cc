@@ -11,6 +11,11 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
   opts_.net.max_frame_bytes = opts_.core.max_buffer;
   committer_ = std::make_unique<LocalCommitter>();
   core_ = std::make_unique<Core>(opts_.core, committer_.get(), this);
+  if (opts_.global_outstanding_limit > 0) {
+    Core* core = core_.get();
+    int64_t limit = opts_.global_outstanding_limit;
+    opts_.net.throttled = [core, limit] { return core->Backlog() > limit; };
+  }
   net_ = std::make_unique<net::ConnectionServer>(opts_.net, this,
                                                  [](std::string_view w) { return admin::IsFourLetterWord(w); });
 }

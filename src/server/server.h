@@ -18,6 +18,9 @@ namespace aviary::server {
 struct ServerOptions {
   CoreOptions core;
   net::ServerOptions net;
+  // globalOutstandingLimit: above this many unanswered requests the network
+  // stops reading from clients until the core catches up (0 = no limit).
+  int64_t global_outstanding_limit = 1000;
 };
 
 class Server : public net::FrameSink, public Outbox {
