@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   opts.net.max_per_ip = cfg.max_client_cnxns;
   opts.net.io_threads = cfg.io_threads;
   opts.global_outstanding_limit = cfg.global_outstanding_limit;
+  opts.net.listen_backlog = cfg.client_port_listen_backlog;
 
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t set;

@@ -419,7 +419,7 @@ class ConnectionServer::Impl {
       if (fd < 0) continue;
       int one = 1;
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 1024) == 0) {
+      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, opts.listen_backlog > 0 ? opts.listen_backlog : SOMAXCONN) == 0) {
         listen_fd = fd;
         break;
       }

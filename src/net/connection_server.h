@@ -32,6 +32,7 @@ struct ServerOptions {
   size_t max_output_bytes = 64u << 20;
   int max_per_ip = 60;
   int max_connections = 60000;
+  int listen_backlog = -1;  // -1: the OS default (SOMAXCONN)
   // Back-pressure: while this returns true, connections that become readable
   // are paused (not read) until it returns false again. Called on I/O
   // threads; must be cheap and thread-safe. Empty = never throttle.

@@ -1,0 +1,49 @@
+// Blocking socket helpers for aviary-bench: dialing, the session handshake,
+// whole-frame reads, and SyncSession, a small pipelined blocking client used
+// to set up the benchmark nodes and to close sessions. Every blocking read
+// has a receive timeout, so nothing here can hang forever.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "options.h"
+#include "proto/records.h"
+
+namespace aviary::bench {
+
+// The ACL every benchmark node gets: world:anyone with all permissions.
+proto::AclList OpenAcl();
+
+// TCP connect with TCP_NODELAY and a receive timeout; -1 on failure.
+int Dial(const Endpoint& ep, int timeout_ms, std::string* error);
+bool WriteAll(int fd, std::string_view data);
+// Reads one frame payload (length prefix stripped); false on EOF, timeout or
+// a length outside [0, 16 MiB].
+bool ReadFrame(int fd, std::string* payload);
+// Sends a ConnectRequest for a new session and reads the response.
+bool Handshake(int fd, int session_timeout_ms, int64_t* session_id, std::string* error);
+// Sends closeSession and waits (bounded) for its reply; closes fd.
+void CloseSession(int fd, int32_t xid);
+
+class SyncSession {
+ public:
+  SyncSession() = default;
+  ~SyncSession();
+  SyncSession(const SyncSession&) = delete;
+  SyncSession& operator=(const SyncSession&) = delete;
+
+  bool Open(const Endpoint& ep, int session_timeout_ms, std::string* error);
+  // Sends `reqs` with at most `window` in flight (xids are assigned here) and
+  // stores each reply's error code, in order. False if the connection fails.
+  bool Run(std::vector<proto::Request>& reqs, int window, std::vector<int32_t>* errs, std::string* error);
+  void Close();
+
+ private:
+  int fd_ = -1;
+  int32_t next_xid_ = 1;
+};
+
+}  // namespace aviary::bench
