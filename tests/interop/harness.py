@@ -80,6 +80,11 @@ class Server:
         self.log_path = log_path
 
     @property
+    def pid(self):
+        """Process id of the server (the JVM itself for zookeeper)."""
+        return self.proc.pid
+
+    @property
     def hostport(self):
         return "%s:%d" % (self.host, self.port)
 
@@ -150,9 +155,12 @@ def write_config(workdir, port, extra=None):
     return cfg_path
 
 
-def server_command(cfg_path):
+def server_command(cfg_path, jvm_props=None):
+    """jvm_props: extra Java system properties (zookeeper target only), for
+    settings ZooKeeper reads only as -D flags, e.g. {"jute.maxbuffer": 10000}."""
     if target() == "zookeeper":
         java = shutil.which("java") or "/usr/bin/java"
+        extra_d = ["-D%s=%s" % (k, v) for k, v in (jvm_props or {}).items()]
         return [
             java,
             "-Xmx192m",
@@ -164,6 +172,7 @@ def server_command(cfg_path):
             "-Dznode.container.checkIntervalMs=%d" % CONTAINER_CHECK_INTERVAL_MS,
             "-Dorg.slf4j.simpleLogger.defaultLogLevel=%s"
             % os.environ.get("AVIARY_ZK_LOGLEVEL", "warn"),
+        ] + extra_d + [
             "-cp",
             ":".join(ZK_JARS),
             "org.apache.zookeeper.server.ZooKeeperServerMain",
@@ -175,8 +184,9 @@ def server_command(cfg_path):
     return [binary, cfg_path]
 
 
-def start_server(extra_cfg=None, timeout=40.0):
-    """Start a fresh server; returns a Server once `ruok` answers `imok`."""
+def start_server(extra_cfg=None, timeout=40.0, jvm_props=None):
+    """Start a fresh server; returns a Server once `ruok` answers `imok`.
+    jvm_props are passed as -D flags to ZooKeeper and ignored for Aviary."""
     workdir = tempfile.mkdtemp(prefix="aviary-interop-")
     last_err = None
     for _attempt in range(3):  # the free port may be stolen between probe and bind
@@ -185,7 +195,7 @@ def start_server(extra_cfg=None, timeout=40.0):
         log_path = os.path.join(workdir, "server.log")
         logf = open(log_path, "ab")
         proc = subprocess.Popen(
-            server_command(cfg_path),
+            server_command(cfg_path, jvm_props),
             stdin=subprocess.DEVNULL,
             stdout=logf,
             stderr=subprocess.STDOUT,

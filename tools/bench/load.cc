@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "proto/codec.h"
+#include "setup.h"
 #include "wire.h"
 
 namespace aviary::bench {
@@ -52,6 +53,11 @@ struct Plan {
     if (!ops_mode) return now < measure_end;
     if (now < measure_start) return true;
     return budget.fetch_sub(1, std::memory_order_relaxed) > 0;
+  }
+  bool MayIssueNoConsume(int64_t now) const {
+    if (abort.load(std::memory_order_relaxed)) return false;
+    if (!ops_mode) return now < measure_end;
+    return now < measure_start || budget.load(std::memory_order_relaxed) > 0;
   }
   bool Measured(int64_t sent, int64_t received) const {
     if (ops_mode) return sent >= measure_start;
@@ -280,4 +286,75 @@ void Worker::Run() {
   close(ep_);
 }
 
+void InitRequests(const Plan& plan, Conn* c) {
+  c->get.header.type = static_cast<int32_t>(OpCode::kGetData);
+  c->get.body.emplace<proto::GetDataRequest>();
+  c->exists.header.type = static_cast<int32_t>(OpCode::kExists);
+  c->exists.body.emplace<proto::ExistsRequest>();
+  c->set.header.type = static_cast<int32_t>(OpCode::kSetData);
+  c->set.body.emplace<proto::SetDataRequest>().data = plan.payload;
+  c->create.header.type = static_cast<int32_t>(OpCode::kCreate);
+  auto& cr = c->create.body.emplace<proto::CreateRequest>();
+  cr.path = plan.create_prefix;
+  cr.data = plan.payload;
+  cr.acl = OpenAcl();
+  cr.flags = 2;  // PERSISTENT_SEQUENTIAL
+}
+
 }  // namespace
+
+bool RunLoad(const Options& o, const std::vector<Endpoint>& servers, RunResult* out, std::string* error) {
+  Plan plan;
+  plan.workload = o.workload;
+  plan.depth = o.depth;
+  plan.read_pct = o.read_pct;
+  plan.payload.assign(static_cast<size_t>(o.payload), 'x');
+  if (!PrepareNodes(o, servers[0], plan.payload, &plan.key_paths, &plan.create_prefix, error)) return false;
+
+  int threads = std::min(o.threads, o.clients);
+  std::vector<std::vector<std::unique_ptr<Conn>>> groups(static_cast<size_t>(threads));
+  for (int i = 0; i < o.clients; i++) {
+    auto c = std::make_unique<Conn>();
+    c->fd = Dial(servers[static_cast<size_t>(i) % servers.size()], 10000, error);
+    int64_t sid = 0;
+    if (c->fd < 0 || !Handshake(c->fd, o.session_timeout_ms, &sid, error)) {
+      if (c->fd >= 0) close(c->fd);
+      for (auto& g : groups) {
+        for (auto& d : g) CloseSession(d->fd, d->next_xid);
+      }
+      return false;
+    }
+    c->rng = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(i + 1);
+    c->ring.resize(static_cast<size_t>(o.depth));
+    InitRequests(plan, c.get());
+    groups[static_cast<size_t>(i % threads)].push_back(std::move(c));
+  }
+
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (auto& g : groups) workers.push_back(std::make_unique<Worker>(&plan, std::move(g)));
+  int64_t start = NowNs();
+  plan.measure_start = start + static_cast<int64_t>(o.warmup * 1e9);
+  plan.measure_end = plan.measure_start + static_cast<int64_t>(o.seconds * 1e9);
+  plan.ops_mode = o.ops > 0;
+  plan.budget = o.ops;
+  double cpu0 = CpuSeconds();
+  std::vector<std::thread> ts;
+  for (auto& w : workers) ts.emplace_back([&w] { w->Run(); });
+  for (auto& t : ts) t.join();
+  out->client_cpu_s = CpuSeconds() - cpu0;
+
+  int64_t last = 0;
+  for (auto& w : workers) {
+    Stats& st = w->stats();
+    out->latency.Merge(st.latency);
+    out->ops += st.ops;
+    out->errors += st.errors;
+    out->lost_connections += st.lost;
+    for (auto [code, n] : st.codes) out->error_codes[code] += n;
+    last = std::max(last, st.last_reply_ns);
+  }
+  int64_t window = plan.ops_mode ? last - plan.measure_start : plan.measure_end - plan.measure_start;
+  out->elapsed_s = static_cast<double>(std::max<int64_t>(window, 1)) / 1e9;
+  out->ops_per_sec = static_cast<double>(out->ops) / out->elapsed_s;
+  return true;
+}
