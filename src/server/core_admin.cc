@@ -38,7 +38,8 @@ admin::ServerSnapshot Core::Snapshot() const {
   s.full_version = kVersion;
   s.read_only = committer_->ReadOnly();
   s.zxid = applied_zxid_;
-  s.node_count = static_cast<int64_t>(tree_.NodeCount());
+  // ZooKeeper's node map holds the root twice ("" and "/"); its counts do too.
+  s.node_count = static_cast<int64_t>(tree_.NodeCount()) + 1;
   s.watch_count = static_cast<int64_t>(watches_.watch_count());
   s.ephemerals_count = static_cast<int64_t>(tree_.EphemeralCount());
   s.approximate_data_size = tree_.ApproximateDataSize();

@@ -23,11 +23,11 @@ struct Options {
   int depth = 16;                 // requests in flight per client
   int payload = 100;              // bytes of data per create / setData
   Workload workload = Workload::kGet;
-  int read_pct = 90;              // mixed: share of getData, the rest setData
-  int keys = 1000;                // pre-created nodes for set/get/mixed/exists
-  double seconds = 10;            // measured duration (ignored when ops > 0)
-  double warmup = 1;              // seconds of load before measuring starts
-  int64_t ops = 0;                // > 0: measure this many requests instead
+  int read_pct = 90;    // mixed: share of getData, the rest setData
+  int keys = 1000;      // pre-created nodes for set/get/mixed/exists
+  double seconds = 10;  // measured duration (ignored when ops > 0)
+  double warmup = 1;    // seconds of load before measuring starts
+  int64_t ops = 0;      // > 0: measure this many requests instead
   int session_timeout_ms = 30000;
   std::string root = "/bench";
   bool json = false;

@@ -18,11 +18,8 @@ int64_t NowMs() {
 }
 }  // namespace
 
-// Creates what the workload reads or writes: the root, then either a fresh
-// parent for sequential creates or `keys` nodes holding `payload` bytes
-// (existing ones are reused, so repeated runs only pay for this once).
-bool PrepareNodes(const Options& o, const Endpoint& ep, const std::string& payload,
-                  std::vector<std::string>* key_paths, std::string* create_prefix, std::string* error) {
+bool PrepareNodes(const Options& o, const Endpoint& ep, const std::string& payload, std::vector<std::string>* key_paths,
+                  std::string* create_prefix, std::string* error) {
   SyncSession s;
   if (!s.Open(ep, o.session_timeout_ms, error)) return false;
   auto create = [&](const std::string& path, const std::string& data) {
@@ -48,7 +45,7 @@ bool PrepareNodes(const Options& o, const Endpoint& ep, const std::string& paylo
     return true;
   };
   // Every ancestor of the root, outermost first.
-  for (size_t i = o.root.find('/', 1); ; i = o.root.find('/', i + 1)) {
+  for (size_t i = o.root.find('/', 1);; i = o.root.find('/', i + 1)) {
     reqs.push_back(create(o.root.substr(0, i), ""));
     if (i == std::string::npos) break;
   }

@@ -13,7 +13,7 @@ namespace aviary::bench {
 
 // On success: for the create workload *create_prefix is "<parent>/n-";
 // otherwise *key_paths lists the key nodes.
-bool PrepareNodes(const Options& o, const Endpoint& ep, const std::string& payload,
-                  std::vector<std::string>* key_paths, std::string* create_prefix, std::string* error);
+bool PrepareNodes(const Options& o, const Endpoint& ep, const std::string& payload, std::vector<std::string>* key_paths,
+                  std::string* create_prefix, std::string* error);
 
 }  // namespace aviary::bench

@@ -131,8 +131,7 @@ bool SyncSession::Open(const Endpoint& ep, int session_timeout_ms, std::string* 
   return true;
 }
 
-bool SyncSession::Run(std::vector<proto::Request>& reqs, int window, std::vector<int32_t>* errs,
-                      std::string* error) {
+bool SyncSession::Run(std::vector<proto::Request>& reqs, int window, std::vector<int32_t>* errs, std::string* error) {
   errs->clear();
   size_t sent = 0;
   std::string out, payload;

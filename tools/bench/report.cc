@@ -1,0 +1,123 @@
+#include "report.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace aviary::bench {
+
+namespace {
+
+double Us(int64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double MedianOf(const std::vector<RunResult>& runs, const std::function<double(const RunResult&)>& f) {
+  std::vector<double> v;
+  for (const auto& r : runs) v.push_back(f(r));
+  return Median(v);
+}
+
+void PrintParams(std::FILE* f, const Options& o) {
+  std::fprintf(f,
+               "\"workload\": \"%s\", \"clients\": %d, \"threads\": %d, \"depth\": %d, \"payload\": %d, "
+               "\"keys\": %d, \"read_pct\": %d, \"seconds\": %.3f, \"warmup\": %.3f, \"ops_target\": %lld",
+               WorkloadName(o.workload), o.clients, o.threads, o.depth, o.payload, o.keys, o.read_pct, o.seconds,
+               o.warmup, static_cast<long long>(o.ops));
+}
+
+void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
+  std::fprintf(f,
+               "\"target\": \"%s\", \"ops\": %lld, \"elapsed_s\": %.3f, \"ops_per_sec\": %.1f, \"errors\": %lld, "
+               "\"lost_sessions\": %lld, \"client_cpu_s\": %.2f, \"error_codes\": {",
+               r.target.c_str(), static_cast<long long>(r.ops), r.elapsed_s, r.ops_per_sec,
+               static_cast<long long>(r.errors), static_cast<long long>(r.lost_connections), r.client_cpu_s);
+  bool first = true;
+  for (auto [code, n] : r.error_codes) {
+    std::fprintf(f, "%s\"%d\": %lld", first ? "" : ", ", code, static_cast<long long>(n));
+    first = false;
+  }
+  const Histogram& h = r.latency;
+  std::fprintf(f, "}, \"latency_us\": {\"p50\": %.1f, \"p99\": %.1f, \"p999\": %.1f, \"max\": %.1f, \"mean\": %.1f}",
+               Us(h.Percentile(0.5)), Us(h.Percentile(0.99)), Us(h.Percentile(0.999)), Us(h.max()), h.mean() / 1000);
+}
+
+}  // namespace
+
+void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json) {
+  if (json) {
+    std::fprintf(f, "{");
+    PrintParams(f, o);
+    std::fprintf(f, ", ");
+    PrintRunJsonFields(f, r);
+    std::fprintf(f, "}\n");
+    return;
+  }
+  const Histogram& h = r.latency;
+  std::fprintf(f, "%s: workload=%s clients=%d threads=%d depth=%d payload=%dB\n", r.target.c_str(),
+               WorkloadName(o.workload), o.clients, o.threads, o.depth, o.payload);
+  std::fprintf(f, "  %lld ops in %.2f s = %.0f ops/s; errors %lld, lost sessions %lld, client cpu %.2f s\n",
+               static_cast<long long>(r.ops), r.elapsed_s, r.ops_per_sec, static_cast<long long>(r.errors),
+               static_cast<long long>(r.lost_connections), r.client_cpu_s);
+  for (auto [code, n] : r.error_codes) std::fprintf(f, "  error %d: %lld\n", code, static_cast<long long>(n));
+  std::fprintf(f, "  latency ms: p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f\n", Us(h.Percentile(0.5)) / 1000,
+               Us(h.Percentile(0.99)) / 1000, Us(h.Percentile(0.999)) / 1000, Us(h.max()) / 1000, h.mean() / 1e6);
+  std::fflush(f);
+}
+
+void PrintCompare(std::FILE* f, const Options& o, const std::vector<TargetRuns>& targets, bool json) {
+  auto ops = [](const RunResult& r) { return r.ops_per_sec; };
+  auto pct = [](double q) { return [q](const RunResult& r) { return Us(r.latency.Percentile(q)); }; };
+  auto max = [](const RunResult& r) { return Us(r.latency.max()); };
+  auto errors = [](const TargetRuns& t) {
+    long long e = 0;
+    for (const auto& r : t.runs) e += r.errors + r.lost_connections;
+    return e;
+  };
+  double base = targets.empty() ? 0 : MedianOf(targets[0].runs, ops);
+  if (json) {
+    std::fprintf(f, "{");
+    PrintParams(f, o);
+    std::fprintf(f, ", \"reps\": %d, \"targets\": [", o.reps);
+    for (size_t i = 0; i < targets.size(); i++) {
+      const auto& t = targets[i];
+      std::fprintf(f, "%s{\"name\": \"%s\", \"ops_per_sec\": [", i ? ", " : "", t.name.c_str());
+      for (size_t j = 0; j < t.runs.size(); j++) std::fprintf(f, "%s%.1f", j ? ", " : "", t.runs[j].ops_per_sec);
+      std::fprintf(f,
+                   "], \"median_ops_per_sec\": %.1f, \"median_p50_us\": %.1f, \"median_p99_us\": %.1f, "
+                   "\"median_p999_us\": %.1f, \"median_max_us\": %.1f, \"errors\": %lld}",
+                   MedianOf(t.runs, ops), MedianOf(t.runs, pct(0.5)), MedianOf(t.runs, pct(0.99)),
+                   MedianOf(t.runs, pct(0.999)), MedianOf(t.runs, max), errors(t));
+    }
+    std::fprintf(f, "], \"ratios\": {");
+    for (size_t i = 1; i < targets.size(); i++) {
+      double m = MedianOf(targets[i].runs, ops);
+      std::fprintf(f, "%s\"%s/%s\": %.3f", i > 1 ? ", " : "", targets[0].name.c_str(), targets[i].name.c_str(),
+                   m > 0 ? base / m : 0.0);
+    }
+    std::fprintf(f, "}}\n");
+    return;
+  }
+  std::fprintf(f, "\ncompare: workload=%s clients=%d depth=%d payload=%dB seconds=%.1f reps=%d (medians)\n",
+               WorkloadName(o.workload), o.clients, o.depth, o.payload, o.seconds, o.reps);
+  std::fprintf(f, "  %-14s %12s %9s %9s %9s %9s %7s  runs ops/s\n", "target", "ops/s", "p50 ms", "p99 ms", "p99.9 ms",
+               "max ms", "errors");
+  for (const auto& t : targets) {
+    std::fprintf(f, "  %-14s %12.0f %9.3f %9.3f %9.3f %9.3f %7lld ", t.name.c_str(), MedianOf(t.runs, ops),
+                 MedianOf(t.runs, pct(0.5)) / 1000, MedianOf(t.runs, pct(0.99)) / 1000,
+                 MedianOf(t.runs, pct(0.999)) / 1000, MedianOf(t.runs, max) / 1000, errors(t));
+    for (const auto& r : t.runs) std::fprintf(f, " %.0f", r.ops_per_sec);
+    std::fprintf(f, "\n");
+  }
+  for (size_t i = 1; i < targets.size(); i++) {
+    double m = MedianOf(targets[i].runs, ops);
+    std::fprintf(f, "  ratio %s/%s: %.2f\n", targets[0].name.c_str(), targets[i].name.c_str(), m > 0 ? base / m : 0.0);
+  }
+  std::fflush(f);
+}
+
+}  // namespace aviary::bench
