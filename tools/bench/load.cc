@@ -86,7 +86,7 @@ struct Conn {
 
 struct Stats {
   Histogram latency;
-  int64_t ops = 0, errors = 0, lost = 0;
+  int64_t ops = 0, errors = 0, lost = 0, bad = 0;
   int64_t last_reply_ns = 0;
   std::map<int32_t, int64_t> codes;
 };
@@ -102,6 +102,18 @@ class Worker {
   void Flush(Conn& c);
   void Read(Conn& c);
   void Kill(Conn& c);
+  // A successful getData must carry the payload; a create, the new path.
+  bool BodyLooksRight(OpCode op) const {
+    if (op == OpCode::kGetData) {
+      auto* b = std::get_if<proto::GetDataResponse>(&body_);
+      return b && b->data.size() == plan_->payload.size();
+    }
+    if (op == OpCode::kCreate) {
+      auto* b = std::get_if<proto::CreateResponse>(&body_);
+      return b && b->path.starts_with(plan_->create_prefix);
+    }
+    return true;
+  }
   uint64_t Next(Conn& c) {
     c.rng ^= c.rng << 13;
     c.rng ^= c.rng >> 7;
@@ -171,7 +183,7 @@ void Worker::Flush(Conn& c) {
   bool want = !c.out.empty();
   if (want != c.want_out) {
     epoll_event ev{};
-    ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+    ev.events = want ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
     ev.data.ptr = &c;
     epoll_ctl(ep_, EPOLL_CTL_MOD, c.fd, &ev);
     c.want_out = want;
@@ -229,6 +241,8 @@ void Worker::Read(Conn& c) {
       if (hdr.err != 0) {
         stats_.errors++;
         stats_.codes[hdr.err]++;
+      } else if (!BodyLooksRight(s.op)) {
+        stats_.bad++;
       }
     }
     c.head = (c.head + 1) % c.ring.size();
@@ -350,6 +364,7 @@ bool RunLoad(const Options& o, const std::vector<Endpoint>& servers, RunResult* 
     out->ops += st.ops;
     out->errors += st.errors;
     out->lost_connections += st.lost;
+    out->bad_replies += st.bad;
     for (auto [code, n] : st.codes) out->error_codes[code] += n;
     last = std::max(last, st.last_reply_ns);
   }
@@ -358,3 +373,5 @@ bool RunLoad(const Options& o, const std::vector<Endpoint>& servers, RunResult* 
   out->ops_per_sec = static_cast<double>(out->ops) / out->elapsed_s;
   return true;
 }
+
+}  // namespace aviary::bench

@@ -26,6 +26,7 @@ struct RunResult {
   int64_t errors = 0;  // measured replies with err != 0
   std::map<int32_t, int64_t> error_codes;
   int64_t lost_connections = 0;  // sessions that died (EOF, protocol error)
+  int64_t bad_replies = 0;       // err 0 but the body is wrong (getData size, create path)
   double elapsed_s = 0;
   double ops_per_sec = 0;
   double client_cpu_s = 0;  // CPU used by aviary-bench itself while loading

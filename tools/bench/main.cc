@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     PrintRun(stdout, o, r, o.json);
-    return r.lost_connections > 0 ? 1 : 0;
+    return r.lost_connections > 0 || r.bad_replies > 0 ? 1 : 0;
   }
   std::vector<TargetRuns> targets;
   for (const auto& [name, eps] : o.compare) targets.push_back({name, {}});

@@ -33,9 +33,10 @@ void PrintParams(std::FILE* f, const Options& o) {
 void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
   std::fprintf(f,
                "\"target\": \"%s\", \"ops\": %lld, \"elapsed_s\": %.3f, \"ops_per_sec\": %.1f, \"errors\": %lld, "
-               "\"lost_sessions\": %lld, \"client_cpu_s\": %.2f, \"error_codes\": {",
+               "\"lost_sessions\": %lld, \"bad_replies\": %lld, \"client_cpu_s\": %.2f, \"error_codes\": {",
                r.target.c_str(), static_cast<long long>(r.ops), r.elapsed_s, r.ops_per_sec,
-               static_cast<long long>(r.errors), static_cast<long long>(r.lost_connections), r.client_cpu_s);
+               static_cast<long long>(r.errors), static_cast<long long>(r.lost_connections),
+               static_cast<long long>(r.bad_replies), r.client_cpu_s);
   bool first = true;
   for (auto [code, n] : r.error_codes) {
     std::fprintf(f, "%s\"%d\": %lld", first ? "" : ", ", code, static_cast<long long>(n));
@@ -60,9 +61,10 @@ void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json) {
   const Histogram& h = r.latency;
   std::fprintf(f, "%s: workload=%s clients=%d threads=%d depth=%d payload=%dB\n", r.target.c_str(),
                WorkloadName(o.workload), o.clients, o.threads, o.depth, o.payload);
-  std::fprintf(f, "  %lld ops in %.2f s = %.0f ops/s; errors %lld, lost sessions %lld, client cpu %.2f s\n",
-               static_cast<long long>(r.ops), r.elapsed_s, r.ops_per_sec, static_cast<long long>(r.errors),
-               static_cast<long long>(r.lost_connections), r.client_cpu_s);
+  std::fprintf(
+      f, "  %lld ops in %.2f s = %.0f ops/s; errors %lld, lost sessions %lld, bad replies %lld, client cpu %.2f s\n",
+      static_cast<long long>(r.ops), r.elapsed_s, r.ops_per_sec, static_cast<long long>(r.errors),
+      static_cast<long long>(r.lost_connections), static_cast<long long>(r.bad_replies), r.client_cpu_s);
   for (auto [code, n] : r.error_codes) std::fprintf(f, "  error %d: %lld\n", code, static_cast<long long>(n));
   std::fprintf(f, "  latency ms: p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f\n", Us(h.Percentile(0.5)) / 1000,
                Us(h.Percentile(0.99)) / 1000, Us(h.Percentile(0.999)) / 1000, Us(h.max()) / 1000, h.mean() / 1e6);
@@ -75,7 +77,7 @@ void PrintCompare(std::FILE* f, const Options& o, const std::vector<TargetRuns>&
   auto max = [](const RunResult& r) { return Us(r.latency.max()); };
   auto errors = [](const TargetRuns& t) {
     long long e = 0;
-    for (const auto& r : t.runs) e += r.errors + r.lost_connections;
+    for (const auto& r : t.runs) e += r.errors + r.lost_connections + r.bad_replies;
     return e;
   };
   double base = targets.empty() ? 0 : MedianOf(targets[0].runs, ops);

@@ -46,7 +46,41 @@ TEST(Golden, ConnectRequestWithoutReadOnlyByte) {
   req.readOnly = true;
   ASSERT_TRUE(DecodeConnectRequest(payload, &req));
   EXPECT_FALSE(req.readOnly);
+  EXPECT_FALSE(req.has_read_only);
   EXPECT_EQ(req.timeOut, 30000);
+}
+
+TEST(Golden, ConnectResponseOmitsReadOnlyWhenClientDid) {
+  ConnectResponse rsp;
+  rsp.timeOut = 4000;
+  rsp.sessionId = 1;
+  rsp.passwd = std::string("\x01\x02", 2);
+  rsp.has_read_only = false;
+  std::string out;
+  EncodeConnectResponse(rsp, &out);
+  EXPECT_EQ(ToHex(out), ToHex(Hex("00000016 00000000 00000fa0 0000000000000001 00000002 0102")));
+}
+
+// create("/n", null data, [world:anyone:31], PERSISTENT): data length -1.
+TEST(Golden, NullDataSurvivesCreateAndGetData) {
+  std::string payload = Hex(
+      "00000001 00000001 00000002 2f6e ffffffff"
+      "00000001 0000001f 00000005 776f726c64 00000006 616e796f6e65 00000000");
+  Request req;
+  ASSERT_EQ(DecodeRequest(payload, &req), Err::kOk);
+  const auto& c = std::get<CreateRequest>(req.body);
+  EXPECT_TRUE(c.data_null);
+  EXPECT_EQ(c.data, "");
+  std::string re;
+  EncodeRequest(req, &re);
+  EXPECT_EQ(ToHex(Payload(re)), ToHex(payload));
+
+  GetDataResponse rsp;
+  rsp.data_null = true;
+  std::string out;
+  EncodeReply(ReplyHeader{2, 5, 0}, rsp, &out);
+  // header, then buffer length -1, then the 68-byte Stat.
+  EXPECT_EQ(ToHex(out).substr(0, 48), ToHex(Hex("00000058 00000002 0000000000000005 00000000 ffffffff")));
 }
 
 TEST(Golden, ConnectResponseEncode) {

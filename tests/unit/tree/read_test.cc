@@ -140,3 +140,34 @@ TEST(Read, MultiRead) {
 
 }  // namespace
 }  // namespace aviary::txn
+
+namespace aviary::txn {
+namespace {
+
+// ZooKeeper keeps null data apart from empty data: getData answers a null
+// buffer for a node created or set with one (tests/diff 01_basic_crud).
+TEST(Read, NullDataIsKeptApartFromEmptyData) {
+  testing::Fixture f;
+  proto::Request create = testing::CreateReq("/n");
+  std::get<proto::CreateRequest>(create.body).data_null = true;
+  ASSERT_EQ(f.RunErr(create), proto::Err::kOk);
+  ASSERT_EQ(f.RunErr(testing::CreateReq("/e")), proto::Err::kOk);
+  auto get = [&](const char* path) {
+    proto::Request r;
+    r.header.type = static_cast<int32_t>(proto::OpCode::kGetData);
+    r.body = proto::GetDataRequest{path, false};
+    return std::get<proto::GetDataResponse>(ProcessRead(f.tree, r, testing::Ctx()).body);
+  };
+  EXPECT_TRUE(get("/n").data_null);
+  EXPECT_FALSE(get("/e").data_null);
+  proto::Request set = testing::SetDataReq("/e", "");
+  std::get<proto::SetDataRequest>(set.body).data_null = true;
+  ASSERT_EQ(f.RunErr(set), proto::Err::kOk);
+  EXPECT_TRUE(get("/e").data_null);
+  ASSERT_EQ(f.RunErr(testing::SetDataReq("/n", "x")), proto::Err::kOk);
+  EXPECT_FALSE(get("/n").data_null);
+  EXPECT_EQ(get("/n").data, "x");
+}
+
+}  // namespace
+}  // namespace aviary::txn
