@@ -87,8 +87,11 @@ class Worker {
   }
   void StartThread() { thread_ = std::thread([this] { Run(); }); }
   void Stop() {
-    stopping_.store(true);
-    Wake();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_.store(true);
+    }
+    WakeLocked();
     if (thread_.joinable()) thread_.join();
     for (auto& [id, c] : conns_) {
       ::close(c.fd);
@@ -96,8 +99,11 @@ class Worker {
       total_->fetch_sub(1);
     }
     conns_.clear();
+    std::lock_guard<std::mutex> lock(mu_);
     if (epfd_ >= 0) ::close(epfd_);
     if (evfd_ >= 0) ::close(evfd_);
+    epfd_ = evfd_ = -1;
+    cmds_.clear();
   }
 
   ConnId NextId() { return (++seq_ << kWorkerBits) | static_cast<ConnId>(index_); }
@@ -108,11 +114,10 @@ class Worker {
   }
   void PostClose(ConnId id) { Post(Cmd{Cmd::kClose, id, -1, {}, false}); }
   void PostBatch(std::vector<ConnectionServer::Out>& outs) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (auto& o : outs) cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after});
-    }
-    Wake();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_.load()) return;
+    for (auto& o : outs) cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after});
+    WakeLocked();
   }
 
  private:
@@ -139,13 +144,18 @@ class Worker {
   };
 
   void Post(Cmd cmd) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      cmds_.push_back(std::move(cmd));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_.load()) {
+      if (cmd.kind == Cmd::kAdd) ::close(cmd.fd);
+      return;
     }
-    Wake();
+    cmds_.push_back(std::move(cmd));
+    WakeLocked();
   }
-  void Wake() {
+  // Called with mu_ held (or before the worker runs): the eventfd is
+  // closed only under mu_, so it is never written after Stop().
+  void WakeLocked() {
+    if (evfd_ < 0) return;
     uint64_t one = 1;
     ssize_t n = ::write(evfd_, &one, sizeof one);
     (void)n;

@@ -47,6 +47,10 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   auto it = conns_.find(ev.conn);
   if (it == conns_.end()) return;
   Conn& c = *it->second;
+  if (c.session == 0 && c.handshaking && c.held.size() < kMaxHeldRequests) {
+    c.held.push_back(std::move(ev));
+    return;
+  }
   ++packets_received_;
   ++c.received;
   if (c.session == 0) {
@@ -62,6 +66,9 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     return;
   }
   Session& s = *session_state_.at(c.session);
+  // Once its close is under way, a session's requests fail as ZooKeeper's
+  // session check makes them fail; its writes still take a zxid.
+  if (s.closing) ev.decode_err = Err::kSessionExpired;
   if (IsWrite(req.op())) {
     // A write whose body does not decode still takes a zxid, as an error
     // txn, exactly as ZooKeeper numbers it.
@@ -118,6 +125,8 @@ void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err deco
     switch (req.op()) {
       case OpCode::kCloseSession:
         t = preparer_.PrepareCloseSession(c.session, zxid, now);
+        s.closing = true;
+        sessions_.SetClosing(c.session);
         break;
       case OpCode::kReconfig:
         // Standalone servers have dynamic reconfiguration disabled, as

@@ -64,14 +64,15 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     SendConnectResponse(c.id, rsp, /*close_after=*/true);
     return;
   }
-  sessions_.Touch(req.sessionId, now_ms);
+  sessions_.Touch(req.sessionId, now_ms, timeout);
   Session& st = *session_state_[req.sessionId];
   if (st.conn != 0 && st.conn != c.id) {
-    auto old = conns_.find(st.conn);
+    const net::ConnId old_id = st.conn;
+    auto old = conns_.find(old_id);
     if (old != conns_.end()) {
       AV_LOG(kInfo, "session {:#x} moved from {} to {}", req.sessionId, old->second->peer, c.peer);
       DetachConn(*old->second);
-      outbox_->CloseNow(st.conn);
+      outbox_->CloseNow(old_id);
     }
   }
   st.conn = c.id;
@@ -107,6 +108,11 @@ void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t no
     RecordLatency(in.received_us);
   }
   session_state_[t.session_id] = std::move(st);
+  if (it != conns_.end() && !it->second->held.empty()) {
+    std::vector<CoreEvent> held = std::move(it->second->held);
+    it->second->held.clear();
+    for (auto& ev : held) OnRequest(ev, now_ms);
+  }
 }
 
 // Runs after a closeSession txn (client request or expiry) has been applied.
@@ -146,6 +152,8 @@ void Core::OnClosed(net::ConnId conn) {
 void Core::ExpireSessions(int64_t now_ms) {
   for (int64_t id : sessions_.PopExpired(now_ms)) {
     AV_LOG(kInfo, "Expiring session {:#x}", id);
+    auto st = session_state_.find(id);
+    if (st != session_state_.end()) st->second->closing = true;
     txn::Txn t = preparer_.PrepareCloseSession(id, ++next_zxid_, WallNowMs());
     internal_[t.zxid] = Internal{Internal::Kind::kExpire, 0, 0, 0};
     committer_->Propose(std::move(t));

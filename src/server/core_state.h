@@ -17,6 +17,9 @@ struct Core::Conn {
   bool handshaking = false;     // createSession proposed, not yet committed
   std::vector<proto::Id> ids;   // authenticated identities, ("ip", ip) first
   bool is_super = false;
+  // Requests that arrived behind the handshake, run once the session exists
+  // (ZooKeeper stops reading the connection until then). Bounded.
+  std::vector<CoreEvent> held;
   int64_t received = 0;
   int64_t sent = 0;
   int64_t last_latency_us = 0;
@@ -36,6 +39,7 @@ struct Core::Pending {
 struct Core::Session {
   int64_t id = 0;
   net::ConnId conn = 0;  // current connection, 0 if disconnected
+  bool closing = false;  // closeSession or expiry proposed: later requests get SESSIONEXPIRED
   std::deque<Pending> queue;
 };
 
@@ -47,6 +51,9 @@ struct Core::Internal {
   int64_t received_us = 0;
   bool has_read_only = true;  // kCreateSession: answer in the client's handshake format
 };
+
+// Requests a connection may send behind its handshake before it is dropped.
+inline constexpr size_t kMaxHeldRequests = 1000;
 
 int64_t SteadyNowMs();
 int64_t SteadyNowUs();

@@ -32,9 +32,10 @@ bool Server::Start(std::string* error) {
 void Server::Stop() {
   if (!started_) return;
   started_ = false;
-  net_->Stop();
+  // Core first: once it is joined nothing posts to the network any more.
   core_->RequestStop();
   if (core_thread_.joinable()) core_thread_.join();
+  net_->Stop();
 }
 
 void Server::OnFrames(std::vector<net::Frame>& frames) {

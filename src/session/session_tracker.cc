@@ -114,6 +114,13 @@ bool SessionTracker::Touch(int64_t id, int64_t now_ms) {
   return true;
 }
 
+bool SessionTracker::Touch(int64_t id, int64_t now_ms, int32_t timeout_ms) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || it->second.closing) return false;
+  it->second.timeout_ms = timeout_ms;
+  return Touch(id, now_ms);
+}
+
 void SessionTracker::SetClosing(int64_t id) {
   auto it = sessions_.find(id);
   if (it == sessions_.end() || it->second.closing) return;

@@ -74,6 +74,9 @@ class SessionTracker {
   // Re-schedules expiry from now_ms with the session's timeout. False if the
   // session is unknown or closing.
   bool Touch(int64_t id, int64_t now_ms);
+  // As Touch, and from now on uses `timeout_ms` (a reconnect renegotiates
+  // the timeout, as ZooKeeper's revalidateSession does).
+  bool Touch(int64_t id, int64_t now_ms, int32_t timeout_ms);
   // Marks closing and takes the session out of the expiry buckets. No-op for
   // unknown ids.
   void SetClosing(int64_t id);

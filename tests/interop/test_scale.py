@@ -12,7 +12,6 @@ import struct
 import threading
 import time
 
-import pytest
 from kazoo.exceptions import BadVersionError
 
 import harness
@@ -20,12 +19,10 @@ import rawzk
 from rawzk import j_bool, j_buffer, j_int, j_string
 from waits import wait_until
 
-# ZooKeeper (JVM, fsync per txn batch) is slower to set up 2000 sessions than
-# Aviary; both targets use the full N unless the reference proves too slow.
-import os
-N_SESSIONS = int(os.environ.get("SCALE_N", "2000"))
+# Both targets manage the full N well inside the budget (ZooKeeper ~1.5 s).
+N_SESSIONS = 2000
 SESSION_TIMEOUT_MS = 20000  # harness maxSessionTimeout: no pings needed
-CONNECT_WINDOW = 200  # handshakes in flight at once (stays under listen backlogs)
+CONNECT_WINDOW = 40  # handshakes in flight at once (ZooKeeper's accept backlog is 50)
 
 
 def raise_nofile_limit():
@@ -133,7 +130,6 @@ def test_many_concurrent_sessions_with_ephemerals():
                 session_ids.append(sid)
         assert len(set(session_ids)) == n
         t_handshake = time.monotonic() - t0
-        print("handshake", t_handshake)
         # 2. every session creates one ephemeral node (create2: stat has the owner).
         items = [(s, request(1, rawzk.OP_CREATE2,
                              create_body("/swarm/s%05d" % i, b"%d" % i, rawzk.FLAG_EPHEMERAL)))

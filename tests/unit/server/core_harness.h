@@ -247,8 +247,7 @@ class CoreHarness : public Outbox {
 };
 
 // --- request body shorthands ---
-inline proto::CreateRequest CreateBody(std::string path, std::string data, int32_t flags = 0,
-                                       proto::AclList acl = {}) {
+inline proto::CreateRequest CreateBody(std::string path, std::string data, int32_t flags = 0, proto::AclList acl = {}) {
   proto::CreateRequest r;
   r.path = std::move(path);
   r.data = std::move(data);

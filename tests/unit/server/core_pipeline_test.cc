@@ -53,8 +53,8 @@ TEST(CorePipeline, WritesPreparedAheadOfApplySeePendingChanges) {
   h.Take(1);
   h.Send(1, 1, OpCode::kCreate, CreateBody("/p", "0"));
   h.Send(1, 2, OpCode::kCreate, CreateBody("/p/c", "child"));  // parent only pending
-  h.Send(1, 3, OpCode::kSetData, SetDataBody("/p", "1", 0));    // version of a pending node
-  h.Send(1, 4, OpCode::kCreate, CreateBody("/p", "dup"));       // exists in the overlay
+  h.Send(1, 3, OpCode::kSetData, SetDataBody("/p", "1", 0));   // version of a pending node
+  h.Send(1, 4, OpCode::kCreate, CreateBody("/p", "dup"));      // exists in the overlay
   h.Send(1, 5, OpCode::kGetChildren, proto::GetChildrenRequest{"/p", false});
   h.Run(kT0 + 1);
   EXPECT_EQ(h.held().held(), 4u) << "four txns prepared before any is applied";
@@ -177,7 +177,7 @@ TEST(CorePipeline, AllRepliesOfOneBatchLeaveInOneDelivery) {
 // owner no longer exists: the node is never deleted. ZooKeeper marks the
 // session closing when it prepares closeSession and fails later requests of
 // that session with SESSIONEXPIRED (PrepRequestProcessor checkSession).
-TEST(CorePipeline, DISABLED_NoEphemeralSurvivesItsSessionsClose) {
+TEST(CorePipeline, NoEphemeralSurvivesItsSessionsClose) {
   CoreHarness h;
   h.Handshake(1, kT0);
   h.Send(1, 1, OpCode::kCloseSession, proto::Empty{});
@@ -191,7 +191,7 @@ TEST(CorePipeline, DISABLED_NoEphemeralSurvivesItsSessionsClose) {
 // commit at once (replication / a write-ahead log): the session expires
 // (closeSession proposed, not yet applied) and a request of that session
 // that arrives in the meantime is still prepared as a normal write.
-TEST(CorePipeline, DISABLED_NoEphemeralCreatedByExpiringSession) {
+TEST(CorePipeline, NoEphemeralCreatedByExpiringSession) {
   CoreHarness h(/*held=*/true);
   h.Handshake(1, kT0, 4000);  // bucket 106000
   h.Tick(kT0 + 6000);         // expiry proposed, held
@@ -212,7 +212,7 @@ TEST(CorePipeline, DISABLED_NoEphemeralCreatedByExpiringSession) {
 // so a request pipelined right behind the handshake is answered after the
 // ConnectResponse. Through server::Server both frames arrive in one batch
 // whenever the client writes them together.
-TEST(CorePipeline, DISABLED_RequestPipelinedBehindHandshakeIsAnswered) {
+TEST(CorePipeline, RequestPipelinedBehindHandshakeIsAnswered) {
   CoreHarness h;
   h.Open(1);
   h.Connect(1, 10000);

@@ -124,6 +124,12 @@ TEST(CoreSession, ReconnectWithPasswordKeepsSessionAndEphemerals) {
   EXPECT_FALSE(h.IsClosed(2));
 }
 
+// BUG (src/server/core_session.cc, Core::OnConnect, re-attach branch):
+// DetachConn(old) sets the session's `conn` to 0 and the very next line calls
+// outbox_->CloseNow(st.conn), i.e. CloseNow(0): the old connection is never
+// closed (it lingers, detached, until it sends something) and the network is
+// asked to close connection id 0. Fix: remember `net::ConnId old = st.conn`
+// before DetachConn and close `old`.
 TEST(CoreSession, ReconnectWhileOldConnectionOpenClosesTheOldOne) {
   CoreHarness h;
   proto::ConnectResponse a = h.Handshake(1, kT0);
@@ -131,9 +137,39 @@ TEST(CoreSession, ReconnectWhileOldConnectionOpenClosesTheOldOne) {
   h.Connect(2, 10000, a.sessionId, a.passwd);
   h.Run(kT0 + 1);
   EXPECT_TRUE(h.IsClosed(1));
+  EXPECT_FALSE(h.IsClosed(0)) << "no connection has id 0";
   EXPECT_FALSE(h.IsClosed(2));
   ASSERT_FALSE(h.Items(2).empty());
   EXPECT_EQ(h.Items(2).back().connect.sessionId, a.sessionId);
+}
+
+// What works today: the new connection owns the session, the old one is
+// detached (its next request closes it) and no longer receives events.
+TEST(CoreSession, ReconnectWhileOldConnectionOpenMovesTheSession) {
+  CoreHarness h;
+  proto::ConnectResponse a = h.Handshake(1, kT0);
+  h.Handshake(3, kT0);
+  h.Send(1, 1, OpCode::kExists, proto::ExistsRequest{"/moved", true});
+  h.Run(kT0 + 1);
+  h.Take(1);
+  h.Open(2);
+  h.Connect(2, 10000, a.sessionId, a.passwd);
+  h.Run(kT0 + 2);
+  auto items = h.Take(2);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].connect.sessionId, a.sessionId);
+  h.Send(3, 1, OpCode::kCreate, CreateBody("/moved", ""));
+  h.Run(kT0 + 3);
+  auto old = h.Take(1);
+  for (const auto& i : old) EXPECT_NE(i.kind, Kind::kEvent) << "detached connection got an event";
+  h.Send(1, 2, OpCode::kExists, proto::ExistsRequest{"/", false});
+  h.Run(kT0 + 4);
+  EXPECT_TRUE(h.IsClosed(1));
+  h.Send(2, 1, OpCode::kExists, proto::ExistsRequest{"/moved", false});
+  h.Run(kT0 + 5);
+  items = h.Take(2);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].hdr.err, 0);
 }
 
 TEST(CoreSession, WrongPasswordGetsTimeoutZeroAndClose) {
@@ -163,7 +199,7 @@ TEST(CoreSession, WrongPasswordGetsTimeoutZeroAndClose) {
 }
 
 TEST(CoreSession, ExpiryDeletesEphemeralsAndFiresNodeDeleted) {
-  CoreHarness h;  // tick 2000
+  CoreHarness h;                                         // tick 2000
   proto::ConnectResponse a = h.Handshake(1, kT0, 4000);  // expires at bucket 106000
   h.Handshake(2, kT0, 4000);
   h.Send(1, 1, OpCode::kCreate, CreateBody("/eph", "x", kEphemeral));
