@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -23,6 +24,8 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxReadPerPass = 512 * 1024;  // fairness between connections
+constexpr size_t kMaxFramesPerPass = 128;        // likewise, per connection
+constexpr size_t kOutputHighWater = 4u << 20;    // stop parsing above this backlog
 constexpr int kMaxEvents = 256;
 constexpr int kWorkerBits = 8;
 
@@ -70,7 +73,9 @@ class Worker {
  public:
   Worker(int index, const ServerOptions& opts, FrameSink* sink, std::function<bool(std::string_view)>* is4,
          IpCounter* ips, std::atomic<size_t>* total)
-      : index_(index), opts_(opts), sink_(sink), is4_(is4), ips_(ips), total_(total) {}
+      : index_(index), opts_(opts), sink_(sink), is4_(is4), ips_(ips), total_(total) {
+    max_buffered_in_ = std::max<size_t>(2u << 20, 2 * (static_cast<size_t>(opts.max_frame_bytes) + 4));
+  }
 
   bool Init(std::string* error) {
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
@@ -116,7 +121,8 @@ class Worker {
   void PostBatch(std::vector<ConnectionServer::Out>& outs) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_.load()) return;
-    for (auto& o : outs) cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after});
+    for (auto& o : outs)
+      cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after, o.consumed});
     WakeLocked();
   }
 
@@ -127,6 +133,7 @@ class Worker {
     int fd;
     std::string bytes;
     bool close_after;
+    uint32_t consumed = 0;
   };
   struct Conn {
     int fd = -1;
@@ -139,6 +146,9 @@ class Worker {
     bool got_payload = false;  // a first frame was delivered
     bool reading = true;       // EPOLLIN wanted (false after a 4-letter word)
     bool paused = false;       // EPOLLIN held back by throttling
+    bool backlogged = false;   // in backlogged_: frames left after a full pass
+    uint32_t in_flight = 0;    // frames delivered, not yet consumed by the owner
+    uint32_t events = 0;       // epoll mask currently registered
     bool want_write = false;   // EPOLLOUT armed
     bool close_after = false;  // close once `out` drains
   };
@@ -165,7 +175,8 @@ class Worker {
     epoll_event events[kMaxEvents];
     std::vector<Cmd> cmds;
     while (!stopping_.load()) {
-      int n = epoll_wait(epfd_, events, kMaxEvents, paused_.empty() ? 1000 : 5);
+      int timeout_ms = !backlogged_.empty() ? 0 : !paused_.empty() ? 5 : 1000;
+      int n = epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
       if (n < 0 && errno != EINTR) {
         AV_LOG(kError, "epoll_wait: {}", std::strerror(errno));
         break;
@@ -200,8 +211,20 @@ class Worker {
       for (ConnId id : dirty_) {
         auto it = conns_.find(id);
         if (it != conns_.end()) Flush(id, it->second);
+        it = conns_.find(id);
+        if (it != conns_.end()) ParseFrames(id, it->second);
       }
       dirty_.clear();
+      if (!backlogged_.empty()) {
+        std::vector<ConnId> again;
+        again.swap(backlogged_);
+        for (ConnId id : again) {
+          auto it = conns_.find(id);
+          if (it == conns_.end()) continue;
+          it->second.backlogged = false;
+          ParseFrames(id, it->second);
+        }
+      }
       if (!paused_.empty() && !Throttled()) ResumeAll();
       if (!frames_.empty()) {
         sink_->OnFrames(frames_);
@@ -216,8 +239,9 @@ class Worker {
         Conn conn;
         conn.fd = c.fd;
         conn.peer = std::move(c.bytes);
+        conn.events = EPOLLIN | EPOLLRDHUP;
         epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLRDHUP;
+        ev.events = conn.events;
         ev.data.u64 = c.id;
         if (epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
           ::close(c.fd);
@@ -233,11 +257,14 @@ class Worker {
         auto it = conns_.find(c.id);
         if (it == conns_.end()) return;
         Conn& conn = it->second;
-        if (conn.out_off == conn.out.size()) {
-          conn.out = std::move(c.bytes);
-          conn.out_off = 0;
-        } else {
-          conn.out.append(c.bytes);
+        conn.in_flight -= std::min(conn.in_flight, c.consumed);
+        if (!c.bytes.empty()) {
+          if (conn.out_off == conn.out.size()) {
+            conn.out = std::move(c.bytes);
+            conn.out_off = 0;
+          } else {
+            conn.out.append(c.bytes);
+          }
         }
         if (c.close_after) conn.close_after = true;
         if (conn.out.size() - conn.out_off > opts_.max_output_bytes) {
@@ -245,7 +272,7 @@ class Worker {
           CloseConn(c.id);
           return;
         }
-        dirty_.push_back(c.id);
+        dirty_.push_back(c.id);  // Flush, then parse what the credit allows
         break;
       }
       case Cmd::kClose:
@@ -258,7 +285,7 @@ class Worker {
   bool ReadFrom(ConnId id, Conn& c) {
     size_t total = 0;
     char buf[kReadChunk];
-    while (total < kMaxReadPerPass) {
+    while (total < kMaxReadPerPass && Buffered(c) < max_buffered_in_) {
       ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
       if (n > 0) {
         c.in.append(buf, static_cast<size_t>(n));
@@ -293,7 +320,16 @@ class Worker {
       }
       c.started = true;
     }
+    size_t parsed = 0;
     while (c.in.size() - c.in_off >= 4) {
+      if (c.in_flight >= ConnectionServer::kMaxFramesInFlight || Backlog(c) >= kOutputHighWater) break;
+      if (parsed == kMaxFramesPerPass) {
+        if (!c.backlogged) {
+          c.backlogged = true;
+          backlogged_.push_back(id);
+        }
+        break;
+      }
       const auto* p = reinterpret_cast<const unsigned char*>(c.in.data() + c.in_off);
       int32_t len = static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) |
                                          uint32_t{p[3]});
@@ -307,6 +343,8 @@ class Worker {
           Frame{Frame::Kind::kPayload, id, c.in.substr(c.in_off + 4, static_cast<size_t>(len)), !c.got_payload});
       c.got_payload = true;
       c.in_off += 4 + static_cast<size_t>(len);
+      ++c.in_flight;
+      ++parsed;
     }
     if (c.in_off == c.in.size()) {
       c.in.clear();
@@ -315,8 +353,12 @@ class Worker {
       c.in.erase(0, c.in_off);
       c.in_off = 0;
     }
+    UpdateEvents(id, c);
     return true;
   }
+
+  static size_t Buffered(const Conn& c) { return c.in.size() - c.in_off; }
+  static size_t Backlog(const Conn& c) { return c.out.size() - c.out_off; }
 
   bool Throttled() const { return opts_.throttled && opts_.throttled(); }
 
@@ -342,9 +384,16 @@ class Worker {
     UpdateEvents(id, c);
   }
 
+  // Registers the events the connection wants now; a no-op (no syscall)
+  // when they did not change. Input is not wanted while it is paused by
+  // back-pressure or while the unparsed input buffer is full.
   void UpdateEvents(ConnId id, Conn& c) {
+    bool want_in = c.reading && !c.paused && Buffered(c) < max_buffered_in_;
+    uint32_t mask = (want_in ? (EPOLLIN | EPOLLRDHUP) : 0u) | (c.want_write ? EPOLLOUT : 0u);
+    if (mask == c.events) return;
+    c.events = mask;
     epoll_event ev{};
-    ev.events = (c.reading && !c.paused ? (EPOLLIN | EPOLLRDHUP) : 0u) | (c.want_write ? EPOLLOUT : 0u);
+    ev.events = mask;
     ev.data.u64 = id;
     epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
   }
@@ -403,6 +452,8 @@ class Worker {
   std::unordered_map<ConnId, Conn> conns_;
   std::vector<ConnId> dirty_;
   std::vector<ConnId> paused_;
+  std::vector<ConnId> backlogged_;
+  size_t max_buffered_in_ = 2u << 20;
   std::vector<Frame> frames_;
 };
 

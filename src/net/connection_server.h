@@ -8,9 +8,13 @@
 // called from any thread (they post to the owning I/O thread and wake it).
 //
 // Bounds: a frame longer than max_frame_bytes (or negative) closes the
-// connection; so does an output backlog above max_output_bytes (a client that
-// does not read); connections per remote IP are capped by max_per_ip (0 = no
-// cap); at most max_connections in total.
+// connection; so does an output backlog above max_output_bytes. Flow control
+// per connection: frames are parsed only while fewer than kMaxFramesInFlight
+// are with the owner and the unwritten output is under 4 MiB, and at most
+// max(2 MiB, 2 frames) of unparsed input is buffered - past that the socket
+// is not read, so a client that does not read its replies is slowed down,
+// not served at the expense of others. Connections per remote IP are capped
+// by max_per_ip (0 = no cap); at most max_connections in total.
 #pragma once
 
 #include <cstdint>
@@ -83,7 +87,12 @@ class ConnectionServer {
     ConnId conn;
     std::string bytes;
     bool close_after = false;
+    // Frames of this connection the owner has finished taking in. A
+    // connection has at most kMaxFramesInFlight frames delivered and not yet
+    // consumed; the owner must report every delivered payload frame here.
+    uint32_t consumed = 0;
   };
+  static constexpr uint32_t kMaxFramesInFlight = 256;
   void SendBatch(std::vector<Out>& batch);
   void Close(ConnId conn);
 

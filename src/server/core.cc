@@ -90,6 +90,10 @@ void Core::Run() {
 
 void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
   for (auto& ev : batch) {
+    if (ev.kind == CoreEvent::Kind::kConnect || ev.kind == CoreEvent::Kind::kRequest ||
+        ev.kind == CoreEvent::Kind::kProtocolError) {
+      ++consumed_[ev.conn];  // returned to the network as flow-control credit
+    }
     switch (ev.kind) {
       case CoreEvent::Kind::kOpened:
         OnOpened(ev);

@@ -143,6 +143,7 @@ class Core {
   int64_t applied_zxid_ = 0;
   int64_t last_container_check_ms_ = 0;
   std::vector<net::ConnectionServer::Out> out_;
+  std::unordered_map<net::ConnId, uint32_t> consumed_;  // frames taken in this pass, per connection
   std::vector<txn::Txn> committed_;
   std::vector<watch::Fired> fired_;
 

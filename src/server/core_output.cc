@@ -36,6 +36,8 @@ void Core::SendEvent(net::ConnId conn, const proto::WatcherEvent& ev) {
 }
 
 void Core::Flush() {
+  for (const auto& [conn, n] : consumed_) out_.push_back(net::ConnectionServer::Out{conn, {}, false, n});
+  consumed_.clear();
   if (!out_.empty()) outbox_->Deliver(out_);
   out_.clear();
 }

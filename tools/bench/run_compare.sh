@@ -52,6 +52,7 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   rm -rf "$WORK/aviary" "$WORK/zk-nosync" "$WORK/zk-sync"
+  rmdir "$WORK" 2>/dev/null || true
 }
 trap cleanup EXIT
 
