@@ -16,8 +16,8 @@ void Write(Level level, std::string_view msg);
 
 }  // namespace aviary::log
 
-#define AV_LOG(level, ...)                                          \
-  do {                                                              \
-    if (::aviary::log::level >= ::aviary::log::GetLevel())          \
+#define AV_LOG(level, ...)                                                  \
+  do {                                                                      \
+    if (::aviary::log::level >= ::aviary::log::GetLevel())                  \
       ::aviary::log::Write(::aviary::log::level, fmt::format(__VA_ARGS__)); \
   } while (0)

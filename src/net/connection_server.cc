@@ -24,8 +24,8 @@ namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
 constexpr size_t kMaxReadPerPass = 512 * 1024;  // fairness between connections
-constexpr size_t kMaxFramesPerPass = 128;        // likewise, per connection
-constexpr size_t kOutputHighWater = 4u << 20;    // stop parsing above this backlog
+constexpr size_t kMaxFramesPerPass = 128;       // likewise, per connection
+constexpr size_t kOutputHighWater = 4u << 20;   // stop parsing above this backlog
 constexpr int kMaxEvents = 256;
 constexpr int kWorkerBits = 8;
 
@@ -90,7 +90,9 @@ class Worker {
     epoll_ctl(epfd_, EPOLL_CTL_ADD, evfd_, &ev);
     return true;
   }
-  void StartThread() { thread_ = std::thread([this] { Run(); }); }
+  void StartThread() {
+    thread_ = std::thread([this] { Run(); });
+  }
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -121,8 +123,7 @@ class Worker {
   void PostBatch(std::vector<ConnectionServer::Out>& outs) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_.load()) return;
-    for (auto& o : outs)
-      cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after, o.consumed});
+    for (auto& o : outs) cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after, o.consumed});
     WakeLocked();
   }
 
@@ -480,7 +481,8 @@ class ConnectionServer::Impl {
       if (fd < 0) continue;
       int one = 1;
       setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, opts.listen_backlog > 0 ? opts.listen_backlog : SOMAXCONN) == 0) {
+      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+          ::listen(fd, opts.listen_backlog > 0 ? opts.listen_backlog : SOMAXCONN) == 0) {
         listen_fd = fd;
         break;
       }

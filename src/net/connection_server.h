@@ -68,8 +68,7 @@ class FrameSink {
 class ConnectionServer {
  public:
   // `is_four_letter` is asked about the first 4 bytes of each connection.
-  ConnectionServer(ServerOptions options, FrameSink* sink,
-                   std::function<bool(std::string_view)> is_four_letter);
+  ConnectionServer(ServerOptions options, FrameSink* sink, std::function<bool(std::string_view)> is_four_letter);
   ~ConnectionServer();
   ConnectionServer(const ConnectionServer&) = delete;
   ConnectionServer& operator=(const ConnectionServer&) = delete;

@@ -48,7 +48,7 @@ struct ConnectRequest {
   int32_t timeOut = 0;
   int64_t sessionId = 0;
   std::string passwd;
-  bool readOnly = false;       // optional trailing byte; absent on old clients
+  bool readOnly = false;      // optional trailing byte; absent on old clients
   bool has_read_only = true;  // the byte was on the wire
 };
 
@@ -163,8 +163,7 @@ struct ReconfigRequest {
 // GetDataRequest.
 struct MultiOp {
   OpCode type = OpCode::kError;
-  std::variant<CreateRequest, DeleteRequest, SetDataRequest, CheckVersionRequest, GetChildrenRequest,
-               GetDataRequest>
+  std::variant<CreateRequest, DeleteRequest, SetDataRequest, CheckVersionRequest, GetChildrenRequest, GetDataRequest>
       body;
 };
 struct MultiRequest {
@@ -174,11 +173,10 @@ struct MultiRequest {
 // No body: ping, closeSession, whoAmI, and unknown opcodes.
 struct Empty {};
 
-using RequestBody =
-    std::variant<Empty, CreateRequest, DeleteRequest, ExistsRequest, GetDataRequest, SetDataRequest, GetAclRequest,
-                 SetAclRequest, GetChildrenRequest, SyncRequest, CheckVersionRequest, MultiRequest, AddWatchRequest,
-                 RemoveWatchesRequest, SetWatches2, AuthPacket, GetEphemeralsRequest, GetAllChildrenNumberRequest,
-                 ReconfigRequest>;
+using RequestBody = std::variant<Empty, CreateRequest, DeleteRequest, ExistsRequest, GetDataRequest, SetDataRequest,
+                                 GetAclRequest, SetAclRequest, GetChildrenRequest, SyncRequest, CheckVersionRequest,
+                                 MultiRequest, AddWatchRequest, RemoveWatchesRequest, SetWatches2, AuthPacket,
+                                 GetEphemeralsRequest, GetAllChildrenNumberRequest, ReconfigRequest>;
 
 struct Request {
   RequestHeader header;

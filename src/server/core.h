@@ -118,8 +118,8 @@ class Core {
   txn::SessionCtx CtxOf(const Conn& c) const;
 
   // core_output.cc
-  void SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body,
-                 int64_t received_us, bool close_after = false);
+  void SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body, int64_t received_us,
+                 bool close_after = false);
   void SendEvent(net::ConnId conn, const proto::WatcherEvent& ev);
   void Flush();
   void OnFourLetter(const CoreEvent& ev);

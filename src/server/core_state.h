@@ -13,9 +13,9 @@ struct Core::Conn {
   net::ConnId id = 0;
   std::string peer;  // "ip:port"
   std::string ip;
-  int64_t session = 0;          // 0 until the handshake completes
-  bool handshaking = false;     // createSession proposed, not yet committed
-  std::vector<proto::Id> ids;   // authenticated identities, ("ip", ip) first
+  int64_t session = 0;         // 0 until the handshake completes
+  bool handshaking = false;    // createSession proposed, not yet committed
+  std::vector<proto::Id> ids;  // authenticated identities, ("ip", ip) first
   bool is_super = false;
   // Requests that arrived behind the handshake, run once the session exists
   // (ZooKeeper stops reading the connection until then). Bounded.
@@ -30,8 +30,8 @@ struct Core::Conn {
 struct Core::Pending {
   net::ConnId conn = 0;
   bool is_write = false;
-  int64_t zxid = 0;       // writes: the proposed txn
-  proto::Request request; // writes: header only; non-writes: executed at the head
+  int64_t zxid = 0;        // writes: the proposed txn
+  proto::Request request;  // writes: header only; non-writes: executed at the head
   proto::Err decode_err = proto::Err::kOk;
   int64_t received_us = 0;
 };

@@ -180,8 +180,8 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
   return proto::Err::kOk;
 }
 
-proto::Err DataTree::SetData(const std::string& path, std::string data, int32_t version, int64_t zxid,
-                             int64_t time_ms, bool data_null) {
+proto::Err DataTree::SetData(const std::string& path, std::string data, int32_t version, int64_t zxid, int64_t time_ms,
+                             bool data_null) {
   Node* n = Mutable(path);
   if (n == nullptr) return proto::Err::kNoNode;
   data_size_ += static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());

@@ -66,8 +66,8 @@ class DataTree {
   // Parent cversion/pzxid are raised to parent_cversion/zxid only when
   // parent_cversion > its cversion (-1 means "current + 1").
   proto::Err CreateNode(const std::string& path, std::string data, const proto::AclList& acl, NodeKind kind,
-                        int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion, int64_t zxid,
-                        int64_t time_ms, bool data_null = false);
+                        int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion, int64_t zxid, int64_t time_ms,
+                        bool data_null = false);
   // DataTree.deleteNode: kNoNode if parent or node is missing. As in
   // ZooKeeper, an existing parent's pzxid is raised to zxid even when the
   // node itself is missing. kNotEmpty (and no change) for a node with

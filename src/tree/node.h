@@ -39,7 +39,7 @@ struct Node {
   StatPersisted stat;
   NodeKind kind = NodeKind::kPersistent;
   bool data_null = false;  // data was set from a null buffer
-  int64_t ttl_ms = 0;  // kTtl only
+  int64_t ttl_ms = 0;      // kTtl only
   std::set<std::string> children;
 };
 

@@ -58,7 +58,8 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
       break;
     case OpCode::kSetData:
       if (const auto* s = std::get_if<SetDataTxn>(&op.body)) {
-        OpResult r{op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null), s->path, {}};
+        OpResult r{
+            op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null), s->path, {}};
         if (r.err == Err::kOk) {
           r.stat = tree::ToStat(*tree.Find(s->path));
           triggers->push_back({s->path, EventType::kNodeDataChanged});

@@ -59,18 +59,17 @@ struct ErrorTxn {
 // kCheck, kCreateSession, kCloseSession, kError).
 struct Op {
   proto::OpCode type = proto::OpCode::kError;
-  std::variant<CreateTxn, DeleteTxn, SetDataTxn, SetAclTxn, CheckTxn, CreateSessionTxn, CloseSessionTxn, ErrorTxn>
-      body;
+  std::variant<CreateTxn, DeleteTxn, SetDataTxn, SetAclTxn, CheckTxn, CreateSessionTxn, CloseSessionTxn, ErrorTxn> body;
 };
 
 struct Txn {
   int64_t session_id = 0;
   int32_t cxid = 0;
   int64_t zxid = 0;
-  int64_t time_ms = 0;  // wall clock at prepare, becomes ctime/mtime
+  int64_t time_ms = 0;                         // wall clock at prepare, becomes ctime/mtime
   proto::OpCode type = proto::OpCode::kError;  // kMulti for multi
-  Op op;                  // when type != kMulti
-  std::vector<Op> multi;  // when type == kMulti (failed multi: all kError)
+  Op op;                                       // when type != kMulti
+  std::vector<Op> multi;                       // when type == kMulti (failed multi: all kError)
 };
 
 // Who is asking: the session and the identities it has authenticated as.

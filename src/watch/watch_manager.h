@@ -91,7 +91,7 @@ class WatchManager {
   using WatcherName = std::function<int64_t(int64_t)>;
   std::string DumpByPath(const WatcherName& name = nullptr) const;     // wchp: "path\n" then "\t0x<sid>\n" each
   std::string DumpBySession(const WatcherName& name = nullptr) const;  // wchc: "0x<sid>\n" then "\t<path>\n" each
-  std::string DumpSummary() const;    // wchs: "<n> connections watching <m> paths\nTotal watches:<k>"
+  std::string DumpSummary() const;  // wchs: "<n> connections watching <m> paths\nTotal watches:<k>"
 
  private:
   struct StrHash {

@@ -63,9 +63,9 @@ TEST(Golden, ConnectResponseOmitsReadOnlyWhenClientDid) {
 
 // create("/n", null data, [world:anyone:31], PERSISTENT): data length -1.
 TEST(Golden, NullDataSurvivesCreateAndGetData) {
-  std::string payload = Hex(
-      "00000001 00000001 00000002 2f6e ffffffff"
-      "00000001 0000001f 00000005 776f726c64 00000006 616e796f6e65 00000000");
+  std::string payload =
+      Hex("00000001 00000001 00000002 2f6e ffffffff"
+          "00000001 0000001f 00000005 776f726c64 00000006 616e796f6e65 00000000");
   Request req;
   ASSERT_EQ(DecodeRequest(payload, &req), Err::kOk);
   const auto& c = std::get<CreateRequest>(req.body);
