@@ -285,6 +285,26 @@ class RawClient:
             pass
 
 
+def frame(payload):
+    return struct.pack(">i", len(payload)) + payload
+
+
+def read_all_until_close(c, timeout=3.0):
+    """Bytes received until the peer closes; None if it stays open."""
+    data = b""
+    try:
+        while True:
+            c.sock.settimeout(timeout)
+            chunk = c.sock.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+    except TimeoutError:
+        return None
+    except ConnectionResetError:
+        return data
+
+
 def open_session(host, port, timeout_ms=30000, io_timeout=5.0):
     c = RawClient(host, port, io_timeout)
     c.handshake(timeout_ms)

@@ -9,6 +9,7 @@ import pytest
 
 import harness
 import rawzk
+from rawzk import frame, read_all_until_close
 from rawzk import RawClient, j_bool, j_int, j_string
 
 MAX_BUFFER = 0xFFFFF  # default jute.maxbuffer
@@ -31,24 +32,6 @@ def raw(server):
     return RawClient(server.host, server.port, io_timeout=5.0)
 
 
-def frame(payload):
-    return struct.pack(">i", len(payload)) + payload
-
-
-def read_all_until_close(c, timeout=3.0):
-    """Bytes received until the peer closes; None if it stays open."""
-    data = b""
-    try:
-        while True:
-            c.sock.settimeout(timeout)
-            chunk = c.sock.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
-    except TimeoutError:
-        return None
-    except ConnectionResetError:
-        return data
 
 
 @pytest.mark.parametrize("payload", [

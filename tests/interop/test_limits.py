@@ -23,6 +23,7 @@ import time
 
 import harness
 import rawzk
+from rawzk import frame, read_all_until_close
 from rawzk import RawClient, j_bool, j_buffer, j_int, j_string
 from waits import wait_until
 
@@ -30,24 +31,6 @@ SMALL_MAX = 10000
 GIB = 1 << 30
 
 
-def frame(payload):
-    return struct.pack(">i", len(payload)) + payload
-
-
-def read_all_until_close(c, timeout=3.0):
-    """Bytes received until the peer closes; None if it stays open."""
-    data = b""
-    try:
-        while True:
-            c.sock.settimeout(timeout)
-            chunk = c.sock.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
-    except TimeoutError:
-        return None
-    except ConnectionResetError:
-        return data
 
 
 def send_ignoring_reset(c, data):
