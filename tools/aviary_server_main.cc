@@ -4,18 +4,22 @@
 
 #include <cstdio>
 #include <cstring>
-#include <random>
 #include <string>
 
 #include "base/log.h"
 #include "config/zoo_config.h"
 #include "server/server.h"
+#include "server/session_secret.h"
 #include "server/version.h"
 
 namespace {
 
 int Usage() {
-  std::fprintf(stderr, "usage: aviary-server [--version] path/to/zoo.cfg\n");
+  std::fprintf(stderr,
+               "usage: aviary-server [--repair] path/to/zoo.cfg\n"
+               "       aviary-server --version\n"
+               "  --repair  start even if the transaction log or the newest snapshots are corrupt:\n"
+               "            replay stops at the first bad record (everything after it is lost)\n");
   return 2;
 }
 
@@ -34,16 +38,31 @@ int main(int argc, char** argv) {
     std::printf("aviary-server %s (ZooKeeper protocol %s)\n", server::kAviaryVersion, server::kZooKeeperVersion);
     return 0;
   }
-  if (argc != 2 || argv[1][0] == '-') return Usage();
+  bool repair = false;
+  const char* config_path = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--repair") == 0) {
+      repair = true;
+    } else if (argv[i][0] == '-' || config_path != nullptr) {
+      return Usage();
+    } else {
+      config_path = argv[i];
+    }
+  }
+  if (config_path == nullptr) return Usage();
 
   config::ServerConfig cfg;
   std::string error;
-  if (!config::LoadZooConfig(argv[1], &cfg, &error)) {
-    std::fprintf(stderr, "aviary-server: %s: %s\n", argv[1], error.c_str());
+  if (!config::LoadZooConfig(config_path, &cfg, &error)) {
+    std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());
     return 1;
   }
   log::SetLevel(ParseLevel(cfg.log_level));
-  for (const auto& w : cfg.warnings) AV_LOG(kWarn, "{}: {}", argv[1], w);
+  for (const auto& w : cfg.warnings) AV_LOG(kWarn, "{}: {}", config_path, w);
+  if (!cfg.force_sync) {
+    AV_LOG(kWarn, "forceSync=no: writes are acknowledged before they reach the disk; a crash or power loss can "
+                  "lose acknowledged writes");
+  }
 
   server::ServerOptions opts;
   opts.core.server_id = cfg.server_id;
@@ -55,7 +74,10 @@ int main(int argc, char** argv) {
   opts.core.super_digest = cfg.super_digest;
   opts.core.container_check_interval_ms = cfg.container_check_interval_ms;
   opts.core.max_sessions = static_cast<size_t>(cfg.max_sessions);
-  opts.core.password_secret = std::random_device{}() * 0x100000001ull ^ std::random_device{}();
+  if (!server::LoadOrCreateSessionSecret(cfg.data_dir, &opts.core.password_secret, &error)) {
+    std::fprintf(stderr, "aviary-server: %s\n", error.c_str());
+    return 1;
+  }
   opts.core.config = cfg;
   opts.net.bind_address = cfg.client_port_address.empty() ? "0.0.0.0" : cfg.client_port_address;
   opts.net.port = cfg.client_port;
@@ -63,6 +85,14 @@ int main(int argc, char** argv) {
   opts.net.io_threads = cfg.io_threads;
   opts.global_outstanding_limit = cfg.global_outstanding_limit;
   opts.net.listen_backlog = cfg.client_port_listen_backlog;
+  opts.data_dir = cfg.data_dir;
+  opts.data_log_dir = cfg.data_log_dir;
+  opts.force_sync = cfg.force_sync;
+  opts.prealloc_bytes = cfg.pre_alloc_size_kb * 1024;
+  opts.snap_retain_count = cfg.snap_retain_count;
+  opts.repair = repair;
+  opts.core.snap_count = cfg.snap_count;
+  opts.core.purge_interval_ms = static_cast<int64_t>(cfg.purge_interval_hours) * 3600 * 1000;
 
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t set;
@@ -77,8 +107,8 @@ int main(int argc, char** argv) {
     AV_LOG(kError, "cannot start: {}", error);
     return 1;
   }
-  AV_LOG(kInfo, "aviary-server {} serving clients on {}:{} (standalone, in-memory; tickTime={} ms)",
-         server::kAviaryVersion, opts.net.bind_address, srv.port(), cfg.tick_time_ms);
+  AV_LOG(kInfo, "aviary-server {} serving clients on {}:{} (standalone; dataDir={}; tickTime={} ms)",
+         server::kAviaryVersion, opts.net.bind_address, srv.port(), cfg.data_dir, cfg.tick_time_ms);
   int sig = 0;
   sigwait(&set, &sig);
   AV_LOG(kInfo, "signal {} received, shutting down", sig);

@@ -24,6 +24,9 @@ class Committer {
   virtual void TakeCommitted(std::vector<txn::Txn>* out) = 0;
   // True when writes cannot currently be accepted (e.g. storage failure).
   virtual bool ReadOnly() const { return false; }
+  // Start a new log segment at `next_zxid` after everything proposed so far
+  // (at each snapshot, as ZooKeeper). No-op without a log.
+  virtual void RequestRoll(int64_t /*next_zxid*/) {}
 };
 
 // In-memory commit: a proposal is committed at once. Because the core drains

@@ -68,15 +68,27 @@ void Core::RequestStop() {
   cv_.notify_one();
 }
 
+void Core::WakeForCommits() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commits_ready_ = true;
+  }
+  cv_.notify_one();
+}
+
 void Core::Run() {
   std::vector<CoreEvent> batch;
-  const auto wait = std::chrono::milliseconds(std::max(10, opts_.tick_ms / 2));
+  const auto idle_wait = std::chrono::milliseconds(std::max(10, opts_.tick_ms / 2));
+  bool snapshotting = false;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, wait, [this] { return stop_ || !inbox_.empty(); });
+      // While a snapshot is being built, only yield briefly between slices.
+      auto wait = snapshotting ? std::chrono::milliseconds(1) : idle_wait;
+      cv_.wait_for(lock, wait, [this] { return stop_ || !inbox_.empty() || commits_ready_; });
       if (stop_) return;
       batch.swap(inbox_);
+      commits_ready_ = false;
     }
     int64_t now = SteadyNowMs();
     int64_t requests = 0;
@@ -85,6 +97,8 @@ void Core::Run() {
     inbox_requests_.fetch_sub(requests, std::memory_order_relaxed);
     batch.clear();
     Tick(now);
+    MaybeStartSnapshot(now);
+    snapshotting = StepSnapshot();
   }
 }
 

@@ -30,6 +30,8 @@
 #include "proto/records.h"
 #include "server/committer.h"
 #include "server/core_options.h"
+#include "server/snapshotter.h"
+#include "storage/snapshot.h"
 #include "session/session_tracker.h"
 #include "tree/data_tree.h"
 #include "txn/apply.h"
@@ -66,6 +68,18 @@ class Core {
   // Any thread.
   void Post(std::vector<CoreEvent>& events);
   void RequestStop();
+  // The committer has committed txns ready (called from its thread).
+  void WakeForCommits();
+
+  // Before Run(): the recovered state. The tree is filled in place by
+  // storage::Recover through mutable_tree(); the sessions restart their
+  // timeout from `now_ms`, as in ZooKeeper.
+  tree::DataTree& mutable_tree() { return tree_; }
+  void LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRecord>& sessions, int64_t now_ms);
+  // Snapshots go to `s` (not owned); without one the core never snapshots.
+  void SetSnapshotter(Snapshotter* s) { snapshotter_ = s; }
+  // Take a snapshot at the next opportunity (after startup, as ZooKeeper).
+  void RequestSnapshot() { txns_since_snapshot_ = snapshot_threshold_ = INT64_MAX / 4; }
 
   // Core thread: runs until RequestStop().
   void Run();
@@ -108,6 +122,10 @@ class Core {
   void ProposeWrite(Session& s, Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void ApplyCommitted(int64_t now_ms);
+  // The log failed: answer every write still waiting with NOTREADONLY (it
+  // will never be durable), run the reads queued behind them, forget the
+  // pending changes.
+  void FailPendingWrites();
   void ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r);
   void DrainSession(Session& s);
   void Enqueue(Session& s, Pending p);
@@ -122,6 +140,9 @@ class Core {
                  bool close_after = false);
   void SendEvent(net::ConnId conn, const proto::WatcherEvent& ev);
   void Flush();
+  // core_snapshot.cc
+  void MaybeStartSnapshot(int64_t now_ms);
+  bool StepSnapshot();  // true while a snapshot is still being built
   void OnFourLetter(const CoreEvent& ev);
   admin::ServerSnapshot Snapshot() const;
   void RecordLatency(int64_t received_us);
@@ -139,6 +160,14 @@ class Core {
   std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
   std::unordered_map<int64_t, Internal> internal_;  // zxid -> txn not tied to a session queue
 
+  Snapshotter* snapshotter_ = nullptr;
+  std::unique_ptr<storage::SnapshotBuilder> snapshot_;
+  int64_t txns_since_snapshot_ = 0;
+  int64_t snapshot_threshold_ = 0;
+  int64_t last_purge_ms_ = 0;
+  uint64_t rng_state_ = 0x9e3779b97f4a7c15ULL;
+
+  bool storage_failed_ = false;
   int64_t next_zxid_ = 0;  // last zxid handed out
   int64_t applied_zxid_ = 0;
   int64_t last_container_check_ms_ = 0;
@@ -161,6 +190,7 @@ class Core {
   std::condition_variable cv_;
   std::vector<CoreEvent> inbox_;
   bool stop_ = false;
+  bool commits_ready_ = false;
   std::atomic<int64_t> inbox_requests_{0};
   std::atomic<int64_t> queued_total_{0};
 };

@@ -69,7 +69,11 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   // Once its close is under way, a session's requests fail as ZooKeeper's
   // session check makes them fail; its writes still take a zxid.
   if (s.closing) ev.decode_err = Err::kSessionExpired;
-  if (IsWrite(req.op())) {
+  if (IsWrite(req.op()) && committer_->ReadOnly() && ev.decode_err == Err::kOk) {
+    // The log failed: no write can be made durable, so none is taken. The
+    // error goes out in FIFO order like a read's reply.
+    ev.decode_err = Err::kNotReadOnly;
+  } else if (IsWrite(req.op())) {
     // A write whose body does not decode still takes a zxid, as an error
     // txn, exactly as ZooKeeper numbers it.
     ProposeWrite(s, c, req, ev.decode_err, ev.received_us);
@@ -77,14 +81,14 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   }
   if (s.queue.empty()) {
     RunNonTxn(c, req, ev.decode_err, ev.received_us);
-  } else {
-    Pending p;
-    p.conn = c.id;
-    p.request = std::move(req);
-    p.decode_err = ev.decode_err;
-    p.received_us = ev.received_us;
-    Enqueue(s, std::move(p));
+    return;
   }
+  Pending p;
+  p.conn = c.id;
+  p.request = std::move(req);
+  p.decode_err = ev.decode_err;
+  p.received_us = ev.received_us;
+  Enqueue(s, std::move(p));
 }
 
 void Core::OnAuth(Conn& c, const proto::Request& req) {
@@ -318,6 +322,7 @@ void Core::FireWatches(const std::vector<txn::WatchTrigger>& triggers) {
 
 void Core::ApplyCommitted(int64_t now_ms) {
   committer_->TakeCommitted(&committed_);
+  txns_since_snapshot_ += static_cast<int64_t>(committed_.size());
   for (const txn::Txn& t : committed_) {
     txn::ApplyResult r = txn::Apply(tree_, t);
     applied_zxid_ = t.zxid;
@@ -347,6 +352,33 @@ void Core::ApplyCommitted(int64_t now_ms) {
     ReplyToWrite(t, r);
   }
   committed_.clear();
+  if (!storage_failed_ && committer_->ReadOnly()) FailPendingWrites();
+}
+
+void Core::FailPendingWrites() {
+  storage_failed_ = true;
+  AV_LOG(kError, "storage failed: answering {} queued requests; writes are refused from now on",
+         queued_total_.load());
+  for (auto& [id, sp] : session_state_) {
+    Session& s = *sp;
+    while (!s.queue.empty()) {
+      Pending p = Dequeue(s);
+      auto it = conns_.find(p.conn);
+      if (it == conns_.end()) continue;
+      if (p.is_write) {
+        proto::ReplyHeader hdr{p.request.header.xid, applied_zxid_, static_cast<int32_t>(Err::kNotReadOnly)};
+        SendReply(p.conn, hdr, proto::Empty{}, p.received_us);
+      } else {
+        RunNonTxn(*it->second, p.request, p.decode_err, p.received_us);
+      }
+    }
+  }
+  for (const auto& [zxid, in] : internal_) {
+    if (in.kind == Internal::Kind::kCreateSession) out_.push_back(net::ConnectionServer::Out{in.conn, {}, true});
+  }
+  internal_.clear();
+  preparer_.Reset();
+  next_zxid_ = applied_zxid_;
 }
 
 namespace {

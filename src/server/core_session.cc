@@ -46,6 +46,12 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   }
   int32_t timeout = sessions_.Negotiate(req.timeOut);
   if (req.sessionId == 0) {
+    if (committer_->ReadOnly()) {
+      // A session needs a durable createSession txn; the log cannot take one.
+      AV_LOG(kWarn, "refusing new session from {}: the transaction log has failed", c.peer);
+      outbox_->CloseNow(c.id);
+      return;
+    }
     int64_t id = sessions_.NextSessionId(WallNowMs());
     txn::Txn t = preparer_.PrepareCreateSession(id, timeout, ++next_zxid_, WallNowMs());
     internal_[t.zxid] = Internal{Internal::Kind::kCreateSession, c.id, timeout, ev.received_us, req.has_read_only};

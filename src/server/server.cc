@@ -4,12 +4,23 @@
 #include "base/log.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
+#include "storage/recovery.h"
 
 namespace aviary::server {
 
 Server::Server(ServerOptions options) : opts_(std::move(options)) {
   opts_.net.max_frame_bytes = opts_.core.max_buffer;
-  committer_ = std::make_unique<LocalCommitter>();
+  if (opts_.data_dir.empty()) {
+    committer_ = std::make_unique<LocalCommitter>();
+  } else {
+    storage::WalOptions wal;
+    wal.dir = opts_.data_log_dir.empty() ? opts_.data_dir : opts_.data_log_dir;
+    wal.force_sync = opts_.force_sync;
+    wal.prealloc_bytes = opts_.prealloc_bytes;
+    auto durable = std::make_unique<DurableCommitter>(wal, [this] { core_->WakeForCommits(); });
+    durable_ = durable.get();
+    committer_ = std::move(durable);
+  }
   core_ = std::make_unique<Core>(opts_.core, committer_.get(), this);
   if (opts_.global_outstanding_limit > 0) {
     Core* core = core_.get();
@@ -22,7 +33,31 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
 
 Server::~Server() { Stop(); }
 
+bool Server::Recover(std::string* error) {
+  storage::RecoveryOptions ro;
+  ro.snap_dir = opts_.data_dir;
+  ro.log_dir = opts_.data_log_dir.empty() ? opts_.data_dir : opts_.data_log_dir;
+  ro.repair = opts_.repair;
+  ro.progress = [](std::string_view line) { AV_LOG(kInfo, "recovery: {}", line); };
+  auto start = SteadyNowMs();
+  storage::RecoveryResult r = storage::Recover(ro, &core_->mutable_tree());
+  if (!r.ok) {
+    *error = r.error + (opts_.repair ? "" : " (start with --repair to skip the corrupt part, losing what follows it)");
+    return false;
+  }
+  AV_LOG(kInfo, "recovered {} nodes from {} and {} log txns in {} ms; last zxid {:#x}, {} sessions", r.nodes_loaded,
+         r.snapshot_zxid < 0 ? std::string("no snapshot") : fmt::format("snapshot {:#x}", r.snapshot_zxid),
+         r.txns_replayed, SteadyNowMs() - start, r.last_zxid, r.sessions.size());
+  core_->LoadRecovered(r.last_zxid, r.sessions, SteadyNowMs());
+  if (!durable_->Start(r.last_zxid + 1, error)) return false;
+  snapshotter_ = std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count);
+  core_->SetSnapshotter(snapshotter_.get());
+  core_->RequestSnapshot();
+  return true;
+}
+
 bool Server::Start(std::string* error) {
+  if (durable_ != nullptr && !Recover(error)) return false;
   if (!net_->Start(error)) return false;
   core_thread_ = std::thread([this] { core_->Run(); });
   started_ = true;
@@ -30,11 +65,13 @@ bool Server::Start(std::string* error) {
 }
 
 void Server::Stop() {
-  if (!started_) return;
+  // Idempotent, and safe after a failed Start. Core first: once it is joined
+  // nothing posts to the network or the log any more.
   started_ = false;
-  // Core first: once it is joined nothing posts to the network any more.
   core_->RequestStop();
   if (core_thread_.joinable()) core_thread_.join();
+  if (durable_ != nullptr) durable_->Stop();
+  snapshotter_.reset();
   net_->Stop();
 }
 

@@ -12,6 +12,8 @@
 #include "net/connection_server.h"
 #include "server/committer.h"
 #include "server/core.h"
+#include "server/durable_committer.h"
+#include "server/snapshotter.h"
 
 namespace aviary::server {
 
@@ -21,6 +23,14 @@ struct ServerOptions {
   // globalOutstandingLimit: above this many unanswered requests the network
   // stops reading from clients until the core catches up (0 = no limit).
   int64_t global_outstanding_limit = 1000;
+
+  // Storage. Empty data_dir = in memory only (unit tests).
+  std::string data_dir;
+  std::string data_log_dir;  // empty = data_dir
+  bool force_sync = true;
+  int64_t prealloc_bytes = 64 << 20;
+  int snap_retain_count = 3;
+  bool repair = false;  // --repair: skip corrupt log/snapshot parts (loudly)
 };
 
 class Server : public net::FrameSink, public Outbox {
@@ -39,8 +49,12 @@ class Server : public net::FrameSink, public Outbox {
   void CloseNow(net::ConnId conn) override;
 
  private:
+  bool Recover(std::string* error);
+
   ServerOptions opts_;
   std::unique_ptr<Committer> committer_;
+  DurableCommitter* durable_ = nullptr;  // committer_ when storage is on
+  std::unique_ptr<Snapshotter> snapshotter_;
   std::unique_ptr<Core> core_;
   std::unique_ptr<net::ConnectionServer> net_;
   std::thread core_thread_;

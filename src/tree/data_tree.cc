@@ -219,3 +219,71 @@ void DataTree::ForEach(const std::function<void(const std::string&, const Node&)
 }
 
 }  // namespace aviary::tree
+
+namespace aviary::tree {
+
+void DataTree::Unindex(const std::string& path, const Node& n) {
+  switch (n.kind) {
+    case NodeKind::kEphemeral: {
+      auto e = ephemerals_.find(n.stat.ephemeral_owner);
+      if (e != ephemerals_.end() && e->second.erase(path) != 0) {
+        --ephemeral_count_;
+        if (e->second.empty()) ephemerals_.erase(e);
+      }
+      break;
+    }
+    case NodeKind::kContainer:
+      containers_.erase(path);
+      break;
+    case NodeKind::kTtl:
+      ttls_.erase(path);
+      break;
+    case NodeKind::kPersistent:
+      break;
+  }
+}
+
+void DataTree::Index(const std::string& path, const Node& n) {
+  switch (n.kind) {
+    case NodeKind::kEphemeral:
+      if (ephemerals_[n.stat.ephemeral_owner].insert(path).second) ++ephemeral_count_;
+      break;
+    case NodeKind::kContainer:
+      containers_.insert(path);
+      break;
+    case NodeKind::kTtl:
+      ttls_.insert(path);
+      break;
+    case NodeKind::kPersistent:
+      break;
+  }
+}
+
+proto::Err DataTree::RestoreNode(const std::string& path, const Node& node, const proto::AclList& acl) {
+  if (path.empty() || path[0] != '/') return proto::Err::kBadArguments;
+  Node* n = Mutable(path);
+  if (n == nullptr) {
+    if (path == "/") return proto::Err::kBadArguments;
+    Node* parent = Mutable(NormalizeRoot(ParentOf(path)));
+    if (parent == nullptr) return proto::Err::kNoNode;
+    parent->children.emplace(BaseName(path));
+    auto fresh = std::make_unique<Node>();
+    n = fresh.get();
+    nodes_.emplace(path, std::move(fresh));
+    data_size_ += static_cast<int64_t>(path.size());
+  } else {
+    Unindex(path, *n);
+    acls_.Release(n->acl);
+  }
+  data_size_ += static_cast<int64_t>(node.data.size()) - static_cast<int64_t>(n->data.size());
+  n->data = node.data;
+  n->data_null = node.data_null;
+  n->stat = node.stat;
+  n->kind = node.kind;
+  n->ttl_ms = node.kind == NodeKind::kTtl ? node.ttl_ms : 0;
+  n->acl = acls_.Acquire(acl);
+  Index(path, *n);
+  return proto::Err::kOk;
+}
+
+}  // namespace aviary::tree

@@ -79,6 +79,14 @@ class DataTree {
   // DataTree.setCversionPzxid (replay fix-up); cversion -1 means current + 1.
   proto::Err SetCversionPzxid(const std::string& path, int32_t cversion, int64_t zxid);
 
+  // Snapshot load: makes `path` hold exactly `node`'s data, null flag,
+  // stat, kind and TTL with ACL `acl` (node.acl and node.children are
+  // ignored). An existing node (e.g. the root or a system node) is
+  // overwritten in place and keeps its children; otherwise the parent must
+  // exist (kNoNode) and gains the child, its own stat untouched. Indexes
+  // (ephemerals, containers, TTLs) and data size follow.
+  proto::Err RestoreNode(const std::string& path, const Node& node, const proto::AclList& acl);
+
   // Visits every node (path, node); order unspecified.
   void ForEach(const std::function<void(const std::string&, const Node&)>& fn) const;
 
@@ -89,6 +97,8 @@ class DataTree {
   };
   Node* Mutable(std::string_view path);
   void AddSystemNode(const std::string& path, const proto::AclList& acl);
+  void Unindex(const std::string& path, const Node& n);
+  void Index(const std::string& path, const Node& n);
 
   std::unordered_map<std::string, std::unique_ptr<Node>, Hash, std::equal_to<>> nodes_;
   AclCache acls_;

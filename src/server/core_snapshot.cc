@@ -1,0 +1,66 @@
+// Fuzzy snapshots and recovery hand-off on the core thread. A snapshot is
+// built a slice at a time between request batches, so writes go on while it
+// is taken; the log is rolled at its start and recovery replays every txn
+// after its zxid over it (apply is idempotent over such a snapshot).
+#include "base/log.h"
+#include "server/core_state.h"
+
+namespace aviary::server {
+
+namespace {
+constexpr size_t kMaxQueuedSnapshotBytes = 64u << 20;  // don't outrun the disk
+}  // namespace
+
+void Core::LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRecord>& sessions, int64_t now_ms) {
+  next_zxid_ = applied_zxid_ = last_zxid;
+  for (const auto& rec : sessions) {
+    if (!sessions_.Add(rec.id, rec.timeout_ms, now_ms)) continue;
+    auto st = std::make_unique<Session>();
+    st->id = rec.id;
+    session_state_[rec.id] = std::move(st);
+  }
+}
+
+void Core::MaybeStartSnapshot(int64_t now_ms) {
+  if (snapshotter_ == nullptr) return;
+  if (opts_.purge_interval_ms > 0 && now_ms - last_purge_ms_ >= opts_.purge_interval_ms) {
+    last_purge_ms_ = now_ms;
+    snapshotter_->RequestPurge();
+  }
+  if (snapshot_ || opts_.snap_count <= 0 || snapshotter_->Busy()) return;
+  if (snapshot_threshold_ == 0) {
+    // xorshift: a per-server random point in [snapCount/2, snapCount).
+    rng_state_ ^= static_cast<uint64_t>(now_ms) + static_cast<uint64_t>(opts_.server_id);
+    rng_state_ ^= rng_state_ << 13;
+    rng_state_ ^= rng_state_ >> 7;
+    rng_state_ ^= rng_state_ << 17;
+    int64_t half = std::max<int64_t>(1, opts_.snap_count / 2);
+    snapshot_threshold_ = half + static_cast<int64_t>(rng_state_ % static_cast<uint64_t>(half));
+  }
+  if (txns_since_snapshot_ < snapshot_threshold_) return;
+  txns_since_snapshot_ = 0;
+  snapshot_threshold_ = 0;
+  committer_->RequestRoll(next_zxid_ + 1);
+  std::vector<storage::SessionRecord> live;
+  sessions_.ForEach([&](const session::Session& s) {
+    if (!s.closing) live.push_back(storage::SessionRecord{s.id, s.timeout_ms});
+  });
+  AV_LOG(kInfo, "starting fuzzy snapshot at zxid {:#x} ({} nodes, {} sessions)", applied_zxid_, tree_.NodeCount(),
+         live.size());
+  snapshot_ = std::make_unique<storage::SnapshotBuilder>(applied_zxid_, std::move(live));
+  snapshotter_->Begin(applied_zxid_);
+}
+
+bool Core::StepSnapshot() {
+  if (!snapshot_) return false;
+  if (snapshotter_->QueuedBytes() > kMaxQueuedSnapshotBytes) return true;
+  std::string chunk;
+  bool done = snapshot_->Step(tree_, opts_.snapshot_nodes_per_step, &chunk);
+  if (!chunk.empty()) snapshotter_->Write(std::move(chunk));
+  if (!done) return true;
+  snapshotter_->Finish(snapshot_->Finish());
+  snapshot_.reset();
+  return false;
+}
+
+}  // namespace aviary::server

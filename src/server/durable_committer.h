@@ -1,0 +1,79 @@
+// The commit stage backed by the write-ahead log: a txn is committed (and
+// may be acknowledged) only once its log record is written and fsynced.
+//
+// Group commit: the storage thread takes every txn proposed since its last
+// pass, writes them all, fsyncs once, then hands them back to the core, so
+// throughput is not bounded by 1 / fsync latency.
+//
+// Threads: Propose / TakeCommitted / RequestRoll / ReadOnly from the core
+// thread; the log itself is touched only by the storage thread. `wake` is
+// called on the storage thread whenever committed txns are ready.
+//
+// Failure: the first write or fsync error stops the stage for good: nothing
+// after it is committed (so never acknowledged), ReadOnly() turns true and
+// the reason is logged. Txns committed before the error stay committed.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/committer.h"
+#include "storage/wal.h"
+
+namespace aviary::server {
+
+class DurableCommitter final : public Committer {
+ public:
+  DurableCommitter(storage::WalOptions opts, std::function<void()> wake);
+  ~DurableCommitter() override;
+
+  // Opens the log (a new segment starting at next_zxid) and starts the
+  // storage thread. Call before the first Propose.
+  bool Start(int64_t next_zxid, std::string* error);
+  void Stop();
+
+  void Propose(txn::Txn txn) override;
+  void TakeCommitted(std::vector<txn::Txn>* out) override;
+  bool ReadOnly() const override { return failed_.load(std::memory_order_relaxed); }
+  // Starts a new segment whose first record is `next_zxid` once every txn
+  // proposed before this call is written (ZooKeeper rolls at each snapshot).
+  void RequestRoll(int64_t next_zxid) override;
+
+  std::string failure() const;
+  int64_t fsync_count() const { return fsyncs_.load(std::memory_order_relaxed); }
+  int64_t last_fsync_us() const { return last_fsync_us_.load(std::memory_order_relaxed); }
+
+ private:
+  struct Item {
+    bool roll = false;
+    int64_t roll_zxid = 0;
+    txn::Txn txn;
+  };
+  void Run();
+  // Fsyncs, then moves `done` to the committed list and wakes the core.
+  bool Sync(std::vector<txn::Txn>& done, std::string* error);
+  void Fail(const std::string& why);
+
+  storage::Wal wal_;
+  std::function<void()> wake_;
+  std::thread thread_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Item> queue_;
+  std::vector<txn::Txn> committed_;
+  bool stop_ = false;
+  std::string failure_;
+
+  std::atomic<bool> failed_{false};
+  std::atomic<int64_t> fsyncs_{0};
+  std::atomic<int64_t> last_fsync_us_{0};
+};
+
+}  // namespace aviary::server

@@ -1,0 +1,198 @@
+#include "storage/recovery.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "base/log.h"
+#include "storage/replay.h"
+#include "storage/segment_repair.h"
+
+namespace aviary::storage {
+namespace {
+
+constexpr size_t kProgressEvery = 100000;
+
+bool Follows(int64_t prev, int64_t next) { return next == prev + 1 || (next >> 32) > (prev >> 32); }
+
+void Progress(const RecoveryOptions& o, const std::string& line) {
+  if (o.progress) o.progress(line);
+}
+
+void Warn(RecoveryResult* r, std::string w) {
+  AV_LOG(kWarn, "recovery: {}", w);
+  r->warnings.push_back(std::move(w));
+}
+
+void RemoveTmpSnapshots(const std::string& snap_dir, RecoveryResult* r) {
+  const std::string dir = VersionDir(snap_dir);
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return;
+  std::vector<std::string> tmps;
+  while (const dirent* e = readdir(d)) {
+    const std::string name = e->d_name;
+    int64_t z;
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0 &&
+        ParseSnapshotName(std::string_view(name).substr(0, name.size() - 4), &z)) {
+      tmps.push_back(dir + "/" + name);
+    }
+  }
+  closedir(d);
+  for (const std::string& t : tmps) {
+    unlink(t.c_str());
+    Warn(r, "removed incomplete snapshot " + t);
+  }
+}
+
+// Loads nodes into the tree; with `lenient` (repair) keeps what parses.
+bool LoadSnapshot(const RecoveryOptions& o, const std::string& path, bool lenient, tree::DataTree* tree,
+                  RecoveryResult* r) {
+  SnapshotReader reader;
+  std::string error;
+  if (!reader.Open(path, &error)) {
+    r->error = error;
+    return false;
+  }
+  SnapshotNode n;
+  while (reader.Next(&n)) {
+    const proto::Err e = tree->RestoreNode(n.path, n.node, n.acl);
+    if (e != proto::Err::kOk) {
+      const std::string msg = path + ": cannot restore node " + n.path + " (err " +
+                              std::to_string(static_cast<int>(e)) + ") before offset " +
+                              std::to_string(reader.offset());
+      if (!lenient) {
+        r->error = msg;
+        return false;
+      }
+      Warn(r, "repair: skipped " + msg);
+      continue;
+    }
+    if (++r->nodes_loaded % kProgressEvery == 0) {
+      Progress(o, "loaded " + std::to_string(r->nodes_loaded) + " nodes from " + path);
+    }
+  }
+  if (!reader.done()) {
+    if (!lenient) {
+      r->error = reader.error();
+      return false;
+    }
+    Warn(r, "repair: kept " + std::to_string(r->nodes_loaded) + " nodes of damaged snapshot (" + reader.error() + ")");
+  }
+  r->snapshot_zxid = reader.header().zxid;
+  r->last_zxid = reader.header().zxid;
+  r->sessions = reader.header().sessions;
+  return true;
+}
+
+// Either fails (returns false with r->error) or, with repair, cuts the log
+// at (segment i, offset) and returns true; replay must then stop.
+bool Corrupt(const RecoveryOptions& o, const std::vector<FileEntry>& segs, size_t i, int64_t offset,
+             const std::string& msg, RecoveryResult* r) {
+  if (!o.repair) {
+    r->error = msg;
+    return false;
+  }
+  AV_LOG(kError, "recovery REPAIR: {}; discarding the log from there on", msg);
+  Warn(r, "repair: " + msg + "; replay stopped there");
+  for (std::string& w : CutLog(segs, i, offset)) Warn(r, std::move(w));
+  return true;
+}
+
+}  // namespace
+
+RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
+  RecoveryResult r;
+  RemoveTmpSnapshots(o.snap_dir, &r);
+  const std::vector<FileEntry> snaps = ListSnapshots(o.snap_dir);
+  const std::vector<FileEntry> segs = ListSegments(o.log_dir);
+
+  const FileEntry* chosen = nullptr;
+  for (auto it = snaps.rbegin(); it != snaps.rend() && chosen == nullptr; ++it) {
+    std::string error;
+    if (VerifySnapshotFile(it->path, &error)) {
+      chosen = &*it;
+    } else {
+      Warn(&r, "skipping invalid snapshot: " + error);
+    }
+  }
+  if (chosen != nullptr) {
+    Progress(o, "loading snapshot " + chosen->path);
+    if (!LoadSnapshot(o, chosen->path, false, tree, &r)) return r;
+  } else if (!snaps.empty() && (segs.empty() || segs.front().zxid > 1)) {
+    const std::string msg =
+        "no valid snapshot (newest: " + snaps.back().path + ") and the logs do not start at zxid 1: history is missing";
+    if (!o.repair) {
+      r.error = msg;
+      return r;
+    }
+    AV_LOG(kError, "recovery REPAIR: {}; loading what parses of the newest snapshot", msg);
+    Warn(&r, "repair: " + msg);
+    if (!LoadSnapshot(o, snaps.back().path, true, tree, &r)) return r;
+  }
+
+  // The last segment that can hold last_zxid + 1, and everything after it.
+  size_t first = 0;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    if (segs[i].zxid <= r.last_zxid + 1) first = i;
+  }
+  std::map<int64_t, int32_t> sessions;
+  for (const SessionRecord& s : r.sessions) sessions[s.id] = s.timeout_ms;
+  bool stop = false;
+  for (size_t i = first; i < segs.size() && !stop; ++i) {
+    const std::string& path = segs[i].path;
+    const bool last = i + 1 == segs.size();
+    SegmentReader reader;
+    std::string error;
+    if (!reader.Open(path, &error)) {
+      if (!Corrupt(o, segs, i, 0, error, &r)) return r;
+      break;
+    }
+    SegmentRecord rec;
+    while (reader.Next(&rec)) {
+      const txn::Txn& t = rec.txn;
+      if (t.zxid <= r.last_zxid) continue;
+      if (!Follows(r.last_zxid, t.zxid)) {
+        const std::string msg = path + ": zxid gap, expected " + std::to_string(r.last_zxid + 1) + " but found " +
+                                std::to_string(t.zxid) + " at offset " + std::to_string(rec.offset);
+        if (!Corrupt(o, segs, i, rec.offset, msg, &r)) return r;
+        stop = true;
+        break;
+      }
+      ReplayTxn(tree, t);
+      if (t.type == proto::OpCode::kCreateSession) {
+        if (const auto* c = std::get_if<txn::CreateSessionTxn>(&t.op.body)) sessions[t.session_id] = c->timeout_ms;
+      } else if (t.type == proto::OpCode::kCloseSession) {
+        sessions.erase(t.session_id);
+      }
+      r.last_zxid = t.zxid;
+      if (++r.txns_replayed % kProgressEvery == 0) {
+        Progress(o, "replayed " + std::to_string(r.txns_replayed) + " txns, at zxid " + std::to_string(t.zxid));
+      }
+    }
+    if (stop) break;
+    if (reader.end() == SegmentEnd::kClean) continue;
+    const std::string where = path + ": " + reader.bad_reason() + " at offset " + std::to_string(reader.bad_offset());
+    if (reader.end() == SegmentEnd::kTorn && last) {
+      std::string werr;
+      const int64_t cut = reader.good_end();
+      if (!TruncateFile(path, cut, &werr)) {
+        r.error = werr;
+        return r;
+      }
+      Warn(&r, "torn tail truncated: " + path + " at offset " + std::to_string(cut) + " (" +
+                   std::to_string(reader.file_size() - cut) + " bytes removed; " + reader.bad_reason() + ")");
+      continue;
+    }
+    if (!Corrupt(o, segs, i, reader.good_end(), "corrupt WAL record: " + where, &r)) return r;
+    break;
+  }
+  r.sessions.clear();
+  for (const auto& [id, timeout] : sessions) r.sessions.push_back({id, timeout});
+  r.ok = true;
+  Progress(o, "recovered to zxid " + std::to_string(r.last_zxid) + " (" + std::to_string(r.nodes_loaded) +
+                  " nodes loaded, " + std::to_string(r.txns_replayed) + " txns replayed)");
+  return r;
+}
+
+}  // namespace aviary::storage

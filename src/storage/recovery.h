@@ -1,0 +1,57 @@
+// Startup recovery and retention: load the newest valid snapshot, replay
+// the WAL after it, repair a torn tail; Purge old files. Runs before the
+// server starts (single-threaded, does file I/O). Readers for the dump tool
+// are in layout.h (listing), wal_reader.h (segments) and snapshot_reader.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/digest.h"
+#include "storage/layout.h"
+#include "storage/snapshot.h"
+#include "storage/snapshot_reader.h"
+#include "storage/wal_reader.h"
+#include "tree/data_tree.h"
+
+namespace aviary::storage {
+
+struct RecoveryOptions {
+  std::string snap_dir;                            // dataDir
+  std::string log_dir;                             // dataLogDir
+  bool repair = false;                             // skip corrupt parts instead of failing (logged loudly)
+  std::function<void(std::string_view)> progress;  // every 100k nodes / txns
+};
+
+struct RecoveryResult {
+  bool ok = false;
+  std::string error;                    // names file and byte offset on corruption
+  int64_t last_zxid = 0;                // highest zxid now reflected in the tree
+  int64_t snapshot_zxid = -1;           // -1: no snapshot used
+  std::vector<SessionRecord> sessions;  // snapshot's + createSession - closeSession, sorted by id
+  size_t nodes_loaded = 0, txns_replayed = 0;
+  std::vector<std::string> warnings;  // e.g. torn tail truncated: file, offset, bytes
+};
+
+// `tree` must be freshly constructed. Loads the newest snapshot whose
+// checksum verifies (falling back to older valid ones; if every snapshot is
+// invalid and the logs do not start at zxid 1 that is an error unless
+// repair), then replays every log record with zxid > snapshot zxid in order
+// (ReplayTxn). A torn tail in the LAST segment is truncated in place and
+// reported in warnings; a bad record anywhere else is an error naming file
+// + offset, unless repair (then: replay stops there, the segment is copied
+// to <name>.corrupt and truncated, later segments are renamed
+// <name>.discarded, warnings say so). zxids must be contiguous across
+// records and segments (a jump to a higher epoch, zxid >> 32, is allowed).
+// Leftover snapshot.*.tmp files are removed.
+RecoveryResult Recover(const RecoveryOptions& opts, tree::DataTree* tree);
+
+// Keeps the newest `retain` snapshots (at least 3) and the log segments
+// needed to replay from the oldest kept one; deletes older ones.
+void Purge(const std::string& snap_dir, const std::string& log_dir, int retain);
+
+}  // namespace aviary::storage

@@ -1,0 +1,149 @@
+#include "storage/snapshot.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "storage/bytes.h"
+#include "storage/crc32c.h"
+#include "storage/layout.h"
+#include "storage/snapshot_node.h"
+
+namespace aviary::storage {
+
+SnapshotBuilder::SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions)
+    : zxid_(zxid), sessions_(std::move(sessions)) {}
+
+void SnapshotBuilder::Emit(const std::string& path, const tree::Node& n, const tree::DataTree& tree,
+                           std::string* chunk) {
+  chunk->push_back(kSnapNodeTag);
+  const size_t at = chunk->size();
+  chunk->append(4, '\0');
+  snapnode::EncodeBody(path, n, tree.AclOf(n), chunk);
+  bytes::SetU32(&(*chunk)[at], static_cast<uint32_t>(chunk->size() - at - 4));
+  ++nodes_;
+}
+
+bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::string* chunk) {
+  if (done_) return true;
+  const size_t start = chunk->size();
+  size_t emitted = 0;
+  if (!header_done_) {
+    chunk->append(kSnapMagic, sizeof(kSnapMagic));
+    bytes::PutU32(chunk, kSnapVersion);
+    bytes::PutU32(chunk, 0);
+    bytes::PutU64(chunk, static_cast<uint64_t>(zxid_));
+    bytes::PutU32(chunk, static_cast<uint32_t>(sessions_.size()));
+    for (const SessionRecord& s : sessions_) {
+      bytes::PutU64(chunk, static_cast<uint64_t>(s.id));
+      bytes::PutU32(chunk, static_cast<uint32_t>(s.timeout_ms));
+    }
+    header_done_ = true;
+    const tree::Node* root = tree.Find("/");
+    Emit("/", *root, tree, chunk);
+    ++emitted;
+    stack_.push_back(Frame{"/", root->stat.czxid, {}, false});
+  }
+  while (!stack_.empty() && emitted < max_nodes) {
+    Frame& f = stack_.back();
+    const tree::Node* n = tree.Find(f.path);
+    if (n == nullptr || n->stat.czxid != f.czxid) {
+      stack_.pop_back();  // vanished or re-created: its subtree is replayed from the log
+      continue;
+    }
+    auto it = f.started ? n->children.upper_bound(f.last) : n->children.begin();
+    if (it == n->children.end()) {
+      stack_.pop_back();
+      continue;
+    }
+    f.last = *it;
+    f.started = true;
+    std::string child = f.path == "/" ? "/" + *it : f.path + "/" + *it;
+    const tree::Node* c = tree.Find(child);
+    if (c == nullptr) continue;
+    Emit(child, *c, tree, chunk);
+    ++emitted;
+    const int64_t czxid = c->stat.czxid;
+    stack_.push_back(Frame{std::move(child), czxid, {}, false});
+  }
+  crc_ = Crc32c(crc_, chunk->data() + start, chunk->size() - start);
+  done_ = stack_.empty();
+  return done_;
+}
+
+std::string SnapshotBuilder::Finish() {
+  std::string t(1, kSnapEndTag);
+  t.append(kSnapTrailerMagic, sizeof(kSnapTrailerMagic));
+  bytes::PutU64(&t, nodes_);
+  bytes::PutU32(&t, Crc32c(crc_, t.data(), t.size()));
+  return t;
+}
+
+SnapshotFileWriter::~SnapshotFileWriter() { Abort(); }
+
+bool SnapshotFileWriter::Begin(const std::string& snap_dir, int64_t zxid, std::string* error) {
+  Abort();
+  dir_ = VersionDir(snap_dir);
+  if (!EnsureDir(dir_, error)) return false;
+  final_path_ = dir_ + "/" + SnapshotName(zxid);
+  tmp_path_ = final_path_ + ".tmp";
+  fd_ = open(tmp_path_.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    *error = ErrnoText("open", tmp_path_, errno);
+    return false;
+  }
+  return true;
+}
+
+bool SnapshotFileWriter::Write(std::string_view chunk, std::string* error) {
+  if (fd_ < 0) {
+    *error = "snapshot writer not begun";
+    return false;
+  }
+  while (!chunk.empty()) {
+    const ssize_t n = write(fd_, chunk.data(), chunk.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *error = ErrnoText("write", tmp_path_, errno);
+      return false;
+    }
+    chunk.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool SnapshotFileWriter::Commit(std::string* error) {
+  if (fd_ < 0) {
+    *error = "snapshot writer not begun";
+    return false;
+  }
+  if (fsync(fd_) != 0) {
+    *error = ErrnoText("fsync", tmp_path_, errno);
+    return false;
+  }
+  const int fd = fd_;
+  fd_ = -1;
+  if (close(fd) != 0) {
+    *error = ErrnoText("close", tmp_path_, errno);
+    unlink(tmp_path_.c_str());
+    return false;
+  }
+  if (std::rename(tmp_path_.c_str(), final_path_.c_str()) != 0) {
+    *error = ErrnoText("rename", tmp_path_, errno);
+    unlink(tmp_path_.c_str());
+    return false;
+  }
+  tmp_path_.clear();
+  return FsyncDir(dir_, error);
+}
+
+void SnapshotFileWriter::Abort() {
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  if (!tmp_path_.empty()) unlink(tmp_path_.c_str());
+  tmp_path_.clear();
+}
+
+}  // namespace aviary::storage

@@ -1,0 +1,93 @@
+// Fuzzy snapshots (format: docs/format/snapshot.md).
+// SnapshotBuilder runs on the core thread: each Step serialises up to
+// max_nodes more nodes in DFS pre-order from "/" while the core keeps
+// applying writes between calls. Its cursor is a stack of (path, czxid,
+// last child name) resumed with std::set::upper_bound, so it survives any
+// creates/deletes between calls; a frame whose node vanished or was
+// re-created (czxid changed) is skipped. Each node is copied as it is at
+// the moment it is visited, so the snapshot is "fuzzy": replaying every
+// txn with zxid > zxid() over it yields the live tree (see recovery.h).
+// SnapshotFileWriter runs on the storage thread: chunks go to
+// snapshot.<zxid>.tmp; Commit fsyncs, renames to snapshot.<zxid> and fsyncs
+// the directory. Neither class is thread-safe; hand chunks between threads
+// by value.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tree/data_tree.h"
+
+namespace aviary::storage {
+
+inline constexpr char kSnapMagic[8] = {'A', 'V', 'I', 'A', 'R', 'Y', 'S', 'N'};
+inline constexpr char kSnapTrailerMagic[8] = {'A', 'V', 'S', 'N', 'T', 'A', 'I', 'L'};
+inline constexpr uint32_t kSnapVersion = 1;
+inline constexpr size_t kSnapHeaderBytes = 28;   // magic, version, reserved, zxid, session count
+inline constexpr size_t kSnapSessionBytes = 12;  // id, timeout_ms
+inline constexpr size_t kSnapTrailerBytes = 21;  // 'E', magic, node count, crc
+inline constexpr char kSnapNodeTag = 'N';
+inline constexpr char kSnapEndTag = 'E';
+inline constexpr uint32_t kMaxSnapNodeBytes = 256u << 20;
+
+struct SessionRecord {
+  int64_t id = 0;
+  int32_t timeout_ms = 0;
+  bool operator==(const SessionRecord&) const = default;
+};
+
+class SnapshotBuilder {
+ public:
+  // zxid = the last applied zxid when the snapshot starts.
+  SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions);
+  // Appends the bytes of up to max_nodes more nodes (the first call also
+  // writes header + sessions) to *chunk. true when the walk is complete.
+  bool Step(const tree::DataTree& tree, size_t max_nodes, std::string* chunk);
+  // The trailer (node count + CRC-32C of every byte before the CRC field).
+  // Call once, after Step returned true.
+  std::string Finish();
+  int64_t zxid() const { return zxid_; }
+  uint64_t nodes_written() const { return nodes_; }
+
+ private:
+  struct Frame {
+    std::string path;
+    int64_t czxid = 0;
+    std::string last;  // last child name visited; empty = none yet
+    bool started = false;
+  };
+  void Emit(const std::string& path, const tree::Node& n, const tree::DataTree& tree, std::string* chunk);
+
+  int64_t zxid_;
+  std::vector<SessionRecord> sessions_;
+  std::vector<Frame> stack_;
+  bool header_done_ = false;
+  bool done_ = false;
+  uint64_t nodes_ = 0;
+  uint32_t crc_ = 0;
+};
+
+class SnapshotFileWriter {
+ public:
+  SnapshotFileWriter() = default;
+  ~SnapshotFileWriter();  // Abort()s an uncommitted file
+  SnapshotFileWriter(const SnapshotFileWriter&) = delete;
+  SnapshotFileWriter& operator=(const SnapshotFileWriter&) = delete;
+
+  // snap_dir = dataDir; the file goes to VersionDir(snap_dir).
+  bool Begin(const std::string& snap_dir, int64_t zxid, std::string* error);
+  bool Write(std::string_view chunk, std::string* error);
+  bool Commit(std::string* error);  // durable after this returns true
+  void Abort();                     // closes and removes the tmp file
+  const std::string& final_path() const { return final_path_; }
+
+ private:
+  int fd_ = -1;
+  std::string dir_;
+  std::string tmp_path_;
+  std::string final_path_;
+};
+
+}  // namespace aviary::storage

@@ -1,0 +1,25 @@
+// Binary encoding of txn::Txn for the write-ahead log (docs/format/wal.md).
+// Every field of Txn, every Op body (multi included) and the data_null
+// flags are kept, so DecodeTxn(EncodeTxn(t)) == t field by field. The
+// encoding starts with a codec version byte; DecodeTxn rejects unknown
+// versions, unknown op types, body/type mismatches, trailing bytes and any
+// length beyond the input. Pure functions, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "txn/txn.h"
+
+namespace aviary::storage {
+
+inline constexpr uint8_t kTxnCodecVersion = 1;
+// Bound on the ops of one multi when decoding (also bounded by input size).
+inline constexpr size_t kMaxMultiOps = 1 << 20;
+
+// Appends the encoding of `t` to *out.
+void EncodeTxn(const txn::Txn& t, std::string* out);
+// false (and *out unspecified) when `in` is not exactly one valid encoding.
+bool DecodeTxn(std::string_view in, txn::Txn* out);
+
+}  // namespace aviary::storage

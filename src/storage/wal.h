@@ -1,0 +1,77 @@
+// Write-ahead log writer (format: docs/format/wal.md). Single-threaded: the
+// server's storage thread owns one Wal. Append frames a txn into a user-space
+// buffer (written out when it grows past 1 MiB); Sync writes the buffer and
+// fdatasyncs (unless !force_sync): a txn is durable once a Sync that
+// followed its Append returned true. Segments are preallocated in
+// prealloc_bytes steps; bytes past the data are zero, and a zero length
+// field marks the end of data.
+// Invariants: zxids appended to one Wal strictly increase. After any I/O
+// failure (write, fdatasync, or the failpoint) the Wal is poisoned: every
+// later call fails, because after a failed fsync the kernel may have dropped
+// the dirty pages and a retry could falsely succeed. The owner must stop
+// acknowledging writes (and, in practice, exit and recover).
+// Failpoint (read once, in the constructor): AVIARY_FAILPOINT=wal_sync_eio
+// makes every Sync fail with EIO; wal_sync_eio_after:N lets the first N
+// Syncs succeed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "txn/txn.h"
+
+namespace aviary::storage {
+
+struct WalOptions {
+  std::string dir;  // dataLogDir; segments go to VersionDir(dir)
+  bool force_sync = true;
+  int64_t prealloc_bytes = 64 << 20;
+};
+
+class Wal {
+ public:
+  explicit Wal(WalOptions opts);
+  ~Wal();
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+
+  // Creates version-2 if needed and starts a NEW segment log.<next_zxid>
+  // (header written and fsynced, directory fsynced). An existing file of
+  // that name is replaced only if it holds no valid record; otherwise error.
+  bool Open(int64_t next_zxid, std::string* error);
+  // Frames + buffers (may write), no fsync. Fails if t.zxid <= the last
+  // appended zxid, if the encoding exceeds kMaxRecordBytes, or when poisoned.
+  bool Append(const txn::Txn& t, std::string* error);
+  // Writes the buffer; fdatasync unless !force_sync.
+  bool Sync(std::string* error);
+  // Sync, close the current segment, start log.<next_zxid>.
+  bool Roll(int64_t next_zxid, std::string* error);
+  // Sync + close (also done, ignoring errors, by the destructor).
+  bool Close(std::string* error);
+
+  int64_t txns_in_segment() const { return txns_in_segment_; }
+  int64_t segment_bytes() const { return write_pos_ + static_cast<int64_t>(buf_.size()); }
+  const std::string& segment_path() const { return path_; }
+  int64_t last_zxid() const { return last_zxid_; }
+  bool poisoned() const { return poisoned_; }
+
+ private:
+  bool StartSegment(int64_t next_zxid, std::string* error);
+  bool WriteBuffer(std::string* error);
+  bool EnsureAllocated(int64_t end, std::string* error);
+  bool Fail(std::string msg, std::string* error);
+
+  WalOptions opts_;
+  int fd_ = -1;
+  std::string path_;
+  std::string buf_;
+  int64_t write_pos_ = 0;  // file offset where buf_ starts
+  int64_t allocated_ = 0;  // file size after preallocation
+  int64_t txns_in_segment_ = 0;
+  int64_t last_zxid_ = 0;
+  bool poisoned_ = false;
+  // Failpoint: -1 = off; otherwise Syncs allowed before EIO.
+  int64_t sync_budget_ = -1;
+};
+
+}  // namespace aviary::storage
