@@ -119,23 +119,11 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string data, const
   n->ttl_ms = kind == NodeKind::kTtl ? ttl_ms : 0;
   n->stat.czxid = n->stat.mzxid = n->stat.pzxid = zxid;
   n->stat.ctime = n->stat.mtime = time_ms;
-  switch (kind) {
-    case NodeKind::kEphemeral:
-      n->stat.ephemeral_owner = ephemeral_owner;
-      ephemerals_[ephemeral_owner].insert(path);
-      ++ephemeral_count_;
-      break;
-    case NodeKind::kContainer:
-      n->stat.ephemeral_owner = kContainerOwner;
-      containers_.insert(path);
-      break;
-    case NodeKind::kTtl:
-      n->stat.ephemeral_owner = TtlOwner(ttl_ms);
-      ttls_.insert(path);
-      break;
-    case NodeKind::kPersistent:
-      break;
-  }
+  n->stat.ephemeral_owner = kind == NodeKind::kEphemeral   ? ephemeral_owner
+                            : kind == NodeKind::kContainer ? kContainerOwner
+                            : kind == NodeKind::kTtl       ? TtlOwner(ttl_ms)
+                                                           : 0;
+  Index(path, *n);
   parent->children.insert(child);
   data_size_ += NodeSize(path, n->data);
   nodes_.emplace(path, std::move(n));
@@ -159,24 +147,7 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
   nodes_.erase(it);
   acls_.Release(n->acl);
   data_size_ -= NodeSize(path, n->data);
-  switch (n->kind) {
-    case NodeKind::kEphemeral: {
-      auto e = ephemerals_.find(n->stat.ephemeral_owner);
-      if (e != ephemerals_.end() && e->second.erase(path) != 0) {
-        --ephemeral_count_;
-        if (e->second.empty()) ephemerals_.erase(e);
-      }
-      break;
-    }
-    case NodeKind::kContainer:
-      containers_.erase(path);
-      break;
-    case NodeKind::kTtl:
-      ttls_.erase(path);
-      break;
-    case NodeKind::kPersistent:
-      break;
-  }
+  Unindex(path, *n);
   return proto::Err::kOk;
 }
 
