@@ -145,7 +145,7 @@ class Core {
   bool StepSnapshot();  // true while a snapshot is still being built
   void OnFourLetter(const CoreEvent& ev);
   admin::ServerSnapshot Snapshot() const;
-  void RecordLatency(int64_t received_us);
+  int64_t RecordLatency(int64_t received_us);  // returns the latency in us
 
   CoreOptions opts_;
   Committer* committer_;

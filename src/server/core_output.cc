@@ -22,8 +22,8 @@ void Core::SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const prot
   auto it = conns_.find(conn);
   if (it != conns_.end()) ++it->second->sent;
   if (received_us > 0) {
-    RecordLatency(received_us);
-    if (it != conns_.end()) it->second->last_latency_us = SteadyNowUs() - received_us;
+    int64_t lat = RecordLatency(received_us);
+    if (it != conns_.end()) it->second->last_latency_us = lat;
   }
 }
 
@@ -42,13 +42,14 @@ void Core::Flush() {
   out_.clear();
 }
 
-void Core::RecordLatency(int64_t received_us) {
+int64_t Core::RecordLatency(int64_t received_us) {
   int64_t lat = SteadyNowUs() - received_us;
   if (lat < 0) lat = 0;
   if (latency_min_us_ < 0 || lat < latency_min_us_) latency_min_us_ = lat;
   if (lat > latency_max_us_) latency_max_us_ = lat;
   latency_total_us_ += lat;
   ++latency_count_;
+  return lat;
 }
 
 }  // namespace aviary::server
