@@ -176,6 +176,12 @@ void EncodeRequest(const Request& req, std::string* out) {
           io::Write(w, body, /*with_ttl=*/op == OpCode::kCreateTtl);
         } else if constexpr (std::is_same_v<T, SetWatches2>) {
           io::Write(w, body, /*v2=*/op != OpCode::kSetWatches);
+        } else if constexpr (std::is_same_v<T, DeleteRequest>) {
+          if (op == OpCode::kDeleteContainer) {
+            out->append(body.path);  // raw path bytes, as DecodeRequest reads them
+          } else {
+            io::Write(w, body);
+          }
         } else {
           io::Write(w, body);
         }

@@ -303,3 +303,21 @@ TEST(Golden, WhoAmIResponse) {
 
 }  // namespace
 }  // namespace aviary::proto
+
+namespace aviary::proto {
+namespace {
+
+// deleteContainer (20) carries its path as raw bytes, not a jute string
+// (found by the fuzzer: the re-encoding must keep that form).
+TEST(Golden, DeleteContainerRawPathRoundTrips) {
+  std::string payload = testing::Hex("00000001 00000014 2f6100");
+  Request req;
+  ASSERT_EQ(DecodeRequest(payload, &req), Err::kOk);
+  EXPECT_EQ(std::get<DeleteRequest>(req.body).path, std::string("/a\0", 3));
+  std::string out;
+  EncodeRequest(req, &out);
+  EXPECT_EQ(testing::ToHex(testing::Payload(out)), testing::ToHex(payload));
+}
+
+}  // namespace
+}  // namespace aviary::proto
