@@ -60,8 +60,9 @@ int main(int argc, char** argv) {
   log::SetLevel(ParseLevel(cfg.log_level));
   for (const auto& w : cfg.warnings) AV_LOG(kWarn, "{}: {}", config_path, w);
   if (!cfg.force_sync) {
-    AV_LOG(kWarn, "forceSync=no: writes are acknowledged before they reach the disk; a crash or power loss can "
-                  "lose acknowledged writes");
+    AV_LOG(kWarn,
+           "forceSync=no: writes are acknowledged before they reach the disk; a crash or power loss can "
+           "lose acknowledged writes");
   }
 
   server::ServerOptions opts;

@@ -23,6 +23,20 @@ int64_t MaxFdCount() {
   rlimit rl{};
   return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? static_cast<int64_t>(rl.rlim_cur) : -1;
 }
+// Bytes of the files in <dir>/version-2 whose names start with `prefix`.
+int64_t FilesSize(const std::string& dir, std::string_view prefix) {
+  std::error_code ec;
+  int64_t total = 0;
+  for (auto it = std::filesystem::directory_iterator(dir + "/version-2", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (it->path().filename().string().rfind(prefix, 0) != 0) continue;
+    std::error_code size_ec;
+    auto size = it->file_size(size_ec);
+    if (!size_ec) total += static_cast<int64_t>(size);
+  }
+  return total;
+}
+
 std::string Absolute(const std::string& p) {
   if (p.empty()) return p;
   std::error_code ec;
@@ -77,6 +91,8 @@ admin::ServerSnapshot Core::Snapshot() const {
   s.client_port = cfg.client_port;
   s.data_dir = Absolute(cfg.data_dir);
   s.data_log_dir = Absolute(cfg.data_log_dir.empty() ? cfg.data_dir : cfg.data_log_dir);
+  s.data_dir_size = FilesSize(s.data_dir, "snapshot.");
+  s.log_dir_size = FilesSize(s.data_log_dir, "log.");
   s.tick_time_ms = cfg.tick_time_ms;
   s.max_client_cnxns = cfg.max_client_cnxns;
   s.min_session_timeout_ms = cfg.min_session_timeout_ms;

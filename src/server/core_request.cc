@@ -357,8 +357,7 @@ void Core::ApplyCommitted(int64_t now_ms) {
 
 void Core::FailPendingWrites() {
   storage_failed_ = true;
-  AV_LOG(kError, "storage failed: answering {} queued requests; writes are refused from now on",
-         queued_total_.load());
+  AV_LOG(kError, "storage failed: answering {} queued requests; writes are refused from now on", queued_total_.load());
   for (auto& [id, sp] : session_state_) {
     Session& s = *sp;
     while (!s.queue.empty()) {

@@ -23,6 +23,7 @@ void Core::LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRe
 
 void Core::MaybeStartSnapshot(int64_t now_ms) {
   if (snapshotter_ == nullptr) return;
+  snapshotter_->Reap();
   if (opts_.purge_interval_ms > 0 && now_ms - last_purge_ms_ >= opts_.purge_interval_ms) {
     last_purge_ms_ = now_ms;
     snapshotter_->RequestPurge();
@@ -45,8 +46,9 @@ void Core::MaybeStartSnapshot(int64_t now_ms) {
   sessions_.ForEach([&](const session::Session& s) {
     if (!s.closing) live.push_back(storage::SessionRecord{s.id, s.timeout_ms});
   });
-  AV_LOG(kInfo, "starting fuzzy snapshot at zxid {:#x} ({} nodes, {} sessions)", applied_zxid_, tree_.NodeCount(),
+  AV_LOG(kInfo, "starting snapshot at zxid {:#x} ({} nodes, {} sessions)", applied_zxid_, tree_.NodeCount(),
          live.size());
+  if (opts_.fork_snapshots && snapshotter_->Fork(tree_, applied_zxid_, live)) return;
   snapshot_ = std::make_unique<storage::SnapshotBuilder>(applied_zxid_, std::move(live));
   snapshotter_->Begin(applied_zxid_);
 }

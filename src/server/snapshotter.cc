@@ -1,6 +1,13 @@
 #include "server/snapshotter.h"
 
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 #include "base/log.h"
 #include "storage/recovery.h"
@@ -14,6 +21,12 @@ Snapshotter::Snapshotter(std::string snap_dir, std::string log_dir, int retain_c
 }
 
 Snapshotter::~Snapshotter() {
+  if (child_ > 0) {
+    ::kill(child_, SIGKILL);
+    int status = 0;
+    ::waitpid(child_, &status, 0);
+    child_ = 0;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -29,6 +42,74 @@ void Snapshotter::Post(Job job) {
     jobs_.push_back(std::move(job));
   }
   cv_.notify_one();
+}
+
+namespace {
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// In the child: serialise and write the whole snapshot, then leave without
+// running any exit handler of the parent's image.
+[[noreturn]] void ChildWrite(const tree::DataTree& tree, int64_t zxid, std::vector<storage::SessionRecord> sessions,
+                             const std::string& snap_dir) {
+  storage::SnapshotBuilder builder(zxid, std::move(sessions));
+  storage::SnapshotFileWriter writer;
+  std::string error;
+  bool ok = writer.Begin(snap_dir, zxid, &error);
+  std::string chunk;
+  bool done = false;
+  while (ok && !done) {
+    chunk.clear();
+    done = builder.Step(tree, 50000, &chunk);
+    ok = writer.Write(chunk, &error);
+  }
+  ok = ok && writer.Write(builder.Finish(), &error) && writer.Commit(&error);
+  if (!ok) {
+    writer.Abort();
+    std::string msg = "snapshot child: " + error + "\n";
+    ssize_t n = ::write(STDERR_FILENO, msg.data(), msg.size());
+    (void)n;
+  }
+  ::_exit(ok ? 0 : 1);
+}
+}  // namespace
+
+bool Snapshotter::Fork(const tree::DataTree& tree, int64_t zxid, const std::vector<storage::SessionRecord>& sessions) {
+  if (child_ > 0) return false;
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    AV_LOG(kWarn, "fork for snapshot failed ({}); serialising on the core thread", std::strerror(errno));
+    return false;
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);  // the server died before prctl
+    // Drop the inherited sockets and log files: a client whose connection the
+    // server closes must see it closed now, not when this child exits.
+    ::close_range(3, ~0U, 0);
+    ChildWrite(tree, zxid, sessions, snap_dir_);
+  }
+  child_ = pid;
+  child_zxid_ = zxid;
+  child_started_ms_ = NowMs();
+  return true;
+}
+
+void Snapshotter::Reap() {
+  if (child_ <= 0) return;
+  int status = 0;
+  pid_t r = ::waitpid(child_, &status, WNOHANG);
+  if (r == 0) return;
+  child_ = 0;
+  if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    AV_LOG(kInfo, "snapshot {:#x} written in {} ms", child_zxid_, NowMs() - child_started_ms_);
+    last_zxid_.store(child_zxid_);
+  } else {
+    AV_LOG(kError, "snapshot {:#x} failed (child status {:#x})", child_zxid_, status);
+  }
 }
 
 void Snapshotter::Begin(int64_t zxid) {
@@ -72,8 +153,8 @@ void Snapshotter::Run() {
         if (failed) {
           writer.Abort();
         } else {
-          auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
-                        .count();
+          auto ms =
+              std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
           AV_LOG(kInfo, "snapshot {:#x} written in {} ms", zxid, ms);
           last_zxid_.store(zxid);
         }

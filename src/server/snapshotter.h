@@ -1,12 +1,18 @@
-// Writes fuzzy snapshots in the background and purges old files.
+// Writes snapshots in the background and purges old files.
 //
-// The core thread serialises the tree a slice at a time (storage::
-// SnapshotBuilder) between request batches and hands each slice here; this
-// thread writes it to snapshot.<zxid>.tmp, and on Finish fsyncs, renames and
-// then purges (autopurge.snapRetainCount). Writes never wait for it.
+// Preferred path, Fork(): the core thread forks; the child process holds a
+// copy-on-write image of the tree as of that instant, serialises and writes
+// it on the other core (fsync, rename) and exits, so the server's threads
+// never spend time on it. Reap() collects the child. The child dies with the
+// server (PR_SET_PDEATHSIG).
+// Fallback (fork failed): the core serialises the tree a slice at a time
+// between request batches (storage::SnapshotBuilder, a fuzzy snapshot) and
+// hands each slice here; this thread writes it to snapshot.<zxid>.tmp, and
+// on Finish fsyncs and renames it. Purges (autopurge.snapRetainCount) run on
+// this thread too. Writes never wait for either path.
 //
-// Threads: Begin / Write / Finish / RequestPurge / Busy / QueuedBytes from
-// the core thread; files are touched only by the snapshot thread.
+// Threads: every method from the core thread; files are touched only by the
+// snapshot thread or the child process.
 #pragma once
 
 #include <atomic>
@@ -15,6 +21,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "storage/snapshot.h"
+#include "tree/data_tree.h"
 
 namespace aviary::server {
 
@@ -23,13 +33,19 @@ class Snapshotter {
   Snapshotter(std::string snap_dir, std::string log_dir, int retain_count);
   ~Snapshotter();
 
+  // Forks a child that writes the snapshot of `tree` at `zxid`. False if the
+  // fork failed (then use Begin/Write/Finish).
+  bool Fork(const tree::DataTree& tree, int64_t zxid, const std::vector<storage::SessionRecord>& sessions);
+  // Collects a finished child (non-blocking); logs its outcome.
+  void Reap();
+
   void Begin(int64_t zxid);
   void Write(std::string chunk);
   // Last slice: the trailer. The file becomes durable, then old ones go.
   void Finish(std::string trailer);
   void RequestPurge();
 
-  bool Busy() const { return busy_.load(); }  // a snapshot is being written
+  bool Busy() const { return busy_.load() || child_ > 0; }  // a snapshot is being written
   size_t QueuedBytes() const { return queued_bytes_.load(); }
   int64_t last_snapshot_zxid() const { return last_zxid_.load(); }
 
@@ -53,6 +69,9 @@ class Snapshotter {
   std::atomic<bool> busy_{false};
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<int64_t> last_zxid_{-1};
+  int child_ = 0;  // pid of the snapshot child, 0 if none
+  int64_t child_zxid_ = 0;
+  int64_t child_started_ms_ = 0;
 };
 
 }  // namespace aviary::server
