@@ -93,6 +93,7 @@ int main(int argc, char** argv) {
   opts.snap_retain_count = cfg.snap_retain_count;
   opts.repair = repair;
   opts.core.snap_count = cfg.snap_count;
+  opts.core.fork_snapshots = cfg.fork_snapshots;
   opts.core.purge_interval_ms = static_cast<int64_t>(cfg.purge_interval_hours) * 3600 * 1000;
 
   // Block the stop signals in every thread; the main thread waits for them.

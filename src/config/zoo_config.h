@@ -68,6 +68,7 @@ struct ServerConfig {
   // --- Aviary-specific ---
   int max_sessions = 100000;       // aviary.maxSessions: bound on live sessions
   std::string log_level = "info";  // aviary.logLevel: debug|info|warn|error
+  bool fork_snapshots = true;      // aviary.forkSnapshots: write snapshots from a forked child
   int io_threads = 2;              // aviary.ioThreads: network I/O threads (1-64)
   // aviary.containerCheckIntervalMs (alias znode.container.checkIntervalMs)
   int64_t container_check_interval_ms = 60000;
