@@ -3,7 +3,7 @@
 #
 # Starts three standalone servers, each on a free 127.0.0.1 port with its own
 # temp dataDir:
-#   aviary     build-bench/aviary-server (in-memory: no WAL, no fsync)
+#   aviary     build-bench/aviary-server (write-ahead log, forceSync=yes by default)
 #   zk-nosync  ZooKeeper with -Dzookeeper.forceSync=no (log written, not fsynced):
 #              the fairest comparison while Aviary has no WAL
 #   zk-sync    ZooKeeper with forceSync=yes (its default): only for the write
