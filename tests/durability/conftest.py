@@ -9,7 +9,6 @@
 
 import os
 import shutil
-import signal
 import sys
 import tempfile
 
@@ -18,26 +17,15 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import durharness  # noqa: E402
+import waits  # noqa: E402  (tests/interop, put on sys.path by durharness)
 
 TEST_TIMEOUT = int(os.environ.get("DURABILITY_TEST_TIMEOUT", "240"))
 
 
-class TestTimeout(Exception):
-    pass
-
-
 @pytest.fixture(autouse=True)
 def _bounded_test():
-    def on_alarm(_sig, _frame):
-        raise TestTimeout("test exceeded %ds" % TEST_TIMEOUT)
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(TEST_TIMEOUT)
-    try:
+    with waits.time_limit(TEST_TIMEOUT):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture

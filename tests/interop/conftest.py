@@ -10,7 +10,6 @@
 
 import itertools
 import os
-import signal
 import sys
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
+import waits  # noqa: E402
 
 from kazoo.client import KazooClient  # noqa: E402
 
@@ -25,22 +25,10 @@ TEST_TIMEOUT = int(os.environ.get("INTEROP_TEST_TIMEOUT", "30"))
 _counter = itertools.count()
 
 
-class TestTimeout(Exception):
-    pass
-
-
 @pytest.fixture(autouse=True)
 def _bounded_test():
-    def on_alarm(_sig, _frame):
-        raise TestTimeout("test exceeded %ds" % TEST_TIMEOUT)
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(TEST_TIMEOUT)
-    try:
+    with waits.time_limit(TEST_TIMEOUT):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(scope="session")
