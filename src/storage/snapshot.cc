@@ -44,29 +44,34 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
     const tree::Node* root = tree.Find("/");
     Emit("/", *root, tree, chunk);
     ++emitted;
-    stack_.push_back(Frame{"/", root->stat.czxid, {}, false});
+    stack_.push_back(Frame{"/", root->stat.czxid, {}, false, nullptr, {}});
   }
+  for (Frame& f : stack_) f.node = nullptr;  // the tree may have changed since the last call
+  std::string child;
   while (!stack_.empty() && emitted < max_nodes) {
     Frame& f = stack_.back();
-    const tree::Node* n = tree.Find(f.path);
-    if (n == nullptr || n->stat.czxid != f.czxid) {
-      stack_.pop_back();  // vanished or re-created: its subtree is replayed from the log
-      continue;
+    if (f.node == nullptr) {
+      const tree::Node* n = tree.Find(f.path);
+      if (n == nullptr || n->stat.czxid != f.czxid) {
+        stack_.pop_back();  // vanished or re-created: its subtree is replayed from the log
+        continue;
+      }
+      f.node = n;
+      f.next = f.started ? n->children.upper_bound(f.last) : n->children.begin();
     }
-    auto it = f.started ? n->children.upper_bound(f.last) : n->children.begin();
-    if (it == n->children.end()) {
+    if (f.next == f.node->children.end()) {
       stack_.pop_back();
       continue;
     }
-    f.last = *it;
+    const std::string& name = *f.next++;
+    f.last = name;
     f.started = true;
-    std::string child = f.path == "/" ? "/" + *it : f.path + "/" + *it;
+    child.assign(f.path.size() == 1 ? "" : f.path).append("/").append(name);
     const tree::Node* c = tree.Find(child);
     if (c == nullptr) continue;
     Emit(child, *c, tree, chunk);
     ++emitted;
-    const int64_t czxid = c->stat.czxid;
-    stack_.push_back(Frame{std::move(child), czxid, {}, false});
+    stack_.push_back(Frame{child, c->stat.czxid, {}, false, nullptr, {}});
   }
   crc_ = Crc32c(crc_, chunk->data() + start, chunk->size() - start);
   done_ = stack_.empty();

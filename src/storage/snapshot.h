@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,11 @@ class SnapshotBuilder {
     int64_t czxid = 0;
     std::string last;  // last child name visited; empty = none yet
     bool started = false;
+    // Valid within one Step call only (the tree may change between calls):
+    // the node, and the next child to visit. Saves a lookup and a set
+    // search per node.
+    const tree::Node* node = nullptr;
+    std::set<std::string>::const_iterator next;
   };
   void Emit(const std::string& path, const tree::Node& n, const tree::DataTree& tree, std::string* chunk);
 
