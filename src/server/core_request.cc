@@ -69,10 +69,10 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   // Once its close is under way, a session's requests fail as ZooKeeper's
   // session check makes them fail; its writes still take a zxid.
   if (s.closing) ev.decode_err = Err::kSessionExpired;
-  if (IsWrite(req.op()) && committer_->ReadOnly() && ev.decode_err == Err::kOk) {
+  if (IsWrite(req.op()) && committer_->ReadOnly()) {
     // The log failed: no write can be made durable, so none is taken. The
     // error goes out in FIFO order like a read's reply.
-    ev.decode_err = Err::kNotReadOnly;
+    if (ev.decode_err == Err::kOk) ev.decode_err = Err::kNotReadOnly;
   } else if (IsWrite(req.op())) {
     // A write whose body does not decode still takes a zxid, as an error
     // txn, exactly as ZooKeeper numbers it.
