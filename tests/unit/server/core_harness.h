@@ -41,8 +41,16 @@ class HeldCommitter final : public Committer {
     }
   }
   size_t held() const { return held_.size(); }
+  // Simulates a log failure: what is held is never committed, and the
+  // committer reports ReadOnly() from now on.
+  void Fail() {
+    failed_ = true;
+    held_.clear();
+  }
+  bool ReadOnly() const override { return failed_; }
 
  private:
+  bool failed_ = false;
   std::deque<txn::Txn> held_;
   std::vector<txn::Txn> released_;
 };

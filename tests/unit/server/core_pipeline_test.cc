@@ -227,3 +227,47 @@ TEST(CorePipeline, RequestPipelinedBehindHandshakeIsAnswered) {
 
 }  // namespace
 }  // namespace aviary::server::testing
+
+namespace aviary::server::testing {
+namespace {
+
+// A log failure (fsync/EIO): writes waiting for it are answered NOTREADONLY,
+// the reads queued behind them still run, later writes are refused at once,
+// reads go on, and no new session can start.
+TEST(CorePipeline, StorageFailureRefusesWritesAndKeepsReads) {
+  CoreHarness h(/*held=*/true);
+  h.Handshake(1, kT0);
+  h.Handshake(2, kT0);
+  h.Take(1);
+  h.Take(2);
+
+  h.Send(1, 1, OpCode::kCreate, CreateBody("/a", "v"));
+  h.Send(1, 2, OpCode::kGetData, GetDataBody("/"));
+  h.Run(kT0 + 1);
+  EXPECT_TRUE(h.Take(1).empty());
+  h.held().Fail();
+  h.Run(kT0 + 2);
+  auto a = h.Take(1);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].hdr.xid, 1);
+  EXPECT_EQ(a[0].hdr.err, static_cast<int32_t>(proto::Err::kNotReadOnly));
+  EXPECT_EQ(a[1].hdr.xid, 2);
+  EXPECT_EQ(a[1].hdr.err, 0);
+
+  h.Send(2, 1, OpCode::kSetData, proto::SetDataRequest{"/", "x", -1});
+  h.Send(2, 2, OpCode::kExists, proto::ExistsRequest{"/a", false});
+  h.Run(kT0 + 3);
+  auto b = h.Take(2);
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0].hdr.err, static_cast<int32_t>(proto::Err::kNotReadOnly));
+  EXPECT_EQ(b[1].hdr.err, static_cast<int32_t>(proto::Err::kNoNode));  // the failed create never applied
+  EXPECT_EQ(h.held().held(), 0u);
+
+  h.Open(3);
+  h.Connect(3, 10000);
+  h.Run(kT0 + 4);
+  EXPECT_TRUE(h.IsClosed(3));
+}
+
+}  // namespace
+}  // namespace aviary::server::testing
