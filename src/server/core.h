@@ -144,7 +144,8 @@ class Core {
   void MaybeStartSnapshot(int64_t now_ms);
   bool StepSnapshot();  // true while a snapshot is still being built
   void OnFourLetter(const CoreEvent& ev);
-  admin::ServerSnapshot Snapshot() const;
+  // `asking`: the connection a four-letter word came in on (shown idle).
+  admin::ServerSnapshot Snapshot(net::ConnId asking) const;
   int64_t RecordLatency(int64_t received_us);  // returns the latency in us
 
   CoreOptions opts_;

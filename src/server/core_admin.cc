@@ -45,7 +45,7 @@ std::string Absolute(const std::string& p) {
 }
 }  // namespace
 
-admin::ServerSnapshot Core::Snapshot() const {
+admin::ServerSnapshot Core::Snapshot(net::ConnId asking) const {
   static const std::string kVersion = admin::FullVersion();
   const config::ServerConfig& cfg = opts_.config;
   admin::ServerSnapshot s;
@@ -72,6 +72,7 @@ admin::ServerSnapshot Core::Snapshot() const {
   int64_t steady = SteadyNowMs();
   for (const auto& [id, c] : conns_) {
     admin::ConnectionInfo ci;
+    if (id == asking) ci.interest_ops = 0;  // as ZooKeeper shows the 4lw connection
     ci.remote_ip = c->ip;
     ci.remote_port = static_cast<uint16_t>(std::stoi(c->peer.substr(c->peer.rfind(':') + 1)));
     ci.received = c->received;
@@ -114,11 +115,7 @@ void Core::OnFourLetter(const CoreEvent& ev) {
     out_.push_back(net::ConnectionServer::Out{ev.conn, text + "\n", true});
     return;
   }
-  admin::ServerSnapshot snap = Snapshot();
-  for (auto& ci : snap.connections) {
-    auto it = conns_.find(ev.conn);
-    if (it != conns_.end() && ci.remote_ip == it->second->ip && ci.session_id == 0) ci.interest_ops = 0;
-  }
+  admin::ServerSnapshot snap = Snapshot(ev.conn);
   std::string text = admin::RenderFourLetter(ev.text, snap, wl);
   out_.push_back(net::ConnectionServer::Out{ev.conn, std::move(text), true});
 }

@@ -1,7 +1,5 @@
 #include "server/durable_committer.h"
 
-#include <chrono>
-
 #include "base/log.h"
 
 namespace aviary::server {
@@ -49,17 +47,11 @@ void DurableCommitter::TakeCommitted(std::vector<txn::Txn>* out) {
   committed_.clear();
 }
 
-std::string DurableCommitter::failure() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return failure_;
-}
-
 void DurableCommitter::Fail(const std::string& why) {
   AV_LOG(kError,
          "transaction log failure: {}; writes are no longer acknowledged (reads go on). Fix the disk and restart.",
          why);
   std::lock_guard<std::mutex> lock(mu_);
-  failure_ = why;
   failed_.store(true);
   queue_.clear();
 }
@@ -103,11 +95,7 @@ void DurableCommitter::Run() {
 
 bool DurableCommitter::Sync(std::vector<txn::Txn>& done, std::string* error) {
   if (done.empty()) return true;
-  auto start = std::chrono::steady_clock::now();
   if (!wal_.Sync(error)) return false;
-  auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
-  last_fsync_us_.store(us, std::memory_order_relaxed);
-  fsyncs_.fetch_add(1, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& t : done) committed_.push_back(std::move(t));

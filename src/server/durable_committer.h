@@ -45,10 +45,6 @@ class DurableCommitter final : public Committer {
   // proposed before this call is written (ZooKeeper rolls at each snapshot).
   void RequestRoll(int64_t next_zxid) override;
 
-  std::string failure() const;
-  int64_t fsync_count() const { return fsyncs_.load(std::memory_order_relaxed); }
-  int64_t last_fsync_us() const { return last_fsync_us_.load(std::memory_order_relaxed); }
-
  private:
   struct Item {
     bool roll = false;
@@ -69,11 +65,8 @@ class DurableCommitter final : public Committer {
   std::vector<Item> queue_;
   std::vector<txn::Txn> committed_;
   bool stop_ = false;
-  std::string failure_;
 
   std::atomic<bool> failed_{false};
-  std::atomic<int64_t> fsyncs_{0};
-  std::atomic<int64_t> last_fsync_us_{0};
 };
 
 }  // namespace aviary::server

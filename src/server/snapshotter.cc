@@ -106,7 +106,6 @@ void Snapshotter::Reap() {
   child_ = 0;
   if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     AV_LOG(kInfo, "snapshot {:#x} written in {} ms", child_zxid_, NowMs() - child_started_ms_);
-    last_zxid_.store(child_zxid_);
   } else {
     AV_LOG(kError, "snapshot {:#x} failed (child status {:#x})", child_zxid_, status);
   }
@@ -156,7 +155,6 @@ void Snapshotter::Run() {
           auto ms =
               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
           AV_LOG(kInfo, "snapshot {:#x} written in {} ms", zxid, ms);
-          last_zxid_.store(zxid);
         }
         busy_.store(false);
         break;

@@ -47,7 +47,6 @@ class Snapshotter {
 
   bool Busy() const { return busy_.load() || child_ > 0; }  // a snapshot is being written
   size_t QueuedBytes() const { return queued_bytes_.load(); }
-  int64_t last_snapshot_zxid() const { return last_zxid_.load(); }
 
  private:
   struct Job {
@@ -68,7 +67,6 @@ class Snapshotter {
   bool stop_ = false;
   std::atomic<bool> busy_{false};
   std::atomic<size_t> queued_bytes_{0};
-  std::atomic<int64_t> last_zxid_{-1};
   int child_ = 0;  // pid of the snapshot child, 0 if none
   int64_t child_zxid_ = 0;
   int64_t child_started_ms_ = 0;
