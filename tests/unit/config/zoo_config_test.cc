@@ -426,8 +426,7 @@ TEST(LoadZooConfig, Errors) {
 TEST(LoadZooConfig, ShippedDefaultConfigParsesCleanly) {
   ServerConfig c;
   std::string error;
-  // __FILE__ is absolute under CMake: tests/unit/config/ -> repo root.
-  std::filesystem::path root = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "..";
+  std::filesystem::path root = AVIARY_SOURCE_DIR;
   ASSERT_TRUE(LoadZooConfig((root / "conf" / "zoo.cfg").string(), &c, &error)) << error;
   EXPECT_TRUE(c.warnings.empty()) << c.warnings.front();
   EXPECT_EQ(c.client_port, 2181);
