@@ -104,10 +104,9 @@ void Core::Run() {
 
 void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
   for (auto& ev : batch) {
-    if (ev.kind == CoreEvent::Kind::kConnect || ev.kind == CoreEvent::Kind::kRequest ||
-        ev.kind == CoreEvent::Kind::kProtocolError) {
-      ++consumed_[ev.conn];  // returned to the network as flow-control credit
-    }
+    // Frames go back to the network as flow-control credit; a request's
+    // once it is answered (see Credit).
+    if (ev.kind == CoreEvent::Kind::kConnect || ev.kind == CoreEvent::Kind::kProtocolError) Credit(ev.conn);
     switch (ev.kind) {
       case CoreEvent::Kind::kOpened:
         OnOpened(ev);

@@ -49,6 +49,7 @@ struct CoreEvent {
   proto::ConnectRequest connect;
   proto::Request request;
   proto::Err decode_err = proto::Err::kOk;  // kRequest: kMarshallingError if the body was bad
+  size_t bytes = 0;                         // kRequest: size of the frame it came in
   int64_t received_us = 0;                  // steady clock, for latency stats
 };
 
@@ -90,11 +91,12 @@ class Core {
   void Tick(int64_t now_ms);
 
   int64_t last_zxid() const { return applied_zxid_; }
-  // Any thread: requests received but not yet answered (in the inbox or
-  // waiting in a session queue). The network pauses reading above
-  // globalOutstandingLimit.
+  // Any thread: requests received but not yet answered (in the inbox,
+  // waiting in a session queue or held behind a handshake). The network
+  // pauses reading above globalOutstandingLimit.
   int64_t Backlog() const {
-    return inbox_requests_.load(std::memory_order_relaxed) + queued_total_.load(std::memory_order_relaxed);
+    return inbox_requests_.load(std::memory_order_relaxed) + queued_total_.load(std::memory_order_relaxed) +
+           held_total_.load(std::memory_order_relaxed);
   }
   const tree::DataTree& tree() const { return tree_; }
 
@@ -119,7 +121,8 @@ class Core {
   void OnRequest(CoreEvent& ev, int64_t now_ms);
   void OnAuth(Conn& c, const proto::Request& req);
   bool IsWrite(proto::OpCode op) const;
-  void ProposeWrite(Session& s, Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
+  void ProposeWrite(Session& s, Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us,
+                    size_t bytes);
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void ApplyCommitted(int64_t now_ms);
   // The log failed: answer every write still waiting with NOTREADONLY (it
@@ -130,15 +133,35 @@ class Core {
   void DrainSession(Session& s);
   void Enqueue(Session& s, Pending p);
   Pending Dequeue(Session& s);
+  // Forgets a closed session's queue (its connection is going away).
+  void DropQueue(Session& s);
+  // Flow control: a request frame is handed back to the network as credit
+  // only once it has been answered, so a connection has at most
+  // net::ConnectionServer::kMaxFramesInFlight requests on the core (held,
+  // queued or in this pass). Queued and held requests are also bounded in
+  // bytes per connection (opts_.max_queued_bytes_per_conn): past that the
+  // connection is closed. false: `c` is being closed.
+  void Credit(net::ConnId conn) { ++consumed_[conn]; }
+  bool ChargeQueued(Conn& c, size_t bytes);
+  void Hold(Conn& c, CoreEvent&& ev);
+  // The handshake finished (or the connection closed): run (or drop) what
+  // was held behind it.
+  void ReleaseHeld(Conn& c, int64_t now_ms);
+  void DropHeld(Conn& c);
   void FireWatches(const std::vector<txn::WatchTrigger>& triggers);
   void SetWatches(Conn& c, const proto::SetWatches2& sw);
   void RegisterReadWatch(Conn& c, const proto::Request& req, proto::Err err);
-  txn::SessionCtx CtxOf(const Conn& c) const;
+  // The identity `c`'s requests run as: a reference into `c`, not a copy.
+  const txn::SessionCtx& CtxOf(Conn& c);
 
   // core_output.cc
   void SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body, int64_t received_us,
                  bool close_after = false);
   void SendEvent(net::ConnId conn, const proto::WatcherEvent& ev);
+  // Counts `bytes` more output for `conn` in this pass; past
+  // opts_.max_output_bytes the connection's output is dropped and it is
+  // closed (the network would close it on delivery anyway).
+  void ChargeOutput(net::ConnId conn, size_t bytes);
   void Flush();
   // core_snapshot.cc
   void MaybeStartSnapshot(int64_t now_ms);
@@ -173,7 +196,8 @@ class Core {
   int64_t applied_zxid_ = 0;
   int64_t last_container_check_ms_ = 0;
   std::vector<net::ConnectionServer::Out> out_;
-  std::unordered_map<net::ConnId, uint32_t> consumed_;  // frames taken in this pass, per connection
+  std::unordered_map<net::ConnId, uint32_t> consumed_;   // frames answered in this pass, per connection
+  std::unordered_map<net::ConnId, size_t> pass_output_;  // bytes queued in out_ in this pass, per connection
   std::vector<txn::Txn> committed_;
   std::vector<watch::Fired> fired_;
 
@@ -194,6 +218,7 @@ class Core {
   bool commits_ready_ = false;
   std::atomic<int64_t> inbox_requests_{0};
   std::atomic<int64_t> queued_total_{0};
+  std::atomic<int64_t> held_total_{0};
 };
 
 }  // namespace aviary::server

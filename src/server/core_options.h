@@ -1,6 +1,7 @@
 // Settings of the server core, derived from the zoo.cfg ServerConfig.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -9,12 +10,28 @@
 
 namespace aviary::server {
 
+// Identities one connection may hold (its ip identity included; a super
+// digest adds two), and the size of one (scheme + id). An addauth past
+// either is answered AUTHFAILED and the connection closed, as a failed
+// addauth in ZooKeeper.
+inline constexpr size_t kMaxAuthIds = 16;
+inline constexpr size_t kMaxAuthIdBytes = 1024;
+// A reply may exceed jute.maxbuffer by this much: room for the reply header,
+// Stat and multi headers around the largest data a request can store.
+inline constexpr size_t kReplySlackBytes = 1024;
+
 struct CoreOptions {
   int64_t server_id = 0;
   int32_t tick_ms = 3000;
   int32_t min_session_timeout_ms = 6000;
   int32_t max_session_timeout_ms = 60000;
   int32_t max_buffer = 0xfffff;
+  // Bounds per connection (see Core::Credit, Core::ChargeOutput): bytes of
+  // requests held behind the handshake or waiting in the session queue, and
+  // bytes of replies produced for it in one core pass (the network's output
+  // cap). A connection past either is closed.
+  size_t max_queued_bytes_per_conn = 64u << 20;
+  size_t max_output_bytes = 64u << 20;
   bool extended_types_enabled = false;
   std::string super_digest;
   int64_t container_check_interval_ms = 60000;

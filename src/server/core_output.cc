@@ -1,5 +1,6 @@
 // Reply encoding and batching: every reply and event of one core pass for a
 // connection is appended to one buffer, handed to the network in one post.
+#include "base/log.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
 
@@ -15,11 +16,17 @@ std::string* TailFor(std::vector<net::ConnectionServer::Out>& out, net::ConnId c
 
 void Core::SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body,
                      int64_t received_us, bool close_after) {
-  std::string* buf = TailFor(out_, conn);
-  proto::EncodeReply(hdr, body, buf);
-  if (close_after) out_.back().close_after = true;
-  ++packets_sent_;
   auto it = conns_.find(conn);
+  if (it != conns_.end() && it->second->closing) return;
+  std::string* buf = TailFor(out_, conn);
+  const size_t before = buf->size();
+  proto::EncodeReply(hdr, body, buf);
+  if (close_after) {
+    out_.back().close_after = true;
+    if (it != conns_.end()) it->second->closing = true;
+  }
+  ++packets_sent_;
+  ChargeOutput(conn, buf->size() - before);
   if (it != conns_.end()) ++it->second->sent;
   if (received_us > 0) {
     int64_t lat = RecordLatency(received_us);
@@ -28,16 +35,36 @@ void Core::SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const prot
 }
 
 void Core::SendEvent(net::ConnId conn, const proto::WatcherEvent& ev) {
-  if (!conns_.count(conn)) return;
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || it->second->closing) return;
   std::string* buf = TailFor(out_, conn);
+  const size_t before = buf->size();
   proto::ReplyHeader hdr{proto::xid::kNotification, -1, 0};
   proto::EncodeReply(hdr, ev, buf);
   ++packets_sent_;
+  ChargeOutput(conn, buf->size() - before);
+}
+
+void Core::ChargeOutput(net::ConnId conn, size_t bytes) {
+  size_t& total = pass_output_[conn];
+  total += bytes;
+  if (total <= opts_.max_output_bytes) return;
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  AV_LOG(kWarn, "closing {}: over {} bytes of replies not yet sent", it->second->peer, opts_.max_output_bytes);
+  it->second->closing = true;
+  for (auto& o : out_) {
+    if (o.conn != conn) continue;
+    std::string().swap(o.bytes);
+    o.close_after = false;
+  }
+  outbox_->CloseNow(conn);
 }
 
 void Core::Flush() {
   for (const auto& [conn, n] : consumed_) out_.push_back(net::ConnectionServer::Out{conn, {}, false, n});
   consumed_.clear();
+  pass_output_.clear();
   if (!out_.empty()) outbox_->Deliver(out_);
   out_.clear();
 }

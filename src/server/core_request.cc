@@ -14,6 +14,22 @@ namespace aviary::server {
 using proto::Err;
 using proto::OpCode;
 
+namespace {
+// Adds the new ids of `out` to `ctx` unless that would pass kMaxAuthIds or
+// one of them is over kMaxAuthIdBytes (then `ctx` is unchanged).
+bool AddIdentities(txn::SessionCtx& ctx, const txn::AuthOutcome& out) {
+  std::vector<const proto::Id*> fresh;
+  for (const proto::Id& id : out.ids) {
+    if (id.scheme.size() + id.id.size() > kMaxAuthIdBytes) return false;
+    if (std::find(ctx.ids.begin(), ctx.ids.end(), id) == ctx.ids.end()) fresh.push_back(&id);
+  }
+  if (ctx.ids.size() + fresh.size() > kMaxAuthIds) return false;
+  for (const proto::Id* id : fresh) ctx.ids.push_back(*id);
+  if (out.is_super) ctx.is_super = true;
+  return true;
+}
+}  // namespace
+
 bool Core::IsWrite(OpCode op) const {
   switch (op) {
     case OpCode::kCreate:
@@ -35,20 +51,60 @@ bool Core::IsWrite(OpCode op) const {
   }
 }
 
-txn::SessionCtx Core::CtxOf(const Conn& c) const {
-  txn::SessionCtx ctx;
-  ctx.session_id = c.session;
-  ctx.ids = c.ids;
-  ctx.is_super = c.is_super;
-  return ctx;
+const txn::SessionCtx& Core::CtxOf(Conn& c) {
+  c.ctx.session_id = c.session;
+  return c.ctx;
+}
+
+bool Core::ChargeQueued(Conn& c, size_t bytes) {
+  const size_t cap = std::max(opts_.max_queued_bytes_per_conn, 2 * (static_cast<size_t>(opts_.max_buffer) + 4));
+  if (c.queued_bytes + bytes > cap) {
+    AV_LOG(kWarn, "closing {}: more than {} bytes of requests waiting", c.peer, cap);
+    c.closing = true;
+    outbox_->CloseNow(c.id);
+    return false;
+  }
+  c.queued_bytes += bytes;
+  return true;
+}
+
+void Core::Hold(Conn& c, CoreEvent&& ev) {
+  if (c.held.size() >= kMaxHeldRequests) {
+    AV_LOG(kWarn, "closing {}: more than {} requests behind the handshake", c.peer, kMaxHeldRequests);
+    c.closing = true;
+    outbox_->CloseNow(c.id);
+    return;
+  }
+  if (!ChargeQueued(c, ev.bytes)) return;
+  c.held.push_back(std::move(ev));
+  held_total_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Core::DropHeld(Conn& c) {
+  for (const CoreEvent& ev : c.held) c.queued_bytes -= ev.bytes;
+  held_total_.fetch_sub(static_cast<int64_t>(c.held.size()), std::memory_order_relaxed);
+  c.held.clear();
+}
+
+void Core::ReleaseHeld(Conn& c, int64_t now_ms) {
+  std::vector<CoreEvent> held = std::move(c.held);
+  c.held.clear();
+  net::ConnId id = c.id;
+  for (const CoreEvent& ev : held) c.queued_bytes -= ev.bytes;
+  held_total_.fetch_sub(static_cast<int64_t>(held.size()), std::memory_order_relaxed);
+  for (auto& ev : held) {
+    if (!conns_.count(id)) return;
+    OnRequest(ev, now_ms);
+  }
 }
 
 void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   auto it = conns_.find(ev.conn);
   if (it == conns_.end()) return;
   Conn& c = *it->second;
-  if (c.session == 0 && c.handshaking && c.held.size() < kMaxHeldRequests) {
-    c.held.push_back(std::move(ev));
+  if (c.closing) return;  // what a closing connection still sent is dropped
+  if (c.session == 0 && c.handshaking) {
+    Hold(c, std::move(ev));
     return;
   }
   ++packets_received_;
@@ -62,6 +118,7 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   sessions_.Touch(c.session, now_ms);
   proto::Request& req = ev.request;
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kAuth) {
+    Credit(c.id);
     OnAuth(c, req);
     return;
   }
@@ -76,33 +133,40 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   } else if (IsWrite(req.op())) {
     // A write whose body does not decode still takes a zxid, as an error
     // txn, exactly as ZooKeeper numbers it.
-    ProposeWrite(s, c, req, ev.decode_err, ev.received_us);
+    if (ChargeQueued(c, ev.bytes)) ProposeWrite(s, c, req, ev.decode_err, ev.received_us, ev.bytes);
     return;
   }
   if (s.queue.empty()) {
+    Credit(c.id);
     RunNonTxn(c, req, ev.decode_err, ev.received_us);
     return;
   }
+  if (!ChargeQueued(c, ev.bytes)) return;
   Pending p;
   p.conn = c.id;
   p.request = std::move(req);
   p.decode_err = ev.decode_err;
   p.received_us = ev.received_us;
+  p.bytes = ev.bytes;
   Enqueue(s, std::move(p));
 }
 
 void Core::OnAuth(Conn& c, const proto::Request& req) {
   const auto& a = std::get<proto::AuthPacket>(req.body);
   txn::AuthOutcome out = txn::Authenticate(a.scheme, a.auth, opts_.super_digest);
-  proto::ReplyHeader hdr{proto::xid::kAuth, 0, static_cast<int32_t>(out.err)};
-  if (out.err != Err::kOk) {
+  // As ZooKeeper: the reply echoes the request's xid (clients send -4, but
+  // some match replies by xid) with zxid 0.
+  proto::ReplyHeader hdr{req.header.xid, 0, static_cast<int32_t>(out.err)};
+  if (out.err == Err::kOk && !AddIdentities(c.ctx, out)) {
+    AV_LOG(kWarn, "refusing addauth from {}: over {} identities or an id over {} bytes", c.peer, kMaxAuthIds,
+           kMaxAuthIdBytes);
+    hdr.err = static_cast<int32_t>(Err::kAuthFailed);
+  }
+  if (hdr.err != 0) {
     AV_LOG(kWarn, "authentication failed for scheme {} from {}", a.scheme, c.peer);
     SendReply(c.id, hdr, proto::Empty{}, 0, /*close_after=*/true);
     return;
   }
-  for (auto& id : out.ids)
-    if (std::find(c.ids.begin(), c.ids.end(), id) == c.ids.end()) c.ids.push_back(id);
-  if (out.is_super) c.is_super = true;
   SendReply(c.id, hdr, proto::Empty{}, 0);
 }
 
@@ -119,7 +183,8 @@ txn::Txn ErrorTxnFor(int64_t session, int64_t zxid, int64_t now, Err err) {
 }
 }  // namespace
 
-void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err decode_err, int64_t received_us) {
+void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err decode_err, int64_t received_us,
+                        size_t bytes) {
   int64_t zxid = ++next_zxid_;
   int64_t now = WallNowMs();
   txn::Txn t;
@@ -157,6 +222,7 @@ void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err deco
   p.zxid = zxid;
   p.request.header = req.header;
   p.received_us = received_us;
+  p.bytes = bytes;
   Enqueue(s, std::move(p));
   committer_->Propose(std::move(t));
 }
@@ -231,7 +297,7 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
     }
     case OpCode::kWhoAmI: {
       proto::WhoAmIResponse rsp;
-      for (const auto& id : c.ids) {
+      for (const auto& id : c.ctx.ids) {
         // Digest identities are shown by user name only, as ZooKeeper does.
         std::string user = id.scheme == "digest" ? id.id.substr(0, id.id.find(':')) : id.id;
         rsp.clientInfo.push_back(proto::ClientInfo{id.scheme, std::move(user)});
@@ -240,9 +306,14 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
       return;
     }
     case OpCode::kSasl:
-      // No SASL here: ZooKeeper without a SASL server answers a null token.
+      // SASL is not implemented: the exchange fails and the connection is
+      // closed, as when ZooKeeper's SASL server rejects a client (AUTHFAILED,
+      // zxid 0, null token). A ZooKeeper with no JAAS login answers OK with a
+      // null token instead, on which SASL clients (kazoo) retry forever.
+      AV_LOG(kWarn, "closing {}: SASL authentication is not supported", c.peer);
       hdr.zxid = 0;
-      SendReply(c.id, hdr, proto::SetSaslResponse{}, received_us);
+      hdr.err = static_cast<int32_t>(Err::kAuthFailed);
+      SendReply(c.id, hdr, proto::SetSaslResponse{}, received_us, /*close_after=*/true);
       return;
     case OpCode::kExists:
     case OpCode::kGetData:
@@ -252,7 +323,8 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
     case OpCode::kGetEphemerals:
     case OpCode::kGetAllChildrenNumber:
     case OpCode::kMultiRead: {
-      txn::ReadOutcome out = txn::ProcessRead(tree_, req, CtxOf(c));
+      txn::ReadOutcome out =
+          txn::ProcessRead(tree_, req, CtxOf(c), static_cast<size_t>(opts_.max_buffer) + kReplySlackBytes);
       RegisterReadWatch(c, req, out.err);
       hdr.err = static_cast<int32_t>(out.err);
       SendReply(c.id, hdr, out.body, received_us);
@@ -437,7 +509,14 @@ Core::Pending Core::Dequeue(Session& s) {
   Pending p = std::move(s.queue.front());
   s.queue.pop_front();
   queued_total_.fetch_sub(1, std::memory_order_relaxed);
+  auto it = conns_.find(p.conn);
+  if (it != conns_.end()) it->second->queued_bytes -= p.bytes;
+  Credit(p.conn);
   return p;
+}
+
+void Core::DropQueue(Session& s) {
+  while (!s.queue.empty()) Dequeue(s);
 }
 
 void Core::DrainSession(Session& s) {

@@ -15,7 +15,7 @@ void Core::OnOpened(const CoreEvent& ev) {
   c->id = ev.conn;
   c->peer = ev.text;
   c->ip = ev.text.substr(0, ev.text.rfind(':'));
-  c->ids.push_back(proto::Id{"ip", c->ip});
+  c->ctx.ids.push_back(proto::Id{"ip", c->ip});
   c->opened_ms = SteadyNowMs();
   conns_[ev.conn] = std::move(c);
 }
@@ -114,11 +114,7 @@ void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t no
     RecordLatency(in.received_us);
   }
   session_state_[t.session_id] = std::move(st);
-  if (it != conns_.end() && !it->second->held.empty()) {
-    std::vector<CoreEvent> held = std::move(it->second->held);
-    it->second->held.clear();
-    for (auto& ev : held) OnRequest(ev, now_ms);
-  }
+  if (it != conns_.end()) ReleaseHeld(*it->second, now_ms);
 }
 
 // Runs after a closeSession txn (client request or expiry) has been applied.
@@ -133,7 +129,7 @@ void Core::FinishCloseSession(const txn::Txn& t, int64_t /*now_ms*/) {
         watches_.RemoveAll(static_cast<int64_t>(conn));
       }
     }
-    queued_total_.fetch_sub(static_cast<int64_t>(it->second->queue.size()), std::memory_order_relaxed);
+    DropQueue(*it->second);
     session_state_.erase(it);
   }
   sessions_.Remove(t.session_id);
@@ -152,6 +148,7 @@ void Core::OnClosed(net::ConnId conn) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
   DetachConn(*it->second);
+  DropHeld(*it->second);
   conns_.erase(it);
 }
 

@@ -13,13 +13,19 @@ struct Core::Conn {
   net::ConnId id = 0;
   std::string peer;  // "ip:port"
   std::string ip;
-  int64_t session = 0;         // 0 until the handshake completes
-  bool handshaking = false;    // createSession proposed, not yet committed
-  std::vector<proto::Id> ids;  // authenticated identities, ("ip", ip) first
-  bool is_super = false;
+  int64_t session = 0;       // 0 until the handshake completes
+  bool handshaking = false;  // createSession proposed, not yet committed
+  // Who its requests run as: ids holds the authenticated identities,
+  // ("ip", ip) first (bounded: kMaxAuthIds, kMaxAuthIdBytes); session_id is
+  // set from `session` by CtxOf.
+  txn::SessionCtx ctx;
   // Requests that arrived behind the handshake, run once the session exists
-  // (ZooKeeper stops reading the connection until then). Bounded.
+  // (ZooKeeper stops reading the connection until then). Bounded in number
+  // (kMaxHeldRequests, and the network's frames in flight) and, with the
+  // session queue, in bytes (queued_bytes); counted in Core::Backlog.
   std::vector<CoreEvent> held;
+  size_t queued_bytes = 0;  // held + waiting in the session queue
+  bool closing = false;     // being closed by the core: nothing more is run or sent
   int64_t received = 0;
   int64_t sent = 0;
   int64_t last_latency_us = 0;
@@ -34,6 +40,7 @@ struct Core::Pending {
   proto::Request request;  // writes: header only; non-writes: executed at the head
   proto::Err decode_err = proto::Err::kOk;
   int64_t received_us = 0;
+  size_t bytes = 0;  // charged to the connection's queued_bytes
 };
 
 struct Core::Session {

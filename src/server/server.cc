@@ -10,6 +10,7 @@ namespace aviary::server {
 
 Server::Server(ServerOptions options) : opts_(std::move(options)) {
   opts_.net.max_frame_bytes = opts_.core.max_buffer;
+  opts_.core.max_output_bytes = opts_.net.max_output_bytes;
   if (opts_.data_dir.empty()) {
     committer_ = std::make_unique<LocalCommitter>();
   } else {
@@ -101,6 +102,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
                                                                      : CoreEvent::Kind::kProtocolError;
         } else {
           ev.kind = CoreEvent::Kind::kRequest;
+          ev.bytes = f.data.size() + 4;
           ev.decode_err = proto::DecodeRequest(f.data, &ev.request);
           if (f.data.size() < 8) ev.kind = CoreEvent::Kind::kProtocolError;  // not even a header: close
         }

@@ -12,6 +12,22 @@ using proto::OpCode;
 
 ReadOutcome Fail(Err e) { return ReadOutcome{e, proto::Empty{}}; }
 
+// Encoded sizes of jute records, to bound a reply before building it.
+constexpr size_t kStatBytes = 68;
+constexpr size_t kMultiHeaderBytes = 9;  // MultiHeader{type, done, err}
+
+template <typename Names>
+size_t ListBytes(const Names& names) {
+  size_t n = 4;
+  for (const std::string& s : names) n += 4 + s.size();
+  return n;
+}
+
+// The reply's error when a body of `body_bytes` would not fit.
+bool TooBig(size_t body_bytes, size_t max_reply_bytes) {
+  return max_reply_bytes < kReplyHeaderBytes || body_bytes > max_reply_bytes - kReplyHeaderBytes;
+}
+
 // Finds `path` and checks `perm`; nullptr with *err set on failure.
 const tree::Node* Readable(const tree::DataTree& t, const std::string& path, int32_t perm, const SessionCtx& ctx,
                            Err* err) {
@@ -55,32 +71,42 @@ ReadOutcome GetAcl(const tree::DataTree& t, const std::string& path, const Sessi
   return ReadOutcome{Err::kOk, std::move(r)};
 }
 
-ReadOutcome MultiRead(const tree::DataTree& t, const proto::MultiRequest& m, const SessionCtx& ctx) {
+// Each result is sized before its data is copied: the reply grows only up
+// to `max_reply_bytes`, however many ops ask for the same large node.
+ReadOutcome MultiRead(const tree::DataTree& t, const proto::MultiRequest& m, const SessionCtx& ctx,
+                      size_t max_reply_bytes) {
   proto::MultiResponse resp;
+  size_t bytes = kMultiHeaderBytes;  // the closing header
   for (const proto::MultiOp& op : m.ops) {
     proto::MultiResult res;
     Err err = Err::kOk;
+    const tree::Node* n = nullptr;
     if (op.type == OpCode::kGetChildren && std::holds_alternative<proto::GetChildrenRequest>(op.body)) {
-      const auto& r = std::get<proto::GetChildrenRequest>(op.body);
-      if (const tree::Node* n = Readable(t, r.path, proto::perms::kRead, ctx, &err)) {
-        res.type = OpCode::kGetChildren;
-        res.children = Children(*n);
-      }
+      n = Readable(t, std::get<proto::GetChildrenRequest>(op.body).path, proto::perms::kRead, ctx, &err);
     } else if (op.type == OpCode::kGetData && std::holds_alternative<proto::GetDataRequest>(op.body)) {
-      const auto& r = std::get<proto::GetDataRequest>(op.body);
-      if (const tree::Node* n = Readable(t, r.path, proto::perms::kRead, ctx, &err)) {
-        res.type = OpCode::kGetData;
-        res.data = n->data;
-        res.data_null = n->data_null;
-        res.stat = tree::ToStat(*n);
-      }
+      n = Readable(t, std::get<proto::GetDataRequest>(op.body).path, proto::perms::kRead, ctx, &err);
     } else {
       return Fail(Err::kMarshallingError);
     }
-    if (err != Err::kOk) {
-      res = proto::MultiResult{};
+    if (n == nullptr) {
+      bytes += kMultiHeaderBytes + 4;
+    } else if (op.type == OpCode::kGetChildren) {
+      bytes += kMultiHeaderBytes + ListBytes(n->children);
+    } else {
+      bytes += kMultiHeaderBytes + 4 + n->data.size() + kStatBytes;
+    }
+    if (TooBig(bytes, max_reply_bytes)) return Fail(Err::kMarshallingError);
+    if (n == nullptr) {
       res.type = OpCode::kError;
       res.err = static_cast<int32_t>(err);
+    } else if (op.type == OpCode::kGetChildren) {
+      res.type = OpCode::kGetChildren;
+      res.children = Children(*n);
+    } else {
+      res.type = OpCode::kGetData;
+      res.data = n->data;
+      res.data_null = n->data_null;
+      res.stat = tree::ToStat(*n);
     }
     resp.results.push_back(std::move(res));
   }
@@ -89,7 +115,8 @@ ReadOutcome MultiRead(const tree::DataTree& t, const proto::MultiRequest& m, con
 
 }  // namespace
 
-ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, const SessionCtx& ctx) {
+ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, const SessionCtx& ctx,
+                        size_t max_reply_bytes) {
   Err err = Err::kOk;
   switch (req.op()) {
     case OpCode::kExists: {
@@ -105,6 +132,7 @@ ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, cons
       if (r == nullptr) return Fail(Err::kMarshallingError);
       const tree::Node* n = Readable(t, r->path, proto::perms::kRead, ctx, &err);
       if (n == nullptr) return Fail(err);
+      if (TooBig(4 + n->data.size() + kStatBytes, max_reply_bytes)) return Fail(Err::kMarshallingError);
       return ReadOutcome{Err::kOk, proto::GetDataResponse{n->data, tree::ToStat(*n), n->data_null}};
     }
     case OpCode::kGetChildren:
@@ -113,6 +141,7 @@ ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, cons
       if (r == nullptr) return Fail(Err::kMarshallingError);
       const tree::Node* n = Readable(t, r->path, proto::perms::kRead, ctx, &err);
       if (n == nullptr) return Fail(err);
+      if (TooBig(ListBytes(n->children) + kStatBytes, max_reply_bytes)) return Fail(Err::kMarshallingError);
       if (req.op() == OpCode::kGetChildren) return ReadOutcome{Err::kOk, proto::GetChildrenResponse{Children(*n)}};
       return ReadOutcome{Err::kOk, proto::GetChildren2Response{Children(*n), tree::ToStat(*n)}};
     }
@@ -135,12 +164,13 @@ ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, cons
       if (!trimmed.empty() && trimmed != "/") {
         std::erase_if(all, [&](const std::string& p) { return !p.starts_with(r->prefixPath); });
       }
+      if (TooBig(ListBytes(all), max_reply_bytes)) return Fail(Err::kMarshallingError);
       return ReadOutcome{Err::kOk, proto::GetEphemeralsResponse{std::move(all)}};
     }
     case OpCode::kMultiRead: {
       const auto* m = std::get_if<proto::MultiRequest>(&req.body);
       if (m == nullptr) return Fail(Err::kMarshallingError);
-      return MultiRead(t, *m, ctx);
+      return MultiRead(t, *m, ctx, max_reply_bytes);
     }
     default:
       return Fail(Err::kUnimplemented);

@@ -6,6 +6,9 @@
 // Reads see the applied tree only, never pending txns.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+
 #include "proto/records.h"
 #include "tree/data_tree.h"
 #include "txn/txn.h"
@@ -24,6 +27,15 @@ struct ReadOutcome {
 // op other than getData/getChildren gives kMarshallingError for the whole
 // request. Children lists are sorted. Other opcodes: kUnimplemented. A body
 // not matching the opcode: kMarshallingError.
-ReadOutcome ProcessRead(const tree::DataTree& tree, const proto::Request& req, const SessionCtx& ctx);
+//
+// Replies are bounded while they are built: when the encoded reply (reply
+// header included) would pass `max_reply_bytes`, nothing more is copied and
+// the whole request fails with kMarshallingError (Empty body). Apache
+// ZooKeeper has no such bound: it sends the reply whatever its size.
+ReadOutcome ProcessRead(const tree::DataTree& tree, const proto::Request& req, const SessionCtx& ctx,
+                        size_t max_reply_bytes = SIZE_MAX);
+
+// Encoded size of a reply header (xid, zxid, err).
+inline constexpr size_t kReplyHeaderBytes = 16;
 
 }  // namespace aviary::txn

@@ -14,6 +14,7 @@ Syntax (one step per line, `#` comments, shell-like quoting):
   NAME eof                       wait (bounded) for the server to close
   NAME multi | NAME multiRead    block of sub-ops, one per line, until `end`
   NAME raw OPCODE [hex=BYTES]    request with an arbitrary opcode/body
+  NAME auth SCHEME AUTH [xid=N]  auth packet (xid -4 unless given)
 Keys: data=STR|hex:..  nodata (null buffer)  acl=SPEC  mode=NAME|INT
   ttl=MS  version=N  type=children|data|any  save=VAR (store reply zxid)
   setWatches: rel=ZXID dataw=/a,/b existw= childw= persw= recw=
@@ -259,7 +260,11 @@ class Executor:
             save = dict(t.split("=", 1) for t in st.args if "=" in t).get("save")
         else:
             opcode, a, save = build_args(st.op, st.args, self.env)
-        xid = s.send(opcode, a, opname=st.op)
+        xid = None
+        if st.op == "auth":  # auth may name its xid (default -4, as clients)
+            xid_kv = dict(t.split("=", 1) for t in st.args if "=" in t).get("xid")
+            xid = None if xid_kv is None else num(xid_kv, self.env)
+        xid = s.send(opcode, a, xid=xid, opname=st.op)
         if st.pipelined:
             return
         rec = s.wait_xid(xid)

@@ -119,6 +119,9 @@ class CoreHarness : public Outbox {
     ev.conn = conn;
     ev.request.header = proto::RequestHeader{xid, static_cast<int32_t>(op)};
     ev.request.body = std::move(body);
+    std::string frame;
+    proto::EncodeRequest(ev.request, &frame);
+    ev.bytes = frame.size() + 4;
     conns_[conn].ops[xid] = op;
     batch_.push_back(std::move(ev));
   }
@@ -177,12 +180,15 @@ class CoreHarness : public Outbox {
     return false;
   }
   int deliveries() const { return deliveries_; }
+  // Frames of `conn` the core has handed back as flow-control credit.
+  uint64_t Credit(net::ConnId conn) { return conns_[conn].credit; }
 
   // Outbox
   void Deliver(std::vector<net::ConnectionServer::Out>& batch) override {
     ++deliveries_;
     for (auto& o : batch) {
       auto& c = conns_[o.conn];
+      c.credit += o.consumed;
       if (c.raw) {
         if (!o.bytes.empty()) c.items.push_back(RawItem(o.bytes));
       } else {
@@ -200,6 +206,7 @@ class CoreHarness : public Outbox {
     std::map<int32_t, proto::OpCode> ops;
     std::vector<Item> items;
     size_t taken = 0;
+    uint64_t credit = 0;
   };
 
   static Item RawItem(std::string s) {
