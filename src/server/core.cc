@@ -97,8 +97,7 @@ void Core::Run() {
     inbox_requests_.fetch_sub(requests, std::memory_order_relaxed);
     batch.clear();
     Tick(now);
-    MaybeStartSnapshot(now);
-    snapshotting = StepSnapshot();
+    snapshotting = SnapshotPass(now);
   }
 }
 

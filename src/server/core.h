@@ -89,6 +89,10 @@ class Core {
   // (steady clock) then commit, apply and flush.
   void ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms);
   void Tick(int64_t now_ms);
+  // Core thread, for tests and Run(): starts a snapshot if one is due and
+  // serialises its next slice (fallback path). True while one is in progress
+  // on the core thread.
+  bool SnapshotPass(int64_t now_ms);
 
   int64_t last_zxid() const { return applied_zxid_; }
   // Any thread: requests received but not yet answered (in the inbox,
@@ -183,6 +187,7 @@ class Core {
   std::unordered_map<net::ConnId, std::unique_ptr<Conn>> conns_;
   std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
   std::unordered_map<int64_t, Internal> internal_;  // zxid -> txn not tied to a session queue
+  size_t pending_creates_ = 0;                      // createSession txns proposed, not yet applied
 
   Snapshotter* snapshotter_ = nullptr;
   std::unique_ptr<storage::SnapshotBuilder> snapshot_;

@@ -448,6 +448,7 @@ void Core::FailPendingWrites() {
     if (in.kind == Internal::Kind::kCreateSession) out_.push_back(net::ConnectionServer::Out{in.conn, {}, true});
   }
   internal_.clear();
+  pending_creates_ = 0;
   preparer_.Reset();
   next_zxid_ = applied_zxid_;
 }

@@ -1,6 +1,7 @@
 // Session lifecycle on the core thread: handshake (new session through a
 // createSession txn, or re-attach with id + password), connection loss,
 // closeSession, expiry, and the periodic container / TTL sweep.
+#include "base/check.h"
 #include "base/log.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
@@ -52,9 +53,20 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
       outbox_->CloseNow(c.id);
       return;
     }
+    // aviary.maxSessions is enforced here, before a zxid is taken: a
+    // refused session is never logged, so recovery cannot bring it back,
+    // and the session table can always take what is committed. Sessions
+    // count from their createSession's proposal to their close's apply.
+    if (sessions_.size() + pending_creates_ >= sessions_.max_sessions()) {
+      AV_LOG(kWarn, "session limit {} reached; refusing new session from {}", sessions_.max_sessions(), c.peer);
+      outbox_->CloseNow(c.id);
+      return;
+    }
     int64_t id = sessions_.NextSessionId(WallNowMs());
+    while (sessions_.Find(id) != nullptr) id = sessions_.NextSessionId(WallNowMs());  // clock went back
     txn::Txn t = preparer_.PrepareCreateSession(id, timeout, ++next_zxid_, WallNowMs());
     internal_[t.zxid] = Internal{Internal::Kind::kCreateSession, c.id, timeout, ev.received_us, req.has_read_only};
+    ++pending_creates_;
     c.handshaking = true;
     committer_->Propose(std::move(t));
     return;
@@ -92,11 +104,11 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
 }
 
 void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t now_ms) {
-  if (!sessions_.Add(t.session_id, in.timeout_ms, now_ms)) {
-    AV_LOG(kWarn, "session limit reached; refusing session {:#x}", t.session_id);
-    outbox_->CloseNow(in.conn);
-    return;
-  }
+  --pending_creates_;
+  // OnConnect reserved the slot and picked an unused id when it proposed.
+  const bool added = sessions_.Add(t.session_id, in.timeout_ms, now_ms);
+  AV_CHECK(added, "committed createSession {:#x} (zxid {:#x}) refused by the session table ({} of {} sessions)",
+           t.session_id, t.zxid, sessions_.size(), sessions_.max_sessions());
   auto st = std::make_unique<Session>();
   st->id = t.session_id;
   auto it = conns_.find(in.conn);

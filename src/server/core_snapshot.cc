@@ -2,6 +2,8 @@
 // built a slice at a time between request batches, so writes go on while it
 // is taken; the log is rolled at its start and recovery replays every txn
 // after its zxid over it (apply is idempotent over such a snapshot).
+#include <algorithm>
+
 #include "base/log.h"
 #include "server/core_state.h"
 
@@ -14,11 +16,24 @@ constexpr size_t kMaxQueuedSnapshotBytes = 64u << 20;  // don't outrun the disk
 void Core::LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRecord>& sessions, int64_t now_ms) {
   next_zxid_ = applied_zxid_ = last_zxid;
   for (const auto& rec : sessions) {
-    if (!sessions_.Add(rec.id, rec.timeout_ms, now_ms)) continue;
+    // Every committed session comes back, past aviary.maxSessions if need
+    // be: dropping one would orphan its ephemerals. A timeout <= 0 (an owner
+    // restored by --repair, timeout unknown) expires as soon as allowed.
+    const int32_t timeout_ms = rec.timeout_ms > 0 ? rec.timeout_ms : sessions_.min_timeout_ms();
+    if (!sessions_.Restore(rec.id, timeout_ms, now_ms)) continue;
     auto st = std::make_unique<Session>();
     st->id = rec.id;
     session_state_[rec.id] = std::move(st);
   }
+  if (sessions_.size() > sessions_.max_sessions()) {
+    AV_LOG(kWarn, "recovered {} sessions, more than aviary.maxSessions={}: new sessions are refused until some close",
+           sessions_.size(), sessions_.max_sessions());
+  }
+}
+
+bool Core::SnapshotPass(int64_t now_ms) {
+  MaybeStartSnapshot(now_ms);
+  return StepSnapshot();
 }
 
 void Core::MaybeStartSnapshot(int64_t now_ms) {
@@ -42,10 +57,12 @@ void Core::MaybeStartSnapshot(int64_t now_ms) {
   txns_since_snapshot_ = 0;
   snapshot_threshold_ = 0;
   committer_->RequestRoll(next_zxid_ + 1);
+  // A session is live until its closeSession txn is applied: closing ones
+  // are included, or a crash before their close is durable would leave
+  // their ephemerals with no session to expire them.
   std::vector<storage::SessionRecord> live;
-  sessions_.ForEach([&](const session::Session& s) {
-    if (!s.closing) live.push_back(storage::SessionRecord{s.id, s.timeout_ms});
-  });
+  sessions_.ForEach([&](const session::Session& s) { live.push_back(storage::SessionRecord{s.id, s.timeout_ms}); });
+  std::sort(live.begin(), live.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   AV_LOG(kInfo, "starting snapshot at zxid {:#x} ({} nodes, {} sessions)", applied_zxid_, tree_.NodeCount(),
          live.size());
   if (opts_.fork_snapshots && snapshotter_->Fork(tree_, applied_zxid_, live)) return;

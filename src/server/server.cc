@@ -43,7 +43,8 @@ bool Server::Recover(std::string* error) {
   auto start = SteadyNowMs();
   storage::RecoveryResult r = storage::Recover(ro, &core_->mutable_tree());
   if (!r.ok) {
-    *error = r.error + (opts_.repair ? "" : " (start with --repair to skip the corrupt part, losing what follows it)");
+    const bool hint = !opts_.repair && r.orphan_owners.empty();  // the orphan error carries its own
+    *error = r.error + (hint ? " (start with --repair to skip the corrupt part, losing what follows it)" : "");
     return false;
   }
   AV_LOG(kInfo, "recovered {} nodes from {} and {} log txns in {} ms; last zxid {:#x}, {} sessions", r.nodes_loaded,

@@ -93,12 +93,22 @@ void SessionTracker::Unschedule(const Session& s) {
   if (it->second.empty()) buckets_.erase(it);
 }
 
-bool SessionTracker::Add(int64_t id, int32_t timeout_ms, int64_t now_ms) {
-  if (sessions_.size() >= max_sessions_ || sessions_.contains(id)) return false;
+void SessionTracker::Insert(int64_t id, int32_t timeout_ms, int64_t now_ms) {
   Session& s = sessions_[id];
   s.id = id;
   s.timeout_ms = timeout_ms;
   Schedule(s, ExpiryFor(now_ms, timeout_ms));
+}
+
+bool SessionTracker::Add(int64_t id, int32_t timeout_ms, int64_t now_ms) {
+  if (sessions_.size() >= max_sessions_ || sessions_.contains(id)) return false;
+  Insert(id, timeout_ms, now_ms);
+  return true;
+}
+
+bool SessionTracker::Restore(int64_t id, int32_t timeout_ms, int64_t now_ms) {
+  if (sessions_.contains(id)) return false;
+  Insert(id, timeout_ms, now_ms);
   return true;
 }
 

@@ -17,7 +17,8 @@
 // Remove(), but can no longer be touched.
 //
 // Invariants: every non-closing session is in exactly one bucket, closing
-// sessions are in none; no bucket is empty; size() <= max_sessions.
+// sessions are in none; no bucket is empty; Add never grows size() past
+// max_sessions (Restore may, see there).
 #pragma once
 
 #include <cstddef>
@@ -71,6 +72,11 @@ class SessionTracker {
   // Starts tracking `id` and schedules its expiry from now_ms. False (and no
   // change) when max_sessions are tracked already or `id` is tracked.
   bool Add(int64_t id, int32_t timeout_ms, int64_t now_ms);
+  // A committed session coming back at recovery: as Add, but never refused
+  // for max_sessions (committed state is not dropped; the cap only refuses
+  // new sessions, so after a restart with a lower cap size() may exceed it
+  // until sessions close). False (no change) only if `id` is tracked.
+  bool Restore(int64_t id, int32_t timeout_ms, int64_t now_ms);
   // Re-schedules expiry from now_ms with the session's timeout. False if the
   // session is unknown or closing.
   bool Touch(int64_t id, int64_t now_ms);
@@ -110,6 +116,7 @@ class SessionTracker {
   std::vector<std::pair<int64_t, std::vector<int64_t>>> Buckets() const;
 
  private:
+  void Insert(int64_t id, int32_t timeout_ms, int64_t now_ms);
   void Schedule(Session& s, int64_t expiry_ms);
   void Unschedule(const Session& s);
 

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "base/log.h"
+#include "storage/ephemeral_owners.h"
 #include "storage/replay.h"
 #include "storage/segment_repair.h"
 
@@ -189,6 +190,7 @@ RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
   }
   r.sessions.clear();
   for (const auto& [id, timeout] : sessions) r.sessions.push_back({id, timeout});
+  if (!CheckEphemeralOwners(o, *tree, &r)) return r;
   r.ok = true;
   Progress(o, "recovered to zxid " + std::to_string(r.last_zxid) + " (" + std::to_string(r.nodes_loaded) +
                   " nodes loaded, " + std::to_string(r.txns_replayed) + " txns replayed)");

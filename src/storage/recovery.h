@@ -35,6 +35,9 @@ struct RecoveryResult {
   std::vector<SessionRecord> sessions;  // snapshot's + createSession - closeSession, sorted by id
   size_t nodes_loaded = 0, txns_replayed = 0;
   std::vector<std::string> warnings;  // e.g. torn tail truncated: file, offset, bytes
+  // Owners of ephemerals that were not live sessions (ephemeral_owners.h):
+  // the error when !repair; with repair they are in `sessions` (timeout 0).
+  std::vector<int64_t> orphan_owners;
 };
 
 // `tree` must be freshly constructed. Loads the newest snapshot whose
@@ -47,7 +50,9 @@ struct RecoveryResult {
 // to <name>.corrupt and truncated, later segments are renamed
 // <name>.discarded, warnings say so). zxids must be contiguous across
 // records and segments (a jump to a higher epoch, zxid >> 32, is allowed).
-// Leftover snapshot.*.tmp files are removed.
+// Leftover snapshot.*.tmp files are removed. Last, the recovered state must
+// have no ephemeral whose owner is not a live session (CheckEphemeralOwners
+// in ephemeral_owners.h: an error naming the paths unless repair).
 RecoveryResult Recover(const RecoveryOptions& opts, tree::DataTree* tree);
 
 // Keeps the newest `retain` snapshots (at least 3) and the log segments

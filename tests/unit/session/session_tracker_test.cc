@@ -209,6 +209,21 @@ TEST(Limits, MaxSessionsAndDuplicates) {
   EXPECT_FALSE(t.Add(4, 2000, 0));
 }
 
+TEST(Limits, RestoredSessionsAreNeverRefusedForTheCap) {
+  // Recovery brings back what was committed, even past a lowered cap; only
+  // new sessions are refused until enough of them close.
+  SessionTracker t = Make(/*max_sessions=*/1);
+  EXPECT_TRUE(t.Restore(1, 2000, 0));
+  EXPECT_TRUE(t.Restore(2, 2000, 0));
+  EXPECT_FALSE(t.Restore(2, 2000, 0));  // already tracked
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_FALSE(t.Add(3, 2000, 0));
+  EXPECT_EQ(t.PopExpired(4000), (std::vector<int64_t>{1, 2}));  // scheduled like Add
+  t.Remove(1);
+  t.Remove(2);
+  EXPECT_TRUE(t.Add(3, 2000, 0));
+}
+
 TEST(Monitoring, ForEachSeesAll) {
   SessionTracker t = Make();
   ASSERT_TRUE(t.Add(1, 2000, 0));
