@@ -4,6 +4,7 @@
 // their watch events fired, and the waiting writes answered.
 #include <algorithm>
 
+#include "base/check.h"
 #include "base/log.h"
 #include "server/core_state.h"
 #include "txn/acl.h"
@@ -122,7 +123,10 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     OnAuth(c, req);
     return;
   }
-  Session& s = *session_state_.at(c.session);
+  auto sit = session_state_.find(c.session);
+  AV_CHECK(sit != session_state_.end(), "connection {} is attached to session {:#x}, which has no state", c.peer,
+           c.session);
+  Session& s = *sit->second;
   // Once its close is under way, a session's requests fail as ZooKeeper's
   // session check makes them fail; its writes still take a zxid.
   if (s.closing) ev.decode_err = Err::kSessionExpired;
@@ -393,10 +397,20 @@ void Core::FireWatches(const std::vector<txn::WatchTrigger>& triggers) {
 }
 
 void Core::ApplyCommitted(int64_t now_ms) {
+  // Read before taking: a committer fails only after handing over all it
+  // committed, so once it reports the failure nothing committed can arrive
+  // after the pending writes are failed below.
+  const bool log_failed = committer_->ReadOnly();
   committer_->TakeCommitted(&committed_);
   txns_since_snapshot_ += static_cast<int64_t>(committed_.size());
   for (const txn::Txn& t : committed_) {
+    AV_CHECK(t.zxid == applied_zxid_ + 1, "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
+             applied_zxid_);
     txn::ApplyResult r = txn::Apply(tree_, t);
+    // Prepare validated this txn against the state it now applies to; a
+    // different outcome means the tree and the preparer's view diverged.
+    AV_CHECK(txn::AppliedAsPrepared(t, r), "zxid {:#x} (op {}, session {:#x}) failed at apply with err {}", t.zxid,
+             static_cast<int>(t.type), t.session_id, static_cast<int>(txn::FirstApplyError(r)));
     applied_zxid_ = t.zxid;
     preparer_.Applied(t.zxid);
     FireWatches(r.triggers);
@@ -424,7 +438,7 @@ void Core::ApplyCommitted(int64_t now_ms) {
     ReplyToWrite(t, r);
   }
   committed_.clear();
-  if (!storage_failed_ && committer_->ReadOnly()) FailPendingWrites();
+  if (!storage_failed_ && log_failed) FailPendingWrites();
 }
 
 void Core::FailPendingWrites() {
@@ -478,10 +492,15 @@ void Core::ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r) {
   auto st = session_state_.find(t.session_id);
   if (st == session_state_.end()) return;
   Session& s = *st->second;
-  if (s.queue.empty() || !s.queue.front().is_write || s.queue.front().zxid != t.zxid) {
-    AV_LOG(kError, "pipeline order violated: committed zxid {:#x} is not the head of session {:#x}", t.zxid, s.id);
-    return;
-  }
+  // Writes commit in the order they were queued, and reads behind a write
+  // leave right after its reply: the head must be this very write.
+  AV_CHECK(!s.queue.empty() && s.queue.front().is_write && s.queue.front().zxid == t.zxid &&
+               s.queue.front().request.header.xid == t.cxid,
+           "pipeline order violated: committed zxid {:#x} (cxid {}) is not the head of session {:#x}'s queue ({})",
+           t.zxid, t.cxid, s.id,
+           s.queue.empty() ? std::string("empty")
+                           : fmt::format("head: {} zxid {:#x} xid {}", s.queue.front().is_write ? "write" : "read",
+                                         s.queue.front().zxid, s.queue.front().request.header.xid));
   Pending p = Dequeue(s);
   proto::ReplyHeader hdr{p.request.header.xid, t.zxid, static_cast<int32_t>(r.err)};
   bool closing = p.request.op() == OpCode::kCloseSession;

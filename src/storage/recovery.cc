@@ -150,8 +150,20 @@ RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
       break;
     }
     SegmentRecord rec;
+    int64_t prev = 0;  // zxid of the previous record in this segment
     while (reader.Next(&rec)) {
       const txn::Txn& t = rec.txn;
+      // One writer appends each segment in zxid order (Wal::Append checks
+      // it): a record that does not follow its predecessor is corruption,
+      // not something to skip, even before the snapshot's zxid.
+      if (prev != 0 && !Follows(prev, t.zxid)) {
+        const std::string msg = path + ": zxid out of order, " + std::to_string(t.zxid) + " after " +
+                                std::to_string(prev) + " at offset " + std::to_string(rec.offset);
+        if (!Corrupt(o, segs, i, rec.offset, msg, &r)) return r;
+        stop = true;
+        break;
+      }
+      prev = t.zxid;
       if (t.zxid <= r.last_zxid) continue;
       if (!Follows(r.last_zxid, t.zxid)) {
         const std::string msg = path + ": zxid gap, expected " + std::to_string(r.last_zxid + 1) + " but found " +

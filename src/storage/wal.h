@@ -5,7 +5,9 @@
 // followed its Append returned true. Segments are preallocated in
 // prealloc_bytes steps; bytes past the data are zero, and a zero length
 // field marks the end of data.
-// Invariants: zxids appended to one Wal strictly increase. After any I/O
+// Invariants: each zxid appended to one Wal is the previous one + 1 (or the
+// first of a higher epoch, zxid >> 32); Append stops the process (AV_CHECK)
+// otherwise, since the log would not replay. After any I/O
 // failure (write, fdatasync, or the failpoint) the Wal is poisoned: every
 // later call fails, because after a failed fsync the kernel may have dropped
 // the dirty pages and a retry could falsely succeed. The owner must stop
@@ -39,8 +41,8 @@ class Wal {
   // (header written and fsynced, directory fsynced). An existing file of
   // that name is replaced only if it holds no valid record; otherwise error.
   bool Open(int64_t next_zxid, std::string* error);
-  // Frames + buffers (may write), no fsync. Fails if t.zxid <= the last
-  // appended zxid, if the encoding exceeds kMaxRecordBytes, or when poisoned.
+  // Frames + buffers (may write), no fsync. Fails if the encoding exceeds
+  // kMaxRecordBytes or when poisoned; aborts on an out-of-order zxid.
   bool Append(const txn::Txn& t, std::string* error);
   // Writes the buffer; fdatasync unless !force_sync.
   bool Sync(std::string* error);

@@ -159,6 +159,28 @@ ApplyResult Apply(tree::DataTree& tree, const Txn& txn) {
   }
 }
 
+bool AppliedAsPrepared(const Txn& t, const ApplyResult& r) {
+  if (t.type == OpCode::kMulti) {
+    for (const Op& op : t.multi) {
+      if (op.type == OpCode::kError) return true;  // a failed multi: all error results, no change
+    }
+    return r.results.size() == t.multi.size() && FirstMultiError(r) == Err::kOk;
+  }
+  switch (t.op.type) {
+    case OpCode::kCreateSession:
+    case OpCode::kCloseSession:
+      return true;
+    case OpCode::kError: {
+      const auto* e = std::get_if<ErrorTxn>(&t.op.body);
+      return e != nullptr && r.err == e->err;
+    }
+    default:
+      return r.err == Err::kOk;
+  }
+}
+
+Err FirstApplyError(const ApplyResult& r) { return r.err != Err::kOk ? r.err : FirstMultiError(r); }
+
 Err FirstMultiError(const ApplyResult& r) {
   for (const OpResult& o : r.results) {
     if (o.err != Err::kOk) return o.err;

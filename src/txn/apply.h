@@ -46,6 +46,16 @@ struct ApplyResult {
 
 ApplyResult Apply(tree::DataTree& tree, const Txn& txn);
 
+// Whether `r` is what Apply must give for `t` when Preparer produced `t`
+// against this very tree (the live pipeline; not replay over a fuzzy
+// snapshot, where NodeExists / NoNode are expected): a single op succeeds
+// unless it is an ErrorTxn (then r.err is its err); a multi whose ops all
+// passed prepare has every result kOk; a failed multi applies nothing by
+// construction; createSession / closeSession report nothing to compare.
+bool AppliedAsPrepared(const Txn& t, const ApplyResult& r);
+// r.err, or for a multi its first error: for messages.
+proto::Err FirstApplyError(const ApplyResult& r);
+
 // The first non-kOk error among a multi's results (ZooKeeper's rc.err);
 // kOk when all succeeded.
 proto::Err FirstMultiError(const ApplyResult& r);

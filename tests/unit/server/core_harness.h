@@ -41,6 +41,9 @@ class HeldCommitter final : public Committer {
     }
   }
   size_t held() const { return held_.size(); }
+  // The held txns, oldest first: tests may tamper with them to play a
+  // corrupt pipeline (see core_invariants_test.cc).
+  std::deque<txn::Txn>& pending() { return held_; }
   // Simulates a log failure: what is held is never committed, and the
   // committer reports ReadOnly() from now on.
   void Fail() {

@@ -79,14 +79,13 @@ TEST(Wal, WriteReadAndPreallocation) {
   EXPECT_EQ(bytes.find_first_not_of('\0', data_end), std::string::npos);
 }
 
-TEST(Wal, RollNamesSegmentsAndRejectsOutOfOrder) {
+TEST(Wal, RollNamesSegments) {
   TempDir d;
   Wal wal(WalOptions{d.path(), false, 1 << 16});
   std::string err;
   ASSERT_TRUE(wal.Open(1, &err)) << err;
   for (int64_t z = 1; z <= 3; ++z) ASSERT_TRUE(wal.Append(SetTxn(z), &err));
   EXPECT_EQ(wal.txns_in_segment(), 3);
-  EXPECT_FALSE(wal.Append(SetTxn(3), &err));
   ASSERT_TRUE(wal.Roll(4, &err)) << err;
   EXPECT_EQ(wal.txns_in_segment(), 0);
   EXPECT_EQ(wal.segment_path(), VersionDir(d.path()) + "/log.0000000000000004");
@@ -102,6 +101,31 @@ TEST(Wal, RollNamesSegmentsAndRejectsOutOfOrder) {
   Wal other(WalOptions{d.path(), false, 0});
   EXPECT_FALSE(other.Open(1, &err));
   EXPECT_NE(err.find("holds records"), std::string::npos) << err;
+}
+
+// A repeated, older or skipped zxid means the pipeline is broken: the
+// writer stops the process rather than log what recovery would refuse.
+TEST(WalDeathTest, OutOfOrderOrSkippedZxidAborts) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  TempDir d;
+  auto append = [&](std::vector<int64_t> zxids) {
+    Wal wal(WalOptions{d.path() + "/w" + std::to_string(zxids.back()), false, 1 << 16});
+    std::string err;
+    if (!wal.Open(1, &err)) return;
+    for (int64_t z : zxids) (void)wal.Append(SetTxn(z), &err);
+  };
+  EXPECT_DEATH(append({1, 2, 3, 3}), "WAL append out of order: zxid 0x3 after 0x3");
+  EXPECT_DEATH(append({1, 2, 1}), "WAL append out of order: zxid 0x1 after 0x2");
+  EXPECT_DEATH(append({1, 2, 4}), "WAL append out of order: zxid 0x4 after 0x2");
+  EXPECT_DEATH(append({2}), "WAL append out of order: zxid 0x2 after 0x0");
+  // A new epoch may start anywhere above the old one.
+  TempDir e;
+  Wal wal(WalOptions{e.path(), false, 1 << 16});
+  std::string err;
+  ASSERT_TRUE(wal.Open(1, &err)) << err;
+  ASSERT_TRUE(wal.Append(SetTxn(1), &err));
+  ASSERT_TRUE(wal.Append(SetTxn((int64_t{1} << 32) + 1), &err));
+  ASSERT_TRUE(wal.Append(SetTxn((int64_t{1} << 32) + 2), &err));
 }
 
 TEST(Wal, FailpointPoisons) {
