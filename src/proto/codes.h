@@ -132,8 +132,8 @@ inline constexpr int32_t kAll = 31;
 // AddWatchMode.
 enum class AddWatchMode : int32_t { kPersistent = 0, kPersistentRecursive = 1 };
 
-// Watcher.WatcherType for checkWatches / removeWatches.
-enum class WatcherType : int32_t { kChildren = 1, kData = 2, kAny = 3 };
+// Watcher.WatcherType for checkWatches / removeWatches (4 and 5 since 3.9).
+enum class WatcherType : int32_t { kChildren = 1, kData = 2, kAny = 3, kPersistent = 4, kPersistentRecursive = 5 };
 
 // Reserved xids.
 namespace xid {

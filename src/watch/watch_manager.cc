@@ -9,26 +9,30 @@ namespace {
 using proto::EventType;
 using proto::WatcherType;
 
-// Slot bits: the data table's three modes, then the child table's.
+// Slot bits: the data table's three modes, then the child table's two
+// (recursive watches live in the data table only, as in ZooKeeper 3.9).
 constexpr uint8_t kDataStd = 1 << 0;
 constexpr uint8_t kDataPersist = 1 << 1;
 constexpr uint8_t kDataRec = 1 << 2;
 constexpr uint8_t kChildStd = 1 << 3;
 constexpr uint8_t kChildPersist = 1 << 4;
-constexpr uint8_t kChildRec = 1 << 5;
 constexpr uint8_t kDataMask = kDataStd | kDataPersist | kDataRec;
-constexpr uint8_t kChildMask = kChildStd | kChildPersist | kChildRec;
-constexpr uint8_t kRecMask = kDataRec | kChildRec;
+constexpr uint8_t kChildMask = kChildStd | kChildPersist;
+constexpr uint8_t kRecMask = kDataRec;
 
 size_t Tables(uint8_t bits) { return ((bits & kDataMask) ? 1 : 0) + ((bits & kChildMask) ? 1 : 0); }
 
-// Selected tables for removeWatches/checkWatches; 0 for unknown types.
+// The modes a removeWatches/checkWatches type names; 0 for unknown types.
 uint8_t MaskFor(WatcherType type) {
   switch (type) {
     case WatcherType::kChildren:
-      return kChildMask;
+      return kChildStd;
     case WatcherType::kData:
-      return kDataMask;
+      return kDataStd;
+    case WatcherType::kPersistent:
+      return kDataPersist | kChildPersist;
+    case WatcherType::kPersistentRecursive:
+      return kDataRec;
     case WatcherType::kAny:
       return kDataMask | kChildMask;
   }
@@ -55,14 +59,28 @@ bool HexOrder(int64_t a, int64_t b) { return static_cast<uint64_t>(a) < static_c
 
 }  // namespace
 
-WatchManager::WatchManager(size_t max_per_session) : max_per_session_(max_per_session) {}
+WatchManager::WatchManager(WatchLimits limits) : limits_(limits) {}
 
 bool WatchManager::AddData(std::string_view path, int64_t w) { return AddBits(path, w, kDataStd); }
 
 bool WatchManager::AddChild(std::string_view path, int64_t w) { return AddBits(path, w, kChildStd); }
 
 bool WatchManager::AddPersistent(std::string_view path, int64_t w, bool recursive) {
-  return AddBits(path, w, recursive ? kRecMask : (kDataPersist | kChildPersist));
+  return AddBits(path, w, recursive ? kDataRec : (kDataPersist | kChildPersist));
+}
+
+bool WatchManager::Fits(int64_t w, size_t entries, size_t path_bytes) const {
+  auto ss = sessions_.find(w);
+  const size_t have = ss == sessions_.end() ? 0 : ss->second.count;
+  const size_t have_bytes = ss == sessions_.end() ? 0 : ss->second.path_bytes;
+  if (limits_.max_watches != 0 && (entries > limits_.max_watches || have > limits_.max_watches - entries)) {
+    return false;
+  }
+  if (limits_.max_path_bytes != 0 &&
+      (path_bytes > limits_.max_path_bytes || have_bytes > limits_.max_path_bytes - path_bytes)) {
+    return false;
+  }
+  return true;
 }
 
 bool WatchManager::AddBits(std::string_view path, int64_t w, uint8_t add) {
@@ -74,17 +92,15 @@ bool WatchManager::AddBits(std::string_view path, int64_t w, uint8_t add) {
   }
   uint8_t bits = old | add;
   if (bits == old) return true;
-  if (max_per_session_ != 0) {
-    auto ss = sessions_.find(w);
-    size_t have = ss == sessions_.end() ? 0 : ss->second.count;
-    if (have - Tables(old) + Tables(bits) > max_per_session_) return false;
-  }
+  if (!Fits(w, Tables(bits) - Tables(old), old == 0 ? path.size() : 0)) return false;
   if (pit == paths_.end()) pit = paths_.emplace(std::string(path), PathEntry{}).first;
   Node* node = &*pit;
   auto [sit, inserted] = node->second.slots.try_emplace(w, Slot{0, next_seq_});
   if (inserted) {
     ++next_seq_;
-    sessions_[w].paths.insert(node);
+    SessionEntry& se = sessions_[w];
+    se.paths.insert(node);
+    se.path_bytes += node->first.size();
   }
   SetBits(node, w, bits);
   return true;
@@ -119,6 +135,7 @@ void WatchManager::SetBits(Node* node, int64_t w, uint8_t bits) {
   e.slots.erase(sit);
   if (ss != sessions_.end()) {
     ss->second.paths.erase(node);
+    ss->second.path_bytes -= node->first.size();
     if (ss->second.paths.empty()) sessions_.erase(ss);
   }
   if (e.slots.empty()) paths_.erase(paths_.find(node->first));
@@ -134,8 +151,8 @@ void WatchManager::Trigger(std::string_view path, EventType type, std::vector<Fi
       type == EventType::kNodeCreated || type == EventType::kNodeDataChanged || type == EventType::kNodeDeleted;
   const bool child = type == EventType::kNodeDeleted || type == EventType::kNodeChildrenChanged;
   if (!data && !child) return;
-  // Recursive watches see every event except NodeChildrenChanged, in both tables.
-  const uint8_t rec = (data ? kDataRec : 0) | (type == EventType::kNodeDeleted ? kChildRec : 0);
+  // Recursive watches (data table) see every event but NodeChildrenChanged.
+  const uint8_t rec = data ? kDataRec : 0;
   const uint8_t exact = (data ? kDataStd | kDataPersist : 0) | (child ? kChildStd | kChildPersist : 0) | rec;
   const uint8_t one_shot = (data ? kDataStd : 0) | (child ? kChildStd : 0);
 

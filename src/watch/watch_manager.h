@@ -1,26 +1,35 @@
 // WatchManager: every watch the server holds, keyed by path and by watcher
-// (the session id), with ZooKeeper 3.8's trigger rules.
+// (the connection id), with ZooKeeper 3.9's trigger and removal rules.
 //
-// Model: ZooKeeper keeps two tables, data watches and child watches. Here one
-// slot per (path, watcher) holds bits for both tables:
+// Model: ZooKeeper keeps two tables, data watches and child watches, and per
+// (table, path, watcher) a set of modes. Here one slot per (path, watcher)
+// holds bits for both tables:
 //   data table : one-shot data/exists watch, persistent, persistent-recursive
-//   child table: one-shot child watch,       persistent, persistent-recursive
-// addWatch puts a persistent (or recursive) watch in BOTH tables, exactly as
-// ZooKeeper 3.8's DataTree.addWatch does; removeWatches with type Data or
-// Children removes only that table's half (Any removes both).
+//   child table: one-shot child watch,       persistent
+// addWatch puts a persistent watch in BOTH tables and a recursive one in the
+// data table only, as ZooKeeper 3.9's DataTree.addWatch does.
 //
 // Trigger(path, type): the data table is triggered by NodeCreated,
 // NodeDataChanged and NodeDeleted; the child table by NodeDeleted and
 // NodeChildrenChanged. In a triggered table, a watch on exactly `path` fires
-// (one-shot ones are then removed); recursive watches on `path` or any
-// ancestor (up to "/") fire too, except for NodeChildrenChanged. A watcher
-// gets at most one event per call. Events come out ordered by the watcher's
-// first registration on the matching path (older first), ancestors included.
+// (one-shot ones are then removed); recursive watches on an ancestor (up to
+// "/") fire too. A watcher gets at most one event per call. Events come out
+// ordered by the watcher's first registration on the matching path (older
+// first), ancestors included. Whether the watcher may see the event (READ on
+// the node) is the caller's check.
+//
+// Remove/Contains by WatcherType (ZooKeeper 3.9 DataTree.removeWatch /
+// containsWatcher): Children (1) and Data (2) name only the one-shot watch of
+// that table; Persistent (4) the persistent watch (both tables);
+// PersistentRecursive (5) the recursive watch; Any (3) every watch of the
+// watcher on the path.
 //
 // Threading: none; used from the server's single core thread. No I/O.
-// Bounds: at most max_per_session watches per session (0 = unlimited); a
-// watch counts once per table it is in (so a persistent watch counts 2), the
-// unit of ZooKeeper's watch_count.
+// Bounds (0 = unlimited), per watcher: `max_watches` table entries (a watch
+// counts once per table it is in, the unit of ZooKeeper's watch_count, so a
+// persistent watch counts 2 and the modes sharing a table share its entry),
+// and `max_path_bytes`: the sum of the path lengths of its slots. Together
+// they bound the memory one watcher can make the manager hold.
 #pragma once
 
 #include <cstddef>
@@ -43,11 +52,16 @@ struct Fired {
   bool operator==(const Fired&) const = default;
 };
 
+struct WatchLimits {
+  size_t max_watches = 0;     // table entries per watcher; 0 = unlimited
+  size_t max_path_bytes = 0;  // path bytes of a watcher's slots; 0 = unlimited
+};
+
 class WatchManager {
  public:
-  explicit WatchManager(size_t max_per_session = 0);
+  explicit WatchManager(WatchLimits limits = {});
 
-  // Register a watch. Idempotent. False only when the session's bound would
+  // Register a watch. Idempotent. False only when the watcher's bounds would
   // be exceeded (nothing is changed then).
   bool AddData(std::string_view path, int64_t w);                        // getData / exists
   bool AddChild(std::string_view path, int64_t w);                       // getChildren
@@ -58,11 +72,15 @@ class WatchManager {
   // node events fire nothing.
   void Trigger(std::string_view path, proto::EventType type, std::vector<Fired>* out);
 
-  // removeWatches (dry_run = false) / checkWatches (dry_run = true).
-  // Children and Data select that table (persistent and recursive watches are
-  // in both), Any selects both. True iff w had a watch in a selected table on
-  // exactly `path` (else the server answers NoWatcher); unless dry_run those
-  // watches are gone afterwards. Unknown type values return false.
+  // True if w could add `entries` more table entries on new paths whose
+  // lengths sum to `path_bytes` (an upper bound for a batch of adds, e.g.
+  // setWatches: after a true answer none of those adds can fail).
+  bool Fits(int64_t w, size_t entries, size_t path_bytes) const;
+
+  // removeWatches (dry_run = false) / checkWatches (dry_run = true), with the
+  // WatcherType rules in the header comment. True iff w had a matching watch
+  // on exactly `path` (else the server answers NoWatcher); unless dry_run it
+  // is gone afterwards. Unknown type values return false.
   // ZooKeeper's server sends no *WatchRemoved events (clients synthesise them
   // locally), so `removed_events` is never appended to; it exists for callers
   // written against the first draft of this API.
@@ -110,7 +128,8 @@ class WatchManager {
   using Node = PathMap::value_type;
   struct SessionEntry {
     std::unordered_set<Node*> paths;
-    size_t count = 0;  // table entries, the unit of the bound
+    size_t count = 0;       // table entries, the unit of the bound
+    size_t path_bytes = 0;  // sum of the path lengths of `paths`
   };
   struct Candidate {
     uint64_t seq;
@@ -123,7 +142,7 @@ class WatchManager {
   void SetBits(Node* node, int64_t w, uint8_t bits);
   static void Collect(const PathEntry& e, int64_t w, uint8_t mask, std::vector<Candidate>* out);
 
-  size_t max_per_session_;
+  WatchLimits limits_;
   uint64_t next_seq_ = 0;
   size_t watch_count_ = 0;
   size_t recursive_count_ = 0;

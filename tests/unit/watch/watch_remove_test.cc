@@ -57,7 +57,9 @@ TEST(Remove, NoWatcherCases) {
   EXPECT_FALSE(m.Remove("/a", WatcherType::kData, 2, false));      // other session
   EXPECT_FALSE(m.Remove("/a", WatcherType::kChildren, 1, false));  // other table
   EXPECT_FALSE(m.Remove("/a/b", WatcherType::kAny, 1, false));
-  EXPECT_FALSE(m.Remove("/a", static_cast<WatcherType>(4), 1, false));  // unknown type
+  EXPECT_FALSE(m.Remove("/a", static_cast<WatcherType>(6), 1, false));  // unknown type
+  EXPECT_FALSE(m.Remove("/a", WatcherType::kPersistent, 1, false));
+  EXPECT_FALSE(m.Remove("/a", WatcherType::kPersistentRecursive, 1, false));
   EXPECT_EQ(m.watch_count(), 1u);
 }
 
@@ -72,55 +74,70 @@ TEST(Remove, DryRunIsCheckWatches) {
   EXPECT_EQ(Count(m, "/a", EventType::kNodeChildrenChanged), 1u);
 }
 
-TEST(Remove, PersistentIsInBothTablesAndRemovedHalfByHalf) {
+TEST(Remove, DataAndChildrenNameOnlyOneShotWatches) {
+  // ZooKeeper 3.9: removeWatches Data/Children remove the STANDARD mode only.
   WatchManager m;
   m.AddPersistent("/a", 1, false);
-  EXPECT_TRUE(m.Contains("/a", WatcherType::kData, 1));
-  EXPECT_TRUE(m.Contains("/a", WatcherType::kChildren, 1));
-  // Data half gone: node events stop, child events still arrive.
+  m.AddPersistent("/a", 1, true);
+  EXPECT_FALSE(m.Contains("/a", WatcherType::kData, 1));
+  EXPECT_FALSE(m.Contains("/a", WatcherType::kChildren, 1));
+  EXPECT_FALSE(m.Remove("/a", WatcherType::kData, 1, false));
+  EXPECT_FALSE(m.Remove("/a", WatcherType::kChildren, 1, false));
+  m.AddData("/a", 1);
   EXPECT_TRUE(m.Remove("/a", WatcherType::kData, 1, false));
-  EXPECT_EQ(m.watch_count(), 1u);
-  EXPECT_EQ(Count(m, "/a", EventType::kNodeDataChanged), 0u);
-  EXPECT_EQ(Count(m, "/a", EventType::kNodeCreated), 0u);
-  EXPECT_EQ(Count(m, "/a", EventType::kNodeChildrenChanged), 1u);
-  EXPECT_EQ(Count(m, "/a", EventType::kNodeDeleted), 1u);
-  EXPECT_EQ(Count(m, "/a", EventType::kNodeChildrenChanged), 1u) << "still persistent";
-  EXPECT_TRUE(m.Remove("/a", WatcherType::kChildren, 1, false));
-  EXPECT_EQ(m.watch_count(), 0u);
-  EXPECT_EQ(m.path_count(), 0u);
+  EXPECT_EQ(Count(m, "/a", EventType::kNodeDataChanged), 1u) << "persistent stays";
+  EXPECT_EQ(m.watch_count(), 2u);
 }
 
-TEST(Remove, PersistentAnyRemovesAll) {
+TEST(Remove, PersistentType4RemovesPersistentFromBothTables) {
   WatchManager m;
   m.AddPersistent("/a", 1, false);
+  m.AddPersistent("/a", 1, true);
+  m.AddChild("/a", 1);
+  EXPECT_TRUE(m.Contains("/a", WatcherType::kPersistent, 1));
+  EXPECT_TRUE(m.Remove("/a", WatcherType::kPersistent, 1, false));
+  EXPECT_FALSE(m.Remove("/a", WatcherType::kPersistent, 1, false));
+  EXPECT_FALSE(m.Contains("/a", WatcherType::kPersistent, 1));
+  // The recursive and the one-shot child watch remain.
+  EXPECT_EQ(m.recursive_count(), 1u);
+  EXPECT_EQ(Count(m, "/a", EventType::kNodeChildrenChanged), 1u);  // one-shot, now consumed
+  EXPECT_EQ(Count(m, "/a", EventType::kNodeChildrenChanged), 0u) << "persistent child half gone";
+  EXPECT_EQ(Count(m, "/a/b", EventType::kNodeCreated), 1u);
+  EXPECT_EQ(m.watch_count(), 1u);
+}
+
+TEST(Remove, PersistentRecursiveType5RemovesOnlyTheRecursiveWatch) {
+  WatchManager m;
+  m.AddPersistent("/a", 1, true);
+  EXPECT_EQ(m.watch_count(), 1u) << "recursive watches are in the data table only (3.9)";
+  m.AddPersistent("/a", 1, false);
+  EXPECT_FALSE(m.Remove("/a/b", WatcherType::kPersistentRecursive, 1, false)) << "only exactly the path";
+  EXPECT_TRUE(m.Remove("/a", WatcherType::kPersistentRecursive, 1, true));
+  EXPECT_TRUE(m.Remove("/a", WatcherType::kPersistentRecursive, 1, false));
+  EXPECT_FALSE(m.Remove("/a", WatcherType::kPersistentRecursive, 1, false));
+  EXPECT_EQ(m.recursive_count(), 0u);
+  EXPECT_EQ(Count(m, "/a/b", EventType::kNodeCreated), 0u);
+  EXPECT_EQ(Count(m, "/a", EventType::kNodeDataChanged), 1u) << "persistent stays";
+}
+
+TEST(Remove, AnyRemovesEveryModeOnThePath) {
+  WatchManager m;
+  m.AddPersistent("/a", 1, false);
+  m.AddPersistent("/a", 1, true);
+  m.AddData("/a", 1);
+  m.AddChild("/a", 1);
   EXPECT_TRUE(m.Remove("/a", WatcherType::kAny, 1, false));
   EXPECT_EQ(m.watch_count(), 0u);
-  EXPECT_EQ(Count(m, "/a", EventType::kNodeDeleted), 0u);
-}
-
-TEST(Remove, RecursiveHalves) {
-  WatchManager m;
-  m.AddPersistent("/a", 1, true);
-  EXPECT_EQ(m.watch_count(), 2u);
-  EXPECT_FALSE(m.Remove("/a/b", WatcherType::kAny, 1, false)) << "only exactly the path";
-  // Children half removed: data table still gives created/changed/deleted.
-  EXPECT_TRUE(m.Remove("/a", WatcherType::kChildren, 1, false));
-  EXPECT_EQ(m.recursive_count(), 1u);
-  EXPECT_EQ(Count(m, "/a/b", EventType::kNodeCreated), 1u);
-  EXPECT_EQ(Count(m, "/a/b", EventType::kNodeDeleted), 1u);
-  // Data half removed too: nothing left.
-  EXPECT_TRUE(m.Remove("/a", WatcherType::kData, 1, false));
   EXPECT_EQ(m.recursive_count(), 0u);
-  EXPECT_EQ(Count(m, "/a/b", EventType::kNodeDeleted), 0u);
+  EXPECT_EQ(Count(m, "/a", EventType::kNodeDeleted), 0u);
+  EXPECT_FALSE(m.Remove("/a", WatcherType::kAny, 1, false));
 }
 
-TEST(Remove, RecursiveChildHalfAloneSeesOnlyDeletes) {
+TEST(Remove, RecursiveSeesNoChildrenChangedEvenOnItsPath) {
   WatchManager m;
   m.AddPersistent("/a", 1, true);
-  EXPECT_TRUE(m.Remove("/a", WatcherType::kData, 1, false));
-  EXPECT_EQ(Count(m, "/a/b", EventType::kNodeCreated), 0u);
-  EXPECT_EQ(Count(m, "/a/b", EventType::kNodeDataChanged), 0u);
-  EXPECT_EQ(Count(m, "/a/b", EventType::kNodeChildrenChanged), 0u);
+  EXPECT_EQ(Count(m, "/a", EventType::kNodeChildrenChanged), 0u);
+  EXPECT_EQ(Count(m, "/a", EventType::kNodeDeleted), 1u);
   EXPECT_EQ(Count(m, "/a/b", EventType::kNodeDeleted), 1u);
 }
 
@@ -132,7 +149,7 @@ TEST(RemoveAll, DropsEverythingOfOneSession) {
   m.AddPersistent("/", 1, true);
   m.AddData("/a", 2);
   m.AddPersistent("/c", 2, true);
-  EXPECT_EQ(m.SessionWatchCount(1), 2u + 2u + 2u);
+  EXPECT_EQ(m.SessionWatchCount(1), 2u + 2u + 1u);
   EXPECT_EQ(m.PathsOf(1), (std::vector<std::string>{"/", "/a", "/b"}));
   m.RemoveAll(1);
   m.RemoveAll(1);
@@ -141,7 +158,7 @@ TEST(RemoveAll, DropsEverythingOfOneSession) {
   EXPECT_TRUE(m.PathsOf(1).empty());
   EXPECT_EQ(m.session_count(), 1u);
   EXPECT_EQ(m.path_count(), 2u);
-  EXPECT_EQ(m.watch_count(), 3u);
+  EXPECT_EQ(m.watch_count(), 2u);
   EXPECT_EQ(m.recursive_count(), 1u);
   std::vector<Fired> out;
   m.Trigger("/a", EventType::kNodeDeleted, &out);
@@ -155,19 +172,40 @@ TEST(RemoveAll, DropsEverythingOfOneSession) {
 }
 
 TEST(Limit, PerSessionBound) {
-  WatchManager m(/*max_per_session=*/3);
+  WatchManager m(WatchLimits{/*max_watches=*/3, 0});
   EXPECT_TRUE(m.AddData("/a", 1));
   EXPECT_TRUE(m.AddPersistent("/b", 1, false));  // counts 2
   EXPECT_FALSE(m.AddChild("/c", 1));             // would be 4
   EXPECT_TRUE(m.AddData("/a", 1));               // already there: no growth
   EXPECT_TRUE(m.AddData("/b", 1));               // data table of /b already used
+  EXPECT_TRUE(m.AddPersistent("/b", 1, true));   // so is it for a recursive watch
   EXPECT_FALSE(m.AddPersistent("/d", 1, true));
+  EXPECT_FALSE(m.Fits(1, 1, 0));
   EXPECT_TRUE(m.AddChild("/c", 2));  // other session unaffected
   EXPECT_EQ(m.SessionWatchCount(1), 3u);
   EXPECT_EQ(m.path_count(), 3u);
   std::vector<Fired> out;
   m.Trigger("/a", EventType::kNodeDataChanged, &out);  // frees one
+  EXPECT_TRUE(m.Fits(1, 1, 0));
   EXPECT_TRUE(m.AddChild("/c", 1));
+}
+
+TEST(Limit, PathBytesBoundMemoryOfLongPaths) {
+  WatchManager m(WatchLimits{0, /*max_path_bytes=*/100});
+  const std::string long_path = "/" + std::string(59, 'x');  // 60 bytes
+  EXPECT_TRUE(m.AddData(long_path, 1));
+  EXPECT_TRUE(m.AddChild(long_path, 1)) << "same slot: no new path bytes";
+  EXPECT_FALSE(m.AddData(long_path + "/y", 1)) << "62 more bytes: refused";
+  EXPECT_FALSE(m.AddPersistent(long_path + "/y", 1, true));
+  EXPECT_TRUE(m.AddData("/" + std::string(39, 'z'), 1));  // exactly 100
+  EXPECT_FALSE(m.AddData("/q", 1));
+  EXPECT_TRUE(m.AddData(long_path + "/y", 2)) << "bounds are per watcher";
+  EXPECT_TRUE(m.Remove(long_path, WatcherType::kAny, 1, false));
+  EXPECT_TRUE(m.Fits(1, 0, 60));
+  EXPECT_FALSE(m.Fits(1, 0, 61));
+  EXPECT_TRUE(m.AddData(long_path, 1));
+  m.RemoveAll(1);
+  EXPECT_TRUE(m.Fits(1, 0, 100));
 }
 
 TEST(Dump, ZooKeeperLayoutDataTableOnly) {
