@@ -16,9 +16,21 @@ using proto::OpCode;
 
 std::string ParentForWatch(const std::string& path) { return std::string(tree::NormalizeRoot(tree::ParentOf(path))); }
 
-void Deleted(const std::string& path, std::vector<WatchTrigger>* triggers) {
-  triggers->push_back({path, EventType::kNodeDeleted});
-  triggers->push_back({ParentForWatch(path), EventType::kNodeChildrenChanged});
+proto::AclList AclAt(const tree::DataTree& tree, std::string_view path) {
+  const tree::Node* n = tree.Find(path);
+  return n == nullptr ? proto::AclList{} : tree.AclOf(*n);
+}
+
+// Deletes `path`; on success appends its NodeDeleted (checked against the
+// node's ACL, read before it goes) and the parent's NodeChildrenChanged.
+Err DeleteAndTrigger(tree::DataTree& tree, const std::string& path, int64_t zxid, std::vector<WatchTrigger>* triggers) {
+  proto::AclList acl = AclAt(tree, path);
+  const Err err = tree.DeleteNode(path, zxid);
+  if (err != Err::kOk) return err;
+  std::string parent = ParentForWatch(path);
+  triggers->push_back({path, EventType::kNodeDeleted, std::move(acl)});
+  triggers->push_back({parent, EventType::kNodeChildrenChanged, AclAt(tree, parent)});
+  return Err::kOk;
 }
 
 OpResult ApplyCreate(tree::DataTree& tree, const Txn& txn, OpCode type, const CreateTxn& c,
@@ -29,9 +41,11 @@ OpResult ApplyCreate(tree::DataTree& tree, const Txn& txn, OpCode type, const Cr
   r.err = tree.CreateNode(c.path, c.data, c.acl, static_cast<tree::NodeKind>(c.kind), owner, c.ttl_ms,
                           c.parent_cversion, txn.zxid, txn.time_ms, c.data_null);
   if (r.err == Err::kOk) {
-    r.stat = tree::ToStat(*tree.Find(c.path));
-    triggers->push_back({c.path, EventType::kNodeCreated});
-    triggers->push_back({ParentForWatch(c.path), EventType::kNodeChildrenChanged});
+    const tree::Node* n = tree.Find(c.path);
+    r.stat = tree::ToStat(*n);
+    std::string parent = ParentForWatch(c.path);
+    triggers->push_back({c.path, EventType::kNodeCreated, tree.AclOf(*n)});
+    triggers->push_back({parent, EventType::kNodeChildrenChanged, AclAt(tree, parent)});
   } else if (r.err == Err::kNodeExists && type == OpCode::kCreate) {
     // Replay over a fuzzy snapshot: bring the parent up to this create.
     const Err e = tree.SetCversionPzxid(std::string(tree::ParentOf(c.path)), c.parent_cversion, txn.zxid);
@@ -51,9 +65,7 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
     case OpCode::kDelete:
     case OpCode::kDeleteContainer:
       if (const auto* d = std::get_if<DeleteTxn>(&op.body)) {
-        OpResult r{op.type, tree.DeleteNode(d->path, txn.zxid), d->path, {}};
-        if (r.err == Err::kOk) Deleted(d->path, triggers);
-        return r;
+        return OpResult{op.type, DeleteAndTrigger(tree, d->path, txn.zxid, triggers), d->path, {}};
       }
       break;
     case OpCode::kSetData:
@@ -61,8 +73,9 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
         OpResult r{
             op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null), s->path, {}};
         if (r.err == Err::kOk) {
-          r.stat = tree::ToStat(*tree.Find(s->path));
-          triggers->push_back({s->path, EventType::kNodeDataChanged});
+          const tree::Node* n = tree.Find(s->path);
+          r.stat = tree::ToStat(*n);
+          triggers->push_back({s->path, EventType::kNodeDataChanged, tree.AclOf(*n)});
         }
         return r;
       }
@@ -109,13 +122,9 @@ OpCode WireType(OpCode t) {
 
 void ApplyCloseSession(tree::DataTree& tree, const Txn& txn, const CloseSessionTxn& c,
                        std::vector<WatchTrigger>* triggers) {
-  for (const std::string& p : c.paths_to_delete) {
-    if (tree.DeleteNode(p, txn.zxid) == Err::kOk) Deleted(p, triggers);
-  }
+  for (const std::string& p : c.paths_to_delete) DeleteAndTrigger(tree, p, txn.zxid, triggers);
   // killSession also removes any ephemeral of the session the txn missed.
-  for (const std::string& p : tree.EphemeralsOf(txn.session_id)) {
-    if (tree.DeleteNode(p, txn.zxid) == Err::kOk) Deleted(p, triggers);
-  }
+  for (const std::string& p : tree.EphemeralsOf(txn.session_id)) DeleteAndTrigger(tree, p, txn.zxid, triggers);
 }
 
 }  // namespace

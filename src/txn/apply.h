@@ -18,10 +18,14 @@ namespace aviary::txn {
 
 // A watch event to fire, in order. kNodeDeleted(path) fires both data and
 // child watches on `path` (as ZooKeeper); kNodeChildrenChanged names the
-// parent ("/" for top-level nodes).
+// parent ("/" for top-level nodes). `acl` is the list a watcher needs READ
+// on to receive the event (CVE-2024-23944, ZooKeeper 3.8.4 / 3.9.2): the
+// created, changed or deleted node's ACL as it was at that op, the parent's
+// for kNodeChildrenChanged.
 struct WatchTrigger {
   std::string path;
   proto::EventType type;
+  proto::AclList acl;
 };
 
 // One op's outcome. For a single op `type` is the txn's op type. For multi

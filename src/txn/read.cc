@@ -123,8 +123,9 @@ ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, cons
       const auto* r = std::get_if<proto::ExistsRequest>(&req.body);
       if (r == nullptr) return Fail(Err::kMarshallingError);
       if (r->path.find('\0') != std::string::npos) return Fail(Err::kBadArguments);
-      const tree::Node* n = t.Find(r->path);
-      if (n == nullptr) return Fail(Err::kNoNode);
+      // READ on an existing node (ZOOKEEPER-2590, ZooKeeper 3.8.4 / 3.9.2).
+      const tree::Node* n = Readable(t, r->path, proto::perms::kRead, ctx, &err);
+      if (n == nullptr) return Fail(err);
       return ReadOutcome{Err::kOk, proto::StatResponse{tree::ToStat(*n)}};
     }
     case OpCode::kGetData: {

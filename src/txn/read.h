@@ -20,13 +20,16 @@ struct ReadOutcome {
   proto::ResponseBody body;  // Empty on error (except multiRead, see below)
 };
 
-// Permissions: exists none; getData/getChildren/getChildren2/
+// Permissions: exists READ when the node exists (ZooKeeper 3.8.4 / 3.9.2,
+// ZOOKEEPER-2590; a missing node is kNoNode); getData/getChildren/getChildren2/
 // getAllChildrenNumber READ; getACL READ or ADMIN (without ADMIN, digest ids
 // are shown as "user:x"). multiRead: err kOk and a MultiResponse with one
 // result per op (kGetData / kGetChildren, or kError with the op's error); an
 // op other than getData/getChildren gives kMarshallingError for the whole
-// request. Children lists are sorted. Other opcodes: kUnimplemented. A body
-// not matching the opcode: kMarshallingError.
+// request; the ops' watch flags are ignored (ZooKeeper's server rebuilds
+// them as Op.getData/getChildren, which carry none). Children lists are
+// sorted. Other opcodes: kUnimplemented. A body not matching the opcode:
+// kMarshallingError.
 //
 // Replies are bounded while they are built: when the encoded reply (reply
 // header included) would pass `max_reply_bytes`, nothing more is copied and

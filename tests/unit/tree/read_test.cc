@@ -61,8 +61,12 @@ TEST(Read, PermissionsAndAclMasking) {
   ASSERT_EQ(f.RunErr(testing::CreateReq("/s", "secret", 0, OpCode::kCreate, acl), owner), Err::kOk);
   const SessionCtx outsider = Ctx(2, "192.168.1.1");
   const SessionCtx reader = Ctx(3, "10.1.1.1");
-  // exists needs no permission.
-  EXPECT_EQ(ProcessRead(f.tree, Req(OpCode::kExists, proto::ExistsRequest{"/s", false}), outsider).err, Err::kOk);
+  // exists needs READ on an existing node (ZOOKEEPER-2590, 3.8.4 / 3.9.2),
+  // nothing on a missing one.
+  EXPECT_EQ(ProcessRead(f.tree, Req(OpCode::kExists, proto::ExistsRequest{"/s", false}), outsider).err, Err::kNoAuth);
+  EXPECT_EQ(ProcessRead(f.tree, Req(OpCode::kExists, proto::ExistsRequest{"/s", false}), reader).err, Err::kOk);
+  EXPECT_EQ(ProcessRead(f.tree, Req(OpCode::kExists, proto::ExistsRequest{"/s/none", false}), outsider).err,
+            Err::kNoNode);
   EXPECT_EQ(ProcessRead(f.tree, Req(OpCode::kGetData, proto::GetDataRequest{"/s", false}), outsider).err, Err::kNoAuth);
   EXPECT_EQ(ProcessRead(f.tree, Req(OpCode::kGetChildren, proto::GetChildrenRequest{"/s", false}), outsider).err,
             Err::kNoAuth);
