@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
   opts.core.super_digest = cfg.super_digest;
   opts.core.container_check_interval_ms = cfg.container_check_interval_ms;
   opts.core.max_sessions = static_cast<size_t>(cfg.max_sessions);
+  opts.core.max_watches_per_session = static_cast<size_t>(cfg.max_watches_per_session);
+  opts.core.max_watch_bytes_per_session = static_cast<size_t>(cfg.max_watch_bytes_per_session);
   if (!server::LoadOrCreateSessionSecret(cfg.data_dir, &opts.core.password_secret, &error)) {
     std::fprintf(stderr, "aviary-server: %s\n", error.c_str());
     return 1;

@@ -259,6 +259,14 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     cfg->io_threads = static_cast<int>(v64);
     return true;
   }
+  if (key == "aviary.maxWatchesPerSession") {
+    return detail::IntValue(raw_key, value, 0, std::numeric_limits<int64_t>::max(), "expected an integer >= 0",
+                            &cfg->max_watches_per_session, error);
+  }
+  if (key == "aviary.maxWatchBytesPerSession") {
+    return detail::IntValue(raw_key, value, 0, std::numeric_limits<int64_t>::max(), "expected an integer >= 0",
+                            &cfg->max_watch_bytes_per_session, error);
+  }
   if (key == "aviary.containerCheckIntervalMs" || key == "znode.container.checkIntervalMs") {
     return detail::IntValue(raw_key, value, 1, std::numeric_limits<int32_t>::max(), "expected a positive integer",
                             &cfg->container_check_interval_ms, error);

@@ -70,6 +70,12 @@ struct ServerConfig {
   std::string log_level = "info";  // aviary.logLevel: debug|info|warn|error
   bool fork_snapshots = true;      // aviary.forkSnapshots: write snapshots from a forked child
   int io_threads = 2;              // aviary.ioThreads: network I/O threads (1-64)
+  // aviary.maxWatchesPerSession: watch-table entries one connection may hold
+  // (ZooKeeper's watch_count unit); aviary.maxWatchBytesPerSession: the sum
+  // of the lengths of the paths it watches. 0 = unlimited. Past either, a
+  // request that would add a watch is answered QUOTAEXCEEDED.
+  int64_t max_watches_per_session = 1000000;
+  int64_t max_watch_bytes_per_session = 256LL << 20;
   // aviary.containerCheckIntervalMs (alias znode.container.checkIntervalMs)
   int64_t container_check_interval_ms = 60000;
 

@@ -37,7 +37,7 @@ Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
       preparer_(tree_, PreparerOptions(opts_)),
       sessions_(opts_.server_id, opts_.tick_ms, opts_.min_session_timeout_ms, opts_.max_session_timeout_ms,
                 opts_.password_secret, opts_.max_sessions),
-      watches_(opts_.max_watches_per_session) {
+      watches_(watch::WatchLimits{opts_.max_watches_per_session, opts_.max_watch_bytes_per_session}) {
   start_ms_ = SteadyNowMs();
   last_container_check_ms_ = start_ms_;
 }

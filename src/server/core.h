@@ -153,8 +153,12 @@ class Core {
   void ReleaseHeld(Conn& c, int64_t now_ms);
   void DropHeld(Conn& c);
   void FireWatches(const std::vector<txn::WatchTrigger>& triggers);
-  void SetWatches(Conn& c, const proto::SetWatches2& sw);
-  void RegisterReadWatch(Conn& c, const proto::Request& req, proto::Err err);
+  proto::Err SetWatches(Conn& c, const proto::SetWatches2& sw);
+  // Registers the watch a read asked for; false when the connection's watch
+  // bounds refuse it (the read is then answered kQuotaExceeded).
+  bool RegisterReadWatch(Conn& c, const proto::Request& req, proto::Err err);
+  // May connection `conn` READ a node with `acl` (its auth ids now)?
+  bool MayRead(net::ConnId conn, const proto::AclList& acl);
   // The identity `c`'s requests run as: a reference into `c`, not a copy.
   const txn::SessionCtx& CtxOf(Conn& c);
 

@@ -36,7 +36,10 @@ struct CoreOptions {
   std::string super_digest;
   int64_t container_check_interval_ms = 60000;
   size_t max_sessions = 1000000;
-  size_t max_watches_per_session = 0;  // 0 = unlimited
+  // Watch bounds per connection (aviary.maxWatchesPerSession /
+  // aviary.maxWatchBytesPerSession); 0 = unlimited. See watch::WatchLimits.
+  size_t max_watches_per_session = 0;
+  size_t max_watch_bytes_per_session = 0;
   // snapCount: a fuzzy snapshot starts after snap_count/2 + rand(snap_count/2)
   // txns (as ZooKeeper, so servers do not snapshot together); 0 = never.
   int64_t snap_count = 0;

@@ -211,8 +211,11 @@ void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err deco
         t = ErrorTxnFor(c.session, zxid, now, Err::kMarshallingError);
         break;
       case OpCode::kDeleteContainer:
-        t = preparer_.PrepareDeleteContainer(std::get<proto::DeleteRequest>(req.body).path, zxid, now);
-        t.session_id = c.session;
+        // Only the server's container sweep may delete containers. A client's
+        // request never deletes anything: ZooKeeper 3.8 reads its path from
+        // the whole packet, header included, so it always fails validation
+        // with BADARGUMENTS (3.9 would run it with no ACL check at all).
+        t = ErrorTxnFor(c.session, zxid, now, Err::kBadArguments);
         break;
       default:
         t = preparer_.Prepare(req, CtxOf(c), zxid, now);
@@ -231,28 +234,33 @@ void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err deco
   committer_->Propose(std::move(t));
 }
 
-void Core::RegisterReadWatch(Conn& c, const proto::Request& req, Err err) {
+bool Core::RegisterReadWatch(Conn& c, const proto::Request& req, Err err) {
   auto w = static_cast<int64_t>(c.id);
   switch (req.op()) {
     case OpCode::kExists: {
       const auto& r = std::get<proto::ExistsRequest>(req.body);
-      if (r.watch && (err == Err::kOk || err == Err::kNoNode)) watches_.AddData(r.path, w);
-      break;
+      return !(r.watch && (err == Err::kOk || err == Err::kNoNode)) || watches_.AddData(r.path, w);
     }
     case OpCode::kGetData: {
       const auto& r = std::get<proto::GetDataRequest>(req.body);
-      if (r.watch && err == Err::kOk) watches_.AddData(r.path, w);
-      break;
+      return !(r.watch && err == Err::kOk) || watches_.AddData(r.path, w);
     }
     case OpCode::kGetChildren:
     case OpCode::kGetChildren2: {
       const auto& r = std::get<proto::GetChildrenRequest>(req.body);
-      if (r.watch && err == Err::kOk) watches_.AddChild(r.path, w);
-      break;
+      return !(r.watch && err == Err::kOk) || watches_.AddChild(r.path, w);
     }
     default:
-      break;
+      return true;  // multiRead: ZooKeeper registers no watch for its ops
   }
+}
+
+bool Core::MayRead(net::ConnId conn, const proto::AclList& acl) {
+  for (const proto::Acl& a : acl) {
+    if ((a.perms & proto::perms::kRead) != 0 && a.id.scheme == "world" && a.id.id == "anyone") return true;
+  }
+  auto it = conns_.find(conn);
+  return it != conns_.end() && txn::CheckPermission(acl, proto::perms::kRead, CtxOf(*it->second));
 }
 
 void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t received_us) {
@@ -271,7 +279,7 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
       return;
     case OpCode::kSetWatches:
     case OpCode::kSetWatches2:
-      SetWatches(c, std::get<proto::SetWatches2>(req.body));
+      hdr.err = static_cast<int32_t>(SetWatches(c, std::get<proto::SetWatches2>(req.body)));
       SendReply(c.id, hdr, proto::Empty{}, received_us);
       return;
     case OpCode::kAddWatch: {
@@ -280,7 +288,7 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
       if (!recursive && r.mode != static_cast<int32_t>(proto::AddWatchMode::kPersistent)) {
         hdr.err = static_cast<int32_t>(Err::kMarshallingError);
       } else if (!watches_.AddPersistent(r.path, static_cast<int64_t>(c.id), recursive)) {
-        hdr.err = static_cast<int32_t>(Err::kThrottledOp);
+        hdr.err = static_cast<int32_t>(Err::kQuotaExceeded);
       }
       SendReply(c.id, hdr, proto::ErrorResponse{0}, received_us);
       return;
@@ -290,7 +298,7 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
       const auto& r = std::get<proto::RemoveWatchesRequest>(req.body);
       bool dry = req.op() == OpCode::kCheckWatches;
       if (r.type < static_cast<int32_t>(proto::WatcherType::kChildren) ||
-          r.type > static_cast<int32_t>(proto::WatcherType::kAny)) {
+          r.type > static_cast<int32_t>(proto::WatcherType::kPersistentRecursive)) {
         hdr.err = static_cast<int32_t>(Err::kMarshallingError);
       } else if (!watches_.Remove(r.path, static_cast<proto::WatcherType>(r.type), static_cast<int64_t>(c.id), dry,
                                   nullptr)) {
@@ -329,7 +337,11 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
     case OpCode::kMultiRead: {
       txn::ReadOutcome out =
           txn::ProcessRead(tree_, req, CtxOf(c), static_cast<size_t>(opts_.max_buffer) + kReplySlackBytes);
-      RegisterReadWatch(c, req, out.err);
+      if (!RegisterReadWatch(c, req, out.err)) {
+        // The session holds all the watches it may: refuse, never drop.
+        out.err = Err::kQuotaExceeded;
+        out.body = proto::Empty{};
+      }
       hdr.err = static_cast<int32_t>(out.err);
       SendReply(c.id, hdr, out.body, received_us);
       return;
@@ -344,28 +356,53 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
   }
 }
 
+namespace {
+// Table entries and path bytes that re-arming `sw` may add at most.
+void SetWatchesCost(const proto::SetWatches2& sw, size_t* entries, size_t* bytes) {
+  *entries = 0;
+  *bytes = 0;
+  auto add = [&](const std::vector<std::string>& paths, size_t per_path) {
+    for (const auto& p : paths) *bytes += p.size();
+    *entries += paths.size() * per_path;
+  };
+  add(sw.dataWatches, 1);
+  add(sw.existWatches, 1);
+  add(sw.childWatches, 1);
+  add(sw.persistentWatches, 2);  // data and child tables
+  add(sw.persistentRecursiveWatches, 1);
+}
+}  // namespace
+
 // Re-arms watches a reconnecting client had, firing at once the events it
-// missed since relativeZxid (as ZooKeeper's DataTree.setWatches).
-void Core::SetWatches(Conn& c, const proto::SetWatches2& sw) {
+// missed since relativeZxid (as ZooKeeper's DataTree.setWatches). All or
+// nothing: kQuotaExceeded, with no watch armed and no event sent, when the
+// connection could exceed its watch bounds. An event about an existing node
+// goes out only if the session may READ it (ZooKeeper checks none here).
+Err Core::SetWatches(Conn& c, const proto::SetWatches2& sw) {
   auto w = static_cast<int64_t>(c.id);
+  size_t entries = 0;
+  size_t bytes = 0;
+  SetWatchesCost(sw, &entries, &bytes);
+  if (!watches_.Fits(w, entries, bytes)) return Err::kQuotaExceeded;
   const int64_t rel = sw.relativeZxid;
-  auto event = [&](proto::EventType type, const std::string& path) {
+  auto event = [&](proto::EventType type, const std::string& path, const tree::Node* n) {
+    if (n != nullptr && !MayRead(c.id, tree_.AclOf(*n))) return;
     SendEvent(c.id, proto::WatcherEvent{static_cast<int32_t>(type),
                                         static_cast<int32_t>(proto::KeeperState::kSyncConnected), path});
   };
   for (const auto& path : sw.dataWatches) {
     const tree::Node* n = tree_.Find(path);
     if (n == nullptr) {
-      event(proto::EventType::kNodeDeleted, path);
+      event(proto::EventType::kNodeDeleted, path, n);
     } else if (n->stat.mzxid > rel) {
-      event(proto::EventType::kNodeDataChanged, path);
+      event(proto::EventType::kNodeDataChanged, path, n);
     } else {
       watches_.AddData(path, w);
     }
   }
   for (const auto& path : sw.existWatches) {
-    if (tree_.Find(path) != nullptr) {
-      event(proto::EventType::kNodeCreated, path);
+    if (const tree::Node* n = tree_.Find(path)) {
+      event(proto::EventType::kNodeCreated, path, n);
     } else {
       watches_.AddData(path, w);
     }
@@ -373,25 +410,30 @@ void Core::SetWatches(Conn& c, const proto::SetWatches2& sw) {
   for (const auto& path : sw.childWatches) {
     const tree::Node* n = tree_.Find(path);
     if (n == nullptr) {
-      event(proto::EventType::kNodeDeleted, path);
+      event(proto::EventType::kNodeDeleted, path, n);
     } else if (n->stat.pzxid > rel) {
-      event(proto::EventType::kNodeChildrenChanged, path);
+      event(proto::EventType::kNodeChildrenChanged, path, n);
     } else {
       watches_.AddChild(path, w);
     }
   }
   for (const auto& path : sw.persistentWatches) watches_.AddPersistent(path, w, false);
   for (const auto& path : sw.persistentRecursiveWatches) watches_.AddPersistent(path, w, true);
+  return Err::kOk;
 }
 
+// Each event goes only to watchers that may READ the node it is about
+// (CVE-2024-23944; ZooKeeper 3.8.4 / 3.9.2 NIOServerCnxn.process). A
+// one-shot watch whose event is withheld is consumed all the same.
 void Core::FireWatches(const std::vector<txn::WatchTrigger>& triggers) {
   for (const auto& trig : triggers) {
     fired_.clear();
     watches_.Trigger(trig.path, trig.type, &fired_);
     for (const auto& f : fired_) {
-      SendEvent(static_cast<net::ConnId>(f.watcher),
-                proto::WatcherEvent{static_cast<int32_t>(f.type),
-                                    static_cast<int32_t>(proto::KeeperState::kSyncConnected), f.path});
+      auto conn = static_cast<net::ConnId>(f.watcher);
+      if (!MayRead(conn, trig.acl)) continue;
+      SendEvent(conn, proto::WatcherEvent{static_cast<int32_t>(f.type),
+                                          static_cast<int32_t>(proto::KeeperState::kSyncConnected), f.path});
     }
   }
 }

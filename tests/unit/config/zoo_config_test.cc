@@ -276,6 +276,20 @@ TEST(ZooConfig, InvalidValueMessages) {
             "invalid value for znode.container.checkIntervalMs: '-1' (expected a positive integer)");
 }
 
+TEST(ZooConfig, WatchBoundsPerSession) {
+  ServerConfig def = MustParse("dataDir=/d\n");
+  EXPECT_EQ(def.max_watches_per_session, 1000000);
+  EXPECT_EQ(def.max_watch_bytes_per_session, 256LL << 20);
+  ServerConfig c = MustParse("dataDir=/d\naviary.maxWatchesPerSession=5\naviary.maxWatchBytesPerSession=0\n");
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_EQ(c.max_watches_per_session, 5);
+  EXPECT_EQ(c.max_watch_bytes_per_session, 0);  // unlimited
+  EXPECT_EQ(ParseError("dataDir=/d\naviary.maxWatchesPerSession=-1\n"),
+            "invalid value for aviary.maxWatchesPerSession: '-1' (expected an integer >= 0)");
+  EXPECT_EQ(ParseError("dataDir=/d\naviary.maxWatchBytesPerSession=lots\n"),
+            "invalid value for aviary.maxWatchBytesPerSession: 'lots' (expected an integer >= 0)");
+}
+
 TEST(ZooConfig, DataDirRequired) {
   EXPECT_EQ(ParseError("tickTime=2000\n"), "dataDir is not set");
   EXPECT_EQ(ParseError(""), "dataDir is not set");
