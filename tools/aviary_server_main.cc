@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
   }
   log::SetLevel(ParseLevel(cfg.log_level));
   for (const auto& w : cfg.warnings) AV_LOG(kWarn, "{}: {}", config_path, w);
+  if (!config::CheckHonoured(cfg, &error)) {
+    std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());
+    return 1;
+  }
   if (!cfg.force_sync) {
     AV_LOG(kWarn,
            "forceSync=no: writes are acknowledged before they reach the disk; a crash or power loss can "
@@ -85,6 +89,7 @@ int main(int argc, char** argv) {
   opts.net.bind_address = cfg.client_port_address.empty() ? "0.0.0.0" : cfg.client_port_address;
   opts.net.port = cfg.client_port;
   opts.net.max_per_ip = cfg.max_client_cnxns;
+  if (cfg.max_cnxns > 0) opts.net.max_connections = cfg.max_cnxns;
   opts.net.io_threads = cfg.io_threads;
   opts.global_outstanding_limit = cfg.global_outstanding_limit;
   opts.net.listen_backlog = cfg.client_port_listen_backlog;

@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "config/config_values.h"
+#include "config/key_policy.h"
 #include "config/properties.h"
 
 namespace aviary::config {
@@ -21,7 +22,7 @@ using detail::Invalid;
 constexpr int kUnset = -1;
 
 // Keys ZooKeeper reads as "zookeeper.<key>" system properties; both spellings are accepted.
-constexpr std::array<std::string_view, 11> kSysPropKeys = {
+constexpr std::array<std::string_view, 12> kSysPropKeys = {
     "extendedTypesEnabled",
     "DigestAuthenticationProvider.superDigest",
     "4lw.commands.whitelist",
@@ -33,36 +34,8 @@ constexpr std::array<std::string_view, 11> kSysPropKeys = {
     "admin.serverPort",
     "admin.serverAddress",
     "jute.maxbuffer",
-};
-
-// ZooKeeper keys Aviary recognizes but does not act on.
-constexpr std::array<std::string_view, 22> kIgnoredKeys = {
-    "secureClientPort",
-    "secureClientPortAddress",
-    "observerMasterPort",
-    "localSessionsEnabled",
-    "localSessionsUpgradingEnabled",
-    "connectToLearnerMasterLimit",
-    "electionAlg",
-    "quorumListenOnAllIPs",
-    "syncEnabled",
-    "dynamicConfigFile",
-    "standaloneEnabled",
-    "reconfigEnabled",
-    "sslQuorum",
-    "portUnification",
-    "sslQuorumReloadCertFiles",
-    "quorum.cnxn.threads.size",
-    "oraclePath",
-    "serverCnxnFactory",
-    "skipACL",
-    "admin.commandURL",
-    "admin.idleTimeout",
     "maxCnxns",
 };
-
-constexpr std::array<std::string_view, 4> kIgnoredPrefixes = {"metricsProvider.", "multiAddress.", "authProvider.",
-                                                              "quorum.auth."};
 
 template <size_t N>
 bool Contains(const std::array<std::string_view, N>& a, std::string_view s) {
@@ -272,13 +245,22 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
                             &cfg->container_check_interval_ms, error);
   }
   if (key.starts_with("server.")) return ServerLine(key, value, cfg, error);
+  if (key == "standaloneEnabled") return detail::BoolValue(raw_key, value, &cfg->standalone_enabled, error);
+  if (key == "maxCnxns") return detail::NonNegativeInt(raw_key, value, &cfg->max_cnxns, error);
 
-  bool ignored = Contains(kIgnoredKeys, key) || key.starts_with("group.") || key.starts_with("weight.");
-  for (std::string_view prefix : kIgnoredPrefixes) ignored = ignored || key.starts_with(prefix);
-  if (ignored) {
-    cfg->warnings.push_back(fmt::format("ignoring {}={}: not supported by Aviary", raw_key, value));
-  } else {
-    cfg->warnings.push_back(fmt::format("unknown configuration key {} (value '{}') ignored", raw_key, value));
+  std::string why;
+  switch (detail::ClassifyUnhandledKey(key, value, &why)) {
+    case detail::KeyPolicy::kAccepted:
+      break;
+    case detail::KeyPolicy::kRefused:  // the value is not echoed: it may be a password
+      cfg->refused.push_back(fmt::format("{}: {}", raw_key, why));
+      break;
+    case detail::KeyPolicy::kIgnored:
+      cfg->warnings.push_back(fmt::format("ignoring {}={}: not supported by Aviary", raw_key, value));
+      break;
+    case detail::KeyPolicy::kUnknown:
+      cfg->warnings.push_back(fmt::format("unknown configuration key {} (value '{}') ignored", raw_key, value));
+      break;
   }
   return true;
 }
@@ -321,7 +303,15 @@ bool Finish(const Pending& p, ServerConfig* cfg, std::string* error) {
       *error = "syncLimit is not set";
       return false;
     }
-    cfg->warnings.push_back("server.N lines describe a quorum; Aviary runs standalone and ignores them");
+    cfg->refused.push_back(
+        fmt::format("server.N: {} participants describe an ensemble; Aviary runs standalone only (replication is not "
+                    "implemented yet)",
+                    participants));
+  }
+  if (!cfg->standalone_enabled) {
+    cfg->refused.push_back(
+        "standaloneEnabled=false: this is an ensemble member's configuration; Aviary runs standalone only "
+        "(replication is not implemented yet)");
   }
   return true;
 }
@@ -393,6 +383,13 @@ bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* erro
     return false;
   }
   return true;
+}
+
+bool CheckHonoured(const ServerConfig& cfg, std::string* error) {
+  if (cfg.refused.empty()) return true;
+  *error = "refusing to start: this configuration asks for what Aviary cannot do, and ignoring it would be unsafe:";
+  for (const std::string& r : cfg.refused) *error += "\n  " + r;
+  return false;
 }
 
 }  // namespace aviary::config

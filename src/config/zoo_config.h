@@ -7,7 +7,9 @@
 // ZooKeeper only reads as "zookeeper.<key>" system properties are accepted
 // both bare and with the "zookeeper." prefix. Aviary-specific knobs use the
 // "aviary." prefix. Unknown keys never fail: they are reported in
-// ServerConfig::warnings, which the server logs.
+// ServerConfig::warnings, which the server logs. Keys that change safety or
+// security and cannot be honoured are collected in ServerConfig::refused
+// (see key_policy.h); CheckHonoured reports them.
 // Errors name the key and the value, e.g.
 //   invalid value for tickTime: 'abc' (expected a positive integer)
 // Relative paths (dataDir, dataLogDir) are kept as written and resolve
@@ -79,6 +81,8 @@ struct ServerConfig {
   // aviary.containerCheckIntervalMs (alias znode.container.checkIntervalMs)
   int64_t container_check_interval_ms = 60000;
 
+  int max_cnxns = 0;  // maxCnxns: client connections in total, 0 = no limit
+
   // --- parsed only (quorum / admin server are not implemented) ---
   int init_limit = 0;                            // initLimit
   int sync_limit = 0;                            // syncLimit
@@ -88,13 +92,25 @@ struct ServerConfig {
   uint16_t admin_server_port = 8080;             // admin.serverPort
   std::string admin_server_address = "0.0.0.0";  // admin.serverAddress
 
+  bool standalone_enabled = true;  // standaloneEnabled (false is refused)
+
   // Non-fatal findings (unknown keys, ignored keys, clamped values).
   std::vector<std::string> warnings;
+  // Settings Aviary can neither honour nor safely ignore: quorum membership
+  // (two or more participants, standaloneEnabled=false, dynamicConfigFile,
+  // reconfigEnabled=true), TLS, client/quorum authentication it lacks, skipACL,
+  // read-only mode, auditing. One "<key>: <why>" line each, never the value.
+  // Parsing succeeds regardless; CheckHonoured turns them into an error.
+  std::vector<std::string> refused;
 };
 
 // Parses zoo.cfg text. Does not touch the file system (no myid lookup).
 // On failure returns false, sets *error, and leaves *out unspecified.
 bool ParseZooConfig(std::string_view text, ServerConfig* out, std::string* error);
+
+// False, with an error naming every refused key, when cfg.refused is not
+// empty. aviary-server calls it before starting: such a config must not run.
+bool CheckHonoured(const ServerConfig& cfg, std::string* error);
 
 // Reads and parses the file at `path` (at most kMaxConfigFileBytes). When
 // server.N lines are present and <dataDir>/myid exists, reads the server id

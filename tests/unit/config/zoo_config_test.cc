@@ -184,11 +184,14 @@ TEST(ZooConfig, ClientPortZeroMeansEphemeral) {
 }
 
 TEST(ZooConfig, UnknownAndIgnoredKeysAreWarnings) {
-  ServerConfig c = MustParse("dataDir=/d\nfooBar=1\nstandaloneEnabled=true\nmetricsProvider.httpPort=7000\n");
+  ServerConfig c =
+      MustParse("dataDir=/d\nfooBar=1\nstandaloneEnabled=true\nmetricsProvider.httpPort=7000\nelectionAlg=3\n");
   ASSERT_EQ(c.warnings.size(), 3u);
   EXPECT_TRUE(HasWarningContaining(c, "unknown configuration key fooBar"));
-  EXPECT_TRUE(HasWarningContaining(c, "ignoring standaloneEnabled=true"));
   EXPECT_TRUE(HasWarningContaining(c, "ignoring metricsProvider.httpPort=7000"));
+  EXPECT_TRUE(HasWarningContaining(c, "ignoring electionAlg=3"));
+  EXPECT_TRUE(c.standalone_enabled);  // true is what Aviary does: no warning
+  EXPECT_TRUE(c.refused.empty());
 }
 
 TEST(ZooConfig, RelativeDataDirWarnsUnlessDotSlash) {
@@ -349,7 +352,8 @@ TEST(ZooConfig, ServerLines) {
   EXPECT_EQ(c.servers[0].id, 1);
   EXPECT_EQ(c.servers[1].host, "h2");
   EXPECT_EQ(c.servers[2].type, PeerType::kObserver);
-  EXPECT_TRUE(HasWarningContaining(c, "Aviary runs standalone"));
+  ASSERT_EQ(c.refused.size(), 1u);
+  EXPECT_EQ(c.refused[0].rfind("server.N: 2 participants describe an ensemble", 0), 0u) << c.refused[0];
 
   EXPECT_EQ(ParseError("dataDir=/d\nserver.1=h1:1:2\nserver.2=h2:1:2\n"), "initLimit is not set");
   EXPECT_EQ(ParseError("dataDir=/d\ninitLimit=5\nserver.1=h1:1:2\nserver.2=h2:1:2\n"), "syncLimit is not set");
@@ -363,6 +367,7 @@ TEST(ZooConfig, ServerLines) {
             "Observers w/o quorum is an invalid configuration");
   ServerConfig one = MustParse("dataDir=/d\nserver.1=h1:1:2\n");
   EXPECT_TRUE(HasWarningContaining(one, "only one server specified"));
+  EXPECT_TRUE(one.refused.empty());  // ZooKeeper runs this standalone too
 }
 
 TEST(ZooConfig, ApplyMyId) {

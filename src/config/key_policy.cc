@@ -1,0 +1,124 @@
+#include "config/key_policy.h"
+
+#include <array>
+
+namespace aviary::config::detail {
+namespace {
+
+// ZooKeeper keys that tune features Aviary does not have and that change
+// neither safety nor security when ignored (most only matter in an ensemble,
+// which is refused on its own).
+constexpr std::array<std::string_view, 14> kIgnoredKeys = {
+    "observerMasterPort",
+    "localSessionsEnabled",
+    "localSessionsUpgradingEnabled",
+    "connectToLearnerMasterLimit",
+    "electionAlg",
+    "quorumListenOnAllIPs",
+    "syncEnabled",
+    "sslQuorumReloadCertFiles",
+    "quorum.cnxn.threads.size",
+    "oraclePath",
+    "serverCnxnFactory",
+    "admin.commandURL",
+    "admin.idleTimeout",
+    "jaasLoginRenew",
+};
+
+// Also ignored: quorum.auth.* keys other than the three switches below only
+// name principals and login contexts.
+constexpr std::array<std::string_view, 6> kIgnoredPrefixes = {"metricsProvider.", "multiAddress.", "group.",
+                                                              "weight.",          "kerberos.",     "quorum.auth."};
+
+struct Rule {
+  std::string_view key;
+  std::string_view safe_value;  // accepted (case-insensitive); empty: every value is refused
+  std::string_view why;
+};
+
+constexpr std::string_view kNoTls = "TLS, which Aviary does not implement";
+constexpr std::string_view kNoEnsemble = "Aviary runs standalone only (replication is not implemented yet)";
+
+constexpr std::array<Rule, 15> kRules = {{
+    {"secureClientPort", "", kNoTls},
+    {"secureClientPortAddress", "", kNoTls},
+    {"portUnification", "false", kNoTls},
+    {"sslQuorum", "false", kNoTls},
+    {"dynamicConfigFile", "", kNoEnsemble},
+    {"reconfigEnabled", "false", kNoEnsemble},
+    {"readonlymode.enabled", "false", "read-only mode, which Aviary does not implement"},
+    {"skipACL", "no", "turns ACL checks off; Aviary always checks ACLs"},
+    {"sessionRequireClientSASLAuth", "false", "requires SASL, which Aviary does not implement"},
+    {"enforce.auth.enabled", "false",
+     "requires client authentication before any request, which Aviary does not implement"},
+    {"enforce.auth.schemes", "", "requires client authentication before any request, which Aviary does not implement"},
+    {"quorum.auth.enableSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
+    {"quorum.auth.learnerRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
+    {"quorum.auth.serverRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
+    {"audit.enable", "false", "audit logging, which Aviary does not implement"},
+}};
+
+// Keys refused whatever their value, by prefix.
+constexpr std::array<Rule, 2> kRefusedPrefixes = {{
+    {"ssl.", "", kNoTls},
+    {"X509AuthenticationProvider.", "", "X.509 authentication, which Aviary does not implement"},
+}};
+
+// Providers Aviary has built in: naming them is what happens anyway.
+constexpr std::array<std::string_view, 2> kBuiltInProviders = {
+    "org.apache.zookeeper.server.auth.DigestAuthenticationProvider",
+    "org.apache.zookeeper.server.auth.IPAuthenticationProvider",
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+template <size_t N>
+bool Contains(const std::array<std::string_view, N>& a, std::string_view s) {
+  for (std::string_view x : a) {
+    if (x == s) return true;
+  }
+  return false;
+}
+
+KeyPolicy Refuse(std::string_view why, std::string* out) {
+  *out = std::string(why);
+  return KeyPolicy::kRefused;
+}
+
+}  // namespace
+
+KeyPolicy ClassifyUnhandledKey(std::string_view key, std::string_view value, std::string* why) {
+  constexpr std::string_view kSysProp = "zookeeper.";
+  if (key.starts_with(kSysProp)) key.remove_prefix(kSysProp.size());
+  for (const Rule& r : kRules) {
+    if (key != r.key) continue;
+    if (!r.safe_value.empty() && EqualsIgnoreCase(value, r.safe_value)) return KeyPolicy::kAccepted;
+    return Refuse(r.why, why);
+  }
+  for (const Rule& r : kRefusedPrefixes) {
+    if (key.starts_with(r.key)) return Refuse(r.why, why);
+  }
+  if (key.starts_with("authProvider.")) {
+    if (Contains(kBuiltInProviders, value)) return KeyPolicy::kAccepted;
+    return Refuse("an authentication provider Aviary does not have (built in: digest, ip)", why);
+  }
+  if (key == "DigestAuthenticationProvider.digestAlg") {
+    if (EqualsIgnoreCase(value, "SHA1") || EqualsIgnoreCase(value, "SHA-1")) return KeyPolicy::kAccepted;
+    return Refuse("a digest algorithm other than SHA1, which Aviary's digest scheme uses", why);
+  }
+  if (key == "superUser") return Refuse("a SASL super user; Aviary does not implement SASL", why);
+  if (Contains(kIgnoredKeys, key)) return KeyPolicy::kIgnored;
+  for (std::string_view prefix : kIgnoredPrefixes) {
+    if (key.starts_with(prefix)) return KeyPolicy::kIgnored;
+  }
+  return KeyPolicy::kUnknown;
+}
+
+}  // namespace aviary::config::detail

@@ -1,0 +1,116 @@
+// Fail closed (issue 6, item 18): settings that change safety or security are
+// honoured or refused, never ignored with a warning.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "config/zoo_config.h"
+
+namespace aviary::config {
+namespace {
+
+ServerConfig Parse(const std::string& extra) {
+  ServerConfig cfg;
+  std::string error;
+  EXPECT_TRUE(ParseZooConfig("dataDir=/d\n" + extra, &cfg, &error)) << error;
+  return cfg;
+}
+
+// The start-up error for `extra`, or "" when the config may run.
+std::string Refusal(const std::string& extra) {
+  std::string error;
+  return CheckHonoured(Parse(extra), &error) ? "" : error;
+}
+
+void ExpectRefusedNaming(const std::string& extra, const std::string& key) {
+  std::string error = Refusal(extra);
+  ASSERT_NE(error, "") << extra << " was accepted";
+  EXPECT_EQ(error.rfind("refusing to start", 0), 0u) << error;
+  EXPECT_NE(error.find("\n  " + key + ": "), std::string::npos) << key << " not named in: " << error;
+}
+
+void ExpectRuns(const std::string& extra) {
+  ServerConfig cfg = Parse(extra);
+  std::string error;
+  EXPECT_TRUE(CheckHonoured(cfg, &error)) << extra << ": " << error;
+  for (const std::string& w : cfg.warnings) ADD_FAILURE() << extra << " warned: " << w;
+}
+
+TEST(RefusedKeys, QuorumMembership) {
+  ExpectRefusedNaming("initLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:1:2\n", "server.N");
+  ExpectRefusedNaming("standaloneEnabled=false\nserver.1=a:1:2\n", "standaloneEnabled=false");
+  ExpectRefusedNaming("standaloneEnabled=false\n", "standaloneEnabled=false");
+  ExpectRefusedNaming("dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n", "dynamicConfigFile");
+  ExpectRefusedNaming("reconfigEnabled=true\n", "reconfigEnabled");
+  ExpectRuns("standaloneEnabled=true\nreconfigEnabled=false\n");
+}
+
+TEST(RefusedKeys, SingleServerLineRunsStandaloneAsZooKeeper) {
+  ServerConfig cfg = Parse("server.1=localhost:2888:3888;2181\n");
+  std::string error;
+  EXPECT_TRUE(CheckHonoured(cfg, &error)) << error;
+}
+
+TEST(RefusedKeys, Tls) {
+  ExpectRefusedNaming("secureClientPort=2281\n", "secureClientPort");
+  ExpectRefusedNaming("secureClientPortAddress=0.0.0.0\n", "secureClientPortAddress");
+  ExpectRefusedNaming("portUnification=true\n", "portUnification");
+  ExpectRefusedNaming("sslQuorum=true\n", "sslQuorum");
+  ExpectRefusedNaming("ssl.keyStore.location=/k.jks\n", "ssl.keyStore.location");
+  ExpectRefusedNaming("ssl.quorum.trustStore.location=/t.jks\n", "ssl.quorum.trustStore.location");
+  ExpectRefusedNaming("zookeeper.ssl.clientAuth=need\n", "zookeeper.ssl.clientAuth");
+  ExpectRuns("portUnification=false\nsslQuorum=false\n");
+}
+
+TEST(RefusedKeys, ClientAndQuorumAuthentication) {
+  ExpectRefusedNaming("authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n", "authProvider.1");
+  ExpectRefusedNaming("authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n",
+                      "authProvider.x509");
+  ExpectRefusedNaming("sessionRequireClientSASLAuth=true\n", "sessionRequireClientSASLAuth");
+  ExpectRefusedNaming("enforce.auth.enabled=true\n", "enforce.auth.enabled");
+  ExpectRefusedNaming("enforce.auth.schemes=sasl\n", "enforce.auth.schemes");
+  ExpectRefusedNaming("quorum.auth.enableSasl=true\n", "quorum.auth.enableSasl");
+  ExpectRefusedNaming("quorum.auth.serverRequireSasl=true\n", "quorum.auth.serverRequireSasl");
+  ExpectRefusedNaming("superUser=admin\n", "superUser");
+  ExpectRefusedNaming("X509AuthenticationProvider.superUser=CN=admin\n", "X509AuthenticationProvider.superUser");
+  ExpectRefusedNaming("DigestAuthenticationProvider.digestAlg=SHA-256\n", "DigestAuthenticationProvider.digestAlg");
+  ExpectRefusedNaming("skipACL=yes\n", "skipACL");
+  // What Aviary does anyway runs without a word.
+  ExpectRuns(
+      "authProvider.1=org.apache.zookeeper.server.auth.DigestAuthenticationProvider\n"
+      "authProvider.2=org.apache.zookeeper.server.auth.IPAuthenticationProvider\n"
+      "sessionRequireClientSASLAuth=false\nenforce.auth.enabled=false\nquorum.auth.enableSasl=false\n"
+      "DigestAuthenticationProvider.digestAlg=SHA1\nskipACL=no\n");
+}
+
+TEST(RefusedKeys, ReadOnlyModeAndAudit) {
+  ExpectRefusedNaming("readonlymode.enabled=true\n", "readonlymode.enabled");
+  ExpectRefusedNaming("audit.enable=true\n", "audit.enable");
+  ExpectRuns("readonlymode.enabled=false\naudit.enable=false\n");
+}
+
+TEST(RefusedKeys, EveryRefusedKeyIsNamedAndNoValueIsEchoed) {
+  std::string error = Refusal(
+      "secureClientPort=2281\nssl.keyStore.password=hunter2\nstandaloneEnabled=false\nreadonlymode.enabled=1\n");
+  for (const char* key :
+       {"secureClientPort", "ssl.keyStore.password", "standaloneEnabled=false", "readonlymode.enabled"}) {
+    EXPECT_NE(error.find(key), std::string::npos) << key << " missing from " << error;
+  }
+  EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
+}
+
+TEST(RefusedKeys, NothingRefusedWasAWarning) {
+  ServerConfig cfg = Parse("secureClientPort=2281\nauthProvider.1=x.Y\nskipACL=yes\n");
+  EXPECT_EQ(cfg.refused.size(), 3u);
+  EXPECT_TRUE(cfg.warnings.empty());
+}
+
+TEST(RefusedKeys, MaxCnxnsIsHonoured) {
+  ServerConfig cfg = Parse("maxCnxns=500\n");
+  EXPECT_EQ(cfg.max_cnxns, 500);
+  EXPECT_TRUE(cfg.warnings.empty());
+  EXPECT_EQ(Parse("zookeeper.maxCnxns=7\n").max_cnxns, 7);
+}
+
+}  // namespace
+}  // namespace aviary::config
