@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   opts.core.config = cfg;
-  opts.net.bind_address = cfg.client_port_address.empty() ? "0.0.0.0" : cfg.client_port_address;
+  opts.net.bind_address = cfg.client_port_address;  // empty: the wildcard, dual-stack where IPv6 exists
   opts.net.port = cfg.client_port;
   opts.net.max_per_ip = cfg.max_client_cnxns;
   if (cfg.max_cnxns > 0) opts.net.max_connections = cfg.max_cnxns;
@@ -117,7 +117,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   AV_LOG(kInfo, "aviary-server {} serving clients on {}:{} (standalone; dataDir={}; tickTime={} ms)",
-         server::kAviaryVersion, opts.net.bind_address, srv.port(), cfg.data_dir, cfg.tick_time_ms);
+         server::kAviaryVersion, opts.net.bind_address.empty() ? "*" : opts.net.bind_address, srv.port(), cfg.data_dir,
+         cfg.tick_time_ms);
   int sig = 0;
   sigwait(&set, &sig);
   AV_LOG(kInfo, "signal {} received, shutting down", sig);

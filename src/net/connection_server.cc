@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "net/peer_address.h"
 
 namespace aviary::net {
 namespace {
@@ -29,22 +30,22 @@ constexpr size_t kOutputHighWater = 4u << 20;   // stop parsing above this backl
 constexpr int kMaxEvents = 256;
 constexpr int kWorkerBits = 8;
 
-std::string PeerString(const sockaddr_storage& ss) {
-  char host[INET6_ADDRSTRLEN] = {0};
-  uint16_t port = 0;
-  if (ss.ss_family == AF_INET) {
-    auto* sin = reinterpret_cast<const sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
-    port = ntohs(sin->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
-    port = ntohs(sin6->sin6_port);
+// A listening socket bound to `ai`, or -1 with *error set. IPv6 sockets are
+// dual-stack (IPV6_V6ONLY off), as Java's: `::` also takes IPv4 clients.
+int ListenOn(const addrinfo& ai, int backlog, const std::string& what, std::string* error) {
+  int fd = ::socket(ai.ai_family, ai.ai_socktype | SOCK_CLOEXEC, ai.ai_protocol);
+  if (fd < 0) {
+    *error = "cannot listen on " + what + ": " + std::strerror(errno);
+    return -1;
   }
-  return std::string(host) + ":" + std::to_string(port);
+  int one = 1, zero = 0;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (ai.ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+  if (::bind(fd, ai.ai_addr, ai.ai_addrlen) == 0 && ::listen(fd, backlog > 0 ? backlog : SOMAXCONN) == 0) return fd;
+  *error = "cannot listen on " + what + ": " + std::strerror(errno);
+  ::close(fd);
+  return -1;
 }
-
-std::string IpOf(const std::string& peer) { return peer.substr(0, peer.rfind(':')); }
 
 }  // namespace
 
@@ -102,7 +103,7 @@ class Worker {
     if (thread_.joinable()) thread_.join();
     for (auto& [id, c] : conns_) {
       ::close(c.fd);
-      ips_->Remove(IpOf(c.peer));
+      ips_->Remove(IpOfPeer(c.peer));
       total_->fetch_sub(1);
     }
     conns_.clear();
@@ -246,7 +247,7 @@ class Worker {
         ev.data.u64 = c.id;
         if (epoll_ctl(epfd_, EPOLL_CTL_ADD, c.fd, &ev) != 0) {
           ::close(c.fd);
-          ips_->Remove(IpOf(conn.peer));
+          ips_->Remove(IpOfPeer(conn.peer));
           total_->fetch_sub(1);
           return;
         }
@@ -431,7 +432,7 @@ class Worker {
     if (it == conns_.end()) return;
     epoll_ctl(epfd_, EPOLL_CTL_DEL, it->second.fd, nullptr);
     ::close(it->second.fd);
-    ips_->Remove(IpOf(it->second.peer));
+    ips_->Remove(IpOfPeer(it->second.peer));
     total_->fetch_sub(1);
     conns_.erase(it);
     frames_.push_back(Frame{Frame::Kind::kClosed, id, {}});
@@ -464,36 +465,34 @@ class ConnectionServer::Impl {
       : opts(std::move(o)), sink(sink), is4(std::move(is4)) {}
 
   bool Start(std::string* error) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    addrinfo* res = nullptr;
     std::string port_s = std::to_string(opts.port);
-    const char* host = opts.bind_address.empty() ? nullptr : opts.bind_address.c_str();
-    int rc = getaddrinfo(host, port_s.c_str(), &hints, &res);
-    if (rc != 0) {
-      *error = "cannot resolve " + opts.bind_address + ": " + gai_strerror(rc);
-      return false;
-    }
-    for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-      int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-      if (fd < 0) continue;
-      int one = 1;
-      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      if (::bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-          ::listen(fd, opts.listen_backlog > 0 ? opts.listen_backlog : SOMAXCONN) == 0) {
-        listen_fd = fd;
-        break;
+    // No address: the wildcard, as ZooKeeper's InetSocketAddress(port) -
+    // dual-stack `::` where IPv6 exists, else 0.0.0.0.
+    std::vector<std::string> hosts = {opts.bind_address};
+    if (opts.bind_address.empty()) hosts = {"::", "0.0.0.0"};
+    for (const std::string& host : hosts) {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_STREAM;
+      hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+      addrinfo* res = nullptr;
+      int rc = getaddrinfo(host.c_str(), port_s.c_str(), &hints, &res);
+      if (rc != 0) {
+        *error = "cannot resolve " + host + ": " + gai_strerror(rc);
+        continue;
       }
-      *error = "cannot listen on " + opts.bind_address + ":" + port_s + ": " + std::strerror(errno);
-      ::close(fd);
+      for (const addrinfo* ai : ListenOrder(res)) {
+        listen_fd = ListenOn(*ai, opts.listen_backlog, host + ":" + port_s, error);
+        if (listen_fd >= 0) break;
+      }
+      freeaddrinfo(res);
+      if (listen_fd >= 0) break;
     }
-    freeaddrinfo(res);
     if (listen_fd < 0) {
       if (error->empty()) *error = "cannot listen on " + opts.bind_address + ":" + port_s;
       return false;
     }
+    error->clear();
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     getsockname(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -527,7 +526,7 @@ class ConnectionServer::Impl {
         continue;
       }
       std::string peer = PeerString(ss);
-      std::string ip = IpOf(peer);
+      std::string ip = IpOfPeer(peer);
       if (total.load() >= static_cast<size_t>(opts.max_connections)) {
         AV_LOG(kWarn, "refusing {}: {} connections open", peer, total.load());
         ::close(fd);
