@@ -77,6 +77,19 @@ bool IsImplementedFourLetterWord(std::string_view cmd) {
   return false;
 }
 
+unsigned PartsFor(std::string_view cmd, const FourLetterWhitelist& wl) {
+  if (!IsFourLetterWord(cmd) || !wl.Allows(cmd) || !IsImplementedFourLetterWord(cmd)) return kPartNone;
+  if (cmd == "srvr") return kPartStats;
+  if (cmd == "stat") return kPartStats | kPartConnections;
+  if (cmd == "cons") return kPartConnections;
+  if (cmd == "conf") return kPartConfig | kPartDirSizes;
+  if (cmd == "dirs") return kPartDirSizes;
+  if (cmd == "mntr") return kPartStats | kPartFds;
+  if (cmd == "envi") return kPartEnvironment;
+  if (cmd == "wchs") return kPartWatchSummary;
+  return kPartNone;  // ruok, isro
+}
+
 std::string RenderConnection(const ConnectionInfo& c, bool brief) {
   std::string out = fmt::format(" {}[{}](queued={},recved={},sent={}", JavaSocketAddress(c.remote_ip, c.remote_port),
                                 c.interest_ops == 0 ? std::string("0") : fmt::format("{:x}", c.interest_ops), c.queued,

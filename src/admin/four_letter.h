@@ -29,6 +29,25 @@ bool IsFourLetterWord(std::string_view first4);
 // True for the words RenderFourLetter actually executes.
 bool IsImplementedFourLetterWord(std::string_view cmd);
 
+// The parts of a ServerSnapshot the words read. The server fills only the
+// parts the asked word needs (PartsFor); full_version, serving and
+// read_only are always filled (they cost nothing).
+enum SnapshotPart : unsigned {
+  kPartNone = 0,
+  kPartStats = 1u << 0,         // counts, latencies, packets, outstanding, zxid, uptime, sessions
+  kPartConnections = 1u << 1,   // one ConnectionInfo per connection
+  kPartConfig = 1u << 2,        // conf's configured values and absolute directories
+  kPartDirSizes = 1u << 3,      // data_dir_size / log_dir_size (directory listings)
+  kPartFds = 1u << 4,           // open_fd_count / max_fd_count (/proc/self/fd)
+  kPartEnvironment = 1u << 5,   // envi's list (uname, passwd entry, memory)
+  kPartWatchSummary = 1u << 6,  // wchs_* (a walk over the watch table)
+};
+
+// What RenderFourLetter(cmd, s, wl) reads from `s`: kPartNone for a word
+// that is refused (not whitelisted or not implemented) or not a word at all,
+// whose reply is fixed text.
+unsigned PartsFor(std::string_view cmd, const FourLetterWhitelist& wl);
+
 // The complete reply for `cmd`. Words not enabled by `wl` (or not
 // implemented) get "<cmd> is not executed because it is not in the
 // whitelist.\n". Returns "" when `cmd` is not a four-letter word at all.

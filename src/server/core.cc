@@ -117,7 +117,7 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
         OnRequest(ev, now_ms);
         break;
       case CoreEvent::Kind::kFourLetter:
-        OnFourLetter(ev);
+        OnFourLetter(ev, now_ms);
         break;
       case CoreEvent::Kind::kClosed:
         OnClosed(ev.conn);

@@ -28,6 +28,7 @@
 #include "admin/server_snapshot.h"
 #include "net/connection_server.h"
 #include "proto/records.h"
+#include "server/admin_probe.h"
 #include "server/committer.h"
 #include "server/core_options.h"
 #include "server/snapshotter.h"
@@ -103,6 +104,8 @@ class Core {
            held_total_.load(std::memory_order_relaxed);
   }
   const tree::DataTree& tree() const { return tree_; }
+  // The four-letter words' cache of system facts; null until a word needed one.
+  const AdminProbe* admin_probe() const { return admin_probe_.get(); }
 
  private:
   struct Conn;
@@ -174,9 +177,15 @@ class Core {
   // core_snapshot.cc
   void MaybeStartSnapshot(int64_t now_ms);
   bool StepSnapshot();  // true while a snapshot is still being built
-  void OnFourLetter(const CoreEvent& ev);
-  // `asking`: the connection a four-letter word came in on (shown idle).
-  admin::ServerSnapshot Snapshot(net::ConnId asking) const;
+  // core_admin.cc
+  void OnFourLetter(const CoreEvent& ev, int64_t now_ms);
+  // Only the admin::SnapshotPart bits in `parts` are filled. `asking`: the
+  // connection a four-letter word came in on (shown idle).
+  admin::ServerSnapshot Snapshot(net::ConnId asking, unsigned parts, int64_t now_ms);
+  void FillStats(admin::ServerSnapshot& s) const;
+  void FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const;
+  void FillConfig(admin::ServerSnapshot& s) const;
+  AdminProbe& Probe();
   int64_t RecordLatency(int64_t received_us);  // returns the latency in us
 
   CoreOptions opts_;
@@ -209,6 +218,7 @@ class Core {
   std::unordered_map<net::ConnId, size_t> pass_output_;  // bytes queued in out_ in this pass, per connection
   std::vector<txn::Txn> committed_;
   std::vector<watch::Fired> fired_;
+  std::unique_ptr<AdminProbe> admin_probe_;  // created on first use
 
   // stats
   int64_t packets_received_ = 0;

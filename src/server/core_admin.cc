@@ -1,7 +1,8 @@
-// Four-letter words: the core takes a snapshot of its own state and renders
-// the answer; the connection is closed once it is written (as ZooKeeper).
-#include <sys/resource.h>
-
+// Four-letter words: the core renders the answer from a snapshot of its own
+// state holding only the parts the asked word reads (admin::PartsFor); the
+// connection is closed once it is written (as ZooKeeper). A refused word
+// costs nothing beyond its fixed reply; the parts that need system calls
+// come from the AdminProbe's once-a-second cache.
 #include <filesystem>
 
 #include "admin/environment.h"
@@ -11,46 +12,29 @@
 namespace aviary::server {
 
 namespace {
-int64_t OpenFdCount() {
-  std::error_code ec;
-  int64_t n = 0;
-  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
-    ++n;
-  return n;
-}
-int64_t MaxFdCount() {
-  rlimit rl{};
-  return getrlimit(RLIMIT_NOFILE, &rl) == 0 ? static_cast<int64_t>(rl.rlim_cur) : -1;
-}
-// Bytes of the files in <dir>/version-2 whose names start with `prefix`.
-int64_t FilesSize(const std::string& dir, std::string_view prefix) {
-  std::error_code ec;
-  int64_t total = 0;
-  for (auto it = std::filesystem::directory_iterator(dir + "/version-2", ec);
-       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    if (it->path().filename().string().rfind(prefix, 0) != 0) continue;
-    std::error_code size_ec;
-    auto size = it->file_size(size_ec);
-    if (!size_ec) total += static_cast<int64_t>(size);
-  }
-  return total;
-}
-
 std::string Absolute(const std::string& p) {
   if (p.empty()) return p;
   std::error_code ec;
   auto abs = std::filesystem::absolute(p, ec);
   return ec ? p : abs.lexically_normal().string();
 }
+
+const std::string& Version() {
+  static const std::string kVersion = admin::FullVersion();
+  return kVersion;
+}
 }  // namespace
 
-admin::ServerSnapshot Core::Snapshot(net::ConnId asking) const {
-  static const std::string kVersion = admin::FullVersion();
-  const config::ServerConfig& cfg = opts_.config;
-  admin::ServerSnapshot s;
-  s.full_version = kVersion;
-  s.read_only = committer_->ReadOnly();
+AdminProbe& Core::Probe() {
+  if (!admin_probe_) {
+    const config::ServerConfig& cfg = opts_.config;
+    admin_probe_ = std::make_unique<AdminProbe>(
+        Absolute(cfg.data_dir), Absolute(cfg.data_log_dir.empty() ? cfg.data_dir : cfg.data_log_dir), Version());
+  }
+  return *admin_probe_;
+}
+
+void Core::FillStats(admin::ServerSnapshot& s) const {
   s.zxid = applied_zxid_;
   // ZooKeeper's node map holds the root twice ("" and "/"); its counts do too.
   s.node_count = static_cast<int64_t>(tree_.NodeCount()) + 1;
@@ -68,8 +52,13 @@ admin::ServerSnapshot Core::Snapshot(net::ConnId asking) const {
   s.outstanding_requests = outstanding;
   s.uptime_ms = SteadyNowMs() - start_ms_;
   s.alive_connections = static_cast<int64_t>(conns_.size());
+}
+
+void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {
+  s.alive_connections = static_cast<int64_t>(conns_.size());
   int64_t wall = WallNowMs();
   int64_t steady = SteadyNowMs();
+  s.connections.reserve(conns_.size());
   for (const auto& [id, c] : conns_) {
     admin::ConnectionInfo ci;
     if (id == asking) ci.interest_ops = 0;  // as ZooKeeper shows the 4lw connection
@@ -87,35 +76,58 @@ admin::ServerSnapshot Core::Snapshot(net::ConnId asking) const {
     }
     s.connections.push_back(std::move(ci));
   }
-  s.open_fd_count = OpenFdCount();
-  s.max_fd_count = MaxFdCount();
+}
+
+void Core::FillConfig(admin::ServerSnapshot& s) const {
+  const config::ServerConfig& cfg = opts_.config;
   s.client_port = cfg.client_port;
   s.data_dir = Absolute(cfg.data_dir);
   s.data_log_dir = Absolute(cfg.data_log_dir.empty() ? cfg.data_dir : cfg.data_log_dir);
-  s.data_dir_size = FilesSize(s.data_dir, "snapshot.");
-  s.log_dir_size = FilesSize(s.data_log_dir, "log.");
   s.tick_time_ms = cfg.tick_time_ms;
   s.max_client_cnxns = cfg.max_client_cnxns;
   s.min_session_timeout_ms = cfg.min_session_timeout_ms;
   s.max_session_timeout_ms = cfg.max_session_timeout_ms;
   s.client_port_listen_backlog = cfg.client_port_listen_backlog;
   s.server_id = cfg.server_id;
-  s.environment = admin::BuildEnvironment(kVersion);
-  return s;
 }
 
-void Core::OnFourLetter(const CoreEvent& ev) {
+admin::ServerSnapshot Core::Snapshot(net::ConnId asking, unsigned parts, int64_t now_ms) {
+  admin::ServerSnapshot s;
+  s.full_version = Version();
+  s.read_only = committer_->ReadOnly();
+  if (parts & admin::kPartStats) FillStats(s);
+  if (parts & admin::kPartConnections) FillConnections(s, asking);
+  if (parts & admin::kPartConfig) FillConfig(s);
+  if (parts & admin::kPartDirSizes) {
+    const AdminProbe::DirSizes& d = Probe().Sizes(now_ms);
+    s.data_dir_size = d.data_bytes;
+    s.log_dir_size = d.log_bytes;
+  }
+  if (parts & admin::kPartFds) {
+    const AdminProbe::Fds& f = Probe().FdCounts(now_ms);
+    s.open_fd_count = f.open;
+    s.max_fd_count = f.max;
+  }
+  if (parts & admin::kPartEnvironment) s.environment = Probe().Env(now_ms);
+  return s;  // kPartWatchSummary: wchs is answered by the watch manager itself (OnFourLetter)
+}
+
+void Core::OnFourLetter(const CoreEvent& ev, int64_t now_ms) {
   const config::FourLetterWhitelist& wl = opts_.config.four_letter_whitelist;
-  if ((ev.text == "wchp" || ev.text == "wchc") && wl.Allows(ev.text)) {
+  if ((ev.text == "wchp" || ev.text == "wchc" || ev.text == "wchs") && wl.Allows(ev.text)) {
     auto session_of = [this](int64_t w) -> int64_t {
       auto it = conns_.find(static_cast<net::ConnId>(w));
       return it == conns_.end() ? 0 : it->second->session;
     };
-    std::string text = ev.text == "wchp" ? watches_.DumpByPath(session_of) : watches_.DumpBySession(session_of);
+    std::string text = ev.text == "wchp"   ? watches_.DumpByPath(session_of)
+                       : ev.text == "wchc" ? watches_.DumpBySession(session_of)
+                                           : watches_.DumpSummary();
     out_.push_back(net::ConnectionServer::Out{ev.conn, text + "\n", true});
     return;
   }
-  admin::ServerSnapshot snap = Snapshot(ev.conn);
+  // Whitelist first: a refused word needs no part of the snapshot.
+  unsigned parts = admin::PartsFor(ev.text, wl);
+  admin::ServerSnapshot snap = Snapshot(ev.conn, parts, now_ms);
   std::string text = admin::RenderFourLetter(ev.text, snap, wl);
   out_.push_back(net::ConnectionServer::Out{ev.conn, std::move(text), true});
 }

@@ -257,6 +257,106 @@ TEST(FourLetter, EnviVersionParsesLikeKazoo) {
   }
 }
 
+// A snapshot holding only `parts` of `full` (what the server builds for a word).
+ServerSnapshot Masked(const ServerSnapshot& full, unsigned parts) {
+  ServerSnapshot m;
+  m.full_version = full.full_version;
+  m.server_state = full.server_state;
+  m.serving = full.serving;
+  m.read_only = full.read_only;
+  if (parts & kPartStats) {
+    m.zxid = full.zxid;
+    m.node_count = full.node_count;
+    m.watch_count = full.watch_count;
+    m.ephemerals_count = full.ephemerals_count;
+    m.approximate_data_size = full.approximate_data_size;
+    m.global_sessions = full.global_sessions;
+    m.local_sessions = full.local_sessions;
+    m.latency_min_ms = full.latency_min_ms;
+    m.latency_avg_ms = full.latency_avg_ms;
+    m.latency_max_ms = full.latency_max_ms;
+    m.packets_received = full.packets_received;
+    m.packets_sent = full.packets_sent;
+    m.outstanding_requests = full.outstanding_requests;
+    m.uptime_ms = full.uptime_ms;
+    m.auth_failed_count = full.auth_failed_count;
+    m.last_client_response_size = full.last_client_response_size;
+    m.min_client_response_size = full.min_client_response_size;
+    m.max_client_response_size = full.max_client_response_size;
+    m.alive_connections = full.alive_connections;
+    m.extra_metrics = full.extra_metrics;
+  }
+  if (parts & kPartConnections) {
+    m.alive_connections = full.alive_connections;
+    m.connections = full.connections;
+  }
+  if (parts & kPartConfig) {
+    m.client_port = full.client_port;
+    m.secure_client_port = full.secure_client_port;
+    m.data_dir = full.data_dir;
+    m.data_log_dir = full.data_log_dir;
+    m.tick_time_ms = full.tick_time_ms;
+    m.max_client_cnxns = full.max_client_cnxns;
+    m.min_session_timeout_ms = full.min_session_timeout_ms;
+    m.max_session_timeout_ms = full.max_session_timeout_ms;
+    m.client_port_listen_backlog = full.client_port_listen_backlog;
+    m.server_id = full.server_id;
+  }
+  if (parts & kPartDirSizes) {
+    m.data_dir_size = full.data_dir_size;
+    m.log_dir_size = full.log_dir_size;
+  }
+  if (parts & kPartFds) {
+    m.open_fd_count = full.open_fd_count;
+    m.max_fd_count = full.max_fd_count;
+  }
+  if (parts & kPartEnvironment) m.environment = full.environment;
+  if (parts & kPartWatchSummary) {
+    m.wchs_connections = full.wchs_connections;
+    m.wchs_paths = full.wchs_paths;
+    m.wchs_total = full.wchs_total;
+  }
+  return m;
+}
+
+TEST(FourLetter, RefusedWordsNeedNoPartOfTheSnapshot) {
+  FourLetterWhitelist wl = config::DefaultFourLetterWhitelist();  // srvr only
+  for (const char* w : {"ruok", "stat", "cons", "conf", "mntr", "envi", "dirs", "wchs", "isro"}) {
+    EXPECT_EQ(PartsFor(w, wl), kPartNone) << w;
+  }
+  for (const char* w : {"dump", "crst", "stmk", "wchp", "xxxx", "", "mntrX"}) {
+    EXPECT_EQ(PartsFor(w, AllWords()), kPartNone) << w;
+  }
+  EXPECT_EQ(PartsFor("srvr", wl), kPartStats);
+}
+
+TEST(FourLetter, EachWordNeedsOnlyItsParts) {
+  EXPECT_EQ(PartsFor("ruok", AllWords()), kPartNone);
+  EXPECT_EQ(PartsFor("isro", AllWords()), kPartNone);
+  EXPECT_EQ(PartsFor("cons", AllWords()), kPartConnections);
+  EXPECT_EQ(PartsFor("dirs", AllWords()), kPartDirSizes);
+  EXPECT_EQ(PartsFor("envi", AllWords()), kPartEnvironment);
+  EXPECT_EQ(PartsFor("mntr", AllWords()), kPartStats | kPartFds);
+  EXPECT_EQ(PartsFor("conf", AllWords()), kPartConfig | kPartDirSizes);
+  // Whatever a word reads lies within its parts: rendering from a snapshot
+  // holding only those parts gives the same bytes as from a full one.
+  ServerSnapshot full = Sample();
+  full.max_client_cnxns = 61;
+  full.server_id = 7;
+  full.client_port_listen_backlog = 50;
+  full.global_sessions = 3;
+  full.uptime_ms = 12345;
+  full.outstanding_requests = 2;
+  full.extra_metrics = {{"extra", "1"}};
+  for (const char* w : {"ruok", "srvr", "stat", "envi", "conf", "cons", "mntr", "wchs", "isro", "dirs"}) {
+    unsigned parts = PartsFor(w, AllWords());
+    EXPECT_EQ(RenderFourLetter(w, Masked(full, parts), AllWords()), RenderFourLetter(w, full, AllWords())) << w;
+    if (parts != 0) {
+      EXPECT_NE(RenderFourLetter(w, Masked(full, 0), AllWords()), RenderFourLetter(w, full, AllWords())) << w;
+    }
+  }
+}
+
 TEST(JavaFormat, DoubleToString) {
   EXPECT_EQ(JavaDouble(0.0), "0.0");
   EXPECT_EQ(JavaDouble(1.0), "1.0");
