@@ -4,9 +4,10 @@
 //
 // Owns: recognising the words and rendering replies byte-identical to
 // ZooKeeper 3.8 from a ServerSnapshot. No I/O, no server state.
-// Implemented: ruok srvr stat envi conf cons mntr wchs isro dirs. Other words
-// ZooKeeper knows (crst srst dump wchc wchp gtmk stmk hash) are recognised but
-// always answered with the "not in the whitelist" refusal.
+// Implemented here: ruok srvr stat envi conf cons mntr wchs isro dirs (wchc and
+// wchp are rendered by the core from the watch manager's dumps). Other words
+// ZooKeeper knows (crst srst dump gtmk stmk hash) are recognised but always
+// answered with the "not in the whitelist" refusal.
 // Thread use: pure functions.
 #pragma once
 
