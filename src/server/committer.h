@@ -24,6 +24,10 @@ class Committer {
   virtual void TakeCommitted(std::vector<txn::Txn>* out) = 0;
   // True when writes cannot currently be accepted (e.g. storage failure).
   virtual bool ReadOnly() const { return false; }
+  // Once ReadOnly(): txns proposed but never handed back with a zxid up to
+  // this one may still be in the log (their outcome is unknown); later ones
+  // certainly are not.
+  virtual int64_t UnknownThrough() const { return 0; }
   // Start a new log segment at `next_zxid` after everything proposed so far
   // (at each snapshot, as ZooKeeper). No-op without a log.
   virtual void RequestRoll(int64_t /*next_zxid*/) {}

@@ -4,6 +4,8 @@
 
 #include "base/log.h"
 #include "server/core_state.h"
+#include "storage/limits.h"
+#include "storage/txn_codec.h"
 
 namespace aviary::server {
 
@@ -26,6 +28,10 @@ txn::PrepareOptions PreparerOptions(const CoreOptions& o) {
   p.max_buffer = o.max_buffer;
   p.extended_types_enabled = o.extended_types_enabled;
   p.super_digest = o.super_digest;
+  // Bound every txn by what the log takes (storage/limits.h), so that no
+  // request can make the log refuse a record.
+  p.op_bytes = [](const txn::Op& op) { return storage::EncodedOpBytes(op); };
+  p.max_ops_bytes = storage::MaxTxnOpsBytes(o.max_buffer);
   return p;
 }
 }  // namespace

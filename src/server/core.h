@@ -133,8 +133,10 @@ class Core {
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void ApplyCommitted(int64_t now_ms);
   // The log failed: answer every write still waiting with NOTREADONLY (it
-  // will never be durable), run the reads queued behind them, forget the
-  // pending changes.
+  // will never be durable: the log was cut back) or, when the committer
+  // cannot rule out that it is in the log (UnknownThrough), close its
+  // connection (outcome unknown); run the reads queued behind them; forget
+  // the pending changes.
   void FailPendingWrites();
   void ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r);
   void DrainSession(Session& s);

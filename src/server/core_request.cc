@@ -3,6 +3,7 @@
 // it reaches the head of its session's FIFO. Committed txns are applied here,
 // their watch events fired, and the waiting writes answered.
 #include <algorithm>
+#include <unordered_set>
 
 #include "base/check.h"
 #include "base/log.h"
@@ -448,6 +449,10 @@ void Core::ApplyCommitted(int64_t now_ms) {
   for (const txn::Txn& t : committed_) {
     AV_CHECK(t.zxid == applied_zxid_ + 1, "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
              applied_zxid_);
+    if (snapshot_ && t.type == OpCode::kCloseSession) {
+      // A fuzzy snapshot is being walked: it must record what this sweeps.
+      snapshot_->NoteSwept(t.zxid, tree_.EphemeralsOf(t.session_id));
+    }
     txn::ApplyResult r = txn::Apply(tree_, t);
     // Prepare validated this txn against the state it now applies to; a
     // different outcome means the tree and the preparer's view diverged.
@@ -486,13 +491,22 @@ void Core::ApplyCommitted(int64_t now_ms) {
 void Core::FailPendingWrites() {
   storage_failed_ = true;
   AV_LOG(kError, "storage failed: answering {} queued requests; writes are refused from now on", queued_total_.load());
+  const int64_t unknown_through = committer_->UnknownThrough();
+  std::unordered_set<net::ConnId> lost;  // being closed: answer nothing more on them
   for (auto& [id, sp] : session_state_) {
     Session& s = *sp;
     while (!s.queue.empty()) {
       Pending p = Dequeue(s);
       auto it = conns_.find(p.conn);
-      if (it == conns_.end()) continue;
-      if (p.is_write) {
+      if (it == conns_.end() || lost.count(p.conn)) continue;
+      if (p.is_write && p.zxid <= unknown_through) {
+        // It may be in the log (cutting the log back failed): its outcome is
+        // unknown, which a client learns from connection loss, never from an
+        // error reply.
+        AV_LOG(kWarn, "closing {}: the outcome of its write {:#x} is unknown", it->second->peer, p.zxid);
+        out_.push_back(net::ConnectionServer::Out{p.conn, {}, true});
+        lost.insert(p.conn);
+      } else if (p.is_write) {
         proto::ReplyHeader hdr{p.request.header.xid, applied_zxid_, static_cast<int32_t>(Err::kNotReadOnly)};
         SendReply(p.conn, hdr, proto::Empty{}, p.received_us);
       } else {

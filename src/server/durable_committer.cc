@@ -51,9 +51,41 @@ void DurableCommitter::Fail(const std::string& why) {
   AV_LOG(kError,
          "transaction log failure: {}; writes are no longer acknowledged (reads go on). Fix the disk and restart.",
          why);
+  // Whatever reached the file since the last successful fsync was never
+  // acknowledged: cut it off, so that a write answered "failed" can never
+  // come back at restart. If even that fails, those writes' outcome is
+  // unknown and their clients see connection loss instead of an error.
+  const int64_t appended = wal_.last_zxid();
+  std::string error;
+  if (wal_.Rollback(&error)) {
+    unknown_through_.store(wal_.synced_zxid());
+  } else {
+    unknown_through_.store(appended);
+    AV_LOG(kError, "could not cut the log back to its last fsync ({}): the outcome of txns {:#x}..{:#x} is unknown",
+           error, wal_.synced_zxid() + 1, appended);
+  }
   std::lock_guard<std::mutex> lock(mu_);
   failed_.store(true);
   queue_.clear();
+}
+
+bool DurableCommitter::Append(txn::Txn& t, std::string* error) {
+  if (wal_.Append(t, error)) return true;
+  if (wal_.poisoned()) return false;
+  // Refused, not failed (prepare bounds every txn, so this is a bug there):
+  // log the txn as failed in its place, keeping the zxid sequence and the
+  // log going, rather than stopping every write.
+  AV_LOG(kError, "the log refused txn {:#x} of session {:#x} ({}); logging it as failed (BADARGUMENTS)", t.zxid,
+         t.session_id, *error);
+  txn::Txn failed;
+  failed.session_id = t.session_id;
+  failed.cxid = t.cxid;
+  failed.zxid = t.zxid;
+  failed.time_ms = t.time_ms;
+  failed.type = proto::OpCode::kError;
+  failed.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kBadArguments}};
+  t = std::move(failed);
+  return wal_.Append(t, error);
 }
 
 void DurableCommitter::Run() {
@@ -78,7 +110,7 @@ void DurableCommitter::Run() {
         // segment already starts where the new one would.
         ok = Sync(done, &error) && (wal_.txns_in_segment() == 0 || wal_.Roll(item.roll_zxid, &error));
       } else {
-        ok = wal_.Append(item.txn, &error);
+        ok = Append(item.txn, &error);
         if (ok) done.push_back(std::move(item.txn));
       }
       if (!ok) break;
@@ -86,7 +118,7 @@ void DurableCommitter::Run() {
     batch.clear();
     if (ok) ok = Sync(done, &error);
     if (!ok) {
-      // Txns written but not fsynced are not committed: they are dropped.
+      // Txns appended but not fsynced are not committed: they are dropped.
       done.clear();
       Fail(error);
     }

@@ -11,7 +11,11 @@
 //
 // Failure: the first write or fsync error stops the stage for good: nothing
 // after it is committed (so never acknowledged), ReadOnly() turns true and
-// the reason is logged. Txns committed before the error stay committed.
+// the reason is logged. Txns committed before the error stay committed; the
+// log is cut back to the last fsync (Wal::Rollback), so the uncommitted ones
+// cannot replay; if that cut fails, UnknownThrough() names them. A txn the
+// log refuses without an I/O error (over its size bound: prepare prevents
+// it) is logged as an error txn with the same zxid instead; the log goes on.
 #pragma once
 
 #include <atomic>
@@ -41,6 +45,7 @@ class DurableCommitter final : public Committer {
   void Propose(txn::Txn txn) override;
   void TakeCommitted(std::vector<txn::Txn>* out) override;
   bool ReadOnly() const override { return failed_.load(std::memory_order_relaxed); }
+  int64_t UnknownThrough() const override { return unknown_through_.load(); }
   // Starts a new segment whose first record is `next_zxid` once every txn
   // proposed before this call is written (ZooKeeper rolls at each snapshot).
   void RequestRoll(int64_t next_zxid) override;
@@ -55,6 +60,8 @@ class DurableCommitter final : public Committer {
   // Fsyncs, then moves `done` to the committed list and wakes the core.
   bool Sync(std::vector<txn::Txn>& done, std::string* error);
   void Fail(const std::string& why);
+  // Wal::Append; a refused (not failed) txn is replaced by an error txn.
+  bool Append(txn::Txn& t, std::string* error);
 
   storage::Wal wal_;
   std::function<void()> wake_;
@@ -67,6 +74,7 @@ class DurableCommitter final : public Committer {
   bool stop_ = false;
 
   std::atomic<bool> failed_{false};
+  std::atomic<int64_t> unknown_through_{0};
 };
 
 }  // namespace aviary::server

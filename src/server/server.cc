@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
+#include "storage/limits.h"
 #include "storage/recovery.h"
 
 namespace aviary::server {
@@ -18,6 +19,7 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     wal.dir = opts_.data_log_dir.empty() ? opts_.data_dir : opts_.data_log_dir;
     wal.force_sync = opts_.force_sync;
     wal.prealloc_bytes = opts_.prealloc_bytes;
+    wal.max_record_bytes = storage::MaxTxnBytes(opts_.core.max_buffer);
     auto durable = std::make_unique<DurableCommitter>(wal, [this] { core_->WakeForCommits(); });
     durable_ = durable.get();
     committer_ = std::move(durable);

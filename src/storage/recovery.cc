@@ -15,7 +15,7 @@ namespace {
 
 constexpr size_t kProgressEvery = 100000;
 
-bool Follows(int64_t prev, int64_t next) { return next == prev + 1 || (next >> 32) > (prev >> 32); }
+bool Follows(int64_t prev, int64_t next) { return ZxidFollows(prev, next); }
 
 void Progress(const RecoveryOptions& o, const std::string& line) {
   if (o.progress) o.progress(line);
@@ -80,6 +80,7 @@ bool LoadSnapshot(const RecoveryOptions& o, const std::string& path, bool lenien
     }
     Warn(r, "repair: kept " + std::to_string(r->nodes_loaded) + " nodes of damaged snapshot (" + reader.error() + ")");
   }
+  r->swept = reader.swept();
   r->snapshot_zxid = reader.header().zxid;
   r->last_zxid = reader.header().zxid;
   r->sessions = reader.header().sessions;
@@ -172,7 +173,15 @@ RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
         stop = true;
         break;
       }
-      ReplayTxn(tree, t);
+      auto swept = r.swept.find(t.zxid);
+      if (swept != r.swept.end() && t.type == proto::OpCode::kCloseSession) {
+        // A close during the snapshot's walk: delete what it swept again.
+        txn::Txn close = t;
+        close.op.body = txn::CloseSessionTxn{swept->second};
+        ReplayTxn(tree, close);
+      } else {
+        ReplayTxn(tree, t);
+      }
       if (t.type == proto::OpCode::kCreateSession) {
         if (const auto* c = std::get_if<txn::CreateSessionTxn>(&t.op.body)) sessions[t.session_id] = c->timeout_ms;
       } else if (t.type == proto::OpCode::kCloseSession) {

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,8 @@ struct RecoveryResult {
   // Owners of ephemerals that were not live sessions (ephemeral_owners.h):
   // the error when !repair; with repair they are in `sessions` (timeout 0).
   std::vector<int64_t> orphan_owners;
+  // The loaded snapshot's swept paths by closeSession zxid (replayed with it).
+  std::map<int64_t, std::vector<std::string>> swept;
 };
 
 // `tree` must be freshly constructed. Loads the newest snapshot whose

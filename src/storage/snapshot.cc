@@ -26,6 +26,25 @@ void SnapshotBuilder::Emit(const std::string& path, const tree::Node& n, const t
   ++nodes_;
 }
 
+void SnapshotBuilder::NoteSwept(int64_t zxid, const std::vector<std::string>& paths) {
+  if (paths.empty()) return;
+  swept_.push_back(kSnapSweptTag);
+  const size_t at = swept_.size();
+  swept_.append(4, '\0');
+  bytes::PutU64(&swept_, static_cast<uint64_t>(zxid));
+  bytes::PutU32(&swept_, static_cast<uint32_t>(paths.size()));
+  for (const std::string& p : paths) {
+    bytes::PutU32(&swept_, static_cast<uint32_t>(p.size()));
+    swept_.append(p);
+  }
+  bytes::SetU32(&swept_[at], static_cast<uint32_t>(swept_.size() - at - 4));
+}
+
+void SnapshotBuilder::FlushSwept(std::string* chunk) {
+  chunk->append(swept_);
+  swept_.clear();
+}
+
 bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::string* chunk) {
   if (done_) return true;
   const size_t start = chunk->size();
@@ -46,6 +65,7 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
     ++emitted;
     stack_.push_back(Frame{"/", root->stat.czxid, {}, false, nullptr, {}});
   }
+  FlushSwept(chunk);
   for (Frame& f : stack_) f.node = nullptr;  // the tree may have changed since the last call
   std::string child;
   while (!stack_.empty() && emitted < max_nodes) {
@@ -79,7 +99,9 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
 }
 
 std::string SnapshotBuilder::Finish() {
-  std::string t(1, kSnapEndTag);
+  std::string t;
+  FlushSwept(&t);
+  t.push_back(kSnapEndTag);
   t.append(kSnapTrailerMagic, sizeof(kSnapTrailerMagic));
   bytes::PutU64(&t, nodes_);
   bytes::PutU32(&t, Crc32c(crc_, t.data(), t.size()));

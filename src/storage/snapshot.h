@@ -19,19 +19,21 @@
 #include <string_view>
 #include <vector>
 
+#include "storage/limits.h"
 #include "tree/data_tree.h"
 
 namespace aviary::storage {
 
 inline constexpr char kSnapMagic[8] = {'A', 'V', 'I', 'A', 'R', 'Y', 'S', 'N'};
 inline constexpr char kSnapTrailerMagic[8] = {'A', 'V', 'S', 'N', 'T', 'A', 'I', 'L'};
-inline constexpr uint32_t kSnapVersion = 1;
+inline constexpr uint32_t kSnapVersion = 2;      // 1: no 'D' records (still read)
 inline constexpr size_t kSnapHeaderBytes = 28;   // magic, version, reserved, zxid, session count
 inline constexpr size_t kSnapSessionBytes = 12;  // id, timeout_ms
 inline constexpr size_t kSnapTrailerBytes = 21;  // 'E', magic, node count, crc
 inline constexpr char kSnapNodeTag = 'N';
 inline constexpr char kSnapEndTag = 'E';
-inline constexpr uint32_t kMaxSnapNodeBytes = 256u << 20;
+inline constexpr char kSnapSweptTag = 'D';
+inline constexpr uint32_t kMaxSnapNodeBytes = kMaxRecordBytes;  // storage/limits.h
 
 struct SessionRecord {
   int64_t id = 0;
@@ -49,6 +51,12 @@ class SnapshotBuilder {
   // The trailer (node count + CRC-32C of every byte before the CRC field).
   // Call once, after Step returned true.
   std::string Finish();
+  // The closeSession txn `zxid` is about to sweep `paths` (its session's
+  // ephemerals) while this walk is under way. The txn does not list them, and
+  // the walk may have copied a parent before the sweep but never see the
+  // swept child, so the paths go into the snapshot ('D' record) for replay
+  // to delete them again (which brings each parent's pzxid up to `zxid`).
+  void NoteSwept(int64_t zxid, const std::vector<std::string>& paths);
   int64_t zxid() const { return zxid_; }
   uint64_t nodes_written() const { return nodes_; }
 
@@ -65,6 +73,7 @@ class SnapshotBuilder {
     std::set<std::string>::const_iterator next;
   };
   void Emit(const std::string& path, const tree::Node& n, const tree::DataTree& tree, std::string* chunk);
+  void FlushSwept(std::string* chunk);
 
   int64_t zxid_;
   std::vector<SessionRecord> sessions_;
@@ -73,6 +82,7 @@ class SnapshotBuilder {
   bool done_ = false;
   uint64_t nodes_ = 0;
   uint32_t crc_ = 0;
+  std::string swept_;  // 'D' records noted since the last Step
 };
 
 class SnapshotFileWriter {

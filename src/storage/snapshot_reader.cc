@@ -133,7 +133,7 @@ bool SnapshotReader::Open(const std::string& path, std::string* error) {
     return false;
   }
   header_.version = bytes::GetU32(buf_.data() + 8);
-  if (header_.version != kSnapVersion) {
+  if (header_.version != kSnapVersion && header_.version != 1) {
     *error = path + ": unsupported snapshot version " + std::to_string(header_.version) + " at offset 8";
     return false;
   }
@@ -157,10 +157,45 @@ bool SnapshotReader::Open(const std::string& path, std::string* error) {
   return true;
 }
 
+// 'D': u32 length, i64 zxid, u32 count, count x (u32 length + path bytes).
+bool SnapshotReader::ReadSwept(int64_t rec_off) {
+  crc_ = Crc32c(crc_, buf_.data(), 5);
+  const uint32_t len = bytes::GetU32(buf_.data() + 1);
+  if (len < 12 || len > kMaxRecordBytes || len > size_ - offset_) {
+    offset_ = rec_off;
+    return Fail("swept record length " + std::to_string(len) + " out of bounds");
+  }
+  if (!ReadExact(len, &buf_)) return Fail("truncated swept record");
+  crc_ = Crc32c(crc_, buf_.data(), buf_.size());
+  const int64_t zxid = static_cast<int64_t>(bytes::GetU64(buf_.data()));
+  const uint32_t count = bytes::GetU32(buf_.data() + 8);
+  std::vector<std::string>& paths = swept_[zxid];
+  size_t at = 12;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (buf_.size() - at < 4 || bytes::GetU32(buf_.data() + at) > buf_.size() - at - 4) {
+      offset_ = rec_off;
+      return Fail("malformed swept record");
+    }
+    const uint32_t plen = bytes::GetU32(buf_.data() + at);
+    paths.emplace_back(buf_.data() + at + 4, plen);
+    at += 4 + plen;
+  }
+  if (at != buf_.size()) {
+    offset_ = rec_off;
+    return Fail("malformed swept record");
+  }
+  return true;
+}
+
 bool SnapshotReader::Next(SnapshotNode* n) {
   if (done_ || !error_.empty()) return false;
-  const int64_t rec_off = offset_;
+  int64_t rec_off = offset_;
   if (!ReadExact(5, &buf_)) return Fail("truncated record");
+  while (buf_[0] == kSnapSweptTag) {
+    if (!ReadSwept(rec_off)) return false;
+    rec_off = offset_;
+    if (!ReadExact(5, &buf_)) return Fail("truncated record");
+  }
   if (buf_[0] == kSnapEndTag) {
     // 'E' + 8 magic + 8 count (+ 4 CRC, not covered by itself).
     crc_ = Crc32c(crc_, buf_.data(), 5);

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -50,11 +51,15 @@ class SnapshotReader {
   bool done() const { return done_; }
   const std::string& error() const { return error_; }
   uint64_t nodes_read() const { return nodes_; }
+  // Paths swept by closeSession txns while the snapshot was taken, by zxid
+  // (SnapshotBuilder::NoteSwept), as read so far.
+  const std::map<int64_t, std::vector<std::string>>& swept() const { return swept_; }
   int64_t offset() const { return offset_; }
 
  private:
   bool ReadExact(size_t n, std::string* out);
   bool Fail(const std::string& what);
+  bool ReadSwept(int64_t rec_off);
 
   std::FILE* f_ = nullptr;
   std::string path_;
@@ -66,6 +71,7 @@ class SnapshotReader {
   std::string error_;
   std::string buf_;
   SnapshotHeader header_;
+  std::map<int64_t, std::vector<std::string>> swept_;
 };
 
 }  // namespace aviary::storage

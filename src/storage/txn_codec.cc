@@ -149,7 +149,49 @@ bool ReadOp(Reader& r, txn::Op* op) {
   return r.ok();
 }
 
+constexpr size_t kStrBytes = 4;  // jute length prefix of a string / buffer
+
+size_t AclBytes(const proto::AclList& acl) {
+  size_t n = 4;
+  for (const proto::Acl& a : acl) n += 4 + kStrBytes + a.id.scheme.size() + kStrBytes + a.id.id.size();
+  return n;
+}
+
+size_t BodyBytes(const txn::Op& op) {
+  return std::visit(
+      [](const auto& b) -> size_t {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, txn::CreateTxn>) {
+          return kStrBytes + b.path.size() + 1 + kStrBytes + b.data.size() + AclBytes(b.acl) + 1 + 8 + 8 + 4;
+        } else if constexpr (std::is_same_v<T, txn::DeleteTxn>) {
+          return kStrBytes + b.path.size();
+        } else if constexpr (std::is_same_v<T, txn::SetDataTxn>) {
+          return kStrBytes + b.path.size() + 1 + kStrBytes + b.data.size() + 4;
+        } else if constexpr (std::is_same_v<T, txn::SetAclTxn>) {
+          return kStrBytes + b.path.size() + AclBytes(b.acl) + 4;
+        } else if constexpr (std::is_same_v<T, txn::CheckTxn>) {
+          return kStrBytes + b.path.size() + 4;
+        } else if constexpr (std::is_same_v<T, txn::CloseSessionTxn>) {
+          size_t n = 4;
+          for (const std::string& p : b.paths_to_delete) n += kStrBytes + p.size();
+          return n;
+        } else {
+          static_assert(std::is_same_v<T, txn::CreateSessionTxn> || std::is_same_v<T, txn::ErrorTxn>);
+          return 4;
+        }
+      },
+      op.body);
+}
+
 }  // namespace
+
+size_t EncodedOpBytes(const txn::Op& op) { return 4 + 1 + BodyBytes(op); }
+
+size_t EncodedTxnBytes(const txn::Txn& t) {
+  size_t n = 1 + 8 + 4 + 8 + 8 + 4 + EncodedOpBytes(t.op) + 4;
+  for (const txn::Op& op : t.multi) n += EncodedOpBytes(op);
+  return n;
+}
 
 void EncodeTxn(const txn::Txn& t, std::string* out) {
   Writer w(out);

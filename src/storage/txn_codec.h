@@ -19,6 +19,10 @@ inline constexpr size_t kMaxMultiOps = 1 << 20;
 
 // Appends the encoding of `t` to *out.
 void EncodeTxn(const txn::Txn& t, std::string* out);
+// Exactly how many bytes EncodeTxn appends for `t` / one op takes in it,
+// computed without encoding (the prepare-time size bound, storage/limits.h).
+size_t EncodedTxnBytes(const txn::Txn& t);
+size_t EncodedOpBytes(const txn::Op& op);
 // false (and *out unspecified) when `in` is not exactly one valid encoding.
 bool DecodeTxn(std::string_view in, txn::Txn* out);
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -21,18 +22,32 @@ namespace {
 
 constexpr size_t kFlushAt = 1 << 20;
 
-int64_t ReadFailpoint() {
+struct Failpoints {
+  int64_t sync_budget = -1;  // -1 = off; otherwise Syncs allowed before EIO
+  bool rollback_eio = false;
+};
+
+// AVIARY_FAILPOINT: comma-separated names (see wal.h); unknown ones ignored.
+Failpoints ReadFailpoints() {
+  Failpoints fp;
   const char* v = std::getenv("AVIARY_FAILPOINT");
-  if (v == nullptr) return -1;
-  const std::string s(v);
-  if (s == "wal_sync_eio") return 0;
+  if (v == nullptr) return fp;
+  const std::string all(v);
   const std::string prefix = "wal_sync_eio_after:";
-  if (s.compare(0, prefix.size(), prefix) == 0) {
-    char* end = nullptr;
-    const long long n = std::strtoll(s.c_str() + prefix.size(), &end, 10);
-    if (end != s.c_str() + prefix.size() && *end == '\0' && n >= 0) return n;
+  size_t start = 0;
+  while (start <= all.size()) {
+    const size_t comma = std::min(all.find(',', start), all.size());
+    const std::string s = all.substr(start, comma - start);
+    start = comma + 1;
+    if (s == "wal_sync_eio") fp.sync_budget = 0;
+    if (s == "wal_rollback_eio") fp.rollback_eio = true;
+    if (s.compare(0, prefix.size(), prefix) == 0) {
+      char* end = nullptr;
+      const long long n = std::strtoll(s.c_str() + prefix.size(), &end, 10);
+      if (end != s.c_str() + prefix.size() && *end == '\0' && n >= 0) fp.sync_budget = n;
+    }
   }
-  return -1;
+  return fp;
 }
 
 std::string SegmentHeader(int64_t zxid) {
@@ -47,16 +62,18 @@ std::string SegmentHeader(int64_t zxid) {
 
 }  // namespace
 
-Wal::Wal(WalOptions opts) : opts_(std::move(opts)), sync_budget_(ReadFailpoint()) {
+Wal::Wal(WalOptions opts) : opts_(std::move(opts)) {
+  const Failpoints fp = ReadFailpoints();
+  sync_budget_ = fp.sync_budget;
+  rollback_eio_ = fp.rollback_eio;
   if (sync_budget_ >= 0) AV_LOG(kWarn, "AVIARY_FAILPOINT active: WAL Sync fails with EIO after {} syncs", sync_budget_);
+  if (rollback_eio_) AV_LOG(kWarn, "AVIARY_FAILPOINT active: WAL Rollback fails");
 }
 
+// Bytes no Sync covered were never acknowledged: they are dropped, never
+// written on the way out.
 Wal::~Wal() {
-  if (fd_ >= 0) {
-    std::string ignored;
-    if (!poisoned_ && WriteBuffer(&ignored) && opts_.force_sync) fdatasync(fd_);
-    close(fd_);
-  }
+  if (fd_ >= 0) close(fd_);
 }
 
 bool Wal::Fail(std::string msg, std::string* error) {
@@ -100,12 +117,15 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
   write_pos_ = 0;
   allocated_ = 0;
   txns_in_segment_ = 0;
+  synced_pos_ = 0;
+  synced_txns_ = 0;
   if (next_zxid - 1 > last_zxid_) last_zxid_ = next_zxid - 1;
   buf_ = SegmentHeader(next_zxid);
   if (!WriteBuffer(error)) return false;
   if (fdatasync(fd_) != 0) return Fail(ErrnoText("fdatasync", path_, errno), error);
   std::string dir_error;
   if (!FsyncDir(vdir, &dir_error)) return Fail(dir_error, error);
+  MarkSynced();
   return true;
 }
 
@@ -154,7 +174,7 @@ bool Wal::Append(const txn::Txn& t, std::string* error) {
   buf_.append(kRecordHeaderBytes, '\0');
   EncodeTxn(t, &buf_);
   const size_t len = buf_.size() - at - kRecordHeaderBytes;
-  if (len > kMaxRecordBytes) {
+  if (len > std::min(opts_.max_record_bytes, kMaxRecordBytes)) {
     buf_.resize(at);
     *error = "txn too large for the WAL: " + std::to_string(len) + " bytes";
     return false;
@@ -179,6 +199,37 @@ bool Wal::Sync(std::string* error) {
   if (sync_budget_ == 0) return Fail(ErrnoText("fdatasync", path_, EIO) + " (AVIARY_FAILPOINT)", error);
   if (sync_budget_ > 0) --sync_budget_;
   if (opts_.force_sync && fdatasync(fd_) != 0) return Fail(ErrnoText("fdatasync", path_, errno), error);
+  MarkSynced();
+  return true;
+}
+
+void Wal::MarkSynced() {
+  synced_pos_ = write_pos_;
+  synced_zxid_ = last_zxid_;
+  synced_txns_ = txns_in_segment_;
+}
+
+bool Wal::Rollback(std::string* error) {
+  poisoned_ = true;
+  buf_.clear();
+  buf_.shrink_to_fit();
+  last_zxid_ = synced_zxid_;
+  txns_in_segment_ = synced_txns_;
+  if (fd_ < 0) return true;  // no segment open: nothing was written since
+  if (rollback_eio_) {
+    *error = ErrnoText("ftruncate", path_, EIO) + " (AVIARY_FAILPOINT)";
+    return false;
+  }
+  if (ftruncate(fd_, synced_pos_) != 0) {
+    *error = ErrnoText("ftruncate", path_, errno);
+    return false;
+  }
+  if (fsync(fd_) != 0) {
+    *error = ErrnoText("fsync", path_, errno);
+    return false;
+  }
+  write_pos_ = allocated_ = synced_pos_;
+  AV_LOG(kWarn, "WAL rolled back to offset {} of {} (last durable zxid {:#x})", synced_pos_, path_, synced_zxid_);
   return true;
 }
 

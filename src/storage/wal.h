@@ -7,19 +7,25 @@
 // field marks the end of data.
 // Invariants: each zxid appended to one Wal is the previous one + 1 (or the
 // first of a higher epoch, zxid >> 32); Append stops the process (AV_CHECK)
-// otherwise, since the log would not replay. After any I/O
+// otherwise, since the log would not replay. A refused Append (over
+// max_record_bytes) changes nothing: the Wal stays usable. After any I/O
 // failure (write, fdatasync, or the failpoint) the Wal is poisoned: every
-// later call fails, because after a failed fsync the kernel may have dropped
+// later write fails, because after a failed fsync the kernel may have dropped
 // the dirty pages and a retry could falsely succeed. The owner must stop
-// acknowledging writes (and, in practice, exit and recover).
-// Failpoint (read once, in the constructor): AVIARY_FAILPOINT=wal_sync_eio
-// makes every Sync fail with EIO; wal_sync_eio_after:N lets the first N
-// Syncs succeed.
+// acknowledging writes and call Rollback, which cuts the segment back to the
+// end of the last successful Sync so that nothing unacknowledged can replay
+// after a restart; if Rollback fails too, the outcome of every txn appended
+// since that Sync is unknown.
+// Failpoints (AVIARY_FAILPOINT, read once in the constructor; several may be
+// given, comma-separated): wal_sync_eio makes every Sync fail with EIO;
+// wal_sync_eio_after:N lets the first N Syncs succeed; wal_rollback_eio makes
+// Rollback fail.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "storage/limits.h"
 #include "txn/txn.h"
 
 namespace aviary::storage {
@@ -28,6 +34,8 @@ struct WalOptions {
   std::string dir;  // dataLogDir; segments go to VersionDir(dir)
   bool force_sync = true;
   int64_t prealloc_bytes = 64 << 20;
+  // Largest payload Append takes: MaxTxnBytes(jute.maxbuffer) (limits.h).
+  uint32_t max_record_bytes = kMaxRecordBytes;
 };
 
 class Wal {
@@ -41,20 +49,29 @@ class Wal {
   // (header written and fsynced, directory fsynced). An existing file of
   // that name is replaced only if it holds no valid record; otherwise error.
   bool Open(int64_t next_zxid, std::string* error);
-  // Frames + buffers (may write), no fsync. Fails if the encoding exceeds
-  // kMaxRecordBytes or when poisoned; aborts on an out-of-order zxid.
+  // Frames + buffers (may write), no fsync. Refuses (false, nothing changed,
+  // not poisoned) if the encoding exceeds max_record_bytes; fails when
+  // poisoned or when writing the buffer fails; aborts on an out-of-order zxid.
   bool Append(const txn::Txn& t, std::string* error);
   // Writes the buffer; fdatasync unless !force_sync.
   bool Sync(std::string* error);
   // Sync, close the current segment, start log.<next_zxid>.
   bool Roll(int64_t next_zxid, std::string* error);
-  // Sync + close (also done, ignoring errors, by the destructor).
+  // Sync + close (also done, ignoring errors, by the destructor, unless
+  // poisoned: then nothing more is written).
   bool Close(std::string* error);
+  // After a failure: drops the buffer and truncates the segment to the end
+  // of the last successful Sync (durably: ftruncate + fsync). true when
+  // nothing appended since that Sync can be found in the file any more.
+  // The Wal stays poisoned.
+  bool Rollback(std::string* error);
 
   int64_t txns_in_segment() const { return txns_in_segment_; }
   int64_t segment_bytes() const { return write_pos_ + static_cast<int64_t>(buf_.size()); }
   const std::string& segment_path() const { return path_; }
   int64_t last_zxid() const { return last_zxid_; }
+  // The last zxid covered by a successful Sync (or before this Wal's first).
+  int64_t synced_zxid() const { return synced_zxid_; }
   bool poisoned() const { return poisoned_; }
 
  private:
@@ -62,6 +79,7 @@ class Wal {
   bool WriteBuffer(std::string* error);
   bool EnsureAllocated(int64_t end, std::string* error);
   bool Fail(std::string msg, std::string* error);
+  void MarkSynced();
 
   WalOptions opts_;
   int fd_ = -1;
@@ -71,9 +89,13 @@ class Wal {
   int64_t allocated_ = 0;  // file size after preallocation
   int64_t txns_in_segment_ = 0;
   int64_t last_zxid_ = 0;
+  int64_t synced_pos_ = 0;  // file offset up to which the last Sync made data durable
+  int64_t synced_zxid_ = 0;
+  int64_t synced_txns_ = 0;  // txns_in_segment_ at that Sync
   bool poisoned_ = false;
-  // Failpoint: -1 = off; otherwise Syncs allowed before EIO.
+  // Failpoints: -1 = off; otherwise Syncs allowed before EIO.
   int64_t sync_budget_ = -1;
+  bool rollback_eio_ = false;
 };
 
 }  // namespace aviary::storage

@@ -20,6 +20,10 @@ namespace {
 // Upper bound on payload bytes checksummed while looking for a valid record
 // after a bad one; past it the data is conservatively called corrupt.
 constexpr size_t kScanBudget = 256u << 20;
+// A torn write leaves whole sectors unwritten (zero in a preallocated file).
+constexpr size_t kSectorBytes = 512;
+// Shorter zero runs at a record's end are ordinary field values.
+constexpr size_t kMinZeroRunBytes = 64;
 
 bool AllZero(const char* p, size_t n) {
   return std::all_of(p, p + n, [](char c) { return c == 0; });
@@ -98,14 +102,27 @@ bool SegmentReader::Open(const std::string& path, std::string* error) {
     return false;
   }
   header_zxid_ = static_cast<int64_t>(bytes::GetU64(data_ + 16));
+  last_zxid_ = header_zxid_ - 1;
   pos_ = kWalHeaderBytes;
   good_end_ = static_cast<int64_t>(pos_);
   return true;
 }
 
-bool SegmentReader::ParseAt(size_t off, SegmentRecord* rec, std::string* why) const {
+bool SegmentReader::HasZeroSector(size_t from, size_t end) const {
+  for (size_t at = (from + kSectorBytes - 1) / kSectorBytes * kSectorBytes; at < end; at += kSectorBytes) {
+    const size_t n = std::min(kSectorBytes, end - at);
+    if (n >= kMinZeroRunBytes && AllZero(data_ + at, n)) return true;
+  }
+  return false;
+}
+
+bool SegmentReader::ParseAt(size_t off, SegmentRecord* rec, std::string* why, bool* crash_shaped) const {
+  bool shaped_dummy = false;
+  bool& shaped = crash_shaped != nullptr ? *crash_shaped : shaped_dummy;
+  shaped = false;
   if (size_ - off < kRecordHeaderBytes) {
     *why = "incomplete record header";
+    shaped = true;
     return false;
   }
   const uint32_t len = bytes::GetU32(data_ + off);
@@ -115,12 +132,14 @@ bool SegmentReader::ParseAt(size_t off, SegmentRecord* rec, std::string* why) co
   }
   if (len > size_ - off - kRecordHeaderBytes) {
     *why = "record length " + std::to_string(len) + " runs past the end of the file";
+    shaped = true;
     return false;
   }
   uint32_t crc = Crc32c(0, data_ + off, 4);
   crc = Crc32c(crc, data_ + off + kRecordHeaderBytes, len);
   if (crc != bytes::GetU32(data_ + off + 4)) {
     *why = "record checksum mismatch";
+    shaped = HasZeroSector(off, off + kRecordHeaderBytes + len);
     return false;
   }
   if (rec != nullptr) {
@@ -134,7 +153,7 @@ bool SegmentReader::ParseAt(size_t off, SegmentRecord* rec, std::string* why) co
   return true;
 }
 
-bool SegmentReader::ValidRecordAfter(size_t from) const {
+bool SegmentReader::ValidRecordAfter(size_t from, bool next_only) const {
   size_t budget = kScanBudget;
   std::string why;
   for (size_t off = from; off + kRecordHeaderBytes < size_; ++off) {
@@ -143,9 +162,15 @@ bool SegmentReader::ValidRecordAfter(size_t from) const {
     if (len > budget) return true;  // give up: assume the worst
     budget -= len;
     SegmentRecord rec;
-    if (ParseAt(off, &rec, &why)) return true;
+    if (ParseAt(off, &rec, &why) && (!next_only || ZxidFollows(last_zxid_, rec.txn.zxid))) return true;
   }
   return false;
+}
+
+void SegmentReader::EndBad(size_t at, std::string why, bool crash_shaped) {
+  bad_offset_ = static_cast<int64_t>(at);
+  bad_reason_ = std::move(why);
+  end_ = ValidRecordAfter(at + 1, crash_shaped) ? SegmentEnd::kCorrupt : SegmentEnd::kTorn;
 }
 
 bool SegmentReader::Next(SegmentRecord* rec) {
@@ -160,18 +185,16 @@ bool SegmentReader::Next(SegmentRecord* rec) {
       end_ = SegmentEnd::kClean;
       return false;
     }
-    bad_offset_ = static_cast<int64_t>(pos_);
-    bad_reason_ = "non-zero bytes after the end-of-data marker";
-    end_ = ValidRecordAfter(pos_ + 1) ? SegmentEnd::kCorrupt : SegmentEnd::kTorn;
+    EndBad(pos_, "non-zero bytes after the end-of-data marker", true);
     return false;
   }
   std::string why;
-  if (!ParseAt(pos_, rec, &why)) {
-    bad_offset_ = static_cast<int64_t>(pos_);
-    bad_reason_ = why;
-    end_ = ValidRecordAfter(pos_ + 1) ? SegmentEnd::kCorrupt : SegmentEnd::kTorn;
+  bool crash_shaped = false;
+  if (!ParseAt(pos_, rec, &why, &crash_shaped)) {
+    EndBad(pos_, std::move(why), crash_shaped);
     return false;
   }
+  last_zxid_ = rec->txn.zxid;
   pos_ += kRecordHeaderBytes + rec->length;
   good_end_ = static_cast<int64_t>(pos_);
   return true;

@@ -3,18 +3,24 @@
 // file (mmapped read-only); single-threaded; it never writes.
 // Classification of where the data ends:
 //   kClean   - a zero length field (or EOF) followed only by zeros/EOF;
-//   kTorn    - a bad record (length past EOF, CRC mismatch, undecodable
-//              payload) after which no valid record follows: zeros, EOF, or
-//              bytes that frame no record with a good CRC (an unsynced tail
-//              written out of order by the kernel). Recovery truncates it in
-//              the LAST segment only;
-//   kCorrupt - a bad record or a non-zero gap followed by a valid record, or
-//              a bad header: never a crash artefact, always an error.
+//   kTorn    - what a crash leaves behind unsynced writes: the tail starts
+//              with a crash-shaped record (a zero length field, a record
+//              running past EOF, or a CRC mismatch over a record holding a
+//              zero-filled block from a 512-byte boundary: a sector never
+//              written) and no valid record after it carries the zxid that
+//              follows the last good one (pages written back out of order
+//              leave later records whose predecessors are missing); or the
+//              tail starts with any other bad record and no valid record
+//              follows at all. Recovery truncates it in the LAST segment only;
+//   kCorrupt - otherwise: a damaged record followed by a valid one, the next
+//              zxid found after a bad region, or a bad header: never a crash
+//              artefact, always an error.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
+#include "storage/limits.h"  // kMaxRecordBytes: the payload bound on read
 #include "txn/txn.h"
 
 namespace aviary::storage {
@@ -22,8 +28,11 @@ namespace aviary::storage {
 inline constexpr char kWalMagic[8] = {'A', 'V', 'I', 'A', 'R', 'Y', 'W', 'L'};
 inline constexpr uint32_t kWalVersion = 1;
 inline constexpr size_t kWalHeaderBytes = 32;
-inline constexpr size_t kRecordHeaderBytes = 8;          // u32 length + u32 crc
-inline constexpr uint32_t kMaxRecordBytes = 256u << 20;  // payload bound
+inline constexpr size_t kRecordHeaderBytes = 8;  // u32 length + u32 crc
+
+// zxid `next` may follow `prev` in the log: the next counter, or the start
+// of a later epoch (zxid >> 32).
+inline bool ZxidFollows(int64_t prev, int64_t next) { return next == prev + 1 || (next >> 32) > (prev >> 32); }
 
 struct SegmentRecord {
   int64_t offset = 0;   // of the record's length field
@@ -60,8 +69,13 @@ class SegmentReader {
   const std::string& path() const { return path_; }
 
  private:
-  bool ParseAt(size_t off, SegmentRecord* rec, std::string* why) const;
-  bool ValidRecordAfter(size_t from) const;
+  // *crash_shaped (optional): the failure looks like an unwritten part.
+  bool ParseAt(size_t off, SegmentRecord* rec, std::string* why, bool* crash_shaped = nullptr) const;
+  bool HasZeroSector(size_t from, size_t end) const;
+  // A valid record starts somewhere in [from, EOF); with `next_only`, only
+  // one whose zxid follows last_zxid_ counts.
+  bool ValidRecordAfter(size_t from, bool next_only) const;
+  void EndBad(size_t at, std::string why, bool crash_shaped);
   void Close();
 
   std::string path_;
@@ -69,6 +83,7 @@ class SegmentReader {
   size_t size_ = 0;
   size_t pos_ = 0;
   int64_t header_zxid_ = 0;
+  int64_t last_zxid_ = 0;  // of the last good record (header_zxid_ - 1 before the first)
   SegmentEnd end_ = SegmentEnd::kNone;
   int64_t good_end_ = 0;
   int64_t bad_offset_ = -1;

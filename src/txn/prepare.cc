@@ -71,6 +71,12 @@ void Preparer::PutDeleted(const std::string& path, int64_t zxid) {
   overlay_.Put(path, std::move(r));
 }
 
+bool Preparer::WithinBound(const Op& op, int64_t* used) const {
+  if (!opts_.op_bytes) return true;
+  *used += static_cast<int64_t>(opts_.op_bytes(op));
+  return *used <= opts_.max_ops_bytes;
+}
+
 Txn Preparer::Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t zxid, int64_t now_ms) {
   Txn t;
   t.session_id = ctx.session_id;
@@ -97,7 +103,15 @@ Txn Preparer::Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t 
     case OpCode::kSetAcl:
     case OpCode::kCheck: {
       Op op;
-      const Err err = PrepOp(type, req.body, ctx, zxid, now_ms, &op);
+      overlay_.Begin();
+      Err err = PrepOp(type, req.body, ctx, zxid, now_ms, &op);
+      int64_t used = 0;
+      if (err == Err::kOk && !WithinBound(op, &used)) err = Err::kBadArguments;
+      if (err == Err::kOk) {
+        overlay_.Commit();
+      } else {
+        overlay_.Rollback();
+      }
       if (err == Err::kOk) {
         t.type = type;
         t.op = std::move(op);

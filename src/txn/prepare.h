@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "proto/records.h"
@@ -23,6 +24,12 @@ struct PrepareOptions {
   int32_t max_buffer = proto::kDefaultMaxBuffer;  // jute.maxbuffer
   bool extended_types_enabled = false;            // zookeeper.extendedTypesEnabled (TTL nodes)
   std::string super_digest;                       // "super:<base64>" or empty
+  // The log's size bound (storage/limits.h, set by the server): a request
+  // whose ops would take more than max_ops_bytes of log, as counted by
+  // op_bytes, becomes an error txn with kBadArguments (in a multi: the op
+  // that crosses the bound fails). Without op_bytes there is no bound.
+  std::function<size_t(const Op&)> op_bytes = nullptr;
+  int64_t max_ops_bytes = 0;
 };
 
 class Preparer {
@@ -36,12 +43,16 @@ class Preparer {
   // the failing one its error, later ones kRuntimeInconsistency; none of its
   // changes enter the overlay. A body that does not match the opcode, a
   // multi holding a read op, or an unsupported opcode gives
-  // kError / kMarshallingError (kUnimplemented for non-write opcodes).
+  // kError / kMarshallingError (kUnimplemented for non-write opcodes). A txn
+  // over the size bound (PrepareOptions::max_ops_bytes) fails with
+  // kBadArguments and changes nothing.
   Txn Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t zxid, int64_t now_ms);
 
   Txn PrepareCreateSession(int64_t session, int32_t timeout_ms, int64_t zxid, int64_t now_ms);
-  // Lists the session's ephemerals as of tree + overlay (including ones
-  // created by pending txns, excluding pending deletes), sorted.
+  // The txn carries no paths (so its size does not grow with the session's
+  // ephemerals): apply sweeps the session's ephemerals from the tree. The
+  // overlay records their deletion as of tree + overlay (including ones
+  // created by pending txns, excluding pending deletes).
   Txn PrepareCloseSession(int64_t session, int64_t zxid, int64_t now_ms, int32_t cxid = 0);
   // Container/TTL cleanup (session 0, cxid 0). As ZooKeeper: kOk only
   // re-checks that the node exists, has no children and is not a plain
@@ -67,6 +78,8 @@ class Preparer {
   proto::Err PrepCheck(const proto::CheckVersionRequest& r, const SessionCtx& ctx, Op* out);
   Txn PrepMulti(const proto::MultiRequest& m, const SessionCtx& ctx, Txn txn);
   void PutDeleted(const std::string& path, int64_t zxid);
+  // Adds the op's log bytes to *used; false when that passes the bound.
+  bool WithinBound(const Op& op, int64_t* used) const;
 
   const tree::DataTree& tree_;
   PrepareOptions opts_;

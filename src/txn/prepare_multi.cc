@@ -56,6 +56,7 @@ Txn Preparer::PrepMulti(const proto::MultiRequest& m, const SessionCtx& ctx, Txn
   t.multi.reserve(m.ops.size());
   overlay_.Begin();
   size_t failed_at = m.ops.size();
+  int64_t used = 0;
   for (size_t i = 0; i < m.ops.size(); ++i) {
     if (failed_at < i) {
       t.multi.push_back(ErrorOp(Err::kRuntimeInconsistency));
@@ -73,6 +74,7 @@ Txn Preparer::PrepMulti(const proto::MultiRequest& m, const SessionCtx& ctx, Txn
     } else {
       err = PrepCheck(std::get<proto::CheckVersionRequest>(mop.body), ctx, &op);
     }
+    if (err == Err::kOk && !WithinBound(op, &used)) err = Err::kBadArguments;
     if (err == Err::kOk) {
       t.multi.push_back(std::move(op));
     } else {
@@ -125,7 +127,8 @@ Txn Preparer::PrepareCloseSession(int64_t session, int64_t zxid, int64_t now_ms,
   t.zxid = zxid;
   t.time_ms = now_ms;
   t.type = OpCode::kCloseSession;
-  t.op = Op{OpCode::kCloseSession, CloseSessionTxn{std::vector<std::string>(es.begin(), es.end())}};
+  // No paths in the txn: apply sweeps the session's ephemerals.
+  t.op = Op{OpCode::kCloseSession, CloseSessionTxn{}};
   return t;
 }
 

@@ -48,7 +48,10 @@ struct CreateSessionTxn {
   int32_t timeout_ms = 0;
 };
 struct CloseSessionTxn {
-  std::vector<std::string> paths_to_delete;  // the session's ephemerals
+  // Empty in every txn Aviary prepares: apply sweeps the session's ephemerals
+  // from the tree's index. Logs written before that listed them here; apply
+  // and replay still honour such a list.
+  std::vector<std::string> paths_to_delete;
 };
 struct ErrorTxn {
   proto::Err err = proto::Err::kOk;

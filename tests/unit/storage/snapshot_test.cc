@@ -107,6 +107,7 @@ void FuzzyRound(uint64_t seed) {
     ASSERT_TRUE(wal.Roll(w.zxid + 1, &err)) << err;
   }
   SnapshotBuilder b(w.zxid, w.SessionList());
+  w.building = &b;
   SnapshotFileWriter fw;
   ASSERT_TRUE(fw.Begin(d.path(), w.zxid, &err)) << err;
   std::string chunk;
@@ -117,6 +118,7 @@ void FuzzyRound(uint64_t seed) {
     const int ops = static_cast<int>(w.Pick(6));
     for (int i = 0; i < ops; ++i) w.RandomOp();
   }
+  w.building = nullptr;
   ASSERT_TRUE(fw.Write(b.Finish(), &err));
   ASSERT_TRUE(fw.Commit(&err)) << err;
   const int after = static_cast<int>(w.Pick(50));

@@ -59,6 +59,7 @@ struct Workload {
   int64_t now = 1000;
   std::map<int64_t, int32_t> sessions;
   Wal* wal = nullptr;
+  SnapshotBuilder* building = nullptr;  // a fuzzy snapshot in progress (as the core tells it)
   std::mt19937_64 rng;
 
   explicit Workload(uint64_t seed) : prep(tree, Opts()), rng(seed) {}
@@ -72,6 +73,9 @@ struct Workload {
     if (wal != nullptr) {
       std::string err;
       ASSERT_TRUE(wal->Append(t, &err)) << err;
+    }
+    if (building != nullptr && t.type == proto::OpCode::kCloseSession) {
+      building->NoteSwept(t.zxid, tree.EphemeralsOf(t.session_id));
     }
     txn::Apply(tree, t);
     prep.Applied(t.zxid);
