@@ -98,6 +98,7 @@ int main(int argc, char** argv) {
   opts.force_sync = cfg.force_sync;
   opts.prealloc_bytes = cfg.pre_alloc_size_kb * 1024;
   opts.snap_retain_count = cfg.snap_retain_count;
+  opts.snapshot_timeout_ms = cfg.snapshot_timeout_ms;
   opts.repair = repair;
   opts.core.snap_count = cfg.snap_count;
   opts.core.fork_snapshots = cfg.fork_snapshots;

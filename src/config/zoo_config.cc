@@ -227,6 +227,10 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return true;
   }
   if (key == "aviary.forkSnapshots") return detail::BoolValue(raw_key, value, &cfg->fork_snapshots, error);
+  if (key == "aviary.snapshotTimeoutMs") {
+    return detail::IntValue(raw_key, value, 100, std::numeric_limits<int32_t>::max(),
+                            "expected milliseconds, at least 100", &cfg->snapshot_timeout_ms, error);
+  }
   if (key == "aviary.ioThreads") {
     if (!detail::IntValue(raw_key, value, 1, 64, "expected an integer 1-64", &v64, error)) return false;
     cfg->io_threads = static_cast<int>(v64);

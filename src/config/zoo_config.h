@@ -71,7 +71,10 @@ struct ServerConfig {
   int max_sessions = 100000;       // aviary.maxSessions: bound on live sessions
   std::string log_level = "info";  // aviary.logLevel: debug|info|warn|error
   bool fork_snapshots = true;      // aviary.forkSnapshots: write snapshots from a forked child
-  int io_threads = 2;              // aviary.ioThreads: network I/O threads (1-64)
+  // aviary.snapshotTimeoutMs: a snapshot child still running after this is
+  // killed (its temporary file removed) and the next snapshot may start.
+  int64_t snapshot_timeout_ms = 600000;
+  int io_threads = 2;  // aviary.ioThreads: network I/O threads (1-64)
   // aviary.maxWatchesPerSession: watch-table entries one connection may hold
   // (ZooKeeper's watch_count unit); aviary.maxWatchBytesPerSession: the sum
   // of the lengths of the paths it watches. 0 = unlimited. Past either, a

@@ -54,7 +54,8 @@ bool Server::Recover(std::string* error) {
          r.txns_replayed, SteadyNowMs() - start, r.last_zxid, r.sessions.size());
   core_->LoadRecovered(r.last_zxid, r.sessions, SteadyNowMs());
   if (!durable_->Start(r.last_zxid + 1, error)) return false;
-  snapshotter_ = std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count);
+  snapshotter_ =
+      std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count, opts_.snapshot_timeout_ms);
   core_->SetSnapshotter(snapshotter_.get());
   core_->RequestSnapshot();
   return true;

@@ -30,7 +30,8 @@ struct ServerOptions {
   bool force_sync = true;
   int64_t prealloc_bytes = 64 << 20;
   int snap_retain_count = 3;
-  bool repair = false;  // --repair: skip corrupt log/snapshot parts (loudly)
+  int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
+  bool repair = false;                   // --repair: skip corrupt log/snapshot parts (loudly)
 };
 
 class Server : public net::FrameSink, public Outbox {

@@ -7,26 +7,36 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 #include "base/log.h"
+#include "storage/layout.h"
 #include "storage/recovery.h"
 #include "storage/snapshot.h"
 
 namespace aviary::server {
 
-Snapshotter::Snapshotter(std::string snap_dir, std::string log_dir, int retain_count)
-    : snap_dir_(std::move(snap_dir)), log_dir_(std::move(log_dir)), retain_count_(retain_count) {
+Snapshotter::Snapshotter(std::string snap_dir, std::string log_dir, int retain_count, int64_t child_timeout_ms)
+    : snap_dir_(std::move(snap_dir)),
+      log_dir_(std::move(log_dir)),
+      retain_count_(retain_count),
+      child_timeout_ms_(child_timeout_ms) {
   thread_ = std::thread([this] { Run(); });
 }
 
 Snapshotter::~Snapshotter() {
   if (child_ > 0) {
     ::kill(child_, SIGKILL);
-    int status = 0;
-    ::waitpid(child_, &status, 0);
+    killed_.push_back(child_);
     child_ = 0;
+    ::unlink(ChildTmpPath().c_str());
   }
+  for (int pid : killed_) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+  }
+  killed_.clear();
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
@@ -50,10 +60,21 @@ int64_t NowMs() {
       .count();
 }
 
+enum class ChildFault { kNone, kHang, kDie };
+
+ChildFault ReadChildFault() {
+  const char* v = std::getenv("AVIARY_FAILPOINT");
+  if (v == nullptr) return ChildFault::kNone;
+  const std::string s = "," + std::string(v) + ",";
+  if (s.find(",snapshot_child_hang,") != std::string::npos) return ChildFault::kHang;
+  if (s.find(",snapshot_child_die,") != std::string::npos) return ChildFault::kDie;
+  return ChildFault::kNone;
+}
+
 // In the child: serialise and write the whole snapshot, then leave without
 // running any exit handler of the parent's image.
 [[noreturn]] void ChildWrite(const tree::DataTree& tree, int64_t zxid, std::vector<storage::SessionRecord> sessions,
-                             const std::string& snap_dir) {
+                             const std::string& snap_dir, ChildFault fault) {
   storage::SnapshotBuilder builder(zxid, std::move(sessions));
   storage::SnapshotFileWriter writer;
   std::string error;
@@ -64,6 +85,8 @@ int64_t NowMs() {
     chunk.clear();
     done = builder.Step(tree, 50000, &chunk);
     ok = writer.Write(chunk, &error);
+    if (fault == ChildFault::kDie) ::_exit(3);  // failpoint: no cleanup
+    while (fault == ChildFault::kHang) ::pause();
   }
   ok = ok && writer.Write(builder.Finish(), &error) && writer.Commit(&error);
   if (!ok) {
@@ -79,6 +102,7 @@ int64_t NowMs() {
 bool Snapshotter::Fork(const tree::DataTree& tree, int64_t zxid, const std::vector<storage::SessionRecord>& sessions) {
   if (child_ > 0) return false;
   const pid_t parent = ::getpid();
+  const ChildFault fault = ReadChildFault();
   pid_t pid = ::fork();
   if (pid < 0) {
     AV_LOG(kWarn, "fork for snapshot failed ({}); serialising on the core thread", std::strerror(errno));
@@ -90,7 +114,7 @@ bool Snapshotter::Fork(const tree::DataTree& tree, int64_t zxid, const std::vect
     // Drop the inherited sockets and log files: a client whose connection the
     // server closes must see it closed now, not when this child exits.
     ::close_range(3, ~0U, 0);
-    ChildWrite(tree, zxid, sessions, snap_dir_);
+    ChildWrite(tree, zxid, sessions, snap_dir_, fault);
   }
   child_ = pid;
   child_zxid_ = zxid;
@@ -98,16 +122,36 @@ bool Snapshotter::Fork(const tree::DataTree& tree, int64_t zxid, const std::vect
   return true;
 }
 
+std::string Snapshotter::ChildTmpPath() const {
+  return storage::VersionDir(snap_dir_) + "/" + storage::SnapshotName(child_zxid_) + ".tmp";
+}
+
 void Snapshotter::Reap() {
+  // Killed children: collect them once they are gone (a child stuck in the
+  // kernel dies only when its I/O returns; nothing waits for it).
+  std::erase_if(killed_, [](int pid) {
+    int status = 0;
+    return ::waitpid(pid, &status, WNOHANG) != 0;
+  });
   if (child_ <= 0) return;
   int status = 0;
   pid_t r = ::waitpid(child_, &status, WNOHANG);
-  if (r == 0) return;
+  if (r == 0) {
+    if (NowMs() - child_started_ms_ < child_timeout_ms_) return;
+    AV_LOG(kError, "snapshot {:#x}: the child (pid {}) is still writing after {} ms; killing it", child_zxid_, child_,
+           child_timeout_ms_);
+    ::kill(child_, SIGKILL);
+    killed_.push_back(child_);
+    child_ = 0;
+    ::unlink(ChildTmpPath().c_str());
+    return;
+  }
   child_ = 0;
   if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     AV_LOG(kInfo, "snapshot {:#x} written in {} ms", child_zxid_, NowMs() - child_started_ms_);
   } else {
-    AV_LOG(kError, "snapshot {:#x} failed (child status {:#x})", child_zxid_, status);
+    AV_LOG(kError, "snapshot {:#x} failed (child status {:#x}); removing its temporary file", child_zxid_, status);
+    ::unlink(ChildTmpPath().c_str());
   }
 }
 

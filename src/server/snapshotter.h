@@ -4,7 +4,13 @@
 // copy-on-write image of the tree as of that instant, serialises and writes
 // it on the other core (fsync, rename) and exits, so the server's threads
 // never spend time on it. Reap() collects the child. The child dies with the
-// server (PR_SET_PDEATHSIG).
+// server (PR_SET_PDEATHSIG). A child still running after child_timeout_ms is
+// killed (Reap), a child that fails or is killed has its snapshot.<zxid>.tmp
+// removed by the parent, and either way the next snapshot may start.
+// Failpoints (AVIARY_FAILPOINT, read at each Fork, comma-separated):
+// snapshot_child_hang makes the child stop after its first chunk (until
+// killed); snapshot_child_die makes it exit abruptly there, leaving its
+// temporary file.
 // Fallback (fork failed): the core serialises the tree a slice at a time
 // between request batches (storage::SnapshotBuilder, a fuzzy snapshot) and
 // hands each slice here; this thread writes it to snapshot.<zxid>.tmp, and
@@ -30,13 +36,14 @@ namespace aviary::server {
 
 class Snapshotter {
  public:
-  Snapshotter(std::string snap_dir, std::string log_dir, int retain_count);
+  Snapshotter(std::string snap_dir, std::string log_dir, int retain_count, int64_t child_timeout_ms = 600000);
   ~Snapshotter();
 
   // Forks a child that writes the snapshot of `tree` at `zxid`. False if the
   // fork failed (then use Begin/Write/Finish).
   bool Fork(const tree::DataTree& tree, int64_t zxid, const std::vector<storage::SessionRecord>& sessions);
-  // Collects a finished child (non-blocking); logs its outcome.
+  // Collects a finished child (non-blocking) and logs its outcome; kills one
+  // past its deadline. Call regularly (the core does, every pass).
   void Reap();
 
   void Begin(int64_t zxid);
@@ -56,6 +63,7 @@ class Snapshotter {
   };
   void Post(Job job);
   void Run();
+  std::string ChildTmpPath() const;
 
   std::string snap_dir_;
   std::string log_dir_;
@@ -67,9 +75,11 @@ class Snapshotter {
   bool stop_ = false;
   std::atomic<bool> busy_{false};
   std::atomic<size_t> queued_bytes_{0};
+  int64_t child_timeout_ms_;
   int child_ = 0;  // pid of the snapshot child, 0 if none
   int64_t child_zxid_ = 0;
   int64_t child_started_ms_ = 0;
+  std::vector<int> killed_;  // killed children not yet reaped
 };
 
 }  // namespace aviary::server
