@@ -68,6 +68,8 @@ std::string Enc(const txn::Txn& t) {
 txn::Txn RoundTrip(const txn::Txn& t) {
   txn::Txn out;
   const std::string e = Enc(t);
+  // The prepare-time size bound counts exactly what the log writes.
+  EXPECT_EQ(EncodedTxnBytes(t), e.size());
   EXPECT_TRUE(DecodeTxn(e, &out));
   EXPECT_EQ(out.session_id, t.session_id);
   EXPECT_EQ(out.cxid, t.cxid);

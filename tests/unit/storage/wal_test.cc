@@ -326,3 +326,172 @@ TEST(Wal, TornHeaderOfLastSegment) {
 
 }  // namespace
 }  // namespace aviary::storage
+
+// Issue 6, item 8: pages written back out of order before a power cut leave
+// a zero-filled gap with valid records after it. Nothing after the gap was
+// acknowledged (the fsync covering it never returned), so it is a torn tail;
+// only a record carrying the next zxid after a bad region proves corruption.
+namespace aviary::storage {
+namespace {
+
+// A segment of zxids 1..n with records big enough to span 512-byte sectors.
+struct Image {
+  std::string dir, path, bytes;
+  std::vector<SegmentRecord> recs;
+  size_t Begin(size_t i) const { return static_cast<size_t>(recs[i].offset); }
+  size_t End(size_t i) const { return Begin(i) + kRecordHeaderBytes + recs[i].length; }
+};
+
+Image MakeImage(const std::string& dir, int n) {
+  Image im;
+  im.dir = dir;
+  {
+    Wal wal(WalOptions{dir, true, 1 << 16});
+    std::string err;
+    EXPECT_TRUE(wal.Open(1, &err)) << err;
+    for (int64_t z = 1; z <= n; ++z) EXPECT_TRUE(wal.Append(SetTxn(z, std::string(1500, 'a' + z % 26)), &err));
+    EXPECT_TRUE(wal.Sync(&err)) << err;
+  }
+  im.path = VersionDir(dir) + "/" + SegmentName(1);
+  im.bytes = ReadAll(im.path);
+  im.recs = ReadSegment(im.path);
+  return im;
+}
+
+void Zero(std::string* s, size_t from, size_t to) { std::fill(s->begin() + from, s->begin() + to, '\0'); }
+
+TEST(Recovery, ZeroGapThenLaterRecordsIsATornTail) {
+  TempDir d;
+  Image im = MakeImage(d.path(), 10);
+  Zero(&im.bytes, im.Begin(5), im.End(6));  // zxids 6 and 7 never reached the disk; 8..10 did
+  WriteAll(im.path, im.bytes);
+  SegmentReader reader;
+  std::string err;
+  ASSERT_TRUE(reader.Open(im.path, &err)) << err;
+  SegmentRecord rec;
+  while (reader.Next(&rec)) {
+  }
+  EXPECT_EQ(reader.end(), SegmentEnd::kTorn) << reader.bad_reason();
+  tree::DataTree t;
+  const RecoveryResult r = RecoverDir(d.path(), false, &t);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.last_zxid, 5);
+  EXPECT_EQ(t.Find("/n8"), nullptr);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("torn tail truncated"), std::string::npos) << r.warnings[0];
+  EXPECT_EQ(std::filesystem::file_size(im.path), im.Begin(5));
+  EXPECT_EQ(RecoverDir(d.path()).last_zxid, 5);
+}
+
+TEST(Recovery, RecordWithAnUnwrittenSectorThenLaterRecordsIsATornTail) {
+  TempDir d;
+  Image im = MakeImage(d.path(), 10);
+  // zxid 6's header and first sector(s) were written, a later sector of it
+  // and all of zxid 7 were not; 8..10 were.
+  const size_t sector = (im.Begin(5) + kRecordHeaderBytes + 511) / 512 * 512;
+  ASSERT_LT(sector + 512, im.End(5));
+  Zero(&im.bytes, sector, im.End(6));
+  WriteAll(im.path, im.bytes);
+  const RecoveryResult r = RecoverDir(d.path());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.last_zxid, 5);
+}
+
+TEST(Recovery, NextZxidAfterABadRegionIsCorruption) {
+  TempDir d;
+  Image im = MakeImage(d.path(), 10);
+  // A zero gap and then the record that follows the last good one: data
+  // after a hole that is not a crash's unwritten tail.
+  std::string bytes = im.bytes.substr(0, im.End(4)) + std::string(700, '\0') + im.bytes.substr(im.Begin(5));
+  WriteAll(im.path, bytes);
+  RecoveryResult r = RecoverDir(d.path());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("offset " + std::to_string(im.End(4))), std::string::npos) << r.error;
+  // Likewise a torn-looking record 6 followed by a valid record 6.
+  bytes = im.bytes.substr(0, im.End(5));
+  Zero(&bytes, (im.Begin(5) + kRecordHeaderBytes + 511) / 512 * 512, im.End(5));
+  bytes += im.bytes.substr(im.Begin(5));
+  WriteAll(im.path, bytes);
+  r = RecoverDir(d.path());
+  EXPECT_FALSE(r.ok) << "a valid next record after a torn one was truncated away";
+}
+
+TEST(Recovery, DamagedRecordFollowedByLaterRecordsIsStillCorruption) {
+  TempDir d;
+  Image im = MakeImage(d.path(), 10);
+  im.bytes[im.Begin(5) + kRecordHeaderBytes + 700] ^= 0x10;  // bit rot in zxid 6, no unwritten sector
+  WriteAll(im.path, im.bytes);
+  const RecoveryResult r = RecoverDir(d.path());
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("offset " + std::to_string(im.Begin(5))), std::string::npos) << r.error;
+}
+
+// Issue 6, items 1 and 2: a refused record changes nothing; after a failure
+// the log is cut back to the last successful Sync, and nothing unsynced is
+// written on the way out.
+TEST(Wal, RefusedRecordLeavesTheLogUsable) {
+  TempDir d;
+  WalOptions o{d.path(), true, 4096};
+  o.max_record_bytes = 4000;
+  Wal wal(o);
+  std::string err;
+  ASSERT_TRUE(wal.Open(1, &err)) << err;
+  ASSERT_TRUE(wal.Append(SetTxn(1), &err));
+  EXPECT_FALSE(wal.Append(SetTxn(2, std::string(5000, 'x')), &err));
+  EXPECT_NE(err.find("too large"), std::string::npos) << err;
+  EXPECT_FALSE(wal.poisoned());
+  ASSERT_TRUE(wal.Append(SetTxn(2), &err)) << err;
+  ASSERT_TRUE(wal.Sync(&err)) << err;
+  EXPECT_EQ(ReadSegment(VersionDir(d.path()) + "/" + SegmentName(1)).size(), 2u);
+}
+
+TEST(Wal, RollbackCutsToTheLastSync) {
+  TempDir d;
+  setenv("AVIARY_FAILPOINT", "wal_sync_eio_after:1", 1);
+  {
+    Wal wal(WalOptions{d.path(), true, 4096});
+    unsetenv("AVIARY_FAILPOINT");
+    std::string err;
+    ASSERT_TRUE(wal.Open(1, &err)) << err;
+    ASSERT_TRUE(wal.Append(SetTxn(1), &err));
+    ASSERT_TRUE(wal.Sync(&err)) << err;
+    ASSERT_TRUE(wal.Append(SetTxn(2), &err));
+    ASSERT_TRUE(wal.Append(SetTxn(3), &err));
+    EXPECT_FALSE(wal.Sync(&err));  // bytes of 2 and 3 reached the file; the fsync "failed"
+    EXPECT_EQ(ReadSegment(VersionDir(d.path()) + "/" + SegmentName(1)).size(), 3u);
+    ASSERT_TRUE(wal.Rollback(&err)) << err;
+    EXPECT_EQ(wal.synced_zxid(), 1);
+  }
+  EXPECT_EQ(RecoverDir(d.path()).last_zxid, 1);
+}
+
+TEST(Wal, UnsyncedBytesAreNotWrittenOnDestruction) {
+  TempDir d;
+  {
+    Wal wal(WalOptions{d.path(), true, 4096});
+    std::string err;
+    ASSERT_TRUE(wal.Open(1, &err)) << err;
+    ASSERT_TRUE(wal.Append(SetTxn(1), &err));
+    ASSERT_TRUE(wal.Sync(&err)) << err;
+    ASSERT_TRUE(wal.Append(SetTxn(2), &err));  // never synced, never acknowledged
+  }
+  EXPECT_EQ(RecoverDir(d.path()).last_zxid, 1);
+}
+
+TEST(Wal, RollbackFailpoint) {
+  TempDir d;
+  setenv("AVIARY_FAILPOINT", "wal_sync_eio_after:1,wal_rollback_eio", 1);
+  Wal wal(WalOptions{d.path(), true, 4096});
+  unsetenv("AVIARY_FAILPOINT");
+  std::string err;
+  ASSERT_TRUE(wal.Open(1, &err)) << err;
+  ASSERT_TRUE(wal.Append(SetTxn(1), &err));
+  ASSERT_TRUE(wal.Sync(&err)) << err;
+  ASSERT_TRUE(wal.Append(SetTxn(2), &err));
+  EXPECT_FALSE(wal.Sync(&err));
+  EXPECT_FALSE(wal.Rollback(&err));
+  EXPECT_NE(err.find("ftruncate"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace aviary::storage

@@ -266,3 +266,80 @@ TEST(Prepare, WrongBodyAndReadOpcode) {
 
 }  // namespace
 }  // namespace aviary::txn
+
+// Issue 6, item 1: every txn is bounded at prepare by what the log takes; an
+// over-bound request becomes an error txn and leaves no pending change.
+namespace aviary::txn {
+namespace {
+
+size_t TestOpBytes(const Op& op) {
+  size_t n = 16;
+  if (const auto* c = std::get_if<CreateTxn>(&op.body)) {
+    n += c->path.size() + c->data.size();
+    for (const auto& a : c->acl) n += a.id.scheme.size() + a.id.id.size();
+  }
+  return n;
+}
+
+PrepareOptions Bounded(int64_t max_ops_bytes) {
+  PrepareOptions o;
+  o.op_bytes = TestOpBytes;
+  o.max_ops_bytes = max_ops_bytes;
+  return o;
+}
+
+TEST(PrepareBound, AuthAclExpansionOverTheBoundIsBadArguments) {
+  testing::Fixture f(Bounded(1000));
+  SessionCtx big = testing::Ctx();
+  big.ids.push_back(proto::Id{"digest", std::string(2000, 'u') + ":hash"});
+  proto::AclList auth{proto::Acl{proto::perms::kAll, proto::Id{"auth", ""}}};
+  const Txn t = f.Prep(testing::CreateReq("/a", "", 0, OpCode::kCreate, auth), big);
+  EXPECT_EQ(t.type, OpCode::kError);
+  EXPECT_EQ(std::get<ErrorTxn>(t.op.body).err, Err::kBadArguments);
+  EXPECT_EQ(f.prep.PendingRecords(), 0u) << "a refused txn left changes behind";
+  // The same path is still free for a request within the bound.
+  EXPECT_EQ(f.Prep(testing::CreateReq("/a", "small")).type, OpCode::kCreate);
+}
+
+TEST(PrepareBound, MultiFailsAtTheOpThatCrossesTheBound) {
+  testing::Fixture f(Bounded(1000));
+  std::vector<proto::MultiOp> ops;
+  for (int i = 0; i < 20; ++i) {
+    ops.push_back(proto::MultiOp{OpCode::kCreate, proto::CreateRequest{"/m" + std::to_string(i), std::string(100, 'd'),
+                                                                       testing::Open(), 0, -1}});
+  }
+  const Txn t = f.Prep(testing::MultiReq(ops));
+  ASSERT_EQ(t.type, OpCode::kMulti);
+  ASSERT_EQ(t.multi.size(), 20u);
+  size_t failed = 0;
+  while (failed < t.multi.size() && std::get<ErrorTxn>(t.multi[failed].body).err == Err::kOk) ++failed;
+  ASSERT_LT(failed, 20u);
+  EXPECT_GT(failed, 0u);
+  EXPECT_EQ(std::get<ErrorTxn>(t.multi[failed].body).err, Err::kBadArguments);
+  for (size_t i = failed + 1; i < t.multi.size(); ++i) {
+    EXPECT_EQ(std::get<ErrorTxn>(t.multi[i].body).err, Err::kRuntimeInconsistency);
+  }
+  EXPECT_EQ(f.prep.PendingRecords(), 0u);
+  // Within the bound, the same multi goes through.
+  ops.resize(failed);
+  EXPECT_EQ(FirstMultiError(f.Run(testing::MultiReq(ops))), Err::kOk);
+}
+
+TEST(PrepareBound, CloseSessionSizeDoesNotGrowWithEphemerals) {
+  testing::Fixture f(Bounded(1 << 20));
+  const SessionCtx s = testing::Ctx(0x42);
+  f.Commit(f.prep.PrepareCreateSession(0x42, 30000, ++f.zxid, 5));
+  const std::string parent = "/" + std::string(5000, 'p');
+  ASSERT_EQ(f.RunErr(testing::CreateReq(parent)), Err::kOk);
+  for (int i = 0; i < 50; ++i)
+    ASSERT_EQ(f.RunErr(testing::CreateReq(parent + "/e" + std::to_string(i), "", 1), s), Err::kOk);
+  const Txn close = f.prep.PrepareCloseSession(0x42, ++f.zxid, 9);
+  EXPECT_TRUE(std::get<CloseSessionTxn>(close.op.body).paths_to_delete.empty());
+  const ApplyResult a = f.Commit(close);
+  EXPECT_EQ(a.triggers.size(), 100u);  // deleted + parent's children changed, per ephemeral
+  EXPECT_TRUE(f.tree.EphemeralsOf(0x42).empty());
+  EXPECT_EQ(f.StatOf(parent).numChildren, 0);
+}
+
+}  // namespace
+}  // namespace aviary::txn
