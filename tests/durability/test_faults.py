@@ -234,3 +234,76 @@ def test_dead_sessions_expire_after_restart(node):
     node.kill9()
     node.start()
     assert node.client().exists("/gone")[0] == -101
+
+
+def _write_until_failure(c, prefix, limit):
+    """Creates prefix-NNN until one is not acknowledged. Returns (acked,
+    {path: outcome}) where outcome is an error code or "lost" (connection)."""
+    acked, failed = {}, {}
+    for i in range(limit):
+        path, value = "%s-%03d" % (prefix, i), "v-%03d" % i
+        try:
+            err, _ = c.create(path, value.encode())
+        except (socket.timeout, rawzk.ConnectionClosed, OSError):
+            failed[path] = "lost"
+            break
+        if err != 0:
+            failed[path] = err
+            break
+        acked[path] = value
+    return acked, failed
+
+
+def test_writes_answered_failed_do_not_come_back_after_restart(node):
+    """Issue 6, item 2: the failing fsync's batch reached the file through
+    pwrite; it was answered NOTREADONLY, so it must not replay at restart
+    (the log is cut back to the last successful fsync)."""
+    n_ok = 30
+    node.start(env={"AVIARY_FAILPOINT": "wal_sync_eio_after:%d" % n_ok})
+    writers = [node.client(timeout_ms=15000, io_timeout=3.0) for _ in range(3)]
+    faults.ensure(writers[0], "/r")
+    acked, failed = {}, {}
+    for round_ in range(n_ok):
+        # Several sessions write at once so that one fsync covers several.
+        xids = []
+        for k, w in enumerate(writers):
+            body = rawzk.j_string("/r/w%d-%03d" % (k, round_)) + rawzk.j_buffer(b"x")
+            body += rawzk.j_acls(rawzk.OPEN_ACL_UNSAFE) + rawzk.j_int(0)
+            xids.append(w.send_request(rawzk.OP_CREATE, body))
+        for k, w in enumerate(writers):
+            path = "/r/w%d-%03d" % (k, round_)
+            try:
+                _zxid, err, _body = w.read_reply(xids[k])
+            except (socket.timeout, rawzk.ConnectionClosed, OSError):
+                failed[path] = "lost"
+                continue
+            (failed.__setitem__(path, err) if err != 0 else acked.__setitem__(path, "x"))
+        if failed:
+            break
+    assert failed, "the failpoint never failed a write"
+    assert all(v == -119 for v in failed.values()), "not answered NOTREADONLY: %r" % failed  # ZNOTREADONLY
+    node.kill9()
+    node.start()
+    c = node.client()
+    assert faults.missing(c, acked) == []
+    back = [p for p in failed if c.exists(p)[0] == 0]
+    assert back == [], "writes answered NOTREADONLY came back after restart: %s" % back
+
+
+def test_unknown_outcome_is_connection_loss(node):
+    """If the log cannot be cut back, the writes of the failed batch may
+    replay: their clients see connection loss (outcome unknown), never an
+    error they could trust."""
+    n_ok = 20
+    node.start(env={"AVIARY_FAILPOINT": "wal_sync_eio_after:%d,wal_rollback_eio" % n_ok})
+    w = node.client(timeout_ms=15000, io_timeout=3.0)
+    probe = node.client(timeout_ms=15000, io_timeout=3.0)
+    faults.ensure(w, "/u")
+    acked, failed = _write_until_failure(w, "/u/w", n_ok * 3)
+    assert list(failed.values()) == ["lost"], "expected connection loss, got %r" % failed
+    assert node.alive()
+    assert probe.create("/u/after", b"x")[0] == -119  # later writes: certainly not logged
+    node.kill9()
+    node.start()
+    c = node.client()
+    assert faults.missing(c, acked) == []
