@@ -1,5 +1,7 @@
 // Preparer: multi, session and container-cleanup txns.
+#include <map>
 #include <set>
+#include <string_view>
 
 #include "tree/path.h"
 #include "txn/prepare.h"
@@ -111,16 +113,18 @@ Txn Preparer::PrepareCloseSession(int64_t session, int64_t zxid, int64_t now_ms,
       es.insert(path);
     }
   });
-  for (const std::string& path : es) {
-    const std::string parent_path(tree::ParentOf(path));
+  // One overlay record per parent (not per ephemeral): paths may be long.
+  std::map<std::string_view, int32_t> per_parent;
+  for (const std::string& path : es) ++per_parent[tree::ParentOf(path)];
+  for (const auto& [parent_path, n] : per_parent) {
     if (std::optional<NodeRec> parent = overlay_.Get(parent_path)) {
       parent->zxid = zxid;
-      parent->child_count--;
+      parent->child_count -= n;
       parent->stat.pzxid = zxid;
       overlay_.Put(parent_path, std::move(*parent));
     }
-    PutDeleted(path, zxid);
   }
+  for (const std::string& path : es) PutDeleted(path, zxid);
   Txn t;
   t.session_id = session;
   t.cxid = cxid;
