@@ -2,7 +2,7 @@
 
 Item 1: one client could make a txn larger than the log takes (a closeSession
 listing ~270 ephemerals under a parent with a 1 MB name; a multi whose every
-create expands a 1 MB digest id through an `auth` ACL). The log refused it,
+create expands the session's digest ids through an `auth` ACL). The log refused it,
 every later write failed, and writes answered "failed" came back at restart.
 Now closeSession lists no paths and every txn is bounded at prepare: the
 server keeps taking writes, and after a restart exactly what was
@@ -155,10 +155,8 @@ def test_close_session_with_huge_ephemeral_paths(server_factory):
 
 
 def multi_body(ops):
-    body = b""
-    for op, req in ops:
-        body += struct.pack(">ibi", op, 0, -1) + req
-    return body + struct.pack(">ibi", -1, 1, -1)
+    parts = [struct.pack(">ibi", op, 0, -1) + req for op, req in ops]
+    return b"".join(parts) + struct.pack(">ibi", -1, 1, -1)
 
 
 def multi_errors(r):
@@ -181,18 +179,21 @@ def test_multi_expanding_a_huge_digest_id(server_factory):
     with adv.Guard(srv) as g:
         with Bystanders(srv, "/bystanders") as by:
             c = rawzk.open_session(srv.host, srv.port, io_timeout=60.0)
-            user = "u" * (1000 * 1000)
-            # addauth digest user:pw -> the id "user:<base64 sha1>" is ~1 MB
-            c.send_request(OP_AUTH, rawzk.j_int(0) + rawzk.j_string("digest") + rawzk.j_buffer((user + ":pw").encode()),
-                           xid=-4)
-            _zxid, err, _r = c.read_reply(-4, timeout=30)
-            assert err == 0, "addauth digest failed: %d" % err
-            # 300 creates, each with the `auth` ACL: each expands to the ~1 MB id.
-            ops = [(rawzk.OP_CREATE, create_body("/big%03d" % i, acls=ACL_AUTH)) for i in range(300)]
-            _zxid, err, r = c.call(OP_MULTI, multi_body(ops), timeout=60)
+            # addauth digest user:pw 15 times (with the ip id: the per-connection cap), each
+            # id "user:<base64 sha1>" just under the 1 KiB cap on one id.
+            for k in range(15):
+                user = "u" * 975 + "%02d" % k
+                auth = rawzk.j_int(0) + rawzk.j_string("digest") + rawzk.j_buffer((user + ":pw").encode())
+                c.send_request(OP_AUTH, auth, xid=-4)
+                _zxid, err, _r = c.read_reply(-4, timeout=30)
+                assert err == 0, "addauth digest failed: %d" % err
+            # A ~1 MB multi of 20,000 creates with the `auth` ACL: each expands
+            # to the 15 ids (~15 KB), ~300 MB of txn in all.
+            body = multi_body([(rawzk.OP_CREATE, create_body("/b%05d" % i, acls=ACL_AUTH)) for i in range(20000)])
+            _zxid, err, r = c.call(OP_MULTI, body, timeout=60)
             errs = multi_errors(r) if err == 0 else [err]
             assert Z_BADARGUMENTS in errs, "oversized multi not refused with BADARGUMENTS: %s" % errs[:5]
-            assert c.exists("/big000")[0] == -101, "a refused multi left a node"
+            assert c.exists("/b00000")[0] == -101, "a refused multi left a node"
             # The same session goes on writing.
             assert c.create("/after-multi", b"x")[0] == 0
             c.close_session()
@@ -202,7 +203,7 @@ def test_multi_expanding_a_huge_digest_id(server_factory):
     try:
         by.check_after_restart(srv2)
         c = rawzk.open_session(srv2.host, srv2.port)
-        assert c.exists("/big000")[0] == -101
+        assert c.exists("/b00000")[0] == -101
         assert c.exists("/after-multi")[0] == 0
         c.close_session()
     finally:
