@@ -16,13 +16,19 @@ import time
 import rawzk
 
 
-def rss_kb(pid):
-    """Resident set size of a process in KiB (from /proc)."""
+def rss_kb(pid, field="VmRSS"):
+    """Resident set size of a process in KiB (from /proc); field="VmHWM"
+    gives the peak instead."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise RuntimeError("no VmRSS for pid %d" % pid)
+    raise RuntimeError("no %s for pid %d" % (field, pid))
+
+
+def hwm_kb(pid):
+    """Peak resident set size of a process in KiB."""
+    return rss_kb(pid, "VmHWM")
 
 
 def sanitized():

@@ -7,7 +7,6 @@ would make the server build something large and free it again.
 """
 
 import socket
-import struct
 import threading
 import time
 
@@ -27,15 +26,6 @@ ERR_AUTH_FAILED = -115
 AUTH_XID = -4
 
 BIG = 1000 * 1000  # data of the large node: just under jute.maxbuffer
-
-
-def hwm_kb(pid):
-    """Peak resident set size of a process in KiB."""
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmHWM for pid %d" % pid)
 
 
 def peak_slack_kb(mb):
@@ -68,7 +58,7 @@ def auth_frame(xid, scheme, auth):
 def test_multiread_of_a_large_node_is_refused_not_built(server, ops):
     make_big_node(server)
     with adv.Guard(server):
-        peak_before = hwm_kb(server.pid)
+        peak_before = adv.hwm_kb(server.pid)
         c = rawzk.open_session(server.host, server.port)
         t0 = time.monotonic()
         _zxid, err, _r = c.call(OP_MULTI_READ, multi_read_body("/big", ops), timeout=10)
@@ -78,7 +68,7 @@ def test_multiread_of_a_large_node_is_refused_not_built(server, ops):
         _zxid, err, r = c.call(OP_MULTI_READ, multi_read_body("/big", 1), timeout=10)
         assert err == 0
         c.close_session()
-        grew = hwm_kb(server.pid) - peak_before
+        grew = adv.hwm_kb(server.pid) - peak_before
         assert grew <= peak_slack_kb(32), "peak RSS grew by %d KiB" % grew
 
 
@@ -119,7 +109,7 @@ def _pipeline_without_reading(srv, count, stop):
 def test_pipelined_reads_without_reading_replies_stay_bounded(server):
     make_big_node(server)
     with adv.Guard(server) as g:
-        peak_before = hwm_kb(server.pid)
+        peak_before = adv.hwm_kb(server.pid)
         stop = threading.Event()
         conns = []
         threads = [threading.Thread(target=lambda: conns.append(_pipeline_without_reading(server, 600, stop)))
@@ -133,7 +123,7 @@ def test_pipelined_reads_without_reading_replies_stay_bounded(server):
             t.join(10)
         for c in conns:
             c.close()
-        grew = hwm_kb(server.pid) - peak_before
+        grew = adv.hwm_kb(server.pid) - peak_before
         # Three connections, each at most one pass of replies on the core
         # (64 MiB) plus the network's backlog (64 MiB): not 600 MB each.
         assert grew <= peak_slack_kb(3 * 160), "peak RSS grew by %d KiB" % grew
@@ -180,7 +170,7 @@ def test_addauth_flood_of_distinct_ids_is_capped(server):
 
 def test_flood_behind_the_handshake_stays_bounded(server):
     with adv.Guard(server) as g:
-        peak_before = hwm_kb(server.pid)
+        peak_before = adv.hwm_kb(server.pid)
         data = b"d" * (256 * 1024)
         frames = b"".join(
             rawzk.frame(j_int(i + 1) + j_int(OP_SET_DATA) + j_string("/nonexistent") + j_buffer(data) + j_int(-1))
@@ -204,7 +194,7 @@ def test_flood_behind_the_handshake_stays_bounded(server):
         g.verify()
         for s in socks:
             s.close()
-        grew = hwm_kb(server.pid) - peak_before
+        grew = adv.hwm_kb(server.pid) - peak_before
         assert grew <= peak_slack_kb(3 * 80), "peak RSS grew by %d KiB" % grew
 
 

@@ -17,7 +17,6 @@ patch but predates ZOOKEEPER-2590 (3.8.4 / 3.9.2) and 3.9's watcher types.
 
 import base64
 import hashlib
-import struct
 
 import pytest
 
