@@ -86,6 +86,8 @@ class Guard:
         self.verify()
         self.rss_after_kb = rss_kb(self.srv.pid)
         grew = self.rss_after_kb - self.rss_before_kb
+        print("guard: RSS %d -> %d KiB (grew %d, bound %d)" % (
+            self.rss_before_kb, self.rss_after_kb, grew, self.rss_slack_kb))
         assert grew <= self.rss_slack_kb, "RSS grew by %d KiB (%d -> %d), bound %d KiB" % (
             grew, self.rss_before_kb, self.rss_after_kb, self.rss_slack_kb)
         return False
