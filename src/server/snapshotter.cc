@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/failpoint.h"
 #include "base/log.h"
 #include "storage/layout.h"
 #include "storage/recovery.h"
@@ -63,11 +64,10 @@ int64_t NowMs() {
 enum class ChildFault { kNone, kHang, kDie };
 
 ChildFault ReadChildFault() {
-  const char* v = std::getenv("AVIARY_FAILPOINT");
-  if (v == nullptr) return ChildFault::kNone;
-  const std::string s = "," + std::string(v) + ",";
-  if (s.find(",snapshot_child_hang,") != std::string::npos) return ChildFault::kHang;
-  if (s.find(",snapshot_child_die,") != std::string::npos) return ChildFault::kDie;
+  for (const std::string& name : base::ActiveFailpoints()) {
+    if (name == "snapshot_child_hang") return ChildFault::kHang;
+    if (name == "snapshot_child_die") return ChildFault::kDie;
+  }
   return ChildFault::kNone;
 }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/check.h"
+#include "base/failpoint.h"
 #include "base/log.h"
 #include "storage/bytes.h"
 #include "storage/crc32c.h"
@@ -30,15 +31,8 @@ struct Failpoints {
 // AVIARY_FAILPOINT: comma-separated names (see wal.h); unknown ones ignored.
 Failpoints ReadFailpoints() {
   Failpoints fp;
-  const char* v = std::getenv("AVIARY_FAILPOINT");
-  if (v == nullptr) return fp;
-  const std::string all(v);
   const std::string prefix = "wal_sync_eio_after:";
-  size_t start = 0;
-  while (start <= all.size()) {
-    const size_t comma = std::min(all.find(',', start), all.size());
-    const std::string s = all.substr(start, comma - start);
-    start = comma + 1;
+  for (const std::string& s : base::ActiveFailpoints()) {
     if (s == "wal_sync_eio") fp.sync_budget = 0;
     if (s == "wal_rollback_eio") fp.rollback_eio = true;
     if (s.compare(0, prefix.size(), prefix) == 0) {
