@@ -273,9 +273,12 @@ def test_client_that_never_reads_replies_is_bounded():
         assert srv.alive(), srv.log_tail()
         assert not probe_errors, probe_errors
         # ZooKeeper's worst probe here is < 0.1 s; 0.5 s leaves room for a busy
-        # 2-core machine but not for a server that stops serving others.
+        # 2-core machine but not for a server that stops serving others. An
+        # ASan build copies the 100 KiB replies several times slower (seen:
+        # one 0.59 s probe on a quiet machine): twice the room there.
         worst = max(latencies, default=float("inf"))
-        assert worst < 0.5, "another client stalled for %.2fs" % worst
+        stall_bound = 1.0 if SANITIZED else 0.5
+        assert worst < stall_bound, "another client stalled for %.2fs" % worst
         assert len(latencies) >= 10
         assert during["VmHWM"] < RSS_BOUND, "server peak RSS %d MiB" % (during["VmHWM"] >> 20)
         bad.close()
