@@ -123,6 +123,9 @@ class Core {
   void CheckContainers();
   void SendConnectResponse(net::ConnId conn, const proto::ConnectResponse& rsp, bool close_after);
   void DetachConn(Conn& c);
+  // The core gives up on `c`: nothing more is run from it or sent to it, and
+  // the network closes it.
+  void CloseConn(Conn& c);
 
   // core_request.cc
   void OnRequest(CoreEvent& ev, int64_t now_ms);

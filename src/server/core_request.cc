@@ -53,6 +53,11 @@ bool Core::IsWrite(OpCode op) const {
   }
 }
 
+void Core::CloseConn(Conn& c) {
+  c.closing = true;
+  outbox_->CloseNow(c.id);
+}
+
 const txn::SessionCtx& Core::CtxOf(Conn& c) {
   c.ctx.session_id = c.session;
   return c.ctx;
@@ -62,8 +67,7 @@ bool Core::ChargeQueued(Conn& c, size_t bytes) {
   const size_t cap = std::max(opts_.max_queued_bytes_per_conn, 2 * (static_cast<size_t>(opts_.max_buffer) + 4));
   if (c.queued_bytes + bytes > cap) {
     AV_LOG(kWarn, "closing {}: more than {} bytes of requests waiting", c.peer, cap);
-    c.closing = true;
-    outbox_->CloseNow(c.id);
+    CloseConn(c);
     return false;
   }
   c.queued_bytes += bytes;
@@ -73,8 +77,7 @@ bool Core::ChargeQueued(Conn& c, size_t bytes) {
 void Core::Hold(Conn& c, CoreEvent&& ev) {
   if (c.held.size() >= kMaxHeldRequests) {
     AV_LOG(kWarn, "closing {}: more than {} requests behind the handshake", c.peer, kMaxHeldRequests);
-    c.closing = true;
-    outbox_->CloseNow(c.id);
+    CloseConn(c);
     return;
   }
   if (!ChargeQueued(c, ev.bytes)) return;
@@ -114,7 +117,7 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   if (c.session == 0) {
     // A request before the handshake finished (or after the session closed).
     AV_LOG(kWarn, "closing {}: request before session establishment", c.peer);
-    outbox_->CloseNow(c.id);
+    CloseConn(c);
     return;
   }
   sessions_.Touch(c.session, now_ms);

@@ -42,7 +42,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
            "Refusing session request for client {} as it has seen zxid {:#x} our last zxid is {:#x}; client must try "
            "another server",
            c.peer, req.lastZxidSeen, next_zxid_);
-    outbox_->CloseNow(c.id);
+    CloseConn(c);
     return;
   }
   int32_t timeout = sessions_.Negotiate(req.timeOut);
@@ -50,7 +50,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     if (committer_->ReadOnly()) {
       // A session needs a durable createSession txn; the log cannot take one.
       AV_LOG(kWarn, "refusing new session from {}: the transaction log has failed", c.peer);
-      outbox_->CloseNow(c.id);
+      CloseConn(c);
       return;
     }
     // aviary.maxSessions is enforced here, before a zxid is taken: a
@@ -59,7 +59,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     // count from their createSession's proposal to their close's apply.
     if (sessions_.size() + pending_creates_ >= sessions_.max_sessions()) {
       AV_LOG(kWarn, "session limit {} reached; refusing new session from {}", sessions_.max_sessions(), c.peer);
-      outbox_->CloseNow(c.id);
+      CloseConn(c);
       return;
     }
     int64_t id = sessions_.NextSessionId(WallNowMs());
@@ -90,7 +90,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     if (old != conns_.end()) {
       AV_LOG(kInfo, "session {:#x} moved from {} to {}", req.sessionId, old->second->peer, c.peer);
       DetachConn(*old->second);
-      outbox_->CloseNow(old_id);
+      CloseConn(*old->second);
     }
   }
   st.conn = c.id;
