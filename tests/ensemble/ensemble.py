@@ -1,0 +1,249 @@
+"""Launch harness for replicated ensembles: Aviary members, Apache ZooKeeper
+3.8 members, or a mix, on loopback, each with the zoo.cfg and myid a
+ZooKeeper operator would write.
+
+    ens = Ensemble(["aviary", "zookeeper", "aviary"], observers=["aviary"])
+    ens.start()                      # every member, then waits for a leader
+    ens.connect_string()             # "127.0.0.1:p1,127.0.0.1:p2,..."
+    ens.leader()                     # Member whose `srvr` says Mode: leader
+    ens.members[1].kill()            # kill -9
+    ens.members[1].start()           # same dataDir, same config
+    ens.members[1].replace("zookeeper", wipe=True)   # rolling migration step
+    ens.stop()
+
+Every member gets three free ports (client, quorum, election). Members are
+numbered from 1 (myid) in list order, observers after the voters.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+TICK_TIME_MS = 200
+INIT_LIMIT = 10
+SYNC_LIMIT = 5
+
+ZK_JARS = [
+    "/usr/share/java/zookeeper.jar",
+    "/usr/share/java/zookeeper-jute.jar",
+    "/usr/share/java/slf4j-api.jar",
+    "/usr/share/java/slf4j-simple.jar",
+]
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def four_letter(port, cmd, timeout=2.0):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(cmd.encode("ascii"))
+            s.shutdown(socket.SHUT_WR)
+            chunks = []
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                data = s.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+            return b"".join(chunks).decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def aviary_binary():
+    binary = os.environ.get("AVIARY_SERVER") or os.path.join(REPO_ROOT, "build", "aviary-server")
+    if not os.path.exists(binary):
+        raise RuntimeError("aviary-server binary not found: %s (set AVIARY_SERVER)" % binary)
+    return binary
+
+
+class Member:
+    def __init__(self, ensemble, sid, kind, observer):
+        self.ensemble = ensemble
+        self.sid = sid
+        self.kind = kind  # "aviary" | "zookeeper"
+        self.observer = observer
+        self.client_port = free_port()
+        self.quorum_port = free_port()
+        self.election_port = free_port()
+        self.workdir = os.path.join(ensemble.root, "m%d" % sid)
+        self.data_dir = os.path.join(self.workdir, "data")
+        self.log_path = os.path.join(self.workdir, "server.log")
+        self.proc = None
+
+    # --- configuration -------------------------------------------------
+    def server_line(self):
+        role = ":observer" if self.observer else ":participant"
+        return "server.%d=127.0.0.1:%d:%d%s;127.0.0.1:%d" % (
+            self.sid, self.quorum_port, self.election_port, role, self.client_port)
+
+    def write_config(self):
+        os.makedirs(self.data_dir, exist_ok=True)
+        with open(os.path.join(self.data_dir, "myid"), "w") as f:
+            f.write("%d\n" % self.sid)
+        lines = [
+            "tickTime=%d" % TICK_TIME_MS,
+            "initLimit=%d" % INIT_LIMIT,
+            "syncLimit=%d" % SYNC_LIMIT,
+            "dataDir=%s" % self.data_dir,
+            "clientPort=%d" % self.client_port,
+            "clientPortAddress=127.0.0.1",
+            "maxClientCnxns=0",
+            "admin.enableServer=false",
+            "4lw.commands.whitelist=*",
+            "standaloneEnabled=false",
+            "reconfigEnabled=false",
+            "snapCount=%d" % self.ensemble.snap_count,
+        ]
+        if self.observer:
+            lines.append("peerType=observer")
+        for k, v in self.ensemble.extra_cfg.items():
+            lines.append("%s=%s" % (k, v))
+        lines += [m.server_line() for m in self.ensemble.members]
+        cfg = os.path.join(self.workdir, "zoo.cfg")
+        with open(cfg, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        return cfg
+
+    def command(self, cfg):
+        if self.kind == "zookeeper":
+            java = shutil.which("java") or "/usr/bin/java"
+            return [
+                java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Dzookeeper.4lw.commands.whitelist=*",
+                "-Dzookeeper.admin.enableServer=false",
+                "-Dreadonlymode.enabled=%s" % ("true" if self.ensemble.read_only else "false"),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=%s"
+                % os.environ.get("AVIARY_ZK_LOGLEVEL", "info"),
+                "-cp", ":".join(ZK_JARS),
+                "org.apache.zookeeper.server.quorum.QuorumPeerMain", cfg,
+            ]
+        return [aviary_binary(), cfg]
+
+    # --- lifecycle -----------------------------------------------------
+    def start(self):
+        assert self.proc is None or self.proc.poll() is not None
+        cfg = self.write_config()
+        logf = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            self.command(cfg), stdin=subprocess.DEVNULL, stdout=logf,
+            stderr=subprocess.STDOUT, cwd=self.workdir, start_new_session=True)
+        logf.close()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def _signal(self, sig):
+        if self.alive():
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def kill(self):
+        """kill -9: no shutdown, unsynced bytes in the page cache survive."""
+        self._signal(signal.SIGKILL)
+        if self.proc is not None:
+            self.proc.wait(timeout=10)
+
+    def stop(self):
+        self._signal(signal.SIGTERM)
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def replace(self, kind, wipe=True):
+        """Stop this member and start it again as `kind` with the same
+        zoo.cfg and myid; wipe=True starts from an empty dataDir (the new
+        member syncs from the ensemble)."""
+        self.stop()
+        if wipe:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.kind = kind
+        self.start()
+
+    # --- probes --------------------------------------------------------
+    def mode(self):
+        """'leader', 'follower', 'observer', 'read-only', 'standalone' or ''."""
+        for line in four_letter(self.client_port, "srvr").splitlines():
+            if line.startswith("Mode:"):
+                return line.split(":", 1)[1].strip()
+        return ""
+
+    def hostport(self):
+        return "127.0.0.1:%d" % self.client_port
+
+    def log_tail(self, n=3000):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read()[-n:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+class Ensemble:
+    def __init__(self, kinds, observers=(), snap_count=100000, read_only=False, extra_cfg=None):
+        self.root = tempfile.mkdtemp(prefix="aviary-ensemble-")
+        self.snap_count = snap_count
+        self.read_only = read_only
+        self.extra_cfg = dict(extra_cfg or {})
+        if read_only:
+            self.extra_cfg.setdefault("readonlymode.enabled", "true")
+        self.members = []
+        for kind in kinds:
+            self.members.append(Member(self, len(self.members) + 1, kind, False))
+        for kind in observers:
+            self.members.append(Member(self, len(self.members) + 1, kind, True))
+
+    def voters(self):
+        return [m for m in self.members if not m.observer]
+
+    def connect_string(self, members=None):
+        return ",".join(m.hostport() for m in (members or self.members))
+
+    def start(self, timeout=60.0):
+        for m in self.members:
+            m.start()
+        return self.wait_for_leader(timeout)
+
+    def leader(self):
+        for m in self.members:
+            if m.alive() and m.mode() == "leader":
+                return m
+        return None
+
+    def wait_for_leader(self, timeout=60.0, serving=None):
+        """Waits until one member leads and every member in `serving`
+        (default: every live member) answers srvr with a role."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lead = self.leader()
+            want = serving if serving is not None else [m for m in self.members if m.alive()]
+            if lead is not None and all(m.mode() in ("leader", "follower", "observer") for m in want):
+                return lead
+            for m in self.members:
+                if m.proc is not None and not m.alive() and m.proc.returncode not in (None, -9, -15):
+                    raise RuntimeError("member %d (%s) exited with %s:\n%s"
+                                       % (m.sid, m.kind, m.proc.returncode, m.log_tail()))
+            time.sleep(0.2)
+        raise RuntimeError("no leader within %.0fs:\n%s" % (timeout, "\n".join(
+            "--- member %d (%s) mode=%r\n%s" % (m.sid, m.kind, m.mode(), m.log_tail(1500))
+            for m in self.members)))
+
+    def stop(self, keep=False):
+        for m in self.members:
+            m.stop()
+        if not keep:
+            shutil.rmtree(self.root, ignore_errors=True)
