@@ -86,4 +86,59 @@ struct Notification {
   bool operator==(const Notification&) const = default;
 };
 
+// The election connection handshake (QuorumCnxManager.InitialMessage), sent
+// once by the side that opens an election connection. Protocol versions are
+// negative so that a pre-3.5 peer's first long (its bare, non-negative server
+// id) can be told apart.
+inline constexpr int64_t kElectionProtocolV1 = -65536;  // one "host:port"
+inline constexpr int64_t kElectionProtocolV2 = -65535;  // "h1:p1|h2:p2|..."
+// QuorumPeer.OBSERVER_ID: the id an old-style observer announces.
+inline constexpr ServerId kObserverAnnouncedId = INT64_MAX;
+
+struct ElectionAddress {
+  std::string host;  // as sent (an IPv6 literal without brackets)
+  int32_t port = 0;
+  bool operator==(const ElectionAddress&) const = default;
+};
+
+struct InitialMessage {
+  int64_t protocol_version = kElectionProtocolV1;  // or a bare sid (legacy, >= 0)
+  ServerId sid = 0;
+  std::vector<ElectionAddress> addresses;  // empty for the legacy form
+  bool operator==(const InitialMessage&) const = default;
+};
+
+// Small payloads carried in QuorumPacket.data (DataOutputStream layouts).
+
+// REQUEST (learner -> leader): long sessionId, int cxid, int type, then the
+// client request body as it arrived; auth ids travel in QuorumPacket.authinfo.
+struct ForwardedRequest {
+  int64_t session_id = 0;
+  int32_t cxid = 0;
+  int32_t type = 0;
+  std::string body;
+  bool operator==(const ForwardedRequest&) const = default;
+};
+
+// One entry of a learner's PING reply: long sessionId, int timeout (ms).
+struct SessionTouch {
+  int64_t session_id = 0;
+  int32_t timeout_ms = 0;
+  bool operator==(const SessionTouch&) const = default;
+};
+
+// REVALIDATE learner -> leader: long sessionId, int timeout.
+struct RevalidateRequest {
+  int64_t session_id = 0;
+  int32_t timeout_ms = 0;
+  bool operator==(const RevalidateRequest&) const = default;
+};
+
+// REVALIDATE leader -> learner: long sessionId, boolean valid.
+struct RevalidateReply {
+  int64_t session_id = 0;
+  bool valid = false;
+  bool operator==(const RevalidateReply&) const = default;
+};
+
 }  // namespace aviary::quorum
