@@ -1,0 +1,243 @@
+// ElectionTransport: connecting, the handshake and its larger-id rule, frame
+// reading and the per-peer send slot (election_transport.h).
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "peer/election_internal.h"
+
+namespace aviary::peer {
+namespace {
+
+constexpr size_t kReadChunkBytes = 64 * 1024;
+constexpr size_t kReadBudgetBytes = 1024 * 1024;  // per readiness, fairness
+
+uint32_t BigEndian32(const std::string& s, size_t at) {
+  auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(s[at + i])); };
+  return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+}
+
+}  // namespace
+
+std::string ElectionTransport::HandshakeBytes() const {
+  quorum::InitialMessage m;
+  m.protocol_version = config_.protocol_version;
+  m.sid = config_.my_id;
+  std::string host = config_.advertised_host.empty() ? config_.listen_host : config_.advertised_host;
+  m.addresses.push_back({host, bound_port_ > 0 ? bound_port_ : config_.listen_port});
+  std::string out;
+  quorum::EncodeInitialMessage(m, &out);
+  return out;
+}
+
+void ElectionTransport::ConnectSid(ServerId sid) {
+  if (sid == config_.my_id || established_.count(sid) || connecting_.count(sid)) return;
+  for (const ElectionMember& m : config_.members) {
+    if (m.id == sid) {
+      StartConnect(sid, m.host, m.port);
+      return;
+    }
+  }
+  AV_LOG(kWarn, "election: no address for server {}; waiting for it to connect", sid);
+}
+
+void ElectionTransport::StartConnect(ServerId sid, const std::string& host, int port) {
+  if (sid == config_.my_id || established_.count(sid) || connecting_.count(sid)) return;
+  SocketResult r = peer::StartConnect(host, port);
+  if (!r.fd.valid()) {
+    AV_LOG(kWarn, "election: cannot open channel to {} at {}:{}: {}", sid, host, port, r.error);
+    return;
+  }
+  auto c = std::make_unique<Conn>();
+  c->id = next_conn_id_++;
+  c->fd = std::move(r.fd);
+  c->peer = host + ":" + std::to_string(port);
+  c->outgoing = true;
+  c->sid = sid;
+  c->deadline_ms = NowMs() + config_.connect_timeout_ms;
+  connecting_.insert(sid);
+  conns_[c->id] = std::move(c);
+}
+
+void ElectionTransport::OnConnectDone(Conn& c) {
+  int err = ConnectError(c.fd.get());
+  connecting_.erase(c.sid);
+  if (err != 0) {
+    AV_LOG(kWarn, "election: cannot open channel to {} at {}: {}", c.sid, c.peer, std::strerror(err));
+    CloseConn(c, "connect failed");
+    return;
+  }
+  c.deadline_ms = 0;
+  c.out = HandshakeBytes();
+  c.out_pos = 0;
+  if (c.sid > config_.my_id) {
+    // We have the smaller id: our handshake only asks the peer to connect back.
+    c.state = Conn::State::kClosing;
+    std::lock_guard lock(shared_->mu);
+    shared_->stats.challenges_lost++;
+  } else {
+    Establish(c, c.sid);
+  }
+  OnWritable(c);
+}
+
+void ElectionTransport::Establish(Conn& c, ServerId sid) {
+  auto old = established_.find(sid);
+  if (old != established_.end() && old->second != c.id) {
+    auto it = conns_.find(old->second);
+    if (it != conns_.end()) CloseConn(*it->second, "replaced by a newer connection");
+  }
+  c.state = Conn::State::kEstablished;
+  c.sid = sid;
+  c.deadline_ms = 0;
+  established_[sid] = c.id;
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->stats.connections_established++;
+    // SendWorker.run: resend the last message when nothing newer waits.
+    auto last = last_sent_.find(sid);
+    if (last != last_sent_.end() && !shared_->send_slots.count(sid)) shared_->send_slots[sid] = last->second;
+  }
+  PublishConnected();
+  AV_LOG(kInfo, "election: server {} connected to {} ({})", config_.my_id, sid, c.outgoing ? "out" : "in");
+  PumpSend(c);
+}
+
+void ElectionTransport::OnHandshake(Conn& c, const quorum::InitialMessage& m) {
+  ServerId sid = m.sid;
+  if (sid == quorum::kObserverAnnouncedId) sid = next_observer_id_--;
+  if (sid == config_.my_id) {
+    AV_LOG(kWarn, "election: connection from {} claims our own id {}", c.peer, sid);
+    std::lock_guard lock(shared_->mu);
+    shared_->stats.handshakes_rejected++;
+    CloseConn(c, "own id");
+    return;
+  }
+  if (sid < config_.my_id) {
+    // We have the larger id: drop theirs (and any stale one), connect back.
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->stats.challenges_won++;
+    }
+    CloseConn(c, "smaller id connects; connecting back");
+    auto old = established_.find(sid);
+    if (old != established_.end()) CloseConn(*conns_[old->second], "peer reconnected");
+    if (!m.addresses.empty()) {
+      StartConnect(sid, m.addresses.front().host, m.addresses.front().port);
+    } else {
+      ConnectSid(sid);
+    }
+    return;
+  }
+  Establish(c, sid);
+}
+
+void ElectionTransport::OnReadable(Conn& c) {
+  size_t budget = kReadBudgetBytes;
+  char buf[kReadChunkBytes];
+  while (budget > 0 && c.state != Conn::State::kDead) {
+    ssize_t n = recv(c.fd.get(), buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      CloseConn(c, n == 0 ? "closed by peer" : "read error");
+      return;
+    }
+    if (n < 0) return;
+    budget -= std::min(budget, static_cast<size_t>(n));
+    if (c.state == Conn::State::kClosing) continue;  // not interested
+    c.in.append(buf, static_cast<size_t>(n));
+    if (c.state == Conn::State::kAwaitHandshake) {
+      quorum::InitialMessage m;
+      size_t used = 0;
+      quorum::ParseStatus st = quorum::DecodeInitialMessage(c.in, &m, &used);
+      if (st == quorum::ParseStatus::kNeedMore) continue;
+      if (st == quorum::ParseStatus::kBad) {
+        std::lock_guard lock(shared_->mu);
+        shared_->stats.handshakes_rejected++;
+        CloseConn(c, "malformed handshake");
+        return;
+      }
+      c.in.erase(0, used);
+      OnHandshake(c, m);
+    }
+    if (c.state == Conn::State::kEstablished) ParseFrames(c);
+  }
+}
+
+void ElectionTransport::ParseFrames(Conn& c) {
+  size_t pos = 0;
+  while (c.state == Conn::State::kEstablished && c.in.size() - pos >= 4) {
+    uint32_t len = BigEndian32(c.in, pos);
+    if (len == 0 || len > quorum::kMaxElectionMessageBytes) {
+      {
+        std::lock_guard lock(shared_->mu);
+        shared_->stats.bad_frames++;
+      }
+      CloseConn(c, "invalid message length");
+      return;
+    }
+    if (c.in.size() - pos - 4 < len) break;
+    std::optional<quorum::Notification> n = quorum::DecodeNotification(std::string_view(c.in).substr(pos + 4, len));
+    pos += 4 + len;
+    if (n) {
+      Deliver(c.sid, *n);
+    } else {
+      std::lock_guard lock(shared_->mu);
+      shared_->stats.undecodable_messages++;
+    }
+  }
+  c.in.erase(0, pos);
+}
+
+void ElectionTransport::PumpSend(Conn& c) {
+  if (c.state != Conn::State::kEstablished || c.out_pos < c.out.size()) return;
+  {
+    std::lock_guard lock(shared_->mu);
+    auto it = shared_->send_slots.find(c.sid);
+    if (it == shared_->send_slots.end()) return;
+    c.out = std::move(it->second);
+    shared_->send_slots.erase(it);
+  }
+  c.out_pos = 0;
+  last_sent_[c.sid] = c.out;
+  OnWritable(c);
+}
+
+void ElectionTransport::OnWritable(Conn& c) {
+  while (c.out_pos < c.out.size()) {
+    ssize_t n = send(c.fd.get(), c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+      CloseConn(c, "write error");
+      return;
+    }
+    c.out_pos += static_cast<size_t>(n);
+  }
+  c.out.clear();
+  c.out_pos = 0;
+  if (c.state == Conn::State::kClosing) {
+    CloseConn(c, "lost challenge");
+    return;
+  }
+  PumpSend(c);
+}
+
+void ElectionTransport::CloseConn(Conn& c, const char* why) {
+  if (c.state == Conn::State::kDead) return;
+  AV_LOG(kDebug, "election: server {} closes connection {} (sid {}): {}", config_.my_id, c.peer, c.sid, why);
+  bool was_established = c.state == Conn::State::kEstablished;
+  if (c.state == Conn::State::kConnecting) connecting_.erase(c.sid);
+  c.state = Conn::State::kDead;
+  c.fd.Reset();
+  if (was_established) {
+    auto it = established_.find(c.sid);
+    if (it != established_.end() && it->second == c.id) established_.erase(it);
+    PublishConnected();
+    std::lock_guard lock(shared_->mu);
+    shared_->stats.connections_closed++;
+  }
+}
+
+}  // namespace aviary::peer

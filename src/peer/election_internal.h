@@ -1,0 +1,45 @@
+// Private state of ElectionTransport shared by its .cc files.
+#pragma once
+
+#include "peer/election_transport.h"
+
+namespace aviary::peer {
+
+int64_t NowMs();
+
+// Guarded by mu: what other threads hand to the I/O thread and read from it.
+struct ElectionTransport::Shared {
+  mutable std::mutex mu;
+  std::condition_variable cv;  // recv queue and listener state changes
+  std::deque<ReceivedNotification> recv;
+  std::map<ServerId, std::string> send_slots;  // newest unsent frame per peer
+  std::set<ServerId> connect_requests;
+  std::set<ServerId> connected;
+  ElectionStats stats;
+  int listen_state = 0;  // 0 pending, 1 bound, -1 gave up
+  int bound_port = -1;
+  std::string listen_error;
+};
+
+// One election socket, owned by the I/O thread.
+struct ElectionTransport::Conn {
+  enum class State {
+    kConnecting,      // outgoing, connect() in flight
+    kAwaitHandshake,  // incoming, reading the InitialMessage
+    kEstablished,     // frames both ways
+    kClosing,         // flush `out`, then close (lost challenge)
+    kDead,            // closed; removed at the next loop turn
+  };
+  uint64_t id = 0;
+  Fd fd;
+  std::string peer;
+  State state = State::kConnecting;
+  bool outgoing = false;
+  ServerId sid = 0;  // known for outgoing and after the handshake
+  std::string in;
+  std::string out;
+  size_t out_pos = 0;
+  int64_t deadline_ms = 0;  // 0: none
+};
+
+}  // namespace aviary::peer

@@ -1,0 +1,185 @@
+// ElectionTransport on loopback: notifications between in-process servers,
+// the larger-id rule (one TCP connection per pair, opened by the larger id),
+// the one-slot send queue, and hostile peers dropped without harm to others.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+
+#include "peer/election_transport.h"
+#include "peer_test_util.h"
+#include "quorum/codec.h"
+
+namespace aviary::peer {
+namespace {
+
+using quorum::Notification;
+using quorum::PeerState;
+using testing::EstablishedAt;
+using testing::FreePort;
+using testing::WaitFor;
+
+struct Ensemble {
+  std::map<ServerId, int> ports;
+  std::map<ServerId, std::unique_ptr<ElectionTransport>> t;
+
+  explicit Ensemble(std::vector<ServerId> ids) {
+    for (ServerId id : ids) ports[id] = FreePort();
+  }
+  ElectionConfig ConfigFor(ServerId id) const {
+    ElectionConfig c;
+    c.my_id = id;
+    c.listen_port = ports.at(id);
+    c.handshake_timeout_ms = 500;
+    for (auto& [other, port] : ports) c.members.push_back({other, "127.0.0.1", port});
+    return c;
+  }
+  void Start(ServerId id) {
+    t[id] = std::make_unique<ElectionTransport>(ConfigFor(id));
+    t[id]->Start();
+    std::string err;
+    ASSERT_EQ(t[id]->WaitListening(5000, &err), ports[id]) << err;
+  }
+};
+
+Notification Vote(ServerId leader, int64_t epoch) {
+  return Notification{PeerState::kLooking, leader, quorum::MakeZxid(1, 5), epoch, 1, 2, "version=0"};
+}
+
+// Receives until `from` sent something, skipping others; returns it.
+bool ReceiveFrom(ElectionTransport& t, ServerId from, Notification* out) {
+  ReceivedNotification r;
+  while (t.Poll(&r, 5000)) {
+    if (r.from == from) {
+      *out = r.notification;
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(Election, ThreeServersExchangeAndOneConnectionPerPair) {
+  Ensemble e({1, 2, 3});
+  for (ServerId id : {1, 2, 3}) e.Start(id);
+  for (ServerId from : {1, 2, 3}) {
+    for (ServerId to : {1, 2, 3}) {
+      if (from != to) e.t[from]->Send(to, Vote(from, 10 + from));
+    }
+  }
+  for (ServerId to : {1, 2, 3}) {
+    std::map<ServerId, Notification> got;
+    ReceivedNotification r;
+    while (got.size() < 2 && e.t[to]->Poll(&r, 5000)) got[r.from] = r.notification;
+    ASSERT_EQ(got.size(), 2u) << to;
+    for (auto& [from, n] : got) EXPECT_EQ(n, Vote(from, 10 + from)) << from << "->" << to;
+  }
+  for (ServerId id : {1, 2, 3}) {
+    ASSERT_TRUE(WaitFor([&] { return e.t[id]->ConnectedPeers().size() == 2; })) << id;
+  }
+  // Connection i<j is opened by j and accepted on i's port: 2 at 1, 1 at 2, 0 at 3.
+  EXPECT_TRUE(WaitFor([&] { return EstablishedAt(e.ports[1]) == 2; }));
+  EXPECT_EQ(EstablishedAt(e.ports[2]), 1);
+  EXPECT_EQ(EstablishedAt(e.ports[3]), 0);
+  EXPECT_GE(e.t[1]->stats().challenges_lost + e.t[2]->stats().challenges_lost, 1u);
+}
+
+TEST(Election, LoopbackToSelf) {
+  Ensemble e({4});
+  e.Start(4);
+  e.t[4]->Send(4, Vote(4, 1));
+  ReceivedNotification r;
+  ASSERT_TRUE(e.t[4]->Poll(&r, 1000));
+  EXPECT_EQ(r.from, 4);
+  EXPECT_EQ(r.notification, Vote(4, 1));
+}
+
+// SEND_CAPACITY 1: messages queued for an absent peer are replaced by newer
+// ones; only the newest arrives once the peer is up.
+TEST(Election, SendSlotKeepsNewest) {
+  Ensemble e({1, 2});
+  e.Start(2);
+  for (int epoch = 1; epoch <= 3; ++epoch) e.t[2]->Send(1, Vote(2, epoch));
+  EXPECT_EQ(e.t[2]->stats().sends_replaced, 2u);
+  e.Start(1);
+  e.t[2]->ConnectAll();
+  Notification n;
+  ASSERT_TRUE(ReceiveFrom(*e.t[1], 2, &n));
+  EXPECT_EQ(n.election_epoch, 3);
+  ReceivedNotification more;
+  EXPECT_FALSE(e.t[1]->Poll(&more, 300));
+}
+
+// After a peer restarts, the last message sent to it is sent again on the
+// new connection (SendWorker's lastMessageSent).
+TEST(Election, LastMessageResentOnReconnect) {
+  Ensemble e({1, 2});
+  e.Start(1);
+  e.Start(2);
+  e.t[2]->Send(1, Vote(2, 7));
+  Notification n;
+  ASSERT_TRUE(ReceiveFrom(*e.t[1], 2, &n));
+  e.t[1]->Stop();
+  ASSERT_TRUE(WaitFor([&] { return !e.t[2]->Connected(1); }));
+  e.Start(1);
+  e.t[1]->ConnectAll();  // 1 challenges 2, 2 connects back and resends
+  ASSERT_TRUE(ReceiveFrom(*e.t[1], 2, &n));
+  EXPECT_EQ(n.election_epoch, 7);
+}
+
+TEST(Election, HostilePeersDroppedOthersServed) {
+  Ensemble e({1, 2});
+  e.Start(1);
+  e.Start(2);
+  int port = e.ports[1];
+  // Garbage handshake (unknown protocol version).
+  int a = testing::RawConnect(port);
+  testing::WriteAll(a, std::string("\xff\xff\xff\xff\x00\x00\x00\x07 garbage garbage", 24));
+  EXPECT_TRUE(testing::ClosedByPeer(a));
+  // Handshake with an address length of 2 GiB.
+  int b = testing::RawConnect(port);
+  std::string hs;
+  quorum::EncodeInitialMessage({quorum::kElectionProtocolV1, 9, {{"127.0.0.1", 1}}}, &hs);
+  std::string huge = hs.substr(0, 16) + std::string("\x7f\xff\xff\xff", 4);
+  testing::WriteAll(b, huge);
+  EXPECT_TRUE(testing::ClosedByPeer(b));
+  // A valid handshake as id 9 (kept: 9 > 1), then a 2 GiB frame length.
+  int c = testing::RawConnect(port);
+  testing::WriteAll(c, hs + std::string("\x7f\xff\xff\xff", 4));
+  EXPECT_TRUE(testing::ClosedByPeer(c));
+  // Silent connection: closed by the handshake timeout.
+  int d = testing::RawConnect(port);
+  EXPECT_TRUE(testing::ClosedByPeer(d));
+  // An undecodable (short) notification is skipped; the connection stays.
+  int f = testing::RawConnect(port);
+  testing::WriteAll(f, hs + std::string("\x00\x00\x00\x04"
+                                        "abcd",
+                                        8));
+  ASSERT_TRUE(WaitFor([&] { return e.t[1]->stats().undecodable_messages == 1; }));
+  for (int fd : {a, b, c, d, f}) close(fd);
+  EXPECT_GE(e.t[1]->stats().bad_frames, 1u);
+  EXPECT_GE(e.t[1]->stats().handshakes_rejected, 2u);
+  e.t[2]->Send(1, Vote(2, 99));
+  Notification n;
+  ASSERT_TRUE(ReceiveFrom(*e.t[1], 2, &n));
+  EXPECT_EQ(n.election_epoch, 99);
+}
+
+TEST(Election, BindRetryGivesUp) {
+  int port = FreePort();
+  Ensemble holder({1});
+  holder.ports[1] = port;
+  holder.Start(1);
+  ElectionConfig c = holder.ConfigFor(1);
+  c.my_id = 2;
+  c.bind_retries = 2;
+  c.bind_retry_interval_ms = 50;
+  // SO_REUSEADDR does not allow two listeners on one port.
+  ElectionTransport t(c);
+  t.Start();
+  std::string err;
+  EXPECT_EQ(t.WaitListening(5000, &err), -1);
+  EXPECT_FALSE(err.empty());
+}
+
+}  // namespace
+}  // namespace aviary::peer
