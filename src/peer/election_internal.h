@@ -5,8 +5,6 @@
 
 namespace aviary::peer {
 
-int64_t NowMs();
-
 // Guarded by mu: what other threads hand to the I/O thread and read from it.
 struct ElectionTransport::Shared {
   mutable std::mutex mu;

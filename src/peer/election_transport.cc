@@ -4,17 +4,13 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/log.h"
 #include "peer/election_internal.h"
 
 namespace aviary::peer {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 
 ElectionTransport::ElectionTransport(ElectionConfig config, OnMessage on_message)
     : config_(std::move(config)), on_message_(std::move(on_message)), shared_(std::make_unique<Shared>()) {}

@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -51,6 +52,8 @@ int ConnectError(int fd);
 // accept4 non-blocking; sets TCP_NODELAY. Invalid Fd when nothing to accept.
 Fd AcceptTcp(int listen_fd, std::string* peer);
 void SetNoDelay(int fd);
+// Steady clock in milliseconds (deadlines of the I/O loops).
+int64_t NowMs();
 
 // An eventfd a poll loop waits on; Wake() from any thread, Drain() in the loop.
 class Wakeup {

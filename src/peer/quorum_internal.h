@@ -1,0 +1,37 @@
+// Private state of QuorumTransport shared by its .cc files.
+#pragma once
+
+#include "peer/quorum_transport.h"
+
+namespace aviary::peer {
+
+// Guarded by mu: the hand-over between callers and the I/O thread.
+struct QuorumTransport::Shared {
+  struct Out {
+    std::string pending;  // accepted, not yet taken by the I/O thread
+    size_t inflight = 0;  // taken, not yet written
+    bool close_requested = false;
+  };
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::deque<QuorumEvent> events;
+  ConnId next_id = 1;
+  std::vector<Fd> new_listeners;
+  std::vector<std::unique_ptr<Conn>> new_conns;
+  std::map<ConnId, Out> out;  // live connections
+};
+
+struct QuorumTransport::Conn {
+  ConnId id = 0;
+  Fd fd;
+  std::string peer;
+  bool accepted = false;
+  bool connecting = false;
+  bool closing = false;  // close once `out` is written
+  int64_t deadline_ms = 0;
+  std::unique_ptr<quorum::PacketStreamParser> parser;
+  std::string out;
+  size_t out_pos = 0;
+};
+
+}  // namespace aviary::peer

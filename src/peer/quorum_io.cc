@@ -1,0 +1,240 @@
+// QuorumTransport's I/O thread: accept, connect, read into the bounded
+// packet parser, write the output backlog (quorum_transport.h).
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/log.h"
+#include "peer/quorum_internal.h"
+
+namespace aviary::peer {
+namespace {
+
+constexpr size_t kReadChunkBytes = 64 * 1024;
+constexpr size_t kReadBudgetBytes = 1024 * 1024;  // per readiness, fairness
+
+}  // namespace
+
+void QuorumTransport::Run() {
+  std::vector<pollfd> fds;
+  std::vector<ConnId> ids;
+  while (!stop_.load()) {
+    TakeCommands();
+    int64_t now = NowMs();
+    for (auto& [id, c] : conns_) {
+      if (c->connecting && now >= c->deadline_ms) CloseConn(*c, "connect timed out");
+    }
+    std::erase_if(conns_, [](const auto& kv) { return !kv.second->fd.valid(); });
+    BuildPollSet(&fds, &ids, !EventsFull());
+    if (poll(fds.data(), fds.size(), PollTimeoutMs()) < 0) continue;
+    if (fds[0].revents) wake_.Drain();
+    for (size_t i = 1; i < fds.size(); ++i) {
+      if (!fds[i].revents) continue;
+      if (ids[i] == 0) {
+        Accept();
+        continue;
+      }
+      auto it = conns_.find(ids[i]);
+      if (it == conns_.end() || !it->second->fd.valid()) continue;
+      Conn& c = *it->second;
+      if (c.connecting) {
+        OnConnectDone(c);
+        continue;
+      }
+      if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) OnReadable(c);
+      if (c.fd.valid() && (fds[i].revents & POLLOUT)) OnWritable(c);
+    }
+  }
+  for (auto& [id, c] : conns_) CloseConn(*c, "transport stopped");
+  conns_.clear();
+  listeners_.clear();
+}
+
+void QuorumTransport::BuildPollSet(std::vector<pollfd>* fds, std::vector<ConnId>* ids, bool reading) {
+  fds->assign(1, pollfd{wake_.fd(), POLLIN, 0});
+  ids->assign(1, 0);
+  for (const Fd& l : listeners_) {
+    fds->push_back({l.get(), POLLIN, 0});
+    ids->push_back(0);
+  }
+  for (auto& [id, c] : conns_) {
+    short ev = 0;
+    if (c->connecting) {
+      ev = POLLOUT;
+    } else {
+      if (reading) ev |= POLLIN;
+      if (c->out_pos < c->out.size()) ev |= POLLOUT;
+    }
+    fds->push_back({c->fd.get(), ev, 0});
+    ids->push_back(id);
+  }
+}
+
+int QuorumTransport::PollTimeoutMs() const {
+  int64_t next = -1;
+  for (const auto& [id, c] : conns_) {
+    if (c->connecting && (next < 0 || c->deadline_ms < next)) next = c->deadline_ms;
+  }
+  if (next < 0) return -1;
+  return static_cast<int>(std::clamp<int64_t>(next - NowMs(), 0, 60000));
+}
+
+// Adopts new listeners and connections; moves queued output to the sockets;
+// applies Close requests once a connection's output is written.
+void QuorumTransport::TakeCommands() {
+  std::vector<ConnId> to_flush;
+  {
+    std::lock_guard lock(shared_->mu);
+    for (Fd& l : shared_->new_listeners) listeners_.push_back(std::move(l));
+    shared_->new_listeners.clear();
+    for (auto& c : shared_->new_conns) conns_[c->id] = std::move(c);
+    shared_->new_conns.clear();
+    for (auto& [id, o] : shared_->out) {
+      auto it = conns_.find(id);
+      if (it == conns_.end() || it->second->connecting) continue;
+      Conn& c = *it->second;
+      if (c.out_pos == c.out.size() && !o.pending.empty()) {
+        c.out.swap(o.pending);
+        o.pending.clear();
+        c.out_pos = 0;
+        o.inflight = c.out.size();
+      }
+      if (o.close_requested) c.closing = true;
+      if (c.out_pos < c.out.size() || c.closing) to_flush.push_back(id);
+    }
+  }
+  for (ConnId id : to_flush) {
+    auto it = conns_.find(id);
+    if (it != conns_.end() && it->second->fd.valid()) OnWritable(*it->second);
+  }
+}
+
+void QuorumTransport::Accept() {
+  for (const Fd& l : listeners_) {
+    while (true) {
+      auto c = std::make_unique<Conn>();
+      c->fd = AcceptTcp(l.get(), &c->peer);
+      if (!c->fd.valid()) break;
+      c->accepted = true;
+      c->parser = std::make_unique<quorum::PacketStreamParser>(config_.max_packet_buffer_bytes);
+      {
+        std::lock_guard lock(shared_->mu);
+        c->id = shared_->next_id++;
+        shared_->out[c->id];
+      }
+      QuorumEvent ev;
+      ev.kind = QuorumEvent::Kind::kConnected;
+      ev.conn = c->id;
+      ev.peer = c->peer;
+      ev.accepted = true;
+      conns_[c->id] = std::move(c);
+      Emit(std::move(ev));
+    }
+  }
+}
+
+void QuorumTransport::OnConnectDone(Conn& c) {
+  int err = ConnectError(c.fd.get());
+  if (err != 0) {
+    CloseConn(c, std::string("connect failed: ") + std::strerror(err));
+    return;
+  }
+  c.connecting = false;
+  c.parser = std::make_unique<quorum::PacketStreamParser>(config_.max_packet_buffer_bytes);
+  QuorumEvent ev;
+  ev.kind = QuorumEvent::Kind::kConnected;
+  ev.conn = c.id;
+  ev.peer = c.peer;
+  Emit(std::move(ev));
+  wake_.Wake();  // output queued before the connect completed
+}
+
+void QuorumTransport::OnReadable(Conn& c) {
+  char buf[kReadChunkBytes];
+  size_t budget = kReadBudgetBytes;
+  while (budget > 0 && c.fd.valid()) {
+    ssize_t n = recv(c.fd.get(), buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      CloseConn(c, n == 0 ? "closed by peer" : std::string("read error: ") + std::strerror(errno));
+      return;
+    }
+    if (n < 0) return;
+    budget -= std::min(budget, static_cast<size_t>(n));
+    c.parser->Feed(std::string_view(buf, static_cast<size_t>(n)));
+    DrainParser(c);
+  }
+}
+
+void QuorumTransport::DrainParser(Conn& c) {
+  while (c.fd.valid()) {
+    quorum::PacketStreamParser::Item item;
+    quorum::ParseStatus st = c.parser->Next(&item);
+    if (st == quorum::ParseStatus::kNeedMore) return;
+    if (st == quorum::ParseStatus::kBad) {
+      CloseConn(c, "malformed quorum packet stream");
+      return;
+    }
+    QuorumEvent ev;
+    ev.conn = c.id;
+    if (item.kind == quorum::PacketStreamParser::Item::Kind::kRawDone) {
+      ev.kind = QuorumEvent::Kind::kRawDone;
+      ev.raw = std::move(item.raw);
+    } else {
+      ev.kind = QuorumEvent::Kind::kPacket;
+      if (config_.raw_after) {
+        std::unique_ptr<quorum::RawSection> raw = config_.raw_after(c.id, item.packet);
+        if (raw) c.parser->BeginRaw(std::move(raw));
+      }
+      ev.packet = std::move(item.packet);
+    }
+    Emit(std::move(ev));
+  }
+}
+
+void QuorumTransport::OnWritable(Conn& c) {
+  while (c.out_pos < c.out.size()) {
+    ssize_t n = send(c.fd.get(), c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+      CloseConn(c, std::string("write error: ") + std::strerror(errno));
+      return;
+    }
+    c.out_pos += static_cast<size_t>(n);
+  }
+  bool done = c.out_pos == c.out.size();
+  if (done) {
+    c.out.clear();
+    c.out_pos = 0;
+  }
+  bool more_pending = false;
+  {
+    std::lock_guard lock(shared_->mu);
+    Shared::Out& o = shared_->out[c.id];
+    o.inflight = c.out.size() - c.out_pos;
+    more_pending = !o.pending.empty();
+  }
+  if (done && more_pending) wake_.Wake();  // TakeCommands moves the rest
+  if (done && !more_pending && c.closing) CloseConn(c, "closed locally");
+}
+
+void QuorumTransport::CloseConn(Conn& c, const std::string& reason) {
+  if (!c.fd.valid() && !c.connecting && c.parser == nullptr) return;
+  AV_LOG(kDebug, "quorum transport: connection {} ({}) closed: {}", c.id, c.peer, reason);
+  c.fd.Reset();
+  c.connecting = false;
+  c.parser.reset();
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->out.erase(c.id);
+  }
+  QuorumEvent ev;
+  ev.kind = QuorumEvent::Kind::kDisconnected;
+  ev.conn = c.id;
+  ev.reason = reason;
+  Emit(std::move(ev));
+}
+
+}  // namespace aviary::peer

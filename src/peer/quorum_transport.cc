@@ -1,0 +1,132 @@
+// QuorumTransport (quorum_transport.h).
+#include "peer/quorum_transport.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "base/log.h"
+#include "peer/quorum_internal.h"
+
+namespace aviary::peer {
+QuorumTransport::QuorumTransport(QuorumTransportConfig config)
+    : config_(std::move(config)), shared_(std::make_unique<Shared>()) {}
+
+QuorumTransport::~QuorumTransport() { Stop(); }
+
+void QuorumTransport::Start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+}
+
+void QuorumTransport::Stop() {
+  stop_.store(true);
+  wake_.Wake();
+  if (thread_.joinable()) thread_.join();
+  shared_->cv.notify_all();
+}
+
+int QuorumTransport::Listen(const std::string& host, int port, bool all_ips, std::string* error) {
+  SocketResult r = ListenTcp(host, port, all_ips);
+  if (!r.fd.valid()) {
+    if (error) *error = r.error;
+    return -1;
+  }
+  int bound = LocalPort(r.fd.get());
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->new_listeners.push_back(std::move(r.fd));
+  }
+  wake_.Wake();
+  return bound;
+}
+
+ConnId QuorumTransport::Connect(const std::string& host, int port) {
+  auto c = std::make_unique<Conn>();
+  c->peer = host + ":" + std::to_string(port);
+  SocketResult r = StartConnect(host, port);
+  std::lock_guard lock(shared_->mu);
+  c->id = shared_->next_id++;
+  ConnId id = c->id;
+  if (!r.fd.valid()) {
+    QuorumEvent ev;
+    ev.kind = QuorumEvent::Kind::kDisconnected;
+    ev.conn = id;
+    ev.reason = r.error;
+    shared_->events.push_back(std::move(ev));
+    shared_->cv.notify_all();
+    return id;
+  }
+  c->fd = std::move(r.fd);
+  c->connecting = true;
+  c->deadline_ms = NowMs() + config_.connect_timeout_ms;
+  shared_->out[id];
+  shared_->new_conns.push_back(std::move(c));
+  wake_.Wake();
+  return id;
+}
+
+QuorumTransport::SendResult QuorumTransport::Send(ConnId conn, const quorum::QuorumPacket& p) {
+  return SendRaw(conn, quorum::EncodePacket(p));
+}
+
+QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_view bytes) {
+  {
+    std::lock_guard lock(shared_->mu);
+    auto it = shared_->out.find(conn);
+    if (it == shared_->out.end() || it->second.close_requested) return SendResult::kClosed;
+    Shared::Out& o = it->second;
+    if (o.pending.size() + o.inflight + bytes.size() > config_.max_output_bytes) return SendResult::kFull;
+    o.pending.append(bytes);
+  }
+  wake_.Wake();
+  return SendResult::kQueued;
+}
+
+size_t QuorumTransport::OutputBacklog(ConnId conn) const {
+  std::lock_guard lock(shared_->mu);
+  auto it = shared_->out.find(conn);
+  return it == shared_->out.end() ? 0 : it->second.pending.size() + it->second.inflight;
+}
+
+void QuorumTransport::Close(ConnId conn) {
+  {
+    std::lock_guard lock(shared_->mu);
+    auto it = shared_->out.find(conn);
+    if (it == shared_->out.end()) return;
+    it->second.close_requested = true;
+  }
+  wake_.Wake();
+}
+
+bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
+  std::unique_lock lock(shared_->mu);
+  if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                            [&] { return !shared_->events.empty() || stop_.load(); }) ||
+      shared_->events.empty()) {
+    return false;
+  }
+  *out = std::move(shared_->events.front());
+  shared_->events.pop_front();
+  bool resume = shared_->events.size() + 1 == config_.max_pending_events;
+  lock.unlock();
+  if (resume) wake_.Wake();  // the I/O thread may have paused reading
+  return true;
+}
+
+void QuorumTransport::Emit(QuorumEvent ev) {
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->events.push_back(std::move(ev));
+  }
+  shared_->cv.notify_all();
+}
+
+bool QuorumTransport::EventsFull() const {
+  std::lock_guard lock(shared_->mu);
+  return shared_->events.size() >= config_.max_pending_events;
+}
+
+}  // namespace aviary::peer

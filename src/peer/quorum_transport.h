@@ -1,0 +1,111 @@
+// The quorum-port transport: TCP connections carrying QuorumPacket streams
+// between a leader and its learners (ZooKeeper's LearnerHandler / Learner
+// sockets). The leader side listens and accepts; the learner side connects.
+// The same object can do both (tests, or a server that changes role).
+//
+// Owns: the listener and every quorum connection, each with a bounded
+// PacketStreamParser on input and a bounded output backlog. Knows nothing of
+// ZAB: packets in, packets out, by connection id. Raw sections (a SNAP body
+// after the SNAP packet) are handed to the RawSection that `raw_after`
+// returns for a packet; the leader writes a SNAP body with SendRaw.
+//
+// Threads: one I/O thread (poll on non-blocking sockets + an eventfd; it
+// sleeps until I/O, a command or a connect deadline). Public methods are
+// thread-safe. raw_after runs on the I/O thread. Events are delivered in
+// order per connection through Poll(); while more than max_pending_events
+// wait, the I/O thread stops reading (back-pressure, no unbounded queue).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "peer/socket_util.h"
+#include "quorum/codec.h"
+#include "quorum/messages.h"
+
+namespace aviary::peer {
+
+using ConnId = uint64_t;
+
+struct QuorumEvent {
+  enum class Kind { kConnected, kPacket, kRawDone, kDisconnected };
+  Kind kind = Kind::kPacket;
+  ConnId conn = 0;
+  quorum::QuorumPacket packet;              // kPacket
+  std::unique_ptr<quorum::RawSection> raw;  // kRawDone: the section that ended
+  std::string peer;                         // kConnected: "ip:port" of the other end
+  bool accepted = false;                    // kConnected: true on the listening side
+  std::string reason;                       // kDisconnected
+};
+
+struct QuorumTransportConfig {
+  size_t max_packet_buffer_bytes = quorum::kDefaultMaxPacketBufferBytes;
+  size_t max_output_bytes = 64 * 1024 * 1024;  // per connection; Send beyond: kFull
+  size_t max_pending_events = 4096;
+  int connect_timeout_ms = 5000;
+  std::function<std::unique_ptr<quorum::RawSection>(ConnId, const quorum::QuorumPacket&)> raw_after;
+};
+
+class QuorumTransport {
+ public:
+  explicit QuorumTransport(QuorumTransportConfig config = {});
+  ~QuorumTransport();
+  QuorumTransport(const QuorumTransport&) = delete;
+  QuorumTransport& operator=(const QuorumTransport&) = delete;
+
+  void Start();
+  // Leader side: listens on host:port (0 = free port) or the wildcard
+  // (quorumListenOnAllIPs). Returns the bound port, or -1 and *error.
+  int Listen(const std::string& host, int port, bool all_ips, std::string* error);
+  // Learner side: starts connecting; kConnected or kDisconnected follows.
+  // One attempt: retry policy (Learner.connectToLeader) is the caller's.
+  ConnId Connect(const std::string& host, int port);
+
+  enum class SendResult { kQueued, kFull, kClosed };
+  SendResult Send(ConnId conn, const quorum::QuorumPacket& p);
+  SendResult SendRaw(ConnId conn, std::string_view bytes);
+  // Bytes accepted by Send/SendRaw and not yet written to the socket.
+  size_t OutputBacklog(ConnId conn) const;
+  // Closes after writing what is queued; a kDisconnected event follows.
+  void Close(ConnId conn);
+  bool Poll(QuorumEvent* out, int timeout_ms);
+  void Stop();
+
+ private:
+  struct Conn;
+  struct Shared;
+
+  void Run();
+  void BuildPollSet(std::vector<struct pollfd>* fds, std::vector<ConnId>* ids, bool reading);
+  int PollTimeoutMs() const;
+  void TakeCommands();
+  void Accept();
+  void OnConnectDone(Conn& c);
+  void OnReadable(Conn& c);
+  void DrainParser(Conn& c);
+  void OnWritable(Conn& c);
+  void CloseConn(Conn& c, const std::string& reason);
+  void Emit(QuorumEvent ev);
+  bool EventsFull() const;
+
+  QuorumTransportConfig config_;
+  std::unique_ptr<Shared> shared_;
+  Wakeup wake_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+
+  // I/O thread only.
+  std::vector<Fd> listeners_;
+  std::map<ConnId, std::unique_ptr<Conn>> conns_;
+};
+
+}  // namespace aviary::peer
