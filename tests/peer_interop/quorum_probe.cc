@@ -1,0 +1,397 @@
+// Interop probe against one real Apache ZooKeeper 3.8 server (started by
+// test_zookeeper_peer.py as member zk_id of a 3-member ensemble whose other
+// two members are this process). It proves, step by step, that our election
+// and quorum-port transports and codecs speak ZooKeeper's bytes:
+//  1. our two ElectionTransports (ids below and above ZooKeeper's) complete
+//     the handshake with it in both directions of the larger-id rule;
+//  2. ZooKeeper's LOOKING notifications decode (its own id, zxid, epochs,
+//     config text);
+//  3. our notifications (voting for member `leader`) make it FOLLOW us;
+//  4. it connects to our quorum port: FOLLOWERINFO/LearnerInfo decodes, it
+//     answers our LEADERINFO with ACKEPOCH, our DIFF/NEWLEADER/UPTODATE with
+//     ACKs, our PINGs with PING replies;
+//  5. a client connecting to it makes it forward a REQUEST (createSession)
+//     to us; a client reconnecting with a session id makes it send
+//     REVALIDATE, and our REVALIDATE answer lets that client in; its session
+//     touch then comes back in a PING reply.
+// Prints "PROBE OK" and exits 0, or prints "PROBE FAIL: <step>" and exits 1.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "peer/election_transport.h"
+#include "peer/quorum_transport.h"
+#include "proto/jute.h"
+#include "quorum/codec.h"
+
+using namespace aviary;
+using peer::ConnId;
+using peer::QuorumEvent;
+using quorum::MakeZxid;
+using quorum::Notification;
+using quorum::PacketType;
+using quorum::QuorumPacket;
+
+namespace {
+
+struct Options {
+  quorum::ServerId zk_id = 2, low_id = 1, high_id = 3;
+  int zk_election = 0, zk_client = 0;
+  std::map<quorum::ServerId, std::pair<int, int>> ports;  // id -> (election, quorum)
+  int timeout_ms = 40000;
+};
+
+void Check(bool ok, const std::string& what) {
+  if (!ok) throw std::runtime_error(what);
+}
+
+void Say(const std::string& s) {
+  std::printf("%s\n", s.c_str());
+  std::fflush(stdout);
+}
+
+Options Parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--zk-election") o.zk_election = std::stoi(v);
+    if (k == "--zk-client") o.zk_client = std::stoi(v);
+    if (k == "--member") {  // id:election:quorum
+      size_t a = v.find(':'), b = v.rfind(':');
+      o.ports[std::stoll(v.substr(0, a))] = {std::stoi(v.substr(a + 1, b - a - 1)), std::stoi(v.substr(b + 1))};
+    }
+  }
+  return o;
+}
+
+peer::ElectionConfig ElectionFor(const Options& o, quorum::ServerId id) {
+  peer::ElectionConfig c;
+  c.my_id = id;
+  c.listen_port = o.ports.at(id).first;
+  c.members.push_back({o.zk_id, "127.0.0.1", o.zk_election});
+  for (auto& [other, p] : o.ports) c.members.push_back({other, "127.0.0.1", p.first});
+  return c;
+}
+
+// Next notification from `from` accepted by `pred`, within the deadline.
+Notification Await(peer::ElectionTransport& t, quorum::ServerId from, int timeout_ms,
+                   const std::function<bool(const Notification&)>& pred, const std::string& what) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  peer::ReceivedNotification r;
+  while (std::chrono::steady_clock::now() < end) {
+    if (t.Poll(&r, 200) && r.from == from && pred(r.notification)) return r.notification;
+  }
+  throw std::runtime_error("no notification: " + what);
+}
+
+// Established TCP connections whose local port is `port` (/proc/net/tcp*).
+int EstablishedAt(int port) {
+  int count = 0;
+  for (const char* path : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream f(path);
+    std::string line;
+    std::getline(f, line);
+    while (std::getline(f, line)) {
+      std::istringstream in(line);
+      std::string sl, local, remote, state;
+      in >> sl >> local >> remote >> state;
+      if (state == "01" && std::stoi(local.substr(local.rfind(':') + 1), nullptr, 16) == port) count++;
+    }
+  }
+  return count;
+}
+
+// --- a minimal blocking ZooKeeper client for step 5 ---
+
+int ClientConnect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  Check(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0, "client connect");
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+void WriteAll(int fd, const std::string& s) {
+  Check(send(fd, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()), "client write");
+}
+
+// java.util.Random(seed).nextBytes(16), as ZooKeeperServer.generatePasswd.
+std::string JavaRandomBytes16(int64_t seed) {
+  const uint64_t mult = 0x5DEECE66DULL, mask = (1ULL << 48) - 1;
+  uint64_t s = (static_cast<uint64_t>(seed) ^ mult) & mask;
+  std::string out;
+  while (out.size() < 16) {
+    s = (s * mult + 0xB) & mask;
+    uint32_t rnd = static_cast<uint32_t>(s >> 16);
+    for (int n = 0; n < 4 && out.size() < 16; ++n, rnd >>= 8) out.push_back(static_cast<char>(rnd & 0xff));
+  }
+  return out;
+}
+
+std::string ConnectRequestFrame(int64_t session_id, const std::string& passwd) {
+  std::string out;
+  proto::jute::Writer w(&out);
+  size_t at = w.BeginFrame();
+  w.WriteInt32(0);      // protocolVersion
+  w.WriteInt64(0);      // lastZxidSeen
+  w.WriteInt32(30000);  // timeOut
+  w.WriteInt64(session_id);
+  w.WriteBuffer(passwd);
+  w.WriteBool(false);  // readOnly
+  w.EndFrame(at);
+  return out;
+}
+
+// Reads one length-prefixed ConnectResponse: returns (timeout, sessionId).
+std::pair<int32_t, int64_t> ReadConnectResponse(int fd) {
+  std::string buf;
+  char tmp[512];
+  while (true) {
+    ssize_t n = recv(fd, tmp, sizeof tmp, 0);
+    Check(n > 0, "client: no ConnectResponse");
+    buf.append(tmp, static_cast<size_t>(n));
+    if (buf.size() < 4) continue;
+    proto::jute::Reader r(buf);
+    int32_t len = r.ReadInt32();
+    if (buf.size() < 4 + static_cast<size_t>(len)) continue;
+    r.ReadInt32();  // protocolVersion
+    int32_t timeout = r.ReadInt32();
+    int64_t sid = r.ReadInt64();
+    return {timeout, sid};
+  }
+}
+
+}  // namespace
+
+namespace {
+
+class Probe {
+ public:
+  explicit Probe(Options o) : o_(std::move(o)) {}
+  void Run();
+
+ private:
+  void StartOurs();
+  Notification Elect();
+  void CheckHandshakes();
+  ConnId Discovery();
+  void Sync(ConnId conn, const std::string& config);
+  void Clients(ConnId conn);
+  void RejoinLow();
+  QuorumPacket ExpectPacket(ConnId conn, PacketType type, const std::string& step);
+  void Ping(ConnId conn);
+
+  Options o_;
+  std::unique_ptr<peer::ElectionTransport> low_, high_;
+  peer::QuorumTransport quorum_;
+  std::map<int64_t, int32_t> touches_;  // from PING replies
+  int64_t zk_election_epoch_ = 0;
+};
+
+void Probe::StartOurs() {
+  low_ = std::make_unique<peer::ElectionTransport>(ElectionFor(o_, o_.low_id));
+  high_ = std::make_unique<peer::ElectionTransport>(ElectionFor(o_, o_.high_id));
+  low_->Start();
+  high_->Start();
+  std::string err;
+  Check(low_->WaitListening(5000, &err) > 0, "low election listener: " + err);
+  Check(high_->WaitListening(5000, &err) > 0, "high election listener: " + err);
+  quorum_.Start();
+  Check(quorum_.Listen("127.0.0.1", o_.ports.at(o_.high_id).second, false, &err) > 0, "quorum listener: " + err);
+  Say("READY");
+}
+
+Notification Probe::Elect() {
+  // ZooKeeper starts LOOKING, voting for itself with a fresh history.
+  auto own_vote = [&](const Notification& n) { return n.leader == o_.zk_id; };
+  Notification z = Await(*high_, o_.zk_id, o_.timeout_ms, own_vote, "LOOKING vote to the high id");
+  Await(*low_, o_.zk_id, 5000, own_vote, "LOOKING vote to the low id");
+  Check(z.state == quorum::PeerState::kLooking, "state LOOKING");
+  Check(z.zxid == 0 && z.peer_epoch == 0, "fresh zxid and peer epoch");
+  Check(z.election_epoch >= 1, "election epoch >= 1");
+  Check(z.version == quorum::kNotificationVersion, "notification version 2");
+  Check(z.config.find("server." + std::to_string(o_.zk_id) + "=127.0.0.1:") != std::string::npos &&
+            z.config.find("version=") != std::string::npos,
+        "config text: " + z.config);
+  zk_election_epoch_ = z.election_epoch;
+  Say("ZK NOTIFICATION leader=" + std::to_string(z.leader) + " epoch=" + std::to_string(z.election_epoch));
+  // Both of ours vote for the high id (same zxid and epoch: the larger id wins).
+  Notification vote{quorum::PeerState::kLooking, o_.high_id, 0, z.election_epoch, 0, 2, z.config};
+  high_->Send(o_.zk_id, vote);
+  low_->Send(o_.zk_id, vote);
+  Await(
+      *high_, o_.zk_id, 10000, [&](const Notification& n) { return n.leader == o_.high_id; },
+      "ZooKeeper adopting our vote");
+  Say("ZK VOTES FOR US");
+  return z;
+}
+
+void Probe::CheckHandshakes() {
+  Check(low_->Connected(o_.zk_id) && high_->Connected(o_.zk_id), "both managers connected to ZooKeeper");
+  // ZooKeeper (smaller than high) opened to high, was closed and called back.
+  Check(high_->stats().challenges_won >= 1, "high id won a challenge from ZooKeeper");
+  Check(high_->stats().handshakes_rejected == 0 && low_->stats().handshakes_rejected == 0, "no rejected handshake");
+  Check(high_->stats().undecodable_messages == 0 && low_->stats().undecodable_messages == 0,
+        "every ZooKeeper notification decoded");
+  // One TCP connection per pair, opened by the larger id: ZooKeeper's to our
+  // low id, our high id's to ZooKeeper, none accepted by our high id.
+  auto layout_ok = [&] {
+    return EstablishedAt(o_.ports.at(o_.low_id).first) == 1 && EstablishedAt(o_.zk_election) == 1 &&
+           EstablishedAt(o_.ports.at(o_.high_id).first) == 0;
+  };
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!layout_ok() && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  Check(layout_ok(), "one election connection per pair, opened by the larger id");
+  Say("HANDSHAKES OK");
+}
+
+QuorumPacket Probe::ExpectPacket(ConnId conn, PacketType type, const std::string& step) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(o_.timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    QuorumEvent ev;
+    if (!quorum_.Poll(&ev, 200)) continue;
+    Check(ev.kind != QuorumEvent::Kind::kDisconnected || ev.conn != conn, step + ": follower disconnected");
+    if (ev.kind != QuorumEvent::Kind::kPacket || ev.conn != conn) continue;
+    if (ev.packet.type == PacketType::kPing) {
+      auto t = quorum::DecodeSessionTouches(ev.packet.data);
+      Check(t.has_value(), "PING reply payload");
+      for (const quorum::SessionTouch& s : *t) touches_[s.session_id] = s.timeout_ms;
+      if (type != PacketType::kPing) continue;
+    }
+    Check(ev.packet.type == type, step + ": got packet type " + std::to_string(static_cast<int>(ev.packet.type)));
+    return ev.packet;
+  }
+  throw std::runtime_error(step + ": timed out");
+}
+
+ConnId Probe::Discovery() {
+  QuorumEvent ev;
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(o_.timeout_ms);
+  while (!(quorum_.Poll(&ev, 200) && ev.kind == QuorumEvent::Kind::kConnected)) {
+    Check(std::chrono::steady_clock::now() < end, "ZooKeeper never connected to our quorum port");
+  }
+  ConnId conn = ev.conn;
+  QuorumPacket fi = ExpectPacket(conn, PacketType::kFollowerInfo, "FOLLOWERINFO");
+  auto li = quorum::DecodeLearnerInfo(fi.data);
+  Check(li && li->server_id == o_.zk_id, "LearnerInfo sid");
+  Check(li->protocol_version == quorum::kLearnerProtocolVersion, "LearnerInfo protocol version");
+  Check(li->config_version == 0 && quorum::EpochOf(fi.zxid) == 0, "LearnerInfo config version / accepted epoch");
+  Say("FOLLOWERINFO sid=" + std::to_string(li->server_id));
+  quorum_.Send(conn, {PacketType::kLeaderInfo, MakeZxid(1, 0), quorum::EncodeLeaderInfo(0x10000), false, {}});
+  QuorumPacket ack = ExpectPacket(conn, PacketType::kAckEpoch, "ACKEPOCH");
+  Check(quorum::DecodeAckEpoch(ack.data) == 0 && ack.zxid == 0, "ACKEPOCH: current epoch 0, last zxid 0");
+  Say("ACKEPOCH OK");
+  return conn;
+}
+
+void Probe::Sync(ConnId conn, const std::string& config) {
+  quorum_.Send(conn, {PacketType::kDiff, 0, "", true, {}});
+  quorum_.Send(conn, {PacketType::kNewLeader, MakeZxid(1, 0), config, false, {}});
+  QuorumPacket ack = ExpectPacket(conn, PacketType::kAck, "NEWLEADER ACK");
+  Check(ack.zxid == MakeZxid(1, 0), "NEWLEADER ACK zxid");
+  quorum_.Send(conn, {PacketType::kUpToDate, -1, "", true, {}});
+  ack = ExpectPacket(conn, PacketType::kAck, "UPTODATE ACK");
+  Check(ack.zxid == MakeZxid(1, 0), "UPTODATE ACK zxid");
+  Ping(conn);
+  ExpectPacket(conn, PacketType::kPing, "PING reply");
+  Say("SYNCED");
+}
+
+void Probe::Ping(ConnId conn) { quorum_.Send(conn, {PacketType::kPing, MakeZxid(1, 0), "", true, {}}); }
+
+void Probe::Clients(ConnId conn) {
+  // A new client: the follower forwards createSession to its leader.
+  int a = ClientConnect(o_.zk_client);
+  WriteAll(a, ConnectRequestFrame(0, std::string(16, '\0')));
+  QuorumPacket req = ExpectPacket(conn, PacketType::kRequest, "REQUEST createSession");
+  auto fr = quorum::DecodeForwardedRequest(req.data);
+  Check(fr && fr->type == -10 && fr->cxid == 0 && fr->session_id != 0, "REQUEST: createSession header");
+  auto timeout = quorum::DecodeInt32(fr->body);
+  Check(fr->body.size() == 4 && timeout && *timeout > 0, "REQUEST: createSession body (int timeout)");
+  Say("REQUEST createSession session=" + std::to_string(fr->session_id) + " timeout=" + std::to_string(*timeout));
+  // A client reconnecting to session S: the follower asks us to REVALIDATE.
+  const int64_t s = 0x0300000000000abcLL;
+  int b = ClientConnect(o_.zk_client);
+  WriteAll(b, ConnectRequestFrame(s, JavaRandomBytes16(s ^ 0xB3415C00LL)));
+  QuorumPacket rv = ExpectPacket(conn, PacketType::kRevalidate, "REVALIDATE");
+  auto rr = quorum::DecodeRevalidateRequest(rv.data);
+  Check(rr && rr->session_id == s && rr->timeout_ms > 0, "REVALIDATE request payload");
+  quorum_.Send(conn, {PacketType::kRevalidate, rv.zxid, quorum::EncodeRevalidateReply({s, true}), false, {}});
+  auto [to, sid] = ReadConnectResponse(b);
+  Check(sid == s && to > 0, "client let in after our REVALIDATE reply");
+  Say("REVALIDATE OK timeout=" + std::to_string(to));
+  WriteAll(b, std::string("\x00\x00\x00\x08\xff\xff\xff\xfe\x00\x00\x00\x0b", 12));  // client ping
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!touches_.count(s)) {
+    Check(std::chrono::steady_clock::now() < end, "session touch in a PING reply");
+    Ping(conn);
+    ExpectPacket(conn, PacketType::kPing, "PING reply");
+  }
+  Say("PING TOUCH session=" + std::to_string(s) + " timeout=" + std::to_string(touches_[s]));
+  close(a);
+  close(b);
+}
+
+// Our low id opens to ZooKeeper (larger): it must send its handshake and
+// drop; ZooKeeper connects back and, FOLLOWING, answers a LOOKING vote with
+// its current one.
+void Probe::RejoinLow() {
+  low_->Stop();
+  low_ = std::make_unique<peer::ElectionTransport>(ElectionFor(o_, o_.low_id));
+  low_->Start();
+  std::string err;
+  Check(low_->WaitListening(5000, &err) > 0, "low listener again: " + err);
+  // Distinctive values: the test finds them in ZooKeeper's log as decoded.
+  low_->Send(o_.zk_id, {quorum::PeerState::kLooking, o_.low_id, MakeZxid(7, 9), zk_election_epoch_ + 1, 7, 2, ""});
+  // ZooKeeper's new SendWorker first resends its last message to us (its
+  // LOOKING vote from the election); its answer to our vote follows.
+  Notification n = Await(
+      *low_, o_.zk_id, 10000, [](const Notification& x) { return x.state != quorum::PeerState::kLooking; },
+      "FOLLOWING reply to rejoin");
+  Check(low_->stats().challenges_lost >= 1, "low id lost the challenge and was called back");
+  Check(n.state == quorum::PeerState::kFollowing && n.leader == o_.high_id && n.peer_epoch == 1,
+        "ZooKeeper reports FOLLOWING us in epoch 1");
+  Say("REJOIN OK");
+}
+
+void Probe::Run() {
+  StartOurs();
+  Notification z = Elect();
+  CheckHandshakes();
+  ConnId conn = Discovery();
+  Sync(conn, z.config);
+  Clients(conn);
+  RejoinLow();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = Parse(argc, argv);
+  try {
+    Probe(o).Run();
+  } catch (const std::exception& e) {
+    Say(std::string("PROBE FAIL: ") + e.what());
+    return 1;
+  }
+  Say("PROBE OK");
+  return 0;
+}
