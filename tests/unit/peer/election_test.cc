@@ -164,6 +164,25 @@ TEST(Election, HostilePeersDroppedOthersServed) {
   EXPECT_EQ(n.election_epoch, 99);
 }
 
+// quorumListenOnAllIPs: the listener takes the wildcard address, so a peer
+// reaches it through loopback even when the configured host is another name.
+TEST(Election, ListenOnAllIps) {
+  Ensemble e({1, 2});
+  ElectionConfig c1 = e.ConfigFor(1);
+  c1.listen_host = "192.0.2.1";  // TEST-NET: not ours; ignored with all IPs
+  c1.listen_on_all_ips = true;
+  c1.advertised_host = "127.0.0.1";
+  e.t[1] = std::make_unique<ElectionTransport>(c1);
+  e.t[1]->Start();
+  std::string err;
+  ASSERT_EQ(e.t[1]->WaitListening(5000, &err), e.ports[1]) << err;
+  e.Start(2);
+  e.t[2]->Send(1, Vote(2, 5));
+  Notification n;
+  ASSERT_TRUE(ReceiveFrom(*e.t[1], 2, &n));
+  EXPECT_EQ(n.election_epoch, 5);
+}
+
 TEST(Election, BindRetryGivesUp) {
   int port = FreePort();
   Ensemble holder({1});
