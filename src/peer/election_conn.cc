@@ -85,11 +85,8 @@ void ElectionTransport::OnConnectDone(Conn& c) {
 }
 
 void ElectionTransport::Establish(Conn& c, ServerId sid) {
-  auto old = established_.find(sid);
-  if (old != established_.end() && old->second != c.id) {
-    auto it = conns_.find(old->second);
-    if (it != conns_.end()) CloseConn(*it->second, "replaced by a newer connection");
-  }
+  Conn* old = Established(sid);
+  if (old != nullptr && old != &c) CloseConn(*old, "replaced by a newer connection");
   c.state = Conn::State::kEstablished;
   c.sid = sid;
   c.deadline_ms = 0;
@@ -123,8 +120,7 @@ void ElectionTransport::OnHandshake(Conn& c, const quorum::InitialMessage& m) {
       shared_->stats.challenges_won++;
     }
     CloseConn(c, "smaller id connects; connecting back");
-    auto old = established_.find(sid);
-    if (old != established_.end()) CloseConn(*conns_[old->second], "peer reconnected");
+    if (Conn* stale = Established(sid)) CloseConn(*stale, "peer reconnected");
     if (!m.addresses.empty()) {
       StartConnect(sid, m.addresses.front().host, m.addresses.front().port);
     } else {

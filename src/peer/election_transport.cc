@@ -147,7 +147,7 @@ void ElectionTransport::Loop() {
     if (fds[0].revents) wake_.Drain();
     TakeCommands();
     size_t first_conn = listen_fd_.valid() ? 2 : 1;
-    if (first_conn == 2 && fds[1].revents) Accept();
+    // Connections first: closes seen in this round free handshake slots.
     for (size_t i = first_conn; i < fds.size(); ++i) {
       auto it = conns_.find(ids[i]);
       if (it == conns_.end() || !fds[i].revents) continue;
@@ -159,6 +159,7 @@ void ElectionTransport::Loop() {
       if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) OnReadable(c);
       if (c.state != Conn::State::kDead && (fds[i].revents & POLLOUT)) OnWritable(c);
     }
+    if (first_conn == 2 && fds[1].revents) Accept();
   }
 }
 
@@ -207,9 +208,8 @@ void ElectionTransport::TakeCommands() {
     want.swap(shared_->connect_requests);
   }
   for (ServerId sid : want) {
-    auto it = established_.find(sid);
-    if (it != established_.end()) {
-      PumpSend(*conns_[it->second]);
+    if (Conn* c = Established(sid)) {
+      PumpSend(*c);
     } else {
       ConnectSid(sid);
     }
@@ -221,6 +221,10 @@ void ElectionTransport::Accept() {
     std::string peer;
     Fd fd = AcceptTcp(listen_fd_.get(), &peer);
     if (!fd.valid()) return;
+    if (PendingHandshakes() >= config_.max_pending_handshakes) {
+      AV_LOG(kWarn, "election: {} connections await their handshake; refusing {}", PendingHandshakes(), peer);
+      continue;  // fd closes here
+    }
     auto c = std::make_unique<Conn>();
     c->id = next_conn_id_++;
     c->fd = std::move(fd);
@@ -229,6 +233,19 @@ void ElectionTransport::Accept() {
     c->deadline_ms = NowMs() + config_.handshake_timeout_ms;
     conns_[c->id] = std::move(c);
   }
+}
+
+ElectionTransport::Conn* ElectionTransport::Established(ServerId sid) {
+  auto it = established_.find(sid);
+  if (it == established_.end()) return nullptr;
+  auto c = conns_.find(it->second);
+  return c == conns_.end() ? nullptr : c->second.get();
+}
+
+size_t ElectionTransport::PendingHandshakes() const {
+  size_t n = 0;
+  for (const auto& [id, c] : conns_) n += c->state == Conn::State::kAwaitHandshake;
+  return n;
 }
 
 void ElectionTransport::CheckDeadlines(int64_t now_ms) {

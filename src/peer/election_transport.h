@@ -67,6 +67,9 @@ struct ElectionConfig {
   // The address sent in our handshake (defaults to listen_host:bound port).
   std::string advertised_host;
   size_t recv_capacity = 100;  // QuorumCnxManager.RECV_CAPACITY
+  // Incoming connections still owing their handshake; more are refused
+  // (ZooKeeper reads handshakes one at a time in its listener thread).
+  size_t max_pending_handshakes = 32;
 };
 
 struct ReceivedNotification {
@@ -137,6 +140,8 @@ class ElectionTransport {
   void Reap();
   void CheckDeadlines(int64_t now_ms);
   void PublishConnected();
+  Conn* Established(ServerId sid);
+  size_t PendingHandshakes() const;
   std::string HandshakeBytes() const;
 
   ElectionConfig config_;

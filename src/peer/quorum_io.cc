@@ -118,6 +118,10 @@ void QuorumTransport::Accept() {
       auto c = std::make_unique<Conn>();
       c->fd = AcceptTcp(l.get(), &c->peer);
       if (!c->fd.valid()) break;
+      if (conns_.size() >= config_.max_connections) {
+        AV_LOG(kWarn, "quorum transport: {} connections; refusing {}", conns_.size(), c->peer);
+        continue;
+      }
       c->accepted = true;
       c->parser = std::make_unique<quorum::PacketStreamParser>(config_.max_packet_buffer_bytes);
       {

@@ -52,6 +52,7 @@ struct QuorumTransportConfig {
   size_t max_output_bytes = 64 * 1024 * 1024;  // per connection; Send beyond: kFull
   size_t max_pending_events = 4096;
   int connect_timeout_ms = 5000;
+  size_t max_connections = 1024;  // accepted beyond this are closed at once
   std::function<std::unique_ptr<quorum::RawSection>(ConnId, const quorum::QuorumPacket&)> raw_after;
 };
 

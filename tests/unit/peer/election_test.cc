@@ -164,6 +164,38 @@ TEST(Election, HostilePeersDroppedOthersServed) {
   EXPECT_EQ(n.election_epoch, 99);
 }
 
+// Silent connections are bounded: beyond max_pending_handshakes a new one is
+// closed at once; peers are served once the silent ones are gone.
+TEST(Election, PendingHandshakesBounded) {
+  Ensemble e({1, 2});
+  ElectionConfig c1 = e.ConfigFor(1);
+  c1.max_pending_handshakes = 4;
+  c1.handshake_timeout_ms = 3000;
+  e.t[1] = std::make_unique<ElectionTransport>(c1);
+  e.t[1]->Start();
+  std::string err;
+  ASSERT_EQ(e.t[1]->WaitListening(5000, &err), e.ports[1]) << err;
+  std::vector<int> silent;
+  for (int i = 0; i < 4; ++i) silent.push_back(testing::RawConnect(e.ports[1]));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  int extra = testing::RawConnect(e.ports[1]);
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(testing::ClosedByPeer(extra));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
+  close(extra);
+  for (int fd : silent) close(fd);
+  e.Start(2);
+  // As the election algorithm does, send again until a notification arrives.
+  ReceivedNotification r;
+  bool got = false;
+  for (int i = 0; i < 20 && !got; ++i) {
+    e.t[2]->Send(1, Vote(2, 3));
+    got = e.t[1]->Poll(&r, 250);
+  }
+  ASSERT_TRUE(got);
+  EXPECT_EQ(r.from, 2);
+}
+
 // quorumListenOnAllIPs: the listener takes the wildcard address, so a peer
 // reaches it through loopback even when the configured host is another name.
 TEST(Election, ListenOnAllIps) {
