@@ -14,6 +14,8 @@
 //     to us; a client reconnecting with a session id makes it send
 //     REVALIDATE, and our REVALIDATE answer lets that client in; its session
 //     touch then comes back in a PING reply.
+// With --mode learner the roles turn: ZooKeeper (the largest id) leads and
+// our member follows it (see LearnerProbe below).
 // Prints "PROBE OK" and exits 0, or prints "PROBE FAIL: <step>" and exits 1.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -49,7 +51,8 @@ namespace {
 
 struct Options {
   quorum::ServerId zk_id = 2, low_id = 1, high_id = 3;
-  int zk_election = 0, zk_client = 0;
+  int zk_election = 0, zk_client = 0, zk_quorum = 0;
+  std::string mode = "leader";                            // "leader": ZooKeeper follows us; "learner": we follow it
   std::map<quorum::ServerId, std::pair<int, int>> ports;  // id -> (election, quorum)
   int timeout_ms = 40000;
 };
@@ -69,6 +72,9 @@ Options Parse(int argc, char** argv) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--zk-election") o.zk_election = std::stoi(v);
     if (k == "--zk-client") o.zk_client = std::stoi(v);
+    if (k == "--zk-quorum") o.zk_quorum = std::stoi(v);
+    if (k == "--zk-id") o.zk_id = std::stoll(v);
+    if (k == "--mode") o.mode = v;
     if (k == "--member") {  // id:election:quorum
       size_t a = v.find(':'), b = v.rfind(':');
       o.ports[std::stoll(v.substr(0, a))] = {std::stoi(v.substr(a + 1, b - a - 1)), std::stoi(v.substr(b + 1))};
@@ -382,12 +388,171 @@ void Probe::Run() {
   RejoinLow();
 }
 
+// --mode learner: ZooKeeper is member zk_id (the largest); our members vote
+// for it, and our member `follower` follows it over the quorum port:
+// FOLLOWERINFO -> LEADERINFO, ACKEPOCH -> DIFF, NEWLEADER -> ACK, UPTODATE ->
+// ACK, PINGs answered; a client session created on ZooKeeper arrives as a
+// PROPOSAL (TxnHeader type createSession), our ACK lets ZooKeeper COMMIT it
+// and the client gets its session.
+class LearnerProbe {
+ public:
+  explicit LearnerProbe(Options o) : o_(std::move(o)) {}
+  void Run();
+
+ private:
+  void Elect();
+  ConnId ConnectToLeader();
+  QuorumPacket Next(ConnId conn, const std::string& step);
+  QuorumPacket Expect(ConnId conn, PacketType type, const std::string& step);
+  void Sync(ConnId conn);
+  void Broadcast(ConnId conn);
+
+  Options o_;
+  std::map<quorum::ServerId, std::unique_ptr<peer::ElectionTransport>> ours_;
+  peer::QuorumTransport quorum_;
+  quorum::ServerId follower_ = 0;
+  int pings_ = 0;
+};
+
+void LearnerProbe::Elect() {
+  for (auto& [id, p] : o_.ports) {
+    ours_[id] = std::make_unique<peer::ElectionTransport>(ElectionFor(o_, id));
+    ours_[id]->Start();
+    std::string err;
+    Check(ours_[id]->WaitListening(5000, &err) > 0, "election listener: " + err);
+    if (follower_ == 0) follower_ = id;
+  }
+  quorum_.Start();
+  Say("READY");
+  for (auto& [id, t] : ours_) {
+    Notification z = Await(
+        *t, o_.zk_id, o_.timeout_ms, [&](const Notification& n) { return n.leader == o_.zk_id; },
+        "ZooKeeper's own vote");
+    t->Send(o_.zk_id, {quorum::PeerState::kLooking, o_.zk_id, z.zxid, z.election_epoch, z.peer_epoch, 2, z.config});
+  }
+  // ZooKeeper, now with a quorum of votes for itself, stops sending until
+  // someone is LOOKING: a LOOKING vote from us gets its LEADING answer.
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(o_.timeout_ms);
+  bool leading = false;
+  while (!leading && std::chrono::steady_clock::now() < end) {
+    ours_[follower_]->Send(o_.zk_id, {quorum::PeerState::kLooking, o_.zk_id, 0, 1, 0, 2, ""});
+    peer::ReceivedNotification r;
+    while (!leading && ours_[follower_]->Poll(&r, 300)) {
+      leading = r.from == o_.zk_id && r.notification.state == quorum::PeerState::kLeading &&
+                r.notification.leader == o_.zk_id;
+    }
+  }
+  Check(leading, "ZooKeeper reports LEADING");
+  Say("ZK LEADING");
+}
+
+ConnId LearnerProbe::ConnectToLeader() {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(o_.timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    ConnId conn = quorum_.Connect("127.0.0.1", o_.zk_quorum);
+    QuorumEvent ev;
+    while (quorum_.Poll(&ev, 2000) && ev.conn != conn) {
+    }
+    if (ev.conn == conn && ev.kind == QuorumEvent::Kind::kConnected) return conn;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // its Leader binds a moment later
+  }
+  throw std::runtime_error("cannot connect to ZooKeeper's quorum port");
+}
+
+// The next packet from the leader; PINGs are answered (no touches) on the way.
+QuorumPacket LearnerProbe::Next(ConnId conn, const std::string& step) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(o_.timeout_ms);
+  while (std::chrono::steady_clock::now() < end) {
+    QuorumEvent ev;
+    if (!quorum_.Poll(&ev, 200) || ev.conn != conn) continue;
+    Check(ev.kind != QuorumEvent::Kind::kDisconnected, step + ": leader closed: " + ev.reason);
+    if (ev.kind != QuorumEvent::Kind::kPacket) continue;
+    if (ev.packet.type == PacketType::kPing) {
+      pings_++;
+      quorum_.Send(conn, {PacketType::kPing, ev.packet.zxid, quorum::EncodeSessionTouches({}), false, {}});
+      continue;
+    }
+    return ev.packet;
+  }
+  throw std::runtime_error(step + ": timed out");
+}
+
+QuorumPacket LearnerProbe::Expect(ConnId conn, PacketType type, const std::string& step) {
+  QuorumPacket p = Next(conn, step);
+  Check(p.type == type, step + ": got packet type " + std::to_string(static_cast<int>(p.type)));
+  return p;
+}
+
+void LearnerProbe::Sync(ConnId conn) {
+  quorum_.Send(conn, {PacketType::kFollowerInfo,
+                      MakeZxid(0, 0),
+                      quorum::EncodeLearnerInfo({follower_, quorum::kLearnerProtocolVersion, 0}),
+                      false,
+                      {}});
+  QuorumPacket li = Expect(conn, PacketType::kLeaderInfo, "LEADERINFO");
+  Check(quorum::DecodeLeaderInfo(li.data) == 0x10000, "LEADERINFO protocol version 0x10000");
+  Check(quorum::EpochOf(li.zxid) == 1 && quorum::CounterOf(li.zxid) == 0, "LEADERINFO zxid = new epoch 1");
+  Say("LEADERINFO OK");
+  quorum_.Send(conn, {PacketType::kAckEpoch, 0, quorum::EncodeAckEpoch(0), false, {}});
+  QuorumPacket diff = Expect(conn, PacketType::kDiff, "DIFF");
+  Check(diff.zxid == 0, "empty DIFF at zxid 0");
+  QuorumPacket nl = Expect(conn, PacketType::kNewLeader, "NEWLEADER");
+  Check(nl.zxid == li.zxid, "NEWLEADER zxid");
+  Check(nl.data.find("server." + std::to_string(o_.zk_id) + "=") != std::string::npos, "NEWLEADER carries config");
+  quorum_.Send(conn, {PacketType::kAck, nl.zxid, "", true, {}});
+  Expect(conn, PacketType::kUpToDate, "UPTODATE");
+  quorum_.Send(conn, {PacketType::kAck, nl.zxid, "", true, {}});
+  Say("SYNCED FROM ZK");
+}
+
+void LearnerProbe::Broadcast(ConnId conn) {
+  int client = ClientConnect(o_.zk_client);
+  WriteAll(client, ConnectRequestFrame(0, std::string(16, '\0')));
+  QuorumPacket prop = Expect(conn, PacketType::kProposal, "PROPOSAL createSession");
+  Check(prop.zxid == MakeZxid(1, 1), "first proposal of epoch 1");
+  proto::jute::Reader r(prop.data);  // TxnHeader
+  int64_t client_id = r.ReadInt64();
+  r.ReadInt32();  // cxid
+  int64_t zxid = r.ReadInt64();
+  r.ReadInt64();  // time
+  int32_t type = r.ReadInt32();
+  int32_t timeout = r.ReadInt32();  // CreateSessionTxn
+  Check(r.ok() && type == -10 && zxid == prop.zxid && timeout > 0, "PROPOSAL: TxnHeader createSession");
+  quorum_.Send(conn, {PacketType::kAck, prop.zxid, "", true, {}});
+  QuorumPacket commit = Expect(conn, PacketType::kCommit, "COMMIT");
+  Check(commit.zxid == prop.zxid, "COMMIT of our ACKed proposal");
+  auto [to, sid] = ReadConnectResponse(client);
+  Check(sid == client_id && to > 0, "client session created through our ACK");
+  Say("PROPOSAL/ACK/COMMIT OK session=" + std::to_string(sid));
+  close(client);
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (pings_ == 0) {
+    Check(std::chrono::steady_clock::now() < end, "no PING from the leader");
+    QuorumEvent ev;
+    if (quorum_.Poll(&ev, 200) && ev.kind == QuorumEvent::Kind::kPacket && ev.packet.type == PacketType::kPing) {
+      pings_++;
+    }
+  }
+  Say("PINGED");
+}
+
+void LearnerProbe::Run() {
+  Elect();
+  ConnId conn = ConnectToLeader();
+  Sync(conn);
+  Broadcast(conn);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o = Parse(argc, argv);
   try {
-    Probe(o).Run();
+    if (o.mode == "learner") {
+      LearnerProbe(o).Run();
+    } else {
+      Probe(o).Run();
+    }
   } catch (const std::exception& e) {
     Say(std::string("PROBE FAIL: ") + e.what());
     return 1;
