@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 
 #include "peer/election_transport.h"
 #include "peer_test_util.h"
@@ -162,6 +163,50 @@ TEST(Election, HostilePeersDroppedOthersServed) {
   Notification n;
   ASSERT_TRUE(ReceiveFrom(*e.t[1], 2, &n));
   EXPECT_EQ(n.election_epoch, 99);
+}
+
+// A V2 handshake with several addresses is accepted. An old-style observer
+// announcing Long.MAX_VALUE gets a negative id (QuorumCnxManager's
+// observerCounter), hence smaller than ours: we close its connection and
+// connect back to the first address of its handshake, sending ours.
+TEST(Election, V2HandshakeAndObserverConnectBack) {
+  Ensemble e({5});
+  e.Start(5);
+  int c = testing::RawConnect(e.ports[5]);
+  std::string bytes;
+  quorum::EncodeInitialMessage({quorum::kElectionProtocolV2, 8, {{"127.0.0.1", 4}, {"127.0.0.2", 4}}}, &bytes);
+  quorum::EncodeNotificationFrame(Vote(8, 1), &bytes);
+  testing::WriteAll(c, bytes);
+  ReceivedNotification r;
+  ASSERT_TRUE(e.t[5]->Poll(&r, 5000));
+  EXPECT_EQ(r.from, 8);
+
+  SocketResult observer = ListenTcp("127.0.0.1", 0, false);
+  ASSERT_TRUE(observer.fd.valid());
+  int obs_port = LocalPort(observer.fd.get());
+  int o = testing::RawConnect(e.ports[5]);
+  bytes.clear();
+  quorum::EncodeInitialMessage({quorum::kElectionProtocolV1, quorum::kObserverAnnouncedId, {{"127.0.0.1", obs_port}}},
+                               &bytes);
+  testing::WriteAll(o, bytes);
+  EXPECT_TRUE(testing::ClosedByPeer(o));
+  Fd back;
+  ASSERT_TRUE(WaitFor([&] { return (back = AcceptTcp(observer.fd.get(), nullptr)).valid(); }));
+  std::string got;
+  quorum::InitialMessage m;
+  size_t used = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    char buf[256];
+    ssize_t n = recv(back.get(), buf, sizeof buf, MSG_DONTWAIT);
+    if (n > 0) got.append(buf, static_cast<size_t>(n));
+    return quorum::DecodeInitialMessage(got, &m, &used) == quorum::ParseStatus::kOk;
+  }));
+  EXPECT_EQ(m.sid, 5);
+  ASSERT_EQ(m.addresses.size(), 1u);
+  EXPECT_EQ(m.addresses[0].port, e.ports[5]);
+  EXPECT_EQ(e.t[5]->stats().challenges_won, 1u);
+  close(c);
+  close(o);
 }
 
 // Silent connections are bounded: beyond max_pending_handshakes a new one is
