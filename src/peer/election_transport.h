@@ -8,8 +8,9 @@
 //
 // Threads: one I/O thread (poll on non-blocking sockets and an eventfd; no
 // busy loop: it sleeps until I/O, a command or the nearest deadline). Public
-// methods are thread-safe; the on_message callback runs on the I/O thread and
-// must not block (it may call Send).
+// methods are thread-safe; the on_message callback runs on the I/O thread
+// (on the caller's thread for a Send to our own id) and must not block; it
+// may call Send.
 //
 // Rules kept from ZooKeeper (docs/design/quorum-wire.md):
 //  - only the connection opened by the larger id survives: an opener with
@@ -98,7 +99,8 @@ class ElectionTransport {
   ElectionTransport(const ElectionTransport&) = delete;
   ElectionTransport& operator=(const ElectionTransport&) = delete;
 
-  // Starts the I/O thread, which binds the listener (with retries).
+  // Starts the I/O thread, which binds the listener (with retries). A stopped
+  // transport is not restarted: make a new one.
   void Start();
   // Waits until the listener is bound (returns the port) or binding gave up
   // or timed out (returns -1 and sets *error).
