@@ -151,6 +151,12 @@ bool ApplyMyId(std::string_view myid_text, ServerConfig* cfg, std::string* error
                            cfg->client_port, s.client_port, id);
       return false;
     }
+    const std::string& addr = cfg->client_port_address;
+    if (!addr.empty() && addr != "0.0.0.0" && addr != "::" && addr != s.client_host) {
+      *error = fmt::format("client address for this server (id = {}) is {} in clientPortAddress but {} in server.{}",
+                           id, addr, s.client_host, id);
+      return false;
+    }
     cfg->client_port = s.client_port;
     if (s.client_host != "0.0.0.0") cfg->client_port_address = s.client_host;
   }
