@@ -203,6 +203,24 @@ TEST(WalTruncate, CrashAtEveryStepNeverResurrects) {
   EXPECT_GE(steps, 6);
 }
 
+// A marker that is not a zxid stops the start; a marker's .tmp (never made
+// durable, so nothing was changed after it) is removed and ignored.
+TEST(WalTruncate, BadMarkerStopsTheStartAndATmpOneIsIgnored) {
+  History h;
+  const std::string marker = VersionDir(h.dir.path()) + "/" + kTruncateMarkerName;
+  testing::WriteAll(marker + ".tmp", "13\n");
+  tree::DataTree t1;
+  RecoveryResult r = RecoverDir(h.dir.path(), &t1);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.last_zxid, h.last);
+  EXPECT_NE(access((marker + ".tmp").c_str(), F_OK), 0);
+  testing::WriteAll(marker, "thirteen\n");
+  tree::DataTree t2;
+  r = RecoverDir(h.dir.path(), &t2);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.error.find("not a truncation marker"), std::string::npos) << r.error;
+}
+
 void RunUntil(Workload* w, int64_t zxid, std::vector<int64_t>* boundaries = nullptr) {
   while (w->zxid < zxid) {
     w->RandomOp();
