@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/check.h"
+
 namespace aviary::config {
 namespace {
 
@@ -102,7 +104,11 @@ const QuorumMember* QuorumConfig::Find(int64_t id) const {
   return nullptr;
 }
 
-const QuorumMember& QuorumConfig::self() const { return *Find(my_id); }
+const QuorumMember& QuorumConfig::self() const {
+  const QuorumMember* m = Find(my_id);
+  AV_CHECK(m != nullptr, "QuorumConfig::self() on a standalone configuration (my id {})", my_id);
+  return *m;
+}
 
 bool QuorumConfig::IsQuorum(const std::vector<int64_t>& ids) const {
   std::vector<int64_t> voters;

@@ -10,6 +10,10 @@
 // ServerConfig::warnings, which the server logs. Keys that change safety or
 // security and cannot be honoured are collected in ServerConfig::refused
 // (see key_policy.h); CheckHonoured reports them.
+// An ensemble member's keys (server.N, initLimit, syncLimit, peerType,
+// electionAlg, ..., dynamicConfigFile) are parsed and validated with
+// ZooKeeper 3.8's rules; quorum_config.h builds the ensemble view from them.
+// Running an ensemble is refused for now (key_policy.h, AddEnsembleRefusals).
 // Errors name the key and the value, e.g.
 //   invalid value for tickTime: 'abc' (expected a positive integer)
 // Relative paths (dataDir, dataLogDir) are kept as written and resolve
