@@ -38,9 +38,9 @@ void TakeSnapshot(const std::string& dir, const Workload& w) {
   ASSERT_TRUE(f.Commit(&err)) << err;
 }
 
-RecoveryResult RecoverDir(const std::string& dir, tree::DataTree* t) {
+RecoveryResult RecoverDir(const std::string& dir, tree::DataTree* t, const std::string& snap_dir = "") {
   RecoveryOptions o;
-  o.snap_dir = dir;
+  o.snap_dir = snap_dir.empty() ? dir : snap_dir;
   o.log_dir = dir;
   return Recover(o, t);
 }
@@ -51,7 +51,8 @@ RecoveryResult RecoverDir(const std::string& dir, tree::DataTree* t) {
 // Digests of the tree at every op boundary of epoch 1 (an op may log more
 // than one txn, so the truncation points are taken from these).
 struct History {
-  TempDir dir;
+  TempDir dir;    // dataLogDir (and dataDir unless split)
+  TempDir snaps;  // dataDir when split
   Workload w{7};
   std::map<int64_t, uint64_t> digests;
   int64_t epoch1_last = 0;
@@ -67,22 +68,24 @@ struct History {
   // The first op boundary at or after zxid.
   int64_t Boundary(int64_t zxid) const { return digests.lower_bound(zxid)->first; }
 
-  History() {
+  std::string snap_dir;
+
+  explicit History(bool split = false) : snap_dir(split ? snaps.path() : dir.path()) {
     Wal wal(WalOptions{dir.path(), false, 4096});
     std::string err;
     EXPECT_TRUE(wal.Open(1, &err)) << err;
     w.wal = &wal;
     digests[0] = TreeDigest(w.tree);
     RunUntil(8);
-    TakeSnapshot(dir.path(), w);
+    TakeSnapshot(snap_dir, w);
     RunUntil(12);
     EXPECT_TRUE(wal.Roll(w.zxid + 1, &err)) << err;
     RunUntil(24);
     EXPECT_TRUE(wal.Roll(w.zxid + 1, &err)) << err;
     RunUntil(26);
-    TakeSnapshot(dir.path(), w);
+    TakeSnapshot(snap_dir, w);
     RunUntil(30);
-    TakeSnapshot(dir.path(), w);
+    TakeSnapshot(snap_dir, w);
     epoch1_last = w.zxid;
     EXPECT_TRUE(wal.Roll(w.zxid + 1, &err)) << err;
     w.zxid = kEpoch2;
@@ -201,6 +204,29 @@ TEST(WalTruncate, CrashAtEveryStepNeverResurrects) {
   }
   EXPECT_EQ(completed_at, steps);
   EXPECT_GE(steps, 6);
+}
+
+// dataDir and dataLogDir apart: snapshots > Z go from dataDir, the marker
+// and the segments live in dataLogDir.
+TEST(WalTruncate, SeparateDataLogDir) {
+  History h(true);
+  if (::testing::Test::HasFailure()) return;
+  const int64_t z = h.Boundary(20);
+  ASSERT_FALSE(ListSnapshots(h.snap_dir).empty());
+  EXPECT_TRUE(ListSnapshots(h.dir.path()).empty());
+  TruncateReport report;
+  std::string err;
+  setenv("AVIARY_FAILPOINT", "wal_truncate_stop_after:2", 1);
+  EXPECT_FALSE(TruncateLogAfter(h.snap_dir, h.dir.path(), z, &report, &err));
+  unsetenv("AVIARY_FAILPOINT");
+  EXPECT_TRUE(MarkerExists(h.dir.path()));
+  tree::DataTree t;
+  RecoveryResult r = RecoverDir(h.dir.path(), &t, h.snap_dir);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.last_zxid, z);
+  EXPECT_EQ(TreeDigest(t), h.digests[z]);
+  for (const FileEntry& s : ListSnapshots(h.snap_dir)) EXPECT_LE(s.zxid, z);
+  EXPECT_FALSE(MarkerExists(h.dir.path()));
 }
 
 // A marker that is not a zxid stops the start; a marker's .tmp (never made
