@@ -58,6 +58,23 @@ bool ParseInt64(std::string_view s, int64_t lo, int64_t hi, int64_t* out) {
   return true;
 }
 
+bool ParseHexInt64(std::string_view s, int64_t* out) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty() || s.size() > 16) return false;
+  uint64_t v = 0;
+  for (char c : s) {
+    int d = (c >= '0' && c <= '9')   ? c - '0'
+            : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+            : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                     : -1;
+    if (d < 0) return false;
+    v = v << 4 | static_cast<uint64_t>(d);
+  }
+  if (v > static_cast<uint64_t>(INT64_MAX)) return false;
+  *out = static_cast<int64_t>(v);
+  return true;
+}
+
 bool IntValue(std::string_view key, std::string_view value, int64_t lo, int64_t hi, std::string_view expectation,
               int64_t* out, std::string* error) {
   if (!ParseInt64(value, lo, hi, out)) return Invalid(key, value, expectation, error);

@@ -18,6 +18,10 @@ bool Invalid(std::string_view key, std::string_view value, std::string_view expe
 // surrounding text. Returns false on syntax error or overflow of [lo, hi].
 bool ParseInt64(std::string_view s, int64_t lo, int64_t hi, int64_t* out);
 
+// Java's Long.parseLong(s, 16) for non-negative values: hex digits only
+// (an optional '+'), at most 16 of them, no "0x".
+bool ParseHexInt64(std::string_view s, int64_t* out);
+
 // Integer key handlers; `expectation` is used in the error text.
 bool IntValue(std::string_view key, std::string_view value, int64_t lo, int64_t hi, std::string_view expectation,
               int64_t* out, std::string* error);

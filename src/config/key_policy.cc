@@ -1,5 +1,8 @@
 #include "config/key_policy.h"
 
+#include <fmt/core.h>
+
+#include <algorithm>
 #include <array>
 
 namespace aviary::config::detail {
@@ -8,20 +11,9 @@ namespace {
 // ZooKeeper keys that tune features Aviary does not have and that change
 // neither safety nor security when ignored (most only matter in an ensemble,
 // which is refused on its own).
-constexpr std::array<std::string_view, 14> kIgnoredKeys = {
-    "observerMasterPort",
-    "localSessionsEnabled",
-    "localSessionsUpgradingEnabled",
-    "connectToLearnerMasterLimit",
-    "electionAlg",
-    "quorumListenOnAllIPs",
-    "syncEnabled",
-    "sslQuorumReloadCertFiles",
-    "quorum.cnxn.threads.size",
-    "oraclePath",
-    "serverCnxnFactory",
-    "admin.commandURL",
-    "admin.idleTimeout",
+constexpr std::array<std::string_view, 9> kIgnoredKeys = {
+    "observerMasterPort", "connectToLearnerMasterLimit", "sslQuorumReloadCertFiles", "quorum.cnxn.threads.size",
+    "oraclePath",         "serverCnxnFactory",           "admin.commandURL",         "admin.idleTimeout",
     "jaasLoginRenew",
 };
 
@@ -39,14 +31,11 @@ struct Rule {
 constexpr std::string_view kNoTls = "TLS, which Aviary does not implement";
 constexpr std::string_view kNoEnsemble = "Aviary runs standalone only (replication is not implemented yet)";
 
-constexpr std::array<Rule, 15> kRules = {{
+constexpr std::array<Rule, 12> kRules = {{
     {"secureClientPort", "", kNoTls},
     {"secureClientPortAddress", "", kNoTls},
     {"portUnification", "false", kNoTls},
     {"sslQuorum", "false", kNoTls},
-    {"dynamicConfigFile", "", kNoEnsemble},
-    {"reconfigEnabled", "false", kNoEnsemble},
-    {"readonlymode.enabled", "false", "read-only mode, which Aviary does not implement"},
     {"skipACL", "no", "turns ACL checks off; Aviary always checks ACLs"},
     {"sessionRequireClientSASLAuth", "false", "requires SASL, which Aviary does not implement"},
     {"enforce.auth.enabled", "false",
@@ -119,6 +108,31 @@ KeyPolicy ClassifyUnhandledKey(std::string_view key, std::string_view value, std
     if (key.starts_with(prefix)) return KeyPolicy::kIgnored;
   }
   return KeyPolicy::kUnknown;
+}
+
+void AddEnsembleRefusals(ServerConfig* cfg) {
+  constexpr std::array<std::string_view, 5> kOwn = {
+      "server.N: ", "standaloneEnabled=false: ", "dynamicConfigFile: ", "reconfigEnabled: ", "readonlymode.enabled: "};
+  std::erase_if(cfg->refused, [&](const std::string& r) {
+    return std::any_of(kOwn.begin(), kOwn.end(), [&](std::string_view p) { return r.starts_with(p); });
+  });
+  size_t participants = 0;
+  for (const QuorumServerSpec& s : cfg->servers) participants += s.type == PeerType::kParticipant;
+  if (participants >= 2) {
+    cfg->refused.push_back(
+        fmt::format("server.N: {} participants describe an ensemble; {}", participants, kNoEnsemble));
+  }
+  if (!cfg->standalone_enabled) {
+    cfg->refused.push_back(
+        fmt::format("standaloneEnabled=false: this is an ensemble member's configuration; {}", kNoEnsemble));
+  }
+  if (!cfg->dynamic_config_file.empty()) cfg->refused.push_back(fmt::format("dynamicConfigFile: {}", kNoEnsemble));
+  if (cfg->reconfig_enabled) {
+    cfg->refused.push_back("reconfigEnabled: dynamic reconfiguration, which Aviary does not implement");
+  }
+  if (cfg->readonly_mode_enabled) {
+    cfg->refused.push_back("readonlymode.enabled: read-only mode, which Aviary does not implement yet");
+  }
 }
 
 }  // namespace aviary::config::detail

@@ -16,6 +16,8 @@
 #include <string>
 #include <string_view>
 
+#include "config/zoo_config.h"
+
 namespace aviary::config::detail {
 
 enum class KeyPolicy {
@@ -28,5 +30,14 @@ enum class KeyPolicy {
 // Classifies `key` = `value` (both trimmed). For kRefused, *why says what
 // the key asks for that Aviary does not do (without the key itself).
 KeyPolicy ClassifyUnhandledKey(std::string_view key, std::string_view value, std::string* why);
+
+// The ensemble settings that zoo_config.cc parses and validates completely
+// but that the server cannot run yet: an ensemble (two or more
+// participants, standaloneEnabled=false, dynamicConfigFile), dynamic
+// reconfiguration (reconfigEnabled=true) and read-only mode
+// (readonlymode.enabled=true). Adds one "<key>: <why>" line each to
+// cfg->refused (replacing those it added before, so it may run again after
+// the dynamic file is read). Lifting a refusal = deleting its line here.
+void AddEnsembleRefusals(ServerConfig* cfg);
 
 }  // namespace aviary::config::detail

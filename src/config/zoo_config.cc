@@ -22,7 +22,10 @@ using detail::Invalid;
 constexpr int kUnset = -1;
 
 // Keys ZooKeeper reads as "zookeeper.<key>" system properties; both spellings are accepted.
-constexpr std::array<std::string_view, 12> kSysPropKeys = {
+constexpr std::array<std::string_view, 15> kSysPropKeys = {
+    "electionPortBindRetry",
+    "observer.syncEnabled",
+    "multiAddress.enabled",
     "extendedTypesEnabled",
     "DigestAuthenticationProvider.superDigest",
     "4lw.commands.whitelist",
@@ -64,6 +67,11 @@ void WarnIfRelative(std::string_view key, const std::string& path, ServerConfig*
 struct Pending {
   int min_session = kUnset;
   int max_session = kUnset;
+  // server.N lines, parsed at the end (multiAddress.enabled may follow them).
+  std::vector<std::pair<std::string, std::string>> server_lines;
+  std::string first_member_key;  // the first server.* / group* / weight* key
+  int observer_sync = kUnset;    // observer.syncEnabled: wins over syncEnabled
+  bool hierarchical = false;     // group* / weight* keys
 };
 
 bool SessionTimeout(std::string_view key, std::string_view value, int* out, std::string* error) {
@@ -77,25 +85,92 @@ bool SessionTimeout(std::string_view key, std::string_view value, int* out, std:
   return true;
 }
 
-bool ServerLine(std::string_view key, std::string_view value, ServerConfig* cfg, std::string* error) {
+bool ServerLine(std::string_view key, std::string_view value, std::vector<QuorumServerSpec>* servers,
+                bool multi_address_enabled, std::string* error) {
   int64_t id = 0;
   if (!detail::ParseInt64(key.substr(7), 0, std::numeric_limits<int64_t>::max(), &id)) {
     *error = fmt::format("invalid key {}: server id must be a non-negative integer", key);
     return false;
   }
-  for (const QuorumServerSpec& s : cfg->servers) {
+  for (const QuorumServerSpec& s : *servers) {
     if (s.id == id) {
       *error = fmt::format("invalid key {}: server id {} is listed twice", key, id);
       return false;
     }
   }
-  if (cfg->servers.size() >= kMaxQuorumServers) {
+  if (servers->size() >= kMaxQuorumServers) {
     *error = fmt::format("too many server.N lines (limit {})", kMaxQuorumServers);
     return false;
   }
   QuorumServerSpec spec;
-  if (!ParseQuorumServer(id, value, &spec, error)) return false;
-  cfg->servers.push_back(std::move(spec));
+  if (!ParseQuorumServer(id, value, &spec, error, multi_address_enabled)) return false;
+  servers->push_back(std::move(spec));
+  return true;
+}
+
+// Keys of an ensemble member (QuorumPeerConfig.parseProperties); false when
+// not one of them (*handled = false).
+bool EnsembleKey(std::string_view raw_key, std::string_view key, std::string_view value, ServerConfig* cfg, Pending* p,
+                 bool* handled, std::string* error) {
+  *handled = true;
+  int64_t v64 = 0;
+  if (key == "initLimit") return detail::NonNegativeInt(raw_key, value, &cfg->init_limit, error);
+  if (key == "syncLimit") return detail::NonNegativeInt(raw_key, value, &cfg->sync_limit, error);
+  if (key == "electionAlg") {
+    if (!detail::ParseInt64(value, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), &v64) ||
+        v64 != 3) {
+      return Invalid(raw_key, value, "only 3 (fast leader election) is supported", error);
+    }
+    cfg->election_alg = 3;
+    return true;
+  }
+  if (key == "electionPortBindRetry") {
+    // ZooKeeper: Integer.getInteger, a negative or unparsable value is the default 3.
+    if (!detail::ParseInt64(value, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), &v64) ||
+        v64 < 0) {
+      cfg->warnings.push_back(fmt::format("{} '{}' must be an integer >= 0; using 3", raw_key, value));
+      v64 = 3;
+    }
+    cfg->election_port_bind_retry = static_cast<int>(v64);
+    return true;
+  }
+  if (key == "quorumListenOnAllIPs") return detail::BoolValue(raw_key, value, &cfg->quorum_listen_on_all_ips, error);
+  if (key == "syncEnabled") return detail::BoolValue(raw_key, value, &cfg->sync_enabled, error);
+  if (key == "observer.syncEnabled") {
+    bool b = false;
+    if (!detail::BoolValue(raw_key, value, &b, error)) return false;
+    p->observer_sync = b ? 1 : 0;
+    return true;
+  }
+  if (key == "localSessionsEnabled") return detail::BoolValue(raw_key, value, &cfg->local_sessions_enabled, error);
+  if (key == "localSessionsUpgradingEnabled") {
+    return detail::BoolValue(raw_key, value, &cfg->local_sessions_upgrading_enabled, error);
+  }
+  if (key == "reconfigEnabled") return detail::BoolValue(raw_key, value, &cfg->reconfig_enabled, error);
+  if (key == "standaloneEnabled") return detail::BoolValue(raw_key, value, &cfg->standalone_enabled, error);
+  if (key == "readonlymode.enabled") return detail::BoolValue(raw_key, value, &cfg->readonly_mode_enabled, error);
+  if (key == "multiAddress.enabled") return detail::BoolValue(raw_key, value, &cfg->multi_address_enabled, error);
+  if (key == "dynamicConfigFile") {
+    if (value.empty()) return Invalid(raw_key, value, "expected a file path", error);
+    cfg->dynamic_config_file = std::string(value);
+    return true;
+  }
+  if (key == "version") {
+    if (!detail::ParseHexInt64(value, &cfg->config_version)) {
+      return Invalid(raw_key, value, "expected a hexadecimal configuration version", error);
+    }
+    return true;
+  }
+  if (key.starts_with("server.")) {
+    if (p->first_member_key.empty()) p->first_member_key = std::string(key);
+    p->server_lines.emplace_back(std::string(key), std::string(value));
+    return true;
+  }
+  if (key.starts_with("group") || key.starts_with("weight")) {
+    p->hierarchical = true;
+    if (p->first_member_key.empty()) p->first_member_key = std::string(key);
+  }
+  *handled = false;
   return true;
 }
 
@@ -198,9 +273,11 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     cfg->client_port_listen_backlog = static_cast<int>(v64);
     return true;
   }
-  if (key == "initLimit") return detail::NonNegativeInt(raw_key, value, &cfg->init_limit, error);
-  if (key == "syncLimit") return detail::NonNegativeInt(raw_key, value, &cfg->sync_limit, error);
+  bool handled = false;
+  if (!EnsembleKey(raw_key, key, value, cfg, p, &handled, error)) return false;
+  if (handled) return true;
   if (key == "peerType") {
+    cfg->peer_type_set = true;
     std::string lower(value);
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower == "observer") {
@@ -248,8 +325,6 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return detail::IntValue(raw_key, value, 1, std::numeric_limits<int32_t>::max(), "expected a positive integer",
                             &cfg->container_check_interval_ms, error);
   }
-  if (key.starts_with("server.")) return ServerLine(key, value, cfg, error);
-  if (key == "standaloneEnabled") return detail::BoolValue(raw_key, value, &cfg->standalone_enabled, error);
   if (key == "maxCnxns") return detail::NonNegativeInt(raw_key, value, &cfg->max_cnxns, error);
 
   std::string why;
@@ -265,6 +340,44 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     case detail::KeyPolicy::kUnknown:
       cfg->warnings.push_back(fmt::format("unknown configuration key {} (value '{}') ignored", raw_key, value));
       break;
+  }
+  return true;
+}
+
+// QuorumPeerConfig.parseDynamicConfig's checks of the member list, and
+// checkValidity's limits for a distributed config.
+bool CheckServerList(ServerConfig* cfg, std::string* error) {
+  size_t participants = 0, observers = 0;
+  for (const QuorumServerSpec& s : cfg->servers) (s.type == PeerType::kObserver ? observers : participants)++;
+  if (participants == 0) {
+    if (!cfg->standalone_enabled) {
+      *error = "standaloneEnabled = false then number of participants should be >0";
+      return false;
+    }
+    if (observers > 0) {
+      *error = "Observers w/o participants is an invalid configuration";
+      return false;
+    }
+  } else if (participants == 1 && cfg->standalone_enabled) {
+    if (observers > 0) {
+      *error = "Observers w/o quorum is an invalid configuration";
+      return false;
+    }
+    cfg->warnings.push_back("Invalid configuration, only one server specified (ignoring)");
+  } else if (participants <= 2) {
+    cfg->warnings.push_back("No server failure will be tolerated. You need at least 3 servers.");
+  } else if (participants % 2 == 0) {
+    cfg->warnings.push_back("Non-optimal configuration, consider an odd number of servers.");
+  }
+  if (IsDistributed(*cfg)) {
+    if (cfg->init_limit == 0) {
+      *error = "initLimit is not set";
+      return false;
+    }
+    if (cfg->sync_limit == 0) {
+      *error = "syncLimit is not set";
+      return false;
+    }
   }
   return true;
 }
@@ -285,38 +398,18 @@ bool Finish(const Pending& p, ServerConfig* cfg, std::string* error) {
                          cfg->min_session_timeout_ms, cfg->max_session_timeout_ms);
     return false;
   }
-  size_t participants = 0, observers = 0;
-  for (const QuorumServerSpec& s : cfg->servers) (s.type == PeerType::kObserver ? observers : participants)++;
-  if (participants == 0 && observers > 0) {
-    *error = "Observers w/o participants is an invalid configuration";
+  if (p.observer_sync != kUnset) cfg->sync_enabled = p.observer_sync == 1;
+  if (!cfg->dynamic_config_file.empty() && !p.first_member_key.empty()) {
+    *error = fmt::format("parameter: {} must be in a separate dynamic config file", p.first_member_key);
     return false;
   }
-  if (participants == 1 && observers > 0) {
-    *error = "Observers w/o quorum is an invalid configuration";
-    return false;
+  for (const auto& [key, value] : p.server_lines) {
+    if (!ServerLine(key, value, &cfg->servers, cfg->multi_address_enabled, error)) return false;
   }
-  if (participants == 1) {
-    cfg->warnings.push_back("Invalid configuration, only one server specified (ignoring)");
-  }
-  if (participants >= 2) {
-    if (cfg->init_limit == 0) {
-      *error = "initLimit is not set";
-      return false;
-    }
-    if (cfg->sync_limit == 0) {
-      *error = "syncLimit is not set";
-      return false;
-    }
-    cfg->refused.push_back(
-        fmt::format("server.N: {} participants describe an ensemble; Aviary runs standalone only (replication is not "
-                    "implemented yet)",
-                    participants));
-  }
-  if (!cfg->standalone_enabled) {
-    cfg->refused.push_back(
-        "standaloneEnabled=false: this is an ensemble member's configuration; Aviary runs standalone only "
-        "(replication is not implemented yet)");
-  }
+  cfg->hierarchical_quorum = p.hierarchical;
+  // With a dynamic file the member list is checked once it is read.
+  if (cfg->dynamic_config_file.empty() && !CheckServerList(cfg, error)) return false;
+  detail::AddEnsembleRefusals(cfg);
   return true;
 }
 
@@ -362,6 +455,61 @@ bool ParseZooConfig(std::string_view text, ServerConfig* out, std::string* error
   return Finish(pending, out, error);
 }
 
+bool IsDistributed(const ServerConfig& cfg) {
+  size_t participants = 0;
+  for (const QuorumServerSpec& s : cfg.servers) participants += s.type == PeerType::kParticipant;
+  return !cfg.standalone_enabled || participants > 1;
+}
+
+bool ApplyDynamicConfig(std::string_view text, bool allow_version, ServerConfig* cfg, std::string* error) {
+  PropertyList props;
+  if (!ParseProperties(text, &props, error)) return false;
+  std::vector<QuorumServerSpec> servers;
+  for (const auto& [k, v] : props) {
+    std::string_view key = detail::Trim(k);
+    std::string_view value = detail::Trim(v);
+    if (key.empty()) continue;
+    if (key.starts_with("server.")) {
+      if (!ServerLine(key, value, &servers, cfg->multi_address_enabled, error)) return false;
+    } else if (key == "version") {
+      if (!allow_version) {
+        *error = "dynamic file shouldn't have version inside";
+        return false;
+      }
+      if (!detail::ParseHexInt64(value, &cfg->config_version)) {
+        return Invalid(key, value, "expected a hexadecimal configuration version", error);
+      }
+    } else if (key.starts_with("group") || key.starts_with("weight")) {
+      *error = fmt::format("{}: hierarchical quorums (group/weight) are not supported", key);
+      return false;
+    } else {
+      *error = fmt::format("Unrecognised parameter: {}", key);
+      return false;
+    }
+  }
+  cfg->servers = std::move(servers);
+  if (!CheckServerList(cfg, error)) return false;
+  detail::AddEnsembleRefusals(cfg);
+  return true;
+}
+
+namespace {
+
+bool LoadDynamicConfig(ServerConfig* out, std::string* error) {
+  const std::string& path = out->dynamic_config_file;
+  std::string text;
+  if (!ReadFile(path, &text, error)) return false;
+  int64_t version = 0;
+  if (ConfigVersionFromFileName(path, &version)) out->config_version = version;
+  if (!ApplyDynamicConfig(text, false, out, error)) {
+    *error = fmt::format("error processing {}: {}", path, *error);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* error) {
   std::string text;
   if (!ReadFile(path, &text, error)) return false;
@@ -369,7 +517,8 @@ bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* erro
     *error = fmt::format("error processing {}: {}", path, *error);
     return false;
   }
-  if (out->servers.empty()) return true;
+  if (!out->dynamic_config_file.empty() && !LoadDynamicConfig(out, error)) return false;
+  if (out->servers.empty() && out->standalone_enabled) return true;
   std::string myid_path = out->data_dir + "/myid";
   std::string myid;
   std::string read_error;
@@ -380,9 +529,7 @@ bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* erro
     }
     return true;
   }
-  size_t participants = 0;
-  for (const QuorumServerSpec& s : out->servers) participants += s.type == PeerType::kParticipant;
-  if (participants >= 2) {
+  if (IsDistributed(*out)) {
     *error = fmt::format("myid file is missing ({})", myid_path);
     return false;
   }

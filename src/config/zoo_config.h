@@ -10,6 +10,10 @@
 // ServerConfig::warnings, which the server logs. Keys that change safety or
 // security and cannot be honoured are collected in ServerConfig::refused
 // (see key_policy.h); CheckHonoured reports them.
+// An ensemble member's keys (server.N, initLimit, syncLimit, peerType,
+// electionAlg, ..., dynamicConfigFile) are parsed and validated with
+// ZooKeeper 3.8's rules; quorum_config.h builds the ensemble view from them.
+// Running an ensemble is refused for now (key_policy.h, AddEnsembleRefusals).
 // Errors name the key and the value, e.g.
 //   invalid value for tickTime: 'abc' (expected a positive integer)
 // Relative paths (dataDir, dataLogDir) are kept as written and resolve
@@ -28,12 +32,25 @@ namespace aviary::config {
 
 enum class PeerType { kParticipant, kObserver };
 
-// One "server.N=host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort]" line.
-struct QuorumServerSpec {
-  int64_t id = 0;
+// One quorum address of a server: where it listens for learners (peer port)
+// and for leader election.
+struct QuorumAddress {
   std::string host;
   uint16_t peer_port = 0;
   uint16_t election_port = 0;
+  bool operator==(const QuorumAddress&) const = default;
+};
+
+// One "server.N=host:peerPort:electionPort[:participant|:observer][;[clientHost:]clientPort]"
+// line; with multiAddress.enabled=true several '|'-separated
+// host:peerPort:electionPort[:type] parts (all of the same type).
+struct QuorumServerSpec {
+  int64_t id = 0;
+  // The first address (compatibility); `addresses` has them all, in order.
+  std::string host;
+  uint16_t peer_port = 0;
+  uint16_t election_port = 0;
+  std::vector<QuorumAddress> addresses;
   PeerType type = PeerType::kParticipant;
   std::string client_host;   // "0.0.0.0" when only a client port is given; empty when no client part
   uint16_t client_port = 0;  // 0 when the line has no client part
@@ -86,11 +103,27 @@ struct ServerConfig {
 
   int max_cnxns = 0;  // maxCnxns: client connections in total, 0 = no limit
 
-  // --- parsed only (quorum / admin server are not implemented) ---
-  int init_limit = 0;                            // initLimit
-  int sync_limit = 0;                            // syncLimit
-  PeerType peer_type = PeerType::kParticipant;   // peerType
-  std::vector<QuorumServerSpec> servers;         // server.N lines, in file order
+  // --- ensemble: parsed and validated (BuildQuorumConfig, quorum_config.h);
+  // running an ensemble is still refused (key_policy.h) ---
+  int init_limit = 0;                             // initLimit (ticks)
+  int sync_limit = 0;                             // syncLimit (ticks)
+  PeerType peer_type = PeerType::kParticipant;    // peerType (the server.N line wins, with a warning)
+  bool peer_type_set = false;                     // peerType appeared in the file
+  std::vector<QuorumServerSpec> servers;          // server.N lines (zoo.cfg or dynamicConfigFile), in file order
+  int election_alg = 3;                           // electionAlg: only 3 (fast leader election) is valid
+  int election_port_bind_retry = 3;               // electionPortBindRetry: bind attempts, 0 = forever
+  bool quorum_listen_on_all_ips = false;          // quorumListenOnAllIPs
+  bool readonly_mode_enabled = false;             // readonlymode.enabled (a JVM system property in ZooKeeper)
+  bool sync_enabled = true;                       // syncEnabled / observer.syncEnabled: observers log txns
+  bool local_sessions_enabled = false;            // localSessionsEnabled
+  bool local_sessions_upgrading_enabled = false;  // localSessionsUpgradingEnabled
+  bool reconfig_enabled = false;                  // reconfigEnabled
+  bool multi_address_enabled = false;             // multiAddress.enabled: '|' in server.N
+  std::string dynamic_config_file;                // dynamicConfigFile (read by LoadZooConfig)
+  // The configuration's version (hex in ZooKeeper): the dynamic file name's
+  // suffix (zoo.cfg.dynamic.100000000), or a "version" key; 0 otherwise.
+  int64_t config_version = 0;
+  bool hierarchical_quorum = false;              // group.N / weight.N keys (not supported: BuildQuorumConfig refuses)
   bool admin_enable_server = true;               // admin.enableServer
   uint16_t admin_server_port = 8080;             // admin.serverPort
   std::string admin_server_address = "0.0.0.0";  // admin.serverAddress
@@ -107,6 +140,10 @@ struct ServerConfig {
   std::vector<std::string> refused;
 };
 
+// ZooKeeper's QuorumPeerConfig.isDistributed: an ensemble member rather than
+// a standalone server (two or more participants, or standaloneEnabled=false).
+bool IsDistributed(const ServerConfig& cfg);
+
 // Parses zoo.cfg text. Does not touch the file system (no myid lookup).
 // On failure returns false, sets *error, and leaves *out unspecified.
 bool ParseZooConfig(std::string_view text, ServerConfig* out, std::string* error);
@@ -115,9 +152,10 @@ bool ParseZooConfig(std::string_view text, ServerConfig* out, std::string* error
 // empty. aviary-server calls it before starting: such a config must not run.
 bool CheckHonoured(const ServerConfig& cfg, std::string* error);
 
-// Reads and parses the file at `path` (at most kMaxConfigFileBytes). When
-// server.N lines are present and <dataDir>/myid exists, reads the server id
-// from its first line; a distributed config (two or more participants)
+// Reads and parses the file at `path` (at most kMaxConfigFileBytes), then
+// the dynamicConfigFile it names, if any. When server.N lines are present
+// and <dataDir>/myid exists, reads the server id from its first line; a
+// distributed config (two or more participants, or standaloneEnabled=false)
 // without myid fails like ZooKeeper ("myid file is missing").
 bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* error);
 
@@ -125,7 +163,20 @@ bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* erro
 // Exposed for tests; LoadZooConfig calls it.
 bool ApplyMyId(std::string_view myid_text, ServerConfig* cfg, std::string* error);
 
-// Parses one server.N value; `id` is N. Exposed for tests.
-bool ParseQuorumServer(int64_t id, std::string_view value, QuorumServerSpec* out, std::string* error);
+// Parses one server.N value; `id` is N. '|' (several addresses) only with
+// multi_address_enabled, as ZooKeeper. Exposed for tests.
+bool ParseQuorumServer(int64_t id, std::string_view value, QuorumServerSpec* out, std::string* error,
+                       bool multi_address_enabled = false);
+
+// The contents of a dynamic configuration file (dynamicConfigFile): only
+// server.N lines (group.* / weight.*: hierarchical quorums are refused as
+// unsupported). As ZooKeeper 3.8, a "version" line inside is an error
+// unless allow_version (the zoo.cfg.dynamic.next form); the version comes
+// from the file name: ConfigVersionFromFileName. Replaces cfg->servers and
+// runs the server-list checks.
+bool ApplyDynamicConfig(std::string_view text, bool allow_version, ServerConfig* cfg, std::string* error);
+// "zoo.cfg.dynamic.100000000" -> 0x100000000; false when the name has no
+// hex suffix after its last '.' (then the version is 0).
+bool ConfigVersionFromFileName(std::string_view path, int64_t* version);
 
 }  // namespace aviary::config

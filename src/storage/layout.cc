@@ -103,6 +103,83 @@ bool EnsureDir(const std::string& path, std::string* error) {
   return true;
 }
 
+namespace {
+
+std::string DirName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+bool WriteAllFd(int fd, std::string_view content) {
+  size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+bool WriteFileAtomic(const std::string& path, std::string_view content, std::string* error) {
+  const std::string tmp = path + ".tmp";
+  const int fd = open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = ErrnoText("open", tmp, errno);
+    return false;
+  }
+  bool ok = WriteAllFd(fd, content);
+  if (!ok) *error = ErrnoText("write", tmp, errno);
+  if (ok && fsync(fd) != 0) {
+    *error = ErrnoText("fsync", tmp, errno);
+    ok = false;
+  }
+  close(fd);
+  if (ok && rename(tmp.c_str(), path.c_str()) != 0) {
+    *error = ErrnoText("rename", tmp, errno);
+    ok = false;
+  }
+  if (!ok) {
+    unlink(tmp.c_str());
+    return false;
+  }
+  return FsyncDir(DirName(path), error);
+}
+
+bool ReadSmallFile(const std::string& path, size_t max_bytes, std::string* out, bool* missing, std::string* error) {
+  if (missing != nullptr) *missing = false;
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT && missing != nullptr) *missing = true;
+    *error = ErrnoText("open", path, errno);
+    return false;
+  }
+  out->clear();
+  char buf[4096];
+  bool ok = true;
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = ErrnoText("read", path, errno);
+      ok = false;
+      break;
+    }
+    if (n == 0) break;
+    if (out->size() + static_cast<size_t>(n) > max_bytes) {
+      *error = path + ": larger than " + std::to_string(max_bytes) + " bytes";
+      ok = false;
+      break;
+    }
+    out->append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  return ok;
+}
+
 bool FsyncDir(const std::string& path, std::string* error) {
   const int fd = open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {

@@ -35,6 +35,14 @@ std::vector<FileEntry> ListSnapshots(const std::string& dir);
 bool EnsureDir(const std::string& path, std::string* error);
 // open(O_DIRECTORY) + fsync, so that creates/renames/unlinks in it are durable.
 bool FsyncDir(const std::string& path, std::string* error);
+// Replaces `path` with `content` atomically and durably: writes
+// <path>.tmp, fsyncs it, renames it over `path` and fsyncs the directory.
+// After a crash the file holds either the old or the new content (a stale
+// <path>.tmp may be left behind; readers ignore it).
+bool WriteFileAtomic(const std::string& path, std::string_view content, std::string* error);
+// Reads a whole small file (at most max_bytes). *missing (optional) is set
+// when it does not exist (then false with *error set as well).
+bool ReadSmallFile(const std::string& path, size_t max_bytes, std::string* out, bool* missing, std::string* error);
 // "<what> <path>: <strerror(err)>"
 std::string ErrnoText(const std::string& what, const std::string& path, int err);
 

@@ -9,6 +9,7 @@
 #include "storage/ephemeral_owners.h"
 #include "storage/replay.h"
 #include "storage/segment_repair.h"
+#include "storage/wal_truncate.h"
 
 namespace aviary::storage {
 namespace {
@@ -101,10 +102,29 @@ bool Corrupt(const RecoveryOptions& o, const std::vector<FileEntry>& segs, size_
   return true;
 }
 
+// A truncation (ZAB's TRUNC) interrupted by a crash is completed before
+// anything is read, so that no txn after its zxid is replayed.
+bool FinishTruncation(const RecoveryOptions& o, RecoveryResult* r) {
+  int64_t zxid = -1;
+  TruncateReport report;
+  std::string error;
+  if (!CompletePendingTruncate(o.snap_dir, o.log_dir, &zxid, &report, &error)) {
+    r->error = "completing an interrupted log truncation: " + error;
+    return false;
+  }
+  if (zxid >= 0) {
+    Warn(r, "completed an interrupted log truncation after zxid " + std::to_string(zxid) + " (" +
+                std::to_string(report.txns_removed) + " txns, " + std::to_string(report.deleted.size()) +
+                " files removed)");
+  }
+  return true;
+}
+
 }  // namespace
 
 RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
   RecoveryResult r;
+  if (!FinishTruncation(o, &r)) return r;
   RemoveTmpSnapshots(o.snap_dir, &r);
   const std::vector<FileEntry> snaps = ListSnapshots(o.snap_dir);
   const std::vector<FileEntry> segs = ListSegments(o.log_dir);

@@ -17,6 +17,7 @@
 #include "storage/layout.h"
 #include "storage/txn_codec.h"
 #include "storage/wal_reader.h"
+#include "storage/wal_truncate.h"
 
 namespace aviary::storage {
 namespace {
@@ -225,6 +226,26 @@ bool Wal::Rollback(std::string* error) {
   write_pos_ = allocated_ = synced_pos_;
   AV_LOG(kWarn, "WAL rolled back to offset {} of {} (last durable zxid {:#x})", synced_pos_, path_, synced_zxid_);
   return true;
+}
+
+bool Wal::TruncateAfter(int64_t zxid, const std::string& snap_dir, std::string* error) {
+  if (poisoned_) return Fail("WAL is poisoned by an earlier I/O error", error);
+  const bool was_open = fd_ >= 0;
+  if (!Close(error)) return false;
+  TruncateReport report;
+  std::string why;
+  if (!TruncateLogAfter(snap_dir, opts_.dir, zxid, &report, &why)) {
+    // Nothing changed when the plan failed; otherwise recovery completes it.
+    if (access((VersionDir(opts_.dir) + "/" + kTruncateMarkerName).c_str(), F_OK) == 0) return Fail(why, error);
+    *error = why;
+    std::string reopen_error;
+    if (was_open && !StartSegment(last_zxid_ + 1, &reopen_error)) *error += "; " + reopen_error;
+    return false;
+  }
+  last_zxid_ = synced_zxid_ = zxid;
+  txns_in_segment_ = synced_txns_ = 0;
+  if (!was_open) return true;
+  return StartSegment(zxid + 1, error);
 }
 
 bool Wal::Roll(int64_t next_zxid, std::string* error) {

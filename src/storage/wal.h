@@ -66,6 +66,15 @@ class Wal {
   // The Wal stays poisoned.
   bool Rollback(std::string* error);
 
+  // ZAB's TRUNC on the open log: Sync + close the current segment, remove
+  // every record with zxid > `zxid` from the files (and snapshots newer than
+  // it in snap_dir: TruncateLogAfter, wal_truncate.h, crash-safe), then, if
+  // a segment was open, start log.<zxid + 1>. Afterwards last_zxid() ==
+  // synced_zxid() == zxid and the next Append must follow it. Fails when
+  // poisoned or when `zxid` is not in the log; on an I/O error the Wal is
+  // poisoned (recovery completes the truncation at the next start).
+  bool TruncateAfter(int64_t zxid, const std::string& snap_dir, std::string* error);
+
   int64_t txns_in_segment() const { return txns_in_segment_; }
   int64_t segment_bytes() const { return write_pos_ + static_cast<int64_t>(buf_.size()); }
   const std::string& segment_path() const { return path_; }

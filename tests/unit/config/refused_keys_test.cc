@@ -38,8 +38,13 @@ void ExpectRuns(const std::string& extra) {
 
 TEST(RefusedKeys, QuorumMembership) {
   ExpectRefusedNaming("initLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:1:2\n", "server.N");
-  ExpectRefusedNaming("standaloneEnabled=false\nserver.1=a:1:2\n", "standaloneEnabled=false");
-  ExpectRefusedNaming("standaloneEnabled=false\n", "standaloneEnabled=false");
+  // A one-member ensemble (ZooKeeper runs it as a quorum peer, not standalone).
+  ExpectRefusedNaming("initLimit=5\nsyncLimit=2\nstandaloneEnabled=false\nserver.1=a:1:2\n", "standaloneEnabled=false");
+  // Without any participant ZooKeeper fails to parse it.
+  ServerConfig cfg;
+  std::string error;
+  EXPECT_FALSE(ParseZooConfig("dataDir=/d\nstandaloneEnabled=false\n", &cfg, &error));
+  EXPECT_EQ(error, "standaloneEnabled = false then number of participants should be >0");
   ExpectRefusedNaming("dynamicConfigFile=/etc/zookeeper/zoo.cfg.dynamic\n", "dynamicConfigFile");
   ExpectRefusedNaming("reconfigEnabled=true\n", "reconfigEnabled");
   ExpectRuns("standaloneEnabled=true\nreconfigEnabled=false\n");
@@ -91,7 +96,8 @@ TEST(RefusedKeys, ReadOnlyModeAndAudit) {
 
 TEST(RefusedKeys, EveryRefusedKeyIsNamedAndNoValueIsEchoed) {
   std::string error = Refusal(
-      "secureClientPort=2281\nssl.keyStore.password=hunter2\nstandaloneEnabled=false\nreadonlymode.enabled=1\n");
+      "secureClientPort=2281\nssl.keyStore.password=hunter2\nstandaloneEnabled=false\nreadonlymode.enabled=true\n"
+      "initLimit=5\nsyncLimit=2\nserver.1=a:1:2\n");
   for (const char* key :
        {"secureClientPort", "ssl.keyStore.password", "standaloneEnabled=false", "readonlymode.enabled"}) {
     EXPECT_NE(error.find(key), std::string::npos) << key << " missing from " << error;
