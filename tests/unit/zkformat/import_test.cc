@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "fixture.h"
 #include "storage/digest.h"
+#include "storage/epoch_file.h"
 #include "storage/recovery.h"
 #include "txn/apply.h"
 #include "zkformat/files.h"
@@ -62,6 +64,22 @@ TEST(ZkImport, RecoveredAviaryStateIsZooKeepersState) {
 
   ImportResult again;
   EXPECT_FALSE(ImportZooKeeper(ImportOptions{d.zk, "", d.av, ""}, &again, &error));  // target not empty
+}
+
+TEST(ZkImport, CopiesZooKeepersEpochFiles) {
+  Dirs d;
+  for (const char* f : {"snapshot.23", "log.1", "log.24"}) d.Copy(f);
+  std::ofstream(d.zk + "/version-2/acceptedEpoch") << "3";
+  std::ofstream(d.zk + "/version-2/currentEpoch") << "2";
+  ImportResult r;
+  std::string error;
+  ASSERT_TRUE(ImportZooKeeper(ImportOptions{d.zk, "", d.av, ""}, &r, &error)) << error;
+  int64_t epoch = 0;
+  bool missing = false;
+  ASSERT_TRUE(storage::ReadEpochFile(storage::EpochFilePath(d.av, "acceptedEpoch"), &epoch, &missing, &error));
+  EXPECT_EQ(epoch, 3);
+  ASSERT_TRUE(storage::ReadEpochFile(storage::EpochFilePath(d.av, "currentEpoch"), &epoch, &missing, &error));
+  EXPECT_EQ(epoch, 2);
 }
 
 TEST(ZkImport, SeparateLogDirsBothSides) {
