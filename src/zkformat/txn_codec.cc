@@ -14,9 +14,9 @@ using proto::OpCode;
 using proto::jute::Reader;
 using proto::jute::Writer;
 
-constexpr size_t kDigestBytes = 12;      // int version + long treeDigest
-constexpr size_t kMinSubTxnBytes = 8;    // int type + buffer length
-constexpr size_t kMinPathBytes = 4;      // ustring length
+constexpr size_t kDigestBytes = 12;    // int version + long treeDigest
+constexpr size_t kMinSubTxnBytes = 8;  // int type + buffer length
+constexpr size_t kMinPathBytes = 4;    // ustring length
 
 bool IsCreate(OpCode t) {
   return t == OpCode::kCreate || t == OpCode::kCreate2 || t == OpCode::kCreateContainer || t == OpCode::kCreateTtl;

@@ -24,8 +24,8 @@ TEST(ZkDigest, MatchesEveryDigestZooKeeperLogged) {
     EXPECT_EQ(tracker.value(), full) << "zxid " << z.txn.zxid;
     if (!z.digest) continue;
     EXPECT_EQ(z.digest->version, kDigestVersion);
-    EXPECT_EQ(full, z.digest->tree_digest) << "zxid " << std::hex << z.txn.zxid << " type "
-                                           << static_cast<int>(z.txn.type);
+    EXPECT_EQ(full, z.digest->tree_digest)
+        << "zxid " << std::hex << z.txn.zxid << " type " << static_cast<int>(z.txn.type);
     ++compared;
   }
   EXPECT_GT(compared, 30u);
