@@ -203,6 +203,34 @@ bool WriteZkSnapshotFile(const std::string& dir, int64_t zxid, const tree::DataT
   return storage::FsyncDir(dir, error);
 }
 
+bool WriteZkLogFile(const std::string& dir, int64_t first_zxid, const std::vector<std::string>& txns,
+                    std::string* error) {
+  if (!storage::EnsureDir(dir, error)) return false;
+  std::string buf;
+  proto::jute::Writer w(&buf);
+  w.WriteInt32(kLogMagic);
+  w.WriteInt32(kFileVersion);
+  w.WriteInt64(0);  // FileTxnLog.dbId
+  for (const std::string& t : txns) {
+    w.WriteInt64(Adler32Of(t));
+    w.WriteBuffer(t);
+    buf.push_back('B');
+  }
+  const std::string path = dir + "/" + ZkLogName(first_zxid);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = storage::ErrnoText("open", path, errno);
+    return false;
+  }
+  bool ok = WriteAll(fd, buf, path, error);
+  if (ok && ::fsync(fd) != 0) {
+    *error = storage::ErrnoText("fsync", path, errno);
+    ok = false;
+  }
+  ::close(fd);
+  return ok && storage::FsyncDir(dir, error);
+}
+
 bool ReadZkLogFile(const std::string& path, ZkLog* out, std::string* error, uint32_t max_record_bytes) {
   std::string all;
   return ReadWhole(path, &all, error) && ParseZkLog(all, path, out, error, max_record_bytes);

@@ -77,6 +77,13 @@ bool ReadZkLogFile(const std::string& path, ZkLog* out, std::string* error, uint
 bool ParseZkLog(std::string_view bytes, const std::string& path, ZkLog* out, std::string* error,
                 uint32_t max_record_bytes = 256u << 20);
 
+// Writes `dir`/log.<hex first_zxid> (dir = a version-2 directory) holding
+// `txns` (each the bytes of one txn, txn_codec.h) as FileTxnLog writes
+// them, without the preallocated tail; fsynced. For tests and tools that
+// hand Aviary's history to a ZooKeeper server.
+bool WriteZkLogFile(const std::string& dir, int64_t first_zxid, const std::vector<std::string>& txns,
+                    std::string* error);
+
 // "log.<hex>" / "snapshot.<hex>" as ZooKeeper names them (unpadded hex).
 std::string ZkLogName(int64_t zxid);
 std::string ZkSnapshotName(int64_t zxid);

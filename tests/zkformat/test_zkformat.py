@@ -8,7 +8,11 @@
 (d) a snapshot written by us is loaded by a real ZooKeeper, which then
     serves the same tree to kazoo and reports no digest mismatch;
 (e) `aviary-dump import` of ZooKeeper's dataDir, served by aviary-server,
-    is the same tree to kazoo.
+    is the same tree to kazoo;
+(f) the other way: the same workload run on aviary-server, its txns
+    encoded by us as a ZooKeeper leader sends them (closeSession paths,
+    our digest) and replayed by a real ZooKeeper, which checks every digest
+    and then serves the tree Aviary served.
 """
 
 import json
@@ -106,5 +110,28 @@ def test_imported_datadir_is_served_by_aviary(zk, tmp_path):
     p = zkrun.start("aviary", str(tmp_path / "run"), av)
     try:
         assert_served_tree(p, zk["tree"])
+    finally:
+        p.kill()
+
+
+def test_zookeeper_replays_txns_aviary_made(tmp_path):
+    av = str(tmp_path / "aviary")
+    p = zkrun.start("aviary", str(tmp_path / "run-aviary"), av)
+    try:
+        z = zkrun.workload(p)
+        aviary_tree = zkrun.read_tree(p)
+        z.stop()  # closeSession with the ephemerals /a/eph, /m1/eph: paths filled by us
+        z.close()
+        after_close = zkrun.read_tree(p)
+    finally:
+        p.kill()
+    assert "/a/eph" in aviary_tree and "/a/eph" not in after_close
+    out = str(tmp_path / "zk")
+    summary = json.loads(run(CHECK, "aviary-to-zk", av, out))
+    assert summary["txns"] >= 35
+    p = zkrun.start("zookeeper", str(tmp_path / "run-zk"), out)
+    try:
+        assert mntr(p.port)["zk_digest_mismatches_count"].strip() == "0"
+        assert_served_tree(p, after_close)
     finally:
         p.kill()

@@ -11,12 +11,19 @@
 //   zkformat_check write-snapshot ZK_DATADIR OUT_DATADIR
 //       loads ZK_DATADIR as ZooKeeper would and writes it back as a
 //       ZooKeeper snapshot with our writer into OUT_DATADIR/version-2.
+//   zkformat_check aviary-to-zk AVIARY_DATALOGDIR OUT_DATADIR
+//       Aviary's whole log (from zxid 1) as a ZooKeeper leader would send
+//       it: each txn encoded by us, closeSession paths filled, our digest
+//       appended; written as ZooKeeper's log.1 beside a snapshot.0 of the
+//       empty tree, so a real ZooKeeper replays (and digest-checks) them.
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <string>
 
+#include "storage/layout.h"
+#include "storage/wal_reader.h"
 #include "txn/apply.h"
 #include "zkformat/digest.h"
 #include "zkformat/files.h"
@@ -156,6 +163,42 @@ int WriteSnapshot(const std::string& zk, const std::string& out) {
   return 0;
 }
 
+int AviaryToZk(const std::string& aviary, const std::string& out) {
+  tree::DataTree tree;
+  zkformat::DigestTracker tracker;
+  tracker.Reset(tree);
+  std::vector<std::string> txns;
+  std::string error;
+  int64_t prev = 0;
+  for (const storage::FileEntry& seg : storage::ListSegments(aviary)) {
+    storage::SegmentReader r;
+    if (!r.Open(seg.path, &error)) return Fail(error);
+    storage::SegmentRecord rec;
+    while (r.Next(&rec)) {
+      if (rec.txn.zxid != prev + 1) return Fail("zxid gap before " + std::to_string(rec.txn.zxid));
+      prev = rec.txn.zxid;
+      zkformat::ZkTxn z;
+      z.txn = rec.txn;
+      zkformat::FillClosePaths(tree, &z.txn);
+      tracker.Before(tree, z.txn);
+      txn::Apply(tree, z.txn);
+      tracker.After(tree);
+      if (z.txn.type != proto::OpCode::kError)
+        z.digest = zkformat::TxnDigest{zkformat::kDigestVersion, tracker.value()};
+      std::string bytes;
+      if (!zkformat::EncodeZkTxn(z, &bytes, &error)) return Fail(seg.path + ": " + error);
+      txns.push_back(std::move(bytes));
+    }
+  }
+  tree::DataTree empty;
+  std::string vdir = zkformat::ZkVersionDir(out);
+  if (!zkformat::WriteZkSnapshotFile(vdir, 0, empty, {}, &error)) return Fail(error);
+  if (!txns.empty() && !zkformat::WriteZkLogFile(vdir, 1, txns, &error)) return Fail(error);
+  std::printf("{\"txns\": %zu, \"last_zxid\": %lld, \"digest\": %lld}\n", txns.size(), static_cast<long long>(prev),
+              static_cast<long long>(tracker.value()));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -163,6 +206,7 @@ int main(int argc, char** argv) {
   if (cmd == "logs" && argc == 3) return Logs(argv[2]);
   if (cmd == "snapshot" && argc == 3) return Snapshot(argv[2]);
   if (cmd == "write-snapshot" && argc == 4) return WriteSnapshot(argv[2], argv[3]);
+  if (cmd == "aviary-to-zk" && argc == 4) return AviaryToZk(argv[2], argv[3]);
   std::fprintf(stderr, "usage: zkformat_check logs DIR | snapshot FILE | write-snapshot ZKDIR OUTDIR\n");
   return 2;
 }
