@@ -7,6 +7,7 @@
 
 #include "fixture.h"
 #include "txn/apply.h"
+#include "zkformat/digest_predict.h"
 
 namespace aviary::zkformat {
 namespace {
@@ -47,6 +48,58 @@ TEST(ZkDigest, SystemSubtreeIsExcludedButZookeeperNodeCounts) {
   EXPECT_EQ(NodeDigest("/zookeeper/quota", n), 0u);
   EXPECT_NE(NodeDigest("/zookeeper", n), 0u);
   EXPECT_EQ(NodeDigest("/", n), NodeDigest("", n));
+}
+
+}  // namespace
+}  // namespace aviary::zkformat
+
+namespace aviary::zkformat {
+namespace {
+
+// The leader's view: the digest predicted before each txn is applied (as a
+// ZooKeeper leader precalculates it for the PROPOSAL) equals what
+// ZooKeeper logged and what the tree gives after the apply.
+TEST(ZkDigestPredict, PredictsEveryDigestZooKeeperLoggedBeforeApplying) {
+  tree::DataTree tree;
+  int64_t digest = TreeDigestOf(tree);
+  NodeLookup lookup = [&](std::string_view p) { return tree.Find(p); };
+  size_t compared = 0;
+  for (ZkTxn z : testing::FixtureTxns()) {
+    FillClosePaths(tree, &z.txn);
+    int64_t predicted = PredictDigest(digest, lookup, z.txn);
+    txn::Apply(tree, z.txn);
+    digest = TreeDigestOf(tree);
+    EXPECT_EQ(predicted, digest) << "zxid " << z.txn.zxid;
+    if (z.digest) {
+      EXPECT_EQ(predicted, z.digest->tree_digest) << "zxid " << z.txn.zxid;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 30u);
+}
+
+// Two txns in flight: the second is predicted through a view that holds
+// the first's effect (what an overlay gives), before either is applied.
+TEST(ZkDigestPredict, SeesTxnsInFlightThroughTheLookup) {
+  tree::DataTree tree, applied;
+  txn::Txn create;
+  create.zxid = 1;
+  create.time_ms = 10;
+  create.type = proto::OpCode::kCreate;
+  create.op = txn::Op{proto::OpCode::kCreate, txn::CreateTxn{"/x", "d", {}, txn::NodeKind::kPersistent, 0, 0, 1}};
+  txn::Txn set;
+  set.zxid = 2;
+  set.time_ms = 20;
+  set.type = proto::OpCode::kSetData;
+  set.op = txn::Op{proto::OpCode::kSetData, txn::SetDataTxn{"/x", "e", 1}};
+  int64_t d1 = PredictDigest(
+      TreeDigestOf(tree), [&](std::string_view p) { return tree.Find(p); }, create);
+  txn::Apply(applied, create);  // the pending view after txn 1
+  int64_t d2 = PredictDigest(
+      d1, [&](std::string_view p) { return applied.Find(p); }, set);
+  txn::Apply(applied, set);
+  EXPECT_NE(d1, d2);
+  EXPECT_EQ(d2, TreeDigestOf(applied));
 }
 
 }  // namespace
