@@ -164,6 +164,18 @@ SnapshotLoader::Status SnapshotLoader::Feed(std::string_view in, size_t* consume
   return stage_ == Stage::kDone ? Status::kDone : Status::kError;
 }
 
+void WriteSnapSignature(std::string* out) { proto::jute::Writer(out).WriteString(kSnapSignature); }
+
+SnapshotLoader::Status ReadSnapSignature(std::string_view in, size_t* consumed) {
+  Cursor c(in);
+  std::string_view sig = c.Buf(kSnapSignature.size());
+  *consumed = 0;
+  if (c.status() == Cursor::Status::kNeedMore) return SnapshotLoader::Status::kNeedMore;
+  if (!c.ok() || sig != kSnapSignature) return SnapshotLoader::Status::kError;
+  *consumed = c.pos();
+  return SnapshotLoader::Status::kDone;
+}
+
 namespace {
 
 class ChunkWriter {

@@ -74,6 +74,12 @@ class SnapshotLoader {
   uint64_t nodes_ = 0;
 };
 
+// The jute ustring "BenWasHere" a leader writes right after a SNAP body,
+// and its check on the learner's side (Learner.syncWithLeader). Read:
+// kDone with *consumed = 14, kNeedMore, or kError when it is not there.
+void WriteSnapSignature(std::string* out);
+SnapshotLoader::Status ReadSnapSignature(std::string_view in, size_t* consumed);
+
 // Writes the body for `tree` + `sessions` to `sink` in pieces of about
 // 1 MiB (the last one smaller). Stops early and returns false when the sink
 // returns false.

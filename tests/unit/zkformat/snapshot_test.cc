@@ -164,6 +164,18 @@ TEST(ZkSnapshot, HostileBodiesFailCleanly) {
   EXPECT_EQ(l2.Feed(bad_acl, &used), SnapshotLoader::Status::kError);
 }
 
+TEST(ZkSnapshot, SnapSignatureFollowsTheBody) {
+  std::string s;
+  WriteSnapSignature(&s);
+  EXPECT_EQ(s, std::string("\0\0\0\x0a", 4) + "BenWasHere");
+  size_t used = 0;
+  EXPECT_EQ(ReadSnapSignature(s + "rest", &used), SnapshotLoader::Status::kDone);
+  EXPECT_EQ(used, 14u);
+  EXPECT_EQ(ReadSnapSignature(s.substr(0, 9), &used), SnapshotLoader::Status::kNeedMore);
+  EXPECT_EQ(ReadSnapSignature(std::string("\0\0\0\x0a", 4) + "BenWasTher", &used), SnapshotLoader::Status::kError);
+  EXPECT_EQ(ReadSnapSignature(std::string("\x7f\0\0\0", 4), &used), SnapshotLoader::Status::kError);
+}
+
 TEST(ZkSnapshot, NodeBeforeItsParentIsRefused) {
   std::string body;
   proto::jute::Writer w(&body);
