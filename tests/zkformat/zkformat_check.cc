@@ -26,6 +26,7 @@
 #include "storage/wal_reader.h"
 #include "txn/apply.h"
 #include "zkformat/digest.h"
+#include "zkformat/digest_predict.h"
 #include "zkformat/files.h"
 #include "zkformat/import.h"
 #include "zkformat/txn_codec.h"
@@ -180,11 +181,14 @@ int AviaryToZk(const std::string& aviary, const std::string& out) {
       zkformat::ZkTxn z;
       z.txn = rec.txn;
       zkformat::FillClosePaths(tree, &z.txn);
+      // The leader's way: predicted before apply; checked against the tree after.
+      int64_t predicted = zkformat::PredictDigest(
+          tracker.value(), [&](std::string_view p) { return tree.Find(p); }, z.txn);
       tracker.Before(tree, z.txn);
       txn::Apply(tree, z.txn);
       tracker.After(tree);
-      if (z.txn.type != proto::OpCode::kError)
-        z.digest = zkformat::TxnDigest{zkformat::kDigestVersion, tracker.value()};
+      if (predicted != tracker.value()) return Fail("predicted digest differs at zxid " + std::to_string(prev));
+      if (z.txn.type != proto::OpCode::kError) z.digest = zkformat::TxnDigest{zkformat::kDigestVersion, predicted};
       std::string bytes;
       if (!zkformat::EncodeZkTxn(z, &bytes, &error)) return Fail(seg.path + ": " + error);
       txns.push_back(std::move(bytes));
