@@ -16,21 +16,26 @@ import tempfile
 import zkrun
 
 
-def zookeeper_workload(out_dir, extra=None):
+def zookeeper_workload(out_dir, extra=None, churn=False, restart=True):
     data = os.path.join(out_dir, "data")
     os.makedirs(data, exist_ok=True)
     work = os.path.join(out_dir, "run")
     p = zkrun.start("zookeeper", work, data, extra)
     try:
         z = zkrun.workload(p)
+        if churn:
+            z.stop()
+            z.close()
+            z = zkrun.churn(p)
         tree = zkrun.read_tree(p)
         zkrun.dump_json(tree, os.path.join(out_dir, "tree.json"))
         with open(os.path.join(out_dir, "session.txt"), "w") as f:
             f.write("%d\n" % z.client_id[0])
     finally:
         p.kill()
-    p = zkrun.start("zookeeper", work, data, extra)  # loads snapshot + log, snapshots at start
-    p.kill()
+    if restart:
+        p = zkrun.start("zookeeper", work, data, extra)  # loads snapshot + log, snapshots at start
+        p.kill()
     return tree
 
 

@@ -206,3 +206,48 @@ def read_tree(p, auth=(("digest", "user:pw"), ("digest", "other:pw"))):
 def dump_json(obj, path):
     with open(path, "w") as f:
         json.dump(obj, f, indent=1, sort_keys=True)
+
+
+def churn(p, n=400, seed=7):
+    """Pipelined writes (20 in flight) from two sessions over 60 names, so
+    that snapshots taken meanwhile (small snapCount) are fuzzy. Returns the
+    client that stays open."""
+    import random
+    rnd = random.Random(seed)
+    z, z2 = client(p), client(p)
+    z.ensure_path("/churn")
+    pending = []
+    for i in range(n):
+        c = z if rnd.random() < 0.7 else z2
+        path = "/churn/n%02d" % rnd.randrange(60)
+        op = rnd.randrange(6)
+        if op == 0:
+            pending.append(c.create_async(path, b"v%d" % i))
+        elif op == 1:
+            pending.append(c.set_async(path, b"s%d" % i))
+        elif op == 2:
+            pending.append(c.delete_async(path))
+        elif op == 3:
+            pending.append(c.create_async(path + "e", b"", ephemeral=True))
+        elif op == 4:
+            t = c.transaction()
+            t.create(path + "m", b"m")
+            t.set_data("/churn", b"%d" % i)
+            pending.append(t.commit_async())
+        else:
+            pending.append(c.create_async(path + "s-", b"q", sequence=True))
+        if len(pending) >= 20:
+            for f in pending:
+                try:
+                    f.get(timeout=10)
+                except Exception:  # noqa: BLE001 - NodeExists / NoNode are part of the churn
+                    pass
+            pending = []
+    for f in pending:
+        try:
+            f.get(timeout=10)
+        except Exception:  # noqa: BLE001
+            pass
+    z2.stop()  # closeSession with its ephemerals
+    z2.close()
+    return z
