@@ -64,6 +64,27 @@ TEST(ZkImport, RecoveredAviaryStateIsZooKeepersState) {
   EXPECT_FALSE(ImportZooKeeper(ImportOptions{d.zk, "", d.av, ""}, &again, &error));  // target not empty
 }
 
+TEST(ZkImport, SeparateLogDirsBothSides) {
+  Dirs d;
+  const std::string zk_logs = d.root + "/zklog";
+  fs::create_directories(zk_logs + "/version-2");
+  d.Copy("snapshot.23");
+  for (const char* f : {"log.1", "log.24"}) fs::copy_file(testing::TestData(f), zk_logs + "/version-2/" + f);
+  ImportResult r;
+  std::string error;
+  const std::string av_log = d.root + "/avlog";
+  ASSERT_TRUE(ImportZooKeeper(ImportOptions{d.zk, zk_logs + "/version-2", d.av, av_log}, &r, &error)) << error;
+  EXPECT_EQ(r.loaded.last_zxid, 0x25);
+  EXPECT_FALSE(fs::is_empty(av_log + "/version-2"));
+  tree::DataTree recovered;
+  storage::RecoveryOptions o;
+  o.snap_dir = d.av;
+  o.log_dir = av_log;
+  storage::RecoveryResult rr = storage::Recover(o, &recovered);
+  ASSERT_TRUE(rr.ok) << rr.error;
+  EXPECT_EQ(rr.last_zxid, 0x25);
+}
+
 TEST(ZkImport, LogsAloneReplayFromTheEmptyTree) {
   Dirs d;
   d.Copy("log.1");
