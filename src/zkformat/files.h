@@ -44,7 +44,9 @@ struct ZkSnapshot {
 };
 
 // Loads `path` into `tree` (freshly constructed). false + *error (naming
-// file and offset) on any malformation or checksum mismatch.
+// file and offset) on any malformation or checksum mismatch; the checksum
+// is checked after the nodes are loaded, so on false `tree` holds a partial
+// load and must be discarded.
 bool ReadZkSnapshotFile(const std::string& path, tree::DataTree* tree, ZkSnapshot* out, std::string* error,
                         SnapshotLimits limits = {});
 
