@@ -91,5 +91,25 @@ TEST(ZkLog, ChecksumMismatchAndBadHeaderAreErrors) {
   EXPECT_FALSE(ReadZkLogFile(s.Write(huge), &log3, &error));
 }
 
+TEST(ZkLog, MutatedFilesNeverCrash) {
+  std::string file = Slurp(testing::TestData("log.1")).substr(0, 4096);
+  uint32_t seed = 4242;
+  for (int i = 0; i < 3000; ++i) {
+    std::string b = file;
+    for (int k = 0; k < 1 + i % 4; ++k) {
+      seed = seed * 1103515245 + 12345;
+      b[16 + seed % (b.size() - 16)] = static_cast<char>(seed >> 16);
+    }
+    ZkLog log;
+    std::string error;
+    if (!ParseZkLog(b, "log.1", &log, &error)) continue;
+    for (const ZkLogRecord& r : log.records) {
+      ZkTxn t;
+      std::string again;
+      if (DecodeZkTxn(r.bytes, &t, &error)) EncodeZkTxn(t, &again, &error);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace aviary::zkformat
