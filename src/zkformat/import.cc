@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "storage/layout.h"
-#include "storage/replay.h"
+#include "txn/state_machine.h"
 #include "storage/snapshot.h"
 #include "storage/wal.h"
 #include "zkformat/files.h"
@@ -106,6 +106,10 @@ bool ReplayLogs(const std::string& vdir, tree::DataTree* tree, ZkLoaded* out, st
   std::vector<std::string> skipped;
   std::vector<ZkFile> logs = LogsFor(ListZkFiles(vdir, "log", &skipped), out->snapshot_zxid);
   int64_t prev = out->snapshot_zxid;
+  // Replay onto a tree loaded from a (fuzzy) snapshot: the state machine's
+  // fuzzy mode converges whatever moment each node was copied at.
+  txn::StateMachine sm(tree);
+  sm.SetFuzzy(true);
   for (const ZkFile& f : logs) {
     ZkLog log;
     if (!ReadZkLogFile(f.path, &log, error)) return false;
@@ -124,7 +128,7 @@ bool ReplayLogs(const std::string& vdir, tree::DataTree* tree, ZkLoaded* out, st
                  (prev < 0 ? std::string("no snapshot") : Hex(prev)) + ": txns are missing";
         return false;
       }
-      storage::ReplayTxn(tree, z.txn);
+      sm.Apply(z.txn);
       TrackSessions(z.txn, &out->sessions);
       out->txns.push_back(std::move(z.txn));
       prev = zxid;
