@@ -204,6 +204,14 @@ void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
     case K::kPacket:
       if (learner) return node_->OnLearnerPacket(ev.conn, ev.packet);
       if (ev.conn != leader_conn_) return;
+      if (ev.packet.type == quorum::PacketType::kDiff || ev.packet.type == quorum::PacketType::kTrunc ||
+          ev.packet.type == quorum::PacketType::kSnap) {
+        AV_LOG(kInfo, "ensemble: the leader syncs us by {} to {:#x} (we hold {:#x})",
+               ev.packet.type == quorum::PacketType::kDiff    ? "DIFF"
+               : ev.packet.type == quorum::PacketType::kTrunc ? "TRUNC"
+                                                              : "SNAP",
+               ev.packet.zxid, applied_);
+      }
       if (ev.packet.type == quorum::PacketType::kPing) {
         std::vector<quorum::SessionTouch> t;
         for (auto& [id, timeout_ms] : touches_) t.push_back({id, timeout_ms});
