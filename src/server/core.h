@@ -47,6 +47,8 @@
 
 namespace aviary::server {
 
+class Core;
+
 // What this server does in its ensemble (core_role.cc). kStandalone and
 // kLeader run a LeaderSequencer, kFollower a FollowerSequencer; kNotServing
 // (LOOKING or syncing) refuses client sessions as ZooKeeper does.
@@ -66,7 +68,8 @@ struct CoreEvent {
     kProtocolError,
     kForwarded,
     kRole,
-    kTouches
+    kTouches,
+    kCall
   };
   Kind kind = Kind::kClosed;
   net::ConnId conn = 0;
@@ -79,6 +82,7 @@ struct CoreEvent {
   ServingRole role = ServingRole::kStandalone;        // kRole
   int64_t role_epoch = 0;                             // kRole, leader: the new epoch
   std::vector<int64_t> touched;                       // kTouches
+  std::function<void(Core&, int64_t)> call;           // kCall: run on the core thread (now_ms)
   size_t bytes = 0;                                   // kRequest: size of the frame it came in
   int64_t received_us = 0;                            // steady clock, for latency stats
 };
@@ -132,6 +136,13 @@ class Core {
   // Any thread (leader): learners saw these sessions active.
   void PostTouches(std::vector<int64_t> sessions);
   ServingRole serving_role() const { return role_; }
+  // Any thread: runs `fn(core, now_ms)` on the core thread after applying
+  // everything committed so far (ensemble: SNAP to send or to install).
+  void PostCall(std::function<void(Core&, int64_t)> fn);
+  // Core thread, not serving: the state becomes `tree` (swapped in) and
+  // `sessions` at `zxid` (a SNAP from the leader).
+  void InstallSnapshot(tree::DataTree& tree, const std::vector<storage::SessionRecord>& sessions, int64_t zxid,
+                       int64_t now_ms);
   // Snapshots go to `s` (not owned); without one the core never snapshots.
   void SetSnapshotter(Snapshotter* s) { snapshotter_ = s; }
   // Take a snapshot at the next opportunity (after startup, as ZooKeeper).

@@ -39,6 +39,8 @@ def make_ensemble():
 
     yield make
     for e in made:
+        for m in e.members:  # shown by pytest when the test failed
+            print("--- member %d (%s) mode=%r\n%s" % (m.sid, m.kind, m.alive() and m.mode(), m.log_tail(4000)))
         e.stop()
 
 
