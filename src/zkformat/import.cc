@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "storage/epoch_file.h"
 #include "storage/layout.h"
 #include "txn/state_machine.h"
 #include "storage/snapshot.h"
@@ -186,6 +187,21 @@ bool WriteAviaryLog(const std::vector<txn::Txn>& txns, const std::string& dir, s
   return wal.Close(error);
 }
 
+// ZooKeeper's acceptedEpoch / currentEpoch (same files, same format in
+// Aviary), copied when present; absent ones are created at the first start.
+bool CopyEpochs(const std::string& zk_data_dir, const std::string& data_dir, std::string* error) {
+  for (const char* name : {storage::kAcceptedEpochFile, storage::kCurrentEpochFile}) {
+    int64_t epoch = 0;
+    bool missing = false;
+    if (!storage::ReadEpochFile(ZkVersionDir(zk_data_dir) + "/" + name, &epoch, &missing, error)) {
+      if (missing) continue;
+      return false;
+    }
+    if (!storage::WriteEpochFile(storage::EpochFilePath(data_dir, name), epoch, error)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string ZkVersionDir(const std::string& dir) {
@@ -226,7 +242,10 @@ bool ImportZooKeeper(const ImportOptions& opts, ImportResult* out, std::string* 
   for (const auto& [id, timeout] : out->loaded.sessions) sessions.push_back({id, timeout});
   out->nodes = tree.NodeCount();
   if (!WriteAviaryLog(out->loaded.txns, log_dir, error)) return false;
-  return WriteAviarySnapshot(tree, out->loaded.last_zxid, sessions, opts.data_dir, &out->snapshot_path, error);
+  if (!WriteAviarySnapshot(tree, out->loaded.last_zxid, sessions, opts.data_dir, &out->snapshot_path, error)) {
+    return false;
+  }
+  return CopyEpochs(opts.zk_data_dir, opts.data_dir, error);
 }
 
 }  // namespace aviary::zkformat

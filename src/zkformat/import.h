@@ -15,7 +15,9 @@
 // ImportZooKeeper then writes an Aviary snapshot of the loaded state at the
 // last zxid and a log segment holding the txns replayed after the
 // ZooKeeper snapshot (history for `aviary-dump log`; recovery needs only
-// the snapshot). The target directories must hold no Aviary data files.
+// the snapshot), and copies ZooKeeper's acceptedEpoch / currentEpoch files
+// when there are any (storage/epoch_file.h: the same files). The target
+// directories must hold no Aviary data files.
 // Single-threaded; reads and writes files.
 #pragma once
 
