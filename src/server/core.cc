@@ -9,19 +9,6 @@
 
 namespace aviary::server {
 
-int64_t SteadyNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-int64_t SteadyNowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-int64_t WallNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 namespace {
 txn::PrepareOptions PreparerOptions(const CoreOptions& o) {
   txn::PrepareOptions p;
@@ -40,11 +27,12 @@ Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
     : opts_(std::move(options)),
       committer_(committer),
       outbox_(outbox),
+      clock_(opts_.clock != nullptr ? opts_.clock : &base::SystemClock::Get()),
       preparer_(tree_, PreparerOptions(opts_)),
       sessions_(opts_.server_id, opts_.tick_ms, opts_.min_session_timeout_ms, opts_.max_session_timeout_ms,
                 opts_.password_secret, opts_.max_sessions),
       watches_(watch::WatchLimits{opts_.max_watches_per_session, opts_.max_watch_bytes_per_session}) {
-  start_ms_ = SteadyNowMs();
+  start_ms_ = clock_->SteadyMs();
   last_container_check_ms_ = start_ms_;
 }
 
@@ -96,7 +84,7 @@ void Core::Run() {
       batch.swap(inbox_);
       commits_ready_ = false;
     }
-    int64_t now = SteadyNowMs();
+    int64_t now = clock_->SteadyMs();
     int64_t requests = 0;
     for (const auto& e : batch) requests += e.kind == CoreEvent::Kind::kRequest;
     ProcessBatch(batch, now);

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "admin/server_snapshot.h"
+#include "base/clock.h"
 #include "net/connection_server.h"
 #include "proto/records.h"
 #include "server/admin_probe.h"
@@ -196,6 +197,7 @@ class Core {
   CoreOptions opts_;
   Committer* committer_;
   Outbox* outbox_;
+  const base::Clock* clock_;  // opts_.clock or the system clock
 
   tree::DataTree tree_;
   txn::Preparer preparer_;

@@ -50,14 +50,14 @@ void Core::FillStats(admin::ServerSnapshot& s) const {
   int64_t outstanding = 0;
   for (const auto& [id, st] : session_state_) outstanding += static_cast<int64_t>(st->queue.size());
   s.outstanding_requests = outstanding;
-  s.uptime_ms = SteadyNowMs() - start_ms_;
+  s.uptime_ms = clock_->SteadyMs() - start_ms_;
   s.alive_connections = static_cast<int64_t>(conns_.size());
 }
 
 void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {
   s.alive_connections = static_cast<int64_t>(conns_.size());
-  int64_t wall = WallNowMs();
-  int64_t steady = SteadyNowMs();
+  int64_t wall = clock_->WallMs();
+  int64_t steady = clock_->SteadyMs();
   s.connections.reserve(conns_.size());
   for (const auto& [id, c] : conns_) {
     admin::ConnectionInfo ci;

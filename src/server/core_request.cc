@@ -194,7 +194,7 @@ txn::Txn ErrorTxnFor(int64_t session, int64_t zxid, int64_t now, Err err) {
 void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err decode_err, int64_t received_us,
                         size_t bytes) {
   int64_t zxid = ++next_zxid_;
-  int64_t now = WallNowMs();
+  int64_t now = clock_->WallMs();
   txn::Txn t;
   if (decode_err != Err::kOk) {
     t = ErrorTxnFor(c.session, zxid, now, decode_err);

@@ -17,7 +17,7 @@ void Core::OnOpened(const CoreEvent& ev) {
   c->peer = ev.text;
   c->ip = ev.text.substr(0, ev.text.rfind(':'));
   c->ctx.ids.push_back(proto::Id{"ip", c->ip});
-  c->opened_ms = SteadyNowMs();
+  c->opened_ms = clock_->SteadyMs();
   conns_[ev.conn] = std::move(c);
 }
 
@@ -62,9 +62,9 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
       CloseConn(c);
       return;
     }
-    int64_t id = sessions_.NextSessionId(WallNowMs());
-    while (sessions_.Find(id) != nullptr) id = sessions_.NextSessionId(WallNowMs());  // clock went back
-    txn::Txn t = preparer_.PrepareCreateSession(id, timeout, ++next_zxid_, WallNowMs());
+    int64_t id = sessions_.NextSessionId(clock_->WallMs());
+    while (sessions_.Find(id) != nullptr) id = sessions_.NextSessionId(clock_->WallMs());  // clock went back
+    txn::Txn t = preparer_.PrepareCreateSession(id, timeout, ++next_zxid_, clock_->WallMs());
     internal_[t.zxid] = Internal{Internal::Kind::kCreateSession, c.id, timeout, ev.received_us, req.has_read_only};
     ++pending_creates_;
     c.handshaking = true;
@@ -169,15 +169,15 @@ void Core::ExpireSessions(int64_t now_ms) {
     AV_LOG(kInfo, "Expiring session {:#x}", id);
     auto st = session_state_.find(id);
     if (st != session_state_.end()) st->second->closing = true;
-    txn::Txn t = preparer_.PrepareCloseSession(id, ++next_zxid_, WallNowMs());
+    txn::Txn t = preparer_.PrepareCloseSession(id, ++next_zxid_, clock_->WallMs());
     internal_[t.zxid] = Internal{Internal::Kind::kExpire, 0, 0, 0};
     committer_->Propose(std::move(t));
   }
 }
 
 void Core::CheckContainers() {
-  for (const std::string& path : tree_.CleanupCandidates(WallNowMs())) {
-    txn::Txn t = preparer_.PrepareDeleteContainer(path, ++next_zxid_, WallNowMs());
+  for (const std::string& path : tree_.CleanupCandidates(clock_->WallMs())) {
+    txn::Txn t = preparer_.PrepareDeleteContainer(path, ++next_zxid_, clock_->WallMs());
     internal_[t.zxid] = Internal{Internal::Kind::kContainer, 0, 0, 0};
     committer_->Propose(std::move(t));
   }

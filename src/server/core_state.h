@@ -62,8 +62,4 @@ struct Core::Internal {
 // Requests a connection may send behind its handshake before it is dropped.
 inline constexpr size_t kMaxHeldRequests = 1000;
 
-int64_t SteadyNowMs();
-int64_t SteadyNowUs();
-int64_t WallNowMs();
-
 }  // namespace aviary::server

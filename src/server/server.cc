@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include "admin/four_letter.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
@@ -8,6 +9,12 @@
 #include "storage/recovery.h"
 
 namespace aviary::server {
+
+namespace {
+const base::Clock& ClockOf(const ServerOptions& o) {
+  return o.core.clock != nullptr ? *o.core.clock : base::SystemClock::Get();
+}
+}  // namespace
 
 Server::Server(ServerOptions options) : opts_(std::move(options)) {
   opts_.net.max_frame_bytes = opts_.core.max_buffer;
@@ -42,7 +49,7 @@ bool Server::Recover(std::string* error) {
   ro.log_dir = opts_.data_log_dir.empty() ? opts_.data_dir : opts_.data_log_dir;
   ro.repair = opts_.repair;
   ro.progress = [](std::string_view line) { AV_LOG(kInfo, "recovery: {}", line); };
-  auto start = SteadyNowMs();
+  auto start = ClockOf(opts_).SteadyMs();
   storage::RecoveryResult r = storage::Recover(ro, &core_->mutable_tree());
   if (!r.ok) {
     const bool hint = !opts_.repair && r.orphan_owners.empty();  // the orphan error carries its own
@@ -51,8 +58,8 @@ bool Server::Recover(std::string* error) {
   }
   AV_LOG(kInfo, "recovered {} nodes from {} and {} log txns in {} ms; last zxid {:#x}, {} sessions", r.nodes_loaded,
          r.snapshot_zxid < 0 ? std::string("no snapshot") : fmt::format("snapshot {:#x}", r.snapshot_zxid),
-         r.txns_replayed, SteadyNowMs() - start, r.last_zxid, r.sessions.size());
-  core_->LoadRecovered(r.last_zxid, r.sessions, SteadyNowMs());
+         r.txns_replayed, ClockOf(opts_).SteadyMs() - start, r.last_zxid, r.sessions.size());
+  core_->LoadRecovered(r.last_zxid, r.sessions, ClockOf(opts_).SteadyMs());
   if (!durable_->Start(r.last_zxid + 1, error)) return false;
   snapshotter_ =
       std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count, opts_.snapshot_timeout_ms);
@@ -83,7 +90,7 @@ void Server::Stop() {
 void Server::OnFrames(std::vector<net::Frame>& frames) {
   std::vector<CoreEvent> events;
   events.reserve(frames.size());
-  int64_t now_us = SteadyNowUs();
+  int64_t now_us = ClockOf(opts_).SteadyUs();
   for (auto& f : frames) {
     CoreEvent ev;
     ev.conn = f.conn;
