@@ -28,6 +28,7 @@ Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
       committer_(committer),
       outbox_(outbox),
       clock_(opts_.clock != nullptr ? opts_.clock : &base::SystemClock::Get()),
+      tree_(sm_.tree()),
       preparer_(tree_, PreparerOptions(opts_)),
       sessions_(opts_.server_id, opts_.tick_ms, opts_.min_session_timeout_ms, opts_.max_session_timeout_ms,
                 opts_.password_secret, opts_.max_sessions),

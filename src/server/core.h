@@ -38,6 +38,7 @@
 #include "tree/data_tree.h"
 #include "txn/apply.h"
 #include "txn/prepare.h"
+#include "txn/state_machine.h"
 #include "watch/watch_manager.h"
 
 namespace aviary::server {
@@ -74,9 +75,11 @@ class Core {
   // The committer has committed txns ready (called from its thread).
   void WakeForCommits();
 
-  // Before Run(): the recovered state. The tree is filled in place by
-  // storage::Recover through mutable_tree(); the sessions restart their
-  // timeout from `now_ms`, as in ZooKeeper.
+  // Before Run(): the recovered state. The state machine is filled in place
+  // by storage::Recover through mutable_state() (or just its tree through
+  // mutable_tree()); LoadRecovered then sets its sessions and last zxid,
+  // and the sessions restart their timeout from `now_ms`, as in ZooKeeper.
+  txn::StateMachine& mutable_state() { return sm_; }
   tree::DataTree& mutable_tree() { return tree_; }
   void LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRecord>& sessions, int64_t now_ms);
   // Snapshots go to `s` (not owned); without one the core never snapshots.
@@ -105,6 +108,7 @@ class Core {
            held_total_.load(std::memory_order_relaxed);
   }
   const tree::DataTree& tree() const { return tree_; }
+  const txn::StateMachine& state() const { return sm_; }
   // The four-letter words' cache of system facts; null until a word needed one.
   const AdminProbe* admin_probe() const { return admin_probe_.get(); }
 
@@ -118,6 +122,9 @@ class Core {
   void OnOpened(const CoreEvent& ev);
   void OnConnect(CoreEvent& ev, int64_t now_ms);
   void OnClosed(net::ConnId conn);
+  // A createSession was applied: the session tracker and the core's
+  // per-session state take it (every session, whichever server created it).
+  void AddSession(const txn::SessionChange& c, int64_t now_ms);
   void FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t now_ms);
   void FinishCloseSession(const txn::Txn& t, int64_t now_ms);
   void ExpireSessions(int64_t now_ms);
@@ -199,7 +206,8 @@ class Core {
   Outbox* outbox_;
   const base::Clock* clock_;  // opts_.clock or the system clock
 
-  tree::DataTree tree_;
+  txn::StateMachine sm_;  // the replicated state: tree + session table
+  tree::DataTree& tree_;  // sm_.tree()
   txn::Preparer preparer_;
   session::SessionTracker sessions_;
   watch::WatchManager watches_;

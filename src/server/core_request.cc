@@ -450,20 +450,18 @@ void Core::ApplyCommitted(int64_t now_ms) {
   committer_->TakeCommitted(&committed_);
   txns_since_snapshot_ += static_cast<int64_t>(committed_.size());
   for (const txn::Txn& t : committed_) {
-    AV_CHECK(t.zxid == applied_zxid_ + 1, "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
-             applied_zxid_);
     if (snapshot_ && t.type == OpCode::kCloseSession) {
       // A fuzzy snapshot is being walked: it must record what this sweeps.
       snapshot_->NoteSwept(t.zxid, tree_.EphemeralsOf(t.session_id));
     }
-    txn::ApplyResult r = txn::Apply(tree_, t);
-    // Prepare validated this txn against the state it now applies to; a
-    // different outcome means the tree and the preparer's view diverged.
-    AV_CHECK(txn::AppliedAsPrepared(t, r), "zxid {:#x} (op {}, session {:#x}) failed at apply with err {}", t.zxid,
-             static_cast<int>(t.type), t.session_id, static_cast<int>(txn::FirstApplyError(r)));
+    // The one apply (txn::StateMachine): checks zxid order and that the
+    // outcome is the one prepare decided.
+    const txn::Applied a = sm_.Apply(t);
+    const txn::ApplyResult& r = a.result;
     applied_zxid_ = t.zxid;
     preparer_.Applied(t.zxid);
     FireWatches(r.triggers);
+    if (a.session.kind == txn::SessionChange::Kind::kCreated) AddSession(a.session, now_ms);
     auto in = internal_.find(t.zxid);
     if (in != internal_.end()) {
       Internal info = in->second;

@@ -103,20 +103,25 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   SendConnectResponse(c.id, rsp, false);
 }
 
+void Core::AddSession(const txn::SessionChange& ch, int64_t now_ms) {
+  // The session table takes every committed session, past aviary.maxSessions
+  // if need be (that cap is enforced when a createSession is prepared).
+  const bool added = sessions_.Restore(ch.session_id, ch.timeout_ms, now_ms);
+  AV_CHECK(added, "committed createSession {:#x} refused by the session tracker: it is tracked already", ch.session_id);
+  auto st = std::make_unique<Session>();
+  st->id = ch.session_id;
+  session_state_[ch.session_id] = std::move(st);
+}
+
 void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t now_ms) {
   --pending_creates_;
-  // OnConnect reserved the slot and picked an unused id when it proposed.
-  const bool added = sessions_.Add(t.session_id, in.timeout_ms, now_ms);
-  AV_CHECK(added, "committed createSession {:#x} (zxid {:#x}) refused by the session table ({} of {} sessions)",
-           t.session_id, t.zxid, sessions_.size(), sessions_.max_sessions());
-  auto st = std::make_unique<Session>();
-  st->id = t.session_id;
+  Session& st = *session_state_[t.session_id];
   auto it = conns_.find(in.conn);
   if (it != conns_.end()) {
     Conn& c = *it->second;
     c.handshaking = false;
     c.session = t.session_id;
-    st->conn = c.id;
+    st.conn = c.id;
     proto::ConnectResponse rsp;
     rsp.has_read_only = in.has_read_only;
     rsp.timeOut = in.timeout_ms;
@@ -125,7 +130,6 @@ void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t no
     SendConnectResponse(c.id, rsp, false);
     RecordLatency(in.received_us);
   }
-  session_state_[t.session_id] = std::move(st);
   if (it != conns_.end()) ReleaseHeld(*it->second, now_ms);
 }
 

@@ -15,7 +15,10 @@ constexpr size_t kMaxQueuedSnapshotBytes = 64u << 20;  // don't outrun the disk
 
 void Core::LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRecord>& sessions, int64_t now_ms) {
   next_zxid_ = applied_zxid_ = last_zxid;
+  sm_.set_last_zxid(last_zxid);
+  sm_.ClearSessions();
   for (const auto& rec : sessions) {
+    sm_.PutSession(rec.id, rec.timeout_ms);
     // Every committed session comes back, past aviary.maxSessions if need
     // be: dropping one would orphan its ephemerals. A timeout <= 0 (an owner
     // restored by --repair, timeout unknown) expires as soon as allowed.

@@ -50,7 +50,7 @@ bool Server::Recover(std::string* error) {
   ro.repair = opts_.repair;
   ro.progress = [](std::string_view line) { AV_LOG(kInfo, "recovery: {}", line); };
   auto start = ClockOf(opts_).SteadyMs();
-  storage::RecoveryResult r = storage::Recover(ro, &core_->mutable_tree());
+  storage::RecoveryResult r = storage::Recover(ro, &core_->mutable_state());
   if (!r.ok) {
     const bool hint = !opts_.repair && r.orphan_owners.empty();  // the orphan error carries its own
     *error = r.error + (hint ? " (start with --repair to skip the corrupt part, losing what follows it)" : "");
