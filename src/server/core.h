@@ -32,6 +32,8 @@
 #include "server/admin_probe.h"
 #include "server/committer.h"
 #include "server/core_options.h"
+#include "server/leader_sequencer.h"
+#include "server/sequencer.h"
 #include "server/snapshotter.h"
 #include "session/session_tracker.h"
 #include "storage/snapshot.h"
@@ -45,15 +47,18 @@ namespace aviary::server {
 
 // One input to the core, decoded on an I/O thread.
 struct CoreEvent {
-  enum class Kind : uint8_t { kOpened, kConnect, kRequest, kFourLetter, kClosed, kProtocolError };
+  // kForwarded: a write another server forwarded to this one (leader).
+  enum class Kind : uint8_t { kOpened, kConnect, kRequest, kFourLetter, kClosed, kProtocolError, kForwarded };
   Kind kind = Kind::kClosed;
   net::ConnId conn = 0;
   std::string text;  // kOpened: peer "ip:port"; kFourLetter: the word
   proto::ConnectRequest connect;
   proto::Request request;
-  proto::Err decode_err = proto::Err::kOk;  // kRequest: kMarshallingError if the body was bad
-  size_t bytes = 0;                         // kRequest: size of the frame it came in
-  int64_t received_us = 0;                  // steady clock, for latency stats
+  proto::Err decode_err = proto::Err::kOk;            // kRequest: kMarshallingError if the body was bad
+  std::string raw_body;                               // kRequest: the body bytes, only when it did not decode
+  std::shared_ptr<const ForwardedRequest> forwarded;  // kForwarded
+  size_t bytes = 0;                                   // kRequest: size of the frame it came in
+  int64_t received_us = 0;                            // steady clock, for latency stats
 };
 
 // Where replies go. The production Outbox hands batches to the network.
@@ -82,6 +87,14 @@ class Core {
   txn::StateMachine& mutable_state() { return sm_; }
   tree::DataTree& mutable_tree() { return tree_; }
   void LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRecord>& sessions, int64_t now_ms);
+  // The role's sequencer (core thread, while no write or session creation
+  // is pending: before Run, or once the old role's were failed). A Core
+  // starts with a LeaderSequencer (standalone); MakeLeaderSequencer builds
+  // another over this core's tree, sessions and committer, continuing after
+  // the last applied zxid (LeaderSequencer::SetEpoch starts a new epoch).
+  void SetSequencer(std::unique_ptr<Sequencer> s);
+  std::unique_ptr<LeaderSequencer> MakeLeaderSequencer();
+  Sequencer& sequencer() { return *sequencer_; }
   // Snapshots go to `s` (not owned); without one the core never snapshots.
   void SetSnapshotter(Snapshotter* s) { snapshotter_ = s; }
   // Take a snapshot at the next opportunity (after startup, as ZooKeeper).
@@ -116,7 +129,7 @@ class Core {
   struct Conn;
   struct Session;
   struct Pending;
-  struct Internal;
+  struct PendingCreate;
 
   // core_session.cc
   void OnOpened(const CoreEvent& ev);
@@ -125,10 +138,8 @@ class Core {
   // A createSession was applied: the session tracker and the core's
   // per-session state take it (every session, whichever server created it).
   void AddSession(const txn::SessionChange& c, int64_t now_ms);
-  void FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t now_ms);
+  void FinishCreateSession(const txn::Txn& t, const PendingCreate& pc, int64_t now_ms);
   void FinishCloseSession(const txn::Txn& t, int64_t now_ms);
-  void ExpireSessions(int64_t now_ms);
-  void CheckContainers();
   void SendConnectResponse(net::ConnId conn, const proto::ConnectResponse& rsp, bool close_after);
   void DetachConn(Conn& c);
   // The core gives up on `c`: nothing more is run from it or sent to it, and
@@ -139,8 +150,7 @@ class Core {
   void OnRequest(CoreEvent& ev, int64_t now_ms);
   void OnAuth(Conn& c, const proto::Request& req);
   bool IsWrite(proto::OpCode op) const;
-  void ProposeWrite(Session& s, Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us,
-                    size_t bytes);
+  void ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body);
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void ApplyCommitted(int64_t now_ms);
   // The log failed: answer every write still waiting with NOTREADONLY (it
@@ -149,6 +159,10 @@ class Core {
   // connection (outcome unknown); run the reads queued behind them; forget
   // the pending changes.
   void FailPendingWrites();
+  // A committed txn of session t.session_id: the answer to its waiting
+  // write when (session, cxid) match the head of its queue; otherwise a txn
+  // of another server or of the sweeps (a close ends the session here too).
+  void DeliverToSession(const txn::Txn& t, const txn::Applied& a);
   void ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r);
   void DrainSession(Session& s);
   void Enqueue(Session& s, Pending p);
@@ -208,14 +222,13 @@ class Core {
 
   txn::StateMachine sm_;  // the replicated state: tree + session table
   tree::DataTree& tree_;  // sm_.tree()
-  txn::Preparer preparer_;
   session::SessionTracker sessions_;
   watch::WatchManager watches_;
 
   std::unordered_map<net::ConnId, std::unique_ptr<Conn>> conns_;
   std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
-  std::unordered_map<int64_t, Internal> internal_;  // zxid -> txn not tied to a session queue
-  size_t pending_creates_ = 0;                      // createSession txns proposed, not yet applied
+  std::unordered_map<int64_t, PendingCreate> creating_;  // session id -> its createSession, not yet applied
+  std::unique_ptr<Sequencer> sequencer_;
 
   Snapshotter* snapshotter_ = nullptr;
   std::unique_ptr<storage::SnapshotBuilder> snapshot_;
@@ -225,9 +238,7 @@ class Core {
   uint64_t rng_state_ = 0x9e3779b97f4a7c15ULL;
 
   bool storage_failed_ = false;
-  int64_t next_zxid_ = 0;  // last zxid handed out
   int64_t applied_zxid_ = 0;
-  int64_t last_container_check_ms_ = 0;
   std::vector<net::ConnectionServer::Out> out_;
   std::unordered_map<net::ConnId, uint32_t> consumed_;   // frames answered in this pass, per connection
   std::unordered_map<net::ConnId, size_t> pass_output_;  // bytes queued in out_ in this pass, per connection

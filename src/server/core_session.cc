@@ -1,6 +1,8 @@
 // Session lifecycle on the core thread: handshake (new session through a
 // createSession txn, or re-attach with id + password), connection loss,
 // closeSession, expiry, and the periodic container / TTL sweep.
+#include <algorithm>
+
 #include "base/check.h"
 #include "base/log.h"
 #include "proto/codec.h"
@@ -37,11 +39,12 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   ++packets_received_;
   ++c.received;
   const proto::ConnectRequest& req = ev.connect;
-  if (req.lastZxidSeen > next_zxid_) {
+  const int64_t last_zxid = std::max(applied_zxid_, sequencer_->last_proposed());
+  if (req.lastZxidSeen > last_zxid) {
     AV_LOG(kWarn,
            "Refusing session request for client {} as it has seen zxid {:#x} our last zxid is {:#x}; client must try "
            "another server",
-           c.peer, req.lastZxidSeen, next_zxid_);
+           c.peer, req.lastZxidSeen, last_zxid);
     CloseConn(c);
     return;
   }
@@ -57,18 +60,18 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     // refused session is never logged, so recovery cannot bring it back,
     // and the session table can always take what is committed. Sessions
     // count from their createSession's proposal to their close's apply.
-    if (sessions_.size() + pending_creates_ >= sessions_.max_sessions()) {
+    if (sessions_.size() + creating_.size() >= sessions_.max_sessions()) {
       AV_LOG(kWarn, "session limit {} reached; refusing new session from {}", sessions_.max_sessions(), c.peer);
       CloseConn(c);
       return;
     }
     int64_t id = sessions_.NextSessionId(clock_->WallMs());
-    while (sessions_.Find(id) != nullptr) id = sessions_.NextSessionId(clock_->WallMs());  // clock went back
-    txn::Txn t = preparer_.PrepareCreateSession(id, timeout, ++next_zxid_, clock_->WallMs());
-    internal_[t.zxid] = Internal{Internal::Kind::kCreateSession, c.id, timeout, ev.received_us, req.has_read_only};
-    ++pending_creates_;
+    while (sessions_.Find(id) != nullptr || creating_.count(id) != 0) {
+      id = sessions_.NextSessionId(clock_->WallMs());  // clock went back
+    }
+    creating_[id] = PendingCreate{c.id, timeout, ev.received_us, req.has_read_only};
     c.handshaking = true;
-    committer_->Propose(std::move(t));
+    sequencer_->CreateSession(id, timeout, clock_->WallMs());
     return;
   }
   // Re-attach to an existing session.
@@ -83,6 +86,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     return;
   }
   sessions_.Touch(req.sessionId, now_ms, timeout);
+  sequencer_->Touched(req.sessionId);
   Session& st = *session_state_[req.sessionId];
   if (st.conn != 0 && st.conn != c.id) {
     const net::ConnId old_id = st.conn;
@@ -113,8 +117,7 @@ void Core::AddSession(const txn::SessionChange& ch, int64_t now_ms) {
   session_state_[ch.session_id] = std::move(st);
 }
 
-void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t now_ms) {
-  --pending_creates_;
+void Core::FinishCreateSession(const txn::Txn& t, const PendingCreate& in, int64_t now_ms) {
   Session& st = *session_state_[t.session_id];
   auto it = conns_.find(in.conn);
   if (it != conns_.end()) {
@@ -166,25 +169,6 @@ void Core::OnClosed(net::ConnId conn) {
   DetachConn(*it->second);
   DropHeld(*it->second);
   conns_.erase(it);
-}
-
-void Core::ExpireSessions(int64_t now_ms) {
-  for (int64_t id : sessions_.PopExpired(now_ms)) {
-    AV_LOG(kInfo, "Expiring session {:#x}", id);
-    auto st = session_state_.find(id);
-    if (st != session_state_.end()) st->second->closing = true;
-    txn::Txn t = preparer_.PrepareCloseSession(id, ++next_zxid_, clock_->WallMs());
-    internal_[t.zxid] = Internal{Internal::Kind::kExpire, 0, 0, 0};
-    committer_->Propose(std::move(t));
-  }
-}
-
-void Core::CheckContainers() {
-  for (const std::string& path : tree_.CleanupCandidates(clock_->WallMs())) {
-    txn::Txn t = preparer_.PrepareDeleteContainer(path, ++next_zxid_, clock_->WallMs());
-    internal_[t.zxid] = Internal{Internal::Kind::kContainer, 0, 0, 0};
-    committer_->Propose(std::move(t));
-  }
 }
 
 }  // namespace aviary::server

@@ -115,6 +115,8 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
           ev.kind = CoreEvent::Kind::kRequest;
           ev.bytes = f.data.size() + 4;
           ev.decode_err = proto::DecodeRequest(f.data, &ev.request);
+          // Kept only when it did not decode: a follower forwards these bytes.
+          if (ev.decode_err != proto::Err::kOk && f.data.size() > 8) ev.raw_body = f.data.substr(8);
           if (f.data.size() < 8) ev.kind = CoreEvent::Kind::kProtocolError;  // not even a header: close
         }
         break;
