@@ -163,7 +163,7 @@ class Core {
   // write when (session, cxid) match the head of its queue; otherwise a txn
   // of another server or of the sweeps (a close ends the session here too).
   void DeliverToSession(const txn::Txn& t, const txn::Applied& a);
-  void ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r);
+  void ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r);
   void DrainSession(Session& s);
   void Enqueue(Session& s, Pending p);
   Pending Dequeue(Session& s);
