@@ -1,6 +1,12 @@
-// The server core: the one thread that owns the data tree, the sessions and
-// the watches, and drives every request through the pipeline
-//   prepare -> commit (Committer) -> apply -> fire watches -> reply.
+// The server core: the one thread that owns the replicated state
+// (txn::StateMachine: tree + session table), the session tracker, the
+// watches, the connections and their per-session FIFOs, and drives every
+// request through the pipeline
+//   sequence (Sequencer: prepare on a leader, forward on a follower)
+//   -> commit (Committer) -> apply (StateMachine) -> fire watches -> reply.
+// Everything but the Sequencer is the same in every role; committed txns
+// are matched to waiting writes by (session id, cxid). Time comes only from
+// the injected base::Clock (CoreOptions::clock).
 //
 // Threads: Post() may be called from any thread (the I/O threads); every
 // other method runs on the core thread only. Nothing here touches a socket:
@@ -12,7 +18,8 @@
 //    uncommitted;
 //  - watch events produced by applying zxid Z are queued before any reply
 //    that reflects Z, on every connection;
-//  - zxids are assigned once, in proposal order, and applied in that order.
+//  - zxids are assigned once (by the leader's sequencer), in proposal order,
+//    and applied in that order.
 #pragma once
 
 #include <atomic>
