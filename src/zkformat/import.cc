@@ -7,7 +7,7 @@
 
 #include "storage/epoch_file.h"
 #include "storage/layout.h"
-#include "txn/state_machine.h"
+#include "storage/replay.h"
 #include "storage/snapshot.h"
 #include "storage/wal.h"
 #include "zkformat/files.h"
@@ -107,10 +107,6 @@ bool ReplayLogs(const std::string& vdir, tree::DataTree* tree, ZkLoaded* out, st
   std::vector<std::string> skipped;
   std::vector<ZkFile> logs = LogsFor(ListZkFiles(vdir, "log", &skipped), out->snapshot_zxid);
   int64_t prev = out->snapshot_zxid;
-  // Replay onto a tree loaded from a (fuzzy) snapshot: the state machine's
-  // fuzzy mode converges whatever moment each node was copied at.
-  txn::StateMachine sm(tree);
-  sm.SetFuzzy(true);
   for (const ZkFile& f : logs) {
     ZkLog log;
     if (!ReadZkLogFile(f.path, &log, error)) return false;
@@ -129,7 +125,7 @@ bool ReplayLogs(const std::string& vdir, tree::DataTree* tree, ZkLoaded* out, st
                  (prev < 0 ? std::string("no snapshot") : Hex(prev)) + ": txns are missing";
         return false;
       }
-      sm.Apply(z.txn);
+      storage::ReplayTxn(tree, z.txn);
       TrackSessions(z.txn, &out->sessions);
       out->txns.push_back(std::move(z.txn));
       prev = zxid;

@@ -5,7 +5,7 @@
 // (FileTxnSnapLog.restore, ZooKeeperServer.loadData): the newest snapshot
 // that reads and checks (older ones if it does not), then every logged txn
 // after its zxid from the log files that cover them, replayed as over a
-// fuzzy snapshot (txn::StateMachine in fuzzy mode), sessions from the snapshot plus
+// fuzzy snapshot (storage::ReplayTxn), sessions from the snapshot plus
 // createSession minus closeSession; last, the ephemerals of sessions that
 // are not live are deleted at the last zxid, as ZooKeeper's loadData kills
 // dead sessions. zxids must follow each other (+1, or the start of a higher
