@@ -350,9 +350,11 @@ void World::SendPacket(uint64_t cid, ServerId from, const zab::QuorumPacket& p) 
     if (!t.up || t.incarnation != (to == c.leader ? c.inc_leader : c.inc_learner)) return;
     if (Cut(from, to)) return BreakConn(cid, Rand(2) == 0);
     if (p.type != quorum::PacketType::kPing || options_.trace_pings) {
-      Trace(
-          fmt::format("{}->{} {} {:#x}{}", from, to, PacketName(p.type), p.zxid,
-                      p.data.empty() || p.type == quorum::PacketType::kFollowerInfo ? "" : " " + p.data.substr(0, 24)));
+      bool text = p.type == quorum::PacketType::kProposal || p.type == quorum::PacketType::kRequest ||
+                  p.type == quorum::PacketType::kInform;
+      std::string data = text ? " " + p.data.substr(0, 32) : "";
+      if (p.type == quorum::PacketType::kSnap) data = fmt::format(" ({} bytes)", p.data.size());
+      Trace(fmt::format("{}->{} {} {:#x}{}", from, to, PacketName(p.type), p.zxid, data));
     }
     if (to == c.leader) {
       t.node->OnLearnerPacket(cid, p);
