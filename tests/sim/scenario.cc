@@ -24,7 +24,7 @@ struct Run {
     std::vector<ServerId> ids = w.ids();
     ServerId victim = ids[w.Rand(ids.size())];
     if (auto leader = w.ServingLeader(); leader && w.Rand(3) == 0) victim = *leader;
-    switch (w.Rand(7)) {
+    switch (w.Rand(8)) {
       case 0:
       case 1:
         if (!w.up(victim)) break;
@@ -50,6 +50,9 @@ struct Run {
         break;
       case 4:
         if (w.up(victim)) w.Compact(victim);
+        break;
+      case 7:
+        w.StallDisk(victim, w.RandRange(100, 1500));
         break;
       case 6:
         for (ServerId id : ids) {
