@@ -24,7 +24,7 @@ struct Run {
     std::vector<ServerId> ids = w.ids();
     ServerId victim = ids[w.Rand(ids.size())];
     if (auto leader = w.ServingLeader(); leader && w.Rand(3) == 0) victim = *leader;
-    switch (w.Rand(8)) {
+    switch (w.Rand(9)) {
       case 0:
       case 1:
         if (!w.up(victim)) break;
@@ -50,6 +50,14 @@ struct Run {
         break;
       case 4:
         if (w.up(victim)) w.Compact(victim);
+        break;
+      case 8:  // power loss of several servers at once (unsynced writes gone)
+        for (ServerId id : ids) {
+          if (w.up(id) && w.Rand(3) != 0) {
+            w.Crash(id);
+            Later(w.RandRange(50, 2000), [this, id] { w.Start(id); });
+          }
+        }
         break;
       case 7:
         w.StallDisk(victim, w.RandRange(100, 1500));
