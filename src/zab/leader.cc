@@ -44,8 +44,13 @@ void Node::SendLeaderInfo(Learner& l) {
   l.phase = LPhase::kAckEpoch;
 }
 
+// The new epoch becomes our currentEpoch only once our own history is
+// durable: a server whose currentEpoch is newer than its durable log would
+// win the next election over servers holding committed txns it lost in a
+// crash (found by the simulator: seed 290, power loss during a disk stall).
 void Node::MaybeFinishEpochAck() {
   if (lead_phase_ != LeadPhase::kEpochAck || !election_.HasQuorum(electing_)) return;
+  if (durable_ < history_end_) return;  // LeaderFsyncDone calls again
   current_epoch_ = lead_epoch_;
   ready_.current_epoch = current_epoch_;
   last_proposed_ = quorum::MakeZxid(lead_epoch_, 0);
@@ -162,6 +167,7 @@ void Node::OnNewLeaderAck(Learner& l, const QuorumPacket& p) {
 }
 
 void Node::LeaderFsyncDone() {
+  MaybeFinishEpochAck();
   if (lead_phase_ == LeadPhase::kNewLeaderAck && durable_ >= history_end_) {
     newleader_acks_.insert(config_.self);
     MaybeFinishNewLeader();
