@@ -137,9 +137,20 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
       case CoreEvent::Kind::kForwarded:
         if (ev.forwarded) sequencer_->Forwarded(*ev.forwarded, clock_->WallMs());
         break;
+      case CoreEvent::Kind::kRole:
+        ChangeRole(ev.role, ev.role_epoch, now_ms);
+        break;
+      case CoreEvent::Kind::kTouches:
+        TouchFromLearners(ev.touched, now_ms);
+        break;
+      case CoreEvent::Kind::kCall:
+        ApplyCommitted(now_ms);
+        if (ev.call) ev.call(*this, now_ms);
+        break;
     }
   }
   ApplyCommitted(now_ms);
+  SendTouches();
   Flush();
 }
 
@@ -151,6 +162,7 @@ void Core::Tick(int64_t now_ms) {
     if (st != session_state_.end()) st->second->closing = true;
   }
   ApplyCommitted(now_ms);
+  SendTouches();
   Flush();
 }
 

@@ -26,6 +26,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +40,7 @@
 #include "server/admin_probe.h"
 #include "server/committer.h"
 #include "server/core_options.h"
+#include "server/follower_sequencer.h"
 #include "server/leader_sequencer.h"
 #include "server/sequencer.h"
 #include "server/snapshotter.h"
@@ -52,10 +54,30 @@
 
 namespace aviary::server {
 
+class Core;
+
+// What this server does in its ensemble (core_role.cc). kStandalone and
+// kLeader run a LeaderSequencer, kFollower a FollowerSequencer; kNotServing
+// (LOOKING or syncing) refuses client sessions as ZooKeeper does.
+enum class ServingRole : uint8_t { kStandalone, kNotServing, kLeader, kFollower };
+
 // One input to the core, decoded on an I/O thread.
 struct CoreEvent {
   // kForwarded: a write another server forwarded to this one (leader).
-  enum class Kind : uint8_t { kOpened, kConnect, kRequest, kFourLetter, kClosed, kProtocolError, kForwarded };
+  // kRole: the ensemble role changed (role_change); kTouches: sessions a
+  // learner saw activity on (touched, leader).
+  enum class Kind : uint8_t {
+    kOpened,
+    kConnect,
+    kRequest,
+    kFourLetter,
+    kClosed,
+    kProtocolError,
+    kForwarded,
+    kRole,
+    kTouches,
+    kCall
+  };
   Kind kind = Kind::kClosed;
   net::ConnId conn = 0;
   std::string text;  // kOpened: peer "ip:port"; kFourLetter: the word
@@ -64,6 +86,10 @@ struct CoreEvent {
   proto::Err decode_err = proto::Err::kOk;            // kRequest: kMarshallingError if the body was bad
   std::string raw_body;                               // kRequest: the body bytes, only when it did not decode
   std::shared_ptr<const ForwardedRequest> forwarded;  // kForwarded
+  ServingRole role = ServingRole::kStandalone;        // kRole
+  int64_t role_epoch = 0;                             // kRole, leader: the new epoch
+  std::vector<int64_t> touched;                       // kTouches
+  std::function<void(Core&, int64_t)> call;           // kCall: run on the core thread (now_ms)
   size_t bytes = 0;                                   // kRequest: size of the frame it came in
   int64_t received_us = 0;                            // steady clock, for latency stats
 };
@@ -102,6 +128,28 @@ class Core {
   void SetSequencer(std::unique_ptr<Sequencer> s);
   std::unique_ptr<LeaderSequencer> MakeLeaderSequencer();
   Sequencer& sequencer() { return *sequencer_; }
+  // Ensemble wiring (before Run): where a follower forwards its writes, and
+  // where its session touches go (core thread, at every tick).
+  using TouchSink = std::function<void(std::vector<std::pair<int64_t, int32_t>>)>;
+  void SetEnsembleHooks(Forwarder* forwarder, TouchSink touches) {
+    forwarder_ = forwarder;
+    touch_sink_ = std::move(touches);
+  }
+  // The ensemble's part of the four-letter words (server_state, serving,
+  // zk_followers ...), called on the core thread for each word.
+  void SetStatusHook(std::function<void(admin::ServerSnapshot&)> hook) { status_hook_ = std::move(hook); }
+  // Any thread: the server's role changes (leader: epoch = its new epoch).
+  void PostRole(ServingRole role, int64_t epoch);
+  // Any thread (leader): learners saw these sessions active.
+  void PostTouches(std::vector<int64_t> sessions);
+  ServingRole serving_role() const { return role_; }
+  // Any thread: runs `fn(core, now_ms)` on the core thread after applying
+  // everything committed so far (ensemble: SNAP to send or to install).
+  void PostCall(std::function<void(Core&, int64_t)> fn);
+  // Core thread, not serving: the state becomes `tree` (swapped in) and
+  // `sessions` at `zxid` (a SNAP from the leader).
+  void InstallSnapshot(tree::DataTree& tree, const std::vector<storage::SessionRecord>& sessions, int64_t zxid,
+                       int64_t now_ms);
   // Snapshots go to `s` (not owned); without one the core never snapshots.
   void SetSnapshotter(Snapshotter* s) { snapshotter_ = s; }
   // Take a snapshot at the next opportunity (after startup, as ZooKeeper).
@@ -211,6 +259,10 @@ class Core {
   // core_snapshot.cc
   void MaybeStartSnapshot(int64_t now_ms);
   bool StepSnapshot();  // true while a snapshot is still being built
+  // core_role.cc
+  void ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms);
+  void TouchFromLearners(const std::vector<int64_t>& sessions, int64_t now_ms);
+  void SendTouches();
   // core_admin.cc
   void OnFourLetter(const CoreEvent& ev, int64_t now_ms);
   // Only the admin::SnapshotPart bits in `parts` are filled. `asking`: the
@@ -236,6 +288,11 @@ class Core {
   std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
   std::unordered_map<int64_t, PendingCreate> creating_;  // session id -> its createSession, not yet applied
   std::unique_ptr<Sequencer> sequencer_;
+  std::atomic<ServingRole> role_{ServingRole::kStandalone};
+  Forwarder* forwarder_ = nullptr;
+  TouchSink touch_sink_;
+  std::function<void(admin::ServerSnapshot&)> status_hook_;
+  FollowerSequencer* follower_ = nullptr;  // sequencer_ when kFollower
 
   Snapshotter* snapshotter_ = nullptr;
   std::unique_ptr<storage::SnapshotBuilder> snapshot_;

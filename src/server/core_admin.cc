@@ -95,6 +95,7 @@ admin::ServerSnapshot Core::Snapshot(net::ConnId asking, unsigned parts, int64_t
   admin::ServerSnapshot s;
   s.full_version = Version();
   s.read_only = committer_->ReadOnly();
+  if (status_hook_) status_hook_(s);
   if (parts & admin::kPartStats) FillStats(s);
   if (parts & admin::kPartConnections) FillConnections(s, asking);
   if (parts & admin::kPartConfig) FillConfig(s);

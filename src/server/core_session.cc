@@ -39,6 +39,12 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   ++packets_received_;
   ++c.received;
   const proto::ConnectRequest& req = ev.connect;
+  if (role_.load(std::memory_order_relaxed) == ServingRole::kNotServing) {
+    // As ZooKeeper's "ZooKeeperServer not running": LOOKING or syncing.
+    AV_LOG(kInfo, "closing {}: this server is not serving (no leader yet or still syncing)", c.peer);
+    CloseConn(c);
+    return;
+  }
   const int64_t last_zxid = std::max(applied_zxid_, sequencer_->last_proposed());
   if (req.lastZxidSeen > last_zxid) {
     AV_LOG(kWarn,

@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
+#include "storage/epoch_file.h"
 #include "storage/limits.h"
 #include "storage/recovery.h"
 
@@ -19,19 +20,32 @@ const base::Clock& ClockOf(const ServerOptions& o) {
 Server::Server(ServerOptions options) : opts_(std::move(options)) {
   opts_.net.max_frame_bytes = opts_.core.max_buffer;
   opts_.core.max_output_bytes = opts_.net.max_output_bytes;
-  if (opts_.data_dir.empty()) {
+  storage::WalOptions wal;
+  wal.dir = opts_.data_log_dir.empty() ? opts_.data_dir : opts_.data_log_dir;
+  wal.force_sync = opts_.force_sync;
+  wal.prealloc_bytes = opts_.prealloc_bytes;
+  wal.max_record_bytes = storage::MaxTxnBytes(opts_.core.max_buffer);
+  if (opts_.quorum && !opts_.data_dir.empty()) {
+    QuorumPeerOptions qo;
+    qo.quorum = *opts_.quorum;
+    qo.data_dir = opts_.data_dir;
+    qo.wal = wal;
+    auto peer = std::make_unique<QuorumPeer>(std::move(qo));
+    quorum_peer_ = peer.get();
+    committer_ = std::move(peer);
+  } else if (opts_.data_dir.empty()) {
     committer_ = std::make_unique<LocalCommitter>();
   } else {
-    storage::WalOptions wal;
-    wal.dir = opts_.data_log_dir.empty() ? opts_.data_dir : opts_.data_log_dir;
-    wal.force_sync = opts_.force_sync;
-    wal.prealloc_bytes = opts_.prealloc_bytes;
-    wal.max_record_bytes = storage::MaxTxnBytes(opts_.core.max_buffer);
     auto durable = std::make_unique<DurableCommitter>(wal, [this] { core_->WakeForCommits(); });
     durable_ = durable.get();
     committer_ = std::move(durable);
   }
   core_ = std::make_unique<Core>(opts_.core, committer_.get(), this);
+  if (quorum_peer_ != nullptr) {
+    QuorumPeer* qp = quorum_peer_;
+    core_->SetStatusHook([qp](admin::ServerSnapshot& s) { qp->FillStatus(s); });
+    core_->SetEnsembleHooks(qp, [qp](std::vector<std::pair<int64_t, int32_t>> t) { qp->QueueTouches(std::move(t)); });
+  }
   if (opts_.global_outstanding_limit > 0) {
     Core* core = core_.get();
     int64_t limit = opts_.global_outstanding_limit;
@@ -60,16 +74,26 @@ bool Server::Recover(std::string* error) {
          r.snapshot_zxid < 0 ? std::string("no snapshot") : fmt::format("snapshot {:#x}", r.snapshot_zxid),
          r.txns_replayed, ClockOf(opts_).SteadyMs() - start, r.last_zxid, r.sessions.size());
   core_->LoadRecovered(r.last_zxid, r.sessions, ClockOf(opts_).SteadyMs());
-  if (!durable_->Start(r.last_zxid + 1, error)) return false;
+  if (quorum_peer_ != nullptr) {
+    storage::Epochs epochs;
+    if (!storage::LoadEpochs(opts_.data_dir, r.last_zxid, &epochs, error)) return false;
+    for (const std::string& note : epochs.notes) AV_LOG(kInfo, "epochs: {}", note);
+    quorum_peer_->SetRecovered(r.last_zxid, r.snapshot_zxid, epochs.accepted, epochs.current);
+  } else if (!durable_->Start(r.last_zxid + 1, error)) {
+    return false;
+  }
   snapshotter_ =
       std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count, opts_.snapshot_timeout_ms);
   core_->SetSnapshotter(snapshotter_.get());
-  core_->RequestSnapshot();
+  // An ensemble member snapshots committed state only: what recovery
+  // replayed from the log may not be committed yet.
+  if (quorum_peer_ == nullptr) core_->RequestSnapshot();
   return true;
 }
 
 bool Server::Start(std::string* error) {
-  if (durable_ != nullptr && !Recover(error)) return false;
+  if ((durable_ != nullptr || quorum_peer_ != nullptr) && !Recover(error)) return false;
+  if (quorum_peer_ != nullptr && !quorum_peer_->Start(core_.get(), error)) return false;
   if (!net_->Start(error)) return false;
   core_thread_ = std::thread([this] { core_->Run(); });
   started_ = true;
@@ -83,6 +107,7 @@ void Server::Stop() {
   core_->RequestStop();
   if (core_thread_.joinable()) core_thread_.join();
   if (durable_ != nullptr) durable_->Stop();
+  if (quorum_peer_ != nullptr) quorum_peer_->Stop();
   snapshotter_.reset();
   net_->Stop();
 }

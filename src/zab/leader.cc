@@ -334,4 +334,10 @@ void Node::LeaderTick() {
   PingLearners();
 }
 
+size_t Node::synced_follower_count() const {
+  size_t n = 0;
+  for (const auto& [conn, l] : learners_) n += !l.observer && l.phase == LPhase::kActive;
+  return n;
+}
+
 }  // namespace aviary::zab

@@ -76,6 +76,8 @@ class Node {
   Zxid committed() const { return committed_; }
   Zxid last_logged() const { return log_.empty() ? log_base_ : log_.back(); }
   size_t learner_count() const { return learners_.size(); }
+  // Leader: voting learners synced and in broadcast (ZooKeeper's forwarding followers).
+  size_t synced_follower_count() const;
   std::string Describe() const;
 
  private:
