@@ -72,7 +72,12 @@ def aviary_ensemble_missing():
 def missing_reason(kinds, *features):
     """Why a test over members of `kinds` needing `features` cannot run on
     Aviary yet, or None."""
-    if "aviary" not in [ensemble.substitute(k) for k in kinds]:
+    real = [ensemble.substitute(k) for k in kinds]
+    if "zookeeper" in real:
+        absent = [j for j in ensemble.ZK_JARS if not os.path.exists(j)]
+        if absent:
+            return "Apache ZooKeeper 3.8 not installed (Debian package zookeeper): %s" % absent[0]
+    if "aviary" not in real:
         return None
     why = aviary_ensemble_missing()
     if why:
