@@ -131,8 +131,8 @@ class Member:
     def command(self, cfg):
         if self.kind == "zookeeper":
             java = shutil.which("java") or "/usr/bin/java"
-            return [
-                java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            jvm = self.ensemble.zk_jvm or ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+            return [java] + jvm + [
                 "-Dzookeeper.4lw.commands.whitelist=*",
                 "-Dzookeeper.admin.enableServer=false",
                 "-Dreadonlymode.enabled=%s" % ("true" if self.ensemble.read_only else "false"),
@@ -257,7 +257,12 @@ class Member:
 
 
 class Ensemble:
-    def __init__(self, kinds, observers=(), snap_count=100000, read_only=False, extra_cfg=None):
+    def __init__(self, kinds, observers=(), snap_count=100000, read_only=False, extra_cfg=None,
+                 zk_jvm=None):
+        """zk_jvm: JVM options of ZooKeeper members (default: small heap,
+        serial GC, C1 only - quick to start, for tests; a benchmark passes
+        the production defaults, e.g. ["-Xmx1000m"])."""
+        self.zk_jvm = zk_jvm
         self.root = tempfile.mkdtemp(prefix="aviary-ensemble-")
         self.snap_count = snap_count
         self.read_only = read_only
