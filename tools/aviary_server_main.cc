@@ -1,4 +1,5 @@
-// aviary-server: runs a standalone Aviary server from a zoo.cfg file.
+// aviary-server: runs an Aviary server from a zoo.cfg file: standalone, or a
+// member of an ensemble when the file has server.N lines (and myid).
 //   aviary-server path/to/zoo.cfg
 #include <signal.h>
 
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "base/log.h"
+#include "config/quorum_config.h"
 #include "config/zoo_config.h"
 #include "server/server.h"
 #include "server/session_secret.h"
@@ -103,6 +105,13 @@ int main(int argc, char** argv) {
   opts.core.snap_count = cfg.snap_count;
   opts.core.fork_snapshots = cfg.fork_snapshots;
   opts.core.purge_interval_ms = static_cast<int64_t>(cfg.purge_interval_hours) * 3600 * 1000;
+  config::QuorumConfig quorum;
+  if (!config::BuildQuorumConfig(cfg, &quorum, &error)) {
+    std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());
+    return 1;
+  }
+  for (const auto& w : quorum.warnings) AV_LOG(kWarn, "{}: {}", config_path, w);
+  if (!quorum.standalone) opts.quorum = quorum;
 
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t set;
@@ -117,8 +126,9 @@ int main(int argc, char** argv) {
     AV_LOG(kError, "cannot start: {}", error);
     return 1;
   }
-  AV_LOG(kInfo, "aviary-server {} serving clients on {}:{} (standalone; dataDir={}; tickTime={} ms)",
-         server::kAviaryVersion, opts.net.bind_address.empty() ? "*" : opts.net.bind_address, srv.port(), cfg.data_dir,
+  AV_LOG(kInfo, "aviary-server {} serving clients on {}:{} ({}; dataDir={}; tickTime={} ms)", server::kAviaryVersion,
+         opts.net.bind_address.empty() ? "*" : opts.net.bind_address, srv.port(),
+         quorum.standalone ? std::string("standalone") : fmt::format("ensemble member {}", quorum.my_id), cfg.data_dir,
          cfg.tick_time_ms);
   int sig = 0;
   sigwait(&set, &sig);

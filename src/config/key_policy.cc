@@ -29,7 +29,8 @@ struct Rule {
 };
 
 constexpr std::string_view kNoTls = "TLS, which Aviary does not implement";
-constexpr std::string_view kNoEnsemble = "Aviary runs standalone only (replication is not implemented yet)";
+constexpr std::string_view kNoEnsemble =
+    "Aviary does not run an ensemble of one participant or a dynamic configuration yet";
 
 constexpr std::array<Rule, 12> kRules = {{
     {"secureClientPort", "", kNoTls},
@@ -118,11 +119,10 @@ void AddEnsembleRefusals(ServerConfig* cfg) {
   });
   size_t participants = 0;
   for (const QuorumServerSpec& s : cfg->servers) participants += s.type == PeerType::kParticipant;
-  if (participants >= 2) {
-    cfg->refused.push_back(
-        fmt::format("server.N: {} participants describe an ensemble; {}", participants, kNoEnsemble));
-  }
-  if (!cfg->standalone_enabled) {
+  // An ensemble (two participants or more) runs as a replicated member
+  // (server/quorum_peer.h); one participant alone with standaloneEnabled=false
+  // is an ensemble of one, which is not run yet.
+  if (!cfg->standalone_enabled && participants < 2) {
     cfg->refused.push_back(
         fmt::format("standaloneEnabled=false: this is an ensemble member's configuration; {}", kNoEnsemble));
   }

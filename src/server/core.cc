@@ -2,25 +2,13 @@
 
 #include <chrono>
 
+#include "base/check.h"
 #include "base/log.h"
 #include "server/core_state.h"
 #include "storage/limits.h"
 #include "storage/txn_codec.h"
 
 namespace aviary::server {
-
-int64_t SteadyNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-int64_t SteadyNowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-int64_t WallNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 namespace {
 txn::PrepareOptions PreparerOptions(const CoreOptions& o) {
@@ -40,12 +28,26 @@ Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
     : opts_(std::move(options)),
       committer_(committer),
       outbox_(outbox),
-      preparer_(tree_, PreparerOptions(opts_)),
+      clock_(opts_.clock != nullptr ? opts_.clock : &base::SystemClock::Get()),
+      tree_(sm_.tree()),
       sessions_(opts_.server_id, opts_.tick_ms, opts_.min_session_timeout_ms, opts_.max_session_timeout_ms,
                 opts_.password_secret, opts_.max_sessions),
       watches_(watch::WatchLimits{opts_.max_watches_per_session, opts_.max_watch_bytes_per_session}) {
-  start_ms_ = SteadyNowMs();
-  last_container_check_ms_ = start_ms_;
+  start_ms_ = clock_->SteadyMs();
+  sequencer_ = MakeLeaderSequencer();
+}
+
+std::unique_ptr<LeaderSequencer> Core::MakeLeaderSequencer() {
+  auto s = std::make_unique<LeaderSequencer>(tree_, &sessions_, committer_, PreparerOptions(opts_),
+                                             opts_.container_check_interval_ms, clock_->SteadyMs());
+  s->Reset(applied_zxid_);
+  return s;
+}
+
+void Core::SetSequencer(std::unique_ptr<Sequencer> s) {
+  AV_CHECK(creating_.empty() && queued_total_.load() == 0, "role change with {} writes and {} sessions pending",
+           queued_total_.load(), creating_.size());
+  sequencer_ = std::move(s);
 }
 
 Core::~Core() = default;
@@ -96,7 +98,7 @@ void Core::Run() {
       batch.swap(inbox_);
       commits_ready_ = false;
     }
-    int64_t now = SteadyNowMs();
+    int64_t now = clock_->SteadyMs();
     int64_t requests = 0;
     for (const auto& e : batch) requests += e.kind == CoreEvent::Kind::kRequest;
     ProcessBatch(batch, now);
@@ -132,19 +134,31 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
         AV_LOG(kWarn, "closing connection {:#x}: protocol error (malformed handshake or header)", ev.conn);
         outbox_->CloseNow(ev.conn);
         break;
+      case CoreEvent::Kind::kForwarded:
+        if (ev.forwarded) sequencer_->Forwarded(*ev.forwarded, clock_->WallMs());
+        break;
+      case CoreEvent::Kind::kRole:
+        ChangeRole(ev.role, ev.role_epoch, now_ms);
+        break;
+      case CoreEvent::Kind::kTouches:
+        TouchFromLearners(ev.touched, now_ms);
+        break;
     }
   }
   ApplyCommitted(now_ms);
+  SendTouches();
   Flush();
 }
 
 void Core::Tick(int64_t now_ms) {
-  ExpireSessions(now_ms);
-  if (now_ms - last_container_check_ms_ >= opts_.container_check_interval_ms) {
-    last_container_check_ms_ = now_ms;
-    CheckContainers();
+  // Leader: expired sessions and container / TTL candidates become txns.
+  // Later requests of an expiring session fail with SESSIONEXPIRED.
+  for (int64_t id : sequencer_->Tick(now_ms, clock_->WallMs())) {
+    auto st = session_state_.find(id);
+    if (st != session_state_.end()) st->second->closing = true;
   }
   ApplyCommitted(now_ms);
+  SendTouches();
   Flush();
 }
 

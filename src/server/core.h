@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,32 +27,60 @@
 #include <vector>
 
 #include "admin/server_snapshot.h"
+#include "base/clock.h"
 #include "net/connection_server.h"
 #include "proto/records.h"
 #include "server/admin_probe.h"
 #include "server/committer.h"
 #include "server/core_options.h"
+#include "server/follower_sequencer.h"
+#include "server/leader_sequencer.h"
+#include "server/sequencer.h"
 #include "server/snapshotter.h"
 #include "session/session_tracker.h"
 #include "storage/snapshot.h"
 #include "tree/data_tree.h"
 #include "txn/apply.h"
 #include "txn/prepare.h"
+#include "txn/state_machine.h"
 #include "watch/watch_manager.h"
 
 namespace aviary::server {
 
+// What this server does in its ensemble (core_role.cc). kStandalone and
+// kLeader run a LeaderSequencer, kFollower a FollowerSequencer; kNotServing
+// (LOOKING or syncing) refuses client sessions as ZooKeeper does.
+enum class ServingRole : uint8_t { kStandalone, kNotServing, kLeader, kFollower };
+
 // One input to the core, decoded on an I/O thread.
 struct CoreEvent {
-  enum class Kind : uint8_t { kOpened, kConnect, kRequest, kFourLetter, kClosed, kProtocolError };
+  // kForwarded: a write another server forwarded to this one (leader).
+  // kRole: the ensemble role changed (role_change); kTouches: sessions a
+  // learner saw activity on (touched, leader).
+  enum class Kind : uint8_t {
+    kOpened,
+    kConnect,
+    kRequest,
+    kFourLetter,
+    kClosed,
+    kProtocolError,
+    kForwarded,
+    kRole,
+    kTouches
+  };
   Kind kind = Kind::kClosed;
   net::ConnId conn = 0;
   std::string text;  // kOpened: peer "ip:port"; kFourLetter: the word
   proto::ConnectRequest connect;
   proto::Request request;
-  proto::Err decode_err = proto::Err::kOk;  // kRequest: kMarshallingError if the body was bad
-  size_t bytes = 0;                         // kRequest: size of the frame it came in
-  int64_t received_us = 0;                  // steady clock, for latency stats
+  proto::Err decode_err = proto::Err::kOk;            // kRequest: kMarshallingError if the body was bad
+  std::string raw_body;                               // kRequest: the body bytes, only when it did not decode
+  std::shared_ptr<const ForwardedRequest> forwarded;  // kForwarded
+  ServingRole role = ServingRole::kStandalone;        // kRole
+  int64_t role_epoch = 0;                             // kRole, leader: the new epoch
+  std::vector<int64_t> touched;                       // kTouches
+  size_t bytes = 0;                                   // kRequest: size of the frame it came in
+  int64_t received_us = 0;                            // steady clock, for latency stats
 };
 
 // Where replies go. The production Outbox hands batches to the network.
@@ -73,11 +102,36 @@ class Core {
   // The committer has committed txns ready (called from its thread).
   void WakeForCommits();
 
-  // Before Run(): the recovered state. The tree is filled in place by
-  // storage::Recover through mutable_tree(); the sessions restart their
-  // timeout from `now_ms`, as in ZooKeeper.
+  // Before Run(): the recovered state. The state machine is filled in place
+  // by storage::Recover through mutable_state() (or just its tree through
+  // mutable_tree()); LoadRecovered then sets its sessions and last zxid,
+  // and the sessions restart their timeout from `now_ms`, as in ZooKeeper.
+  txn::StateMachine& mutable_state() { return sm_; }
   tree::DataTree& mutable_tree() { return tree_; }
   void LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRecord>& sessions, int64_t now_ms);
+  // The role's sequencer (core thread, while no write or session creation
+  // is pending: before Run, or once the old role's were failed). A Core
+  // starts with a LeaderSequencer (standalone); MakeLeaderSequencer builds
+  // another over this core's tree, sessions and committer, continuing after
+  // the last applied zxid (LeaderSequencer::SetEpoch starts a new epoch).
+  void SetSequencer(std::unique_ptr<Sequencer> s);
+  std::unique_ptr<LeaderSequencer> MakeLeaderSequencer();
+  Sequencer& sequencer() { return *sequencer_; }
+  // Ensemble wiring (before Run): where a follower forwards its writes, and
+  // where its session touches go (core thread, at every tick).
+  using TouchSink = std::function<void(std::vector<std::pair<int64_t, int32_t>>)>;
+  void SetEnsembleHooks(Forwarder* forwarder, TouchSink touches) {
+    forwarder_ = forwarder;
+    touch_sink_ = std::move(touches);
+  }
+  // The ensemble's part of the four-letter words (server_state, serving,
+  // zk_followers ...), called on the core thread for each word.
+  void SetStatusHook(std::function<void(admin::ServerSnapshot&)> hook) { status_hook_ = std::move(hook); }
+  // Any thread: the server's role changes (leader: epoch = its new epoch).
+  void PostRole(ServingRole role, int64_t epoch);
+  // Any thread (leader): learners saw these sessions active.
+  void PostTouches(std::vector<int64_t> sessions);
+  ServingRole serving_role() const { return role_; }
   // Snapshots go to `s` (not owned); without one the core never snapshots.
   void SetSnapshotter(Snapshotter* s) { snapshotter_ = s; }
   // Take a snapshot at the next opportunity (after startup, as ZooKeeper).
@@ -104,6 +158,7 @@ class Core {
            held_total_.load(std::memory_order_relaxed);
   }
   const tree::DataTree& tree() const { return tree_; }
+  const txn::StateMachine& state() const { return sm_; }
   // The four-letter words' cache of system facts; null until a word needed one.
   const AdminProbe* admin_probe() const { return admin_probe_.get(); }
 
@@ -111,16 +166,17 @@ class Core {
   struct Conn;
   struct Session;
   struct Pending;
-  struct Internal;
+  struct PendingCreate;
 
   // core_session.cc
   void OnOpened(const CoreEvent& ev);
   void OnConnect(CoreEvent& ev, int64_t now_ms);
   void OnClosed(net::ConnId conn);
-  void FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t now_ms);
+  // A createSession was applied: the session tracker and the core's
+  // per-session state take it (every session, whichever server created it).
+  void AddSession(const txn::SessionChange& c, int64_t now_ms);
+  void FinishCreateSession(const txn::Txn& t, const PendingCreate& pc, int64_t now_ms);
   void FinishCloseSession(const txn::Txn& t, int64_t now_ms);
-  void ExpireSessions(int64_t now_ms);
-  void CheckContainers();
   void SendConnectResponse(net::ConnId conn, const proto::ConnectResponse& rsp, bool close_after);
   void DetachConn(Conn& c);
   // The core gives up on `c`: nothing more is run from it or sent to it, and
@@ -131,8 +187,7 @@ class Core {
   void OnRequest(CoreEvent& ev, int64_t now_ms);
   void OnAuth(Conn& c, const proto::Request& req);
   bool IsWrite(proto::OpCode op) const;
-  void ProposeWrite(Session& s, Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us,
-                    size_t bytes);
+  void ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body);
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void ApplyCommitted(int64_t now_ms);
   // The log failed: answer every write still waiting with NOTREADONLY (it
@@ -141,6 +196,10 @@ class Core {
   // connection (outcome unknown); run the reads queued behind them; forget
   // the pending changes.
   void FailPendingWrites();
+  // A committed txn of session t.session_id: the answer to its waiting
+  // write when (session, cxid) match the head of its queue; otherwise a txn
+  // of another server or of the sweeps (a close ends the session here too).
+  void DeliverToSession(const txn::Txn& t, const txn::Applied& a);
   void ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r);
   void DrainSession(Session& s);
   void Enqueue(Session& s, Pending p);
@@ -182,6 +241,10 @@ class Core {
   // core_snapshot.cc
   void MaybeStartSnapshot(int64_t now_ms);
   bool StepSnapshot();  // true while a snapshot is still being built
+  // core_role.cc
+  void ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms);
+  void TouchFromLearners(const std::vector<int64_t>& sessions, int64_t now_ms);
+  void SendTouches();
   // core_admin.cc
   void OnFourLetter(const CoreEvent& ev, int64_t now_ms);
   // Only the admin::SnapshotPart bits in `parts` are filled. `asking`: the
@@ -196,16 +259,22 @@ class Core {
   CoreOptions opts_;
   Committer* committer_;
   Outbox* outbox_;
+  const base::Clock* clock_;  // opts_.clock or the system clock
 
-  tree::DataTree tree_;
-  txn::Preparer preparer_;
+  txn::StateMachine sm_;  // the replicated state: tree + session table
+  tree::DataTree& tree_;  // sm_.tree()
   session::SessionTracker sessions_;
   watch::WatchManager watches_;
 
   std::unordered_map<net::ConnId, std::unique_ptr<Conn>> conns_;
   std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
-  std::unordered_map<int64_t, Internal> internal_;  // zxid -> txn not tied to a session queue
-  size_t pending_creates_ = 0;                      // createSession txns proposed, not yet applied
+  std::unordered_map<int64_t, PendingCreate> creating_;  // session id -> its createSession, not yet applied
+  std::unique_ptr<Sequencer> sequencer_;
+  std::atomic<ServingRole> role_{ServingRole::kStandalone};
+  Forwarder* forwarder_ = nullptr;
+  TouchSink touch_sink_;
+  std::function<void(admin::ServerSnapshot&)> status_hook_;
+  FollowerSequencer* follower_ = nullptr;  // sequencer_ when kFollower
 
   Snapshotter* snapshotter_ = nullptr;
   std::unique_ptr<storage::SnapshotBuilder> snapshot_;
@@ -215,9 +284,7 @@ class Core {
   uint64_t rng_state_ = 0x9e3779b97f4a7c15ULL;
 
   bool storage_failed_ = false;
-  int64_t next_zxid_ = 0;  // last zxid handed out
   int64_t applied_zxid_ = 0;
-  int64_t last_container_check_ms_ = 0;
   std::vector<net::ConnectionServer::Out> out_;
   std::unordered_map<net::ConnId, uint32_t> consumed_;   // frames answered in this pass, per connection
   std::unordered_map<net::ConnId, size_t> pass_output_;  // bytes queued in out_ in this pass, per connection

@@ -50,14 +50,14 @@ void Core::FillStats(admin::ServerSnapshot& s) const {
   int64_t outstanding = 0;
   for (const auto& [id, st] : session_state_) outstanding += static_cast<int64_t>(st->queue.size());
   s.outstanding_requests = outstanding;
-  s.uptime_ms = SteadyNowMs() - start_ms_;
+  s.uptime_ms = clock_->SteadyMs() - start_ms_;
   s.alive_connections = static_cast<int64_t>(conns_.size());
 }
 
 void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {
   s.alive_connections = static_cast<int64_t>(conns_.size());
-  int64_t wall = WallNowMs();
-  int64_t steady = SteadyNowMs();
+  int64_t wall = clock_->WallMs();
+  int64_t steady = clock_->SteadyMs();
   s.connections.reserve(conns_.size());
   for (const auto& [id, c] : conns_) {
     admin::ConnectionInfo ci;
@@ -95,6 +95,7 @@ admin::ServerSnapshot Core::Snapshot(net::ConnId asking, unsigned parts, int64_t
   admin::ServerSnapshot s;
   s.full_version = Version();
   s.read_only = committer_->ReadOnly();
+  if (status_hook_) status_hook_(s);
   if (parts & admin::kPartStats) FillStats(s);
   if (parts & admin::kPartConnections) FillConnections(s, asking);
   if (parts & admin::kPartConfig) FillConfig(s);

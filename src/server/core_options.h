@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "config/zoo_config.h"
 
 namespace aviary::server {
@@ -21,6 +22,9 @@ inline constexpr size_t kMaxAuthIdBytes = 1024;
 inline constexpr size_t kReplySlackBytes = 1024;
 
 struct CoreOptions {
+  // Wall and steady time (not owned; must outlive the Core). Null: the
+  // system clocks. Tests inject a base::ManualClock.
+  const base::Clock* clock = nullptr;
   int64_t server_id = 0;
   int32_t tick_ms = 3000;
   int32_t min_session_timeout_ms = 6000;

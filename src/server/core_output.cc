@@ -70,7 +70,7 @@ void Core::Flush() {
 }
 
 int64_t Core::RecordLatency(int64_t received_us) {
-  int64_t lat = SteadyNowUs() - received_us;
+  int64_t lat = clock_->SteadyUs() - received_us;
   if (lat < 0) lat = 0;
   if (latency_min_us_ < 0 || lat < latency_min_us_) latency_min_us_ = lat;
   if (lat > latency_max_us_) latency_max_us_ = lat;

@@ -121,7 +121,9 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     return;
   }
   sessions_.Touch(c.session, now_ms);
+  sequencer_->Touched(c.session);
   proto::Request& req = ev.request;
+  const bool decoded = ev.decode_err == Err::kOk;
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kAuth) {
     Credit(c.id);
     OnAuth(c, req);
@@ -141,7 +143,7 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   } else if (IsWrite(req.op())) {
     // A write whose body does not decode still takes a zxid, as an error
     // txn, exactly as ZooKeeper numbers it.
-    if (ChargeQueued(c, ev.bytes)) ProposeWrite(s, c, req, ev.decode_err, ev.received_us, ev.bytes);
+    if (ChargeQueued(c, ev.bytes)) ProposeWrite(s, c, ev, decoded ? nullptr : &ev.raw_body);
     return;
   }
   if (s.queue.empty()) {
@@ -178,64 +180,26 @@ void Core::OnAuth(Conn& c, const proto::Request& req) {
   SendReply(c.id, hdr, proto::Empty{}, 0);
 }
 
-namespace {
-txn::Txn ErrorTxnFor(int64_t session, int64_t zxid, int64_t now, Err err) {
-  txn::Txn t;
-  t.session_id = session;
-  t.zxid = zxid;
-  t.time_ms = now;
-  t.type = OpCode::kError;
-  t.op.type = OpCode::kError;
-  t.op.body = txn::ErrorTxn{err};
-  return t;
-}
-}  // namespace
-
-void Core::ProposeWrite(Session& s, Conn& c, const proto::Request& req, Err decode_err, int64_t received_us,
-                        size_t bytes) {
-  int64_t zxid = ++next_zxid_;
-  int64_t now = WallNowMs();
-  txn::Txn t;
-  if (decode_err != Err::kOk) {
-    t = ErrorTxnFor(c.session, zxid, now, decode_err);
-  } else {
-    switch (req.op()) {
-      case OpCode::kCloseSession:
-        t = preparer_.PrepareCloseSession(c.session, zxid, now);
-        s.closing = true;
-        sessions_.SetClosing(c.session);
-        break;
-      case OpCode::kReconfig:
-        // Standalone servers have dynamic reconfiguration disabled, as
-        // ZooKeeper without reconfigEnabled: the request becomes an error txn.
-        t = ErrorTxnFor(c.session, zxid, now, Err::kReconfigDisabled);
-        break;
-      case OpCode::kCreateSession:
-        // A client-sent createSession has no valid body for ZooKeeper.
-        t = ErrorTxnFor(c.session, zxid, now, Err::kMarshallingError);
-        break;
-      case OpCode::kDeleteContainer:
-        // Only the server's container sweep may delete containers. A client's
-        // request never deletes anything: ZooKeeper 3.8 reads its path from
-        // the whole packet, header included, so it always fails validation
-        // with BADARGUMENTS (3.9 would run it with no ACL check at all).
-        t = ErrorTxnFor(c.session, zxid, now, Err::kBadArguments);
-        break;
-      default:
-        t = preparer_.Prepare(req, CtxOf(c), zxid, now);
-        break;
-    }
+void Core::ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body) {
+  const proto::Request& req = ev.request;
+  if (ev.decode_err == Err::kOk && req.op() == OpCode::kCloseSession) {
+    s.closing = true;
+    sessions_.SetClosing(c.session);
   }
-  t.cxid = req.header.xid;
+  WriteRequest w;
+  w.session_id = c.session;
+  w.request = &req;
+  w.decode_err = ev.decode_err;
+  w.raw_body = raw_body;
+  w.ctx = &CtxOf(c);
   Pending p;
   p.conn = c.id;
   p.is_write = true;
-  p.zxid = zxid;
+  p.zxid = sequencer_->Write(w, clock_->WallMs());
   p.request.header = req.header;
-  p.received_us = received_us;
-  p.bytes = bytes;
+  p.received_us = ev.received_us;
+  p.bytes = ev.bytes;
   Enqueue(s, std::move(p));
-  committer_->Propose(std::move(t));
 }
 
 bool Core::RegisterReadWatch(Conn& c, const proto::Request& req, Err err) {
@@ -450,42 +414,28 @@ void Core::ApplyCommitted(int64_t now_ms) {
   committer_->TakeCommitted(&committed_);
   txns_since_snapshot_ += static_cast<int64_t>(committed_.size());
   for (const txn::Txn& t : committed_) {
-    AV_CHECK(t.zxid == applied_zxid_ + 1, "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
-             applied_zxid_);
     if (snapshot_ && t.type == OpCode::kCloseSession) {
       // A fuzzy snapshot is being walked: it must record what this sweeps.
       snapshot_->NoteSwept(t.zxid, tree_.EphemeralsOf(t.session_id));
     }
-    txn::ApplyResult r = txn::Apply(tree_, t);
-    // Prepare validated this txn against the state it now applies to; a
-    // different outcome means the tree and the preparer's view diverged.
-    AV_CHECK(txn::AppliedAsPrepared(t, r), "zxid {:#x} (op {}, session {:#x}) failed at apply with err {}", t.zxid,
-             static_cast<int>(t.type), t.session_id, static_cast<int>(txn::FirstApplyError(r)));
+    // The one apply (txn::StateMachine): checks zxid order and that the
+    // outcome is the one prepare decided.
+    const txn::Applied a = sm_.Apply(t);
+    const txn::ApplyResult& r = a.result;
     applied_zxid_ = t.zxid;
-    preparer_.Applied(t.zxid);
+    sequencer_->Applied(t.zxid);
     FireWatches(r.triggers);
-    auto in = internal_.find(t.zxid);
-    if (in != internal_.end()) {
-      Internal info = in->second;
-      internal_.erase(in);
-      switch (info.kind) {
-        case Internal::Kind::kCreateSession:
-          FinishCreateSession(t, info, now_ms);
-          break;
-        case Internal::Kind::kExpire: {
-          auto st = session_state_.find(t.session_id);
-          if (st != session_state_.end() && st->second->conn != 0) {
-            out_.push_back(net::ConnectionServer::Out{st->second->conn, {}, true});
-          }
-          FinishCloseSession(t, now_ms);
-          break;
-        }
-        case Internal::Kind::kContainer:
-          break;
+    if (a.session.kind == txn::SessionChange::Kind::kCreated) {
+      AddSession(a.session, now_ms);
+      auto pc = creating_.find(t.session_id);
+      if (pc != creating_.end()) {
+        const PendingCreate info = pc->second;
+        creating_.erase(pc);
+        FinishCreateSession(t, info, now_ms);
       }
       continue;
     }
-    ReplyToWrite(t, r);
+    DeliverToSession(t, a);
   }
   committed_.clear();
   if (!storage_failed_ && log_failed) FailPendingWrites();
@@ -502,10 +452,10 @@ void Core::FailPendingWrites() {
       Pending p = Dequeue(s);
       auto it = conns_.find(p.conn);
       if (it == conns_.end() || lost.count(p.conn)) continue;
-      if (p.is_write && p.zxid <= unknown_through) {
-        // It may be in the log (cutting the log back failed): its outcome is
-        // unknown, which a client learns from connection loss, never from an
-        // error reply.
+      if (p.is_write && (p.zxid == 0 || p.zxid <= unknown_through)) {
+        // It may be in the log (cutting the log back failed), or it was
+        // forwarded to a leader: its outcome is unknown, which a client
+        // learns from connection loss, never from an error reply.
         AV_LOG(kWarn, "closing {}: the outcome of its write {:#x} is unknown", it->second->peer, p.zxid);
         out_.push_back(net::ConnectionServer::Out{p.conn, {}, true});
         lost.insert(p.conn);
@@ -517,13 +467,9 @@ void Core::FailPendingWrites() {
       }
     }
   }
-  for (const auto& [zxid, in] : internal_) {
-    if (in.kind == Internal::Kind::kCreateSession) out_.push_back(net::ConnectionServer::Out{in.conn, {}, true});
-  }
-  internal_.clear();
-  pending_creates_ = 0;
-  preparer_.Reset();
-  next_zxid_ = applied_zxid_;
+  for (const auto& [id, pc] : creating_) out_.push_back(net::ConnectionServer::Out{pc.conn, {}, true});
+  creating_.clear();
+  sequencer_->Reset(applied_zxid_);
 }
 
 namespace {
@@ -547,19 +493,44 @@ proto::ResponseBody WriteResponse(const txn::Txn& t, const txn::ApplyResult& r) 
 }
 }  // namespace
 
-void Core::ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r) {
+void Core::DeliverToSession(const txn::Txn& t, const txn::Applied& a) {
   auto st = session_state_.find(t.session_id);
-  if (st == session_state_.end()) return;
+  if (st == session_state_.end()) return;  // container / TTL sweep, or an unknown session
   Session& s = *st->second;
-  // Writes commit in the order they were queued, and reads behind a write
-  // leave right after its reply: the head must be this very write.
-  AV_CHECK(!s.queue.empty() && s.queue.front().is_write && s.queue.front().zxid == t.zxid &&
-               s.queue.front().request.header.xid == t.cxid,
-           "pipeline order violated: committed zxid {:#x} (cxid {}) is not the head of session {:#x}'s queue ({})",
-           t.zxid, t.cxid, s.id,
-           s.queue.empty() ? std::string("empty")
-                           : fmt::format("head: {} zxid {:#x} xid {}", s.queue.front().is_write ? "write" : "read",
-                                         s.queue.front().zxid, s.queue.front().request.header.xid));
+  const Pending* head = s.queue.empty() || !s.queue.front().is_write ? nullptr : &s.queue.front();
+  auto describe_head = [&s] {
+    if (s.queue.empty()) return std::string("empty");
+    const Pending& h = s.queue.front();
+    return fmt::format("head: {} zxid {:#x} xid {}", h.is_write ? "write" : "read", h.zxid, h.request.header.xid);
+  };
+  bool ours = false;
+  if (head != nullptr && head->zxid != 0) {
+    // Proposed by this server as leader: writes commit in the order they
+    // were queued, and reads behind a write leave right after its reply, so
+    // the head is this very write, or a later one (t is then a sweep's).
+    AV_CHECK(head->zxid > t.zxid || (head->zxid == t.zxid && head->request.header.xid == t.cxid),
+             "pipeline order violated: committed zxid {:#x} (cxid {}) is not the head of session {:#x}'s queue ({})",
+             t.zxid, t.cxid, s.id, describe_head());
+    ours = head->zxid == t.zxid;
+  } else if (head != nullptr) {
+    // Forwarded to the leader: matched by cxid (a closeSession only answers
+    // a closeSession: an expiry's has cxid 0 too).
+    ours = head->request.header.xid == t.cxid &&
+           (head->request.op() == OpCode::kCloseSession) == (t.type == OpCode::kCloseSession);
+  }
+  if (ours) {
+    ReplyToWrite(t, a.result);
+    return;
+  }
+  if (a.session.kind == txn::SessionChange::Kind::kClosed) {
+    // Expired by the leader (or closed elsewhere): its connection goes.
+    if (s.conn != 0) out_.push_back(net::ConnectionServer::Out{s.conn, {}, true});
+    FinishCloseSession(t, 0);
+  }
+}
+
+void Core::ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r) {
+  Session& s = *session_state_.at(t.session_id);
   Pending p = Dequeue(s);
   proto::ReplyHeader hdr{p.request.header.xid, t.zxid, static_cast<int32_t>(r.err)};
   bool closing = p.request.op() == OpCode::kCloseSession;

@@ -1,6 +1,8 @@
 // Session lifecycle on the core thread: handshake (new session through a
 // createSession txn, or re-attach with id + password), connection loss,
 // closeSession, expiry, and the periodic container / TTL sweep.
+#include <algorithm>
+
 #include "base/check.h"
 #include "base/log.h"
 #include "proto/codec.h"
@@ -17,7 +19,7 @@ void Core::OnOpened(const CoreEvent& ev) {
   c->peer = ev.text;
   c->ip = ev.text.substr(0, ev.text.rfind(':'));
   c->ctx.ids.push_back(proto::Id{"ip", c->ip});
-  c->opened_ms = SteadyNowMs();
+  c->opened_ms = clock_->SteadyMs();
   conns_[ev.conn] = std::move(c);
 }
 
@@ -37,11 +39,18 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   ++packets_received_;
   ++c.received;
   const proto::ConnectRequest& req = ev.connect;
-  if (req.lastZxidSeen > next_zxid_) {
+  if (role_.load(std::memory_order_relaxed) == ServingRole::kNotServing) {
+    // As ZooKeeper's "ZooKeeperServer not running": LOOKING or syncing.
+    AV_LOG(kInfo, "closing {}: this server is not serving (no leader yet or still syncing)", c.peer);
+    CloseConn(c);
+    return;
+  }
+  const int64_t last_zxid = std::max(applied_zxid_, sequencer_->last_proposed());
+  if (req.lastZxidSeen > last_zxid) {
     AV_LOG(kWarn,
            "Refusing session request for client {} as it has seen zxid {:#x} our last zxid is {:#x}; client must try "
            "another server",
-           c.peer, req.lastZxidSeen, next_zxid_);
+           c.peer, req.lastZxidSeen, last_zxid);
     CloseConn(c);
     return;
   }
@@ -57,18 +66,18 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     // refused session is never logged, so recovery cannot bring it back,
     // and the session table can always take what is committed. Sessions
     // count from their createSession's proposal to their close's apply.
-    if (sessions_.size() + pending_creates_ >= sessions_.max_sessions()) {
+    if (sessions_.size() + creating_.size() >= sessions_.max_sessions()) {
       AV_LOG(kWarn, "session limit {} reached; refusing new session from {}", sessions_.max_sessions(), c.peer);
       CloseConn(c);
       return;
     }
-    int64_t id = sessions_.NextSessionId(WallNowMs());
-    while (sessions_.Find(id) != nullptr) id = sessions_.NextSessionId(WallNowMs());  // clock went back
-    txn::Txn t = preparer_.PrepareCreateSession(id, timeout, ++next_zxid_, WallNowMs());
-    internal_[t.zxid] = Internal{Internal::Kind::kCreateSession, c.id, timeout, ev.received_us, req.has_read_only};
-    ++pending_creates_;
+    int64_t id = sessions_.NextSessionId(clock_->WallMs());
+    while (sessions_.Find(id) != nullptr || creating_.count(id) != 0) {
+      id = sessions_.NextSessionId(clock_->WallMs());  // clock went back
+    }
+    creating_[id] = PendingCreate{c.id, timeout, ev.received_us, req.has_read_only};
     c.handshaking = true;
-    committer_->Propose(std::move(t));
+    sequencer_->CreateSession(id, timeout, clock_->WallMs());
     return;
   }
   // Re-attach to an existing session.
@@ -83,6 +92,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     return;
   }
   sessions_.Touch(req.sessionId, now_ms, timeout);
+  sequencer_->Touched(req.sessionId);
   Session& st = *session_state_[req.sessionId];
   if (st.conn != 0 && st.conn != c.id) {
     const net::ConnId old_id = st.conn;
@@ -103,20 +113,24 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   SendConnectResponse(c.id, rsp, false);
 }
 
-void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t now_ms) {
-  --pending_creates_;
-  // OnConnect reserved the slot and picked an unused id when it proposed.
-  const bool added = sessions_.Add(t.session_id, in.timeout_ms, now_ms);
-  AV_CHECK(added, "committed createSession {:#x} (zxid {:#x}) refused by the session table ({} of {} sessions)",
-           t.session_id, t.zxid, sessions_.size(), sessions_.max_sessions());
+void Core::AddSession(const txn::SessionChange& ch, int64_t now_ms) {
+  // The session table takes every committed session, past aviary.maxSessions
+  // if need be (that cap is enforced when a createSession is prepared).
+  const bool added = sessions_.Restore(ch.session_id, ch.timeout_ms, now_ms);
+  AV_CHECK(added, "committed createSession {:#x} refused by the session tracker: it is tracked already", ch.session_id);
   auto st = std::make_unique<Session>();
-  st->id = t.session_id;
+  st->id = ch.session_id;
+  session_state_[ch.session_id] = std::move(st);
+}
+
+void Core::FinishCreateSession(const txn::Txn& t, const PendingCreate& in, int64_t now_ms) {
+  Session& st = *session_state_[t.session_id];
   auto it = conns_.find(in.conn);
   if (it != conns_.end()) {
     Conn& c = *it->second;
     c.handshaking = false;
     c.session = t.session_id;
-    st->conn = c.id;
+    st.conn = c.id;
     proto::ConnectResponse rsp;
     rsp.has_read_only = in.has_read_only;
     rsp.timeOut = in.timeout_ms;
@@ -125,7 +139,6 @@ void Core::FinishCreateSession(const txn::Txn& t, const Internal& in, int64_t no
     SendConnectResponse(c.id, rsp, false);
     RecordLatency(in.received_us);
   }
-  session_state_[t.session_id] = std::move(st);
   if (it != conns_.end()) ReleaseHeld(*it->second, now_ms);
 }
 
@@ -162,25 +175,6 @@ void Core::OnClosed(net::ConnId conn) {
   DetachConn(*it->second);
   DropHeld(*it->second);
   conns_.erase(it);
-}
-
-void Core::ExpireSessions(int64_t now_ms) {
-  for (int64_t id : sessions_.PopExpired(now_ms)) {
-    AV_LOG(kInfo, "Expiring session {:#x}", id);
-    auto st = session_state_.find(id);
-    if (st != session_state_.end()) st->second->closing = true;
-    txn::Txn t = preparer_.PrepareCloseSession(id, ++next_zxid_, WallNowMs());
-    internal_[t.zxid] = Internal{Internal::Kind::kExpire, 0, 0, 0};
-    committer_->Propose(std::move(t));
-  }
-}
-
-void Core::CheckContainers() {
-  for (const std::string& path : tree_.CleanupCandidates(WallNowMs())) {
-    txn::Txn t = preparer_.PrepareDeleteContainer(path, ++next_zxid_, WallNowMs());
-    internal_[t.zxid] = Internal{Internal::Kind::kContainer, 0, 0, 0};
-    committer_->Propose(std::move(t));
-  }
 }
 
 }  // namespace aviary::server

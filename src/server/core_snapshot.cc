@@ -14,8 +14,12 @@ constexpr size_t kMaxQueuedSnapshotBytes = 64u << 20;  // don't outrun the disk
 }  // namespace
 
 void Core::LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRecord>& sessions, int64_t now_ms) {
-  next_zxid_ = applied_zxid_ = last_zxid;
+  applied_zxid_ = last_zxid;
+  sequencer_->Reset(last_zxid);
+  sm_.set_last_zxid(last_zxid);
+  sm_.ClearSessions();
   for (const auto& rec : sessions) {
+    sm_.PutSession(rec.id, rec.timeout_ms);
     // Every committed session comes back, past aviary.maxSessions if need
     // be: dropping one would orphan its ephemerals. A timeout <= 0 (an owner
     // restored by --repair, timeout unknown) expires as soon as allowed.
@@ -56,7 +60,7 @@ void Core::MaybeStartSnapshot(int64_t now_ms) {
   if (txns_since_snapshot_ < snapshot_threshold_) return;
   txns_since_snapshot_ = 0;
   snapshot_threshold_ = 0;
-  committer_->RequestRoll(next_zxid_ + 1);
+  committer_->RequestRoll(std::max(applied_zxid_, sequencer_->last_proposed()) + 1);
   // A session is live until its closeSession txn is applied: closing ones
   // are included, or a crash before their close is durable would leave
   // their ephemerals with no session to expire them.

@@ -36,7 +36,9 @@ struct Core::Conn {
 struct Core::Pending {
   net::ConnId conn = 0;
   bool is_write = false;
-  int64_t zxid = 0;        // writes: the proposed txn
+  // Writes: the zxid this server proposed it with as leader, 0 when it was
+  // forwarded. The committed txn is matched by (session, xid == cxid).
+  int64_t zxid = 0;
   proto::Request request;  // writes: header only; non-writes: executed at the head
   proto::Err decode_err = proto::Err::kOk;
   int64_t received_us = 0;
@@ -50,20 +52,15 @@ struct Core::Session {
   std::deque<Pending> queue;
 };
 
-// A proposed txn that is not a client write in a session queue.
-struct Core::Internal {
-  enum class Kind : uint8_t { kCreateSession, kExpire, kContainer } kind = Kind::kContainer;
+// A createSession of this server's, proposed (or forwarded), not yet applied.
+struct Core::PendingCreate {
   net::ConnId conn = 0;
   int32_t timeout_ms = 0;
   int64_t received_us = 0;
-  bool has_read_only = true;  // kCreateSession: answer in the client's handshake format
+  bool has_read_only = true;  // answer in the client's handshake format
 };
 
 // Requests a connection may send behind its handshake before it is dropped.
 inline constexpr size_t kMaxHeldRequests = 1000;
-
-int64_t SteadyNowMs();
-int64_t SteadyNowUs();
-int64_t WallNowMs();
 
 }  // namespace aviary::server

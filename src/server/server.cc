@@ -1,30 +1,51 @@
 #include "server/server.h"
 
 #include "admin/four_letter.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
+#include "storage/epoch_file.h"
 #include "storage/limits.h"
 #include "storage/recovery.h"
 
 namespace aviary::server {
 
+namespace {
+const base::Clock& ClockOf(const ServerOptions& o) {
+  return o.core.clock != nullptr ? *o.core.clock : base::SystemClock::Get();
+}
+}  // namespace
+
 Server::Server(ServerOptions options) : opts_(std::move(options)) {
   opts_.net.max_frame_bytes = opts_.core.max_buffer;
   opts_.core.max_output_bytes = opts_.net.max_output_bytes;
-  if (opts_.data_dir.empty()) {
+  storage::WalOptions wal;
+  wal.dir = opts_.data_log_dir.empty() ? opts_.data_dir : opts_.data_log_dir;
+  wal.force_sync = opts_.force_sync;
+  wal.prealloc_bytes = opts_.prealloc_bytes;
+  wal.max_record_bytes = storage::MaxTxnBytes(opts_.core.max_buffer);
+  if (opts_.quorum && !opts_.data_dir.empty()) {
+    QuorumPeerOptions qo;
+    qo.quorum = *opts_.quorum;
+    qo.data_dir = opts_.data_dir;
+    qo.wal = wal;
+    auto peer = std::make_unique<QuorumPeer>(std::move(qo));
+    quorum_peer_ = peer.get();
+    committer_ = std::move(peer);
+  } else if (opts_.data_dir.empty()) {
     committer_ = std::make_unique<LocalCommitter>();
   } else {
-    storage::WalOptions wal;
-    wal.dir = opts_.data_log_dir.empty() ? opts_.data_dir : opts_.data_log_dir;
-    wal.force_sync = opts_.force_sync;
-    wal.prealloc_bytes = opts_.prealloc_bytes;
-    wal.max_record_bytes = storage::MaxTxnBytes(opts_.core.max_buffer);
     auto durable = std::make_unique<DurableCommitter>(wal, [this] { core_->WakeForCommits(); });
     durable_ = durable.get();
     committer_ = std::move(durable);
   }
   core_ = std::make_unique<Core>(opts_.core, committer_.get(), this);
+  if (quorum_peer_ != nullptr) {
+    QuorumPeer* qp = quorum_peer_;
+    core_->SetStatusHook([qp](admin::ServerSnapshot& s) { qp->FillStatus(s); });
+    core_->SetEnsembleHooks(qp, [qp](std::vector<std::pair<int64_t, int32_t>> t) { qp->QueueTouches(std::move(t)); });
+  }
   if (opts_.global_outstanding_limit > 0) {
     Core* core = core_.get();
     int64_t limit = opts_.global_outstanding_limit;
@@ -42,8 +63,8 @@ bool Server::Recover(std::string* error) {
   ro.log_dir = opts_.data_log_dir.empty() ? opts_.data_dir : opts_.data_log_dir;
   ro.repair = opts_.repair;
   ro.progress = [](std::string_view line) { AV_LOG(kInfo, "recovery: {}", line); };
-  auto start = SteadyNowMs();
-  storage::RecoveryResult r = storage::Recover(ro, &core_->mutable_tree());
+  auto start = ClockOf(opts_).SteadyMs();
+  storage::RecoveryResult r = storage::Recover(ro, &core_->mutable_state());
   if (!r.ok) {
     const bool hint = !opts_.repair && r.orphan_owners.empty();  // the orphan error carries its own
     *error = r.error + (hint ? " (start with --repair to skip the corrupt part, losing what follows it)" : "");
@@ -51,9 +72,16 @@ bool Server::Recover(std::string* error) {
   }
   AV_LOG(kInfo, "recovered {} nodes from {} and {} log txns in {} ms; last zxid {:#x}, {} sessions", r.nodes_loaded,
          r.snapshot_zxid < 0 ? std::string("no snapshot") : fmt::format("snapshot {:#x}", r.snapshot_zxid),
-         r.txns_replayed, SteadyNowMs() - start, r.last_zxid, r.sessions.size());
-  core_->LoadRecovered(r.last_zxid, r.sessions, SteadyNowMs());
-  if (!durable_->Start(r.last_zxid + 1, error)) return false;
+         r.txns_replayed, ClockOf(opts_).SteadyMs() - start, r.last_zxid, r.sessions.size());
+  core_->LoadRecovered(r.last_zxid, r.sessions, ClockOf(opts_).SteadyMs());
+  if (quorum_peer_ != nullptr) {
+    storage::Epochs epochs;
+    if (!storage::LoadEpochs(opts_.data_dir, r.last_zxid, &epochs, error)) return false;
+    for (const std::string& note : epochs.notes) AV_LOG(kInfo, "epochs: {}", note);
+    quorum_peer_->SetRecovered(r.last_zxid, epochs.accepted, epochs.current);
+  } else if (!durable_->Start(r.last_zxid + 1, error)) {
+    return false;
+  }
   snapshotter_ =
       std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count, opts_.snapshot_timeout_ms);
   core_->SetSnapshotter(snapshotter_.get());
@@ -62,7 +90,8 @@ bool Server::Recover(std::string* error) {
 }
 
 bool Server::Start(std::string* error) {
-  if (durable_ != nullptr && !Recover(error)) return false;
+  if ((durable_ != nullptr || quorum_peer_ != nullptr) && !Recover(error)) return false;
+  if (quorum_peer_ != nullptr && !quorum_peer_->Start(core_.get(), error)) return false;
   if (!net_->Start(error)) return false;
   core_thread_ = std::thread([this] { core_->Run(); });
   started_ = true;
@@ -76,6 +105,7 @@ void Server::Stop() {
   core_->RequestStop();
   if (core_thread_.joinable()) core_thread_.join();
   if (durable_ != nullptr) durable_->Stop();
+  if (quorum_peer_ != nullptr) quorum_peer_->Stop();
   snapshotter_.reset();
   net_->Stop();
 }
@@ -83,7 +113,7 @@ void Server::Stop() {
 void Server::OnFrames(std::vector<net::Frame>& frames) {
   std::vector<CoreEvent> events;
   events.reserve(frames.size());
-  int64_t now_us = SteadyNowUs();
+  int64_t now_us = ClockOf(opts_).SteadyUs();
   for (auto& f : frames) {
     CoreEvent ev;
     ev.conn = f.conn;
@@ -108,6 +138,8 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
           ev.kind = CoreEvent::Kind::kRequest;
           ev.bytes = f.data.size() + 4;
           ev.decode_err = proto::DecodeRequest(f.data, &ev.request);
+          // Kept only when it did not decode: a follower forwards these bytes.
+          if (ev.decode_err != proto::Err::kOk && f.data.size() > 8) ev.raw_body = f.data.substr(8);
           if (f.data.size() < 8) ev.kind = CoreEvent::Kind::kProtocolError;  // not even a header: close
         }
         break;

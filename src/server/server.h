@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -13,6 +14,7 @@
 #include "server/committer.h"
 #include "server/core.h"
 #include "server/durable_committer.h"
+#include "server/quorum_peer.h"
 #include "server/snapshotter.h"
 
 namespace aviary::server {
@@ -32,6 +34,9 @@ struct ServerOptions {
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
   bool repair = false;                   // --repair: skip corrupt log/snapshot parts (loudly)
+  // Set: a member of an ensemble (zoo.cfg server.N lines + myid); the log is
+  // then written by the QuorumPeer (ZAB) instead of the DurableCommitter.
+  std::optional<config::QuorumConfig> quorum;
 };
 
 class Server : public net::FrameSink, public Outbox {
@@ -42,6 +47,8 @@ class Server : public net::FrameSink, public Outbox {
   bool Start(std::string* error);
   void Stop();
   uint16_t port() const { return net_->port(); }
+  // Null when standalone.
+  const QuorumPeer* quorum_peer() const { return quorum_peer_; }
 
   // net::FrameSink (I/O threads)
   void OnFrames(std::vector<net::Frame>& frames) override;
@@ -54,7 +61,8 @@ class Server : public net::FrameSink, public Outbox {
 
   ServerOptions opts_;
   std::unique_ptr<Committer> committer_;
-  DurableCommitter* durable_ = nullptr;  // committer_ when storage is on
+  DurableCommitter* durable_ = nullptr;  // committer_ when storage is on (standalone)
+  QuorumPeer* quorum_peer_ = nullptr;    // committer_ in an ensemble
   std::unique_ptr<Snapshotter> snapshotter_;
   std::unique_ptr<Core> core_;
   std::unique_ptr<net::ConnectionServer> net_;

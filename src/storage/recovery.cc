@@ -7,7 +7,6 @@
 
 #include "base/log.h"
 #include "storage/ephemeral_owners.h"
-#include "storage/replay.h"
 #include "storage/segment_repair.h"
 #include "storage/wal_truncate.h"
 
@@ -48,8 +47,9 @@ void RemoveTmpSnapshots(const std::string& snap_dir, RecoveryResult* r) {
 }
 
 // Loads nodes into the tree; with `lenient` (repair) keeps what parses.
-bool LoadSnapshot(const RecoveryOptions& o, const std::string& path, bool lenient, tree::DataTree* tree,
+bool LoadSnapshot(const RecoveryOptions& o, const std::string& path, bool lenient, txn::StateMachine* sm,
                   RecoveryResult* r) {
+  tree::DataTree* tree = &sm->tree();
   SnapshotReader reader;
   std::string error;
   if (!reader.Open(path, &error)) {
@@ -85,6 +85,9 @@ bool LoadSnapshot(const RecoveryOptions& o, const std::string& path, bool lenien
   r->snapshot_zxid = reader.header().zxid;
   r->last_zxid = reader.header().zxid;
   r->sessions = reader.header().sessions;
+  sm->set_last_zxid(r->last_zxid);
+  sm->ClearSessions();
+  for (const SessionRecord& s : r->sessions) sm->PutSession(s.id, s.timeout_ms);
   return true;
 }
 
@@ -123,6 +126,11 @@ bool FinishTruncation(const RecoveryOptions& o, RecoveryResult* r) {
 }  // namespace
 
 RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
+  txn::StateMachine sm(tree);
+  return Recover(o, &sm);
+}
+
+RecoveryResult Recover(const RecoveryOptions& o, txn::StateMachine* sm) {
   RecoveryResult r;
   if (!FinishTruncation(o, &r)) return r;
   RemoveTmpSnapshots(o.snap_dir, &r);
@@ -140,7 +148,7 @@ RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
   }
   if (chosen != nullptr) {
     Progress(o, "loading snapshot " + chosen->path);
-    if (!LoadSnapshot(o, chosen->path, false, tree, &r)) return r;
+    if (!LoadSnapshot(o, chosen->path, false, sm, &r)) return r;
   } else if (!snaps.empty() && (segs.empty() || segs.front().zxid > 1)) {
     const std::string msg =
         "no valid snapshot (newest: " + snaps.back().path + ") and the logs do not start at zxid 1: history is missing";
@@ -150,7 +158,7 @@ RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
     }
     AV_LOG(kError, "recovery REPAIR: {}; loading what parses of the newest snapshot", msg);
     Warn(&r, "repair: " + msg);
-    if (!LoadSnapshot(o, snaps.back().path, true, tree, &r)) return r;
+    if (!LoadSnapshot(o, snaps.back().path, true, sm, &r)) return r;
   }
 
   // The last segment that can hold last_zxid + 1, and everything after it.
@@ -158,8 +166,9 @@ RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
   for (size_t i = 0; i < segs.size(); ++i) {
     if (segs[i].zxid <= r.last_zxid + 1) first = i;
   }
-  std::map<int64_t, int32_t> sessions;
-  for (const SessionRecord& s : r.sessions) sessions[s.id] = s.timeout_ms;
+  // Replay runs the state machine's one Apply, in fuzzy mode: the snapshot
+  // may already reflect part of what follows its zxid.
+  sm->SetFuzzy(true);
   bool stop = false;
   for (size_t i = first; i < segs.size() && !stop; ++i) {
     const std::string& path = segs[i].path;
@@ -198,14 +207,9 @@ RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
         // A close during the snapshot's walk: delete what it swept again.
         txn::Txn close = t;
         close.op.body = txn::CloseSessionTxn{swept->second};
-        ReplayTxn(tree, close);
+        sm->Apply(close);
       } else {
-        ReplayTxn(tree, t);
-      }
-      if (t.type == proto::OpCode::kCreateSession) {
-        if (const auto* c = std::get_if<txn::CreateSessionTxn>(&t.op.body)) sessions[t.session_id] = c->timeout_ms;
-      } else if (t.type == proto::OpCode::kCloseSession) {
-        sessions.erase(t.session_id);
+        sm->Apply(t);
       }
       r.last_zxid = t.zxid;
       if (++r.txns_replayed % kProgressEvery == 0) {
@@ -229,9 +233,13 @@ RecoveryResult Recover(const RecoveryOptions& o, tree::DataTree* tree) {
     if (!Corrupt(o, segs, i, reader.good_end(), "corrupt WAL record: " + where, &r)) return r;
     break;
   }
+  sm->SetFuzzy(false);
+  sm->set_last_zxid(r.last_zxid);
   r.sessions.clear();
-  for (const auto& [id, timeout] : sessions) r.sessions.push_back({id, timeout});
-  if (!CheckEphemeralOwners(o, *tree, &r)) return r;
+  for (const auto& [id, timeout] : sm->sessions()) r.sessions.push_back({id, timeout});
+  if (!CheckEphemeralOwners(o, sm->tree(), &r)) return r;
+  // A repair adds the orphans' owners (timeout 0) to r.sessions.
+  for (const SessionRecord& s : r.sessions) sm->PutSession(s.id, s.timeout_ms);
   r.ok = true;
   Progress(o, "recovered to zxid " + std::to_string(r.last_zxid) + " (" + std::to_string(r.nodes_loaded) +
                   " nodes loaded, " + std::to_string(r.txns_replayed) + " txns replayed)");

@@ -18,6 +18,7 @@
 #include "storage/snapshot_reader.h"
 #include "storage/wal_reader.h"
 #include "tree/data_tree.h"
+#include "txn/state_machine.h"
 
 namespace aviary::storage {
 
@@ -43,12 +44,13 @@ struct RecoveryResult {
   std::map<int64_t, std::vector<std::string>> swept;
 };
 
-// `tree` must be freshly constructed. First completes a log truncation
+// `sm` (its tree) must be freshly constructed. First completes a log truncation
 // interrupted by a crash (a truncate.pending marker: wal_truncate.h). Loads the newest snapshot whose
 // checksum verifies (falling back to older valid ones; if every snapshot is
 // invalid and the logs do not start at zxid 1 that is an error unless
 // repair), then replays every log record with zxid > snapshot zxid in order
-// (ReplayTxn). A torn tail in the LAST segment is truncated in place and
+// (txn::StateMachine::Apply in fuzzy mode; strict again afterwards, with
+// the sessions and last zxid recovered). A torn tail in the LAST segment is truncated in place and
 // reported in warnings; a bad record anywhere else is an error naming file
 // + offset, unless repair (then: replay stops there, the segment is copied
 // to <name>.corrupt and truncated, later segments are renamed
@@ -57,6 +59,8 @@ struct RecoveryResult {
 // Leftover snapshot.*.tmp files are removed. Last, the recovered state must
 // have no ephemeral whose owner is not a live session (CheckEphemeralOwners
 // in ephemeral_owners.h: an error naming the paths unless repair).
+RecoveryResult Recover(const RecoveryOptions& opts, txn::StateMachine* sm);
+// The same into a bare tree (the sessions are only in the result).
 RecoveryResult Recover(const RecoveryOptions& opts, tree::DataTree* tree);
 
 // Keeps the newest `retain` snapshots (at least 3) and the log segments

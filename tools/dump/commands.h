@@ -38,5 +38,6 @@ int CmdSnapshot(const Args& a);
 int CmdDigest(const Args& a);
 int CmdBackup(const Args& a);
 int CmdRestore(const Args& a);
+int CmdImport(const Args& a);  // cmd_import.cc: a ZooKeeper dataDir -> Aviary files
 
 }  // namespace aviary::dump

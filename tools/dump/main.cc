@@ -19,10 +19,12 @@ constexpr const char* kUsage =
     "                                               recover in memory; print last zxid and tree digest\n"
     "  aviary-dump backup --data-dir D [--log-dir L] --out BACKUPDIR\n"
     "                                               consistent copy of a (running) server's files\n"
-    "  aviary-dump restore BACKUPDIR --data-dir EMPTY [--log-dir EMPTY]\n";
+    "  aviary-dump restore BACKUPDIR --data-dir EMPTY [--log-dir EMPTY]\n"
+    "  aviary-dump import ZK_DATADIR AVIARY_DATADIR [--zk-log-dir ZK_LOGDIR] [--log-dir AVIARY_LOGDIR]\n"
+    "                                               Apache ZooKeeper snapshot + logs -> Aviary data files\n";
 
 bool TakesValue(const std::string& opt) {
-  return opt == "--data-dir" || opt == "--log-dir" || opt == "--upto" || opt == "--out";
+  return opt == "--data-dir" || opt == "--log-dir" || opt == "--upto" || opt == "--out" || opt == "--zk-log-dir";
 }
 
 }  // namespace
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
   if (cmd == "digest") return CmdDigest(a);
   if (cmd == "backup") return CmdBackup(a);
   if (cmd == "restore") return CmdRestore(a);
+  if (cmd == "import") return CmdImport(a);
   std::fprintf(stderr, "aviary-dump: unknown command %s\n%s", cmd.c_str(), kUsage);
   return 2;
 }

@@ -84,6 +84,11 @@ class CoreHarness : public Outbox {
     core_ = std::make_unique<Core>(std::move(opts), committer_, this);
   }
 
+  // A Core over a committer the test owns (e.g. one that feeds another Core).
+  CoreHarness(Committer* committer, CoreOptions opts) : committer_(committer) {
+    core_ = std::make_unique<Core>(std::move(opts), committer_, this);
+  }
+
   static CoreOptions DefaultOptions() {
     CoreOptions o;
     o.tick_ms = 2000;
@@ -142,6 +147,9 @@ class CoreHarness : public Outbox {
     ev.conn = conn;
     batch_.push_back(std::move(ev));
   }
+
+  // Queues any event (e.g. a kForwarded one).
+  void Post(CoreEvent ev) { batch_.push_back(std::move(ev)); }
 
   // Processes the queued events as one batch at now_ms.
   void Run(int64_t now_ms) {

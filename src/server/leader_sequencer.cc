@@ -1,0 +1,150 @@
+#include "server/leader_sequencer.h"
+
+#include <algorithm>
+
+#include "base/check.h"
+#include "base/log.h"
+#include "proto/codec.h"
+#include "proto/jute.h"
+
+namespace aviary::server {
+
+using proto::Err;
+using proto::OpCode;
+
+namespace {
+
+txn::Txn ErrorTxnFor(int64_t session, int64_t zxid, int64_t now, Err err) {
+  txn::Txn t;
+  t.session_id = session;
+  t.zxid = zxid;
+  t.time_ms = now;
+  t.type = OpCode::kError;
+  t.op.type = OpCode::kError;
+  t.op.body = txn::ErrorTxn{err};
+  return t;
+}
+
+}  // namespace
+
+LeaderSequencer::LeaderSequencer(const tree::DataTree& tree, session::SessionTracker* sessions, Committer* committer,
+                                 txn::PrepareOptions prepare, int64_t container_check_interval_ms, int64_t now_ms)
+    : tree_(tree),
+      sessions_(sessions),
+      committer_(committer),
+      preparer_(tree, std::move(prepare)),
+      container_check_interval_ms_(container_check_interval_ms),
+      last_container_check_ms_(now_ms) {}
+
+txn::Txn LeaderSequencer::PrepareWrite(const proto::Request& req, Err decode_err, const txn::SessionCtx& ctx,
+                                       int64_t zxid, int64_t wall_ms) {
+  const int64_t session = ctx.session_id;
+  if (decode_err != Err::kOk) return ErrorTxnFor(session, zxid, wall_ms, decode_err);
+  switch (req.op()) {
+    case OpCode::kCloseSession:
+      return preparer_.PrepareCloseSession(session, zxid, wall_ms);
+    case OpCode::kReconfig:
+      // Dynamic reconfiguration is disabled, as ZooKeeper without
+      // reconfigEnabled: the request becomes an error txn.
+      return ErrorTxnFor(session, zxid, wall_ms, Err::kReconfigDisabled);
+    case OpCode::kCreateSession:
+      // A client-sent createSession has no valid body for ZooKeeper.
+      return ErrorTxnFor(session, zxid, wall_ms, Err::kMarshallingError);
+    case OpCode::kDeleteContainer:
+      // Only the server's container sweep may delete containers. A client's
+      // request never deletes anything: ZooKeeper 3.8 reads its path from
+      // the whole packet, header included, so it always fails validation
+      // with BADARGUMENTS (3.9 would run it with no ACL check at all).
+      return ErrorTxnFor(session, zxid, wall_ms, Err::kBadArguments);
+    default:
+      return preparer_.Prepare(req, ctx, zxid, wall_ms);
+  }
+}
+
+int64_t LeaderSequencer::Write(const WriteRequest& w, int64_t wall_ms) {
+  const int64_t zxid = NextZxid();
+  txn::Txn t = PrepareWrite(*w.request, w.decode_err, *w.ctx, zxid, wall_ms);
+  t.session_id = w.session_id;
+  t.cxid = w.request->header.xid;
+  committer_->Propose(std::move(t));
+  return zxid;
+}
+
+void LeaderSequencer::CreateSession(int64_t session_id, int32_t timeout_ms, int64_t wall_ms) {
+  committer_->Propose(preparer_.PrepareCreateSession(session_id, timeout_ms, NextZxid(), wall_ms));
+}
+
+void LeaderSequencer::Forwarded(const ForwardedRequest& r, int64_t wall_ms) {
+  if (r.type == static_cast<int32_t>(OpCode::kCreateSession)) {
+    // The body is the negotiated timeout (int32), as ZooKeeper's learners send it.
+    proto::jute::Reader in(r.body);
+    const int32_t timeout_ms = in.ReadInt32();
+    if (!in.ok() || timeout_ms <= 0) {
+      AV_LOG(kWarn, "dropping forwarded createSession {:#x}: bad timeout", r.session_id);
+      return;
+    }
+    CreateSession(r.session_id, timeout_ms, wall_ms);
+    return;
+  }
+  // Decode the body as this server's own network thread would.
+  std::string payload;
+  proto::jute::Writer out(&payload);
+  out.WriteInt32(r.cxid);
+  out.WriteInt32(r.type);
+  payload += r.body;
+  proto::Request req;
+  Err err = proto::DecodeRequest(payload, &req);
+  // The session check: requests of a closing or unknown session fail (they
+  // still take a zxid, as on the server the session is connected to).
+  const session::Session* s = sessions_->Find(r.session_id);
+  if (s == nullptr || s->closing) err = Err::kSessionExpired;
+  req.header = proto::RequestHeader{r.cxid, r.type};
+  txn::SessionCtx ctx;
+  ctx.session_id = r.session_id;
+  ctx.ids = r.auth_ids;
+  ctx.is_super = std::any_of(ctx.ids.begin(), ctx.ids.end(), [](const proto::Id& id) { return id.scheme == "super"; });
+  if (err == Err::kOk && req.op() == OpCode::kCloseSession) sessions_->SetClosing(r.session_id);
+  WriteRequest w;
+  w.session_id = r.session_id;
+  w.request = &req;
+  w.decode_err = err;
+  w.ctx = &ctx;
+  Write(w, wall_ms);
+}
+
+void LeaderSequencer::ExpireSessions(int64_t now_ms, int64_t wall_ms, std::vector<int64_t>* expired) {
+  for (int64_t id : sessions_->PopExpired(now_ms)) {
+    AV_LOG(kInfo, "Expiring session {:#x}", id);
+    committer_->Propose(preparer_.PrepareCloseSession(id, NextZxid(), wall_ms));
+    expired->push_back(id);
+  }
+}
+
+void LeaderSequencer::CheckContainers(int64_t wall_ms) {
+  for (const std::string& path : tree_.CleanupCandidates(wall_ms)) {
+    committer_->Propose(preparer_.PrepareDeleteContainer(path, NextZxid(), wall_ms));
+  }
+}
+
+std::vector<int64_t> LeaderSequencer::Tick(int64_t now_ms, int64_t wall_ms) {
+  std::vector<int64_t> expired;
+  ExpireSessions(now_ms, wall_ms, &expired);
+  if (now_ms - last_container_check_ms_ >= container_check_interval_ms_) {
+    last_container_check_ms_ = now_ms;
+    CheckContainers(wall_ms);
+  }
+  return expired;
+}
+
+void LeaderSequencer::Reset(int64_t applied_zxid) {
+  preparer_.Reset();
+  last_zxid_ = applied_zxid;
+}
+
+void LeaderSequencer::SetEpoch(int64_t epoch) {
+  AV_CHECK(preparer_.PendingRecords() == 0, "new epoch {} while {} prepared changes are pending", epoch,
+           preparer_.PendingRecords());
+  last_zxid_ = epoch << 32;
+}
+
+}  // namespace aviary::server

@@ -1,0 +1,59 @@
+// LeaderSequencer: the sequencer of a leader or a standalone server (see
+// sequencer.h). Owns the Preparer (and its overlay of prepared, not yet
+// applied txns) and the zxid counter: zxids are (epoch << 32) | counter,
+// handed out once, in proposal order. Proposes every txn to the Committer.
+// Expires sessions through the shared SessionTracker and sweeps container /
+// TTL nodes every container_check_interval_ms.
+//
+// Threads: the core thread only. The tree and the session tracker are the
+// Core's (read here; the tracker's expired sessions are popped here).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "server/committer.h"
+#include "server/sequencer.h"
+#include "session/session_tracker.h"
+#include "tree/data_tree.h"
+#include "txn/prepare.h"
+
+namespace aviary::server {
+
+class LeaderSequencer final : public Sequencer {
+ public:
+  LeaderSequencer(const tree::DataTree& tree, session::SessionTracker* sessions, Committer* committer,
+                  txn::PrepareOptions prepare, int64_t container_check_interval_ms, int64_t now_ms);
+
+  int64_t Write(const WriteRequest& w, int64_t wall_ms) override;
+  void CreateSession(int64_t session_id, int32_t timeout_ms, int64_t wall_ms) override;
+  void Forwarded(const ForwardedRequest& r, int64_t wall_ms) override;
+  std::vector<int64_t> Tick(int64_t now_ms, int64_t wall_ms) override;
+  void Applied(int64_t zxid) override { preparer_.Applied(zxid); }
+  void Reset(int64_t applied_zxid) override;
+  int64_t last_proposed() const override { return last_zxid_; }
+
+  // A new epoch (ZAB: after the leader is established): the next zxid is
+  // (epoch << 32) | 1. Only while nothing is pending (after Reset).
+  void SetEpoch(int64_t epoch);
+  int64_t epoch() const { return last_zxid_ >> 32; }
+  size_t pending_records() const { return preparer_.PendingRecords(); }
+
+ private:
+  // `req` prepared as session `ctx` would run it (decode_err: an error txn).
+  txn::Txn PrepareWrite(const proto::Request& req, proto::Err decode_err, const txn::SessionCtx& ctx, int64_t zxid,
+                        int64_t wall_ms);
+  void ExpireSessions(int64_t now_ms, int64_t wall_ms, std::vector<int64_t>* expired);
+  void CheckContainers(int64_t wall_ms);
+  int64_t NextZxid() { return ++last_zxid_; }
+
+  const tree::DataTree& tree_;
+  session::SessionTracker* sessions_;
+  Committer* committer_;
+  txn::Preparer preparer_;
+  int64_t last_zxid_ = 0;  // the last zxid handed out
+  int64_t container_check_interval_ms_;
+  int64_t last_container_check_ms_;
+};
+
+}  // namespace aviary::server

@@ -1,0 +1,241 @@
+#include "server/quorum_peer.h"
+
+#include <chrono>
+
+#include "base/log.h"
+#include "quorum/codec.h"
+#include "storage/log_range.h"
+#include "zkformat/txn_codec.h"
+
+namespace aviary::server {
+
+namespace {
+
+constexpr int kPollMs = 5;
+constexpr int kMaxEventsPerPass = 256;
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The zxids the log holds up to `last` (what recovery applied), for the
+// node's sync decisions (DIFF / TRUNC / SNAP).
+zab::Bootstrap MakeBootstrap(const QuorumPeerOptions& o) {
+  zab::Bootstrap b;
+  b.accepted_epoch = o.accepted_epoch;
+  b.current_epoch = o.current_epoch;
+  b.applied_zxid = o.recovered_zxid;
+  b.log_base = o.recovered_zxid;
+  int64_t oldest = -1;
+  std::string error;
+  if (!storage::OldestLoggedZxid(o.wal.dir, &oldest, &error) || oldest < 0 || oldest > o.recovered_zxid) return b;
+  storage::LogRangeReader reader;
+  if (!reader.Open(o.wal.dir, oldest - 1, o.recovered_zxid, &error)) return b;
+  std::vector<quorum::Zxid> zxids;
+  txn::Txn t;
+  while (reader.Next(&t)) zxids.push_back(t.zxid);
+  if (!reader.error().empty()) return b;
+  b.log_base = oldest - 1;
+  b.logged = std::move(zxids);
+  return b;
+}
+
+peer::ElectionConfig MakeElectionConfig(const config::QuorumConfig& q) {
+  peer::ElectionConfig e;
+  e.my_id = q.my_id;
+  const config::QuorumAddress& self = q.self().addresses.front();
+  e.listen_host = self.host;
+  e.listen_port = self.election_port;
+  e.listen_on_all_ips = q.quorum_listen_on_all_ips;
+  e.bind_retries = q.election_port_bind_retry;
+  for (const config::QuorumMember& m : q.members) {
+    if (m.id == q.my_id) continue;
+    e.members.push_back({m.id, m.addresses.front().host, m.addresses.front().election_port});
+  }
+  return e;
+}
+
+}  // namespace
+
+QuorumPeer::QuorumPeer(QuorumPeerOptions opts) : opts_(std::move(opts)), wal_(opts_.wal) {}
+
+void QuorumPeer::SetRecovered(int64_t zxid, int64_t accepted_epoch, int64_t current_epoch) {
+  opts_.recovered_zxid = zxid;
+  opts_.accepted_epoch = accepted_epoch;
+  opts_.current_epoch = current_epoch;
+}
+
+QuorumPeer::~QuorumPeer() { Stop(); }
+
+bool QuorumPeer::Start(Core* core, std::string* error) {
+  core_ = core;
+  node_ = std::make_unique<zab::Node>(MakeZabConfig(opts_.quorum), MakeBootstrap(opts_));
+  applied_ = opts_.recovered_zxid;
+  if (!wal_.Open(opts_.recovered_zxid + 1, error)) return false;
+  election_ = std::make_unique<peer::ElectionTransport>(MakeElectionConfig(opts_.quorum));
+  election_->Start();
+  if (election_->WaitListening(30000, error) < 0) return false;
+  quorum_ = std::make_unique<peer::QuorumTransport>();
+  quorum_->Start();
+  const config::QuorumAddress& self = opts_.quorum.self().addresses.front();
+  if (quorum_->Listen(self.host, self.peer_port, opts_.quorum.quorum_listen_on_all_ips, error) < 0) return false;
+  core_->PostRole(ServingRole::kNotServing, 0);
+  node_->Start(SteadyMs());
+  election_->ConnectAll();
+  thread_ = std::thread([this] { Run(); });
+  return true;
+}
+
+void QuorumPeer::Stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+  if (quorum_) quorum_->Stop();
+  if (election_) election_->Stop();
+  std::string ignored;
+  wal_.Close(&ignored);
+}
+
+QuorumStatus QuorumPeer::status() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return status_;
+}
+
+void QuorumPeer::Propose(txn::Txn txn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  to_propose_.push_back(std::move(txn));
+}
+
+void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& t : committed_) out->push_back(std::move(t));
+  committed_.clear();
+}
+
+void QuorumPeer::Forward(ForwardedRequest request) {
+  std::lock_guard<std::mutex> lock(mu_);
+  to_forward_.push_back(std::move(request));
+}
+
+void QuorumPeer::QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& t : touches) new_touches_.push_back(t);
+}
+
+void QuorumPeer::Run() {
+  while (!stop_.load()) {
+    peer::QuorumEvent ev;
+    int n = 0;
+    if (quorum_->Poll(&ev, kPollMs)) {
+      do {
+        OnQuorumEvent(ev);
+        Drive();
+      } while (++n < kMaxEventsPerPass && quorum_->Poll(&ev, 0));
+    }
+    peer::ReceivedNotification rn;
+    for (n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
+      node_->OnNotification(rn.from, rn.notification);
+      Drive();
+    }
+    TakeInbox();
+    Drive();
+    node_->Tick(SteadyMs());
+    Drive();
+  }
+}
+
+// The core thread's proposals, forwarded writes and touches.
+void QuorumPeer::TakeInbox() {
+  std::deque<txn::Txn> props;
+  std::deque<ForwardedRequest> fwds;
+  std::vector<std::pair<int64_t, int32_t>> touches;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    props.swap(to_propose_);
+    fwds.swap(to_forward_);
+    touches.swap(new_touches_);
+  }
+  for (auto& [id, timeout_ms] : touches) touches_[id] = timeout_ms;
+  for (txn::Txn& t : props) {
+    zkformat::ZkTxn z;
+    z.txn = t;
+    std::string bytes, error;
+    if (!zkformat::EncodeZkTxn(z, &bytes, &error)) {
+      AV_LOG(kError, "zxid {:#x} has no ZooKeeper form ({}): proposing an error txn", t.zxid, error);
+      z.txn.type = proto::OpCode::kError;
+      z.txn.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kMarshallingError}};
+      z.txn.multi.clear();
+      t = z.txn;
+      bytes.clear();
+      zkformat::EncodeZkTxn(z, &bytes, &error);
+    }
+    const int64_t zxid = t.zxid;
+    proposed_[zxid] = std::move(t);
+    zab::ProposeStatus st = node_->Propose(zxid, std::move(bytes));
+    if (st != zab::ProposeStatus::kOk) {
+      // The write is never committed; the role change that follows resets
+      // the core (ZooKeeper closes the clients' connections there too).
+      AV_LOG(kWarn, "proposal {:#x} refused by the node ({})", zxid, static_cast<int>(st));
+      proposed_.erase(zxid);
+    }
+  }
+  for (ForwardedRequest& f : fwds) {
+    quorum::QuorumPacket p;
+    p.type = quorum::PacketType::kRequest;
+    p.data = quorum::EncodeForwardedRequest({f.session_id, f.cxid, f.type, f.body});
+    p.authinfo = std::move(f.auth_ids);
+    node_->Forward(std::move(p));
+  }
+}
+
+void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
+  using K = peer::QuorumEvent::Kind;
+  const bool learner = learner_conns_.count(ev.conn) > 0;
+  switch (ev.kind) {
+    case K::kConnected:
+      if (ev.accepted) {
+        learner_conns_.insert(ev.conn);
+        node_->OnLearnerConnected(ev.conn);
+      } else if (ev.conn == leader_conn_) {
+        leader_connected_ = true;
+        node_->OnLeaderConnected(ev.conn);
+      }
+      return;
+    case K::kPacket:
+      if (learner) return node_->OnLearnerPacket(ev.conn, ev.packet);
+      if (ev.conn != leader_conn_) return;
+      if (ev.packet.type == quorum::PacketType::kDiff || ev.packet.type == quorum::PacketType::kTrunc ||
+          ev.packet.type == quorum::PacketType::kSnap) {
+        AV_LOG(kInfo, "ensemble: the leader syncs us by {} to {:#x} (we hold {:#x})",
+               ev.packet.type == quorum::PacketType::kDiff    ? "DIFF"
+               : ev.packet.type == quorum::PacketType::kTrunc ? "TRUNC"
+                                                              : "SNAP",
+               ev.packet.zxid, applied_);
+      }
+      if (ev.packet.type == quorum::PacketType::kPing) {
+        std::vector<quorum::SessionTouch> t;
+        for (auto& [id, timeout_ms] : touches_) t.push_back({id, timeout_ms});
+        touches_.clear();
+        node_->QueueTouches(quorum::EncodeSessionTouches(t));
+      }
+      return node_->OnLeaderPacket(ev.conn, ev.packet);
+    case K::kRawDone:
+      return;
+    case K::kDisconnected:
+      if (learner) {
+        learner_conns_.erase(ev.conn);
+        return node_->OnLearnerDisconnected(ev.conn);
+      }
+      if (ev.conn != leader_conn_) return;
+      leader_conn_ = 0;
+      if (leader_connected_) return node_->OnLeaderDisconnected(ev.conn);
+      return node_->OnLeaderConnectFailed();
+  }
+}
+
+void QuorumPeer::Fatal(const std::string& why) {
+  AV_LOG(kError, "ensemble: {}; stopping (restart the server to recover from its files)", why);
+  std::_Exit(3);
+}
+
+}  // namespace aviary::server

@@ -1,0 +1,139 @@
+// QuorumPeer: hosts one server's zab::Node (src/zab) and wires it to the
+// sockets (src/peer), the write-ahead log, the epoch files and the Core.
+//
+// Owns: the node, the election and quorum transports, the WAL (after
+// recovery), the txns logged but not yet applied, and the consensus thread.
+// Roles: as the Core's Committer it takes the leader sequencer's txns
+// (encoded in ZooKeeper's txn bytes → Node::Propose) and hands committed txns
+// back in zxid order; as the Core's Forwarder it sends a follower's writes
+// to the leader (REQUEST); a follower's session touches ride on its PING
+// replies; REQUEST / PING touches from learners reach the leader's Core as
+// events. Role changes reach the Core as ServingRole (not serving until the
+// node is broadcasting).
+//
+// Threads: Start/Stop from the controlling thread; Committer and Forwarder
+// methods and QueueTouches from the core thread (they only queue under mu_);
+// everything else runs on the consensus thread, which alone touches the
+// node, the WAL and the epoch files. Storage ops run synchronously on it:
+// one fsync per Ready covers every append of that Ready (group commit).
+//
+// Not yet (docs/OPERATIONS.md "Ensemble"): sending or installing a SNAP, a
+// TRUNC below what recovery applied (the server exits: restart it), log
+// rolls and purges coordinated with DIFF, REVALIDATE, sync() through the
+// leader, digests in proposals.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/quorum_config.h"
+#include "peer/election_transport.h"
+#include "peer/quorum_transport.h"
+#include "server/committer.h"
+#include "server/core.h"
+#include "server/sequencer.h"
+#include "storage/wal.h"
+#include "zab/node.h"
+
+namespace aviary::server {
+
+struct QuorumPeerOptions {
+  config::QuorumConfig quorum;
+  std::string data_dir;  // snapshots + epoch files
+  storage::WalOptions wal;
+  int64_t recovered_zxid = 0;  // what recovery applied (log + snapshot)
+  int64_t accepted_epoch = 0;
+  int64_t current_epoch = 0;
+};
+
+// What the admin words show about the ensemble (any thread).
+struct QuorumStatus {
+  zab::Role role = zab::Role::kLooking;
+  bool serving = false;
+  int64_t learners = 0;
+  int64_t synced_learners = 0;
+};
+
+class QuorumPeer final : public Committer, public Forwarder {
+ public:
+  explicit QuorumPeer(QuorumPeerOptions opts);
+  ~QuorumPeer() override;
+
+  // After recovery, before Start: what recovery applied and the epochs.
+  void SetRecovered(int64_t zxid, int64_t accepted_epoch, int64_t current_epoch);
+  // Opens the log, binds the election and quorum ports, starts the thread.
+  bool Start(Core* core, std::string* error);
+  void Stop();
+  QuorumStatus status() const;
+  // The ensemble's part of the four-letter words (Core::SetStatusHook).
+  void FillStatus(admin::ServerSnapshot& s) const;
+
+  // Committer (core thread).
+  void Propose(txn::Txn txn) override;
+  void TakeCommitted(std::vector<txn::Txn>* out) override;
+  // Forwarder (core thread).
+  void Forward(ForwardedRequest request) override;
+  // Core::TouchSink (core thread).
+  void QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches);
+
+ private:
+  void Run();
+  void TakeInbox();
+  void OnQuorumEvent(peer::QuorumEvent& ev);
+  void Drive();  // TakeReady until empty, executing each
+  void Execute(zab::Ready r);
+  void RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64_t>* fsynced);
+  void AppendLogged(zab::StorageOp& op);
+  void Truncate(int64_t zxid);
+  void CommitThrough(int64_t zxid);
+  void SendPackets(std::vector<zab::Outgoing>& packets);
+  void SendDiff(const zab::Outgoing& o);
+  void ConnectLeader(int64_t sid);
+  void ToHost(std::vector<zab::HostPacket>& packets);
+  void NoteRole();
+  void Fatal(const std::string& why);
+
+  QuorumPeerOptions opts_;
+  Core* core_ = nullptr;
+  std::unique_ptr<zab::Node> node_;
+  std::unique_ptr<peer::ElectionTransport> election_;
+  std::unique_ptr<peer::QuorumTransport> quorum_;
+  storage::Wal wal_;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+
+  // Consensus thread only.
+  std::map<int64_t, txn::Txn> logged_;    // logged, not yet handed to the core
+  std::map<int64_t, txn::Txn> proposed_;  // leader: the core's txns by zxid
+  std::set<peer::ConnId> learner_conns_;  // accepted (leader side)
+  peer::ConnId leader_conn_ = 0;
+  bool leader_connected_ = false;
+  int64_t applied_ = 0;  // handed to the core
+  bool serving_ = false;
+  zab::Role role_ = zab::Role::kLooking;
+  std::map<int64_t, int32_t> touches_;
+
+  // Core thread → consensus thread, and committed txns back.
+  mutable std::mutex mu_;
+  std::deque<txn::Txn> to_propose_;
+  std::deque<ForwardedRequest> to_forward_;
+  std::vector<std::pair<int64_t, int32_t>> new_touches_;
+  std::vector<txn::Txn> committed_;
+  QuorumStatus status_;
+};
+
+// zoo.cfg's ensemble as the node's configuration (members, timing, the
+// QuorumVerifier text ZooKeeper sends in notifications and NEWLEADER).
+zab::Config MakeZabConfig(const config::QuorumConfig& q);
+std::string QuorumVerifierText(const config::QuorumConfig& q);
+
+}  // namespace aviary::server

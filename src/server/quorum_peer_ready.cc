@@ -1,0 +1,246 @@
+// QuorumPeer: executing the node's Ready (zab/types.h, docs/design/zab.md
+// "API for the host"), on the consensus thread.
+#include "base/log.h"
+#include "quorum/codec.h"
+#include "server/quorum_peer.h"
+#include "storage/epoch_file.h"
+#include "storage/log_range.h"
+#include "zkformat/txn_codec.h"
+
+namespace aviary::server {
+
+void QuorumPeer::Drive() {
+  for (int i = 0; i < 64; ++i) {
+    zab::Ready r = node_->TakeReady();
+    if (r.empty()) return;
+    Execute(std::move(r));
+  }
+}
+
+void QuorumPeer::Execute(zab::Ready r) {
+  std::string error;
+  if (r.accepted_epoch && !storage::StoreAcceptedEpoch(opts_.data_dir, *r.accepted_epoch, &error)) Fatal(error);
+  if (r.current_epoch && !storage::StoreCurrentEpoch(opts_.data_dir, *r.current_epoch, &error)) Fatal(error);
+  std::vector<uint64_t> fsynced;
+  RunStorage(r.storage, &fsynced);
+  if (r.commit_through) CommitThrough(*r.commit_through);
+  for (const zab::NotificationOut& n : r.notifications) election_->Send(n.to, n.n);
+  SendPackets(r.packets);
+  for (zab::ConnId c : r.close) quorum_->Close(c);
+  if (r.connect_leader) ConnectLeader(*r.connect_leader);
+  ToHost(r.to_host);
+  NoteRole();
+  for (uint64_t token : fsynced) node_->OnFsyncDone(token);
+}
+
+void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64_t>* fsynced) {
+  std::string error;
+  for (zab::StorageOp& op : ops) {
+    switch (op.kind) {
+      case zab::StorageOp::Kind::kAppend:
+        AppendLogged(op);
+        break;
+      case zab::StorageOp::Kind::kFsync:
+        if (!wal_.Sync(&error)) Fatal("log fsync: " + error);
+        fsynced->push_back(op.token);
+        break;
+      case zab::StorageOp::Kind::kTruncate:
+        Truncate(op.zxid);
+        break;
+      case zab::StorageOp::Kind::kInstallSnapshot:
+        Fatal("the leader sent a SNAP; installing one is not implemented yet");
+        break;
+    }
+  }
+}
+
+// The txn in ZooKeeper's bytes becomes a txn::Txn (the leader keeps the one
+// its core prepared) and goes to the log.
+void QuorumPeer::AppendLogged(zab::StorageOp& op) {
+  txn::Txn t;
+  auto mine = proposed_.find(op.zxid);
+  if (mine != proposed_.end()) {
+    t = std::move(mine->second);
+    proposed_.erase(mine);
+  } else {
+    zkformat::ZkTxn z;
+    std::string error;
+    if (!zkformat::DecodeZkTxn(op.bytes, &z, &error)) {
+      // A txn Aviary cannot apply (reconfig): it still takes its zxid.
+      AV_LOG(kWarn, "txn {:#x} not understood ({}): logged as an error txn", op.zxid, error);
+      z.txn = txn::Txn{};
+      z.txn.type = proto::OpCode::kError;
+      z.txn.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kMarshallingError}};
+    }
+    t = std::move(z.txn);
+  }
+  t.zxid = op.zxid;
+  std::string error;
+  if (!wal_.Append(t, &error)) Fatal("log append: " + error);
+  logged_[op.zxid] = std::move(t);
+}
+
+void QuorumPeer::Truncate(int64_t zxid) {
+  if (zxid < applied_) {
+    Fatal(fmt::format("TRUNC to {:#x} below what this server applied ({:#x})", zxid, applied_));
+  }
+  std::string error;
+  if (!wal_.TruncateAfter(zxid, opts_.data_dir, &error)) Fatal("log truncate: " + error);
+  logged_.erase(logged_.upper_bound(zxid), logged_.end());
+}
+
+void QuorumPeer::CommitThrough(int64_t zxid) {
+  std::vector<txn::Txn> batch;
+  while (!logged_.empty() && logged_.begin()->first <= zxid) {
+    auto it = logged_.begin();
+    if (it->first > applied_) batch.push_back(std::move(it->second));
+    logged_.erase(it);
+  }
+  if (zxid > applied_) applied_ = zxid;
+  if (batch.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& t : batch) committed_.push_back(std::move(t));
+  }
+  core_->WakeForCommits();
+}
+
+void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
+  for (zab::Outgoing& o : packets) {
+    switch (o.kind) {
+      case zab::Outgoing::Kind::kPacket:
+        quorum_->Send(o.conn, o.packet);
+        break;
+      case zab::Outgoing::Kind::kDiff:
+        SendDiff(o);
+        break;
+      case zab::Outgoing::Kind::kSnap:
+        AV_LOG(kError, "a learner needs a SNAP; sending one is not implemented yet: closing it");
+        quorum_->Close(o.conn);
+        break;
+    }
+  }
+}
+
+// PROPOSAL + COMMIT for each logged txn in (from, to], in ZooKeeper's bytes.
+void QuorumPeer::SendDiff(const zab::Outgoing& o) {
+  if (o.to <= o.from) return;
+  std::string error;
+  if (!wal_.Sync(&error)) Fatal("log fsync: " + error);
+  storage::LogRangeReader reader;
+  if (!reader.Open(opts_.wal.dir, o.from, o.to, &error)) {
+    AV_LOG(kError, "DIFF ({:#x}, {:#x}]: {}: closing the learner", o.from, o.to, error);
+    return quorum_->Close(o.conn);
+  }
+  txn::Txn t;
+  while (reader.Next(&t)) {
+    zkformat::ZkTxn z;
+    z.txn = t;
+    quorum::QuorumPacket p;
+    p.type = quorum::PacketType::kProposal;
+    p.zxid = t.zxid;
+    if (!zkformat::EncodeZkTxn(z, &p.data, &error)) {
+      AV_LOG(kError, "DIFF: txn {:#x} has no ZooKeeper form: {}", t.zxid, error);
+      return quorum_->Close(o.conn);
+    }
+    quorum_->Send(o.conn, p);
+    quorum_->Send(o.conn, {quorum::PacketType::kCommit, t.zxid, {}, false, {}});
+  }
+  if (!reader.error().empty()) {
+    AV_LOG(kError, "DIFF ({:#x}, {:#x}]: {}: closing the learner", o.from, o.to, reader.error());
+    quorum_->Close(o.conn);
+  }
+}
+
+void QuorumPeer::ConnectLeader(int64_t sid) {
+  const config::QuorumMember* m = opts_.quorum.Find(sid);
+  if (m == nullptr) return node_->OnLeaderConnectFailed();
+  if (leader_conn_ != 0) quorum_->Close(leader_conn_);
+  leader_connected_ = false;
+  leader_conn_ = quorum_->Connect(m->addresses.front().host, m->addresses.front().peer_port);
+}
+
+// Leader: learners' REQUESTs and session touches become core events.
+void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
+  std::vector<CoreEvent> events;
+  std::vector<int64_t> touched;
+  for (zab::HostPacket& h : packets) {
+    const quorum::QuorumPacket& p = h.packet;
+    if (p.type == quorum::PacketType::kRequest) {
+      auto r = quorum::DecodeForwardedRequest(p.data);
+      if (!r) continue;  // hostile or broken: dropped (the client times out)
+      auto f = std::make_shared<ForwardedRequest>();
+      f->session_id = r->session_id;
+      f->cxid = r->cxid;
+      f->type = r->type;
+      f->body = std::move(r->body);
+      f->auth_ids = p.authinfo;
+      CoreEvent ev;
+      ev.kind = CoreEvent::Kind::kForwarded;
+      ev.forwarded = std::move(f);
+      events.push_back(std::move(ev));
+    } else if (p.type == quorum::PacketType::kPing) {
+      auto t = quorum::DecodeSessionTouches(p.data);
+      if (t) {
+        for (const auto& s : *t) touched.push_back(s.session_id);
+      }
+    } else if (p.type == quorum::PacketType::kRevalidate) {
+      auto rq = quorum::DecodeRevalidateRequest(p.data);
+      if (!rq) continue;
+      // The session table lives on the core thread: a known session is
+      // touched there; the answer here says valid (the client's next
+      // request learns of an expiry).
+      touched.push_back(rq->session_id);
+      quorum::QuorumPacket a{
+          quorum::PacketType::kRevalidate, 0, quorum::EncodeRevalidateReply({rq->session_id, true}), false, {}};
+      node_->SendToLearner(h.from, a);
+    }
+  }
+  if (!events.empty()) core_->Post(events);
+  core_->PostTouches(std::move(touched));
+}
+
+void QuorumPeer::NoteRole() {
+  const bool serving = node_->serving();
+  const zab::Role role = node_->role();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_.role = role;
+    status_.serving = serving;
+    status_.learners = static_cast<int64_t>(node_->learner_count());
+    status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
+  }
+  if (serving == serving_ && role == role_) return;
+  serving_ = serving;
+  role_ = role;
+  AV_LOG(kInfo, "ensemble: {} ({}), epoch {}, committed {:#x}", zab::RoleName(role),
+         serving ? "serving" : "not serving", node_->current_epoch(), node_->committed());
+  if (!serving) return core_->PostRole(ServingRole::kNotServing, 0);
+  if (role == zab::Role::kLeading) return core_->PostRole(ServingRole::kLeader, node_->current_epoch());
+  core_->PostRole(ServingRole::kFollower, 0);
+}
+
+// ZooKeeper's words: Mode leader / follower / observer; a server that is
+// not serving answers "not currently serving requests".
+void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
+  const QuorumStatus st = status();
+  s.serving = st.serving;
+  switch (st.role) {
+    case zab::Role::kLeading:
+      s.server_state = "leader";
+      s.extra_metrics.emplace_back("followers", std::to_string(st.learners));
+      s.extra_metrics.emplace_back("synced_followers", std::to_string(st.synced_learners));
+      break;
+    case zab::Role::kFollowing:
+      s.server_state = "follower";
+      break;
+    case zab::Role::kObserving:
+      s.server_state = "observer";
+      break;
+    case zab::Role::kLooking:
+      s.server_state = "leaderelection";
+      break;
+  }
+}
+
+}  // namespace aviary::server

@@ -1,0 +1,121 @@
+#include "txn/state_machine.h"
+
+#include <string>
+#include <vector>
+
+#include "base/check.h"
+#include "tree/path.h"
+
+namespace aviary::txn {
+namespace {
+
+using proto::OpCode;
+
+bool IsCreate(OpCode t) {
+  return t == OpCode::kCreate || t == OpCode::kCreate2 || t == OpCode::kCreateContainer || t == OpCode::kCreateTtl;
+}
+
+std::string Join(const std::string& parent, const std::string& child) {
+  return parent == "/" ? "/" + child : parent + "/" + child;
+}
+
+// Deletes every descendant of `path` (not `path` itself), children first.
+void DeleteDescendants(tree::DataTree& tree, const std::string& path, int64_t zxid) {
+  std::vector<std::string> order;
+  std::vector<std::string> stack{path};
+  while (!stack.empty()) {
+    std::string p = std::move(stack.back());
+    stack.pop_back();
+    const tree::Node* n = tree.Find(p);
+    if (n == nullptr) continue;
+    for (const std::string& c : n->children) {
+      order.push_back(Join(p, c));
+      stack.push_back(order.back());
+    }
+  }
+  for (auto it = order.rbegin(); it != order.rend(); ++it) tree.DeleteNode(*it, zxid);
+}
+
+void ClearForDelete(tree::DataTree& tree, const std::string& path, int64_t zxid) {
+  const tree::Node* n = tree.Find(path);
+  if (n != nullptr && !n->children.empty() && path != "/" && !path.empty()) DeleteDescendants(tree, path, zxid);
+}
+
+// One op of `t` as a txn of its own, with the fuzzy fix-ups around it.
+ApplyResult FuzzyOp(tree::DataTree& tree, const Txn& t, const Op& op) {
+  Txn one;
+  one.session_id = t.session_id;
+  one.cxid = t.cxid;
+  one.zxid = t.zxid;
+  one.time_ms = t.time_ms;
+  one.type = op.type;
+  one.op = op;
+  if (const auto* d = std::get_if<DeleteTxn>(&op.body)) ClearForDelete(tree, d->path, t.zxid);
+  if (const auto* c = std::get_if<CloseSessionTxn>(&op.body)) {
+    for (const std::string& p : c->paths_to_delete) ClearForDelete(tree, p, t.zxid);
+  }
+  ApplyResult r = txn::Apply(tree, one);
+  if (IsCreate(op.type) && op.type != OpCode::kCreate && r.err == proto::Err::kNodeExists) {
+    if (const auto* c = std::get_if<CreateTxn>(&op.body); c != nullptr && c->path.find('/') != std::string::npos) {
+      tree.SetCversionPzxid(std::string(tree::NormalizeRoot(tree::ParentOf(c->path))), c->parent_cversion, t.zxid);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+StateMachine::StateMachine() : owned_(std::make_unique<tree::DataTree>()), tree_(owned_.get()) {}
+
+StateMachine::StateMachine(tree::DataTree* tree) : tree_(tree) {}
+
+ApplyResult StateMachine::ApplyFuzzy(const Txn& t) {
+  if (t.type != OpCode::kMulti) return FuzzyOp(*tree_, t, t.op);
+  ApplyResult out;
+  for (const Op& op : t.multi) {
+    if (op.type == OpCode::kError) return out;  // a failed multi changes nothing
+  }
+  for (const Op& op : t.multi) {
+    ApplyResult r = FuzzyOp(*tree_, t, op);
+    for (auto& res : r.results) out.results.push_back(std::move(res));
+    for (auto& trig : r.triggers) out.triggers.push_back(std::move(trig));
+  }
+  return out;
+}
+
+SessionChange StateMachine::ApplySessions(const Txn& t) {
+  SessionChange c;
+  c.session_id = t.session_id;
+  if (t.type == OpCode::kCreateSession) {
+    const auto* body = std::get_if<CreateSessionTxn>(&t.op.body);
+    c.kind = SessionChange::Kind::kCreated;
+    c.timeout_ms = body != nullptr ? body->timeout_ms : 0;
+    const bool fresh = sessions_.emplace(t.session_id, c.timeout_ms).second;
+    AV_CHECK(fresh || fuzzy_, "committed createSession {:#x} (zxid {:#x}) names a live session", t.session_id, t.zxid);
+    if (!fresh) sessions_[t.session_id] = c.timeout_ms;
+  } else if (t.type == OpCode::kCloseSession) {
+    c.kind = SessionChange::Kind::kClosed;
+    sessions_.erase(t.session_id);
+  }
+  return c;
+}
+
+Applied StateMachine::Apply(const Txn& t) {
+  Applied out;
+  if (fuzzy_) {
+    out.result = ApplyFuzzy(t);
+  } else {
+    AV_CHECK(ZxidFollows(last_zxid_, t.zxid), "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
+             last_zxid_);
+    out.result = txn::Apply(*tree_, t);
+    // Prepare validated this txn against the state it now applies to; a
+    // different outcome means the tree and the preparer's view diverged.
+    AV_CHECK(AppliedAsPrepared(t, out.result), "zxid {:#x} (op {}, session {:#x}) failed at apply with err {}", t.zxid,
+             static_cast<int>(t.type), t.session_id, static_cast<int>(FirstApplyError(out.result)));
+  }
+  out.session = ApplySessions(t);
+  last_zxid_ = t.zxid;
+  return out;
+}
+
+}  // namespace aviary::txn

@@ -1,0 +1,97 @@
+// StateMachine: the replicated state of a server and the one function that
+// changes it. It owns the data tree and the session table (session id ->
+// negotiated timeout, as ZooKeeper's ZKDatabase.sessionsWithTimeouts) and
+// the zxid of the last txn applied; Apply(txn) is the only way committed
+// txns reach them, live on the leader and in standalone (Core), at recovery
+// (storage::Recover replaying the log) and, later, on followers (ZAB
+// COMMIT / DIFF). What Apply returns - per-op results, watch triggers and
+// the session created or closed - is what the serving side (Core) turns
+// into replies, watch events and its session tracker's changes.
+//
+// Two modes, one function:
+//  - strict (default): the state is exactly the one the txn was prepared
+//    against (by this server or by the leader). Apply checks (AV_CHECK:
+//    the replicas would diverge otherwise) that zxids follow (+1, or the
+//    first of a higher epoch), that every txn applies with the outcome
+//    prepare decided (txn::AppliedAsPrepared) and that a createSession
+//    names a new session;
+//  - fuzzy (SetFuzzy(true)): the tree came from a fuzzy snapshot (written
+//    while txns were applied) and the txns after its zxid are replayed over
+//    it; some of them are already partly reflected. Apply then makes the
+//    replay converge on the live state whatever moment each node was
+//    copied at: a successful multi is applied op by op; a delete whose node
+//    has children removes that subtree first (the live node had none: they
+//    are from the snapshot's "future" and later txns re-create them); a
+//    create of any kind that finds its node present raises the parent's
+//    cversion/pzxid. None of these fix-ups can trigger on an exact tree.
+//    Results are not checked (NodeExists / NoNode are expected).
+//
+// No clocks, no I/O. Single-threaded: used by the one thread that owns it
+// (the core thread; recovery before the server starts).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "tree/data_tree.h"
+#include "txn/apply.h"
+#include "txn/txn.h"
+
+namespace aviary::txn {
+
+// The change a txn made to the session table.
+struct SessionChange {
+  enum class Kind : uint8_t { kNone, kCreated, kClosed };
+  Kind kind = Kind::kNone;
+  int64_t session_id = 0;
+  int32_t timeout_ms = 0;  // kCreated
+};
+
+struct Applied {
+  ApplyResult result;  // results and watch triggers (fuzzy mode: not meaningful)
+  SessionChange session;
+};
+
+class StateMachine {
+ public:
+  // Owns an empty tree.
+  StateMachine();
+  // Uses `tree` (not owned; it must outlive this), for tools and tests
+  // that recover a bare tree.
+  explicit StateMachine(tree::DataTree* tree);
+  StateMachine(const StateMachine&) = delete;
+  StateMachine& operator=(const StateMachine&) = delete;
+
+  Applied Apply(const Txn& t);
+
+  void SetFuzzy(bool fuzzy) { fuzzy_ = fuzzy; }
+  bool fuzzy() const { return fuzzy_; }
+
+  tree::DataTree& tree() { return *tree_; }
+  const tree::DataTree& tree() const { return *tree_; }
+  // Live sessions: from their createSession's apply to their closeSession's.
+  const std::map<int64_t, int32_t>& sessions() const { return sessions_; }
+  // Loading a snapshot (or a recovery repair): sets a session's timeout.
+  void PutSession(int64_t id, int32_t timeout_ms) { sessions_[id] = timeout_ms; }
+  void ClearSessions() { sessions_.clear(); }
+  int64_t last_zxid() const { return last_zxid_; }
+  // Loading a snapshot: the zxid the tree reflects.
+  void set_last_zxid(int64_t zxid) { last_zxid_ = zxid; }
+
+ private:
+  ApplyResult ApplyFuzzy(const Txn& t);
+  SessionChange ApplySessions(const Txn& t);
+
+  std::unique_ptr<tree::DataTree> owned_;
+  tree::DataTree* tree_;
+  std::map<int64_t, int32_t> sessions_;
+  int64_t last_zxid_ = 0;
+  bool fuzzy_ = false;
+};
+
+// next follows prev in one log: prev + 1, or the first of a higher epoch
+// (zxid >> 32).
+inline bool ZxidFollows(int64_t prev, int64_t next) { return next == prev + 1 || (next >> 32) > (prev >> 32); }
+
+}  // namespace aviary::txn

@@ -1,0 +1,115 @@
+#include "zkformat/digest_predict.h"
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "zkformat/digest.h"
+
+namespace aviary::zkformat {
+
+namespace {
+
+std::string ParentOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
+// Copies of the nodes a txn touched: nullopt = deleted / absent.
+class Scratch {
+ public:
+  Scratch(const NodeLookup& lookup, uint64_t sum) : lookup_(lookup), sum_(sum) {}
+
+  // The node to modify; the first touch takes its digest out of the sum.
+  std::optional<tree::Node>& Touch(const std::string& path) {
+    auto it = nodes_.find(path);
+    if (it != nodes_.end()) return it->second;
+    std::optional<tree::Node> copy;
+    if (const tree::Node* n = lookup_(path)) {
+      copy = *n;
+      copy->children.clear();  // not part of the digest
+      sum_ -= NodeDigest(path, *copy);
+    }
+    return nodes_.emplace(path, std::move(copy)).first->second;
+  }
+  bool Exists(const std::string& path) {
+    auto it = nodes_.find(path);
+    return it != nodes_.end() ? it->second.has_value() : lookup_(path) != nullptr;
+  }
+  uint64_t Sum() const {
+    uint64_t s = sum_;
+    for (const auto& [path, n] : nodes_) {
+      if (n) s += NodeDigest(path, *n);
+    }
+    return s;
+  }
+
+ private:
+  const NodeLookup& lookup_;
+  uint64_t sum_;
+  std::map<std::string, std::optional<tree::Node>> nodes_;
+};
+
+void Create(Scratch& s, const txn::CreateTxn& c, int64_t zxid, int64_t time) {
+  if (s.Exists(c.path) || !s.Exists(ParentOf(c.path))) return;  // createNode would fail
+  std::optional<tree::Node>& parent = s.Touch(ParentOf(c.path));
+  int32_t cv = c.parent_cversion == -1 ? parent->stat.cversion + 1 : c.parent_cversion;
+  if (cv > parent->stat.cversion) {
+    parent->stat.cversion = cv;
+    parent->stat.pzxid = zxid;
+  }
+  tree::Node n;
+  n.data = c.data;
+  n.stat.czxid = n.stat.mzxid = n.stat.pzxid = zxid;
+  n.stat.ctime = n.stat.mtime = time;
+  n.stat.ephemeral_owner = c.kind == txn::NodeKind::kEphemeral   ? c.ephemeral_owner
+                           : c.kind == txn::NodeKind::kContainer ? tree::kContainerOwner
+                           : c.kind == txn::NodeKind::kTtl       ? tree::TtlOwner(c.ttl_ms)
+                                                                 : 0;
+  s.Touch(c.path) = std::move(n);
+}
+
+void Delete(Scratch& s, const std::string& path, int64_t zxid) {
+  if (!s.Exists(ParentOf(path))) return;
+  std::optional<tree::Node>& parent = s.Touch(ParentOf(path));
+  if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
+  s.Touch(path).reset();
+}
+
+void ApplyOp(Scratch& s, const txn::Op& op, int64_t zxid, int64_t time) {
+  if (auto* c = std::get_if<txn::CreateTxn>(&op.body)) {
+    Create(s, *c, zxid, time);
+  } else if (auto* d = std::get_if<txn::DeleteTxn>(&op.body)) {
+    Delete(s, d->path, zxid);
+  } else if (auto* sd = std::get_if<txn::SetDataTxn>(&op.body)) {
+    if (!s.Exists(sd->path)) return;
+    std::optional<tree::Node>& n = s.Touch(sd->path);
+    n->data = sd->data;
+    n->stat.mzxid = zxid;
+    n->stat.mtime = time;
+    n->stat.version = sd->version;
+  } else if (auto* sa = std::get_if<txn::SetAclTxn>(&op.body)) {
+    if (s.Exists(sa->path)) s.Touch(sa->path)->stat.aversion = sa->version;
+  } else if (auto* cs = std::get_if<txn::CloseSessionTxn>(&op.body)) {
+    for (const std::string& p : cs->paths_to_delete) {
+      if (s.Exists(p)) Delete(s, p, zxid);
+    }
+  }
+}
+
+}  // namespace
+
+int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn::Txn& t) {
+  Scratch s(lookup, static_cast<uint64_t>(digest_before));
+  if (t.type == proto::OpCode::kMulti) {
+    for (const txn::Op& op : t.multi) {
+      if (op.type == proto::OpCode::kError) return digest_before;  // a failed multi changes nothing
+    }
+    for (const txn::Op& op : t.multi) ApplyOp(s, op, t.zxid, t.time_ms);
+  } else {
+    ApplyOp(s, t.op, t.zxid, t.time_ms);
+  }
+  return static_cast<int64_t>(s.Sum());
+}
+
+}  // namespace aviary::zkformat

@@ -1,0 +1,244 @@
+"""The replica host end to end (server/quorum_peer.h): real aviary-server
+processes (and Apache ZooKeeper 3.8 members) on loopback, started with the
+zoo.cfg + myid an operator writes (ensemble.py), driven by kazoo.
+
+Each test proves one guarantee:
+  - three Aviary members elect one leader; writes through a follower are
+    readable on every member (REQUEST forwarding, PROPOSAL/ACK/COMMIT);
+  - kill -9 of the leader under a write load: a new leader, the clients
+    fail over, every acknowledged write is on every live member;
+  - a follower restarted after missing txns catches up (DIFF from the log);
+  - mixed ensembles with Apache ZooKeeper 3.8 in both directions.
+"""
+
+import os
+import sys
+import threading
+import time
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import ConnectionLoss, NodeExistsError, OperationTimeoutError, SessionExpiredError
+from kazoo.retry import KazooRetry
+
+sys.path.insert(0, os.path.dirname(__file__))
+import ensemble  # noqa: E402
+
+ZK_PRESENT = all(os.path.exists(j) for j in ensemble.ZK_JARS)
+needs_zk = pytest.mark.skipif(not ZK_PRESENT, reason="Apache ZooKeeper 3.8 (Debian package zookeeper) not installed")
+
+
+@pytest.fixture
+def make_ensemble():
+    made = []
+
+    def make(kinds, **kw):
+        e = ensemble.Ensemble(kinds, **kw)
+        made.append(e)
+        return e
+
+    yield make
+    for e in made:
+        e.stop()
+
+
+def client(hosts, timeout=10.0):
+    c = KazooClient(hosts=hosts, timeout=timeout,
+                    connection_retry=KazooRetry(max_tries=-1, delay=0.1, max_delay=0.5))
+    c.start(timeout=30)
+    return c
+
+
+def read_all(member, path):
+    """Children and data of `path` as `member` alone serves them."""
+    c = client(member.hostport())
+    try:
+        c.sync(path)
+        return {name: c.get(path + "/" + name)[0] for name in c.get_children(path)}
+    finally:
+        c.stop()
+        c.close()
+
+
+def wait_until(pred, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def test_three_aviary_members_elect_a_leader_and_replicate(make_ensemble):
+    ens = make_ensemble(["aviary", "aviary", "aviary"])
+    lead = ens.start(timeout=60)
+    modes = sorted(m.mode() for m in ens.members)
+    assert modes == ["follower", "follower", "leader"]
+    mntr = ensemble.four_letter(lead.client_port, "mntr")
+    assert "zk_server_state\tleader" in mntr
+    wait_until(lambda: "zk_synced_followers\t2" in ensemble.four_letter(lead.client_port, "mntr"),
+               what="two synced followers")
+
+    follower = next(m for m in ens.members if m is not lead)
+    c = client(follower.hostport())
+    try:
+        c.create("/r", b"root")
+        for i in range(30):
+            c.create("/r/n%02d" % i, b"v%d" % i)
+        c.set("/r/n00", b"changed")
+        c.delete("/r/n29")
+        assert c.get("/r/n00")[0] == b"changed"  # read-your-writes on the follower
+    finally:
+        c.stop()
+        c.close()
+    want = {"n%02d" % i: b"v%d" % i for i in range(29)}
+    want["n00"] = b"changed"
+    for m in ens.members:
+        assert read_all(m, "/r") == want, "member %d" % m.sid
+
+
+class Writer(threading.Thread):
+    """Creates /load/<name>-<i> in a loop through the whole ensemble; keeps
+    the names of every create that was acknowledged."""
+
+    def __init__(self, hosts, name):
+        super().__init__(daemon=True)
+        self.c = client(hosts)
+        self.name = name
+        self.acked = []
+        self.stop_flag = threading.Event()
+        self.errors = 0
+
+    def run(self):
+        i = 0
+        while not self.stop_flag.is_set():
+            path = "/load/%s-%05d" % (self.name, i)
+            while not self.stop_flag.is_set():
+                try:
+                    self.c.create(path, b"x")
+                    self.acked.append(path)
+                    break
+                except NodeExistsError:  # an earlier attempt got through
+                    self.acked.append(path)
+                    break
+                except (ConnectionLoss, OperationTimeoutError, SessionExpiredError):
+                    self.errors += 1
+                    time.sleep(0.05)
+            i += 1
+
+    def finish(self):
+        self.stop_flag.set()
+        self.join(timeout=60)
+        self.c.stop()
+        self.c.close()
+
+
+def test_leader_kill9_under_load_loses_no_acknowledged_write(make_ensemble):
+    ens = make_ensemble(["aviary", "aviary", "aviary"])
+    lead = ens.start(timeout=60)
+    setup = client(ens.connect_string())
+    setup.create("/load")
+    setup.stop()
+    setup.close()
+    writers = [Writer(ens.connect_string(), "w%d" % i) for i in range(3)]
+    for w in writers:
+        w.start()
+    wait_until(lambda: all(len(w.acked) >= 20 for w in writers), what="writes before the kill")
+    lead.kill()
+    new = ens.wait_for_leader(timeout=60, serving=[m for m in ens.members if m is not lead])
+    assert new is not lead
+    before = [len(w.acked) for w in writers]
+    wait_until(lambda: all(len(w.acked) >= b + 20 for w, b in zip(writers, before)), timeout=60,
+               what="writes after the failover")
+    for w in writers:
+        w.finish()
+    acked = {p.rsplit("/", 1)[1] for w in writers for p in w.acked}
+    for m in ens.members:
+        if m is lead:
+            continue
+        present = set(read_all(m, "/load"))
+        missing = acked - present
+        assert not missing, "member %d lost acknowledged writes: %s" % (m.sid, sorted(missing)[:10])
+
+
+def test_restarted_follower_catches_up_by_diff(make_ensemble):
+    ens = make_ensemble(["aviary", "aviary", "aviary"])
+    lead = ens.start(timeout=60)
+    c = client(lead.hostport())
+    c.create("/d", b"")
+    for i in range(10):
+        c.create("/d/a%03d" % i, b"before")
+    follower = next(m for m in ens.members if m is not lead)
+    follower.kill()
+    for i in range(200):
+        c.create("/d/b%03d" % i, b"missed")
+    c.set("/d/a000", b"changed while down")
+    follower.start()
+    wait_until(lambda: follower.mode() == "follower", timeout=60, what="the follower back")
+    got = read_all(follower, "/d")
+    assert len(got) == 210
+    assert got["a000"] == b"changed while down"
+    assert all(got["b%03d" % i] == b"missed" for i in range(200))
+    # It synced from the leader's log, not from a snapshot.
+    assert "the leader syncs us by DIFF" in follower.log_tail(200000).split("signal")[-1]
+    c.stop()
+    c.close()
+
+
+def _mixed_roundtrip(ens, aviary_member):
+    """Writes through the Aviary member and through each other member; every
+    member serves every write."""
+    c = client(aviary_member.hostport())
+    try:
+        c.create("/mix", b"from-aviary")
+        for i in range(20):
+            c.create("/mix/a%02d" % i, b"a")
+    finally:
+        c.stop()
+        c.close()
+    for m in ens.members:
+        if m is aviary_member:
+            continue
+        o = client(m.hostport())
+        try:
+            o.create("/mix/z%d" % m.sid, b"z")
+        finally:
+            o.stop()
+            o.close()
+    want = {"a%02d" % i: b"a" for i in range(20)}
+    for m in ens.members:
+        if m is not aviary_member:
+            want["z%d" % m.sid] = b"z"
+    for m in ens.members:
+        assert read_all(m, "/mix") == want, "member %d (%s)" % (m.sid, m.kind)
+
+
+def _start_in_order(ens, first, then):
+    """Starts `first` until one of them leads, then `then`, which must join."""
+    for m in first:
+        m.start()
+    ens.wait_for_leader(timeout=90, serving=first)
+    for m in then:
+        m.start()
+    return ens.wait_for_leader(timeout=90)
+
+
+@needs_zk
+def test_aviary_follows_two_zookeeper_members(make_ensemble):
+    ens = make_ensemble(["zookeeper", "zookeeper", "aviary"])
+    zk1, zk2, av = ens.members
+    lead = _start_in_order(ens, [zk1, zk2], [av])
+    assert lead.kind == "zookeeper"
+    assert av.mode() == "follower"
+    _mixed_roundtrip(ens, av)
+
+
+@needs_zk
+def test_zookeeper_follows_an_aviary_leader(make_ensemble):
+    ens = make_ensemble(["zookeeper", "aviary", "aviary"])
+    zk, av1, av2 = ens.members
+    lead = _start_in_order(ens, [av1, av2], [zk])
+    assert lead.kind == "aviary"
+    assert zk.mode() == "follower"
+    follower_av = av1 if lead is av2 else av2
+    _mixed_roundtrip(ens, follower_av)
