@@ -21,8 +21,6 @@ import ensemble
 # separated names) adds to it for a quick experiment.
 MISSING = {}
 
-_probe_result = None
-
 
 def voter_kinds():
     raw = os.environ.get("AVIARY_ENSEMBLE_KINDS", "aviary,aviary,aviary")
@@ -33,15 +31,21 @@ def observer_kind():
     return ensemble.substitute(os.environ.get("AVIARY_ENSEMBLE_OBSERVER", voter_kinds()[0]))
 
 
-def _probe_aviary_ensemble():
-    """None if aviary-server accepts an ensemble zoo.cfg (it is still running
-    after 3 s), else why not (its refusal, or that it is not built)."""
+# Features whose support aviary-server's configuration check reveals: it
+# refuses to start with a setting it cannot honour.
+PROBE_CFG = {"read_only": {"readonlymode.enabled": "true"}}
+
+
+def _probe_aviary_ensemble(extra_cfg=None):
+    """None if aviary-server accepts an ensemble zoo.cfg (+ extra_cfg) (it is
+    still running after 3 s), else why not (its refusal, or that it is not
+    built)."""
     try:
         binary = ensemble.aviary_binary()
     except RuntimeError as e:
         return str(e)
     root = tempfile.mkdtemp(prefix="aviary-probe-")
-    ens = ensemble.Ensemble(["aviary", "aviary", "aviary"])
+    ens = ensemble.Ensemble(["aviary", "aviary", "aviary"], extra_cfg=extra_cfg)
     ens.root = root
     m = ens.members[0]
     m.workdir = root
@@ -58,15 +62,22 @@ def _probe_aviary_ensemble():
         proc.wait()
         return None
     out = proc.stdout.read().decode("utf-8", "replace").strip().splitlines()
-    return "aviary-server refuses an ensemble zoo.cfg (exit %d): %s" % (
-        proc.returncode, out[-1] if out else "")
+    return "aviary-server refuses an ensemble zoo.cfg%s (exit %d): %s" % (
+        " with %s" % extra_cfg if extra_cfg else "", proc.returncode,
+        out[-1].strip() if out else "")
+
+
+_probes = {}
+
+
+def _probe(feature=None):
+    if feature not in _probes:
+        _probes[feature] = _probe_aviary_ensemble(PROBE_CFG.get(feature))
+    return _probes[feature]
 
 
 def aviary_ensemble_missing():
-    global _probe_result
-    if _probe_result is None:
-        _probe_result = [_probe_aviary_ensemble()]
-    return _probe_result[0]
+    return _probe(None)
 
 
 def missing_reason(kinds, *features):
@@ -88,6 +99,8 @@ def missing_reason(kinds, *features):
             return "Aviary ensemble lacks %s: %s" % (f, MISSING[f])
         if f in extra:
             return "Aviary ensemble lacks %s (AVIARY_ENSEMBLE_MISSING)" % f
+        if f in PROBE_CFG and _probe(f):
+            return _probe(f)
     return None
 
 
