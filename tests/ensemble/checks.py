@@ -22,6 +22,15 @@ def pinned(clients, member, **kw):
     return clients(member.hostport(), **kw)
 
 
+def settle(ens, *members):
+    """Waits until each member has applied a write committed after every
+    write made so far (Ensemble.wait_synced): then what a client pinned to
+    it reads includes all of them. Used instead of sync() so that the checks
+    do not depend on sync (check_sync tests sync itself)."""
+    for m in members:
+        ens.wait_synced(m)
+
+
 def read_tree(client, parent):
     """{child name: data} under parent, read with pipelined getData."""
     names = client.get_children(parent)
@@ -59,14 +68,19 @@ def check_roles(ens):
 
 def check_writes_visible_everywhere(ens, clients, parent="/vis"):
     """A write through each member (observers included) is read back on
-    every member after sync()."""
+    every member."""
     live = [m for m in ens.members if m.alive()]
     cs = {m.sid: pinned(clients, m) for m in live}
     for sid, c in cs.items():
-        c.create("%s/m%d" % (parent, sid), b"written via %d" % sid, makepath=True)
+        try:
+            c.create("%s/m%d" % (parent, sid), b"written via %d" % sid, makepath=True)
+        except KazooException as e:
+            m = ens.members[sid - 1]
+            raise AssertionError("create via member %d (%s%s) failed: %r" % (
+                sid, m.kind, ", observer" if m.observer else "", e)) from e
     want = {"m%d" % sid: b"written via %d" % sid for sid in cs}
+    settle(ens, *live)
     for sid, c in cs.items():
-        c.sync(parent)
         got = read_tree(c, parent)
         assert got == want, "member %d sees %r" % (sid, got)
 
@@ -77,7 +91,7 @@ def check_watch_fires_on_other_member(ens, clients, watcher_member, writer_membe
     w = pinned(clients, watcher_member)
     wr = pinned(clients, writer_member)
     wr.create(path, b"0", makepath=True)
-    w.sync(path)
+    settle(ens, watcher_member)
     data_ev, child_ev = threading.Event(), threading.Event()
     w.get(path, watch=lambda e: data_ev.set())
     w.get_children(path, watch=lambda e: child_ev.set())
@@ -148,10 +162,12 @@ class WriteLoad:
     def total_acked(self):
         return sum(len(a) for a in self.acked)
 
-    def verify(self, client, who=""):
-        """Every acknowledged write is there with its data; ops never retried
-        exist exactly once, retried ones at most once per attempt."""
-        client.sync(self.parent)
+    def verify(self, ens, member, client):
+        """Every acknowledged write is on `member` (read through `client`,
+        pinned to it) with its data; ops never retried exist exactly once,
+        retried ones at most once per attempt."""
+        who = "member %d (%s)" % (member.sid, member.kind)
+        settle(ens, member)
         for i, acks in enumerate(self.acked):
             tree = read_tree(client, "%s/w%d" % (self.parent, i))
             for op, path, _ in acks:
@@ -189,10 +205,10 @@ def check_leader_kill_under_load(ens, clients, workers=4):
     assert load.total_acked() > 0
     for m in ens.members:
         if m.alive():
-            load.verify(pinned(clients, m), who="member %d" % m.sid)
+            load.verify(ens, m, pinned(clients, m))
     old.start()
     ens.wait_synced(old)
-    load.verify(pinned(clients, old), who="restarted old leader %d" % old.sid)
+    load.verify(ens, old, pinned(clients, old))
     return old, new, load
 
 
@@ -210,8 +226,9 @@ def check_follower_catch_up(ens, clients, follower, txns, purge=False):
     """Stops `follower`, commits `txns` txns without it (creates and
     setData), optionally purges old snapshots/logs on the others, restarts
     it and checks - through a client pinned to it, without sync - that its
-    tree equals the leader's. Returns the leader's (diff, snap) increase
-    during the catch-up, or None if the leader does not count them."""
+    tree equals the leader's. Returns how the follower says it was synced
+    (['DIFF'], ['SNAP'], from its log: Member.sync_modes) and the leader's
+    (diff, snap) counter increase (None unless the leader reports them)."""
     ens.wait_synced(follower)  # it has txns of this epoch before it stops
     follower.stop()
     ens.wait_for_leader(timeout=30)
@@ -230,6 +247,7 @@ def check_follower_catch_up(ens, clients, follower, txns, purge=False):
             m.purge(retain=3)
     before = sync_counts(lead)
     target = lead.zxid()
+    log_from = follower.log_size()
     follower.start()
     ens.wait_synced(follower, target=target)
     assert ens.leader() is lead, "the restarted member must join the established leader"
@@ -239,9 +257,10 @@ def check_follower_catch_up(ens, clients, follower, txns, purge=False):
     assert read_tree(fc, parent) == want
     assert fc.get(parent + "-hot")[0] == b"v%d" % (txns - creates - 1)
     after = sync_counts(lead)
+    modes = follower.sync_modes(since=log_from)
     if before is None or after is None:
-        return None
-    return after[0] - before[0], after[1] - before[1]
+        return modes, None
+    return modes, (after[0] - before[0], after[1] - before[1])
 
 
 def try_write(clients, hosts, path, wait_s=5.0):
@@ -278,10 +297,10 @@ def check_observer(ens, clients, obs):
     voters = ens.voters()
     co, cv = pinned(clients, obs), clients(ens.connect_string(voters))
     cv.create("/obs/from-voter", b"v", makepath=True)
-    co.sync("/obs")
+    settle(ens, obs)
     assert co.get("/obs/from-voter")[0] == b"v"
     co.create("/obs/from-observer", b"o")
-    cv.sync("/obs")
+    settle(ens, *voters)
     assert cv.get("/obs/from-observer")[0] == b"o"
     lead = ens.leader()
     down = [m for m in voters if m is not lead][:1] + [lead]
@@ -296,6 +315,24 @@ def check_observer(ens, clients, obs):
     ens.wait_for_leader(timeout=30)
     ens.wait_synced(obs)
     retry_until(lambda: co.create("/obs/after", b"a"), what="write via the observer")
-    pinned(clients, down[0]).sync("/obs")
+    settle(ens, down[0])
     assert pinned(clients, down[0]).exists("/obs/after")
     assert pinned(clients, survivor).exists("/obs/minority") is None
+
+
+def check_sync(ens, clients):
+    """sync() through each member, right after a write through another
+    member, makes the next read through it see that write."""
+    live = [m for m in ens.members if m.alive()]
+    cs = {m.sid: pinned(clients, m) for m in live}
+    cs[live[0].sid].ensure_path("/sync")
+    for i, m in enumerate(live):
+        writer = live[(i + 1) % len(live)]
+        path = "/sync/for-%d" % m.sid
+        cs[writer.sid].create(path, b"by %d" % writer.sid)
+        try:
+            cs[m.sid].sync("/sync")
+        except KazooException as e:
+            raise AssertionError("sync via member %d (%s%s, leader %s) failed: %r" % (
+                m.sid, m.kind, ", observer" if m.observer else "", ens.leader().kind, e)) from e
+        assert cs[m.sid].get(path)[0] == b"by %d" % writer.sid, "member %d" % m.sid

@@ -44,10 +44,20 @@ ZK_JARS = [
 ]
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now and not handed out before by this process
+    (the kernel may give a just-released port again, and one member's
+    client port must not be another's election port)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def four_letter(port, cmd, timeout=2.0):
@@ -247,6 +257,40 @@ class Member:
 
     def hostport(self):
         return "127.0.0.1:%d" % self.client_port
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_since(self, offset):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def sync_modes(self, since=0):
+        """How this member was synced by a leader since log offset `since`,
+        from its own log: a list of 'DIFF' / 'SNAP' / 'TRUNC'. ZooKeeper logs
+        "Getting a diff from the leader" / "Getting a snapshot from leader" /
+        "Truncating log to get in sync with the leader"; Aviary "the leader
+        syncs us by DIFF|SNAP|TRUNC"."""
+        out = []
+        for line in self.log_since(since).splitlines():
+            if "Getting a diff from the leader" in line:
+                out.append("DIFF")
+            elif "Getting a snapshot from leader" in line:
+                out.append("SNAP")
+            elif "Truncating log to get in sync with the leader" in line:
+                out.append("TRUNC")
+            else:
+                m = re.search(r"the leader syncs us by (DIFF|SNAP|TRUNC)", line)
+                if m:
+                    out.append(m.group(1))
+        return out
 
     def log_tail(self, n=3000):
         try:

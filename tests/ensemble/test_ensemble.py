@@ -45,6 +45,7 @@ def test_writes_through_each_member_and_cross_member_watches(make_ensemble, clie
     ens.start()
     checks.check_roles(ens)
     checks.check_writes_visible_everywhere(ens, clients)
+    checks.check_sync(ens, clients)
     m = ens.members
     checks.check_watch_fires_on_other_member(ens, clients, m[0], m[1], "/w1")
     checks.check_watch_fires_on_other_member(ens, clients, m[2], m[3], "/w2")  # observer writes
@@ -62,26 +63,29 @@ def test_leader_kill_under_write_load(make_ensemble, clients):
 
 
 def test_follower_catches_up_by_diff(make_ensemble, clients):
-    support.require(KINDS, "diff")
+    support.require(KINDS)
     ens = make_ensemble(KINDS)
     ens.start()
     # 300 txns: within the leader's in-memory committed log (ZooKeeper keeps
     # 500) and its txn log, so the follower gets a DIFF.
-    counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=300)
-    if ens.leader().kind == "zookeeper":
-        assert counts == (1, 0), "expected one DIFF sync, got (diff, snap) += %r" % (counts,)
+    modes, counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=300)
+    assert modes == ["DIFF"], "the follower's log says it was synced by %r" % modes
+    if counts is not None:
+        assert counts == (1, 0), "the leader counted (diff, snap) += %r" % (counts,)
 
 
 def test_follower_catches_up_by_snap_after_purge(make_ensemble, clients):
-    support.require(KINDS, "snap")
+    support.require(KINDS, "snap_install", "snap_send")
     ens = make_ensemble(KINDS, snap_count=50)
     ens.start()
     # 1500 txns with a snapshot every <= 50 and the old logs purged (as
     # autopurge with snapRetainCount=3 would) on the live members: the
     # follower's last zxid is older than any log the leader still holds.
-    counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=1500, purge=True)
-    if ens.leader().kind == "zookeeper":
-        assert counts == (0, 1), "expected one SNAP sync, got (diff, snap) += %r" % (counts,)
+    modes, counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=1500,
+                                                   purge=True)
+    assert modes == ["SNAP"], "the follower's log says it was synced by %r" % modes
+    if counts is not None:
+        assert counts == (0, 1), "the leader counted (diff, snap) += %r" % (counts,)
 
 
 def test_observer_reads_forwards_and_is_no_quorum(make_ensemble, clients):
@@ -202,8 +206,8 @@ def test_ephemerals_vanish_everywhere_after_expiry(make_ensemble, clients):
         assert holder.stdout.readline().strip() == b"created"
         watchers = [pinned(clients, m) for m in ens.members]
         gone = []
+        checks.settle(ens, *ens.members)
         for c in watchers:
-            c.sync("/eph")
             ev = threading.Event()
             assert c.exists("/eph/holder", watch=lambda e, ev=ev: ev.set()) is not None
             gone.append(ev)
@@ -212,5 +216,4 @@ def test_ephemerals_vanish_everywhere_after_expiry(make_ensemble, clients):
         holder.wait()
     for m, c, ev in zip(ens.members, watchers, gone):
         assert ev.wait(20), "member %d: ephemeral still there 20 s after its client died" % m.sid
-        c.sync("/eph")
         assert c.exists("/eph/holder") is None

@@ -19,15 +19,17 @@ import support
 
 ZK, AV = "zookeeper", "aviary"  # as asked; ensemble.substitute may run both as one
 CONFIGS = {
-    "zk2_av1": dict(kinds=[ZK, ZK, AV], first=[0, 1], leader_sid=2, minority=AV),
-    "zk1_av2": dict(kinds=[ZK, AV, AV], first=[1, 2], leader_sid=3, minority=ZK),
+    # A ZooKeeper leader syncs every member that joins fresh by SNAP.
+    "zk2_av1": dict(kinds=[ZK, ZK, AV], first=[0, 1], leader_sid=2, minority=AV,
+                    needs=["snap_install"]),
+    "zk1_av2": dict(kinds=[ZK, AV, AV], first=[1, 2], leader_sid=3, minority=ZK, needs=[]),
 }
 OBSERVERS = [ZK, AV]
 
 
 def start(make_ensemble, name, **kw):
     cfg = CONFIGS[name]
-    support.require(cfg["kinds"] + OBSERVERS, "observer", "mixed")
+    support.require(cfg["kinds"] + OBSERVERS, *cfg["needs"])
     ens = make_ensemble(cfg["kinds"], observers=OBSERVERS, **kw)
     lead = ens.start(first=[ens.members[i] for i in cfg["first"]])
     assert lead.sid == cfg["leader_sid"], "leader %d (%s)" % (lead.sid, lead.kind)
@@ -59,15 +61,33 @@ def test_mixed_reads_writes_watches(make_ensemble, clients, name):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_mixed_follower_catch_up_diff_then_snap(make_ensemble, clients, name):
+def test_mixed_sync_through_every_member(make_ensemble, clients, name):
+    ens, cfg = start(make_ensemble, name)
+    checks.check_sync(ens, clients)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_mixed_follower_catch_up_diff(make_ensemble, clients, name):
+    ens, cfg = start(make_ensemble, name)
+    f = minority_follower(ens, cfg)
+    modes, counts = checks.check_follower_catch_up(ens, clients, f, txns=300)
+    assert modes == ["DIFF"], "member %d (%s) was synced by %r" % (f.sid, f.kind, modes)
+    if counts is not None:
+        assert counts == (1, 0), "the leader counted (diff, snap) += %r" % (counts,)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_mixed_follower_catch_up_snap(make_ensemble, clients, name):
+    cfg = CONFIGS[name]
+    # The leader (kind of leader_sid) sends the SNAP, the minority kind installs it.
+    support.require([cfg["kinds"][cfg["leader_sid"] - 1]], "snap_send")
+    support.require([cfg["minority"]], "snap_install")
     ens, cfg = start(make_ensemble, name, snap_count=50)
     f = minority_follower(ens, cfg)
-    counts = checks.check_follower_catch_up(ens, clients, f, txns=300)
-    if ens.leader().kind == ZK:
-        assert counts == (1, 0), "expected a DIFF, got (diff, snap) += %r" % (counts,)
-    counts = checks.check_follower_catch_up(ens, clients, f, txns=1500, purge=True)
-    if ens.leader().kind == ZK:
-        assert counts == (0, 1), "expected a SNAP, got (diff, snap) += %r" % (counts,)
+    modes, counts = checks.check_follower_catch_up(ens, clients, f, txns=1500, purge=True)
+    assert modes == ["SNAP"], "member %d (%s) was synced by %r" % (f.sid, f.kind, modes)
+    if counts is not None:
+        assert counts == (0, 1), "the leader counted (diff, snap) += %r" % (counts,)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -90,5 +110,5 @@ def test_mixed_observers_do_not_count(make_ensemble, clients):
     co = checks.pinned(clients, ens.members[3])
     checks.retry_until(lambda: co.create("/obs/zk-observer", b"z"), what="write via ZK observer")
     ca = checks.pinned(clients, ens.members[4])
-    ca.sync("/obs")
+    checks.settle(ens, ens.members[4])
     assert ca.get("/obs/zk-observer")[0] == b"z"
