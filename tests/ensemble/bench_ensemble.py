@@ -38,10 +38,12 @@ def main():
     ap.add_argument("--seconds", type=int, default=6)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--workloads", default="set,get,mixed")
+    ap.add_argument("--cfg", action="append", default=[], help="extra zoo.cfg line key=value")
     a = ap.parse_args()
     ensemble.TICK_TIME_MS = 2000
-    ens = ensemble.Ensemble([a.kind] * 3, zk_jvm=["-Xmx1000m"],
-                            extra_cfg={"maxSessionTimeout": 40000})
+    extra = {"maxSessionTimeout": 40000}
+    extra.update(kv.split("=", 1) for kv in a.cfg)
+    ens = ensemble.Ensemble([a.kind] * 3, zk_jvm=["-Xmx1000m"], extra_cfg=extra)
     os.environ.setdefault("AVIARY_ZK_LOGLEVEL", "warn")
     try:
         ens.start(timeout=120)
