@@ -3,6 +3,12 @@
 // The core thread proposes each prepared txn in zxid order; the committer
 // makes it durable / replicated and hands committed txns back, in the same
 // order, through TakeCommitted (called by the core thread after `wake` fires).
+//
+// "Logged" and "committed" are two facts: a txn is logged once this
+// server's log holds it durably (a follower then ACKs the proposal), and
+// committed once it may be applied (standalone: the moment it is logged;
+// a follower: when the leader's COMMIT arrives, which may be later).
+// LoggedThrough / CommittedThrough report both.
 // Standalone without a log is an ensemble of one whose quorum is reached the
 // moment the txn is proposed (LocalCommitter); the write-ahead log and ZAB
 // replace this class without touching prepare or apply.
@@ -31,22 +37,35 @@ class Committer {
   // Start a new log segment at `next_zxid` after everything proposed so far
   // (at each snapshot, as ZooKeeper). No-op without a log.
   virtual void RequestRoll(int64_t /*next_zxid*/) {}
+  // Any thread: the highest zxid logged durably / handed back as committed
+  // (not necessarily taken yet); 0 before the first (and from committers
+  // that do not report it: test doubles).
+  virtual int64_t LoggedThrough() const { return 0; }
+  virtual int64_t CommittedThrough() const { return 0; }
 };
 
 // In-memory commit: a proposal is committed at once. Because the core drains
 // commits only after a whole batch of requests has been prepared, several
 // txns are routinely prepared ahead of their apply, exercising the same
 // pending-change path replication needs.
+// Logged (in memory) and committed are the same moment here. Core thread
+// only.
 class LocalCommitter final : public Committer {
  public:
-  void Propose(txn::Txn txn) override { committed_.push_back(std::move(txn)); }
+  void Propose(txn::Txn txn) override {
+    last_ = txn.zxid;
+    committed_.push_back(std::move(txn));
+  }
   void TakeCommitted(std::vector<txn::Txn>* out) override {
     for (auto& t : committed_) out->push_back(std::move(t));
     committed_.clear();
   }
+  int64_t LoggedThrough() const override { return last_; }
+  int64_t CommittedThrough() const override { return last_; }
 
  private:
   std::vector<txn::Txn> committed_;
+  int64_t last_ = 0;
 };
 
 }  // namespace aviary::server

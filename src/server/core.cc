@@ -143,6 +143,10 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
       case CoreEvent::Kind::kTouches:
         TouchFromLearners(ev.touched, now_ms);
         break;
+      case CoreEvent::Kind::kCall:
+        ApplyCommitted(now_ms);
+        if (ev.call) ev.call(*this, now_ms);
+        break;
     }
   }
   ApplyCommitted(now_ms);

@@ -1,6 +1,12 @@
-// The server core: the one thread that owns the data tree, the sessions and
-// the watches, and drives every request through the pipeline
-//   prepare -> commit (Committer) -> apply -> fire watches -> reply.
+// The server core: the one thread that owns the replicated state
+// (txn::StateMachine: tree + session table), the session tracker, the
+// watches, the connections and their per-session FIFOs, and drives every
+// request through the pipeline
+//   sequence (Sequencer: prepare on a leader, forward on a follower)
+//   -> commit (Committer) -> apply (StateMachine) -> fire watches -> reply.
+// Everything but the Sequencer is the same in every role; committed txns
+// are matched to waiting writes by (session id, cxid). Time comes only from
+// the injected base::Clock (CoreOptions::clock).
 //
 // Threads: Post() may be called from any thread (the I/O threads); every
 // other method runs on the core thread only. Nothing here touches a socket:
@@ -12,7 +18,8 @@
 //    uncommitted;
 //  - watch events produced by applying zxid Z are queued before any reply
 //    that reflects Z, on every connection;
-//  - zxids are assigned once, in proposal order, and applied in that order.
+//  - zxids are assigned once (by the leader's sequencer), in proposal order,
+//    and applied in that order.
 #pragma once
 
 #include <atomic>
@@ -47,6 +54,8 @@
 
 namespace aviary::server {
 
+class Core;
+
 // What this server does in its ensemble (core_role.cc). kStandalone and
 // kLeader run a LeaderSequencer, kFollower a FollowerSequencer; kNotServing
 // (LOOKING or syncing) refuses client sessions as ZooKeeper does.
@@ -66,7 +75,8 @@ struct CoreEvent {
     kProtocolError,
     kForwarded,
     kRole,
-    kTouches
+    kTouches,
+    kCall
   };
   Kind kind = Kind::kClosed;
   net::ConnId conn = 0;
@@ -79,6 +89,7 @@ struct CoreEvent {
   ServingRole role = ServingRole::kStandalone;        // kRole
   int64_t role_epoch = 0;                             // kRole, leader: the new epoch
   std::vector<int64_t> touched;                       // kTouches
+  std::function<void(Core&, int64_t)> call;           // kCall: run on the core thread (now_ms)
   size_t bytes = 0;                                   // kRequest: size of the frame it came in
   int64_t received_us = 0;                            // steady clock, for latency stats
 };
@@ -132,6 +143,13 @@ class Core {
   // Any thread (leader): learners saw these sessions active.
   void PostTouches(std::vector<int64_t> sessions);
   ServingRole serving_role() const { return role_; }
+  // Any thread: runs `fn(core, now_ms)` on the core thread after applying
+  // everything committed so far (ensemble: SNAP to send or to install).
+  void PostCall(std::function<void(Core&, int64_t)> fn);
+  // Core thread, not serving: the state becomes `tree` (swapped in) and
+  // `sessions` at `zxid` (a SNAP from the leader).
+  void InstallSnapshot(tree::DataTree& tree, const std::vector<storage::SessionRecord>& sessions, int64_t zxid,
+                       int64_t now_ms);
   // Snapshots go to `s` (not owned); without one the core never snapshots.
   void SetSnapshotter(Snapshotter* s) { snapshotter_ = s; }
   // Take a snapshot at the next opportunity (after startup, as ZooKeeper).
@@ -200,7 +218,7 @@ class Core {
   // write when (session, cxid) match the head of its queue; otherwise a txn
   // of another server or of the sweeps (a close ends the session here too).
   void DeliverToSession(const txn::Txn& t, const txn::Applied& a);
-  void ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r);
+  void ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r);
   void DrainSession(Session& s);
   void Enqueue(Session& s, Pending p);
   Pending Dequeue(Session& s);

@@ -519,7 +519,7 @@ void Core::DeliverToSession(const txn::Txn& t, const txn::Applied& a) {
            (head->request.op() == OpCode::kCloseSession) == (t.type == OpCode::kCloseSession);
   }
   if (ours) {
-    ReplyToWrite(t, a.result);
+    ReplyToWrite(s, t, a.result);
     return;
   }
   if (a.session.kind == txn::SessionChange::Kind::kClosed) {
@@ -529,8 +529,7 @@ void Core::DeliverToSession(const txn::Txn& t, const txn::Applied& a) {
   }
 }
 
-void Core::ReplyToWrite(const txn::Txn& t, const txn::ApplyResult& r) {
-  Session& s = *session_state_.at(t.session_id);
+void Core::ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r) {
   Pending p = Dequeue(s);
   proto::ReplyHeader hdr{p.request.header.xid, t.zxid, static_cast<int32_t>(r.err)};
   bool closing = p.request.op() == OpCode::kCloseSession;

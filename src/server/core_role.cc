@@ -22,6 +22,26 @@ void Core::PostTouches(std::vector<int64_t> sessions) {
   Post(evs);
 }
 
+void Core::PostCall(std::function<void(Core&, int64_t)> fn) {
+  std::vector<CoreEvent> evs(1);
+  evs[0].kind = CoreEvent::Kind::kCall;
+  evs[0].call = std::move(fn);
+  Post(evs);
+}
+
+void Core::InstallSnapshot(tree::DataTree& tree, const std::vector<storage::SessionRecord>& sessions, int64_t zxid,
+                           int64_t now_ms) {
+  AV_LOG(kInfo, "installing the leader's snapshot at {:#x} ({} nodes, {} sessions)", zxid, tree.NodeCount(),
+         sessions.size());
+  for (const auto& [id, s] : session_state_) sessions_.Remove(id);
+  for (const auto& [id, timeout_ms] : sm_.sessions()) sessions_.Remove(id);
+  for (auto& [id, s] : session_state_) DropQueue(*s);
+  session_state_.clear();
+  creating_.clear();
+  tree_.Swap(tree);
+  LoadRecovered(zxid, sessions, now_ms);
+}
+
 // ZooKeeper shuts its ZooKeeperServer down at every role change: every
 // client connection closes (the clients reconnect, keeping their sessions),
 // every pending change is forgotten. Then the new role's sequencer runs.

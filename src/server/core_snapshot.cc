@@ -64,9 +64,10 @@ void Core::MaybeStartSnapshot(int64_t now_ms) {
   // A session is live until its closeSession txn is applied: closing ones
   // are included, or a crash before their close is durable would leave
   // their ephemerals with no session to expire them.
+  // The state machine's table holds exactly those, sorted by id.
   std::vector<storage::SessionRecord> live;
-  sessions_.ForEach([&](const session::Session& s) { live.push_back(storage::SessionRecord{s.id, s.timeout_ms}); });
-  std::sort(live.begin(), live.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  live.reserve(sm_.sessions().size());
+  for (const auto& [id, timeout_ms] : sm_.sessions()) live.push_back(storage::SessionRecord{id, timeout_ms});
   AV_LOG(kInfo, "starting snapshot at zxid {:#x} ({} nodes, {} sessions)", applied_zxid_, tree_.NodeCount(),
          live.size());
   if (opts_.fork_snapshots && snapshotter_->Fork(tree_, applied_zxid_, live)) return;

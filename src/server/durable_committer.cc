@@ -1,5 +1,7 @@
 #include "server/durable_committer.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 
 namespace aviary::server {
@@ -128,13 +130,39 @@ void DurableCommitter::Run() {
 bool DurableCommitter::Sync(std::vector<txn::Txn>& done, std::string* error) {
   if (done.empty()) return true;
   if (!wal_.Sync(error)) return false;
+  const int64_t logged = done.back().zxid;
+  bool released = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& t : done) committed_.push_back(std::move(t));
+    for (auto& t : done) logged_.push_back(std::move(t));
+    logged_through_.store(logged);
+    released = ReleaseLocked();
   }
   done.clear();
-  wake_();
+  if (on_logged_) on_logged_(logged);
+  if (released) wake_();
   return true;
+}
+
+bool DurableCommitter::ReleaseLocked() {
+  bool any = false;
+  while (!logged_.empty() && (commit_on_log_ || logged_.front().zxid <= commit_target_)) {
+    committed_through_.store(logged_.front().zxid);
+    committed_.push_back(std::move(logged_.front()));
+    logged_.pop_front();
+    any = true;
+  }
+  return any;
+}
+
+void DurableCommitter::CommitThrough(int64_t zxid) {
+  bool released = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commit_target_ = std::max(commit_target_, zxid);
+    released = ReleaseLocked();
+  }
+  if (released) wake_();
 }
 
 }  // namespace aviary::server

@@ -5,9 +5,18 @@
 // pass, writes them all, fsyncs once, then hands them back to the core, so
 // throughput is not bounded by 1 / fsync latency.
 //
+// Logged vs committed: by default (standalone) a txn is committed as soon
+// as its fsync returns. With set_commit_on_log(false) (a follower) logged
+// txns wait until CommitThrough(zxid) (the leader's COMMIT) covers them;
+// on_logged (if set) is told, on the storage thread, the highest zxid each
+// fsync made durable (the follower ACKs it). A COMMIT may arrive before
+// the txn is logged here: it is then committed when its fsync returns.
+//
 // Threads: Propose / TakeCommitted / RequestRoll / ReadOnly from the core
-// thread; the log itself is touched only by the storage thread. `wake` is
-// called on the storage thread whenever committed txns are ready.
+// thread; CommitThrough, LoggedThrough, CommittedThrough from any thread;
+// the log itself is touched only by the storage thread. `wake` is called
+// whenever committed txns are ready (on the storage thread, or on the
+// thread calling CommitThrough).
 //
 // Failure: the first write or fsync error stops the stage for good: nothing
 // after it is committed (so never acknowledged), ReadOnly() turns true and
@@ -41,6 +50,14 @@ class DurableCommitter final : public Committer {
   // storage thread. Call before the first Propose.
   bool Start(int64_t next_zxid, std::string* error);
   void Stop();
+  // Before Start: see the header comment.
+  void set_commit_on_log(bool on) { commit_on_log_ = on; }
+  void set_on_logged(std::function<void(int64_t)> fn) { on_logged_ = std::move(fn); }
+  // Logged txns up to `zxid` (and later ones up to it once logged) are
+  // committed. Only needed when !commit_on_log.
+  void CommitThrough(int64_t zxid);
+  int64_t LoggedThrough() const override { return logged_through_.load(); }
+  int64_t CommittedThrough() const override { return committed_through_.load(); }
 
   void Propose(txn::Txn txn) override;
   void TakeCommitted(std::vector<txn::Txn>* out) override;
@@ -57,8 +74,11 @@ class DurableCommitter final : public Committer {
     txn::Txn txn;
   };
   void Run();
-  // Fsyncs, then moves `done` to the committed list and wakes the core.
+  // Fsyncs, then moves `done` to the logged list, commits what may be
+  // (ReleaseLocked) and wakes the core.
   bool Sync(std::vector<txn::Txn>& done, std::string* error);
+  // Moves logged txns up to commit_target_ to committed_; true if any. mu_ held.
+  bool ReleaseLocked();
   void Fail(const std::string& why);
   // Wal::Append; a refused (not failed) txn is replaced by an error txn.
   bool Append(txn::Txn& t, std::string* error);
@@ -70,8 +90,14 @@ class DurableCommitter final : public Committer {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Item> queue_;
+  std::deque<txn::Txn> logged_;  // logged, waiting for CommitThrough
   std::vector<txn::Txn> committed_;
+  int64_t commit_target_ = 0;  // CommitThrough's highest zxid
   bool stop_ = false;
+  bool commit_on_log_ = true;
+  std::function<void(int64_t)> on_logged_;
+  std::atomic<int64_t> logged_through_{0};
+  std::atomic<int64_t> committed_through_{0};
 
   std::atomic<bool> failed_{false};
   std::atomic<int64_t> unknown_through_{0};

@@ -76,7 +76,12 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   election_ = std::make_unique<peer::ElectionTransport>(MakeElectionConfig(opts_.quorum));
   election_->Start();
   if (election_->WaitListening(30000, error) < 0) return false;
-  quorum_ = std::make_unique<peer::QuorumTransport>();
+  peer::QuorumTransportConfig qc;
+  qc.raw_after = [](peer::ConnId, const quorum::QuorumPacket& p) -> std::unique_ptr<quorum::RawSection> {
+    if (p.type != quorum::PacketType::kSnap) return nullptr;
+    return std::make_unique<SnapReceiver>();
+  };
+  quorum_ = std::make_unique<peer::QuorumTransport>(qc);
   quorum_->Start();
   const config::QuorumAddress& self = opts_.quorum.self().addresses.front();
   if (quorum_->Listen(self.host, self.peer_port, opts_.quorum.quorum_listen_on_all_ips, error) < 0) return false;
@@ -212,6 +217,10 @@ void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
                                                               : "SNAP",
                ev.packet.zxid, applied_);
       }
+      if (ev.packet.type == quorum::PacketType::kSnap) {
+        pending_snap_ = ev.packet;  // handed to the node once its body is in
+        return;
+      }
       if (ev.packet.type == quorum::PacketType::kPing) {
         std::vector<quorum::SessionTouch> t;
         for (auto& [id, timeout_ms] : touches_) t.push_back({id, timeout_ms});
@@ -220,6 +229,10 @@ void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
       }
       return node_->OnLeaderPacket(ev.conn, ev.packet);
     case K::kRawDone:
+      if (ev.conn != leader_conn_ || !pending_snap_ || !ev.raw) return;
+      snap_.reset(static_cast<SnapReceiver*>(ev.raw.release()));
+      node_->OnLeaderPacket(ev.conn, *pending_snap_);
+      pending_snap_.reset();
       return;
     case K::kDisconnected:
       if (learner) {

@@ -17,19 +17,21 @@
 // node, the WAL and the epoch files. Storage ops run synchronously on it:
 // one fsync per Ready covers every append of that Ready (group commit).
 //
-// Not yet (docs/OPERATIONS.md "Ensemble"): sending or installing a SNAP, a
-// TRUNC below what recovery applied (the server exits: restart it), log
-// rolls and purges coordinated with DIFF, REVALIDATE, sync() through the
-// leader, digests in proposals.
+// Not yet (docs/OPERATIONS.md "Ensemble"): a TRUNC below what recovery
+// applied (the server exits: restart it), log rolls and purges coordinated
+// with DIFF, REVALIDATE answered from the session table, sync() through
+// the leader, digests in proposals.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -41,6 +43,7 @@
 #include "server/committer.h"
 #include "server/core.h"
 #include "server/sequencer.h"
+#include "server/snap_receiver.h"
 #include "storage/wal.h"
 #include "zab/node.h"
 
@@ -100,6 +103,10 @@ class QuorumPeer final : public Committer, public Forwarder {
   void ConnectLeader(int64_t sid);
   void ToHost(std::vector<zab::HostPacket>& packets);
   void NoteRole();
+  // quorum_peer_snap.cc
+  bool OnCore(std::function<void(Core&, int64_t)> fn);  // runs fn there, waits
+  void InstallSnapshot(int64_t zxid);
+  void SendSnap(const zab::Outgoing& o);
   void Fatal(const std::string& why);
 
   QuorumPeerOptions opts_;
@@ -116,6 +123,8 @@ class QuorumPeer final : public Committer, public Forwarder {
   std::map<int64_t, txn::Txn> proposed_;  // leader: the core's txns by zxid
   std::set<peer::ConnId> learner_conns_;  // accepted (leader side)
   peer::ConnId leader_conn_ = 0;
+  std::optional<quorum::QuorumPacket> pending_snap_;  // SNAP packet, its body still arriving
+  std::unique_ptr<SnapReceiver> snap_;                // a received body, until installed
   bool leader_connected_ = false;
   int64_t applied_ = 0;  // handed to the core
   bool serving_ = false;

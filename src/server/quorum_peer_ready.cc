@@ -48,7 +48,7 @@ void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64
         Truncate(op.zxid);
         break;
       case zab::StorageOp::Kind::kInstallSnapshot:
-        Fatal("the leader sent a SNAP; installing one is not implemented yet");
+        InstallSnapshot(op.zxid);
         break;
     }
   }
@@ -115,8 +115,7 @@ void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
         SendDiff(o);
         break;
       case zab::Outgoing::Kind::kSnap:
-        AV_LOG(kError, "a learner needs a SNAP; sending one is not implemented yet: closing it");
-        quorum_->Close(o.conn);
+        SendSnap(o);
         break;
     }
   }
@@ -169,6 +168,13 @@ void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
     if (p.type == quorum::PacketType::kRequest) {
       auto r = quorum::DecodeForwardedRequest(p.data);
       if (!r) continue;  // hostile or broken: dropped (the client times out)
+      if (r->type == static_cast<int32_t>(proto::OpCode::kSync)) {
+        // A learner's client called sync(): ZooKeeper's leader answers the
+        // learner with SYNC once what it proposed so far is committed
+        // (Leader.processSync); the node keeps those pending syncs.
+        node_->OnLearnerPacket(h.conn, {quorum::PacketType::kSync, 0, {}, false, {}});
+        continue;
+      }
       auto f = std::make_shared<ForwardedRequest>();
       f->session_id = r->session_id;
       f->cxid = r->cxid;

@@ -44,8 +44,9 @@ struct RecoveryResult {
   std::map<int64_t, std::vector<std::string>> swept;
 };
 
-// `sm` (its tree) must be freshly constructed. First completes a log truncation
-// interrupted by a crash (a truncate.pending marker: wal_truncate.h). Loads the newest snapshot whose
+// `sm` (its tree) must be freshly constructed. First completes a log
+// truncation interrupted by a crash (a truncate.pending marker:
+// wal_truncate.h). Loads the newest snapshot whose
 // checksum verifies (falling back to older valid ones; if every snapshot is
 // invalid and the logs do not start at zxid 1 that is an error unless
 // repair), then replays every log record with zxid > snapshot zxid in order

@@ -13,6 +13,16 @@ int64_t NodeSize(std::string_view path, const std::string& data) {
 
 }  // namespace
 
+void DataTree::Swap(DataTree& other) {
+  std::swap(nodes_, other.nodes_);
+  std::swap(acls_, other.acls_);
+  std::swap(ephemerals_, other.ephemerals_);
+  std::swap(ephemeral_count_, other.ephemeral_count_);
+  std::swap(containers_, other.containers_);
+  std::swap(ttls_, other.ttls_);
+  std::swap(data_size_, other.data_size_);
+}
+
 DataTree::DataTree() {
   const proto::AclList open = {proto::Acl{proto::perms::kAll, proto::Id{"world", "anyone"}}};
   auto root = std::make_unique<Node>();

@@ -32,6 +32,9 @@ class DataTree {
   DataTree();
   DataTree(const DataTree&) = delete;
   DataTree& operator=(const DataTree&) = delete;
+  // Exchanges the whole contents with `other` (a learner installs a
+  // snapshot its leader sent into the tree a server already owns).
+  void Swap(DataTree& other);
 
   // nullptr when absent. "" finds the root. Pointers stay valid until the
   // node is deleted.

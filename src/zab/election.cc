@@ -78,7 +78,11 @@ std::optional<Vote> Election::OnNotification(ServerId from, const Notification& 
                                              std::vector<NotificationOut>* out) {
   if (!IsVoter(from) || !IsVoter(n.leader)) return std::nullopt;
   resend_at_ms_ = now_ms + interval_ms_;  // the poll restarts
-  if (n.state == PeerState::kLooking && n.election_epoch < logical_clock_) {
+  // A lagging LOOKING voter gets our proposal. Not from an observer: a voter
+  // answers every observer notification, so a looking observer ahead in
+  // rounds and a looking voter would answer each other forever (the
+  // simulator found this loop); voters ignore observers' votes anyway.
+  if (n.state == PeerState::kLooking && n.election_epoch < logical_clock_ && IsVoter(config_.self)) {
     out->push_back({from, Answer(proposal_, PeerState::kLooking, config_.config_text)});
   }
   if (finalize_at_ms_ != kNone) {

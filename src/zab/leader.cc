@@ -44,8 +44,13 @@ void Node::SendLeaderInfo(Learner& l) {
   l.phase = LPhase::kAckEpoch;
 }
 
+// The new epoch becomes our currentEpoch only once our own history is
+// durable: a server whose currentEpoch is newer than its durable log would
+// win the next election over servers holding committed txns it lost in a
+// crash (found by the simulator: seed 290, power loss during a disk stall).
 void Node::MaybeFinishEpochAck() {
   if (lead_phase_ != LeadPhase::kEpochAck || !election_.HasQuorum(electing_)) return;
+  if (durable_ < history_end_) return;  // LeaderFsyncDone calls again
   current_epoch_ = lead_epoch_;
   ready_.current_epoch = current_epoch_;
   last_proposed_ = quorum::MakeZxid(lead_epoch_, 0);
@@ -144,7 +149,7 @@ void Node::SyncLearner(Learner& l) {
   SyncPlan plan = PlanSync(l.peer_last, through, committed_, log_base_, Logged(l.peer_last), Floor(l.peer_last));
   for (Outgoing& out : PlanPackets(plan, l.conn)) ready_.packets.push_back(std::move(out));
   if (broadcasting && !l.observer) {
-    for (const Proposal& prop : outstanding_) Send(l.conn, PacketType::kProposal, prop.zxid, prop.bytes);
+    for (const Proposal& prop : outstanding_) SendProposal(l, prop);
   }
   Send(l.conn, PacketType::kNewLeader, quorum::MakeZxid(lead_epoch_, 0), config_.config_text);
   l.phase = LPhase::kSynced;
@@ -153,7 +158,7 @@ void Node::SyncLearner(Learner& l) {
 void Node::OnNewLeaderAck(Learner& l, const QuorumPacket& p) {
   if (p.type == PacketType::kPing) return;
   if (p.type != PacketType::kAck) return DropLearner(l.conn, "expected ACK of NEWLEADER");
-  if (quorum::CounterOf(p.zxid) != 0) return ProcessAck(l.sid, p.zxid);
+  if (quorum::CounterOf(p.zxid) != 0) return LearnerAcked(l, p.zxid);
   if (p.zxid != quorum::MakeZxid(lead_epoch_, 0)) return DropLearner(l.conn, "NEWLEADER ACK of another epoch");
   l.phase = LPhase::kNewLeaderAcked;
   if (lead_phase_ == LeadPhase::kBroadcast) return SendUpToDate(l);
@@ -162,6 +167,7 @@ void Node::OnNewLeaderAck(Learner& l, const QuorumPacket& p) {
 }
 
 void Node::LeaderFsyncDone() {
+  MaybeFinishEpochAck();
   if (lead_phase_ == LeadPhase::kNewLeaderAck && durable_ >= history_end_) {
     newleader_acks_.insert(config_.self);
     MaybeFinishNewLeader();
@@ -191,7 +197,7 @@ void Node::SendUpToDate(Learner& l) {
 void Node::OnActivePacket(Learner& l, const QuorumPacket& p) {
   switch (p.type) {
     case PacketType::kAck:
-      return ProcessAck(l.sid, p.zxid);
+      return LearnerAcked(l, p.zxid);
     case PacketType::kSync:
       if (outstanding_.empty()) return Send(l.conn, PacketType::kSync, 0);
       if (pending_syncs_.size() < config_.max_pending_syncs) pending_syncs_.push_back({last_proposed_, l.conn});
@@ -219,10 +225,10 @@ ProposeStatus Node::Propose(Zxid zxid, std::string bytes) {
   }
   Append(zxid, bytes);
   last_proposed_ = zxid;
-  for (auto& [conn, l] : learners_) {
-    if (!l.observer && l.phase >= LPhase::kSynced) Send(conn, PacketType::kProposal, zxid, bytes);
-  }
   outstanding_.push_back({zxid, std::move(bytes), {}});
+  for (auto& [conn, l] : learners_) {
+    if (!l.observer && l.phase >= LPhase::kSynced) SendProposal(l, outstanding_.back());
+  }
   return ProposeStatus::kOk;
 }
 
@@ -273,10 +279,30 @@ bool Node::SendToLearner(ServerId sid, QuorumPacket p) {
   return false;
 }
 
+void Node::SendProposal(Learner& l, const Proposal& p) {
+  Send(l.conn, PacketType::kProposal, p.zxid, p.bytes);
+  // Bounded: a learner this far behind fails the syncLimit check long before.
+  if (l.unacked.size() < 2 * config_.max_outstanding_proposals) l.unacked.push_back({p.zxid, now_ms_});
+}
+
+void Node::LearnerAcked(Learner& l, Zxid zxid) {
+  while (!l.unacked.empty() && l.unacked.front().first <= zxid) l.unacked.pop_front();
+  ProcessAck(l.sid, zxid);
+}
+
+// LearnerHandler.ping: a learner whose oldest unACKed proposal is older than
+// syncLimit ticks is closed (SyncLimitCheck), else it gets PING(lastProposed).
 void Node::PingLearners() {
+  std::vector<ConnId> slow;
   for (auto& [conn, l] : learners_) {
-    if (l.phase >= LPhase::kSynced) Send(conn, PacketType::kPing, last_proposed_);
+    if (l.phase < LPhase::kSynced) continue;
+    if (!l.unacked.empty() && now_ms_ - l.unacked.front().second > config_.sync_limit * config_.tick_ms) {
+      slow.push_back(conn);
+      continue;
+    }
+    Send(conn, PacketType::kPing, last_proposed_);
   }
+  for (ConnId conn : slow) DropLearner(conn, "proposal not ACKed within syncLimit");
 }
 
 // Leader.lead's loop: a learner counts as synced while it was heard from

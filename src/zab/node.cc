@@ -115,6 +115,10 @@ void Node::OnNotification(ServerId from, const Notification& n) {
     if (auto v = election_.OnNotification(from, n, now_ms_, &ready_.notifications)) Decide(*v);
     return;
   }
+  // A voter answers observers and LOOKING voters with the established vote.
+  // An observer answers nobody: voters ignore its votes, and its answers to
+  // a voter's answers would loop forever (found by the simulator).
+  if (IsObserver()) return;
   if (!election_.IsVoter(from) || n.state == PeerState::kLooking) {
     PeerState state = role_ == Role::kLeading     ? PeerState::kLeading
                       : role_ == Role::kFollowing ? PeerState::kFollowing

@@ -92,6 +92,8 @@ class Node {
     int64_t deadline_ms = 0;
     int64_t accepted_epoch = 0;
     Zxid peer_last = 0;
+    // SyncLimitCheck: proposals sent and not yet ACKed, oldest first.
+    std::deque<std::pair<Zxid, int64_t>> unacked;
   };
   struct Proposal {
     Zxid zxid = 0;
@@ -135,6 +137,8 @@ class Node {
   void SelfAck();
   void DropLearner(ConnId conn, const std::string& why);
   void PingLearners();
+  void SendProposal(Learner& l, const Proposal& p);
+  void LearnerAcked(Learner& l, Zxid zxid);
   bool QuorumSynced() const;
   void LeaderFsyncDone();
 

@@ -1,24 +1,17 @@
-// The few small payloads the state machine reads and writes inside
-// QuorumPackets: LearnerInfo (FOLLOWERINFO/OBSERVERINFO data), the protocol
-// version int of LEADERINFO and the current-epoch int of ACKEPOCH, all
-// big-endian as Java's DataOutput / ByteBuffer write them. Kept here, at the
-// edge of the node, until quorum/codec.h provides the shared ones.
-// Pure functions; decoders return nullopt on short input, never crash.
+// The few payloads the state machine reads and writes inside QuorumPackets
+// (LearnerInfo in FOLLOWERINFO/OBSERVERINFO, LEADERINFO's protocol version,
+// ACKEPOCH's current epoch), taken from quorum/codec.h. Decoders return
+// nullopt on short input, never crash.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string>
-
-#include "quorum/messages.h"
+#include "quorum/codec.h"
 
 namespace aviary::zab {
 
-inline constexpr int32_t kProtocolVersion = 0x10000;
-
-std::string EncodeLearnerInfo(const quorum::LearnerInfo& info);
-std::optional<quorum::LearnerInfo> DecodeLearnerInfo(const std::string& data);
-std::string EncodeInt32(int32_t v);
-std::optional<int32_t> DecodeInt32(const std::string& data);
+inline constexpr int32_t kProtocolVersion = quorum::kLearnerProtocolVersion;
+using quorum::DecodeInt32;
+using quorum::DecodeLearnerInfo;
+using quorum::EncodeInt32;
+using quorum::EncodeLearnerInfo;
 
 }  // namespace aviary::zab

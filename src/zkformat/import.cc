@@ -5,8 +5,9 @@
 
 #include <algorithm>
 
+#include "storage/epoch_file.h"
 #include "storage/layout.h"
-#include "txn/state_machine.h"
+#include "storage/replay.h"
 #include "storage/snapshot.h"
 #include "storage/wal.h"
 #include "zkformat/files.h"
@@ -106,10 +107,6 @@ bool ReplayLogs(const std::string& vdir, tree::DataTree* tree, ZkLoaded* out, st
   std::vector<std::string> skipped;
   std::vector<ZkFile> logs = LogsFor(ListZkFiles(vdir, "log", &skipped), out->snapshot_zxid);
   int64_t prev = out->snapshot_zxid;
-  // Replay onto a tree loaded from a (fuzzy) snapshot: the state machine's
-  // fuzzy mode converges whatever moment each node was copied at.
-  txn::StateMachine sm(tree);
-  sm.SetFuzzy(true);
   for (const ZkFile& f : logs) {
     ZkLog log;
     if (!ReadZkLogFile(f.path, &log, error)) return false;
@@ -128,7 +125,7 @@ bool ReplayLogs(const std::string& vdir, tree::DataTree* tree, ZkLoaded* out, st
                  (prev < 0 ? std::string("no snapshot") : Hex(prev)) + ": txns are missing";
         return false;
       }
-      sm.Apply(z.txn);
+      storage::ReplayTxn(tree, z.txn);
       TrackSessions(z.txn, &out->sessions);
       out->txns.push_back(std::move(z.txn));
       prev = zxid;
@@ -186,6 +183,21 @@ bool WriteAviaryLog(const std::vector<txn::Txn>& txns, const std::string& dir, s
   return wal.Close(error);
 }
 
+// ZooKeeper's acceptedEpoch / currentEpoch (same files, same format in
+// Aviary), copied when present; absent ones are created at the first start.
+bool CopyEpochs(const std::string& zk_data_dir, const std::string& data_dir, std::string* error) {
+  for (const char* name : {storage::kAcceptedEpochFile, storage::kCurrentEpochFile}) {
+    int64_t epoch = 0;
+    bool missing = false;
+    if (!storage::ReadEpochFile(ZkVersionDir(zk_data_dir) + "/" + name, &epoch, &missing, error)) {
+      if (missing) continue;
+      return false;
+    }
+    if (!storage::WriteEpochFile(storage::EpochFilePath(data_dir, name), epoch, error)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string ZkVersionDir(const std::string& dir) {
@@ -226,7 +238,10 @@ bool ImportZooKeeper(const ImportOptions& opts, ImportResult* out, std::string* 
   for (const auto& [id, timeout] : out->loaded.sessions) sessions.push_back({id, timeout});
   out->nodes = tree.NodeCount();
   if (!WriteAviaryLog(out->loaded.txns, log_dir, error)) return false;
-  return WriteAviarySnapshot(tree, out->loaded.last_zxid, sessions, opts.data_dir, &out->snapshot_path, error);
+  if (!WriteAviarySnapshot(tree, out->loaded.last_zxid, sessions, opts.data_dir, &out->snapshot_path, error)) {
+    return false;
+  }
+  return CopyEpochs(opts.zk_data_dir, opts.data_dir, error);
 }
 
 }  // namespace aviary::zkformat

@@ -5,7 +5,7 @@
 // (FileTxnSnapLog.restore, ZooKeeperServer.loadData): the newest snapshot
 // that reads and checks (older ones if it does not), then every logged txn
 // after its zxid from the log files that cover them, replayed as over a
-// fuzzy snapshot (txn::StateMachine in fuzzy mode), sessions from the snapshot plus
+// fuzzy snapshot (storage::ReplayTxn), sessions from the snapshot plus
 // createSession minus closeSession; last, the ephemerals of sessions that
 // are not live are deleted at the last zxid, as ZooKeeper's loadData kills
 // dead sessions. zxids must follow each other (+1, or the start of a higher
@@ -15,7 +15,9 @@
 // ImportZooKeeper then writes an Aviary snapshot of the loaded state at the
 // last zxid and a log segment holding the txns replayed after the
 // ZooKeeper snapshot (history for `aviary-dump log`; recovery needs only
-// the snapshot). The target directories must hold no Aviary data files.
+// the snapshot), and copies ZooKeeper's acceptedEpoch / currentEpoch files
+// when there are any (storage/epoch_file.h: the same files). The target
+// directories must hold no Aviary data files.
 // Single-threaded; reads and writes files.
 #pragma once
 

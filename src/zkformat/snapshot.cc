@@ -176,6 +176,20 @@ SnapshotLoader::Status ReadSnapSignature(std::string_view in, size_t* consumed) 
   return SnapshotLoader::Status::kDone;
 }
 
+SnapshotLoader::Status SnapSectionReader::Feed(std::string_view in, size_t* consumed) {
+  *consumed = 0;
+  if (!body_done_) {
+    SnapshotLoader::Status st = loader_.Feed(in, consumed);
+    if (st != SnapshotLoader::Status::kDone) return st;
+    body_done_ = true;
+  }
+  size_t used = 0;
+  SnapshotLoader::Status st = ReadSnapSignature(in.substr(*consumed), &used);
+  if (st == SnapshotLoader::Status::kError) error_ = "no \"BenWasHere\" signature after the snapshot";
+  *consumed += used;
+  return st;
+}
+
 namespace {
 
 class ChunkWriter {

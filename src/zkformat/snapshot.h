@@ -80,6 +80,24 @@ class SnapshotLoader {
 void WriteSnapSignature(std::string* out);
 SnapshotLoader::Status ReadSnapSignature(std::string_view in, size_t* consumed);
 
+// The whole section a learner reads after a SNAP packet: the body, then the
+// signature. Same Feed contract as SnapshotLoader; kDone right after the
+// signature, so the bytes after it (the next QuorumPacket) stay unconsumed.
+// A quorum::RawSection can wrap it as is.
+class SnapSectionReader {
+ public:
+  explicit SnapSectionReader(tree::DataTree* tree, SnapshotLimits limits = {}) : loader_(tree, limits) {}
+  SnapshotLoader::Status Feed(std::string_view in, size_t* consumed);
+  const SnapshotLoader& loader() const { return loader_; }
+  // The loader's error, or that the signature was missing.
+  const std::string& error() const { return error_.empty() ? loader_.error() : error_; }
+
+ private:
+  SnapshotLoader loader_;
+  bool body_done_ = false;
+  std::string error_;
+};
+
 // Writes the body for `tree` + `sessions` to `sink` in pieces of about
 // 1 MiB (the last one smaller). Stops early and returns false when the sink
 // returns false.

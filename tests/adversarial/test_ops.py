@@ -184,7 +184,6 @@ def _run_server_with(tmp_path, lines, myid=None):
 
 
 @pytest.mark.parametrize("lines,key", [
-    (["initLimit=5", "syncLimit=2", "server.1=127.0.0.1:2888:3888", "server.2=127.0.0.2:2888:3888"], "server.N"),
     (["standaloneEnabled=false", "server.1=127.0.0.1:2888:3888"], "standaloneEnabled=false"),
     (["secureClientPort=2281"], "secureClientPort"),
     (["authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"], "authProvider.1"),

@@ -39,6 +39,8 @@ def make_ensemble():
 
     yield make
     for e in made:
+        for m in e.members:  # shown by pytest when the test failed
+            print("--- member %d (%s) mode=%r\n%s" % (m.sid, m.kind, m.alive() and m.mode(), m.log_tail(4000)))
         e.stop()
 
 
@@ -242,3 +244,38 @@ def test_zookeeper_follows_an_aviary_leader(make_ensemble):
     assert zk.mode() == "follower"
     follower_av = av1 if lead is av2 else av2
     _mixed_roundtrip(ens, follower_av)
+
+
+def test_observer_serves_reads_and_forwards_writes(make_ensemble):
+    ens = make_ensemble(["aviary", "aviary", "aviary"], observers=["aviary"])
+    lead = ens.start(timeout=60)
+    obs = ens.members[3]
+    assert obs.mode() == "observer"
+    # Observers do not count: the leader reports two synced followers.
+    wait_until(lambda: "zk_synced_followers\t2" in ensemble.four_letter(lead.client_port, "mntr"),
+               what="two synced followers")
+    c = client(obs.hostport())
+    try:
+        c.create("/o", b"via-observer")
+        for i in range(10):
+            c.create("/o/c%d" % i, b"%d" % i)
+    finally:
+        c.stop()
+        c.close()
+    want = {"c%d" % i: b"%d" % i for i in range(10)}
+    for m in ens.members:
+        assert read_all(m, "/o") == want, "member %d" % m.sid
+
+
+def test_a_member_without_quorum_refuses_clients(make_ensemble):
+    ens = make_ensemble(["aviary", "aviary", "aviary"])
+    alone = ens.members[0]
+    alone.start()
+    wait_until(lambda: "not currently serving" in ensemble.four_letter(alone.client_port, "srvr"),
+               what="srvr on a member without a quorum")
+    c = KazooClient(hosts=alone.hostport(), timeout=2.0)
+    with pytest.raises(Exception):
+        c.start(timeout=3)
+    c.stop()
+    c.close()
+    assert alone.alive()

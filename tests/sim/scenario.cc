@@ -24,7 +24,7 @@ struct Run {
     std::vector<ServerId> ids = w.ids();
     ServerId victim = ids[w.Rand(ids.size())];
     if (auto leader = w.ServingLeader(); leader && w.Rand(3) == 0) victim = *leader;
-    switch (w.Rand(7)) {
+    switch (w.Rand(9)) {
       case 0:
       case 1:
         if (!w.up(victim)) break;
@@ -50,6 +50,17 @@ struct Run {
         break;
       case 4:
         if (w.up(victim)) w.Compact(victim);
+        break;
+      case 8:  // power loss of several servers at once (unsynced writes gone)
+        for (ServerId id : ids) {
+          if (w.up(id) && w.Rand(3) != 0) {
+            w.Crash(id);
+            Later(w.RandRange(50, 2000), [this, id] { w.Start(id); });
+          }
+        }
+        break;
+      case 7:
+        w.StallDisk(victim, w.RandRange(100, 1500));
         break;
       case 6:
         for (ServerId id : ids) {
@@ -101,7 +112,9 @@ RunResult RunSeed(uint64_t seed, bool verbose) {
   std::mt19937_64 pick(seed * 0x9e3779b97f4a7c15ULL + 1);
   o.voters = 3 + 2 * static_cast<int>(pick() % 3);
   o.observers = static_cast<int>(pick() % 3);
-  o.net_max_ms = 2 + static_cast<int64_t>(pick() % 30);
+  o.net_max_ms = 2 + static_cast<int64_t>(pick() % 60);
+  o.init_limit = 3 + static_cast<int64_t>(pick() % 8);
+  o.sync_limit = 2 + static_cast<int64_t>(pick() % 4);
   o.fsync_max_ms = 1 + static_cast<int64_t>(pick() % 20);
   o.dup_rate = 0.02;
   o.max_log_index = 64 + pick() % 512;
@@ -144,9 +157,11 @@ RunResult RunSeed(uint64_t seed, bool verbose) {
   result.committed = w.checker().committed();
   result.acked = w.checker().acked();
   result.events = w.events();
-  result.summary =
-      fmt::format("seed {}: {} voters + {} observers, faults until {} ms, {} txns committed, {} acked, {} events", seed,
-                  o.voters, o.observers, faults_until, result.committed, result.acked, result.events);
+  result.summary = fmt::format(
+      "seed {}: {} voters + {} observers, init/sync {}/{} ticks, net <= {} ms, faults until {} ms, {} txns "
+      "committed, {} acked, {} events",
+      seed, o.voters, o.observers, o.init_limit, o.sync_limit, o.net_max_ms, faults_until, result.committed,
+      result.acked, result.events);
   return result;
 }
 

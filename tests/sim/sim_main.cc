@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     std::printf("FAIL %s\n", r.summary.c_str());
     for (const auto& f : r.failures) std::printf("  %s\n", f.c_str());
     std::printf("  reproduce: sim_zab --seed %llu -v\n", static_cast<unsigned long long>(seed));
+    std::fflush(stdout);
   }
   std::printf("%llu seeds (%llu..%llu), %llu failed, %llu txns committed, %llu events\n",
               static_cast<unsigned long long>(last - first + 1), static_cast<unsigned long long>(first),

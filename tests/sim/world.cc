@@ -88,6 +88,11 @@ void World::Trace(const std::string& line) {
 
 void World::RunUntil(int64_t t_ms) {
   while (!queue_.empty() && queue_.top().at <= t_ms) {
+    if (events_ >= options_.max_events) {
+      checker_.Fail(fmt::format("event budget of {} exceeded at {} ms", options_.max_events, now_ms_));
+      queue_ = {};
+      break;
+    }
     Event e = queue_.top();
     queue_.pop();
     now_ms_ = e.at;
@@ -185,6 +190,12 @@ void World::Compact(ServerId id) {
   s.log_base = s.applied;
   s.node->TrimLog(s.applied);
   Trace(fmt::format("{} compact through {:#x}", id, s.applied));
+}
+
+void World::StallDisk(ServerId id, int64_t ms) {
+  Server& s = S(id);
+  s.fsync_free_ms = std::max(s.fsync_free_ms, now_ms_ + ms);
+  Trace(fmt::format("{} disk stalls for {} ms", id, ms));
 }
 
 std::string World::SnapshotBytes(const Server& s) const {

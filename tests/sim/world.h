@@ -43,6 +43,7 @@ struct Options {
   bool trace_pings = false;
   bool trace_notifications = false;
   size_t max_log_index = 1 << 20;
+  uint64_t max_events = 5'000'000;  // a runaway run fails instead of hanging
 };
 
 class World {
@@ -60,7 +61,8 @@ class World {
   void Heal();
   void BreakConnections(ServerId id);  // every quorum connection of `id`
   void BreakRandomConnection();
-  void Compact(ServerId id);  // snapshot the applied state, trim the log
+  void Compact(ServerId id);                // snapshot the applied state, trim the log
+  void StallDisk(ServerId id, int64_t ms);  // fsyncs requested in the next `ms` wait it out
   void RunFor(int64_t ms);
   void RunUntil(int64_t t_ms);
   int64_t now() const { return now_ms_; }

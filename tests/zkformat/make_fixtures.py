@@ -16,11 +16,11 @@ import tempfile
 import zkrun
 
 
-def zookeeper_workload(out_dir, extra=None, churn=False, restart=True):
+def zookeeper_workload(out_dir, extra=None, churn=False, restart=True, jvm_props=None):
     data = os.path.join(out_dir, "data")
     os.makedirs(data, exist_ok=True)
     work = os.path.join(out_dir, "run")
-    p = zkrun.start("zookeeper", work, data, extra)
+    p = zkrun.start("zookeeper", work, data, extra, jvm_props=jvm_props)
     try:
         z = zkrun.workload(p)
         if churn:
@@ -34,7 +34,7 @@ def zookeeper_workload(out_dir, extra=None, churn=False, restart=True):
     finally:
         p.kill()
     if restart:
-        p = zkrun.start("zookeeper", work, data, extra)  # loads snapshot + log, snapshots at start
+        p = zkrun.start("zookeeper", work, data, extra, jvm_props=jvm_props)  # loads snapshot + log, snapshots at start
         p.kill()
     return tree
 

@@ -122,7 +122,7 @@ int Snapshot(const std::string& file) {
                 info.sessions[i].timeout_ms);
   }
   std::printf(
-      "}, \"digest_ok\": %s, \"nodes\": {",
+      "}, \"has_digest\": %s, \"digest_ok\": %s, \"nodes\": {", info.digest ? "true" : "false",
       !info.digest || info.digest->digest == zkformat::TreeDigestOf(tree) || info.digest->zxid == 0 ? "true" : "false");
   bool first = true;
   std::map<std::string, const tree::Node*> sorted;

@@ -78,8 +78,9 @@ def _ruok(port):
         return False
 
 
-def start(kind, workdir, data_dir, extra=None, timeout=40.0):
-    """kind: 'zookeeper' or 'aviary'. Waits until a session can be opened."""
+def start(kind, workdir, data_dir, extra=None, timeout=40.0, jvm_props=None):
+    """kind: 'zookeeper' or 'aviary'. Waits until a session can be opened.
+    jvm_props: extra -D system properties for ZooKeeper."""
     os.makedirs(workdir, exist_ok=True)
     port = free_port()
     cfg = write_cfg(workdir, data_dir, port, extra)
@@ -87,8 +88,9 @@ def start(kind, workdir, data_dir, extra=None, timeout=40.0):
         cmd = ["java", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                "-Dzookeeper.extendedTypesEnabled=true",
                "-Dznode.container.checkIntervalMs=100",
-               "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-               "-cp", ":".join(ZK_JARS), "org.apache.zookeeper.server.ZooKeeperServerMain", cfg]
+               "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"]
+        cmd += ["-D%s=%s" % kv for kv in (jvm_props or {}).items()]
+        cmd += ["-cp", ":".join(ZK_JARS), "org.apache.zookeeper.server.ZooKeeperServerMain", cfg]
     else:
         binary = os.environ.get("AVIARY_SERVER") or os.path.join(REPO_ROOT, "build", "aviary-server")
         cmd = [binary, cfg]

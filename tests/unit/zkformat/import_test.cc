@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "fixture.h"
 #include "storage/digest.h"
+#include "storage/epoch_file.h"
 #include "storage/recovery.h"
 #include "txn/apply.h"
 #include "zkformat/files.h"
@@ -62,6 +65,42 @@ TEST(ZkImport, RecoveredAviaryStateIsZooKeepersState) {
 
   ImportResult again;
   EXPECT_FALSE(ImportZooKeeper(ImportOptions{d.zk, "", d.av, ""}, &again, &error));  // target not empty
+}
+
+TEST(ZkImport, FallsBackToAnOlderSnapshotWhenTheNewestIsCut) {
+  Dirs d;
+  for (const char* f : {"snapshot.0", "snapshot.23", "log.1", "log.24"}) d.Copy(f);
+  // A snapshot cut short by a crash while ZooKeeper was writing it.
+  std::string whole;
+  {
+    std::ifstream in(testing::TestData("snapshot.23"), std::ios::binary);
+    whole.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::ofstream(d.zk + "/version-2/snapshot.25", std::ios::binary) << whole.substr(0, whole.size() / 2);
+  tree::DataTree t;
+  ZkLoaded l;
+  std::string error;
+  ASSERT_TRUE(LoadZooKeeper(d.zk, d.zk, &t, &l, &error)) << error;
+  EXPECT_EQ(l.snapshot_zxid, 0x23);
+  EXPECT_EQ(l.last_zxid, 0x25);
+  ASSERT_FALSE(l.warnings.empty());
+  EXPECT_NE(l.warnings[0].find("snapshot.25"), std::string::npos) << l.warnings[0];
+}
+
+TEST(ZkImport, CopiesZooKeepersEpochFiles) {
+  Dirs d;
+  for (const char* f : {"snapshot.23", "log.1", "log.24"}) d.Copy(f);
+  std::ofstream(d.zk + "/version-2/acceptedEpoch") << "3";
+  std::ofstream(d.zk + "/version-2/currentEpoch") << "2";
+  ImportResult r;
+  std::string error;
+  ASSERT_TRUE(ImportZooKeeper(ImportOptions{d.zk, "", d.av, ""}, &r, &error)) << error;
+  int64_t epoch = 0;
+  bool missing = false;
+  ASSERT_TRUE(storage::ReadEpochFile(storage::EpochFilePath(d.av, "acceptedEpoch"), &epoch, &missing, &error));
+  EXPECT_EQ(epoch, 3);
+  ASSERT_TRUE(storage::ReadEpochFile(storage::EpochFilePath(d.av, "currentEpoch"), &epoch, &missing, &error));
+  EXPECT_EQ(epoch, 2);
 }
 
 TEST(ZkImport, SeparateLogDirsBothSides) {

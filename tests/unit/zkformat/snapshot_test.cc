@@ -176,6 +176,47 @@ TEST(ZkSnapshot, SnapSignatureFollowsTheBody) {
   EXPECT_EQ(ReadSnapSignature(std::string("\x7f\0\0\0", 4), &used), SnapshotLoader::Status::kError);
 }
 
+// A learner's view of a SNAP: body + signature + the next packet's bytes,
+// arriving in uneven pieces; the reader stops exactly after the signature.
+TEST(ZkSnapshot, SnapSectionStopsAfterTheSignature) {
+  tree::DataTree src;
+  ZkSnapshot info;
+  std::string error;
+  ASSERT_TRUE(ReadZkSnapshotFile(testing::TestData("snapshot.23"), &src, &info, &error)) << error;
+  std::string stream;
+  ASSERT_TRUE(WriteSnapshotBody(src, info.sessions, [&](std::string_view b) {
+    stream.append(b);
+    return true;
+  }));
+  WriteSnapSignature(&stream);
+  const size_t section_bytes = stream.size();
+  stream += "NEXTPACKET";
+  tree::DataTree dst;
+  SnapSectionReader r(&dst);
+  std::string pending;
+  size_t fed = 0, total_consumed = 0;
+  SnapshotLoader::Status st = SnapshotLoader::Status::kNeedMore;
+  for (size_t step = 1; st == SnapshotLoader::Status::kNeedMore && fed < stream.size(); step = step % 97 + 13) {
+    pending.append(stream.substr(fed, step));
+    fed += std::min(step, stream.size() - fed);
+    size_t used = 0;
+    st = r.Feed(pending, &used);
+    pending.erase(0, used);
+    total_consumed += used;
+  }
+  ASSERT_EQ(st, SnapshotLoader::Status::kDone) << r.error();
+  EXPECT_EQ(total_consumed, section_bytes);
+  EXPECT_EQ(storage::TreeDigest(dst), storage::TreeDigest(src));
+  EXPECT_EQ(r.loader().sessions(), info.sessions);
+
+  tree::DataTree bad;
+  SnapSectionReader nosig(&bad);
+  size_t used = 0;
+  std::string body = stream.substr(0, section_bytes - 14) + std::string("\0\0\0\x05hello", 9);
+  EXPECT_EQ(nosig.Feed(body, &used), SnapshotLoader::Status::kError);
+  EXPECT_NE(nosig.error().find("BenWasHere"), std::string::npos);
+}
+
 TEST(ZkSnapshot, NodeBeforeItsParentIsRefused) {
   std::string body;
   proto::jute::Writer w(&body);

@@ -1,0 +1,88 @@
+// QuorumPeer: SNAP in both directions (consensus thread). The learner
+// installs the body a SnapReceiver parsed (Aviary snapshot file first, then
+// the log and the Core); the leader serialises the Core's state at the
+// commit point, on the core thread, while the consensus thread waits (so
+// nothing more is committed meanwhile).
+#include <chrono>
+#include <future>
+
+#include "base/log.h"
+#include "server/quorum_peer.h"
+#include "storage/snapshot.h"
+#include "zkformat/snapshot.h"
+
+namespace aviary::server {
+
+bool QuorumPeer::OnCore(std::function<void(Core&, int64_t)> fn) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> f = done->get_future();
+  core_->PostCall([fn = std::move(fn), done](Core& c, int64_t now_ms) {
+    fn(c, now_ms);
+    done->set_value();
+  });
+  while (f.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready) {
+    if (stop_.load()) return false;
+  }
+  return true;
+}
+
+namespace {
+
+bool WriteAviarySnapshot(const std::string& data_dir, int64_t zxid, const tree::DataTree& tree,
+                         const std::vector<storage::SessionRecord>& sessions, std::string* error) {
+  storage::SnapshotBuilder b(zxid, sessions);
+  storage::SnapshotFileWriter w;
+  if (!w.Begin(data_dir, zxid, error)) return false;
+  bool done = false;
+  while (!done) {
+    std::string chunk;
+    done = b.Step(tree, 4096, &chunk);
+    if (!w.Write(chunk, error)) return false;
+  }
+  return w.Commit(error);
+}
+
+}  // namespace
+
+void QuorumPeer::InstallSnapshot(int64_t zxid) {
+  if (!snap_ || !snap_->ok()) Fatal("SNAP install without a received snapshot");
+  std::string error;
+  if (wal_.last_zxid() > zxid && !wal_.TruncateAfter(zxid, opts_.data_dir, &error)) Fatal("log truncate: " + error);
+  if (!WriteAviarySnapshot(opts_.data_dir, zxid, snap_->tree(), snap_->sessions(), &error)) {
+    Fatal("writing the leader's snapshot: " + error);
+  }
+  if (!wal_.Roll(zxid + 1, &error)) Fatal("log roll: " + error);
+  std::shared_ptr<SnapReceiver> snap(std::move(snap_));
+  OnCore([snap, zxid](Core& c, int64_t now_ms) { c.InstallSnapshot(snap->tree(), snap->sessions(), zxid, now_ms); });
+  logged_.clear();
+  proposed_.clear();
+  applied_ = zxid;
+}
+
+// SNAP(to), then ZooKeeper's snapshot body of the state applied through
+// `to`, then "BenWasHere".
+void QuorumPeer::SendSnap(const zab::Outgoing& o) {
+  auto body = std::make_shared<std::string>();
+  auto at = std::make_shared<int64_t>(-1);
+  if (!OnCore([body, at](Core& c, int64_t) {
+        *at = c.last_zxid();
+        std::vector<storage::SessionRecord> sessions;
+        for (const auto& [id, timeout_ms] : c.state().sessions()) sessions.push_back({id, timeout_ms});
+        zkformat::WriteSnapshotBody(c.tree(), sessions, [&](std::string_view piece) {
+          body->append(piece);
+          return true;
+        });
+        zkformat::WriteSnapSignature(body.get());
+      })) {
+    return;
+  }
+  if (*at != o.to) {
+    AV_LOG(kError, "SNAP: the state is at {:#x}, not {:#x}: closing the learner", *at, o.to);
+    return quorum_->Close(o.conn);
+  }
+  AV_LOG(kInfo, "ensemble: sending a SNAP at {:#x} ({} bytes)", o.to, body->size());
+  quorum_->Send(o.conn, {quorum::PacketType::kSnap, o.to, {}, false, {}});
+  quorum_->SendRaw(o.conn, *body);
+}
+
+}  // namespace aviary::server

@@ -1,0 +1,155 @@
+// zab::Node driven by hand, one input at a time: what a follower may send
+// when (no ACK before the fsync that covers it; the epoch persisted before
+// NEWLEADER's ACK), and how bad peer input is refused without a crash.
+#include "zab/node.h"
+
+#include <gtest/gtest.h>
+
+#include "base/log.h"
+#include "zab/payload.h"
+
+namespace aviary::zab {
+namespace {
+
+constexpr Zxid Z(int64_t epoch, int64_t counter) { return quorum::MakeZxid(epoch, counter); }
+
+Config Three(ServerId self) {
+  Config c;
+  c.self = self;
+  c.members = {{1, false}, {2, false}, {3, false}};
+  return c;
+}
+
+QuorumPacket P(PacketType type, Zxid zxid, std::string data = {}) { return {type, zxid, std::move(data), false, {}}; }
+
+std::vector<PacketType> Types(const Ready& r) {
+  std::vector<PacketType> out;
+  for (const Outgoing& o : r.packets) out.push_back(o.packet.type);
+  return out;
+}
+
+// A node that joined leader 3 (epoch 2 after LEADERINFO) and is in sync.
+class FollowerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log::SetLevel(log::kError);
+    node_ = std::make_unique<Node>(Three(1), Bootstrap{1, 1, 0, 0, {}});
+    node_->Start(0);
+    node_->TakeReady();
+    Notification n;
+    n.leader = 3;
+    n.election_epoch = 4;
+    n.peer_epoch = 1;
+    n.state = PeerState::kFollowing;
+    node_->OnNotification(2, n);
+    n.state = PeerState::kLeading;
+    node_->OnNotification(3, n);
+    Ready r = node_->TakeReady();
+    ASSERT_EQ(r.connect_leader, 3);
+    ASSERT_EQ(node_->role(), Role::kFollowing);
+    node_->OnLeaderConnected(7);
+    r = node_->TakeReady();
+    ASSERT_EQ(Types(r), std::vector<PacketType>{PacketType::kFollowerInfo});
+    EXPECT_EQ(r.packets[0].packet.zxid, Z(1, 0));
+    EXPECT_EQ(DecodeLearnerInfo(r.packets[0].packet.data)->server_id, 1);
+    node_->OnLeaderPacket(7, P(PacketType::kLeaderInfo, Z(2, 0), EncodeInt32(kProtocolVersion)));
+    r = node_->TakeReady();
+    EXPECT_EQ(r.accepted_epoch, 2);  // persisted before ACKEPOCH leaves
+    ASSERT_EQ(Types(r), std::vector<PacketType>{PacketType::kAckEpoch});
+    EXPECT_EQ(DecodeInt32(r.packets[0].packet.data), 1);  // our currentEpoch
+  }
+  std::unique_ptr<Node> node_;
+};
+
+TEST_F(FollowerTest, AcksNewLeaderOnlyAfterItsLogIsDurable) {
+  node_->OnLeaderPacket(7, P(PacketType::kDiff, Z(1, 0)));
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(2, 1), "t1"));
+  node_->OnLeaderPacket(7, P(PacketType::kCommit, Z(2, 1)));
+  node_->OnLeaderPacket(7, P(PacketType::kNewLeader, Z(2, 0)));
+  Ready r = node_->TakeReady();
+  EXPECT_TRUE(r.packets.empty()) << "no ACK before the fsync";
+  EXPECT_FALSE(r.current_epoch);
+  ASSERT_EQ(r.storage.size(), 2u);
+  EXPECT_EQ(r.storage[0].kind, StorageOp::Kind::kAppend);
+  EXPECT_EQ(r.storage[1].kind, StorageOp::Kind::kFsync);
+  EXPECT_FALSE(r.commit_through) << "nothing applied before UPTODATE";
+  node_->OnFsyncDone(r.storage[1].token);
+  r = node_->TakeReady();
+  EXPECT_EQ(r.current_epoch, 2);
+  ASSERT_EQ(Types(r), (std::vector<PacketType>{PacketType::kAck, PacketType::kAck}));
+  EXPECT_EQ(r.packets[0].packet.zxid, Z(2, 0));
+  EXPECT_EQ(r.packets[1].packet.zxid, Z(2, 1));
+  node_->OnLeaderPacket(7, P(PacketType::kUpToDate, 0));
+  r = node_->TakeReady();
+  EXPECT_EQ(r.commit_through, Z(2, 1));
+  EXPECT_TRUE(node_->serving());
+}
+
+TEST_F(FollowerTest, BroadcastAckWaitsForFsyncAndOneFsyncCoversABatch) {
+  node_->OnLeaderPacket(7, P(PacketType::kDiff, Z(1, 0)));
+  node_->OnLeaderPacket(7, P(PacketType::kNewLeader, Z(2, 0)));
+  node_->TakeReady();
+  node_->OnLeaderPacket(7, P(PacketType::kUpToDate, 0));
+  node_->TakeReady();
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(2, 1), "a"));
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(2, 2), "b"));
+  Ready r = node_->TakeReady();
+  EXPECT_TRUE(r.packets.empty());
+  ASSERT_EQ(r.storage.size(), 3u);  // two appends, one fsync
+  node_->OnLeaderPacket(7, P(PacketType::kCommit, Z(2, 1)));
+  EXPECT_EQ(node_->TakeReady().commit_through, Z(2, 1));  // logged: may apply
+  node_->OnFsyncDone(r.storage[2].token);
+  r = node_->TakeReady();
+  ASSERT_EQ(Types(r), (std::vector<PacketType>{PacketType::kAck, PacketType::kAck}));
+}
+
+TEST_F(FollowerTest, GapInProposalsSendsUsBackToLooking) {
+  node_->OnLeaderPacket(7, P(PacketType::kDiff, Z(1, 0)));
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(2, 1), "a"));
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(2, 3), "c"));
+  EXPECT_EQ(node_->role(), Role::kLooking);
+  Ready r = node_->TakeReady();
+  EXPECT_EQ(r.close, std::vector<ConnId>{7});
+}
+
+TEST_F(FollowerTest, TruncToAZxidWeLackIsRefused) {
+  node_->OnLeaderPacket(7, P(PacketType::kTrunc, Z(1, 5)));
+  EXPECT_EQ(node_->role(), Role::kLooking);
+}
+
+TEST_F(FollowerTest, CommitOfATxnWeDoNotHoldIsRefused) {
+  node_->OnLeaderPacket(7, P(PacketType::kDiff, Z(1, 0)));
+  node_->OnLeaderPacket(7, P(PacketType::kCommit, Z(2, 9)));
+  EXPECT_EQ(node_->role(), Role::kLooking);
+}
+
+TEST(Leader, MalformedFollowerInfoClosesOnlyThatConnection) {
+  log::SetLevel(log::kError);
+  Node node(Three(3), Bootstrap{});
+  node.Start(0);
+  Notification n;
+  n.leader = 3;
+  n.election_epoch = 1;
+  node.OnNotification(2, n);  // a quorum (2, 3) votes for 3
+  node.Tick(1000);
+  ASSERT_EQ(node.role(), Role::kLeading);
+  node.TakeReady();
+  node.OnLearnerConnected(11);
+  node.OnLearnerPacket(11, P(PacketType::kFollowerInfo, 0, "xx"));
+  Ready r = node.TakeReady();
+  EXPECT_EQ(r.close, std::vector<ConnId>{11});
+  EXPECT_EQ(node.role(), Role::kLeading);
+  node.OnLearnerConnected(12);  // an observer claiming a voter's id is refused too
+  node.OnLearnerPacket(12, P(PacketType::kObserverInfo, 0, EncodeLearnerInfo({2, kProtocolVersion, 0})));
+  EXPECT_EQ(node.TakeReady().close, std::vector<ConnId>{12});
+  node.OnLearnerConnected(13);
+  node.OnLearnerPacket(13, P(PacketType::kFollowerInfo, Z(0, 0), EncodeLearnerInfo({2, kProtocolVersion, 0})));
+  r = node.TakeReady();
+  EXPECT_EQ(r.accepted_epoch, 1);  // quorum {2, 3}: epoch decided
+  ASSERT_EQ(Types(r), std::vector<PacketType>{PacketType::kLeaderInfo});
+  EXPECT_EQ(r.packets[0].packet.zxid, Z(1, 0));
+  EXPECT_EQ(node.Propose(node.NextZxid(), "x"), ProposeStatus::kNotLeader);  // not broadcasting yet
+}
+
+}  // namespace
+}  // namespace aviary::zab
