@@ -56,14 +56,18 @@ def make_ensemble(request):
         return ens
 
     yield make
-    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    rep = getattr(request.node, "rep_call", None)
+    failed = rep is not None and rep.failed
+    xfailed = rep is not None and rep.skipped and hasattr(rep, "wasxfail")
     for ens in made:
+        if xfailed:
+            sys.stderr.write("known failure: ensemble kept in %s\n" % ens.root)
         if failed:
             for m in ens.members:
                 sys.stderr.write("--- member %d (%s%s) log tail:\n%s\n" % (
                     m.sid, m.kind, ", observer" if m.observer else "", m.log_tail(4000)))
             sys.stderr.write("ensemble kept in %s\n" % ens.root)
-        ens.stop(keep=failed)
+        ens.stop(keep=failed or xfailed)
 
 
 @pytest.fixture
