@@ -49,6 +49,7 @@ def test_writes_through_each_member_and_cross_member_watches(make_ensemble, clie
     checks.check_watch_fires_on_other_member(ens, clients, m[0], m[1], "/w1")
     checks.check_watch_fires_on_other_member(ens, clients, m[2], m[3], "/w2")  # observer writes
     checks.check_watch_fires_on_other_member(ens, clients, m[3], m[0], "/w3")  # observer watches
+    checks.settle(ens, *m)  # after the last write (a marker), all equal
     zx = {mm.sid: mm.zxid() for mm in m}
     assert len(set(zx.values())) == 1, "srvr Zxid differs between members: %r" % zx
 
