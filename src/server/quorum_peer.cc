@@ -20,12 +20,15 @@ int64_t SteadyMs() {
 }
 
 // The zxids the log holds up to `last` (what recovery applied), for the
-// node's sync decisions (DIFF / TRUNC / SNAP).
+// node's sync decisions (DIFF / TRUNC / SNAP). Known committed: only the
+// snapshot's state; recovery also applied the log after it, which may hold
+// txns of an old epoch that were never committed: the new leader's TRUNC
+// then reloads the state (Truncate).
 zab::Bootstrap MakeBootstrap(const QuorumPeerOptions& o) {
   zab::Bootstrap b;
   b.accepted_epoch = o.accepted_epoch;
   b.current_epoch = o.current_epoch;
-  b.applied_zxid = o.recovered_zxid;
+  b.applied_zxid = o.snapshot_zxid;
   b.log_base = o.recovered_zxid;
   int64_t oldest = -1;
   std::string error;
@@ -60,8 +63,9 @@ peer::ElectionConfig MakeElectionConfig(const config::QuorumConfig& q) {
 
 QuorumPeer::QuorumPeer(QuorumPeerOptions opts) : opts_(std::move(opts)), wal_(opts_.wal) {}
 
-void QuorumPeer::SetRecovered(int64_t zxid, int64_t accepted_epoch, int64_t current_epoch) {
+void QuorumPeer::SetRecovered(int64_t zxid, int64_t snapshot_zxid, int64_t accepted_epoch, int64_t current_epoch) {
   opts_.recovered_zxid = zxid;
+  opts_.snapshot_zxid = std::max<int64_t>(0, std::min(snapshot_zxid, zxid));
   opts_.accepted_epoch = accepted_epoch;
   opts_.current_epoch = current_epoch;
 }

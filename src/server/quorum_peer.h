@@ -54,6 +54,7 @@ struct QuorumPeerOptions {
   std::string data_dir;  // snapshots + epoch files
   storage::WalOptions wal;
   int64_t recovered_zxid = 0;  // what recovery applied (log + snapshot)
+  int64_t snapshot_zxid = 0;   // the snapshot recovery started from (0: none)
   int64_t accepted_epoch = 0;
   int64_t current_epoch = 0;
 };
@@ -71,8 +72,10 @@ class QuorumPeer final : public Committer, public Forwarder {
   explicit QuorumPeer(QuorumPeerOptions opts);
   ~QuorumPeer() override;
 
-  // After recovery, before Start: what recovery applied and the epochs.
-  void SetRecovered(int64_t zxid, int64_t accepted_epoch, int64_t current_epoch);
+  // After recovery, before Start: what recovery applied (the whole log),
+  // the snapshot it started from (known committed: the Core snapshots only
+  // committed state) and the epochs.
+  void SetRecovered(int64_t zxid, int64_t snapshot_zxid, int64_t accepted_epoch, int64_t current_epoch);
   // Opens the log, binds the election and quorum ports, starts the thread.
   bool Start(Core* core, std::string* error);
   void Stop();

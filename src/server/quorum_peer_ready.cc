@@ -5,6 +5,7 @@
 #include "server/quorum_peer.h"
 #include "storage/epoch_file.h"
 #include "storage/log_range.h"
+#include "storage/recovery.h"
 #include "zkformat/txn_codec.h"
 
 namespace aviary::server {
@@ -80,13 +81,25 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
   logged_[op.zxid] = std::move(t);
 }
 
+// Keep the log through `zxid`. What recovery applied beyond it (txns this
+// server logged but its old epoch never committed) is undone as ZooKeeper
+// does (ZKDatabase.truncateLog): the state is reloaded from the files.
 void QuorumPeer::Truncate(int64_t zxid) {
-  if (zxid < applied_) {
-    Fatal(fmt::format("TRUNC to {:#x} below what this server applied ({:#x})", zxid, applied_));
-  }
   std::string error;
   if (!wal_.TruncateAfter(zxid, opts_.data_dir, &error)) Fatal("log truncate: " + error);
   logged_.erase(logged_.upper_bound(zxid), logged_.end());
+  if (zxid >= applied_) return;
+  AV_LOG(kInfo, "ensemble: TRUNC to {:#x} below the applied {:#x}: reloading the state from the files", zxid, applied_);
+  auto sm = std::make_shared<txn::StateMachine>();
+  storage::RecoveryOptions ro;
+  ro.snap_dir = opts_.data_dir;
+  ro.log_dir = opts_.wal.dir;
+  storage::RecoveryResult r = storage::Recover(ro, sm.get());
+  if (!r.ok) Fatal("reloading after TRUNC: " + r.error);
+  if (r.last_zxid != zxid) Fatal(fmt::format("reloading after TRUNC reached {:#x}, not {:#x}", r.last_zxid, zxid));
+  auto sessions = std::make_shared<std::vector<storage::SessionRecord>>(std::move(r.sessions));
+  OnCore([sm, sessions, zxid](Core& c, int64_t now_ms) { c.InstallSnapshot(sm->tree(), *sessions, zxid, now_ms); });
+  applied_ = zxid;
 }
 
 void QuorumPeer::CommitThrough(int64_t zxid) {

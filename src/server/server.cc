@@ -78,14 +78,16 @@ bool Server::Recover(std::string* error) {
     storage::Epochs epochs;
     if (!storage::LoadEpochs(opts_.data_dir, r.last_zxid, &epochs, error)) return false;
     for (const std::string& note : epochs.notes) AV_LOG(kInfo, "epochs: {}", note);
-    quorum_peer_->SetRecovered(r.last_zxid, epochs.accepted, epochs.current);
+    quorum_peer_->SetRecovered(r.last_zxid, r.snapshot_zxid, epochs.accepted, epochs.current);
   } else if (!durable_->Start(r.last_zxid + 1, error)) {
     return false;
   }
   snapshotter_ =
       std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count, opts_.snapshot_timeout_ms);
   core_->SetSnapshotter(snapshotter_.get());
-  core_->RequestSnapshot();
+  // An ensemble member snapshots committed state only: what recovery
+  // replayed from the log may not be committed yet.
+  if (quorum_peer_ == nullptr) core_->RequestSnapshot();
   return true;
 }
 

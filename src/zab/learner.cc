@@ -107,7 +107,8 @@ void Node::OnSyncKind(const QuorumPacket& p) {
       if (!Logged(z)) return LearnerFail(fmt::format("TRUNC to {:#x}, a zxid we do not hold", z));
       while (!log_.empty() && log_.back() > z) log_.pop_back();
       durable_ = std::min(durable_, z);
-      ++generation_;
+      ++generation_;  // fsyncs already requested no longer prove anything: ask again
+      if (durable_ < z) unsynced_ = true;
       ready_.storage.push_back({StorageOp::Kind::kTruncate, z, {}, 0});
       break;
     case PacketType::kSnap:

@@ -184,7 +184,8 @@ def _run_server_with(tmp_path, lines, myid=None):
 
 
 @pytest.mark.parametrize("lines,key", [
-    (["standaloneEnabled=false", "server.1=127.0.0.1:2888:3888"], "standaloneEnabled=false"),
+    (["initLimit=5", "syncLimit=2", "standaloneEnabled=false", "server.1=127.0.0.1:2888:3888"],
+     "standaloneEnabled=false"),
     (["secureClientPort=2281"], "secureClientPort"),
     (["authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"], "authProvider.1"),
     (["readonlymode.enabled=true"], "readonlymode.enabled"),

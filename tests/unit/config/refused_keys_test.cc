@@ -37,7 +37,8 @@ void ExpectRuns(const std::string& extra) {
 }
 
 TEST(RefusedKeys, QuorumMembership) {
-  ExpectRefusedNaming("initLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:1:2\n", "server.N");
+  // Two participants: an ensemble member, which runs (server/quorum_peer.h).
+  EXPECT_EQ(Refusal("initLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:1:2\n"), "");
   // A one-member ensemble (ZooKeeper runs it as a quorum peer, not standalone).
   ExpectRefusedNaming("initLimit=5\nsyncLimit=2\nstandaloneEnabled=false\nserver.1=a:1:2\n", "standaloneEnabled=false");
   // Without any participant ZooKeeper fails to parse it.
