@@ -29,8 +29,9 @@ def settle(ens, *members):
     write made so far (Ensemble.wait_synced): then what a client pinned to
     it reads includes all of them. Used instead of sync() so that the checks
     do not depend on sync (check_sync tests sync itself)."""
+    target = ens.mark()
     for m in members:
-        ens.wait_synced(m)
+        ens.wait_synced(m, target=target)
 
 
 def read_tree(client, parent):
