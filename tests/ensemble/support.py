@@ -8,6 +8,7 @@ run against something else and reported as passing.
 """
 
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -74,6 +75,7 @@ def _probe_aviary_ensemble(extra_cfg=None):
         return str(e)
     root = tempfile.mkdtemp(prefix="aviary-probe-")
     ens = ensemble.Ensemble(["aviary", "aviary", "aviary"], extra_cfg=extra_cfg)
+    shutil.rmtree(ens.root, ignore_errors=True)
     ens.root = root
     m = ens.members[0]
     m.workdir = root
@@ -85,11 +87,14 @@ def _probe_aviary_ensemble(extra_cfg=None):
     deadline = time.monotonic() + 3.0
     while time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)
-    if proc.poll() is None:
+    running = proc.poll() is None
+    if running:
         proc.kill()
         proc.wait()
-        return None
     out = proc.stdout.read().decode("utf-8", "replace").strip().splitlines()
+    shutil.rmtree(root, ignore_errors=True)
+    if running:
+        return None
     return "aviary-server refuses an ensemble zoo.cfg%s (exit %d): %s" % (
         " with %s" % extra_cfg if extra_cfg else "", proc.returncode,
         out[-1].strip() if out else "")
