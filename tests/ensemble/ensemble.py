@@ -13,9 +13,16 @@ ZooKeeper operator would write.
 
 Every member gets three free ports (client, quorum, election). Members are
 numbered from 1 (myid) in list order, observers after the voters.
+
+AVIARY_ENSEMBLE_SUBSTITUTE=zookeeper runs every member that a test asks to be
+"aviary" as a ZooKeeper member instead (and vice versa with =aviary): the
+mixed and migration scenarios then run on one implementation, which is how
+they were proven against Apache ZooKeeper before Aviary could join.
 """
 
+import glob
 import os
+import re
 import shutil
 import signal
 import socket
@@ -37,10 +44,20 @@ ZK_JARS = [
 ]
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now and not handed out before by this process
+    (the kernel may give a just-released port again, and one member's
+    client port must not be another's election port)."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def four_letter(port, cmd, timeout=2.0):
@@ -60,6 +77,11 @@ def four_letter(port, cmd, timeout=2.0):
         return ""
 
 
+def substitute(kind):
+    """The kind a member really runs as (see AVIARY_ENSEMBLE_SUBSTITUTE)."""
+    return os.environ.get("AVIARY_ENSEMBLE_SUBSTITUTE") or kind
+
+
 def aviary_binary():
     binary = os.environ.get("AVIARY_SERVER") or os.path.join(REPO_ROOT, "build", "aviary-server")
     if not os.path.exists(binary):
@@ -71,7 +93,7 @@ class Member:
     def __init__(self, ensemble, sid, kind, observer):
         self.ensemble = ensemble
         self.sid = sid
-        self.kind = kind  # "aviary" | "zookeeper"
+        self.kind = substitute(kind)  # "aviary" | "zookeeper"
         self.observer = observer
         self.client_port = free_port()
         self.quorum_port = free_port()
@@ -80,6 +102,7 @@ class Member:
         self.data_dir = os.path.join(self.workdir, "data")
         self.log_path = os.path.join(self.workdir, "server.log")
         self.proc = None
+        self.stopped = False  # set by stop()/kill(): an exit is expected
 
     # --- configuration -------------------------------------------------
     def server_line(self):
@@ -118,8 +141,8 @@ class Member:
     def command(self, cfg):
         if self.kind == "zookeeper":
             java = shutil.which("java") or "/usr/bin/java"
-            return [
-                java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            jvm = self.ensemble.zk_jvm or ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"]
+            return [java] + jvm + [
                 "-Dzookeeper.4lw.commands.whitelist=*",
                 "-Dzookeeper.admin.enableServer=false",
                 "-Dreadonlymode.enabled=%s" % ("true" if self.ensemble.read_only else "false"),
@@ -134,6 +157,7 @@ class Member:
     def start(self):
         assert self.proc is None or self.proc.poll() is not None
         cfg = self.write_config()
+        self.stopped = False
         logf = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             self.command(cfg), stdin=subprocess.DEVNULL, stdout=logf,
@@ -152,11 +176,13 @@ class Member:
 
     def kill(self):
         """kill -9: no shutdown, unsynced bytes in the page cache survive."""
+        self.stopped = True
         self._signal(signal.SIGKILL)
         if self.proc is not None:
             self.proc.wait(timeout=10)
 
     def stop(self):
+        self.stopped = True
         self._signal(signal.SIGTERM)
         if self.proc is not None:
             try:
@@ -171,7 +197,7 @@ class Member:
         self.stop()
         if wipe:
             shutil.rmtree(self.data_dir, ignore_errors=True)
-        self.kind = kind
+        self.kind = substitute(kind)
         self.start()
 
     # --- probes --------------------------------------------------------
@@ -182,8 +208,89 @@ class Member:
                 return line.split(":", 1)[1].strip()
         return ""
 
+    def srvr(self):
+        """srvr as a dict ('Mode', 'Zxid', 'Node count', ...); {} if down."""
+        out = {}
+        for line in four_letter(self.client_port, "srvr").splitlines():
+            if ":" in line:
+                k, v = line.split(":", 1)
+                out[k.strip()] = v.strip()
+        return out
+
+    def zxid(self):
+        """The last zxid this member applied (srvr 'Zxid:'), or -1 if down."""
+        z = self.srvr().get("Zxid")
+        return int(z, 16) if z else -1
+
+    def mntr(self):
+        out = {}
+        for line in four_letter(self.client_port, "mntr").splitlines():
+            if "\t" in line:
+                k, v = line.split("\t", 1)
+                out[k] = v
+        return out
+
+    def version_dir(self):
+        return os.path.join(self.data_dir, "version-2")
+
+    def purge(self, retain=3):
+        """Removes old snapshots and the logs only they need, with the rule
+        of ZooKeeper's PurgeTxnLog / autopurge (keep the newest `retain`
+        snapshots, the logs after the oldest of them and the one log that
+        holds it). Both implementations name files snapshot.<hex zxid> and
+        log.<hex zxid> in dataDir/version-2. Returns the files removed."""
+        def zx(path):
+            return int(path.rsplit(".", 1)[1], 16)
+        vdir = self.version_dir()
+        snaps = sorted((p for p in glob.glob(os.path.join(vdir, "snapshot.*"))
+                        if re.search(r"\.[0-9a-f]+$", p)), key=zx)
+        if len(snaps) <= retain:
+            return []
+        oldest_kept = zx(snaps[-retain])
+        logs = sorted((p for p in glob.glob(os.path.join(vdir, "log.*"))
+                       if re.search(r"\.[0-9a-f]+$", p)), key=zx)
+        keep_log_from = max([zx(p) for p in logs if zx(p) <= oldest_kept], default=0)
+        victims = snaps[:-retain] + [p for p in logs if zx(p) < keep_log_from]
+        for p in victims:
+            os.remove(p)
+        return victims
+
     def hostport(self):
         return "127.0.0.1:%d" % self.client_port
+
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_since(self, offset):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def sync_modes(self, since=0):
+        """How this member was synced by a leader since log offset `since`,
+        from its own log: a list of 'DIFF' / 'SNAP' / 'TRUNC'. ZooKeeper logs
+        "Getting a diff from the leader" / "Getting a snapshot from leader" /
+        "Truncating log to get in sync with the leader"; Aviary "the leader
+        syncs us by DIFF|SNAP|TRUNC"."""
+        out = []
+        for line in self.log_since(since).splitlines():
+            if "Getting a diff from the leader" in line:
+                out.append("DIFF")
+            elif "Getting a snapshot from leader" in line:
+                out.append("SNAP")
+            elif "Truncating log to get in sync with the leader" in line:
+                out.append("TRUNC")
+            else:
+                m = re.search(r"the leader syncs us by (DIFF|SNAP|TRUNC)", line)
+                if m:
+                    out.append(m.group(1))
+        return out
 
     def log_tail(self, n=3000):
         try:
@@ -194,7 +301,12 @@ class Member:
 
 
 class Ensemble:
-    def __init__(self, kinds, observers=(), snap_count=100000, read_only=False, extra_cfg=None):
+    def __init__(self, kinds, observers=(), snap_count=100000, read_only=False, extra_cfg=None,
+                 zk_jvm=None):
+        """zk_jvm: JVM options of ZooKeeper members (default: small heap,
+        serial GC, C1 only - quick to start, for tests; a benchmark passes
+        the production defaults, e.g. ["-Xmx1000m"])."""
+        self.zk_jvm = zk_jvm
         self.root = tempfile.mkdtemp(prefix="aviary-ensemble-")
         self.snap_count = snap_count
         self.read_only = read_only
@@ -213,10 +325,53 @@ class Ensemble:
     def connect_string(self, members=None):
         return ",".join(m.hostport() for m in (members or self.members))
 
-    def start(self, timeout=60.0):
+    def start(self, timeout=60.0, first=None):
+        """Starts every member and waits for a leader. `first` (members)
+        start alone and elect a leader among themselves before the rest
+        start: with fresh data the highest id among them leads, which is how
+        a test picks the leader's kind."""
+        if first:
+            for m in first:
+                m.start()
+            self.wait_for_leader(timeout, serving=first)
         for m in self.members:
-            m.start()
+            if not m.alive():
+                m.start()
         return self.wait_for_leader(timeout)
+
+    def followers(self, kind=None):
+        return [m for m in self.members if m.alive() and not m.observer
+                and m.mode() == "follower" and (kind is None or m.kind == kind)]
+
+    def mark(self, timeout=30.0):
+        """Commits one write (setData of /ensemble-marker) through the
+        voters and returns its zxid: a member whose last zxid reaches it has
+        every txn committed before, in the current epoch too (a new
+        leader's epoch has no txn of its own until a write)."""
+        from kazoo.client import KazooClient
+        c = KazooClient(hosts=self.connect_string([m for m in self.voters() if m.alive()]),
+                        timeout=8.0, connection_retry={"max_tries": -1, "delay": 0.1, "max_delay": 0.5})
+        try:
+            c.start(timeout=timeout)
+            c.ensure_path("/ensemble-marker")
+            return c.set("/ensemble-marker", b"%f" % time.time()).mzxid
+        finally:
+            c.stop()
+            c.close()
+
+    def wait_synced(self, member, timeout=30.0, target=None):
+        """Waits until `member` serves (follower/observer/leader) and its
+        last zxid reaches `target` (default: the leader's current zxid)."""
+        if target is None:
+            target = self.mark(timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if member.mode() in ("leader", "follower", "observer") and member.zxid() >= target:
+                return
+            time.sleep(0.1)
+        raise AssertionError("member %d (%s) not synced to 0x%x within %.0fs: mode=%r zxid=0x%x\n%s"
+                             % (member.sid, member.kind, target, timeout, member.mode(),
+                                member.zxid(), member.log_tail()))
 
     def leader(self):
         for m in self.members:
@@ -234,7 +389,7 @@ class Ensemble:
             if lead is not None and all(m.mode() in ("leader", "follower", "observer") for m in want):
                 return lead
             for m in self.members:
-                if m.proc is not None and not m.alive() and m.proc.returncode not in (None, -9, -15):
+                if m.proc is not None and not m.stopped and not m.alive():
                     raise RuntimeError("member %d (%s) exited with %s:\n%s"
                                        % (m.sid, m.kind, m.proc.returncode, m.log_tail()))
             time.sleep(0.2)

@@ -1,0 +1,237 @@
+"""Real-process ensemble tests (issue 7, item 5): 3 voters of the kinds in
+AVIARY_ENSEMBLE_KINDS (default aviary,aviary,aviary; e.g.
+AVIARY_ENSEMBLE_KINDS=zookeeper,zookeeper,zookeeper runs the same tests on
+Apache ZooKeeper 3.8, which is how they were proven) plus, where a test
+needs one, an observer of kind AVIARY_ENSEMBLE_OBSERVER."""
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from kazoo.exceptions import NotReadOnlyCallError
+from kazoo.protocol.states import KeeperState
+
+import checks
+import support
+import waits
+from checks import pinned
+
+KINDS = support.voter_kinds()
+OBS = support.observer_kind()
+
+
+def test_election_and_rejoin(make_ensemble, clients):
+    support.require(KINDS)
+    ens = make_ensemble(KINDS)
+    ens.start()
+    lead = checks.check_roles(ens)
+    for m in ens.members:
+        ens.wait_synced(m)
+    lead.stop()
+    new = ens.wait_for_leader(timeout=30)
+    # Both survivors vote and have the same last zxid: the higher id leads.
+    assert new.sid == max(m.sid for m in ens.members if m is not lead), new.sid
+    lead.start()
+    ens.wait_for_leader(timeout=30)
+    assert ens.leader() is new, "a restarted member must follow the established leader"
+    checks.check_roles(ens)
+
+
+def test_writes_through_each_member_and_cross_member_watches(make_ensemble, clients):
+    support.require(KINDS + [OBS], "observer")
+    ens = make_ensemble(KINDS, observers=[OBS])
+    ens.start()
+    checks.check_roles(ens)
+    checks.check_writes_visible_everywhere(ens, clients)
+    m = ens.members
+    checks.check_watch_fires_on_other_member(ens, clients, m[0], m[1], "/w1")
+    checks.check_watch_fires_on_other_member(ens, clients, m[2], m[3], "/w2")  # observer writes
+    checks.check_watch_fires_on_other_member(ens, clients, m[3], m[0], "/w3")  # observer watches
+    checks.settle(ens, *m)  # after the last write (a marker), all equal
+    zx = {mm.sid: mm.zxid() for mm in m}
+    assert len(set(zx.values())) == 1, "srvr Zxid differs between members: %r" % zx
+
+
+def test_sync_through_every_member(make_ensemble, clients, request):
+    support.require(KINDS + [OBS])
+    support.expect_failure(request, KINDS + [OBS], "sync_on_follower")
+    ens = make_ensemble(KINDS, observers=[OBS])
+    ens.start()
+    checks.check_sync(ens, clients)
+
+
+def test_session_moves_between_members(make_ensemble, clients, request):
+    support.require(KINDS)
+    support.expect_failure(request, KINDS, "session_move")
+    ens = make_ensemble(KINDS)
+    ens.start()
+    checks.check_session_moves(ens)
+
+
+def test_leader_kill_under_write_load(make_ensemble, clients, request):
+    support.require(KINDS)
+    support.expect_failure(request, KINDS, "trunc_after_restart")
+    ens = make_ensemble(KINDS)
+    ens.start()
+    old, new, load = checks.check_leader_kill_under_load(ens, clients, workers=4)
+    assert sum(load.attempts[i][op] for i in range(4) for op in load.attempts[i]) >= load.total_acked()
+
+
+def test_follower_catches_up_by_diff(make_ensemble, clients):
+    support.require(KINDS)
+    ens = make_ensemble(KINDS)
+    ens.start()
+    # 300 txns: within the leader's in-memory committed log (ZooKeeper keeps
+    # 500) and its txn log, so the follower gets a DIFF.
+    modes, counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=300)
+    assert modes == ["DIFF"], "the follower's log says it was synced by %r" % modes
+    if counts is not None:
+        assert counts == (1, 0), "the leader counted (diff, snap) += %r" % (counts,)
+
+
+def test_follower_catches_up_by_snap_after_purge(make_ensemble, clients, request):
+    support.require(KINDS)
+    support.expect_failure(request, KINDS, "snap_after_purge")
+    ens = make_ensemble(KINDS, snap_count=50)
+    ens.start()
+    # 1500 txns with a snapshot every <= 50 and the old logs purged (as
+    # autopurge with snapRetainCount=3 would) on the live members: the
+    # follower's last zxid is older than any log the leader still holds.
+    modes, counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=1500,
+                                                   purge=True)
+    assert modes == ["SNAP"], "the follower's log says it was synced by %r" % modes
+    if counts is not None:
+        assert counts == (0, 1), "the leader counted (diff, snap) += %r" % (counts,)
+
+
+def test_observer_reads_forwards_and_is_no_quorum(make_ensemble, clients):
+    support.require(KINDS + [OBS], "observer")
+    ens = make_ensemble(KINDS, observers=[OBS])
+    ens.start()
+    checks.check_observer(ens, clients, ens.members[3])
+
+
+# ZooKeeper 3.8's read-only server refuses to reconnect a global session
+# ("Refusing global session reconnection in RO mode") and answers a new
+# session's ConnectRequest with a response kazoo cannot parse unless local
+# sessions are enabled: the read-only tests run with them, as an operator
+# using read-only mode must.
+RO_CFG = {"localSessionsEnabled": "true", "localSessionsUpgradingEnabled": "true"}
+
+
+def _wait_state(client, state, timeout=30):
+    waits.wait_until(lambda: client.client_state == state, timeout=timeout,
+                     what="client state %s (is %s)" % (state, client.client_state))
+
+
+def test_read_only_mode(make_ensemble, clients):
+    """kazoo's read-only test (kazoo/tests/test_connection.py
+    TestReadOnlyMode) on this ensemble, plus the way back: a read_only
+    client whose server loses the quorum goes CONNECTED_RO, reads, gets
+    NotReadOnlyCallError for writes, and is read-write again once the quorum
+    returns."""
+    support.require(KINDS, "read_only")
+    ens = make_ensemble(KINDS, read_only=True, extra_cfg=RO_CFG)
+    ens.start()
+    survivor = ens.members[0]
+    ro = clients(survivor.hostport(), read_only=True)
+    ro.create("/ro/data", b"before", makepath=True)
+    _wait_state(ro, KeeperState.CONNECTED)
+    for m in ens.members[1:]:
+        m.stop()
+    waits.wait_until(lambda: survivor.mode() == "read-only", timeout=30,
+                     what="survivor in read-only mode")
+    _wait_state(ro, KeeperState.CONNECTED_RO)
+    assert ro.get("/ro/data")[0] == b"before"
+    assert ro.get_children("/ro") == ["data"]
+    fresh = clients(survivor.hostport(), read_only=True)
+    assert fresh.client_state == KeeperState.CONNECTED_RO
+    assert fresh.get("/ro/data")[0] == b"before"
+    with pytest.raises(NotReadOnlyCallError):
+        ro.create("/ro/new", b"")
+    with pytest.raises(NotReadOnlyCallError):
+        ro.set("/ro/data", b"after")
+    for m in ens.members[1:]:
+        m.start()
+    ens.wait_for_leader(timeout=30)
+    _wait_state(ro, KeeperState.CONNECTED, timeout=40)
+    checks.retry_until(lambda: ro.set("/ro/data", b"after"), what="write after quorum returned")
+    assert pinned(clients, ens.members[2]).get("/ro/data")[0] == b"after"
+
+
+def test_lagging_server_refuses_client_with_newer_zxid(make_ensemble, clients):
+    """A client that has seen zxid Z is not served by a member whose last
+    zxid is older (here: a member restarted alone in read-only mode after
+    missing writes), while a fresh client is."""
+    support.require(KINDS, "read_only")
+    ens = make_ensemble(KINDS, read_only=True, extra_cfg=RO_CFG)
+    ens.start()
+    lag = ens.members[0]
+    if lag.mode() == "leader":
+        pytest.fail("member 1 should not lead a fresh ensemble")
+    lag.stop()
+    others = ens.members[1:]
+    # x may use every member; while `lag` is down it is served by the others.
+    x = clients(ens.connect_string(), read_only=True)
+    # An ephemeral makes x's session global, so that it can move between
+    # members (a local session expires when its server goes away, and a
+    # new session starts with no zxid seen).
+    x.create("/lag-owner", b"", ephemeral=True)
+    for i in range(20):
+        x.create("/lag/n%d" % i, b"", makepath=True)
+    seen = x.last_zxid
+    for m in others:
+        m.stop()
+    lag.start()
+    waits.wait_until(lambda: lag.mode() == "read-only", timeout=30, what="lagging member read-only")
+    assert lag.zxid() < seen
+    fresh = clients(lag.hostport(), read_only=True)
+    _wait_state(fresh, KeeperState.CONNECTED_RO)
+    assert fresh.exists("/lag") is None, "the lagging member has the writes it missed"
+    # Now only `lag` is up, serving read-only clients; x retries it for 3 s
+    # and must be refused.
+    time.sleep(3.0)
+    assert x.client_state not in (KeeperState.CONNECTED, KeeperState.CONNECTED_RO), \
+        "a server with last zxid 0x%x served a client that saw 0x%x" % (lag.zxid(), seen)
+    if lag.kind == "zookeeper":
+        assert "as it has seen zxid 0x%x" % seen in lag.log_tail(200000), \
+            "ZooKeeper did not log the refusal for the zxid reason"
+    others[0].start()
+    ens.wait_for_leader(timeout=30)
+    checks.retry_until(lambda: x.get("/lag/n19"), timeout=30, what="x served once lag caught up")
+
+
+EPHEMERAL_HOLDER = r"""
+import sys, time
+from kazoo.client import KazooClient
+c = KazooClient(hosts=sys.argv[1], timeout=2.0)
+c.start(timeout=20)
+c.create("/eph/holder", b"", ephemeral=True, makepath=True)
+print("created", flush=True)
+time.sleep(600)
+"""
+
+
+def test_ephemerals_vanish_everywhere_after_expiry(make_ensemble, clients):
+    support.require(KINDS + [OBS], "observer")
+    ens = make_ensemble(KINDS, observers=[OBS])
+    ens.start()
+    holder = subprocess.Popen([sys.executable, "-c", EPHEMERAL_HOLDER, ens.members[0].hostport()],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        assert holder.stdout.readline().strip() == b"created"
+        watchers = [pinned(clients, m) for m in ens.members]
+        gone = []
+        checks.settle(ens, *ens.members)
+        for c in watchers:
+            ev = threading.Event()
+            assert c.exists("/eph/holder", watch=lambda e, ev=ev: ev.set()) is not None
+            gone.append(ev)
+    finally:
+        holder.kill()  # the client dies without closing its session
+        holder.wait()
+    for m, c, ev in zip(ens.members, watchers, gone):
+        assert ev.wait(20), "member %d: ephemeral still there 20 s after its client died" % m.sid
+        assert c.exists("/eph/holder") is None
