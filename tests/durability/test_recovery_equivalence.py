@@ -98,8 +98,12 @@ def diff(a, b):
 @pytest.mark.parametrize("pad,snap_count,fork", [(0, 40, True), (0, 40, False), (19985, 600, False)],
                          ids=["forked", "small-tree-fuzzy", "sliced-fuzzy-snapshots"])
 def test_recovered_tree_equals_live_tree(node, node_factory, pad, snap_count, fork):
+    # A snapshot child stuck past its deadline is killed and the next one
+    # starts (seen once under ASan: a forked child of a multithreaded
+    # process made no progress); 3 s keeps the test's wait short.
     node.extra_cfg.update({"snapCount": snap_count, "preAllocSize": 256,
-                           "aviary.forkSnapshots": "true" if fork else "false"})
+                           "aviary.forkSnapshots": "true" if fork else "false",
+                           "aviary.snapshotTimeoutMs": 3000})
     node.start()
     c = node.client(timeout_ms=20000)
     if pad:
@@ -116,7 +120,12 @@ def test_recovered_tree_equals_live_tree(node, node_factory, pad, snap_count, fo
     loads = [MixedLoad(node.port, t, seed * 10 + t) for t in range(3)]
     for ld in loads:
         ld.start()
+    # The load runs until at least three snapshots were taken under it
+    # (2 s normally; longer on a loaded or sanitizer build, bounded).
     time.sleep(2.0)
+    deadline = time.monotonic() + 30.0
+    while len(node.snapshots()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.2)
     for ld in loads:
         ld.stop_flag = True
     for ld in loads:
