@@ -31,6 +31,15 @@ bool ParseAddress(std::string_view text, ElectionAddress* out) {
   int32_t value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (ec != std::errc() || end != port.data() + port.size() || host.empty()) return false;
+  // InetSocketAddress refuses ports outside 0..65535; a host must be a name
+  // or an IPv4/IPv6 literal (with a %scope), so brackets, '|' and control
+  // bytes are refused: what we accept we can write back and read again.
+  if (value < 0 || value > 65535) return false;
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              c == '_' || c == ':' || c == '%';
+    if (!ok) return false;
+  }
   out->host = std::string(host);
   out->port = value;
   return true;

@@ -156,6 +156,23 @@ TEST(Malformed, InitialMessages) {
             ParseStatus::kBad);  // "a:x12": bad port
   EXPECT_EQ(DecodeInitialMessage(Hex("ffffffffffff0000 0000000000000001 00000010 6162"), &m, &used),
             ParseStatus::kNeedMore);
+  // Found by fuzz_quorum: a "v6 literal" holding ']' was accepted, and its
+  // bracketed re-encoding did not parse. Hosts are names or literals only.
+  EXPECT_EQ(DecodeInitialMessage(Hex("ffffffffffff0000 0000000000000001 00000005 5d3a3a3a31"), &m, &used),
+            ParseStatus::kBad);  // "]:::1"
+  EXPECT_EQ(DecodeInitialMessage(Hex("ffffffffffff0000 0000000000000001 00000005 0a613a3132"), &m, &used),
+            ParseStatus::kBad);  // "\na:12": control byte
+  EXPECT_EQ(DecodeInitialMessage(Hex("ffffffffffff0000 0000000000000001 00000007 613a3635353336"), &m, &used),
+            ParseStatus::kBad);  // "a:65536": port out of range
+  ASSERT_EQ(DecodeInitialMessage(Hex("ffffffffffff0000 0000000000000001 00000006 3a3a313a3132"), &m, &used),
+            ParseStatus::kOk);  // "::1:12": a v6 literal and its port
+  std::string again;
+  EncodeInitialMessage(m, &again);
+  InitialMessage back;
+  ASSERT_EQ(DecodeInitialMessage(again, &back, &used), ParseStatus::kOk);
+  ASSERT_EQ(back.addresses.size(), 1u);
+  EXPECT_EQ(back.addresses[0].host, "::1");
+  EXPECT_EQ(back.addresses[0].port, 12);
 }
 
 TEST(Malformed, Payloads) {
