@@ -2,6 +2,7 @@
 
 #include "proto/jute.h"
 #include "proto/record_io.h"
+#include "tree/stat_io.h"
 
 namespace aviary::storage::snapnode {
 
@@ -11,16 +12,7 @@ void EncodeBody(const std::string& path, const tree::Node& n, const proto::AclLi
   out->push_back(n.data_null ? 1 : 0);
   w.WriteBuffer(n.data);
   proto::io::Write(w, acl);
-  const tree::StatPersisted& s = n.stat;
-  w.WriteInt64(s.czxid);
-  w.WriteInt64(s.mzxid);
-  w.WriteInt64(s.ctime);
-  w.WriteInt64(s.mtime);
-  w.WriteInt32(s.version);
-  w.WriteInt32(s.cversion);
-  w.WriteInt32(s.aversion);
-  w.WriteInt64(s.ephemeral_owner);
-  w.WriteInt64(s.pzxid);
+  tree::WriteStatPersisted(w, n.stat);
   out->push_back(static_cast<char>(n.kind));
   w.WriteInt64(n.ttl_ms);
 }

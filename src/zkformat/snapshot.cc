@@ -5,6 +5,7 @@
 
 #include "proto/jute.h"
 #include "tree/path.h"
+#include "tree/stat_io.h"
 #include "zkformat/cursor.h"
 
 namespace aviary::zkformat {
@@ -213,16 +214,7 @@ void WriteNode(proto::jute::Writer& w, std::string_view path, const tree::Node& 
   w.WriteString(path);
   w.WriteBuffer(n.data, n.data_null);
   w.WriteInt64(static_cast<int64_t>(n.acl));
-  const tree::StatPersisted& s = n.stat;
-  w.WriteInt64(s.czxid);
-  w.WriteInt64(s.mzxid);
-  w.WriteInt64(s.ctime);
-  w.WriteInt64(s.mtime);
-  w.WriteInt32(s.version);
-  w.WriteInt32(s.cversion);
-  w.WriteInt32(s.aversion);
-  w.WriteInt64(s.ephemeral_owner);
-  w.WriteInt64(s.pzxid);
+  tree::WriteStatPersisted(w, n.stat);
 }
 
 bool WriteAcls(const tree::DataTree& tree, ChunkWriter& out) {
