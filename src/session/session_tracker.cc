@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "session/java_random.h"
 #include "session/siphash.h"
 
 namespace aviary::session {
@@ -58,6 +59,7 @@ int64_t SessionTracker::NextSessionId(int64_t now_ms) {
 }
 
 std::string SessionTracker::PasswordFor(int64_t session_id) const {
+  if (scheme_ == PasswordScheme::kZooKeeper) return ZooKeeperPassword(session_id);
   std::string msg(kPasswordDomain);
   auto u = static_cast<uint64_t>(session_id);
   for (int i = 0; i < 8; ++i) msg.push_back(static_cast<char>(u >> (8 * i)));

@@ -1,8 +1,9 @@
 // SessionTracker: the server's table of client sessions and their expiry.
 //
 // Owns: session records (id, negotiated timeout, expiry bucket, closing flag),
-// ZooKeeper-style expiry buckets, the session-id counter and the secret used
-// to derive session passwords.
+// ZooKeeper-style expiry buckets, the session-id counter and the password
+// scheme: keyed (standalone: SipHash with the server's secret) or ZooKeeper's
+// (ensemble: derived from the id alone, so every member can check it).
 // Threading: none inside; used only from the server's single core thread.
 // No clocks: every time is an int64 milliseconds value passed in (`now_ms`),
 // expected to come from one monotonic clock.
@@ -34,6 +35,12 @@
 
 namespace aviary::session {
 
+// How session passwords are made (PasswordFor / CheckPassword).
+enum class PasswordScheme {
+  kKeyed,      // SipHash-2-4-128 keyed from the server's secret: unguessable
+  kZooKeeper,  // ZooKeeperServer.generatePasswd: any ensemble member can check it
+};
+
 struct Session {
   int64_t id = 0;
   int32_t timeout_ms = 0;  // negotiated timeout the session was added with
@@ -59,12 +66,17 @@ class SessionTracker {
   // after the first call). Never returns Long.MIN_VALUE or 0.
   int64_t NextSessionId(int64_t now_ms);
 
-  // 16 bytes, deterministic in (session_id, secret): SipHash-2-4-128 keyed
-  // from the secret. Not guessable without the secret (strength bounded by
-  // the 64-bit secret).
+  // 16 bytes, deterministic in session_id and the scheme. kKeyed (the
+  // default): SipHash-2-4-128 keyed from the secret, not guessable without
+  // it (strength bounded by the 64-bit secret). kZooKeeper: java.util.Random
+  // seeded with id ^ 0xB3415C00 (session/java_random.h), as every ZooKeeper
+  // server computes it: anyone who knows the id can.
   std::string PasswordFor(int64_t session_id) const;
   // Constant-time comparison against PasswordFor(session_id).
   bool CheckPassword(int64_t session_id, std::string_view passwd) const;
+
+  void set_password_scheme(PasswordScheme s) { scheme_ = s; }
+  PasswordScheme password_scheme() const { return scheme_; }
 
   // Clamp a client's requested timeout into [min_timeout_ms, max_timeout_ms].
   int32_t Negotiate(int32_t requested_ms) const;
@@ -127,6 +139,7 @@ class SessionTracker {
   uint64_t key0_;
   uint64_t key1_;
   size_t max_sessions_;
+  PasswordScheme scheme_ = PasswordScheme::kKeyed;
 
   bool id_seeded_ = false;
   int64_t next_id_ = 0;
