@@ -135,7 +135,7 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
         outbox_->CloseNow(ev.conn);
         break;
       case CoreEvent::Kind::kForwarded:
-        if (ev.forwarded) sequencer_->Forwarded(*ev.forwarded, clock_->WallMs());
+        if (ev.forwarded) OnForwarded(*ev.forwarded);
         break;
       case CoreEvent::Kind::kRole:
         ChangeRole(ev.role, ev.role_epoch, now_ms);
@@ -161,6 +161,7 @@ void Core::Tick(int64_t now_ms) {
     auto st = session_state_.find(id);
     if (st != session_state_.end()) st->second->closing = true;
   }
+  ExpireRevalidations(now_ms);
   ApplyCommitted(now_ms);
   SendTouches();
   Flush();

@@ -131,9 +131,13 @@ class Core {
   // Ensemble wiring (before Run): where a follower forwards its writes, and
   // where its session touches go (core thread, at every tick).
   using TouchSink = std::function<void(std::vector<std::pair<int64_t, int32_t>>)>;
+  // An ensemble member makes and checks session passwords as ZooKeeper does
+  // (session::PasswordScheme::kZooKeeper), so sessions can move between
+  // members of either kind.
   void SetEnsembleHooks(Forwarder* forwarder, TouchSink touches) {
     forwarder_ = forwarder;
     touch_sink_ = std::move(touches);
+    sessions_.set_password_scheme(session::PasswordScheme::kZooKeeper);
   }
   // The ensemble's part of the four-letter words (server_state, serving,
   // zk_followers ...), called on the core thread for each word.
@@ -146,6 +150,17 @@ class Core {
   // Any thread: runs `fn(core, now_ms)` on the core thread after applying
   // everything committed so far (ensemble: SNAP to send or to install).
   void PostCall(std::function<void(Core&, int64_t)> fn);
+  // core_learner.cc: what a learner's clients need from the leader.
+  // Leader (core thread): a learner's REVALIDATE of `session_id`: valid iff
+  // the session exists and is not closing; a valid one is touched with
+  // `timeout_ms` (ZooKeeper's revalidateSession / touchSession).
+  bool RevalidateForLearner(int64_t session_id, int32_t timeout_ms, int64_t now_ms);
+  // Learner (core thread): the leader's answer to this server's REVALIDATE.
+  void OnRevalidateReply(int64_t session_id, bool valid, int64_t now_ms);
+  // Learner (core thread, after the txns committed before it are applied):
+  // the leader's SYNC for the sync() (session_id, xid) this server forwarded.
+  void OnSyncDone(int64_t session_id, int32_t xid);
+
   // Core thread, not serving: the state becomes `tree` (swapped in) and
   // `sessions` at `zxid` (a SNAP from the leader).
   void InstallSnapshot(tree::DataTree& tree, const std::vector<storage::SessionRecord>& sessions, int64_t zxid,
@@ -185,6 +200,7 @@ class Core {
   struct Session;
   struct Pending;
   struct PendingCreate;
+  struct PendingRevalidation;
 
   // core_session.cc
   void OnOpened(const CoreEvent& ev);
@@ -196,6 +212,23 @@ class Core {
   void FinishCreateSession(const txn::Txn& t, const PendingCreate& pc, int64_t now_ms);
   void FinishCloseSession(const txn::Txn& t, int64_t now_ms);
   void SendConnectResponse(net::ConnId conn, const proto::ConnectResponse& rsp, bool close_after);
+  // core_learner.cc: a client re-attaching to session req.sessionId. On a
+  // learner, a session not attached here is first revalidated with the
+  // leader: the ConnectResponse waits for its answer (bounded by the
+  // session timeout; then the connection is closed).
+  void Reattach(Conn& c, const proto::ConnectRequest& req, int32_t timeout_ms, int64_t now_ms);
+  void AttachSession(Conn& c, int64_t session_id, int32_t timeout_ms, bool has_read_only, int64_t now_ms);
+  void RefuseSession(Conn& c, bool has_read_only);
+  bool StartRevalidation(Conn& c, const proto::ConnectRequest& req, int32_t timeout_ms, int64_t now_ms);
+  void ExpireRevalidations(int64_t now_ms);
+  // A learner's sync() goes to the leader; false: it is answered here.
+  bool ForwardSync(Session& s, Conn& c, CoreEvent& ev);
+  // Leader: a learner's forwarded request (a sync() goes back to ZAB).
+  void OnForwarded(const ForwardedRequest& f);
+  // A forwarded write of s committed (t) while syncs sent before it still
+  // wait: they are done (the leader commits in order and proposed the write
+  // after it saw them), and leave before the write's reply.
+  void CompleteSyncsBefore(Session& s, const txn::Txn& t);
   void DetachConn(Conn& c);
   // The core gives up on `c`: nothing more is run from it or sent to it, and
   // the network closes it.
@@ -286,7 +319,8 @@ class Core {
 
   std::unordered_map<net::ConnId, std::unique_ptr<Conn>> conns_;
   std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
-  std::unordered_map<int64_t, PendingCreate> creating_;  // session id -> its createSession, not yet applied
+  std::unordered_map<int64_t, PendingCreate> creating_;            // session id -> its createSession, not yet applied
+  std::unordered_map<int64_t, PendingRevalidation> revalidating_;  // learner: session id -> REVALIDATE sent
   std::unique_ptr<Sequencer> sequencer_;
   std::atomic<ServingRole> role_{ServingRole::kStandalone};
   Forwarder* forwarder_ = nullptr;

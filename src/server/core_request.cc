@@ -146,6 +146,8 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     if (ChargeQueued(c, ev.bytes)) ProposeWrite(s, c, ev, decoded ? nullptr : &ev.raw_body);
     return;
   }
+  // A learner's sync() goes through the leader (core_learner.cc).
+  if (ev.decode_err == Err::kOk && req.op() == OpCode::kSync && ForwardSync(s, c, ev)) return;
   if (s.queue.empty()) {
     Credit(c.id);
     RunNonTxn(c, req, ev.decode_err, ev.received_us);
@@ -497,7 +499,9 @@ void Core::DeliverToSession(const txn::Txn& t, const txn::Applied& a) {
   auto st = session_state_.find(t.session_id);
   if (st == session_state_.end()) return;  // container / TTL sweep, or an unknown session
   Session& s = *st->second;
-  const Pending* head = s.queue.empty() || !s.queue.front().is_write ? nullptr : &s.queue.front();
+  CompleteSyncsBefore(s, t);
+  const Pending* head =
+      s.queue.empty() || !s.queue.front().is_write || s.queue.front().is_sync ? nullptr : &s.queue.front();
   auto describe_head = [&s] {
     if (s.queue.empty()) return std::string("empty");
     const Pending& h = s.queue.front();
@@ -569,7 +573,7 @@ void Core::DropQueue(Session& s) {
 }
 
 void Core::DrainSession(Session& s) {
-  while (!s.queue.empty() && !s.queue.front().is_write) {
+  while (!s.queue.empty() && s.queue.front().Runnable()) {
     Pending p = Dequeue(s);
     auto it = conns_.find(p.conn);
     if (it == conns_.end()) continue;

@@ -56,6 +56,7 @@ void Core::ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms) {
   }
   for (auto& [id, s] : session_state_) DropQueue(*s);
   creating_.clear();
+  revalidating_.clear();  // their connections were closed above
   sequencer_->Reset(applied_zxid_);
   follower_ = nullptr;
   if (role == ServingRole::kLeader) {

@@ -80,37 +80,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     sequencer_->CreateSession(id, timeout, clock_->WallMs());
     return;
   }
-  // Re-attach to an existing session.
-  const session::Session* s = sessions_.Find(req.sessionId);
-  bool valid = s != nullptr && !s->closing && sessions_.CheckPassword(req.sessionId, req.passwd);
-  if (!valid) {
-    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired", req.sessionId, c.peer);
-    proto::ConnectResponse rsp;
-    rsp.has_read_only = req.has_read_only;
-    rsp.passwd.assign(16, '\0');
-    SendConnectResponse(c.id, rsp, /*close_after=*/true);
-    return;
-  }
-  sessions_.Touch(req.sessionId, now_ms, timeout);
-  sequencer_->Touched(req.sessionId);
-  Session& st = *session_state_[req.sessionId];
-  if (st.conn != 0 && st.conn != c.id) {
-    const net::ConnId old_id = st.conn;
-    auto old = conns_.find(old_id);
-    if (old != conns_.end()) {
-      AV_LOG(kInfo, "session {:#x} moved from {} to {}", req.sessionId, old->second->peer, c.peer);
-      DetachConn(*old->second);
-      CloseConn(*old->second);
-    }
-  }
-  st.conn = c.id;
-  c.session = req.sessionId;
-  proto::ConnectResponse rsp;
-  rsp.has_read_only = req.has_read_only;
-  rsp.timeOut = timeout;
-  rsp.sessionId = req.sessionId;
-  rsp.passwd = sessions_.PasswordFor(req.sessionId);
-  SendConnectResponse(c.id, rsp, false);
+  Reattach(c, req, timeout, now_ms);
 }
 
 void Core::AddSession(const txn::SessionChange& ch, int64_t now_ms) {

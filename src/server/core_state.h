@@ -43,6 +43,13 @@ struct Core::Pending {
   proto::Err decode_err = proto::Err::kOk;
   int64_t received_us = 0;
   size_t bytes = 0;  // charged to the connection's queued_bytes
+  // A learner's sync(), forwarded to the leader: it waits in the queue like
+  // a write (is_write) until the leader's SYNC arrives (sync_done), then is
+  // answered when it reaches the head.
+  bool is_sync = false;
+  bool sync_done = false;
+  // May leave the queue now (reads, and syncs the leader has answered)?
+  bool Runnable() const { return !is_write || (is_sync && sync_done); }
 };
 
 struct Core::Session {
@@ -59,6 +66,18 @@ struct Core::PendingCreate {
   int64_t received_us = 0;
   bool has_read_only = true;  // answer in the client's handshake format
 };
+
+// A learner's re-attach waiting for the leader's answer to its REVALIDATE.
+struct Core::PendingRevalidation {
+  net::ConnId conn = 0;
+  int32_t timeout_ms = 0;
+  bool has_read_only = true;
+  int64_t deadline_ms = 0;  // steady: then the connection is closed
+};
+
+// REVALIDATEs a learner has outstanding at most; past it, a re-attach that
+// needs one closes its connection (the client tries again).
+inline constexpr size_t kMaxRevalidations = 10000;
 
 // Requests a connection may send behind its handshake before it is dropped.
 inline constexpr size_t kMaxHeldRequests = 1000;

@@ -1,6 +1,6 @@
 // FollowerSequencer: the sequencer of a follower or observer (see
-// sequencer.h). Prepares nothing and assigns no zxid: each write, session
-// creation and close goes to the leader through the Forwarder as a
+// sequencer.h). Prepares nothing and assigns no zxid: each write, sync(),
+// session creation and close goes to the leader through the Forwarder as a
 // ForwardedRequest (session id, cxid, type, jute body bytes, auth ids); the
 // committed txn comes back through the Committer and Core matches it to the
 // waiting write by (session id, cxid). Session expiry and container / TTL
@@ -24,6 +24,10 @@ class FollowerSequencer final : public Sequencer {
 
   int64_t Write(const WriteRequest& w, int64_t wall_ms) override;
   void CreateSession(int64_t session_id, int32_t timeout_ms, int64_t wall_ms) override;
+  // sync() goes to the leader as a REQUEST of type sync, in order with the
+  // writes (the leader answers SYNC once what it proposed before is committed).
+  // (Core answers it at the leader's SYNC: Core::OnSyncDone.)
+  void ForwardSync(const WriteRequest& w) { Write(w, 0); }
   void Forwarded(const ForwardedRequest& r, int64_t wall_ms) override;
   std::vector<int64_t> Tick(int64_t, int64_t) override { return {}; }
   void Touched(int64_t session_id) override { touched_.insert(session_id); }

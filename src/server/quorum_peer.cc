@@ -126,6 +126,16 @@ void QuorumPeer::Forward(ForwardedRequest request) {
   to_forward_.push_back(std::move(request));
 }
 
+void QuorumPeer::Revalidate(int64_t session_id, int32_t timeout_ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  to_revalidate_.emplace_back(session_id, timeout_ms);
+}
+
+void QuorumPeer::AnswerLearnerSync(uint64_t learner_conn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  to_sync_.push_back(learner_conn);
+}
+
 void QuorumPeer::QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& t : touches) new_touches_.push_back(t);
@@ -158,11 +168,17 @@ void QuorumPeer::TakeInbox() {
   std::deque<txn::Txn> props;
   std::deque<ForwardedRequest> fwds;
   std::vector<std::pair<int64_t, int32_t>> touches;
+  std::vector<std::pair<int64_t, int32_t>> asks;
+  std::vector<std::pair<int64_t, quorum::RevalidateReply>> answers;
+  std::vector<uint64_t> syncs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     props.swap(to_propose_);
     fwds.swap(to_forward_);
     touches.swap(new_touches_);
+    asks.swap(to_revalidate_);
+    answers.swap(revalidated_);
+    syncs.swap(to_sync_);
   }
   for (auto& [id, timeout_ms] : touches) touches_[id] = timeout_ms;
   for (txn::Txn& t : props) {
@@ -193,8 +209,11 @@ void QuorumPeer::TakeInbox() {
     p.type = quorum::PacketType::kRequest;
     p.data = quorum::EncodeForwardedRequest({f.session_id, f.cxid, f.type, f.body});
     p.authinfo = std::move(f.auth_ids);
-    node_->Forward(std::move(p));
+    const bool sent = node_->Forward(std::move(p));
+    if (sent && f.type == static_cast<int32_t>(proto::OpCode::kSync)) syncs_sent_.emplace_back(f.session_id, f.cxid);
   }
+  LearnerSyncs(syncs);  // after the proposals the core made before them
+  SendRevalidations(asks, answers);
 }
 
 void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {

@@ -19,8 +19,8 @@
 //
 // Not yet (docs/OPERATIONS.md "Ensemble"): a TRUNC below what recovery
 // applied (the server exits: restart it), log rolls and purges coordinated
-// with DIFF, REVALIDATE answered from the session table, sync() through
-// the leader, digests in proposals.
+// with DIFF, digests in proposals. REVALIDATE is answered from the leader
+// Core's session table; a learner's sync() waits for the leader's SYNC.
 #pragma once
 
 #include <atomic>
@@ -88,6 +88,8 @@ class QuorumPeer final : public Committer, public Forwarder {
   void TakeCommitted(std::vector<txn::Txn>* out) override;
   // Forwarder (core thread).
   void Forward(ForwardedRequest request) override;
+  void Revalidate(int64_t session_id, int32_t timeout_ms) override;
+  void AnswerLearnerSync(uint64_t learner_conn) override;
   // Core::TouchSink (core thread).
   void QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches);
 
@@ -105,6 +107,12 @@ class QuorumPeer final : public Committer, public Forwarder {
   void SendDiff(const zab::Outgoing& o);
   void ConnectLeader(int64_t sid);
   void ToHost(std::vector<zab::HostPacket>& packets);
+  // REVALIDATE (both sides) and SYNC answers (learner).
+  void OnRevalidate(const zab::HostPacket& h);
+  void SyncsDone(int64_t count);
+  void SendRevalidations(std::vector<std::pair<int64_t, int32_t>>& asks,
+                         std::vector<std::pair<int64_t, quorum::RevalidateReply>>& answers);
+  void LearnerSyncs(const std::vector<uint64_t>& conns);
   void NoteRole();
   // quorum_peer_snap.cc
   bool OnCore(std::function<void(Core&, int64_t)> fn);  // runs fn there, waits
@@ -133,12 +141,18 @@ class QuorumPeer final : public Committer, public Forwarder {
   bool serving_ = false;
   zab::Role role_ = zab::Role::kLooking;
   std::map<int64_t, int32_t> touches_;
+  // Learner: the syncs (session, cxid) sent to the current leader, oldest
+  // first; each SYNC answers the oldest (ZooKeeper's pendingSyncs).
+  std::deque<std::pair<int64_t, int32_t>> syncs_sent_;
 
   // Core thread → consensus thread, and committed txns back.
   mutable std::mutex mu_;
   std::deque<txn::Txn> to_propose_;
   std::deque<ForwardedRequest> to_forward_;
   std::vector<std::pair<int64_t, int32_t>> new_touches_;
+  std::vector<uint64_t> to_sync_;                           // leader: learner connections whose sync() reached the core
+  std::vector<std::pair<int64_t, int32_t>> to_revalidate_;  // learner: (session, timeout)
+  std::vector<std::pair<int64_t, quorum::RevalidateReply>> revalidated_;  // leader: (learner sid, answer)
   std::vector<txn::Txn> committed_;
   QuorumStatus status_;
 };

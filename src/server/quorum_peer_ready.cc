@@ -30,6 +30,7 @@ void QuorumPeer::Execute(zab::Ready r) {
   for (zab::ConnId c : r.close) quorum_->Close(c);
   if (r.connect_leader) ConnectLeader(*r.connect_leader);
   ToHost(r.to_host);
+  SyncsDone(r.syncs_done);
   NoteRole();
   for (uint64_t token : fsynced) node_->OnFsyncDone(token);
 }
@@ -169,10 +170,12 @@ void QuorumPeer::ConnectLeader(int64_t sid) {
   if (m == nullptr) return node_->OnLeaderConnectFailed();
   if (leader_conn_ != 0) quorum_->Close(leader_conn_);
   leader_connected_ = false;
+  syncs_sent_.clear();  // a new leader answers only what is sent to it
   leader_conn_ = quorum_->Connect(m->addresses.front().host, m->addresses.front().peer_port);
 }
 
-// Leader: learners' REQUESTs and session touches become core events.
+// Leader: learners' REQUESTs and session touches become core events;
+// REVALIDATE (asked by a learner, or the leader's answer) is OnRevalidate's.
 void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
   std::vector<CoreEvent> events;
   std::vector<int64_t> touched;
@@ -181,19 +184,15 @@ void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
     if (p.type == quorum::PacketType::kRequest) {
       auto r = quorum::DecodeForwardedRequest(p.data);
       if (!r) continue;  // hostile or broken: dropped (the client times out)
-      if (r->type == static_cast<int32_t>(proto::OpCode::kSync)) {
-        // A learner's client called sync(): ZooKeeper's leader answers the
-        // learner with SYNC once what it proposed so far is committed
-        // (Leader.processSync); the node keeps those pending syncs.
-        node_->OnLearnerPacket(h.conn, {quorum::PacketType::kSync, 0, {}, false, {}});
-        continue;
-      }
+      // A sync() goes to the core too, in order with the writes before it
+      // (Core::OnForwarded → LearnerSyncs).
       auto f = std::make_shared<ForwardedRequest>();
       f->session_id = r->session_id;
       f->cxid = r->cxid;
       f->type = r->type;
       f->body = std::move(r->body);
       f->auth_ids = p.authinfo;
+      f->learner_conn = h.conn;
       CoreEvent ev;
       ev.kind = CoreEvent::Kind::kForwarded;
       ev.forwarded = std::move(f);
@@ -204,15 +203,7 @@ void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
         for (const auto& s : *t) touched.push_back(s.session_id);
       }
     } else if (p.type == quorum::PacketType::kRevalidate) {
-      auto rq = quorum::DecodeRevalidateRequest(p.data);
-      if (!rq) continue;
-      // The session table lives on the core thread: a known session is
-      // touched there; the answer here says valid (the client's next
-      // request learns of an expiry).
-      touched.push_back(rq->session_id);
-      quorum::QuorumPacket a{
-          quorum::PacketType::kRevalidate, 0, quorum::EncodeRevalidateReply({rq->session_id, true}), false, {}};
-      node_->SendToLearner(h.from, a);
+      OnRevalidate(h);  // quorum_peer_session.cc
     }
   }
   if (!events.empty()) core_->Post(events);

@@ -51,6 +51,7 @@ struct ForwardedRequest {
   int32_t type = 0;  // proto::OpCode
   std::string body;
   std::vector<proto::Id> auth_ids;
+  uint64_t learner_conn = 0;  // leader: the quorum connection it came in on
 };
 
 // Where a follower sends its writes (the ZAB layer implements it).
@@ -58,6 +59,13 @@ class Forwarder {
  public:
   virtual ~Forwarder() = default;
   virtual void Forward(ForwardedRequest request) = 0;
+  // Ask the leader whether `session_id` is still valid (ZAB: REVALIDATE);
+  // the answer comes back through Core::OnRevalidateReply.
+  virtual void Revalidate(int64_t /*session_id*/, int32_t /*timeout_ms*/) {}
+  // Leader: a learner's forwarded sync() reached the core, after the writes
+  // forwarded before it were proposed: ZAB answers that learner with SYNC
+  // once everything proposed so far has committed.
+  virtual void AnswerLearnerSync(uint64_t /*learner_conn*/) {}
 };
 
 class Sequencer {

@@ -200,7 +200,10 @@ void Node::OnActivePacket(Learner& l, const QuorumPacket& p) {
       return LearnerAcked(l, p.zxid);
     case PacketType::kSync:
       if (outstanding_.empty()) return Send(l.conn, PacketType::kSync, 0);
-      if (pending_syncs_.size() < config_.max_pending_syncs) pending_syncs_.push_back({last_proposed_, l.conn});
+      // Never dropped silently (its client would wait forever): a learner
+      // past the bound is closed, and its clients reconnect.
+      if (pending_syncs_.size() >= config_.max_pending_syncs) return DropLearner(l.conn, "too many syncs pending");
+      pending_syncs_.push_back({last_proposed_, l.conn});
       return;
     case PacketType::kPing:
       if (p.data.empty()) return;
@@ -262,7 +265,14 @@ void Node::TryCommit() {
         Send(conn, PacketType::kCommit, p.zxid);
       }
     }
+    SendDueSyncs();  // right after the COMMIT they waited for, before later ones
   }
+  SendDueSyncs();
+}
+
+// Leader.processSync / sendSync: a learner's SYNC leaves once every proposal
+// outstanding when its sync arrived has committed (FIFO, as they arrived).
+void Node::SendDueSyncs() {
   while (!pending_syncs_.empty() && (outstanding_.empty() || pending_syncs_.front().first <= committed_)) {
     if (learners_.count(pending_syncs_.front().second)) Send(pending_syncs_.front().second, PacketType::kSync, 0);
     pending_syncs_.pop_front();

@@ -134,6 +134,7 @@ class Node {
   void SendUpToDate(Learner& l);
   void ProcessAck(ServerId sid, Zxid zxid);
   void TryCommit();
+  void SendDueSyncs();
   void SelfAck();
   void DropLearner(ConnId conn, const std::string& why);
   void PingLearners();

@@ -27,12 +27,6 @@ MISSING = {}
 # exercises one runs anyway and is reported XFAIL (or XPASS once fixed,
 # which is the signal to delete the entry) - it never counts as a pass.
 KNOWN_FAILURES = {
-    "sync_on_follower": "sync() on an Aviary follower is answered locally instead of through the "
-                        "leader (h-ens OPERATIONS 'Not yet'): a read after sync() through it can miss "
-                        "a write just acknowledged through another member (NoNodeError)",
-    "session_move": "a session created on one member expires when its client moves to another member "
-                    "if either member is Aviary (ZooKeeper logs 'Incorrect password ... for session' "
-                    "for Aviary-made sessions; Aviary answers 'Invalid session ... probably expired')",
     "snap_after_purge": "an Aviary member's log is one segment (log.0000000000000001, not rolled at "
                         "snapshots in an ensemble), so purging old files never drops the txns a "
                         "lagging learner needs: an Aviary leader syncs it by DIFF, never SNAP",

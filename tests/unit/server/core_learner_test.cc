@@ -1,0 +1,364 @@
+// A learner's clients and the leader (core_learner.cc), with two Cores in
+// one process: the leader's commits are fed, in order, to the follower; the
+// test plays the quorum wire in between (REVALIDATE asks and answers, the
+// leader's SYNC). Proves: ensemble members make ZooKeeper's passwords; a
+// session moves to a follower only once the leader calls it valid (held
+// requests run after the ConnectResponse), is expired when the leader says
+// so, is closed when no answer comes; the leader answers from its table and
+// touches; a follower's sync() waits for the leader's SYNC and keeps the
+// session's order.
+#include <gtest/gtest.h>
+
+#include "base/clock.h"
+#include "core_harness.h"
+#include "session/java_random.h"
+
+namespace aviary::server::testing {
+namespace {
+
+using proto::OpCode;
+using Kind = Item::Kind;
+
+class BroadcastCommitter final : public Committer {
+ public:
+  void Propose(txn::Txn t) override {
+    feed.push_back(t);
+    committed_.push_back(std::move(t));
+  }
+  void TakeCommitted(std::vector<txn::Txn>* out) override {
+    for (auto& t : committed_) out->push_back(std::move(t));
+    committed_.clear();
+  }
+  std::vector<txn::Txn> feed;
+
+ private:
+  std::vector<txn::Txn> committed_;
+};
+
+class FeedCommitter final : public Committer {
+ public:
+  explicit FeedCommitter(std::vector<txn::Txn>* feed) : feed_(feed) {}
+  void Propose(txn::Txn) override { ADD_FAILURE() << "a follower never proposes"; }
+  void TakeCommitted(std::vector<txn::Txn>* out) override {
+    for (auto& t : *feed_) out->push_back(std::move(t));
+    feed_->clear();
+  }
+
+ private:
+  std::vector<txn::Txn>* feed_;
+};
+
+// The follower's side of the wire: writes reach the leader's core; syncs and
+// REVALIDATE asks are recorded for the test to answer.
+class Wire final : public Forwarder {
+ public:
+  explicit Wire(CoreHarness* leader) : leader_(leader) {}
+  void Forward(ForwardedRequest r) override {
+    if (r.type == static_cast<int32_t>(OpCode::kSync)) {
+      syncs.emplace_back(r.session_id, r.cxid);
+      return;
+    }
+    CoreEvent ev;
+    ev.kind = CoreEvent::Kind::kForwarded;
+    ev.forwarded = std::make_shared<ForwardedRequest>(std::move(r));
+    leader_->Post(std::move(ev));
+  }
+  void Revalidate(int64_t session_id, int32_t timeout_ms) override { asks.emplace_back(session_id, timeout_ms); }
+  std::vector<std::pair<int64_t, int32_t>> syncs;
+  std::vector<std::pair<int64_t, int32_t>> asks;
+
+ private:
+  CoreHarness* leader_;
+};
+
+struct Ensemble {
+  base::ManualClock clock;
+  BroadcastCommitter leader_committer;
+  FeedCommitter follower_committer{&leader_committer.feed};
+  std::unique_ptr<CoreHarness> leader;
+  std::unique_ptr<CoreHarness> follower;
+  std::unique_ptr<Wire> wire;
+
+  Ensemble() {
+    CoreOptions lo = CoreHarness::DefaultOptions();
+    lo.clock = &clock;
+    lo.server_id = 1;
+    CoreOptions fo = lo;
+    fo.server_id = 2;
+    leader = std::make_unique<CoreHarness>(&leader_committer, lo);
+    follower = std::make_unique<CoreHarness>(&follower_committer, fo);
+    wire = std::make_unique<Wire>(leader.get());
+    leader->core().SetEnsembleHooks(nullptr, {});
+    follower->core().SetEnsembleHooks(wire.get(), {});
+    CoreEvent role;
+    role.kind = CoreEvent::Kind::kRole;
+    role.role = ServingRole::kFollower;
+    follower->Post(std::move(role));
+    follower->Run(now());
+  }
+  int64_t now() const { return clock.SteadyMs(); }
+  void Pump() {
+    for (int i = 0; i < 4; ++i) {
+      follower->Run(now());
+      leader->Run(now());
+    }
+  }
+  // Runs `fn` on `h`'s core as the quorum peer does (Core::PostCall).
+  void Call(CoreHarness& h, std::function<void(Core&, int64_t)> fn) {
+    CoreEvent ev;
+    ev.kind = CoreEvent::Kind::kCall;
+    ev.call = std::move(fn);
+    h.Post(std::move(ev));
+    h.Run(now());
+  }
+  proto::ConnectResponse NewSession(CoreHarness& h, net::ConnId conn) {
+    h.Open(conn);
+    h.Connect(conn, 10000);
+    Pump();
+    auto items = h.Take(conn);
+    EXPECT_EQ(items.size(), 1u);
+    if (items.empty() || items[0].kind != Kind::kConnect) return {};
+    return items[0].connect;
+  }
+  // The leader answers the follower's oldest REVALIDATE ask.
+  void AnswerRevalidate() {
+    ASSERT_FALSE(wire->asks.empty());
+    auto [id, timeout_ms] = wire->asks.front();
+    wire->asks.erase(wire->asks.begin());
+    const bool valid = leader->core().RevalidateForLearner(id, timeout_ms, now());
+    Call(*follower, [id, valid](Core& c, int64_t now_ms) { c.OnRevalidateReply(id, valid, now_ms); });
+  }
+};
+
+TEST(CoreLearner, EnsembleMembersMakeZooKeepersPasswords) {
+  Ensemble e;
+  const proto::ConnectResponse a = e.NewSession(*e.leader, 1);
+  const proto::ConnectResponse b = e.NewSession(*e.follower, 2);
+  EXPECT_EQ(a.passwd, session::ZooKeeperPassword(a.sessionId));
+  EXPECT_EQ(b.passwd, session::ZooKeeperPassword(b.sessionId));
+}
+
+TEST(CoreLearner, SessionMovesToFollowerOnceTheLeaderSaysValid) {
+  Ensemble e;
+  const proto::ConnectResponse made = e.NewSession(*e.leader, 1);
+  e.leader->Send(1, 1, OpCode::kCreate, CreateBody("/e", "", 1 /* ephemeral */));
+  e.Pump();
+  e.follower->Open(2);
+  e.follower->Connect(2, 12000, made.sessionId, made.passwd);
+  e.follower->Send(2, 7, OpCode::kGetData, GetDataBody("/e"));  // held behind the handshake
+  e.Pump();
+  EXPECT_TRUE(e.follower->Take(2).empty()) << "nothing before the leader's answer";
+  ASSERT_EQ(e.wire->asks.size(), 1u);
+  EXPECT_EQ(e.wire->asks[0], std::make_pair(made.sessionId, 12000));
+  e.AnswerRevalidate();
+  auto items = e.follower->Take(2);
+  ASSERT_EQ(items.size(), 2u);
+  ASSERT_EQ(items[0].kind, Kind::kConnect);
+  EXPECT_EQ(items[0].connect.sessionId, made.sessionId);
+  EXPECT_EQ(items[0].connect.timeOut, 12000);
+  EXPECT_EQ(items[0].connect.passwd, made.passwd);
+  EXPECT_EQ(items[1].hdr.xid, 7);
+  EXPECT_EQ(std::get<proto::GetDataResponse>(items[1].body).stat.ephemeralOwner, made.sessionId);
+  // Attached here now: a reconnect to this follower needs no new answer.
+  e.follower->Open(3);
+  e.follower->Connect(3, 12000, made.sessionId, made.passwd);
+  e.follower->Run(e.now());
+  EXPECT_TRUE(e.wire->asks.empty());
+  EXPECT_EQ(e.follower->Take(3).at(0).connect.sessionId, made.sessionId);
+}
+
+TEST(CoreLearner, LeaderSaysInvalidAndTheClientLearnsItExpired) {
+  Ensemble e;
+  const proto::ConnectResponse made = e.NewSession(*e.leader, 1);
+  e.leader->Send(1, 1, OpCode::kCloseSession, proto::Empty{});
+  e.Pump();
+  e.follower->Open(2);
+  e.follower->Connect(2, 10000, made.sessionId, made.passwd);
+  e.follower->Send(2, 3, OpCode::kGetData, GetDataBody("/"));
+  e.follower->Run(e.now());
+  ASSERT_EQ(e.wire->asks.size(), 1u);  // unknown here: the leader decides
+  e.AnswerRevalidate();
+  auto items = e.follower->Take(2);
+  ASSERT_EQ(items.size(), 2u);
+  ASSERT_EQ(items[0].kind, Kind::kConnect);
+  EXPECT_EQ(items[0].connect.sessionId, 0);
+  EXPECT_EQ(items[0].connect.timeOut, 0);
+  EXPECT_EQ(items[1].kind, Kind::kClose);
+}
+
+TEST(CoreLearner, WrongPasswordIsRefusedWithoutAskingTheLeader) {
+  Ensemble e;
+  const proto::ConnectResponse made = e.NewSession(*e.leader, 1);
+  std::string wrong = made.passwd;
+  wrong[0] = static_cast<char>(wrong[0] ^ 0x5a);
+  e.follower->Open(2);
+  e.follower->Connect(2, 10000, made.sessionId, wrong);
+  e.follower->Run(e.now());
+  EXPECT_TRUE(e.wire->asks.empty());
+  auto items = e.follower->Take(2);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].connect.sessionId, 0);
+  EXPECT_EQ(items[1].kind, Kind::kClose);
+}
+
+TEST(CoreLearner, NoAnswerWithinTheSessionTimeoutClosesTheConnection) {
+  Ensemble e;
+  const proto::ConnectResponse made = e.NewSession(*e.leader, 1);
+  e.follower->Open(2);
+  e.follower->Connect(2, 10000, made.sessionId, made.passwd);
+  e.follower->Run(e.now());
+  ASSERT_EQ(e.wire->asks.size(), 1u);
+  e.clock.Advance(9999);
+  e.follower->Tick(e.now());
+  EXPECT_TRUE(e.follower->Take(2).empty());
+  e.clock.Advance(1);
+  e.follower->Tick(e.now());
+  auto items = e.follower->Take(2);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].kind, Kind::kClose);
+  e.AnswerRevalidate();  // too late: nothing more on that connection
+  EXPECT_TRUE(e.follower->Take(2).empty());
+}
+
+TEST(CoreLearner, ValidAtTheLeaderButNotYetAppliedHereClosesInsteadOfExpiring) {
+  Ensemble e;
+  e.follower->Open(2);
+  const int64_t id = 0x0100000000000042LL;
+  e.follower->Connect(2, 10000, id, session::ZooKeeperPassword(id));
+  e.follower->Run(e.now());
+  ASSERT_EQ(e.wire->asks.size(), 1u);
+  e.wire->asks.clear();
+  e.Call(*e.follower, [id](Core& c, int64_t now_ms) { c.OnRevalidateReply(id, true, now_ms); });
+  auto items = e.follower->Take(2);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].kind, Kind::kClose);
+}
+
+TEST(CoreLearner, LeaderAnswersFromItsTableAndTouches) {
+  Ensemble e;
+  const proto::ConnectResponse made = e.NewSession(*e.leader, 1);  // timeout 10000 from t=0
+  e.leader->Disconnect(1);
+  e.leader->Run(e.now());
+  EXPECT_FALSE(e.leader->core().RevalidateForLearner(made.sessionId + 1, 10000, e.now()));
+  e.clock.Advance(8000);
+  EXPECT_TRUE(e.leader->core().RevalidateForLearner(made.sessionId, 10000, e.now()));
+  e.clock.Advance(8000);  // t=16000: past the first expiry, within the touched one
+  e.leader->Tick(e.now());
+  EXPECT_EQ(e.leader->core().state().sessions().count(made.sessionId), 1u);
+  EXPECT_TRUE(e.leader->core().RevalidateForLearner(made.sessionId, 10000, e.now()));
+  e.clock.Advance(14000);
+  e.leader->Tick(e.now());
+  e.leader->Run(e.now());
+  EXPECT_EQ(e.leader->core().state().sessions().count(made.sessionId), 0u);
+  EXPECT_FALSE(e.leader->core().RevalidateForLearner(made.sessionId, 10000, e.now()));
+}
+
+TEST(CoreLearner, FollowerSyncWaitsForTheLeadersSync) {
+  Ensemble e;
+  const proto::ConnectResponse s = e.NewSession(*e.follower, 2);
+  e.follower->Send(2, 1, OpCode::kSync, proto::SyncRequest{"/"});
+  e.follower->Send(2, 2, OpCode::kExists, proto::ExistsRequest{"/", false});
+  e.Pump();
+  EXPECT_TRUE(e.follower->Take(2).empty()) << "a sync (and the read behind it) waits for the leader";
+  ASSERT_EQ(e.wire->syncs.size(), 1u);
+  EXPECT_EQ(e.wire->syncs[0], std::make_pair(s.sessionId, 1));
+  e.Call(*e.follower, [id = s.sessionId](Core& c, int64_t) { c.OnSyncDone(id, 1); });
+  auto items = e.follower->Take(2);
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[0].hdr.xid, 1);
+  EXPECT_EQ(std::get<proto::SyncResponse>(items[0].body).path, "/");
+  EXPECT_EQ(items[1].hdr.xid, 2);
+}
+
+TEST(CoreLearner, FollowerSyncNeverOvertakesAnEarlierWrite) {
+  Ensemble e;
+  const proto::ConnectResponse s = e.NewSession(*e.follower, 2);
+  e.follower->Send(2, 1, OpCode::kCreate, CreateBody("/x", "v"));
+  e.follower->Send(2, 2, OpCode::kSync, proto::SyncRequest{"/x"});
+  e.follower->Send(2, 3, OpCode::kGetData, GetDataBody("/x"));
+  e.follower->Run(e.now());
+  // The leader's SYNC arrives before the write's commit reached us.
+  e.Call(*e.follower, [id = s.sessionId](Core& c, int64_t) { c.OnSyncDone(id, 2); });
+  EXPECT_TRUE(e.follower->Take(2).empty());
+  e.Pump();
+  auto items = e.follower->Take(2);
+  ASSERT_EQ(items.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(items[i].hdr.xid, i + 1);
+  EXPECT_EQ(std::get<proto::GetDataResponse>(items[2].body).data, "v");
+}
+
+TEST(CoreLearner, AWriteCommittedBehindASyncCompletesIt) {
+  // The leader proposed the write after it saw the sync and commits in
+  // order: the write's commit means everything the sync waited for is here.
+  Ensemble e;
+  const proto::ConnectResponse s = e.NewSession(*e.follower, 2);
+  e.follower->Send(2, 1, OpCode::kSync, proto::SyncRequest{"/"});
+  e.follower->Send(2, 2, OpCode::kGetData, GetDataBody("/"));
+  e.follower->Send(2, 3, OpCode::kCreate, CreateBody("/y", ""));
+  e.Pump();
+  auto items = e.follower->Take(2);
+  ASSERT_EQ(items.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(items[i].hdr.xid, i + 1);
+  EXPECT_EQ(items[2].hdr.err, 0);
+  // The leader's SYNC for it, arriving later, changes nothing.
+  e.Call(*e.follower, [id = s.sessionId](Core& c, int64_t) { c.OnSyncDone(id, 1); });
+  EXPECT_TRUE(e.follower->Take(2).empty());
+}
+
+TEST(CoreLearner, LeaderAnswersItsOwnClientsSyncAtOnce) {
+  Ensemble e;
+  e.NewSession(*e.leader, 1);
+  e.leader->Send(1, 1, OpCode::kSync, proto::SyncRequest{"/"});
+  e.leader->Run(e.now());
+  auto items = e.leader->Take(1);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(std::get<proto::SyncResponse>(items[0].body).path, "/");
+  EXPECT_TRUE(e.wire->syncs.empty());
+}
+
+// The leader's core: a learner's sync() forwarded behind a write reaches ZAB
+// only after that write was proposed, so the SYNC cannot overtake its COMMIT.
+class Recorder final : public Committer, public Forwarder {
+ public:
+  void Propose(txn::Txn t) override { log.push_back("propose " + std::to_string(t.cxid)); }
+  void TakeCommitted(std::vector<txn::Txn>*) override {}
+  void Forward(ForwardedRequest) override {}
+  void AnswerLearnerSync(uint64_t conn) override { log.push_back("sync " + std::to_string(conn)); }
+  std::vector<std::string> log;
+};
+
+TEST(CoreLearner, LeaderHandsALearnersSyncToZabAfterTheWritesBeforeIt) {
+  Recorder rec;
+  CoreOptions o = CoreHarness::DefaultOptions();
+  CoreHarness leader(&rec, o);
+  leader.core().SetEnsembleHooks(&rec, {});
+  CoreEvent role;
+  role.kind = CoreEvent::Kind::kRole;
+  role.role = ServingRole::kLeader;
+  role.role_epoch = 1;
+  leader.Post(std::move(role));
+  auto forwarded = [&](int32_t cxid, OpCode op, std::string body) {
+    auto f = std::make_shared<ForwardedRequest>();
+    f->session_id = 0x0200000000000001LL;
+    f->cxid = cxid;
+    f->type = static_cast<int32_t>(op);
+    f->body = std::move(body);
+    f->learner_conn = 9;
+    CoreEvent ev;
+    ev.kind = CoreEvent::Kind::kForwarded;
+    ev.forwarded = std::move(f);
+    leader.Post(std::move(ev));
+  };
+  proto::Request create;
+  create.header = proto::RequestHeader{5, static_cast<int32_t>(OpCode::kCreate)};
+  create.body = CreateBody("/w", "");
+  std::string frame;
+  proto::EncodeRequest(create, &frame);
+  forwarded(5, OpCode::kCreate, frame.substr(12));
+  forwarded(6, OpCode::kSync, std::string("\0\0\0\1/", 5));
+  leader.Run(0);
+  EXPECT_EQ(rec.log, (std::vector<std::string>{"propose 5", "sync 9"}));
+}
+
+}  // namespace
+}  // namespace aviary::server::testing
