@@ -56,7 +56,6 @@ def test_writes_through_each_member_and_cross_member_watches(make_ensemble, clie
 
 def test_sync_through_every_member(make_ensemble, clients, request):
     support.require(KINDS + [OBS])
-    support.expect_failure(request, KINDS + [OBS], "sync_on_follower")
     ens = make_ensemble(KINDS, observers=[OBS])
     ens.start()
     checks.check_sync(ens, clients)
@@ -64,7 +63,6 @@ def test_sync_through_every_member(make_ensemble, clients, request):
 
 def test_session_moves_between_members(make_ensemble, clients, request):
     support.require(KINDS)
-    support.expect_failure(request, KINDS, "session_move")
     ens = make_ensemble(KINDS)
     ens.start()
     checks.check_session_moves(ens)

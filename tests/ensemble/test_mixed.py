@@ -64,7 +64,6 @@ def test_mixed_reads_writes_watches(make_ensemble, clients, name):
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_mixed_sync_through_every_member(make_ensemble, clients, name, request):
     ens, cfg = start(make_ensemble, name)
-    support.expect_failure(request, cfg["kinds"], "sync_on_follower")
     checks.check_sync(ens, clients)
 
 
@@ -129,5 +128,4 @@ def test_mixed_session_moves_between_kinds(make_ensemble, clients, name, request
     migration). ZooKeeper checks a password by recomputing it from the
     session id, so a member of the other kind must generate it the same way."""
     ens, cfg = start(make_ensemble, name)
-    support.expect_failure(request, cfg["kinds"], "session_move")
     checks.check_session_moves(ens)
