@@ -151,5 +151,62 @@ TEST(Leader, MalformedFollowerInfoClosesOnlyThatConnection) {
   EXPECT_EQ(node.Propose(node.NextZxid(), "x"), ProposeStatus::kNotLeader);  // not broadcasting yet
 }
 
+// Takes Readies until none is left, completing every fsync they ask for;
+// returns the packet types sent on `conn`.
+std::vector<PacketType> Drain(Node& node, ConnId conn) {
+  std::vector<PacketType> out;
+  for (Ready r = node.TakeReady(); !r.empty(); r = node.TakeReady()) {
+    for (const Outgoing& o : r.packets) {
+      if (o.conn == conn) out.push_back(o.packet.type);
+    }
+    for (const StorageOp& op : r.storage) {
+      if (op.kind == StorageOp::Kind::kFsync) node.OnFsyncDone(op.token);
+    }
+  }
+  return out;
+}
+
+// Leader.tryToCommit: a learner's SYNC leaves right after the COMMIT it
+// waited for, before the COMMITs of proposals made after the sync arrived,
+// even when one quorum ACK commits them together.
+TEST(Leader, SyncLeavesRightAfterTheCommitItWaitedFor) {
+  log::SetLevel(log::kError);
+  Node node(Three(3), Bootstrap{});
+  node.Start(0);
+  Notification n;
+  n.leader = 3;
+  n.election_epoch = 1;
+  node.OnNotification(2, n);
+  node.Tick(1000);
+  ASSERT_EQ(node.role(), Role::kLeading);
+  Drain(node, 13);
+  node.OnLearnerConnected(13);
+  node.OnLearnerPacket(13, P(PacketType::kFollowerInfo, Z(0, 0), EncodeLearnerInfo({2, kProtocolVersion, 0})));
+  Drain(node, 13);
+  node.OnLearnerPacket(13, P(PacketType::kAckEpoch, Z(0, 0), EncodeInt32(0)));
+  Drain(node, 13);
+  node.OnLearnerPacket(13, P(PacketType::kAck, Z(1, 0)));
+  ASSERT_EQ(Drain(node, 13), std::vector<PacketType>{PacketType::kUpToDate});
+  // Nothing outstanding: answered at once.
+  node.OnLearnerPacket(13, P(PacketType::kSync, 0));
+  EXPECT_EQ(Drain(node, 13), std::vector<PacketType>{PacketType::kSync});
+  // P1, then the sync, then P2, all covered by one fsync of the leader.
+  ASSERT_EQ(node.Propose(node.NextZxid(), "p1"), ProposeStatus::kOk);
+  node.OnLearnerPacket(13, P(PacketType::kSync, 0));
+  ASSERT_EQ(node.Propose(node.NextZxid(), "p2"), ProposeStatus::kOk);
+  Ready r = node.TakeReady();
+  uint64_t token = 0;
+  for (const StorageOp& op : r.storage) {
+    if (op.kind == StorageOp::Kind::kFsync) token = op.token;
+  }
+  ASSERT_NE(token, 0u);
+  EXPECT_EQ(Types(r), (std::vector<PacketType>{PacketType::kProposal, PacketType::kProposal}));
+  node.OnLearnerPacket(13, P(PacketType::kAck, Z(1, 1)));
+  node.OnLearnerPacket(13, P(PacketType::kAck, Z(1, 2)));
+  EXPECT_TRUE(Drain(node, 13).empty()) << "no quorum before the leader's own fsync";
+  node.OnFsyncDone(token);
+  EXPECT_EQ(Drain(node, 13), (std::vector<PacketType>{PacketType::kCommit, PacketType::kSync, PacketType::kCommit}));
+}
+
 }  // namespace
 }  // namespace aviary::zab
