@@ -82,6 +82,7 @@ bool Core::StartRevalidation(Conn& c, const proto::ConnectRequest& req, int32_t 
   }
   revalidating_[req.sessionId] = PendingRevalidation{c.id, timeout_ms, req.has_read_only, now_ms + timeout_ms};
   c.handshaking = true;  // requests behind the handshake are held until the answer
+  AV_LOG(kInfo, "revalidating session {:#x} of client {} with the leader", req.sessionId, c.peer);
   forwarder_->Revalidate(req.sessionId, timeout_ms);
   return true;
 }
