@@ -253,6 +253,12 @@ bool Wal::Roll(int64_t next_zxid, std::string* error) {
   return StartSegment(next_zxid, error);
 }
 
+bool Wal::MaybeRoll(std::string* error) {
+  if (!roll_requested_.load() || fd_ < 0 || txns_in_segment_ == 0) return true;
+  roll_requested_.store(false);
+  return Roll(last_zxid_ + 1, error);
+}
+
 bool Wal::Close(std::string* error) {
   if (fd_ < 0) return true;
   if (!Sync(error)) return false;
