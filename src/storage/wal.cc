@@ -193,6 +193,9 @@ bool Wal::Sync(std::string* error) {
   if (!WriteBuffer(error)) return false;
   if (sync_budget_ == 0) return Fail(ErrnoText("fdatasync", path_, EIO) + " (AVIARY_FAILPOINT)", error);
   if (sync_budget_ > 0) --sync_budget_;
+  // Nothing written since the last successful Sync (a roll right after the
+  // group commit's fsync): it is all durable already.
+  if (write_pos_ == synced_pos_ && last_zxid_ == synced_zxid_) return true;
   if (opts_.force_sync && fdatasync(fd_) != 0) return Fail(ErrnoText("fdatasync", path_, errno), error);
   MarkSynced();
   return true;
