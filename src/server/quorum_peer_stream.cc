@@ -80,7 +80,9 @@ void QuorumPeer::PumpSnaps() {
     std::vector<zab::Outgoing> held(std::make_move_iterator(it->second.held.begin()),
                                     std::make_move_iterator(it->second.held.end()));
     snap_out_.erase(it);
-    if (done) SendPackets(held);
+    if (!done) continue;
+    node_->OnSnapSent(conn);
+    SendPackets(held);
   }
 }
 
