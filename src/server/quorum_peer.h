@@ -23,8 +23,8 @@
 // longer covers gets a SNAP, streamed from a forked child (SnapStream).
 //
 // Not yet (docs/OPERATIONS.md "Ensemble"): a TRUNC below what recovery
-// applied (the server exits: restart it), REVALIDATE answered from the session table, sync() through
-// the leader, digests in proposals.
+// applied (the server exits: restart it), REVALIDATE answered from the
+// session table, sync() through the leader, digests in proposals.
 #pragma once
 
 #include <atomic>
