@@ -150,6 +150,7 @@ void QuorumPeer::Run() {
     Drive();
     node_->Tick(SteadyMs());
     Drive();
+    MaybeServeReadOnly();
   }
 }
 
