@@ -268,11 +268,11 @@ class Core {
   void TouchFromLearners(const std::vector<int64_t>& sessions, int64_t now_ms);
   void SendTouches();
   // core_read_only.cc: read-only mode (ServingRole::kReadOnly).
-  // The handshake of a read-only client; false when `c` was refused.
-  bool ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t timeout_ms, int64_t now_ms);
+  // The handshake of a client in read-only mode (`c` is answered or closed).
+  void ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t timeout_ms, int64_t now_ms);
   // The session id `c` gets (0: refused, `c` closing or answered).
   int64_t NewLocalSession(Conn& c, int32_t timeout_ms, int64_t now_ms);
-  int64_t ReattachReadOnly(Conn& c, const proto::ConnectRequest& req, int64_t now_ms);
+  int64_t ReattachReadOnly(Conn& c, const proto::ConnectRequest& req);
   // A request in read-only mode: refused ones get decode_err NOTREADONLY and
   // run as reads; true when it was handled here (a local closeSession).
   bool FilterReadOnly(Conn& c, Session& s, CoreEvent& ev);

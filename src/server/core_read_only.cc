@@ -26,11 +26,11 @@ namespace aviary::server {
 using proto::Err;
 using proto::OpCode;
 
-bool Core::ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t timeout_ms, int64_t now_ms) {
+void Core::ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t timeout_ms, int64_t now_ms) {
   if (!req.readOnly) {
     AV_LOG(kInfo, "Refusing session request for not-read-only client {}", c.peer);
     CloseConn(c);
-    return false;
+    return;
   }
   if (req.lastZxidSeen > applied_zxid_) {
     AV_LOG(kWarn,
@@ -38,10 +38,10 @@ bool Core::ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t ti
            "another server",
            c.peer, req.lastZxidSeen, applied_zxid_);
     CloseConn(c);
-    return false;
+    return;
   }
-  const int64_t id = req.sessionId == 0 ? NewLocalSession(c, timeout_ms, now_ms) : ReattachReadOnly(c, req, now_ms);
-  if (id == 0) return false;
+  const int64_t id = req.sessionId == 0 ? NewLocalSession(c, timeout_ms, now_ms) : ReattachReadOnly(c, req);
+  if (id == 0) return;
   sessions_.Touch(id, now_ms, timeout_ms);
   session_state_[id]->conn = c.id;
   c.session = id;
@@ -52,7 +52,6 @@ bool Core::ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t ti
   rsp.sessionId = id;
   rsp.passwd = sessions_.PasswordFor(id);
   SendConnectResponse(c.id, rsp, false);
-  return true;
 }
 
 int64_t Core::NewLocalSession(Conn& c, int32_t timeout_ms, int64_t now_ms) {
@@ -74,7 +73,7 @@ int64_t Core::NewLocalSession(Conn& c, int32_t timeout_ms, int64_t now_ms) {
   return id;
 }
 
-int64_t Core::ReattachReadOnly(Conn& c, const proto::ConnectRequest& req, int64_t /*now_ms*/) {
+int64_t Core::ReattachReadOnly(Conn& c, const proto::ConnectRequest& req) {
   const int64_t id = req.sessionId;
   const bool local = local_sessions_.count(id) != 0;
   const bool global = sm_.sessions().count(id) != 0;

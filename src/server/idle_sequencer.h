@@ -19,14 +19,14 @@ namespace aviary::server {
 class IdleSequencer final : public Sequencer {
  public:
   int64_t Write(const WriteRequest& w, int64_t) override {
-    AV_LOG(kWarn, "no leader: dropping a write of session {:#x}", w.session_id);
+    AV_LOG(kDebug, "no leader: dropping a write of session {:#x}", w.session_id);
     return 0;
   }
   void CreateSession(int64_t session_id, int32_t, int64_t) override {
-    AV_LOG(kWarn, "no leader: dropping the creation of session {:#x}", session_id);
+    AV_LOG(kDebug, "no leader: dropping the creation of session {:#x}", session_id);
   }
   void Forwarded(const ForwardedRequest& r, int64_t) override {
-    AV_LOG(kWarn, "no leader: dropping a forwarded request of session {:#x}", r.session_id);
+    AV_LOG(kDebug, "no leader: dropping a forwarded request of session {:#x}", r.session_id);
   }
   std::vector<int64_t> Tick(int64_t, int64_t) override { return {}; }
   void Applied(int64_t) override {}
