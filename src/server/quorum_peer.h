@@ -9,7 +9,8 @@
 // to the leader (REQUEST); a follower's session touches ride on its PING
 // replies; REQUEST / PING touches from learners reach the leader's Core as
 // events. Role changes reach the Core as ServingRole (not serving until the
-// node is broadcasting).
+// node is broadcasting; with readonlymode.enabled, read-only after LOOKING
+// for max(2 s, tickTime): quorum_peer_read_only.cc).
 //
 // Threads: Start/Stop from the controlling thread; Committer and Forwarder
 // methods and QueueTouches from the core thread (they only queue under mu_);
