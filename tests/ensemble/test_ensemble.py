@@ -145,6 +145,9 @@ def test_read_only_mode(make_ensemble, clients):
         m.stop()
     waits.wait_until(lambda: survivor.mode() == "read-only", timeout=30,
                      what="survivor in read-only mode")
+    # kazoo and the C client probe with isro for a read-write server.
+    assert ensemble.four_letter(survivor.client_port, "isro") == "ro"
+    assert survivor.mntr().get("zk_server_state") == "read-only"
     _wait_state(ro, KeeperState.CONNECTED_RO)
     assert ro.get("/ro/data")[0] == b"before"
     assert ro.get_children("/ro") == ["data"]
@@ -159,6 +162,7 @@ def test_read_only_mode(make_ensemble, clients):
         m.start()
     ens.wait_for_leader(timeout=30)
     _wait_state(ro, KeeperState.CONNECTED, timeout=40)
+    assert ensemble.four_letter(survivor.client_port, "isro") == "rw"
     checks.retry_until(lambda: ro.set("/ro/data", b"after"), what="write after quorum returned")
     assert pinned(clients, ens.members[2]).get("/ro/data")[0] == b"after"
 
