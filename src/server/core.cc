@@ -162,6 +162,7 @@ void Core::Tick(int64_t now_ms) {
     if (st != session_state_.end()) st->second->closing = true;
   }
   ExpireRevalidations(now_ms);
+  if (role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly) ExpireLocalSessions(now_ms);
   ApplyCommitted(now_ms);
   SendTouches();
   Flush();

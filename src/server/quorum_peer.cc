@@ -162,6 +162,7 @@ void QuorumPeer::Run() {
     node_->Tick(SteadyMs());
     Drive();
     PumpSnaps();
+    MaybeServeReadOnly();
   }
 }
 
