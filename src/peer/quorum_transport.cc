@@ -73,15 +73,19 @@ QuorumTransport::SendResult QuorumTransport::Send(ConnId conn, const quorum::Quo
 }
 
 QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_view bytes) {
+  bool wake = false;
   {
     std::lock_guard lock(shared_->mu);
     auto it = shared_->out.find(conn);
     if (it == shared_->out.end() || it->second.close_requested) return SendResult::kClosed;
     Shared::Out& o = it->second;
     if (o.pending.size() + o.inflight + bytes.size() > config_.max_output_bytes) return SendResult::kFull;
+    // Non-empty pending output: a wake is already due (TakeCommands has not
+    // taken it yet, or OnWritable wakes once the bytes in flight are out).
+    wake = o.pending.empty();
     o.pending.append(bytes);
   }
-  wake_.Wake();
+  if (wake) wake_.Wake();
   return SendResult::kQueued;
 }
 
@@ -104,8 +108,9 @@ void QuorumTransport::Close(ConnId conn) {
 bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
   std::unique_lock lock(shared_->mu);
   if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                            [&] { return !shared_->events.empty() || stop_.load(); }) ||
+                            [&] { return !shared_->events.empty() || shared_->interrupted || stop_.load(); }) ||
       shared_->events.empty()) {
+    shared_->interrupted = false;
     return false;
   }
   *out = std::move(shared_->events.front());
@@ -114,6 +119,14 @@ bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
   lock.unlock();
   if (resume) wake_.Wake();  // the I/O thread may have paused reading
   return true;
+}
+
+void QuorumTransport::Interrupt() {
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->interrupted = true;
+  }
+  shared_->cv.notify_all();
 }
 
 void QuorumTransport::Emit(QuorumEvent ev) {

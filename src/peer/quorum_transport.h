@@ -11,7 +11,8 @@
 //
 // Threads: one I/O thread (poll on non-blocking sockets + an eventfd; it
 // sleeps until I/O, a command or a connect deadline). Public methods are
-// thread-safe. raw_after runs on the I/O thread. Events are delivered in
+// thread-safe. raw_after runs on the I/O thread. Send wakes the I/O thread
+// only when the connection's queued output was empty (one wakeup per burst). Events are delivered in
 // order per connection through Poll(); while more than max_pending_events
 // wait, the I/O thread stops reading (back-pressure, no unbounded queue).
 #pragma once
@@ -79,6 +80,9 @@ class QuorumTransport {
   // Closes after writing what is queued; a kDisconnected event follows.
   void Close(ConnId conn);
   bool Poll(QuorumEvent* out, int timeout_ms);
+  // Makes the Poll waiting now (or the next one to wait) return false at
+  // once: its caller has other work (any thread).
+  void Interrupt();
   void Stop();
 
  private:

@@ -87,6 +87,8 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   };
   quorum_ = std::make_unique<peer::QuorumTransport>(qc);
   quorum_->Start();
+  log_ = std::make_unique<QuorumLog>(&wal_, [q = quorum_.get()] { q->Interrupt(); });
+  log_->Start();
   const config::QuorumAddress& self = opts_.quorum.self().addresses.front();
   if (quorum_->Listen(self.host, self.peer_port, opts_.quorum.quorum_listen_on_all_ips, error) < 0) return false;
   core_->PostRole(ServingRole::kNotServing, 0);
@@ -99,6 +101,7 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
 void QuorumPeer::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  if (log_) log_->Stop();  // before the transport its wakeups go to
   if (quorum_) quorum_->Stop();
   if (election_) election_->Stop();
   std::string ignored;
@@ -111,8 +114,13 @@ QuorumStatus QuorumPeer::status() const {
 }
 
 void QuorumPeer::Propose(txn::Txn txn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  to_propose_.push_back(std::move(txn));
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake = to_propose_.empty();
+    to_propose_.push_back(std::move(txn));
+  }
+  if (wake) quorum_->Interrupt();  // the consensus thread takes the whole queue
 }
 
 void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
@@ -122,8 +130,13 @@ void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
 }
 
 void QuorumPeer::Forward(ForwardedRequest request) {
-  std::lock_guard<std::mutex> lock(mu_);
-  to_forward_.push_back(std::move(request));
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake = to_forward_.empty();
+    to_forward_.push_back(std::move(request));
+  }
+  if (wake) quorum_->Interrupt();
 }
 
 void QuorumPeer::QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches) {
@@ -135,12 +148,17 @@ void QuorumPeer::Run() {
   while (!stop_.load()) {
     peer::QuorumEvent ev;
     int n = 0;
-    if (quorum_->Poll(&ev, kPollMs)) {
+    const bool any = quorum_->Poll(&ev, kPollMs);
+    // What arrived is handed over at the time it is taken, not at the last
+    // tick's (a learner's leader deadline counts from a packet's arrival).
+    node_->SetTime(SteadyMs());
+    if (any) {
       do {
         OnQuorumEvent(ev);
         Drive();
       } while (++n < kMaxEventsPerPass && quorum_->Poll(&ev, 0));
     }
+    TakeFsyncs();
     peer::ReceivedNotification rn;
     for (n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
       node_->OnNotification(rn.from, rn.notification);

@@ -12,10 +12,18 @@
 // node is broadcasting).
 //
 // Threads: Start/Stop from the controlling thread; Committer and Forwarder
-// methods and QueueTouches from the core thread (they only queue under mu_);
-// everything else runs on the consensus thread, which alone touches the
-// node, the WAL and the epoch files. Storage ops run synchronously on it:
-// one fsync per Ready covers every append of that Ready (group commit).
+// methods and QueueTouches from the core thread (they only queue under mu_
+// and interrupt the consensus thread's wait); everything else runs on the
+// consensus thread, which alone touches the node and the epoch files. The
+// storage thread (QuorumLog) runs the node's appends and fsyncs in order,
+// with group commit (appends queued during one fsync share the next); the
+// consensus thread never waits for the disk on the write path: fsync
+// completions come back (TakeFsyncs) as Node::OnFsyncDone, in order. The
+// WAL is touched by the storage thread, or by the consensus thread only
+// after QuorumLog::Drain (TRUNC, SNAP install, DIFF reads the files).
+// Timing: the node's clock is set (Node::SetTime) before each batch of
+// packets is handed over, so any packet from the leader renews the
+// learner's syncLimit from its arrival (ZooKeeper: a socket read timeout).
 //
 // Not yet (docs/OPERATIONS.md "Ensemble"): a TRUNC below what recovery
 // applied (the server exits: restart it), log rolls and purges coordinated
@@ -42,6 +50,7 @@
 #include "peer/quorum_transport.h"
 #include "server/committer.h"
 #include "server/core.h"
+#include "server/quorum_log.h"
 #include "server/sequencer.h"
 #include "server/snap_receiver.h"
 #include "storage/wal.h"
@@ -97,7 +106,8 @@ class QuorumPeer final : public Committer, public Forwarder {
   void OnQuorumEvent(peer::QuorumEvent& ev);
   void Drive();  // TakeReady until empty, executing each
   void Execute(zab::Ready r);
-  void RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64_t>* fsynced);
+  void RunStorage(std::vector<zab::StorageOp>& ops);
+  void TakeFsyncs();
   void AppendLogged(zab::StorageOp& op);
   void Truncate(int64_t zxid);
   void CommitThrough(int64_t zxid);
@@ -118,6 +128,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   std::unique_ptr<peer::ElectionTransport> election_;
   std::unique_ptr<peer::QuorumTransport> quorum_;
   storage::Wal wal_;
+  std::unique_ptr<QuorumLog> log_;  // the storage thread (appends, fsyncs)
   std::thread thread_;
   std::atomic<bool> stop_{false};
 

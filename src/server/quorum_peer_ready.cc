@@ -22,8 +22,7 @@ void QuorumPeer::Execute(zab::Ready r) {
   std::string error;
   if (r.accepted_epoch && !storage::StoreAcceptedEpoch(opts_.data_dir, *r.accepted_epoch, &error)) Fatal(error);
   if (r.current_epoch && !storage::StoreCurrentEpoch(opts_.data_dir, *r.current_epoch, &error)) Fatal(error);
-  std::vector<uint64_t> fsynced;
-  RunStorage(r.storage, &fsynced);
+  RunStorage(r.storage);
   if (r.commit_through) CommitThrough(*r.commit_through);
   for (const zab::NotificationOut& n : r.notifications) election_->Send(n.to, n.n);
   SendPackets(r.packets);
@@ -31,28 +30,41 @@ void QuorumPeer::Execute(zab::Ready r) {
   if (r.connect_leader) ConnectLeader(*r.connect_leader);
   ToHost(r.to_host);
   NoteRole();
-  for (uint64_t token : fsynced) node_->OnFsyncDone(token);
 }
 
-void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64_t>* fsynced) {
-  std::string error;
+// Appends and fsyncs go to the storage thread (QuorumLog), in order; their
+// completions come back through TakeFsyncs. A TRUNC or a SNAP install uses
+// the log directly, after draining the storage thread (so it stays ordered
+// after every append queued before it).
+void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops) {
   for (zab::StorageOp& op : ops) {
     switch (op.kind) {
       case zab::StorageOp::Kind::kAppend:
         AppendLogged(op);
         break;
       case zab::StorageOp::Kind::kFsync:
-        if (!wal_.Sync(&error)) Fatal("log fsync: " + error);
-        fsynced->push_back(op.token);
+        log_->Fsync(op.token);
         break;
       case zab::StorageOp::Kind::kTruncate:
+        log_->Drain();
         Truncate(op.zxid);
         break;
       case zab::StorageOp::Kind::kInstallSnapshot:
+        log_->Drain();
         InstallSnapshot(op.zxid);
         break;
     }
   }
+}
+
+// Fsyncs the storage thread completed. Tokens complete in order, and the
+// node's OnFsyncDone(t) covers every token <= t: the last one says it all.
+void QuorumPeer::TakeFsyncs() {
+  std::vector<uint64_t> tokens;
+  log_->TakeSynced(&tokens);
+  if (tokens.empty()) return;
+  node_->OnFsyncDone(tokens.back());
+  Drive();
 }
 
 // The txn in ZooKeeper's bytes becomes a txn::Txn (the leader keeps the one
@@ -76,8 +88,7 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
     t = std::move(z.txn);
   }
   t.zxid = op.zxid;
-  std::string error;
-  if (!wal_.Append(t, &error)) Fatal("log append: " + error);
+  log_->Append(t);
   logged_[op.zxid] = std::move(t);
 }
 
@@ -137,8 +148,8 @@ void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
 // PROPOSAL + COMMIT for each logged txn in (from, to], in ZooKeeper's bytes.
 void QuorumPeer::SendDiff(const zab::Outgoing& o) {
   if (o.to <= o.from) return;
+  log_->Drain();  // the files hold every txn logged so far
   std::string error;
-  if (!wal_.Sync(&error)) Fatal("log fsync: " + error);
   storage::LogRangeReader reader;
   if (!reader.Open(opts_.wal.dir, o.from, o.to, &error)) {
     AV_LOG(kError, "DIFF ({:#x}, {:#x}]: {}: closing the learner", o.from, o.to, error);
