@@ -31,7 +31,9 @@ import ensemble  # noqa: E402
 def run_bench(bench, servers, workload, seconds, warmup):
     cmd = [bench, "--servers", servers, "--workload", workload, "--seconds", str(seconds),
            "--warmup", str(warmup), "--json"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=seconds * 4 + 120)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds * 4 + 120)
+    if out.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), out.returncode, out.stderr.strip()[-2000:]))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
