@@ -1,6 +1,8 @@
 // QuorumLog (quorum_log.h): the ensemble member's storage thread.
 #include "server/quorum_log.h"
 
+#include <pthread.h>
+
 #include <cstdlib>
 
 #include "base/log.h"
@@ -22,7 +24,11 @@ QuorumLog::QuorumLog(storage::Wal* wal, std::function<void()> on_synced)
 QuorumLog::~QuorumLog() { Stop(); }
 
 void QuorumLog::Start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  if (!thread_.joinable())
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "av-quorum-log");  // for top -H / perf
+      Run();
+    });
 }
 
 void QuorumLog::Stop() {

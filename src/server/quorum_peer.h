@@ -116,6 +116,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   void ConnectLeader(int64_t sid);
   void ToHost(std::vector<zab::HostPacket>& packets);
   void NoteRole();
+  void FlushCore();
   // quorum_peer_snap.cc
   bool OnCore(std::function<void(Core&, int64_t)> fn);  // runs fn there, waits
   void InstallSnapshot(int64_t zxid);
@@ -144,6 +145,10 @@ class QuorumPeer final : public Committer, public Forwarder {
   bool serving_ = false;
   zab::Role role_ = zab::Role::kLooking;
   std::map<int64_t, int32_t> touches_;
+  // For the core, handed over once per pass (FlushCore).
+  std::vector<txn::Txn> to_core_commits_;
+  std::vector<CoreEvent> to_core_events_;
+  std::vector<int64_t> to_core_touched_;
 
   // Core thread → consensus thread, and committed txns back.
   mutable std::mutex mu_;

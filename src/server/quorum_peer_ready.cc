@@ -121,12 +121,27 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
     logged_.erase(it);
   }
   if (zxid > applied_) applied_ = zxid;
-  if (batch.empty()) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& t : batch) committed_.push_back(std::move(t));
+  for (auto& t : batch) to_core_commits_.push_back(std::move(t));
+}
+
+// What this pass of the consensus thread has for the core, handed over at
+// once (one lock and one wakeup per pass, not per packet): committed txns
+// first, then learners' requests and touches. Called at the end of each
+// pass and before anything else reaches the core (a role change, a call),
+// which the core handles after applying what was committed before it.
+void QuorumPeer::FlushCore() {
+  if (!to_core_commits_.empty()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& t : to_core_commits_) committed_.push_back(std::move(t));
+    }
+    to_core_commits_.clear();
+    core_->WakeForCommits();
   }
-  core_->WakeForCommits();
+  if (!to_core_events_.empty()) core_->Post(to_core_events_);
+  if (!to_core_touched_.empty()) core_->PostTouches(std::move(to_core_touched_));
+  to_core_events_.clear();
+  to_core_touched_.clear();
 }
 
 void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
@@ -185,8 +200,8 @@ void QuorumPeer::ConnectLeader(int64_t sid) {
 
 // Leader: learners' REQUESTs and session touches become core events.
 void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
-  std::vector<CoreEvent> events;
-  std::vector<int64_t> touched;
+  std::vector<CoreEvent>& events = to_core_events_;
+  std::vector<int64_t>& touched = to_core_touched_;
   for (zab::HostPacket& h : packets) {
     const quorum::QuorumPacket& p = h.packet;
     if (p.type == quorum::PacketType::kRequest) {
@@ -226,8 +241,6 @@ void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
       node_->SendToLearner(h.from, a);
     }
   }
-  if (!events.empty()) core_->Post(events);
-  core_->PostTouches(std::move(touched));
 }
 
 void QuorumPeer::NoteRole() {
@@ -241,6 +254,7 @@ void QuorumPeer::NoteRole() {
     status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
   }
   if (serving == serving_ && role == role_) return;
+  FlushCore();  // what came before the change is handled before it
   serving_ = serving;
   role_ = role;
   AV_LOG(kInfo, "ensemble: {} ({}), epoch {}, committed {:#x}", zab::RoleName(role),

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "peer_test_util.h"
 #include "quorum/codec.h"
 
@@ -160,6 +163,45 @@ TEST(QuorumTransport, ConnectFailureReported) {
   QuorumEvent ev = Expect(t, Kind::kDisconnected);
   EXPECT_EQ(ev.conn, id);
   EXPECT_FALSE(ev.reason.empty());
+}
+
+// Interrupt ends a waiting Poll at once (the consensus thread has proposals
+// or fsync completions to handle), and one made before Poll ends the next.
+TEST(QuorumTransport, InterruptEndsAWaitingPoll) {
+  QuorumTransport t;
+  t.Start();
+  QuorumEvent ev;
+  t.Interrupt();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(t.Poll(&ev, 10000));
+  std::thread other([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    t.Interrupt();
+  });
+  EXPECT_FALSE(t.Poll(&ev, 10000));
+  other.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+// Send wakes the I/O thread only when the queue was empty: a burst from
+// another thread, racing with the writes, still arrives whole and in order.
+TEST(QuorumTransport, BurstFromAnotherThreadArrivesInOrder) {
+  Pair p;
+  constexpr int kPackets = 20000;
+  std::thread sender([&] {
+    for (int i = 1; i <= kPackets; ++i) {
+      QuorumPacket q{PacketType::kAck, MakeZxid(2, i), std::string(i % 7, 'a'), false, {}};
+      while (p.learner.Send(p.at_learner, q) == QuorumTransport::SendResult::kFull) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      if (i % 1000 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  for (int i = 1; i <= kPackets; ++i) {
+    QuorumEvent ev = Expect(p.leader, Kind::kPacket);
+    ASSERT_EQ(ev.packet.zxid, MakeZxid(2, i));
+  }
+  sender.join();
 }
 
 }  // namespace
