@@ -45,9 +45,6 @@ KNOWN_FAILURES = {
                   "to apply ('CHECK failed at src/txn/state_machine.cc:113: AppliedAsPrepared ... "
                   "failed at apply with err -110' = NodeExists); ZooKeeper ignores such errors "
                   "when it replays onto a fuzzy snapshot",
-    "observer_silence": "an Aviary observer of a ZooKeeper leader declares the leader silent "
-                        "('leader silent past the limit', syncLimit x tickTime = 1 s) while INFORMs "
-                        "stream under write load, re-syncs and drops its clients (ConnectionLoss)",
 }
 
 
