@@ -6,12 +6,15 @@ the leader's quorum).
 
     tests/ensemble/bench_ensemble.py --kind aviary,zookeeper [--bench build/aviary-bench]
         [--seconds 6] [--reps 3] [--workloads set,get,mixed] [--rounds 1]
+        [--workload-warmup 5]
 
 --kind takes one kind or a comma-separated list: the kinds run one after
 the other in the same invocation, each on a fresh ensemble (--rounds N
 repeats the whole sequence, alternating its order), and the table gives
 each kind's median over all its runs plus the ratio of the first kind to
-the second. ZooKeeper members run with -Xmx1000m and JVM defaults (as
+the second. Each ensemble gets a 3 s mixed warm-up, then per workload an
+uncounted --workload-warmup run before its --reps counted runs (each after
+a 1 s warm-up of its own). ZooKeeper members run with -Xmx1000m and JVM defaults (as
 zkServer.sh), both kinds with forceSync=yes and tickTime=2000. Prints one
 JSON line per run and a Markdown table of medians.
 """
@@ -47,6 +50,8 @@ def bench_kind(a, kind, extra):
         servers = ens.connect_string()
         run_bench(a.bench, servers, "mixed", 3, 0)  # warm-up (ZooKeeper's JIT)
         for w in a.workloads.split(","):
+            if a.workload_warmup > 0:
+                run_bench(a.bench, servers, w, a.workload_warmup, 0)  # not counted
             for _ in range(a.reps):
                 r = run_bench(a.bench, servers, w, a.seconds, 1)
                 r["kind"] = kind
@@ -64,6 +69,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=6)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--workload-warmup", type=int, default=5,
+                    help="seconds of each workload run (not counted) before its reps (ZooKeeper's JIT)")
     ap.add_argument("--workloads", default="set,get,mixed")
     ap.add_argument("--cfg", action="append", default=[], help="extra zoo.cfg line key=value")
     a = ap.parse_args()
