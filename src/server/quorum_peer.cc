@@ -162,6 +162,7 @@ void QuorumPeer::Run() {
         Drive();
       } while (++n < kMaxEventsPerPass && quorum_->Poll(&ev, 0));
     }
+    node_->SetTime(SteadyMs());
     TakeFsyncs();
     peer::ReceivedNotification rn;
     for (n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
