@@ -126,6 +126,25 @@ bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
   return true;
 }
 
+size_t QuorumTransport::PollMany(std::vector<QuorumEvent>* out, size_t max, int timeout_ms) {
+  std::unique_lock lock(shared_->mu);
+  if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                            [&] { return !shared_->events.empty() || shared_->interrupted || stop_.load(); }) ||
+      shared_->events.empty()) {
+    shared_->interrupted = false;
+    return 0;
+  }
+  const bool resume = shared_->events.size() >= config_.max_pending_events;
+  size_t n = 0;
+  for (; n < max && !shared_->events.empty(); ++n) {
+    out->push_back(std::move(shared_->events.front()));
+    shared_->events.pop_front();
+  }
+  lock.unlock();
+  if (resume) wake_.Wake();  // the I/O thread may have paused reading
+  return n;
+}
+
 void QuorumTransport::Interrupt() {
   {
     std::lock_guard lock(shared_->mu);
@@ -139,6 +158,16 @@ void QuorumTransport::Emit(QuorumEvent ev) {
     std::lock_guard lock(shared_->mu);
     shared_->events.push_back(std::move(ev));
   }
+  shared_->cv.notify_all();
+}
+
+void QuorumTransport::EmitBatch() {
+  if (batch_.empty()) return;
+  {
+    std::lock_guard lock(shared_->mu);
+    for (QuorumEvent& ev : batch_) shared_->events.push_back(std::move(ev));
+  }
+  batch_.clear();
   shared_->cv.notify_all();
 }
 

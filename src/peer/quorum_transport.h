@@ -80,6 +80,9 @@ class QuorumTransport {
   // Closes after writing what is queued; a kDisconnected event follows.
   void Close(ConnId conn);
   bool Poll(QuorumEvent* out, int timeout_ms);
+  // Up to `max` events at once (one lock for all), appended to *out after
+  // waiting up to timeout_ms for the first; returns how many.
+  size_t PollMany(std::vector<QuorumEvent>* out, size_t max, int timeout_ms);
   // Makes the Poll waiting now (or the next one to wait) return false at
   // once: its caller has other work (any thread).
   void Interrupt();
@@ -100,6 +103,7 @@ class QuorumTransport {
   void OnWritable(Conn& c);
   void CloseConn(Conn& c, const std::string& reason);
   void Emit(QuorumEvent ev);
+  void EmitBatch();  // batch_, in order, under one lock
   bool EventsFull() const;
 
   QuorumTransportConfig config_;
@@ -111,6 +115,7 @@ class QuorumTransport {
   // I/O thread only.
   std::vector<Fd> listeners_;
   std::map<ConnId, std::unique_ptr<Conn>> conns_;
+  std::vector<QuorumEvent> batch_;  // packets parsed in one read, not yet emitted
 };
 
 }  // namespace aviary::peer

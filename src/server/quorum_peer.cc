@@ -151,21 +151,19 @@ void QuorumPeer::QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches) 
 
 void QuorumPeer::Run() {
   while (!stop_.load()) {
-    peer::QuorumEvent ev;
-    int n = 0;
-    // What arrived is handed over at the time it is taken, not at the last
-    // tick's (a learner's leader deadline counts from a packet's arrival).
-    if (quorum_->Poll(&ev, kPollMs)) {
-      do {
-        node_->SetTime(SteadyMs());
-        OnQuorumEvent(ev);
-        Drive();
-      } while (++n < kMaxEventsPerPass && quorum_->Poll(&ev, 0));
+    events_.clear();
+    quorum_->PollMany(&events_, kMaxEventsPerPass, kPollMs);
+    for (peer::QuorumEvent& ev : events_) {
+      // What arrived is handed over at the time it is taken, not at the
+      // last tick's (a learner's leader deadline counts from its arrival).
+      node_->SetTime(SteadyMs());
+      OnQuorumEvent(ev);
+      Drive();
     }
     node_->SetTime(SteadyMs());
     TakeFsyncs();
     peer::ReceivedNotification rn;
-    for (n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
+    for (int n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
       node_->OnNotification(rn.from, rn.notification);
       Drive();
     }

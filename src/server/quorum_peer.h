@@ -145,6 +145,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   bool serving_ = false;
   zab::Role role_ = zab::Role::kLooking;
   std::map<int64_t, int32_t> touches_;
+  std::vector<peer::QuorumEvent> events_;  // this pass's quorum events
   // For the core, handed over once per pass (FlushCore).
   std::vector<txn::Txn> to_core_commits_;
   std::vector<CoreEvent> to_core_events_;

@@ -204,5 +204,28 @@ TEST(QuorumTransport, BurstFromAnotherThreadArrivesInOrder) {
   sender.join();
 }
 
+// PollMany hands over what is queued, at most `max`, in order; packets read
+// just before the peer closed come before its kDisconnected.
+TEST(QuorumTransport, PollManyInOrderThenTheClose) {
+  Pair p;
+  for (int i = 1; i <= 10; ++i) {
+    p.learner.Send(p.at_learner, {PacketType::kAck, MakeZxid(2, i), {}, false, {}});
+  }
+  p.learner.Close(p.at_learner);
+  std::vector<QuorumEvent> got;
+  for (int tries = 0; tries < 100 && got.size() < 11; ++tries) {
+    size_t before = got.size();
+    size_t n = p.leader.PollMany(&got, 4, 5000);
+    ASSERT_LE(n, 4u);
+    ASSERT_EQ(got.size(), before + n);
+  }
+  ASSERT_EQ(got.size(), 11u);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(static_cast<int>(got[i].kind), static_cast<int>(Kind::kPacket));
+    EXPECT_EQ(got[i].packet.zxid, MakeZxid(2, i + 1));
+  }
+  EXPECT_EQ(static_cast<int>(got[10].kind), static_cast<int>(Kind::kDisconnected));
+}
+
 }  // namespace
 }  // namespace aviary::peer
