@@ -141,6 +141,10 @@ void Node::OnSyncedPacket(const QuorumPacket& p) {
       if (learn_phase_ != LearnPhase::kUpToDate) return LearnerFail("UPTODATE out of order");
       return OnUpToDate();
     case PacketType::kPing:
+      // Learner.syncWithLeader ignores PINGs until UPTODATE: a ZooKeeper
+      // leader that sent NEWLEADER reads the next packet as its ACK, so a
+      // PING answered while the NEWLEADER fsync runs would end the sync.
+      if (learn_phase_ != LearnPhase::kBroadcast) return;
       Send(leader_conn_, PacketType::kPing, p.zxid, std::move(touches_));
       touches_.clear();
       return;
