@@ -146,6 +146,9 @@ void QuorumLog::SyncNow(bool* unsynced, std::vector<uint64_t>* tokens) {
     if (!wal_->Sync(&error)) LogFailed("fsync", error);
     *unsynced = false;
   }
+  // A roll the snapshot code asked for (Wal::RequestRoll, any thread) starts
+  // here, after the fsync and between appends.
+  if (!wal_->MaybeRoll(&error)) LogFailed("roll", error);
   bool report = false;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -26,7 +26,10 @@ void QuorumPeer::Execute(zab::Ready r) {
   if (r.commit_through) CommitThrough(*r.commit_through);
   for (const zab::NotificationOut& n : r.notifications) election_->Send(n.to, n.n);
   SendPackets(r.packets);
-  for (zab::ConnId c : r.close) quorum_->Close(c);
+  for (zab::ConnId c : r.close) {
+    DropSnap(c);
+    quorum_->Close(c);
+  }
   if (r.connect_leader) ConnectLeader(*r.connect_leader);
   ToHost(r.to_host);
   NoteRole();
@@ -43,7 +46,7 @@ void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops) {
         AppendLogged(op);
         break;
       case zab::StorageOp::Kind::kFsync:
-        log_->Fsync(op.token);
+        log_->Fsync(op.token);  // the storage thread rolls after it if asked (Wal::MaybeRoll)
         break;
       case zab::StorageOp::Kind::kTruncate:
         log_->Drain();
@@ -146,6 +149,7 @@ void QuorumPeer::FlushCore() {
 
 void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
   for (zab::Outgoing& o : packets) {
+    if (HoldForSnap(o)) continue;
     switch (o.kind) {
       case zab::Outgoing::Kind::kPacket:
         quorum_->Send(o.conn, o.packet);
@@ -168,6 +172,12 @@ void QuorumPeer::SendDiff(const zab::Outgoing& o) {
   storage::LogRangeReader reader;
   if (!reader.Open(opts_.wal.dir, o.from, o.to, &error)) {
     AV_LOG(kError, "DIFF ({:#x}, {:#x}]: {}: closing the learner", o.from, o.to, error);
+    return quorum_->Close(o.conn);
+  }
+  if (!reader.covers_from()) {
+    // Purged past `from` since the sync decision: the learner retries and
+    // gets a SNAP (NoteLogStart moved the node's log base).
+    AV_LOG(kWarn, "DIFF ({:#x}, {:#x}]: the log no longer holds {:#x}: closing the learner", o.from, o.to, o.from);
     return quorum_->Close(o.conn);
   }
   txn::Txn t;

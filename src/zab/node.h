@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -72,6 +73,11 @@ class Node {
   bool SendToLearner(ServerId sid, QuorumPacket p);
   // Host compacted its log: txns <= upto (<= committed()) are gone.
   void TrimLog(Zxid upto);
+  // Leader's host: the SNAP body for `conn` is out (it streams for a while,
+  // the packets queued behind it wait). The syncLimit clock of the
+  // proposals already queued to that learner restarts now, as ZooKeeper
+  // times a proposal from when it is written, after the snapshot.
+  void OnSnapSent(ConnId conn);
 
   Ready TakeReady();
 
@@ -143,6 +149,8 @@ class Node {
   void TryCommit();
   void SelfAck();
   void DropLearner(ConnId conn, const std::string& why);
+  void SettleParked();
+  void ExpireParked();
   void PingLearners();
   void SendProposal(Learner& l, const Proposal& p);
   void LearnerAcked(Learner& l, Zxid zxid);
@@ -192,6 +200,15 @@ class Node {
   int64_t summary_epoch_ = 0;  // leaderStateSummary
   Zxid history_end_ = 0;
   std::map<ConnId, Learner> learners_;
+  // Learners that connected while we were still LOOKING (ZooKeeper has no
+  // quorum listener then; theirs retry a refused connect): held, with the
+  // first packet (FOLLOWERINFO / OBSERVERINFO), until we lead (adopted) or
+  // follow (closed), at most initLimit ticks.
+  struct Parked {
+    int64_t since_ms = 0;
+    std::optional<QuorumPacket> first;
+  };
+  std::map<ConnId, Parked> parked_;
   std::set<ServerId> connecting_, electing_, newleader_acks_;
   std::deque<Proposal> outstanding_;
   Zxid last_proposed_ = 0;
