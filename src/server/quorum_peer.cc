@@ -173,7 +173,8 @@ void QuorumPeer::Run() {
     node_->Tick(SteadyMs());
     Drive();
     PumpSnaps();
-    FlushCore();
+    FlushCore();  // before a read-only role change reaches the core
+    MaybeServeReadOnly();
   }
 }
 
