@@ -1,5 +1,7 @@
 #include "server/quorum_peer.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include "base/log.h"
@@ -87,19 +89,25 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   };
   quorum_ = std::make_unique<peer::QuorumTransport>(qc);
   quorum_->Start();
+  log_ = std::make_unique<QuorumLog>(&wal_, [q = quorum_.get()] { q->Interrupt(); });
+  log_->Start();
   const config::QuorumAddress& self = opts_.quorum.self().addresses.front();
   if (quorum_->Listen(self.host, self.peer_port, opts_.quorum.quorum_listen_on_all_ips, error) < 0) return false;
   core_->PostRole(ServingRole::kNotServing, 0);
   node_->Start(SteadyMs());
   election_->ConnectAll();
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "av-consensus");  // for top -H / perf
+    Run();
+  });
   return true;
 }
 
 void QuorumPeer::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
-  snap_out_.clear();  // kills the children still streaming
+  if (log_) log_->Stop();  // before the transport its wakeups go to
+  snap_out_.clear();       // kills the children still streaming
   if (quorum_) quorum_->Stop();
   if (election_) election_->Stop();
   std::string ignored;
@@ -112,8 +120,13 @@ QuorumStatus QuorumPeer::status() const {
 }
 
 void QuorumPeer::Propose(txn::Txn txn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  to_propose_.push_back(std::move(txn));
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake = to_propose_.empty();
+    to_propose_.push_back(std::move(txn));
+  }
+  if (wake) quorum_->Interrupt();  // the consensus thread takes the whole queue
 }
 
 void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
@@ -123,8 +136,13 @@ void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
 }
 
 void QuorumPeer::Forward(ForwardedRequest request) {
-  std::lock_guard<std::mutex> lock(mu_);
-  to_forward_.push_back(std::move(request));
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake = to_forward_.empty();
+    to_forward_.push_back(std::move(request));
+  }
+  if (wake) quorum_->Interrupt();
 }
 
 void QuorumPeer::Revalidate(int64_t session_id, int32_t timeout_ms) {
@@ -144,16 +162,19 @@ void QuorumPeer::QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches) 
 
 void QuorumPeer::Run() {
   while (!stop_.load()) {
-    peer::QuorumEvent ev;
-    int n = 0;
-    if (quorum_->Poll(&ev, kPollMs)) {
-      do {
-        OnQuorumEvent(ev);
-        Drive();
-      } while (++n < kMaxEventsPerPass && quorum_->Poll(&ev, 0));
+    events_.clear();
+    quorum_->PollMany(&events_, kMaxEventsPerPass, kPollMs);
+    for (peer::QuorumEvent& ev : events_) {
+      // What arrived is handed over at the time it is taken, not at the
+      // last tick's (a learner's leader deadline counts from its arrival).
+      node_->SetTime(SteadyMs());
+      OnQuorumEvent(ev);
+      Drive();
     }
+    node_->SetTime(SteadyMs());
+    TakeFsyncs();
     peer::ReceivedNotification rn;
-    for (n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
+    for (int n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
       node_->OnNotification(rn.from, rn.notification);
       Drive();
     }
@@ -162,6 +183,7 @@ void QuorumPeer::Run() {
     node_->Tick(SteadyMs());
     Drive();
     PumpSnaps();
+    FlushCore();  // before a read-only role change reaches the core
     MaybeServeReadOnly();
   }
 }

@@ -13,10 +13,18 @@
 // for max(2 s, tickTime): quorum_peer_read_only.cc).
 //
 // Threads: Start/Stop from the controlling thread; Committer and Forwarder
-// methods and QueueTouches from the core thread (they only queue under mu_);
-// everything else runs on the consensus thread, which alone touches the
-// node, the WAL and the epoch files. Storage ops run synchronously on it:
-// one fsync per Ready covers every append of that Ready (group commit).
+// methods and QueueTouches from the core thread (they only queue under mu_
+// and interrupt the consensus thread's wait); everything else runs on the
+// consensus thread, which alone touches the node and the epoch files. The
+// storage thread (QuorumLog) runs the node's appends and fsyncs in order,
+// with group commit (appends queued during one fsync share the next); the
+// consensus thread never waits for the disk on the write path: fsync
+// completions come back (TakeFsyncs) as Node::OnFsyncDone, in order. The
+// WAL is touched by the storage thread, or by the consensus thread only
+// after QuorumLog::Drain (TRUNC, SNAP install, DIFF reads the files).
+// Timing: the node's clock is set (Node::SetTime) before each batch of
+// packets is handed over, so any packet from the leader renews the
+// learner's syncLimit from its arrival (ZooKeeper: a socket read timeout).
 //
 // Storage housekeeping: the log is rolled at each snapshot (RequestRoll);
 // purge (Snapshotter) drops old files; before each sync decision the node
@@ -48,6 +56,7 @@
 #include "peer/quorum_transport.h"
 #include "server/committer.h"
 #include "server/core.h"
+#include "server/quorum_log.h"
 #include "server/sequencer.h"
 #include "server/snap_receiver.h"
 #include "server/snap_stream.h"
@@ -109,7 +118,8 @@ class QuorumPeer final : public Committer, public Forwarder {
   void OnQuorumEvent(peer::QuorumEvent& ev);
   void Drive();  // TakeReady until empty, executing each
   void Execute(zab::Ready r);
-  void RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64_t>* fsynced);
+  void RunStorage(std::vector<zab::StorageOp>& ops);
+  void TakeFsyncs();
   void AppendLogged(zab::StorageOp& op);
   void Truncate(int64_t zxid);
   void CommitThrough(int64_t zxid);
@@ -123,7 +133,9 @@ class QuorumPeer final : public Committer, public Forwarder {
   void SendRevalidations(std::vector<std::pair<int64_t, int32_t>>& asks,
                          std::vector<std::pair<int64_t, quorum::RevalidateReply>>& answers);
   void LearnerSyncs(const std::vector<uint64_t>& conns);
+  void CoreCall(std::function<void(Core&, int64_t)> fn);
   void NoteRole();
+  void FlushCore();
   // quorum_peer_read_only.cc: readonlymode.enabled's timer.
   void MaybeServeReadOnly();
   void ResetReadOnlyTimer();  // the role changed: read-only mode (if any) has ended
@@ -145,6 +157,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   std::unique_ptr<peer::ElectionTransport> election_;
   std::unique_ptr<peer::QuorumTransport> quorum_;
   storage::Wal wal_;
+  std::unique_ptr<QuorumLog> log_;  // the storage thread (appends, fsyncs)
   std::thread thread_;
   std::atomic<bool> stop_{false};
 
@@ -172,6 +185,11 @@ class QuorumPeer final : public Committer, public Forwarder {
   // Learner: the syncs (session, cxid) sent to the current leader, oldest
   // first; each SYNC answers the oldest (ZooKeeper's pendingSyncs).
   std::deque<std::pair<int64_t, int32_t>> syncs_sent_;
+  std::vector<peer::QuorumEvent> events_;  // this pass's quorum events
+  // For the core, handed over once per pass (FlushCore).
+  std::vector<txn::Txn> to_core_commits_;
+  std::vector<CoreEvent> to_core_events_;
+  std::vector<int64_t> to_core_touched_;
   int64_t looking_since_ms_ = -1;  // steady ms this LOOKING spell started (-1: not looking)
   bool read_only_ = false;         // the Core was told kReadOnly in this spell
 

@@ -22,8 +22,7 @@ void QuorumPeer::Execute(zab::Ready r) {
   std::string error;
   if (r.accepted_epoch && !storage::StoreAcceptedEpoch(opts_.data_dir, *r.accepted_epoch, &error)) Fatal(error);
   if (r.current_epoch && !storage::StoreCurrentEpoch(opts_.data_dir, *r.current_epoch, &error)) Fatal(error);
-  std::vector<uint64_t> fsynced;
-  RunStorage(r.storage, &fsynced);
+  RunStorage(r.storage);
   if (r.commit_through) CommitThrough(*r.commit_through);
   for (const zab::NotificationOut& n : r.notifications) election_->Send(n.to, n.n);
   SendPackets(r.packets);
@@ -35,29 +34,41 @@ void QuorumPeer::Execute(zab::Ready r) {
   ToHost(r.to_host);
   SyncsDone(r.syncs_done);
   NoteRole();
-  for (uint64_t token : fsynced) node_->OnFsyncDone(token);
 }
 
-void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64_t>* fsynced) {
-  std::string error;
+// Appends and fsyncs go to the storage thread (QuorumLog), in order; their
+// completions come back through TakeFsyncs. A TRUNC or a SNAP install uses
+// the log directly, after draining the storage thread (so it stays ordered
+// after every append queued before it).
+void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops) {
   for (zab::StorageOp& op : ops) {
     switch (op.kind) {
       case zab::StorageOp::Kind::kAppend:
         AppendLogged(op);
         break;
       case zab::StorageOp::Kind::kFsync:
-        if (!wal_.Sync(&error)) Fatal("log fsync: " + error);
-        fsynced->push_back(op.token);
-        if (!wal_.MaybeRoll(&error)) Fatal("log roll: " + error);
+        log_->Fsync(op.token);  // the storage thread rolls after it if asked (Wal::MaybeRoll)
         break;
       case zab::StorageOp::Kind::kTruncate:
+        log_->Drain();
         Truncate(op.zxid);
         break;
       case zab::StorageOp::Kind::kInstallSnapshot:
+        log_->Drain();
         InstallSnapshot(op.zxid);
         break;
     }
   }
+}
+
+// Fsyncs the storage thread completed. Tokens complete in order, and the
+// node's OnFsyncDone(t) covers every token <= t: the last one says it all.
+void QuorumPeer::TakeFsyncs() {
+  std::vector<uint64_t> tokens;
+  log_->TakeSynced(&tokens);
+  if (tokens.empty()) return;
+  node_->OnFsyncDone(tokens.back());
+  Drive();
 }
 
 // The txn in ZooKeeper's bytes becomes a txn::Txn (the leader keeps the one
@@ -81,8 +92,7 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
     t = std::move(z.txn);
   }
   t.zxid = op.zxid;
-  std::string error;
-  if (!wal_.Append(t, &error)) Fatal("log append: " + error);
+  log_->Append(t);
   logged_[op.zxid] = std::move(t);
 }
 
@@ -115,12 +125,27 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
     logged_.erase(it);
   }
   if (zxid > applied_) applied_ = zxid;
-  if (batch.empty()) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& t : batch) committed_.push_back(std::move(t));
+  for (auto& t : batch) to_core_commits_.push_back(std::move(t));
+}
+
+// What this pass of the consensus thread has for the core, handed over at
+// once (one lock and one wakeup per pass, not per packet): committed txns
+// first, then learners' requests and touches. Called at the end of each
+// pass and before anything else reaches the core (a role change, a call),
+// which the core handles after applying what was committed before it.
+void QuorumPeer::FlushCore() {
+  if (!to_core_commits_.empty()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& t : to_core_commits_) committed_.push_back(std::move(t));
+    }
+    to_core_commits_.clear();
+    core_->WakeForCommits();
   }
-  core_->WakeForCommits();
+  if (!to_core_events_.empty()) core_->Post(to_core_events_);
+  if (!to_core_touched_.empty()) core_->PostTouches(std::move(to_core_touched_));
+  to_core_events_.clear();
+  to_core_touched_.clear();
 }
 
 void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
@@ -143,8 +168,8 @@ void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
 // PROPOSAL + COMMIT for each logged txn in (from, to], in ZooKeeper's bytes.
 void QuorumPeer::SendDiff(const zab::Outgoing& o) {
   if (o.to <= o.from) return;
+  log_->Drain();  // the files hold every txn logged so far
   std::string error;
-  if (!wal_.Sync(&error)) Fatal("log fsync: " + error);
   storage::LogRangeReader reader;
   if (!reader.Open(opts_.wal.dir, o.from, o.to, &error)) {
     AV_LOG(kError, "DIFF ({:#x}, {:#x}]: {}: closing the learner", o.from, o.to, error);
@@ -188,8 +213,8 @@ void QuorumPeer::ConnectLeader(int64_t sid) {
 // Leader: learners' REQUESTs and session touches become core events;
 // REVALIDATE (asked by a learner, or the leader's answer) is OnRevalidate's.
 void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
-  std::vector<CoreEvent> events;
-  std::vector<int64_t> touched;
+  std::vector<CoreEvent>& events = to_core_events_;
+  std::vector<int64_t>& touched = to_core_touched_;
   for (zab::HostPacket& h : packets) {
     const quorum::QuorumPacket& p = h.packet;
     if (p.type == quorum::PacketType::kRequest) {
@@ -217,8 +242,6 @@ void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
       OnRevalidate(h);  // quorum_peer_session.cc
     }
   }
-  if (!events.empty()) core_->Post(events);
-  core_->PostTouches(std::move(touched));
 }
 
 void QuorumPeer::NoteRole() {
@@ -232,6 +255,7 @@ void QuorumPeer::NoteRole() {
     status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
   }
   if (serving == serving_ && role == role_) return;
+  FlushCore();  // what came before the change is handled before it
   serving_ = serving;
   role_ = role;
   ResetReadOnlyTimer();

@@ -5,7 +5,7 @@
 //    session id, int timeout); the leader's answer (long session id, boolean
 //    valid) goes to Core::OnRevalidateReply. Each SYNC answers the oldest
 //    sync() sent to this leader (FIFO); Core::OnSyncDone runs after the
-//    txns committed before the SYNC are applied (Core::PostCall).
+//    txns committed before the SYNC are applied (CoreCall).
 //  - leader: a learner's sync() REQUEST goes through the core in order with
 //    its writes, then to the node (LearnerSyncs), which sends SYNC once
 //    everything proposed before has committed. A learner's REVALIDATE is answered from the Core's session
@@ -17,18 +17,28 @@
 
 namespace aviary::server {
 
+// Runs `fn` on the core thread after the txns committed so far in this pass
+// (queued with the pass's other core events: FlushCore hands the commits
+// over first, and a kCall applies them before it runs).
+void QuorumPeer::CoreCall(std::function<void(Core&, int64_t)> fn) {
+  CoreEvent ev;
+  ev.kind = CoreEvent::Kind::kCall;
+  ev.call = std::move(fn);
+  to_core_events_.push_back(std::move(ev));
+}
+
 void QuorumPeer::OnRevalidate(const zab::HostPacket& h) {
   const quorum::QuorumPacket& p = h.packet;
   if (node_->role() != zab::Role::kLeading) {
     auto reply = quorum::DecodeRevalidateReply(p.data);
     if (!reply) return;  // malformed: the Core's deadline closes the client
-    core_->PostCall([r = *reply](Core& c, int64_t now_ms) { c.OnRevalidateReply(r.session_id, r.valid, now_ms); });
+    CoreCall([r = *reply](Core& c, int64_t now_ms) { c.OnRevalidateReply(r.session_id, r.valid, now_ms); });
     return;
   }
   auto rq = quorum::DecodeRevalidateRequest(p.data);
   if (!rq) return;  // hostile or broken: the learner's client times out
   const int64_t sid = h.from;
-  core_->PostCall([this, sid, q = *rq](Core& c, int64_t now_ms) {
+  CoreCall([this, sid, q = *rq](Core& c, int64_t now_ms) {
     const bool valid = c.RevalidateForLearner(q.session_id, q.timeout_ms, now_ms);
     std::lock_guard<std::mutex> lock(mu_);
     revalidated_.emplace_back(sid, quorum::RevalidateReply{q.session_id, valid});
@@ -43,7 +53,7 @@ void QuorumPeer::SyncsDone(int64_t count) {
     }
     auto [session_id, cxid] = syncs_sent_.front();
     syncs_sent_.pop_front();
-    core_->PostCall([session_id, cxid](Core& c, int64_t) { c.OnSyncDone(session_id, cxid); });
+    CoreCall([session_id, cxid](Core& c, int64_t) { c.OnSyncDone(session_id, cxid); });
   }
 }
 

@@ -20,6 +20,7 @@
 // closes that connection (a learner then goes back to LOOKING).
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <optional>
@@ -39,6 +40,12 @@ class Node {
 
   void Start(int64_t now_ms);  // enter LOOKING
   void Tick(int64_t now_ms);
+  // The inputs that follow happen at now_ms (the clock never goes back).
+  // Unlike Tick it fires no timer: a host that was busy calls it before
+  // handing over what arrived meanwhile, so that a leader's packet renews a
+  // learner's limit from its arrival, not from the last Tick (ZooKeeper's
+  // Learner: any packet read within syncLimit x tickTime counts).
+  void SetTime(int64_t now_ms) { now_ms_ = std::max(now_ms_, now_ms); }
   void OnNotification(ServerId from, const Notification& n);
   void OnFsyncDone(uint64_t token);
 

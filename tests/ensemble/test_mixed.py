@@ -68,11 +68,8 @@ def test_mixed_sync_through_every_member(make_ensemble, clients, name, request):
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
-def test_mixed_follower_catch_up_diff(make_ensemble, clients, name, request):
+def test_mixed_follower_catch_up_diff(make_ensemble, clients, name):
     ens, cfg = start(make_ensemble, name)
-    if ens.leader().kind == ZK:
-        # The leader's counters also count an Aviary observer's re-sync.
-        support.expect_failure(request, OBSERVERS, "observer_silence")
     f = minority_follower(ens, cfg)
     modes, counts = checks.check_follower_catch_up(ens, clients, f, txns=300)
     assert modes == ["DIFF"], "member %d (%s) was synced by %r" % (f.sid, f.kind, modes)
@@ -85,7 +82,6 @@ def test_mixed_follower_catch_up_snap(make_ensemble, clients, name, request):
     cfg = CONFIGS[name]
     leader_kind = cfg["kinds"][cfg["leader_sid"] - 1]
     support.expect_failure(request, [leader_kind], "snap_after_purge")
-    support.expect_failure(request, OBSERVERS, "observer_silence")
     ens, cfg = start(make_ensemble, name, snap_count=50)
     f = minority_follower(ens, cfg)
     modes, counts = checks.check_follower_catch_up(ens, clients, f, txns=1500, purge=True)
