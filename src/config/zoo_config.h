@@ -87,6 +87,7 @@ struct ServerConfig {
   // --- Aviary-specific ---
   int max_sessions = 100000;       // aviary.maxSessions: bound on live sessions
   std::string log_level = "info";  // aviary.logLevel: debug|info|warn|error
+  bool digest_stop_on_mismatch = false;  // aviary.digest.stopOnMismatch (ensemble learners)
   bool fork_snapshots = true;      // aviary.forkSnapshots: write snapshots from a forked child
   // aviary.snapshotTimeoutMs: a snapshot child still running after this is
   // killed (its temporary file removed) and the next snapshot may start.
