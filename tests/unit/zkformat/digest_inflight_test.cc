@@ -112,6 +112,9 @@ struct Ensemble {
     EXPECT_TRUE(follower.mismatches.empty());
     EXPECT_EQ(leader.checker.mismatches(), 0);
     EXPECT_EQ(follower.checker.mismatches(), 0);
+    // Both compared every txn that carried a digest.
+    EXPECT_EQ(leader.checker.compared(), compared);
+    EXPECT_EQ(follower.checker.compared(), compared);
   }
 };
 
