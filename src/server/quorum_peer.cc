@@ -157,6 +157,7 @@ void QuorumPeer::Run() {
     node_->Tick(SteadyMs());
     Drive();
     PumpSnaps();
+    MaybeServeReadOnly();
   }
 }
 
