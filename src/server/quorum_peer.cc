@@ -76,6 +76,10 @@ QuorumPeer::~QuorumPeer() { Stop(); }
 
 bool QuorumPeer::Start(Core* core, std::string* error) {
   core_ = core;
+  // The core thread is not running yet: the checker can be installed.
+  checker_ =
+      std::make_unique<zkformat::DigestChecker>([this](const zkformat::DigestMismatch& m) { OnDigestMismatch(m); });
+  core_->mutable_state().SetObserver(checker_.get());
   node_ = std::make_unique<zab::Node>(MakeZabConfig(opts_.quorum), MakeBootstrap(opts_));
   applied_ = opts_.recovered_zxid;
   if (!wal_.Open(opts_.recovered_zxid + 1, error)) return false;
@@ -120,11 +124,12 @@ QuorumStatus QuorumPeer::status() const {
 }
 
 void QuorumPeer::Propose(txn::Txn txn) {
+  Proposal p = EncodeProposal(std::move(txn));
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     wake = to_propose_.empty();
-    to_propose_.push_back(std::move(txn));
+    to_propose_.push_back(std::move(p));
   }
   if (wake) quorum_->Interrupt();  // the consensus thread takes the whole queue
 }
@@ -190,7 +195,7 @@ void QuorumPeer::Run() {
 
 // The core thread's proposals, forwarded writes and touches.
 void QuorumPeer::TakeInbox() {
-  std::deque<txn::Txn> props;
+  std::deque<Proposal> props;
   std::deque<ForwardedRequest> fwds;
   std::vector<std::pair<int64_t, int32_t>> touches;
   std::vector<std::pair<int64_t, int32_t>> asks;
@@ -206,22 +211,10 @@ void QuorumPeer::TakeInbox() {
     syncs.swap(to_sync_);
   }
   for (auto& [id, timeout_ms] : touches) touches_[id] = timeout_ms;
-  for (txn::Txn& t : props) {
-    zkformat::ZkTxn z;
-    z.txn = t;
-    std::string bytes, error;
-    if (!zkformat::EncodeZkTxn(z, &bytes, &error)) {
-      AV_LOG(kError, "zxid {:#x} has no ZooKeeper form ({}): proposing an error txn", t.zxid, error);
-      z.txn.type = proto::OpCode::kError;
-      z.txn.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kMarshallingError}};
-      z.txn.multi.clear();
-      t = z.txn;
-      bytes.clear();
-      zkformat::EncodeZkTxn(z, &bytes, &error);
-    }
-    const int64_t zxid = t.zxid;
-    proposed_[zxid] = std::move(t);
-    zab::ProposeStatus st = node_->Propose(zxid, std::move(bytes));
+  for (Proposal& p : props) {
+    const int64_t zxid = p.txn.zxid;
+    proposed_[zxid] = std::move(p.txn);
+    zab::ProposeStatus st = node_->Propose(zxid, std::move(p.bytes));
     if (st != zab::ProposeStatus::kOk) {
       // The write is never committed; the role change that follows resets
       // the core (ZooKeeper closes the clients' connections there too).

@@ -32,9 +32,16 @@
 // longer covers gets a SNAP, streamed from a forked child (SnapStream).
 //
 // Not yet (docs/OPERATIONS.md "Ensemble"): a TRUNC below what recovery
-// applied (the server exits: restart it), digests in proposals. REVALIDATE
-// is answered from the leader Core's session table; a learner's sync()
-// waits for the leader's SYNC.
+// applied (the server exits: restart it). REVALIDATE is answered from the
+// leader Core's session table; a learner's sync() waits for the leader's
+// SYNC (quorum_peer_session.cc).
+//
+// Digests (quorum_peer_digest.cc): the leader's PROPOSALs carry the TxnDigest
+// ZooKeeper would (predicted on the core thread in Propose); every txn that
+// comes with one is compared after apply by the DigestChecker this peer
+// installs on the Core's state machine; a mismatch is logged and counted
+// (mntr zk_digest_mismatches_count) and, on a learner with
+// aviary.digest.stopOnMismatch, stops the server.
 #pragma once
 
 #include <atomic>
@@ -62,6 +69,8 @@
 #include "server/snap_stream.h"
 #include "storage/wal.h"
 #include "zab/node.h"
+#include "zkformat/digest_check.h"
+#include "zkformat/digest_inflight.h"
 
 namespace aviary::server {
 
@@ -144,6 +153,13 @@ class QuorumPeer final : public Committer, public Forwarder {
   void InstallSnapshot(int64_t zxid);
   void SendSnap(const zab::Outgoing& o);
   void Fatal(const std::string& why);
+  // quorum_peer_digest.cc
+  struct Proposal {
+    txn::Txn txn;
+    std::string bytes;  // ZooKeeper's txn bytes, with the TxnDigest when it has one
+  };
+  Proposal EncodeProposal(txn::Txn t);                       // core thread
+  void OnDigestMismatch(const zkformat::DigestMismatch& m);  // core thread
   // quorum_peer_stream.cc: the log's start for the node's sync decisions,
   // and the leader's SNAP bodies streamed from a SnapStream.
   void NoteLogStart();
@@ -193,9 +209,13 @@ class QuorumPeer final : public Committer, public Forwarder {
   int64_t looking_since_ms_ = -1;  // steady ms this LOOKING spell started (-1: not looking)
   bool read_only_ = false;         // the Core was told kReadOnly in this spell
 
+  // Core thread (the checker's counters: any thread).
+  zkformat::DigestPredictor predictor_;
+  std::unique_ptr<zkformat::DigestChecker> checker_;
+
   // Core thread → consensus thread, and committed txns back.
   mutable std::mutex mu_;
-  std::deque<txn::Txn> to_propose_;
+  std::deque<Proposal> to_propose_;
   std::deque<ForwardedRequest> to_forward_;
   std::vector<std::pair<int64_t, int32_t>> new_touches_;
   std::vector<uint64_t> to_sync_;                           // leader: learner connections whose sync() reached the core

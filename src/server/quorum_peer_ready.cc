@@ -86,10 +86,13 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
       // A txn Aviary cannot apply (reconfig): it still takes its zxid.
       AV_LOG(kWarn, "txn {:#x} not understood ({}): logged as an error txn", op.zxid, error);
       z.txn = txn::Txn{};
+      z.digest.reset();
       z.txn.type = proto::OpCode::kError;
       z.txn.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kMarshallingError}};
     }
     t = std::move(z.txn);
+    // The leader's digest of the tree after this txn, compared after apply.
+    if (z.digest && z.digest->version == zkformat::kDigestVersion) t.zk_digest = z.digest->tree_digest;
   }
   t.zxid = op.zxid;
   log_->Append(t);
@@ -271,6 +274,7 @@ void QuorumPeer::NoteRole() {
 void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   const QuorumStatus st = status();
   s.serving = st.serving;
+  if (checker_) s.extra_metrics.emplace_back("digest_mismatches_count", std::to_string(checker_->mismatches()));
   switch (st.role) {
     case zab::Role::kLeading:
       s.server_state = "leader";

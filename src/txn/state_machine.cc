@@ -104,10 +104,13 @@ Applied StateMachine::Apply(const Txn& t) {
   Applied out;
   if (fuzzy_) {
     out.result = ApplyFuzzy(t);
+    if (observer_ != nullptr) observer_->TreeChanged();
   } else {
     AV_CHECK(ZxidFollows(last_zxid_, t.zxid), "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
              last_zxid_);
+    if (observer_ != nullptr) observer_->BeforeApply(*tree_, t);
     out.result = txn::Apply(*tree_, t);
+    if (observer_ != nullptr) observer_->AfterApply(*tree_, t);
     // Prepare validated this txn against the state it now applies to; a
     // different outcome means the tree and the preparer's view diverged.
     AV_CHECK(AppliedAsPrepared(t, out.result), "zxid {:#x} (op {}, session {:#x}) failed at apply with err {}", t.zxid,

@@ -53,6 +53,19 @@ struct Applied {
   SessionChange session;
 };
 
+// Watches the tree around every strict apply (zkformat::DigestChecker keeps
+// ZooKeeper's tree digest with it): BeforeApply just before the txn changes
+// the tree, AfterApply right after. TreeChanged when the tree changed
+// without a strict apply (a snapshot loaded, a fuzzy replay): what was
+// tracked is stale. Called on the thread that applies.
+class ApplyObserver {
+ public:
+  virtual ~ApplyObserver() = default;
+  virtual void BeforeApply(const tree::DataTree& tree, const Txn& t) = 0;
+  virtual void AfterApply(const tree::DataTree& tree, const Txn& t) = 0;
+  virtual void TreeChanged() = 0;
+};
+
 class StateMachine {
  public:
   // Owns an empty tree.
@@ -77,7 +90,12 @@ class StateMachine {
   void ClearSessions() { sessions_.clear(); }
   int64_t last_zxid() const { return last_zxid_; }
   // Loading a snapshot: the zxid the tree reflects.
-  void set_last_zxid(int64_t zxid) { last_zxid_ = zxid; }
+  void set_last_zxid(int64_t zxid) {
+    last_zxid_ = zxid;
+    if (observer_ != nullptr) observer_->TreeChanged();
+  }
+  // Not owned; nullptr to stop. Before the applying thread starts.
+  void SetObserver(ApplyObserver* observer) { observer_ = observer; }
 
  private:
   ApplyResult ApplyFuzzy(const Txn& t);
@@ -88,6 +106,7 @@ class StateMachine {
   std::map<int64_t, int32_t> sessions_;
   int64_t last_zxid_ = 0;
   bool fuzzy_ = false;
+  ApplyObserver* observer_ = nullptr;
 };
 
 // next follows prev in one log: prev + 1, or the first of a higher epoch
