@@ -101,6 +101,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   void AppendLogged(zab::StorageOp& op);
   void Truncate(int64_t zxid);
   void CommitThrough(int64_t zxid);
+  void CloseSnapWindow(int64_t zxid);
   void SendPackets(std::vector<zab::Outgoing>& packets);
   void SendDiff(const zab::Outgoing& o);
   void ConnectLeader(int64_t sid);
@@ -130,6 +131,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   std::unique_ptr<SnapReceiver> snap_;                // a received body, until installed
   bool leader_connected_ = false;
   int64_t applied_ = 0;  // handed to the core
+  bool snap_window_open_ = false;  // SNAP installed, its fuzzy window not bounded yet
   bool serving_ = false;
   zab::Role role_ = zab::Role::kLooking;
   std::map<int64_t, int32_t> touches_;

@@ -110,12 +110,22 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
     logged_.erase(it);
   }
   if (zxid > applied_) applied_ = zxid;
+  if (snap_window_open_) CloseSnapWindow(zxid);
   if (batch.empty()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& t : batch) committed_.push_back(std::move(t));
   }
   core_->WakeForCommits();
+}
+
+// The first commit after a SNAP install is UPTODATE's: the leader had sent
+// the COMMIT of every txn its snapshot could reflect (it serialised the
+// snapshot before NEWLEADER, and UPTODATE answers our ACK of NEWLEADER), so
+// the fuzzy window ends there; later txns are checked as a learner's.
+void QuorumPeer::CloseSnapWindow(int64_t zxid) {
+  snap_window_open_ = false;
+  OnCore([zxid](Core& c, int64_t) { c.mutable_state().SetFuzzyThrough(zxid); });
 }
 
 void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
@@ -229,6 +239,7 @@ void QuorumPeer::NoteRole() {
     status_.learners = static_cast<int64_t>(node_->learner_count());
     status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
   }
+  if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
   if (serving == serving_ && role == role_) return;
   serving_ = serving;
   role_ = role;
