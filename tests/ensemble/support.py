@@ -40,11 +40,6 @@ KNOWN_FAILURES = {
                            "committed (the killed leader's tail) counts them as committed and refuses "
                            "the leader's TRUNC ('TRUNC to 0x... below our commit point'); it never "
                            "rejoins. Happens in about 2 of 5 leader kills under load",
-    "fuzzy_snap": "an Aviary learner synced by SNAP from a ZooKeeper leader under write load aborts: "
-                  "a txn after the (fuzzy) snapshot's zxid that the snapshot already reflects fails "
-                  "to apply ('CHECK failed at src/txn/state_machine.cc:113: AppliedAsPrepared ... "
-                  "failed at apply with err -110' = NodeExists); ZooKeeper ignores such errors "
-                  "when it replays onto a fuzzy snapshot",
     "observer_silence": "an Aviary observer of a ZooKeeper leader declares the leader silent "
                         "('leader silent past the limit', syncLimit x tickTime = 1 s) while INFORMs "
                         "stream under write load, re-syncs and drops its clients (ConnectionLoss)",

@@ -82,7 +82,7 @@ def replace_all(ens, clients, kind, load, ticker):
 
 def test_rolling_migration_and_back(make_ensemble, clients, request):
     support.require([ZK, AV])
-    support.expect_failure(request, [AV], "session_move", "fuzzy_snap")
+    support.expect_failure(request, [AV], "session_move")
     ens = make_ensemble([ZK, ZK, ZK])
     ens.start()
     hosts = ens.connect_string()
