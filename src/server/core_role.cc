@@ -61,7 +61,7 @@ void Core::ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms) {
   // Strict outcome checks only on txns this server prepares (leader); a
   // learner, or a member not serving, applies the leader's txns tolerantly.
   sm_.SetMode(role == ServingRole::kLeader || role == ServingRole::kStandalone ? txn::ApplyMode::kStrict
-                                                                                : txn::ApplyMode::kLearner);
+                                                                               : txn::ApplyMode::kLearner);
   if (role == ServingRole::kLeader) {
     auto s = MakeLeaderSequencer();
     s->SetEpoch(epoch);

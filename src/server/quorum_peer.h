@@ -130,7 +130,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   std::optional<quorum::QuorumPacket> pending_snap_;  // SNAP packet, its body still arriving
   std::unique_ptr<SnapReceiver> snap_;                // a received body, until installed
   bool leader_connected_ = false;
-  int64_t applied_ = 0;  // handed to the core
+  int64_t applied_ = 0;            // handed to the core
   bool snap_window_open_ = false;  // SNAP installed, its fuzzy window not bounded yet
   bool serving_ = false;
   zab::Role role_ = zab::Role::kLooking;

@@ -23,9 +23,9 @@ namespace {
 using proto::OpCode;
 using testing::Ctx;
 
-constexpr int64_t kOwner = 0x51;   // closes its session after the snapshot's zxid
-constexpr int64_t kLater = 0x52;   // created after the snapshot's zxid
-constexpr int64_t kSnapZxid = 5;   // the SNAP's zxid: the tree reflects everything, though
+constexpr int64_t kOwner = 0x51;  // closes its session after the snapshot's zxid
+constexpr int64_t kLater = 0x52;  // created after the snapshot's zxid
+constexpr int64_t kSnapZxid = 5;  // the SNAP's zxid: the tree reflects everything, though
 
 // Every node's data and client-visible stat, by path.
 using Shape = std::map<std::string, std::tuple<std::string, int64_t, int64_t, int32_t, int32_t, int64_t, int64_t>>;
@@ -61,9 +61,9 @@ struct Leader {
     Write(testing::SetDataReq("/a", "v1", 0));
     Write(testing::CreateReq("/eph", "", static_cast<int32_t>(proto::CreateMode::kEphemeral)));
     // kSnapZxid. Everything below is already in the (fuzzy) snapshot.
-    Write(testing::CreateReq("/b"));                     // create of an existing node
-    Write(testing::DeleteReq("/a/x"));                   // delete of a missing node
-    Write(testing::SetDataReq("/a", "v2", 1));           // setData over a newer version
+    Write(testing::CreateReq("/b"));            // create of an existing node
+    Write(testing::DeleteReq("/a/x"));          // delete of a missing node
+    Write(testing::SetDataReq("/a", "v2", 1));  // setData over a newer version
     Write(testing::MultiReq({testing::MCreate("/m"), testing::MSetData("/b", "mb", 0), testing::MCheck("/a", 2)}));
     Run(prep.PrepareCreateSession(kLater, 20000, ++zxid, 1000));  // a session already in the table
     Run(prep.PrepareCloseSession(kOwner, ++zxid, 1000));          // a session no longer in it; sweeps /eph
@@ -127,9 +127,9 @@ TEST(StateMachineLearner, OutcomesOtherThanRecordedAreToleratedAndCounted) {
   // expected one): it applies as recorded over the stale node, as in ZooKeeper.
   EXPECT_EQ(first_err[8], proto::Err::kOk);
   EXPECT_TRUE(as_prepared[8]);
-  EXPECT_EQ(first_err[9], proto::Err::kNodeExists);  // the multi's create /m
+  EXPECT_EQ(first_err[9], proto::Err::kNodeExists);                       // the multi's create /m
   for (int64_t z : {6, 7, 9, 10, 12}) EXPECT_FALSE(as_prepared[z]) << z;  // 10: live session; 12: /c exists
-  EXPECT_TRUE(as_prepared[11]);  // closeSession: nothing recorded to compare
+  EXPECT_TRUE(as_prepared[11]);                                           // closeSession: nothing recorded to compare
   EXPECT_EQ(learner.mismatches(), 5);
   EXPECT_EQ(learner.last_zxid(), leader.zxid);
   // Nothing the txns did not already reflect changed.
