@@ -276,10 +276,16 @@ def test_client_that_never_reads_replies_is_bounded():
         # 2-core machine but not for a server that stops serving others. An
         # ASan build copies the 100 KiB replies several times slower (seen:
         # one 0.59 s probe on a quiet machine): twice the room there.
-        worst = max(latencies, default=float("inf"))
-        stall_bound = 1.0 if SANITIZED else 0.5
-        assert worst < stall_bound, "another client stalled for %.2fs" % worst
+        # One probe can lose its time slice on a shared 2-core machine (CI
+        # runs suites side by side), so the bound applies to the 90th
+        # percentile, and the single worst gets a looser one: a server that
+        # stops serving others fails both.
         assert len(latencies) >= 10
+        ordered = sorted(latencies)
+        p90, worst = ordered[int(len(ordered) * 0.9)], ordered[-1]
+        stall_bound = 1.0 if SANITIZED else 0.5
+        assert p90 < stall_bound, "other clients stalled: p90 probe %.2fs" % p90
+        assert worst < 4 * stall_bound, "another client stalled for %.2fs" % worst
         assert during["VmHWM"] < RSS_BOUND, "server peak RSS %d MiB" % (during["VmHWM"] >> 20)
         bad.close()
         bad = None
