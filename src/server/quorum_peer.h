@@ -17,8 +17,9 @@
 // node, the WAL and the epoch files. Storage ops run synchronously on it:
 // one fsync per Ready covers every append of that Ready (group commit).
 //
-// Not yet (docs/OPERATIONS.md "Ensemble"): a TRUNC below what recovery
-// applied (the server exits: restart it), log rolls and purges coordinated
+// A TRUNC below what recovery applied (an old leader's uncommitted tail)
+// cuts the log and reloads the Core's state from snapshot + log (Truncate).
+// Not yet (docs/OPERATIONS.md "Ensemble"): log rolls and purges coordinated
 // with DIFF, REVALIDATE answered from the session table, sync() through
 // the leader, digests in proposals.
 #pragma once

@@ -251,7 +251,8 @@ def check_follower_catch_up(ens, clients, follower, txns, purge=False, load=Fals
     if load:
         # Ballast: a snapshot of a few MB takes the leader long enough to
         # stream that the load's txns land while it is written.
-        write_many(c, parent + "-ballast", 100, payload=b"b" * 50000)
+        # Through the leader: a learner (an observer) may drop its clients.
+        write_many(pinned(clients, lead), parent + "-ballast", 100, payload=b"b" * 50000)
     if purge:
         for m in others:
             m.purge(retain=3)

@@ -36,10 +36,6 @@ KNOWN_FAILURES = {
     "snap_after_purge": "an Aviary member's log is one segment (log.0000000000000001, not rolled at "
                         "snapshots in an ensemble), so purging old files never drops the txns a "
                         "lagging learner needs: an Aviary leader syncs it by DIFF, never SNAP",
-    "trunc_after_restart": "a restarted Aviary member whose log holds txns the new leader never "
-                           "committed (the killed leader's tail) counts them as committed and refuses "
-                           "the leader's TRUNC ('TRUNC to 0x... below our commit point'); it never "
-                           "rejoins. Happens in about 2 of 5 leader kills under load",
     "observer_silence": "an Aviary observer of a ZooKeeper leader declares the leader silent "
                         "('leader silent past the limit', syncLimit x tickTime = 1 s) while INFORMs "
                         "stream under write load, re-syncs and drops its clients (ConnectionLoss)",
