@@ -137,6 +137,7 @@ void QuorumPeer::Run() {
     int n = 0;
     if (quorum_->Poll(&ev, kPollMs)) {
       do {
+        node_->AdvanceClock(SteadyMs());  // the last event may have blocked (TRUNC reload)
         OnQuorumEvent(ev);
         Drive();
       } while (++n < kMaxEventsPerPass && quorum_->Poll(&ev, 0));

@@ -20,6 +20,7 @@
 // closes that connection (a learner then goes back to LOOKING).
 #pragma once
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -38,6 +39,10 @@ class Node {
 
   void Start(int64_t now_ms);  // enter LOOKING
   void Tick(int64_t now_ms);
+  // The time without running timers: a host calls it before an input after
+  // it may have blocked (a TRUNC reload, a SNAP install), so that deadlines
+  // that input sets count from now, not from the last Tick.
+  void AdvanceClock(int64_t now_ms) { now_ms_ = std::max(now_ms_, now_ms); }
   void OnNotification(ServerId from, const Notification& n);
   void OnFsyncDone(uint64_t token);
 
