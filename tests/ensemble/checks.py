@@ -272,6 +272,9 @@ def check_follower_catch_up(ens, clients, follower, txns, purge=False, load=Fals
     if writes is not None:
         assert follower.alive(), "member %d (%s) died while syncing under load" % (follower.sid, follower.kind)
         writes.verify(ens, follower, pinned(clients, follower))
+        # Txns the fuzzy snapshot already reflected are expected, not mismatches.
+        mismatches = follower.mntr().get("zk_learner_apply_mismatches")
+        assert mismatches in (None, "0"), "member %d applied %s txns unlike the leader" % (follower.sid, mismatches)
     want = read_tree(pinned(clients, lead), parent)
     assert len(want) == creates
     fc = pinned(clients, follower)
