@@ -99,6 +99,7 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
 void QuorumPeer::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
+  snap_out_.clear();  // kills the children still streaming
   if (quorum_) quorum_->Stop();
   if (election_) election_->Stop();
   std::string ignored;
@@ -151,6 +152,7 @@ void QuorumPeer::Run() {
     Drive();
     node_->Tick(SteadyMs());
     Drive();
+    PumpSnaps();
   }
 }
 
@@ -212,7 +214,10 @@ void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
       }
       return;
     case K::kPacket:
-      if (learner) return node_->OnLearnerPacket(ev.conn, ev.packet);
+      if (learner) {
+        if (ev.packet.type == quorum::PacketType::kAckEpoch) NoteLogStart();  // the sync decision follows
+        return node_->OnLearnerPacket(ev.conn, ev.packet);
+      }
       if (ev.conn != leader_conn_) return;
       if (ev.packet.type == quorum::PacketType::kDiff || ev.packet.type == quorum::PacketType::kTrunc ||
           ev.packet.type == quorum::PacketType::kSnap) {
@@ -242,6 +247,7 @@ void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
     case K::kDisconnected:
       if (learner) {
         learner_conns_.erase(ev.conn);
+        DropSnap(ev.conn);
         return node_->OnLearnerDisconnected(ev.conn);
       }
       if (ev.conn != leader_conn_) return;

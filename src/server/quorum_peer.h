@@ -17,11 +17,15 @@
 // node, the WAL and the epoch files. Storage ops run synchronously on it:
 // one fsync per Ready covers every append of that Ready (group commit).
 //
+// Storage housekeeping: the log is rolled at each snapshot (RequestRoll);
+// purge (Snapshotter) drops old files; before each sync decision the node
+// learns where the log now starts (NoteLogStart), so a learner the log no
+// longer covers gets a SNAP, streamed from a forked child (SnapStream).
+//
 // A TRUNC below what recovery applied (an old leader's uncommitted tail)
 // cuts the log and reloads the Core's state from snapshot + log (Truncate).
-// Not yet (docs/OPERATIONS.md "Ensemble"): log rolls and purges coordinated
-// with DIFF, REVALIDATE answered from the session table, sync() through
-// the leader, digests in proposals.
+// Not yet (docs/OPERATIONS.md "Ensemble"): REVALIDATE answered from the
+// session table, sync() through the leader, digests in proposals.
 #pragma once
 
 #include <atomic>
@@ -45,6 +49,7 @@
 #include "server/core.h"
 #include "server/sequencer.h"
 #include "server/snap_receiver.h"
+#include "server/snap_stream.h"
 #include "storage/wal.h"
 #include "zab/node.h"
 
@@ -87,6 +92,9 @@ class QuorumPeer final : public Committer, public Forwarder {
   // Committer (core thread).
   void Propose(txn::Txn txn) override;
   void TakeCommitted(std::vector<txn::Txn>* out) override;
+  // At each snapshot (core thread): the consensus thread rolls the log
+  // after its next fsync (Wal::MaybeRoll), so that purge can drop segments.
+  void RequestRoll(int64_t next_zxid) override;
   // Forwarder (core thread).
   void Forward(ForwardedRequest request) override;
   // Core::TouchSink (core thread).
@@ -113,6 +121,12 @@ class QuorumPeer final : public Committer, public Forwarder {
   void InstallSnapshot(int64_t zxid);
   void SendSnap(const zab::Outgoing& o);
   void Fatal(const std::string& why);
+  // quorum_peer_stream.cc: the log's start for the node's sync decisions,
+  // and the leader's SNAP bodies streamed from a SnapStream.
+  void NoteLogStart();
+  bool HoldForSnap(zab::Outgoing& o);
+  void PumpSnaps();
+  void DropSnap(peer::ConnId conn);
 
   QuorumPeerOptions opts_;
   Core* core_ = nullptr;
@@ -130,6 +144,15 @@ class QuorumPeer final : public Committer, public Forwarder {
   peer::ConnId leader_conn_ = 0;
   std::optional<quorum::QuorumPacket> pending_snap_;  // SNAP packet, its body still arriving
   std::unique_ptr<SnapReceiver> snap_;                // a received body, until installed
+  // Leader: a SNAP body being streamed to a learner; the node's packets for
+  // that learner wait in `held` until the body is out (ZooKeeper's
+  // LearnerHandler queues them likewise).
+  struct SnapOut {
+    std::unique_ptr<SnapStream> stream;
+    std::deque<zab::Outgoing> held;
+    size_t held_bytes = 0;
+  };
+  std::map<peer::ConnId, SnapOut> snap_out_;
   bool leader_connected_ = false;
   int64_t applied_ = 0;            // handed to the core
   bool snap_window_open_ = false;  // SNAP installed, its fuzzy window not bounded yet

@@ -27,7 +27,10 @@ void QuorumPeer::Execute(zab::Ready r) {
   if (r.commit_through) CommitThrough(*r.commit_through);
   for (const zab::NotificationOut& n : r.notifications) election_->Send(n.to, n.n);
   SendPackets(r.packets);
-  for (zab::ConnId c : r.close) quorum_->Close(c);
+  for (zab::ConnId c : r.close) {
+    DropSnap(c);
+    quorum_->Close(c);
+  }
   if (r.connect_leader) ConnectLeader(*r.connect_leader);
   ToHost(r.to_host);
   NoteRole();
@@ -44,6 +47,7 @@ void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64
       case zab::StorageOp::Kind::kFsync:
         if (!wal_.Sync(&error)) Fatal("log fsync: " + error);
         fsynced->push_back(op.token);
+        if (!wal_.MaybeRoll(&error)) Fatal("log roll: " + error);
         break;
       case zab::StorageOp::Kind::kTruncate:
         Truncate(op.zxid);
@@ -130,6 +134,7 @@ void QuorumPeer::CloseSnapWindow(int64_t zxid) {
 
 void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
   for (zab::Outgoing& o : packets) {
+    if (HoldForSnap(o)) continue;
     switch (o.kind) {
       case zab::Outgoing::Kind::kPacket:
         quorum_->Send(o.conn, o.packet);
@@ -152,6 +157,12 @@ void QuorumPeer::SendDiff(const zab::Outgoing& o) {
   storage::LogRangeReader reader;
   if (!reader.Open(opts_.wal.dir, o.from, o.to, &error)) {
     AV_LOG(kError, "DIFF ({:#x}, {:#x}]: {}: closing the learner", o.from, o.to, error);
+    return quorum_->Close(o.conn);
+  }
+  if (!reader.covers_from()) {
+    // Purged past `from` since the sync decision: the learner retries and
+    // gets a SNAP (NoteLogStart moved the node's log base).
+    AV_LOG(kWarn, "DIFF ({:#x}, {:#x}]: the log no longer holds {:#x}: closing the learner", o.from, o.to, o.from);
     return quorum_->Close(o.conn);
   }
   txn::Txn t;

@@ -1,8 +1,8 @@
 // QuorumPeer: SNAP in both directions (consensus thread). The learner
 // installs the body a SnapReceiver parsed (Aviary snapshot file first, then
-// the log and the Core); the leader serialises the Core's state at the
-// commit point, on the core thread, while the consensus thread waits (so
-// nothing more is committed meanwhile).
+// the log and the Core); the leader forks a child on the core thread at the
+// commit point, while the consensus thread waits (so nothing more is
+// committed meanwhile), and streams its output (quorum_peer_stream.cc).
 #include <chrono>
 #include <future>
 
@@ -66,29 +66,38 @@ void QuorumPeer::InstallSnapshot(int64_t zxid) {
 }
 
 // SNAP(to), then ZooKeeper's snapshot body of the state applied through
-// `to`, then "BenWasHere".
+// `to` and "BenWasHere", streamed by PumpSnaps from a child forked on the
+// core thread (SnapStream: the core stalls for the fork only, nothing holds
+// a copy of the tree); the node's later packets for the learner wait.
 void QuorumPeer::SendSnap(const zab::Outgoing& o) {
-  auto body = std::make_shared<std::string>();
-  auto at = std::make_shared<int64_t>(-1);
-  if (!OnCore([body, at](Core& c, int64_t) {
-        *at = c.last_zxid();
+  struct Started {
+    int64_t at = -1;
+    std::unique_ptr<SnapStream> stream;
+    std::string error;
+  };
+  auto started = std::make_shared<Started>();
+  const int64_t to = o.to;
+  if (!OnCore([started, to](Core& c, int64_t) {
+        started->at = c.last_zxid();
+        if (started->at != to) return;
         std::vector<storage::SessionRecord> sessions;
         for (const auto& [id, timeout_ms] : c.state().sessions()) sessions.push_back({id, timeout_ms});
-        zkformat::WriteSnapshotBody(c.tree(), sessions, [&](std::string_view piece) {
-          body->append(piece);
-          return true;
-        });
-        zkformat::WriteSnapSignature(body.get());
+        started->stream = SnapStream::Start(c.tree(), sessions, &started->error);
       })) {
     return;
   }
-  if (*at != o.to) {
-    AV_LOG(kError, "SNAP: the state is at {:#x}, not {:#x}: closing the learner", *at, o.to);
+  if (started->at != o.to) {
+    AV_LOG(kError, "SNAP: the state is at {:#x}, not {:#x}: closing the learner", started->at, o.to);
     return quorum_->Close(o.conn);
   }
-  AV_LOG(kInfo, "ensemble: sending a SNAP at {:#x} ({} bytes)", o.to, body->size());
+  if (!started->stream) {
+    AV_LOG(kError, "SNAP at {:#x}: {}: closing the learner", o.to, started->error);
+    return quorum_->Close(o.conn);
+  }
+  AV_LOG(kInfo, "ensemble: sending a SNAP at {:#x}", o.to);
   quorum_->Send(o.conn, {quorum::PacketType::kSnap, o.to, {}, false, {}});
-  quorum_->SendRaw(o.conn, *body);
+  snap_out_[o.conn].stream = std::move(started->stream);
+  PumpSnaps();
 }
 
 }  // namespace aviary::server

@@ -57,12 +57,20 @@ bool LogRangeReader::Open(const std::string& log_dir, int64_t from, int64_t to, 
   to_ = to;
   segs_ = ListSegments(log_dir);
   // The segment holding `from` is the last one named <= from; a segment
-  // holds only zxids >= its name, and earlier ones only zxids below it.
+  // holds only zxids >= its name, and earlier ones only zxids below it. A
+  // segment named from + 1 was opened when the writer's last zxid was
+  // `from` (a roll, a restart, a TRUNC or a SNAP installed at `from`): the
+  // range starts there, whatever gap lies before it.
   seg_ = 0;
+  bool opened_after_from = false;
   for (size_t i = 0; i < segs_.size(); ++i) {
     if (segs_[i].zxid <= from) seg_ = i;
+    if (segs_[i].zxid == from + 1) {
+      seg_ = i;
+      opened_after_from = true;
+    }
   }
-  const bool from_start = seg_ == 0;
+  const bool from_start = seg_ == 0 || opened_after_from;
   SegmentRecord rec;
   bool first = true;
   while (ReadRecord(&rec)) {

@@ -6,7 +6,10 @@
 //
 // covers_from() is true when the log holds a record with zxid == from (a
 // zxid names one txn: one leader proposes per epoch), or when the log's
-// oldest record is from + 1 (e.g. from == 0 and the log starts at zxid 1).
+// oldest record is from + 1 (e.g. from == 0 and the log starts at zxid 1),
+// or when a segment named from + 1 starts with the record from + 1 (it was
+// opened right after `from`: a learner that installed a SNAP at `from` on
+// top of an older log has a gap before it, which such a range skips).
 // It is false when the log was purged past `from`, or when `from` is a zxid
 // this log never had (a learner's txn the leader does not have: TRUNC or
 // SNAP). A log whose first txn opens an epoch (0x100000001) does not cover

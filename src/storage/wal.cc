@@ -193,6 +193,9 @@ bool Wal::Sync(std::string* error) {
   if (!WriteBuffer(error)) return false;
   if (sync_budget_ == 0) return Fail(ErrnoText("fdatasync", path_, EIO) + " (AVIARY_FAILPOINT)", error);
   if (sync_budget_ > 0) --sync_budget_;
+  // Nothing written since the last successful Sync (a roll right after the
+  // group commit's fsync): it is all durable already.
+  if (write_pos_ == synced_pos_ && last_zxid_ == synced_zxid_) return true;
   if (opts_.force_sync && fdatasync(fd_) != 0) return Fail(ErrnoText("fdatasync", path_, errno), error);
   MarkSynced();
   return true;
@@ -251,6 +254,12 @@ bool Wal::TruncateAfter(int64_t zxid, const std::string& snap_dir, std::string* 
 bool Wal::Roll(int64_t next_zxid, std::string* error) {
   if (!Close(error)) return false;
   return StartSegment(next_zxid, error);
+}
+
+bool Wal::MaybeRoll(std::string* error) {
+  if (!roll_requested_.load() || fd_ < 0 || txns_in_segment_ == 0) return true;
+  roll_requested_.store(false);
+  return Roll(last_zxid_ + 1, error);
 }
 
 bool Wal::Close(std::string* error) {

@@ -1,5 +1,6 @@
 // Write-ahead log writer (format: docs/format/wal.md). Single-threaded: the
-// server's storage thread owns one Wal. Append frames a txn into a user-space
+// server's storage thread owns one Wal (RequestRoll alone may be called from
+// any thread: it only sets a flag that the owner's MaybeRoll acts on). Append frames a txn into a user-space
 // buffer (written out when it grows past 1 MiB); Sync writes the buffer and
 // fdatasyncs (unless !force_sync): a txn is durable once a Sync that
 // followed its Append returned true. Segments are preallocated in
@@ -22,6 +23,7 @@
 // Rollback fail.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -57,6 +59,14 @@ class Wal {
   bool Sync(std::string* error);
   // Sync, close the current segment, start log.<next_zxid>.
   bool Roll(int64_t next_zxid, std::string* error);
+  // Any thread: ask for a roll at the owner's next MaybeRoll (the snapshot
+  // code does, at each snapshot, so that purge can drop old segments).
+  void RequestRoll() { roll_requested_.store(true); }
+  // Owner thread, between appends: when a roll was requested and the open
+  // segment holds a txn, Roll(last_zxid() + 1) (a new segment holds only
+  // txns >= its name, which purge and LogRangeReader rely on). true when
+  // nothing was to do or the roll succeeded; a failed roll poisons the Wal.
+  bool MaybeRoll(std::string* error);
   // Sync + close (also done, ignoring errors, by the destructor, unless
   // poisoned: then nothing more is written).
   bool Close(std::string* error);
@@ -105,6 +115,7 @@ class Wal {
   // Failpoints: -1 = off; otherwise Syncs allowed before EIO.
   int64_t sync_budget_ = -1;
   bool rollback_eio_ = false;
+  std::atomic<bool> roll_requested_{false};
 };
 
 }  // namespace aviary::storage

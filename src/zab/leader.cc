@@ -285,6 +285,12 @@ void Node::SendProposal(Learner& l, const Proposal& p) {
   if (l.unacked.size() < 2 * config_.max_outstanding_proposals) l.unacked.push_back({p.zxid, now_ms_});
 }
 
+void Node::OnSnapSent(ConnId conn) {
+  auto it = learners_.find(conn);
+  if (it == learners_.end()) return;
+  for (auto& [zxid, sent_ms] : it->second.unacked) sent_ms = now_ms_;
+}
+
 void Node::LearnerAcked(Learner& l, Zxid zxid) {
   while (!l.unacked.empty() && l.unacked.front().first <= zxid) l.unacked.pop_front();
   ProcessAck(l.sid, zxid);

@@ -70,6 +70,11 @@ class Node {
   bool SendToLearner(ServerId sid, QuorumPacket p);
   // Host compacted its log: txns <= upto (<= committed()) are gone.
   void TrimLog(Zxid upto);
+  // Leader's host: the SNAP body for `conn` is out (it streams for a while,
+  // the packets queued behind it wait). The syncLimit clock of the
+  // proposals already queued to that learner restarts now, as ZooKeeper
+  // times a proposal from when it is written, after the snapshot.
+  void OnSnapSent(ConnId conn);
 
   Ready TakeReady();
 

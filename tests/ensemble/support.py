@@ -33,9 +33,6 @@ KNOWN_FAILURES = {
     "session_move": "a session created on one member expires when its client moves to another member "
                     "if either member is Aviary (ZooKeeper logs 'Incorrect password ... for session' "
                     "for Aviary-made sessions; Aviary answers 'Invalid session ... probably expired')",
-    "snap_after_purge": "an Aviary member's log is one segment (log.0000000000000001, not rolled at "
-                        "snapshots in an ensemble), so purging old files never drops the txns a "
-                        "lagging learner needs: an Aviary leader syncs it by DIFF, never SNAP",
     "observer_silence": "an Aviary observer of a ZooKeeper leader declares the leader silent "
                         "('leader silent past the limit', syncLimit x tickTime = 1 s) while INFORMs "
                         "stream under write load, re-syncs and drops its clients (ConnectionLoss)",

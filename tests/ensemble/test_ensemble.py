@@ -4,6 +4,7 @@ AVIARY_ENSEMBLE_KINDS=zookeeper,zookeeper,zookeeper runs the same tests on
 Apache ZooKeeper 3.8, which is how they were proven) plus, where a test
 needs one, an observer of kind AVIARY_ENSEMBLE_OBSERVER."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -148,6 +149,50 @@ def test_follower_catches_up_by_snap_after_purge(make_ensemble, clients, request
     assert modes == ["SNAP"], "the follower's log says it was synced by %r" % modes
     if counts is not None:
         assert counts == (0, 1), "the leader counted (diff, snap) += %r" % (counts,)
+
+
+def test_follower_catches_up_by_snap_of_a_large_tree(make_ensemble, clients):
+    """A SNAP of a tree of about 5 MB (more than the leader's 4 MB send
+    window: an Aviary leader streams it from a child forked for it, as the
+    learner reads): the restarted follower gets every byte, and the
+    ensemble takes writes afterwards."""
+    support.require(KINDS)
+    ens = make_ensemble(KINDS, snap_count=200)
+    ens.start()
+    follower = ens.followers()[0]
+    ens.wait_synced(follower)
+    follower.stop()
+    ens.wait_for_leader(timeout=30)
+    lead = ens.leader()
+    others = [m for m in ens.members if m.alive()]
+    c = clients(ens.connect_string(others))
+    payload = b"y" * (80 * 1024)
+    for batch in range(4):  # 64 nodes of 80 KiB
+        checks.write_many(c, "/big", 16, payload=payload, prefix="b%d-" % batch)
+    # Enough snapshots after the follower's last zxid that purging keeps
+    # none of the log it would need, and more txns than a ZooKeeper leader
+    # keeps in memory for DIFF (500).
+    deadline = time.monotonic() + 90
+    batch = 0
+    while batch < 6 or any(len([f for f in os.listdir(m.version_dir()) if f.startswith("snapshot.") and "." not in f[9:]]) < 5
+              for m in others):
+        assert time.monotonic() < deadline, "too few snapshots"
+        checks.write_many(c, "/small", 100, prefix="s%d-" % batch)
+        batch += 1
+    for m in others:
+        m.purge(retain=3)
+    target = lead.zxid()
+    log_from = follower.log_size()
+    follower.start()
+    ens.wait_synced(follower, target=target, timeout=90)
+    assert follower.sync_modes(since=log_from) == ["SNAP"]
+    assert ens.leader() is lead
+    want = checks.read_tree(pinned(clients, lead), "/big")
+    assert len(want) == 64
+    got = checks.read_tree(pinned(clients, follower), "/big")
+    assert sorted(got) == sorted(want)
+    assert all(got[n] == want[n] for n in want)
+    c.create("/after-big-snap", b"ok")  # the ensemble still takes writes
 
 
 def test_observer_reads_forwards_and_is_no_quorum(make_ensemble, clients):

@@ -127,6 +127,24 @@ TEST_F(LogRangeTest, PurgedSegmentsAreNotCovered) {
   EXPECT_EQ(r.zxids, Range(12, 13));
 }
 
+// A learner that installed a SNAP at 20 on top of its old log (1..5) rolled
+// to log.21: a DIFF from 20 skips the gap; from inside the gap it is not
+// covered (SNAP).
+TEST(LogRange, SegmentOpenedAfterASnapCoversItsPredecessor) {
+  TempDir e;
+  WriteLog(e.path(), {Range(1, 5), Range(21, 25)});
+  Read r = ReadRange(e.path(), 20, 25);
+  EXPECT_TRUE(r.covers);
+  EXPECT_EQ(r.zxids, Range(21, 25));
+  EXPECT_EQ(r.error, "");
+  r = ReadRange(e.path(), 22, 24);
+  EXPECT_TRUE(r.covers);
+  EXPECT_EQ(r.zxids, Range(23, 24));
+  LogRangeReader gap;
+  std::string err;
+  EXPECT_FALSE(gap.Open(e.path(), 10, 25, &err) && gap.covers_from());
+}
+
 TEST_F(LogRangeTest, ShortLogAndGapsAreErrors) {
   Read r = ReadRange(d.path(), 15, kE1 + 8);
   EXPECT_EQ(r.zxids.size(), 10u);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "zab/payload.h"
 
@@ -149,6 +151,78 @@ TEST(Leader, MalformedFollowerInfoClosesOnlyThatConnection) {
   ASSERT_EQ(Types(r), std::vector<PacketType>{PacketType::kLeaderInfo});
   EXPECT_EQ(r.packets[0].packet.zxid, Z(1, 0));
   EXPECT_EQ(node.Propose(node.NextZxid(), "x"), ProposeStatus::kNotLeader);  // not broadcasting yet
+}
+
+// Drains a Ready, completing its fsyncs at once; returns it.
+Ready Settle(Node& node) {
+  Ready r = node.TakeReady();
+  for (const StorageOp& op : r.storage) {
+    if (op.kind == StorageOp::Kind::kFsync) node.OnFsyncDone(op.token);
+  }
+  return r;
+}
+
+bool Closed(const Ready& r, ConnId conn) { return std::find(r.close.begin(), r.close.end(), conn) != r.close.end(); }
+
+// A learner synced by SNAP gets the proposals made meanwhile only after the
+// body (the host holds them): their syncLimit clock starts at OnSnapSent,
+// not when the node queued them, so a long SNAP under writes does not drop
+// the learner; once started, the clock runs as usual.
+TEST(Leader, SyncLimitOfProposalsQueuedBehindASnapStartsWhenItIsSent) {
+  log::SetLevel(log::kError);
+  Config c = Three(3);
+  c.tick_ms = 100;
+  c.init_limit = 20;
+  c.sync_limit = 5;
+  Node node(c, Bootstrap{1, 1, Z(1, 5), Z(1, 5), {}});
+  node.Start(0);
+  Notification n;
+  n.leader = 3;
+  n.zxid = Z(1, 5);
+  n.peer_epoch = 1;
+  n.election_epoch = 1;
+  node.OnNotification(2, n);
+  node.Tick(1000);
+  ASSERT_EQ(node.role(), Role::kLeading);
+  Settle(node);
+  // Follower 2 joins, in sync (DIFF), and the leader starts broadcasting.
+  node.OnLearnerConnected(12);
+  node.OnLearnerPacket(12, P(PacketType::kFollowerInfo, Z(1, 5), EncodeLearnerInfo({2, kProtocolVersion, 0})));
+  Settle(node);
+  node.OnLearnerPacket(12, P(PacketType::kAckEpoch, Z(1, 5), EncodeInt32(1)));
+  Settle(node);
+  node.OnLearnerPacket(12, P(PacketType::kAck, Z(2, 0)));
+  Settle(node);
+  ASSERT_TRUE(node.serving());
+  // Follower 1 joins with nothing: below the log's base, it gets a SNAP.
+  node.OnLearnerConnected(11);
+  node.OnLearnerPacket(11, P(PacketType::kFollowerInfo, 0, EncodeLearnerInfo({1, kProtocolVersion, 0})));
+  Settle(node);
+  node.OnLearnerPacket(11, P(PacketType::kAckEpoch, 0, EncodeInt32(0)));
+  Ready r = Settle(node);
+  ASSERT_TRUE(std::any_of(r.packets.begin(), r.packets.end(), [](const Outgoing& o) {
+    return o.conn == 11 && o.kind == Outgoing::Kind::kSnap;
+  })) << ::testing::PrintToString(Types(r));
+  // A write while the body streams (400 ms, most of syncLimit = 500 ms).
+  const Zxid z = node.NextZxid();
+  ASSERT_EQ(node.Propose(z, "x"), ProposeStatus::kOk);
+  Settle(node);
+  int64_t now = 1000;
+  auto step = [&](int64_t to_ms) {
+    for (; now < to_ms;) {
+      now += 50;
+      node.OnLearnerPacket(12, P(PacketType::kAck, z));  // follower 2 keeps up
+      node.Tick(now);
+      r = Settle(node);
+      if (Closed(r, 11)) return false;
+    }
+    return true;
+  };
+  ASSERT_TRUE(step(1400));
+  node.OnSnapSent(11);
+  EXPECT_TRUE(step(1700)) << "dropped although its proposals were sent 300 ms ago";
+  EXPECT_FALSE(step(2100)) << "a learner that never ACKs must still fail the syncLimit check";
+  EXPECT_EQ(node.role(), Role::kLeading);
 }
 
 }  // namespace
