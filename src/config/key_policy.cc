@@ -112,8 +112,8 @@ KeyPolicy ClassifyUnhandledKey(std::string_view key, std::string_view value, std
 }
 
 void AddEnsembleRefusals(ServerConfig* cfg) {
-  constexpr std::array<std::string_view, 5> kOwn = {
-      "server.N: ", "standaloneEnabled=false: ", "dynamicConfigFile: ", "reconfigEnabled: ", "readonlymode.enabled: "};
+  constexpr std::array<std::string_view, 4> kOwn = {
+      "server.N: ", "standaloneEnabled=false: ", "dynamicConfigFile: ", "reconfigEnabled: "};
   std::erase_if(cfg->refused, [&](const std::string& r) {
     return std::any_of(kOwn.begin(), kOwn.end(), [&](std::string_view p) { return r.starts_with(p); });
   });
@@ -129,9 +129,6 @@ void AddEnsembleRefusals(ServerConfig* cfg) {
   if (!cfg->dynamic_config_file.empty()) cfg->refused.push_back(fmt::format("dynamicConfigFile: {}", kNoEnsemble));
   if (cfg->reconfig_enabled) {
     cfg->refused.push_back("reconfigEnabled: dynamic reconfiguration, which Aviary does not implement");
-  }
-  if (cfg->readonly_mode_enabled) {
-    cfg->refused.push_back("readonlymode.enabled: read-only mode, which Aviary does not implement yet");
   }
 }
 

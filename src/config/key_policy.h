@@ -4,7 +4,7 @@
 // Owns: the lists of recognised-but-unused keys and of keys that must stop
 // the start. The rule (issue 6, "fail closed"): a key that changes safety or
 // security - quorum membership, TLS, client or quorum authentication,
-// ACL enforcement, auditing, read-only mode - is never ignored with a
+// ACL enforcement, auditing - is never ignored with a
 // warning. Unless its value is the safe default (e.g. `false`), it is
 // refused, and the server does not start. Keys that only tune features
 // that are absent (quorum timings, metrics, admin server details) are
@@ -33,9 +33,10 @@ KeyPolicy ClassifyUnhandledKey(std::string_view key, std::string_view value, std
 
 // The ensemble settings that zoo_config.cc parses and validates completely
 // but that the server cannot run yet: an ensemble (two or more
-// participants, standaloneEnabled=false, dynamicConfigFile), dynamic
-// reconfiguration (reconfigEnabled=true) and read-only mode
-// (readonlymode.enabled=true). Adds one "<key>: <why>" line each to
+// participants, standaloneEnabled=false, dynamicConfigFile) and dynamic
+// reconfiguration (reconfigEnabled=true). (readonlymode.enabled is honoured
+// by an ensemble member, server/core_read_only.cc; standalone, it does
+// nothing, as in ZooKeeper.) Adds one "<key>: <why>" line each to
 // cfg->refused (replacing those it added before, so it may run again after
 // the dynamic file is read). Lifting a refusal = deleting its line here.
 void AddEnsembleRefusals(ServerConfig* cfg);

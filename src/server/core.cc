@@ -161,6 +161,7 @@ void Core::Tick(int64_t now_ms) {
     auto st = session_state_.find(id);
     if (st != session_state_.end()) st->second->closing = true;
   }
+  if (role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly) ExpireLocalSessions(now_ms);
   ApplyCommitted(now_ms);
   SendTouches();
   Flush();

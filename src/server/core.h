@@ -31,6 +31,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "admin/server_snapshot.h"
@@ -58,8 +59,11 @@ class Core;
 
 // What this server does in its ensemble (core_role.cc). kStandalone and
 // kLeader run a LeaderSequencer, kFollower a FollowerSequencer; kNotServing
-// (LOOKING or syncing) refuses client sessions as ZooKeeper does.
-enum class ServingRole : uint8_t { kStandalone, kNotServing, kLeader, kFollower };
+// (LOOKING or syncing) refuses client sessions as ZooKeeper does; kReadOnly
+// (LOOKING past the read-only delay, readonlymode.enabled) serves read-only
+// clients as ZooKeeper's ReadOnlyZooKeeperServer (core_read_only.cc). The
+// last two run an IdleSequencer.
+enum class ServingRole : uint8_t { kStandalone, kNotServing, kLeader, kFollower, kReadOnly };
 
 // One input to the core, decoded on an I/O thread.
 struct CoreEvent {
@@ -263,6 +267,25 @@ class Core {
   void ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms);
   void TouchFromLearners(const std::vector<int64_t>& sessions, int64_t now_ms);
   void SendTouches();
+  // core_read_only.cc: read-only mode (ServingRole::kReadOnly).
+  // The handshake of a client in read-only mode (`c` is answered or closed).
+  void ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t timeout_ms, int64_t now_ms);
+  // The session id `c` gets (0: refused, `c` closing or answered).
+  int64_t NewLocalSession(Conn& c, int32_t timeout_ms, int64_t now_ms);
+  int64_t ReattachReadOnly(Conn& c, const proto::ConnectRequest& req);
+  // A request in read-only mode: refused ones get decode_err NOTREADONLY and
+  // run as reads; true when it was handled here (a local closeSession).
+  bool FilterReadOnly(Conn& c, Session& s, CoreEvent& ev);
+  // Whether `op` of session `s` is answered NOTREADONLY in read-only mode.
+  bool RefusedReadOnly(proto::OpCode op, const Session& s) const;
+  // A closeSession of a local (read-only) session: answered and forgotten here.
+  void CloseLocalSession(Session& s, Conn& c, const proto::Request& req, int64_t received_us);
+  void ForgetLocalSession(int64_t id);
+  // Local sessions past their timeout are closed; the ensemble's sessions are
+  // not expired here (the next leader does).
+  void ExpireLocalSessions(int64_t now_ms);
+  // Leaving read-only mode: the local sessions end with it.
+  void DropLocalSessions();
   // core_admin.cc
   void OnFourLetter(const CoreEvent& ev, int64_t now_ms);
   // Only the admin::SnapshotPart bits in `parts` are filled. `asking`: the
@@ -287,6 +310,8 @@ class Core {
   std::unordered_map<net::ConnId, std::unique_ptr<Conn>> conns_;
   std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
   std::unordered_map<int64_t, PendingCreate> creating_;  // session id -> its createSession, not yet applied
+  // Read-only mode's sessions: tracked and served here, never replicated.
+  std::unordered_set<int64_t> local_sessions_;
   std::unique_ptr<Sequencer> sequencer_;
   std::atomic<ServingRole> role_{ServingRole::kStandalone};
   Forwarder* forwarder_ = nullptr;

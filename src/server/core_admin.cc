@@ -41,7 +41,8 @@ void Core::FillStats(admin::ServerSnapshot& s) const {
   s.watch_count = static_cast<int64_t>(watches_.watch_count());
   s.ephemerals_count = static_cast<int64_t>(tree_.EphemeralCount());
   s.approximate_data_size = tree_.ApproximateDataSize();
-  s.global_sessions = static_cast<int64_t>(sessions_.size());
+  s.local_sessions = static_cast<int64_t>(local_sessions_.size());
+  s.global_sessions = static_cast<int64_t>(sessions_.size()) - s.local_sessions;
   s.latency_min_ms = latency_min_us_ < 0 ? 0 : latency_min_us_ / 1000;
   s.latency_avg_ms = latency_count_ ? static_cast<double>(latency_total_us_) / 1000.0 / latency_count_ : 0;
   s.latency_max_ms = latency_max_us_ / 1000;
@@ -100,6 +101,12 @@ admin::ServerSnapshot Core::Snapshot(net::ConnId asking, unsigned parts, int64_t
   s.full_version = Version();
   s.read_only = committer_->ReadOnly();
   if (status_hook_) status_hook_(s);
+  if (role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly) {
+    // ZooKeeper's ReadOnlyZooKeeperServer: running, state "read-only".
+    s.serving = true;
+    s.read_only = true;
+    s.server_state = "read-only";
+  }
   if (parts & admin::kPartStats) FillStats(s);
   if (parts & admin::kPartConnections) FillConnections(s, asking);
   if (parts & admin::kPartConfig) FillConfig(s);

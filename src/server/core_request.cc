@@ -136,7 +136,10 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   // Once its close is under way, a session's requests fail as ZooKeeper's
   // session check makes them fail; its writes still take a zxid.
   if (s.closing) ev.decode_err = Err::kSessionExpired;
-  if (IsWrite(req.op()) && committer_->ReadOnly()) {
+  if (role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly) {
+    // Read-only mode (core_read_only.cc): no write is proposed.
+    if (FilterReadOnly(c, s, ev)) return;
+  } else if (IsWrite(req.op()) && committer_->ReadOnly()) {
     // The log failed: no write can be made durable, so none is taken. The
     // error goes out in FIFO order like a read's reply.
     if (ev.decode_err == Err::kOk) ev.decode_err = Err::kNotReadOnly;

@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "server/core.h"
 #include "server/core_state.h"
+#include "server/idle_sequencer.h"
 
 namespace aviary::server {
 
@@ -38,13 +39,15 @@ void Core::InstallSnapshot(tree::DataTree& tree, const std::vector<storage::Sess
   for (auto& [id, s] : session_state_) DropQueue(*s);
   session_state_.clear();
   creating_.clear();
+  local_sessions_.clear();
   tree_.Swap(tree);
   LoadRecovered(zxid, sessions, now_ms);
 }
 
 // ZooKeeper shuts its ZooKeeperServer down at every role change: every
 // client connection closes (the clients reconnect, keeping their sessions),
-// every pending change is forgotten. Then the new role's sequencer runs.
+// every pending change is forgotten, the local sessions of read-only mode
+// end. Then the new role's sequencer runs.
 void Core::ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms) {
   ApplyCommitted(now_ms);  // everything committed before the change
   AV_LOG(kInfo, "role change: {} (epoch {}), closing {} connections", static_cast<int>(role), epoch, conns_.size());
@@ -56,13 +59,18 @@ void Core::ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms) {
   }
   for (auto& [id, s] : session_state_) DropQueue(*s);
   creating_.clear();
+  DropLocalSessions();
   sequencer_->Reset(applied_zxid_);
   follower_ = nullptr;
   // Strict outcome checks only on txns this server prepares (leader); a
   // learner, or a member not serving, applies the leader's txns tolerantly.
   sm_.SetMode(role == ServingRole::kLeader || role == ServingRole::kStandalone ? txn::ApplyMode::kStrict
                                                                                : txn::ApplyMode::kLearner);
-  if (role == ServingRole::kLeader) {
+  if (role == ServingRole::kNotServing || role == ServingRole::kReadOnly) {
+    // No ZooKeeperServer of a leader or learner runs now: nothing is
+    // proposed, forwarded or expired until the next role.
+    SetSequencer(std::make_unique<IdleSequencer>());
+  } else if (role == ServingRole::kLeader) {
     auto s = MakeLeaderSequencer();
     s->SetEpoch(epoch);
     SetSequencer(std::move(s));

@@ -45,6 +45,10 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     CloseConn(c);
     return;
   }
+  if (role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly) {
+    ConnectReadOnly(c, req, sessions_.Negotiate(req.timeOut), now_ms);  // core_read_only.cc
+    return;
+  }
   const int64_t last_zxid = std::max(applied_zxid_, sequencer_->last_proposed());
   if (req.lastZxidSeen > last_zxid) {
     AV_LOG(kWarn,

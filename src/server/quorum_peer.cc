@@ -153,6 +153,7 @@ void QuorumPeer::Run() {
     node_->Tick(SteadyMs());
     Drive();
     PumpSnaps();
+    MaybeServeReadOnly();
   }
 }
 

@@ -9,7 +9,8 @@
 // to the leader (REQUEST); a follower's session touches ride on its PING
 // replies; REQUEST / PING touches from learners reach the leader's Core as
 // events. Role changes reach the Core as ServingRole (not serving until the
-// node is broadcasting).
+// node is broadcasting; with readonlymode.enabled, read-only after LOOKING
+// for max(2 s, tickTime): quorum_peer_read_only.cc).
 //
 // Threads: Start/Stop from the controlling thread; Committer and Forwarder
 // methods and QueueTouches from the core thread (they only queue under mu_);
@@ -116,6 +117,9 @@ class QuorumPeer final : public Committer, public Forwarder {
   void ConnectLeader(int64_t sid);
   void ToHost(std::vector<zab::HostPacket>& packets);
   void NoteRole();
+  // quorum_peer_read_only.cc: readonlymode.enabled's timer.
+  void MaybeServeReadOnly();
+  void ResetReadOnlyTimer();  // the role changed: read-only mode (if any) has ended
   // quorum_peer_snap.cc
   bool OnCore(std::function<void(Core&, int64_t)> fn);  // runs fn there, waits
   void InstallSnapshot(int64_t zxid);
@@ -159,6 +163,8 @@ class QuorumPeer final : public Committer, public Forwarder {
   bool serving_ = false;
   zab::Role role_ = zab::Role::kLooking;
   std::map<int64_t, int32_t> touches_;
+  int64_t looking_since_ms_ = -1;  // steady ms this LOOKING spell started (-1: not looking)
+  bool read_only_ = false;         // the Core was told kReadOnly in this spell
 
   // Core thread → consensus thread, and committed txns back.
   mutable std::mutex mu_;
@@ -173,5 +179,8 @@ class QuorumPeer final : public Committer, public Forwarder {
 // QuorumVerifier text ZooKeeper sends in notifications and NEWLEADER).
 zab::Config MakeZabConfig(const config::QuorumConfig& q);
 std::string QuorumVerifierText(const config::QuorumConfig& q);
+// How long a member looks for a leader before it serves read-only clients:
+// max(2000 ms, tickTime), as ZooKeeper.
+int64_t ReadOnlyDelayMs(const config::QuorumConfig& q);
 
 }  // namespace aviary::server

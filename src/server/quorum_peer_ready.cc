@@ -254,6 +254,7 @@ void QuorumPeer::NoteRole() {
   if (serving == serving_ && role == role_) return;
   serving_ = serving;
   role_ = role;
+  ResetReadOnlyTimer();
   AV_LOG(kInfo, "ensemble: {} ({}), epoch {}, committed {:#x}", zab::RoleName(role),
          serving ? "serving" : "not serving", node_->current_epoch(), node_->committed());
   if (!serving) return core_->PostRole(ServingRole::kNotServing, 0);

@@ -63,6 +63,10 @@ void Node::MaybeFinishEpochAck() {
 }
 
 void Node::OnLearnerConnected(ConnId conn) {
+  if (role_ == Role::kLooking && parked_.size() < 2 * config_.members.size()) {
+    parked_[conn].since_ms = now_ms_;
+    return;
+  }
   if (role_ != Role::kLeading || learners_.size() >= 2 * config_.members.size()) {
     ready_.close.push_back(conn);
     return;
@@ -73,7 +77,37 @@ void Node::OnLearnerConnected(ConnId conn) {
   learners_[conn] = l;
 }
 
-void Node::OnLearnerDisconnected(ConnId conn) { learners_.erase(conn); }
+void Node::OnLearnerDisconnected(ConnId conn) {
+  learners_.erase(conn);
+  parked_.erase(conn);
+}
+
+// Elected: learners that connected during the election are ours now; any
+// other role closes them (they retry, and find the leader).
+void Node::SettleParked() {
+  std::map<ConnId, Parked> parked;
+  parked.swap(parked_);
+  for (auto& [conn, p] : parked) {
+    if (role_ != Role::kLeading) {
+      ready_.close.push_back(conn);
+      continue;
+    }
+    OnLearnerConnected(conn);
+    if (p.first) OnLearnerPacket(conn, *p.first);
+  }
+}
+
+// Still LOOKING: parked learners past initLimit are closed.
+void Node::ExpireParked() {
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (now_ms_ - it->second.since_ms < config_.init_limit * config_.tick_ms) {
+      ++it;
+      continue;
+    }
+    ready_.close.push_back(it->first);
+    it = parked_.erase(it);
+  }
+}
 
 void Node::DropLearner(ConnId conn, const std::string& why) {
   auto it = learners_.find(conn);
@@ -84,6 +118,15 @@ void Node::DropLearner(ConnId conn, const std::string& why) {
 }
 
 void Node::OnLearnerPacket(ConnId conn, const QuorumPacket& p) {
+  if (auto pk = parked_.find(conn); pk != parked_.end()) {
+    if (!pk->second.first) {
+      pk->second.first = p;
+      return;
+    }
+    ready_.close.push_back(conn);  // only the registration may come before LEADERINFO
+    parked_.erase(pk);
+    return;
+  }
   auto it = learners_.find(conn);
   if (role_ != Role::kLeading || it == learners_.end()) return;
   Learner& l = it->second;

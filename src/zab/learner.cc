@@ -49,6 +49,13 @@ void Node::OnLeaderConnectFailed() {
 void Node::OnLeaderDisconnected(ConnId conn) {
   if (conn != leader_conn_ || leader_conn_ == 0) return;
   leader_conn_ = 0;
+  // Closed before LEADERINFO: the server we elected may not lead yet (or a
+  // ZooKeeper one refused us); retry within initLimit, as a refused connect.
+  if (learn_phase_ == LearnPhase::kLeaderInfo && now_ms_ < connect_give_up_ms_) {
+    learn_phase_ = LearnPhase::kConnecting;
+    next_connect_ms_ = now_ms_ + config_.learner_connect_retry_ms;
+    return;
+  }
   LearnerFail("leader connection lost");
 }
 

@@ -86,12 +86,14 @@ void Node::Decide(const Vote& v) {
   } else {
     BecomeLearner(v.leader);
   }
+  SettleParked();
 }
 
 void Node::Tick(int64_t now_ms) {
   now_ms_ = std::max(now_ms_, now_ms);
   switch (role_) {
     case Role::kLooking:
+      ExpireParked();
       if (auto v = election_.OnTick(now_ms_, &ready_.notifications)) Decide(*v);
       break;
     case Role::kLeading:

@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -146,6 +147,8 @@ class Node {
   void TryCommit();
   void SelfAck();
   void DropLearner(ConnId conn, const std::string& why);
+  void SettleParked();
+  void ExpireParked();
   void PingLearners();
   void SendProposal(Learner& l, const Proposal& p);
   void LearnerAcked(Learner& l, Zxid zxid);
@@ -195,6 +198,15 @@ class Node {
   int64_t summary_epoch_ = 0;  // leaderStateSummary
   Zxid history_end_ = 0;
   std::map<ConnId, Learner> learners_;
+  // Learners that connected while we were still LOOKING (ZooKeeper has no
+  // quorum listener then; theirs retry a refused connect): held, with the
+  // first packet (FOLLOWERINFO / OBSERVERINFO), until we lead (adopted) or
+  // follow (closed), at most initLimit ticks.
+  struct Parked {
+    int64_t since_ms = 0;
+    std::optional<QuorumPacket> first;
+  };
+  std::map<ConnId, Parked> parked_;
   std::set<ServerId> connecting_, electing_, newleader_acks_;
   std::deque<Proposal> outstanding_;
   Zxid last_proposed_ = 0;

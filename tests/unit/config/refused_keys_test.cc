@@ -89,18 +89,18 @@ TEST(RefusedKeys, ClientAndQuorumAuthentication) {
       "DigestAuthenticationProvider.digestAlg=SHA1\nskipACL=no\n");
 }
 
-TEST(RefusedKeys, ReadOnlyModeAndAudit) {
-  ExpectRefusedNaming("readonlymode.enabled=true\n", "readonlymode.enabled");
+TEST(RefusedKeys, ReadOnlyModeRunsAuditIsRefused) {
+  // Read-only mode is implemented (server/core_read_only.cc).
+  ExpectRuns("readonlymode.enabled=true\n");
   ExpectRefusedNaming("audit.enable=true\n", "audit.enable");
   ExpectRuns("readonlymode.enabled=false\naudit.enable=false\n");
 }
 
 TEST(RefusedKeys, EveryRefusedKeyIsNamedAndNoValueIsEchoed) {
   std::string error = Refusal(
-      "secureClientPort=2281\nssl.keyStore.password=hunter2\nstandaloneEnabled=false\nreadonlymode.enabled=true\n"
+      "secureClientPort=2281\nssl.keyStore.password=hunter2\nstandaloneEnabled=false\naudit.enable=true\n"
       "initLimit=5\nsyncLimit=2\nserver.1=a:1:2\n");
-  for (const char* key :
-       {"secureClientPort", "ssl.keyStore.password", "standaloneEnabled=false", "readonlymode.enabled"}) {
+  for (const char* key : {"secureClientPort", "ssl.keyStore.password", "standaloneEnabled=false", "audit.enable"}) {
     EXPECT_NE(error.find(key), std::string::npos) << key << " missing from " << error;
   }
   EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;

@@ -111,13 +111,17 @@ class CoreHarness : public Outbox {
     ev.text = "127.0.0.1:" + std::to_string(5000 + conn);
     batch_.push_back(std::move(ev));
   }
-  void Connect(net::ConnId conn, int32_t timeout_ms, int64_t session = 0, std::string passwd = std::string(16, '\0')) {
+  // read_only: the client's canBeReadOnly flag (ConnectRequest.readOnly).
+  void Connect(net::ConnId conn, int32_t timeout_ms, int64_t session = 0, std::string passwd = std::string(16, '\0'),
+               bool read_only = false, int64_t last_zxid_seen = 0) {
     CoreEvent ev;
     ev.kind = CoreEvent::Kind::kConnect;
     ev.conn = conn;
     ev.connect.timeOut = timeout_ms;
     ev.connect.sessionId = session;
     ev.connect.passwd = std::move(passwd);
+    ev.connect.readOnly = read_only;
+    ev.connect.lastZxidSeen = last_zxid_seen;
     conns_[conn].expect_connect = true;
     batch_.push_back(std::move(ev));
   }
@@ -150,6 +154,14 @@ class CoreHarness : public Outbox {
 
   // Queues any event (e.g. a kForwarded one).
   void Post(CoreEvent ev) { batch_.push_back(std::move(ev)); }
+  // Queues a role change (as QuorumPeer posts them).
+  void Role(ServingRole role, int64_t epoch = 0) {
+    CoreEvent ev;
+    ev.kind = CoreEvent::Kind::kRole;
+    ev.role = role;
+    ev.role_epoch = epoch;
+    batch_.push_back(std::move(ev));
+  }
 
   // Processes the queued events as one batch at now_ms.
   void Run(int64_t now_ms) {

@@ -153,6 +153,90 @@ TEST(Leader, MalformedFollowerInfoClosesOnlyThatConnection) {
   EXPECT_EQ(node.Propose(node.NextZxid(), "x"), ProposeStatus::kNotLeader);  // not broadcasting yet
 }
 
+bool Closed(const Ready& r, ConnId conn) { return std::find(r.close.begin(), r.close.end(), conn) != r.close.end(); }
+
+// A learner that connects while we are still LOOKING (it decided first) is
+// held with its FOLLOWERINFO and served once we lead, not closed: closing
+// it sent ZooKeeper followers (and ours) back to LOOKING, and the election
+// could loop. Parked connections past initLimit are closed.
+TEST(Leader, LearnerConnectingDuringTheElectionIsAdoptedWhenWeLead) {
+  log::SetLevel(log::kError);
+  Node node(Three(3), Bootstrap{});
+  node.Start(0);
+  node.TakeReady();
+  node.OnLearnerConnected(11);
+  node.OnLearnerPacket(11, P(PacketType::kFollowerInfo, Z(0, 0), EncodeLearnerInfo({2, kProtocolVersion, 0})));
+  node.OnLearnerConnected(12);  // stays silent: closed after initLimit
+  Ready r = node.TakeReady();
+  EXPECT_TRUE(r.close.empty());
+  EXPECT_TRUE(r.packets.empty());
+  Notification n;
+  n.leader = 3;
+  n.election_epoch = 1;
+  node.OnNotification(2, n);
+  node.Tick(1000);
+  ASSERT_EQ(node.role(), Role::kLeading);
+  r = node.TakeReady();
+  EXPECT_TRUE(r.close.empty());
+  ASSERT_EQ(Types(r), std::vector<PacketType>{PacketType::kLeaderInfo});  // quorum {2, 3}: the epoch is decided
+  EXPECT_EQ(r.packets[0].conn, 11);
+}
+
+TEST(Leader, ParkedLearnersAreClosedWhenWeFollowOrAfterInitLimit) {
+  log::SetLevel(log::kError);
+  Config c = Three(1);
+  c.tick_ms = 100;
+  c.init_limit = 5;
+  Node node(c, Bootstrap{});
+  node.Start(0);
+  node.TakeReady();
+  node.OnLearnerConnected(11);
+  node.Tick(400);
+  EXPECT_TRUE(node.TakeReady().close.empty());
+  node.Tick(600);
+  EXPECT_EQ(node.TakeReady().close, std::vector<ConnId>{11});
+  node.OnLearnerConnected(12);
+  node.OnLearnerPacket(12, P(PacketType::kFollowerInfo, 0, EncodeLearnerInfo({2, kProtocolVersion, 0})));
+  node.OnLearnerPacket(12, P(PacketType::kPing, 0));  // only the registration may come first
+  EXPECT_EQ(node.TakeReady().close, std::vector<ConnId>{12});
+  node.OnLearnerConnected(13);
+  Notification n;
+  n.leader = 3;
+  n.election_epoch = 1;
+  n.state = PeerState::kLeading;
+  node.OnNotification(3, n);
+  n.state = PeerState::kFollowing;
+  node.OnNotification(2, n);
+  ASSERT_EQ(node.role(), Role::kFollowing);
+  EXPECT_TRUE(Closed(node.TakeReady(), 13));
+}
+
+// The member we elected closed us before LEADERINFO (it was not leading
+// yet): retry within initLimit instead of a new election.
+TEST_F(FollowerTest, ConnectionClosedBeforeLeaderInfoIsRetried) {
+  Node node(Three(1), Bootstrap{1, 1, 0, 0, {}});
+  node.Start(0);
+  node.TakeReady();
+  Notification n;
+  n.leader = 3;
+  n.election_epoch = 4;
+  n.peer_epoch = 1;
+  n.state = PeerState::kLeading;
+  node.OnNotification(3, n);
+  n.state = PeerState::kFollowing;
+  node.OnNotification(2, n);
+  ASSERT_EQ(node.TakeReady().connect_leader, 3);
+  node.OnLeaderConnected(8);
+  node.TakeReady();
+  node.OnLeaderDisconnected(8);
+  EXPECT_EQ(node.role(), Role::kFollowing);
+  EXPECT_FALSE(node.TakeReady().connect_leader);
+  node.Tick(1500);
+  EXPECT_EQ(node.TakeReady().connect_leader, 3);
+  node.OnLeaderConnected(9);
+  EXPECT_EQ(Types(node.TakeReady()), std::vector<PacketType>{PacketType::kFollowerInfo});
+}
+
 // Drains a Ready, completing its fsyncs at once; returns it.
 Ready Settle(Node& node) {
   Ready r = node.TakeReady();
@@ -161,8 +245,6 @@ Ready Settle(Node& node) {
   }
   return r;
 }
-
-bool Closed(const Ready& r, ConnId conn) { return std::find(r.close.begin(), r.close.end(), conn) != r.close.end(); }
 
 // A learner synced by SNAP gets the proposals made meanwhile only after the
 // body (the host holds them): their syncLimit clock starts at OnSnapSent,
