@@ -59,6 +59,7 @@ struct QuorumConfig {
   bool local_sessions_enabled = false;
   bool local_sessions_upgrading_enabled = false;
   bool reconfig_enabled = false;
+  bool digest_stop_on_mismatch = false;  // aviary.digest.stopOnMismatch: a learner whose tree digest differs stops
 
   std::vector<std::string> warnings;  // e.g. peerType differs from the server's line
 

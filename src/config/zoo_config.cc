@@ -303,6 +303,9 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     cfg->log_level = std::string(value);
     return true;
   }
+  if (key == "aviary.digest.stopOnMismatch") {
+    return detail::BoolValue(raw_key, value, &cfg->digest_stop_on_mismatch, error);
+  }
   if (key == "aviary.forkSnapshots") return detail::BoolValue(raw_key, value, &cfg->fork_snapshots, error);
   if (key == "aviary.snapshotTimeoutMs") {
     return detail::IntValue(raw_key, value, 100, std::numeric_limits<int32_t>::max(),

@@ -88,6 +88,9 @@ struct ServerConfig {
   int max_sessions = 100000;       // aviary.maxSessions: bound on live sessions
   std::string log_level = "info";  // aviary.logLevel: debug|info|warn|error
   bool fork_snapshots = true;      // aviary.forkSnapshots: write snapshots from a forked child
+  // aviary.digest.stopOnMismatch: an ensemble learner whose tree digest
+  // differs from its leader's stops.
+  bool digest_stop_on_mismatch = false;
   // aviary.snapshotTimeoutMs: a snapshot child still running after this is
   // killed (its temporary file removed) and the next snapshot may start.
   int64_t snapshot_timeout_ms = 600000;

@@ -3,6 +3,7 @@
 #include "peer/election_transport.h"
 
 #include <poll.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <chrono>
@@ -19,7 +20,10 @@ ElectionTransport::~ElectionTransport() { Stop(); }
 
 void ElectionTransport::Start() {
   if (thread_.joinable()) return;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "av-election");  // for top -H / perf
+    Run();
+  });
 }
 
 void ElectionTransport::Stop() {

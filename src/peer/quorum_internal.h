@@ -15,6 +15,7 @@ struct QuorumTransport::Shared {
   mutable std::mutex mu;
   std::condition_variable cv;
   std::deque<QuorumEvent> events;
+  bool interrupted = false;  // Interrupt(): the next Poll returns at once
   ConnId next_id = 1;
   std::vector<Fd> new_listeners;
   std::vector<std::unique_ptr<Conn>> new_conns;

@@ -156,6 +156,8 @@ void QuorumTransport::OnConnectDone(Conn& c) {
   wake_.Wake();  // output queued before the connect completed
 }
 
+// The packets of one readiness are emitted together (EmitBatch: one lock
+// and one wakeup of the consumer), before anything CloseConn reports.
 void QuorumTransport::OnReadable(Conn& c) {
   char buf[kReadChunkBytes];
   size_t budget = kReadBudgetBytes;
@@ -165,11 +167,12 @@ void QuorumTransport::OnReadable(Conn& c) {
       CloseConn(c, n == 0 ? "closed by peer" : std::string("read error: ") + std::strerror(errno));
       return;
     }
-    if (n < 0) return;
+    if (n < 0) break;
     budget -= std::min(budget, static_cast<size_t>(n));
     c.parser->Feed(std::string_view(buf, static_cast<size_t>(n)));
     DrainParser(c);
   }
+  EmitBatch();
 }
 
 void QuorumTransport::DrainParser(Conn& c) {
@@ -194,7 +197,7 @@ void QuorumTransport::DrainParser(Conn& c) {
       }
       ev.packet = std::move(item.packet);
     }
-    Emit(std::move(ev));
+    batch_.push_back(std::move(ev));
   }
 }
 
@@ -227,6 +230,7 @@ void QuorumTransport::OnWritable(Conn& c) {
 void QuorumTransport::CloseConn(Conn& c, const std::string& reason) {
   if (!c.fd.valid() && !c.connecting && c.parser == nullptr) return;
   AV_LOG(kDebug, "quorum transport: connection {} ({}) closed: {}", c.id, c.peer, reason);
+  EmitBatch();  // what was read before the close comes first
   c.fd.Reset();
   c.connecting = false;
   c.parser.reset();

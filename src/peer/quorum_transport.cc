@@ -2,6 +2,7 @@
 #include "peer/quorum_transport.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -18,7 +19,11 @@ QuorumTransport::QuorumTransport(QuorumTransportConfig config)
 QuorumTransport::~QuorumTransport() { Stop(); }
 
 void QuorumTransport::Start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  if (!thread_.joinable())
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "av-quorum-io");  // for top -H / perf
+      Run();
+    });
 }
 
 void QuorumTransport::Stop() {
@@ -73,15 +78,19 @@ QuorumTransport::SendResult QuorumTransport::Send(ConnId conn, const quorum::Quo
 }
 
 QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_view bytes) {
+  bool wake = false;
   {
     std::lock_guard lock(shared_->mu);
     auto it = shared_->out.find(conn);
     if (it == shared_->out.end() || it->second.close_requested) return SendResult::kClosed;
     Shared::Out& o = it->second;
     if (o.pending.size() + o.inflight + bytes.size() > config_.max_output_bytes) return SendResult::kFull;
+    // Non-empty pending output: a wake is already due (TakeCommands has not
+    // taken it yet, or OnWritable wakes once the bytes in flight are out).
+    wake = o.pending.empty();
     o.pending.append(bytes);
   }
-  wake_.Wake();
+  if (wake) wake_.Wake();
   return SendResult::kQueued;
 }
 
@@ -104,8 +113,9 @@ void QuorumTransport::Close(ConnId conn) {
 bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
   std::unique_lock lock(shared_->mu);
   if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                            [&] { return !shared_->events.empty() || stop_.load(); }) ||
+                            [&] { return !shared_->events.empty() || shared_->interrupted || stop_.load(); }) ||
       shared_->events.empty()) {
+    shared_->interrupted = false;
     return false;
   }
   *out = std::move(shared_->events.front());
@@ -116,11 +126,48 @@ bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
   return true;
 }
 
+size_t QuorumTransport::PollMany(std::vector<QuorumEvent>* out, size_t max, int timeout_ms) {
+  std::unique_lock lock(shared_->mu);
+  if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                            [&] { return !shared_->events.empty() || shared_->interrupted || stop_.load(); }) ||
+      shared_->events.empty()) {
+    shared_->interrupted = false;
+    return 0;
+  }
+  const bool resume = shared_->events.size() >= config_.max_pending_events;
+  size_t n = 0;
+  for (; n < max && !shared_->events.empty(); ++n) {
+    out->push_back(std::move(shared_->events.front()));
+    shared_->events.pop_front();
+  }
+  lock.unlock();
+  if (resume) wake_.Wake();  // the I/O thread may have paused reading
+  return n;
+}
+
+void QuorumTransport::Interrupt() {
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->interrupted = true;
+  }
+  shared_->cv.notify_all();
+}
+
 void QuorumTransport::Emit(QuorumEvent ev) {
   {
     std::lock_guard lock(shared_->mu);
     shared_->events.push_back(std::move(ev));
   }
+  shared_->cv.notify_all();
+}
+
+void QuorumTransport::EmitBatch() {
+  if (batch_.empty()) return;
+  {
+    std::lock_guard lock(shared_->mu);
+    for (QuorumEvent& ev : batch_) shared_->events.push_back(std::move(ev));
+  }
+  batch_.clear();
   shared_->cv.notify_all();
 }
 

@@ -11,7 +11,8 @@
 //
 // Threads: one I/O thread (poll on non-blocking sockets + an eventfd; it
 // sleeps until I/O, a command or a connect deadline). Public methods are
-// thread-safe. raw_after runs on the I/O thread. Events are delivered in
+// thread-safe. raw_after runs on the I/O thread. Send wakes the I/O thread
+// only when the connection's queued output was empty (one wakeup per burst). Events are delivered in
 // order per connection through Poll(); while more than max_pending_events
 // wait, the I/O thread stops reading (back-pressure, no unbounded queue).
 #pragma once
@@ -79,6 +80,12 @@ class QuorumTransport {
   // Closes after writing what is queued; a kDisconnected event follows.
   void Close(ConnId conn);
   bool Poll(QuorumEvent* out, int timeout_ms);
+  // Up to `max` events at once (one lock for all), appended to *out after
+  // waiting up to timeout_ms for the first; returns how many.
+  size_t PollMany(std::vector<QuorumEvent>* out, size_t max, int timeout_ms);
+  // Makes the Poll waiting now (or the next one to wait) return false at
+  // once: its caller has other work (any thread).
+  void Interrupt();
   void Stop();
 
  private:
@@ -96,6 +103,7 @@ class QuorumTransport {
   void OnWritable(Conn& c);
   void CloseConn(Conn& c, const std::string& reason);
   void Emit(QuorumEvent ev);
+  void EmitBatch();  // batch_, in order, under one lock
   bool EventsFull() const;
 
   QuorumTransportConfig config_;
@@ -107,6 +115,7 @@ class QuorumTransport {
   // I/O thread only.
   std::vector<Fd> listeners_;
   std::map<ConnId, std::unique_ptr<Conn>> conns_;
+  std::vector<QuorumEvent> batch_;  // packets parsed in one read, not yet emitted
 };
 
 }  // namespace aviary::peer

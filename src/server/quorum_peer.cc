@@ -1,5 +1,7 @@
 #include "server/quorum_peer.h"
 
+#include <pthread.h>
+
 #include <chrono>
 
 #include "base/log.h"
@@ -78,6 +80,10 @@ QuorumPeer::~QuorumPeer() { Stop(); }
 
 bool QuorumPeer::Start(Core* core, std::string* error) {
   core_ = core;
+  // The core thread is not running yet: the checker can be installed.
+  checker_ =
+      std::make_unique<zkformat::DigestChecker>([this](const zkformat::DigestMismatch& m) { OnDigestMismatch(m); });
+  core_->mutable_state().SetObserver(checker_.get());
   node_ = std::make_unique<zab::Node>(MakeZabConfig(opts_.quorum), MakeBootstrap(opts_));
   applied_ = opts_.recovered_zxid;
   if (!wal_.Open(opts_.recovered_zxid + 1, error)) return false;
@@ -91,19 +97,25 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   };
   quorum_ = std::make_unique<peer::QuorumTransport>(qc);
   quorum_->Start();
+  log_ = std::make_unique<QuorumLog>(&wal_, [q = quorum_.get()] { q->Interrupt(); });
+  log_->Start();
   const config::QuorumAddress& self = opts_.quorum.self().addresses.front();
   if (quorum_->Listen(self.host, self.peer_port, opts_.quorum.quorum_listen_on_all_ips, error) < 0) return false;
   core_->PostRole(ServingRole::kNotServing, 0);
   node_->Start(SteadyMs());
   election_->ConnectAll();
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "av-consensus");  // for top -H / perf
+    Run();
+  });
   return true;
 }
 
 void QuorumPeer::Stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
-  snap_out_.clear();  // kills the children still streaming
+  if (log_) log_->Stop();  // before the transport its wakeups go to
+  snap_out_.clear();       // kills the children still streaming
   if (quorum_) quorum_->Stop();
   if (election_) election_->Stop();
   std::string ignored;
@@ -116,8 +128,14 @@ QuorumStatus QuorumPeer::status() const {
 }
 
 void QuorumPeer::Propose(txn::Txn txn) {
-  std::lock_guard<std::mutex> lock(mu_);
-  to_propose_.push_back(std::move(txn));
+  Proposal p = EncodeProposal(std::move(txn));
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake = to_propose_.empty();
+    to_propose_.push_back(std::move(p));
+  }
+  if (wake) quorum_->Interrupt();  // the consensus thread takes the whole queue
 }
 
 void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
@@ -127,8 +145,13 @@ void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
 }
 
 void QuorumPeer::Forward(ForwardedRequest request) {
-  std::lock_guard<std::mutex> lock(mu_);
-  to_forward_.push_back(std::move(request));
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wake = to_forward_.empty();
+    to_forward_.push_back(std::move(request));
+  }
+  if (wake) quorum_->Interrupt();
 }
 
 void QuorumPeer::QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches) {
@@ -138,17 +161,19 @@ void QuorumPeer::QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches) 
 
 void QuorumPeer::Run() {
   while (!stop_.load()) {
-    peer::QuorumEvent ev;
-    int n = 0;
-    if (quorum_->Poll(&ev, kPollMs)) {
-      do {
-        node_->AdvanceClock(SteadyMs());  // the last event may have blocked (TRUNC reload)
-        OnQuorumEvent(ev);
-        Drive();
-      } while (++n < kMaxEventsPerPass && quorum_->Poll(&ev, 0));
+    events_.clear();
+    quorum_->PollMany(&events_, kMaxEventsPerPass, kPollMs);
+    for (peer::QuorumEvent& ev : events_) {
+      // What arrived is handed over at the time it is taken, not at the
+      // last tick's (a learner's leader deadline counts from its arrival).
+      node_->SetTime(SteadyMs());
+      OnQuorumEvent(ev);
+      Drive();
     }
+    node_->SetTime(SteadyMs());
+    TakeFsyncs();
     peer::ReceivedNotification rn;
-    for (n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
+    for (int n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
       node_->OnNotification(rn.from, rn.notification);
       Drive();
     }
@@ -157,13 +182,14 @@ void QuorumPeer::Run() {
     node_->Tick(SteadyMs());
     Drive();
     PumpSnaps();
+    FlushCore();  // before a read-only role change reaches the core
     MaybeServeReadOnly();
   }
 }
 
 // The core thread's proposals, forwarded writes and touches.
 void QuorumPeer::TakeInbox() {
-  std::deque<txn::Txn> props;
+  std::deque<Proposal> props;
   std::deque<ForwardedRequest> fwds;
   std::vector<std::pair<int64_t, int32_t>> touches;
   {
@@ -173,22 +199,10 @@ void QuorumPeer::TakeInbox() {
     touches.swap(new_touches_);
   }
   for (auto& [id, timeout_ms] : touches) touches_[id] = timeout_ms;
-  for (txn::Txn& t : props) {
-    zkformat::ZkTxn z;
-    z.txn = t;
-    std::string bytes, error;
-    if (!zkformat::EncodeZkTxn(z, &bytes, &error)) {
-      AV_LOG(kError, "zxid {:#x} has no ZooKeeper form ({}): proposing an error txn", t.zxid, error);
-      z.txn.type = proto::OpCode::kError;
-      z.txn.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kMarshallingError}};
-      z.txn.multi.clear();
-      t = z.txn;
-      bytes.clear();
-      zkformat::EncodeZkTxn(z, &bytes, &error);
-    }
-    const int64_t zxid = t.zxid;
-    proposed_[zxid] = std::move(t);
-    zab::ProposeStatus st = node_->Propose(zxid, std::move(bytes));
+  for (Proposal& p : props) {
+    const int64_t zxid = p.txn.zxid;
+    proposed_[zxid] = std::move(p.txn);
+    zab::ProposeStatus st = node_->Propose(zxid, std::move(p.bytes));
     if (st != zab::ProposeStatus::kOk) {
       // The write is never committed; the role change that follows resets
       // the core (ZooKeeper closes the clients' connections there too).

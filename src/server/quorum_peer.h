@@ -13,10 +13,18 @@
 // for max(2 s, tickTime): quorum_peer_read_only.cc).
 //
 // Threads: Start/Stop from the controlling thread; Committer and Forwarder
-// methods and QueueTouches from the core thread (they only queue under mu_);
-// everything else runs on the consensus thread, which alone touches the
-// node, the WAL and the epoch files. Storage ops run synchronously on it:
-// one fsync per Ready covers every append of that Ready (group commit).
+// methods and QueueTouches from the core thread (they only queue under mu_
+// and interrupt the consensus thread's wait); everything else runs on the
+// consensus thread, which alone touches the node and the epoch files. The
+// storage thread (QuorumLog) runs the node's appends and fsyncs in order,
+// with group commit (appends queued during one fsync share the next); the
+// consensus thread never waits for the disk on the write path: fsync
+// completions come back (TakeFsyncs) as Node::OnFsyncDone, in order. The
+// WAL is touched by the storage thread, or by the consensus thread only
+// after QuorumLog::Drain (TRUNC, SNAP install, DIFF reads the files).
+// Timing: the node's clock is set (Node::SetTime) before each batch of
+// packets is handed over, so any packet from the leader renews the
+// learner's syncLimit from its arrival (ZooKeeper: a socket read timeout).
 //
 // Storage housekeeping: the log is rolled at each snapshot (RequestRoll);
 // purge (Snapshotter) drops old files; before each sync decision the node
@@ -26,7 +34,14 @@
 // A TRUNC below what recovery applied (an old leader's uncommitted tail)
 // cuts the log and reloads the Core's state from snapshot + log (Truncate).
 // Not yet (docs/OPERATIONS.md "Ensemble"): REVALIDATE answered from the
-// session table, sync() through the leader, digests in proposals.
+// session table, sync() through the leader.
+//
+// Digests (quorum_peer_digest.cc): the leader's PROPOSALs carry the TxnDigest
+// ZooKeeper would (predicted on the core thread in Propose); every txn that
+// comes with one is compared after apply by the DigestChecker this peer
+// installs on the Core's state machine; a mismatch is logged and counted
+// (mntr zk_digest_mismatches_count) and, on a learner with
+// aviary.digest.stopOnMismatch, stops the server.
 #pragma once
 
 #include <atomic>
@@ -48,11 +63,14 @@
 #include "peer/quorum_transport.h"
 #include "server/committer.h"
 #include "server/core.h"
+#include "server/quorum_log.h"
 #include "server/sequencer.h"
 #include "server/snap_receiver.h"
 #include "server/snap_stream.h"
 #include "storage/wal.h"
 #include "zab/node.h"
+#include "zkformat/digest_check.h"
+#include "zkformat/digest_inflight.h"
 
 namespace aviary::server {
 
@@ -107,7 +125,8 @@ class QuorumPeer final : public Committer, public Forwarder {
   void OnQuorumEvent(peer::QuorumEvent& ev);
   void Drive();  // TakeReady until empty, executing each
   void Execute(zab::Ready r);
-  void RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64_t>* fsynced);
+  void RunStorage(std::vector<zab::StorageOp>& ops);
+  void TakeFsyncs();
   void AppendLogged(zab::StorageOp& op);
   void Truncate(int64_t zxid);
   void CommitThrough(int64_t zxid);
@@ -117,6 +136,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   void ConnectLeader(int64_t sid);
   void ToHost(std::vector<zab::HostPacket>& packets);
   void NoteRole();
+  void FlushCore();
   // quorum_peer_read_only.cc: readonlymode.enabled's timer.
   void MaybeServeReadOnly();
   void ResetReadOnlyTimer();  // the role changed: read-only mode (if any) has ended
@@ -125,6 +145,13 @@ class QuorumPeer final : public Committer, public Forwarder {
   void InstallSnapshot(int64_t zxid);
   void SendSnap(const zab::Outgoing& o);
   void Fatal(const std::string& why);
+  // quorum_peer_digest.cc
+  struct Proposal {
+    txn::Txn txn;
+    std::string bytes;  // ZooKeeper's txn bytes, with the TxnDigest when it has one
+  };
+  Proposal EncodeProposal(txn::Txn t);                       // core thread
+  void OnDigestMismatch(const zkformat::DigestMismatch& m);  // core thread
   // quorum_peer_stream.cc: the log's start for the node's sync decisions,
   // and the leader's SNAP bodies streamed from a SnapStream.
   void NoteLogStart();
@@ -138,6 +165,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   std::unique_ptr<peer::ElectionTransport> election_;
   std::unique_ptr<peer::QuorumTransport> quorum_;
   storage::Wal wal_;
+  std::unique_ptr<QuorumLog> log_;  // the storage thread (appends, fsyncs)
   std::thread thread_;
   std::atomic<bool> stop_{false};
 
@@ -163,12 +191,21 @@ class QuorumPeer final : public Committer, public Forwarder {
   bool serving_ = false;
   zab::Role role_ = zab::Role::kLooking;
   std::map<int64_t, int32_t> touches_;
+  std::vector<peer::QuorumEvent> events_;  // this pass's quorum events
+  // For the core, handed over once per pass (FlushCore).
+  std::vector<txn::Txn> to_core_commits_;
+  std::vector<CoreEvent> to_core_events_;
+  std::vector<int64_t> to_core_touched_;
   int64_t looking_since_ms_ = -1;  // steady ms this LOOKING spell started (-1: not looking)
   bool read_only_ = false;         // the Core was told kReadOnly in this spell
 
+  // Core thread (the checker's counters: any thread).
+  zkformat::DigestPredictor predictor_;
+  std::unique_ptr<zkformat::DigestChecker> checker_;
+
   // Core thread → consensus thread, and committed txns back.
   mutable std::mutex mu_;
-  std::deque<txn::Txn> to_propose_;
+  std::deque<Proposal> to_propose_;
   std::deque<ForwardedRequest> to_forward_;
   std::vector<std::pair<int64_t, int32_t>> new_touches_;
   std::vector<txn::Txn> committed_;

@@ -22,8 +22,7 @@ void QuorumPeer::Execute(zab::Ready r) {
   std::string error;
   if (r.accepted_epoch && !storage::StoreAcceptedEpoch(opts_.data_dir, *r.accepted_epoch, &error)) Fatal(error);
   if (r.current_epoch && !storage::StoreCurrentEpoch(opts_.data_dir, *r.current_epoch, &error)) Fatal(error);
-  std::vector<uint64_t> fsynced;
-  RunStorage(r.storage, &fsynced);
+  RunStorage(r.storage);
   if (r.commit_through) CommitThrough(*r.commit_through);
   for (const zab::NotificationOut& n : r.notifications) election_->Send(n.to, n.n);
   SendPackets(r.packets);
@@ -34,29 +33,41 @@ void QuorumPeer::Execute(zab::Ready r) {
   if (r.connect_leader) ConnectLeader(*r.connect_leader);
   ToHost(r.to_host);
   NoteRole();
-  for (uint64_t token : fsynced) node_->OnFsyncDone(token);
 }
 
-void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops, std::vector<uint64_t>* fsynced) {
-  std::string error;
+// Appends and fsyncs go to the storage thread (QuorumLog), in order; their
+// completions come back through TakeFsyncs. A TRUNC or a SNAP install uses
+// the log directly, after draining the storage thread (so it stays ordered
+// after every append queued before it).
+void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops) {
   for (zab::StorageOp& op : ops) {
     switch (op.kind) {
       case zab::StorageOp::Kind::kAppend:
         AppendLogged(op);
         break;
       case zab::StorageOp::Kind::kFsync:
-        if (!wal_.Sync(&error)) Fatal("log fsync: " + error);
-        fsynced->push_back(op.token);
-        if (!wal_.MaybeRoll(&error)) Fatal("log roll: " + error);
+        log_->Fsync(op.token);  // the storage thread rolls after it if asked (Wal::MaybeRoll)
         break;
       case zab::StorageOp::Kind::kTruncate:
+        log_->Drain();
         Truncate(op.zxid);
         break;
       case zab::StorageOp::Kind::kInstallSnapshot:
+        log_->Drain();
         InstallSnapshot(op.zxid);
         break;
     }
   }
+}
+
+// Fsyncs the storage thread completed. Tokens complete in order, and the
+// node's OnFsyncDone(t) covers every token <= t: the last one says it all.
+void QuorumPeer::TakeFsyncs() {
+  std::vector<uint64_t> tokens;
+  log_->TakeSynced(&tokens);
+  if (tokens.empty()) return;
+  node_->OnFsyncDone(tokens.back());
+  Drive();
 }
 
 // The txn in ZooKeeper's bytes becomes a txn::Txn (the leader keeps the one
@@ -74,14 +85,16 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
       // A txn Aviary cannot apply (reconfig): it still takes its zxid.
       AV_LOG(kWarn, "txn {:#x} not understood ({}): logged as an error txn", op.zxid, error);
       z.txn = txn::Txn{};
+      z.digest.reset();
       z.txn.type = proto::OpCode::kError;
       z.txn.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kMarshallingError}};
     }
     t = std::move(z.txn);
+    // The leader's digest of the tree after this txn, compared after apply.
+    if (z.digest && z.digest->version == zkformat::kDigestVersion) t.zk_digest = z.digest->tree_digest;
   }
   t.zxid = op.zxid;
-  std::string error;
-  if (!wal_.Append(t, &error)) Fatal("log append: " + error);
+  log_->Append(t);
   logged_[op.zxid] = std::move(t);
 }
 
@@ -115,12 +128,27 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
   }
   if (zxid > applied_) applied_ = zxid;
   if (snap_window_open_) CloseSnapWindow(zxid);
-  if (batch.empty()) return;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& t : batch) committed_.push_back(std::move(t));
+  for (auto& t : batch) to_core_commits_.push_back(std::move(t));
+}
+
+// What this pass of the consensus thread has for the core, handed over at
+// once (one lock and one wakeup per pass, not per packet): committed txns
+// first, then learners' requests and touches. Called at the end of each
+// pass and before anything else reaches the core (a role change, a call),
+// which the core handles after applying what was committed before it.
+void QuorumPeer::FlushCore() {
+  if (!to_core_commits_.empty()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& t : to_core_commits_) committed_.push_back(std::move(t));
+    }
+    to_core_commits_.clear();
+    core_->WakeForCommits();
   }
-  core_->WakeForCommits();
+  if (!to_core_events_.empty()) core_->Post(to_core_events_);
+  if (!to_core_touched_.empty()) core_->PostTouches(std::move(to_core_touched_));
+  to_core_events_.clear();
+  to_core_touched_.clear();
 }
 
 // The first commit after a SNAP install is UPTODATE's: the leader had sent
@@ -152,8 +180,8 @@ void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
 // PROPOSAL + COMMIT for each logged txn in (from, to], in ZooKeeper's bytes.
 void QuorumPeer::SendDiff(const zab::Outgoing& o) {
   if (o.to <= o.from) return;
+  log_->Drain();  // the files hold every txn logged so far
   std::string error;
-  if (!wal_.Sync(&error)) Fatal("log fsync: " + error);
   storage::LogRangeReader reader;
   if (!reader.Open(opts_.wal.dir, o.from, o.to, &error)) {
     AV_LOG(kError, "DIFF ({:#x}, {:#x}]: {}: closing the learner", o.from, o.to, error);
@@ -195,8 +223,8 @@ void QuorumPeer::ConnectLeader(int64_t sid) {
 
 // Leader: learners' REQUESTs and session touches become core events.
 void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
-  std::vector<CoreEvent> events;
-  std::vector<int64_t> touched;
+  std::vector<CoreEvent>& events = to_core_events_;
+  std::vector<int64_t>& touched = to_core_touched_;
   for (zab::HostPacket& h : packets) {
     const quorum::QuorumPacket& p = h.packet;
     if (p.type == quorum::PacketType::kRequest) {
@@ -236,8 +264,6 @@ void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
       node_->SendToLearner(h.from, a);
     }
   }
-  if (!events.empty()) core_->Post(events);
-  core_->PostTouches(std::move(touched));
 }
 
 void QuorumPeer::NoteRole() {
@@ -252,6 +278,7 @@ void QuorumPeer::NoteRole() {
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
   if (serving == serving_ && role == role_) return;
+  FlushCore();  // what came before the change is handled before it
   serving_ = serving;
   role_ = role;
   ResetReadOnlyTimer();
@@ -267,6 +294,7 @@ void QuorumPeer::NoteRole() {
 void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   const QuorumStatus st = status();
   s.serving = st.serving;
+  if (checker_) s.extra_metrics.emplace_back("digest_mismatches_count", std::to_string(checker_->mismatches()));
   switch (st.role) {
     case zab::Role::kLeading:
       s.server_state = "leader";

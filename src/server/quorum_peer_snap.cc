@@ -14,6 +14,7 @@
 namespace aviary::server {
 
 bool QuorumPeer::OnCore(std::function<void(Core&, int64_t)> fn) {
+  FlushCore();  // the core applies what was committed before it runs fn
   auto done = std::make_shared<std::promise<void>>();
   std::future<void> f = done->get_future();
   core_->PostCall([fn = std::move(fn), done](Core& c, int64_t now_ms) {

@@ -112,10 +112,13 @@ Applied StateMachine::ApplyAsLearner(const Txn& t) {
     // Possibly reflected in the leader's fuzzy snapshot already.
     out.result = ApplyFuzzy(t);
     out.session = ApplySessions(t, true, &fresh);
+    if (observer_ != nullptr) observer_->TreeChanged();
     return out;
   }
   const bool ordered = ZxidFollows(last_zxid_, t.zxid);
+  if (observer_ != nullptr) observer_->BeforeApply(*tree_, t);
   out.result = txn::Apply(*tree_, t);
+  if (observer_ != nullptr) observer_->AfterApply(*tree_, t);
   out.session = ApplySessions(t, true, &fresh);
   out.as_prepared = ordered && fresh && AppliedAsPrepared(t, out.result);
   if (!out.as_prepared) {
@@ -136,12 +139,15 @@ Applied StateMachine::Apply(const Txn& t) {
   if (fuzzy_) {
     out.result = ApplyFuzzy(t);
     out.session = ApplySessions(t, true, &fresh);
+    if (observer_ != nullptr) observer_->TreeChanged();
   } else if (mode_ == ApplyMode::kLearner) {
     out = ApplyAsLearner(t);
   } else {
     AV_CHECK(ZxidFollows(last_zxid_, t.zxid), "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
              last_zxid_);
+    if (observer_ != nullptr) observer_->BeforeApply(*tree_, t);
     out.result = txn::Apply(*tree_, t);
+    if (observer_ != nullptr) observer_->AfterApply(*tree_, t);
     // Prepare validated this txn against the state it now applies to; a
     // different outcome means the tree and the preparer's view diverged.
     AV_CHECK(AppliedAsPrepared(t, out.result), "zxid {:#x} (op {}, session {:#x}) failed at apply with err {}", t.zxid,

@@ -69,6 +69,19 @@ struct Applied {
 
 enum class ApplyMode : uint8_t { kStrict, kLearner };
 
+// Watches the tree around every strict apply (zkformat::DigestChecker keeps
+// ZooKeeper's tree digest with it): BeforeApply just before the txn changes
+// the tree, AfterApply right after. TreeChanged when the tree changed
+// without a strict apply (a snapshot loaded, a fuzzy replay): what was
+// tracked is stale. Called on the thread that applies.
+class ApplyObserver {
+ public:
+  virtual ~ApplyObserver() = default;
+  virtual void BeforeApply(const tree::DataTree& tree, const Txn& t) = 0;
+  virtual void AfterApply(const tree::DataTree& tree, const Txn& t) = 0;
+  virtual void TreeChanged() = 0;
+};
+
 class StateMachine {
  public:
   // Owns an empty tree.
@@ -102,7 +115,12 @@ class StateMachine {
   void ClearSessions() { sessions_.clear(); }
   int64_t last_zxid() const { return last_zxid_; }
   // Loading a snapshot: the zxid the tree reflects.
-  void set_last_zxid(int64_t zxid) { last_zxid_ = zxid; }
+  void set_last_zxid(int64_t zxid) {
+    last_zxid_ = zxid;
+    if (observer_ != nullptr) observer_->TreeChanged();
+  }
+  // Not owned; nullptr to stop. Before the applying thread starts.
+  void SetObserver(ApplyObserver* observer) { observer_ = observer; }
 
  private:
   ApplyResult ApplyFuzzy(const Txn& t);
@@ -117,6 +135,7 @@ class StateMachine {
   ApplyMode mode_ = ApplyMode::kStrict;
   int64_t fuzzy_through_ = 0;
   int64_t mismatches_ = 0;
+  ApplyObserver* observer_ = nullptr;
 };
 
 // next follows prev in one log: prev + 1, or the first of a higher epoch

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -73,6 +74,10 @@ struct Txn {
   proto::OpCode type = proto::OpCode::kError;  // kMulti for multi
   Op op;                                       // when type != kMulti
   std::vector<Op> multi;                       // when type == kMulti (failed multi: all kError)
+  // ZooKeeper's TxnDigest (version 2): the tree digest after this txn, when
+  // it came with one (a PROPOSAL, or predicted by this leader). Not kept by
+  // Aviary's log; compared after apply (zkformat::DigestChecker).
+  std::optional<int64_t> zk_digest;
 };
 
 // Who is asking: the session and the identities it has authenticated as.

@@ -325,7 +325,7 @@ bool Node::SendToLearner(ServerId sid, QuorumPacket p) {
 void Node::SendProposal(Learner& l, const Proposal& p) {
   Send(l.conn, PacketType::kProposal, p.zxid, p.bytes);
   // Bounded: a learner this far behind fails the syncLimit check long before.
-  if (l.unacked.size() < 2 * config_.max_outstanding_proposals) l.unacked.push_back({p.zxid, now_ms_});
+  if (l.unacked.size() < config_.max_unacked_proposals) l.unacked.push_back({p.zxid, now_ms_});
 }
 
 void Node::OnSnapSent(ConnId conn) {

@@ -148,6 +148,10 @@ void Node::OnSyncedPacket(const QuorumPacket& p) {
       if (learn_phase_ != LearnPhase::kUpToDate) return LearnerFail("UPTODATE out of order");
       return OnUpToDate();
     case PacketType::kPing:
+      // Learner.syncWithLeader ignores PINGs until UPTODATE: a ZooKeeper
+      // leader that sent NEWLEADER reads the next packet as its ACK, so a
+      // PING answered while the NEWLEADER fsync runs would end the sync.
+      if (learn_phase_ != LearnPhase::kBroadcast) return;
       Send(leader_conn_, PacketType::kPing, p.zxid, std::move(touches_));
       touches_.clear();
       return;
@@ -166,7 +170,10 @@ void Node::OnProposal(const QuorumPacket& p) {
   if (quorum::EpochOf(p.zxid) == quorum::EpochOf(last) && p.zxid != last + 1) {
     return LearnerFail(fmt::format("PROPOSAL {:#x} leaves a gap after {:#x}", p.zxid, last));
   }
-  if (unacked_.size() >= 2 * config_.max_outstanding_proposals) return LearnerFail("too many proposals in flight");
+  // Not the leader's max_outstanding_proposals: that bounds what is not yet
+  // committed, and a follower outside the committing quorum may lag further
+  // behind (the leader's syncLimit check is what drops a slow follower).
+  if (unacked_.size() >= config_.max_unacked_proposals) return LearnerFail("too many proposals in flight");
   Append(p.zxid, p.data);
   if (!IsObserver()) unacked_.push_back(p.zxid);
 }

@@ -40,10 +40,12 @@ class Node {
 
   void Start(int64_t now_ms);  // enter LOOKING
   void Tick(int64_t now_ms);
-  // The time without running timers: a host calls it before an input after
-  // it may have blocked (a TRUNC reload, a SNAP install), so that deadlines
-  // that input sets count from now, not from the last Tick.
-  void AdvanceClock(int64_t now_ms) { now_ms_ = std::max(now_ms_, now_ms); }
+  // The inputs that follow happen at now_ms (the clock never goes back).
+  // Unlike Tick it fires no timer: a host that was busy calls it before
+  // handing over what arrived meanwhile, so that a leader's packet renews a
+  // learner's limit from its arrival, not from the last Tick (ZooKeeper's
+  // Learner: any packet read within syncLimit x tickTime counts).
+  void SetTime(int64_t now_ms) { now_ms_ = std::max(now_ms_, now_ms); }
   void OnNotification(ServerId from, const Notification& n);
   void OnFsyncDone(uint64_t token);
 

@@ -49,6 +49,7 @@ struct Config {
   size_t max_learner_requests = 10000;      // leader: REQUESTs per Ready
   size_t max_log_index = 1 << 20;           // logged zxids kept for sync decisions
   size_t max_pending_syncs = 1000;          // leader: SYNCs waiting for commits
+  size_t max_unacked_proposals = 1 << 20;   // learner (and leader, per learner): not yet ACKed
 };
 
 // What the host restores at start (from its epoch files, log and snapshot).

@@ -15,6 +15,31 @@ std::string ParentOf(const std::string& path) {
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
+tree::Node WithoutChildren(const tree::Node& n) {
+  tree::Node c;
+  c.data = n.data;
+  c.acl = n.acl;
+  c.stat = n.stat;
+  c.kind = n.kind;
+  c.data_null = n.data_null;
+  c.ttl_ms = n.ttl_ms;
+  return c;
+}
+
+tree::NodeKind KindOf(txn::NodeKind k) {
+  switch (k) {
+    case txn::NodeKind::kEphemeral:
+      return tree::NodeKind::kEphemeral;
+    case txn::NodeKind::kContainer:
+      return tree::NodeKind::kContainer;
+    case txn::NodeKind::kTtl:
+      return tree::NodeKind::kTtl;
+    case txn::NodeKind::kPersistent:
+      break;
+  }
+  return tree::NodeKind::kPersistent;
+}
+
 // Copies of the nodes a txn touched: nullopt = deleted / absent.
 class Scratch {
  public:
@@ -26,8 +51,7 @@ class Scratch {
     if (it != nodes_.end()) return it->second;
     std::optional<tree::Node> copy;
     if (const tree::Node* n = lookup_(path)) {
-      copy = *n;
-      copy->children.clear();  // not part of the digest
+      copy = WithoutChildren(*n);  // children are not part of the digest (and may be many)
       sum_ -= NodeDigest(path, *copy);
     }
     return nodes_.emplace(path, std::move(copy)).first->second;
@@ -36,6 +60,7 @@ class Scratch {
     auto it = nodes_.find(path);
     return it != nodes_.end() ? it->second.has_value() : lookup_(path) != nullptr;
   }
+  std::map<std::string, std::optional<tree::Node>> TakeNodes() { return std::move(nodes_); }
   uint64_t Sum() const {
     uint64_t s = sum_;
     for (const auto& [path, n] : nodes_) {
@@ -60,6 +85,9 @@ void Create(Scratch& s, const txn::CreateTxn& c, int64_t zxid, int64_t time) {
   }
   tree::Node n;
   n.data = c.data;
+  n.data_null = c.data_null;
+  n.kind = KindOf(c.kind);
+  n.ttl_ms = c.kind == txn::NodeKind::kTtl ? c.ttl_ms : 0;
   n.stat.czxid = n.stat.mzxid = n.stat.pzxid = zxid;
   n.stat.ctime = n.stat.mtime = time;
   n.stat.ephemeral_owner = c.kind == txn::NodeKind::kEphemeral   ? c.ephemeral_owner
@@ -100,6 +128,10 @@ void ApplyOp(Scratch& s, const txn::Op& op, int64_t zxid, int64_t time) {
 }  // namespace
 
 int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn::Txn& t) {
+  return PredictDigest(digest_before, lookup, t, nullptr);
+}
+
+int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn::Txn& t, PredictedNodes* changed) {
   Scratch s(lookup, static_cast<uint64_t>(digest_before));
   if (t.type == proto::OpCode::kMulti) {
     for (const txn::Op& op : t.multi) {
@@ -109,7 +141,9 @@ int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn
   } else {
     ApplyOp(s, t.op, t.zxid, t.time_ms);
   }
-  return static_cast<int64_t>(s.Sum());
+  const auto sum = static_cast<int64_t>(s.Sum());
+  if (changed != nullptr) *changed = s.TakeNodes();
+  return sum;
 }
 
 }  // namespace aviary::zkformat

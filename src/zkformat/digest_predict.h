@@ -11,6 +11,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "tree/node.h"
@@ -26,5 +29,11 @@ using NodeLookup = std::function<const tree::Node*(std::string_view path)>;
 // paths_to_delete (FillClosePaths, or the pending view of them), as a
 // ZooKeeper leader's txn does.
 int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn::Txn& t);
+
+// The same, also handing back every node the txn touched as it is after the
+// txn (nullopt: deleted or absent), without children: what a leader keeps
+// as the view of the txns in flight (DigestPredictor).
+using PredictedNodes = std::map<std::string, std::optional<tree::Node>>;
+int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn::Txn& t, PredictedNodes* changed);
 
 }  // namespace aviary::zkformat

@@ -311,6 +311,12 @@ bool EncodeZkTxn(const ZkTxn& z, std::string* out, std::string* error) {
   return true;
 }
 
+void AppendTxnDigest(const TxnDigest& d, std::string* out) {
+  Writer w(out);
+  w.WriteInt32(d.version);
+  w.WriteInt64(d.tree_digest);
+}
+
 void FillClosePaths(const tree::DataTree& tree, txn::Txn* t) {
   if (t->type != OpCode::kCloseSession) return;
   auto* c = std::get_if<txn::CloseSessionTxn>(&t->op.body);

@@ -56,6 +56,10 @@ bool DecodeZkTxn(std::string_view in, ZkTxn* out, std::string* error);
 // the txn has no ZooKeeper form (see above).
 bool EncodeZkTxn(const ZkTxn& t, std::string* out, std::string* error);
 
+// Appends the jute TxnDigest: EncodeZkTxn of a txn without a digest followed
+// by this is EncodeZkTxn of the same txn with it.
+void AppendTxnDigest(const TxnDigest& d, std::string* out);
+
 // For a closeSession txn with no paths: the session's ephemerals in `tree`
 // (the tree the txn will be applied to), as a ZooKeeper leader lists them.
 void FillClosePaths(const tree::DataTree& tree, txn::Txn* t);

@@ -39,9 +39,6 @@ KNOWN_FAILURES = {
                                  "log ('SNAP: the state is at 0x1000000xx, not 0x0: closing the learner'): "
                                  "the learner never syncs and no quorum forms (ZooKeeper sends a DIFF: "
                                  "the learner's zxid 0x0 starts an epoch)",
-    "observer_silence": "an Aviary observer of a ZooKeeper leader declares the leader silent "
-                        "('leader silent past the limit', syncLimit x tickTime = 1 s) while INFORMs "
-                        "stream under write load, re-syncs and drops its clients (ConnectionLoss)",
 }
 
 

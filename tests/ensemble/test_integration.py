@@ -13,6 +13,7 @@ Each test proves one guarantee:
 
 import os
 import sys
+import subprocess
 import threading
 import time
 
@@ -22,6 +23,7 @@ from kazoo.exceptions import ConnectionLoss, NodeExistsError, OperationTimeoutEr
 from kazoo.retry import KazooRetry
 
 sys.path.insert(0, os.path.dirname(__file__))
+import digests  # noqa: E402
 import ensemble  # noqa: E402
 
 ZK_PRESENT = all(os.path.exists(j) for j in ensemble.ZK_JARS)
@@ -235,6 +237,8 @@ def test_aviary_follows_two_zookeeper_members(make_ensemble):
     assert lead.kind == "zookeeper"
     assert av.mode() == "follower"
     _mixed_roundtrip(ens, av)
+    # The Aviary follower compared ZooKeeper's TxnDigests with its tree.
+    digests.check_no_mismatch(ens)
 
 
 @needs_zk
@@ -246,6 +250,11 @@ def test_zookeeper_follows_an_aviary_leader(make_ensemble):
     assert zk.mode() == "follower"
     follower_av = av1 if lead is av2 else av2
     _mixed_roundtrip(ens, follower_av)
+    # The ZooKeeper follower received the Aviary leader's TxnDigests, logged
+    # them and found each equal to its own tree's digest.
+    digests.check_no_mismatch(ens)
+    total, with_digest = digests.logged_digests(zk)
+    assert with_digest >= 20, "ZooKeeper logged %d txns, %d with a digest" % (total, with_digest)
 
 
 def test_observer_serves_reads_and_forwards_writes(make_ensemble):
@@ -281,3 +290,93 @@ def test_a_member_without_quorum_refuses_clients(make_ensemble):
     c.stop()
     c.close()
     assert alone.alive()
+
+
+# An all-Aviary ensemble stops a learner whose tree diverged from its leader's.
+DIGEST_STOP_CFG = {"aviary.digest.stopOnMismatch": "true", "extendedTypesEnabled": "true",
+                   "znode.container.checkIntervalMs": "500"}
+
+
+def test_aviary_ensemble_digests_match(make_ensemble, clients):
+    """Every kind of txn through the leader and a follower: each member's
+    tree digest equals the one the leader proposed after every txn (no
+    mismatch counted; with stopOnMismatch nobody stopped)."""
+    ens = make_ensemble(["aviary", "aviary", "aviary"], extra_cfg=DIGEST_STOP_CFG)
+    lead = ens.start(timeout=60)
+    follower = next(m for m in ens.members if m is not lead)
+    digests.workload(ens, clients, via=follower, other=lead)
+    assert digests.wait_swept(ens, clients, lead, ["/dg/c", "/dg/t"]), "container / TTL not swept"
+    c = client(follower.hostport())
+    c.create("/marker", b"")
+    c.stop()
+    c.close()
+    for m in ens.members:
+        wait_until(lambda: read_all(m, "/").get("marker") is not None, what="member %d has the marker" % m.sid)
+    digests.check_no_mismatch(ens)
+    assert all(m.alive() for m in ens.members)
+
+
+def _write_standalone_cfg(member):
+    """A standalone zoo.cfg on the member's dataDir (no server lines)."""
+    path = os.path.join(member.workdir, "standalone.cfg")
+    with open(path, "w") as f:
+        f.write("tickTime=200\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\n"
+                "admin.enableServer=false\n4lw.commands.whitelist=*\n"
+                % (member.data_dir, ensemble.free_port()))
+        return path
+
+
+def test_diverged_aviary_follower_stops(make_ensemble):
+    """A follower whose files hold a write the ensemble never made (written
+    by running it standalone on its dataDir while it was down) rejoins by
+    DIFF, whose txns carry no digest; the first proposal after it carries
+    the leader's digest, which differs from its tree's: it logs the
+    mismatch and stops (aviary.digest.stopOnMismatch=true)."""
+    ens = make_ensemble(["aviary", "aviary", "aviary"], extra_cfg=DIGEST_STOP_CFG)
+    lead = ens.start(timeout=60)
+    c = client(lead.hostport())
+    c.create("/d", b"")
+    follower = next(m for m in ens.members if m is not lead)
+    wait_until(lambda: read_all(follower, "/").get("d") is not None, what="the follower has /d")
+    follower.stop()
+    alone = subprocess.Popen([ensemble.aviary_binary(), _write_standalone_cfg(follower)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_until(lambda: "Mode: standalone" in _srvr_of(follower), what="the standalone server")
+        s = client("127.0.0.1:%d" % _standalone_port(follower))
+        s.create("/diverged", b"only here")
+        s.stop()
+        s.close()
+    finally:
+        alone.terminate()
+        alone.wait(timeout=10)
+    for i in range(5):
+        c.create("/d/n%d" % i, b"x")
+    follower.start()
+    wait_until(lambda: follower.mode() == "follower" or not follower.alive(), timeout=60, what="the follower back")
+    follower.stopped = True  # its exit is the expected outcome
+    c.create("/d/after", b"y")  # a proposal with the leader's digest
+    wait_until(lambda: not follower.alive(), timeout=30, what="the diverged follower stopping")
+    assert follower.proc.returncode == 3
+    log = follower.log_since(0)
+    assert "Digests are not matching" in log
+    assert "diverged from its leader" in log
+    # The others compared the same digest and agree.
+    digests.check_no_mismatch(ens, [m for m in ens.members if m is not follower])
+    c.stop()
+    c.close()
+
+
+def _standalone_port(member):
+    with open(os.path.join(member.workdir, "standalone.cfg")) as f:
+        for line in f:
+            if line.startswith("clientPort="):
+                return int(line.split("=", 1)[1])
+    raise AssertionError("no clientPort")
+
+
+def _srvr_of(member):
+    try:
+        return ensemble.four_letter(_standalone_port(member), "srvr")
+    except OSError:
+        return ""

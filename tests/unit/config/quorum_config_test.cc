@@ -107,6 +107,7 @@ TEST(QuorumConfig, EveryEnsembleKeyOnLoopbackWithObserverAndClientAddresses) {
                          "electionAlg=3\nelectionPortBindRetry=0\nquorumListenOnAllIPs=true\npeerType=observer\n"
                          "readonlymode.enabled=true\nsyncEnabled=false\nlocalSessionsEnabled=true\n"
                          "localSessionsUpgradingEnabled=true\nstandaloneEnabled=false\nreconfigEnabled=false\n"
+                         "aviary.digest.stopOnMismatch=true\n"
                          "server.1=127.0.0.1:12888:13888;127.0.0.1:12181\n"
                          "server.2=127.0.0.1:22888:23888:participant;127.0.0.1:22181\n"
                          "server.3=127.0.0.1:32888:33888;32181\n"
@@ -137,6 +138,7 @@ TEST(QuorumConfig, EveryEnsembleKeyOnLoopbackWithObserverAndClientAddresses) {
   EXPECT_TRUE(q.local_sessions_enabled);
   EXPECT_TRUE(q.local_sessions_upgrading_enabled);
   EXPECT_FALSE(q.reconfig_enabled);
+  EXPECT_TRUE(q.digest_stop_on_mismatch);
   EXPECT_TRUE(q.warnings.empty()) << q.warnings.front();
   EXPECT_TRUE(q.IsQuorum({1, 3}));
   EXPECT_FALSE(q.IsQuorum({1, 4}));     // an observer does not count
@@ -248,6 +250,8 @@ TEST(QuorumConfig, BadValuesNameTheKey) {
   EXPECT_EQ(parse_error("quorumListenOnAllIPs=yes\n"),
             "invalid value for quorumListenOnAllIPs: 'yes' (expected 'true' or 'false')");
   EXPECT_EQ(parse_error("syncEnabled=1\n"), "invalid value for syncEnabled: '1' (expected 'true' or 'false')");
+  EXPECT_EQ(parse_error("aviary.digest.stopOnMismatch=yes\n"),
+            "invalid value for aviary.digest.stopOnMismatch: 'yes' (expected 'true' or 'false')");
   EXPECT_EQ(parse_error("localSessionsEnabled=on\n"),
             "invalid value for localSessionsEnabled: 'on' (expected 'true' or 'false')");
   EXPECT_EQ(parse_error("readonlymode.enabled=maybe\n"),

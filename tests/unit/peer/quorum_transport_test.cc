@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 #include "peer_test_util.h"
 #include "quorum/codec.h"
 
@@ -160,6 +163,68 @@ TEST(QuorumTransport, ConnectFailureReported) {
   QuorumEvent ev = Expect(t, Kind::kDisconnected);
   EXPECT_EQ(ev.conn, id);
   EXPECT_FALSE(ev.reason.empty());
+}
+
+// Interrupt ends a waiting Poll at once (the consensus thread has proposals
+// or fsync completions to handle), and one made before Poll ends the next.
+TEST(QuorumTransport, InterruptEndsAWaitingPoll) {
+  QuorumTransport t;
+  t.Start();
+  QuorumEvent ev;
+  t.Interrupt();
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(t.Poll(&ev, 10000));
+  std::thread other([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    t.Interrupt();
+  });
+  EXPECT_FALSE(t.Poll(&ev, 10000));
+  other.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+// Send wakes the I/O thread only when the queue was empty: a burst from
+// another thread, racing with the writes, still arrives whole and in order.
+TEST(QuorumTransport, BurstFromAnotherThreadArrivesInOrder) {
+  Pair p;
+  constexpr int kPackets = 20000;
+  std::thread sender([&] {
+    for (int i = 1; i <= kPackets; ++i) {
+      QuorumPacket q{PacketType::kAck, MakeZxid(2, i), std::string(i % 7, 'a'), false, {}};
+      while (p.learner.Send(p.at_learner, q) == QuorumTransport::SendResult::kFull) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      if (i % 1000 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  for (int i = 1; i <= kPackets; ++i) {
+    QuorumEvent ev = Expect(p.leader, Kind::kPacket);
+    ASSERT_EQ(ev.packet.zxid, MakeZxid(2, i));
+  }
+  sender.join();
+}
+
+// PollMany hands over what is queued, at most `max`, in order; packets read
+// just before the peer closed come before its kDisconnected.
+TEST(QuorumTransport, PollManyInOrderThenTheClose) {
+  Pair p;
+  for (int i = 1; i <= 10; ++i) {
+    p.learner.Send(p.at_learner, {PacketType::kAck, MakeZxid(2, i), {}, false, {}});
+  }
+  p.learner.Close(p.at_learner);
+  std::vector<QuorumEvent> got;
+  for (int tries = 0; tries < 100 && got.size() < 11; ++tries) {
+    size_t before = got.size();
+    size_t n = p.leader.PollMany(&got, 4, 5000);
+    ASSERT_LE(n, 4u);
+    ASSERT_EQ(got.size(), before + n);
+  }
+  ASSERT_EQ(got.size(), 11u);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(static_cast<int>(got[i].kind), static_cast<int>(Kind::kPacket));
+    EXPECT_EQ(got[i].packet.zxid, MakeZxid(2, i + 1));
+  }
+  EXPECT_EQ(static_cast<int>(got[10].kind), static_cast<int>(Kind::kDisconnected));
 }
 
 }  // namespace

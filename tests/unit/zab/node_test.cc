@@ -105,6 +105,31 @@ TEST_F(FollowerTest, BroadcastAckWaitsForFsyncAndOneFsyncCoversABatch) {
   ASSERT_EQ(Types(r), (std::vector<PacketType>{PacketType::kAck, PacketType::kAck}));
 }
 
+// ZooKeeper's LearnerHandler reads the packet after NEWLEADER as its ACK:
+// a PING arriving while the NEWLEADER fsync runs is not answered (as
+// Learner.syncWithLeader), only PINGs after UPTODATE are.
+TEST_F(FollowerTest, NoPingReplyBeforeUpToDate) {
+  node_->OnLeaderPacket(7, P(PacketType::kDiff, Z(1, 0)));
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(2, 1), "t1"));
+  node_->OnLeaderPacket(7, P(PacketType::kNewLeader, Z(2, 0)));
+  Ready r = node_->TakeReady();
+  ASSERT_EQ(r.storage.back().kind, StorageOp::Kind::kFsync);
+  node_->OnLeaderPacket(7, P(PacketType::kPing, Z(2, 1)));
+  EXPECT_TRUE(node_->TakeReady().packets.empty()) << "a PING answered before the NEWLEADER ACK";
+  node_->OnFsyncDone(r.storage.back().token);
+  r = node_->TakeReady();
+  ASSERT_FALSE(r.packets.empty());
+  EXPECT_EQ(r.packets[0].packet.type, PacketType::kAck);
+  EXPECT_EQ(r.packets[0].packet.zxid, Z(2, 0));
+  node_->OnLeaderPacket(7, P(PacketType::kPing, Z(2, 1)));
+  EXPECT_TRUE(node_->TakeReady().packets.empty());
+  node_->OnLeaderPacket(7, P(PacketType::kUpToDate, 0));
+  node_->TakeReady();
+  node_->OnLeaderPacket(7, P(PacketType::kPing, Z(2, 1)));
+  r = node_->TakeReady();
+  ASSERT_EQ(Types(r), std::vector<PacketType>{PacketType::kPing});
+}
+
 TEST_F(FollowerTest, GapInProposalsSendsUsBackToLooking) {
   node_->OnLeaderPacket(7, P(PacketType::kDiff, Z(1, 0)));
   node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(2, 1), "a"));

@@ -1,0 +1,166 @@
+// QuorumLog (quorum_log.h): the ensemble member's storage thread.
+#include "server/quorum_log.h"
+
+#include <pthread.h>
+
+#include <cstdlib>
+
+#include "base/log.h"
+
+namespace aviary::server {
+
+namespace {
+
+[[noreturn]] void LogFailed(const std::string& what, const std::string& error) {
+  AV_LOG(kError, "ensemble: log {}: {}; stopping (restart the server to recover from its files)", what, error);
+  std::_Exit(3);
+}
+
+}  // namespace
+
+QuorumLog::QuorumLog(storage::Wal* wal, std::function<void()> on_synced)
+    : wal_(wal), on_synced_(std::move(on_synced)) {}
+
+QuorumLog::~QuorumLog() { Stop(); }
+
+void QuorumLog::Start() {
+  if (!thread_.joinable())
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "av-quorum-log");  // for top -H / perf
+      Run();
+    });
+}
+
+void QuorumLog::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void QuorumLog::Push(Op op) {
+  bool was_empty = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    was_empty = queue_.empty();
+    queue_.push_back(std::move(op));
+  }
+  // A non-empty queue means the thread is already due to look at it.
+  if (was_empty) cv_.notify_one();
+}
+
+void QuorumLog::Append(txn::Txn t) {
+  Op op;
+  op.kind = Op::Kind::kAppend;
+  op.txn = std::move(t);
+  Push(std::move(op));
+}
+
+void QuorumLog::Fsync(uint64_t token) {
+  Op op;
+  op.kind = Op::Kind::kFsync;
+  op.token = token;
+  Push(std::move(op));
+}
+
+void QuorumLog::Roll(int64_t next_zxid) {
+  Op op;
+  op.kind = Op::Kind::kRoll;
+  op.zxid = next_zxid;
+  Push(std::move(op));
+}
+
+void QuorumLog::Drain() {
+  Fsync(0);
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_cv_.wait(lock, [this] { return (queue_.empty() && !busy_) || !thread_.joinable(); });
+}
+
+void QuorumLog::TakeSynced(std::vector<uint64_t>* tokens) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tokens->insert(tokens->end(), synced_.begin(), synced_.end());
+  synced_.clear();
+}
+
+int64_t QuorumLog::fsyncs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fsyncs_;
+}
+
+int64_t QuorumLog::appends() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return appends_;
+}
+
+void QuorumLog::Run() {
+  std::vector<Op> batch;
+  std::vector<uint64_t> tokens;
+  bool unsynced = false;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (queue_.empty()) {
+        busy_ = false;
+        idle_cv_.notify_all();
+      }
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      batch.swap(queue_);
+      busy_ = true;
+    }
+    for (Op& op : batch) RunOp(op, &unsynced, &tokens);
+    batch.clear();
+    // Group commit: one fsync for every append of this batch; appends queued
+    // meanwhile wait for the next pass.
+    if (!tokens.empty()) SyncNow(&unsynced, &tokens);
+  }
+}
+
+void QuorumLog::RunOp(Op& op, bool* unsynced, std::vector<uint64_t>* tokens) {
+  std::string error;
+  switch (op.kind) {
+    case Op::Kind::kAppend:
+      if (!wal_->Append(op.txn, &error)) LogFailed("append", error);
+      *unsynced = true;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ++appends_;
+      }
+      return;
+    case Op::Kind::kFsync:
+      tokens->push_back(op.token);
+      return;
+    case Op::Kind::kRoll:
+      SyncNow(unsynced, tokens);
+      if (wal_->txns_in_segment() > 0 && !wal_->Roll(op.zxid, &error)) LogFailed("roll", error);
+      return;
+  }
+}
+
+void QuorumLog::SyncNow(bool* unsynced, std::vector<uint64_t>* tokens) {
+  std::string error;
+  const bool sync = *unsynced;
+  if (sync) {
+    if (!wal_->Sync(&error)) LogFailed("fsync", error);
+    *unsynced = false;
+  }
+  // A roll the snapshot code asked for (Wal::RequestRoll, any thread) starts
+  // here, after the fsync and between appends.
+  if (!wal_->MaybeRoll(&error)) LogFailed("roll", error);
+  bool report = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    fsyncs_ += sync ? 1 : 0;
+    for (uint64_t t : *tokens) {
+      if (t == 0) continue;  // Drain's
+      synced_.push_back(t);
+      report = true;
+    }
+  }
+  tokens->clear();
+  if (report && on_synced_) on_synced_();
+}
+
+}  // namespace aviary::server

@@ -1,0 +1,72 @@
+// QuorumPeer: ZooKeeper's tree digest in the ensemble (core thread).
+// The leader's proposals carry the TxnDigest ZooKeeper's leader would put in
+// them (PrepRequestProcessor: the digest after the txn, predicted before it
+// is applied); every member compares its tree after applying a txn that came
+// with one (DigestChecker, installed on the Core's state machine in Start).
+#include "base/log.h"
+#include "server/quorum_peer.h"
+#include "zkformat/txn_codec.h"
+
+namespace aviary::server {
+
+namespace {
+
+txn::Txn ErrorTxnLike(const txn::Txn& t) {
+  txn::Txn e;
+  e.session_id = t.session_id;
+  e.cxid = t.cxid;
+  e.zxid = t.zxid;
+  e.time_ms = t.time_ms;
+  e.type = proto::OpCode::kError;
+  e.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kMarshallingError}};
+  return e;
+}
+
+}  // namespace
+
+// The txn in ZooKeeper's bytes (a closeSession listing the session's
+// ephemerals, as ZooKeeper's leader does), then its predicted digest. The
+// txn the core applies keeps its own (empty) closeSession list: its apply
+// sweeps the same ephemerals.
+QuorumPeer::Proposal QuorumPeer::EncodeProposal(txn::Txn t) {
+  const txn::StateMachine& sm = core_->state();
+  zkformat::ZkTxn z;
+  z.txn = t;
+  predictor_.FillClosePaths(sm.tree(), sm.last_zxid(), &z.txn);
+  Proposal p;
+  std::string error;
+  if (!zkformat::EncodeZkTxn(z, &p.bytes, &error)) {
+    AV_LOG(kError, "zxid {:#x} has no ZooKeeper form ({}): proposing an error txn", t.zxid, error);
+    t = ErrorTxnLike(t);
+    z.txn = t;
+    p.bytes.clear();
+    zkformat::EncodeZkTxn(z, &p.bytes, &error);
+  }
+  std::optional<int64_t> d = predictor_.Predict(sm.tree(), sm.last_zxid(), checker_->Current(sm.tree()), &z.txn);
+  if (d) zkformat::AppendTxnDigest(zkformat::TxnDigest{zkformat::kDigestVersion, *d}, &p.bytes);
+  t.zk_digest = d;  // the leader compares its own tree after apply
+  p.txn = std::move(t);
+  return p;
+}
+
+// A learner whose tree differs from its leader's has diverged: with
+// aviary.digest.stopOnMismatch it stops (its files hold the divergence:
+// restart it with an empty data directory and it takes a SNAP). A leader's
+// own mismatch means its prediction was wrong, not that it diverged: it is
+// logged and counted only, as every mismatch is.
+void QuorumPeer::OnDigestMismatch(const zkformat::DigestMismatch& m) {
+  const bool leading = status().role == zab::Role::kLeading;
+  const int64_t count = checker_->mismatches();
+  if (count <= 10 || count % 1000 == 0) {  // a diverged tree mismatches at every txn: bounded logging
+    AV_LOG(kError, "Digests are not matching: zxid {:#x}, expected {} ({}), actual {} (this tree); {} so far", m.zxid,
+           m.expected, leading ? "predicted by this leader" : "the leader's", m.actual, count);
+  }
+  if (leading || !opts_.quorum.digest_stop_on_mismatch) return;
+  AV_LOG(kError,
+         "ensemble: this server's tree diverged from its leader's at zxid {:#x} (aviary.digest.stopOnMismatch=true): "
+         "stopping. Restart it with an empty data directory to take a snapshot from the leader",
+         m.zxid);
+  std::_Exit(3);
+}
+
+}  // namespace aviary::server

@@ -1,0 +1,161 @@
+// QuorumLog, the ensemble member's storage thread: fsync tokens come back
+// in order and only once what was appended before them is durable; one
+// fsync covers every append queued meanwhile (group commit); Drain hands
+// the Wal back to the caller with everything written (TRUNC, DIFF); Roll
+// starts a new segment after what precedes it.
+#include "server/quorum_log.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "storage/log_range.h"
+
+namespace aviary::server {
+namespace {
+
+struct Dir {
+  std::string path;
+  Dir() {
+    std::string tmpl = std::filesystem::temp_directory_path() / "aviary-ql-XXXXXX";
+    path = mkdtemp(tmpl.data());
+  }
+  ~Dir() { std::filesystem::remove_all(path); }
+};
+
+txn::Txn Create(int64_t zxid) {
+  txn::Txn t;
+  t.zxid = zxid;
+  t.type = proto::OpCode::kCreate;
+  t.op.type = proto::OpCode::kCreate;
+  txn::CreateTxn c;
+  c.path = "/n" + std::to_string(zxid);
+  t.op.body = c;
+  return t;
+}
+
+template <typename Pred>
+bool WaitFor(Pred pred) {
+  for (int i = 0; i < 5000; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return pred();
+}
+
+// The zxids the log's files hold after `after`.
+std::vector<int64_t> Logged(const std::string& dir, int64_t after, int64_t upto) {
+  storage::LogRangeReader reader;
+  std::string error;
+  EXPECT_TRUE(reader.Open(dir, after, upto, &error)) << error;
+  std::vector<int64_t> out;
+  txn::Txn t;
+  while (reader.Next(&t)) out.push_back(t.zxid);
+  EXPECT_EQ(reader.error(), "");
+  return out;
+}
+
+size_t Segments(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir + "/version-2")) {
+    n += e.path().filename().string().rfind("log.", 0) == 0;
+  }
+  return n;
+}
+
+struct Fixture {
+  Dir dir;
+  storage::Wal wal{storage::WalOptions{dir.path, true}};
+  std::atomic<int> wakes{0};
+  QuorumLog log{&wal, [this] { ++wakes; }};
+  Fixture() {
+    std::string err;
+    EXPECT_TRUE(wal.Open(1, &err)) << err;
+  }
+  std::vector<uint64_t> WaitTokens(size_t n) {
+    std::vector<uint64_t> got;
+    EXPECT_TRUE(WaitFor([&] {
+      log.TakeSynced(&got);
+      return got.size() >= n;
+    }));
+    return got;
+  }
+};
+
+TEST(QuorumLog, TokensInOrderOnceTheirAppendsAreDurable) {
+  Fixture f;
+  f.log.Start();
+  for (int64_t z = 1; z <= 3; ++z) f.log.Append(Create(z));
+  f.log.Fsync(1);
+  f.log.Append(Create(4));
+  f.log.Fsync(2);
+  EXPECT_EQ(f.WaitTokens(2), (std::vector<uint64_t>{1, 2}));
+  EXPECT_GE(f.wakes.load(), 1);
+  f.log.Drain();
+  EXPECT_EQ(f.wal.synced_zxid(), 4);
+  EXPECT_EQ(Logged(f.dir.path, 0, 4), (std::vector<int64_t>{1, 2, 3, 4}));
+}
+
+TEST(QuorumLog, OneFsyncCoversEveryAppendQueuedMeanwhile) {
+  Fixture f;
+  for (int64_t z = 1; z <= 100; ++z) {  // queued before the thread runs: one batch
+    f.log.Append(Create(z));
+    f.log.Fsync(static_cast<uint64_t>(z));
+  }
+  f.log.Start();
+  std::vector<uint64_t> got = f.WaitTokens(100);
+  ASSERT_EQ(got.size(), 100u);
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], i + 1);
+  EXPECT_EQ(f.log.fsyncs(), 1);
+  EXPECT_EQ(f.log.appends(), 100);
+}
+
+TEST(QuorumLog, DrainHandsTheWalBackWithEverythingWritten) {
+  Fixture f;
+  f.log.Start();
+  for (int64_t z = 1; z <= 5; ++z) f.log.Append(Create(z));  // no token: Drain still syncs
+  f.log.Drain();
+  EXPECT_EQ(f.wal.synced_zxid(), 5);
+  std::string err;
+  ASSERT_TRUE(f.wal.TruncateAfter(3, f.dir.path, &err)) << err;  // as TRUNC does, on the caller's thread
+  f.log.Append(Create(4));
+  f.log.Fsync(7);
+  EXPECT_EQ(f.WaitTokens(1), std::vector<uint64_t>{7});
+  f.log.Drain();
+  EXPECT_EQ(Logged(f.dir.path, 0, 4), (std::vector<int64_t>{1, 2, 3, 4}));
+}
+
+TEST(QuorumLog, RollStartsASegmentAfterWhatPrecedes) {
+  Fixture f;
+  f.log.Start();
+  f.log.Roll(1);  // empty segment: nothing to roll
+  f.log.Drain();
+  EXPECT_EQ(Segments(f.dir.path), 1u);
+  f.log.Append(Create(1));
+  f.log.Append(Create(2));
+  f.log.Roll(3);
+  f.log.Append(Create(3));
+  f.log.Fsync(1);
+  EXPECT_EQ(f.WaitTokens(1), std::vector<uint64_t>{1});
+  f.log.Drain();
+  EXPECT_EQ(Segments(f.dir.path), 2u);
+  EXPECT_EQ(Logged(f.dir.path, 0, 3), (std::vector<int64_t>{1, 2, 3}));
+}
+
+TEST(QuorumLog, StopRunsWhatIsQueued) {
+  Fixture f;
+  f.log.Start();
+  for (int64_t z = 1; z <= 50; ++z) f.log.Append(Create(z));
+  f.log.Fsync(1);
+  f.log.Stop();
+  std::vector<uint64_t> got;
+  f.log.TakeSynced(&got);
+  EXPECT_EQ(got, std::vector<uint64_t>{1});
+  EXPECT_EQ(f.wal.synced_zxid(), 50);
+}
+
+}  // namespace
+}  // namespace aviary::server
