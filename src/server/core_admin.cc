@@ -53,6 +53,10 @@ void Core::FillStats(admin::ServerSnapshot& s) const {
   s.outstanding_requests = outstanding;
   s.uptime_ms = clock_->SteadyMs() - start_ms_;
   s.alive_connections = static_cast<int64_t>(conns_.size());
+  // Ensemble: txns applied with an outcome other than the leader's (txn/state_machine.h).
+  if (role_.load(std::memory_order_relaxed) != ServingRole::kStandalone) {
+    s.extra_metrics.emplace_back("learner_apply_mismatches", std::to_string(sm_.mismatches()));
+  }
 }
 
 void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {

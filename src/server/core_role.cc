@@ -63,6 +63,10 @@ void Core::ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms) {
   DropLocalSessions();
   sequencer_->Reset(applied_zxid_);
   follower_ = nullptr;
+  // Strict outcome checks only on txns this server prepares (leader); a
+  // learner, or a member not serving, applies the leader's txns tolerantly.
+  sm_.SetMode(role == ServingRole::kLeader || role == ServingRole::kStandalone ? txn::ApplyMode::kStrict
+                                                                               : txn::ApplyMode::kLearner);
   if (role == ServingRole::kNotServing || role == ServingRole::kReadOnly) {
     // No ZooKeeperServer of a leader or learner runs now: nothing is
     // proposed, forwarded or expired until the next role.

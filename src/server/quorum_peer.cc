@@ -41,7 +41,11 @@ zab::Bootstrap MakeBootstrap(const QuorumPeerOptions& o) {
   txn::Txn t;
   while (reader.Next(&t)) zxids.push_back(t.zxid);
   if (!reader.error().empty()) return b;
-  b.log_base = oldest - 1;
+  // A log whose first txn follows the snapshot (+1, or the first of a later
+  // epoch) holds everything after the snapshot's zxid: a learner at that
+  // zxid (0x0 on a fresh start) gets a DIFF, as from ZooKeeper (its txn log
+  // sync), not a SNAP of a state this host holds only past its commit point.
+  b.log_base = storage::ZxidFollows(o.snapshot_zxid, oldest) ? std::min(o.snapshot_zxid, oldest - 1) : oldest - 1;
   b.logged = std::move(zxids);
   return b;
 }

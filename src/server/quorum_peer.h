@@ -31,10 +31,10 @@
 // learns where the log now starts (NoteLogStart), so a learner the log no
 // longer covers gets a SNAP, streamed from a forked child (SnapStream).
 //
-// Not yet (docs/OPERATIONS.md "Ensemble"): a TRUNC below what recovery
-// applied (the server exits: restart it). REVALIDATE is answered from the
-// leader Core's session table; a learner's sync() waits for the leader's
-// SYNC (quorum_peer_session.cc).
+// A TRUNC below what recovery applied (an old leader's uncommitted tail)
+// cuts the log and reloads the Core's state from snapshot + log (Truncate).
+// REVALIDATE is answered from the leader Core's session table; a learner's
+// sync() waits for the leader's SYNC (quorum_peer_session.cc).
 //
 // Digests (quorum_peer_digest.cc): the leader's PROPOSALs carry the TxnDigest
 // ZooKeeper would (predicted on the core thread in Propose); every txn that
@@ -132,6 +132,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   void AppendLogged(zab::StorageOp& op);
   void Truncate(int64_t zxid);
   void CommitThrough(int64_t zxid);
+  void CloseSnapWindow(int64_t zxid);
   void SendPackets(std::vector<zab::Outgoing>& packets);
   void SendDiff(const zab::Outgoing& o);
   void ConnectLeader(int64_t sid);
@@ -194,7 +195,8 @@ class QuorumPeer final : public Committer, public Forwarder {
   };
   std::map<peer::ConnId, SnapOut> snap_out_;
   bool leader_connected_ = false;
-  int64_t applied_ = 0;  // handed to the core
+  int64_t applied_ = 0;            // handed to the core
+  bool snap_window_open_ = false;  // SNAP installed, its fuzzy window not bounded yet
   bool serving_ = false;
   zab::Role role_ = zab::Role::kLooking;
   std::map<int64_t, int32_t> touches_;

@@ -128,6 +128,7 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
     logged_.erase(it);
   }
   if (zxid > applied_) applied_ = zxid;
+  if (snap_window_open_) CloseSnapWindow(zxid);
   for (auto& t : batch) to_core_commits_.push_back(std::move(t));
 }
 
@@ -149,6 +150,15 @@ void QuorumPeer::FlushCore() {
   if (!to_core_touched_.empty()) core_->PostTouches(std::move(to_core_touched_));
   to_core_events_.clear();
   to_core_touched_.clear();
+}
+
+// The first commit after a SNAP install is UPTODATE's: the leader had sent
+// the COMMIT of every txn its snapshot could reflect (it serialised the
+// snapshot before NEWLEADER, and UPTODATE answers our ACK of NEWLEADER), so
+// the fuzzy window ends there; later txns are checked as a learner's.
+void QuorumPeer::CloseSnapWindow(int64_t zxid) {
+  snap_window_open_ = false;
+  OnCore([zxid](Core& c, int64_t) { c.mutable_state().SetFuzzyThrough(zxid); });
 }
 
 void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
@@ -257,6 +267,7 @@ void QuorumPeer::NoteRole() {
     status_.learners = static_cast<int64_t>(node_->learner_count());
     status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
   }
+  if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
   if (serving == serving_ && role == role_) return;
   FlushCore();  // what came before the change is handled before it
   serving_ = serving;

@@ -54,7 +54,13 @@ void QuorumPeer::InstallSnapshot(int64_t zxid) {
   }
   if (!wal_.Roll(zxid + 1, &error)) Fatal("log roll: " + error);
   std::shared_ptr<SnapReceiver> snap(std::move(snap_));
-  OnCore([snap, zxid](Core& c, int64_t now_ms) { c.InstallSnapshot(snap->tree(), snap->sessions(), zxid, now_ms); });
+  OnCore([snap, zxid](Core& c, int64_t now_ms) {
+    c.InstallSnapshot(snap->tree(), snap->sessions(), zxid, now_ms);
+    // A ZooKeeper leader's snapshot is fuzzy: the txns after its zxid may
+    // be reflected in it already, until the window closes (CommitThrough).
+    c.mutable_state().SetFuzzyThrough(txn::StateMachine::kFuzzyOpen);
+  });
+  snap_window_open_ = true;
   logged_.clear();
   proposed_.clear();
   applied_ = zxid;

@@ -75,7 +75,11 @@ bool LogRangeReader::Open(const std::string& log_dir, int64_t from, int64_t to, 
   bool first = true;
   while (ReadRecord(&rec)) {
     if (rec.txn.zxid == from) covers_from_ = true;
-    if (first && from_start && rec.txn.zxid == from + 1) covers_from_ = true;
+    // A segment opened after `from` starts with what followed it: from + 1,
+    // or the first txn of a later epoch (a restart, then a new leader).
+    if (first && from_start && (rec.txn.zxid == from + 1 || (opened_after_from && ZxidFollows(from, rec.txn.zxid)))) {
+      covers_from_ = true;
+    }
     first = false;
     if (rec.txn.zxid <= from) continue;
     pending_ = std::move(rec);

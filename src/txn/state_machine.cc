@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/log.h"
 #include "tree/path.h"
 
 namespace aviary::txn {
@@ -83,16 +84,18 @@ ApplyResult StateMachine::ApplyFuzzy(const Txn& t) {
   return out;
 }
 
-SessionChange StateMachine::ApplySessions(const Txn& t) {
+SessionChange StateMachine::ApplySessions(const Txn& t, bool tolerant, bool* fresh) {
   SessionChange c;
   c.session_id = t.session_id;
+  *fresh = true;
   if (t.type == OpCode::kCreateSession) {
     const auto* body = std::get_if<CreateSessionTxn>(&t.op.body);
     c.kind = SessionChange::Kind::kCreated;
     c.timeout_ms = body != nullptr ? body->timeout_ms : 0;
-    const bool fresh = sessions_.emplace(t.session_id, c.timeout_ms).second;
-    AV_CHECK(fresh || fuzzy_, "committed createSession {:#x} (zxid {:#x}) names a live session", t.session_id, t.zxid);
-    if (!fresh) sessions_[t.session_id] = c.timeout_ms;
+    *fresh = sessions_.emplace(t.session_id, c.timeout_ms).second;
+    AV_CHECK(*fresh || tolerant, "committed createSession {:#x} (zxid {:#x}) names a live session", t.session_id,
+             t.zxid);
+    if (!*fresh) sessions_[t.session_id] = c.timeout_ms;
   } else if (t.type == OpCode::kCloseSession) {
     c.kind = SessionChange::Kind::kClosed;
     sessions_.erase(t.session_id);
@@ -100,11 +103,45 @@ SessionChange StateMachine::ApplySessions(const Txn& t) {
   return c;
 }
 
+// The leader prepared `t`: whatever this state makes of it is applied, as
+// ZooKeeper's DataTree.processTxn does; a different outcome is reported.
+Applied StateMachine::ApplyAsLearner(const Txn& t) {
+  Applied out;
+  bool fresh = true;
+  if (t.zxid <= fuzzy_through_) {
+    // Possibly reflected in the leader's fuzzy snapshot already.
+    out.result = ApplyFuzzy(t);
+    out.session = ApplySessions(t, true, &fresh);
+    if (observer_ != nullptr) observer_->TreeChanged();
+    return out;
+  }
+  const bool ordered = ZxidFollows(last_zxid_, t.zxid);
+  if (observer_ != nullptr) observer_->BeforeApply(*tree_, t);
+  out.result = txn::Apply(*tree_, t);
+  if (observer_ != nullptr) observer_->AfterApply(*tree_, t);
+  out.session = ApplySessions(t, true, &fresh);
+  out.as_prepared = ordered && fresh && AppliedAsPrepared(t, out.result);
+  if (!out.as_prepared) {
+    ++mismatches_;
+    AV_LOG(kWarn,
+           "learner: zxid {:#x} (op {}, session {:#x}) applied with err {}{}{}, not as the leader recorded it "
+           "({} such txns so far)",
+           t.zxid, static_cast<int>(t.type), t.session_id, static_cast<int>(FirstApplyError(out.result)),
+           ordered ? "" : fmt::format(" out of order after {:#x}", last_zxid_),
+           fresh ? "" : ", a createSession of a live session", mismatches_);
+  }
+  return out;
+}
+
 Applied StateMachine::Apply(const Txn& t) {
   Applied out;
+  bool fresh = true;
   if (fuzzy_) {
     out.result = ApplyFuzzy(t);
+    out.session = ApplySessions(t, true, &fresh);
     if (observer_ != nullptr) observer_->TreeChanged();
+  } else if (mode_ == ApplyMode::kLearner) {
+    out = ApplyAsLearner(t);
   } else {
     AV_CHECK(ZxidFollows(last_zxid_, t.zxid), "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
              last_zxid_);
@@ -115,8 +152,8 @@ Applied StateMachine::Apply(const Txn& t) {
     // different outcome means the tree and the preparer's view diverged.
     AV_CHECK(AppliedAsPrepared(t, out.result), "zxid {:#x} (op {}, session {:#x}) failed at apply with err {}", t.zxid,
              static_cast<int>(t.type), t.session_id, static_cast<int>(FirstApplyError(out.result)));
+    out.session = ApplySessions(t, false, &fresh);
   }
-  out.session = ApplySessions(t);
   last_zxid_ = t.zxid;
   return out;
 }

@@ -8,23 +8,34 @@
 // the session created or closed - is what the serving side (Core) turns
 // into replies, watch events and its session tracker's changes.
 //
-// Two modes, one function:
-//  - strict (default): the state is exactly the one the txn was prepared
-//    against (by this server or by the leader). Apply checks (AV_CHECK:
-//    the replicas would diverge otherwise) that zxids follow (+1, or the
-//    first of a higher epoch), that every txn applies with the outcome
-//    prepare decided (txn::AppliedAsPrepared) and that a createSession
-//    names a new session;
-//  - fuzzy (SetFuzzy(true)): the tree came from a fuzzy snapshot (written
-//    while txns were applied) and the txns after its zxid are replayed over
-//    it; some of them are already partly reflected. Apply then makes the
-//    replay converge on the live state whatever moment each node was
-//    copied at: a successful multi is applied op by op; a delete whose node
-//    has children removes that subtree first (the live node had none: they
-//    are from the snapshot's "future" and later txns re-create them); a
-//    create of any kind that finds its node present raises the parent's
-//    cversion/pzxid. None of these fix-ups can trigger on an exact tree.
-//    Results are not checked (NodeExists / NoNode are expected).
+// Who prepared the txn decides how Apply treats its outcome:
+//  - kStrict (default): this server prepared it against this very state
+//    (the leader, standalone). Apply checks (AV_CHECK: the replicas would
+//    diverge otherwise) that zxids follow (+1, or the first of a higher
+//    epoch), that every txn applies with the outcome prepare decided
+//    (txn::AppliedAsPrepared) and that a createSession names a new session;
+//  - kLearner: the leader prepared it (a follower or observer applying the
+//    leader's COMMITs, DIFF or TRUNC reload). Nothing a peer sent is checked
+//    with AV_CHECK: an outcome other than the one the txn records
+//    (NodeExists, NoNode, BadVersion, a createSession of a live session, a
+//    zxid that does not follow) is applied as ZooKeeper's
+//    DataTree.processTxn does (the error is the result), logged at WARN and
+//    counted (mismatches()); Applied::as_prepared says so to the caller.
+//    After a SNAP install the leader's snapshot may be fuzzy (ZooKeeper
+//    serialises it while it applies txns), so txns up to SetFuzzyThrough's
+//    zxid are replayed as in fuzzy mode below and neither warned about nor
+//    counted;
+//  - fuzzy (SetFuzzy(true), overrides both; recovery): the tree came from a
+//    fuzzy snapshot (written while txns were applied) and the txns after its
+//    zxid are replayed over it; some of them are already partly reflected.
+//    Apply then makes the replay converge on the live state whatever moment
+//    each node was copied at: a successful multi is applied op by op; a
+//    delete whose node has children removes that subtree first (the live
+//    node had none: they are from the snapshot's "future" and later txns
+//    re-create them); a create of any kind that finds its node present
+//    raises the parent's cversion/pzxid. None of these fix-ups can trigger
+//    on an exact tree. Results are not checked (NodeExists / NoNode are
+//    expected).
 //
 // No clocks, no I/O. Single-threaded: used by the one thread that owns it
 // (the core thread; recovery before the server starts).
@@ -49,9 +60,14 @@ struct SessionChange {
 };
 
 struct Applied {
-  ApplyResult result;  // results and watch triggers (fuzzy mode: not meaningful)
+  ApplyResult result;  // results and watch triggers (fuzzy replay: not meaningful)
   SessionChange session;
+  // kLearner: false when the outcome differs from what the txn records
+  // (outside the fuzzy window). Always true in the other modes.
+  bool as_prepared = true;
 };
+
+enum class ApplyMode : uint8_t { kStrict, kLearner };
 
 // Watches the tree around every strict apply (zkformat::DigestChecker keeps
 // ZooKeeper's tree digest with it): BeforeApply just before the txn changes
@@ -80,6 +96,15 @@ class StateMachine {
 
   void SetFuzzy(bool fuzzy) { fuzzy_ = fuzzy; }
   bool fuzzy() const { return fuzzy_; }
+  void SetMode(ApplyMode mode) { mode_ = mode; }
+  ApplyMode mode() const { return mode_; }
+  // kLearner after installing a leader's snapshot: txns with zxid <= `zxid`
+  // may already be reflected in it (kFuzzyOpen: every txn until set again).
+  void SetFuzzyThrough(int64_t zxid) { fuzzy_through_ = zxid; }
+  int64_t fuzzy_through() const { return fuzzy_through_; }
+  static constexpr int64_t kFuzzyOpen = INT64_MAX;
+  // kLearner: txns applied with an outcome other than the recorded one.
+  int64_t mismatches() const { return mismatches_; }
 
   tree::DataTree& tree() { return *tree_; }
   const tree::DataTree& tree() const { return *tree_; }
@@ -99,13 +124,17 @@ class StateMachine {
 
  private:
   ApplyResult ApplyFuzzy(const Txn& t);
-  SessionChange ApplySessions(const Txn& t);
+  Applied ApplyAsLearner(const Txn& t);
+  SessionChange ApplySessions(const Txn& t, bool tolerant, bool* fresh);
 
   std::unique_ptr<tree::DataTree> owned_;
   tree::DataTree* tree_;
   std::map<int64_t, int32_t> sessions_;
   int64_t last_zxid_ = 0;
   bool fuzzy_ = false;
+  ApplyMode mode_ = ApplyMode::kStrict;
+  int64_t fuzzy_through_ = 0;
+  int64_t mismatches_ = 0;
   ApplyObserver* observer_ = nullptr;
 };
 

@@ -10,6 +10,11 @@ SyncPlan PlanSync(Zxid peer, Zxid through, Zxid committed, Zxid log_base, bool p
     if (!new_epoch_zxid) return {Kind::kTrunc, through, through, through};
   } else if (peer >= log_base) {
     if (peer_logged) return {Kind::kDiff, through, peer, through};
+    // (e << 32) names no txn: a ZooKeeper learner reports it after a SNAP or
+    // DIFF of a leader with nothing yet proposed in epoch e, and may hold no
+    // log to cut (LearnerHandler: isPeerNewEpochZxid -> DIFF, never TRUNC).
+    // The txns after it are those after the largest zxid below it.
+    if (quorum::CounterOf(peer) == 0) return {Kind::kDiff, through, floor, through};
     return {Kind::kTrunc, floor, floor, through};
   }
   return {Kind::kSnap, committed, committed, through};

@@ -7,7 +7,9 @@
 //    epoch gets SNAP, as ZooKeeper does for isPeerNewEpochZxid);
 //  - log_base <= peer < through: DIFF(through) + the txns in (peer, through]
 //    when the leader logged `peer`; else TRUNC(floor) + the txns in
-//    (floor, through], floor being the leader's largest zxid below peer;
+//    (floor, through], floor being the leader's largest zxid below peer,
+//    except for a peer zxid with counter 0 (a new epoch's, no txn): DIFF
+//    (through) + the txns in (floor, through], as ZooKeeper;
 //  - peer < log_base: SNAP of the state applied through `committed`, then
 //    the txns in (committed, through].
 // `through` is the leader's history end during discovery, its commit point

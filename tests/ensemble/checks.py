@@ -225,11 +225,14 @@ def sync_counts(member):
     return None
 
 
-def check_follower_catch_up(ens, clients, follower, txns, purge=False):
+def check_follower_catch_up(ens, clients, follower, txns, purge=False, load=False):
     """Stops `follower`, commits `txns` txns without it (creates and
     setData), optionally purges old snapshots/logs on the others, restarts
     it and checks - through a client pinned to it, without sync - that its
-    tree equals the leader's. Returns how the follower says it was synced
+    tree equals the leader's. With `load`, clients keep writing through the
+    others while it restarts and syncs (a ZooKeeper leader's SNAP is then
+    fuzzy: it reflects txns after its zxid), and every acknowledged write
+    must be on it afterwards. Returns how the follower says it was synced
     (['DIFF'], ['SNAP'], from its log: Member.sync_modes) and the leader's
     (diff, snap) counter increase (None unless the leader reports them)."""
     ens.wait_synced(follower)  # it has txns of this epoch before it stops
@@ -245,15 +248,33 @@ def check_follower_catch_up(ens, clients, follower, txns, purge=False):
     futures = [c.set_async(parent + "-hot", b"v%d" % i) for i in range(txns - creates)]
     for f in futures:
         f.get(timeout=30)
+    if load:
+        # Ballast: a snapshot of a few MB takes the leader long enough to
+        # stream that the load's txns land while it is written.
+        # Through the leader: a learner (an observer) may drop its clients.
+        write_many(pinned(clients, lead), parent + "-ballast", 100, payload=b"b" * 50000)
     if purge:
         for m in others:
             m.purge(retain=3)
     before = sync_counts(lead)
     target = lead.zxid()
     log_from = follower.log_size()
-    follower.start()
-    ens.wait_synced(follower, target=target)
+    writes = WriteLoad(clients, ens.connect_string(others), workers=2, parent=parent + "-load").start() if load else None
+    try:
+        follower.start()
+        ens.wait_synced(follower, target=target)
+        if writes is not None:
+            writes.wait_progress_after(time.monotonic(), count=20)
+    finally:
+        if writes is not None:
+            writes.stop()
     assert ens.leader() is lead, "the restarted member must join the established leader"
+    if writes is not None:
+        assert follower.alive(), "member %d (%s) died while syncing under load" % (follower.sid, follower.kind)
+        writes.verify(ens, follower, pinned(clients, follower))
+        # Txns the fuzzy snapshot already reflected are expected, not mismatches.
+        mismatches = follower.mntr().get("zk_learner_apply_mismatches")
+        assert mismatches in (None, "0"), "member %d applied %s txns unlike the leader" % (follower.sid, mismatches)
     want = read_tree(pinned(clients, lead), parent)
     assert len(want) == creates
     fc = pinned(clients, follower)

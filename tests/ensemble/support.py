@@ -27,15 +27,6 @@ MISSING = {}
 # exercises one runs anyway and is reported XFAIL (or XPASS once fixed,
 # which is the signal to delete the entry) - it never counts as a pass.
 KNOWN_FAILURES = {
-    "trunc_after_restart": "a restarted Aviary member whose log holds txns the new leader never "
-                           "committed (the killed leader's tail) counts them as committed and refuses "
-                           "the leader's TRUNC ('TRUNC to 0x... below our commit point'); it never "
-                           "rejoins. Happens in about 2 of 5 leader kills under load",
-    "fuzzy_snap": "an Aviary learner synced by SNAP from a ZooKeeper leader under write load aborts: "
-                  "a txn after the (fuzzy) snapshot's zxid that the snapshot already reflects fails "
-                  "to apply ('CHECK failed at src/txn/state_machine.cc:113: AppliedAsPrepared ... "
-                  "failed at apply with err -110' = NodeExists); ZooKeeper ignores such errors "
-                  "when it replays onto a fuzzy snapshot",
     "leader_snap_after_restart": "an Aviary leader restarted from its files (snapshot at 0x0, log to "
                                  "0x1000000xx) syncs a learner whose zxid is below its log's start by SNAP "
                                  "at its commit point (the snapshot's zxid) while its state holds the whole "

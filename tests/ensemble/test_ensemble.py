@@ -5,6 +5,7 @@ Apache ZooKeeper 3.8, which is how they were proven) plus, where a test
 needs one, an observer of kind AVIARY_ENSEMBLE_OBSERVER."""
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -77,6 +78,49 @@ def test_leader_kill_under_write_load(make_ensemble, clients, request):
     ens.start()
     old, new, load = checks.check_leader_kill_under_load(ens, clients, workers=4)
     assert sum(load.attempts[i][op] for i in range(4) for op in load.attempts[i]) >= load.total_acked()
+
+
+def test_killed_leader_with_uncommitted_tail_rejoins_by_trunc(make_ensemble, clients):
+    """The leader logs writes its followers never see (they are SIGSTOPped,
+    then killed with what they had not read), then is killed; the followers
+    restart, elect a new leader and commit more. The old leader restarts with
+    that uncommitted tail in its log (and, on Aviary and ZooKeeper alike, in
+    the state it replays at start): the new leader sends TRUNC, the tail is
+    dropped from its log and tree, and it rejoins without another restart."""
+    support.require(KINDS)
+    ens = make_ensemble(KINDS)
+    ens.start()
+    lead = checks.check_roles(ens)
+    c = clients(ens.connect_string())
+    c.create("/t/committed", b"1", makepath=True)
+    lc = pinned(clients, lead)
+    lc.exists("/t")  # its session is committed everywhere
+    checks.settle(ens, *ens.members)
+    followers = [m for m in ens.members if m is not lead]
+    for f in followers:
+        f._signal(signal.SIGSTOP)
+    try:
+        for i in range(5):
+            lc.create_async("/t/tail%d" % i, b"x")  # logged by the leader alone
+        time.sleep(0.3)  # less than syncLimit: it still leads
+    finally:
+        for f in followers:
+            f.kill()  # what they had not read dies with them
+    lead.kill()
+    for f in followers:
+        f.start()
+    ens.wait_for_leader(timeout=30)
+    nc = clients(ens.connect_string(followers))
+    checks.retry_until(lambda: nc.create("/t/after", b"2"), what="write after the election")
+    log_from = lead.log_size()
+    lead.start()
+    ens.wait_synced(lead)
+    assert "TRUNC" in lead.sync_modes(since=log_from), lead.sync_modes(since=log_from)
+    assert lead.alive()
+    oc = pinned(clients, lead)
+    assert oc.get("/t/after")[0] == b"2"
+    assert oc.get("/t/committed")[0] == b"1"
+    assert sorted(oc.get_children("/t")) == ["after", "committed"]
 
 
 def test_follower_catches_up_by_diff(make_ensemble, clients):

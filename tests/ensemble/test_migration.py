@@ -82,7 +82,6 @@ def replace_all(ens, clients, kind, load, ticker):
 
 def test_rolling_migration_and_back(make_ensemble, clients, request):
     support.require([ZK, AV])
-    support.expect_failure(request, [AV], "fuzzy_snap")
     ens = make_ensemble([ZK, ZK, ZK])
     ens.start()
     hosts = ens.connect_string()

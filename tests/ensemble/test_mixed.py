@@ -85,7 +85,8 @@ def test_mixed_follower_catch_up_snap(make_ensemble, clients, name, request):
     support.expect_failure(request, [leader_kind], "snap_after_purge")
     ens, cfg = start(make_ensemble, name, snap_count=50)
     f = minority_follower(ens, cfg)
-    modes, counts = checks.check_follower_catch_up(ens, clients, f, txns=1500, purge=True)
+    # Under a write load: a ZooKeeper leader's SNAP is then fuzzy.
+    modes, counts = checks.check_follower_catch_up(ens, clients, f, txns=1500, purge=True, load=True)
     assert modes == ["SNAP"], "member %d (%s) was synced by %r" % (f.sid, f.kind, modes)
     if counts is not None:
         assert counts == (0, 1), "the leader counted (diff, snap) += %r" % (counts,)

@@ -118,6 +118,7 @@ RunResult RunSeed(uint64_t seed, bool verbose) {
   o.fsync_max_ms = 1 + static_cast<int64_t>(pick() % 20);
   o.dup_rate = 0.02;
   o.max_log_index = 64 + pick() % 512;
+  o.replay_log_at_start = seed % 2 == 0;  // the hosts' restart (Aviary, ZooKeeper) on half the seeds
   o.trace_notifications = verbose && std::getenv("SIM_TRACE_VOTES");
   World w(o);
   if (verbose) w.SetTrace([](const std::string& line) { std::printf("%s\n", line.c_str()); });

@@ -35,7 +35,8 @@ struct World::Server {
   int64_t fsync_free_ms = 0;
   // Memory.
   std::map<std::string, std::string> kv;
-  Zxid applied = 0;
+  Zxid applied = 0;   // reflected in kv
+  Zxid reported = 0;  // applied as committed (the checker saw it); < applied only after a log replay at start
   struct Waiter {
     int client;
     std::shared_ptr<bool> finished;
@@ -124,15 +125,28 @@ void World::Start(ServerId id) {
   boot.applied_zxid = s.snap_zxid;
   boot.log_base = s.log_base;
   for (const auto& e : s.log) boot.logged.push_back(e.first);
-  s.kv = s.snap_kv;
-  s.applied = s.snap_zxid;
+  s.reported = s.snap_zxid;
   checker_.OnReset(id, s.snap_zxid);
+  Reload(s, options_.replay_log_at_start ? (s.log.empty() ? s.log_base : s.log.back().first) : s.snap_zxid);
   s.node = std::make_unique<zab::Node>(cfg, boot);
-  Trace(fmt::format("{} start {}", id, s.node->Describe()));
+  Trace(fmt::format("{} start {}{}", id, s.node->Describe(),
+                    s.applied > s.reported ? fmt::format(" (log replayed to {:#x})", s.applied) : ""));
   s.node->Start(now_ms_);
   Pump(id);
   uint64_t inc = s.incarnation;
   At(now_ms_ + static_cast<int64_t>(Rand(options_.step_ms)) + 1, [this, id, inc] { ScheduleTick(id, inc); });
+}
+
+// The state from the snapshot plus the logged txns through `through`.
+void World::Reload(Server& s, Zxid through) {
+  s.kv = s.snap_kv;
+  s.applied = s.snap_zxid;
+  for (const auto& [z, bytes] : s.log) {
+    if (z <= s.snap_zxid || z > through) continue;
+    Txn t;
+    if (DecodeTxn(bytes, &t)) s.kv[t.key] = t.value;
+    s.applied = z;
+  }
 }
 
 void World::ScheduleTick(ServerId id, uint64_t incarnation) {
@@ -180,7 +194,8 @@ void World::Heal() {
 
 void World::Compact(ServerId id) {
   Server& s = S(id);
-  if (!s.up || s.applied <= s.log_base) return;
+  // Only committed state is snapshotted (a replayed tail may not be).
+  if (!s.up || s.applied <= s.log_base || s.applied != s.reported) return;
   s.snap_zxid = s.applied;
   s.snap_kv = s.kv;
   size_t drop = 0;
@@ -226,11 +241,17 @@ void World::RunStorage(Server& s, std::vector<StorageOp>& ops) {
   for (StorageOp& op : ops) {
     switch (op.kind) {
       case StorageOp::Kind::kTruncate: {
-        if (op.zxid < s.applied) checker_.Fail(fmt::format("server {} truncated below its applied state", s.id));
+        if (op.zxid < s.reported) checker_.Fail(fmt::format("server {} truncated below its applied state", s.id));
         while (!s.log.empty() && s.log.back().first > op.zxid) s.log.pop_back();
         s.synced = std::min(s.synced, s.log.size());
         ++s.disk_gen;
         Trace(fmt::format("{} TRUNC log after {:#x}", s.id, op.zxid));
+        if (op.zxid < s.applied) {
+          // What the replay at start applied beyond it was never committed.
+          Reload(s, op.zxid);
+          if (s.applied != op.zxid) checker_.Fail(fmt::format("server {} reloaded to {:#x}", s.id, s.applied));
+          Trace(fmt::format("{} state reloaded at {:#x}", s.id, s.applied));
+        }
         break;
       }
       case StorageOp::Kind::kInstallSnapshot: {
@@ -245,7 +266,7 @@ void World::RunStorage(Server& s, std::vector<StorageOp>& ops) {
         }
         s.log.clear();
         s.synced = 0;
-        s.log_base = s.snap_zxid = s.applied = op.zxid;
+        s.log_base = s.snap_zxid = s.applied = s.reported = op.zxid;
         s.snap_kv = s.kv;
         ++s.disk_gen;
         checker_.OnReset(s.id, op.zxid);
@@ -277,15 +298,19 @@ void World::RunStorage(Server& s, std::vector<StorageOp>& ops) {
 
 void World::ApplyThrough(Server& s, Zxid zxid) {
   size_t i = 0;
-  while (i < s.log.size() && s.log[i].first <= s.applied) ++i;
-  if (s.applied < zxid && s.log_base > s.applied) {
+  while (i < s.log.size() && s.log[i].first <= s.reported) ++i;
+  if (s.reported < zxid && s.log_base > s.reported) {
     checker_.Fail(fmt::format("server {} must apply {:#x} but its log starts after {:#x}", s.id, zxid, s.log_base));
   }
   for (; i < s.log.size() && s.log[i].first <= zxid; ++i) {
     const auto& [z, bytes] = s.log[i];
     Txn t;
-    if (DecodeTxn(bytes, &t)) s.kv[t.key] = t.value;
-    s.applied = z;
+    const bool decoded = DecodeTxn(bytes, &t);
+    if (z > s.applied) {  // else already in kv from the replay at start
+      if (decoded) s.kv[t.key] = t.value;
+      s.applied = z;
+    }
+    s.reported = z;
     checker_.OnApply(s.id, z, bytes);
     auto w = s.waiting.find(t.write_id);
     if (w == s.waiting.end()) continue;
@@ -300,7 +325,7 @@ void World::ApplyThrough(Server& s, Zxid zxid) {
       waiter.done(true, z);
     });
   }
-  if (s.applied < zxid) checker_.Fail(fmt::format("server {} cannot apply through {:#x}", s.id, zxid));
+  if (s.reported < zxid) checker_.Fail(fmt::format("server {} cannot apply through {:#x}", s.id, zxid));
 }
 
 void World::SendNotification(ServerId from, const zab::NotificationOut& n) {
@@ -339,6 +364,13 @@ void World::SendOutgoing(Server& s, const Outgoing& out) {
       return;
     }
     case Outgoing::Kind::kSnap:
+      if (s.applied != out.to && s.applied != s.reported) {
+        // A leader whose replayed tail is not committed yet cannot
+        // serialise the state at `to`: the host closes the learner (as
+        // QuorumPeer::SendSnap), which retries.
+        Trace(fmt::format("{} cannot SNAP at {:#x} (state at {:#x}): closing the learner", s.id, out.to, s.applied));
+        return CloseConn(out.conn, s.id);
+      }
       if (s.applied != out.to) {
         checker_.Fail(fmt::format("server {}: SNAP at {:#x} but applied {:#x}", s.id, out.to, s.applied));
       }
@@ -502,6 +534,7 @@ void World::Read(int client, ServerId via, const std::string& key, ReadDone done
     Server& s = S(via);
     // A server refuses a client that has seen a newer zxid than its own.
     if (!s.up || !s.node->serving() || s.applied < checker_.ClientSeen(client)) return done(false, "", 0);
+    if (s.applied != s.reported) checker_.Fail(fmt::format("server {} serves a state not known committed", s.id));
     std::string value = s.kv.count(key) ? s.kv[key] : "";
     Zxid at = s.applied;
     At(now_ms_ + RandRange(options_.net_min_ms, options_.net_max_ms), [this, client, key, value, at, done] {

@@ -43,6 +43,10 @@ struct Options {
   bool trace_pings = false;
   bool trace_notifications = false;
   size_t max_log_index = 1 << 20;
+  // As Aviary's server and ZooKeeper do: a restart applies the whole durable
+  // log to the state (tentatively: only the snapshot is known committed), and
+  // a TRUNC below it reloads the state from the snapshot + the cut log.
+  bool replay_log_at_start = false;
   uint64_t max_events = 5'000'000;  // a runaway run fails instead of hanging
 };
 
@@ -100,6 +104,7 @@ class World {
   void Pump(ServerId id);
   void RunStorage(Server& s, std::vector<zab::StorageOp>& ops);
   void ApplyThrough(Server& s, Zxid zxid);
+  void Reload(Server& s, Zxid through);
   void SendNotification(ServerId from, const zab::NotificationOut& n);
   void SendOutgoing(Server& s, const zab::Outgoing& out);
   void SendPacket(uint64_t conn, ServerId from, const zab::QuorumPacket& p);

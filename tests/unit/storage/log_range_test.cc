@@ -145,6 +145,31 @@ TEST(LogRange, SegmentOpenedAfterASnapCoversItsPredecessor) {
   EXPECT_FALSE(gap.Open(e.path(), 10, 25, &err) && gap.covers_from());
 }
 
+// A member restarted at 1:9 opened log.<1:10>; the next txn it logged was
+// the new leader's 2:1. A DIFF from 1:9 starts there.
+TEST(LogRange, SegmentOpenedAtARestartCoversTheNextEpoch) {
+  TempDir e;
+  const int64_t e2 = int64_t{2} << 32;
+  {
+    Wal wal(WalOptions{e.path(), false, 4096});
+    std::string err;
+    ASSERT_TRUE(wal.Open(kE1 + 1, &err)) << err;
+    for (int64_t z : Range(kE1 + 1, kE1 + 9)) ASSERT_TRUE(wal.Append(T(z), &err)) << err;
+    ASSERT_TRUE(wal.Roll(kE1 + 10, &err)) << err;
+    for (int64_t z : Range(e2 + 1, e2 + 4)) ASSERT_TRUE(wal.Append(T(z), &err)) << err;
+    ASSERT_TRUE(wal.Sync(&err)) << err;
+  }
+  Read r = ReadRange(e.path(), kE1 + 9, e2 + 4);
+  EXPECT_TRUE(r.covers);
+  EXPECT_EQ(r.zxids, Range(e2 + 1, e2 + 4));
+  EXPECT_EQ(r.error, "");
+  r = ReadRange(e.path(), kE1 + 5, e2 + 2);
+  EXPECT_TRUE(r.covers);
+  std::vector<int64_t> want = Range(kE1 + 6, kE1 + 9);
+  for (int64_t z : Range(e2 + 1, e2 + 2)) want.push_back(z);
+  EXPECT_EQ(r.zxids, want);
+}
+
 TEST_F(LogRangeTest, ShortLogAndGapsAreErrors) {
   Read r = ReadRange(d.path(), 15, kE1 + 8);
   EXPECT_EQ(r.zxids.size(), 10u);

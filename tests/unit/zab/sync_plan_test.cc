@@ -43,6 +43,17 @@ TEST(SyncPlan, PeerWithTxnWeLackGetsTruncThenDiff) {
   EXPECT_EQ(p.diff_to, Z(2, 4));
 }
 
+TEST(SyncPlan, NewEpochZxidWithinHistoryGetsDiffNotTrunc) {
+  // A ZooKeeper peer at (2<<32) (synced by a leader of epoch 2 before it
+  // proposed anything) holds no txn named so and maybe no log to cut:
+  // ZooKeeper's leader sends DIFF and the txns after it (isPeerNewEpochZxid).
+  SyncPlan p = PlanSync(Z(2, 0), Z(3, 2), Z(3, 2), Z(1, 1), false, Z(1, 9));
+  EXPECT_EQ(p.kind, SyncPlan::Kind::kDiff);
+  EXPECT_EQ(p.zxid, Z(3, 2));
+  EXPECT_EQ(p.diff_from, Z(1, 9));  // the txns after (1, 9) are those after (2, 0)
+  EXPECT_EQ(p.diff_to, Z(3, 2));
+}
+
 TEST(SyncPlan, PeerBeforeLogGetsSnapThenDiffOfUncommittedHistory) {
   SyncPlan p = PlanSync(Z(1, 1), Z(1, 90), Z(1, 80), Z(1, 50), false, Z(1, 50));
   EXPECT_EQ(p.kind, SyncPlan::Kind::kSnap);

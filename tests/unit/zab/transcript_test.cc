@@ -6,7 +6,10 @@
 // expected outputs from the actual ones (review the diff before committing).
 //
 // Commands:
-//   ensemble voters=N [observers=M]   a new world (fixed 2 ms network, 1 ms fsync)
+//   ensemble voters=N [observers=M] [replay=1]
+//                                     a new world (fixed 2 ms network, 1 ms fsync);
+//                                     replay=1: a restart applies the whole log (as the
+//                                     real server), a TRUNC below it reloads the state
 //   start ID... | all                 start servers (from their disks)
 //   crash ID                          crash: the unsynced log is lost
 //   partition A B | C ...             groups separated by '|'
@@ -117,6 +120,7 @@ class Runner {
       int v = std::stoi(w[i].substr(eq + 1));
       if (k == "voters") o.voters = v;
       if (k == "observers") o.observers = v;
+      if (k == "replay") o.replay_log_at_start = v != 0;
     }
     o.net_min_ms = o.net_max_ms = 2;
     o.fsync_min_ms = o.fsync_max_ms = 1;
