@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,9 @@ struct QuorumConfig {
   bool local_sessions_enabled = false;
   bool local_sessions_upgrading_enabled = false;
   bool reconfig_enabled = false;
-  bool digest_stop_on_mismatch = false;  // aviary.digest.stopOnMismatch: a learner whose tree digest differs stops
+  // aviary.digest.stopOnMismatch: a learner whose tree digest differs stops
+  // (unset: when its leader is Aviary).
+  std::optional<bool> digest_stop_on_mismatch;
 
   std::vector<std::string> warnings;  // e.g. peerType differs from the server's line
 

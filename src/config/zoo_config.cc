@@ -304,7 +304,10 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return true;
   }
   if (key == "aviary.digest.stopOnMismatch") {
-    return detail::BoolValue(raw_key, value, &cfg->digest_stop_on_mismatch, error);
+    bool stop = false;
+    if (!detail::BoolValue(raw_key, value, &stop, error)) return false;
+    cfg->digest_stop_on_mismatch = stop;
+    return true;
   }
   if (key == "aviary.forkSnapshots") return detail::BoolValue(raw_key, value, &cfg->fork_snapshots, error);
   if (key == "aviary.snapshotTimeoutMs") {

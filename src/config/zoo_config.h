@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,8 +90,9 @@ struct ServerConfig {
   std::string log_level = "info";  // aviary.logLevel: debug|info|warn|error
   bool fork_snapshots = true;      // aviary.forkSnapshots: write snapshots from a forked child
   // aviary.digest.stopOnMismatch: an ensemble learner whose tree digest
-  // differs from its leader's stops.
-  bool digest_stop_on_mismatch = false;
+  // differs from its leader's stops. Unset: it stops when its leader is
+  // an Aviary server (LEADERINFO says so), and only counts under ZooKeeper.
+  std::optional<bool> digest_stop_on_mismatch;
   // aviary.snapshotTimeoutMs: a snapshot child still running after this is
   // killed (its temporary file removed) and the next snapshot may start.
   int64_t snapshot_timeout_ms = 600000;

@@ -90,6 +90,7 @@ struct QuorumStatus {
   bool serving = false;
   int64_t learners = 0;
   int64_t synced_learners = 0;
+  bool leader_is_aviary = false;  // learner: LEADERINFO came from an Aviary leader
 };
 
 class QuorumPeer final : public Committer, public Forwarder {

@@ -55,17 +55,21 @@ QuorumPeer::Proposal QuorumPeer::EncodeProposal(txn::Txn t) {
 // own mismatch means its prediction was wrong, not that it diverged: it is
 // logged and counted only, as every mismatch is.
 void QuorumPeer::OnDigestMismatch(const zkformat::DigestMismatch& m) {
-  const bool leading = status().role == zab::Role::kLeading;
+  const QuorumStatus st = status();
+  const bool leading = st.role == zab::Role::kLeading;
   const int64_t count = checker_->mismatches();
   if (count <= 10 || count % 1000 == 0) {  // a diverged tree mismatches at every txn: bounded logging
     AV_LOG(kError, "Digests are not matching: zxid {:#x}, expected {} ({}), actual {} (this tree); {} so far", m.zxid,
            m.expected, leading ? "predicted by this leader" : "the leader's", m.actual, count);
   }
-  if (leading || !opts_.quorum.digest_stop_on_mismatch) return;
+  // Between Aviary servers a mismatch is divergence; under a ZooKeeper
+  // leader it may also be the two implementations disagreeing, so by
+  // default it is only counted there (as ZooKeeper does).
+  if (leading || !opts_.quorum.digest_stop_on_mismatch.value_or(st.leader_is_aviary)) return;
   AV_LOG(kError,
-         "ensemble: this server's tree diverged from its leader's at zxid {:#x} (aviary.digest.stopOnMismatch=true): "
-         "stopping. Restart it with an empty data directory to take a snapshot from the leader",
-         m.zxid);
+         "ensemble: this server's tree diverged from its {} leader's at zxid {:#x}: stopping "
+         "(aviary.digest.stopOnMismatch). Restart it with an empty data directory to take a snapshot from the leader",
+         st.leader_is_aviary ? "Aviary" : "ZooKeeper", m.zxid);
   std::_Exit(3);
 }
 

@@ -266,6 +266,7 @@ void QuorumPeer::NoteRole() {
     status_.serving = serving;
     status_.learners = static_cast<int64_t>(node_->learner_count());
     status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
+    status_.leader_is_aviary = node_->leader_is_aviary();
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
   if (serving == serving_ && role == role_) return;

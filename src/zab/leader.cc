@@ -40,7 +40,7 @@ void Node::MaybeDecideEpoch() {
 }
 
 void Node::SendLeaderInfo(Learner& l) {
-  Send(l.conn, PacketType::kLeaderInfo, quorum::MakeZxid(lead_epoch_, 0), EncodeInt32(kProtocolVersion));
+  Send(l.conn, PacketType::kLeaderInfo, quorum::MakeZxid(lead_epoch_, 0), EncodeLeaderInfo());
   l.phase = LPhase::kAckEpoch;
 }
 

@@ -100,6 +100,7 @@ void Node::OnLeaderInfo(const QuorumPacket& p) {
     return LearnerFail(fmt::format("leader's epoch {} < accepted epoch {}", epoch, accepted_epoch_));
   }
   new_epoch_ = epoch;
+  leader_is_aviary_ = LeaderInfoFromAviary(p.data);
   Send(leader_conn_, PacketType::kAckEpoch, last_logged(), EncodeInt32(ack_epoch));
   learn_phase_ = LearnPhase::kSyncKind;
 }

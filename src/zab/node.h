@@ -84,6 +84,8 @@ class Node {
   Role role() const { return role_; }
   bool serving() const;  // leader broadcasting or learner after UPTODATE
   ServerId leader() const { return role_ == Role::kLooking ? kNone : vote_.leader; }
+  // Learner: the leader's LEADERINFO said it is an Aviary server.
+  bool leader_is_aviary() const { return leader_is_aviary_; }
   int64_t accepted_epoch() const { return accepted_epoch_; }
   int64_t current_epoch() const { return current_epoch_; }
   Zxid committed() const { return committed_; }
@@ -221,6 +223,7 @@ class Node {
   // Learner.
   LearnPhase learn_phase_ = LearnPhase::kConnecting;
   ConnId leader_conn_ = 0;
+  bool leader_is_aviary_ = false;
   int64_t connect_give_up_ms_ = 0;
   int64_t next_connect_ms_ = kNone;
   int64_t leader_deadline_ms_ = 0;

@@ -88,6 +88,7 @@ TEST(QuorumConfig, ThreeMemberEnsembleAsTheGuideWritesIt) {
   EXPECT_EQ(q.election_port_bind_retry, 3);
   EXPECT_FALSE(q.quorum_listen_on_all_ips);
   EXPECT_FALSE(q.readonly_mode_enabled);
+  EXPECT_FALSE(q.digest_stop_on_mismatch.has_value());  // decided by the leader's kind
   EXPECT_TRUE(q.sync_enabled);
   EXPECT_FALSE(q.local_sessions_enabled);
   EXPECT_FALSE(q.local_sessions_upgrading_enabled);
@@ -138,7 +139,7 @@ TEST(QuorumConfig, EveryEnsembleKeyOnLoopbackWithObserverAndClientAddresses) {
   EXPECT_TRUE(q.local_sessions_enabled);
   EXPECT_TRUE(q.local_sessions_upgrading_enabled);
   EXPECT_FALSE(q.reconfig_enabled);
-  EXPECT_TRUE(q.digest_stop_on_mismatch);
+  EXPECT_EQ(q.digest_stop_on_mismatch, std::optional<bool>(true));
   EXPECT_TRUE(q.warnings.empty()) << q.warnings.front();
   EXPECT_TRUE(q.IsQuorum({1, 3}));
   EXPECT_FALSE(q.IsQuorum({1, 4}));     // an observer does not count

@@ -55,6 +55,7 @@ class FollowerTest : public ::testing::Test {
     EXPECT_EQ(r.packets[0].packet.zxid, Z(1, 0));
     EXPECT_EQ(DecodeLearnerInfo(r.packets[0].packet.data)->server_id, 1);
     node_->OnLeaderPacket(7, P(PacketType::kLeaderInfo, Z(2, 0), EncodeInt32(kProtocolVersion)));
+    EXPECT_FALSE(node_->leader_is_aviary());  // ZooKeeper's LEADERINFO: the version only
     r = node_->TakeReady();
     EXPECT_EQ(r.accepted_epoch, 2);  // persisted before ACKEPOCH leaves
     ASSERT_EQ(Types(r), std::vector<PacketType>{PacketType::kAckEpoch});
@@ -205,6 +206,10 @@ TEST(Leader, LearnerConnectingDuringTheElectionIsAdoptedWhenWeLead) {
   EXPECT_TRUE(r.close.empty());
   ASSERT_EQ(Types(r), std::vector<PacketType>{PacketType::kLeaderInfo});  // quorum {2, 3}: the epoch is decided
   EXPECT_EQ(r.packets[0].conn, 11);
+  // The protocol version first (all a ZooKeeper learner reads), then our mark.
+  EXPECT_EQ(DecodeInt32(r.packets[0].packet.data), kProtocolVersion);
+  EXPECT_TRUE(LeaderInfoFromAviary(r.packets[0].packet.data));
+  EXPECT_FALSE(LeaderInfoFromAviary(EncodeInt32(kProtocolVersion)));
 }
 
 TEST(Leader, ParkedLearnersAreClosedWhenWeFollowOrAfterInitLimit) {
