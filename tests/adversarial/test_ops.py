@@ -188,7 +188,7 @@ def _run_server_with(tmp_path, lines, myid=None):
      "standaloneEnabled=false"),
     (["secureClientPort=2281"], "secureClientPort"),
     (["authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"], "authProvider.1"),
-    (["readonlymode.enabled=true"], "readonlymode.enabled"),
+    (["audit.enable=true"], "audit.enable"),
 ])
 def test_unsafe_config_stops_the_start_naming_the_key(tmp_path, lines, key):
     if harness.target() != "aviary":
