@@ -191,10 +191,14 @@ void Node::SyncLearner(Learner& l) {
   Zxid through = broadcasting ? committed_ : history_end_;
   SyncPlan plan = PlanSync(l.peer_last, through, committed_, log_base_, Logged(l.peer_last), Floor(l.peer_last));
   for (Outgoing& out : PlanPackets(plan, l.conn)) ready_.packets.push_back(std::move(out));
+  Send(l.conn, PacketType::kNewLeader, quorum::MakeZxid(lead_epoch_, 0), config_.config_text);
+  // Proposals still outstanding go after NEWLEADER, so their COMMITs do too:
+  // ZooKeeper 3.8's learner forgets the proposals it got before NEWLEADER
+  // once it logs them there, and a COMMIT of one of those before UPTODATE
+  // fails its sync (a NullPointerException in Learner.syncWithLeader).
   if (broadcasting && !l.observer) {
     for (const Proposal& prop : outstanding_) SendProposal(l, prop);
   }
-  Send(l.conn, PacketType::kNewLeader, quorum::MakeZxid(lead_epoch_, 0), config_.config_text);
   l.phase = LPhase::kSynced;
 }
 

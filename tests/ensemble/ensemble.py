@@ -400,5 +400,7 @@ class Ensemble:
     def stop(self, keep=False):
         for m in self.members:
             m.stop()
-        if not keep:
+        if not keep and not os.environ.get("AVIARY_ENSEMBLE_KEEP"):  # =1 keeps data and logs for a post-mortem
             shutil.rmtree(self.root, ignore_errors=True)
+        elif not keep:
+            print("ensemble kept in %s" % self.root)
