@@ -23,16 +23,10 @@ import ensemble
 MISSING = {}
 
 # Behaviour an Aviary ensemble member gets wrong today, observed by these
-# tests against aviary-server (branch h-ens, 2026-11-30). A test that
+# tests against aviary-server (empty since 2026-11-30: every known failure was fixed). A test that
 # exercises one runs anyway and is reported XFAIL (or XPASS once fixed,
 # which is the signal to delete the entry) - it never counts as a pass.
 KNOWN_FAILURES = {
-    "leader_snap_after_restart": "an Aviary leader restarted from its files (snapshot at 0x0, log to "
-                                 "0x1000000xx) syncs a learner whose zxid is below its log's start by SNAP "
-                                 "at its commit point (the snapshot's zxid) while its state holds the whole "
-                                 "log ('SNAP: the state is at 0x1000000xx, not 0x0: closing the learner'): "
-                                 "the learner never syncs and no quorum forms (ZooKeeper sends a DIFF: "
-                                 "the learner's zxid 0x0 starts an epoch)",
 }
 
 

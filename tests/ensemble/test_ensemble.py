@@ -73,7 +73,6 @@ def test_session_moves_between_members(make_ensemble, clients, request):
 
 def test_leader_kill_under_write_load(make_ensemble, clients, request):
     support.require(KINDS)
-    support.expect_failure(request, KINDS, "trunc_after_restart")
     ens = make_ensemble(KINDS)
     ens.start()
     old, new, load = checks.check_leader_kill_under_load(ens, clients, workers=4)
@@ -137,7 +136,6 @@ def test_follower_catches_up_by_diff(make_ensemble, clients):
 
 def test_follower_catches_up_by_snap_after_purge(make_ensemble, clients, request):
     support.require(KINDS)
-    support.expect_failure(request, KINDS, "snap_after_purge")
     ens = make_ensemble(KINDS, snap_count=50)
     ens.start()
     # 1500 txns with a snapshot every <= 50 and the old logs purged (as
@@ -296,7 +294,6 @@ def test_lagging_server_refuses_client_with_newer_zxid(make_ensemble, clients, r
     zxid is older (here: a member restarted alone in read-only mode after
     missing writes), while a fresh client is."""
     support.require(KINDS, "read_only")
-    support.expect_failure(request, KINDS, "leader_snap_after_restart")
     ens = make_ensemble(KINDS, read_only=True, extra_cfg=RO_CFG)
     ens.start()
     lag = ens.members[0]

@@ -80,9 +80,6 @@ def test_mixed_follower_catch_up_diff(make_ensemble, clients, name):
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_mixed_follower_catch_up_snap(make_ensemble, clients, name, request):
-    cfg = CONFIGS[name]
-    leader_kind = cfg["kinds"][cfg["leader_sid"] - 1]
-    support.expect_failure(request, [leader_kind], "snap_after_purge")
     ens, cfg = start(make_ensemble, name, snap_count=50)
     f = minority_follower(ens, cfg)
     # Under a write load: a ZooKeeper leader's SNAP is then fuzzy.
@@ -95,7 +92,6 @@ def test_mixed_follower_catch_up_snap(make_ensemble, clients, name, request):
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_mixed_leader_kill_under_load(make_ensemble, clients, name, request):
     ens, cfg = start(make_ensemble, name)
-    support.expect_failure(request, cfg["kinds"], "trunc_after_restart")
     old, new, load = checks.check_leader_kill_under_load(ens, clients, workers=2)
     # Both survivors have the same last zxid when the leader dies only by
     # chance under load, so no assertion on which one leads next.
