@@ -19,35 +19,6 @@ namespace {
 using proto::OpCode;
 using Kind = Item::Kind;
 
-class BroadcastCommitter final : public Committer {
- public:
-  void Propose(txn::Txn t) override {
-    feed.push_back(t);
-    committed_.push_back(std::move(t));
-  }
-  void TakeCommitted(std::vector<txn::Txn>* out) override {
-    for (auto& t : committed_) out->push_back(std::move(t));
-    committed_.clear();
-  }
-  std::vector<txn::Txn> feed;
-
- private:
-  std::vector<txn::Txn> committed_;
-};
-
-class FeedCommitter final : public Committer {
- public:
-  explicit FeedCommitter(std::vector<txn::Txn>* feed) : feed_(feed) {}
-  void Propose(txn::Txn) override { ADD_FAILURE() << "a follower never proposes"; }
-  void TakeCommitted(std::vector<txn::Txn>* out) override {
-    for (auto& t : *feed_) out->push_back(std::move(t));
-    feed_->clear();
-  }
-
- private:
-  std::vector<txn::Txn>* feed_;
-};
-
 // The follower's side of the wire: writes reach the leader's core; syncs and
 // REVALIDATE asks are recorded for the test to answer.
 class Wire final : public Forwarder {
@@ -74,7 +45,7 @@ class Wire final : public Forwarder {
 struct Ensemble {
   base::ManualClock clock;
   BroadcastCommitter leader_committer;
-  FeedCommitter follower_committer{&leader_committer.feed};
+  FeedCommitter follower_committer{&leader_committer.follower_feed};
   std::unique_ptr<CoreHarness> leader;
   std::unique_ptr<CoreHarness> follower;
   std::unique_ptr<Wire> wire;

@@ -19,38 +19,6 @@ using proto::Err;
 using proto::OpCode;
 using Kind = Item::Kind;
 
-// Leader side: committed on proposal (as LocalCommitter); every committed
-// txn is also queued, in order, for the follower.
-class BroadcastCommitter final : public Committer {
- public:
-  void Propose(txn::Txn t) override {
-    follower_feed.push_back(t);
-    committed_.push_back(std::move(t));
-  }
-  void TakeCommitted(std::vector<txn::Txn>* out) override {
-    for (auto& t : committed_) out->push_back(std::move(t));
-    committed_.clear();
-  }
-  std::vector<txn::Txn> follower_feed;
-
- private:
-  std::vector<txn::Txn> committed_;
-};
-
-// Follower side: what the leader committed, handed over in order.
-class FeedCommitter final : public Committer {
- public:
-  explicit FeedCommitter(std::vector<txn::Txn>* feed) : feed_(feed) {}
-  void Propose(txn::Txn) override { ADD_FAILURE() << "a follower never proposes"; }
-  void TakeCommitted(std::vector<txn::Txn>* out) override {
-    for (auto& t : *feed_) out->push_back(std::move(t));
-    feed_->clear();
-  }
-
- private:
-  std::vector<txn::Txn>* feed_;
-};
-
 // Hands each forwarded request to the leader as a core event.
 class ToLeader final : public Forwarder {
  public:
