@@ -241,6 +241,11 @@ class Core {
   // core_request.cc
   void OnRequest(CoreEvent& ev, int64_t now_ms);
   void OnAuth(Conn& c, const proto::Request& req);
+  // SASL (core_sasl.cc): one step of the connection's exchange (opcode 102),
+  // and enforce.auth's check of every other request (false: refused, the
+  // connection closing).
+  void OnSasl(Conn& c, const proto::Request& req, int64_t received_us);
+  bool EnforceAuth(Conn& c, const proto::Request& req);
   bool IsWrite(proto::OpCode op) const;
   void ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body);
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);

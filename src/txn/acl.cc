@@ -133,6 +133,16 @@ bool IpMatches(std::string_view client_address, std::string_view acl_expr) {
   return expr->addr == *remote;
 }
 
+bool IsValidSaslId(std::string_view id) {
+  // KerberosName's pattern: a name with '@' must be service[/host]@realm.
+  size_t at = id.find('@');
+  if (at == std::string_view::npos) return true;
+  std::string_view left = id.substr(0, at), realm = id.substr(at + 1);
+  if (realm.find_first_of("/@") != std::string_view::npos) return false;
+  size_t slash = left.find('/');
+  return slash == std::string_view::npos || left.find('/', slash + 1) == std::string_view::npos;
+}
+
 bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& ctx) {
   if (acl.empty() || HasSuper(ctx)) return true;
   for (const proto::Acl& a : acl) {
@@ -143,6 +153,8 @@ bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& 
       if (mine.scheme != id.scheme) continue;
       if (id.scheme == "digest" && mine.id == id.id) return true;
       if (id.scheme == "ip" && IpMatches(mine.id, id.id)) return true;
+      // SASLAuthenticationProvider.matches: the same id, or the sasl id "super".
+      if (id.scheme == "sasl" && (mine.id == id.id || mine.id == "super")) return true;
     }
   }
   return false;
@@ -162,7 +174,7 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
     } else if (id.scheme == "auth") {
       bool any = false;
       for (const proto::Id& mine : ctx.ids) {
-        if (mine.scheme == "digest") {  // the only authenticated provider
+        if (mine.scheme == "digest" || mine.scheme == "sasl") {  // the authenticated providers
           any = true;
           rv.push_back(proto::Acl{a.perms, mine});
         }
@@ -173,6 +185,9 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
       rv.push_back(a);
     } else if (id.scheme == "ip") {
       if (!IsValidIpId(id.id)) return proto::Err::kInvalidAcl;
+      rv.push_back(a);
+    } else if (id.scheme == "sasl") {
+      if (!IsValidSaslId(id.id)) return proto::Err::kInvalidAcl;
       rv.push_back(a);
     } else {
       return proto::Err::kInvalidAcl;
