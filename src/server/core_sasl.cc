@@ -31,7 +31,10 @@ void Core::OnSasl(Conn& c, const proto::Request& req, int64_t received_us) {
   } else if (!c.sasl) {
     c.sasl = opts_.sasl->Begin(&step.error);
   }
-  if (c.sasl) step = c.sasl->Step(std::get<proto::GetSaslRequest>(req.body).token);
+  if (c.sasl) {
+    const auto* r = std::get_if<proto::GetSaslRequest>(&req.body);
+    step = c.sasl->Step(r != nullptr ? std::string_view(r->token) : std::string_view());
+  }
   if (step.status == sasl::StepResult::kSuccess) {
     txn::AuthOutcome ids;
     ids.ids.push_back(proto::Id{"sasl", step.id});

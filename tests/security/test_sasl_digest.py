@@ -139,9 +139,17 @@ def test_wrong_password_fails_and_closes_others_unaffected(servers, tmp):
         assert c.is_closed_by_peer(5.0)
         c.close()
         # An unknown user fails the same way.
-        c, headers, done = ss.raw_digest_exchange(srv, "mallory", "bobsecret")
+        c, headers, done = ss.raw_digest_exchange(srv, "mallory", "guess")
         assert not done and headers[-1][2] == ss.ERR_AUTH_FAILED
         c.close()
+        if ss.target() == "aviary":
+            # ZooKeeper 3.8's SaslServerCallbackHandler keeps the last known
+            # user name across connections, so an unknown user is checked
+            # against the previous user's password (here bob's) and gets in;
+            # Aviary refuses it (docs/security/sasl.md).
+            c, headers, done = ss.raw_digest_exchange(srv, "mallory", "bobsecret")
+            assert not done and headers[-1][2] == ss.ERR_AUTH_FAILED
+            c.close()
         bystander.set("/before", b"2")
         assert bystander.get("/before")[0] == b"2"
     finally:
