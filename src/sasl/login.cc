@@ -17,8 +17,13 @@ bool KerberosModule(std::string_view section, const JaasModule& m, ServerLogin* 
     return false;
   };
   if (out->kerberos) return fail("a second Kerberos login module (Aviary uses one service principal)");
-  if (!IsTrue(m.Option("useKeyTab"))) return fail("useKeyTab=true is required (Aviary reads no ticket cache)");
-  const std::string* keytab = m.Option("keyTab");
+  // IBM's module names the keytab in useKeytab="file:/path" instead.
+  const std::string* ibm_keytab = m.Option("useKeytab");
+  bool ibm = ibm_keytab != nullptr && !ibm_keytab->empty() && *ibm_keytab != "true" && *ibm_keytab != "false";
+  if (!ibm && !IsTrue(m.Option("useKeyTab"))) {
+    return fail("useKeyTab=true is required (Aviary reads no ticket cache)");
+  }
+  const std::string* keytab = ibm ? ibm_keytab : m.Option("keyTab");
   if (keytab == nullptr || keytab->empty()) return fail("keyTab is required");
   const std::string* principal = m.Option("principal");
   if (principal == nullptr) return fail("principal is required");

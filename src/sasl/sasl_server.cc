@@ -212,6 +212,7 @@ StepResult Exchange::Step(std::string_view client_token) {
   }
   if (client_token.size() > kMaxSaslTokenBytes) {
     done_ = true;
+    sasl_dispose(&conn_);
     r.error = fmt::format("a SASL token of {} bytes (at most {})", client_token.size(), kMaxSaslTokenBytes);
     return r;
   }
@@ -243,14 +244,17 @@ StepResult Exchange::Finish(int rc, const char* out, unsigned out_len) {
     r.token.clear();
     r.token_null = true;
     r.error = fmt::format("{} ({})", sasl_errstring(rc, nullptr, nullptr), sasl_errdetail(conn_));
+    sasl_dispose(&conn_);  // over: the connection keeps no Cyrus state
     return r;
   }
   const void* user = nullptr;
   if (sasl_getprop(conn_, SASL_AUTHUSER, &user) != SASL_OK || user == nullptr) {
     r.error = "no authenticated user";
+    sasl_dispose(&conn_);
     return r;
   }
   std::string authid = static_cast<const char*>(user);
+  sasl_dispose(&conn_);
   const AuthenticatorOptions& o = auth_->options();
   // Cyrus' GSSAPI drops the realm of a principal of the default realm;
   // ZooKeeper's Java server sees the whole principal.

@@ -143,6 +143,20 @@ TEST(ServerLogin, KerberosPrincipalMakesItGssapi) {
 }
 
 // `module`: one login module entry of a "Server" section.
+TEST(ServerLogin, IbmKrb5LoginModuleKeytabForm) {
+  JaasConfig cfg;
+  std::string err;
+  ASSERT_TRUE(
+      ParseJaas("Server { com.ibm.security.auth.module.Krb5LoginModule required credsType=acceptor "
+                "useKeytab=\"file:/etc/zk.keytab\" principal=\"zookeeper/h@R\"; };",
+                &cfg, &err))
+      << err;
+  ServerLogin login;
+  ASSERT_TRUE(BuildServerLogin(cfg, "Server", &login, &err)) << err;
+  EXPECT_EQ(login.kerberos->keytab, "/etc/zk.keytab");
+  EXPECT_EQ(login.kerberos->principal, "zookeeper/h@R");
+}
+
 void ExpectLoginError(const std::string& module, std::string_view want) {
   JaasConfig cfg;
   std::string err;
