@@ -254,6 +254,10 @@ def test_start_refused_without_jaas_or_section(tmp):
     assert rc != 0 and "authentication scheme 'sasl' is not available" in out, out
     rc, out = ss.start_refused({"quorum.auth.enableSasl": "true"})
     assert rc != 0 and "quorum.auth.enableSasl" in out, out
+    # ZooKeeper would also read security settings from -Dzookeeper.* JVM
+    # flags; Aviary does not, so it must not start as if they were absent.
+    rc, out = ss.start_refused({}, env={"SERVER_JVMFLAGS": "-Xmx1g -Dzookeeper.sessionRequireClientSASLAuth=true"})
+    assert rc != 0 and "SERVER_JVMFLAGS sets zookeeper.sessionRequireClientSASLAuth" in out, out
 
 
 @pytest.mark.skipif(not os.path.exists(ss.ZKCLI), reason="zookeeper package not installed")
