@@ -4,9 +4,11 @@
 #include <sasl/sasl.h>
 #include <sasl/saslplug.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "base/log.h"
 #include "sasl/kerberos_name.h"
@@ -100,6 +102,45 @@ bool MechanismInstalled(std::string_view mech) {
     if (mech == *list) return true;
   }
   return false;
+}
+
+// RFC 2831 limits a DIGEST-MD5 digest-response to 4096 bytes with each
+// directive at most once. Cyrus' DIGEST-MD5 server leaks the earlier value
+// of a repeated username, authzid, nonce, cnonce, response or cipher, so a
+// response breaking either rule is refused before Cyrus sees it (a client
+// reconnecting with such tokens would otherwise grow the server's memory).
+constexpr size_t kMaxDigestResponseBytes = 4096;
+
+bool DigestResponseSane(std::string_view t, std::string* why) {
+  if (t.size() >= kMaxDigestResponseBytes) {
+    *why = fmt::format("a DIGEST-MD5 response of {} bytes (RFC 2831: under {})", t.size(), kMaxDigestResponseBytes);
+    return false;
+  }
+  std::vector<std::string> names;
+  size_t i = 0;
+  while (i < t.size()) {
+    while (i < t.size() && (t[i] == ',' || t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n')) ++i;
+    if (i >= t.size()) break;
+    size_t eq = t.find('=', i);
+    if (eq == std::string_view::npos) break;  // Cyrus rejects it
+    std::string name(t.substr(i, eq - i));
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+    for (char& c : name) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      *why = fmt::format("directive '{}' repeated in a DIGEST-MD5 response", name);
+      return false;
+    }
+    names.push_back(std::move(name));
+    i = eq + 1;
+    while (i < t.size() && (t[i] == ' ' || t[i] == '\t')) ++i;
+    if (i < t.size() && t[i] == '"') {
+      for (++i; i < t.size() && t[i] != '"'; ++i) i += t[i] == '\\';
+      ++i;
+    } else {
+      while (i < t.size() && t[i] != ',') ++i;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -214,6 +255,11 @@ StepResult Exchange::Step(std::string_view client_token) {
     done_ = true;
     sasl_dispose(&conn_);
     r.error = fmt::format("a SASL token of {} bytes (at most {})", client_token.size(), kMaxSaslTokenBytes);
+    return r;
+  }
+  if (started_ && auth_->mechanism() == "DIGEST-MD5" && !DigestResponseSane(client_token, &r.error)) {
+    done_ = true;
+    sasl_dispose(&conn_);
     return r;
   }
   const char* out = nullptr;

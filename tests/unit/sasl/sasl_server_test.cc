@@ -151,5 +151,24 @@ TEST(SaslServer, HostileTokensFailCleanly) {
             StepResult::kFailure);
 }
 
+// Cyrus leaks a repeated directive's earlier value: such responses, and
+// ones over RFC 2831's 4096 bytes, never reach it.
+TEST(SaslServer, RepeatedDirectivesAndLongResponsesAreRefusedFirst) {
+  auto auth = Make({{"bob", "pw"}});
+  std::string err;
+  auto x = auth->Begin(&err);
+  ASSERT_EQ(x->Step("").status, StepResult::kContinue);
+  StepResult r = x->Step("username=\"bob\",nonce=\"a,nonce=b\",Nonce=\"c\"");
+  EXPECT_EQ(r.status, StepResult::kFailure);
+  EXPECT_NE(r.error.find("directive 'nonce' repeated"), std::string::npos) << r.error;
+  x = auth->Begin(&err);
+  ASSERT_EQ(x->Step("").status, StepResult::kContinue);
+  r = x->Step("username=\"" + std::string(5000, 'b') + "\"");
+  EXPECT_EQ(r.status, StepResult::kFailure);
+  EXPECT_NE(r.error.find("RFC 2831"), std::string::npos) << r.error;
+  // A quoted comma or escaped quote is no new directive: a valid exchange passes.
+  EXPECT_EQ(RunDigest(*auth, "bob", "pw").status, StepResult::kSuccess);
+}
+
 }  // namespace
 }  // namespace aviary::sasl
