@@ -84,7 +84,8 @@ struct CoreEvent {
   };
   Kind kind = Kind::kClosed;
   net::ConnId conn = 0;
-  std::string text;  // kOpened: peer "ip:port"; kFourLetter: the word
+  std::string text;          // kOpened: peer "ip:port"; kFourLetter: the word
+  std::string x509_subject;  // kOpened over TLS: the verified client certificate's subject DN (RFC 2253)
   proto::ConnectRequest connect;
   proto::Request request;
   proto::Err decode_err = proto::Err::kOk;            // kRequest: kMarshallingError if the body was bad

@@ -19,6 +19,19 @@ void Core::OnOpened(const CoreEvent& ev) {
   c->peer = ev.text;
   c->ip = ev.text.substr(0, ev.text.rfind(':'));
   c->ctx.ids.push_back(proto::Id{"ip", c->ip});
+  // X509AuthenticationProvider.handleAuthentication: a verified client
+  // certificate is the connection's ("x509", subject DN), and also
+  // ("super", DN) when it is X509AuthenticationProvider.superUser.
+  if (!ev.x509_subject.empty() && ev.x509_subject.size() <= kMaxAuthIdBytes) {
+    if (ev.x509_subject == opts_.config.x509_super_user) {
+      c->ctx.ids.push_back(proto::Id{"super", ev.x509_subject});
+      AV_LOG(kInfo, "Authenticated Id '{}' as super user", ev.x509_subject);
+    }
+    c->ctx.ids.push_back(proto::Id{"x509", ev.x509_subject});
+    AV_LOG(kInfo, "Authenticated Id '{}' for Scheme 'x509' ({})", ev.x509_subject, c->peer);
+  } else if (!ev.x509_subject.empty()) {
+    AV_LOG(kWarn, "{}: client certificate subject longer than {} bytes; no x509 identity", c->peer, kMaxAuthIdBytes);
+  }
   c->opened_ms = clock_->SteadyMs();
   conns_[ev.conn] = std::move(c);
 }

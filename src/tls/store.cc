@@ -111,6 +111,21 @@ bool ParsePkcs12(const std::string& bytes, const std::string& password, EVP_PKEY
   return ok;
 }
 
+// X509Util.getPasswordFromConfigPropertyOrFile: the passwordPath file wins
+// (its contents, without a trailing line break).
+bool PasswordOf(const StoreOptions& store, std::string_view key, std::string* out, std::string* error) {
+  if (store.password_path.empty()) {
+    *out = store.password;
+    return true;
+  }
+  if (!ReadStoreFile(store.password_path, out, error)) {
+    *error = fmt::format("{}.passwordPath: {}", key, *error);
+    return false;
+  }
+  while (!out->empty() && (out->back() == '\n' || out->back() == '\r')) out->pop_back();
+  return true;
+}
+
 }  // namespace
 
 std::string OpenSslErrors() {
@@ -161,11 +176,11 @@ bool LoadKeyStore(const StoreOptions& store, KeyStore* out, std::string* error) 
   constexpr std::string_view kKey = "ssl.keyStore";
   StoreType type;
   std::string bytes;
-  if (!ReadTyped(store, kKey, &type, &bytes, error)) return false;
+  std::string pw;
+  if (!ReadTyped(store, kKey, &type, &bytes, error) || !PasswordOf(store, kKey, &pw, error)) return false;
   *out = KeyStore{};
   if (type == StoreType::kPem) {
     BioPtr bio = MemBio(bytes);
-    std::string pw = store.password;
     out->key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, PasswordCallback, &pw));
     std::vector<X509Ptr> certs = PemCerts(bytes);
     if (!certs.empty()) {
@@ -176,7 +191,7 @@ bool LoadKeyStore(const StoreOptions& store, KeyStore* out, std::string* error) 
     EVP_PKEY* key = nullptr;
     X509* cert = nullptr;
     STACK_OF(X509)* ca = nullptr;
-    if (ParsePkcs12(bytes, store.password, &key, &cert, &ca)) {
+    if (ParsePkcs12(bytes, pw, &key, &cert, &ca)) {
       out->key.reset(key);
       out->cert.reset(cert);
       for (int i = 0; ca != nullptr && i < sk_X509_num(ca); ++i) out->chain.emplace_back(sk_X509_value(ca, i));
@@ -201,7 +216,8 @@ bool LoadTrustStore(const StoreOptions& store, std::vector<X509Ptr>* out, std::s
   constexpr std::string_view kKey = "ssl.trustStore";
   StoreType type;
   std::string bytes;
-  if (!ReadTyped(store, kKey, &type, &bytes, error)) return false;
+  std::string pw;
+  if (!ReadTyped(store, kKey, &type, &bytes, error) || !PasswordOf(store, kKey, &pw, error)) return false;
   out->clear();
   if (type == StoreType::kPem) {
     *out = PemCerts(bytes);
@@ -209,7 +225,7 @@ bool LoadTrustStore(const StoreOptions& store, std::vector<X509Ptr>* out, std::s
     EVP_PKEY* key = nullptr;
     X509* cert = nullptr;
     STACK_OF(X509)* ca = nullptr;
-    if (ParsePkcs12(bytes, store.password, &key, &cert, &ca)) {
+    if (ParsePkcs12(bytes, pw, &key, &cert, &ca)) {
       EVP_PKEY_free(key);
       if (cert != nullptr) out->emplace_back(cert);
       for (int i = 0; ca != nullptr && i < sk_X509_num(ca); ++i) out->emplace_back(sk_X509_value(ca, i));
