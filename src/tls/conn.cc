@@ -37,7 +37,32 @@ TlsConn::~TlsConn() {
   }
 }
 
-void TlsConn::Feed(const char* data, size_t n) { BIO_write(in_, data, static_cast<int>(n)); }
+namespace {
+constexpr size_t kShrinkAfterBytes = 64u << 10;
+}  // namespace
+
+void TlsConn::Feed(const char* data, size_t n) {
+  BIO_write(in_, data, static_cast<int>(n));
+  in_grown_ += n;
+}
+
+void TlsConn::ShrinkBuffers() {
+  if (in_grown_ > kShrinkAfterBytes && BIO_ctrl_pending(in_) == 0) {
+    if (BIO* fresh = BIO_new(BIO_s_mem())) {
+      BIO_set_mem_eof_return(fresh, -1);
+      SSL_set0_rbio(ssl_, fresh);  // frees the old one
+      in_ = fresh;
+      in_grown_ = 0;
+    }
+  }
+  if (out_grown_ > kShrinkAfterBytes && BIO_ctrl_pending(out_) == 0) {
+    if (BIO* fresh = BIO_new(BIO_s_mem())) {
+      SSL_set0_wbio(ssl_, fresh);
+      out_ = fresh;
+      out_grown_ = 0;
+    }
+  }
+}
 
 size_t TlsConn::PendingInput() const { return BIO_ctrl_pending(in_); }
 size_t TlsConn::PendingOutput() const { return BIO_ctrl_pending(out_); }
@@ -79,7 +104,11 @@ TlsConn::Status TlsConn::Read(std::string* plain, size_t max_bytes, std::string*
     size_t n = 0;
     int r = SSL_read_ex(ssl_, plain->data() + old, kChunk, &n);
     plain->resize(old + (r == 1 ? n : 0));
-    if (r != 1) return Fail(r, "TLS read failed", why);
+    if (r != 1) {
+      Status st = Fail(r, "TLS read failed", why);
+      if (st == Status::kOk) ShrinkBuffers();
+      return st;
+    }
     got += n;
   }
   return Status::kOk;
@@ -104,6 +133,8 @@ void TlsConn::TakeOutput(std::string* out) {
   if (n <= 0) return;
   out->append(p, static_cast<size_t>(n));
   (void)BIO_reset(out_);
+  out_grown_ += static_cast<size_t>(n);
+  if (out_grown_ > kShrinkAfterBytes) ShrinkBuffers();
 }
 
 std::string TlsConn::PeerSubject() const {

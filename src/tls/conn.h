@@ -53,9 +53,15 @@ class TlsConn {
   TlsConn() = default;
   Status Fail(int ret, std::string_view what, std::string* why);
 
+  // A memory BIO keeps its largest size; once a big burst went through an
+  // emptied one, it is replaced, so an idle connection holds little memory.
+  void ShrinkBuffers();
+
   SSL* ssl_ = nullptr;
-  BIO* in_ = nullptr;   // owned by ssl_
-  BIO* out_ = nullptr;  // owned by ssl_
+  BIO* in_ = nullptr;     // owned by ssl_
+  BIO* out_ = nullptr;    // owned by ssl_
+  size_t in_grown_ = 0;   // bytes fed through in_ since it was made
+  size_t out_grown_ = 0;  // bytes taken from out_ since it was made
   bool done_ = false;
 };
 
