@@ -87,3 +87,39 @@ def test_start_errors_name_the_key(pki, tmp_path, extra, needle):
     out = _start_fails(cfg, tmp_path)
     assert needle in out, out
     assert "s3cr3t-pw" not in out  # passwords are never echoed
+
+
+def test_tls_only_without_client_port(pki, tmp_path, tls_kazoo):
+    """secureClientPort without clientPort: no plaintext listener at all."""
+    secure = harness.free_port()
+    data = tmp_path / "data"
+    data.mkdir()
+    cfg = tmp_path / "zoo.cfg"
+    lines = ["tickTime=100", "dataDir=%s" % data, "admin.enableServer=false", "4lw.commands.whitelist=*"]
+    lines += ["%s=%s" % kv for kv in pki.server_cfg(secureClientPort=secure, secureClientPortAddress="127.0.0.1").items()]
+    cfg.write_text("\n".join(lines) + "\n")
+    log = open(str(tmp_path / "server.log"), "wb")
+    proc = subprocess.Popen(harness.server_command(str(cfg)), stdout=log, stderr=subprocess.STDOUT,
+                            cwd=str(tmp_path), start_new_session=True)
+    try:
+        class Srv:
+            secure_port = secure
+        import waits
+        waits.wait_until(lambda: b"serving clients on" in (tmp_path / "server.log").read_bytes(), timeout=20)
+        zk = tls_kazoo(Srv())
+        zk.create("/only-tls", b"1")
+        out = (tmp_path / "server.log").read_text()
+        assert "no plaintext port, TLS on 127.0.0.1:%d" % secure in out, out
+        # The only listening socket the process has is the TLS one.
+        inodes = {os.readlink("/proc/%d/fd/%s" % (proc.pid, fd)) for fd in os.listdir("/proc/%d/fd" % proc.pid)}
+        listening = []
+        for table in ("/proc/%d/net/tcp" % proc.pid, "/proc/%d/net/tcp6" % proc.pid):
+            for row in open(table).read().splitlines()[1:]:
+                f = row.split()
+                if f[3] == "0A" and "socket:[%s]" % f[9] in inodes:  # 0A = LISTEN
+                    listening.append(int(f[1].split(":")[1], 16))
+        assert listening == [secure], listening
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
