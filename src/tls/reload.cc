@@ -117,8 +117,12 @@ void ContextSource::WatchLoop() {
       while ((len = ::read(inotify_fd_, buf, sizeof buf)) > 0) {
         for (char* p = buf; p < buf + len;) {
           auto* ev = reinterpret_cast<inotify_event*>(p);
-          bool ours = (ev->mask & IN_Q_OVERFLOW) ||
-                      (ev->len > 0 && std::find(names.begin(), names.end(), std::string(ev->name)) != names.end());
+          // The store files themselves, or the "..data" link Kubernetes'
+          // atomic writer swaps when a mounted secret changes (the files
+          // are links through it, so their own names see no event).
+          std::string name = ev->len > 0 ? std::string(ev->name) : std::string();
+          bool ours = (ev->mask & IN_Q_OVERFLOW) || std::find(names.begin(), names.end(), name) != names.end() ||
+                      name == "..data";
           if (ours) {
             due_ms = NowMs() + kQuietMs;
             retries = 0;
