@@ -131,3 +131,24 @@ def test_no_reload_unless_enabled(start_tls_server, tls_kazoo, pki, tmp_path):
     time.sleep(1.0)
     assert served_cert_serial(srv.secure_port, pki) == pki.server.cert.serial_number
     assert tls_kazoo(srv).exists("/") is not None
+
+
+def test_reload_on_kubernetes_secret_swap(start_tls_server, tls_kazoo, pki, tmp_path):
+    """A mounted Kubernetes secret: server.pem -> ..data/server.pem, and an
+    update swaps the ..data link to a new directory (no event names the file)."""
+    v1, v2 = tmp_path / "v1", tmp_path / "v2"
+    v1.mkdir()
+    v2.mkdir()
+    shutil.copy(pki.server_pem, str(v1 / "server.pem"))
+    new_server = pki.ca.issue("CN=localhost,O=Aviary,OU=k8s", server=True)
+    new_server.write_pem(str(v2 / "server.pem"))
+    os.symlink("v1", str(tmp_path / "..data"))
+    os.symlink("..data/server.pem", str(tmp_path / "server.pem"))
+    srv = start_tls_server(**{"ssl.keyStore.location": str(tmp_path / "server.pem"), "client.certReload": "true"})
+    zk = tls_kazoo(srv)
+    assert served_cert_serial(srv.secure_port, pki) == pki.server.cert.serial_number
+    os.symlink("v2", str(tmp_path / "..data_tmp"))
+    os.replace(str(tmp_path / "..data_tmp"), str(tmp_path / "..data"))  # the atomic writer's swap
+    waits.wait_until(lambda: served_cert_serial(srv.secure_port, pki) == new_server.cert.serial_number,
+                     timeout=10, what="the swapped secret served")
+    assert zk.exists("/") is not None  # the established session is still served
