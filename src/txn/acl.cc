@@ -151,7 +151,7 @@ bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& 
       if (mine.scheme != id.scheme) continue;
       if (id.scheme == "digest" && mine.id == id.id) return true;
       if (id.scheme == "ip" && IpMatches(mine.id, id.id)) return true;
-      if (id.scheme == "x509" && mine.id == id.id) return true;
+      if (id.scheme == "x509" && mine.id == id.id && X509SchemeEnabled()) return true;
     }
   }
   return false;
