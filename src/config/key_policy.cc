@@ -12,8 +12,14 @@ namespace {
 // neither safety nor security when ignored (most only matter in an ensemble,
 // which is refused on its own).
 constexpr std::array<std::string_view, 8> kIgnoredKeys = {
-    "observerMasterPort", "connectToLearnerMasterLimit", "sslQuorumReloadCertFiles", "quorum.cnxn.threads.size",
-    "oraclePath",         "admin.commandURL",            "admin.idleTimeout",        "jaasLoginRenew",
+    "observerMasterPort",
+    "connectToLearnerMasterLimit",
+    "sslQuorumReloadCertFiles",
+    "quorum.cnxn.threads.size",
+    "oraclePath",
+    "admin.commandURL",
+    "admin.idleTimeout",
+    "jaasLoginRenew",
 };
 
 // Also ignored: quorum.auth.* keys other than the three switches below only

@@ -147,9 +147,9 @@ struct ServerConfig {
   // in use (QuorumPeerConfig.configureSSLAuth) or an authProvider.N names
   // X509AuthenticationProvider.
   bool x509_provider = false;
-  std::string x509_super_user;  // X509AuthenticationProvider.superUser: this DN is also ("super", dn)
-  std::string ssl_auth_provider = "x509";               // ssl.authProvider
-  std::vector<std::string> x509_provider_names;         // the N of authProvider.N=...X509AuthenticationProvider
+  std::string x509_super_user;                   // X509AuthenticationProvider.superUser: this DN is also ("super", dn)
+  std::string ssl_auth_provider = "x509";        // ssl.authProvider
+  std::vector<std::string> x509_provider_names;  // the N of authProvider.N=...X509AuthenticationProvider
   bool TlsInUse() const { return secure_client_port_set || port_unification; }
 
   // Non-fatal findings (unknown keys, ignored keys, clamped values).
