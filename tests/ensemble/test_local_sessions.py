@@ -13,7 +13,9 @@ localSessionsUpgradingEnabled, issue 7 item 2), with real processes:
   - mixed: a ZooKeeper 3.8 follower of an Aviary leader, and an Aviary
     follower of a ZooKeeper leader, with local sessions on everywhere: the
     follower's client writes and creates an ephemeral through the leader of
-    the other kind.
+    the other kind;
+  - everywhere: a local session re-attaches on its member and is expired on
+    any other (REVALIDATE: the leader calls it invalid), observers included.
 
 kazoo (2.x) knows no exception for -120: its table's default raises
 RuntimeError inside the connection thread, so the code is registered here.
@@ -47,20 +49,46 @@ def pinned(clients, member):
     return clients(member.hostport(), connection_retry={"max_tries": -1, "delay": 0.05, "max_delay": 0.5})
 
 
-def raw_session(member, timeout_ms=1000):
-    """Opens a session on `member` with a bare ConnectRequest and returns
-    (socket, session id); closing the socket leaves the session to expire."""
-    s = socket.create_connection(("127.0.0.1", member.client_port), timeout=5)
-    body = struct.pack(">iqiqi16s?", 0, 0, timeout_ms, 0, 16, b"\0" * 16, False)
+def _recv_exactly(s, n):
+    out = b""
+    while len(out) < n:
+        chunk = s.recv(n - len(out))
+        if not chunk:
+            return None
+        out += chunk
+    return out
+
+
+def raw_connect(member, timeout_ms=1000, session_id=0, passwd=b"\0" * 16):
+    """A bare ConnectRequest to `member`: (socket, session id, password) of
+    its ConnectResponse (session id 0: expired), or (None, 0, b"") when the
+    member closed the connection without one."""
+    s = socket.create_connection(("127.0.0.1", member.client_port), timeout=10)
+    body = struct.pack(">iqiqi", 0, 0, timeout_ms, session_id, len(passwd)) + passwd + b"\0"
     s.sendall(struct.pack(">i", len(body)) + body)
-    head = b""
-    while len(head) < 20:
-        chunk = s.recv(20 - len(head))
-        assert chunk, "connection closed before the ConnectResponse"
-        head += chunk
-    _, _, _, session_id = struct.unpack(">iiiq", head)
-    assert session_id != 0
-    return s, session_id
+    head = _recv_exactly(s, 4)
+    rsp = _recv_exactly(s, struct.unpack(">i", head)[0]) if head else None
+    if rsp is None:
+        s.close()
+        return None, 0, b""
+    _, _, got, plen = struct.unpack(">iiqi", rsp[:20])
+    return s, got, rsp[20:20 + plen]
+
+
+def check_local_session_stays_on_its_member(member, elsewhere):
+    """A local session of `member` re-attaches there, and is expired on
+    `elsewhere` (its leader calls it invalid, or it is the leader)."""
+    s, sid, pw = raw_connect(member, timeout_ms=4000)
+    assert sid != 0
+    s.close()
+    s, got, _ = raw_connect(member, 4000, sid, pw)
+    assert got == sid, "member %d (%s) did not re-attach its local session" % (member.sid, member.kind)
+    s.close()
+    s, got, _ = raw_connect(elsewhere, 4000, sid, pw)
+    assert got == 0, "member %d (%s) took member %d's local session 0x%x" % (
+        elsewhere.sid, elsewhere.kind, member.sid, sid)
+    if s is not None:
+        s.close()
 
 
 def zxids(ens):
@@ -97,9 +125,10 @@ def check_upgrade_through(ens, clients, member, root):
 
 def test_local_sessions_upgrade_all_aviary(make_ensemble, clients):
     support.require([AV, AV, AV])
-    ens = make_ensemble([AV, AV, AV], extra_cfg=UPGRADING)
+    ens = make_ensemble([AV, AV, AV], observers=[AV], extra_cfg=UPGRADING)
     lead = ens.start()
     f = ens.followers()[0]
+    obs = ens.members[3]
     checks.settle(ens, *ens.members)
     before = zxids(ens)
     # A local session: no createSession txn on any member; counted local.
@@ -114,7 +143,7 @@ def test_local_sessions_upgrade_all_aviary(make_ensemble, clients):
     c.close()
     # A local session that disconnects without closing expires on its
     # member alone (1 s timeout), again without a txn.
-    s, sid = raw_session(f, timeout_ms=1000)
+    s, sid, _ = raw_connect(f, timeout_ms=1000)
     s.close()
     waits.wait_until(lambda: int(f.mntr()["zk_local_sessions"]) == 0, timeout=15,
                      what="the follower's local sessions expired")
@@ -122,6 +151,11 @@ def test_local_sessions_upgrade_all_aviary(make_ensemble, clients):
     assert int(lead.mntr()["zk_global_sessions"]) == glob
     check_upgrade_through(ens, clients, f, "/ls")
     check_upgrade_through(ens, clients, lead, "/ll")
+    check_upgrade_through(ens, clients, obs, "/lo")
+    other = [m for m in ens.followers() if m is not f][0]
+    check_local_session_stays_on_its_member(f, other)
+    check_local_session_stays_on_its_member(f, lead)
+    check_local_session_stays_on_its_member(lead, f)
 
 
 def test_local_sessions_without_upgrading(make_ensemble, clients):
@@ -142,7 +176,7 @@ def test_local_sessions_without_upgrading(make_ensemble, clients):
             rc = pinned(clients, r)
             assert rc.get(root + "/p2")[0] == b"still served"
             assert rc.exists(root + "/eph") is None
-            assert rc.get_children(root) == sorted(["p", "p2"]) or sorted(rc.get_children(root)) == ["p", "p2"]
+            assert sorted(rc.get_children(root)) == ["p", "p2"], "member %d (%s)" % (r.sid, r.kind)
 
 
 MIXED = {
@@ -169,3 +203,7 @@ def test_local_sessions_mixed(make_ensemble, clients, name):
     time.sleep(0.5)
     assert lead.zxid() == before, "a local session made a txn"
     check_upgrade_through(ens, clients, f, "/mx")
+    other = [m for m in ens.followers() if m is not f][0]
+    assert other.kind != f.kind
+    check_local_session_stays_on_its_member(f, other)
+    check_local_session_stays_on_its_member(other, f)
