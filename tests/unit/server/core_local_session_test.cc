@@ -255,6 +255,25 @@ TEST(CoreLocalSession, LocalSessionsExpireOnTheirMemberWithoutATxn) {
   EXPECT_TRUE(e.wire->types.empty());
 }
 
+TEST(CoreLocalSession, AFollowerExpiresOnlyItsLocalSessions) {
+  Ensemble e;
+  const proto::ConnectResponse g = e.NewSession(*e.follower, 1, 4000);
+  EXPECT_EQ(e.Call(*e.follower, 1, 1, OpCode::kCreate, CreateBody("/g", "", kEphemeral)).hdr.err, 0);
+  e.NewSession(*e.follower, 2, 4000);
+  for (int i = 0; i < 3; ++i) {  // global expiry is the leader's: only the follower ticks
+    e.clock.Advance(3000);
+    e.follower->Tick(e.now());
+  }
+  EXPECT_TRUE(e.follower->IsClosed(2));
+  EXPECT_FALSE(e.follower->IsClosed(1));
+  EXPECT_EQ(e.Call(*e.follower, 1, 2, OpCode::kGetData, GetDataBody("/g")).hdr.err, 0);
+  e.leader->Tick(e.now());  // the leader heard no touch: its txn closes the session everywhere
+  e.Pump();
+  EXPECT_TRUE(e.follower->IsClosed(1));
+  EXPECT_EQ(e.follower->core().state().sessions().count(g.sessionId), 0u);
+  EXPECT_EQ(e.Find(*e.follower, "/g"), nullptr);
+}
+
 TEST(CoreLocalSession, LeaderRunsAnotherMembersLocalSessionButNotItsOwnUnknownIds) {
   Ensemble e;
   const int64_t foreign = (int64_t{3} << 56) | 77;  // server 3's local session
@@ -319,6 +338,25 @@ TEST(CoreLocalSession, RoleChangeEndsLocalSessions) {
   e.follower->Connect(2, 10000, f.sessionId, f.passwd);
   e.follower->Run(e.now());
   EXPECT_EQ(e.wire->asks.size(), 1u) << "no longer local here";
+}
+
+TEST(CoreLocalSession, AnUpgradeInFlightAtARoleChangeIsForgottenThenAppliedAsAnySession) {
+  Ensemble e;
+  const proto::ConnectResponse f = e.NewSession(*e.follower, 1);
+  e.follower->Send(1, 1, OpCode::kCreate, CreateBody("/late", "", kEphemeral));
+  e.follower->Run(e.now());  // forwarded: createSession + create, not yet at the leader
+  e.follower->Role(ServingRole::kNotServing);
+  e.follower->Run(e.now());
+  e.follower->Role(ServingRole::kFollower);
+  e.Pump();  // the leader commits both; the follower applies them
+  EXPECT_EQ(e.follower->core().state().sessions().count(f.sessionId), 1u);
+  ASSERT_NE(e.Find(*e.follower, "/late"), nullptr);
+  // Global now: it re-attaches through the leader.
+  e.follower->Open(2);
+  e.follower->Connect(2, 10000, f.sessionId, f.passwd);
+  e.follower->Run(e.now());
+  EXPECT_EQ(e.wire->asks.size(), 1u);
+  EXPECT_TRUE(e.leader->core().RevalidateForLearner(f.sessionId, 10000, e.now()));
 }
 
 TEST(CoreLocalSession, StandaloneIgnoresTheSetting) {
