@@ -146,14 +146,17 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   } else if (IsWrite(req.op())) {
     // A local session's close stays here; its ephemeral creates need a
     // global session (core_local_session.cc).
+    const bool local = local_sessions_.count(s.id) != 0;
     Err local_err = Err::kOk;
-    if (ev.decode_err == Err::kOk && local_sessions_.count(s.id) != 0 && LocalSessionWrite(s, c, ev, &local_err)) {
+    if (local && ev.decode_err == Err::kOk && LocalSessionWrite(s, c, ev, &local_err)) return;
+    if (!(local && s.closing)) {
+      // A write whose body does not decode still takes a zxid, as an error
+      // txn, exactly as ZooKeeper numbers it.
+      if (ChargeQueued(c, ev.bytes)) ProposeWrite(s, c, ev, decoded ? nullptr : &ev.raw_body, local_err);
       return;
     }
-    // A write whose body does not decode still takes a zxid, as an error
-    // txn, exactly as ZooKeeper numbers it.
-    if (ChargeQueued(c, ev.bytes)) ProposeWrite(s, c, ev, decoded ? nullptr : &ev.raw_body, local_err);
-    return;
+    // A write after a local session's close: SESSIONEXPIRED here, in order
+    // (the leader, which does not know the session, would run it).
   }
   // A learner's sync() goes through the leader (core_learner.cc).
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kSync && ForwardSync(s, c, ev)) return;

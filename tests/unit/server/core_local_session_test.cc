@@ -158,15 +158,19 @@ TEST(CoreLocalSession, CloseWaitsForTheWritesSentBeforeIt) {
   e.NewSession(*e.follower, 1);
   e.follower->Send(1, 1, OpCode::kCreate, CreateBody("/w", ""));
   e.follower->Send(1, 2, OpCode::kCloseSession, proto::Empty{});
+  e.follower->Send(1, 3, OpCode::kCreate, CreateBody("/after-close", ""));
   e.follower->Run(e.now());
   EXPECT_TRUE(e.follower->Take(1).empty()) << "the close waits behind the forwarded create";
   e.Pump();
   auto items = e.follower->Take(1);
-  ASSERT_EQ(items.size(), 3u);
+  ASSERT_EQ(items.size(), 3u) << "the write after the close is dropped with the connection";
   EXPECT_EQ(items[0].hdr.xid, 1);
   EXPECT_EQ(items[0].hdr.err, 0);
   EXPECT_EQ(items[1].hdr.xid, 2);
+  EXPECT_EQ(items[1].hdr.err, 0);
   EXPECT_EQ(items[2].kind, Kind::kClose);
+  EXPECT_EQ(e.wire->types, (std::vector<OpCode>{OpCode::kCreate})) << "a write after the close is not forwarded";
+  EXPECT_EQ(e.Find(*e.leader, "/after-close"), nullptr);
 }
 
 TEST(CoreLocalSession, EphemeralCreateUpgradesTheSessionFirst) {
