@@ -73,14 +73,16 @@ int64_t LeaderSequencer::Write(const WriteRequest& w, int64_t wall_ms) {
 void LeaderSequencer::CreateSession(int64_t session_id, int32_t timeout_ms, int64_t wall_ms) {
   const int64_t zxid = NextZxid();
   creating_[session_id] = zxid;
+  creating_order_.emplace_back(zxid, session_id);
   committer_->Propose(preparer_.PrepareCreateSession(session_id, timeout_ms, zxid, wall_ms));
 }
 
 void LeaderSequencer::Applied(int64_t zxid) {
   preparer_.Applied(zxid);
-  if (creating_.empty()) return;
-  for (auto it = creating_.begin(); it != creating_.end();) {
-    it = it->second <= zxid ? creating_.erase(it) : std::next(it);
+  while (!creating_order_.empty() && creating_order_.front().first <= zxid) {
+    auto it = creating_.find(creating_order_.front().second);
+    if (it != creating_.end() && it->second == creating_order_.front().first) creating_.erase(it);
+    creating_order_.pop_front();
   }
 }
 
@@ -172,6 +174,7 @@ std::vector<int64_t> LeaderSequencer::TakeExpiredLocal() {
 void LeaderSequencer::Reset(int64_t applied_zxid) {
   preparer_.Reset();
   creating_.clear();
+  creating_order_.clear();
   last_zxid_ = applied_zxid;
 }
 

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -80,8 +81,10 @@ class LeaderSequencer final : public Sequencer {
   int64_t server_id_ = 0;
   const std::unordered_set<int64_t>* local_ = nullptr;
   std::vector<int64_t> expired_local_;
-  // Sessions whose createSession is prepared, not yet applied -> its zxid.
+  // Sessions whose createSession is prepared, not yet applied -> its zxid;
+  // and (zxid, session) in zxid order, to forget them as they apply.
   std::unordered_map<int64_t, int64_t> creating_;
+  std::deque<std::pair<int64_t, int64_t>> creating_order_;
 };
 
 }  // namespace aviary::server
