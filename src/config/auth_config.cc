@@ -80,7 +80,8 @@ bool FinishAuth(ServerConfig* cfg, std::string* error) {
     return false;
   }
   for (const std::string& scheme : cfg->enforce_auth_schemes) {
-    bool available = scheme == "digest" || scheme == "ip" || (scheme == "sasl" && cfg->sasl.provider);
+    bool available = scheme == "digest" || scheme == "ip" || (scheme == "sasl" && cfg->sasl.provider) ||
+                     (scheme == "x509" && cfg->x509_provider);
     if (!available) {
       *error = fmt::format("enforce.auth.schemes: authentication scheme '{}' is not available{}", scheme,
                            scheme == "sasl" ? " (no authProvider.N names the SASLAuthenticationProvider)" : "");

@@ -14,6 +14,7 @@
 #include "config/config_values.h"
 #include "config/key_policy.h"
 #include "config/properties.h"
+#include "config/tls_keys.h"
 
 namespace aviary::config {
 namespace {
@@ -277,6 +278,8 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
   bool handled = false;
   if (!EnsembleKey(raw_key, key, value, cfg, p, &handled, error)) return false;
   if (handled) return true;
+  if (!detail::ApplyTlsKey(raw_key, value, cfg, &handled, error)) return false;
+  if (handled) return true;
   if (key == "peerType") {
     cfg->peer_type_set = true;
     std::string lower(value);
@@ -420,6 +423,7 @@ bool Finish(const Pending& p, ServerConfig* cfg, std::string* error) {
   // With a dynamic file the member list is checked once it is read.
   if (cfg->dynamic_config_file.empty() && !CheckServerList(cfg, error)) return false;
   detail::AddEnsembleRefusals(cfg);
+  if (!detail::FinishTls(cfg, error)) return false;
   return detail::FinishAuth(cfg, error);
 }
 

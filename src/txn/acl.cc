@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <optional>
 
 namespace aviary::txn {
@@ -143,6 +144,13 @@ bool IsValidSaslId(std::string_view id) {
   return slash == std::string_view::npos || left.find('/', slash + 1) == std::string_view::npos;
 }
 
+namespace {
+std::atomic<bool> g_x509_enabled{false};
+}  // namespace
+
+void SetX509SchemeEnabled(bool enabled) { g_x509_enabled.store(enabled); }
+bool X509SchemeEnabled() { return g_x509_enabled.load(std::memory_order_relaxed); }
+
 bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& ctx) {
   if (acl.empty() || HasSuper(ctx)) return true;
   for (const proto::Acl& a : acl) {
@@ -155,6 +163,7 @@ bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& 
       if (id.scheme == "ip" && IpMatches(mine.id, id.id)) return true;
       // SASLAuthenticationProvider.matches: the same id, or the sasl id "super".
       if (id.scheme == "sasl" && (mine.id == id.id || mine.id == "super")) return true;
+      if (id.scheme == "x509" && mine.id == id.id && X509SchemeEnabled()) return true;
     }
   }
   return false;
@@ -174,7 +183,7 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
     } else if (id.scheme == "auth") {
       bool any = false;
       for (const proto::Id& mine : ctx.ids) {
-        if (mine.scheme == "digest" || mine.scheme == "sasl") {  // the authenticated providers
+        if (mine.scheme == "digest" || mine.scheme == "sasl" || mine.scheme == "x509") {  // authenticated providers
           any = true;
           rv.push_back(proto::Acl{a.perms, mine});
         }
@@ -188,6 +197,8 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
       rv.push_back(a);
     } else if (id.scheme == "sasl") {
       if (!IsValidSaslId(id.id)) return proto::Err::kInvalidAcl;
+      rv.push_back(a);
+    } else if (id.scheme == "x509" && X509SchemeEnabled()) {
       rv.push_back(a);
     } else {
       return proto::Err::kInvalidAcl;
