@@ -101,7 +101,7 @@ KeyPolicy ClassifyUnhandledKey(std::string_view key, std::string_view value, std
   }
   if (key.starts_with("authProvider.")) {
     if (Contains(kBuiltInProviders, value)) return KeyPolicy::kAccepted;
-    return Refuse("an authentication provider Aviary does not have (built in: digest, ip, sasl)", why);
+    return Refuse("an authentication provider Aviary does not have (built in: digest, ip, sasl, x509)", why);
   }
   if (key == "DigestAuthenticationProvider.digestAlg") {
     if (EqualsIgnoreCase(value, "SHA1") || EqualsIgnoreCase(value, "SHA-1")) return KeyPolicy::kAccepted;
