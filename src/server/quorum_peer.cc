@@ -81,9 +81,11 @@ QuorumPeer::~QuorumPeer() { Stop(); }
 bool QuorumPeer::Start(Core* core, std::string* error) {
   core_ = core;
   // The core thread is not running yet: the checker can be installed.
-  checker_ =
-      std::make_unique<zkformat::DigestChecker>([this](const zkformat::DigestMismatch& m) { OnDigestMismatch(m); });
-  core_->mutable_state().SetObserver(checker_.get());
+  if (opts_.quorum.digest_enabled) {
+    checker_ =
+        std::make_unique<zkformat::DigestChecker>([this](const zkformat::DigestMismatch& m) { OnDigestMismatch(m); });
+    core_->mutable_state().SetObserver(checker_.get());
+  }
   node_ = std::make_unique<zab::Node>(MakeZabConfig(opts_.quorum), MakeBootstrap(opts_));
   applied_ = opts_.recovered_zxid;
   if (!wal_.Open(opts_.recovered_zxid + 1, error)) return false;

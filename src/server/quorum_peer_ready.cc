@@ -91,8 +91,10 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
       z.txn.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kMarshallingError}};
     }
     t = std::move(z.txn);
-    // The leader's digest of the tree after this txn, compared after apply.
-    if (z.digest && z.digest->version == zkformat::kDigestVersion) t.zk_digest = z.digest->tree_digest;
+    // The leader's digest of the tree after this txn, compared after apply
+    // and logged with the txn (unless digests are off here).
+    const bool usable = z.digest && z.digest->version == zkformat::kDigestVersion && opts_.quorum.digest_enabled;
+    if (usable) t.zk_digest = z.digest->tree_digest;
   }
   t.zxid = op.zxid;
   log_->Append(t);
@@ -178,7 +180,9 @@ void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
   }
 }
 
-// PROPOSAL + COMMIT for each logged txn in (from, to], in ZooKeeper's bytes.
+// PROPOSAL + COMMIT for each logged txn in (from, to], in ZooKeeper's bytes,
+// with the TxnDigest it was logged with (LearnerHandler sends what
+// FileTxnLog / the committed log hold: every txn proposed with a digest).
 void QuorumPeer::SendDiff(const zab::Outgoing& o) {
   if (o.to <= o.from) return;
   log_->Drain();  // the files hold every txn logged so far
@@ -198,6 +202,8 @@ void QuorumPeer::SendDiff(const zab::Outgoing& o) {
   while (reader.Next(&t)) {
     zkformat::ZkTxn z;
     z.txn = t;
+    if (t.zk_digest && opts_.quorum.digest_enabled)
+      z.digest = zkformat::TxnDigest{zkformat::kDigestVersion, *t.zk_digest};
     quorum::QuorumPacket p;
     p.type = quorum::PacketType::kProposal;
     p.zxid = t.zxid;
@@ -286,7 +292,8 @@ void QuorumPeer::NoteRole() {
 void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   const QuorumStatus st = status();
   s.serving = st.serving;
-  if (checker_) s.extra_metrics.emplace_back("digest_mismatches_count", std::to_string(checker_->mismatches()));
+  // Always listed, as ZooKeeper's metric (0 with digests off).
+  s.extra_metrics.emplace_back("digest_mismatches_count", std::to_string(checker_ ? checker_->mismatches() : 0));
   switch (st.role) {
     case zab::Role::kLeading:
       s.server_state = "leader";
