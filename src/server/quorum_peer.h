@@ -165,6 +165,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   // quorum_peer_stream.cc: the log's start for the node's sync decisions,
   // and the leader's SNAP bodies streamed from a SnapStream.
   void NoteLogStart();
+  void NoteSizeRule();
   bool HoldForSnap(zab::Outgoing& o);
   void PumpSnaps();
   void DropSnap(peer::ConnId conn);

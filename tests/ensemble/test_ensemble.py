@@ -148,6 +148,24 @@ def test_follower_catches_up_by_snap_after_purge(make_ensemble, clients, request
         assert counts == (0, 1), "the leader counted (diff, snap) += %r" % (counts,)
 
 
+@pytest.mark.parametrize("factor,want", [("0.33", "SNAP"), ("0", "DIFF")])
+def test_follower_catch_up_follows_the_snapshot_size_factor(make_ensemble, clients, factor, want):
+    """ZooKeeper's snapshotSizeFactor rule (zookeeper.snapshotSizeFactor):
+    700 txns missed (more than the 500 a leader keeps in its committed log),
+    a snapshot and a log roll every <= 50 txns, nothing purged, so the
+    leader's log still holds every missed txn. The log files a DIFF would
+    read (after the one it starts in; preallocated, so 64 MiB each) are far
+    larger than 0.33 x the snapshot: SNAP. A factor of 0 sets no limit:
+    DIFF."""
+    support.require(KINDS)
+    ens = make_ensemble(KINDS, snap_count=50, extra_cfg={"snapshotSizeFactor": factor})
+    ens.start()
+    modes, counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=700)
+    assert modes == [want], "the follower's log says it was synced by %r" % modes
+    if counts is not None:
+        assert counts == ((1, 0) if want == "DIFF" else (0, 1)), "the leader counted (diff, snap) += %r" % (counts,)
+
+
 def test_follower_catches_up_by_snap_of_a_large_tree(make_ensemble, clients):
     """A SNAP of a tree of about 5 MB (more than the leader's 4 MB send
     window: an Aviary leader streams it from a child forked for it, as the
