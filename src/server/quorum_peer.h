@@ -88,8 +88,11 @@ struct QuorumPeerOptions {
 struct QuorumStatus {
   zab::Role role = zab::Role::kLooking;
   bool serving = false;
-  int64_t learners = 0;
+  int64_t epoch = 0;     // the node's current epoch
+  int64_t learners = 0;  // leader: connected learners, observers included (zk_learners)
   int64_t synced_learners = 0;
+  int64_t synced_observers = 0;
+  int64_t pending_syncs = 0;
   bool leader_is_aviary = false;  // learner: LEADERINFO came from an Aviary leader
 };
 

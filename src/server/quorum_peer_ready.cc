@@ -272,6 +272,9 @@ void QuorumPeer::NoteRole() {
     status_.serving = serving;
     status_.learners = static_cast<int64_t>(node_->learner_count());
     status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
+    status_.synced_observers = static_cast<int64_t>(node_->synced_observer_count());
+    status_.pending_syncs = static_cast<int64_t>(node_->pending_sync_count());
+    status_.epoch = node_->current_epoch();
     status_.leader_is_aviary = node_->leader_is_aviary();
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
@@ -288,7 +291,15 @@ void QuorumPeer::NoteRole() {
 }
 
 // ZooKeeper's words: Mode leader / follower / observer; a server that is
-// not serving answers "not currently serving requests".
+// not serving answers "not currently serving requests". A serving leader's
+// Zxid is at least its epoch's first (ZooKeeper's Leader sets its
+// lastProcessedZxid to epoch << 32 once established: srvr shows it before
+// any write); Core::FillStats keeps the larger of this and what it applied.
+// The leader's mntr counts as ZooKeeper 3.8's (LeaderZooKeeperServer's
+// gauges): zk_learners (every learner connection, observers included),
+// zk_synced_followers, zk_synced_non_voting_followers (always 0: Aviary has
+// no non-voting followers), zk_synced_observers, zk_pending_syncs; a
+// follower's zk_synced_observers is 0 (no observer master).
 void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   const QuorumStatus st = status();
   s.serving = st.serving;
@@ -297,11 +308,16 @@ void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   switch (st.role) {
     case zab::Role::kLeading:
       s.server_state = "leader";
-      s.extra_metrics.emplace_back("followers", std::to_string(st.learners));
+      if (st.serving) s.zxid = quorum::MakeZxid(st.epoch, 0);
+      s.extra_metrics.emplace_back("learners", std::to_string(st.learners));
       s.extra_metrics.emplace_back("synced_followers", std::to_string(st.synced_learners));
+      s.extra_metrics.emplace_back("synced_non_voting_followers", "0");
+      s.extra_metrics.emplace_back("synced_observers", std::to_string(st.synced_observers));
+      s.extra_metrics.emplace_back("pending_syncs", std::to_string(st.pending_syncs));
       break;
     case zab::Role::kFollowing:
       s.server_state = "follower";
+      s.extra_metrics.emplace_back("synced_observers", "0");
       break;
     case zab::Role::kObserving:
       s.server_state = "observer";

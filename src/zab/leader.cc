@@ -406,4 +406,10 @@ size_t Node::synced_follower_count() const {
   return n;
 }
 
+size_t Node::synced_observer_count() const {
+  size_t n = 0;
+  for (const auto& [conn, l] : learners_) n += l.observer && l.phase == LPhase::kActive;
+  return n;
+}
+
 }  // namespace aviary::zab

@@ -96,8 +96,12 @@ class Node {
   Zxid committed() const { return committed_; }
   Zxid last_logged() const { return log_.empty() ? log_base_ : log_.back(); }
   size_t learner_count() const { return learners_.size(); }
-  // Leader: voting learners synced and in broadcast (ZooKeeper's forwarding followers).
+  // Leader: voting learners synced and in broadcast (ZooKeeper's forwarding
+  // followers), observers likewise (its observingLearners), and the
+  // learners' SYNCs waiting for a commit (its pendingSyncs).
   size_t synced_follower_count() const;
+  size_t synced_observer_count() const;
+  size_t pending_sync_count() const { return pending_syncs_.size(); }
   std::string Describe() const;
 
  private:

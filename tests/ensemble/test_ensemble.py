@@ -381,3 +381,35 @@ def test_ephemerals_vanish_everywhere_after_expiry(make_ensemble, clients):
     for m, c, ev in zip(ens.members, watchers, gone):
         assert ev.wait(20), "member %d: ephemeral still there 20 s after its client died" % m.sid
         assert c.exists("/eph/holder") is None
+
+
+def test_leader_srvr_and_mntr_count_as_zookeeper(make_ensemble, clients):
+    """What ZooKeeper 3.8's leader shows once established, before any write
+    (read from a real one: AVIARY_ENSEMBLE_KINDS=zookeeper,...): srvr Zxid
+    is the new epoch's first zxid (Leader sets lastProcessedZxid to epoch
+    << 32) while a follower shows what it applied; mntr counts learners
+    with observers (zk_learners), synced followers and observers apart
+    (zk_synced_followers, zk_synced_observers, zk_synced_non_voting_followers)
+    and the SYNCs pending (zk_pending_syncs)."""
+    support.require(KINDS + [KINDS[0]])
+    ens = make_ensemble(KINDS, observers=[KINDS[0]])
+    lead = ens.start()
+    want = {"zk_learners": "3", "zk_synced_followers": "2", "zk_synced_non_voting_followers": "0",
+            "zk_synced_observers": "1", "zk_pending_syncs": "0"}
+
+    def counts():
+        mn = lead.mntr()
+        return {k: mn.get(k) for k in want}
+
+    deadline = time.monotonic() + 30
+    while counts() != want and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert counts() == want
+    assert "zk_followers" not in lead.mntr()
+    assert lead.zxid() == 1 << 32, "leader srvr Zxid %#x" % lead.zxid()
+    for f in ens.followers():
+        assert f.zxid() == 0, "member %d srvr Zxid %#x" % (f.sid, f.zxid())
+    c = clients(lead.hostport())
+    czxid = c.create("/after-election", b"", include_data=True)[1].czxid
+    assert czxid == (1 << 32) + 2  # after the session's createSession
+    assert lead.zxid() == czxid  # the last applied, from the first write on
