@@ -198,15 +198,9 @@ TEST(Leader, ParkedLearnersAreClosedWhenWeFollowOrAfterInitLimit) {
   node.OnLearnerPacket(12, P(PacketType::kPing, 0));  // only the registration may come first
   EXPECT_EQ(node.TakeReady().close, std::vector<ConnId>{12});
   node.OnLearnerConnected(13);
-  Notification n;
-  n.leader = 3;
-  n.election_epoch = 1;
-  n.state = PeerState::kLeading;
-  node.OnNotification(3, n);
-  n.state = PeerState::kFollowing;
-  node.OnNotification(2, n);
+  Ready r = LearnLeader3(node);
   ASSERT_EQ(node.role(), Role::kFollowing);
-  EXPECT_TRUE(Closed(node.TakeReady(), 13));
+  EXPECT_TRUE(Closed(r, 13));
 }
 
 // The member we elected closed us before LEADERINFO (it was not leading
