@@ -275,6 +275,7 @@ void QuorumPeer::NoteRole() {
     status_.synced_observers = static_cast<int64_t>(node_->synced_observer_count());
     status_.pending_syncs = static_cast<int64_t>(node_->pending_sync_count());
     status_.epoch = node_->current_epoch();
+    if (role == zab::Role::kLeading && role_ != zab::Role::kLeading) status_.proposal_sizes = {};  // a new Leader
     status_.leader_is_aviary = node_->leader_is_aviary();
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
@@ -314,6 +315,10 @@ void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
       s.extra_metrics.emplace_back("synced_non_voting_followers", "0");
       s.extra_metrics.emplace_back("synced_observers", std::to_string(st.synced_observers));
       s.extra_metrics.emplace_back("pending_syncs", std::to_string(st.pending_syncs));
+      s.proposal_sizes = st.proposal_sizes;
+      s.extra_metrics.emplace_back("last_proposal_size", std::to_string(st.proposal_sizes.last));
+      s.extra_metrics.emplace_back("max_proposal_size", std::to_string(st.proposal_sizes.max));
+      s.extra_metrics.emplace_back("min_proposal_size", std::to_string(st.proposal_sizes.min));
       break;
     case zab::Role::kFollowing:
       s.server_state = "follower";

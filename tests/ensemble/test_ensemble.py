@@ -406,6 +406,10 @@ def test_leader_srvr_and_mntr_count_as_zookeeper(make_ensemble, clients):
         time.sleep(0.2)
     assert counts() == want
     assert "zk_followers" not in lead.mntr()
+    # A new leader's proposal sizes (ZooKeeper's BufferStats): none yet.
+    assert lead.srvr().get("Proposal sizes last/min/max") == "-1/-1/-1", lead.srvr()
+    assert [lead.mntr().get("zk_%s_proposal_size" % k) for k in ("last", "min", "max")] == ["-1"] * 3
+    assert "Proposal sizes last/min/max" not in ens.followers()[0].srvr()
     assert lead.zxid() == 1 << 32, "leader srvr Zxid %#x" % lead.zxid()
     for f in ens.followers():
         assert f.zxid() == 0, "member %d srvr Zxid %#x" % (f.sid, f.zxid())
@@ -413,3 +417,6 @@ def test_leader_srvr_and_mntr_count_as_zookeeper(make_ensemble, clients):
     czxid = c.create("/after-election", b"", include_data=True)[1].czxid
     assert czxid == (1 << 32) + 2  # after the session's createSession
     assert lead.zxid() == czxid  # the last applied, from the first write on
+    last, low, high = (int(v) for v in lead.srvr()["Proposal sizes last/min/max"].split("/"))
+    assert 0 < low <= last <= high, (last, low, high)  # createSession, then the create
+    assert lead.mntr()["zk_last_proposal_size"] == str(last)
