@@ -13,6 +13,8 @@
 #include "server/server.h"
 #include "server/session_secret.h"
 #include "server/version.h"
+#include "tls/context.h"
+#include "txn/acl.h"
 
 namespace {
 
@@ -113,6 +115,24 @@ int main(int argc, char** argv) {
   for (const auto& w : quorum.warnings) AV_LOG(kWarn, "{}: {}", config_path, w);
   if (!quorum.standalone) opts.quorum = quorum;
 
+  // TLS on the client port (secureClientPort, client.portUnification) and the x509 scheme.
+  txn::SetX509SchemeEnabled(cfg.x509_provider);
+  std::shared_ptr<tls::ContextSource> tls_source;
+  if (cfg.TlsInUse()) {
+    tls_source = std::make_shared<tls::ContextSource>(cfg.tls);
+    if (!tls_source->Start(&error)) {
+      std::fprintf(stderr, "aviary-server: %s: cannot set up TLS: %s\n", config_path, error.c_str());
+      return 1;
+    }
+    opts.net.tls = tls_source;
+    opts.net.unified = cfg.port_unification;
+    opts.net.secure_enabled = cfg.secure_client_port_set;
+    opts.net.secure_port = cfg.secure_client_port;
+    opts.net.secure_bind_address = cfg.secure_client_port_address;
+    // ZooKeeper: without clientPort there is no plain listener.
+    opts.net.plain_enabled = cfg.client_port_set || !cfg.secure_client_port_set;
+  }
+
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t set;
   sigemptyset(&set);
@@ -126,13 +146,21 @@ int main(int argc, char** argv) {
     AV_LOG(kError, "cannot start: {}", error);
     return 1;
   }
-  AV_LOG(kInfo, "aviary-server {} serving clients on {}:{} ({}; dataDir={}; tickTime={} ms)", server::kAviaryVersion,
-         opts.net.bind_address.empty() ? "*" : opts.net.bind_address, srv.port(),
-         quorum.standalone ? std::string("standalone") : fmt::format("ensemble member {}", quorum.my_id), cfg.data_dir,
-         cfg.tick_time_ms);
+  std::string plain = opts.net.plain_enabled
+                          ? fmt::format("{}:{}{}", opts.net.bind_address.empty() ? "*" : opts.net.bind_address,
+                                        srv.port(), opts.net.unified ? " (plaintext and TLS)" : "")
+                          : std::string("no plaintext port");
+  if (opts.net.secure_enabled) {
+    plain += fmt::format(", TLS on {}:{}", opts.net.secure_bind_address.empty() ? "*" : opts.net.secure_bind_address,
+                         srv.secure_port());
+  }
+  AV_LOG(kInfo, "aviary-server {} serving clients on {} ({}; dataDir={}; tickTime={} ms)", server::kAviaryVersion,
+         plain, quorum.standalone ? std::string("standalone") : fmt::format("ensemble member {}", quorum.my_id),
+         cfg.data_dir, cfg.tick_time_ms);
   int sig = 0;
   sigwait(&set, &sig);
   AV_LOG(kInfo, "signal {} received, shutting down", sig);
   srv.Stop();
+  if (tls_source) tls_source->Stop();
   return 0;
 }

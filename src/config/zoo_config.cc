@@ -15,6 +15,7 @@
 #include "config/config_values.h"
 #include "config/key_policy.h"
 #include "config/properties.h"
+#include "config/tls_keys.h"
 
 namespace aviary::config {
 namespace {
@@ -321,6 +322,8 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
   if (handled) return true;
   if (!SyncTuningKey(raw_key, key, value, cfg, &handled, error)) return false;
   if (handled) return true;
+  if (!detail::ApplyTlsKey(raw_key, value, cfg, &handled, error)) return false;
+  if (handled) return true;
   if (key == "peerType") {
     cfg->peer_type_set = true;
     std::string lower(value);
@@ -461,7 +464,7 @@ bool Finish(const Pending& p, ServerConfig* cfg, std::string* error) {
   // With a dynamic file the member list is checked once it is read.
   if (cfg->dynamic_config_file.empty() && !CheckServerList(cfg, error)) return false;
   detail::AddEnsembleRefusals(cfg);
-  return true;
+  return detail::FinishTls(cfg, error);
 }
 
 bool ReadFile(const std::string& path, std::string* out, std::string* error) {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "config/four_letter_whitelist.h"
+#include "tls/options.h"
 
 namespace aviary::config {
 
@@ -149,6 +150,22 @@ struct ServerConfig {
   std::string admin_server_address = "0.0.0.0";  // admin.serverAddress
 
   bool standalone_enabled = true;  // standaloneEnabled (false is refused)
+
+  // --- TLS on the client port and x509 authentication (issue 8, tls_keys.cc) ---
+  uint16_t secure_client_port = 0;         // secureClientPort (0 with the key set: the OS picks)
+  bool secure_client_port_set = false;     // secureClientPort appeared in the file
+  std::string secure_client_port_address;  // secureClientPortAddress; empty = all interfaces
+  bool port_unification = false;           // client.portUnification: clientPort also takes TLS
+  tls::TlsOptions tls;                     // ssl.* (also zookeeper.ssl.*), client.certReload
+  std::string server_cnxn_factory;         // serverCnxnFactory (Aviary has one network layer)
+  // The x509 scheme exists (ZooKeeper's ProviderRegistry): set when TLS is
+  // in use (QuorumPeerConfig.configureSSLAuth) or an authProvider.N names
+  // X509AuthenticationProvider.
+  bool x509_provider = false;
+  std::string x509_super_user;                   // X509AuthenticationProvider.superUser: this DN is also ("super", dn)
+  std::string ssl_auth_provider = "x509";        // ssl.authProvider
+  std::vector<std::string> x509_provider_names;  // the N of authProvider.N=...X509AuthenticationProvider
+  bool TlsInUse() const { return secure_client_port_set || port_unification; }
 
   // Non-fatal findings (unknown keys, ignored keys, clamped values).
   std::vector<std::string> warnings;

@@ -19,6 +19,8 @@
 
 #include "base/log.h"
 #include "net/peer_address.h"
+#include "net/tls_stream.h"
+#include "tls/context.h"
 
 namespace aviary::net {
 namespace {
@@ -29,6 +31,12 @@ constexpr size_t kMaxFramesPerPass = 128;       // likewise, per connection
 constexpr size_t kOutputHighWater = 4u << 20;   // stop parsing above this backlog
 constexpr int kMaxEvents = 256;
 constexpr int kWorkerBits = 8;
+constexpr size_t kTlsEncryptChunk = 256u << 10;  // plaintext encrypted per step while the socket keeps up
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // A listening socket bound to `ai`, or -1 with *error set. IPv6 sockets are
 // dual-stack (IPV6_V6ONLY off), as Java's: `::` also takes IPv4 clients.
@@ -116,7 +124,11 @@ class Worker {
 
   ConnId NextId() { return (++seq_ << kWorkerBits) | static_cast<ConnId>(index_); }
 
-  void PostAdd(int fd, ConnId id, std::string peer) { Post(Cmd{Cmd::kAdd, id, fd, std::move(peer), false}); }
+  void PostAdd(int fd, ConnId id, std::string peer, TlsStream::Mode mode) {
+    Cmd cmd{Cmd::kAdd, id, fd, std::move(peer), false};
+    cmd.mode = mode;
+    Post(std::move(cmd));
+  }
   void PostSend(ConnId id, std::string bytes, bool close_after) {
     Post(Cmd{Cmd::kSend, id, -1, std::move(bytes), close_after});
   }
@@ -136,6 +148,7 @@ class Worker {
     std::string bytes;
     bool close_after;
     uint32_t consumed = 0;
+    TlsStream::Mode mode = TlsStream::Mode::kPlain;  // kAdd
   };
   struct Conn {
     int fd = -1;
@@ -144,15 +157,17 @@ class Worker {
     size_t in_off = 0;
     std::string out;
     size_t out_off = 0;
-    bool started = false;      // first 4 bytes examined
-    bool got_payload = false;  // a first frame was delivered
-    bool reading = true;       // EPOLLIN wanted (false after a 4-letter word)
-    bool paused = false;       // EPOLLIN held back by throttling
-    bool backlogged = false;   // in backlogged_: frames left after a full pass
-    uint32_t in_flight = 0;    // frames delivered, not yet consumed by the owner
-    uint32_t events = 0;       // epoll mask currently registered
-    bool want_write = false;   // EPOLLOUT armed
-    bool close_after = false;  // close once `out` drains
+    bool started = false;            // first 4 bytes examined
+    bool got_payload = false;        // a first frame was delivered
+    bool reading = true;             // EPOLLIN wanted (false after a 4-letter word)
+    bool paused = false;             // EPOLLIN held back by throttling
+    bool backlogged = false;         // in backlogged_: frames left after a full pass
+    uint32_t in_flight = 0;          // frames delivered, not yet consumed by the owner
+    uint32_t events = 0;             // epoll mask currently registered
+    bool want_write = false;         // EPOLLOUT armed
+    bool close_after = false;        // close once `out` drains
+    bool opened = false;             // kOpened was delivered (TLS: after the handshake)
+    std::unique_ptr<TlsStream> tls;  // null: a plain port's connection
   };
 
   void Post(Cmd cmd) {
@@ -177,7 +192,7 @@ class Worker {
     epoll_event events[kMaxEvents];
     std::vector<Cmd> cmds;
     while (!stopping_.load()) {
-      int timeout_ms = !backlogged_.empty() ? 0 : !paused_.empty() ? 5 : 1000;
+      int timeout_ms = !backlogged_.empty() ? 0 : !paused_.empty() ? 5 : !handshaking_.empty() ? 100 : 1000;
       int n = epoll_wait(epfd_, events, kMaxEvents, timeout_ms);
       if (n < 0 && errno != EINTR) {
         AV_LOG(kError, "epoll_wait: {}", std::strerror(errno));
@@ -228,6 +243,7 @@ class Worker {
         }
       }
       if (!paused_.empty() && !Throttled()) ResumeAll();
+      if (!handshaking_.empty()) ExpireHandshakes();
       if (!frames_.empty()) {
         sink_->OnFrames(frames_);
         frames_.clear();
@@ -251,8 +267,12 @@ class Worker {
           total_->fetch_sub(1);
           return;
         }
-        frames_.push_back(Frame{Frame::Kind::kOpened, c.id, conn.peer});
-        conns_.emplace(c.id, std::move(conn));
+        if (c.mode != TlsStream::Mode::kPlain) {
+          conn.tls = std::make_unique<TlsStream>(c.mode, opts_.tls);
+          handshaking_.emplace_back(c.id, SteadyMs() + opts_.tls->options().handshake_timeout_ms);
+        }
+        auto& added = conns_.emplace(c.id, std::move(conn)).first->second;
+        if (c.mode == TlsStream::Mode::kPlain) ReportOpened(c.id, added);
         break;
       }
       case Cmd::kSend: {
@@ -290,7 +310,11 @@ class Worker {
     while (total < kMaxReadPerPass && Buffered(c) < max_buffered_in_) {
       ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
       if (n > 0) {
-        c.in.append(buf, static_cast<size_t>(n));
+        if (c.tls == nullptr) {
+          c.in.append(buf, static_cast<size_t>(n));
+        } else if (!TlsInput(id, c, buf, static_cast<size_t>(n))) {
+          return false;
+        }
         total += static_cast<size_t>(n);
         if (static_cast<size_t>(n) < sizeof buf) break;
         continue;
@@ -305,7 +329,63 @@ class Worker {
       CloseConn(id);
       return false;
     }
+    if (c.tls != nullptr && c.tls->pending_out() > 0) {
+      Flush(id, c);  // the handshake's reply, or records the read produced
+      if (!conns_.count(id)) return false;
+    }
     return ParseFrames(id, c);
+  }
+
+  // Raw input of a connection that is or may be TLS. False if it was closed.
+  bool TlsInput(ConnId id, Conn& c, const char* buf, size_t n) {
+    TlsStream::Input r = c.tls->OnRaw(buf, n, &c.in);
+    if (r.opened) ReportOpened(id, c);
+    if (!r.close) return true;
+    if (!r.why.empty()) {
+      AV_LOG(kWarn, "closing {}: {}", c.peer, r.why);
+      SendPendingOnce(c);  // the alert that tells the client why
+    }
+    ParseFrames(id, c);  // deliver what arrived before a clean close
+    CloseConn(id);
+    return false;
+  }
+
+  // Best effort, never blocking: the TLS alert before a close.
+  static void SendPendingOnce(Conn& c) {
+    if (c.tls->pending_out() == 0) return;
+    ssize_t n = ::send(c.fd, c.tls->out.data() + c.tls->out_off, c.tls->pending_out(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n;
+  }
+
+  void ReportOpened(ConnId id, Conn& c) {
+    if (c.opened) return;
+    c.opened = true;
+    Frame f{Frame::Kind::kOpened, id, c.peer};
+    if (c.tls != nullptr && !c.tls->plain()) {
+      f.x509_subject = c.tls->subject();
+      AV_LOG(kDebug, "TLS connection from {}: {}{}", c.peer, c.tls->describe(),
+             f.x509_subject.empty() ? std::string() : ", client certificate " + f.x509_subject);
+    }
+    frames_.push_back(std::move(f));
+  }
+
+  // Closes the connections whose TLS handshake (or, on a unified port, the
+  // first byte) did not arrive in time.
+  void ExpireHandshakes() {
+    int64_t now = SteadyMs();
+    std::vector<std::pair<ConnId, int64_t>> keep;
+    for (auto [id, deadline] : handshaking_) {
+      auto it = conns_.find(id);
+      if (it == conns_.end() || it->second.opened) continue;
+      if (now < deadline) {
+        keep.emplace_back(id, deadline);
+        continue;
+      }
+      AV_LOG(kWarn, "closing {}: TLS handshake not finished within {} ms", it->second.peer,
+             opts_.tls->options().handshake_timeout_ms);
+      CloseConn(id);
+    }
+    handshaking_.swap(keep);
   }
 
   bool ParseFrames(ConnId id, Conn& c) {
@@ -360,7 +440,9 @@ class Worker {
   }
 
   static size_t Buffered(const Conn& c) { return c.in.size() - c.in_off; }
-  static size_t Backlog(const Conn& c) { return c.out.size() - c.out_off; }
+  static size_t Backlog(const Conn& c) {
+    return c.out.size() - c.out_off + (c.tls != nullptr ? c.tls->pending_out() : 0);
+  }
 
   bool Throttled() const { return opts_.throttled && opts_.throttled(); }
 
@@ -400,7 +482,52 @@ class Worker {
     epoll_ctl(epfd_, EPOLL_CTL_MOD, c.fd, &ev);
   }
 
+  // Arms or disarms EPOLLOUT.
+  void WantWrite(ConnId id, Conn& c, bool want) {
+    if (c.want_write == want) return;
+    c.want_write = want;
+    UpdateEvents(id, c);
+  }
+
+  // Sends pending ciphertext, then encrypts the next chunk of plaintext
+  // (once the handshake is done), until the socket would block.
+  void FlushTls(ConnId id, Conn& c) {
+    TlsStream& t = *c.tls;
+    while (true) {
+      if (t.pending_out() > 0) {
+        ssize_t n = ::send(c.fd, t.out.data() + t.out_off, t.pending_out(), MSG_NOSIGNAL);
+        if (n > 0) {
+          t.out_off += static_cast<size_t>(n);
+          if (t.out_off == t.out.size()) {
+            t.out.clear();
+            t.out_off = 0;
+          }
+          continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return WantWrite(id, c, true);
+        CloseConn(id);
+        return;
+      }
+      if (!t.ready() || c.out_off == c.out.size()) break;
+      size_t chunk = std::min(kTlsEncryptChunk, c.out.size() - c.out_off);
+      std::string why;
+      if (!t.Encrypt(c.out.data() + c.out_off, chunk, &why)) {
+        AV_LOG(kWarn, "closing {}: {}", c.peer, why);
+        CloseConn(id);
+        return;
+      }
+      c.out_off += chunk;
+    }
+    if (c.out_off < c.out.size()) return;  // waits for the handshake
+    c.out.clear();
+    c.out_off = 0;
+    WantWrite(id, c, false);
+    if (c.close_after) CloseConn(id);
+  }
+
   void Flush(ConnId id, Conn& c) {
+    if (c.tls != nullptr && !c.tls->plain()) return FlushTls(id, c);
     while (c.out_off < c.out.size()) {
       ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
       if (n > 0) {
@@ -434,8 +561,9 @@ class Worker {
     ::close(it->second.fd);
     ips_->Remove(IpOfPeer(it->second.peer));
     total_->fetch_sub(1);
+    bool opened = it->second.opened;
     conns_.erase(it);
-    frames_.push_back(Frame{Frame::Kind::kClosed, id, {}});
+    if (opened) frames_.push_back(Frame{Frame::Kind::kClosed, id, {}});
   }
 
   int index_;
@@ -455,65 +583,108 @@ class Worker {
   std::vector<ConnId> dirty_;
   std::vector<ConnId> paused_;
   std::vector<ConnId> backlogged_;
+  std::vector<std::pair<ConnId, int64_t>> handshaking_;  // TLS or undecided connections and their deadlines
   size_t max_buffered_in_ = 2u << 20;
   std::vector<Frame> frames_;
 };
+
+// One listening socket and the kind of connections it takes.
+struct Listener {
+  int fd = -1;
+  uint16_t port = 0;
+  TlsStream::Mode mode = TlsStream::Mode::kPlain;
+  std::thread acceptor;
+};
+
+// A socket listening on host:port (no host: the wildcard, as ZooKeeper's
+// InetSocketAddress(port) - dual-stack `::` where IPv6 exists, else
+// 0.0.0.0), or -1 with *error.
+int ListenSocket(const std::string& bind_address, uint16_t port, int backlog, uint16_t* bound, std::string* error) {
+  std::string port_s = std::to_string(port);
+  std::vector<std::string> hosts = {bind_address};
+  if (bind_address.empty()) hosts = {"::", "0.0.0.0"};
+  int fd = -1;
+  for (const std::string& host : hosts) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    int rc = getaddrinfo(host.c_str(), port_s.c_str(), &hints, &res);
+    if (rc != 0) {
+      *error = "cannot resolve " + host + ": " + gai_strerror(rc);
+      continue;
+    }
+    for (const addrinfo* ai : ListenOrder(res)) {
+      fd = ListenOn(*ai, backlog, host + ":" + port_s, error);
+      if (fd >= 0) break;
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) break;
+  }
+  if (fd < 0) {
+    if (error->empty()) *error = "cannot listen on " + bind_address + ":" + port_s;
+    return -1;
+  }
+  error->clear();
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  *bound = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
+                                          : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  return fd;
+}
 
 class ConnectionServer::Impl {
  public:
   Impl(ServerOptions o, FrameSink* sink, std::function<bool(std::string_view)> is4)
       : opts(std::move(o)), sink(sink), is4(std::move(is4)) {}
 
+  bool AddListener(const std::string& host, uint16_t port, TlsStream::Mode mode, std::string* error) {
+    auto l = std::make_unique<Listener>();
+    l->mode = mode;
+    l->fd = ListenSocket(host, port, opts.listen_backlog, &l->port, error);
+    if (l->fd < 0) return false;
+    listeners.push_back(std::move(l));
+    return true;
+  }
+
   bool Start(std::string* error) {
-    std::string port_s = std::to_string(opts.port);
-    // No address: the wildcard, as ZooKeeper's InetSocketAddress(port) -
-    // dual-stack `::` where IPv6 exists, else 0.0.0.0.
-    std::vector<std::string> hosts = {opts.bind_address};
-    if (opts.bind_address.empty()) hosts = {"::", "0.0.0.0"};
-    for (const std::string& host : hosts) {
-      addrinfo hints{};
-      hints.ai_family = AF_UNSPEC;
-      hints.ai_socktype = SOCK_STREAM;
-      hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-      addrinfo* res = nullptr;
-      int rc = getaddrinfo(host.c_str(), port_s.c_str(), &hints, &res);
-      if (rc != 0) {
-        *error = "cannot resolve " + host + ": " + gai_strerror(rc);
-        continue;
-      }
-      for (const addrinfo* ai : ListenOrder(res)) {
-        listen_fd = ListenOn(*ai, opts.listen_backlog, host + ":" + port_s, error);
-        if (listen_fd >= 0) break;
-      }
-      freeaddrinfo(res);
-      if (listen_fd >= 0) break;
-    }
-    if (listen_fd < 0) {
-      if (error->empty()) *error = "cannot listen on " + opts.bind_address + ":" + port_s;
+    if ((opts.secure_enabled || opts.unified) && opts.tls == nullptr) {
+      *error = "TLS listener without a TLS context";
       return false;
     }
-    error->clear();
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    getsockname(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len);
-    bound_port = ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                                                : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+    if (opts.plain_enabled) {
+      TlsStream::Mode mode = opts.unified ? TlsStream::Mode::kDetect : TlsStream::Mode::kPlain;
+      if (!AddListener(opts.bind_address, opts.port, mode, error)) return false;
+      plain_port = listeners.back()->port;
+    }
+    if (opts.secure_enabled) {
+      if (!AddListener(opts.secure_bind_address, opts.secure_port, TlsStream::Mode::kTls, error)) return false;
+      secure_port = listeners.back()->port;
+    }
+    if (listeners.empty()) {
+      *error = "no client port to listen on";
+      return false;
+    }
     int n = opts.io_threads < 1 ? 1 : opts.io_threads;
     for (int i = 0; i < n; ++i) {
       workers.push_back(std::make_unique<Worker>(i, opts, sink, &is4, &ips, &total));
       if (!workers.back()->Init(error)) return false;
     }
     for (auto& w : workers) w->StartThread();
-    acceptor = std::thread([this] { AcceptLoop(); });
+    for (auto& l : listeners) {
+      Listener* raw = l.get();
+      l->acceptor = std::thread([this, raw] { AcceptLoop(*raw); });
+    }
     return true;
   }
 
-  void AcceptLoop() {
-    size_t next = 0;
+  void AcceptLoop(Listener& l) {
     while (!stopping.load()) {
       sockaddr_storage ss{};
       socklen_t len = sizeof ss;
-      int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      int fd = ::accept4(l.fd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (stopping.load()) return;
         if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -540,17 +711,21 @@ class ConnectionServer::Impl {
       total.fetch_add(1);
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      Worker& w = *workers[next++ % workers.size()];
-      w.PostAdd(fd, w.NextId(), std::move(peer));
+      Worker& w = *workers[next_worker.fetch_add(1) % workers.size()];
+      w.PostAdd(fd, w.NextId(), std::move(peer), l.mode);
     }
   }
 
   void Stop() {
     if (stopping.exchange(true)) return;
-    if (listen_fd >= 0) ::shutdown(listen_fd, SHUT_RDWR);
-    if (acceptor.joinable()) acceptor.join();
-    if (listen_fd >= 0) ::close(listen_fd);
-    listen_fd = -1;
+    for (auto& l : listeners) {
+      if (l->fd >= 0) ::shutdown(l->fd, SHUT_RDWR);
+    }
+    for (auto& l : listeners) {
+      if (l->acceptor.joinable()) l->acceptor.join();
+      if (l->fd >= 0) ::close(l->fd);
+      l->fd = -1;
+    }
     for (auto& w : workers) w->Stop();
   }
 
@@ -565,10 +740,11 @@ class ConnectionServer::Impl {
   IpCounter ips;
   std::atomic<size_t> total{0};
   std::atomic<bool> stopping{false};
-  int listen_fd = -1;
-  uint16_t bound_port = 0;
+  std::atomic<size_t> next_worker{0};
+  std::vector<std::unique_ptr<Listener>> listeners;
+  uint16_t plain_port = 0;
+  uint16_t secure_port = 0;
   std::vector<std::unique_ptr<Worker>> workers;
-  std::thread acceptor;
 };
 
 ConnectionServer::ConnectionServer(ServerOptions options, FrameSink* sink,
@@ -577,7 +753,8 @@ ConnectionServer::ConnectionServer(ServerOptions options, FrameSink* sink,
 ConnectionServer::~ConnectionServer() { Stop(); }
 bool ConnectionServer::Start(std::string* error) { return impl_->Start(error); }
 void ConnectionServer::Stop() { impl_->Stop(); }
-uint16_t ConnectionServer::port() const { return impl_->bound_port; }
+uint16_t ConnectionServer::port() const { return impl_->plain_port; }
+uint16_t ConnectionServer::secure_port() const { return impl_->secure_port; }
 size_t ConnectionServer::connection_count() const { return impl_->total.load(); }
 
 void ConnectionServer::Send(ConnId conn, std::string bytes, bool close_after) {

@@ -15,6 +15,18 @@
 // is not read, so a client that does not read its replies is slowed down,
 // not served at the expense of others. Connections per remote IP are capped
 // by max_per_ip (0 = no cap); at most max_connections in total.
+//
+// TLS (issue 8): with `tls` set, a second listener (secure_*) speaks TLS
+// only, and with `unified` the plain listener also takes TLS (a first byte
+// 0x16, a TLS handshake record, as ZooKeeper's DualModeSslHandler). The
+// record layer runs on the I/O threads through memory BIOs
+// (tls/conn.h): one recv is decrypted in one pass and many replies are
+// encrypted into one buffer and sent together. A TLS connection is
+// reported (kOpened, with the client certificate's subject) only once its
+// handshake succeeded; a handshake is bounded in time
+// (tls handshake_timeout_ms) and in bytes (kMaxHandshakeBytes); plaintext on
+// the TLS port, a failed or slow handshake close that connection alone,
+// with a log line naming the peer and the reason.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +35,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace aviary::tls {
+class ContextSource;
+}
 
 namespace aviary::net {
 
@@ -41,7 +57,18 @@ struct ServerOptions {
   // are paused (not read) until it returns false again. Called on I/O
   // threads; must be cheap and thread-safe. Empty = never throttle.
   std::function<bool()> throttled;
+
+  // TLS. Null: no TLS anywhere. plain_enabled=false: no plain listener
+  // (secureClientPort without clientPort).
+  std::shared_ptr<tls::ContextSource> tls;
+  bool plain_enabled = true;
+  bool secure_enabled = false;
+  std::string secure_bind_address;  // empty: the wildcard
+  uint16_t secure_port = 0;         // 0 = pick a free port
+  bool unified = false;             // client.portUnification: the plain port also takes TLS
 };
+
+inline constexpr size_t kMaxHandshakeBytes = 256u << 10;
 
 // One unit of input from a connection, produced on an I/O thread.
 struct Frame {
@@ -55,6 +82,9 @@ struct Frame {
   ConnId conn;
   std::string data;
   bool first = false;  // kPayload: the connection's first frame (the handshake)
+  // kOpened over TLS: the verified client certificate's subject as Java's
+  // X500Principal.getName() (RFC 2253); empty without a client certificate.
+  std::string x509_subject{};
 };
 
 class FrameSink {
@@ -76,7 +106,8 @@ class ConnectionServer {
   // Binds and starts the threads. Returns false and fills *error on failure.
   bool Start(std::string* error);
   void Stop();
-  uint16_t port() const;
+  uint16_t port() const;         // the plain listener's port (0 when there is none)
+  uint16_t secure_port() const;  // the TLS listener's port (0 when there is none)
 
   // Appends bytes to the connection's output (ignored if it is gone).
   // close_after: close once everything queued so far has been written.

@@ -87,6 +87,7 @@ void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {
 void Core::FillConfig(admin::ServerSnapshot& s) const {
   const config::ServerConfig& cfg = opts_.config;
   s.client_port = cfg.client_port;
+  s.secure_client_port = cfg.secure_client_port_set ? cfg.secure_client_port : -1;
   s.data_dir = Absolute(cfg.data_dir);
   s.data_log_dir = Absolute(cfg.data_log_dir.empty() ? cfg.data_dir : cfg.data_log_dir);
   s.tick_time_ms = cfg.tick_time_ms;

@@ -19,6 +19,19 @@ void Core::OnOpened(const CoreEvent& ev) {
   c->peer = ev.text;
   c->ip = ev.text.substr(0, ev.text.rfind(':'));
   c->ctx.ids.push_back(proto::Id{"ip", c->ip});
+  // X509AuthenticationProvider.handleAuthentication: a verified client
+  // certificate is the connection's ("x509", subject DN), and also
+  // ("super", DN) when it is X509AuthenticationProvider.superUser.
+  if (!ev.x509_subject.empty() && ev.x509_subject.size() <= kMaxAuthIdBytes) {
+    if (ev.x509_subject == opts_.config.x509_super_user) {
+      c->ctx.ids.push_back(proto::Id{"super", ev.x509_subject});
+      AV_LOG(kInfo, "Authenticated Id '{}' as super user", ev.x509_subject);
+    }
+    c->ctx.ids.push_back(proto::Id{"x509", ev.x509_subject});
+    AV_LOG(kInfo, "Authenticated Id '{}' for Scheme 'x509' ({})", ev.x509_subject, c->peer);
+  } else if (!ev.x509_subject.empty()) {
+    AV_LOG(kWarn, "{}: client certificate subject longer than {} bytes; no x509 identity", c->peer, kMaxAuthIdBytes);
+  }
   c->opened_ms = clock_->SteadyMs();
   conns_[ev.conn] = std::move(c);
 }
@@ -59,6 +72,14 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     return;
   }
   int32_t timeout = sessions_.Negotiate(req.timeOut);
+  if (req.sessionId == 0 && LocalSessionsOn()) {
+    // localSessionsEnabled: a local session, no txn (core_local_session.cc).
+    const int64_t id = NewLocalSession(c, timeout, now_ms);
+    if (id == 0) return;
+    AttachSession(c, id, timeout, req.has_read_only, now_ms);
+    RecordLatency(ev.received_us);
+    return;
+  }
   if (req.sessionId == 0) {
     if (committer_->ReadOnly()) {
       // A session needs a durable createSession txn; the log cannot take one.
@@ -88,6 +109,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
 }
 
 void Core::AddSession(const txn::SessionChange& ch, int64_t now_ms) {
+  if (AdoptUpgraded(ch, now_ms)) return;  // a local session of ours, now global
   // The session table takes every committed session, past aviary.maxSessions
   // if need be (that cap is enforced when a createSession is prepared).
   const bool added = sessions_.Restore(ch.session_id, ch.timeout_ms, now_ms);

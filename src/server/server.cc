@@ -124,6 +124,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
       case net::Frame::Kind::kOpened:
         ev.kind = CoreEvent::Kind::kOpened;
         ev.text = std::move(f.data);
+        ev.x509_subject = std::move(f.x509_subject);
         break;
       case net::Frame::Kind::kClosed:
         ev.kind = CoreEvent::Kind::kClosed;

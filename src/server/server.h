@@ -47,6 +47,7 @@ class Server : public net::FrameSink, public Outbox {
   bool Start(std::string* error);
   void Stop();
   uint16_t port() const { return net_->port(); }
+  uint16_t secure_port() const { return net_->secure_port(); }
   // Null when standalone.
   const QuorumPeer* quorum_peer() const { return quorum_peer_; }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <optional>
 
 namespace aviary::txn {
@@ -133,6 +134,13 @@ bool IpMatches(std::string_view client_address, std::string_view acl_expr) {
   return expr->addr == *remote;
 }
 
+namespace {
+std::atomic<bool> g_x509_enabled{false};
+}  // namespace
+
+void SetX509SchemeEnabled(bool enabled) { g_x509_enabled.store(enabled); }
+bool X509SchemeEnabled() { return g_x509_enabled.load(std::memory_order_relaxed); }
+
 bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& ctx) {
   if (acl.empty() || HasSuper(ctx)) return true;
   for (const proto::Acl& a : acl) {
@@ -143,6 +151,7 @@ bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& 
       if (mine.scheme != id.scheme) continue;
       if (id.scheme == "digest" && mine.id == id.id) return true;
       if (id.scheme == "ip" && IpMatches(mine.id, id.id)) return true;
+      if (id.scheme == "x509" && mine.id == id.id && X509SchemeEnabled()) return true;
     }
   }
   return false;
@@ -162,7 +171,7 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
     } else if (id.scheme == "auth") {
       bool any = false;
       for (const proto::Id& mine : ctx.ids) {
-        if (mine.scheme == "digest") {  // the only authenticated provider
+        if (mine.scheme == "digest" || mine.scheme == "x509") {  // the authenticated providers
           any = true;
           rv.push_back(proto::Acl{a.perms, mine});
         }
@@ -173,6 +182,8 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
       rv.push_back(a);
     } else if (id.scheme == "ip") {
       if (!IsValidIpId(id.id)) return proto::Err::kInvalidAcl;
+      rv.push_back(a);
+    } else if (id.scheme == "x509" && X509SchemeEnabled()) {
       rv.push_back(a);
     } else {
       return proto::Err::kInvalidAcl;

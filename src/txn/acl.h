@@ -21,6 +21,14 @@ std::string DigestId(std::string_view user, std::string_view password);
 // DigestAuthenticationProvider.generateDigest("user:password").
 std::string DigestOfAuth(std::string_view user_colon_password);
 
+// The x509 scheme (ZooKeeper's X509AuthenticationProvider) exists only
+// when configured (TLS, or authProvider.N naming it), as ZooKeeper's
+// ProviderRegistry; without it an x509 ACL is InvalidACL. Process-wide, set
+// once at start before any thread runs (aviary-server's main), like the
+// registry it mirrors. An x509 id matches an ACL id equal to it.
+void SetX509SchemeEnabled(bool enabled);
+bool X509SchemeEnabled();
+
 // True if some entry of `acl` grants any bit of `perm` to `ctx`. An empty
 // list grants everything; a super session (ctx.is_super or an id with scheme
 // "super") passes every check.

@@ -186,7 +186,7 @@ def _run_server_with(tmp_path, lines, myid=None):
 @pytest.mark.parametrize("lines,key", [
     (["initLimit=5", "syncLimit=2", "standaloneEnabled=false", "server.1=127.0.0.1:2888:3888"],
      "standaloneEnabled=false"),
-    (["secureClientPort=2281"], "secureClientPort"),
+    (["sslQuorum=true"], "sslQuorum"),  # client-port TLS is served (tests/security); quorum TLS is not
     (["authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"], "authProvider.1"),
     (["audit.enable=true"], "audit.enable"),
 ])

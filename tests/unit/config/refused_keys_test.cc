@@ -57,28 +57,25 @@ TEST(RefusedKeys, SingleServerLineRunsStandaloneAsZooKeeper) {
   EXPECT_TRUE(CheckHonoured(cfg, &error)) << error;
 }
 
-TEST(RefusedKeys, Tls) {
-  ExpectRefusedNaming("secureClientPort=2281\n", "secureClientPort");
-  ExpectRefusedNaming("secureClientPortAddress=0.0.0.0\n", "secureClientPortAddress");
+// Client-port TLS is implemented (tls_config_test.cc); quorum TLS is not.
+TEST(RefusedKeys, QuorumTls) {
   ExpectRefusedNaming("portUnification=true\n", "portUnification");
   ExpectRefusedNaming("sslQuorum=true\n", "sslQuorum");
-  ExpectRefusedNaming("ssl.keyStore.location=/k.jks\n", "ssl.keyStore.location");
   ExpectRefusedNaming("ssl.quorum.trustStore.location=/t.jks\n", "ssl.quorum.trustStore.location");
-  ExpectRefusedNaming("zookeeper.ssl.clientAuth=need\n", "zookeeper.ssl.clientAuth");
+  ExpectRefusedNaming("zookeeper.ssl.quorum.clientAuth=need\n", "zookeeper.ssl.quorum.clientAuth");
+  ExpectRefusedNaming("ssl.context.supplier.class=a.B\n", "ssl.context.supplier.class");
+  EXPECT_NE(Refusal("sslQuorum=true\n").find("quorum TLS"), std::string::npos);
   ExpectRuns("portUnification=false\nsslQuorum=false\n");
 }
 
 TEST(RefusedKeys, ClientAndQuorumAuthentication) {
   ExpectRefusedNaming("authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n", "authProvider.1");
-  ExpectRefusedNaming("authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider\n",
-                      "authProvider.x509");
   ExpectRefusedNaming("sessionRequireClientSASLAuth=true\n", "sessionRequireClientSASLAuth");
   ExpectRefusedNaming("enforce.auth.enabled=true\n", "enforce.auth.enabled");
   ExpectRefusedNaming("enforce.auth.schemes=sasl\n", "enforce.auth.schemes");
   ExpectRefusedNaming("quorum.auth.enableSasl=true\n", "quorum.auth.enableSasl");
   ExpectRefusedNaming("quorum.auth.serverRequireSasl=true\n", "quorum.auth.serverRequireSasl");
   ExpectRefusedNaming("superUser=admin\n", "superUser");
-  ExpectRefusedNaming("X509AuthenticationProvider.superUser=CN=admin\n", "X509AuthenticationProvider.superUser");
   ExpectRefusedNaming("DigestAuthenticationProvider.digestAlg=SHA-256\n", "DigestAuthenticationProvider.digestAlg");
   ExpectRefusedNaming("skipACL=yes\n", "skipACL");
   // What Aviary does anyway runs without a word.
@@ -98,16 +95,16 @@ TEST(RefusedKeys, ReadOnlyModeRunsAuditIsRefused) {
 
 TEST(RefusedKeys, EveryRefusedKeyIsNamedAndNoValueIsEchoed) {
   std::string error = Refusal(
-      "secureClientPort=2281\nssl.keyStore.password=hunter2\nstandaloneEnabled=false\naudit.enable=true\n"
+      "sslQuorum=true\nssl.quorum.keyStore.password=hunter2\nstandaloneEnabled=false\naudit.enable=true\n"
       "initLimit=5\nsyncLimit=2\nserver.1=a:1:2\n");
-  for (const char* key : {"secureClientPort", "ssl.keyStore.password", "standaloneEnabled=false", "audit.enable"}) {
+  for (const char* key : {"sslQuorum", "ssl.quorum.keyStore.password", "standaloneEnabled=false", "audit.enable"}) {
     EXPECT_NE(error.find(key), std::string::npos) << key << " missing from " << error;
   }
   EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
 }
 
 TEST(RefusedKeys, NothingRefusedWasAWarning) {
-  ServerConfig cfg = Parse("secureClientPort=2281\nauthProvider.1=x.Y\nskipACL=yes\n");
+  ServerConfig cfg = Parse("sslQuorum=true\nauthProvider.1=x.Y\nskipACL=yes\n");
   EXPECT_EQ(cfg.refused.size(), 3u);
   EXPECT_TRUE(cfg.warnings.empty());
 }

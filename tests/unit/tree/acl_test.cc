@@ -94,8 +94,26 @@ TEST(Acl, CheckPermission) {
   EXPECT_TRUE(CheckPermission(acl, perms::kCreate, Ctx({}, true)));
   EXPECT_TRUE(CheckPermission(acl, perms::kCreate, Ctx({{"super", ""}})));
   EXPECT_TRUE(CheckPermission({}, perms::kAdmin, anon));  // empty ACL: open
-  // An unknown scheme in a stored ACL never matches.
+  // An unknown scheme in a stored ACL never matches; nor does x509 while
+  // its provider is not configured (ZooKeeper's ProviderRegistry).
+  EXPECT_FALSE(CheckPermission({{perms::kAll, {"foo", "CN=a"}}}, perms::kRead, Ctx({{"foo", "CN=a"}})));
   EXPECT_FALSE(CheckPermission({{perms::kAll, {"x509", "CN=a"}}}, perms::kRead, Ctx({{"x509", "CN=a"}})));
+}
+
+// The x509 scheme (X509AuthenticationProvider) once configured: equal DNs
+// match, "auth" expands to the session's x509 id.
+TEST(Acl, X509Scheme) {
+  proto::AclList out;
+  const SessionCtx alice = Ctx({{"ip", "1.2.3.4"}, {"x509", "CN=alice,O=Example"}});
+  EXPECT_EQ(FixupAcl({{perms::kAll, {"x509", "CN=alice,O=Example"}}}, alice, &out), Err::kInvalidAcl);
+  SetX509SchemeEnabled(true);
+  EXPECT_TRUE(CheckPermission({{perms::kRead, {"x509", "CN=alice,O=Example"}}}, perms::kRead, alice));
+  EXPECT_FALSE(CheckPermission({{perms::kRead, {"x509", "CN=alice, O=Example"}}}, perms::kRead, alice));
+  EXPECT_FALSE(CheckPermission({{perms::kWrite, {"x509", "CN=alice,O=Example"}}}, perms::kRead, alice));
+  EXPECT_EQ(FixupAcl({{perms::kAll, {"x509", "CN=bob"}}}, alice, &out), Err::kOk);
+  ASSERT_EQ(FixupAcl({{perms::kRead, {"auth", ""}}}, alice, &out), Err::kOk);
+  EXPECT_EQ(out, (proto::AclList{{perms::kRead, {"x509", "CN=alice,O=Example"}}}));
+  SetX509SchemeEnabled(false);
 }
 
 TEST(Acl, Fixup) {

@@ -1,0 +1,88 @@
+#include "net/tls_stream.h"
+
+#include <fmt/core.h>
+
+#include "net/connection_server.h"
+
+namespace aviary::net {
+namespace {
+
+constexpr unsigned char kTlsHandshakeRecord = 0x16;
+
+}  // namespace
+
+TlsStream::TlsStream(Mode mode, std::shared_ptr<tls::ContextSource> source) : mode_(mode), source_(std::move(source)) {}
+
+TlsStream::Input TlsStream::OnRaw(const char* data, size_t n, std::string* plain) {
+  Input in;
+  if (n == 0) return in;
+  if (mode_ == Mode::kDetect) {
+    if (static_cast<unsigned char>(data[0]) != kTlsHandshakeRecord) {
+      mode_ = Mode::kPlain;
+      in.opened = true;
+      plain->append(data, n);
+      return in;
+    }
+    mode_ = Mode::kTls;
+  }
+  if (mode_ == Mode::kPlain) {
+    plain->append(data, n);
+    return in;
+  }
+  if (conn_ == nullptr) return StartTls(data, n, plain);
+  conn_->Feed(data, n);
+  if (!conn_->handshake_done()) handshake_bytes_ += n;
+  return Drive(plain);
+}
+
+TlsStream::Input TlsStream::StartTls(const char* data, size_t n, std::string* plain) {
+  Input in;
+  if (static_cast<unsigned char>(data[0]) != kTlsHandshakeRecord) {
+    in.close = true;
+    in.why = fmt::format("not a TLS handshake on the TLS port (first byte {:#04x}; a plaintext client?)",
+                         static_cast<unsigned char>(data[0]));
+    return in;
+  }
+  tls::SslCtxPtr ctx = source_->Current();
+  conn_ = tls::TlsConn::Create(ctx.get(), &in.why);
+  if (conn_ == nullptr) {
+    in.close = true;
+    return in;
+  }
+  conn_->Feed(data, n);
+  handshake_bytes_ = n;
+  return Drive(plain);
+}
+
+TlsStream::Input TlsStream::Drive(std::string* plain) {
+  Input in;
+  bool was_done = conn_->handshake_done();
+  if (!was_done) {
+    if (handshake_bytes_ > kMaxHandshakeBytes) {
+      in.close = true;
+      in.why = fmt::format("TLS handshake larger than {} bytes", kMaxHandshakeBytes);
+      return in;
+    }
+    tls::TlsConn::Status s = conn_->Handshake(&in.why);
+    conn_->TakeOutput(&out);  // the server's flight, or the alert that ends a failure
+    if (s != tls::TlsConn::Status::kOk) {
+      in.close = true;
+      if (in.why.empty()) in.why = "the client closed the TLS handshake";
+      return in;
+    }
+    if (!conn_->handshake_done()) return in;
+    in.opened = true;
+  }
+  tls::TlsConn::Status s = conn_->Read(plain, SIZE_MAX, &in.why);
+  conn_->TakeOutput(&out);
+  if (s != tls::TlsConn::Status::kOk) in.close = true;  // kClosed: close_notify, why stays empty
+  return in;
+}
+
+bool TlsStream::Encrypt(const char* data, size_t n, std::string* why) {
+  if (conn_->Write(data, n, why) != tls::TlsConn::Status::kOk) return false;
+  conn_->TakeOutput(&out);
+  return true;
+}
+
+}  // namespace aviary::net

@@ -1,0 +1,62 @@
+// The TLS side of one client connection for ConnectionServer's I/O thread:
+// whether the connection speaks TLS (known at accept on the TLS port,
+// found from the first byte on a unified port), its handshake (bounded in
+// bytes; the time bound is the worker's), and the ciphertext it still has
+// to send. Plaintext goes to and comes from the connection's own buffers.
+//
+// Owns: a tls::TlsConn once the connection is TLS; the pending ciphertext.
+// Thread use: the owning I/O thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tls/conn.h"
+#include "tls/context.h"
+
+namespace aviary::net {
+
+class TlsStream {
+ public:
+  enum class Mode : uint8_t {
+    kPlain,   // no TLS (plain port, or a unified port that saw plaintext)
+    kDetect,  // unified port: decided by the first byte
+    kTls,     // TLS port, or a unified port that saw a TLS record
+  };
+  TlsStream(Mode mode, std::shared_ptr<tls::ContextSource> source);
+
+  Mode mode() const { return mode_; }
+  bool plain() const { return mode_ == Mode::kPlain; }
+  // A TLS connection whose handshake finished (application data may flow).
+  bool ready() const { return conn_ != nullptr && conn_->handshake_done(); }
+
+  struct Input {
+    bool close = false;   // close the connection (why says why; empty: the peer closed cleanly)
+    bool opened = false;  // the connection became usable with this input (report it now)
+    std::string why;
+  };
+  // Raw bytes from the socket. Plaintext (decrypted, or the bytes
+  // themselves on a plain connection) is appended to *plain.
+  Input OnRaw(const char* data, size_t n, std::string* plain);
+  // Encrypts plaintext into the pending ciphertext. False (with *why) on error.
+  bool Encrypt(const char* data, size_t n, std::string* why);
+
+  // Ciphertext not yet written to the socket.
+  std::string out;
+  size_t out_off = 0;
+  size_t pending_out() const { return out.size() - out_off; }
+
+  std::string subject() const { return conn_ ? conn_->PeerSubject() : std::string(); }
+  std::string describe() const { return conn_ ? conn_->Describe() : std::string("plaintext"); }
+
+ private:
+  Input StartTls(const char* data, size_t n, std::string* plain);
+  Input Drive(std::string* plain);
+
+  Mode mode_;
+  std::shared_ptr<tls::ContextSource> source_;
+  std::unique_ptr<tls::TlsConn> conn_;
+  size_t handshake_bytes_ = 0;
+};
+
+}  // namespace aviary::net
