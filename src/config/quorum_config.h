@@ -63,6 +63,10 @@ struct QuorumConfig {
   // aviary.digest.stopOnMismatch: a learner whose tree digest differs stops
   // (unset: when its leader is Aviary).
   std::optional<bool> digest_stop_on_mismatch;
+  bool digest_enabled = true;  // digest.enabled (zookeeper.digest.enabled)
+  // snapshotSizeFactor / commitLogCount: the leader's DIFF-or-SNAP rule (zoo_config.h)
+  double snapshot_size_factor = kDefaultSnapshotSizeFactor;
+  int commit_log_count = kDefaultCommitLogCount;
 
   std::vector<std::string> warnings;  // e.g. peerType differs from the server's line
 
