@@ -14,6 +14,7 @@
 
 #include "config/auth_config.h"
 #include "config/config_values.h"
+#include "config/jvm_flags.h"
 #include "config/key_policy.h"
 #include "config/properties.h"
 #include "config/tls_keys.h"
@@ -501,9 +502,20 @@ bool ReadFile(const std::string& path, std::string* out, std::string* error) {
 }  // namespace
 
 bool ParseZooConfig(std::string_view text, ServerConfig* out, std::string* error) {
-  PropertyList props;
-  if (!ParseProperties(text, &props, error)) return false;
+  return ParseZooConfigWithFlags(text, {}, out, error);
+}
+
+bool ParseZooConfigWithFlags(std::string_view text, const PropertyList& flag_props, ServerConfig* out,
+                             std::string* error) {
+  PropertyList cfg_props;
+  if (!ParseProperties(text, &cfg_props, error)) return false;
+  PropertyList props = MergeFlagProperties(flag_props, cfg_props);
   *out = ServerConfig{};
+  for (size_t i = 0; i + cfg_props.size() < props.size(); ++i) {
+    out->warnings.push_back(fmt::format("{} is set by a -D{} JVM flag (zoo.cfg does not set it)",
+                                        std::string_view(props[i].first).substr(std::string_view("zookeeper.").size()),
+                                        props[i].first));
+  }
   Pending pending;
   for (const auto& [k, v] : props) {
     std::string_view key = detail::Trim(k);
@@ -554,6 +566,24 @@ bool ApplyDynamicConfig(std::string_view text, bool allow_version, ServerConfig*
 
 namespace {
 
+std::string EnvOrEmpty(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? std::string() : std::string(v);
+}
+
+// The -Dzookeeper.* flags ZooKeeper's scripts would pass: java.env beside
+// zoo.cfg (sourced first, by zkEnv.sh), then SERVER_JVMFLAGS, then JVMFLAGS.
+PropertyList JvmFlagProperties(const std::string& config_path) {
+  size_t slash = config_path.rfind('/');
+  std::string java_env = (slash == std::string::npos ? std::string(".") : config_path.substr(0, slash)) + "/java.env";
+  std::string text;
+  std::string ignored;
+  std::string flags;
+  if (ReadFile(java_env, &text, &ignored)) flags = text.substr(0, 64 * 1024);
+  flags += "\n" + EnvOrEmpty("SERVER_JVMFLAGS") + "\n" + EnvOrEmpty("JVMFLAGS");
+  return ZooKeeperPropertiesInFlags(flags);
+}
+
 bool LoadDynamicConfig(ServerConfig* out, std::string* error) {
   const std::string& path = out->dynamic_config_file;
   std::string text;
@@ -572,7 +602,7 @@ bool LoadDynamicConfig(ServerConfig* out, std::string* error) {
 bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* error) {
   std::string text;
   if (!ReadFile(path, &text, error)) return false;
-  if (!ParseZooConfig(text, out, error)) {
+  if (!ParseZooConfigWithFlags(text, JvmFlagProperties(path), out, error)) {
     *error = fmt::format("error processing {}: {}", path, *error);
     return false;
   }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "config/four_letter_whitelist.h"
+#include "config/properties.h"
 #include "tls/options.h"
 
 namespace aviary::config {
@@ -204,6 +205,10 @@ bool IsDistributed(const ServerConfig& cfg);
 // Parses zoo.cfg text. Does not touch the file system (no myid lookup).
 // On failure returns false, sets *error, and leaves *out unspecified.
 bool ParseZooConfig(std::string_view text, ServerConfig* out, std::string* error);
+// As ParseZooConfig, with settings from -Dzookeeper.* JVM flags
+// (jvm_flags.h) under zoo.cfg's: a key zoo.cfg sets wins.
+bool ParseZooConfigWithFlags(std::string_view text, const PropertyList& flag_props, ServerConfig* out,
+                             std::string* error);
 
 // False, with an error naming every refused key, when cfg.refused is not
 // empty. aviary-server calls it before starting: such a config must not run.
@@ -213,7 +218,10 @@ bool CheckHonoured(const ServerConfig& cfg, std::string* error);
 // the dynamicConfigFile it names, if any. When server.N lines are present
 // and <dataDir>/myid exists, reads the server id from its first line; a
 // distributed config (two or more participants, or standaloneEnabled=false)
-// without myid fails like ZooKeeper ("myid file is missing").
+// without myid fails like ZooKeeper ("myid file is missing"). Settings that
+// ZooKeeper's scripts would pass as -Dzookeeper.<key>=<value> JVM flags
+// (java.env beside zoo.cfg, SERVER_JVMFLAGS, JVMFLAGS) apply where zoo.cfg
+// does not set the key (jvm_flags.h).
 bool LoadZooConfig(const std::string& path, ServerConfig* out, std::string* error);
 
 // Applies the myid file contents (first line, a decimal integer) to *cfg.

@@ -102,44 +102,6 @@ std::string FindJaasPath(std::string_view server_jvmflags, std::string_view jvmf
   return {};
 }
 
-std::vector<std::string> SecurityPropertiesInFlags(std::string_view flags) {
-  constexpr std::string_view kOpt = "-Dzookeeper.";
-  constexpr std::string_view kSecurity[] = {
-      "authProvider.",
-      "sessionRequireClientSASLAuth",
-      "enforce.auth.",
-      "superUser",
-      "kerberos.",
-      "sasl.",
-      "SASLAuthenticationProvider.",
-      "allowSaslFailedClients",
-      "security.auth_to_local",
-      "quorum.auth.",
-      "ssl.",
-      "X509AuthenticationProvider.",
-  };
-  std::vector<std::string> found;
-  size_t pos = 0;
-  while ((pos = flags.find(kOpt, pos)) != std::string_view::npos) {
-    size_t start = pos + 2;  // "zookeeper...."
-    size_t end = start;
-    while (end < flags.size() && flags[end] != '=' && flags[end] != ' ' && flags[end] != '\t' && flags[end] != '\n' &&
-           flags[end] != '"') {
-      ++end;
-    }
-    std::string_view name = flags.substr(start, end - start);
-    std::string_view key = name.substr(std::string_view("zookeeper.").size());
-    for (std::string_view p : kSecurity) {
-      if (key.starts_with(p)) {
-        found.emplace_back(name);
-        break;
-      }
-    }
-    pos = end;
-  }
-  return found;
-}
-
 std::string Krb5DefaultRealm(const std::string& path) {
   std::ifstream in(path);
   std::string line;

@@ -53,14 +53,6 @@ bool BuildServerLogin(const JaasConfig& jaas, std::string_view section_name, Ser
 std::string JaasPathFromFlags(std::string_view jvm_flags);
 std::string FindJaasPath(std::string_view server_jvmflags, std::string_view jvmflags, std::string_view java_env_text);
 
-// The -Dzookeeper.<key>=... security settings in JVM flags (authProvider.*,
-// sessionRequireClientSASLAuth, enforce.auth.*, superUser*, kerberos.*,
-// sasl.*, SASLAuthenticationProvider.*, allowSaslFailedClients,
-// security.auth_to_local, quorum.auth.*, ssl.*, X509AuthenticationProvider.*):
-// "zookeeper.<key>" each, in order. Aviary reads these from zoo.cfg only, so
-// finding one in the flags must stop the start rather than be ignored.
-std::vector<std::string> SecurityPropertiesInFlags(std::string_view jvm_flags);
-
 // [libdefaults] default_realm of the krb5.conf at `path`; empty when the
 // file or the setting is absent.
 std::string Krb5DefaultRealm(const std::string& path);

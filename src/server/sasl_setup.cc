@@ -40,29 +40,6 @@ std::string Krb5ConfPath() {
   return "/etc/krb5.conf";
 }
 
-// ZooKeeper also takes its security settings from -Dzookeeper.* JVM flags;
-// Aviary reads them from zoo.cfg only, so a flag naming one stops the start
-// (it must not be silently ignored: sessionRequireClientSASLAuth=true, say).
-bool RefuseSecurityFlags(const std::string& java_env_path, std::string* error) {
-  const std::pair<std::string, std::string> sources[] = {
-      {"SERVER_JVMFLAGS", Env("SERVER_JVMFLAGS")},
-      {"JVMFLAGS", Env("JVMFLAGS")},
-      {java_env_path, ReadSmallFile(java_env_path)},
-  };
-  for (const auto& [where, flags] : sources) {
-    std::vector<std::string> props = sasl::SecurityPropertiesInFlags(flags);
-    if (props.empty()) continue;
-    std::string keys;
-    for (const std::string& p : props) keys += (keys.empty() ? "" : ", ") + p;
-    *error = fmt::format(
-        "{} sets {} as JVM system properties; Aviary reads security settings from zoo.cfg only: move them "
-        "there (same key, with or without the \"zookeeper.\" prefix)",
-        where, keys);
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool SetUpClientAuth(const config::ServerConfig& cfg, const std::string& config_path, CoreOptions* core,
@@ -71,7 +48,6 @@ bool SetUpClientAuth(const config::ServerConfig& cfg, const std::string& config_
   core->enforce_auth_schemes = cfg.enforce_auth_schemes;
   core->sasl_super_users = cfg.sasl.super_users;
   core->allow_sasl_failed_clients = cfg.sasl.allow_failed_clients;
-  if (!RefuseSecurityFlags(JavaEnvPath(config_path), error)) return false;
   if (!cfg.sasl.provider) return true;
   std::string where = "aviary.sasl.jaasConfig";
   std::string path = cfg.sasl.jaas_config;

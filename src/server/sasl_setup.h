@@ -3,9 +3,9 @@
 // else as ZooKeeper's scripts pass it: SERVER_JVMFLAGS, JVMFLAGS, then
 // java.env next to zoo.cfg), reads the login section, points Kerberos at its
 // keytab and builds the sasl::Authenticator the core uses. Everything that
-// cannot be honoured is an error that stops the start (fail closed),
-// including security settings passed as -Dzookeeper.* JVM flags (in
-// SERVER_JVMFLAGS, JVMFLAGS or java.env), which Aviary does not read.
+// cannot be honoured is an error that stops the start (fail closed).
+// Settings passed as -Dzookeeper.* JVM flags reach `cfg` through
+// config::LoadZooConfig (config/jvm_flags.h).
 // Thread use: the main thread, before the server starts (sets KRB5_KTNAME).
 #pragma once
 

@@ -254,10 +254,34 @@ def test_start_refused_without_jaas_or_section(tmp):
     assert rc != 0 and "authentication scheme 'sasl' is not available" in out, out
     rc, out = ss.start_refused({"quorum.auth.enableSasl": "true"})
     assert rc != 0 and "quorum.auth.enableSasl" in out, out
-    # ZooKeeper would also read security settings from -Dzookeeper.* JVM
-    # flags; Aviary does not, so it must not start as if they were absent.
-    rc, out = ss.start_refused({}, env={"SERVER_JVMFLAGS": "-Xmx1g -Dzookeeper.sessionRequireClientSASLAuth=true"})
-    assert rc != 0 and "SERVER_JVMFLAGS sets zookeeper.sessionRequireClientSASLAuth" in out, out
+    # A refused setting given as a JVM flag stops the start like the zoo.cfg key.
+    rc, out = ss.start_refused({}, env={"SERVER_JVMFLAGS": "-Xmx1g -Dzookeeper.quorum.auth.enableSasl=true"})
+    assert rc != 0 and "quorum.auth.enableSasl" in out, out
+
+
+@aviary_only
+def test_security_settings_from_server_jvmflags_are_honoured(tmp):
+    """ZooKeeper's scripts pass security settings as -Dzookeeper.* flags in
+    SERVER_JVMFLAGS; with nothing about SASL in zoo.cfg, they must take effect."""
+    jaas = ss.digest_server_jaas(os.path.join(tmp, "jaas.conf"), USERS)
+    flags = ("-Xmx1g -Djava.security.auth.login.config=%s -Dzookeeper.authProvider.1=%s "
+             "-Dzookeeper.sessionRequireClientSASLAuth=true" % (jaas, ss.SASL_PROVIDER))
+    with ss.patched_env({"SERVER_JVMFLAGS": flags}):
+        srv = harness.start_server(extra_cfg={})
+    try:
+        assert ss.wait_log(srv, "SASL: DIGEST-MD5 with 3 user(s)")
+        assert ss.wait_log(srv, "-Dzookeeper.sessionRequireClientSASLAuth JVM flag")
+        c = rawzk.RawClient(srv.host, srv.port)
+        try:
+            c.handshake(timeout_ms=10000)
+            xid = c.send_request(11, b"", xid=3)  # unauthenticated: refused, as the flag asks
+            r = rawzk.Reader(c.read_frame(timeout=5.0))
+            assert (r.int(), r.long(), r.int()) == (xid, 0, ss.ERR_SESSION_CLOSED_REQUIRE_SASL_AUTH)
+        finally:
+            c.close()
+        stop(client(srv, "bob", "bobsecret"))
+    finally:
+        srv.stop()
 
 
 @pytest.mark.skipif(not os.path.exists(ss.ZKCLI), reason="zookeeper package not installed")

@@ -193,15 +193,5 @@ TEST(JaasLocation, AsZooKeeperScriptsPassIt) {
   EXPECT_EQ(FindJaasPath("", "", ""), "");
 }
 
-TEST(JaasLocation, SecurityPropertiesInJvmFlagsAreFound) {
-  EXPECT_EQ(SecurityPropertiesInFlags("-Xmx1g -Dzookeeper.authProvider.1=org.X -Dzookeeper.snapCount=5 "
-                                      "-Dzookeeper.sessionRequireClientSASLAuth=true\n"
-                                      "SERVER_JVMFLAGS=\"-Dzookeeper.ssl.keyStore.location=/k\""),
-            (std::vector<std::string>{"zookeeper.authProvider.1", "zookeeper.sessionRequireClientSASLAuth",
-                                      "zookeeper.ssl.keyStore.location"}));
-  EXPECT_TRUE(SecurityPropertiesInFlags("-Djava.security.auth.login.config=/j -Dzookeeper.jute.maxbuffer=9").empty());
-  EXPECT_TRUE(SecurityPropertiesInFlags("").empty());
-}
-
 }  // namespace
 }  // namespace aviary::sasl
