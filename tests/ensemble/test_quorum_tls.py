@@ -1,0 +1,209 @@
+"""Quorum TLS (issue 8 part 4): sslQuorum=true with ssl.quorum.* stores,
+every quorum-port and election-port connection TLS with mutual certificate
+authentication and (ZooKeeper's quorum default) hostname verification, so
+the certificates carry SAN IP:127.0.0.1. Proven on all-Aviary ensembles and
+mixed with Apache ZooKeeper 3.8 members (whose quorum TLS is JSSE sockets:
+QuorumCnxManager, Learner, Leader), a member with a certificate from a
+wrong CA, and the documented rolling enablement through portUnification.
+
+The test PKI comes from tests/security/pki.py (python3-cryptography).
+"""
+
+import os
+import socket
+import sys
+import time
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "security"))
+
+import pki as pkimod  # noqa: E402
+from support import require  # noqa: E402
+
+
+class QuorumPki:
+    """A CA; a member certificate (SAN localhost, IP:127.0.0.1, server and
+    client EKU) as a PEM key store; the CA as a PEM trust store; the same
+    for a rogue CA."""
+
+    def __init__(self, root):
+        p = lambda name: os.path.join(root, name)  # noqa: E731
+        ca = pkimod.Authority("Aviary Quorum CA")
+        rogue = pkimod.Authority("Rogue CA")
+        self.member_pem = ca.issue("CN=member,O=Aviary", server=True).write_pem(p("member.pem"))
+        self.member_p12 = ca.issue("CN=member,O=Aviary", server=True).write_p12(p("member.p12"), "qpass")
+        self.ca_pem = ca.write_trust_pem(p("ca.pem"))
+        self.rogue_pem = rogue.issue("CN=member,O=Aviary", server=True).write_pem(p("rogue.pem"))
+        # A good CA's certificate without 127.0.0.1 in its SAN.
+        self.noip_pem = ca.issue("CN=elsewhere,O=Aviary").write_pem(p("noip.pem"))
+
+    def cfg(self, ssl_quorum=True, store=None, unification=None):
+        c = {
+            "ssl.quorum.keyStore.location": store or self.member_pem,
+            "ssl.quorum.keyStore.type": "PEM",
+            "ssl.quorum.trustStore.location": self.ca_pem,
+            "ssl.quorum.trustStore.type": "PEM",
+        }
+        if ssl_quorum is not None:
+            c["sslQuorum"] = "true" if ssl_quorum else "false"
+        if unification is not None:
+            c["portUnification"] = "true" if unification else "false"
+        return c
+
+
+@pytest.fixture(scope="module")
+def qpki(tmp_path_factory):
+    return QuorumPki(str(tmp_path_factory.mktemp("quorum-pki")))
+
+
+def write_read_everywhere(ens, clients, path, value):
+    """Writes through the ensemble, then reads the value from every live
+    member's own client port after it synced."""
+    c = clients(ens.connect_string([m for m in ens.members if m.alive()]))
+    c.ensure_path(path)
+    c.set(path, value)
+    target = ens.mark()
+    for m in ens.members:
+        if not m.alive():
+            continue
+        ens.wait_synced(m, target=target)
+        direct = clients(m.hostport())
+        direct.sync(path)
+        assert direct.get(path)[0] == value, "member %d (%s)" % (m.sid, m.kind)
+
+
+def tls_lines(member):
+    """Aviary logs each quorum/election connection that opened over TLS."""
+    return [ln for ln in member.log_since(0).splitlines()
+            if ("quorum transport:" in ln or "election:" in ln) and "TLSv1." in ln]
+
+
+def plaintext_refused(port, payload=b"\x00\x00\x00\x10plaintext-peer!!"):
+    """A plaintext peer on a TLS-only port gets the connection closed."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(payload)
+        s.settimeout(5)
+        try:
+            while s.recv(4096):
+                pass
+        except (ConnectionResetError, socket.timeout):
+            return True
+        return True
+
+
+def test_all_aviary_ssl_quorum(make_ensemble, clients, qpki):
+    require(["aviary"] * 3)
+    ens = make_ensemble(["aviary"] * 3, extra_cfg=qpki.cfg())
+    ens.start()
+    write_read_everywhere(ens, clients, "/tls", b"one")
+    for m in ens.members:
+        assert tls_lines(m), "member %d logged no TLS connection:\n%s" % (m.sid, m.log_tail())
+    # Plaintext on the TLS-only ports is refused, with a clear log line,
+    # and the ensemble is not disturbed.
+    # (A follower closes quorum-port connections at once: the leader's.)
+    for victim, port in [(ens.leader(), ens.leader().quorum_port), (ens.followers()[0], ens.followers()[0].election_port)]:
+        before = victim.log_size()
+        plaintext_refused(port)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "not a TLS handshake" not in victim.log_since(before):
+            time.sleep(0.1)
+        assert "not a TLS handshake" in victim.log_since(before), victim.log_since(before)
+    write_read_everywhere(ens, clients, "/tls", b"undisturbed")
+    # The leader dies; the others elect over TLS and keep every write.
+    old = ens.leader()
+    old.kill()
+    ens.wait_for_leader(60)
+    write_read_everywhere(ens, clients, "/tls", b"two")
+    old.start()
+    write_read_everywhere(ens, clients, "/tls", b"three")
+
+
+def test_pkcs12_stores(make_ensemble, clients, qpki):
+    require(["aviary"] * 3)
+    cfg = qpki.cfg(store=qpki.member_p12)
+    cfg.update({"ssl.quorum.keyStore.type": "PKCS12", "ssl.quorum.keyStore.password": "qpass"})
+    ens = make_ensemble(["aviary"] * 3, extra_cfg=cfg)
+    ens.start()
+    write_read_everywhere(ens, clients, "/p12", b"ok")
+
+
+@pytest.mark.parametrize("kinds,leader_kind", [
+    (["aviary", "zookeeper", "zookeeper"], "zookeeper"),  # 2 ZooKeeper + 1 Aviary
+    (["zookeeper", "aviary", "aviary"], "aviary"),        # an Aviary leader serves a ZooKeeper follower
+])
+def test_mixed_ssl_quorum(make_ensemble, clients, qpki, kinds, leader_kind):
+    require(kinds)
+    ens = make_ensemble(kinds, extra_cfg=qpki.cfg())
+    ens.start(first=ens.members[1:])  # the two highest ids elect first: member 3 leads
+    ens.wait_for_leader(60)
+    assert ens.leader().kind == leader_kind
+    write_read_everywhere(ens, clients, "/mixed", b"tls")
+    for m in ens.members:
+        if m.kind == "aviary":
+            assert tls_lines(m), "member %d logged no TLS connection:\n%s" % (m.sid, m.log_tail())
+    # The follower of the other kind survives a leader change too.
+    ens.leader().kill()
+    ens.wait_for_leader(60)
+    write_read_everywhere(ens, clients, "/mixed", b"after")
+
+
+@pytest.mark.parametrize("store_attr,why", [
+    ("rogue_pem", "certificate rejected"),   # signed by a CA the others do not trust
+    ("noip_pem", "certificate rejected"),    # right CA, but 127.0.0.1 is not in its SAN
+])
+def test_untrusted_member_is_refused(make_ensemble, clients, qpki, store_attr, why):
+    require(["aviary"] * 3)
+    ens = make_ensemble(["aviary"] * 3, extra_cfg=qpki.cfg())
+    bad = ens.members[2]
+    bad.extra_cfg = qpki.cfg(store=getattr(qpki, store_attr))
+    ens.start(first=ens.members[:2])
+    time.sleep(3)  # member 3 tries to join, over and over
+    assert bad.mode() not in ("leader", "follower"), bad.log_tail()
+    good = ens.members[:2]
+    assert any(why in m.log_since(0) for m in good + [bad]), "\n".join(m.log_tail() for m in ens.members)
+    assert any("refused" in m.log_since(0) for m in good), "\n".join(m.log_tail() for m in good)
+    c = clients(ens.connect_string(good))
+    c.create("/still-quorate", b"yes")
+    assert all(m.mode() in ("leader", "follower") for m in good)
+
+
+def test_wrong_ca_member_mixed_with_zookeeper(make_ensemble, clients, qpki):
+    """ZooKeeper members refuse Aviary's rogue certificate as well."""
+    kinds = ["zookeeper", "zookeeper", "aviary"]
+    require(kinds)
+    ens = make_ensemble(kinds, extra_cfg=qpki.cfg())
+    ens.members[2].extra_cfg = qpki.cfg(store=qpki.rogue_pem)
+    ens.start(first=ens.members[:2])
+    time.sleep(3)
+    assert ens.members[2].mode() not in ("leader", "follower"), ens.members[2].log_tail()
+    c = clients(ens.connect_string(ens.members[:2]))
+    c.create("/zk-quorate", b"yes")
+
+
+def rolling_restart(ens, clients, cfg, value):
+    for m in ens.members:
+        m.extra_cfg = cfg
+        m.stop()
+        m.start()
+        ens.wait_for_leader(60)
+        ens.wait_synced(m)
+    write_read_everywhere(ens, clients, "/rolling", value)
+
+
+@pytest.mark.parametrize("kinds", [["aviary"] * 3, ["aviary", "zookeeper", "aviary"]])
+def test_rolling_enablement(make_ensemble, clients, qpki, kinds):
+    """zookeeperAdmin.md "Upgrading existing non-TLS cluster with no
+    downtime": portUnification on; then sslQuorum on; then portUnification
+    off - one rolling restart each, the ensemble serving throughout."""
+    require(kinds)
+    ens = make_ensemble(kinds)
+    ens.start()
+    write_read_everywhere(ens, clients, "/rolling", b"plain")
+    rolling_restart(ens, clients, qpki.cfg(ssl_quorum=False, unification=True), b"step1")
+    rolling_restart(ens, clients, qpki.cfg(ssl_quorum=True, unification=True), b"step2")
+    rolling_restart(ens, clients, qpki.cfg(ssl_quorum=True, unification=False), b"step3")
+    for m in ens.members:
+        if m.kind == "aviary":
+            assert tls_lines(m), m.log_tail()
