@@ -229,3 +229,68 @@ def test_rolling_enablement(make_ensemble, clients, qpki, kinds):
     for m in ens.members:
         if m.kind == "aviary":
             assert tls_lines(m), m.log_tail()
+
+
+def test_reload_cert_files(make_ensemble, clients, qpki):
+    """sslQuorumReloadCertFiles=true: a member refused for its wrong-CA
+    certificate joins once a good certificate replaces the store file,
+    without a restart."""
+    require(["aviary"] * 3)
+    ens = make_ensemble(["aviary"] * 3, extra_cfg=qpki.cfg())
+    bad = ens.members[2]
+    store_dir = os.path.join(ens.root, "m3-stores")
+    os.makedirs(store_dir)
+    store = os.path.join(store_dir, "quorum.pem")
+    with open(qpki.rogue_pem, "rb") as src, open(store, "wb") as dst:
+        dst.write(src.read())
+    bad.extra_cfg = dict(qpki.cfg(store=store), sslQuorumReloadCertFiles="true")
+    start_without(ens, bad)
+    assert bad.mode() not in ("leader", "follower")
+    pid = bad.proc.pid
+    with open(qpki.member_pem, "rb") as src:
+        good = src.read()
+    with open(store + ".tmp", "wb") as dst:
+        dst.write(good)
+    os.rename(store + ".tmp", store)  # as a secret rotation does: rename into place
+    ens.wait_synced(bad, timeout=40)
+    assert bad.proc.pid == pid and bad.alive()
+    assert "quorum TLS: key/trust store changed" in bad.log_since(0), bad.log_tail()
+    write_read_everywhere(ens, clients, "/reloaded", b"yes")
+
+
+def test_hostile_peers_on_tls_ports(make_ensemble, clients, qpki):
+    """Garbage after a TLS record byte, a handshake that never finishes and
+    an oversized one: each closed with a log line; the ensemble serves on."""
+    require(["aviary"] * 3)
+    cfg = dict(qpki.cfg(), **{"aviary.ssl.quorum.handshakeTimeoutMs": "1000"})
+    ens = make_ensemble(["aviary"] * 3, extra_cfg=cfg)
+    ens.start()
+    lead = ens.leader()
+    follower = ens.followers()[0]
+    for member, port in [(lead, lead.quorum_port), (follower, follower.election_port)]:
+        before = member.log_size()
+        # A TLS record header announcing a handshake, then junk.
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"\x16\x03\x01\x00\x20" + os.urandom(32))
+            s.settimeout(5)
+            assert s.recv(4096) is not None  # an alert, or the close
+        # A handshake that stalls: closed after the 1 s bound.
+        t0 = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"\x16\x03\x01")
+            s.settimeout(5)
+            assert s.recv(4096) == b""
+        assert time.monotonic() - t0 < 4.5
+        # An endless stream of handshake records.
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            try:
+                s.sendall(b"\x16\x03\x01\x40\x00" + b"\x01" * (1 << 20))
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and member.log_since(before).count("refused") < 2:
+            time.sleep(0.1)
+        log = member.log_since(before)
+        assert log.count("refused") >= 2 and "timed out" in log, log
+    write_read_everywhere(ens, clients, "/hostile", b"fine")
+    assert all(m.alive() for m in ens.members)
