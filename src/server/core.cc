@@ -161,8 +161,12 @@ void Core::Tick(int64_t now_ms) {
     auto st = session_state_.find(id);
     if (st != session_state_.end()) st->second->closing = true;
   }
+  for (int64_t id : sequencer_->TakeExpiredLocal()) ExpireLocal(id);  // leader's local sessions
   ExpireRevalidations(now_ms);
-  if (role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly) ExpireLocalSessions(now_ms);
+  const ServingRole role = role_.load(std::memory_order_relaxed);
+  if (role == ServingRole::kReadOnly || (role == ServingRole::kFollower && LocalSessionsOn())) {
+    ExpireLocalSessions(now_ms);  // a learner expires only its local sessions
+  }
   ApplyCommitted(now_ms);
   SendTouches();
   Flush();

@@ -243,7 +243,10 @@ class Core {
   void OnRequest(CoreEvent& ev, int64_t now_ms);
   void OnAuth(Conn& c, const proto::Request& req);
   bool IsWrite(proto::OpCode op) const;
-  void ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body);
+  // local_err: a local session's ephemeral create refused (upgrading off):
+  // the leader prepares it failing so, a learner answers it so.
+  void ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body,
+                    proto::Err local_err = proto::Err::kOk);
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void ApplyCommitted(int64_t now_ms);
   // The log failed: answer every write still waiting with NOTREADONLY (it
@@ -318,8 +321,26 @@ class Core {
   // Local sessions past their timeout are closed; the ensemble's sessions are
   // not expired here (the next leader does).
   void ExpireLocalSessions(int64_t now_ms);
-  // Leaving read-only mode: the local sessions end with it.
+  // Leaving read-only mode (or any role): the local sessions end with it, and
+  // so do upgrades whose createSession was not applied.
   void DropLocalSessions();
+  // A local session past its timeout: its connection is closed, it is forgotten.
+  void ExpireLocal(int64_t id);
+  // core_local_session.cc: localSessionsEnabled on a leader or learner.
+  bool LocalSessionsOn() const;
+  bool IsLocalHere(int64_t id) const { return local_sessions_.count(id) != 0 || upgrading_.count(id) != 0; }
+  // A write of local session `s`: its close stays on this member (true:
+  // handled here); an ephemeral create first upgrades the session (a
+  // createSession to the leader), or with upgrading off is answered
+  // EPHEMERALONLOCALSESSION (*local_err).
+  bool LocalSessionWrite(Session& s, Conn& c, CoreEvent& ev, proto::Err* local_err);
+  void UpgradeSession(Session& s);
+  // The close of a local session at the head of its queue: answered, the
+  // connection closed after the reply, the session forgotten (`s` is gone).
+  void FinishLocalClose(Session& s, net::ConnId conn, int32_t xid, int64_t received_us);
+  // A committed createSession of a session this member upgraded (or holds as
+  // local): it is global now; true when it was one.
+  bool AdoptUpgraded(const txn::SessionChange& c, int64_t now_ms);
   // core_admin.cc
   void OnFourLetter(const CoreEvent& ev, int64_t now_ms);
   // Only the admin::SnapshotPart bits in `parts` are filled. `asking`: the
@@ -345,8 +366,13 @@ class Core {
   std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
   std::unordered_map<int64_t, PendingCreate> creating_;            // session id -> its createSession, not yet applied
   std::unordered_map<int64_t, PendingRevalidation> revalidating_;  // learner: session id -> REVALIDATE sent
-  // Read-only mode's sessions: tracked and served here, never replicated.
+  // Local sessions (read-only mode's, and every new session of a leader or
+  // learner with localSessionsEnabled): tracked and served here, never
+  // replicated; gone at the next role change.
   std::unordered_set<int64_t> local_sessions_;
+  // Local sessions whose upgrade (createSession) is proposed or forwarded,
+  // not yet applied.
+  std::unordered_set<int64_t> upgrading_;
   std::unique_ptr<Sequencer> sequencer_;
   std::atomic<ServingRole> role_{ServingRole::kStandalone};
   Forwarder* forwarder_ = nullptr;

@@ -34,7 +34,9 @@ void Core::Reattach(Conn& c, const proto::ConnectRequest& req, int32_t timeout_m
   }
   auto st = session_state_.find(req.sessionId);
   const bool attached_here = st != session_state_.end() && st->second->conn != 0;
-  if (follower_ != nullptr && forwarder_ != nullptr && !attached_here) {
+  // A local session of this member re-attaches here (ZooKeeper's
+  // LearnerZooKeeperServer.revalidateSession).
+  if (follower_ != nullptr && forwarder_ != nullptr && !attached_here && !IsLocalHere(req.sessionId)) {
     StartRevalidation(c, req, timeout_ms, now_ms);
     return;
   }
@@ -129,6 +131,8 @@ void Core::ExpireRevalidations(int64_t now_ms) {
 bool Core::RevalidateForLearner(int64_t session_id, int32_t timeout_ms, int64_t now_ms) {
   const session::Session* s = sessions_.Find(session_id);
   if (s == nullptr || s->closing) return false;
+  // A local session cannot move to another member (checkIfValidGlobalSession).
+  if (local_sessions_.count(session_id) != 0) return false;
   return sessions_.Touch(session_id, now_ms, timeout_ms);
 }
 

@@ -10,9 +10,9 @@
 //  - a session of the ensemble that owns ephemerals is refused ("Refusing
 //    global session reconnection in RO mode", ZOOKEEPER-3863): its owner
 //    must not believe it holds them while the quorum side may expire it.
-//    Aviary has no local sessions outside this mode, so any other session of
-//    the ensemble (what ZooKeeper would have kept local) is served read-only,
-//    never expired or closed here: its expiry stays the leader's;
+//    Any other global session of the ensemble is served read-only, never
+//    expired or closed here: its expiry stays the leader's (the local
+//    sessions of localSessionsEnabled ended with the role change);
 //  - the ConnectResponse says readOnly=true; reads run on this server's
 //    tree; sync and every write (create*, delete, setData, setACL, check,
 //    multi, reconfig, createSession, and closeSession of a session of the
@@ -69,7 +69,8 @@ int64_t Core::NewLocalSession(Conn& c, int32_t timeout_ms, int64_t now_ms) {
   auto st = std::make_unique<Session>();
   st->id = id;
   session_state_[id] = std::move(st);
-  AV_LOG(kInfo, "read-only mode: local session {:#x} for {}", id, c.peer);
+  AV_LOG(kInfo, "{}local session {:#x} for {}",
+         role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly ? "read-only mode: " : "", id, c.peer);
   return id;
 }
 
@@ -155,22 +156,30 @@ void Core::ExpireLocalSessions(int64_t now_ms) {
       sessions_.Restore(id, timeout_ms > 0 ? timeout_ms : sessions_.min_timeout_ms(), now_ms);
       continue;
     }
-    AV_LOG(kInfo, "Expiring local session {:#x}", id);
-    auto st = session_state_.find(id);
-    if (st != session_state_.end() && st->second->conn != 0) {
-      auto c = conns_.find(st->second->conn);
-      if (c != conns_.end()) {
-        DetachConn(*c->second);
-        CloseConn(*c->second);
-      }
-    }
-    ForgetLocalSession(id);
+    ExpireLocal(id);
   }
 }
 
+void Core::ExpireLocal(int64_t id) {
+  AV_LOG(kInfo, "Expiring local session {:#x}", id);
+  auto st = session_state_.find(id);
+  if (st != session_state_.end() && st->second->conn != 0) {
+    auto c = conns_.find(st->second->conn);
+    if (c != conns_.end()) {
+      DetachConn(*c->second);
+      CloseConn(*c->second);
+    }
+  }
+  ForgetLocalSession(id);
+}
+
 void Core::DropLocalSessions() {
-  if (!local_sessions_.empty()) AV_LOG(kInfo, "read-only mode ends: {} local sessions end", local_sessions_.size());
+  if (!local_sessions_.empty()) AV_LOG(kInfo, "role change: {} local sessions end", local_sessions_.size());
   std::vector<int64_t> ids(local_sessions_.begin(), local_sessions_.end());
+  for (int64_t id : upgrading_) {
+    if (sm_.sessions().count(id) == 0) ids.push_back(id);  // its createSession never applied
+  }
+  upgrading_.clear();
   for (int64_t id : ids) ForgetLocalSession(id);
 }
 

@@ -144,10 +144,19 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     // error goes out in FIFO order like a read's reply.
     if (ev.decode_err == Err::kOk) ev.decode_err = Err::kNotReadOnly;
   } else if (IsWrite(req.op())) {
-    // A write whose body does not decode still takes a zxid, as an error
-    // txn, exactly as ZooKeeper numbers it.
-    if (ChargeQueued(c, ev.bytes)) ProposeWrite(s, c, ev, decoded ? nullptr : &ev.raw_body);
-    return;
+    // A local session's close stays here; its ephemeral creates need a
+    // global session (core_local_session.cc).
+    const bool local = local_sessions_.count(s.id) != 0;
+    Err local_err = Err::kOk;
+    if (local && ev.decode_err == Err::kOk && LocalSessionWrite(s, c, ev, &local_err)) return;
+    if (!(local && s.closing)) {
+      // A write whose body does not decode still takes a zxid, as an error
+      // txn, exactly as ZooKeeper numbers it.
+      if (ChargeQueued(c, ev.bytes)) ProposeWrite(s, c, ev, decoded ? nullptr : &ev.raw_body, local_err);
+      return;
+    }
+    // A write after a local session's close: SESSIONEXPIRED here, in order
+    // (the leader, which does not know the session, would run it).
   }
   // A learner's sync() goes through the leader (core_learner.cc).
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kSync && ForwardSync(s, c, ev)) return;
@@ -185,7 +194,7 @@ void Core::OnAuth(Conn& c, const proto::Request& req) {
   SendReply(c.id, hdr, proto::Empty{}, 0);
 }
 
-void Core::ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body) {
+void Core::ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body, Err local_err) {
   const proto::Request& req = ev.request;
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kCloseSession) {
     s.closing = true;
@@ -197,9 +206,16 @@ void Core::ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::str
   w.decode_err = ev.decode_err;
   w.raw_body = raw_body;
   w.ctx = &CtxOf(c);
+  txn::SessionCtx refused;  // the leader prepares the refused create failing
+  if (local_err != Err::kOk) {
+    refused = *w.ctx;
+    refused.ephemeral_err = local_err;
+    w.ctx = &refused;
+  }
   Pending p;
   p.conn = c.id;
   p.is_write = true;
+  p.local_err = local_err;
   p.zxid = sequencer_->Write(w, clock_->WallMs());
   p.request.header = req.header;
   p.received_us = ev.received_us;
@@ -467,6 +483,9 @@ void Core::FailPendingWrites() {
       } else if (p.is_write) {
         proto::ReplyHeader hdr{p.request.header.xid, applied_zxid_, static_cast<int32_t>(Err::kNotReadOnly)};
         SendReply(p.conn, hdr, proto::Empty{}, p.received_us);
+      } else if (p.local_close) {
+        SendReply(p.conn, proto::ReplyHeader{p.request.header.xid, applied_zxid_, 0}, proto::Empty{}, p.received_us,
+                  /*close_after=*/true);
       } else {
         RunNonTxn(*it->second, p.request, p.decode_err, p.received_us);
       }
@@ -541,6 +560,7 @@ void Core::ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r
   proto::ReplyHeader hdr{p.request.header.xid, t.zxid, static_cast<int32_t>(r.err)};
   bool closing = p.request.op() == OpCode::kCloseSession;
   if (t.type == OpCode::kMulti) hdr.err = 0;
+  if (p.local_err != Err::kOk && t.type == OpCode::kError) hdr.err = static_cast<int32_t>(p.local_err);
   if (p.request.op() == OpCode::kCheck) {
     // ZooKeeper logs a lone check as a txn but cannot answer it: its final
     // stage fails and drops the connection. Do the same, after the txn.
@@ -578,6 +598,10 @@ void Core::DropQueue(Session& s) {
 void Core::DrainSession(Session& s) {
   while (!s.queue.empty() && s.queue.front().Runnable()) {
     Pending p = Dequeue(s);
+    if (p.local_close) {
+      FinishLocalClose(s, p.conn, p.request.header.xid, p.received_us);
+      return;  // s is gone
+    }
     auto it = conns_.find(p.conn);
     if (it == conns_.end()) continue;
     RunNonTxn(*it->second, p.request, p.decode_err, p.received_us);

@@ -40,6 +40,7 @@ void Core::InstallSnapshot(tree::DataTree& tree, const std::vector<storage::Sess
   session_state_.clear();
   creating_.clear();
   local_sessions_.clear();
+  upgrading_.clear();
   tree_.Swap(tree);
   LoadRecovered(zxid, sessions, now_ms);
 }
@@ -74,6 +75,7 @@ void Core::ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms) {
   } else if (role == ServingRole::kLeader) {
     auto s = MakeLeaderSequencer();
     s->SetEpoch(epoch);
+    if (opts_.config.local_sessions_enabled) s->EnableLocalSessions(opts_.server_id, &local_sessions_);
     SetSequencer(std::move(s));
     // Every session restarts its timeout under the new leader, as ZooKeeper
     // (the learners' touches keep the ones they serve alive from now on).

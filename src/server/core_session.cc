@@ -72,6 +72,14 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     return;
   }
   int32_t timeout = sessions_.Negotiate(req.timeOut);
+  if (req.sessionId == 0 && LocalSessionsOn()) {
+    // localSessionsEnabled: a local session, no txn (core_local_session.cc).
+    const int64_t id = NewLocalSession(c, timeout, now_ms);
+    if (id == 0) return;
+    AttachSession(c, id, timeout, req.has_read_only, now_ms);
+    RecordLatency(ev.received_us);
+    return;
+  }
   if (req.sessionId == 0) {
     if (committer_->ReadOnly()) {
       // A session needs a durable createSession txn; the log cannot take one.
@@ -101,6 +109,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
 }
 
 void Core::AddSession(const txn::SessionChange& ch, int64_t now_ms) {
+  if (AdoptUpgraded(ch, now_ms)) return;  // a local session of ours, now global
   // The session table takes every committed session, past aviary.maxSessions
   // if need be (that cap is enforced when a createSession is prepared).
   const bool added = sessions_.Restore(ch.session_id, ch.timeout_ms, now_ms);

@@ -48,6 +48,12 @@ struct Core::Pending {
   // answered when it reaches the head.
   bool is_sync = false;
   bool sync_done = false;
+  // A local session's closeSession, answered here once it reaches the head.
+  bool local_close = false;
+  // A local session's ephemeral create refused (upgrading off): when its txn
+  // is an error txn, the reply carries this error (EPHEMERALONLOCALSESSION)
+  // instead of the leader's (ZooKeeper's FinalRequestProcessor).
+  proto::Err local_err = proto::Err::kOk;
   // May leave the queue now (reads, and syncs the leader has answered)?
   bool Runnable() const { return !is_write || (is_sync && sync_done); }
 };

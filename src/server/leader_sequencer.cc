@@ -71,7 +71,30 @@ int64_t LeaderSequencer::Write(const WriteRequest& w, int64_t wall_ms) {
 }
 
 void LeaderSequencer::CreateSession(int64_t session_id, int32_t timeout_ms, int64_t wall_ms) {
-  committer_->Propose(preparer_.PrepareCreateSession(session_id, timeout_ms, NextZxid(), wall_ms));
+  const int64_t zxid = NextZxid();
+  creating_[session_id] = zxid;
+  creating_order_.emplace_back(zxid, session_id);
+  committer_->Propose(preparer_.PrepareCreateSession(session_id, timeout_ms, zxid, wall_ms));
+}
+
+void LeaderSequencer::Applied(int64_t zxid) {
+  preparer_.Applied(zxid);
+  while (!creating_order_.empty() && creating_order_.front().first <= zxid) {
+    auto it = creating_.find(creating_order_.front().second);
+    if (it != creating_.end() && it->second == creating_order_.front().first) creating_.erase(it);
+    creating_order_.pop_front();
+  }
+}
+
+Err LeaderSequencer::CheckForwardedSession(int64_t session_id, bool* global) const {
+  const session::Session* s = sessions_->Find(session_id);
+  *global = creating_.count(session_id) != 0 || (s != nullptr && !IsLocal(session_id));
+  if (s != nullptr) return s->closing ? Err::kSessionExpired : Err::kOk;
+  if (*global) return Err::kOk;
+  // Unknown here: another member's local session, or (our own server byte,
+  // or local sessions off) one that is gone.
+  const bool foreign_local = local_ != nullptr && (session_id >> 56) != server_id_;
+  return foreign_local ? Err::kOk : Err::kSessionExpired;
 }
 
 void LeaderSequencer::Forwarded(const ForwardedRequest& r, int64_t wall_ms) {
@@ -96,11 +119,13 @@ void LeaderSequencer::Forwarded(const ForwardedRequest& r, int64_t wall_ms) {
   Err err = proto::DecodeRequest(payload, &req);
   // The session check: requests of a closing or unknown session fail (they
   // still take a zxid, as on the server the session is connected to).
-  const session::Session* s = sessions_->Find(r.session_id);
-  if (s == nullptr || s->closing) err = Err::kSessionExpired;
+  bool global = false;
+  const Err session_err = CheckForwardedSession(r.session_id, &global);
+  if (session_err != Err::kOk) err = session_err;
   req.header = proto::RequestHeader{r.cxid, r.type};
   txn::SessionCtx ctx;
   ctx.session_id = r.session_id;
+  if (!global) ctx.ephemeral_err = Err::kSessionExpired;  // checkGlobalSession
   ctx.ids = r.auth_ids;
   ctx.is_super = std::any_of(ctx.ids.begin(), ctx.ids.end(), [](const proto::Id& id) { return id.scheme == "super"; });
   if (err == Err::kOk && req.op() == OpCode::kCloseSession) sessions_->SetClosing(r.session_id);
@@ -114,6 +139,10 @@ void LeaderSequencer::Forwarded(const ForwardedRequest& r, int64_t wall_ms) {
 
 void LeaderSequencer::ExpireSessions(int64_t now_ms, int64_t wall_ms, std::vector<int64_t>* expired) {
   for (int64_t id : sessions_->PopExpired(now_ms)) {
+    if (IsLocal(id)) {
+      expired_local_.push_back(id);  // closed by the Core, no txn
+      continue;
+    }
     AV_LOG(kInfo, "Expiring session {:#x}", id);
     committer_->Propose(preparer_.PrepareCloseSession(id, NextZxid(), wall_ms));
     expired->push_back(id);
@@ -136,8 +165,16 @@ std::vector<int64_t> LeaderSequencer::Tick(int64_t now_ms, int64_t wall_ms) {
   return expired;
 }
 
+std::vector<int64_t> LeaderSequencer::TakeExpiredLocal() {
+  std::vector<int64_t> out;
+  out.swap(expired_local_);
+  return out;
+}
+
 void LeaderSequencer::Reset(int64_t applied_zxid) {
   preparer_.Reset();
+  creating_.clear();
+  creating_order_.clear();
   last_zxid_ = applied_zxid;
 }
 

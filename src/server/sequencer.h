@@ -82,6 +82,9 @@ class Sequencer {
   // for every expired session and deleteContainer for every container / TTL
   // candidate. Returns the sessions whose expiry was proposed.
   virtual std::vector<int64_t> Tick(int64_t now_ms, int64_t wall_ms) = 0;
+  // Local sessions (localSessionsEnabled) the last Tick found expired: the
+  // leader proposes nothing for them; Core closes them here.
+  virtual std::vector<int64_t> TakeExpiredLocal() { return {}; }
   // Session activity seen by this server (a follower reports it to the leader).
   virtual void Touched(int64_t /*session_id*/) {}
   // Core applied the committed txns up to `zxid`.

@@ -166,6 +166,7 @@ Err Preparer::PrepCreate(OpCode type, const proto::CreateRequest& r, const Sessi
   if (mode->ttl ? (ttl <= 0 || ttl > tree::kMaxTtlMs) : ttl >= 0) return Err::kBadArguments;
   // createTTL with a non-TTL mode: ZooKeeper fails later at apply; refuse.
   if (type == OpCode::kCreateTtl && !mode->ttl) return Err::kBadArguments;
+  if (mode->ephemeral && ctx.ephemeral_err != Err::kOk) return ctx.ephemeral_err;  // a local session's
   if (r.data.size() > static_cast<size_t>(opts_.max_buffer)) return Err::kBadArguments;
   // validatePathForCreate
   const size_t slash = r.path.rfind('/');

@@ -86,6 +86,12 @@ struct SessionCtx {
   int64_t session_id = 0;
   std::vector<proto::Id> ids;
   bool is_super = false;
+  // kOk, or the error an ephemeral create (CreateMode EPHEMERAL or
+  // EPHEMERAL_SEQUENTIAL, alone or in a multi) of this session fails with:
+  // ZooKeeper's validateCreateRequest for a session that is not global
+  // (local sessions: kSessionExpired, or kEphemeralOnLocalSession when the
+  // upgrade was refused on the member the client is connected to).
+  proto::Err ephemeral_err = proto::Err::kOk;
 };
 
 }  // namespace aviary::txn
