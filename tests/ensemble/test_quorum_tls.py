@@ -294,3 +294,20 @@ def test_hostile_peers_on_tls_ports(make_ensemble, clients, qpki):
         assert log.count("refused") >= 2 and "timed out" in log, log
     write_read_everywhere(ens, clients, "/hostile", b"fine")
     assert all(m.alive() for m in ens.members)
+
+
+@pytest.mark.parametrize("kinds", [["aviary"] * 3, ["zookeeper", "aviary", "aviary"], ["aviary", "zookeeper", "zookeeper"]])
+def test_snap_over_tls(make_ensemble, clients, qpki, kinds):
+    """A follower whose log the leader purged is synced by SNAP (a raw
+    snapshot body after the SNAP packet) over the TLS quorum connection;
+    with a mix, across kinds (Aviary leader to ZooKeeper follower, and
+    ZooKeeper leader to Aviary follower)."""
+    import checks
+    require(kinds)
+    ens = make_ensemble(kinds, snap_count=50, extra_cfg=qpki.cfg())
+    ens.start(first=ens.members[1:])
+    other = [m for m in ens.followers() if m.kind != ens.leader().kind]
+    follower = (other or ens.followers())[0]
+    modes, _ = checks.check_follower_catch_up(ens, clients, follower, txns=1500, purge=True)
+    assert modes == ["SNAP"], modes
+    write_read_everywhere(ens, clients, "/after-snap", b"ok")
