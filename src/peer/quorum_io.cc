@@ -206,7 +206,7 @@ bool QuorumTransport::OnTlsInput(Conn& c, const char* data, size_t n) {
     AV_LOG(kInfo, "quorum transport: {} connection {} with {}", c.accepted ? "accepted" : "opened", c.tls->describe(),
            c.peer);
   }
-  if (c.fd.valid() && !in.close && c.wants_write()) WriteOut(c);
+  if (c.fd.valid() && !in.close && (c.wants_write() || c.closing)) OnWritable(c);  // also what waited for the handshake
   if (!c.fd.valid()) return false;
   if (in.close) {
     if (!in.why.empty()) AV_LOG(kWarn, "quorum TLS: connection with {} refused: {}", c.peer, in.why);
