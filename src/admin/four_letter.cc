@@ -31,6 +31,10 @@ std::string RenderStat(const ServerSnapshot& s, bool with_clients) {
                      s.packets_received, s.packets_sent, s.alive_connections, s.outstanding_requests, JavaHex(s.zxid),
                      s.server_state);
   out += fmt::format("Node count: {}\n", s.node_count);
+  if (s.proposal_sizes) {
+    const ServerSnapshot::Sizes& p = *s.proposal_sizes;
+    out += fmt::format("Proposal sizes last/min/max: {}/{}/{}\n", p.last, p.min, p.max);
+  }
   return out;
 }
 

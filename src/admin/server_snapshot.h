@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,15 @@ struct ServerSnapshot {
   bool serving = true;  // false: words print ZooKeeper's "not currently serving requests" line
   bool read_only = false;
   int64_t zxid = 0;  // last processed zxid
+  // An ensemble leader's proposal sizes in bytes since it leads (ZooKeeper's
+  // Leader.proposalStats, -1 before the first): srvr/stat print
+  // "Proposal sizes last/min/max: l/m/M"; mntr gets them as extra_metrics.
+  struct Sizes {
+    int64_t last = -1;
+    int64_t min = -1;
+    int64_t max = -1;
+  };
+  std::optional<Sizes> proposal_sizes;
 
   int64_t node_count = 0;
   int64_t watch_count = 0;  // all watches (mntr zk_watch_count)

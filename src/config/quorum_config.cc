@@ -22,6 +22,9 @@ void CopySettings(const ServerConfig& cfg, QuorumConfig* q) {
   q->election_port_bind_retry = cfg.election_port_bind_retry;
   q->quorum_listen_on_all_ips = cfg.quorum_listen_on_all_ips;
   q->digest_stop_on_mismatch = cfg.digest_stop_on_mismatch;
+  q->digest_enabled = cfg.digest_enabled;
+  q->snapshot_size_factor = cfg.snapshot_size_factor;
+  q->commit_log_count = cfg.commit_log_count;
   q->readonly_mode_enabled = cfg.readonly_mode_enabled;
   q->sync_enabled = cfg.sync_enabled;
   q->local_sessions_enabled = cfg.local_sessions_enabled;

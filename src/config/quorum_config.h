@@ -67,6 +67,10 @@ struct QuorumConfig {
   bool ssl_quorum = false;
   bool port_unification = false;
   tls::TlsOptions quorum_tls;
+  bool digest_enabled = true;  // digest.enabled (zookeeper.digest.enabled)
+  // snapshotSizeFactor / commitLogCount: the leader's DIFF-or-SNAP rule (zoo_config.h)
+  double snapshot_size_factor = kDefaultSnapshotSizeFactor;
+  int commit_log_count = kDefaultCommitLogCount;
 
   std::vector<std::string> warnings;  // e.g. peerType differs from the server's line
 

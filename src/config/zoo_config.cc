@@ -6,7 +6,9 @@
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -23,8 +25,11 @@ using detail::Invalid;
 constexpr int kUnset = -1;
 
 // Keys ZooKeeper reads as "zookeeper.<key>" system properties; both spellings are accepted.
-constexpr std::array<std::string_view, 15> kSysPropKeys = {
+constexpr std::array<std::string_view, 18> kSysPropKeys = {
     "electionPortBindRetry",
+    "digest.enabled",
+    "snapshotSizeFactor",
+    "commitLogCount",
     "observer.syncEnabled",
     "multiAddress.enabled",
     "extendedTypesEnabled",
@@ -106,6 +111,44 @@ bool ServerLine(std::string_view key, std::string_view value, std::vector<Quorum
   QuorumServerSpec spec;
   if (!ParseQuorumServer(id, value, &spec, error, multi_address_enabled)) return false;
   servers->push_back(std::move(spec));
+  return true;
+}
+
+// How a leader syncs its learners (ZKDatabase's system properties, read as
+// ZooKeeper reads them: a value it cannot use is the default, with a
+// warning) and whether txns carry ZooKeeper's tree digest
+// (zookeeper.digest.enabled).
+bool SyncTuningKey(std::string_view raw_key, std::string_view key, std::string_view value, ServerConfig* cfg,
+                   bool* handled, std::string* error) {
+  *handled = true;
+  if (key == "digest.enabled") return detail::BoolValue(raw_key, value, &cfg->digest_enabled, error);
+  if (key == "snapshotSizeFactor") {
+    std::string text(value);
+    char* end = nullptr;
+    errno = 0;
+    const double f = text.empty() ? 0 : std::strtod(text.c_str(), &end);
+    if (text.empty() || errno != 0 || *end != '\0' || !std::isfinite(f) || f > 1) {
+      cfg->warnings.push_back(
+          fmt::format("{} '{}' is invalid (a number <= 1; negative: no DIFF from the log); using {}", raw_key, value,
+                      kDefaultSnapshotSizeFactor));
+      cfg->snapshot_size_factor = kDefaultSnapshotSizeFactor;
+    } else {
+      cfg->snapshot_size_factor = f;
+    }
+    return true;
+  }
+  if (key == "commitLogCount") {
+    int64_t n = 0;
+    if (!detail::ParseInt64(value, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), &n) ||
+        n < kDefaultCommitLogCount) {
+      cfg->warnings.push_back(fmt::format("{} '{}' is less than the recommended {} (or not an integer); using {}",
+                                          raw_key, value, kDefaultCommitLogCount, kDefaultCommitLogCount));
+      n = kDefaultCommitLogCount;
+    }
+    cfg->commit_log_count = static_cast<int>(n);
+    return true;
+  }
+  *handled = false;
   return true;
 }
 
@@ -276,6 +319,8 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
   }
   bool handled = false;
   if (!EnsembleKey(raw_key, key, value, cfg, p, &handled, error)) return false;
+  if (handled) return true;
+  if (!SyncTuningKey(raw_key, key, value, cfg, &handled, error)) return false;
   if (handled) return true;
   if (!detail::ApplyTlsKey(raw_key, value, cfg, &handled, error)) return false;
   if (handled) return true;

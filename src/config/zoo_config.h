@@ -32,6 +32,9 @@
 
 namespace aviary::config {
 
+inline constexpr double kDefaultSnapshotSizeFactor = 0.33;  // ZKDatabase.DEFAULT_SNAPSHOT_SIZE_FACTOR
+inline constexpr int kDefaultCommitLogCount = 500;          // ZKDatabase.DEFAULT_COMMIT_LOG_COUNT
+
 enum class PeerType { kParticipant, kObserver };
 
 // One quorum address of a server: where it listens for learners (peer port)
@@ -125,7 +128,19 @@ struct ServerConfig {
   bool local_sessions_upgrading_enabled = false;  // localSessionsUpgradingEnabled
   bool reconfig_enabled = false;                  // reconfigEnabled
   bool multi_address_enabled = false;             // multiAddress.enabled: '|' in server.N
-  std::string dynamic_config_file;                // dynamicConfigFile (read by LoadZooConfig)
+  // digest.enabled (zookeeper.digest.enabled): txns carry ZooKeeper's tree
+  // digest and members compare it; false: none sent, none compared.
+  bool digest_enabled = true;
+  // snapshotSizeFactor (zookeeper.snapshotSizeFactor): a leader sends SNAP
+  // rather than a DIFF from its log when the log files the DIFF reads exceed
+  // this times the newest snapshot's size; negative: no DIFF from the log
+  // (only within the last commitLogCount txns). commitLogCount
+  // (zookeeper.commitLogCount, at least 500): a learner that missed at most
+  // this many txns gets a DIFF whatever their size (ZooKeeper's in-memory
+  // committed log).
+  double snapshot_size_factor = kDefaultSnapshotSizeFactor;
+  int commit_log_count = kDefaultCommitLogCount;
+  std::string dynamic_config_file;  // dynamicConfigFile (read by LoadZooConfig)
   // The configuration's version (hex in ZooKeeper): the dynamic file name's
   // suffix (zoo.cfg.dynamic.100000000), or a "version" key; 0 otherwise.
   int64_t config_version = 0;

@@ -145,7 +145,8 @@ class Core {
     sessions_.set_password_scheme(session::PasswordScheme::kZooKeeper);
   }
   // The ensemble's part of the four-letter words (server_state, serving,
-  // zk_followers ...), called on the core thread for each word.
+  // zk_learners ..., a leader's epoch zxid as a floor for `zxid`: FillStats
+  // keeps the larger), called on the core thread for each word, first.
   void SetStatusHook(std::function<void(admin::ServerSnapshot&)> hook) { status_hook_ = std::move(hook); }
   // Any thread: the server's role changes (leader: epoch = its new epoch).
   void PostRole(ServingRole role, int64_t epoch);

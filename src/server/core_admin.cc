@@ -3,6 +3,7 @@
 // connection is closed once it is written (as ZooKeeper). A refused word
 // costs nothing beyond its fixed reply; the parts that need system calls
 // come from the AdminProbe's once-a-second cache.
+#include <algorithm>
 #include <filesystem>
 
 #include "admin/environment.h"
@@ -35,7 +36,7 @@ AdminProbe& Core::Probe() {
 }
 
 void Core::FillStats(admin::ServerSnapshot& s) const {
-  s.zxid = applied_zxid_;
+  s.zxid = std::max(s.zxid, applied_zxid_);  // an ensemble leader's hook may have set its epoch's first
   // ZooKeeper's node map holds the root twice ("" and "/"); its counts do too.
   s.node_count = static_cast<int64_t>(tree_.NodeCount()) + 1;
   s.watch_count = static_cast<int64_t>(watches_.watch_count());

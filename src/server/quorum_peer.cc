@@ -81,9 +81,11 @@ QuorumPeer::~QuorumPeer() { Stop(); }
 bool QuorumPeer::Start(Core* core, std::string* error) {
   core_ = core;
   // The core thread is not running yet: the checker can be installed.
-  checker_ =
-      std::make_unique<zkformat::DigestChecker>([this](const zkformat::DigestMismatch& m) { OnDigestMismatch(m); });
-  core_->mutable_state().SetObserver(checker_.get());
+  if (opts_.quorum.digest_enabled) {
+    checker_ =
+        std::make_unique<zkformat::DigestChecker>([this](const zkformat::DigestMismatch& m) { OnDigestMismatch(m); });
+    core_->mutable_state().SetObserver(checker_.get());
+  }
   node_ = std::make_unique<zab::Node>(MakeZabConfig(opts_.quorum), MakeBootstrap(opts_));
   applied_ = opts_.recovered_zxid;
   if (!wal_.Open(opts_.recovered_zxid + 1, error)) return false;
@@ -203,6 +205,18 @@ void QuorumPeer::Run() {
   }
 }
 
+// ZooKeeper's Leader.proposalStats (BufferStats): the bytes of each
+// proposal's txn, for srvr's "Proposal sizes" and mntr.
+void QuorumPeer::NoteProposalSizes(const std::deque<Proposal>& props) {
+  std::lock_guard<std::mutex> lock(mu_);
+  admin::ServerSnapshot::Sizes& s = status_.proposal_sizes;
+  for (const Proposal& p : props) {
+    s.last = static_cast<int64_t>(p.bytes.size());
+    if (s.min < 0 || s.last < s.min) s.min = s.last;
+    s.max = std::max(s.max, s.last);
+  }
+}
+
 // The core thread's proposals, forwarded writes and touches.
 void QuorumPeer::TakeInbox() {
   std::deque<Proposal> props;
@@ -221,6 +235,7 @@ void QuorumPeer::TakeInbox() {
     syncs.swap(to_sync_);
   }
   for (auto& [id, timeout_ms] : touches) touches_[id] = timeout_ms;
+  if (!props.empty()) NoteProposalSizes(props);
   for (Proposal& p : props) {
     const int64_t zxid = p.txn.zxid;
     proposed_[zxid] = std::move(p.txn);

@@ -88,9 +88,13 @@ struct QuorumPeerOptions {
 struct QuorumStatus {
   zab::Role role = zab::Role::kLooking;
   bool serving = false;
-  int64_t learners = 0;
+  int64_t epoch = 0;     // the node's current epoch
+  int64_t learners = 0;  // leader: connected learners, observers included (zk_learners)
   int64_t synced_learners = 0;
-  bool leader_is_aviary = false;  // learner: LEADERINFO came from an Aviary leader
+  int64_t synced_observers = 0;
+  int64_t pending_syncs = 0;
+  admin::ServerSnapshot::Sizes proposal_sizes;  // leader: since it leads (ZooKeeper's proposalStats)
+  bool leader_is_aviary = false;                // learner: LEADERINFO came from an Aviary leader
 };
 
 class QuorumPeer final : public Committer, public Forwarder {
@@ -160,11 +164,13 @@ class QuorumPeer final : public Committer, public Forwarder {
     txn::Txn txn;
     std::string bytes;  // ZooKeeper's txn bytes, with the TxnDigest when it has one
   };
-  Proposal EncodeProposal(txn::Txn t);                       // core thread
-  void OnDigestMismatch(const zkformat::DigestMismatch& m);  // core thread
+  Proposal EncodeProposal(txn::Txn t);                        // core thread
+  void NoteProposalSizes(const std::deque<Proposal>& props);  // consensus thread
+  void OnDigestMismatch(const zkformat::DigestMismatch& m);   // core thread
   // quorum_peer_stream.cc: the log's start for the node's sync decisions,
   // and the leader's SNAP bodies streamed from a SnapStream.
   void NoteLogStart();
+  void NoteSizeRule();
   bool HoldForSnap(zab::Outgoing& o);
   void PumpSnaps();
   void DropSnap(peer::ConnId conn);

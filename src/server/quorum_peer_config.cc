@@ -3,6 +3,8 @@
 // (QuorumMaj.toString: one "server.N=..." line per member, then version=).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "server/quorum_peer.h"
 
 namespace aviary::server {
@@ -15,6 +17,7 @@ zab::Config MakeZabConfig(const config::QuorumConfig& q) {
   c.init_limit = q.init_limit_ticks;
   c.sync_limit = q.sync_limit_ticks;
   c.config_text = QuorumVerifierText(q);
+  c.commit_log_count = static_cast<size_t>(std::max(q.commit_log_count, 0));
   return c;
 }
 

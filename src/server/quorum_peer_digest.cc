@@ -2,7 +2,11 @@
 // The leader's proposals carry the TxnDigest ZooKeeper's leader would put in
 // them (PrepRequestProcessor: the digest after the txn, predicted before it
 // is applied); every member compares its tree after applying a txn that came
-// with one (DigestChecker, installed on the Core's state machine in Start).
+// with one (DigestChecker, installed on the Core's state machine in Start)
+// and logs the digest with the txn, so that a DIFF from the log carries it
+// again (SendDiff), as ZooKeeper's FileTxnLog keeps it. With
+// zookeeper.digest.enabled=false (QuorumConfig::digest_enabled) there is no
+// checker: no digest is predicted, sent, logged or compared.
 #include "base/log.h"
 #include "server/quorum_peer.h"
 #include "zkformat/txn_codec.h"
@@ -42,9 +46,12 @@ QuorumPeer::Proposal QuorumPeer::EncodeProposal(txn::Txn t) {
     p.bytes.clear();
     zkformat::EncodeZkTxn(z, &p.bytes, &error);
   }
-  std::optional<int64_t> d = predictor_.Predict(sm.tree(), sm.last_zxid(), checker_->Current(sm.tree()), &z.txn);
-  if (d) zkformat::AppendTxnDigest(zkformat::TxnDigest{zkformat::kDigestVersion, *d}, &p.bytes);
-  t.zk_digest = d;  // the leader compares its own tree after apply
+  t.zk_digest.reset();
+  if (checker_) {  // zookeeper.digest.enabled
+    std::optional<int64_t> d = predictor_.Predict(sm.tree(), sm.last_zxid(), checker_->Current(sm.tree()), &z.txn);
+    if (d) zkformat::AppendTxnDigest(zkformat::TxnDigest{zkformat::kDigestVersion, *d}, &p.bytes);
+    t.zk_digest = d;  // the leader compares its own tree after apply, and logs it for DIFF
+  }
   p.txn = std::move(t);
   return p;
 }

@@ -91,8 +91,10 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
       z.txn.op = txn::Op{proto::OpCode::kError, txn::ErrorTxn{proto::Err::kMarshallingError}};
     }
     t = std::move(z.txn);
-    // The leader's digest of the tree after this txn, compared after apply.
-    if (z.digest && z.digest->version == zkformat::kDigestVersion) t.zk_digest = z.digest->tree_digest;
+    // The leader's digest of the tree after this txn, compared after apply
+    // and logged with the txn (unless digests are off here).
+    const bool usable = z.digest && z.digest->version == zkformat::kDigestVersion && opts_.quorum.digest_enabled;
+    if (usable) t.zk_digest = z.digest->tree_digest;
   }
   t.zxid = op.zxid;
   log_->Append(t);
@@ -178,7 +180,9 @@ void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
   }
 }
 
-// PROPOSAL + COMMIT for each logged txn in (from, to], in ZooKeeper's bytes.
+// PROPOSAL + COMMIT for each logged txn in (from, to], in ZooKeeper's bytes,
+// with the TxnDigest it was logged with (LearnerHandler sends what
+// FileTxnLog / the committed log hold: every txn proposed with a digest).
 void QuorumPeer::SendDiff(const zab::Outgoing& o) {
   if (o.to <= o.from) return;
   log_->Drain();  // the files hold every txn logged so far
@@ -198,6 +202,8 @@ void QuorumPeer::SendDiff(const zab::Outgoing& o) {
   while (reader.Next(&t)) {
     zkformat::ZkTxn z;
     z.txn = t;
+    if (t.zk_digest && opts_.quorum.digest_enabled)
+      z.digest = zkformat::TxnDigest{zkformat::kDigestVersion, *t.zk_digest};
     quorum::QuorumPacket p;
     p.type = quorum::PacketType::kProposal;
     p.zxid = t.zxid;
@@ -266,6 +272,10 @@ void QuorumPeer::NoteRole() {
     status_.serving = serving;
     status_.learners = static_cast<int64_t>(node_->learner_count());
     status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
+    status_.synced_observers = static_cast<int64_t>(node_->synced_observer_count());
+    status_.pending_syncs = static_cast<int64_t>(node_->pending_sync_count());
+    status_.epoch = node_->current_epoch();
+    if (role == zab::Role::kLeading && role_ != zab::Role::kLeading) status_.proposal_sizes = {};  // a new Leader
     status_.leader_is_aviary = node_->leader_is_aviary();
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
@@ -282,19 +292,37 @@ void QuorumPeer::NoteRole() {
 }
 
 // ZooKeeper's words: Mode leader / follower / observer; a server that is
-// not serving answers "not currently serving requests".
+// not serving answers "not currently serving requests". A serving leader's
+// Zxid is at least its epoch's first (ZooKeeper's Leader sets its
+// lastProcessedZxid to epoch << 32 once established: srvr shows it before
+// any write); Core::FillStats keeps the larger of this and what it applied.
+// The leader's mntr counts as ZooKeeper 3.8's (LeaderZooKeeperServer's
+// gauges): zk_learners (every learner connection, observers included),
+// zk_synced_followers, zk_synced_non_voting_followers (always 0: Aviary has
+// no non-voting followers), zk_synced_observers, zk_pending_syncs; a
+// follower's zk_synced_observers is 0 (no observer master).
 void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   const QuorumStatus st = status();
   s.serving = st.serving;
-  if (checker_) s.extra_metrics.emplace_back("digest_mismatches_count", std::to_string(checker_->mismatches()));
+  // Always listed, as ZooKeeper's metric (0 with digests off).
+  s.extra_metrics.emplace_back("digest_mismatches_count", std::to_string(checker_ ? checker_->mismatches() : 0));
   switch (st.role) {
     case zab::Role::kLeading:
       s.server_state = "leader";
-      s.extra_metrics.emplace_back("followers", std::to_string(st.learners));
+      if (st.serving) s.zxid = quorum::MakeZxid(st.epoch, 0);
+      s.extra_metrics.emplace_back("learners", std::to_string(st.learners));
       s.extra_metrics.emplace_back("synced_followers", std::to_string(st.synced_learners));
+      s.extra_metrics.emplace_back("synced_non_voting_followers", "0");
+      s.extra_metrics.emplace_back("synced_observers", std::to_string(st.synced_observers));
+      s.extra_metrics.emplace_back("pending_syncs", std::to_string(st.pending_syncs));
+      s.proposal_sizes = st.proposal_sizes;
+      s.extra_metrics.emplace_back("last_proposal_size", std::to_string(st.proposal_sizes.last));
+      s.extra_metrics.emplace_back("max_proposal_size", std::to_string(st.proposal_sizes.max));
+      s.extra_metrics.emplace_back("min_proposal_size", std::to_string(st.proposal_sizes.min));
       break;
     case zab::Role::kFollowing:
       s.server_state = "follower";
+      s.extra_metrics.emplace_back("synced_observers", "0");
       break;
     case zab::Role::kObserving:
       s.server_state = "observer";

@@ -2,7 +2,9 @@
 // (consensus thread, except RequestRoll).
 #include "base/log.h"
 #include "server/quorum_peer.h"
+#include "storage/layout.h"
 #include "storage/log_range.h"
+#include "zab/sync_plan.h"
 
 namespace aviary::server {
 
@@ -21,8 +23,10 @@ void QuorumPeer::RequestRoll(int64_t /*next_zxid*/) { wal_.RequestRoll(); }
 // Purges (ours or an operator's) remove old segments: the node may offer a
 // DIFF only from where the files still start. The clamp keeps the node's
 // invariant (it trims only committed txns); a log starting above the commit
-// point is caught by SendDiff (covers_from).
+// point is caught by SendDiff (covers_from). Then ZooKeeper's
+// snapshotSizeFactor rule from the files' sizes (NoteSizeRule).
 void QuorumPeer::NoteLogStart() {
+  NoteSizeRule();
   int64_t oldest = -1;
   std::string error;
   if (!storage::OldestLoggedZxid(opts_.wal.dir, &oldest, &error)) {
@@ -32,6 +36,18 @@ void QuorumPeer::NoteLogStart() {
   if (oldest <= 0) return;
   const int64_t upto = std::min<int64_t>(oldest - 1, node_->committed());
   if (upto > 0) node_->TrimLog(upto);
+}
+
+// The log files a DIFF would read against snapshotSizeFactor x the newest
+// snapshot (sizes on disk, preallocation included, as ZooKeeper measures
+// its own files): the node sends SNAP to a learner further back
+// (zab::DiffSizeFloor).
+void QuorumPeer::NoteSizeRule() {
+  std::vector<zab::LogFile> files;
+  for (const storage::FileEntry& f : storage::ListSegments(opts_.wal.dir)) files.push_back({f.zxid, f.size});
+  const std::vector<storage::FileEntry> snaps = storage::ListSnapshots(opts_.data_dir);
+  const int64_t snap_bytes = snaps.empty() ? 0 : snaps.back().size;
+  node_->SetDiffFloor(zab::DiffSizeFloor(std::move(files), snap_bytes, opts_.quorum.snapshot_size_factor));
 }
 
 // A packet for a learner whose SNAP body is still streaming waits.

@@ -190,12 +190,12 @@ size_t EncodedOpBytes(const txn::Op& op) { return 4 + 1 + BodyBytes(op); }
 size_t EncodedTxnBytes(const txn::Txn& t) {
   size_t n = 1 + 8 + 4 + 8 + 8 + 4 + EncodedOpBytes(t.op) + 4;
   for (const txn::Op& op : t.multi) n += EncodedOpBytes(op);
-  return n;
+  return t.zk_digest ? n + 8 : n;
 }
 
 void EncodeTxn(const txn::Txn& t, std::string* out) {
   Writer w(out);
-  WriteByte(out, kTxnCodecVersion);
+  WriteByte(out, t.zk_digest ? kTxnCodecVersionDigest : kTxnCodecVersion);
   w.WriteInt64(t.session_id);
   w.WriteInt32(t.cxid);
   w.WriteInt64(t.zxid);
@@ -204,12 +204,14 @@ void EncodeTxn(const txn::Txn& t, std::string* out) {
   WriteOp(w, out, t.op);
   w.WriteInt32(static_cast<int32_t>(t.multi.size()));
   for (const txn::Op& op : t.multi) WriteOp(w, out, op);
+  if (t.zk_digest) w.WriteInt64(*t.zk_digest);
 }
 
 bool DecodeTxn(std::string_view in, txn::Txn* out) {
   if (in.size() < kMinTxnBytes) return false;
   Reader r(in);
-  if (ReadByte(r) != kTxnCodecVersion) return false;
+  const uint8_t version = ReadByte(r);
+  if (version != kTxnCodecVersion && version != kTxnCodecVersionDigest) return false;
   out->session_id = r.ReadInt64();
   out->cxid = r.ReadInt32();
   out->zxid = r.ReadInt64();
@@ -223,6 +225,8 @@ bool DecodeTxn(std::string_view in, txn::Txn* out) {
   for (txn::Op& op : out->multi) {
     if (!ReadOp(r, &op)) return false;
   }
+  out->zk_digest.reset();
+  if (version == kTxnCodecVersionDigest) out->zk_digest = r.ReadInt64();
   return r.ok() && r.remaining() == 0;
 }
 

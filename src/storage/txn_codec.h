@@ -1,7 +1,11 @@
 // Binary encoding of txn::Txn for the write-ahead log (docs/format/wal.md).
 // Every field of Txn, every Op body (multi included) and the data_null
 // flags are kept, so DecodeTxn(EncodeTxn(t)) == t field by field. The
-// encoding starts with a codec version byte; DecodeTxn rejects unknown
+// encoding starts with a codec version byte: 1, or 2 when the txn carries
+// ZooKeeper's TxnDigest (`zk_digest`, appended as an i64 after the ops, so
+// that a leader's DIFF sends the digest each txn was proposed with, as
+// ZooKeeper's FileTxnLog keeps it); a txn without one is written as version
+// 1, readable by earlier Aviary releases. DecodeTxn rejects unknown
 // versions, unknown op types, body/type mismatches, trailing bytes and any
 // length beyond the input. Pure functions, thread-safe.
 #pragma once
@@ -14,6 +18,7 @@
 namespace aviary::storage {
 
 inline constexpr uint8_t kTxnCodecVersion = 1;
+inline constexpr uint8_t kTxnCodecVersionDigest = 2;  // version 1 + i64 zk_digest
 // Bound on the ops of one multi when decoding (also bounded by input size).
 inline constexpr size_t kMaxMultiOps = 1 << 20;
 

@@ -189,7 +189,10 @@ void Node::OnAckEpoch(Learner& l, const QuorumPacket& p) {
 void Node::SyncLearner(Learner& l) {
   bool broadcasting = lead_phase_ == LeadPhase::kBroadcast;
   Zxid through = broadcasting ? committed_ : history_end_;
-  SyncPlan plan = PlanSync(l.peer_last, through, committed_, log_base_, Logged(l.peer_last), Floor(l.peer_last));
+  SyncPlan plan = PlanSync(l.peer_last, through, committed_, log_base_, Logged(l.peer_last), Floor(l.peer_last),
+                           DiffAllowed(l.peer_last, through));
+  AV_LOG(kInfo, "zab {}: syncing learner {} by {} {:#x} (it holds {:#x})", config_.self, l.sid, SyncKindName(plan.kind),
+         plan.zxid, l.peer_last);
   for (Outgoing& out : PlanPackets(plan, l.conn)) ready_.packets.push_back(std::move(out));
   Send(l.conn, PacketType::kNewLeader, quorum::MakeZxid(lead_epoch_, 0), config_.config_text);
   // Proposals still outstanding go after NEWLEADER, so their COMMITs do too:
@@ -400,6 +403,12 @@ void Node::LeaderTick() {
 size_t Node::synced_follower_count() const {
   size_t n = 0;
   for (const auto& [conn, l] : learners_) n += !l.observer && l.phase == LPhase::kActive;
+  return n;
+}
+
+size_t Node::synced_observer_count() const {
+  size_t n = 0;
+  for (const auto& [conn, l] : learners_) n += l.observer && l.phase == LPhase::kActive;
   return n;
 }
 

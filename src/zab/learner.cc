@@ -243,10 +243,4 @@ bool Node::Forward(QuorumPacket request) {
   return true;
 }
 
-bool Node::RequestSync() {
-  if (!serving() || role_ == Role::kLeading) return false;
-  Send(leader_conn_, PacketType::kSync, 0);
-  return true;
-}
-
 }  // namespace aviary::zab

@@ -180,6 +180,16 @@ Zxid Node::Floor(Zxid zxid) const {
   return *std::prev(it);
 }
 
+// ZooKeeper's LearnerHandler.syncFollower: a learner within the committed
+// log (the last commitLogCount txns) is synced from it; one further back
+// only if the size rule lets the txn log serve it (diff_floor_).
+bool Node::DiffAllowed(Zxid peer, Zxid through) const {
+  if (peer >= diff_floor_) return true;
+  const auto missed =
+      std::upper_bound(log_.begin(), log_.end(), through) - std::upper_bound(log_.begin(), log_.end(), peer);
+  return static_cast<size_t>(missed) <= config_.commit_log_count;
+}
+
 void Node::TrimLog(Zxid upto) {
   AV_CHECK(upto <= committed_, "trim {:#x} beyond the commit point {:#x}", upto, committed_);
   while (!log_.empty() && log_.front() <= upto) log_.pop_front();

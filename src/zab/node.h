@@ -65,14 +65,19 @@ class Node {
   // fsync per Ready covers every proposal made since the last one).
   Zxid NextZxid() const { return last_proposed_ + 1; }
   ProposeStatus Propose(Zxid zxid, std::string bytes);
-  // Learner: forward a client's REQUEST / ask for SYNC / queue PING touches.
+  // Learner: forward a client's REQUEST (a sync() too: the leader answers
+  // SYNC) / queue PING touches.
   bool Forward(QuorumPacket request);
-  bool RequestSync();
   void QueueTouches(std::string data) { touches_ = std::move(data); }
   // Leader: a packet the host answers (REVALIDATE) to learner `sid`.
   bool SendToLearner(ServerId sid, QuorumPacket p);
   // Host compacted its log: txns <= upto (<= committed()) are gone.
   void TrimLog(Zxid upto);
+  // Leader's host, before a sync decision: a learner whose last zxid is
+  // below `floor` is not synced from the log (ZooKeeper's snapshotSizeFactor
+  // rule, DiffSizeFloor in sync_plan.h) unless it missed at most
+  // Config::commit_log_count txns; it gets a SNAP. 0: no limit.
+  void SetDiffFloor(Zxid floor) { diff_floor_ = floor; }
   // Leader's host: the SNAP body for `conn` is out (it streams for a while,
   // the packets queued behind it wait). The syncLimit clock of the
   // proposals already queued to that learner restarts now, as ZooKeeper
@@ -91,8 +96,12 @@ class Node {
   Zxid committed() const { return committed_; }
   Zxid last_logged() const { return log_.empty() ? log_base_ : log_.back(); }
   size_t learner_count() const { return learners_.size(); }
-  // Leader: voting learners synced and in broadcast (ZooKeeper's forwarding followers).
+  // Leader: voting learners synced and in broadcast (ZooKeeper's forwarding
+  // followers), observers likewise (its observingLearners), and the
+  // learners' SYNCs waiting for a commit (its pendingSyncs).
   size_t synced_follower_count() const;
+  size_t synced_observer_count() const;
+  size_t pending_sync_count() const { return pending_syncs_.size(); }
   std::string Describe() const;
 
  private:
@@ -130,6 +139,7 @@ class Node {
   void Commit(Zxid zxid);
   bool Logged(Zxid zxid) const;
   Zxid Floor(Zxid zxid) const;
+  bool DiffAllowed(Zxid peer, Zxid through) const;
   void Send(ConnId conn, PacketType type, Zxid zxid, std::string data = {});
   bool IsParticipant(ServerId id) const;
   bool IsMember(ServerId id, bool observer) const;
@@ -189,6 +199,7 @@ class Node {
   std::deque<Zxid> log_;  // logged zxids after log_base_, ascending
   Zxid log_base_ = 0;
   Zxid committed_ = 0;
+  Zxid diff_floor_ = 0;  // SetDiffFloor
 
   // Fsync bookkeeping (tokens complete in order).
   uint64_t next_token_ = 0;

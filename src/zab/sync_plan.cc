@@ -1,14 +1,17 @@
 #include "zab/sync_plan.h"
 
+#include <algorithm>
+
 namespace aviary::zab {
 
-SyncPlan PlanSync(Zxid peer, Zxid through, Zxid committed, Zxid log_base, bool peer_logged, Zxid floor) {
+SyncPlan PlanSync(Zxid peer, Zxid through, Zxid committed, Zxid log_base, bool peer_logged, Zxid floor,
+                  bool diff_allowed) {
   using Kind = SyncPlan::Kind;
   if (peer == through) return {Kind::kDiff, through, through, through};
   if (peer > through) {
     bool new_epoch_zxid = quorum::CounterOf(peer) == 0 && quorum::EpochOf(peer) > quorum::EpochOf(through);
     if (!new_epoch_zxid) return {Kind::kTrunc, through, through, through};
-  } else if (peer >= log_base) {
+  } else if (peer >= log_base && diff_allowed) {
     if (peer_logged) return {Kind::kDiff, through, peer, through};
     // (e << 32) names no txn: a ZooKeeper learner reports it after a SNAP or
     // DIFF of a leader with nothing yet proposed in epoch e, and may hold no
@@ -18,6 +21,23 @@ SyncPlan PlanSync(Zxid peer, Zxid through, Zxid committed, Zxid log_base, bool p
     return {Kind::kTrunc, floor, floor, through};
   }
   return {Kind::kSnap, committed, committed, through};
+}
+
+Zxid DiffSizeFloor(std::vector<LogFile> files, int64_t snapshot_bytes, double factor) {
+  if (factor < 0) return kNoDiffFromLog;
+  const auto limit = static_cast<int64_t>(static_cast<double>(snapshot_bytes) * factor);
+  if (limit <= 0 || files.empty()) return 0;
+  std::sort(files.begin(), files.end(), [](const LogFile& a, const LogFile& b) { return a.first < b.first; });
+  // Starting in file k, the bytes measured are those of files k+1..n-1.
+  int64_t after = 0;
+  size_t k = files.size() - 1;
+  while (k > 0 && after + files[k].bytes <= limit) {
+    after += files[k].bytes;
+    --k;
+  }
+  // Starting in file k is within the limit; so is any file after it. The
+  // iterator starts in file k for p in (files[k].first, files[k+1].first].
+  return k == 0 ? 0 : files[k].first + 1;
 }
 
 std::vector<Outgoing> PlanPackets(const SyncPlan& plan, ConnId conn) {

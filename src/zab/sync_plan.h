@@ -10,12 +10,14 @@
 //    (floor, through], floor being the leader's largest zxid below peer,
 //    except for a peer zxid with counter 0 (a new epoch's, no txn): DIFF
 //    (through) + the txns in (floor, through], as ZooKeeper;
-//  - peer < log_base: SNAP of the state applied through `committed`, then
-//    the txns in (committed, through].
+//  - peer < log_base, or a DIFF / TRUNC from the log that `diff_allowed`
+//    forbids (the snapshotSizeFactor rule, below): SNAP of the state
+//    applied through `committed`, then the txns in (committed, through].
 // `through` is the leader's history end during discovery, its commit point
 // during broadcast. Outstanding proposals and NEWLEADER follow (node.cc).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "zab/types.h"
@@ -30,7 +32,26 @@ struct SyncPlan {
   Zxid diff_to = 0;
 };
 
-SyncPlan PlanSync(Zxid peer, Zxid through, Zxid committed, Zxid log_base, bool peer_logged, Zxid floor);
+SyncPlan PlanSync(Zxid peer, Zxid through, Zxid committed, Zxid log_base, bool peer_logged, Zxid floor,
+                  bool diff_allowed = true);
+
+// ZooKeeper's size rule for a DIFF from the txn log
+// (ZKDatabase.calculateTxnLogSizeLimit + getProposalsFromTxnLog): the limit
+// is snapshotSizeFactor x the newest snapshot's bytes (0, e.g. no snapshot
+// or a factor of 0: no limit; a negative factor: no DIFF from the log at
+// all). For a learner at zxid p the log iterator starts in the newest file
+// whose name (first zxid) is < p (else the oldest), and what it measures is
+// the bytes of the files after that one; over the limit, SNAP. Given the
+// log files (name, bytes; any order), this returns the smallest p whose DIFF
+// is within the limit: a learner below it gets a SNAP unless it missed at
+// most commitLogCount txns (Node::SetDiffFloor). kNoDiffFromLog when a
+// negative factor forbids every DIFF from the files.
+struct LogFile {
+  Zxid first = 0;  // the zxid in its name
+  int64_t bytes = 0;
+};
+inline constexpr Zxid kNoDiffFromLog = INT64_MAX;
+Zxid DiffSizeFloor(std::vector<LogFile> files, int64_t snapshot_bytes, double factor);
 std::vector<Outgoing> PlanPackets(const SyncPlan& plan, ConnId conn);
 const char* SyncKindName(SyncPlan::Kind kind);
 

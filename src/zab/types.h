@@ -50,6 +50,10 @@ struct Config {
   size_t max_log_index = 1 << 20;           // logged zxids kept for sync decisions
   size_t max_pending_syncs = 1000;          // leader: SYNCs waiting for commits
   size_t max_unacked_proposals = 1 << 20;   // learner (and leader, per learner): not yet ACKed
+  // zookeeper.commitLogCount: a learner that missed at most this many txns
+  // is synced from the log whatever the size rule says (ZooKeeper's
+  // in-memory committed log; Node::SetDiffFloor).
+  size_t commit_log_count = 500;
 };
 
 // What the host restores at start (from its epoch files, log and snapshot).

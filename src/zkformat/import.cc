@@ -127,6 +127,9 @@ bool ReplayLogs(const std::string& vdir, tree::DataTree* tree, ZkLoaded* out, st
       }
       storage::ReplayTxn(tree, z.txn);
       TrackSessions(z.txn, &out->sessions);
+      // Kept with the txn, as ZooKeeper's log keeps it: a DIFF from the
+      // imported log carries it (an ensemble leader's; txn_codec version 2).
+      if (z.digest && z.digest->version == kDigestVersion) z.txn.zk_digest = z.digest->tree_digest;
       out->txns.push_back(std::move(z.txn));
       prev = zxid;
     }

@@ -7,7 +7,9 @@ matching", both kinds).
 workload() writes every kind of txn the digest covers; check_no_mismatch()
 asserts that no member counted or logged a mismatch; logged_digests() counts
 the txns in a ZooKeeper member's own txn log that carry a TxnDigest (what it
-received from its leader), so that "no mismatch" is not vacuous.
+received from its leader), so that "no mismatch" is not vacuous;
+aviary_logged_digests() the same for an Aviary member's log (the digest is
+logged with each txn so that a DIFF from the log sends it again).
 """
 
 import collections
@@ -124,6 +126,33 @@ def logged_digests(member):
                 with_digest += 1
             pos += 12 + length + 1
     return total, with_digest
+
+
+def aviary_logged_digests(member):
+    """(txns, txns with a TxnDigest) in an Aviary member's log segments
+    (docs/format/wal.md): a 32-byte header (magic AVIARYWL), then records of
+    {int length; int crc; payload}, a zero length ending the data; a payload
+    starting with codec version 2 carries the digest it was proposed with."""
+    total = with_digest = 0
+    for path in glob.glob(os.path.join(member.version_dir(), "log.*")):
+        with open(path, "rb") as f:
+            data = f.read()
+        if not data.startswith(b"AVIARYWL"):
+            continue
+        pos = 32
+        while pos + 8 <= len(data):
+            (length,) = struct.unpack(">i", data[pos:pos + 4])
+            if length <= 0 or pos + 8 + length > len(data):
+                break
+            total += 1
+            with_digest += data[pos + 8] == 2
+            pos += 8 + length
+    return total, with_digest
+
+
+def logged(member):
+    """(txns, txns with a digest) in `member`'s own log, of either kind."""
+    return logged_digests(member) if member.kind == "zookeeper" else aviary_logged_digests(member)
 
 
 def wait_swept(ens, clients, member, paths, timeout=30.0):

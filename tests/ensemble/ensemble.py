@@ -133,6 +133,8 @@ class Member:
             lines.append("peerType=observer")
         for k, v in {**self.ensemble.extra_cfg, **self.extra_cfg}.items():
             lines.append("%s=%s" % (k, v))
+        for k, v in self.ensemble.kind_cfg.get(self.kind, {}).items():
+            lines.append("%s=%s" % (k, v))
         lines += [m.server_line() for m in self.ensemble.members]
         cfg = os.path.join(self.workdir, "zoo.cfg")
         with open(cfg, "w") as f:
@@ -303,11 +305,13 @@ class Member:
 
 class Ensemble:
     def __init__(self, kinds, observers=(), snap_count=100000, read_only=False, extra_cfg=None,
-                 zk_jvm=None):
+                 zk_jvm=None, kind_cfg=None):
         """zk_jvm: JVM options of ZooKeeper members (default: small heap,
         serial GC, C1 only - quick to start, for tests; a benchmark passes
-        the production defaults, e.g. ["-Xmx1000m"])."""
+        the production defaults, e.g. ["-Xmx1000m"]). kind_cfg: zoo.cfg
+        lines for the members of one kind only, {"aviary": {key: value}}."""
         self.zk_jvm = zk_jvm
+        self.kind_cfg = dict(kind_cfg or {})
         self.root = tempfile.mkdtemp(prefix="aviary-ensemble-")
         self.snap_count = snap_count
         self.read_only = read_only

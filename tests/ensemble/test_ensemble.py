@@ -148,6 +148,24 @@ def test_follower_catches_up_by_snap_after_purge(make_ensemble, clients, request
         assert counts == (0, 1), "the leader counted (diff, snap) += %r" % (counts,)
 
 
+@pytest.mark.parametrize("factor,want", [("0.33", "SNAP"), ("0", "DIFF")])
+def test_follower_catch_up_follows_the_snapshot_size_factor(make_ensemble, clients, factor, want):
+    """ZooKeeper's snapshotSizeFactor rule (zookeeper.snapshotSizeFactor):
+    700 txns missed (more than the 500 a leader keeps in its committed log),
+    a snapshot and a log roll every <= 50 txns, nothing purged, so the
+    leader's log still holds every missed txn. The log files a DIFF would
+    read (after the one it starts in; preallocated, so 64 MiB each) are far
+    larger than 0.33 x the snapshot: SNAP. A factor of 0 sets no limit:
+    DIFF."""
+    support.require(KINDS)
+    ens = make_ensemble(KINDS, snap_count=50, extra_cfg={"snapshotSizeFactor": factor})
+    ens.start()
+    modes, counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=700)
+    assert modes == [want], "the follower's log says it was synced by %r" % modes
+    if counts is not None:
+        assert counts == ((1, 0) if want == "DIFF" else (0, 1)), "the leader counted (diff, snap) += %r" % (counts,)
+
+
 def test_follower_catches_up_by_snap_of_a_large_tree(make_ensemble, clients):
     """A SNAP of a tree of about 5 MB (more than the leader's 4 MB send
     window: an Aviary leader streams it from a child forked for it, as the
@@ -363,3 +381,42 @@ def test_ephemerals_vanish_everywhere_after_expiry(make_ensemble, clients):
     for m, c, ev in zip(ens.members, watchers, gone):
         assert ev.wait(20), "member %d: ephemeral still there 20 s after its client died" % m.sid
         assert c.exists("/eph/holder") is None
+
+
+def test_leader_srvr_and_mntr_count_as_zookeeper(make_ensemble, clients):
+    """What ZooKeeper 3.8's leader shows once established, before any write
+    (read from a real one: AVIARY_ENSEMBLE_KINDS=zookeeper,...): srvr Zxid
+    is the new epoch's first zxid (Leader sets lastProcessedZxid to epoch
+    << 32) while a follower shows what it applied; mntr counts learners
+    with observers (zk_learners), synced followers and observers apart
+    (zk_synced_followers, zk_synced_observers, zk_synced_non_voting_followers)
+    and the SYNCs pending (zk_pending_syncs)."""
+    support.require(KINDS + [KINDS[0]])
+    ens = make_ensemble(KINDS, observers=[KINDS[0]])
+    lead = ens.start()
+    want = {"zk_learners": "3", "zk_synced_followers": "2", "zk_synced_non_voting_followers": "0",
+            "zk_synced_observers": "1", "zk_pending_syncs": "0"}
+
+    def counts():
+        mn = lead.mntr()
+        return {k: mn.get(k) for k in want}
+
+    deadline = time.monotonic() + 30
+    while counts() != want and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert counts() == want
+    assert "zk_followers" not in lead.mntr()
+    # A new leader's proposal sizes (ZooKeeper's BufferStats): none yet.
+    assert lead.srvr().get("Proposal sizes last/min/max") == "-1/-1/-1", lead.srvr()
+    assert [lead.mntr().get("zk_%s_proposal_size" % k) for k in ("last", "min", "max")] == ["-1"] * 3
+    assert "Proposal sizes last/min/max" not in ens.followers()[0].srvr()
+    assert lead.zxid() == 1 << 32, "leader srvr Zxid %#x" % lead.zxid()
+    for f in ens.followers():
+        assert f.zxid() == 0, "member %d srvr Zxid %#x" % (f.sid, f.zxid())
+    c = clients(lead.hostport())
+    czxid = c.create("/after-election", b"", include_data=True)[1].czxid
+    assert czxid == (1 << 32) + 2  # after the session's createSession
+    assert lead.zxid() == czxid  # the last applied, from the first write on
+    last, low, high = (int(v) for v in lead.srvr()["Proposal sizes last/min/max"].split("/"))
+    assert 0 < low <= last <= high, (last, low, high)  # createSession, then the create
+    assert lead.mntr()["zk_last_proposal_size"] == str(last)

@@ -153,3 +153,59 @@ def test_mixed_digests_match(make_ensemble, clients, name):
             if m.kind == ZK:
                 total, with_digest = digests.logged_digests(m)
                 assert with_digest >= 30, "member %d logged %d txns, %d with a digest" % (m.sid, total, with_digest)
+
+
+def test_mixed_diff_carries_digests(make_ensemble, clients):
+    """zk1_av2: the ZooKeeper follower misses every kind of txn and syncs by
+    DIFF from the Aviary leader. The DIFF's PROPOSALs carry the TxnDigest
+    each txn was proposed with (the Aviary members logged it with the txn),
+    as a ZooKeeper leader's DIFF does: the ZooKeeper follower logs them and
+    compares its tree after each, and no member counts a mismatch."""
+    ens, cfg = start(make_ensemble, "zk1_av2", extra_cfg=DIGEST_CFG)
+    lead = ens.leader()
+    f = minority_follower(ens, cfg)  # ZooKeeper 1
+    other = ens.members[1]  # Aviary 2
+    ens.wait_synced(f)
+    f.stop()
+    ens.wait_for_leader(timeout=30)
+    assert ens.leader() is lead
+    digests.workload(ens, clients, via=other, other=lead, prefix="/dd")
+    assert digests.wait_swept(ens, clients, lead, ["/dd/c", "/dd/t"]), "container / TTL not swept"
+    for m in (lead, other):
+        total, with_digest = digests.aviary_logged_digests(m)
+        assert with_digest >= 30, "Aviary member %d logged %d txns, %d with a digest" % (m.sid, total, with_digest)
+    _, before = digests.logged_digests(f)
+    log_from = f.log_size()
+    target = lead.zxid()
+    f.start()
+    ens.wait_synced(f, target=target)
+    assert f.sync_modes(since=log_from) == ["DIFF"], f.sync_modes(since=log_from)
+    checks.settle(ens, *ens.members)
+    _, after = digests.logged_digests(f)
+    # ~45 txns of the DIFF, all but the error txn of the failed create with a digest.
+    assert after - before >= 30, "the DIFF brought %d txns with a digest" % (after - before)
+    digests.check_no_mismatch(ens)
+
+
+@pytest.mark.parametrize("name", sorted(CONFIGS))
+def test_mixed_digests_disabled(make_ensemble, clients, name):
+    """digest.enabled=false (ZooKeeper's zookeeper.digest.enabled) on the
+    Aviary members only. zk1_av2: the Aviary leader sends no TxnDigest (the
+    ZooKeeper members, digests on, log none) and its members log none.
+    zk2_av1: the ZooKeeper leader sends them (its followers log them) and the
+    Aviary members neither compare nor log them. No member counts a
+    mismatch."""
+    ens, cfg = start(make_ensemble, name, extra_cfg=DIGEST_CFG, kind_cfg={AV: {"digest.enabled": "false"}})
+    lead = ens.leader()
+    f = minority_follower(ens, cfg)
+    other = [m for m in ens.members[:3] if m is not lead and m is not f][0]
+    digests.workload(ens, clients, via=f, other=other, prefix="/dn")
+    checks.settle(ens, *ens.members)
+    digests.check_no_mismatch(ens)
+    for m in ens.members:
+        total, with_digest = digests.logged(m)
+        assert total >= 30, "member %d (%s) logged %d txns" % (m.sid, m.kind, total)
+        if m.kind == AV or lead.kind == AV:
+            assert with_digest == 0, "member %d (%s) logged %d digests" % (m.sid, m.kind, with_digest)
+        else:
+            assert with_digest >= 30, "member %d (%s) logged %d digests" % (m.sid, m.kind, with_digest)

@@ -111,6 +111,19 @@ TEST(FourLetter, Srvr) {
             "Node count: 5\n");
 }
 
+// A leader's srvr ends with its proposal sizes (ZooKeeper's StatCommand:
+// BufferStats last/min/max, -1 before the first proposal).
+TEST(FourLetter, LeaderSrvrShowsProposalSizes) {
+  ServerSnapshot s = Sample();
+  s.server_state = "leader";
+  s.proposal_sizes = ServerSnapshot::Sizes{};
+  std::string out = RenderFourLetter("srvr", s, AllWords());
+  EXPECT_TRUE(out.ends_with("Mode: leader\nNode count: 5\nProposal sizes last/min/max: -1/-1/-1\n")) << out;
+  s.proposal_sizes = ServerSnapshot::Sizes{52, 36, 1200};
+  out = RenderFourLetter("stat", s, AllWords());
+  EXPECT_TRUE(out.ends_with("Node count: 5\nProposal sizes last/min/max: 52/36/1200\n")) << out;
+}
+
 TEST(FourLetter, StatListsClientsBriefly) {
   EXPECT_EQ(RenderFourLetter("stat", Sample(), AllWords()),
             "Zookeeper version: 3.8.0-aviary-0.1.0, built on 2026-01-01 00:00 UTC\n"

@@ -277,6 +277,51 @@ TEST(QuorumConfig, BadValuesNameTheKey) {
   EXPECT_FALSE(cfg.sync_enabled);
 }
 
+// zookeeper.digest.enabled, zookeeper.snapshotSizeFactor and
+// zookeeper.commitLogCount: system properties in ZooKeeper (a zoo.cfg key it
+// does not know becomes "zookeeper.<key>"), both spellings here.
+TEST(QuorumConfig, DigestAndSyncTuningKeys) {
+  const std::string servers = "initLimit=5\nsyncLimit=2\nserver.1=a:1:2\nserver.2=b:1:2\nserver.3=c:1:2\n";
+  ServerConfig cfg;
+  std::string error;
+  ASSERT_TRUE(ParseZooConfig("dataDir=/d\n" + servers, &cfg, &error)) << error;
+  EXPECT_TRUE(cfg.digest_enabled);
+  EXPECT_DOUBLE_EQ(cfg.snapshot_size_factor, 0.33);
+  EXPECT_EQ(cfg.commit_log_count, 500);
+  ASSERT_TRUE(ParseZooConfig(
+      "dataDir=/d\n" + servers + "digest.enabled=false\nsnapshotSizeFactor=0.5\ncommitLogCount=800\n", &cfg, &error))
+      << error;
+  EXPECT_FALSE(cfg.digest_enabled);
+  EXPECT_DOUBLE_EQ(cfg.snapshot_size_factor, 0.5);
+  EXPECT_EQ(cfg.commit_log_count, 800);
+  EXPECT_TRUE(cfg.warnings.empty()) << cfg.warnings[0];
+  cfg.server_id = 1;
+  cfg.has_myid = true;
+  QuorumConfig q;
+  ASSERT_TRUE(BuildQuorumConfig(cfg, &q, &error)) << error;
+  EXPECT_FALSE(q.digest_enabled);
+  EXPECT_DOUBLE_EQ(q.snapshot_size_factor, 0.5);
+  EXPECT_EQ(q.commit_log_count, 800);
+  ASSERT_TRUE(
+      ParseZooConfig("dataDir=/d\nzookeeper.digest.enabled=FALSE\nzookeeper.snapshotSizeFactor=-1\n", &cfg, &error))
+      << error;
+  EXPECT_FALSE(cfg.digest_enabled);
+  EXPECT_DOUBLE_EQ(cfg.snapshot_size_factor, -1);  // negative: no DIFF from the log files
+  EXPECT_FALSE(ParseZooConfig("dataDir=/d\ndigest.enabled=no\n", &cfg, &error));
+  EXPECT_EQ(error, "invalid value for digest.enabled: 'no' (expected 'true' or 'false')");
+  // As ZKDatabase: a factor above 1 or not a number, and a commitLogCount
+  // below 500, are the defaults (with a warning), not errors.
+  for (const char* bad : {"snapshotSizeFactor=1.5\n", "snapshotSizeFactor=abc\n", "snapshotSizeFactor=\n"}) {
+    ASSERT_TRUE(ParseZooConfig(std::string("dataDir=/d\n") + bad, &cfg, &error)) << error;
+    EXPECT_DOUBLE_EQ(cfg.snapshot_size_factor, 0.33) << bad;
+    ASSERT_EQ(cfg.warnings.size(), 1u) << bad;
+    EXPECT_NE(cfg.warnings[0].find("snapshotSizeFactor"), std::string::npos);
+  }
+  ASSERT_TRUE(ParseZooConfig("dataDir=/d\ncommitLogCount=10\n", &cfg, &error)) << error;
+  EXPECT_EQ(cfg.commit_log_count, 500);
+  EXPECT_EQ(cfg.warnings.size(), 1u);
+}
+
 TEST(QuorumConfig, MultipleAddressesNeedMultiAddressEnabled) {
   const std::string servers =
       "initLimit=5\nsyncLimit=2\n"

@@ -6,42 +6,18 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <chrono>
-#include <filesystem>
 #include <thread>
+
+#include "log_test_util.h"
 
 namespace aviary::server {
 namespace {
 
-struct Dir {
-  std::string path;
-  Dir() {
-    std::string tmpl = std::filesystem::temp_directory_path() / "aviary-dc-XXXXXX";
-    path = mkdtemp(tmpl.data());
-  }
-  ~Dir() { std::filesystem::remove_all(path); }
-};
+using logtest::WaitFor;
 
-txn::Txn Create(int64_t zxid) {
-  txn::Txn t;
-  t.zxid = zxid;
-  t.type = proto::OpCode::kCreate;
-  t.op.type = proto::OpCode::kCreate;
-  txn::CreateTxn c;
-  c.path = "/n" + std::to_string(zxid);
-  t.op.body = c;
-  return t;
-}
+using Dir = logtest::TempDir;
 
-// Waits (bounded) until `pred` holds.
-template <typename Pred>
-bool WaitFor(Pred pred) {
-  for (int i = 0; i < 2000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  return pred();
-}
+txn::Txn Create(int64_t zxid) { return logtest::CreateTxnAt(zxid); }
 
 TEST(DurableCommitter, StandaloneCommitsWhatItLogs) {
   Dir dir;

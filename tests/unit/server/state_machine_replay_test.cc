@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "core_harness.h"
+#include "log_test_util.h"
 #include "storage/digest.h"
 #include "storage/recovery.h"
 #include "storage/wal.h"
@@ -56,14 +57,7 @@ class NullOutbox final : public Outbox {
   void CloseNow(net::ConnId) override {}
 };
 
-struct Dir {
-  std::string path;
-  Dir() {
-    std::string tmpl = std::filesystem::temp_directory_path() / "aviary-sm-XXXXXX";
-    path = mkdtemp(tmpl.data());
-  }
-  ~Dir() { std::filesystem::remove_all(path); }
-};
+using Dir = logtest::TempDir;
 
 using StatView = std::tuple<int64_t, int64_t, int64_t, int64_t, int32_t, int32_t, int32_t, int64_t, int64_t>;
 using NodeView = std::tuple<std::string, StatView, proto::AclList, int, bool, int64_t, std::set<std::string>>;

@@ -164,6 +164,30 @@ TEST(TxnCodec, Multi) {
   EXPECT_TRUE(RoundTrip(empty).multi.empty());
 }
 
+// ZooKeeper's TxnDigest rides along as version 2 (so a leader's DIFF can send
+// it); a txn without one stays version 1, byte for byte what it was.
+TEST(TxnCodec, ZkDigestMakesVersionTwo) {
+  txn::Txn t = Base(OpCode::kSetData);
+  t.op = txn::Op{OpCode::kSetData, txn::SetDataTxn{"/d", "v", 3}};
+  const std::string v1 = Enc(t);
+  EXPECT_EQ(v1[0], 1);
+  EXPECT_FALSE(RoundTrip(t).zk_digest.has_value());
+  t.zk_digest = -0x123456789abcdefLL;
+  const std::string v2 = Enc(t);
+  EXPECT_EQ(v2[0], 2);
+  EXPECT_EQ(v2.size(), v1.size() + 8);
+  EXPECT_EQ(v2.substr(1, v1.size() - 1), v1.substr(1));  // same body, the digest appended
+  EXPECT_EQ(RoundTrip(t).zk_digest, t.zk_digest);
+  // A version-1 record with 8 more bytes is not a digest, nor a version-2 one without them.
+  txn::Txn out;
+  EXPECT_FALSE(DecodeTxn(v1 + v2.substr(v1.size()), &out));
+  EXPECT_FALSE(DecodeTxn("\x02" + v1.substr(1), &out));
+  // Decoding into a txn that had a digest clears it for a version-1 record.
+  out.zk_digest = 5;
+  ASSERT_TRUE(DecodeTxn(v1, &out));
+  EXPECT_FALSE(out.zk_digest.has_value());
+}
+
 TEST(TxnCodec, RejectsBadVersionAndTag) {
   txn::Txn t = Base(OpCode::kDelete);
   t.op = txn::Op{OpCode::kDelete, txn::DeleteTxn{"/x"}};

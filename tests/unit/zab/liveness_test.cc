@@ -8,18 +8,18 @@
 #include <gtest/gtest.h>
 
 #include "base/log.h"
+#include "node_harness.h"
 #include "zab/node.h"
 #include "zab/payload.h"
 
 namespace aviary::zab {
 namespace {
 
-constexpr Zxid Z(int64_t epoch, int64_t counter) { return quorum::MakeZxid(epoch, counter); }
+using namespace zabtest;  // NOLINT: the shared helpers of node_harness.h
+
 constexpr int64_t kTickMs = 200;
 constexpr int64_t kSyncLimit = 5;  // 1 s, as the ensemble tests' zoo.cfg
 constexpr ConnId kConn = 7;
-
-QuorumPacket P(PacketType type, Zxid zxid, std::string data = {}) { return {type, zxid, std::move(data), false, {}}; }
 
 // Server `self` of voters 1-3 and observer 4, synced with leader 3 (epoch 2)
 // at time 0 and broadcasting.
@@ -35,15 +35,7 @@ class LivenessTest : public ::testing::TestWithParam<ServerId> {
     node_ = std::make_unique<Node>(c, Bootstrap{1, 1, 0, 0, {}});
     node_->Start(0);
     node_->TakeReady();
-    Notification n;
-    n.leader = 3;
-    n.election_epoch = 4;
-    n.peer_epoch = 1;
-    n.state = PeerState::kFollowing;
-    node_->OnNotification(2, n);
-    n.state = PeerState::kLeading;
-    node_->OnNotification(3, n);
-    Ready r = node_->TakeReady();
+    Ready r = LearnLeader3(*node_);
     ASSERT_EQ(r.connect_leader, 3);
     node_->OnLeaderConnected(kConn);
     node_->OnLeaderPacket(kConn, P(PacketType::kLeaderInfo, Z(2, 0), EncodeInt32(kProtocolVersion)));

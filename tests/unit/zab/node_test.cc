@@ -8,27 +8,13 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "node_harness.h"
 #include "zab/payload.h"
 
 namespace aviary::zab {
 namespace {
 
-constexpr Zxid Z(int64_t epoch, int64_t counter) { return quorum::MakeZxid(epoch, counter); }
-
-Config Three(ServerId self) {
-  Config c;
-  c.self = self;
-  c.members = {{1, false}, {2, false}, {3, false}};
-  return c;
-}
-
-QuorumPacket P(PacketType type, Zxid zxid, std::string data = {}) { return {type, zxid, std::move(data), false, {}}; }
-
-std::vector<PacketType> Types(const Ready& r) {
-  std::vector<PacketType> out;
-  for (const Outgoing& o : r.packets) out.push_back(o.packet.type);
-  return out;
-}
+using namespace zabtest;  // NOLINT: the shared helpers of node_harness.h
 
 // A node that joined leader 3 (epoch 2 after LEADERINFO) and is in sync.
 class FollowerTest : public ::testing::Test {
@@ -38,15 +24,7 @@ class FollowerTest : public ::testing::Test {
     node_ = std::make_unique<Node>(Three(1), Bootstrap{1, 1, 0, 0, {}});
     node_->Start(0);
     node_->TakeReady();
-    Notification n;
-    n.leader = 3;
-    n.election_epoch = 4;
-    n.peer_epoch = 1;
-    n.state = PeerState::kFollowing;
-    node_->OnNotification(2, n);
-    n.state = PeerState::kLeading;
-    node_->OnNotification(3, n);
-    Ready r = node_->TakeReady();
+    Ready r = LearnLeader3(*node_);
     ASSERT_EQ(r.connect_leader, 3);
     ASSERT_EQ(node_->role(), Role::kFollowing);
     node_->OnLeaderConnected(7);
@@ -155,11 +133,7 @@ TEST(Leader, MalformedFollowerInfoClosesOnlyThatConnection) {
   log::SetLevel(log::kError);
   Node node(Three(3), Bootstrap{});
   node.Start(0);
-  Notification n;
-  n.leader = 3;
-  n.election_epoch = 1;
-  node.OnNotification(2, n);  // a quorum (2, 3) votes for 3
-  node.Tick(1000);
+  ElectSelf(node);  // a quorum (2, 3) votes for 3
   ASSERT_EQ(node.role(), Role::kLeading);
   node.TakeReady();
   node.OnLearnerConnected(11);
@@ -179,8 +153,6 @@ TEST(Leader, MalformedFollowerInfoClosesOnlyThatConnection) {
   EXPECT_EQ(node.Propose(node.NextZxid(), "x"), ProposeStatus::kNotLeader);  // not broadcasting yet
 }
 
-bool Closed(const Ready& r, ConnId conn) { return std::find(r.close.begin(), r.close.end(), conn) != r.close.end(); }
-
 // A learner that connects while we are still LOOKING (it decided first) is
 // held with its FOLLOWERINFO and served once we lead, not closed: closing
 // it sent ZooKeeper followers (and ours) back to LOOKING, and the election
@@ -196,11 +168,7 @@ TEST(Leader, LearnerConnectingDuringTheElectionIsAdoptedWhenWeLead) {
   Ready r = node.TakeReady();
   EXPECT_TRUE(r.close.empty());
   EXPECT_TRUE(r.packets.empty());
-  Notification n;
-  n.leader = 3;
-  n.election_epoch = 1;
-  node.OnNotification(2, n);
-  node.Tick(1000);
+  ElectSelf(node);
   ASSERT_EQ(node.role(), Role::kLeading);
   r = node.TakeReady();
   EXPECT_TRUE(r.close.empty());
@@ -230,15 +198,9 @@ TEST(Leader, ParkedLearnersAreClosedWhenWeFollowOrAfterInitLimit) {
   node.OnLearnerPacket(12, P(PacketType::kPing, 0));  // only the registration may come first
   EXPECT_EQ(node.TakeReady().close, std::vector<ConnId>{12});
   node.OnLearnerConnected(13);
-  Notification n;
-  n.leader = 3;
-  n.election_epoch = 1;
-  n.state = PeerState::kLeading;
-  node.OnNotification(3, n);
-  n.state = PeerState::kFollowing;
-  node.OnNotification(2, n);
+  Ready r = LearnLeader3(node);
   ASSERT_EQ(node.role(), Role::kFollowing);
-  EXPECT_TRUE(Closed(node.TakeReady(), 13));
+  EXPECT_TRUE(Closed(r, 13));
 }
 
 // The member we elected closed us before LEADERINFO (it was not leading
@@ -247,15 +209,7 @@ TEST_F(FollowerTest, ConnectionClosedBeforeLeaderInfoIsRetried) {
   Node node(Three(1), Bootstrap{1, 1, 0, 0, {}});
   node.Start(0);
   node.TakeReady();
-  Notification n;
-  n.leader = 3;
-  n.election_epoch = 4;
-  n.peer_epoch = 1;
-  n.state = PeerState::kLeading;
-  node.OnNotification(3, n);
-  n.state = PeerState::kFollowing;
-  node.OnNotification(2, n);
-  ASSERT_EQ(node.TakeReady().connect_leader, 3);
+  ASSERT_EQ(LearnLeader3(node).connect_leader, 3);
   node.OnLeaderConnected(8);
   node.TakeReady();
   node.OnLeaderDisconnected(8);
@@ -265,15 +219,6 @@ TEST_F(FollowerTest, ConnectionClosedBeforeLeaderInfoIsRetried) {
   EXPECT_EQ(node.TakeReady().connect_leader, 3);
   node.OnLeaderConnected(9);
   EXPECT_EQ(Types(node.TakeReady()), std::vector<PacketType>{PacketType::kFollowerInfo});
-}
-
-// Drains a Ready, completing its fsyncs at once; returns it.
-Ready Settle(Node& node) {
-  Ready r = node.TakeReady();
-  for (const StorageOp& op : r.storage) {
-    if (op.kind == StorageOp::Kind::kFsync) node.OnFsyncDone(op.token);
-  }
-  return r;
 }
 
 // A learner synced by SNAP gets the proposals made meanwhile only after the
@@ -288,13 +233,7 @@ TEST(Leader, SyncLimitOfProposalsQueuedBehindASnapStartsWhenItIsSent) {
   c.sync_limit = 5;
   Node node(c, Bootstrap{1, 1, Z(1, 5), Z(1, 5), {}});
   node.Start(0);
-  Notification n;
-  n.leader = 3;
-  n.zxid = Z(1, 5);
-  n.peer_epoch = 1;
-  n.election_epoch = 1;
-  node.OnNotification(2, n);
-  node.Tick(1000);
+  ElectSelf(node, Z(1, 5), 1);
   ASSERT_EQ(node.role(), Role::kLeading);
   Settle(node);
   // Follower 2 joins, in sync (DIFF), and the leader starts broadcasting.
@@ -359,11 +298,7 @@ TEST(Leader, SyncLeavesRightAfterTheCommitItWaitedFor) {
   log::SetLevel(log::kError);
   Node node(Three(3), Bootstrap{});
   node.Start(0);
-  Notification n;
-  n.leader = 3;
-  n.election_epoch = 1;
-  node.OnNotification(2, n);
-  node.Tick(1000);
+  ElectSelf(node);
   ASSERT_EQ(node.role(), Role::kLeading);
   Drain(node, 13);
   node.OnLearnerConnected(13);

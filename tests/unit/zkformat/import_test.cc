@@ -12,6 +12,7 @@
 #include "fixture.h"
 #include "storage/digest.h"
 #include "storage/epoch_file.h"
+#include "storage/log_range.h"
 #include "storage/recovery.h"
 #include "txn/apply.h"
 #include "zkformat/files.h"
@@ -43,6 +44,8 @@ TEST(ZkImport, RecoveredAviaryStateIsZooKeepersState) {
   EXPECT_EQ(r.loaded.snapshot_zxid, 0x23);
   EXPECT_EQ(r.loaded.last_zxid, 0x25);
   EXPECT_EQ(r.loaded.txns.size(), 2u);
+  // The log's TxnDigests come along (ZooKeeper 3.8 wrote them: digests on).
+  for (const txn::Txn& t : r.loaded.txns) EXPECT_TRUE(t.zk_digest.has_value()) << t.zxid;
 
   // ZooKeeper's own view: its snapshot, and the logs replayed from zero.
   tree::DataTree zk_snap;
@@ -60,6 +63,14 @@ TEST(ZkImport, RecoveredAviaryStateIsZooKeepersState) {
   EXPECT_EQ(rr.last_zxid, 0x25);
   EXPECT_EQ(storage::TreeDigest(recovered), storage::TreeDigest(zk_snap));
   EXPECT_EQ(storage::TreeDigest(recovered), storage::TreeDigest(replayed));
+  // ... and are in the Aviary log written.
+  storage::LogRangeReader reader;
+  ASSERT_TRUE(reader.Open(d.av, 0x23, 0x25, &error)) << error;
+  txn::Txn t;
+  size_t with_digest = 0;
+  while (reader.Next(&t))
+    with_digest += t.zk_digest.has_value() && *t.zk_digest == *r.loaded.txns[with_digest].zk_digest;
+  EXPECT_EQ(with_digest, 2u);
   ASSERT_EQ(rr.sessions.size(), 1u);
   EXPECT_EQ(rr.sessions[0], info.sessions[0]);  // the session left open, the probe's was closed
 
