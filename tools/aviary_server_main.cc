@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "config/quorum_config.h"
 #include "config/zoo_config.h"
+#include "server/sasl_setup.h"
 #include "server/server.h"
 #include "server/session_secret.h"
 #include "server/version.h"
@@ -90,6 +91,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   opts.core.config = cfg;
+  if (!server::SetUpClientAuth(cfg, config_path, &opts.core, &error)) {
+    std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());
+    return 1;
+  }
   opts.net.bind_address = cfg.client_port_address;  // empty: the wildcard, dual-stack where IPv6 exists
   opts.net.port = cfg.client_port;
   opts.net.max_per_ip = cfg.max_client_cnxns;

@@ -32,12 +32,10 @@ constexpr std::string_view kNoEnsemble =
 
 // TLS on the client port and between ensemble members (sslQuorum,
 // portUnification, ssl.quorum.*) is read by tls_keys.cc.
-constexpr std::array<Rule, 8> kRules = {{
+constexpr std::array<Rule, 6> kRules = {{
     {"skipACL", "no", "turns ACL checks off; Aviary always checks ACLs"},
-    {"sessionRequireClientSASLAuth", "false", "requires SASL, which Aviary does not implement"},
-    {"enforce.auth.enabled", "false",
-     "requires client authentication before any request, which Aviary does not implement"},
-    {"enforce.auth.schemes", "", "requires client authentication before any request, which Aviary does not implement"},
+    {"security.auth_to_local", "DEFAULT",
+     "Kerberos name mapping rules other than DEFAULT, which Aviary does not implement"},
     {"quorum.auth.enableSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
     {"quorum.auth.learnerRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
     {"quorum.auth.serverRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
@@ -95,13 +93,12 @@ KeyPolicy ClassifyUnhandledKey(std::string_view key, std::string_view value, std
   }
   if (key.starts_with("authProvider.")) {
     if (Contains(kBuiltInProviders, value)) return KeyPolicy::kAccepted;
-    return Refuse("an authentication provider Aviary does not have (built in: digest, ip)", why);
+    return Refuse("an authentication provider Aviary does not have (built in: digest, ip, sasl, x509)", why);
   }
   if (key == "DigestAuthenticationProvider.digestAlg") {
     if (EqualsIgnoreCase(value, "SHA1") || EqualsIgnoreCase(value, "SHA-1")) return KeyPolicy::kAccepted;
     return Refuse("a digest algorithm other than SHA1, which Aviary's digest scheme uses", why);
   }
-  if (key == "superUser") return Refuse("a SASL super user; Aviary does not implement SASL", why);
   if (Contains(kIgnoredKeys, key)) return KeyPolicy::kIgnored;
   for (std::string_view prefix : kIgnoredPrefixes) {
     if (key.starts_with(prefix)) return KeyPolicy::kIgnored;

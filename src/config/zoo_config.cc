@@ -12,6 +12,7 @@
 #include <cstring>
 #include <limits>
 
+#include "config/auth_config.h"
 #include "config/config_values.h"
 #include "config/key_policy.h"
 #include "config/properties.h"
@@ -380,6 +381,9 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
                             &cfg->container_check_interval_ms, error);
   }
   if (key == "maxCnxns") return detail::NonNegativeInt(raw_key, value, &cfg->max_cnxns, error);
+  bool auth_key = false;
+  if (!detail::AuthKey(raw_key, value, cfg, &auth_key, error)) return false;
+  if (auth_key) return true;
 
   std::string why;
   switch (detail::ClassifyUnhandledKey(key, value, &why)) {
@@ -464,7 +468,8 @@ bool Finish(const Pending& p, ServerConfig* cfg, std::string* error) {
   // With a dynamic file the member list is checked once it is read.
   if (cfg->dynamic_config_file.empty() && !CheckServerList(cfg, error)) return false;
   detail::AddEnsembleRefusals(cfg);
-  return detail::FinishTls(cfg, error);
+  if (!detail::FinishTls(cfg, error)) return false;
+  return detail::FinishAuth(cfg, error);
 }
 
 bool ReadFile(const std::string& path, std::string* out, std::string* error) {

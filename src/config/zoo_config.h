@@ -112,6 +112,26 @@ struct ServerConfig {
 
   int max_cnxns = 0;  // maxCnxns: client connections in total, 0 = no limit
 
+  // --- client authentication (issue 8; config/auth_config.cc, docs/security/sasl.md).
+  // Each key also with the "zookeeper." system-property prefix. ---
+  struct Sasl {
+    bool provider = false;                 // authProvider.N=org.apache.zookeeper.server.auth.SASLAuthenticationProvider
+    std::string jaas_config;               // aviary.sasl.jaasConfig (else found as ZooKeeper's scripts pass it)
+    std::string login_context = "Server";  // sasl.serverconfig: the JAAS section of the server's login
+    std::vector<std::string> super_users;  // superUser, superUser.<anything>: SASL ids that are super
+    std::string super_password;            // SASLAuthenticationProvider.superPassword (DIGEST-MD5 user "super")
+    bool remove_host = false;              // kerberos.removeHostFromPrincipal
+    bool remove_realm = false;             // kerberos.removeRealmFromPrincipal
+    bool allow_failed_clients = false;     // allowSaslFailedClients
+  };
+  Sasl sasl;
+  // AuthenticationHelper: enforce.auth.enabled, enforce.auth.schemes (comma
+  // separated), sessionRequireClientSASLAuth=true (= enabled with "sasl"
+  // only, whatever the other two say).
+  bool enforce_auth_enabled = false;
+  std::vector<std::string> enforce_auth_schemes;
+  bool session_require_sasl = false;
+
   // --- ensemble: parsed and validated (BuildQuorumConfig, quorum_config.h);
   // running an ensemble is still refused (key_policy.h) ---
   int init_limit = 0;                             // initLimit (ticks)

@@ -77,6 +77,9 @@ void ReadRequestBody(Reader& r, OpCode op, Request* out) {
     case OpCode::kAuth:
       io::Read(r, &Body<AuthPacket>(out));
       break;
+    case OpCode::kSasl:
+      io::Read(r, &Body<GetSaslRequest>(out));
+      break;
     case OpCode::kGetEphemerals:
       io::Read(r, &Body<GetEphemeralsRequest>(out));
       break;

@@ -67,7 +67,9 @@ void EncodeReply(const ReplyHeader& hdr, const ResponseBody& body, std::string* 
   w.WriteInt32(hdr.xid);
   w.WriteInt64(hdr.zxid);
   w.WriteInt32(hdr.err);
-  if (hdr.err == 0 || std::holds_alternative<MultiResponse>(body)) {
+  // An error reply is the header alone, except a multi's results and a
+  // failed SASL step's null token (ZooKeeper sends SetSASLResponse(null)).
+  if (hdr.err == 0 || std::holds_alternative<MultiResponse>(body) || std::holds_alternative<SetSaslResponse>(body)) {
     std::visit(
         [&](const auto& b) {
           if constexpr (!std::is_same_v<std::decay_t<decltype(b)>, Empty>) io::Write(w, b);

@@ -202,6 +202,9 @@ void Write(Writer& w, const AuthPacket& b) {
   w.WriteBuffer(b.auth);
 }
 
+void Read(Reader& r, GetSaslRequest* b) { b->token = r.ReadBuffer(); }
+void Write(Writer& w, const GetSaslRequest& b) { w.WriteBuffer(b.token); }
+
 void Read(Reader& r, GetEphemeralsRequest* b) { b->prefixPath = r.ReadString(); }
 void Write(Writer& w, const GetEphemeralsRequest& b) { w.WriteString(b.prefixPath); }
 

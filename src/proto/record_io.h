@@ -55,6 +55,8 @@ void Read(jute::Reader& r, SetWatches2* b, bool v2);
 void Write(jute::Writer& w, const SetWatches2& b, bool v2);
 void Read(jute::Reader& r, AuthPacket* b);
 void Write(jute::Writer& w, const AuthPacket& b);
+void Read(jute::Reader& r, GetSaslRequest* b);
+void Write(jute::Writer& w, const GetSaslRequest& b);
 void Read(jute::Reader& r, GetEphemeralsRequest* b);
 void Write(jute::Writer& w, const GetEphemeralsRequest& b);
 void Read(jute::Reader& r, GetAllChildrenNumberRequest* b);

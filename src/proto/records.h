@@ -144,6 +144,10 @@ struct AuthPacket {
   std::string scheme;
   std::string auth;
 };
+// sasl (102): GetSASLRequest, one token of the client's SASL exchange.
+struct GetSaslRequest {
+  std::string token;
+};
 struct GetEphemeralsRequest {
   std::string prefixPath;
 };
@@ -176,7 +180,7 @@ struct Empty {};
 using RequestBody = std::variant<Empty, CreateRequest, DeleteRequest, ExistsRequest, GetDataRequest, SetDataRequest,
                                  GetAclRequest, SetAclRequest, GetChildrenRequest, SyncRequest, CheckVersionRequest,
                                  MultiRequest, AddWatchRequest, RemoveWatchesRequest, SetWatches2, AuthPacket,
-                                 GetEphemeralsRequest, GetAllChildrenNumberRequest, ReconfigRequest>;
+                                 GetEphemeralsRequest, GetAllChildrenNumberRequest, ReconfigRequest, GetSaslRequest>;
 
 struct Request {
   RequestHeader header;
@@ -232,7 +236,7 @@ struct WhoAmIResponse {
 struct ErrorResponse {
   int32_t err = 0;
 };
-// sasl (102) when no SASL is configured: a null token.
+// sasl (102): the server's next token (null when it has none, and on failure).
 struct SetSaslResponse {
   std::string token;
   bool token_null = true;

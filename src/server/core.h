@@ -243,6 +243,11 @@ class Core {
   // core_request.cc
   void OnRequest(CoreEvent& ev, int64_t now_ms);
   void OnAuth(Conn& c, const proto::Request& req);
+  // SASL (core_sasl.cc): one step of the connection's exchange (opcode 102),
+  // and enforce.auth's check of every other request (false: refused, the
+  // connection closing).
+  void OnSasl(Conn& c, const proto::Request& req, int64_t received_us);
+  bool EnforceAuth(Conn& c, const proto::Request& req);
   bool IsWrite(proto::OpCode op) const;
   // local_err: a local session's ephemeral create refused (upgrading off):
   // the leader prepares it failing so, a learner answers it so.

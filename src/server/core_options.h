@@ -3,11 +3,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
 #include "config/zoo_config.h"
+#include "sasl/sasl_server.h"
 
 namespace aviary::server {
 
@@ -51,6 +53,14 @@ struct CoreOptions {
   bool fork_snapshots = true;              // write snapshots from a forked child (see Snapshotter)
   int64_t purge_interval_ms = 0;           // autopurge.purgeInterval; 0 = off
   uint64_t password_secret = 0;
+  // Client authentication (issue 8, core_sasl.cc). `sasl` null: SASL is not
+  // configured and opcode 102 fails. enforce_auth: every request but auth
+  // and sasl needs an id of one of enforce_auth_schemes (AuthenticationHelper).
+  std::shared_ptr<sasl::Authenticator> sasl;
+  std::vector<std::string> sasl_super_users;  // superUser: these sasl ids are super
+  bool allow_sasl_failed_clients = false;     // allowSaslFailedClients
+  bool enforce_auth = false;
+  std::vector<std::string> enforce_auth_schemes;
   // The whole configuration, for the four-letter words (conf, envi, ...).
   config::ServerConfig config;
 };

@@ -16,9 +16,6 @@ namespace aviary::server {
 using proto::Err;
 using proto::OpCode;
 
-namespace {
-// Adds the new ids of `out` to `ctx` unless that would pass kMaxAuthIds or
-// one of them is over kMaxAuthIdBytes (then `ctx` is unchanged).
 bool AddIdentities(txn::SessionCtx& ctx, const txn::AuthOutcome& out) {
   std::vector<const proto::Id*> fresh;
   for (const proto::Id& id : out.ids) {
@@ -30,7 +27,6 @@ bool AddIdentities(txn::SessionCtx& ctx, const txn::AuthOutcome& out) {
   if (out.is_super) ctx.is_super = true;
   return true;
 }
-}  // namespace
 
 bool Core::IsWrite(OpCode op) const {
   switch (op) {
@@ -127,6 +123,15 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kAuth) {
     Credit(c.id);
     OnAuth(c, req);
+    return;
+  }
+  if (ev.decode_err == Err::kOk && req.op() == OpCode::kSasl) {
+    Credit(c.id);
+    OnSasl(c, req, ev.received_us);
+    return;
+  }
+  if (!EnforceAuth(c, req)) {
+    Credit(c.id);
     return;
   }
   auto sit = session_state_.find(c.session);
@@ -306,16 +311,6 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
       SendReply(c.id, hdr, rsp, received_us);
       return;
     }
-    case OpCode::kSasl:
-      // SASL is not implemented: the exchange fails and the connection is
-      // closed, as when ZooKeeper's SASL server rejects a client (AUTHFAILED,
-      // zxid 0, null token). A ZooKeeper with no JAAS login answers OK with a
-      // null token instead, on which SASL clients (kazoo) retry forever.
-      AV_LOG(kWarn, "closing {}: SASL authentication is not supported", c.peer);
-      hdr.zxid = 0;
-      hdr.err = static_cast<int32_t>(Err::kAuthFailed);
-      SendReply(c.id, hdr, proto::SetSaslResponse{}, received_us, /*close_after=*/true);
-      return;
     case OpCode::kExists:
     case OpCode::kGetData:
     case OpCode::kGetChildren:

@@ -5,9 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "sasl/sasl_server.h"
 #include "server/core.h"
+#include "txn/acl.h"
 
 namespace aviary::server {
+
+// Adds the new ids of `out` to `ctx` unless that would pass kMaxAuthIds or
+// one of them is over kMaxAuthIdBytes (then `ctx` is unchanged).
+bool AddIdentities(txn::SessionCtx& ctx, const txn::AuthOutcome& out);
 
 struct Core::Conn {
   net::ConnId id = 0;
@@ -19,6 +25,8 @@ struct Core::Conn {
   // ("ip", ip) first (bounded: kMaxAuthIds, kMaxAuthIdBytes); session_id is
   // set from `session` by CtxOf.
   txn::SessionCtx ctx;
+  // Its SASL exchange (core_sasl.cc), from the first opcode 102 on.
+  std::unique_ptr<sasl::Exchange> sasl;
   // Requests that arrived behind the handshake, run once the session exists
   // (ZooKeeper stops reading the connection until then). Bounded in number
   // (kMaxHeldRequests, and the network's frames in flight) and, with the

@@ -134,6 +134,16 @@ bool IpMatches(std::string_view client_address, std::string_view acl_expr) {
   return expr->addr == *remote;
 }
 
+bool IsValidSaslId(std::string_view id) {
+  // KerberosName's pattern: a name with '@' must be service[/host]@realm.
+  size_t at = id.find('@');
+  if (at == std::string_view::npos) return true;
+  std::string_view left = id.substr(0, at), realm = id.substr(at + 1);
+  if (realm.find_first_of("/@") != std::string_view::npos) return false;
+  size_t slash = left.find('/');
+  return slash == std::string_view::npos || left.find('/', slash + 1) == std::string_view::npos;
+}
+
 namespace {
 std::atomic<bool> g_x509_enabled{false};
 }  // namespace
@@ -151,6 +161,8 @@ bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& 
       if (mine.scheme != id.scheme) continue;
       if (id.scheme == "digest" && mine.id == id.id) return true;
       if (id.scheme == "ip" && IpMatches(mine.id, id.id)) return true;
+      // SASLAuthenticationProvider.matches: the same id, or the sasl id "super".
+      if (id.scheme == "sasl" && (mine.id == id.id || mine.id == "super")) return true;
       if (id.scheme == "x509" && mine.id == id.id && X509SchemeEnabled()) return true;
     }
   }
@@ -171,7 +183,7 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
     } else if (id.scheme == "auth") {
       bool any = false;
       for (const proto::Id& mine : ctx.ids) {
-        if (mine.scheme == "digest" || mine.scheme == "x509") {  // the authenticated providers
+        if (mine.scheme == "digest" || mine.scheme == "sasl" || mine.scheme == "x509") {  // authenticated providers
           any = true;
           rv.push_back(proto::Acl{a.perms, mine});
         }
@@ -182,6 +194,9 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
       rv.push_back(a);
     } else if (id.scheme == "ip") {
       if (!IsValidIpId(id.id)) return proto::Err::kInvalidAcl;
+      rv.push_back(a);
+    } else if (id.scheme == "sasl") {
+      if (!IsValidSaslId(id.id)) return proto::Err::kInvalidAcl;
       rv.push_back(a);
     } else if (id.scheme == "x509" && X509SchemeEnabled()) {
       rv.push_back(a);

@@ -1,5 +1,7 @@
 // ACL semantics of ZooKeeper 3.8 with its two default auth providers,
-// "digest" and "ip" (plus world:anyone and the "super" bypass): permission
+// "digest" and "ip", and the SASL provider's "sasl" ids (always accepted
+// here; a session gets one only from a SASL exchange the server was
+// configured for), plus world:anyone and the "super" bypass: permission
 // checks (ZooKeeperServer.checkACL), ACL fix-up on create/setACL
 // (PrepRequestProcessor.fixupACL) and addauth (handleAuthentication).
 // Pure functions, thread-safe. "ip" is IPv4 only, as in ZooKeeper 3.8
@@ -35,7 +37,7 @@ bool X509SchemeEnabled();
 bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& ctx);
 
 // fixupACL: removes exact duplicates, expands scheme "auth" into one entry
-// per authenticated digest id of the session, validates ids. kInvalidAcl for
+// per authenticated digest or sasl id of the session, validates ids. kInvalidAcl for
 // an empty list, an unknown scheme, a malformed id, or "auth" without any
 // authenticated id. `out` is written only on kOk.
 proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclList* out);
@@ -43,6 +45,8 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
 // Provider id validity (isValid), exposed for tests.
 bool IsValidDigestId(std::string_view id);
 bool IsValidIpId(std::string_view id);
+// SASLAuthenticationProvider.isValid (KerberosName's syntax).
+bool IsValidSaslId(std::string_view id);
 // IPAuthenticationProvider.matches(client_address, acl_expression).
 bool IpMatches(std::string_view client_address, std::string_view acl_expr);
 

@@ -71,19 +71,18 @@ TEST(RefusedKeys, QuorumTls) {
 }
 
 TEST(RefusedKeys, ClientAndQuorumAuthentication) {
-  ExpectRefusedNaming("authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n", "authProvider.1");
-  ExpectRefusedNaming("sessionRequireClientSASLAuth=true\n", "sessionRequireClientSASLAuth");
-  ExpectRefusedNaming("enforce.auth.enabled=true\n", "enforce.auth.enabled");
-  ExpectRefusedNaming("enforce.auth.schemes=sasl\n", "enforce.auth.schemes");
+  ExpectRefusedNaming("authProvider.1=com.example.LdapAuthenticationProvider\n", "authProvider.1");
   ExpectRefusedNaming("quorum.auth.enableSasl=true\n", "quorum.auth.enableSasl");
   ExpectRefusedNaming("quorum.auth.serverRequireSasl=true\n", "quorum.auth.serverRequireSasl");
-  ExpectRefusedNaming("superUser=admin\n", "superUser");
+  ExpectRefusedNaming("security.auth_to_local=RULE:[1:$1]\n", "security.auth_to_local");
   ExpectRefusedNaming("DigestAuthenticationProvider.digestAlg=SHA-256\n", "DigestAuthenticationProvider.digestAlg");
   ExpectRefusedNaming("skipACL=yes\n", "skipACL");
   // What Aviary does anyway runs without a word.
   ExpectRuns(
       "authProvider.1=org.apache.zookeeper.server.auth.DigestAuthenticationProvider\n"
       "authProvider.2=org.apache.zookeeper.server.auth.IPAuthenticationProvider\n"
+      "authProvider.3=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\nsuperUser=admin\n"
+      "security.auth_to_local=DEFAULT\nquorum.auth.learnerRequireSasl=false\n"
       "sessionRequireClientSASLAuth=false\nenforce.auth.enabled=false\nquorum.auth.enableSasl=false\n"
       "DigestAuthenticationProvider.digestAlg=SHA1\nskipACL=no\n");
 }

@@ -163,9 +163,10 @@ TEST(Malformed, UnknownOpcodeDecodesToEmpty) {
   ASSERT_EQ(DecodeRequest(Hex("00000003 000003e7 01020304"), &out), Err::kOk);
   EXPECT_EQ(out.header.type, 999);
   EXPECT_TRUE(std::holds_alternative<Empty>(out.body));
-  // sasl (102) is not served: Empty as well.
-  ASSERT_EQ(DecodeRequest(Hex("00000003 00000066 00000000"), &out), Err::kOk);
-  EXPECT_TRUE(std::holds_alternative<Empty>(out.body));
+  // sasl (102): GetSASLRequest, one buffer; a truncated one does not decode.
+  ASSERT_EQ(DecodeRequest(Hex("00000003 00000066 00000002 abcd"), &out), Err::kOk);
+  EXPECT_EQ(std::get<GetSaslRequest>(out.body).token, "\xab\xcd");
+  EXPECT_NE(DecodeRequest(Hex("00000003 00000066 00000009 abcd"), &out), Err::kOk);
 }
 
 TEST(Malformed, TrailingBytesAreIgnored) {

@@ -146,7 +146,7 @@ TEST(CoreLimits, SaslFailsAndCloses) {
   CoreHarness h;
   h.Handshake(1, kT0);
   h.Take(1);
-  h.Send(1, 5, OpCode::kSasl, proto::Empty{});
+  h.Send(1, 5, OpCode::kSasl, proto::GetSaslRequest{""});
   h.Run(kT0 + 1);
   auto items = h.Take(1);
   ASSERT_EQ(items.size(), 2u);

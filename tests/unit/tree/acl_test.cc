@@ -135,5 +135,24 @@ TEST(Acl, Fixup) {
                                  {perms::kAll, {"ip", "10.0.0.0/8"}}}));
 }
 
+// SASLAuthenticationProvider: matches, isValid, and "auth" expansion.
+TEST(Acl, SaslScheme) {
+  proto::AclList acl{{perms::kRead, {"sasl", "bob"}}};
+  EXPECT_TRUE(CheckPermission(acl, perms::kRead, Ctx({{"ip", "127.0.0.1"}, {"sasl", "bob"}})));
+  EXPECT_FALSE(CheckPermission(acl, perms::kRead, Ctx({{"sasl", "alice"}})));
+  EXPECT_FALSE(CheckPermission(acl, perms::kWrite, Ctx({{"sasl", "bob"}})));
+  EXPECT_FALSE(CheckPermission(acl, perms::kRead, Ctx({{"digest", "bob"}})));
+  EXPECT_TRUE(CheckPermission(acl, perms::kRead, Ctx({{"sasl", "super"}})));  // the provider's own rule
+  EXPECT_TRUE(IsValidSaslId("bob"));
+  EXPECT_TRUE(IsValidSaslId("zk/host@EXAMPLE.COM"));
+  EXPECT_TRUE(IsValidSaslId("a/b/c"));
+  EXPECT_FALSE(IsValidSaslId("a@b@c"));
+  EXPECT_FALSE(IsValidSaslId("a/b/c@R"));
+  proto::AclList out;
+  EXPECT_EQ(FixupAcl({{perms::kAll, {"sasl", "a@b@c"}}}, Ctx({}), &out), Err::kInvalidAcl);
+  ASSERT_EQ(FixupAcl({{perms::kAll, {"auth", ""}}}, Ctx({{"ip", "1.2.3.4"}, {"sasl", "bob@R"}}), &out), Err::kOk);
+  EXPECT_EQ(out, (proto::AclList{{perms::kAll, {"sasl", "bob@R"}}}));
+}
+
 }  // namespace
 }  // namespace aviary::txn
