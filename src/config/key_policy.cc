@@ -11,15 +11,9 @@ namespace {
 // ZooKeeper keys that tune features Aviary does not have and that change
 // neither safety nor security when ignored (most only matter in an ensemble,
 // which is refused on its own).
-constexpr std::array<std::string_view, 8> kIgnoredKeys = {
-    "observerMasterPort",
-    "connectToLearnerMasterLimit",
-    "sslQuorumReloadCertFiles",
-    "quorum.cnxn.threads.size",
-    "oraclePath",
-    "admin.commandURL",
-    "admin.idleTimeout",
-    "jaasLoginRenew",
+constexpr std::array<std::string_view, 7> kIgnoredKeys = {
+    "observerMasterPort", "connectToLearnerMasterLimit", "quorum.cnxn.threads.size", "oraclePath",
+    "admin.commandURL",   "admin.idleTimeout",           "jaasLoginRenew",
 };
 
 // Also ignored: quorum.auth.* keys other than the three switches below only
@@ -33,14 +27,12 @@ struct Rule {
   std::string_view why;
 };
 
-// TLS on the client port is implemented (tls_keys.cc); between ensemble members it is not.
-constexpr std::string_view kNoQuorumTls = "quorum TLS (between ensemble members), which Aviary does not implement yet";
 constexpr std::string_view kNoEnsemble =
     "Aviary does not run an ensemble of one participant or a dynamic configuration yet";
 
-constexpr std::array<Rule, 8> kRules = {{
-    {"portUnification", "false", kNoQuorumTls},
-    {"sslQuorum", "false", kNoQuorumTls},
+// TLS on the client port and between ensemble members (sslQuorum,
+// portUnification, ssl.quorum.*) is read by tls_keys.cc.
+constexpr std::array<Rule, 6> kRules = {{
     {"skipACL", "no", "turns ACL checks off; Aviary always checks ACLs"},
     {"security.auth_to_local", "DEFAULT",
      "Kerberos name mapping rules other than DEFAULT, which Aviary does not implement"},
@@ -53,7 +45,7 @@ constexpr std::array<Rule, 8> kRules = {{
 // Keys refused whatever their value, by prefix.
 // (The ssl.* keys Aviary reads were taken by tls_keys.cc before this.)
 constexpr std::array<Rule, 3> kRefusedPrefixes = {{
-    {"ssl.quorum.", "", kNoQuorumTls},
+    {"ssl.quorum.", "", "a quorum TLS setting Aviary does not implement"},
     {"ssl.", "", "a TLS setting Aviary does not implement"},
     {"X509AuthenticationProvider.", "", "an X509AuthenticationProvider setting Aviary does not implement"},
 }};

@@ -30,6 +30,9 @@ void CopySettings(const ServerConfig& cfg, QuorumConfig* q) {
   q->local_sessions_enabled = cfg.local_sessions_enabled;
   q->local_sessions_upgrading_enabled = cfg.local_sessions_upgrading_enabled;
   q->reconfig_enabled = cfg.reconfig_enabled;
+  q->ssl_quorum = cfg.ssl_quorum;
+  q->port_unification = cfg.quorum_port_unification;
+  q->quorum_tls = cfg.quorum_tls;
 }
 
 void AddMembers(const ServerConfig& cfg, QuorumConfig* q) {

@@ -63,6 +63,10 @@ struct QuorumConfig {
   // aviary.digest.stopOnMismatch: a learner whose tree digest differs stops
   // (unset: when its leader is Aviary).
   std::optional<bool> digest_stop_on_mismatch;
+  // Quorum TLS (sslQuorum, portUnification, ssl.quorum.*; peer/peer_tls.h).
+  bool ssl_quorum = false;
+  bool port_unification = false;
+  tls::TlsOptions quorum_tls;
   bool digest_enabled = true;  // digest.enabled (zookeeper.digest.enabled)
   // snapshotSizeFactor / commitLogCount: the leader's DIFF-or-SNAP rule (zoo_config.h)
   double snapshot_size_factor = kDefaultSnapshotSizeFactor;

@@ -46,9 +46,10 @@ bool StoreKey(std::string_view field, std::string_view value, tls::StoreOptions*
   return true;
 }
 
-bool SslKey(std::string_view raw_key, std::string_view key, std::string_view value, ServerConfig* cfg, bool* handled,
-            std::string* error) {
-  tls::TlsOptions& t = cfg->tls;
+// The keys ssl.* and ssl.quorum.* share (X509Util's property names);
+// `key` is what follows the prefix. *handled false: not one of them.
+bool CommonSslKey(std::string_view raw_key, std::string_view key, std::string_view value, tls::TlsOptions& t,
+                  std::vector<std::string>* refused, bool* handled, std::string* error) {
   *handled = true;
   if (key.starts_with("keyStore.") && StoreKey(key.substr(9), value, &t.key_store)) return true;
   if (key.starts_with("trustStore.") && StoreKey(key.substr(11), value, &t.trust_store)) return true;
@@ -78,24 +79,59 @@ bool SslKey(std::string_view raw_key, std::string_view key, std::string_view val
     return true;
   }
   if (key == "hostnameVerification") return BoolValue(raw_key, value, &t.hostname_verification, error);
-  if (key == "authProvider") {
-    if (value.empty()) return Invalid(raw_key, value, "expected an auth provider scheme such as x509", error);
-    cfg->ssl_auth_provider = std::string(value);
-    return true;
-  }
-  // Settings with no effect on a server's client port (they matter to
-  // clients or to quorum sockets): accepted as ZooKeeper's server does.
+  // Settings with no effect on Aviary's sockets (Aviary verifies the peer's
+  // IP address, never a reverse-resolved name; a unified port decides on
+  // the first byte): accepted as ZooKeeper's server does.
   if (key == "allowReverseDnsLookup" || key == "handshakeDetectionTimeoutMillis") return true;
   if (key == "crl" || key == "ocsp") {
     bool on = false;
     if (!BoolValue(raw_key, value, &on, error)) return false;
     if (on)
-      cfg->refused.push_back(
-          fmt::format("{}: certificate revocation checking, which Aviary does not implement", raw_key));
+      refused->push_back(fmt::format("{}: certificate revocation checking, which Aviary does not implement", raw_key));
     return true;
   }
-  *handled = false;  // ssl.quorum.*, ssl.context.supplier.class, unknown: key_policy refuses them
+  *handled = false;
   return true;
+}
+
+bool SslKey(std::string_view raw_key, std::string_view key, std::string_view value, ServerConfig* cfg, bool* handled,
+            std::string* error) {
+  if (!CommonSslKey(raw_key, key, value, cfg->tls, &cfg->refused, handled, error)) return false;
+  if (*handled) return true;
+  *handled = true;
+  if (key == "authProvider") {
+    if (value.empty()) return Invalid(raw_key, value, "expected an auth provider scheme such as x509", error);
+    cfg->ssl_auth_provider = std::string(value);
+    return true;
+  }
+  *handled = false;  // ssl.context.supplier.class, unknown: key_policy refuses them
+  return true;
+}
+
+// sslQuorum, portUnification, sslQuorumReloadCertFiles and ssl.quorum.*
+// (QuorumPeerConfig, QuorumX509Util). `key` has no "zookeeper." prefix.
+bool QuorumTlsKey(std::string_view raw_key, std::string_view key, std::string_view value, ServerConfig* cfg,
+                  bool* handled, std::string* error) {
+  *handled = true;
+  if (key == "sslQuorum") return BoolValue(raw_key, value, &cfg->ssl_quorum, error);
+  if (key == "portUnification") return BoolValue(raw_key, value, &cfg->quorum_port_unification, error);
+  if (key == "sslQuorumReloadCertFiles") return BoolValue(raw_key, value, &cfg->quorum_tls.cert_reload, error);
+  if (key == "aviary.ssl.quorum.handshakeTimeoutMs") {
+    return IntValue(raw_key, value, 100, 600000, "expected milliseconds, 100-600000",
+                    &cfg->quorum_tls.handshake_timeout_ms, error);
+  }
+  if (!key.starts_with("ssl.quorum.")) {
+    *handled = false;
+    return true;
+  }
+  key.remove_prefix(11);
+  if (!CommonSslKey(raw_key, key, value, cfg->quorum_tls, &cfg->refused, handled, error)) return false;
+  if (*handled && key == "clientAuth" && cfg->quorum_tls.client_auth != tls::ClientAuth::kNeed) {
+    // Every member presents its certificate to every other: mutual auth only.
+    cfg->refused.push_back(fmt::format(
+        "{}: quorum TLS without client certificates, which Aviary does not implement (only need)", raw_key));
+  }
+  return true;  // unhandled ssl.quorum.* keys: key_policy refuses them
 }
 
 }  // namespace
@@ -140,8 +176,7 @@ bool ApplyTlsKey(std::string_view raw_key, std::string_view value, ServerConfig*
   if (key.starts_with("ssl.") && !key.starts_with("ssl.quorum.")) {
     return SslKey(raw_key, key.substr(4), value, cfg, handled, error);
   }
-  *handled = false;
-  return true;
+  return QuorumTlsKey(raw_key, key, value, cfg, handled, error);
 }
 
 bool FinishTls(ServerConfig* cfg, std::string* error) {

@@ -187,6 +187,10 @@ struct ServerConfig {
   std::string ssl_auth_provider = "x509";        // ssl.authProvider
   std::vector<std::string> x509_provider_names;  // the N of authProvider.N=...X509AuthenticationProvider
   bool TlsInUse() const { return secure_client_port_set || port_unification; }
+  // --- quorum TLS (issue 8 part 4, tls_keys.cc; QuorumX509Util) ---
+  bool ssl_quorum = false;               // sslQuorum: members connect to each other over TLS
+  bool quorum_port_unification = false;  // portUnification: quorum/election ports take TLS and plaintext
+  tls::TlsOptions quorum_tls;            // ssl.quorum.*; cert_reload = sslQuorumReloadCertFiles
 
   // Non-fatal findings (unknown keys, ignored keys, clamped values).
   std::vector<std::string> warnings;

@@ -43,15 +43,33 @@ TlsStream::Input TlsStream::StartTls(const char* data, size_t n, std::string* pl
                          static_cast<unsigned char>(data[0]));
     return in;
   }
-  tls::SslCtxPtr ctx = source_->Current();
-  conn_ = tls::TlsConn::Create(ctx.get(), &in.why);
-  if (conn_ == nullptr) {
+  if (!MakeConn(false, &in.why)) {
     in.close = true;
     return in;
   }
   conn_->Feed(data, n);
   handshake_bytes_ = n;
   return Drive(plain);
+}
+
+bool TlsStream::MakeConn(bool client, std::string* why) {
+  tls::SslCtxPtr ctx = source_->Current();
+  conn_ = tls::TlsConn::Create(ctx.get(), why, client);
+  if (conn_ != nullptr && !expect_peer_.empty() && !conn_->ExpectPeer(expect_peer_)) {
+    *why = fmt::format("cannot verify the peer name {}", expect_peer_);
+    conn_.reset();
+  }
+  return conn_ != nullptr;
+}
+
+TlsStream::Input TlsStream::StartClient() {
+  Input in;
+  if (!MakeConn(true, &in.why)) {
+    in.close = true;
+    return in;
+  }
+  std::string ignored;
+  return Drive(&ignored);
 }
 
 TlsStream::Input TlsStream::Drive(std::string* plain) {
@@ -67,7 +85,7 @@ TlsStream::Input TlsStream::Drive(std::string* plain) {
     conn_->TakeOutput(&out);  // the server's flight, or the alert that ends a failure
     if (s != tls::TlsConn::Status::kOk) {
       in.close = true;
-      if (in.why.empty()) in.why = "the client closed the TLS handshake";
+      if (in.why.empty()) in.why = "the peer closed the TLS handshake";
       return in;
     }
     if (!conn_->handshake_done()) return in;

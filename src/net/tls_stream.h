@@ -38,6 +38,12 @@ class TlsStream {
   // Raw bytes from the socket. Plaintext (decrypted, or the bytes
   // themselves on a plain connection) is appended to *plain.
   Input OnRaw(const char* data, size_t n, std::string* plain);
+  // Quorum TLS: the peer's certificate must also name `host` (its IP
+  // address; tls::TlsConn::ExpectPeer). Before the first OnRaw / StartClient.
+  void ExpectPeer(std::string host) { expect_peer_ = std::move(host); }
+  // The connecting side (mode kTls): starts the handshake; its ClientHello
+  // is in `out` afterwards.
+  Input StartClient();
   // Encrypts plaintext into the pending ciphertext. False (with *why) on error.
   bool Encrypt(const char* data, size_t n, std::string* why);
 
@@ -51,12 +57,14 @@ class TlsStream {
 
  private:
   Input StartTls(const char* data, size_t n, std::string* plain);
+  bool MakeConn(bool client, std::string* why);
   Input Drive(std::string* plain);
 
   Mode mode_;
   std::shared_ptr<tls::ContextSource> source_;
   std::unique_ptr<tls::TlsConn> conn_;
   size_t handshake_bytes_ = 0;
+  std::string expect_peer_;
 };
 
 }  // namespace aviary::net

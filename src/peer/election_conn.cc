@@ -71,6 +71,14 @@ void ElectionTransport::OnConnectDone(Conn& c) {
     return;
   }
   c.deadline_ms = 0;
+  std::string why;
+  c.tls = config_.tls.ForConnect(c.peer.substr(0, c.peer.rfind(':')), &why);
+  if (!why.empty()) {
+    AV_LOG(kWarn, "election: cannot start a TLS handshake with {} at {}: {}", c.sid, c.peer, why);
+    CloseConn(c, "TLS failure");
+    return;
+  }
+  c.tls_deadline_ms = NowMs() + config_.tls.handshake_timeout_ms;
   c.out = HandshakeBytes();
   c.out_pos = 0;
   if (c.sid > config_.my_id) {
@@ -142,8 +150,14 @@ void ElectionTransport::OnReadable(Conn& c) {
     }
     if (n < 0) return;
     budget -= std::min(budget, static_cast<size_t>(n));
+    std::string plain;
+    std::string_view data(buf, static_cast<size_t>(n));
+    if (c.tls != nullptr && !c.tls->plain()) {  // TLS, or not yet known (unified port)
+      if (!OnTlsInput(c, buf, static_cast<size_t>(n), &plain)) return;
+      data = plain;
+    }
     if (c.state == Conn::State::kClosing) continue;  // not interested
-    c.in.append(buf, static_cast<size_t>(n));
+    c.in.append(data);
     if (c.state == Conn::State::kAwaitHandshake) {
       quorum::InitialMessage m;
       size_t used = 0;
@@ -160,6 +174,21 @@ void ElectionTransport::OnReadable(Conn& c) {
     }
     if (c.state == Conn::State::kEstablished) ParseFrames(c);
   }
+}
+
+// Ciphertext (or a unified port's first bytes): plaintext to *plain; the
+// handshake's output is written. False when the connection closed.
+bool ElectionTransport::OnTlsInput(Conn& c, const char* data, size_t n, std::string* plain) {
+  net::TlsStream::Input in = c.tls->OnRaw(data, n, plain);
+  if (in.opened) AV_LOG(kInfo, "election: {} with {}", c.tls->describe(), c.peer);
+  if (in.close) {
+    if (!in.why.empty()) AV_LOG(kWarn, "election: TLS connection with {} refused: {}", c.peer, in.why);
+    WriteOut(c);  // the alert, best effort
+    CloseConn(c, in.why.empty() ? "TLS closed by peer" : "TLS failure");
+    return false;
+  }
+  if (c.wants_write()) OnWritable(c);  // handshake output, or what waited for the handshake
+  return c.state != Conn::State::kDead;
 }
 
 void ElectionTransport::ParseFrames(Conn& c) {
@@ -201,16 +230,44 @@ void ElectionTransport::PumpSend(Conn& c) {
   OnWritable(c);
 }
 
-void ElectionTransport::OnWritable(Conn& c) {
-  while (c.out_pos < c.out.size()) {
-    ssize_t n = send(c.fd.get(), c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
-      CloseConn(c, "write error");
-      return;
+// Writes what the socket takes: the plaintext itself, or (TLS) the
+// plaintext encrypted once the handshake is done, and the handshake's output.
+bool ElectionTransport::WriteOut(Conn& c) {
+  if (c.state == Conn::State::kDead) return false;
+  const bool tls = c.tls != nullptr && !c.tls->plain();
+  std::string* buf = &c.out;
+  size_t* pos = &c.out_pos;
+  if (tls) {
+    if (c.tls->ready() && c.out_pos < c.out.size()) {
+      std::string why;
+      if (!c.tls->Encrypt(c.out.data() + c.out_pos, c.out.size() - c.out_pos, &why)) {
+        AV_LOG(kWarn, "election: TLS write to {} failed: {}", c.peer, why);
+        CloseConn(c, "TLS failure");
+        return false;
+      }
+      c.out_pos = c.out.size();
     }
-    c.out_pos += static_cast<size_t>(n);
+    buf = &c.tls->out;
+    pos = &c.tls->out_off;
   }
+  while (*pos < buf->size()) {
+    ssize_t n = send(c.fd.get(), buf->data() + *pos, buf->size() - *pos, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+      CloseConn(c, "write error");
+      return false;
+    }
+    *pos += static_cast<size_t>(n);
+  }
+  if (tls) {
+    buf->clear();
+    *pos = 0;
+  }
+  return true;
+}
+
+void ElectionTransport::OnWritable(Conn& c) {
+  if (!WriteOut(c) || c.unsent() > 0) return;
   c.out.clear();
   c.out_pos = 0;
   if (c.state == Conn::State::kClosing) {

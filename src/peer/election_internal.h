@@ -37,7 +37,17 @@ struct ElectionTransport::Conn {
   std::string in;
   std::string out;
   size_t out_pos = 0;
-  int64_t deadline_ms = 0;  // 0: none
+  int64_t deadline_ms = 0;              // 0: none
+  std::unique_ptr<net::TlsStream> tls;  // null: plaintext (peer_tls.h)
+  int64_t tls_deadline_ms = 0;          // while handshaking()
+
+  // TLS (or port-unification detection) not finished.
+  bool handshaking() const { return tls != nullptr && !tls->plain() && !tls->ready(); }
+  bool wants_write() const {
+    if (tls == nullptr || tls->plain()) return out_pos < out.size();
+    return tls->pending_out() > 0 || (tls->ready() && out_pos < out.size());
+  }
+  size_t unsent() const { return out.size() - out_pos + (tls && !tls->plain() ? tls->pending_out() : 0); }
 };
 
 }  // namespace aviary::peer

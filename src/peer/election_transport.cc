@@ -143,7 +143,7 @@ void ElectionTransport::Loop() {
     }
     for (auto& [id, c] : conns_) {
       short ev = c->state == Conn::State::kConnecting ? POLLOUT : POLLIN;
-      if (c->out_pos < c->out.size()) ev |= POLLOUT;
+      if (c->state != Conn::State::kConnecting && c->wants_write()) ev |= POLLOUT;
       fds.push_back({c->fd.get(), ev, 0});
       ids.push_back(id);
     }
@@ -173,7 +173,10 @@ int ElectionTransport::PollTimeoutMs(int64_t now_ms) const {
     if (t > 0 && (next < 0 || t < next)) next = t;
   };
   if (!listen_fd_.valid() && bound_port_ < 0 && next_bind_ms_ > 0) consider(next_bind_ms_);
-  for (const auto& [id, c] : conns_) consider(c->deadline_ms);
+  for (const auto& [id, c] : conns_) {
+    consider(c->deadline_ms);
+    if (c->handshaking()) consider(c->tls_deadline_ms);
+  }
   if (next < 0) return -1;
   return static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(next - now_ms, 60000)));
 }
@@ -235,6 +238,8 @@ void ElectionTransport::Accept() {
     c->peer = peer;
     c->state = Conn::State::kAwaitHandshake;
     c->deadline_ms = NowMs() + config_.handshake_timeout_ms;
+    c->tls = config_.tls.ForAccepted(c->peer);
+    c->tls_deadline_ms = NowMs() + config_.tls.handshake_timeout_ms;
     conns_[c->id] = std::move(c);
   }
 }
@@ -256,6 +261,10 @@ void ElectionTransport::CheckDeadlines(int64_t now_ms) {
   for (auto& [id, c] : conns_) {
     if (c->deadline_ms > 0 && now_ms >= c->deadline_ms && c->state != Conn::State::kDead) {
       CloseConn(*c, c->state == Conn::State::kConnecting ? "connect timed out" : "handshake timed out");
+    }
+    if (c->state != Conn::State::kDead && c->handshaking() && now_ms >= c->tls_deadline_ms) {
+      AV_LOG(kWarn, "election: TLS handshake with {} timed out after {} ms", c->peer, config_.tls.handshake_timeout_ms);
+      CloseConn(*c, "TLS handshake timed out");
     }
   }
 }

@@ -40,6 +40,7 @@
 #include <thread>
 #include <vector>
 
+#include "peer/peer_tls.h"
 #include "peer/socket_util.h"
 #include "quorum/codec.h"
 #include "quorum/messages.h"
@@ -71,6 +72,7 @@ struct ElectionConfig {
   // Incoming connections still owing their handshake; more are refused
   // (ZooKeeper reads handshakes one at a time in its listener thread).
   size_t max_pending_handshakes = 32;
+  PeerTlsConfig tls;  // quorum TLS (peer_tls.h); default: plaintext
 };
 
 struct ReceivedNotification {
@@ -133,6 +135,8 @@ class ElectionTransport {
   void OnConnectDone(Conn& c);
   void OnReadable(Conn& c);
   void OnWritable(Conn& c);
+  bool WriteOut(Conn& c);  // false: the connection closed
+  bool OnTlsInput(Conn& c, const char* data, size_t n, std::string* plain);
   void OnHandshake(Conn& c, const quorum::InitialMessage& m);
   void Establish(Conn& c, ServerId sid);
   void ParseFrames(Conn& c);

@@ -31,8 +31,17 @@ struct QuorumTransport::Conn {
   bool closing = false;  // close once `out` is written
   int64_t deadline_ms = 0;
   std::unique_ptr<quorum::PacketStreamParser> parser;
-  std::string out;
+  std::string out;  // plaintext
   size_t out_pos = 0;
+  std::unique_ptr<net::TlsStream> tls;  // null: plaintext connection
+
+  // TLS (or port-unification detection) not finished: bounded by deadline_ms.
+  bool handshaking() const { return tls != nullptr && !tls->plain() && !tls->ready(); }
+  bool wants_write() const {
+    if (tls == nullptr || tls->plain()) return out_pos < out.size() || (tls && tls->pending_out() > 0);
+    return tls->pending_out() > 0 || (tls->ready() && out_pos < out.size());
+  }
+  size_t unsent() const { return out.size() - out_pos + (tls ? tls->pending_out() : 0); }
 };
 
 }  // namespace aviary::peer

@@ -26,6 +26,10 @@ void QuorumTransport::Run() {
     int64_t now = NowMs();
     for (auto& [id, c] : conns_) {
       if (c->connecting && now >= c->deadline_ms) CloseConn(*c, "connect timed out");
+      if (c->fd.valid() && c->handshaking() && now >= c->deadline_ms) {
+        AV_LOG(kWarn, "quorum TLS: handshake with {} timed out after {} ms", c->peer, config_.tls.handshake_timeout_ms);
+        CloseConn(*c, "TLS handshake timed out");
+      }
     }
     std::erase_if(conns_, [](const auto& kv) { return !kv.second->fd.valid(); });
     BuildPollSet(&fds, &ids, !EventsFull());
@@ -65,8 +69,8 @@ void QuorumTransport::BuildPollSet(std::vector<pollfd>* fds, std::vector<ConnId>
     if (c->connecting) {
       ev = POLLOUT;
     } else {
-      if (reading) ev |= POLLIN;
-      if (c->out_pos < c->out.size()) ev |= POLLOUT;
+      if (reading || c->handshaking()) ev |= POLLIN;
+      if (c->wants_write()) ev |= POLLOUT;
     }
     fds->push_back({c->fd.get(), ev, 0});
     ids->push_back(id);
@@ -76,7 +80,7 @@ void QuorumTransport::BuildPollSet(std::vector<pollfd>* fds, std::vector<ConnId>
 int QuorumTransport::PollTimeoutMs() const {
   int64_t next = -1;
   for (const auto& [id, c] : conns_) {
-    if (c->connecting && (next < 0 || c->deadline_ms < next)) next = c->deadline_ms;
+    if ((c->connecting || c->handshaking()) && (next < 0 || c->deadline_ms < next)) next = c->deadline_ms;
   }
   if (next < 0) return -1;
   return static_cast<int>(std::clamp<int64_t>(next - NowMs(), 0, 60000));
@@ -123,6 +127,8 @@ void QuorumTransport::Accept() {
         continue;
       }
       c->accepted = true;
+      c->tls = config_.tls.ForAccepted(c->peer);
+      c->deadline_ms = NowMs() + config_.tls.handshake_timeout_ms;
       c->parser = std::make_unique<quorum::PacketStreamParser>(config_.max_packet_buffer_bytes);
       {
         std::lock_guard lock(shared_->mu);
@@ -147,6 +153,14 @@ void QuorumTransport::OnConnectDone(Conn& c) {
     return;
   }
   c.connecting = false;
+  std::string why;
+  c.tls = config_.tls.ForConnect(c.peer.substr(0, c.peer.rfind(':')), &why);
+  if (!why.empty()) {
+    AV_LOG(kWarn, "quorum TLS: cannot start a handshake with {}: {}", c.peer, why);
+    CloseConn(c, "TLS: " + why);
+    return;
+  }
+  c.deadline_ms = NowMs() + config_.tls.handshake_timeout_ms;
   c.parser = std::make_unique<quorum::PacketStreamParser>(config_.max_packet_buffer_bytes);
   QuorumEvent ev;
   ev.kind = QuorumEvent::Kind::kConnected;
@@ -169,10 +183,38 @@ void QuorumTransport::OnReadable(Conn& c) {
     }
     if (n < 0) break;
     budget -= std::min(budget, static_cast<size_t>(n));
+    if (c.tls != nullptr && !c.tls->plain()) {  // TLS, or not yet known (unified port)
+      if (!OnTlsInput(c, buf, static_cast<size_t>(n))) break;
+      continue;
+    }
     c.parser->Feed(std::string_view(buf, static_cast<size_t>(n)));
     DrainParser(c);
   }
   EmitBatch();
+}
+
+// Ciphertext (or a unified port's first bytes) from the socket: the
+// plaintext goes to the parser; the handshake's own output is written.
+bool QuorumTransport::OnTlsInput(Conn& c, const char* data, size_t n) {
+  std::string plain;
+  net::TlsStream::Input in = c.tls->OnRaw(data, n, &plain);
+  if (!plain.empty()) {
+    c.parser->Feed(plain);
+    DrainParser(c);
+  }
+  if (in.opened) {
+    AV_LOG(kInfo, "quorum transport: {} connection {} with {}", c.accepted ? "accepted" : "opened", c.tls->describe(),
+           c.peer);
+  }
+  if (c.fd.valid() && !in.close && (c.wants_write() || c.closing)) OnWritable(c);  // also what waited for the handshake
+  if (!c.fd.valid()) return false;
+  if (in.close) {
+    if (!in.why.empty()) AV_LOG(kWarn, "quorum TLS: connection with {} refused: {}", c.peer, in.why);
+    WriteOut(c);  // the alert, best effort
+    if (c.fd.valid()) CloseConn(c, in.why.empty() ? "TLS closed by peer" : "TLS: " + in.why);
+    return false;
+  }
+  return true;
 }
 
 void QuorumTransport::DrainParser(Conn& c) {
@@ -201,18 +243,44 @@ void QuorumTransport::DrainParser(Conn& c) {
   }
 }
 
-void QuorumTransport::OnWritable(Conn& c) {
-  while (c.out_pos < c.out.size()) {
-    ssize_t n = send(c.fd.get(), c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
+// Writes what the socket takes: the plaintext itself, or (TLS) the
+// plaintext encrypted once the handshake is done, and the handshake's output.
+bool QuorumTransport::WriteOut(Conn& c) {
+  const bool tls = c.tls != nullptr && !c.tls->plain();
+  std::string* buf = &c.out;
+  size_t* pos = &c.out_pos;
+  if (tls) {
+    if (c.tls->ready() && c.out_pos < c.out.size()) {
+      std::string why;
+      if (!c.tls->Encrypt(c.out.data() + c.out_pos, c.out.size() - c.out_pos, &why)) {
+        CloseConn(c, "TLS: " + why);
+        return false;
+      }
+      c.out_pos = c.out.size();
+    }
+    buf = &c.tls->out;
+    pos = &c.tls->out_off;
+  }
+  while (*pos < buf->size()) {
+    ssize_t n = send(c.fd.get(), buf->data() + *pos, buf->size() - *pos, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
       CloseConn(c, std::string("write error: ") + std::strerror(errno));
-      return;
+      return false;
     }
-    c.out_pos += static_cast<size_t>(n);
+    *pos += static_cast<size_t>(n);
   }
-  bool done = c.out_pos == c.out.size();
-  if (done) {
+  if (tls && *pos == buf->size()) {
+    buf->clear();
+    *pos = 0;
+  }
+  return true;
+}
+
+void QuorumTransport::OnWritable(Conn& c) {
+  if (!WriteOut(c)) return;
+  bool done = c.out_pos == c.out.size() && c.unsent() == 0;
+  if (c.out_pos == c.out.size()) {
     c.out.clear();
     c.out_pos = 0;
   }
@@ -220,7 +288,7 @@ void QuorumTransport::OnWritable(Conn& c) {
   {
     std::lock_guard lock(shared_->mu);
     Shared::Out& o = shared_->out[c.id];
-    o.inflight = c.out.size() - c.out_pos;
+    o.inflight = c.unsent();
     more_pending = !o.pending.empty();
   }
   if (done && more_pending) wake_.Wake();  // TakeCommands moves the rest

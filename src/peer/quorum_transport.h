@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "peer/peer_tls.h"
 #include "peer/socket_util.h"
 #include "quorum/codec.h"
 #include "quorum/messages.h"
@@ -55,6 +56,7 @@ struct QuorumTransportConfig {
   int connect_timeout_ms = 5000;
   size_t max_connections = 1024;  // accepted beyond this are closed at once
   std::function<std::unique_ptr<quorum::RawSection>(ConnId, const quorum::QuorumPacket&)> raw_after;
+  PeerTlsConfig tls;  // quorum TLS (peer_tls.h); default: plaintext
 };
 
 class QuorumTransport {
@@ -101,6 +103,8 @@ class QuorumTransport {
   void OnReadable(Conn& c);
   void DrainParser(Conn& c);
   void OnWritable(Conn& c);
+  bool WriteOut(Conn& c);  // false: the connection closed
+  bool OnTlsInput(Conn& c, const char* data, size_t n);
   void CloseConn(Conn& c, const std::string& reason);
   void Emit(QuorumEvent ev);
   void EmitBatch();  // batch_, in order, under one lock

@@ -89,10 +89,16 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   node_ = std::make_unique<zab::Node>(MakeZabConfig(opts_.quorum), MakeBootstrap(opts_));
   applied_ = opts_.recovered_zxid;
   if (!wal_.Open(opts_.recovered_zxid + 1, error)) return false;
-  election_ = std::make_unique<peer::ElectionTransport>(MakeElectionConfig(opts_.quorum));
+  peer::PeerTlsConfig tls;  // sslQuorum / portUnification: one context for both ports
+  const config::QuorumConfig& q = opts_.quorum;
+  if (!peer::MakePeerTls(q.quorum_tls, q.ssl_quorum, q.port_unification, &tls, error)) return false;
+  peer::ElectionConfig ec = MakeElectionConfig(q);
+  ec.tls = tls;
+  election_ = std::make_unique<peer::ElectionTransport>(std::move(ec));
   election_->Start();
   if (election_->WaitListening(30000, error) < 0) return false;
   peer::QuorumTransportConfig qc;
+  qc.tls = tls;
   qc.raw_after = [](peer::ConnId, const quorum::QuorumPacket& p) -> std::unique_ptr<quorum::RawSection> {
     if (p.type != quorum::PacketType::kSnap) return nullptr;
     return std::make_unique<SnapReceiver>();

@@ -2,13 +2,14 @@
 
 #include <fmt/core.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "tls/store.h"
 #include "tls/x509_name.h"
 
 namespace aviary::tls {
 
-std::unique_ptr<TlsConn> TlsConn::Create(SSL_CTX* ctx, std::string* error) {
+std::unique_ptr<TlsConn> TlsConn::Create(SSL_CTX* ctx, std::string* error, bool client) {
   std::unique_ptr<TlsConn> c(new TlsConn());
   c->ssl_ = SSL_new(ctx);
   c->in_ = BIO_new(BIO_s_mem());
@@ -24,8 +25,21 @@ std::unique_ptr<TlsConn> TlsConn::Create(SSL_CTX* ctx, std::string* error) {
   }
   BIO_set_mem_eof_return(c->in_, -1);  // no input yet = retry, not EOF
   SSL_set_bio(c->ssl_, c->in_, c->out_);
-  SSL_set_accept_state(c->ssl_);
+  if (client) {
+    SSL_set_connect_state(c->ssl_);
+  } else {
+    SSL_set_accept_state(c->ssl_);
+  }
   return c;
+}
+
+bool TlsConn::ExpectPeer(const std::string& host) {
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+  // An IP address literal is matched against the IP SANs only.
+  if (X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1) return true;
+  ERR_clear_error();
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  return X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) == 1;
 }
 
 TlsConn::~TlsConn() {
@@ -77,8 +91,8 @@ TlsConn::Status TlsConn::Fail(int ret, std::string_view what, std::string* why) 
   std::string detail = OpenSslErrors();
   long verify = SSL_get_verify_result(ssl_);
   if (verify != X509_V_OK) {
-    detail = fmt::format("client certificate rejected: {}{}", X509_verify_cert_error_string(verify),
-                         detail.empty() ? "" : " (" + detail + ")");
+    detail = fmt::format("{} certificate rejected: {}{}", SSL_is_server(ssl_) ? "client" : "server",
+                         X509_verify_cert_error_string(verify), detail.empty() ? "" : " (" + detail + ")");
   }
   if (detail.empty()) detail = err == SSL_ERROR_SYSCALL ? "unexpected end of stream" : fmt::format("error {}", err);
   *why = fmt::format("{}: {}", what, detail);

@@ -19,8 +19,14 @@ namespace aviary::tls {
 
 class TlsConn {
  public:
-  // A server-side connection on `ctx`; null (with *error) if OpenSSL fails.
-  static std::unique_ptr<TlsConn> Create(SSL_CTX* ctx, std::string* error);
+  // A connection on `ctx`, server side (accept) unless `client` (connect:
+  // the first Handshake produces the ClientHello); null (with *error) if
+  // OpenSSL fails.
+  static std::unique_ptr<TlsConn> Create(SSL_CTX* ctx, std::string* error, bool client = false);
+  // Also requires the peer's certificate to name `host` (an IP address is
+  // matched against the IP SANs, a name against the DNS SANs / CN), as
+  // ZooKeeper's ZKTrustManager hostname verification. Before Handshake.
+  bool ExpectPeer(const std::string& host);
   ~TlsConn();
   TlsConn(const TlsConn&) = delete;
   TlsConn& operator=(const TlsConn&) = delete;
@@ -43,7 +49,7 @@ class TlsConn {
   void TakeOutput(std::string* out);
   size_t PendingOutput() const;
 
-  // After the handshake: the verified client certificate's subject in
+  // After the handshake: the verified peer certificate's subject in
   // X500Principal.getName() form; empty when the client sent none.
   std::string PeerSubject() const;
   // "TLSv1.3 TLS_AES_256_GCM_SHA384", for logs.

@@ -174,7 +174,9 @@ bool ApplyTrustStore(SSL_CTX* ctx, const TlsOptions& opts, std::string* error) {
 }  // namespace
 
 SslCtxPtr BuildServerContext(const TlsOptions& opts, std::vector<std::string>* warnings, std::string* error) {
-  SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  // TLS_method: the same context also connects (quorum TLS, where every
+  // member is both a TLS server and a TLS client).
+  SslCtxPtr ctx(SSL_CTX_new(TLS_method()), SSL_CTX_free);
   if (!ctx) {
     *error = "cannot create a TLS context: " + OpenSslErrors();
     return nullptr;

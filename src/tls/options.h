@@ -35,6 +35,10 @@ struct TlsOptions {
   bool hostname_verification = true;
   int64_t handshake_timeout_ms = 10000;  // aviary.ssl.handshakeTimeoutMs (Netty's SslHandler default)
   bool cert_reload = false;              // client.certReload (zookeeper.client.certReload)
+  // How logs and errors name this set: "client.certReload" / "TLS" for the
+  // client port; "sslQuorumReloadCertFiles" / "quorum TLS" for ssl.quorum.*.
+  std::string reload_key = "client.certReload";
+  std::string log_name = "TLS";
 };
 
 }  // namespace aviary::tls

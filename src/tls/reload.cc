@@ -53,19 +53,19 @@ bool ContextSource::Start(std::string* error) {
   inotify_fd_ = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (inotify_fd_ < 0 || stop_fd_ < 0) {
-    *error = std::string("client.certReload: inotify: ") + std::strerror(errno);
+    *error = opts_.reload_key + ": inotify: " + std::strerror(errno);
     return false;
   }
   for (const StoreOptions* s : {&opts_.key_store, &opts_.trust_store}) {
     if (s->empty()) continue;
     constexpr uint32_t kMask = IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_MOVED_TO;
     if (inotify_add_watch(inotify_fd_, DirOf(s->location).c_str(), kMask) < 0) {
-      *error = "client.certReload: cannot watch " + DirOf(s->location) + ": " + std::strerror(errno);
+      *error = opts_.reload_key + ": cannot watch " + DirOf(s->location) + ": " + std::strerror(errno);
       return false;
     }
   }
   watcher_ = std::thread([this] { WatchLoop(); });
-  AV_LOG(kInfo, "client.certReload=true: watching the key and trust store files for changes");
+  AV_LOG(kInfo, "{}=true: watching the key and trust store files for changes", opts_.reload_key);
   return true;
 }
 
@@ -134,16 +134,17 @@ void ContextSource::WatchLoop() {
     if (due_ms < 0 || NowMs() < due_ms) continue;
     std::string error;
     if (Reload(&error)) {
-      AV_LOG(kInfo, "TLS: key/trust store changed; new handshakes use the reloaded certificates");
+      AV_LOG(kInfo, "{}: key/trust store changed; new handshakes use the reloaded certificates", opts_.log_name);
       due_ms = -1;
     } else if (++retries <= kMaxRetries) {
       AV_LOG(kWarn,
-             "TLS: reloading the changed key/trust store failed (will retry; the previous certificates stay in "
+             "{}: reloading the changed key/trust store failed (will retry; the previous certificates stay in "
              "use): {}",
-             error);
+             opts_.log_name, error);
       due_ms = NowMs() + kRetryMs;
     } else {
-      AV_LOG(kError, "TLS: giving up reloading the key/trust store; the previous certificates stay in use: {}", error);
+      AV_LOG(kError, "{}: giving up reloading the key/trust store; the previous certificates stay in use: {}",
+             opts_.log_name, error);
       due_ms = -1;
     }
   }

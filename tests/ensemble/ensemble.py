@@ -103,6 +103,7 @@ class Member:
         self.log_path = os.path.join(self.workdir, "server.log")
         self.proc = None
         self.stopped = False  # set by stop()/kill(): an exit is expected
+        self.extra_cfg = {}  # this member's own keys, over the ensemble's
 
     # --- configuration -------------------------------------------------
     def server_line(self):
@@ -130,7 +131,7 @@ class Member:
         ]
         if self.observer:
             lines.append("peerType=observer")
-        for k, v in self.ensemble.extra_cfg.items():
+        for k, v in {**self.ensemble.extra_cfg, **self.extra_cfg}.items():
             lines.append("%s=%s" % (k, v))
         for k, v in self.ensemble.kind_cfg.get(self.kind, {}).items():
             lines.append("%s=%s" % (k, v))

@@ -70,7 +70,7 @@ def test_jks_refused_with_conversion_command(pki, tmp_path, start_tls_server, tl
     ({"ssl.trustStore.location": None}, "ssl.clientAuth=need (the default) needs ssl.trustStore.location"),
     ({"ssl.enabledProtocols": "SSLv3"}, "ssl.enabledProtocols: unsupported protocol 'SSLv3'"),
     ({"ssl.authProvider": "foo"}, "No auth provider configured for the SSL authentication scheme 'foo'"),
-    ({"sslQuorum": "true"}, "quorum TLS"),
+    ({"ssl.quorum.clientAuth": "want"}, "quorum TLS without client certificates"),
 ])
 def test_start_errors_name_the_key(pki, tmp_path, extra, needle):
     cfg = pki.server_cfg()

@@ -57,14 +57,16 @@ TEST(RefusedKeys, SingleServerLineRunsStandaloneAsZooKeeper) {
   EXPECT_TRUE(CheckHonoured(cfg, &error)) << error;
 }
 
-// Client-port TLS is implemented (tls_config_test.cc); quorum TLS is not.
+// Client-port and quorum TLS are implemented (tls_config_test.cc,
+// quorum_tls_config_test.cc); what they cannot honour is refused.
 TEST(RefusedKeys, QuorumTls) {
-  ExpectRefusedNaming("portUnification=true\n", "portUnification");
-  ExpectRefusedNaming("sslQuorum=true\n", "sslQuorum");
-  ExpectRefusedNaming("ssl.quorum.trustStore.location=/t.jks\n", "ssl.quorum.trustStore.location");
-  ExpectRefusedNaming("zookeeper.ssl.quorum.clientAuth=need\n", "zookeeper.ssl.quorum.clientAuth");
+  ExpectRuns("portUnification=true\nsslQuorum=true\nsslQuorumReloadCertFiles=true\n");
+  ExpectRuns("ssl.quorum.trustStore.location=/t.jks\nzookeeper.ssl.quorum.clientAuth=need\n");
+  ExpectRefusedNaming("ssl.quorum.clientAuth=want\n", "ssl.quorum.clientAuth");
+  ExpectRefusedNaming("ssl.quorum.clientAuth=none\n", "ssl.quorum.clientAuth");
+  ExpectRefusedNaming("ssl.quorum.crl=true\n", "ssl.quorum.crl");
+  ExpectRefusedNaming("ssl.quorum.context.supplier.class=a.B\n", "ssl.quorum.context.supplier.class");
   ExpectRefusedNaming("ssl.context.supplier.class=a.B\n", "ssl.context.supplier.class");
-  EXPECT_NE(Refusal("sslQuorum=true\n").find("quorum TLS"), std::string::npos);
   ExpectRuns("portUnification=false\nsslQuorum=false\n");
 }
 
@@ -94,16 +96,16 @@ TEST(RefusedKeys, ReadOnlyModeRunsAuditIsRefused) {
 
 TEST(RefusedKeys, EveryRefusedKeyIsNamedAndNoValueIsEchoed) {
   std::string error = Refusal(
-      "sslQuorum=true\nssl.quorum.keyStore.password=hunter2\nstandaloneEnabled=false\naudit.enable=true\n"
+      "ssl.quorum.clientAuth=want\nssl.quorum.bogus=hunter2\nstandaloneEnabled=false\naudit.enable=true\n"
       "initLimit=5\nsyncLimit=2\nserver.1=a:1:2\n");
-  for (const char* key : {"sslQuorum", "ssl.quorum.keyStore.password", "standaloneEnabled=false", "audit.enable"}) {
+  for (const char* key : {"ssl.quorum.clientAuth", "ssl.quorum.bogus", "standaloneEnabled=false", "audit.enable"}) {
     EXPECT_NE(error.find(key), std::string::npos) << key << " missing from " << error;
   }
   EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;
 }
 
 TEST(RefusedKeys, NothingRefusedWasAWarning) {
-  ServerConfig cfg = Parse("sslQuorum=true\nauthProvider.1=x.Y\nskipACL=yes\n");
+  ServerConfig cfg = Parse("ssl.quorum.ocsp=true\nauthProvider.1=x.Y\nskipACL=yes\n");
   EXPECT_EQ(cfg.refused.size(), 3u);
   EXPECT_TRUE(cfg.warnings.empty());
 }
