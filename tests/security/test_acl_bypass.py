@@ -35,13 +35,11 @@ import tempfile
 import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoAuthError
-from kazoo.protocol.states import KazooState
 from kazoo.security import ACL, Id, Permissions
 
 import harness
 import rawzk
 import sasl_support as ss
-import waits
 
 USERS = {"alice": "alicesecret", "bob": "bobsecret"}
 ALICE_DN = "CN=alice,OU=eng,O=Example"
@@ -103,7 +101,8 @@ def multi_errors(reply):
     r = rawzk.Reader(reply)
     errs = []
     while True:
-        op, done, err = r.int(), r.take(1)[0], r.int()
+        op, done = r.int(), r.take(1)[0]
+        r.int()  # the header's err; the ErrorResult body follows
         if done:
             return errs
         assert op == -1, "op %d succeeded in %r" % (op, reply)
@@ -284,7 +283,7 @@ def raw_call(c, op, body, xid=None):
     xid = c.send_request(op, body, xid=xid)
     while True:
         r = rawzk.Reader(c.read_frame())
-        rx, _zxid, err = r.int(), r.long(), r.int()
+        rx, _, err = r.int(), r.long(), r.int()
         if rx == -1:
             c.frames.append(r.rest())
         elif rx == xid:
