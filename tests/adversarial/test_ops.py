@@ -186,8 +186,9 @@ def _run_server_with(tmp_path, lines, myid=None):
 @pytest.mark.parametrize("lines,key", [
     (["initLimit=5", "syncLimit=2", "standaloneEnabled=false", "server.1=127.0.0.1:2888:3888"],
      "standaloneEnabled=false"),
-    (["sslQuorum=true"], "sslQuorum"),  # client-port TLS is served (tests/security); quorum TLS is not
-    (["authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider"], "authProvider.1"),
+    # TLS, x509 and SASL are served (tests/security, tests/ensemble/test_quorum_tls.py); quorum SASL is not
+    (["quorum.auth.enableSasl=true"], "quorum.auth.enableSasl"),
+    (["authProvider.1=com.example.CustomAuthenticationProvider"], "authProvider.1"),
     (["audit.enable=true"], "audit.enable"),
 ])
 def test_unsafe_config_stops_the_start_naming_the_key(tmp_path, lines, key):
