@@ -71,9 +71,15 @@ class PeerTlsTest : public ::testing::Test {
     char tmpl[] = "/tmp/aviary-peer-tls-XXXXXX";
     dir_ = mkdtemp(tmpl);
     Cert ca = Make("Test CA", nullptr, nullptr);
+    Cert member = Make("member", &ca, "IP:127.0.0.1,DNS:localhost");
+    Cert noip = Make("elsewhere", &ca, "IP:10.1.2.3");
     trust_ = Write(dir_ + "/ca.pem", ca, false);
-    member_ = Write(dir_ + "/member.pem", Make("member", &ca, "IP:127.0.0.1,DNS:localhost"), true);
-    noip_ = Write(dir_ + "/noip.pem", Make("elsewhere", &ca, "IP:10.1.2.3"), true);
+    member_ = Write(dir_ + "/member.pem", member, true);
+    noip_ = Write(dir_ + "/noip.pem", noip, true);
+    for (Cert* c : {&ca, &member, &noip}) {
+      X509_free(c->cert);
+      EVP_PKEY_free(c->key);
+    }
   }
   void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
 
