@@ -234,36 +234,11 @@ void ElectionTransport::PumpSend(Conn& c) {
 // plaintext encrypted once the handshake is done, and the handshake's output.
 bool ElectionTransport::WriteOut(Conn& c) {
   if (c.state == Conn::State::kDead) return false;
-  const bool tls = c.tls != nullptr && !c.tls->plain();
-  std::string* buf = &c.out;
-  size_t* pos = &c.out_pos;
-  if (tls) {
-    if (c.tls->ready() && c.out_pos < c.out.size()) {
-      std::string why;
-      if (!c.tls->Encrypt(c.out.data() + c.out_pos, c.out.size() - c.out_pos, &why)) {
-        AV_LOG(kWarn, "election: TLS write to {} failed: {}", c.peer, why);
-        CloseConn(c, "TLS failure");
-        return false;
-      }
-      c.out_pos = c.out.size();
-    }
-    buf = &c.tls->out;
-    pos = &c.tls->out_off;
-  }
-  while (*pos < buf->size()) {
-    ssize_t n = send(c.fd.get(), buf->data() + *pos, buf->size() - *pos, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
-      CloseConn(c, "write error");
-      return false;
-    }
-    *pos += static_cast<size_t>(n);
-  }
-  if (tls) {
-    buf->clear();
-    *pos = 0;
-  }
-  return true;
+  std::string why;
+  if (WriteOutput(c.fd.get(), c.tls.get(), c.out, &c.out_pos, &why)) return true;
+  if (why.starts_with("TLS")) AV_LOG(kWarn, "election: {} to {}", why, c.peer);
+  CloseConn(c, why.starts_with("TLS") ? "TLS failure" : "write error");
+  return false;
 }
 
 void ElectionTransport::OnWritable(Conn& c) {

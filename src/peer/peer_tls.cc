@@ -1,5 +1,10 @@
 #include "peer/peer_tls.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "net/peer_address.h"
 
 namespace aviary::peer {
@@ -58,6 +63,37 @@ bool MakePeerTls(tls::TlsOptions opts, bool ssl_quorum, bool unified, PeerTlsCon
     return false;
   }
   out->source = std::move(source);
+  return true;
+}
+
+bool WriteOutput(int fd, net::TlsStream* tls_stream, const std::string& out, size_t* out_pos, std::string* why) {
+  const bool tls = tls_stream != nullptr && !tls_stream->plain();
+  const std::string* buf = &out;
+  size_t* pos = out_pos;
+  if (tls) {
+    if (tls_stream->ready() && *out_pos < out.size()) {
+      if (!tls_stream->Encrypt(out.data() + *out_pos, out.size() - *out_pos, why)) {
+        *why = "TLS: " + *why;
+        return false;
+      }
+      *out_pos = out.size();
+    }
+    buf = &tls_stream->out;
+    pos = &tls_stream->out_off;
+  }
+  while (*pos < buf->size()) {
+    ssize_t n = send(fd, buf->data() + *pos, buf->size() - *pos, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+      *why = std::string("write error: ") + std::strerror(errno);
+      return false;
+    }
+    *pos += static_cast<size_t>(n);
+  }
+  if (tls) {
+    tls_stream->out.clear();
+    tls_stream->out_off = 0;
+  }
   return true;
 }
 

@@ -45,4 +45,12 @@ struct PeerTlsConfig {
 // ssl.quorum.* key when the stores cannot be used (the start fails).
 bool MakePeerTls(tls::TlsOptions opts, bool ssl_quorum, bool unified, PeerTlsConfig* out, std::string* error);
 
+// Writes what the non-blocking socket `fd` takes of a connection's output:
+// `out` from `*out_pos` itself, or (when `tls` is a TLS stream) that
+// plaintext encrypted once the handshake is done (then *out_pos = out.size())
+// followed by the stream's pending ciphertext, cleared once all sent. False
+// with *why ("TLS: ..." or "write error: ...") when the connection must close;
+// a socket that would block is not an error.
+bool WriteOutput(int fd, net::TlsStream* tls, const std::string& out, size_t* out_pos, std::string* why);
+
 }  // namespace aviary::peer

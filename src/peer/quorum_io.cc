@@ -246,35 +246,10 @@ void QuorumTransport::DrainParser(Conn& c) {
 // Writes what the socket takes: the plaintext itself, or (TLS) the
 // plaintext encrypted once the handshake is done, and the handshake's output.
 bool QuorumTransport::WriteOut(Conn& c) {
-  const bool tls = c.tls != nullptr && !c.tls->plain();
-  std::string* buf = &c.out;
-  size_t* pos = &c.out_pos;
-  if (tls) {
-    if (c.tls->ready() && c.out_pos < c.out.size()) {
-      std::string why;
-      if (!c.tls->Encrypt(c.out.data() + c.out_pos, c.out.size() - c.out_pos, &why)) {
-        CloseConn(c, "TLS: " + why);
-        return false;
-      }
-      c.out_pos = c.out.size();
-    }
-    buf = &c.tls->out;
-    pos = &c.tls->out_off;
-  }
-  while (*pos < buf->size()) {
-    ssize_t n = send(c.fd.get(), buf->data() + *pos, buf->size() - *pos, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-      CloseConn(c, std::string("write error: ") + std::strerror(errno));
-      return false;
-    }
-    *pos += static_cast<size_t>(n);
-  }
-  if (tls && *pos == buf->size()) {
-    buf->clear();
-    *pos = 0;
-  }
-  return true;
+  std::string why;
+  if (WriteOutput(c.fd.get(), c.tls.get(), c.out, &c.out_pos, &why)) return true;
+  CloseConn(c, why);
+  return false;
 }
 
 void QuorumTransport::OnWritable(Conn& c) {
