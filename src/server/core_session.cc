@@ -6,6 +6,7 @@
 #include "base/check.h"
 #include "base/log.h"
 #include "proto/codec.h"
+#include "metrics/server_metrics.h"
 #include "server/core_state.h"
 
 namespace aviary::server {
@@ -50,6 +51,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   if (it == conns_.end()) return;
   Conn& c = *it->second;
   ++packets_received_;
+  metrics::Server().connection_request_count.Add();
   ++c.received;
   const proto::ConnectRequest& req = ev.connect;
   if (role_.load(std::memory_order_relaxed) == ServingRole::kNotServing) {
