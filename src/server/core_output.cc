@@ -79,7 +79,8 @@ int64_t Core::RecordLatency(int64_t received_us, proto::OpCode op) {
   if (lat < 0) lat = 0;
   metrics::ServerMetrics& m = metrics::Server();
   const bool data_op = op != proto::OpCode::kNotification;
-  (data_op && IsWrite(op) ? m.update_latency : m.read_latency).Add(lat / 1000);
+  const bool txn = data_op && (IsWrite(op) || op == proto::OpCode::kCreateSession);
+  (txn ? m.update_latency : m.read_latency).Add(lat / 1000);
   if (data_op) m.request_latency_by_op.Get(proto::OpName(op)).Add(lat);
   if (latency_min_us_ < 0 || lat < latency_min_us_) latency_min_us_ = lat;
   if (lat > latency_max_us_) latency_max_us_ = lat;

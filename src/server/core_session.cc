@@ -5,8 +5,8 @@
 
 #include "base/check.h"
 #include "base/log.h"
-#include "proto/codec.h"
 #include "metrics/server_metrics.h"
+#include "proto/codec.h"
 #include "server/core_state.h"
 
 namespace aviary::server {
@@ -79,7 +79,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     const int64_t id = NewLocalSession(c, timeout, now_ms);
     if (id == 0) return;
     AttachSession(c, id, timeout, req.has_read_only, now_ms);
-    RecordLatency(ev.received_us);
+    RecordLatency(ev.received_us, proto::OpCode::kNotification);  // no txn: readlatency
     return;
   }
   if (req.sessionId == 0) {
@@ -135,7 +135,7 @@ void Core::FinishCreateSession(const txn::Txn& t, const PendingCreate& in, int64
     rsp.sessionId = t.session_id;
     rsp.passwd = sessions_.PasswordFor(t.session_id);
     SendConnectResponse(c.id, rsp, false);
-    RecordLatency(in.received_us);
+    RecordLatency(in.received_us, proto::OpCode::kCreateSession);
   }
   if (it != conns_.end()) ReleaseHeld(*it->second, now_ms);
 }
