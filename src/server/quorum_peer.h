@@ -218,6 +218,7 @@ class QuorumPeer final : public Committer, public Forwarder {
     int64_t looking_since_ms = -1;
     int64_t unavailable_since_ms = -1;
     int64_t sync_since_ms = -1;
+    bool begun = false;  // the first role was noted
   };
   EnsembleTimes ensemble_times_;
   std::map<int64_t, int64_t> proposal_started_ms_;  // leader: zxid -> steady ms it was logged here

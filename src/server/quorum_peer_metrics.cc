@@ -19,11 +19,16 @@ int64_t NowMs() {
 // Called by NoteRole with the new role before it is recorded (role_ and
 // serving_ still hold the old ones).
 void QuorumPeer::NoteRoleMetrics(zab::Role role, bool serving) {
-  if (role == role_ && serving == serving_) return;
+  EnsembleTimes& t = ensemble_times_;
+  if (role == role_ && serving == serving_ && t.begun) return;
   metrics::ServerMetrics& m = metrics::Server();
   const int64_t now = NowMs();
-  EnsembleTimes& t = ensemble_times_;
-  if (role == zab::Role::kLooking && (role_ != zab::Role::kLooking || t.looking_since_ms < 0)) {
+  if (!t.begun) {  // a peer starts LOOKING
+    t.begun = true;
+    m.looking_count.Add();
+    t.looking_since_ms = now;
+  }
+  if (role == zab::Role::kLooking && role_ != zab::Role::kLooking) {
     m.looking_count.Add();
     t.looking_since_ms = now;
   }
