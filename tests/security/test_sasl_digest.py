@@ -17,7 +17,7 @@ import rawzk
 import sasl_support as ss
 import waits
 from kazoo.client import KazooClient
-from kazoo.exceptions import AuthFailedError, ConnectionClosedError, NoAuthError
+from kazoo.exceptions import AuthFailedError, ConnectionClosedError, InvalidACLError, NoAuthError
 from kazoo.protocol.states import KeeperState
 from kazoo.security import make_acl
 
@@ -77,6 +77,23 @@ def failed_auth_states(srv, user, password):
     finally:
         ss.stop_clients(zk)
     return states
+
+
+def test_sasl_acl_needs_the_sasl_provider():
+    """Without an authProvider.N naming the SASL provider the sasl scheme does
+    not exist (ZooKeeper's ProviderRegistry): a sasl ACL is InvalidACL."""
+    srv = harness.start_server()
+    zk = client(srv)
+    try:
+        with pytest.raises(InvalidACLError):
+            zk.create("/s", b"", acl=[make_acl("sasl", "bob", all=True)])
+        zk.create("/s", b"")
+        with pytest.raises(InvalidACLError):
+            zk.set_acls("/s", [make_acl("sasl", "bob", read=True)])
+        assert zk.get_acls("/s")[0][0].id.scheme == "world"
+    finally:
+        ss.stop_clients(zk)
+        srv.stop()
 
 
 def test_valid_credentials_authenticate_and_acl_sasl_user(servers, tmp):
