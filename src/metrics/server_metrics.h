@@ -32,16 +32,15 @@ struct ServerMetrics {
   Counter& response_bytes;            // reply bytes to clients
   Counter& watch_bytes;               // watch event bytes to clients
   Counter& connection_request_count;  // ConnectRequests seen
+  Counter& connection_rejected;       // accepts refused (maxClientCnxns, maxCnxns): I/O acceptor thread
   Counter& connection_drop_count;     // connections closed by the server (limits, errors)
   Counter& stale_sessions_expired;    // sessions expired
-  Counter& revalidate_count;          // learner: session re-attachments asked of the leader
+  Counter& revalidate_count;          // leader: REVALIDATEs answered for learners
   Counter& auth_failed;               // aviary_auth_failures: failed auth / SASL (mntr's zk_auth_failed_count)
-  Counter& large_requests_rejected;   // requests over jute.maxbuffer
   Summary& node_created_watch_count;  // watchers fired per event, by event type
   Summary& node_deleted_watch_count;
   Summary& node_changed_watch_count;
   Summary& node_children_watch_count;
-  Summary& requests_in_session_queue;  // session queue length when a request is queued
   Counter& unrecoverable_error_count;  // the log failed: writes refused from then on
 
   // Durability (storage / quorum-log thread; snapshotter thread; start).

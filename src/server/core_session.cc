@@ -170,6 +170,9 @@ void Core::DetachConn(Conn& c) {
 void Core::OnClosed(net::ConnId conn) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
+  // ZooKeeper's connection_drop_count: the client went away (read EOF or
+  // error), not a close the server chose.
+  if (!it->second->closing) metrics::Server().connection_drop_count.Add();
   DetachConn(*it->second);
   DropHeld(*it->second);
   conns_.erase(it);
