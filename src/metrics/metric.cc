@@ -51,10 +51,10 @@ std::vector<int64_t> Summary::Quantiles(const std::vector<double>& qs) const {
 }
 
 Summary& SummarySet::Get(std::string_view key) {
-  auto it = writer_index_.find(std::string(key));
+  auto it = writer_index_.find(key);
   if (it != writer_index_.end()) return *it->second;
   if (writer_index_.size() >= kMaxKeys) {
-    auto other = writer_index_.find(std::string(kOverflowKey));
+    auto other = writer_index_.find(kOverflowKey);
     if (other != writer_index_.end()) return *other->second;
     Summary& s = Create(std::string(kOverflowKey));
     writer_index_.emplace(std::string(kOverflowKey), &s);

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -99,9 +100,13 @@ class SummarySet {
  private:
   Summary& Create(const std::string& key);
 
+  struct KeyHash {
+    using is_transparent = void;  // lookups by string_view: no allocation per update
+    size_t operator()(std::string_view k) const { return std::hash<std::string_view>{}(k); }
+  };
   const Detail detail_;
-  std::unordered_map<std::string, Summary*> writer_index_;  // writer thread only
-  mutable std::mutex mu_;                                   // guards entries_
+  std::unordered_map<std::string, Summary*, KeyHash, std::equal_to<>> writer_index_;  // writer thread only
+  mutable std::mutex mu_;                                                             // guards entries_
   std::deque<std::pair<std::string, std::unique_ptr<Summary>>> entries_;
 };
 
