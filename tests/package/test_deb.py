@@ -1,10 +1,12 @@
 """The Debian package built with CPack from the build tree: its control
 data (name, version, dependencies from dpkg-shlibdeps, conffiles,
 maintainer scripts), its files, its systemd unit (systemd-analyze verify and
-security, and the keys the issue asks for), then installed into a
-container-like root where its service is started as the unit says and
-serves a kazoo client (container.py; skipped where the machine cannot make
-the container)."""
+security, and the keys the issue asks for), then installed twice:
+into a container-like root without systemd (container.py: the postinst's
+no-systemd path, the service started as the unit says with its sandbox
+emulated), and into a container booted with systemd (boot.py +
+systemd_probe.sh: the real unit started by the postinst). Both are skipped,
+with the reason, where the machine cannot make the container."""
 
 import configparser
 import json
@@ -180,3 +182,27 @@ def test_install_and_start_in_container(deb, extracted, tmp_path):
         pytest.skip(p.stdout.strip().splitlines()[-1])
     assert p.returncode == 0, p.stdout
     assert "container: all checks passed" in p.stdout
+
+
+def test_install_and_run_under_systemd(deb):
+    """The package installed with systemd running (systemd-nspawn booting an
+    overlayfs copy of this machine's root into a target of the basic system
+    plus systemd_probe.sh): the postinst enables and starts the service, it
+    runs as aviary with no capabilities and no new privileges under the
+    unit's sandbox, its forked snapshot child works, a kazoo client's znode
+    survives `systemctl restart`, `systemctl stop` ends it with status 0,
+    remove stops it and keeps the data, purge deletes it."""
+    reason = container_unsupported()
+    if reason:
+        pytest.skip(reason)
+    if shutil.which("systemd-nspawn") is None:
+        pytest.skip("systemd-nspawn not installed (package systemd-container)")
+    p = subprocess.run(["unshare", "--mount", "--fork", "/usr/bin/python3", os.path.join(HERE, "boot.py"), deb],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=200)
+    print(p.stdout)
+    if p.returncode == 77:
+        pytest.skip("this machine cannot boot a systemd container: " + p.stdout.strip()[-500:])
+    assert p.returncode == 0, p.stdout
+    for step in ("postinst: enabled and started", "service: pid", "snapshot: the forked child wrote it",
+                 "client: check ok", "stop: SIGTERM, exit status 0", "PROBE OK"):
+        assert step in p.stdout, step
