@@ -2,6 +2,7 @@
 waiting for a server, and the build directory the tests install from."""
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -74,3 +75,9 @@ def run(cmd, **kw):
     if p.returncode != 0:
         raise AssertionError("%s exited %d:\n%s" % (" ".join(cmd), p.returncode, p.stdout))
     return p
+
+
+def cli_target_exists():
+    """True when the build has the `aviary` CLI target (tools/cli)."""
+    out = run(["ninja", "-C", BUILD_DIR, "-t", "targets", "all"]).stdout
+    return re.search(r"^aviary: ", out, re.M) is not None

@@ -8,7 +8,6 @@ emulated), and into a container booted with systemd (boot.py +
 systemd_probe.sh: the real unit started by the postinst). Both are skipped,
 with the reason, where the machine cannot make the container."""
 
-import configparser
 import json
 import os
 import re
@@ -17,7 +16,7 @@ import subprocess
 
 import pytest
 
-from pkgsupport import BUILD_DIR, REPO_ROOT, project_version, run
+from pkgsupport import BUILD_DIR, cli_target_exists, project_version, run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -64,6 +63,8 @@ def test_files(deb, extracted):
                  "./etc/aviary/zoo.cfg", "./etc/default/aviary", "./lib/systemd/system/aviary.service",
                  "./usr/share/doc/aviary/OPERATIONS.md", "./usr/share/doc/aviary/examples/ensemble-3.cfg"):
         assert path in paths, path
+    if cli_target_exists():
+        assert "./usr/bin/aviary" in paths
     assert not any(p.startswith("./usr/etc") or p.startswith("./usr/local") for p in paths)
     owners = {line.split()[1] for line in listing.splitlines()}
     assert owners == {"root/root"}, owners

@@ -6,7 +6,6 @@ through the observer and serve it from a follower."""
 
 import os
 import re
-import shutil
 import signal
 import stat
 import subprocess
@@ -14,15 +13,9 @@ import subprocess
 import pytest
 from kazoo.client import KazooClient
 
-from pkgsupport import BUILD_DIR, EXAMPLES, four_letter, free_port, mode_of, project_version, run, wait_for
+from pkgsupport import BUILD_DIR, EXAMPLES, cli_target_exists, four_letter, free_port, mode_of, project_version, run, wait_for
 
 BINARIES = ["aviary-server", "aviary-dump", "aviary-bench"]
-
-
-def cli_target_exists():
-    """True when the build has the `aviary` CLI target (tools/cli)."""
-    out = run(["ninja", "-C", BUILD_DIR, "-t", "targets", "all"]).stdout
-    return re.search(r"^aviary: ", out, re.M) is not None
 
 
 @pytest.fixture(scope="module")
