@@ -3,7 +3,8 @@
 restarted, stopped, removed and purged under a real systemd).
 
 Run as root in a private mount namespace (test_deb.py starts it under
-`unshare --mount --fork`): boot.py PACKAGE.deb. Prints the probe's
+`unshare --mount --fork`): boot.py PACKAGE.deb WORKDIR (an empty
+directory; a tmpfs is mounted on it). Prints the probe's
 transcript; exits 0 when it ends with PROBE OK, 77 when this machine cannot
 boot the container (with the reason), 1 otherwise.
 """
@@ -12,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # The container boots into this target only: the basic system and the probe
@@ -35,7 +35,12 @@ StandardOutput=journal
 
 def main():
     deb = sys.argv[1]
-    work = tempfile.mkdtemp(prefix="aviary-boot-")
+    # systemd-nspawn keeps state under /run/systemd/nspawn: a private /run
+    # leaves nothing on the host.
+    if subprocess.run(["mount", "-t", "tmpfs", "tmpfs", "/run"]).returncode:
+        print("boot: cannot mount a private /run")
+        return 77
+    work = sys.argv[2]
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512m", "tmpfs", work]).returncode:
         print("boot: cannot mount a tmpfs")
         return 77

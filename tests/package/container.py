@@ -3,7 +3,7 @@
 Run as root inside fresh mount, network and pid namespaces (test_deb.py
 starts it under `unshare --mount --net --pid --fork`):
 
-    container.py PACKAGE.deb UNIT_KEYS.json
+    container.py PACKAGE.deb UNIT_KEYS.json WORKDIR
 
 The root is an overlayfs over the host's / with a tmpfs upper layer, so
 dpkg, adduser and the maintainer scripts change only the container, and the
@@ -27,7 +27,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tempfile
 
 SKIP = 77
 
@@ -206,7 +205,7 @@ def check_upgrade_and_purge(root, deb):
 def main():
     deb, keys_path = sys.argv[1], sys.argv[2]
     keys = json.load(open(keys_path))
-    work = tempfile.mkdtemp(prefix="aviary-container-")
+    work = sys.argv[3]
     root = make_root(work)
     shutil.copy(deb, root + "/tmp/aviary.deb")
     p = chroot(root, ["dpkg", "-i", "/tmp/aviary.deb"], check=False)

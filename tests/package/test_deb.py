@@ -174,9 +174,11 @@ def test_install_and_start_in_container(deb, extracted, tmp_path):
         pytest.skip(reason)
     svc = unit_keys(extracted / "data" / "lib" / "systemd" / "system" / "aviary.service")["Service"]
     keys_path = tmp_path / "unit.json"
+    work = tmp_path / "work"
+    work.mkdir()
     keys_path.write_text(json.dumps(svc))
     p = subprocess.run(["unshare", "--mount", "--net", "--pid", "--fork", "--mount-proc", "/usr/bin/python3",
-                        os.path.join(HERE, "container.py"), deb, str(keys_path)],
+                        os.path.join(HERE, "container.py"), deb, str(keys_path), str(work)],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=240)
     print(p.stdout)
     if p.returncode == 77:
@@ -185,7 +187,7 @@ def test_install_and_start_in_container(deb, extracted, tmp_path):
     assert "container: all checks passed" in p.stdout
 
 
-def test_install_and_run_under_systemd(deb):
+def test_install_and_run_under_systemd(deb, tmp_path):
     """The package installed with systemd running (systemd-nspawn booting an
     overlayfs copy of this machine's root into a target of the basic system
     plus systemd_probe.sh): the postinst enables and starts the service, it
@@ -198,7 +200,7 @@ def test_install_and_run_under_systemd(deb):
         pytest.skip(reason)
     if shutil.which("systemd-nspawn") is None:
         pytest.skip("systemd-nspawn not installed (package systemd-container)")
-    p = subprocess.run(["unshare", "--mount", "--fork", "/usr/bin/python3", os.path.join(HERE, "boot.py"), deb],
+    p = subprocess.run(["unshare", "--mount", "--fork", "/usr/bin/python3", os.path.join(HERE, "boot.py"), deb, str(tmp_path)],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=200)
     print(p.stdout)
     if p.returncode == 77:
