@@ -3,8 +3,9 @@
 restarted, stopped, removed and purged under a real systemd).
 
 Run as root in a private mount namespace (test_deb.py starts it under
-`unshare --mount --fork`): boot.py PACKAGE.deb WORKDIR (an empty
-directory; a tmpfs is mounted on it). Prints the probe's
+`unshare --mount --fork`): boot.py PACKAGE.deb WORKDIR [NEWER.deb] (WORKDIR: an
+empty directory, a tmpfs is mounted on it; NEWER.deb: upgraded to after
+the first checks). Prints the probe's
 transcript; exits 0 when it ends with PROBE OK, 77 when this machine cannot
 boot the container (with the reason), 1 otherwise.
 """
@@ -58,6 +59,8 @@ def main():
         os.remove(root + "/usr/sbin/policy-rc.d")
     os.makedirs(root + "/var/cache/aviary-test", exist_ok=True)
     shutil.copy(deb, root + "/var/cache/aviary-test/aviary.deb")
+    if len(sys.argv) > 3:  # a newer version of the package, to upgrade to
+        shutil.copy(sys.argv[3], root + "/var/cache/aviary-test/aviary-next.deb")
     os.makedirs(root + "/usr/local/sbin", exist_ok=True)
     shutil.copy(os.path.join(HERE, "systemd_probe.sh"), root + "/usr/local/sbin/aviary-probe")
     with open(root + "/etc/systemd/system/aviary-probe.service", "w") as f:

@@ -56,6 +56,21 @@ log "snapshot: the forked child wrote it"
 systemctl restart aviary || fail "restart"
 client check || fail "data after a restart"
 [ "$(prop NRestarts)" = 0 ] || fail "the service restarted by itself: $(prop NRestarts)"
+if [ -f /var/cache/aviary-test/aviary-next.deb ]; then
+  # Upgrade: a locally changed conffile is kept, the service restarts on
+  # the new package's files once and the data stays.
+  echo "# changed by the operator" >> /etc/aviary/zoo.cfg
+  old_pid=$(prop MainPID)
+  DEBIAN_FRONTEND=noninteractive dpkg -i /var/cache/aviary-test/aviary-next.deb >> $OUT 2>&1 || fail "upgrade"
+  [ "$(dpkg-query -W -f='${Version}' aviary)" = "$(dpkg-deb -f /var/cache/aviary-test/aviary-next.deb Version)" ] \
+    || fail "upgrade: version $(dpkg-query -W -f='${Version}' aviary)"
+  grep -q "changed by the operator" /etc/aviary/zoo.cfg || fail "upgrade replaced the changed conffile"
+  for i in $(seq 1 100); do [ "$(prop ActiveState)" = active ] && break; sleep 0.1; done
+  [ "$(prop ActiveState)" = active ] || fail "not active after the upgrade"
+  [ "$(prop MainPID)" != "$old_pid" ] || fail "the upgrade did not restart the service"
+  client check || fail "data after the upgrade"
+  log "upgrade: to $(dpkg-query -W -f='${Version}' aviary), conffile kept, service restarted (pid $old_pid -> $(prop MainPID))"
+fi
 systemctl stop aviary
 [ "$(prop ActiveState)" = inactive ] || fail "stop: $(prop ActiveState)"
 [ "$(prop Result)" = success ] || fail "stop result: $(prop Result) status $(prop ExecMainStatus)"

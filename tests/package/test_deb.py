@@ -31,6 +31,22 @@ def deb(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def next_deb(deb, tmp_path_factory):
+    """The same package with a newer version, to test the upgrade path
+    (repacked with dpkg-deb: only the control file's Version differs)."""
+    out = tmp_path_factory.mktemp("next")
+    tree = out / "tree"
+    run(["dpkg-deb", "-R", deb, str(tree)])
+    version = project_version() + "+next1"
+    control = (tree / "DEBIAN" / "control").read_text()
+    (tree / "DEBIAN" / "control").write_text(re.sub(r"(?m)^Version: .*$", "Version: " + version, control))
+    path = str(out / "aviary-next.deb")
+    run(["dpkg-deb", "--root-owner-group", "-Zgzip", "-b", str(tree), path])
+    assert field(path, "Version") == version
+    return path
+
+
+@pytest.fixture(scope="module")
 def extracted(deb, tmp_path_factory):
     root = tmp_path_factory.mktemp("deb")
     run(["dpkg-deb", "-x", deb, str(root / "data")])
@@ -187,25 +203,28 @@ def test_install_and_start_in_container(deb, extracted, tmp_path):
     assert "container: all checks passed" in p.stdout
 
 
-def test_install_and_run_under_systemd(deb, tmp_path):
+def test_install_and_run_under_systemd(deb, next_deb, tmp_path):
     """The package installed with systemd running (systemd-nspawn booting an
     overlayfs copy of this machine's root into a target of the basic system
     plus systemd_probe.sh): the postinst enables and starts the service, it
     runs as aviary with no capabilities and no new privileges under the
     unit's sandbox, its forked snapshot child works, a kazoo client's znode
-    survives `systemctl restart`, `systemctl stop` ends it with status 0,
-    remove stops it and keeps the data, purge deletes it."""
+    survives `systemctl restart` and an upgrade to a newer version (which
+    keeps a changed conffile and restarts the service), `systemctl stop`
+    ends it with status 0, remove stops it and keeps the data, purge
+    deletes it."""
     reason = container_unsupported()
     if reason:
         pytest.skip(reason)
     if shutil.which("systemd-nspawn") is None:
         pytest.skip("systemd-nspawn not installed (package systemd-container)")
-    p = subprocess.run(["unshare", "--mount", "--fork", "/usr/bin/python3", os.path.join(HERE, "boot.py"), deb, str(tmp_path)],
+    p = subprocess.run(["unshare", "--mount", "--fork", "/usr/bin/python3", os.path.join(HERE, "boot.py"), deb, str(tmp_path), next_deb],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=200)
     print(p.stdout)
     if p.returncode == 77:
         pytest.skip("this machine cannot boot a systemd container: " + p.stdout.strip()[-500:])
     assert p.returncode == 0, p.stdout
     for step in ("postinst: enabled and started", "service: pid", "snapshot: the forked child wrote it",
-                 "client: check ok", "stop: SIGTERM, exit status 0", "PROBE OK"):
+                 "client: check ok", "upgrade: to %s+next1, conffile kept" % project_version(),
+                 "stop: SIGTERM, exit status 0", "PROBE OK"):
         assert step in p.stdout, step
