@@ -13,7 +13,7 @@ import subprocess
 import pytest
 from kazoo.client import KazooClient
 
-from pkgsupport import BUILD_DIR, EXAMPLES, cli_target_exists, four_letter, free_port, mode_of, project_version, run, wait_for
+from pkgsupport import BUILD_DIR, EXAMPLES, REPO_ROOT, cli_target_exists, four_letter, free_port, mode_of, project_version, run, wait_for
 
 BINARIES = ["aviary-server", "aviary-dump", "aviary-bench"]
 
@@ -37,6 +37,8 @@ def test_install_tree(prefix):
                 "examples/standalone.cfg", "examples/ensemble-3.cfg", "examples/observer.cfg",
                 "examples/service/aviary.service", "examples/service/zoo.cfg"]:
         assert (doc / rel).is_file(), "missing share/doc/aviary/%s" % rel
+    if os.path.isdir(os.path.join(REPO_ROOT, "docs", "monitoring")):  # alert rules, dashboards
+        assert (doc / "monitoring").is_dir()
     # The system component (/etc, the unit) is the package's only: a plain
     # install writes nothing outside the prefix.
     manifest = open(os.path.join(BUILD_DIR, "install_manifest.txt")).read().split()
