@@ -58,6 +58,10 @@ bool ParseOpts(const Args& args, const char* spec, Parsed* out, std::string* err
 // Runs a request; the reply's error is returned.
 client::Result Call(Context& ctx, proto::OpCode op, proto::RequestBody body);
 
+// The outcome of a multi: ZooKeeper answers a failed multi with header err
+// 0 and error results; this is the first op's real error (kOk if none).
+proto::Err MultiError(const client::Result& r, size_t* index = nullptr);
+
 // zkCli's messages for a failed request (CliWrapperException's text).
 std::string ErrMessage(proto::Err err, const std::string& path);
 // Reports a failure: the message on stderr, and with --json an error

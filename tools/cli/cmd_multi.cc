@@ -99,41 +99,36 @@ int Multi(Context& ctx, const Args& args) {
   auto r = Call(ctx, OpCode::kMulti, req);
   const auto* mr = std::get_if<proto::MultiResponse>(&r.body);
   if (mr == nullptr || mr->results.size() != lines.size()) return FailErr(ctx, r.err, "");
+  size_t failed = 0;
+  Err err = MultiError(r, &failed);
   json results = json::array();
-  int failed = -1;
   for (size_t i = 0; i < lines.size(); i++) {
     const auto& res = mr->results[i];
     bool ok = res.type != OpCode::kError;
-    if (!ok && failed < 0 && res.err != 0 && res.err != static_cast<int32_t>(Err::kRuntimeInconsistency))
-      failed = static_cast<int>(i);
+    auto e = static_cast<Err>(res.err);
+    std::string status = ok ? "OK" : e == Err::kOk ? "ROLLED_BACK" : std::string(proto::ErrName(e));
     json one = {{"op", lines[i].op}, {"path", lines[i].path}, {"ok", ok}};
-    if (!ok) one["error"] = std::string(proto::ErrName(static_cast<Err>(res.err)));
+    if (!ok) one["error"] = status;
     if (ok && lines[i].op == "create") one["created"] = res.path;
     if (ok && (res.type == OpCode::kCreate2 || res.type == OpCode::kSetData)) one["stat"] = StatJson(res.stat);
-    if (!ctx.json) {
-      std::string status = ok ? "OK" : std::string(proto::ErrName(static_cast<Err>(res.err)));
-      if (ok && lines[i].op == "create") status += " " + res.path;
-      std::printf("%zu %s %s %s\n", i + 1, lines[i].op.c_str(), lines[i].path.c_str(), status.c_str());
-    }
+    if (ok && lines[i].op == "create") status += " " + res.path;
+    if (!ctx.json) std::printf("%zu %s %s %s\n", i + 1, lines[i].op.c_str(), lines[i].path.c_str(), status.c_str());
     results.push_back(one);
   }
-  if (r.err == Err::kOk) {
+  if (err == Err::kOk) {
     if (ctx.json) EmitJson({{"results", results}});
     return kOk;
   }
-  if (failed < 0) failed = 0;
   std::string msg = "multi failed at line " + std::to_string(lines[failed].number) + " (" + lines[failed].op + " " +
-                    lines[failed].path + "): " + ErrMessage(r.err, lines[failed].path) + "; nothing was applied";
+                    lines[failed].path + "): " + ErrMessage(err, lines[failed].path) + "; nothing was applied";
+  std::fprintf(stderr, "%s\n", msg.c_str());
   if (ctx.json) {
     EmitJson({{"ok", false},
-              {"error", std::string(proto::ErrName(r.err))},
-              {"code", static_cast<int>(r.err)},
+              {"error", std::string(proto::ErrName(err))},
+              {"code", static_cast<int>(err)},
               {"message", msg},
               {"results", results}});
-    std::fprintf(stderr, "%s\n", msg.c_str());
-    return kFailed;
   }
-  std::fprintf(stderr, "%s\n", msg.c_str());
   return kFailed;
 }
 

@@ -93,7 +93,7 @@ int DeleteAll(Context& ctx, const Args& args) {
     }
     multi.ops.push_back({OpCode::kDelete, proto::DeleteRequest{tree[i], -1}});
     if (static_cast<int64_t>(multi.ops.size()) == batch || i == 0) {
-      ok = Call(ctx, OpCode::kMulti, multi).err == Err::kOk;
+      ok = MultiError(Call(ctx, OpCode::kMulti, multi)) == Err::kOk;
       multi.ops.clear();
     }
   }

@@ -78,6 +78,20 @@ client::Result Call(Context& ctx, proto::OpCode op, proto::RequestBody body) {
   return ctx.zk->Call(std::move(req));
 }
 
+proto::Err MultiError(const client::Result& r, size_t* index) {
+  const auto* mr = std::get_if<proto::MultiResponse>(&r.body);
+  if (r.err != Err::kOk && mr == nullptr) return r.err;
+  for (size_t i = 0; mr != nullptr && i < mr->results.size(); i++) {
+    const auto& res = mr->results[i];
+    auto e = static_cast<Err>(res.err);
+    if (res.type == proto::OpCode::kError && e != Err::kOk && e != Err::kRuntimeInconsistency) {
+      if (index) *index = i;
+      return e;
+    }
+  }
+  return r.err;
+}
+
 namespace {
 
 std::string CodeMessage(Err e) {
