@@ -1,6 +1,6 @@
 // `export path [file]`: a subtree as one JSON document (format in
 // docs/CLI.md): every node's relative path, data (base64, or utf-8 with
-// --utf8 where valid), ACL and mode; ephemeral nodes are skipped, /zookeeper
+// --utf8 where valid) and ACL; ephemeral nodes are skipped, /zookeeper
 // is skipped when exporting "/".
 #include <cstdio>
 #include <fstream>
@@ -18,22 +18,6 @@ using proto::OpCode;
 
 namespace {
 
-constexpr uint64_t kContainerOwner = 0x8000000000000000ULL;
-constexpr uint64_t kExtendedMask = 0xff00000000000000ULL;
-constexpr uint64_t kTtlMask = 0x000000ffffffffffULL;
-
-// "persistent", "container", "ttl" (with *ttl_ms) or "" for an ephemeral.
-std::string Mode(int64_t owner, int64_t* ttl_ms) {
-  auto o = static_cast<uint64_t>(owner);
-  if (o == 0) return "persistent";
-  if (o == kContainerOwner) return "container";
-  if ((o & kExtendedMask) == kExtendedMask && ((o >> 40) & 0xffff) == 0) {
-    *ttl_ms = static_cast<int64_t>(o & kTtlMask);
-    return "ttl";
-  }
-  return "";
-}
-
 bool UnderSystem(const std::string& p) { return p == "/zookeeper" || p.rfind("/zookeeper/", 0) == 0; }
 
 // Reads one node into *out; false (skip) for ephemerals and vanished nodes.
@@ -43,11 +27,10 @@ bool ExportNode(Context& ctx, const std::string& root, const std::string& path, 
   if (a.err == Err::kNoNode) return false;
   if (a.err != Err::kOk) return *err = a.err, false;
   const auto& g = std::get<proto::GetDataResponse>(d.body);
-  int64_t ttl = 0;
-  std::string mode = Mode(g.stat.ephemeralOwner, &ttl);
-  if (mode.empty()) return false;
-  json n = {{"path", path == root ? "" : root == "/" ? path : path.substr(root.size())}, {"mode", mode}};
-  if (mode == "ttl") n["ttl"] = ttl;
+  // Servers report 0 as the owner of containers and TTL nodes too, so
+  // those are exported as persistent (docs/CLI.md); ephemerals are skipped.
+  if (g.stat.ephemeralOwner != 0) return false;
+  json n = {{"path", path == root ? "" : root == "/" ? path : path.substr(root.size())}, {"mode", "persistent"}};
   if (utf8 && IsUtf8(g.data)) {
     n["data"] = g.data;
   } else {
