@@ -212,8 +212,10 @@ void Session::Close() {
     Result res;
     if (Send(req)) WaitReply(req.header.xid, OpCode::kCloseSession, &res, 2000);
   }
+  bool was_open = state_ != State::kClosed;
   Disconnect();
   state_ = State::kClosed;
+  if (was_open) Emit(proto::EventType::kNone, KeeperState::kClosed, "");  // as ClientCnxn's close
 }
 
 void Session::Disconnect() {

@@ -2,10 +2,12 @@
 // docs/CLI.md) under `path` (default: the exported root). Missing parents
 // are created; an existing node makes it refuse before writing anything,
 // unless --force, which then overwrites that node's data and ACL.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 #include "cli.h"
 #include "client/connect_string.h"
@@ -79,6 +81,19 @@ bool Exists(Context& ctx, const std::string& path) {
   return Call(ctx, OpCode::kExists, proto::ExistsRequest{path, false}).err == Err::kOk;
 }
 
+// True when the node already has exactly `acl` (then no setAcl is needed,
+// which also lets --force update nodes whose ACL lacks ADMIN).
+bool SameAcl(Context& ctx, const std::string& path, proto::AclList acl) {
+  auto r = Call(ctx, OpCode::kGetAcl, proto::GetAclRequest{path});
+  if (r.err != Err::kOk) return false;
+  auto have = std::get<proto::GetAclResponse>(r.body).acl;
+  auto key = [](const proto::Acl& a) { return std::tie(a.id.scheme, a.id.id, a.perms); };
+  auto less = [&](const proto::Acl& a, const proto::Acl& b) { return key(a) < key(b); };
+  std::sort(have.begin(), have.end(), less);
+  std::sort(acl.begin(), acl.end(), less);
+  return have == acl;
+}
+
 }  // namespace
 
 int ImportCmd(Context& ctx, const Args& in) {
@@ -110,7 +125,9 @@ int ImportCmd(Context& ctx, const Args& in) {
     auto r = Call(ctx, n.op, n.create);
     if (r.err == Err::kNodeExists && force) {
       r = Call(ctx, OpCode::kSetData, proto::SetDataRequest{n.path, n.create.data, -1, n.create.data_null});
-      if (r.err == Err::kOk) r = Call(ctx, OpCode::kSetAcl, proto::SetAclRequest{n.path, n.create.acl, -1});
+      if (r.err == Err::kOk && !SameAcl(ctx, n.path, n.create.acl)) {
+        r = Call(ctx, OpCode::kSetAcl, proto::SetAclRequest{n.path, n.create.acl, -1});
+      }
       if (r.err == Err::kOk) updated++;
     } else if (r.err == Err::kOk) {
       created++;
