@@ -39,6 +39,7 @@ bool Session::WaitReply(int32_t xid, OpCode op, Result* out, int max_wait_ms) {
   const int64_t start = NowMs();
   const int read_timeout_ms = std::max(negotiated_timeout_ms_ * 2 / 3, 100);
   std::string payload;
+  bool polled = false;  // read the socket at least once, even with max_wait_ms 0
   for (;;) {
     while (reader_.Next(&payload)) {
       if (Dispatch(payload, xid, op, out)) return true;
@@ -48,7 +49,7 @@ bool Session::WaitReply(int32_t xid, OpCode op, Result* out, int max_wait_ms) {
       return false;
     }
     int64_t now = NowMs();
-    if (max_wait_ms >= 0 && now - start >= max_wait_ms) return false;
+    if (max_wait_ms >= 0 && now - start >= max_wait_ms && polled) return false;
     if (now - last_recv_ms_ >= read_timeout_ms) {  // the server went silent
       LoseConnection();
       return false;
@@ -58,7 +59,8 @@ bool Session::WaitReply(int32_t xid, OpCode op, Result* out, int max_wait_ms) {
     int64_t wait = std::min<int64_t>(negotiated_timeout_ms_ / 3 - (now - last_send_ms_), read_timeout_ms);
     if (max_wait_ms >= 0) wait = std::min<int64_t>(wait, max_wait_ms - (now - start));
     pollfd p{fd_, POLLIN, 0};
-    int rc = poll(&p, 1, static_cast<int>(std::max<int64_t>(wait, 1)));
+    int rc = poll(&p, 1, static_cast<int>(std::max<int64_t>(wait, 0)));
+    polled = true;
     if (rc > 0) {
       if (!reader_.Fill(fd_)) {
         LoseConnection();
