@@ -167,7 +167,8 @@ bool Session::Send(const proto::Request& req) {
 
 Result Session::Call(proto::Request req) {
   Result res;
-  if (state_ == State::kNotConnected && session_id_ != 0) ConnectAny(/*fresh=*/false, nullptr);
+  // Never connected (the first attempt failed): try afresh; lost: resume the session.
+  if (state_ == State::kNotConnected && !cs_.hosts.empty()) ConnectAny(/*fresh=*/session_id_ == 0, nullptr);
   if (!alive()) {
     res.err = state_ == State::kExpired      ? Err::kSessionExpired
               : state_ == State::kAuthFailed ? Err::kAuthFailed

@@ -89,7 +89,7 @@ void Shell::PrintUsage() const {
   for (const auto& c : Commands()) all.emplace_back(c.name, c.usage);
   for (const auto& b : kBuiltinUsage) all.emplace_back(b[0], b[1]);
   std::sort(all.begin(), all.end());
-  std::fprintf(stderr, "ZooKeeper -server host:port -client-configuration properties-file cmd args\n");
+  std::fprintf(stderr, "aviary -server host:port[,host:port...][/chroot] [-timeout ms] [-r] [--json] cmd args\n");
   for (const auto& [name, usage] : all) std::fprintf(stderr, "\t%s %s\n", name.c_str(), usage.c_str());
 }
 
