@@ -141,3 +141,13 @@ def test_export_to_other_server(srv, target, zk, base, tmp_path):
         oz.stop()
         oz.close()
     assert os.path.getsize(f) > 0
+
+
+def test_import_refuses_malformed_files(cli, zk, base, tmp_path):
+    for i, text in enumerate(['{"format": "aviary-export", "nodes": [{"path": 5}]}', "not json",
+                              '{"format": "other", "nodes": []}',
+                              '{"format": "aviary-export", "nodes": [{"path": "/a", "data_base64": "!!"}]}']):
+        f = write(tmp_path, "m%d.json" % i, text)
+        r = cli("import", f, base + "/m")
+        assert r.rc == 1 and ("not an aviary export file" in r.err or "bad data_base64" in r.err), r
+    assert zk.get_children(base) == []

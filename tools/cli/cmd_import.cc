@@ -105,7 +105,11 @@ int ImportCmd(Context& ctx, const Args& in) {
     if (std::string why = client::ValidatePath(dest); !why.empty()) return Fail(ctx, why, Err::kBadArguments);
   }
   std::vector<Node> nodes;
-  if (!ReadFile(ctx, args[1], dest, &nodes)) return kFailed;
+  try {
+    if (!ReadFile(ctx, args[1], dest, &nodes)) return kFailed;
+  } catch (const json::exception& e) {  // a field of the wrong type
+    return Fail(ctx, args[1] + ": not an aviary export file (" + e.what() + ")");
+  }
   if (nodes.empty()) return Fail(ctx, args[1] + ": no nodes");
   if (!force) {
     for (const auto& n : nodes) {
