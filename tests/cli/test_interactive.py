@@ -85,7 +85,7 @@ def test_completion_and_history(srv, zk, base, tmp_path):
         t.send("redo 0\r")
         t.read_until("\n2")
         t.send("quit\r")
-        t.proc.wait(timeout=10)
+        assert t.proc.wait(timeout=10) == 0  # also: no leak report under ASan
     finally:
         t.close()
     lines = open(hist).read().replace("\\040", " ")  # libedit's history file encoding
