@@ -111,5 +111,8 @@ def test_watch_event_while_idle(srv, zk, base, tmp_path):
         t.read_until("(CONNECTED) 1] ")
         zk.set(base + "/w", b"2")
         t.read_until("WatchedEvent state:SyncConnected type:NodeDataChanged path:%s/w" % base)
+        t.read_until("(CONNECTED) 1] ")  # the prompt is drawn again after the event
+        t.send("get %s/w\r" % base)
+        t.read_until("2\r\n")
     finally:
         t.close()

@@ -19,6 +19,7 @@ bool g_eof = false;
 std::vector<std::string> g_matches;
 size_t g_match_index = 0;
 std::string g_history_file;
+bool g_line_shown = false;  // libedit shows a prompt and a partial line
 
 const char* const kBuiltins[] = {"connect", "close", "history", "redo", "printwatches", "quit", "help"};
 
@@ -69,6 +70,7 @@ char** Complete(const char* text, int start, int /*end*/) {
 }
 
 void OnLine(char* line) {
+  g_line_shown = false;  // the command's output follows; no redraw until the next prompt
   if (line == nullptr) {
     g_eof = true;
     return;
@@ -110,9 +112,15 @@ int RunTerminal(Shell& shell) {
   rl_attempted_completion_function = Complete;
   rl_completer_word_break_characters = const_cast<char*>(" \t\n\"'");
   rl_callback_handler_install(shell.Prompt().c_str(), OnLine);
+  // An event printed while a line is being typed: draw the prompt and line again.
+  shell.after_event = [] {
+    if (g_line_shown) rl_forced_update_display();
+  };
   while (!g_eof && !shell.quit()) {
+    g_line_shown = true;
     WaitForInput(shell);
     rl_callback_read_char();
+    g_line_shown = false;
   }
   rl_callback_handler_remove();
   if (g_eof) std::printf("\n");

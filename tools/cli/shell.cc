@@ -63,6 +63,7 @@ void Shell::PrintEvent(const client::WatchEvent& ev) const {
   std::printf("\nWATCHER::\n\nWatchedEvent state:%s type:%s path:%s\n", StateText(ev.state).c_str(),
               TypeText(ev.type).c_str(), ev.path.empty() ? "null" : ev.path.c_str());
   std::fflush(stdout);
+  if (after_event) after_event();
 }
 
 bool Shell::Connect(const std::string& server, bool quiet) {

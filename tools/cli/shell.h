@@ -3,6 +3,7 @@
 // around the command table, and the printing of watch events. One thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,6 +27,8 @@ class Shell {
   client::Session* session() { return session_.get(); }
   // When false (one-shot), connection state events are not printed.
   bool print_state_events = true;
+  // Called after an event was printed (the terminal mode redraws its prompt).
+  std::function<void()> after_event;
 
  private:
   int Builtin(const Args& args, bool* handled);
