@@ -84,6 +84,13 @@ def test_get_and_stat(cli, zk, base):
     doc = cli("get", base + "/bin", json=True).json()
     assert doc["data"] is None and doc["data_base64"] == "/wAB"
     assert cli("get", "-b", base + "/g").out == "dmFsdWUy\n"
+    # -x: Netty's prettyHexDump, as zkCli 3.9 prints it.
+    assert cli("get", "-x", base + "/g").out == (
+        "         +-------------------------------------------------+\n"
+        "         |  0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f |\n"
+        "+--------+-------------------------------------------------+----------------+\n"
+        "|00000000| 76 61 6c 75 65 32                               |value2          |\n"
+        "+--------+-------------------------------------------------+----------------+\n")
     r = cli("get", base + "/none")
     assert r.rc == 1 and r.err.strip() == "Node does not exist: %s/none" % base
     r = cli("stat", base + "/none")
@@ -216,10 +223,12 @@ def test_watch_event_printed(cli, zk, base, srv):
 
 
 def test_exit_status_and_usage(cli):
+    r = cli("version")
+    assert r.rc == 0 and r.out.startswith("Aviary CLI version: ")
     r = cli("nosuchcommand")
     assert r.rc == 127 and "Command not found: nosuchcommand" in r.err
     r = cli("get")
-    assert r.rc == 1 and "get [-s] [-w] [-b] path" in r.err
+    assert r.rc == 1 and "get [-s] [-w] [-b] [-x] path" in r.err
     r = cli("ls", "-Z", "/")
     assert r.rc == 1 and "Unrecognized option: -Z" in r.err
 

@@ -25,6 +25,33 @@ bool CheckPath(Context& ctx, const std::string& path, bool sequential = false) {
   return false;
 }
 
+// Netty's ByteBufUtil.prettyHexDump, which zkCli's `get -x` prints.
+std::string HexDump(const std::string& data) {
+  if (data.empty()) return "";
+  std::string out =
+      "         +-------------------------------------------------+\n"
+      "         |  0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f |\n"
+      "+--------+-------------------------------------------------+----------------+";
+  for (size_t row = 0; row < data.size(); row += 16) {
+    char offset[24], byte[8];
+    std::snprintf(offset, sizeof(offset), "%08zx", row);
+    std::string hex, text;
+    for (size_t i = row; i < row + 16; i++) {
+      if (i >= data.size()) {
+        hex += "   ";
+        text += ' ';
+        continue;
+      }
+      auto c = static_cast<unsigned char>(data[i]);
+      std::snprintf(byte, sizeof(byte), " %02x", c);
+      hex += byte;
+      text += c >= 0x20 && c < 0x7f ? static_cast<char>(c) : '.';
+    }
+    out += "\n|" + std::string(offset) + "|" + hex + " |" + text + "|";
+  }
+  return out + "\n+--------+-------------------------------------------------+----------------+";
+}
+
 int32_t CreateFlags(const Parsed& p) {
   bool e = p.has('e'), s = p.has('s'), t = p.has('t');
   using proto::CreateMode;
@@ -79,7 +106,7 @@ int Create(Context& ctx, const Args& args) {
 int Get(Context& ctx, const Args& args) {
   Parsed p;
   std::string error;
-  if (!ParseOpts(args, "swb", &p, &error) || p.pos.size() < 2)
+  if (!ParseOpts(args, "swbx", &p, &error) || p.pos.size() < 2)
     return error.empty() ? Usage(ctx, "get") : Fail(ctx, error);
   const std::string& path = p.pos[1];
   if (!CheckPath(ctx, path)) return kFailed;
@@ -92,7 +119,7 @@ int Get(Context& ctx, const Args& args) {
     EmitJson(doc);
     return kOk;
   }
-  std::string text = g.data_null ? "null" : p.has('b') ? Base64Encode(g.data) : g.data;
+  std::string text = g.data_null ? "null" : p.has('b') ? Base64Encode(g.data) : p.has('x') ? HexDump(g.data) : g.data;
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fputc('\n', stdout);
   if (p.has('s')) PrintStat(g.stat);
@@ -158,7 +185,7 @@ int StatCmd(Context& ctx, const Args& args) {
 
 void AddNodeCommands(std::vector<Command>* out) {
   out->push_back({"create", "[-s] [-e] [-c] [-t ttl] path [data] [acl]", Create});
-  out->push_back({"get", "[-s] [-w] [-b] path", Get});
+  out->push_back({"get", "[-s] [-w] [-b] [-x] path", Get});
   out->push_back({"set", "[-s] [-v version] [-b] path data", Set});
   out->push_back({"delete", "[-v version] path", Delete});
   out->push_back({"stat", "[-w] path", StatCmd});

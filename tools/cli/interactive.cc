@@ -21,7 +21,7 @@ size_t g_match_index = 0;
 std::string g_history_file;
 bool g_line_shown = false;  // libedit shows a prompt and a partial line
 
-const char* const kBuiltins[] = {"connect", "close", "history", "redo", "printwatches", "quit", "help"};
+const char* const kBuiltins[] = {"connect", "close", "history", "redo", "printwatches", "quit", "help", "version"};
 
 void CollectCommands(const std::string& prefix) {
   for (const auto& c : Commands()) {

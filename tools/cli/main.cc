@@ -74,7 +74,7 @@ int Main(int argc, char** argv) {
   Shell shell(ctx);
   if (!o.command.empty()) {
     shell.print_state_events = false;
-    bool local = o.command[0] == "help";
+    bool local = o.command[0] == "help" || o.command[0] == "version";
     if (!local && !shell.Connect(o.server, /*quiet=*/false)) {
       if (ctx.json) Fail(ctx, "Unable to connect to " + o.server, proto::Err::kConnectionLoss);
       return kFailed;

@@ -106,6 +106,10 @@ int Shell::Builtin(const Args& args, bool* handled) {
     if (session_) session_->Close();
     return kOk;
   }
+  if (cmd == "version") {
+    std::printf("Aviary CLI version: %s\n", AVIARY_VERSION);
+    return kOk;
+  }
   if (cmd == "help") {
     PrintUsage();
     return kOk;
