@@ -1,4 +1,4 @@
-"""Fixtures for the `aviary` CLI suite (tests/cli/README.md).
+"""Fixtures for the `aviary` CLI suite (docs/CLI.md; run: /usr/bin/python3 -m pytest -q tests/cli).
 
 - `target` / `srv`: the suite runs every test once against Aviary and once
   against Apache ZooKeeper 3.8, each started once per session with the
