@@ -10,7 +10,7 @@ set(CPACK_PACKAGE_DESCRIPTION
 quorum protocols: unmodified ZooKeeper clients use it, and Aviary servers form
 ensembles with ZooKeeper 3.8 servers. This package holds aviary-server (run as
 the systemd service aviary), aviary-dump (inspection, backup, restore, import
-of ZooKeeper data) and aviary-bench.")
+of ZooKeeper data), aviary-bench and aviary, a zkCli-compatible client.")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
 
