@@ -100,6 +100,20 @@ std::optional<int64_t> ParseSetTraceMask(std::string_view word_and_arg) {
   return static_cast<int64_t>(v);
 }
 
+std::string_view LastOpName(int32_t opcode) {
+  static constexpr std::array<std::pair<int32_t, std::string_view>, 30> kNames = {{
+      {1, "CREA"},   {2, "DELE"},   {3, "EXIS"},   {4, "GETD"},   {5, "SETD"},   {6, "GETA"},
+      {7, "SETA"},   {8, "GETC"},   {9, "SYNC"},   {11, "PING"},  {12, "GETC"},  {13, "CHEC"},
+      {14, "MULT"},  {15, "CREA"},  {16, "RECO"},  {17, "CHKW"},  {18, "REMW"},  {19, "CREA"},
+      {20, "DELE"},  {21, "CREA"},  {22, "MLTR"},  {101, "SETW"}, {103, "GETE"}, {104, "GETACN"},
+      {105, "STW2"}, {106, "ADDW"}, {107, "HOMI"}, {-10, "SESS"}, {-11, "CLOS"}, {-1, "NA"},
+  }};
+  for (const auto& [op, name] : kNames) {
+    if (op == opcode) return name;
+  }
+  return "NA";
+}
+
 bool IsFourLetterWord(std::string_view first4) { return first4.size() == 4 && config::IsKnownFourLetterWord(first4); }
 
 bool IsImplementedFourLetterWord(std::string_view cmd) {

@@ -75,6 +75,11 @@ std::string RenderFourLetter(std::string_view cmd, const ServerSnapshot& s, cons
 // (mntr prints "zk_<name>\t<value>\n"); reusable for a Prometheus exporter.
 std::vector<std::pair<std::string, std::string>> MntrPairs(const ServerSnapshot& s);
 
+// ZooKeeper's short name of a request type for cons's "lop"
+// (FinalRequestProcessor): GETD, SETD, EXIS, CREA, PING, ... "NA" for the
+// types it does not name.
+std::string_view LastOpName(int32_t opcode);
+
 // One connection line as stat (brief) / cons (full) print it, without newline.
 std::string RenderConnection(const ConnectionInfo& c, bool brief);
 

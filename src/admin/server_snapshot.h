@@ -31,7 +31,7 @@ struct ConnectionInfo {
   int session_timeout_ms = 0;
   int64_t last_cxid = -1;  // printed only when >= 0
   int64_t last_zxid = -1;
-  int64_t last_response_ms = 0;  // ms since epoch
+  int64_t last_response_ms = 0;  // steady-clock ms (ZooKeeper prints its elapsed-time clock)
   int64_t last_latency_ms = 0;
   int64_t min_latency_ms = 0;
   int64_t avg_latency_ms = 0;  // integer, as ZooKeeper's per-connection average

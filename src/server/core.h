@@ -373,6 +373,8 @@ class Core {
   // core_admin_dump.cc: dump's sections; crst / srst / stmk's effects.
   void FillDump(admin::ServerSnapshot& s) const;
   void ResetConnectionStats();
+  static void NoteRequestOp(Conn& c, const proto::RequestHeader& h);
+  void NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_us) const;
   void ResetServerStats();
   bool RunFourLetterAction(std::string_view word, const CoreEvent& ev, const admin::ServerSnapshot& s);
   AdminProbe& Probe();

@@ -75,6 +75,13 @@ void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {
     ci.session_id = c->session;
     ci.established_ms = wall - (steady - c->opened_ms);
     ci.last_latency_ms = c->last_latency_us / 1000;
+    ci.last_op = std::string(c->last_op);
+    ci.last_cxid = c->last_cxid;
+    ci.last_zxid = c->last_zxid;
+    ci.last_response_ms = c->last_response_ms;
+    ci.min_latency_ms = c->lat_min_us < 0 ? 0 : c->lat_min_us / 1000;
+    ci.max_latency_ms = c->lat_max_us / 1000;
+    ci.avg_latency_ms = c->lat_count ? c->lat_total_us / 1000 / c->lat_count : 0;
     if (c->session != 0) {
       auto st = session_state_.find(c->session);
       if (st != session_state_.end()) ci.queued = static_cast<int64_t>(st->second->queue.size());

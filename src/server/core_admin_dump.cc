@@ -68,7 +68,43 @@ void Core::ResetConnectionStats() {
     c->received = 0;
     c->sent = 0;
     c->last_latency_us = 0;
+    c->last_op = "NA";
+    c->last_cxid = -1;
+    c->last_zxid = -1;
+    c->last_response_ms = 0;
+    c->lat_min_us = -1;
+    c->lat_max_us = 0;
+    c->lat_total_us = 0;
+    c->lat_count = 0;
   }
+}
+
+void Core::NoteRequestOp(Conn& c, const proto::RequestHeader& h) {
+  constexpr size_t kMaxOpsInFlight = 4096;
+  if (c.ops_in_flight.size() < kMaxOpsInFlight) c.ops_in_flight.emplace_back(h.xid, h.type);
+}
+
+// ServerCnxn.updateStatsForResponse. latency_us < 0: the connect's reply
+// (ZooKeeper's "SESS"), no latency counted.
+void Core::NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_us) const {
+  if (latency_us < 0) {
+    c.last_op = admin::LastOpName(-10);
+  } else {
+    auto& ops = c.ops_in_flight;
+    auto it = std::find_if(ops.begin(), ops.end(), [&](const auto& p) { return p.first == h.xid; });
+    if (it != ops.end()) {
+      c.last_op = admin::LastOpName(it->second);
+      ops.erase(it);
+    }
+    c.last_latency_us = latency_us;
+    if (c.lat_min_us < 0 || latency_us < c.lat_min_us) c.lat_min_us = latency_us;
+    c.lat_max_us = std::max(c.lat_max_us, latency_us);
+    c.lat_total_us += latency_us;
+    ++c.lat_count;
+  }
+  if (h.xid >= 0) c.last_cxid = h.xid;
+  c.last_zxid = h.zxid;
+  c.last_response_ms = clock_->SteadyMs();  // ZooKeeper prints its elapsed-time clock here
 }
 
 // ServerStats.reset: latency, packet counts, then what else registered

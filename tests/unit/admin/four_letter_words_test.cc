@@ -160,6 +160,18 @@ TEST_F(FourLetterWords, ConfOnAnEnsembleMember) {
             "version=100000000");  // no newline after the version, as ZooKeeper
 }
 
+TEST_F(FourLetterWords, LastOpNamesAreZooKeepers) {
+  EXPECT_EQ(LastOpName(4), "GETD");
+  EXPECT_EQ(LastOpName(5), "SETD");
+  EXPECT_EQ(LastOpName(3), "EXIS");
+  EXPECT_EQ(LastOpName(11), "PING");
+  EXPECT_EQ(LastOpName(-10), "SESS");
+  EXPECT_EQ(LastOpName(12), "GETC");
+  EXPECT_EQ(LastOpName(104), "GETACN");
+  EXPECT_EQ(LastOpName(100), "NA");  // auth is not a FinalRequestProcessor op
+  EXPECT_EQ(LastOpName(9999), "NA");
+}
+
 TEST_F(FourLetterWords, PartsOfTheNewWords) {
   EXPECT_EQ(PartsFor("dump", All()), kPartDump);
   EXPECT_EQ(PartsFor("hash", All()), kPartDigestLog);

@@ -120,10 +120,14 @@ TEST(CoreFourLetter, SrstResetsServerStatsCrstConnectionStats) {
   std::string cons = Ask(h, 10, "cons", kT0 + 2);
   EXPECT_NE(cons.find(":5001[1](queued=0,recved="), std::string::npos) << cons;
   EXPECT_EQ(cons.find(":5001[1](queued=0,recved=0,sent=0,"), std::string::npos) << cons;
+  EXPECT_NE(cons.find(",lop=GETD,"), std::string::npos) << cons;
+  EXPECT_NE(cons.find(",lcxid=0x5,"), std::string::npos) << cons;
 
   EXPECT_EQ(Ask(h, 11, "crst", kT0 + 3), "Connection stats reset.\n");
   cons = Ask(h, 12, "cons", kT0 + 3);
   EXPECT_NE(cons.find(":5001[1](queued=0,recved=0,sent=0,"), std::string::npos) << cons;
+  EXPECT_NE(cons.find(",lop=NA,"), std::string::npos) << cons;
+  EXPECT_EQ(cons.find(",lcxid="), std::string::npos) << cons;
   EXPECT_EQ(Ask(h, 13, "srvr", kT0 + 3).find("Received: 0\n"), std::string::npos) << "crst reset the server's";
 
   EXPECT_EQ(Ask(h, 14, "srst", kT0 + 4), "Server stats reset.\n");
