@@ -1,11 +1,12 @@
 """Four-letter words on every role of an ensemble (issue 9, item 1): an
 all-Aviary ensemble (3 voters + 1 observer) against an all-ZooKeeper 3.8
 ensemble of the same shape and the same client activity. On the leader, a
-follower and the observer, srvr / stat / conf / dump / isro and mntr's
+follower and the observer, srvr / stat / conf / dump / isro / wchs / crst / srst / gtmk and mntr's
 zk_server_state are compared by structure (tests/diff/four_letter.py's
 shape: values that legitimately differ - ports, ids, times, sizes - are
 placeholders; lines, keys, their order and fixed values such as
 `Mode: follower`, `peerType=1` or `Global Sessions(4):` must be equal).
+And `hash`: past the 128th txn every member logs the same zxid and digest.
 """
 
 import os
@@ -37,6 +38,10 @@ def role_replies(make_ensemble, kind):
             clients.append(zk)
             zk.create("/e%d" % m.sid, b"x", ephemeral=True)
             zk.get("/e%d" % m.sid, watch=lambda e: None)
+        # Past the epoch's 128th txn: one digest log entry (hash) everywhere.
+        clients[0].create("/w", b"")
+        while clients[0].set("/w", b"y").mzxid & 0xFFFFFFFF < 0x84:  # no watch fires
+            pass
         for zk in clients:
             zk.sync("/")
         time.sleep(0.5)
@@ -46,6 +51,7 @@ def role_replies(make_ensemble, kind):
         out = {}
         for role, m in (("leader", leader), ("follower", follower), ("observer", observer)):
             out[role] = {w: ensemble.four_letter(m.client_port, w, timeout=5.0) for w in WORDS}
+        out["hash"] = [ensemble.four_letter(m.client_port, "hash", timeout=5.0) for m in ens.members]
         return out
     finally:
         for zk in clients:
@@ -67,6 +73,13 @@ def test_four_letter_words_on_every_role(make_ensemble):
             if a != b:
                 diffs.append("%s %s:\n  zookeeper: %r\n  aviary:    %r" % (role, w, a, b))
     assert not diffs, "\n".join(diffs)
+    # hash: every member logged the same (zxid, digest) - the same tree at
+    # the epoch's 128th txn - on both kinds, one entry each.
+    for kind, got in (("zookeeper", zk), ("aviary", av)):
+        lines = [h.splitlines() for h in got["hash"]]
+        assert len(lines[0]) == 1 and lines[0][0].endswith(tuple("0123456789")), (kind, got["hash"])
+        assert all(ls == lines[0] for ls in lines), (kind, got["hash"])
+        assert lines[0][0].split(":")[0].endswith("80"), (kind, got["hash"])
     # The shapes that matter, spelled out: a learner lists the global
     # session table, the leader its expiry buckets; conf carries the quorum.
     assert "Global Sessions(4):" in av["follower"]["dump"]
