@@ -146,6 +146,9 @@ void Core::OnFourLetter(const CoreEvent& ev, int64_t now_ms) {
   const config::FourLetterWhitelist& wl = opts_.config.four_letter_whitelist;
   const std::string_view word = std::string_view(ev.text).substr(0, 4);
   const bool watch_word = word == "wchp" || word == "wchc" || word == "wchs";
+  // ZooKeeper counts the word as a packet received, by the server and the connection.
+  ++packets_received_;
+  if (auto it = conns_.find(ev.conn); it != conns_.end()) ++it->second->received;
   // Whitelist first: a refused word needs no part of the snapshot.
   unsigned parts = admin::PartsFor(word, wl);
   admin::ServerSnapshot snap = Snapshot(ev.conn, parts, now_ms);
