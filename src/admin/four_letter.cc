@@ -9,10 +9,10 @@
 namespace aviary::admin {
 namespace {
 
-constexpr std::string_view kNotServing = "This ZooKeeper instance is not currently serving requests\n";
-
-constexpr std::array<std::string_view, 10> kImplemented = {"ruok", "srvr", "stat", "envi", "conf",
-                                                           "cons", "mntr", "wchs", "isro", "dirs"};
+// wchc and wchp are rendered by the core (the watch manager's dumps).
+constexpr std::array<std::string_view, 16> kImplemented = {"ruok", "srvr", "stat", "envi", "conf", "cons",
+                                                           "crst", "srst", "dump", "gtmk", "stmk", "mntr",
+                                                           "wchs", "isro", "dirs", "hash"};
 
 std::string RenderStat(const ServerSnapshot& s, bool with_clients) {
   std::string out = fmt::format("Zookeeper version: {}\n", s.full_version);
@@ -38,14 +38,35 @@ std::string RenderStat(const ServerSnapshot& s, bool with_clients) {
   return out;
 }
 
+// QuorumZooKeeperServer.dumpConf's part: the last line ("version=<hex>")
+// has no newline, as ZooKeeper prints it.
+std::string RenderEnsembleConf(const ServerSnapshot& s) {
+  if (!s.ensemble) return "";
+  const EnsembleConf& e = *s.ensemble;
+  std::string out =
+      fmt::format("initLimit={}\nsyncLimit={}\nelectionAlg={}\nelectionPort={}\nquorumPort={}\npeerType={}\n",
+                  e.init_limit, e.sync_limit, e.election_alg, e.election_port, e.quorum_port, e.peer_type);
+  out += "membership: \n";
+  for (const auto& [id, spec] : e.members) out += fmt::format("server.{}={}\n", id, spec);
+  return out + "version=" + JavaHex(e.version);
+}
+
+// DigestCommand: "<hex zxid>: <signed decimal digest>" per entry.
+std::string RenderHash(const ServerSnapshot& s) {
+  std::string out;
+  for (const ZxidDigest& d : s.digest_log) out += fmt::format("{}: {}\n", JavaHex(d.zxid), d.digest);
+  return out;
+}
+
 std::string RenderConf(const ServerSnapshot& s) {
   return fmt::format(
-      "clientPort={}\nsecureClientPort={}\ndataDir={}/version-2\ndataDirSize={}\ndataLogDir={}/version-2\n"
-      "dataLogSize={}\ntickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\nmaxSessionTimeout={}\n"
-      "clientPortListenBacklog={}\nserverId={}\n",
-      s.client_port, s.secure_client_port, s.data_dir, s.data_dir_size, s.data_log_dir, s.log_dir_size, s.tick_time_ms,
-      s.max_client_cnxns, s.min_session_timeout_ms, s.max_session_timeout_ms, s.client_port_listen_backlog,
-      s.server_id);
+             "clientPort={}\nsecureClientPort={}\ndataDir={}/version-2\ndataDirSize={}\ndataLogDir={}/version-2\n"
+             "dataLogSize={}\ntickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\nmaxSessionTimeout={}\n"
+             "clientPortListenBacklog={}\nserverId={}\n",
+             s.client_port, s.secure_client_port, s.data_dir, s.data_dir_size, s.data_log_dir, s.log_dir_size,
+             s.tick_time_ms, s.max_client_cnxns, s.min_session_timeout_ms, s.max_session_timeout_ms,
+             s.client_port_listen_backlog, s.server_id) +
+         RenderEnsembleConf(s);
 }
 
 std::string RenderCons(const ServerSnapshot& s) {
@@ -72,6 +93,27 @@ std::string RenderMntr(const ServerSnapshot& s) {
 
 }  // namespace
 
+std::optional<int64_t> ParseSetTraceMask(std::string_view word_and_arg) {
+  if (word_and_arg.size() < kSetTraceMaskBytes) return std::nullopt;
+  uint64_t v = 0;
+  for (size_t i = 4; i < kSetTraceMaskBytes; ++i) v = (v << 8) | static_cast<unsigned char>(word_and_arg[i]);
+  return static_cast<int64_t>(v);
+}
+
+std::string_view LastOpName(int32_t opcode) {
+  static constexpr std::array<std::pair<int32_t, std::string_view>, 30> kNames = {{
+      {1, "CREA"},   {2, "DELE"},   {3, "EXIS"},   {4, "GETD"},   {5, "SETD"},   {6, "GETA"},
+      {7, "SETA"},   {8, "GETC"},   {9, "SYNC"},   {11, "PING"},  {12, "GETC"},  {13, "CHEC"},
+      {14, "MULT"},  {15, "CREA"},  {16, "RECO"},  {17, "CHKW"},  {18, "REMW"},  {19, "CREA"},
+      {20, "DELE"},  {21, "CREA"},  {22, "MLTR"},  {101, "SETW"}, {103, "GETE"}, {104, "GETACN"},
+      {105, "STW2"}, {106, "ADDW"}, {107, "HOMI"}, {-10, "SESS"}, {-11, "CLOS"}, {-1, "NA"},
+  }};
+  for (const auto& [op, name] : kNames) {
+    if (op == opcode) return name;
+  }
+  return "NA";
+}
+
 bool IsFourLetterWord(std::string_view first4) { return first4.size() == 4 && config::IsKnownFourLetterWord(first4); }
 
 bool IsImplementedFourLetterWord(std::string_view cmd) {
@@ -91,7 +133,9 @@ unsigned PartsFor(std::string_view cmd, const FourLetterWhitelist& wl) {
   if (cmd == "mntr") return kPartStats | kPartFds | kPartMetrics;
   if (cmd == "envi") return kPartEnvironment;
   if (cmd == "wchs") return kPartWatchSummary;
-  return kPartNone;  // ruok, isro
+  if (cmd == "dump") return kPartDump;
+  if (cmd == "hash") return kPartDigestLog;
+  return kPartNone;  // ruok, isro, crst, srst, gtmk, stmk
 }
 
 std::string RenderConnection(const ConnectionInfo& c, bool brief) {
@@ -119,7 +163,12 @@ std::string RenderFourLetter(std::string_view cmd, const ServerSnapshot& s, cons
   if (cmd == "ruok") return "imok";
   if (cmd == "envi") return RenderEnvi(s);
   if (cmd == "isro") return !s.serving ? "null" : s.read_only ? "ro" : "rw";
-  if (!s.serving) return std::string(kNotServing);
+  if (cmd == "gtmk" || cmd == "stmk") return std::to_string(s.trace_mask);  // stmk: the mask just set
+  if (!s.serving) return std::string(kNotServingLine) + (cmd == "hash" ? "" : "\n");
+  if (cmd == "crst") return "Connection stats reset.\n";
+  if (cmd == "srst") return "Server stats reset.\n";
+  if (cmd == "dump") return RenderDump(s.dump);
+  if (cmd == "hash") return RenderHash(s);
   if (cmd == "srvr") return RenderStat(s, false);
   if (cmd == "stat") return RenderStat(s, true);
   if (cmd == "conf") return RenderConf(s);

@@ -33,11 +33,69 @@ struct ConnectionInfo {
   int session_timeout_ms = 0;
   int64_t last_cxid = -1;  // printed only when >= 0
   int64_t last_zxid = -1;
-  int64_t last_response_ms = 0;  // ms since epoch
+  int64_t last_response_ms = 0;  // steady-clock ms (ZooKeeper prints its elapsed-time clock)
   int64_t last_latency_ms = 0;
   int64_t min_latency_ms = 0;
   int64_t avg_latency_ms = 0;  // integer, as ZooKeeper's per-connection average
   int64_t max_latency_ms = 0;
+};
+
+// dump (DumpCommand): what ZooKeeper's session tracker, DataTree and
+// connection factory print. Times are wall ms since the Unix epoch (printed
+// as Java's Date.toString in the server's local time zone).
+struct SessionBucket {  // ExpiryQueue: sessions expiring at one tick
+  int64_t expire_ms = 0;
+  std::vector<int64_t> session_ids;
+};
+struct SessionTimeout {  // a learner's copy of the global session table
+  int64_t session_id = 0;
+  int64_t timeout_ms = 0;
+};
+struct EphemeralOwner {
+  int64_t session_id = 0;
+  std::vector<std::string> paths;
+};
+struct ConnectionExpiry {  // NIOServerCnxn.toString: "ip: /a.b.c.d:port sessionId: 0x.."
+  std::string remote_ip;
+  uint16_t remote_port = 0;
+  int64_t session_id = 0;
+};
+struct ConnectionBucket {  // the connection expiry queue (10 s buckets)
+  int64_t expire_ms = 0;
+  std::vector<ConnectionExpiry> connections;
+};
+struct DumpInfo {
+  // Leader / standalone (SessionTrackerImpl): expiry buckets by time.
+  // Learner (LearnerSessionTracker): the global sessions with timeouts.
+  bool learner = false;
+  // With localSessionsEnabled, the local sessions' buckets come first
+  // ("Local Session Sets ..."), then "Global ...".
+  bool local_sessions_enabled = false;
+  std::vector<SessionBucket> local_buckets;
+  std::vector<SessionBucket> global_buckets;    // leader / standalone
+  std::vector<SessionTimeout> global_sessions;  // learner, by id
+  std::vector<EphemeralOwner> ephemerals;       // by session id
+  std::vector<ConnectionBucket> connection_buckets;
+};
+
+// hash: DataTree's digest log, one entry per zxid that is a multiple of 128,
+// the newest 1024 kept (0 as the digest when digest.enabled=false).
+struct ZxidDigest {
+  int64_t zxid = 0;
+  int64_t digest = 0;
+};
+
+// conf on an ensemble member (QuorumZooKeeperServer.dumpConf).
+struct EnsembleConf {
+  int init_limit = 0;
+  int sync_limit = 0;
+  int election_alg = 3;
+  std::string election_port;  // every election port of this server, '|'-joined
+  std::string quorum_port;    // every quorum port, '|'-joined
+  int peer_type = 0;          // LearnerType ordinal: 0 participant, 1 observer
+  // QuorumMaj.toString: one (id, "host:quorum:election:type[;host:port]") per server, by id.
+  std::vector<std::pair<int64_t, std::string>> members;
+  int64_t version = 0;  // printed as "version=<hex>"
 };
 
 struct ServerSnapshot {
@@ -101,6 +159,15 @@ struct ServerSnapshot {
   int max_session_timeout_ms = 60000;
   int client_port_listen_backlog = -1;
   int64_t server_id = 0;
+
+  // conf on an ensemble member: the quorum part (absent when standalone).
+  std::optional<EnsembleConf> ensemble;
+
+  // dump (kPartDump); hash (kPartDigestLog); gtmk/stmk: ZooTrace's text
+  // trace mask (stored only: Aviary has no trace logging).
+  DumpInfo dump;
+  std::vector<ZxidDigest> digest_log;
+  int64_t trace_mask = 0;
 
   // envi: printed in order, "key=value" per line. Use BuildEnvironment().
   std::vector<std::pair<std::string, std::string>> environment;

@@ -395,7 +395,10 @@ class Worker {
       if (c.in.size() - c.in_off < 4) return true;
       std::string_view first(c.in.data() + c.in_off, 4);
       if ((*is4_)(first)) {
-        frames_.push_back(Frame{Frame::Kind::kFourLetter, id, std::string(first)});
+        // "stmk" is followed by an 8-byte trace mask, part of the word.
+        const size_t want = first == "stmk" ? 12 : 4;
+        if (c.in.size() - c.in_off < want) return true;
+        frames_.push_back(Frame{Frame::Kind::kFourLetter, id, std::string(c.in.data() + c.in_off, want)});
         c.in.clear();
         c.in_off = 0;
         StopReading(id, c);

@@ -75,7 +75,7 @@ struct Frame {
   enum class Kind : uint8_t {
     kOpened,      // new connection; `data` holds the peer address "ip:port"
     kPayload,     // one complete frame payload (length prefix stripped)
-    kFourLetter,  // the connection began with a recognised 4-letter word
+    kFourLetter,  // the connection began with a recognised 4-letter word (`data`: it; stmk: + its 8 bytes)
     kClosed,      // the connection is gone (peer closed, error, or bound hit)
   };
   Kind kind;

@@ -29,11 +29,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
+#include "admin/four_letter.h"
 #include "admin/server_snapshot.h"
 #include "base/clock.h"
 #include "net/connection_server.h"
@@ -41,6 +44,7 @@
 #include "server/admin_probe.h"
 #include "server/committer.h"
 #include "server/core_options.h"
+#include "server/digest_log.h"
 #include "server/follower_sequencer.h"
 #include "server/leader_sequencer.h"
 #include "server/sequencer.h"
@@ -52,6 +56,7 @@
 #include "txn/prepare.h"
 #include "txn/state_machine.h"
 #include "watch/watch_manager.h"
+#include "zkformat/digest_check.h"
 
 namespace aviary::server {
 
@@ -148,6 +153,16 @@ class Core {
   // zk_learners ..., a leader's epoch zxid as a floor for `zxid`: FillStats
   // keeps the larger), called on the core thread for each word, first.
   void SetStatusHook(std::function<void(admin::ServerSnapshot&)> hook) { status_hook_ = std::move(hook); }
+  // core_admin_*.cc (before Run): conf's quorum part on an ensemble member;
+  // what else `srst` resets (a leader's proposal sizes, a metrics
+  // registry), run on the core thread; the digest log kept for `hash`
+  // (core_admin_digest.cc): `checker` is the ensemble's, or null to keep
+  // one here when digest.enabled (standalone).
+  void SetEnsembleConf(admin::EnsembleConf conf) { ensemble_conf_ = std::move(conf); }
+  void AddStatResetHook(std::function<void()> hook) { stat_reset_hooks_.push_back(std::move(hook)); }
+  void InstallDigestLog(zkformat::DigestChecker* checker);
+  // Core thread: the digest log's entries, oldest first.
+  std::vector<admin::ZxidDigest> DigestHistory() const;
   // Any thread: the server's role changes (leader: epoch = its new epoch).
   void PostRole(ServingRole role, int64_t epoch);
   // Any thread (leader): learners saw these sessions active.
@@ -359,6 +374,13 @@ class Core {
   void FillStats(admin::ServerSnapshot& s) const;
   void FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const;
   void FillConfig(admin::ServerSnapshot& s) const;
+  // core_admin_dump.cc: dump's sections; crst / srst / stmk's effects.
+  void FillDump(admin::ServerSnapshot& s) const;
+  void ResetConnectionStats();
+  static void NoteRequestOp(Conn& c, const proto::RequestHeader& h);
+  void NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_us) const;
+  void ResetServerStats();
+  bool RunFourLetterAction(std::string_view word, const CoreEvent& ev, const admin::ServerSnapshot& s);
   AdminProbe& Probe();
   int64_t RecordLatency(int64_t received_us, proto::OpCode op);  // returns the latency in us
   // core_metrics.cc
@@ -409,6 +431,11 @@ class Core {
   std::vector<txn::Txn> committed_;
   std::vector<watch::Fired> fired_;
   std::unique_ptr<AdminProbe> admin_probe_;  // created on first use
+  std::optional<admin::EnsembleConf> ensemble_conf_;
+  std::vector<std::function<void()>> stat_reset_hooks_;
+  int64_t trace_mask_ = admin::kDefaultTraceMask;        // gtmk / stmk: stored only
+  std::unique_ptr<zkformat::DigestChecker> own_digest_;  // standalone with digest.enabled
+  std::unique_ptr<DigestLog> digest_log_;
 
   // stats
   int64_t packets_received_ = 0;

@@ -77,6 +77,13 @@ void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {
     ci.session_id = c->session;
     ci.established_ms = wall - (steady - c->opened_ms);
     ci.last_latency_ms = c->last_latency_us / 1000;
+    ci.last_op = std::string(c->last_op);
+    ci.last_cxid = c->last_cxid;
+    ci.last_zxid = c->last_zxid;
+    ci.last_response_ms = c->last_response_ms;
+    ci.min_latency_ms = c->lat_min_us < 0 ? 0 : c->lat_min_us / 1000;
+    ci.max_latency_ms = c->lat_max_us / 1000;
+    ci.avg_latency_ms = c->lat_count ? c->lat_total_us / 1000 / c->lat_count : 0;
     if (c->session != 0) {
       auto st = session_state_.find(c->session);
       if (st != session_state_.end()) ci.queued = static_cast<int64_t>(st->second->queue.size());
@@ -98,6 +105,7 @@ void Core::FillConfig(admin::ServerSnapshot& s) const {
   s.max_session_timeout_ms = cfg.max_session_timeout_ms;
   s.client_port_listen_backlog = cfg.client_port_listen_backlog;
   s.server_id = cfg.server_id;
+  s.ensemble = ensemble_conf_;
 }
 
 admin::ServerSnapshot Core::Snapshot(net::ConnId asking, unsigned parts, int64_t now_ms) {
@@ -105,6 +113,7 @@ admin::ServerSnapshot Core::Snapshot(net::ConnId asking, unsigned parts, int64_t
   s.full_version = Version();
   s.read_only = committer_->ReadOnly();
   if (status_hook_) status_hook_(s);
+  if (role_.load(std::memory_order_relaxed) == ServingRole::kNotServing) s.serving = false;
   if (role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly) {
     // ZooKeeper's ReadOnlyZooKeeperServer: running, state "read-only".
     s.serving = true;
@@ -126,27 +135,51 @@ admin::ServerSnapshot Core::Snapshot(net::ConnId asking, unsigned parts, int64_t
   }
   if (parts & admin::kPartEnvironment) s.environment = Probe().Env(now_ms);
   if (parts & admin::kPartMetrics) s.registry_metrics = metrics::Default().MntrSamples();
+  if (parts & admin::kPartDump) FillDump(s);
+  if (parts & admin::kPartDigestLog) s.digest_log = DigestHistory();
+  s.trace_mask = trace_mask_;
   return s;  // kPartWatchSummary: wchs is answered by the watch manager itself (OnFourLetter)
 }
 
+// ZooKeeper checks the whitelist, then whether the server is running
+// (wchs / wchc / wchp and most words print the "not currently serving"
+// line when it is not), then acts and prints. `ev.text` is the word (and
+// for stmk its 8-byte mask).
 void Core::OnFourLetter(const CoreEvent& ev, int64_t now_ms) {
   const config::FourLetterWhitelist& wl = opts_.config.four_letter_whitelist;
-  if ((ev.text == "wchp" || ev.text == "wchc" || ev.text == "wchs") && wl.Allows(ev.text)) {
+  const std::string_view word = std::string_view(ev.text).substr(0, 4);
+  const bool watch_word = word == "wchp" || word == "wchc" || word == "wchs";
+  // ZooKeeper counts the word as a packet received, by the server and the connection.
+  ++packets_received_;
+  if (auto it = conns_.find(ev.conn); it != conns_.end()) ++it->second->received;
+  // Whitelist first: a refused word needs no part of the snapshot.
+  unsigned parts = admin::PartsFor(word, wl);
+  admin::ServerSnapshot snap = Snapshot(ev.conn, parts, now_ms);
+  if (!wl.Allows(word)) {
+    out_.push_back(net::ConnectionServer::Out{ev.conn, admin::RenderFourLetter(word, snap, wl), true});
+    return;
+  }
+  if (watch_word && !snap.serving) {
+    out_.push_back(net::ConnectionServer::Out{ev.conn, std::string(admin::kNotServingLine) + "\n", true});
+    return;
+  }
+  if (watch_word) {
     auto session_of = [this](int64_t w) -> int64_t {
       auto it = conns_.find(static_cast<net::ConnId>(w));
       return it == conns_.end() ? 0 : it->second->session;
     };
-    std::string text = ev.text == "wchp"   ? watches_.DumpByPath(session_of)
-                       : ev.text == "wchc" ? watches_.DumpBySession(session_of)
-                                           : watches_.DumpSummary();
+    std::string text = word == "wchp"   ? watches_.DumpByPath(session_of)
+                       : word == "wchc" ? watches_.DumpBySession(session_of)
+                                        : watches_.DumpSummary();
     out_.push_back(net::ConnectionServer::Out{ev.conn, text + "\n", true});
     return;
   }
-  // Whitelist first: a refused word needs no part of the snapshot.
-  unsigned parts = admin::PartsFor(ev.text, wl);
-  admin::ServerSnapshot snap = Snapshot(ev.conn, parts, now_ms);
-  std::string text = admin::RenderFourLetter(ev.text, snap, wl);
-  out_.push_back(net::ConnectionServer::Out{ev.conn, std::move(text), true});
+  if (!RunFourLetterAction(word, ev, snap)) {
+    out_.push_back(net::ConnectionServer::Out{ev.conn, std::string(), true});  // just closed
+    return;
+  }
+  snap.trace_mask = trace_mask_;
+  out_.push_back(net::ConnectionServer::Out{ev.conn, admin::RenderFourLetter(word, snap, wl), true});
 }
 
 }  // namespace aviary::server

@@ -32,7 +32,7 @@ void Core::SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const prot
   if (it != conns_.end()) ++it->second->sent;
   if (received_us > 0) {
     int64_t lat = RecordLatency(received_us, op);
-    if (it != conns_.end()) it->second->last_latency_us = lat;
+    if (it != conns_.end()) NoteReplyStats(*it->second, hdr, lat);
   }
 }
 

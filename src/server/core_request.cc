@@ -112,6 +112,7 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   ++packets_received_;
   ++c.received;
   metrics::Server().bytes_received_count.Add(static_cast<int64_t>(ev.bytes));
+  NoteRequestOp(c, ev.request.header);
   if (c.session == 0) {
     // A request before the handshake finished (or after the session closed).
     AV_LOG(kWarn, "closing {}: request before session establishment", c.peer);

@@ -44,6 +44,10 @@ void Core::SendConnectResponse(net::ConnId conn, const proto::ConnectResponse& r
   o.close_after = close_after;
   out_.push_back(std::move(o));
   ++packets_sent_;
+  auto it = conns_.find(conn);
+  if (it == conns_.end()) return;
+  ++it->second->sent;  // ZooKeeper counts the ConnectResponse as a packet sent
+  NoteReplyStats(*it->second, proto::ReplyHeader{0, applied_zxid_, 0}, -1);  // "SESS"
 }
 
 void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {

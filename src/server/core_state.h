@@ -38,6 +38,19 @@ struct Core::Conn {
   int64_t sent = 0;
   int64_t last_latency_us = 0;
   int64_t opened_ms = 0;
+  // cons's per-connection figures (ServerCnxn.updateStatsForResponse; crst
+  // resets them): core_admin_dump.cc NoteRequestOp / NoteReplyStats.
+  std::string_view last_op = "NA";  // ZooKeeper's short name (GETD, SETD, PING, SESS, ...)
+  int64_t last_cxid = -1;           // the last reply's xid, when >= 0
+  int64_t last_zxid = -1;
+  int64_t last_response_ms = 0;  // steady clock (ZooKeeper: Time.currentElapsedTime)
+  int64_t lat_min_us = -1;
+  int64_t lat_max_us = 0;
+  int64_t lat_total_us = 0;
+  int64_t lat_count = 0;
+  // (xid, opcode) of requests awaiting their reply, oldest first; bounded
+  // by kMaxOpsInFlight (beyond it a reply keeps the previous last_op).
+  std::vector<std::pair<int32_t, int32_t>> ops_in_flight;
 };
 
 // One request waiting in its session's FIFO.

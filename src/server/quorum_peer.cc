@@ -84,7 +84,7 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   if (opts_.quorum.digest_enabled) {
     checker_ =
         std::make_unique<zkformat::DigestChecker>([this](const zkformat::DigestMismatch& m) { OnDigestMismatch(m); });
-    core_->mutable_state().SetObserver(checker_.get());
+    core_->InstallDigestLog(checker_.get());  // the state machine's observer, with hash's digest log
   }
   node_ = std::make_unique<zab::Node>(MakeZabConfig(opts_.quorum), MakeBootstrap(opts_));
   applied_ = opts_.recovered_zxid;
@@ -215,6 +215,12 @@ void QuorumPeer::NoteProposalSizes(const std::deque<Proposal>& props) {
     if (s.min < 0 || s.last < s.min) s.min = s.last;
     s.max = std::max(s.max, s.last);
   }
+}
+
+// srst on a leader (any thread): ZooKeeper's proposalStats.reset().
+void QuorumPeer::ResetProposalSizes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  status_.proposal_sizes = {};
 }
 
 // The core thread's proposals, forwarded writes and touches.

@@ -114,6 +114,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   QuorumStatus status() const;
   // The ensemble's part of the four-letter words (Core::SetStatusHook).
   void FillStatus(admin::ServerSnapshot& s) const;
+  void ResetProposalSizes();  // srst on a leader (any thread)
 
   // Committer (core thread).
   void Propose(txn::Txn txn) override;

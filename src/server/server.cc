@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
+#include "server/ensemble_conf.h"
 #include "storage/epoch_file.h"
 #include "storage/limits.h"
 #include "storage/recovery.h"
@@ -45,7 +46,10 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     QuorumPeer* qp = quorum_peer_;
     core_->SetStatusHook([qp](admin::ServerSnapshot& s) { qp->FillStatus(s); });
     core_->SetEnsembleHooks(qp, [qp](std::vector<std::pair<int64_t, int32_t>> t) { qp->QueueTouches(std::move(t)); });
+    core_->SetEnsembleConf(MakeEnsembleConf(*opts_.quorum));      // conf's quorum part
+    core_->AddStatResetHook([qp] { qp->ResetProposalSizes(); });  // srst on a leader
   }
+  core_->InstallDigestLog(nullptr);  // hash; an ensemble member's QuorumPeer::Start installs its checker
   if (opts_.global_outstanding_limit > 0) {
     Core* core = core_.get();
     int64_t limit = opts_.global_outstanding_limit;

@@ -25,6 +25,7 @@ import threading
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import four_letter  # noqa: E402
 import scriptlang  # noqa: E402
 import servers  # noqa: E402
 import zkwire  # noqa: E402
@@ -117,6 +118,10 @@ class DiffRunner:
         self.kinds = (target_a, target_b)
         self.servers = [None, None]
         self.first = True
+
+    def restart(self):
+        """Fresh servers of both kinds (also used by four_letter.py's check)."""
+        self._restart()
 
     def _restart(self):
         self.stop()
@@ -212,6 +217,8 @@ def main():
                     help="script name(s) to run (default: all)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="also print target A's full transcript")
+    ap.add_argument("--four-letter", choices=("yes", "no", "only"), default="yes",
+                    help="after the scripts, compare every four-letter word (four_letter.py)")
     args = ap.parse_args()
     if "aviary" in (args.target_a, args.target_b) and not os.path.exists(servers.aviary_binary()):
         print(f"aviary binary {servers.aviary_binary()} not found (set AVIARY_SERVER)")
@@ -222,10 +229,16 @@ def main():
     accepted = load_accepted()
     runner = DiffRunner(args.target_a, args.target_b)
     failed = []
+    if args.four_letter == "only":
+        paths = []
     try:
         for p in paths:
             if runner.check(p, accepted, verbose=args.verbose):
                 failed.append(os.path.basename(p))
+        if args.four_letter != "no" and not args.script:
+            runner.restart()
+            if four_letter.check(runner.servers, sys.stdout)[0]:
+                failed.append("four-letter words")
     except RuntimeError as e:
         print(f"ERROR: {e}")
         return 2

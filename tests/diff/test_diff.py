@@ -36,3 +36,15 @@ def test_script(runner, path):
     bad = runner.check(path, run_diff.load_accepted(), out=out)
     if bad:
         pytest.fail(f"{len(bad)} unaccepted difference(s):\n{out.getvalue()[-20000:]}")
+
+
+def test_four_letter_words(runner):
+    """Every four-letter word, ZooKeeper vs Aviary, compared by structure
+    (four_letter.py)."""
+    import four_letter
+    runner.restart()
+    out = io.StringIO()
+    diffs, _ = four_letter.check(runner.servers, out)
+    runner.stop()
+    if diffs:
+        pytest.fail(out.getvalue()[-20000:])

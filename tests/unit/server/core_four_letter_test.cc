@@ -2,9 +2,11 @@
 // before anything is built, each word builds only its parts, and the parts
 // that need system calls (fd scan, directory listings, envi) are computed at
 // most once per AdminProbe::kRefreshMs however many words arrive.
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
 #include "core_harness.h"
+#include "zkformat/digest.h"
 
 namespace aviary::server::testing {
 namespace {
@@ -93,6 +95,90 @@ TEST(CoreFourLetter, WchsCountsDataWatches) {
   h.Run(kT0 + 1);
   h.Take(1);
   EXPECT_EQ(Ask(h, 9, "wchs", kT0 + 2), "1 connections watching 1 paths\nTotal watches:1\n");
+}
+
+// crst / srst / gtmk / stmk / dump / hash (issue 9).
+TEST(CoreFourLetter, StmkSetsTheMaskThatGtmkPrints) {
+  CoreHarness h(false, WithWhitelist("*"));
+  EXPECT_EQ(Ask(h, 10, "gtmk", kT0), "306");
+  EXPECT_EQ(Ask(h, 11, std::string("stmk\0\0\0\0\0\0\x01\x12", 12), kT0), "274");
+  EXPECT_EQ(Ask(h, 12, "gtmk", kT0), "274");
+  CoreHarness refused(false, WithWhitelist("srvr,gtmk"));
+  EXPECT_EQ(Ask(refused, 10, std::string("stmk\0\0\0\0\0\0\0\x01", 12), kT0),
+            "stmk is not executed because it is not in the whitelist.\n");
+  EXPECT_EQ(Ask(refused, 11, "gtmk", kT0), "306") << "a refused stmk changed the mask";
+}
+
+TEST(CoreFourLetter, SrstResetsServerStatsCrstConnectionStats) {
+  CoreHarness h(false, WithWhitelist("*"));
+  h.Handshake(1, kT0);
+  for (int i = 0; i < 5; ++i) h.Send(1, i + 1, proto::OpCode::kGetData, GetDataBody("/", false));
+  h.Run(kT0 + 1);
+  h.Take(1);
+  std::string before = Ask(h, 9, "srvr", kT0 + 2);
+  EXPECT_EQ(before.find("Received: 0\n"), std::string::npos) << before;
+  std::string cons = Ask(h, 10, "cons", kT0 + 2);
+  EXPECT_NE(cons.find(":5001[1](queued=0,recved="), std::string::npos) << cons;
+  EXPECT_EQ(cons.find(":5001[1](queued=0,recved=0,sent=0,"), std::string::npos) << cons;
+  EXPECT_NE(cons.find(",lop=SESS,"), std::string::npos) << cons;  // the harness's requests carry no receive time
+
+  EXPECT_EQ(Ask(h, 11, "crst", kT0 + 3), "Connection stats reset.\n");
+  cons = Ask(h, 12, "cons", kT0 + 3);
+  EXPECT_NE(cons.find(":5001[1](queued=0,recved=0,sent=0,"), std::string::npos) << cons;
+  EXPECT_NE(cons.find(",lop=NA,"), std::string::npos) << cons;
+  EXPECT_EQ(cons.find(",lcxid="), std::string::npos) << cons;
+  EXPECT_EQ(Ask(h, 13, "srvr", kT0 + 3).find("Received: 0\n"), std::string::npos) << "crst reset the server's";
+
+  EXPECT_EQ(Ask(h, 14, "srst", kT0 + 4), "Server stats reset.\n");
+  std::string after = Ask(h, 15, "srvr", kT0 + 4);
+  // The srvr itself is counted, as ZooKeeper counts a four-letter word.
+  EXPECT_NE(after.find("Latency min/avg/max: 0/0.0/0\nReceived: 1\nSent: 0\n"), std::string::npos) << after;
+}
+
+TEST(CoreFourLetter, ResetsNeedAServingServer) {
+  CoreHarness h(false, WithWhitelist("*"));
+  h.Handshake(1, kT0);
+  h.Role(ServingRole::kNotServing);
+  h.Run(kT0 + 1);
+  const std::string not_serving = "This ZooKeeper instance is not currently serving requests\n";
+  EXPECT_EQ(Ask(h, 10, "srst", kT0 + 2), not_serving);
+  EXPECT_EQ(Ask(h, 11, "crst", kT0 + 2), not_serving);
+  EXPECT_EQ(Ask(h, 12, "dump", kT0 + 2), not_serving);
+  EXPECT_EQ(Ask(h, 13, "wchc", kT0 + 2), not_serving);
+  EXPECT_EQ(Ask(h, 14, "hash", kT0 + 2), not_serving.substr(0, not_serving.size() - 1));
+}
+
+TEST(CoreFourLetter, DumpListsSessionsEphemeralsAndConnections) {
+  CoreHarness h(false, WithWhitelist("*"));
+  int64_t sid = h.Handshake(1, kT0).sessionId;
+  h.Send(1, 1, proto::OpCode::kCreate, CreateBody("/e", "", 1 /* ephemeral */));
+  h.Run(kT0 + 1);
+  h.Take(1);
+  std::string d = Ask(h, 9, "dump", kT0 + 2);
+  const std::string hex = fmt::format("{:x}", sid);
+  EXPECT_EQ(d.rfind("SessionTracker dump:\nSession Sets (1)/(1):\n1 expire at ", 0), 0u) << d;
+  EXPECT_NE(d.find(":\n\t0x" + hex + "\nephemeral nodes dump:\nSessions with Ephemerals (1):\n0x" + hex +
+                   ":\n\t/e\nConnections dump:\nConnections Sets ("),
+            std::string::npos)
+      << d;
+  EXPECT_NE(d.find("\tip: /127.0.0.1:5001 sessionId: 0x" + hex + "\n"), std::string::npos) << d;
+  EXPECT_NE(d.find("\tip: /127.0.0.1:5009 sessionId: 0x0\n"), std::string::npos) << d;
+}
+
+TEST(CoreFourLetter, HashLogsTheTreeDigestEvery128Zxids) {
+  CoreHarness h(false, WithWhitelist("*"));
+  h.core().InstallDigestLog(nullptr);  // as Server does (digest.enabled is the default)
+  h.Handshake(1, kT0);                 // zxid 1
+  for (int i = 2; i <= 128; ++i) h.Send(1, i, proto::OpCode::kCreate, CreateBody(fmt::format("/n{}", i), "d"));
+  h.Run(kT0 + 1);
+  h.Take(1);
+  ASSERT_EQ(h.core().last_zxid(), 128);
+  const int64_t digest = zkformat::TreeDigestOf(h.core().tree());
+  EXPECT_NE(digest, 0);
+  EXPECT_EQ(Ask(h, 9, "hash", kT0 + 2), fmt::format("80: {}\n", digest));
+  h.Send(1, 200, proto::OpCode::kCreate, CreateBody("/after", "d"));
+  h.Run(kT0 + 3);
+  EXPECT_EQ(Ask(h, 10, "hash", kT0 + 4), fmt::format("80: {}\n", digest)) << "only multiples of 128 are logged";
 }
 
 }  // namespace
