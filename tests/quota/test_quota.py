@@ -223,3 +223,27 @@ def test_stats_right_after_restart(target):
         assert "Output stat for /q count=5,bytes=11" in out
     finally:
         srv.stop()
+
+
+def test_multi_cannot_pass_a_hard_limit_documented_departure():
+    """docs/COMPATIBILITY.md, Quotas: ZooKeeper 3.8 checks each op of a multi
+    against the applied stats, so five creates pass a limit with room for
+    one; Aviary counts the multi's earlier ops and refuses it whole."""
+    def scenario(srv):
+        c = qs.client(srv)
+        try:
+            c.create("/q")
+            qs.zkcli(srv, ["setquota -N 2 /q"])
+            tx = c.transaction()
+            for i in range(5):
+                tx.create("/q/m%d" % i)
+            results = [type(r).__name__ for r in tx.commit()]
+            return results, c.get("/zookeeper/quota/q/zookeeper_stats")[0]
+        finally:
+            c.stop()
+            c.close()
+
+    res = run_both(scenario, extra_cfg={"enforceQuota": "true"})
+    assert res[qs.ZK] == (["str"] * 5, b"count=6,bytes=0")
+    assert res[qs.AV] == (["RolledBackError", "QuotaExceededError"] + ["RuntimeInconsistency"] * 3,
+                          b"count=1,bytes=0")
