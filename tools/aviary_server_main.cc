@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   opts.core.max_session_timeout_ms = cfg.max_session_timeout_ms;
   opts.core.max_buffer = static_cast<int32_t>(cfg.jute_max_buffer);
   opts.core.extended_types_enabled = cfg.extended_types_enabled;
+  opts.core.enforce_quota = cfg.enforce_quota;
   opts.core.super_digest = cfg.super_digest;
   opts.core.container_check_interval_ms = cfg.container_check_interval_ms;
   opts.core.max_sessions = static_cast<size_t>(cfg.max_sessions);

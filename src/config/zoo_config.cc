@@ -27,7 +27,7 @@ using detail::Invalid;
 constexpr int kUnset = -1;
 
 // Keys ZooKeeper reads as "zookeeper.<key>" system properties; both spellings are accepted.
-constexpr std::array<std::string_view, 18> kSysPropKeys = {
+constexpr std::array<std::string_view, 19> kSysPropKeys = {
     "electionPortBindRetry",
     "digest.enabled",
     "snapshotSizeFactor",
@@ -46,6 +46,7 @@ constexpr std::array<std::string_view, 18> kSysPropKeys = {
     "admin.serverAddress",
     "jute.maxbuffer",
     "maxCnxns",
+    "enforceQuota",
 };
 
 template <size_t N>
@@ -266,6 +267,16 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return true;
   }
   if (key == "extendedTypesEnabled") return detail::BoolValue(raw_key, value, &cfg->extended_types_enabled, error);
+  if (key == "enforceQuota") {
+    // Boolean.parseBoolean: anything but "true" (any case) is false.
+    std::string lower(value);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    cfg->enforce_quota = lower == "true";
+    if (!cfg->enforce_quota && lower != "false") {
+      cfg->warnings.push_back(fmt::format("{} '{}' is not true or false; quotas are not enforced", raw_key, value));
+    }
+    return true;
+  }
   if (key == "4lw.commands.whitelist") {
     std::vector<std::string> unknown;
     cfg->four_letter_whitelist = ParseFourLetterWhitelist(value, &unknown);

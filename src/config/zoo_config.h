@@ -79,6 +79,7 @@ struct ServerConfig {
   int max_session_timeout_ms = 60000;   // maxSessionTimeout (default 20 * tickTime)
   int64_t jute_max_buffer = 0xfffff;    // jute.maxbuffer, bytes
   bool extended_types_enabled = false;  // extendedTypesEnabled (TTL nodes)
+  bool enforce_quota = false;           // enforceQuota: hard quota limits refuse writes
   FourLetterWhitelist four_letter_whitelist = DefaultFourLetterWhitelist();  // 4lw.commands.whitelist
   int global_outstanding_limit = 1000;                                       // globalOutstandingLimit
   std::string super_digest;             // DigestAuthenticationProvider.superDigest ("super:<base64 sha1>")

@@ -12,10 +12,12 @@
 namespace aviary::server {
 
 namespace {
-txn::PrepareOptions PreparerOptions(const CoreOptions& o) {
+txn::PrepareOptions PreparerOptions(const CoreOptions& o, txn::QuotaErrorCounts* quota_errors) {
   txn::PrepareOptions p;
   p.max_buffer = o.max_buffer;
   p.extended_types_enabled = o.extended_types_enabled;
+  p.enforce_quota = o.enforce_quota;
+  p.quota_errors = quota_errors;
   p.super_digest = o.super_digest;
   // Bound every txn by what the log takes (storage/limits.h), so that no
   // request can make the log refuse a record.
@@ -39,7 +41,7 @@ Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
 }
 
 std::unique_ptr<LeaderSequencer> Core::MakeLeaderSequencer() {
-  auto s = std::make_unique<LeaderSequencer>(tree_, &sessions_, committer_, PreparerOptions(opts_),
+  auto s = std::make_unique<LeaderSequencer>(tree_, &sessions_, committer_, PreparerOptions(opts_, &quota_errors_),
                                              opts_.container_check_interval_ms, clock_->SteadyMs());
   s->Reset(applied_zxid_);
   return s;

@@ -215,6 +215,9 @@ class Core {
   }
   const tree::DataTree& tree() const { return tree_; }
   const txn::StateMachine& state() const { return sm_; }
+  // Hard-limit quota refusals by namespace (quota_exceeded_error_per_namespace);
+  // thread-safe. The quota limits / usage figures: tree::CollectQuotaFigures.
+  const txn::QuotaErrorCounts& quota_errors() const { return quota_errors_; }
   // The four-letter words' cache of system facts; null until a word needed one.
   const AdminProbe* admin_probe() const { return admin_probe_.get(); }
 
@@ -393,8 +396,9 @@ class Core {
   Outbox* outbox_;
   const base::Clock* clock_;  // opts_.clock or the system clock
 
-  txn::StateMachine sm_;  // the replicated state: tree + session table
-  tree::DataTree& tree_;  // sm_.tree()
+  txn::StateMachine sm_;                // the replicated state: tree + session table
+  tree::DataTree& tree_;                // sm_.tree()
+  txn::QuotaErrorCounts quota_errors_;  // counted by the leader sequencer's Preparer
   session::SessionTracker sessions_;
   watch::WatchManager watches_;
 

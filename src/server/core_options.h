@@ -39,6 +39,7 @@ struct CoreOptions {
   size_t max_queued_bytes_per_conn = 64u << 20;
   size_t max_output_bytes = 64u << 20;
   bool extended_types_enabled = false;
+  bool enforce_quota = false;  // zookeeper.enforceQuota (txn/quota_check.h)
   std::string super_digest;
   int64_t container_check_interval_ms = 60000;
   size_t max_sessions = 1000000;

@@ -81,6 +81,7 @@ bool LoadSnapshot(const RecoveryOptions& o, const std::string& path, bool lenien
     }
     Warn(r, "repair: kept " + std::to_string(r->nodes_loaded) + " nodes of damaged snapshot (" + reader.error() + ")");
   }
+  tree->RebuildQuotas();  // quota roots and stats, as ZooKeeper's setupQuota at snapshot load
   r->swept = reader.swept();
   r->snapshot_zxid = reader.header().zxid;
   r->last_zxid = reader.header().zxid;

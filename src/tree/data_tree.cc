@@ -21,6 +21,7 @@ void DataTree::Swap(DataTree& other) {
   std::swap(containers_, other.containers_);
   std::swap(ttls_, other.ttls_);
   std::swap(data_size_, other.data_size_);
+  std::swap(quotas_, other.quotas_);
 }
 
 DataTree::DataTree() {
@@ -136,7 +137,9 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string data, const
   Index(path, *n);
   parent->children.insert(child);
   data_size_ += NodeSize(path, n->data);
+  const auto bytes = static_cast<int64_t>(n->data.size());
   nodes_.emplace(path, std::move(n));
+  QuotaAfterCreate(path, bytes);
   return proto::Err::kOk;
 }
 
@@ -158,6 +161,7 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
   acls_.Release(n->acl);
   data_size_ -= NodeSize(path, n->data);
   Unindex(path, *n);
+  QuotaAfterDelete(path, static_cast<int64_t>(n->data.size()));
   return proto::Err::kOk;
 }
 
@@ -165,12 +169,16 @@ proto::Err DataTree::SetData(const std::string& path, std::string data, int32_t 
                              bool data_null) {
   Node* n = Mutable(path);
   if (n == nullptr) return proto::Err::kNoNode;
-  data_size_ += static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
+  const int64_t bytes_diff = static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
+  data_size_ += bytes_diff;
   n->data = std::move(data);
   n->data_null = data_null;
   n->stat.mtime = time_ms;
   n->stat.mzxid = zxid;
   n->stat.version = version;
+  if (!quotas_.empty()) {
+    if (std::optional<std::string> prefix = quotas_.MaxPrefix(path)) UpdateQuotaStat(*prefix, bytes_diff, 0);
+  }
   return proto::Err::kOk;
 }
 

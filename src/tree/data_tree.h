@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -24,6 +25,7 @@
 #include "proto/records.h"
 #include "tree/acl_cache.h"
 #include "tree/node.h"
+#include "tree/quota.h"
 
 namespace aviary::tree {
 
@@ -90,6 +92,25 @@ class DataTree {
   // (ephemerals, containers, TTLs) and data size follow.
   proto::Err RestoreNode(const std::string& path, const Node& node, const proto::AclList& acl);
 
+  // Quotas (ZooKeeper's pTrie and zookeeper_stats upkeep, quota.h). The
+  // mutators keep them as DataTree.createNode/deleteNode/setData do:
+  // creating <quota>/zookeeper_limits makes a quota root, creating
+  // <quota>/zookeeper_stats recounts its subtree into it, deleting the
+  // limits node drops the root; every create/delete/setData under a root
+  // adds its count/bytes change to the root's stats node. Stats nodes are
+  // rewritten in place: their Stat (mzxid, version) does not change and
+  // ApproximateDataSize does not follow (as in ZooKeeper). Nothing of this
+  // is a txn: every server does it while applying the same txns.
+  const QuotaIndex& quotas() const { return quotas_; }
+  // DataTree.setupQuota, after a snapshot load (RestoreNode does no quota
+  // upkeep): rebuilds the quota roots from the zookeeper_limits leaves under
+  // /zookeeper/quota and recounts each root's stats node.
+  void RebuildQuotas();
+  // The parsed zookeeper_limits / zookeeper_stats of quota root `prefix`
+  // (nullopt when that node is missing).
+  std::optional<StatsTrack> QuotaLimits(std::string_view prefix) const;
+  std::optional<StatsTrack> QuotaStats(std::string_view prefix) const;
+
   // Visits every node (path, node); order unspecified.
   void ForEach(const std::function<void(const std::string&, const Node&)>& fn) const;
 
@@ -102,6 +123,11 @@ class DataTree {
   void AddSystemNode(const std::string& path, const proto::AclList& acl);
   void Unindex(const std::string& path, const Node& n);
   void Index(const std::string& path, const Node& n);
+  // Quota upkeep (data_tree_quota.cc).
+  void QuotaAfterCreate(std::string_view path, int64_t bytes);
+  void QuotaAfterDelete(std::string_view path, int64_t bytes);
+  void UpdateQuotaStat(const std::string& prefix, int64_t bytes_diff, int64_t count_diff);
+  void RecountQuota(std::string_view path);
 
   std::unordered_map<std::string, std::unique_ptr<Node>, Hash, std::equal_to<>> nodes_;
   AclCache acls_;
@@ -110,6 +136,7 @@ class DataTree {
   std::set<std::string> containers_;
   std::set<std::string> ttls_;
   int64_t data_size_ = 0;
+  QuotaIndex quotas_;
 };
 
 }  // namespace aviary::tree

@@ -18,6 +18,7 @@ std::optional<NodeRec> Overlay::Get(std::string_view path) const {
   r.stat = n->stat;
   r.kind = n->kind;
   r.child_count = static_cast<int32_t>(n->children.size());
+  r.data_bytes = static_cast<int64_t>(n->data.size());
   r.acl = std::make_shared<const proto::AclList>(tree_.AclOf(*n));
   return r;
 }

@@ -29,6 +29,7 @@ struct NodeRec {
   tree::StatPersisted stat;
   tree::NodeKind kind = tree::NodeKind::kPersistent;
   int32_t child_count = 0;
+  int64_t data_bytes = 0;  // length of the node's data (quota accounting)
   std::shared_ptr<const proto::AclList> acl;
 };
 

@@ -62,7 +62,7 @@ bool IsCreate(OpCode t) {
 }  // namespace
 
 Preparer::Preparer(const tree::DataTree& tree, PrepareOptions opts)
-    : tree_(tree), opts_(std::move(opts)), overlay_(tree) {}
+    : tree_(tree), opts_(std::move(opts)), overlay_(tree), quota_(tree, opts_.enforce_quota, opts_.quota_errors) {}
 
 void Preparer::PutDeleted(const std::string& path, int64_t zxid) {
   NodeRec r;
@@ -104,6 +104,7 @@ Txn Preparer::Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t 
     case OpCode::kCheck: {
       Op op;
       overlay_.Begin();
+      const size_t quota_mark = quota_.Mark();
       Err err = PrepOp(type, req.body, ctx, zxid, now_ms, &op);
       int64_t used = 0;
       if (err == Err::kOk && !WithinBound(op, &used)) err = Err::kBadArguments;
@@ -111,6 +112,7 @@ Txn Preparer::Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t 
         overlay_.Commit();
       } else {
         overlay_.Rollback();
+        quota_.RollbackTo(quota_mark);
       }
       if (err == Err::kOk) {
         t.type = type;
@@ -186,6 +188,8 @@ Err Preparer::PrepCreate(OpCode type, const proto::CreateRequest& r, const Sessi
   if (tree::ValidatePath(path, false) != Err::kOk) return Err::kBadArguments;
   if (overlay_.Get(path)) return Err::kNodeExists;
   if (parent->kind == tree::NodeKind::kEphemeral) return Err::kNoChildrenForEphemerals;
+  const auto bytes = static_cast<int64_t>(r.data.size());
+  if (const Err e = quota_.Check(path, 1, bytes, now_ms); e != Err::kOk) return e;
   const int32_t new_cversion = Inc(parent->stat.cversion);
 
   CreateTxn c;
@@ -215,6 +219,8 @@ Err Preparer::PrepCreate(OpCode type, const proto::CreateRequest& r, const Sessi
                               : c.kind == NodeKind::kTtl       ? tree::TtlOwner(ttl)
                                                                : 0;
   node.acl = std::make_shared<const proto::AclList>(acl);
+  node.data_bytes = bytes;
+  quota_.Record(path, zxid, 1, bytes);
 
   parent->zxid = zxid;
   parent->child_count++;
@@ -256,10 +262,15 @@ Err Preparer::PrepSetData(const proto::SetDataRequest& r, const SessionCtx& ctx,
   if (!node) return Err::kNoNode;
   if (!CheckPermission(*node->acl, proto::perms::kWrite, ctx)) return Err::kNoAuth;
   if (r.data.size() > static_cast<size_t>(opts_.max_buffer)) return Err::kBadArguments;
+  // ZooKeeper checks the quota before the version.
+  const int64_t bytes_diff = static_cast<int64_t>(r.data.size()) - node->data_bytes;
+  if (const Err e = quota_.Check(r.path, 0, bytes_diff, now_ms); e != Err::kOk) return e;
   int32_t next = 0;
   if (const Err e = CheckVersion(node->stat.version, r.version, &next); e != Err::kOk) return e;
+  quota_.Record(r.path, zxid, 0, bytes_diff);
 
   node->zxid = zxid;
+  node->data_bytes = static_cast<int64_t>(r.data.size());
   node->stat.version = next;
   node->stat.mtime = now_ms;
   node->stat.mzxid = zxid;

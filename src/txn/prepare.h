@@ -16,6 +16,7 @@
 #include "proto/records.h"
 #include "tree/data_tree.h"
 #include "txn/overlay.h"
+#include "txn/quota_check.h"
 #include "txn/txn.h"
 
 namespace aviary::txn {
@@ -30,6 +31,11 @@ struct PrepareOptions {
   // that crosses the bound fails). Without op_bytes there is no bound.
   std::function<size_t(const Op&)> op_bytes = nullptr;
   int64_t max_ops_bytes = 0;
+  // zookeeper.enforceQuota: creates and setData past a quota's hard limit
+  // fail with kQuotaExceeded, soft limits are logged (txn/quota_check.h).
+  bool enforce_quota = false;
+  // Where hard-limit refusals are counted (not owned; may be null).
+  QuotaErrorCounts* quota_errors = nullptr;
 };
 
 class Preparer {
@@ -61,9 +67,15 @@ class Preparer {
   Txn PrepareDeleteContainer(const std::string& path, int64_t zxid, int64_t now_ms);
 
   // Txns up to and including `zxid` are now applied to the tree.
-  void Applied(int64_t zxid) { overlay_.Applied(zxid); }
+  void Applied(int64_t zxid) {
+    overlay_.Applied(zxid);
+    quota_.Applied(zxid);
+  }
   // Forget all pending changes (after loading a snapshot, on errors).
-  void Reset() { overlay_.Clear(); }
+  void Reset() {
+    overlay_.Clear();
+    quota_.Clear();
+  }
   size_t PendingRecords() const { return overlay_.size(); }
   const PrepareOptions& options() const { return opts_; }
 
@@ -84,6 +96,7 @@ class Preparer {
   const tree::DataTree& tree_;
   PrepareOptions opts_;
   Overlay overlay_;
+  QuotaGuard quota_;
 };
 
 }  // namespace aviary::txn

@@ -57,6 +57,7 @@ Txn Preparer::PrepMulti(const proto::MultiRequest& m, const SessionCtx& ctx, Txn
   t.type = OpCode::kMulti;
   t.multi.reserve(m.ops.size());
   overlay_.Begin();
+  const size_t quota_mark = quota_.Mark();
   size_t failed_at = m.ops.size();
   int64_t used = 0;
   for (size_t i = 0; i < m.ops.size(); ++i) {
@@ -83,6 +84,7 @@ Txn Preparer::PrepMulti(const proto::MultiRequest& m, const SessionCtx& ctx, Txn
       failed_at = i;
       t.multi.push_back(ErrorOp(err));
       overlay_.Rollback();
+      quota_.RollbackTo(quota_mark);
     }
   }
   if (failed_at == m.ops.size()) {

@@ -103,6 +103,7 @@ int SnapshotLoader::StepNode(std::string_view in, size_t* used) {
     if (!root_seen_) return Fail("snapshot has no root node");
     *used = c.pos();
     stage_ = Stage::kDone;
+    tree_->RebuildQuotas();  // DataTree.deserialize's setupQuota
     return kOk;
   }
   tree::Node node;

@@ -56,6 +56,31 @@ TEST(JvmFlags, FlagSettingsReachTheServerConfig) {
   EXPECT_TRUE(noted);
 }
 
+TEST(JvmFlags, EnforceQuotaFromFlagsOrZooCfgAsBooleanParseBoolean) {
+  ServerConfig cfg;
+  std::string error;
+  ASSERT_TRUE(ParseZooConfigWithFlags("dataDir=/d\n", {}, &cfg, &error)) << error;
+  EXPECT_FALSE(cfg.enforce_quota);  // ZooKeeper's default
+  ASSERT_TRUE(ParseZooConfigWithFlags("dataDir=/d\n", ZooKeeperPropertiesInFlags("-Dzookeeper.enforceQuota=true"), &cfg,
+                                      &error))
+      << error;
+  EXPECT_TRUE(cfg.enforce_quota);
+  ServerConfig from_cfg;
+  ASSERT_TRUE(ParseZooConfigWithFlags("dataDir=/d\nenforceQuota=TRUE\n", {}, &from_cfg, &error)) << error;
+  EXPECT_TRUE(from_cfg.enforce_quota);
+  ServerConfig wins;  // zoo.cfg has the last word
+  ASSERT_TRUE(ParseZooConfigWithFlags("dataDir=/d\nenforceQuota=false\n",
+                                      ZooKeeperPropertiesInFlags("-Dzookeeper.enforceQuota=true"), &wins, &error))
+      << error;
+  EXPECT_FALSE(wins.enforce_quota);
+  ServerConfig odd;  // anything but true is false, with a warning
+  ASSERT_TRUE(ParseZooConfigWithFlags("dataDir=/d\nenforceQuota=yes\n", {}, &odd, &error)) << error;
+  EXPECT_FALSE(odd.enforce_quota);
+  bool warned = false;
+  for (const std::string& w : odd.warnings) warned |= w.find("enforceQuota") != std::string::npos;
+  EXPECT_TRUE(warned);
+}
+
 TEST(JvmFlags, ARefusedFlagStopsTheStartLikeTheZooCfgKey) {
   ServerConfig cfg;
   std::string error;

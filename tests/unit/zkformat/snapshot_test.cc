@@ -243,3 +243,40 @@ TEST(ZkSnapshot, NodeBeforeItsParentIsRefused) {
 
 }  // namespace
 }  // namespace aviary::zkformat
+
+namespace aviary::zkformat {
+namespace {
+
+// A snapshot (from a leader's SNAP or a file) rebuilds the quota roots and
+// recounts the stats nodes, as ZooKeeper's DataTree.deserialize does.
+TEST(ZkSnapshot, LoadRecountsQuotaStats) {
+  const proto::AclList open = {proto::Acl{proto::perms::kAll, proto::Id{"world", "anyone"}}};
+  tree::DataTree t;
+  int64_t z = 0;
+  for (const char* p : {"/q", "/q/a", "/zookeeper/quota/q"}) {
+    ASSERT_EQ(t.CreateNode(p, "xy", open, tree::NodeKind::kPersistent, 0, 0, -1, ++z, 1), proto::Err::kOk);
+  }
+  ASSERT_EQ(t.CreateNode("/zookeeper/quota/q/zookeeper_limits", "count=5,bytes=-1", open, tree::NodeKind::kPersistent,
+                         0, 0, -1, ++z, 1),
+            proto::Err::kOk);
+  ASSERT_EQ(t.CreateNode("/zookeeper/quota/q/zookeeper_stats", "", open, tree::NodeKind::kPersistent, 0, 0, -1, ++z, 1),
+            proto::Err::kOk);
+  // A client's write into the stats node (or a fuzzy copy of it).
+  ASSERT_EQ(t.SetData("/zookeeper/quota/q/zookeeper_stats", "count=900,bytes=1", 1, ++z, 2), proto::Err::kOk);
+  std::string body;
+  ASSERT_TRUE(WriteSnapshotBody(t, {}, [&](std::string_view b) {
+    body.append(b);
+    return true;
+  }));
+  tree::DataTree loaded;
+  SnapshotLoader loader(&loaded);
+  size_t used = 0;
+  ASSERT_EQ(loader.Feed(body, &used), SnapshotLoader::Status::kDone) << loader.error();
+  EXPECT_EQ(loaded.Find("/zookeeper/quota/q/zookeeper_stats")->data, "count=2,bytes=4");
+  EXPECT_TRUE(loaded.quotas().Contains("/q"));
+  ASSERT_EQ(loaded.CreateNode("/q/b", "123", open, tree::NodeKind::kPersistent, 0, 0, -1, ++z, 3), proto::Err::kOk);
+  EXPECT_EQ(loaded.Find("/zookeeper/quota/q/zookeeper_stats")->data, "count=3,bytes=7");
+}
+
+}  // namespace
+}  // namespace aviary::zkformat
