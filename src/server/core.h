@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "admin/server_snapshot.h"
+#include "adminserver/command_result.h"
 #include "base/clock.h"
 #include "net/connection_server.h"
 #include "proto/records.h"
@@ -198,6 +199,16 @@ class Core {
   }
   const tree::DataTree& tree() const { return tree_; }
   const txn::StateMachine& state() const { return sm_; }
+  // core_admin_http.cc: one AdminServer command (src/adminserver), core
+  // thread: the serving and authentication checks, its data, its action.
+  // `gate` (may be null) runs after authentication: non-zero stops the
+  // command with that HTTP status (feature flags, rate limits).
+  using AdminGate = std::function<int(adminserver::CommandId, int64_t)>;
+  adminserver::CommandResult RunAdminCommand(const adminserver::AdminRequest& req, int64_t now_ms,
+                                             const AdminGate& gate);
+  // The restore command (standalone): `tree` + `sessions` become the state.
+  adminserver::CommandResult RestoreFromAdmin(tree::DataTree& tree, const std::vector<storage::SessionRecord>& sessions,
+                                              int64_t now_ms);
   // The four-letter words' cache of system facts; null until a word needed one.
   const AdminProbe* admin_probe() const { return admin_probe_.get(); }
 
@@ -356,6 +367,12 @@ class Core {
   void FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const;
   void FillConfig(admin::ServerSnapshot& s) const;
   AdminProbe& Probe();
+  // core_admin_http.cc
+  bool AdminAuthorized(const adminserver::AdminRequest& req, adminserver::CommandResult* r) const;
+  void FillAdminExtras(adminserver::CommandId id, adminserver::AdminExtras* x) const;
+  void AdminSnapshot(adminserver::CommandResult* r);
+  void ResetAdminServerStats();
+  void ResetAdminConnectionStats();
   int64_t RecordLatency(int64_t received_us);  // returns the latency in us
 
   CoreOptions opts_;

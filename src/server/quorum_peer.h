@@ -58,6 +58,7 @@
 #include <thread>
 #include <vector>
 
+#include "adminserver/command_result.h"
 #include "config/quorum_config.h"
 #include "peer/election_transport.h"
 #include "peer/quorum_transport.h"
@@ -95,6 +96,8 @@ struct QuorumStatus {
   int64_t pending_syncs = 0;
   admin::ServerSnapshot::Sizes proposal_sizes;  // leader: since it leads (ZooKeeper's proposalStats)
   bool leader_is_aviary = false;                // learner: LEADERINFO came from an Aviary leader
+  int64_t leader_id = -1;                       // the leader this member follows or is; -1 while looking
+  zab::Node::ZabState zab_state = zab::Node::ZabState::kElection;
 };
 
 class QuorumPeer final : public Committer, public Forwarder {
@@ -112,6 +115,9 @@ class QuorumPeer final : public Committer, public Forwarder {
   QuorumStatus status() const;
   // The ensemble's part of the four-letter words (Core::SetStatusHook).
   void FillStatus(admin::ServerSnapshot& s) const;
+  // The AdminServer's leader / voting_view / zabstate (quorum_peer_admin.cc).
+  // Any thread.
+  void FillEnsemble(adminserver::EnsembleInfo* e) const;
 
   // Committer (core thread).
   void Propose(txn::Txn txn) override;

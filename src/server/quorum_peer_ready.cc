@@ -277,6 +277,8 @@ void QuorumPeer::NoteRole() {
     status_.epoch = node_->current_epoch();
     if (role == zab::Role::kLeading && role_ != zab::Role::kLeading) status_.proposal_sizes = {};  // a new Leader
     status_.leader_is_aviary = node_->leader_is_aviary();
+    status_.leader_id = node_->leader() == zab::kNone ? -1 : node_->leader();
+    status_.zab_state = node_->zab_state();
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
   if (serving == serving_ && role == role_) return;

@@ -97,6 +97,7 @@ bool Server::Start(std::string* error) {
   if (!net_->Start(error)) return false;
   core_thread_ = std::thread([this] { core_->Run(); });
   started_ = true;
+  StartAdmin();
   return true;
 }
 
@@ -104,6 +105,8 @@ void Server::Stop() {
   // Idempotent, and safe after a failed Start. Core first: once it is joined
   // nothing posts to the network or the log any more.
   started_ = false;
+  if (admin_http_) admin_http_->Stop();  // its requests may wait for the core
+  admin_http_.reset();
   core_->RequestStop();
   if (core_thread_.joinable()) core_thread_.join();
   if (durable_ != nullptr) durable_->Stop();
