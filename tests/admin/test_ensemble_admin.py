@@ -43,7 +43,10 @@ def test_ensemble_views():
             m = ens.members[sid - 1]
             assert z["quorum_address"]["all_addresses"] == ["127.0.0.1:%d" % m.quorum_port]
             assert z["election_address"]["all_addresses"] == ["127.0.0.1:%d" % m.election_port]
-            assert int(z["last_zxid"], 16) >> 32 == z["zab_epoch"] >= 1
+            # As ZooKeeper: the leader's last processed zxid is its epoch's
+            # first; a follower shows what it applied (0x0 before any write).
+            assert int(z["last_zxid"], 16) >> 32 == z["zab_epoch"]
+            assert z["zab_epoch"] >= (1 if sid == leader.sid else 0)
             view = ok(port, "voting_view")["current_config"]
             assert sorted(view) == ["1", "2", "3"]
             for other in ens.members:
@@ -51,12 +54,13 @@ def test_ensemble_views():
                 assert v["server_addresses"] == ["127.0.0.1:%d" % other.quorum_port]
                 assert v["election_addresses"] == ["127.0.0.1:%d" % other.election_port]
                 assert v["learner_type"] == "participant"
+                assert v["client_address"] == "127.0.0.1:%d" % other.client_port
             state = ok(port, "server_stats")["server_stats"]["server_state"]
             assert state == ("leader" if sid == leader.sid else "follower")
             mon = ok(port, "monitor")
             assert mon["server_state"] == state
             if sid == leader.sid:
-                assert mon["synced_followers"] == 2 and mon["quorum_size"] == 2
+                assert mon["synced_followers"] == 2 and mon["learners"] == 2
                 assert "proposal_stats" in ok(port, "server_stats")
     finally:
         ens.stop()
