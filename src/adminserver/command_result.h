@@ -46,7 +46,7 @@ struct EnsembleInfo {
     std::string client_address;                   // "host:port" or ""
     bool observer = false;
   };
-  std::vector<Member> members;  // every server.N line
+  std::vector<Member> members;                  // every server.N line
   std::vector<std::string> quorum_addresses;    // this server's, "host:port"
   std::vector<std::string> election_addresses;  // this server's
   std::string client_address;                   // this server's
@@ -78,7 +78,7 @@ struct CommandResult {
   AdminExtras extras;
   std::vector<std::pair<std::string, std::string>> headers;
   // Non-empty: the response body is this file (application/octet-stream),
-  // which is deleted once sent.
+  // which is deleted once sent (and its directory, when that is empty).
   std::string stream_file;
 };
 

@@ -36,6 +36,8 @@ void SendFile(const std::string& path, httplib::Response& res) {
   auto file = std::shared_ptr<FILE>(f, [path](FILE* p) {
     std::fclose(p);
     ::unlink(path.c_str());
+    const size_t slash = path.rfind('/');
+    if (slash != std::string::npos) ::rmdir(path.substr(0, slash).c_str());  // only when empty
   });
   res.set_content_provider(
       static_cast<size_t>(size), "application/octet-stream",

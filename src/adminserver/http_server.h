@@ -27,10 +27,10 @@ namespace aviary::adminserver {
 
 struct HttpOptions {
   std::string address = "0.0.0.0";  // admin.serverAddress
-  uint16_t port = 8080;              // admin.serverPort (0: the OS picks)
+  uint16_t port = 8080;             // admin.serverPort (0: the OS picks)
   std::string command_url = "/commands";
-  int64_t idle_timeout_ms = 30000;         // admin.idleTimeout
-  int64_t max_body_bytes = 1LL << 30;      // restore bodies larger than this are refused (413)
+  int64_t idle_timeout_ms = 30000;     // admin.idleTimeout
+  int64_t max_body_bytes = 1LL << 30;  // restore bodies larger than this are refused (413)
   int threads = 2;
 };
 

@@ -81,7 +81,8 @@ void PutServerStats(const admin::ServerSnapshot& s, ordered_json* out) {
   j["server_stats"] = ServerStatsJson(s);
   j["client_response"] =
       BufferStats(s.last_client_response_size, s.min_client_response_size, s.max_client_response_size);
-  if (s.proposal_sizes) j["proposal_stats"] = BufferStats(s.proposal_sizes->last, s.proposal_sizes->min, s.proposal_sizes->max);
+  if (s.proposal_sizes)
+    j["proposal_stats"] = BufferStats(s.proposal_sizes->last, s.proposal_sizes->min, s.proposal_sizes->max);
   j["node_count"] = s.node_count;
 }
 
@@ -243,8 +244,12 @@ void PutLastSnapshot(const AdminExtras& x, ordered_json* out) {
 void PutFields(const CommandSpec& spec, const CommandResult& r, ordered_json* out) {
   const admin::ServerSnapshot& s = r.snap;
   switch (spec.id) {
-    case CommandId::kConfiguration: *out = Configuration(s); break;
-    case CommandId::kConnections: PutConnections(s, false, out); break;
+    case CommandId::kConfiguration:
+      *out = Configuration(s);
+      break;
+    case CommandId::kConnections:
+      PutConnections(s, false, out);
+      break;
     case CommandId::kDirs:
       (*out)["datadir_size"] = s.data_dir_size;
       (*out)["logdir_size"] = s.log_dir_size;
@@ -253,28 +258,53 @@ void PutFields(const CommandSpec& spec, const CommandResult& r, ordered_json* ou
       (*out)["expiry_time_to_session_ids"] = MapOfLists(r.extras.expiry_to_sessions);
       (*out)["session_id_to_ephemeral_paths"] = MapOfLists(r.extras.session_ephemerals);
       break;
-    case CommandId::kEnvironment: PutEnvironment(s, out); break;
-    case CommandId::kHash: PutDigests(r.extras, out); break;
-    case CommandId::kGetTraceMask: (*out)["tracemask"] = r.extras.trace_mask; break;
-    case CommandId::kInitialConfiguration: (*out)["initial_configuration"] = r.extras.initial_configuration; break;
-    case CommandId::kIsReadOnly: (*out)["read_only"] = s.read_only; break;
-    case CommandId::kLastSnapshot: PutLastSnapshot(r.extras, out); break;
-    case CommandId::kLeader: PutLeader(r.extras.ensemble, out); break;
-    case CommandId::kMonitor: *out = Monitor(s); break;
+    case CommandId::kEnvironment:
+      PutEnvironment(s, out);
+      break;
+    case CommandId::kHash:
+      PutDigests(r.extras, out);
+      break;
+    case CommandId::kGetTraceMask:
+      (*out)["tracemask"] = r.extras.trace_mask;
+      break;
+    case CommandId::kInitialConfiguration:
+      (*out)["initial_configuration"] = r.extras.initial_configuration;
+      break;
+    case CommandId::kIsReadOnly:
+      (*out)["read_only"] = s.read_only;
+      break;
+    case CommandId::kLastSnapshot:
+      PutLastSnapshot(r.extras, out);
+      break;
+    case CommandId::kLeader:
+      PutLeader(r.extras.ensemble, out);
+      break;
+    case CommandId::kMonitor:
+      *out = Monitor(s);
+      break;
     case CommandId::kRestore:
       if (r.extras.restored_zxid >= 0) (*out)["last_zxid"] = r.extras.restored_zxid;
       break;
-    case CommandId::kServerStats: PutServerStats(s, out); break;
+    case CommandId::kServerStats:
+      PutServerStats(s, out);
+      break;
     case CommandId::kStats:
       PutServerStats(s, out);
       PutConnections(s, true, out);
       break;
-    case CommandId::kVotingView: (*out)["current_config"] = VotingView(r.extras.ensemble); break;
+    case CommandId::kVotingView:
+      (*out)["current_config"] = VotingView(r.extras.ensemble);
+      break;
     case CommandId::kWatches:
     case CommandId::kWatchesByPath:
-    case CommandId::kWatchSummary: PutWatches(spec.id, r, out); break;
-    case CommandId::kZabState: PutZabState(r, out); break;
-    default: break;  // ruok, the resets, snapshot: command and error only
+    case CommandId::kWatchSummary:
+      PutWatches(spec.id, r, out);
+      break;
+    case CommandId::kZabState:
+      PutZabState(r, out);
+      break;
+    default:
+      break;  // ruok, the resets, snapshot: command and error only
   }
 }
 

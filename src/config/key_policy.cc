@@ -12,8 +12,8 @@ namespace {
 // neither safety nor security when ignored (most only matter in an ensemble,
 // which is refused on its own).
 constexpr std::array<std::string_view, 6> kIgnoredKeys = {
-    "observerMasterPort", "connectToLearnerMasterLimit", "quorum.cnxn.threads.size",
-    "oraclePath",         "jaasLoginRenew",              "admin.httpVersion",
+    "observerMasterPort", "connectToLearnerMasterLimit", "quorum.cnxn.threads.size", "oraclePath",
+    "jaasLoginRenew",     "admin.httpVersion",
 };
 
 // Also ignored: quorum.auth.* keys other than the three switches below only

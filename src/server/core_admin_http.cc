@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "adminserver/command_result.h"
 #include "admin/four_letter.h"
+#include "adminserver/command_result.h"
 #include "base/log.h"
 #include "server/core_state.h"
 #include "storage/layout.h"
@@ -24,16 +24,24 @@ using adminserver::CommandResult;
 
 unsigned AdminParts(CommandId id) {
   switch (id) {
-    case CommandId::kConfiguration: return admin::kPartConfig;
-    case CommandId::kConnections: return admin::kPartConnections;
-    case CommandId::kDirs: return admin::kPartDirSizes;
-    case CommandId::kEnvironment: return admin::kPartEnvironment;
+    case CommandId::kConfiguration:
+      return admin::kPartConfig;
+    case CommandId::kConnections:
+      return admin::kPartConnections;
+    case CommandId::kDirs:
+      return admin::kPartDirSizes;
+    case CommandId::kEnvironment:
+      return admin::kPartEnvironment;
     case CommandId::kMonitor:
       return admin::kPartStats | admin::kPartConfig | admin::kPartDirSizes | admin::kPartFds;
-    case CommandId::kServerStats: return admin::kPartStats | admin::kPartDirSizes;
-    case CommandId::kStats: return admin::kPartStats | admin::kPartDirSizes | admin::kPartConnections;
-    case CommandId::kZabState: return admin::kPartStats;
-    default: return admin::kPartNone;
+    case CommandId::kServerStats:
+      return admin::kPartStats | admin::kPartDirSizes;
+    case CommandId::kStats:
+      return admin::kPartStats | admin::kPartDirSizes | admin::kPartConnections;
+    case CommandId::kZabState:
+      return admin::kPartStats;
+    default:
+      return admin::kPartNone;
   }
 }
 
@@ -141,7 +149,7 @@ void Core::FillAdminExtras(CommandId id, adminserver::AdminExtras* x) const {
   } else if (id == CommandId::kLastSnapshot) {
     const std::vector<storage::FileEntry> snaps = storage::ListSnapshots(opts_.config.data_dir);
     if (!snaps.empty()) {
-      struct stat st{};
+      struct stat st {};
       x->last_snapshot_zxid = snaps.back().zxid;
       if (::stat(snaps.back().path.c_str(), &st) == 0) x->last_snapshot_time_s = st.st_mtime;
     }
@@ -153,8 +161,8 @@ void Core::FillAdminExtras(CommandId id, adminserver::AdminExtras* x) const {
 // deletes. The core is busy while it is written (bounded by the tree).
 void Core::AdminSnapshot(CommandResult* r) {
   std::error_code ec;
-  std::string base = opts_.config.data_dir.empty() ? std::filesystem::temp_directory_path(ec).string()
-                                                   : opts_.config.data_dir;
+  std::string base =
+      opts_.config.data_dir.empty() ? std::filesystem::temp_directory_path(ec).string() : opts_.config.data_dir;
   const std::string dir = base + "/admin-snapshot." + std::to_string(::getpid());
   std::vector<storage::SessionRecord> live;
   for (const auto& [id, timeout_ms] : sm_.sessions()) live.push_back(storage::SessionRecord{id, timeout_ms});
@@ -164,7 +172,7 @@ void Core::AdminSnapshot(CommandResult* r) {
     return Fail(r, 500, "");
   }
   const std::string path = dir + "/" + zkformat::ZkSnapshotName(applied_zxid_);
-  struct stat st{};
+  struct stat st {};
   const int64_t size = ::stat(path.c_str(), &st) == 0 ? st.st_size : 0;
   r->headers.emplace_back("last_zxid", fmt::format("0x{:x}", applied_zxid_));
   r->headers.emplace_back("snapshot_size", std::to_string(size));
@@ -198,11 +206,20 @@ CommandResult Core::RunAdminCommand(const adminserver::AdminRequest& req, int64_
       }
       break;
     }
-    case CommandId::kConnectionStatReset: ResetAdminConnectionStats(); break;
-    case CommandId::kStatReset: ResetAdminServerStats(); break;
-    case CommandId::kSnapshot: AdminSnapshot(&r); break;
-    case CommandId::kRestore: break;  // checked: the server parses the body, then RestoreFromAdmin
-    default: FillAdminExtras(spec.id, &r.extras); break;
+    case CommandId::kConnectionStatReset:
+      ResetAdminConnectionStats();
+      break;
+    case CommandId::kStatReset:
+      ResetAdminServerStats();
+      break;
+    case CommandId::kSnapshot:
+      AdminSnapshot(&r);
+      break;
+    case CommandId::kRestore:
+      break;  // checked: the server parses the body, then RestoreFromAdmin
+    default:
+      FillAdminExtras(spec.id, &r.extras);
+      break;
   }
   return r;
 }

@@ -13,10 +13,14 @@ std::string HostPort(const std::string& host, uint16_t port) {
 
 const char* ZabStateName(zab::Node::ZabState s) {
   switch (s) {
-    case zab::Node::ZabState::kElection: return "election";
-    case zab::Node::ZabState::kDiscovery: return "discovery";
-    case zab::Node::ZabState::kSynchronization: return "synchronization";
-    case zab::Node::ZabState::kBroadcast: return "broadcast";
+    case zab::Node::ZabState::kElection:
+      return "election";
+    case zab::Node::ZabState::kDiscovery:
+      return "discovery";
+    case zab::Node::ZabState::kSynchronization:
+      return "synchronization";
+    case zab::Node::ZabState::kBroadcast:
+      return "broadcast";
   }
   return "";
 }

@@ -2,6 +2,8 @@
 // started after the core, each command posted to the core thread and waited
 // for (bounded), the ensemble's part filled from the QuorumPeer, and the
 // restore body parsed here, off the core thread, before the core installs it.
+#include <unistd.h>
+
 #include <chrono>
 #include <future>
 
@@ -24,8 +26,8 @@ void Server::StartAdmin() {
     AV_LOG(kWarn, "{}; the server runs without its AdminServer (admin.serverPort, admin.enableServer=false)", error);
     return;
   }
-  AV_LOG(kInfo, "Started AdminServer on address {}, port {} and command URL {}", opts_.admin.http.address,
-         http->port(), opts_.admin.http.command_url);
+  AV_LOG(kInfo, "Started AdminServer on address {}, port {} and command URL {}", opts_.admin.http.address, http->port(),
+         opts_.admin.http.command_url);
   admin_http_ = std::move(http);
 }
 
@@ -58,7 +60,8 @@ CommandResult Server::RunCommand(const adminserver::AdminRequest& req) {
   const CommandId id = req.spec->id;
   if (id == CommandId::kRestore) return Restore(req);
   auto gate = [this](CommandId c, int64_t now_ms) { return Gate(c, now_ms); };
-  CommandResult r = CallCore([req, gate](Core& core, int64_t now_ms) { return core.RunAdminCommand(req, now_ms, gate); });
+  CommandResult r =
+      CallCore([req, gate](Core& core, int64_t now_ms) { return core.RunAdminCommand(req, now_ms, gate); });
   if (r.error) return r;
   if (id == CommandId::kInitialConfiguration) r.extras.initial_configuration = opts_.admin.initial_config;
   if ((id == CommandId::kLeader || id == CommandId::kVotingView || id == CommandId::kZabState) &&
@@ -73,6 +76,7 @@ CommandResult Server::RunCommand(const adminserver::AdminRequest& req) {
       for (char& ch : v) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
       if (v != "true") {
         std::remove(r.stream_file.c_str());
+        ::rmdir(r.stream_file.substr(0, r.stream_file.rfind('/')).c_str());
         r.stream_file.clear();
       }
     }
@@ -101,9 +105,8 @@ CommandResult Server::Restore(const adminserver::AdminRequest& req) {
     r.status = 500;
     return r;
   }
-  return CallCore([tree, snap](Core& core, int64_t now_ms) {
-    return core.RestoreFromAdmin(*tree, snap->sessions, now_ms);
-  });
+  return CallCore(
+      [tree, snap](Core& core, int64_t now_ms) { return core.RestoreFromAdmin(*tree, snap->sessions, now_ms); });
 }
 
 }  // namespace aviary::server

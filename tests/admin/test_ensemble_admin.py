@@ -7,7 +7,7 @@ import time
 
 import conftest
 from ensemble import Ensemble
-from http_admin import command
+from http_admin import command, request
 
 
 def ok(port, name):
@@ -62,5 +62,13 @@ def test_ensemble_views():
             if sid == leader.sid:
                 assert mon["synced_followers"] == 2 and mon["learners"] == 2
                 assert "proposal_stats" in ok(port, "server_stats")
+        # A member streams a snapshot; restore is refused in an ensemble
+        # (docs/COMPATIBILITY.md).
+        auth = {"Authorization": "digest backup:secret"}
+        follower = next(sid for sid in ports if sid != leader.sid)
+        status, _, snap = request(ports[follower], "/commands/snapshot", headers=auth)
+        assert status == 200 and snap[:4] == b"ZKSN"
+        status, _, body = request(ports[leader.sid], "/commands/restore", method="POST", body=snap, headers=auth)
+        assert status == 500 and b"only supported on a standalone server" in body
     finally:
         ens.stop()
