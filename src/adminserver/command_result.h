@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -27,7 +28,11 @@ struct AdminRequest {
   std::map<std::string, std::string> params;  // query parameters (first value of each)
   std::string authorization;                  // the Authorization header; empty: none
   std::string remote_ip;
-  std::string body;  // POST: the request body (bounded by the server)
+  // POST: reads the request body into *out (at most HttpOptions'
+  // max_body_bytes); false when it is too large or the client failed. The
+  // backend reads it only after the caller is authenticated and authorized,
+  // so an anonymous caller cannot make the server hold a large body.
+  std::function<bool(std::string* out)> read_body;
 };
 
 // The ensemble part (leader, voting_view, zabstate): QuorumPeer's view.

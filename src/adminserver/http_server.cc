@@ -75,7 +75,7 @@ void AdminHttpServer::Install() {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+  auto handle = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
     std::string name = req.matches.size() > 1 ? std::string(req.matches[1]) : "";
     if (!name.empty() && name[0] == '/') name.erase(0, 1);
     if (name.empty()) return res.set_content(CommandLinks(opts_.command_url), "text/html");
@@ -94,16 +94,29 @@ void AdminHttpServer::Install() {
       res.status = r.status;
       return res.set_content(RenderJson(*spec, r), "application/json");
     }
-    if (ar.post) ar.body = req.body;
+    bool body_read = reader == nullptr;
+    if (reader != nullptr) {
+      const size_t limit = static_cast<size_t>(opts_.max_body_bytes);
+      ar.read_body = [reader, limit, &body_read](std::string* out) {
+        body_read = true;
+        return (*reader)([out, limit](const char* data, size_t n) {
+          if (out->size() + n > limit) return false;
+          out->append(data, n);
+          return true;
+        });
+      };
+    }
     CommandResult r = backend_->RunCommand(ar);
     res.status = r.status;
     for (const auto& [k, v] : r.headers) res.set_header(k, v);
+    if (!body_read) res.set_header("Connection", "close");  // the unread body ends this connection
     if (!r.stream_file.empty()) return SendFile(r.stream_file, res);
     res.set_content(RenderJson(*spec, r), "application/json");
   };
   const std::string pattern = RegexEscape(opts_.command_url) + "(/.*)?";
-  http_->Get(pattern, handle);
-  http_->Post(pattern, handle);
+  http_->Get(pattern, [handle](const httplib::Request& req, httplib::Response& res) { handle(req, res, nullptr); });
+  http_->Post(pattern, [handle](const httplib::Request& req, httplib::Response& res,
+                                const httplib::ContentReader& reader) { handle(req, res, &reader); });
 }
 
 bool AdminHttpServer::Start(std::string* error) {

@@ -84,23 +84,25 @@ CommandResult Server::RunCommand(const adminserver::AdminRequest& req) {
   return r;
 }
 
-// RestoreCommand: checks on the core (serving, auth, flag, rate limit), the
-// body parsed here as a ZooKeeper snapshot file, then installed by the core.
+// RestoreCommand: checks on the core (serving, auth, flag, rate limit); only
+// then is the body read (bounded) and parsed here as a ZooKeeper snapshot
+// file, then installed by the core.
 CommandResult Server::Restore(const adminserver::AdminRequest& req) {
   auto gate = [this](CommandId c, int64_t now_ms) { return Gate(c, now_ms); };
   adminserver::AdminRequest checks = req;
-  checks.body.clear();
+  checks.read_body = nullptr;
   CommandResult r =
       CallCore([checks, gate](Core& core, int64_t now_ms) { return core.RunAdminCommand(checks, now_ms, gate); });
   if (r.error || r.status != 200) return r;
-  if (req.body.empty()) {
-    r.status = 400;
+  std::string body;
+  if (!req.read_body || !req.read_body(&body) || body.empty()) {
+    r.status = 400;  // no body, too large, or the client went away
     return r;
   }
   auto tree = std::make_shared<tree::DataTree>();
   auto snap = std::make_shared<zkformat::ZkSnapshot>();
   std::string error;
-  if (!zkformat::ParseZkSnapshot(req.body, "restore request", tree.get(), snap.get(), &error)) {
+  if (!zkformat::ParseZkSnapshot(body, "restore request", tree.get(), snap.get(), &error)) {
     AV_LOG(kWarn, "admin restore: the body is not a ZooKeeper snapshot: {}", error);
     r.status = 500;
     return r;

@@ -143,10 +143,18 @@ class FakeBackend : public AdminBackend {
       r.status = 401;
       r.error = "Not authenticated";
     }
+    if (req.spec->id == CommandId::kRestore) {
+      body_read = false;
+      body.clear();
+      if (req.authorization == "ok") body_read = req.read_body(&body);
+      r.status = body_read ? 200 : 400;
+    }
     return r;
   }
   std::mutex mu;
   AdminRequest last;
+  bool body_read = false;
+  std::string body;
 };
 
 // One HTTP/1.1 exchange over a fresh socket; the whole response text.
@@ -180,6 +188,7 @@ TEST(HttpServer, ServesCommandsThroughTheBackend) {
   HttpOptions o;
   o.address = "127.0.0.1";
   o.port = 0;
+  o.max_body_bytes = 100;
   AdminHttpServer http(o, &backend);
   std::string error;
   ASSERT_TRUE(http.Start(&error)) << error;
@@ -204,6 +213,20 @@ TEST(HttpServer, ServesCommandsThroughTheBackend) {
   EXPECT_NE(unknown.find("Unknown command: zzz"), std::string::npos);
   EXPECT_NE(Get(http.port(), "/commands/restore").find("405"), std::string::npos);
   EXPECT_NE(Get(http.port(), "/elsewhere").find("404"), std::string::npos);
+
+  // A POST body is read only when the backend asks (after its checks), bounded.
+  auto post = [&](const std::string& auth, size_t n) {
+    return Exchange(http.port(),
+                    "POST /commands/restore HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                    "Authorization: " +
+                        auth + "\r\nContent-Length: " + std::to_string(n) + "\r\n\r\n" + std::string(n, 'b'));
+  };
+  EXPECT_NE(post("no", 50).find("400"), std::string::npos);
+  EXPECT_FALSE(backend.body_read);
+  EXPECT_NE(post("ok", 50).find("200 OK"), std::string::npos);
+  EXPECT_EQ(backend.body, std::string(50, 'b'));
+  EXPECT_EQ(post("ok", 150).find("200 OK"), std::string::npos);  // over max_body_bytes
+  EXPECT_FALSE(backend.body_read);
 
   // A second listener on the same port fails instead of sharing it.
   HttpOptions o2 = o;
