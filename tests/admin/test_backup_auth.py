@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from kazoo.client import KazooClient
-from kazoo.security import make_digest_acl
+from kazoo.security import ACL, Id, Permissions, make_digest_acl
 
 import conftest
 from http_admin import command, request
@@ -63,6 +63,17 @@ def test_snapshot_permission_on_root_acl(aviary):
     time.sleep(0.05)
     status, _, body = take_snapshot(port, headers=SUPER)  # superDigest passes every ACL
     assert status == 200
+    # The ip scheme: the caller's address against an ip ACL ("ip" alone, as ZooKeeper's).
+    zk = client(aviary, auth=[("digest", "super:secret")])
+    try:
+        zk.set_acls("/", [make_digest_acl("backup", "pw", all=True)] +
+                    [ACL(Permissions.ALL, Id("ip", "127.0.0.1"))])
+    finally:
+        zk.stop()
+        zk.close()
+    time.sleep(0.05)
+    status, _, body = take_snapshot(port, headers={"Authorization": "ip"})
+    assert status == 200 and body[:4] == b"ZKSN"
 
 
 def test_snapshot_headers_and_streaming_flag(aviary):
