@@ -97,6 +97,7 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
     if (usable) t.zk_digest = z.digest->tree_digest;
   }
   t.zxid = op.zxid;
+  CountAppended(op.zxid);
   log_->Append(t);
   logged_[op.zxid] = std::move(t);
 }
@@ -130,6 +131,7 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
     logged_.erase(it);
   }
   if (zxid > applied_) applied_ = zxid;
+  CountCommitted(batch.size(), zxid);
   if (snap_window_open_) CloseSnapWindow(zxid);
   for (auto& t : batch) to_core_commits_.push_back(std::move(t));
 }
@@ -166,6 +168,7 @@ void QuorumPeer::CloseSnapWindow(int64_t zxid) {
 void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
   for (zab::Outgoing& o : packets) {
     if (HoldForSnap(o)) continue;
+    CountSent(o);
     switch (o.kind) {
       case zab::Outgoing::Kind::kPacket:
         quorum_->Send(o.conn, o.packet);
@@ -277,10 +280,12 @@ void QuorumPeer::NoteRole() {
     status_.epoch = node_->current_epoch();
     if (role == zab::Role::kLeading && role_ != zab::Role::kLeading) status_.proposal_sizes = {};  // a new Leader
     status_.leader_is_aviary = node_->leader_is_aviary();
-    status_.leader_id = node_->leader() == zab::kNone ? -1 : node_->leader();
+    const zab::ServerId leader = node_->leader();
+    status_.leader_id = leader == zab::kNone ? -1 : static_cast<int64_t>(leader);
     status_.zab_state = node_->zab_state();
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
+  NoteRoleMetrics(role, serving);
   if (serving == serving_ && role == role_) return;
   FlushCore();  // what came before the change is handled before it
   serving_ = serving;
@@ -308,6 +313,7 @@ void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   s.serving = st.serving;
   // Always listed, as ZooKeeper's metric (0 with digests off).
   s.extra_metrics.emplace_back("digest_mismatches_count", std::to_string(checker_ ? checker_->mismatches() : 0));
+  FillMetricsStatus(st, s);  // quorum_peer_metrics.cc: peer_state, quorum_size, leader_uptime, ...
   switch (st.role) {
     case zab::Role::kLeading:
       s.server_state = "leader";

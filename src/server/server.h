@@ -15,6 +15,7 @@
 #include "server/committer.h"
 #include "server/core.h"
 #include "server/durable_committer.h"
+#include "server/metrics_endpoint.h"
 #include "server/quorum_peer.h"
 #include "server/snapshotter.h"
 
@@ -68,6 +69,8 @@ class Server : public net::FrameSink, public Outbox, public adminserver::AdminBa
   uint16_t admin_port() const { return admin_http_ ? admin_http_->port() : 0; }
   // Null when standalone.
   const QuorumPeer* quorum_peer() const { return quorum_peer_; }
+  // The /metrics port, -1 when not serving it.
+  int metrics_port() const { return metrics_ ? metrics_->port() : -1; }
 
   // net::FrameSink (I/O threads)
   void OnFrames(std::vector<net::Frame>& frames) override;
@@ -94,6 +97,7 @@ class Server : public net::FrameSink, public Outbox, public adminserver::AdminBa
   std::unique_ptr<Snapshotter> snapshotter_;
   std::unique_ptr<Core> core_;
   std::unique_ptr<net::ConnectionServer> net_;
+  std::unique_ptr<MetricsEndpoint> metrics_;  // /metrics (metricsProvider.*), server/metrics_endpoint.h
   std::thread core_thread_;
   bool started_ = false;
   std::unique_ptr<adminserver::AdminHttpServer> admin_http_;
