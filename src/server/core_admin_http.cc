@@ -33,7 +33,7 @@ unsigned AdminParts(CommandId id) {
     case CommandId::kEnvironment:
       return admin::kPartEnvironment;
     case CommandId::kMonitor:
-      return admin::kPartStats | admin::kPartConfig | admin::kPartDirSizes | admin::kPartFds;
+      return admin::kPartStats | admin::kPartConfig | admin::kPartDirSizes | admin::kPartFds | admin::kPartMetrics;
     case CommandId::kServerStats:
       return admin::kPartStats | admin::kPartDirSizes;
     case CommandId::kStats:
