@@ -113,6 +113,23 @@ int main(int argc, char** argv) {
   opts.core.snap_count = cfg.snap_count;
   opts.core.fork_snapshots = cfg.fork_snapshots;
   opts.core.purge_interval_ms = static_cast<int64_t>(cfg.purge_interval_hours) * 3600 * 1000;
+  // The AdminServer (admin.*; src/adminserver).
+  opts.admin.enabled = cfg.admin_enable_server;
+  opts.admin.http.address = cfg.admin_server_address;
+  opts.admin.http.port = cfg.admin_server_port;
+  opts.admin.http.command_url = cfg.admin_command_url;
+  opts.admin.http.idle_timeout_ms = cfg.admin_idle_timeout_ms;
+  opts.admin.snapshot_enabled = cfg.admin_snapshot_enabled;
+  opts.admin.restore_enabled = cfg.admin_restore_enabled;
+  opts.admin.rate_limit_interval_ms = cfg.admin_rate_limiter_interval_ms;
+  if (std::FILE* f = std::fopen(config_path, "rb")) {  // initial_configuration: the file as read
+    char buf[4096];
+    size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && opts.admin.initial_config.size() < (1u << 20)) {
+      opts.admin.initial_config.append(buf, n);
+    }
+    std::fclose(f);
+  }
   config::QuorumConfig quorum;
   if (!config::BuildQuorumConfig(cfg, &quorum, &error)) {
     std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());

@@ -11,9 +11,9 @@ namespace {
 // ZooKeeper keys that tune features Aviary does not have and that change
 // neither safety nor security when ignored (most only matter in an ensemble,
 // which is refused on its own).
-constexpr std::array<std::string_view, 7> kIgnoredKeys = {
+constexpr std::array<std::string_view, 6> kIgnoredKeys = {
     "observerMasterPort", "connectToLearnerMasterLimit", "quorum.cnxn.threads.size", "oraclePath",
-    "admin.commandURL",   "admin.idleTimeout",           "jaasLoginRenew",
+    "jaasLoginRenew",     "admin.httpVersion",
 };
 
 // Also ignored: quorum.auth.* keys other than the three switches below only
@@ -33,7 +33,12 @@ constexpr std::string_view kNoEnsemble =
 
 // TLS on the client port and between ensemble members (sslQuorum,
 // portUnification, ssl.quorum.*) is read by tls_keys.cc.
-constexpr std::array<Rule, 6> kRules = {{
+constexpr std::array<Rule, 9> kRules = {{
+    // The AdminServer serves plain HTTP only (src/adminserver): asking for
+    // HTTPS must not silently get HTTP.
+    {"admin.forceHttps", "false", "HTTPS on the AdminServer, which Aviary does not implement"},
+    {"admin.portUnification", "false", "HTTPS on the AdminServer, which Aviary does not implement"},
+    {"admin.needClientAuth", "false", "HTTPS client certificates on the AdminServer, which Aviary does not implement"},
     {"skipACL", "no", "turns ACL checks off; Aviary always checks ACLs"},
     {"security.auth_to_local", "DEFAULT",
      "Kerberos name mapping rules other than DEFAULT, which Aviary does not implement"},

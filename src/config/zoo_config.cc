@@ -27,7 +27,7 @@ using detail::Invalid;
 constexpr int kUnset = -1;
 
 // Keys ZooKeeper reads as "zookeeper.<key>" system properties; both spellings are accepted.
-constexpr std::array<std::string_view, 19> kSysPropKeys = {
+constexpr std::array<std::string_view, 24> kSysPropKeys = {
     "electionPortBindRetry",
     "digest.enabled",
     "snapshotSizeFactor",
@@ -44,6 +44,11 @@ constexpr std::array<std::string_view, 19> kSysPropKeys = {
     "admin.enableServer",
     "admin.serverPort",
     "admin.serverAddress",
+    "admin.commandURL",
+    "admin.idleTimeout",
+    "admin.snapshot.enabled",
+    "admin.restore.enabled",
+    "admin.rateLimiterIntervalInMS",
     "jute.maxbuffer",
     "maxCnxns",
     "enforceQuota",
@@ -355,6 +360,22 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
   if (key == "admin.serverAddress") {
     cfg->admin_server_address = std::string(value);
     return true;
+  }
+  if (key == "admin.commandURL") {
+    if (value.empty() || value[0] != '/') return Invalid(raw_key, value, "expected a path starting with /", error);
+    cfg->admin_command_url = std::string(value);
+    while (cfg->admin_command_url.size() > 1 && cfg->admin_command_url.back() == '/') cfg->admin_command_url.pop_back();
+    return true;
+  }
+  if (key == "admin.idleTimeout") {
+    return detail::IntValue(raw_key, value, 1, std::numeric_limits<int32_t>::max(), "expected a positive integer",
+                            &cfg->admin_idle_timeout_ms, error);
+  }
+  if (key == "admin.snapshot.enabled") return detail::BoolValue(raw_key, value, &cfg->admin_snapshot_enabled, error);
+  if (key == "admin.restore.enabled") return detail::BoolValue(raw_key, value, &cfg->admin_restore_enabled, error);
+  if (key == "admin.rateLimiterIntervalInMS") {
+    return detail::IntValue(raw_key, value, 0, std::numeric_limits<int32_t>::max(), "expected a non-negative integer",
+                            &cfg->admin_rate_limiter_interval_ms, error);
   }
   if (key == "aviary.maxSessions") return detail::PositiveInt(raw_key, value, &cfg->max_sessions, error);
   if (key == "aviary.logLevel") {

@@ -171,6 +171,15 @@ struct ServerConfig {
   bool admin_enable_server = true;               // admin.enableServer
   uint16_t admin_server_port = 8080;             // admin.serverPort
   std::string admin_server_address = "0.0.0.0";  // admin.serverAddress
+  // The rest of the AdminServer's keys (src/adminserver; zoo.cfg or
+  // -Dzookeeper.admin.*): admin.commandURL, admin.idleTimeout (ms),
+  // admin.snapshot.enabled / admin.restore.enabled (3.9's feature flags),
+  // admin.rateLimiterIntervalInMS (3.9: one snapshot / restore per interval).
+  std::string admin_command_url = "/commands";
+  int64_t admin_idle_timeout_ms = 30000;
+  bool admin_snapshot_enabled = true;
+  bool admin_restore_enabled = true;
+  int64_t admin_rate_limiter_interval_ms = 300000;
   MetricsProviderConfig metrics_provider;        // metricsProvider.* (config/metrics_config.h)
 
   bool standalone_enabled = true;  // standaloneEnabled (false is refused)

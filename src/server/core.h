@@ -38,6 +38,7 @@
 
 #include "admin/four_letter.h"
 #include "admin/server_snapshot.h"
+#include "adminserver/command_result.h"
 #include "base/clock.h"
 #include "net/connection_server.h"
 #include "proto/records.h"
@@ -218,6 +219,16 @@ class Core {
   // Hard-limit quota refusals by namespace (quota_exceeded_error_per_namespace);
   // thread-safe. The quota limits / usage figures: tree::CollectQuotaFigures.
   const txn::QuotaErrorCounts& quota_errors() const { return quota_errors_; }
+  // core_admin_http.cc: one AdminServer command (src/adminserver), core
+  // thread: the serving and authentication checks, its data, its action.
+  // `gate` (may be null) runs after authentication: non-zero stops the
+  // command with that HTTP status (feature flags, rate limits).
+  using AdminGate = std::function<int(adminserver::CommandId, int64_t)>;
+  adminserver::CommandResult RunAdminCommand(const adminserver::AdminRequest& req, int64_t now_ms,
+                                             const AdminGate& gate);
+  // The restore command (standalone): `tree` + `sessions` become the state.
+  adminserver::CommandResult RestoreFromAdmin(tree::DataTree& tree, const std::vector<storage::SessionRecord>& sessions,
+                                              int64_t now_ms);
   // The four-letter words' cache of system facts; null until a word needed one.
   const AdminProbe* admin_probe() const { return admin_probe_.get(); }
 
@@ -390,6 +401,12 @@ class Core {
   void CountApplied(const txn::Txn& t);
   void CountRead(const proto::Request& req, const proto::ResponseBody& body);
   void CountWatchesFired(proto::EventType type, size_t watchers);
+  // core_admin_http.cc
+  bool AdminAuthorized(const adminserver::AdminRequest& req, adminserver::CommandResult* r) const;
+  void FillAdminExtras(adminserver::CommandId id, adminserver::AdminExtras* x) const;
+  void AdminSnapshot(adminserver::CommandResult* r);
+  void ResetAdminServerStats();
+  void ResetAdminConnectionStats();
 
   CoreOptions opts_;
   Committer* committer_;

@@ -58,6 +58,7 @@
 #include <thread>
 #include <vector>
 
+#include "adminserver/command_result.h"
 #include "config/quorum_config.h"
 #include "peer/election_transport.h"
 #include "peer/quorum_transport.h"
@@ -97,6 +98,7 @@ struct QuorumStatus {
   bool leader_is_aviary = false;                // learner: LEADERINFO came from an Aviary leader
   int64_t leader_id = -1;                       // the leader's server id (-1: none)
   int64_t leader_since_ms = -1;                 // leader: steady ms when it began to serve (leader_uptime)
+  zab::Node::ZabState zab_state = zab::Node::ZabState::kElection;
 };
 
 class QuorumPeer final : public Committer, public Forwarder {
@@ -115,6 +117,9 @@ class QuorumPeer final : public Committer, public Forwarder {
   // The ensemble's part of the four-letter words (Core::SetStatusHook).
   void FillStatus(admin::ServerSnapshot& s) const;
   void ResetProposalSizes();  // srst on a leader (any thread)
+  // The AdminServer's leader / voting_view / zabstate (quorum_peer_admin.cc).
+  // Any thread.
+  void FillEnsemble(adminserver::EnsembleInfo* e) const;
 
   // Committer (core thread).
   void Propose(txn::Txn txn) override;

@@ -282,6 +282,7 @@ void QuorumPeer::NoteRole() {
     status_.leader_is_aviary = node_->leader_is_aviary();
     const zab::ServerId leader = node_->leader();
     status_.leader_id = leader == zab::kNone ? -1 : static_cast<int64_t>(leader);
+    status_.zab_state = node_->zab_state();
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
   NoteRoleMetrics(role, serving);

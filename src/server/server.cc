@@ -104,6 +104,7 @@ bool Server::Start(std::string* error) {
   metrics_ = std::make_unique<MetricsEndpoint>(core_.get(), opts_.core.config.metrics_provider);
   metrics_->Start();  // a port that cannot be bound is logged, not fatal
   started_ = true;
+  StartAdmin();
   return true;
 }
 
@@ -111,6 +112,8 @@ void Server::Stop() {
   // Idempotent, and safe after a failed Start. Core first: once it is joined
   // nothing posts to the network or the log any more.
   started_ = false;
+  if (admin_http_) admin_http_->Stop();  // its requests may wait for the core
+  admin_http_.reset();
   if (metrics_) metrics_->Stop();  // its scrapes ask the core
   core_->RequestStop();
   if (core_thread_.joinable()) core_thread_.join();

@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "adminserver/http_server.h"
 #include "net/connection_server.h"
 #include "server/committer.h"
 #include "server/core.h"
@@ -19,6 +20,20 @@
 #include "server/snapshotter.h"
 
 namespace aviary::server {
+
+// The AdminServer (src/adminserver; zoo.cfg's admin.* keys). Off unless
+// `enabled`: aviary-server turns it on from admin.enableServer.
+struct AdminServerOptions {
+  bool enabled = false;
+  adminserver::HttpOptions http;
+  std::string initial_config;  // the configuration file's text (initial_configuration)
+  bool snapshot_enabled = true;
+  bool restore_enabled = true;
+  // ZooKeeper 3.9's RateLimiter: one restore per interval (ms); snapshot's
+  // limiter reads the same number as microseconds (as ZooKeeper does).
+  int64_t rate_limit_interval_ms = 300000;
+  int64_t command_timeout_ms = 30000;  // a command the core does not answer in time gets a 500
+};
 
 struct ServerOptions {
   CoreOptions core;
@@ -38,9 +53,10 @@ struct ServerOptions {
   // Set: a member of an ensemble (zoo.cfg server.N lines + myid); the log is
   // then written by the QuorumPeer (ZAB) instead of the DurableCommitter.
   std::optional<config::QuorumConfig> quorum;
+  AdminServerOptions admin;
 };
 
-class Server : public net::FrameSink, public Outbox {
+class Server : public net::FrameSink, public Outbox, public adminserver::AdminBackend {
  public:
   explicit Server(ServerOptions options);
   ~Server() override;
@@ -49,6 +65,8 @@ class Server : public net::FrameSink, public Outbox {
   void Stop();
   uint16_t port() const { return net_->port(); }
   uint16_t secure_port() const { return net_->secure_port(); }
+  // The AdminServer's bound port; 0 when it is off or could not bind.
+  uint16_t admin_port() const { return admin_http_ ? admin_http_->port() : 0; }
   // Null when standalone.
   const QuorumPeer* quorum_peer() const { return quorum_peer_; }
   // The /metrics port, -1 when not serving it.
@@ -59,9 +77,18 @@ class Server : public net::FrameSink, public Outbox {
   // Outbox (core thread)
   void Deliver(std::vector<net::ConnectionServer::Out>& batch) override;
   void CloseNow(net::ConnId conn) override;
+  // adminserver::AdminBackend (HTTP threads; server_admin_http.cc)
+  adminserver::CommandResult RunCommand(const adminserver::AdminRequest& req) override;
 
  private:
   bool Recover(std::string* error);
+  // server_admin_http.cc
+  void StartAdmin();
+  adminserver::CommandResult CallCore(std::function<adminserver::CommandResult(Core&, int64_t)> fn);
+  adminserver::CommandResult Restore(const adminserver::AdminRequest& req);
+  // 3.9's feature flags and rate limiters, checked on the core thread after
+  // authentication: 0 to go on, else the HTTP status to answer.
+  int Gate(adminserver::CommandId id, int64_t now_ms);
 
   ServerOptions opts_;
   std::unique_ptr<Committer> committer_;
@@ -73,6 +100,9 @@ class Server : public net::FrameSink, public Outbox {
   std::unique_ptr<MetricsEndpoint> metrics_;  // /metrics (metricsProvider.*), server/metrics_endpoint.h
   std::thread core_thread_;
   bool started_ = false;
+  std::unique_ptr<adminserver::AdminHttpServer> admin_http_;
+  int64_t last_snapshot_cmd_ms_ = -1;  // core thread (Gate)
+  int64_t last_restore_cmd_ms_ = -1;
 };
 
 }  // namespace aviary::server

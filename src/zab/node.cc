@@ -55,6 +55,16 @@ bool Node::serving() const {
   return learn_phase_ == LearnPhase::kBroadcast;
 }
 
+Node::ZabState Node::zab_state() const {
+  if (role_ == Role::kLooking) return ZabState::kElection;
+  if (role_ == Role::kLeading) {
+    if (lead_phase_ == LeadPhase::kBroadcast) return ZabState::kBroadcast;
+    return lead_phase_ == LeadPhase::kNewLeaderAck ? ZabState::kSynchronization : ZabState::kDiscovery;
+  }
+  if (learn_phase_ == LearnPhase::kBroadcast) return ZabState::kBroadcast;
+  return learn_phase_ <= LearnPhase::kLeaderInfo ? ZabState::kDiscovery : ZabState::kSynchronization;
+}
+
 void Node::SetRole(Role role) {
   role_ = role;
   ready_.role = role;

@@ -88,6 +88,12 @@ class Node {
 
   Role role() const { return role_; }
   bool serving() const;  // leader broadcasting or learner after UPTODATE
+  // ZooKeeper's QuorumPeer.ZabState (the AdminServer's zabstate): election
+  // while looking; discovery until the new epoch is agreed (leader: epoch
+  // acks; learner: LEADERINFO answered); synchronization until NEWLEADER /
+  // UPTODATE; then broadcast.
+  enum class ZabState : uint8_t { kElection, kDiscovery, kSynchronization, kBroadcast };
+  ZabState zab_state() const;  // leader broadcasting or learner after UPTODATE
   ServerId leader() const { return role_ == Role::kLooking ? kNone : vote_.leader; }
   // Learner: the leader's LEADERINFO said it is an Aviary server.
   bool leader_is_aviary() const { return leader_is_aviary_; }

@@ -175,7 +175,7 @@ def _run_server_with(tmp_path, lines, myid=None):
         (data / "myid").write_text("%d\n" % myid)
     cfg = tmp_path / "zoo.cfg"
     cfg.write_text("\n".join(["tickTime=100", "dataDir=%s" % data, "clientPort=%d" % harness.free_port(),
-                              "clientPortAddress=127.0.0.1"] + lines) + "\n")
+                              "clientPortAddress=127.0.0.1", "admin.enableServer=false"] + lines) + "\n")
     try:
         return subprocess.run(harness.server_command(str(cfg)), stdin=subprocess.DEVNULL, capture_output=True,
                               text=True, timeout=10)
