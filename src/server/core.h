@@ -405,8 +405,6 @@ class Core {
   bool AdminAuthorized(const adminserver::AdminRequest& req, adminserver::CommandResult* r) const;
   void FillAdminExtras(adminserver::CommandId id, adminserver::AdminExtras* x) const;
   void AdminSnapshot(adminserver::CommandResult* r);
-  void ResetAdminServerStats();
-  void ResetAdminConnectionStats();
 
   CoreOptions opts_;
   Committer* committer_;

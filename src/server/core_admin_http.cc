@@ -71,23 +71,6 @@ int64_t SessionIdOf(const std::string& hex) { return static_cast<int64_t>(std::s
 
 }  // namespace
 
-void Core::ResetAdminServerStats() {
-  latency_min_us_ = -1;
-  latency_max_us_ = 0;
-  latency_total_us_ = 0;
-  latency_count_ = 0;
-  packets_received_ = 0;
-  packets_sent_ = 0;
-}
-
-void Core::ResetAdminConnectionStats() {
-  for (auto& [id, c] : conns_) {
-    c->received = 0;
-    c->sent = 0;
-    c->last_latency_us = 0;
-  }
-}
-
 // Commands.handleAuthentication + handleAuthorization: the Authorization
 // header's "scheme credentials" through the server's providers (digest
 // with the super digest, ip from the peer address), then every bit of the
@@ -146,6 +129,10 @@ void Core::FillAdminExtras(CommandId id, adminserver::AdminExtras* x) const {
       for (const std::string& s : sids) ids.push_back(SessionIdOf(s));
       x->watches_by_path.emplace_back(path, std::move(ids));
     }
+  } else if (id == CommandId::kHash) {
+    for (const admin::ZxidDigest& d : DigestHistory()) x->digests.push_back({d.zxid, d.digest, 2});
+  } else if (id == CommandId::kGetTraceMask) {
+    x->trace_mask = trace_mask_;
   } else if (id == CommandId::kLastSnapshot) {
     const std::vector<storage::FileEntry> snaps = storage::ListSnapshots(opts_.config.data_dir);
     if (!snaps.empty()) {
@@ -207,10 +194,10 @@ CommandResult Core::RunAdminCommand(const adminserver::AdminRequest& req, int64_
       break;
     }
     case CommandId::kConnectionStatReset:
-      ResetAdminConnectionStats();
+      ResetConnectionStats();
       break;
     case CommandId::kStatReset:
-      ResetAdminServerStats();
+      ResetServerStats();
       break;
     case CommandId::kSnapshot:
       AdminSnapshot(&r);
