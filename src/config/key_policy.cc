@@ -32,14 +32,13 @@ constexpr std::string_view kNoEnsemble =
 
 // TLS on the client port and between ensemble members (sslQuorum,
 // portUnification, ssl.quorum.*) is read by tls_keys.cc.
-constexpr std::array<Rule, 6> kRules = {{
+constexpr std::array<Rule, 5> kRules = {{
     {"skipACL", "no", "turns ACL checks off; Aviary always checks ACLs"},
     {"security.auth_to_local", "DEFAULT",
      "Kerberos name mapping rules other than DEFAULT, which Aviary does not implement"},
     {"quorum.auth.enableSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
     {"quorum.auth.learnerRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
     {"quorum.auth.serverRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
-    {"audit.enable", "false", "audit logging, which Aviary does not implement"},
 }};
 
 // Keys refused whatever their value, by prefix.

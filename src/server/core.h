@@ -294,6 +294,16 @@ class Core {
   // The identity `c`'s requests run as: a reference into `c`, not a copy.
   const txn::SessionCtx& CtxOf(Conn& c);
 
+  // core_audit.cc (audit.enable): the note an audited write keeps until its
+  // txn commits; its lines once it did (on the server the client is
+  // connected to); the lines for the ephemerals a session's close removed
+  // (on every server, as ZooKeeper's DataTree).
+  void NoteForAudit(Pending& p, const Conn& c, const CoreEvent& ev);
+  void AuditWrite(const Pending& p, const txn::Txn& t, const txn::ApplyResult& r);
+  void AuditEphemerals(int64_t session_id, const std::vector<std::string>& paths);
+  // "ip:port" of connection `conn`, or "(gone)" for the log.
+  std::string PeerOf(net::ConnId conn) const;
+
   // core_output.cc
   void SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body, int64_t received_us,
                  bool close_after = false);
