@@ -128,6 +128,7 @@ int main(int argc, char** argv) {
 
   // TLS on the client port (secureClientPort, client.portUnification) and the x509 scheme.
   txn::SetX509SchemeEnabled(cfg.x509_provider);
+  txn::SetSaslSchemeEnabled(cfg.sasl.provider);
   std::shared_ptr<tls::ContextSource> tls_source;
   if (cfg.TlsInUse()) {
     tls_source = std::make_shared<tls::ContextSource>(cfg.tls);

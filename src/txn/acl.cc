@@ -146,7 +146,11 @@ bool IsValidSaslId(std::string_view id) {
 
 namespace {
 std::atomic<bool> g_x509_enabled{false};
+std::atomic<bool> g_sasl_enabled{false};
 }  // namespace
+
+void SetSaslSchemeEnabled(bool enabled) { g_sasl_enabled.store(enabled); }
+bool SaslSchemeEnabled() { return g_sasl_enabled.load(std::memory_order_relaxed); }
 
 void SetX509SchemeEnabled(bool enabled) { g_x509_enabled.store(enabled); }
 bool X509SchemeEnabled() { return g_x509_enabled.load(std::memory_order_relaxed); }
@@ -162,7 +166,7 @@ bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& 
       if (id.scheme == "digest" && mine.id == id.id) return true;
       if (id.scheme == "ip" && IpMatches(mine.id, id.id)) return true;
       // SASLAuthenticationProvider.matches: the same id, or the sasl id "super".
-      if (id.scheme == "sasl" && (mine.id == id.id || mine.id == "super")) return true;
+      if (id.scheme == "sasl" && (mine.id == id.id || mine.id == "super") && SaslSchemeEnabled()) return true;
       if (id.scheme == "x509" && mine.id == id.id && X509SchemeEnabled()) return true;
     }
   }
@@ -183,7 +187,9 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
     } else if (id.scheme == "auth") {
       bool any = false;
       for (const proto::Id& mine : ctx.ids) {
-        if (mine.scheme == "digest" || mine.scheme == "sasl" || mine.scheme == "x509") {  // authenticated providers
+        // The ids of the registered providers that authenticate (ZooKeeper's isAuthenticated).
+        if (mine.scheme == "digest" || (mine.scheme == "sasl" && SaslSchemeEnabled()) ||
+            (mine.scheme == "x509" && X509SchemeEnabled())) {
           any = true;
           rv.push_back(proto::Acl{a.perms, mine});
         }
@@ -195,7 +201,7 @@ proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclL
     } else if (id.scheme == "ip") {
       if (!IsValidIpId(id.id)) return proto::Err::kInvalidAcl;
       rv.push_back(a);
-    } else if (id.scheme == "sasl") {
+    } else if (id.scheme == "sasl" && SaslSchemeEnabled()) {
       if (!IsValidSaslId(id.id)) return proto::Err::kInvalidAcl;
       rv.push_back(a);
     } else if (id.scheme == "x509" && X509SchemeEnabled()) {

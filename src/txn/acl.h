@@ -30,6 +30,11 @@ std::string DigestOfAuth(std::string_view user_colon_password);
 // registry it mirrors. An x509 id matches an ACL id equal to it.
 void SetX509SchemeEnabled(bool enabled);
 bool X509SchemeEnabled();
+// The sasl scheme likewise exists only when an authProvider.N names the
+// SASLAuthenticationProvider: without it a sasl ACL is InvalidACL and grants
+// nothing (ZooKeeper's ProviderRegistry has no "sasl" provider then).
+void SetSaslSchemeEnabled(bool enabled);
+bool SaslSchemeEnabled();
 
 // True if some entry of `acl` grants any bit of `perm` to `ctx`. An empty
 // list grants everything; a super session (ctx.is_super or an id with scheme

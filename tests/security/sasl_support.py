@@ -281,3 +281,13 @@ class Kdc:
 
 def have_kdc():
     return all(shutil.which(x) or os.path.exists("/usr/sbin/" + x) for x in ("krb5kdc", "kdb5_util", "kadmin.local"))
+
+
+def stop_clients(*clients):
+    """Stops and closes kazoo clients, ignoring the ones already gone."""
+    for zk in clients:
+        try:
+            zk.stop()
+            zk.close()
+        except Exception:
+            pass

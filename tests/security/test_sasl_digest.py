@@ -17,7 +17,7 @@ import rawzk
 import sasl_support as ss
 import waits
 from kazoo.client import KazooClient
-from kazoo.exceptions import AuthFailedError, ConnectionClosedError, NoAuthError
+from kazoo.exceptions import AuthFailedError, ConnectionClosedError, InvalidACLError, NoAuthError
 from kazoo.protocol.states import KeeperState
 from kazoo.security import make_acl
 
@@ -57,15 +57,6 @@ def client(srv, user=None, password=None, start=True, **kw):
     return zk
 
 
-def stop(*clients):
-    for zk in clients:
-        try:
-            zk.stop()
-            zk.close()
-        except Exception:
-            pass
-
-
 def failed_auth_states(srv, user, password):
     """Starts kazoo with bad credentials; returns the states it went through."""
     zk = client(srv, user, password, start=False)
@@ -84,8 +75,25 @@ def failed_auth_states(srv, user, password):
         with pytest.raises((AuthFailedError, ConnectionClosedError)):
             zk.get("/")
     finally:
-        stop(zk)
+        ss.stop_clients(zk)
     return states
+
+
+def test_sasl_acl_needs_the_sasl_provider():
+    """Without an authProvider.N naming the SASL provider the sasl scheme does
+    not exist (ZooKeeper's ProviderRegistry): a sasl ACL is InvalidACL."""
+    srv = harness.start_server()
+    zk = client(srv)
+    try:
+        with pytest.raises(InvalidACLError):
+            zk.create("/s", b"", acl=[make_acl("sasl", "bob", all=True)])
+        zk.create("/s", b"")
+        with pytest.raises(InvalidACLError):
+            zk.set_acls("/s", [make_acl("sasl", "bob", read=True)])
+        assert zk.get_acls("/s")[0][0].id.scheme == "world"
+    finally:
+        ss.stop_clients(zk)
+        srv.stop()
 
 
 def test_valid_credentials_authenticate_and_acl_sasl_user(servers, tmp):
@@ -110,7 +118,7 @@ def test_valid_credentials_authenticate_and_acl_sasl_user(servers, tmp):
             bob.get("/alice")
         assert alice.get("/alice")[0] == b"a"
     finally:
-        stop(bob, anon, alice)
+        ss.stop_clients(bob, anon, alice)
 
 
 def test_raw_exchange_reply_headers(servers, tmp):
@@ -153,7 +161,7 @@ def test_wrong_password_fails_and_closes_others_unaffected(servers, tmp):
         bystander.set("/before", b"2")
         assert bystander.get("/before")[0] == b"2"
     finally:
-        stop(bystander)
+        ss.stop_clients(bystander)
 
 
 def test_garbage_token_fails_and_closes(servers, tmp):
@@ -170,7 +178,7 @@ def test_garbage_token_fails_and_closes(servers, tmp):
     finally:
         c.close()
     check = client(srv, "bob", "bobsecret")
-    stop(check)
+    ss.stop_clients(check)
 
 
 def test_super_user(servers, tmp):
@@ -182,7 +190,7 @@ def test_super_user(servers, tmp):
         assert bob.get("/private")[0] == b"p"  # super passes every ACL
         bob.set("/private", b"q")
     finally:
-        stop(alice, bob)
+        ss.stop_clients(alice, bob)
 
 
 def test_enforce_auth_refuses_unauthenticated(servers, tmp):
@@ -201,7 +209,7 @@ def test_enforce_auth_refuses_unauthenticated(servers, tmp):
         bob.create("/enforced", b"ok")
         assert bob.get("/enforced")[0] == b"ok"
     finally:
-        stop(bob)
+        ss.stop_clients(bob)
 
 
 def test_session_require_sasl_failed_exchange_answers_124(servers, tmp):
@@ -223,7 +231,7 @@ def test_session_require_sasl_failed_exchange_answers_124(servers, tmp):
     finally:
         c.close()
     bob = client(srv, "bob", "bobsecret")
-    stop(bob)
+    ss.stop_clients(bob)
 
 
 @aviary_only
@@ -233,7 +241,7 @@ def test_jaas_found_in_server_jvmflags_and_java_env(tmp):
     srv = ss.start_sasl_server(None, env={"SERVER_JVMFLAGS": flags})
     try:
         assert ss.wait_log(srv, "SASL: DIGEST-MD5 with 3 user(s)")
-        stop(client(srv, "bob", "bobsecret"))
+        ss.stop_clients(client(srv, "bob", "bobsecret"))
     finally:
         srv.stop()
 
@@ -279,7 +287,7 @@ def test_security_settings_from_server_jvmflags_are_honoured(tmp):
             assert (r.int(), r.long(), r.int()) == (xid, 0, ss.ERR_SESSION_CLOSED_REQUIRE_SASL_AUTH)
         finally:
             c.close()
-        stop(client(srv, "bob", "bobsecret"))
+        ss.stop_clients(client(srv, "bob", "bobsecret"))
     finally:
         srv.stop()
 
@@ -291,7 +299,7 @@ def test_zkcli_with_jaas_client_section(servers, tmp):
     try:
         bob.create("/cli-bob", b"for-bob", acl=[make_acl("sasl", "bob", all=True)])
     finally:
-        stop(bob)
+        ss.stop_clients(bob)
     jaas = ss.write_jaas(os.path.join(tmp, "client.conf"),
                          {"Client": [(ss.DIGEST_MODULE, {"username": "bob", "password": "bobsecret"})]})
     out, err = ss.run_zkcli(srv, "whoami\nget /cli-bob\ncreate /cli-made x\ngetAcl /cli-bob\nquit\n", client_jaas=jaas)

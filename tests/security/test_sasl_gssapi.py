@@ -56,15 +56,6 @@ def gssapi_client(kdc, srv, name, keytab):
     return zk
 
 
-def stop(*clients):
-    for zk in clients:
-        try:
-            zk.stop()
-            zk.close()
-        except Exception:
-            pass
-
-
 def test_kazoo_gssapi_identity_is_the_principal(kdc, kerberos_server):
     srv = kerberos_server()
     zk = gssapi_client(kdc, srv, "client", kdc.client_keytab)
@@ -78,7 +69,7 @@ def test_kazoo_gssapi_identity_is_the_principal(kdc, kerberos_server):
         with pytest.raises(NoAuthError):
             anon.get("/krb")
     finally:
-        stop(zk, anon)
+        ss.stop_clients(zk, anon)
 
 
 def test_kazoo_gssapi_remove_realm_and_host(kdc, kerberos_server):
@@ -90,7 +81,7 @@ def test_kazoo_gssapi_remove_realm_and_host(kdc, kerberos_server):
         acl = zk.get_acls("/short")[0]
         assert [(a.id.scheme, a.id.id) for a in acl] == [("sasl", "other")]
     finally:
-        stop(zk)
+        ss.stop_clients(zk)
 
 
 @pytest.mark.skipif(not os.path.exists(ss.ZKCLI), reason="zookeeper package not installed")

@@ -9,9 +9,8 @@
 // session's order.
 #include <gtest/gtest.h>
 
-#include "base/clock.h"
-#include "core_harness.h"
 #include "session/java_random.h"
+#include "two_cores.h"
 
 namespace aviary::server::testing {
 namespace {
@@ -19,46 +18,10 @@ namespace {
 using proto::OpCode;
 using Kind = Item::Kind;
 
-// The follower's side of the wire: writes reach the leader's core; syncs and
-// REVALIDATE asks are recorded for the test to answer.
-class Wire final : public Forwarder {
- public:
-  explicit Wire(CoreHarness* leader) : leader_(leader) {}
-  void Forward(ForwardedRequest r) override {
-    if (r.type == static_cast<int32_t>(OpCode::kSync)) {
-      syncs.emplace_back(r.session_id, r.cxid);
-      return;
-    }
-    CoreEvent ev;
-    ev.kind = CoreEvent::Kind::kForwarded;
-    ev.forwarded = std::make_shared<ForwardedRequest>(std::move(r));
-    leader_->Post(std::move(ev));
-  }
-  void Revalidate(int64_t session_id, int32_t timeout_ms) override { asks.emplace_back(session_id, timeout_ms); }
-  std::vector<std::pair<int64_t, int32_t>> syncs;
-  std::vector<std::pair<int64_t, int32_t>> asks;
-
- private:
-  CoreHarness* leader_;
-};
-
-struct Ensemble {
-  base::ManualClock clock;
-  BroadcastCommitter leader_committer;
-  FeedCommitter follower_committer{&leader_committer.follower_feed};
-  std::unique_ptr<CoreHarness> leader;
-  std::unique_ptr<CoreHarness> follower;
-  std::unique_ptr<Wire> wire;
-
-  Ensemble() {
-    CoreOptions lo = CoreHarness::DefaultOptions();
-    lo.clock = &clock;
-    lo.server_id = 1;
-    CoreOptions fo = lo;
-    fo.server_id = 2;
-    leader = std::make_unique<CoreHarness>(&leader_committer, lo);
-    follower = std::make_unique<CoreHarness>(&follower_committer, fo);
-    wire = std::make_unique<Wire>(leader.get());
+// The follower is a learner (ensemble hooks, follower role); its sync()s
+// are held for the test to answer as the leader's SYNC.
+struct Ensemble : TwoCores {
+  Ensemble() : TwoCores({}, /*hold_syncs=*/true) {
     leader->core().SetEnsembleHooks(nullptr, {});
     follower->core().SetEnsembleHooks(wire.get(), {});
     CoreEvent role;
@@ -67,13 +30,6 @@ struct Ensemble {
     follower->Post(std::move(role));
     follower->Run(now());
   }
-  int64_t now() const { return clock.SteadyMs(); }
-  void Pump() {
-    for (int i = 0; i < 4; ++i) {
-      follower->Run(now());
-      leader->Run(now());
-    }
-  }
   // Runs `fn` on `h`'s core as the quorum peer does (Core::PostCall).
   void Call(CoreHarness& h, std::function<void(Core&, int64_t)> fn) {
     CoreEvent ev;
@@ -81,15 +37,6 @@ struct Ensemble {
     ev.call = std::move(fn);
     h.Post(std::move(ev));
     h.Run(now());
-  }
-  proto::ConnectResponse NewSession(CoreHarness& h, net::ConnId conn) {
-    h.Open(conn);
-    h.Connect(conn, 10000);
-    Pump();
-    auto items = h.Take(conn);
-    EXPECT_EQ(items.size(), 1u);
-    if (items.empty() || items[0].kind != Kind::kConnect) return {};
-    return items[0].connect;
   }
   // The leader answers the follower's oldest REVALIDATE ask.
   void AnswerRevalidate() {

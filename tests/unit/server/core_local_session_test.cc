@@ -12,8 +12,7 @@
 // standalone servers are unaffected.
 #include <gtest/gtest.h>
 
-#include "base/clock.h"
-#include "core_harness.h"
+#include "two_cores.h"
 
 namespace aviary::server::testing {
 namespace {
@@ -24,45 +23,12 @@ using Kind = Item::Kind;
 
 constexpr int32_t kEphemeral = 1;
 
-// The follower's side of the wire: every forwarded request reaches the
-// leader's core; REVALIDATE asks are recorded.
-class Wire final : public Forwarder {
- public:
-  explicit Wire(CoreHarness* leader) : leader_(leader) {}
-  void Forward(ForwardedRequest r) override {
-    types.push_back(static_cast<OpCode>(r.type));
-    CoreEvent ev;
-    ev.kind = CoreEvent::Kind::kForwarded;
-    ev.forwarded = std::make_shared<ForwardedRequest>(std::move(r));
-    leader_->Post(std::move(ev));
-  }
-  void Revalidate(int64_t session_id, int32_t timeout_ms) override { asks.emplace_back(session_id, timeout_ms); }
-  std::vector<OpCode> types;  // what was forwarded, in order
-  std::vector<std::pair<int64_t, int32_t>> asks;
-
- private:
-  CoreHarness* leader_;
-};
-
-struct Ensemble {
-  base::ManualClock clock;
-  BroadcastCommitter leader_committer;
-  FeedCommitter follower_committer{&leader_committer.follower_feed};
-  std::unique_ptr<CoreHarness> leader;
-  std::unique_ptr<CoreHarness> follower;
-  std::unique_ptr<Wire> wire;
-
-  explicit Ensemble(bool upgrading = true, bool local = true) {
-    CoreOptions lo = CoreHarness::DefaultOptions();
-    lo.clock = &clock;
-    lo.server_id = 1;
-    lo.config.local_sessions_enabled = local;
-    lo.config.local_sessions_upgrading_enabled = upgrading;
-    CoreOptions fo = lo;
-    fo.server_id = 2;
-    leader = std::make_unique<CoreHarness>(&leader_committer, lo);
-    follower = std::make_unique<CoreHarness>(&follower_committer, fo);
-    wire = std::make_unique<Wire>(leader.get());
+struct Ensemble : TwoCores {
+  explicit Ensemble(bool upgrading = true, bool local = true)
+      : TwoCores([&](CoreOptions& o) {
+          o.config.local_sessions_enabled = local;
+          o.config.local_sessions_upgrading_enabled = upgrading;
+        }) {
     leader->core().SetEnsembleHooks(nullptr, {});
     follower->core().SetEnsembleHooks(wire.get(), {});
     leader->Role(ServingRole::kLeader, 1);
@@ -70,21 +36,9 @@ struct Ensemble {
     follower->Role(ServingRole::kFollower);
     follower->Run(now());
   }
-  int64_t now() const { return clock.SteadyMs(); }
-  void Pump() {
-    for (int i = 0; i < 4; ++i) {
-      follower->Run(now());
-      leader->Run(now());
-    }
-  }
+  // A local session is answered at once: no txn to wait for.
   proto::ConnectResponse NewSession(CoreHarness& h, net::ConnId conn, int32_t timeout_ms = 10000) {
-    h.Open(conn);
-    h.Connect(conn, timeout_ms);
-    h.Run(now());  // answered at once: no txn to wait for
-    auto items = h.Take(conn);
-    EXPECT_EQ(items.size(), 1u);
-    if (items.empty() || items[0].kind != Kind::kConnect) return {};
-    return items[0].connect;
+    return TwoCores::NewSession(h, conn, timeout_ms, /*pump=*/false);
   }
   // One request of `conn` on `h`, pumped; its reply.
   Item Call(CoreHarness& h, net::ConnId conn, int32_t xid, OpCode op, proto::RequestBody body) {

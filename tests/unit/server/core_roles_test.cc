@@ -7,10 +7,9 @@
 // leader, expiry is the leader's, and both end with the same state.
 #include <gtest/gtest.h>
 
-#include "base/clock.h"
-#include "core_harness.h"
 #include "server/follower_sequencer.h"
 #include "storage/digest.h"
+#include "two_cores.h"
 
 namespace aviary::server::testing {
 namespace {
@@ -19,68 +18,18 @@ using proto::Err;
 using proto::OpCode;
 using Kind = Item::Kind;
 
-// Hands each forwarded request to the leader as a core event.
-class ToLeader final : public Forwarder {
- public:
-  explicit ToLeader(CoreHarness* leader) : leader_(leader) {}
-  void Forward(ForwardedRequest r) override {
-    CoreEvent ev;
-    ev.kind = CoreEvent::Kind::kForwarded;
-    ev.forwarded = std::make_shared<ForwardedRequest>(std::move(r));
-    leader_->Post(std::move(ev));
-    ++forwarded;
-  }
-  int forwarded = 0;
-
- private:
-  CoreHarness* leader_;
-};
-
-struct Ensemble {
-  base::ManualClock clock;
-  BroadcastCommitter leader_committer;
-  FeedCommitter follower_committer{&leader_committer.follower_feed};
-  std::unique_ptr<CoreHarness> leader;
-  std::unique_ptr<CoreHarness> follower;
-  std::unique_ptr<ToLeader> forwarder;
-
-  Ensemble() {
-    CoreOptions lo = CoreHarness::DefaultOptions();
-    lo.clock = &clock;
-    lo.server_id = 1;
-    CoreOptions fo = lo;
-    fo.server_id = 2;
-    leader = std::make_unique<CoreHarness>(&leader_committer, lo);
-    follower = std::make_unique<CoreHarness>(&follower_committer, fo);
-    forwarder = std::make_unique<ToLeader>(leader.get());
-    follower->core().SetSequencer(std::make_unique<FollowerSequencer>(forwarder.get()));
-  }
-  int64_t now() const { return clock.SteadyMs(); }
-  // Runs follower and leader until nothing moves: the follower forwards,
-  // the leader commits and applies, the follower applies what it committed.
-  void Pump() {
-    for (int i = 0; i < 4; ++i) {
-      follower->Run(now());
-      leader->Run(now());
-    }
-  }
-  proto::ConnectResponse ConnectTo(CoreHarness& h, net::ConnId conn) {
-    h.Open(conn);
-    h.Connect(conn, 10000);
-    Pump();
-    auto items = h.Take(conn);
-    EXPECT_EQ(items.size(), 1u);
-    if (items.empty() || items[0].kind != Kind::kConnect) return {};
-    return items[0].connect;
-  }
+// The follower runs a FollowerSequencer: its clients' writes and session
+// creations are forwarded to the leader.
+struct Ensemble : TwoCores {
+  Ensemble() { follower->core().SetSequencer(std::make_unique<FollowerSequencer>(wire.get())); }
 };
 
 TEST(CoreRoles, FollowerClientWritesThroughTheLeaderAndGetsOrderedReplies) {
   Ensemble e;
-  const proto::ConnectResponse rsp = e.ConnectTo(*e.follower, 1);
+  const proto::ConnectResponse rsp = e.NewSession(*e.follower, 1);
   ASSERT_NE(rsp.sessionId, 0);
   EXPECT_EQ(rsp.sessionId >> 56, 2);  // chosen by the follower (its server id)
-  EXPECT_EQ(e.forwarder->forwarded, 1);
+  EXPECT_EQ(e.wire->forwarded, 1);
   // The session exists on both servers.
   EXPECT_EQ(e.leader->core().state().sessions().count(rsp.sessionId), 1u);
   EXPECT_EQ(e.follower->core().state().sessions().count(rsp.sessionId), 1u);
@@ -119,8 +68,8 @@ TEST(CoreRoles, FollowerClientWritesThroughTheLeaderAndGetsOrderedReplies) {
 
 TEST(CoreRoles, WatchOnTheFollowerFiresForAWriteMadeOnTheLeader) {
   Ensemble e;
-  e.ConnectTo(*e.leader, 10);
-  e.ConnectTo(*e.follower, 1);
+  e.NewSession(*e.leader, 10);
+  e.NewSession(*e.follower, 1);
   e.leader->Send(10, 1, OpCode::kCreate, CreateBody("/w", "0"));
   e.Pump();
   e.leader->Take(10);
@@ -153,7 +102,7 @@ TEST(CoreRoles, WatchOnTheFollowerFiresForAWriteMadeOnTheLeader) {
 
 TEST(CoreRoles, CloseSessionOnTheFollowerEndsItEverywhere) {
   Ensemble e;
-  const proto::ConnectResponse rsp = e.ConnectTo(*e.follower, 1);
+  const proto::ConnectResponse rsp = e.NewSession(*e.follower, 1);
   constexpr int32_t kEph = static_cast<int32_t>(proto::CreateMode::kEphemeral);
   e.follower->Send(1, 1, OpCode::kCreate, CreateBody("/e", "", kEph));
   e.follower->Send(1, 2, OpCode::kCloseSession, proto::Empty{});
@@ -172,7 +121,7 @@ TEST(CoreRoles, CloseSessionOnTheFollowerEndsItEverywhere) {
 
 TEST(CoreRoles, TheLeaderExpiresAFollowerSessionAndTheFollowerClosesIt) {
   Ensemble e;
-  const proto::ConnectResponse rsp = e.ConnectTo(*e.follower, 1);
+  const proto::ConnectResponse rsp = e.NewSession(*e.follower, 1);
   // The follower's own tick expires nothing: expiry is the leader's.
   e.clock.Advance(60000);
   e.follower->Tick(e.now());
@@ -190,7 +139,7 @@ TEST(CoreRoles, TheLeaderExpiresAFollowerSessionAndTheFollowerClosesIt) {
 
 TEST(CoreRoles, FollowerTouchesAreCollectedForTheLeader) {
   Ensemble e;
-  const proto::ConnectResponse rsp = e.ConnectTo(*e.follower, 1);
+  const proto::ConnectResponse rsp = e.NewSession(*e.follower, 1);
   e.follower->Send(1, -2, OpCode::kPing, proto::Empty{});
   e.Pump();
   auto* seq = dynamic_cast<FollowerSequencer*>(&e.follower->core().sequencer());
@@ -201,7 +150,7 @@ TEST(CoreRoles, FollowerTouchesAreCollectedForTheLeader) {
 
 TEST(CoreRoles, AnUndecodableWriteIsForwardedAsItsBytesAndFailsOnTheLeader) {
   Ensemble e;
-  e.ConnectTo(*e.follower, 1);
+  e.NewSession(*e.follower, 1);
   e.follower->Send(1, 1, OpCode::kCreate, CreateBody("/x", ""));
   CoreEvent bad;
   bad.kind = CoreEvent::Kind::kRequest;
@@ -225,7 +174,7 @@ TEST(CoreRoles, LeaderEpochPrefixesItsZxids) {
   auto leader_seq = e.leader->core().MakeLeaderSequencer();
   leader_seq->SetEpoch(5);
   e.leader->core().SetSequencer(std::move(leader_seq));
-  e.ConnectTo(*e.follower, 1);
+  e.NewSession(*e.follower, 1);
   EXPECT_EQ(e.leader->core().last_zxid(), (int64_t{5} << 32) | 1);
   EXPECT_EQ(e.follower->core().last_zxid(), (int64_t{5} << 32) | 1);
 }

@@ -135,8 +135,24 @@ TEST(Acl, Fixup) {
                                  {perms::kAll, {"ip", "10.0.0.0/8"}}}));
 }
 
-// SASLAuthenticationProvider: matches, isValid, and "auth" expansion.
+// SASLAuthenticationProvider: without it (no authProvider.N names it) a
+// sasl ACL is InvalidACL and grants nothing, and "auth" skips sasl ids.
+TEST(Acl, SaslSchemeNeedsItsProvider) {
+  proto::AclList acl{{perms::kRead, {"sasl", "bob"}}};
+  const SessionCtx bob = Ctx({{"ip", "1.2.3.4"}, {"sasl", "bob"}});
+  proto::AclList out;
+  EXPECT_EQ(FixupAcl(acl, bob, &out), Err::kInvalidAcl);
+  EXPECT_FALSE(CheckPermission(acl, perms::kRead, bob));
+  EXPECT_EQ(FixupAcl({{perms::kAll, {"auth", ""}}}, bob, &out), Err::kInvalidAcl);
+  SetSaslSchemeEnabled(true);
+  EXPECT_EQ(FixupAcl(acl, bob, &out), Err::kOk);
+  EXPECT_TRUE(CheckPermission(acl, perms::kRead, bob));
+  SetSaslSchemeEnabled(false);
+}
+
+// SASLAuthenticationProvider once configured: matches, isValid, and "auth" expansion.
 TEST(Acl, SaslScheme) {
+  SetSaslSchemeEnabled(true);
   proto::AclList acl{{perms::kRead, {"sasl", "bob"}}};
   EXPECT_TRUE(CheckPermission(acl, perms::kRead, Ctx({{"ip", "127.0.0.1"}, {"sasl", "bob"}})));
   EXPECT_FALSE(CheckPermission(acl, perms::kRead, Ctx({{"sasl", "alice"}})));
@@ -152,6 +168,7 @@ TEST(Acl, SaslScheme) {
   EXPECT_EQ(FixupAcl({{perms::kAll, {"sasl", "a@b@c"}}}, Ctx({}), &out), Err::kInvalidAcl);
   ASSERT_EQ(FixupAcl({{perms::kAll, {"auth", ""}}}, Ctx({{"ip", "1.2.3.4"}, {"sasl", "bob@R"}}), &out), Err::kOk);
   EXPECT_EQ(out, (proto::AclList{{perms::kAll, {"sasl", "bob@R"}}}));
+  SetSaslSchemeEnabled(false);
 }
 
 }  // namespace
