@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 
 #include "audit/ops.h"
 #include "base/log.h"
@@ -82,21 +83,35 @@ void AuditLog::Flush() {
   drained_cv_.wait(lock, [&] { return done_ >= target || !running_; });
 }
 
-void AuditLog::WriteBatch(std::deque<std::string>& batch) {
+void AuditLog::WriteBatch(const std::deque<std::string>& batch, int64_t events) {
   if (options_.test_before_write) options_.test_before_write();
   if (reopen_.exchange(false, std::memory_order_relaxed)) {
     std::string error;
     if (!file_.Reopen(&error)) AV_LOG(kError, "audit log: {}", error);
   }
+  // Few write(2)s, but never one that would carry the file past its size:
+  // rotation happens between lines.
+  const auto room = [this](size_t pending) {
+    return options_.max_file_bytes <= 0 ? INT64_MAX
+                                        : options_.max_file_bytes - file_.size_bytes() - static_cast<int64_t>(pending);
+  };
   std::string text;
-  for (const std::string& line : batch) text += line;
   std::string error;
-  if (!text.empty() && !file_.Write(text, &error)) {
-    AV_LOG(kError, "audit log: {} ({} events lost)", error, batch.size());
-    dropped_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
+  bool ok = true;
+  for (const std::string& line : batch) {
+    if (!text.empty() && static_cast<int64_t>(line.size()) > room(text.size())) {
+      ok = file_.Write(text, &error) && ok;
+      text.clear();
+    }
+    text += line;
+  }
+  if (!text.empty()) ok = file_.Write(text, &error) && ok;
+  if (!ok) {
+    AV_LOG(kError, "audit log: {} ({} events counted as dropped)", error, events);
+    dropped_.fetch_add(events, std::memory_order_relaxed);
     return;
   }
-  written_.fetch_add(static_cast<int64_t>(batch.size()), std::memory_order_relaxed);
+  written_.fetch_add(events, std::memory_order_relaxed);
 }
 
 void AuditLog::Run() {
@@ -119,7 +134,7 @@ void AuditLog::Run() {
       batch.push_front(std::move(line));
     }
     const size_t n = batch.size() - (drops > 0 ? 1 : 0);
-    WriteBatch(batch);
+    WriteBatch(batch, static_cast<int64_t>(n));
     lock.lock();
     done_ += static_cast<int64_t>(n);
     drained_cv_.notify_all();

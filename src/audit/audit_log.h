@@ -63,7 +63,8 @@ class AuditLog {
 
  private:
   void Run();
-  void WriteBatch(std::deque<std::string>& batch);
+  // Writes `batch` (of which `events` are audit events, the rest gap lines).
+  void WriteBatch(const std::deque<std::string>& batch, int64_t events);
 
   AuditOptions options_;
   base::RotatingFile file_;  // writer thread only (after Start)

@@ -120,6 +120,9 @@ TEST(AuditOps, SingleWrites) {
   WriteNote del = NoteOf(Req(OpCode::kDelete, proto::DeleteRequest{"/d", -1}), 0x42, Ids(), "10.0.0.7");
   EXPECT_EQ(Lines(del, Single(OpCode::kDelete, {OpCode::kDelete, txn::DeleteTxn{"/d"}}), false),
             std::vector<std::string>{who + "operation=delete\tznode=/d\tresult=success"});
+  // reconfig (disabled: always an ErrorTxn): no znode, as ZooKeeper's failed txn.
+  WriteNote rc = NoteOf(Req(OpCode::kReconfig, proto::ReconfigRequest{}), 0x42, Ids(), "10.0.0.7");
+  EXPECT_EQ(Lines(rc, err, true), std::vector<std::string>{who + "operation=reconfig\tresult=failure"});
   // createTTL alone, check alone: not audited by ZooKeeper 3.8.
   EXPECT_FALSE(Audited(OpCode::kCreateTtl));
   EXPECT_FALSE(Audited(OpCode::kCheck));
