@@ -55,26 +55,39 @@ void AuditLog::Stop() {
   running_ = false;
 }
 
-void AuditLog::Log(const Event& e) {
-  std::string line = FormatLine(e, WallMs());
+namespace {
+
+// The queue's charge for `e`: about its line's length.
+size_t ApproxBytes(const Event& e) {
+  size_t n = 80 + e.operation.size();  // time, level, logger, keys
+  for (const auto* v : {&e.session, &e.user, &e.ip, &e.znode, &e.znode_type, &e.acl})
+    n += v->has_value() ? (*v)->size() : 0;
+  return n;
+}
+
+}  // namespace
+
+void AuditLog::Log(Event e) {
+  const int64_t wall_ms = WallMs();
+  const size_t bytes = ApproxBytes(e);
   std::unique_lock<std::mutex> lock(mu_);
   if (!running_ || stop_) return;
-  if (queued_bytes_ + static_cast<int64_t>(line.size()) > options_.max_queue_bytes) {
+  if (queued_bytes_ + static_cast<int64_t>(bytes) > options_.max_queue_bytes) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     ++unreported_drops_;
-    const int64_t now = WallMs();
-    if (now - last_drop_warn_ms_ >= 10000) {
-      last_drop_warn_ms_ = now;
+    if (wall_ms - last_drop_warn_ms_ >= 10000) {
+      last_drop_warn_ms_ = wall_ms;
       lock.unlock();
       AV_LOG(kWarn, "audit log: the disk does not keep up, events dropped ({} in all)", dropped());
     }
     return;
   }
-  queued_bytes_ += static_cast<int64_t>(line.size());
-  queue_.push_back(std::move(line));
+  const bool was_empty = queue_.empty();
+  queued_bytes_ += static_cast<int64_t>(bytes);
+  queue_.push_back(Queued{std::move(e), wall_ms});
   ++enqueued_;
   lock.unlock();
-  cv_.notify_one();
+  if (was_empty) cv_.notify_one();  // the writer sleeps only on an empty queue
 }
 
 void AuditLog::Flush() {
@@ -119,13 +132,16 @@ void AuditLog::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || !queue_.empty() || reopen_.load(std::memory_order_relaxed); });
-    std::deque<std::string> batch;
-    batch.swap(queue_);
+    std::deque<Queued> events;
+    events.swap(queue_);
     queued_bytes_ = 0;
     const int64_t drops = unreported_drops_;
     unreported_drops_ = 0;
     const bool stopping = stop_;
     lock.unlock();
+    // Formatted here, off the caller's (the core's) thread.
+    std::deque<std::string> batch;
+    for (const Queued& q : events) batch.push_back(FormatLine(q.event, q.wall_ms));
     if (drops > 0) {
       // Not a ZooKeeper operation: marks the gap, with how many were lost.
       Event gap = ServerEvent("auditEventsDropped", options_.server_user, Result::kFailure);

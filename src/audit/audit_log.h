@@ -1,6 +1,5 @@
-// The audit log writer: events formatted on the caller's thread (the core)
-// go through a bounded in-memory queue to a dedicated thread that appends
-// them to the audit file (base::RotatingFile: size-based rotation as
+// The audit log writer: events go through a bounded in-memory queue to a
+// dedicated thread that formats them and appends them to the audit file (base::RotatingFile: size-based rotation as
 // ZooKeeper's RFAAUDIT appender, MaxFileSize 10MB, 10 backups by default).
 // The write path never waits for the disk: when the queue holds
 // max_queue_bytes, further events are dropped and counted (dropped()); the
@@ -47,7 +46,7 @@ class AuditLog {
   // Writes what is queued, then stops the thread (idempotent).
   void Stop();
 
-  void Log(const Event& e);
+  void Log(Event e);
   // Reopens the file before the next write (after logrotate moved it).
   void Reopen() {
     reopen_.store(true, std::memory_order_relaxed);
@@ -71,7 +70,11 @@ class AuditLog {
   std::mutex mu_;
   std::condition_variable cv_;
   std::condition_variable drained_cv_;
-  std::deque<std::string> queue_;
+  struct Queued {
+    Event event;
+    int64_t wall_ms = 0;
+  };
+  std::deque<Queued> queue_;
   int64_t queued_bytes_ = 0;
   int64_t enqueued_ = 0;  // lines accepted, under mu_
   int64_t done_ = 0;      // lines handled by the writer, under mu_

@@ -19,7 +19,7 @@ void Core::AuditWrite(const Pending& p, const txn::Txn& t, const txn::ApplyResul
   std::vector<audit::Event> events;
   const bool failed = t.type != proto::OpCode::kMulti && r.err != proto::Err::kOk;
   audit::WriteEvents(*p.audit, t, failed, &events);
-  for (const audit::Event& e : events) opts_.audit->Log(e);
+  for (audit::Event& e : events) opts_.audit->Log(std::move(e));
 }
 
 void Core::AuditEphemerals(int64_t session_id, const std::vector<std::string>& paths) {
