@@ -1,0 +1,95 @@
+// aviary: a native ZooKeeper command-line client, compatible with zkCli.sh's
+// commands, flags and output (docs/CLI.md).
+//   aviary [-server host:port[,...][/chroot]] [-timeout ms] [-r]
+//          [-waitforconnection] [-client-configuration file] [--json] [cmd args...]
+// Without a command: interactive (on a terminal) or line-by-line from stdin.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "interactive.h"
+#include "shell.h"
+
+namespace aviary::cli {
+namespace {
+
+struct Options {
+  std::string server = "localhost:2181";
+  int64_t timeout_ms = 30000;
+  bool read_only = false;
+  bool json = false;
+  Args command;
+};
+
+// As ZooKeeperMain.parseOptions: options until the first non-option word,
+// which starts the command. Returns false on a malformed option.
+bool ParseMain(int argc, char** argv, Options* o) {
+  for (int i = 1; i < argc; i++) {
+    std::string a = argv[i];
+    bool has_next = i + 1 < argc;
+    if ((a == "-server" || a == "-timeout" || a == "-client-configuration") && !has_next) {
+      std::fprintf(stderr, "Error: no argument found for option %s\n", a.c_str());
+      return false;
+    }
+    if (a == "-server") {
+      o->server = argv[++i];
+    } else if (a == "-timeout") {
+      if (!ParseInt(argv[++i], &o->timeout_ms) || o->timeout_ms <= 0) {
+        std::fprintf(stderr, "Error: -timeout needs a positive number of milliseconds\n");
+        return false;
+      }
+    } else if (a == "-r") {
+      o->read_only = true;
+    } else if (a == "-client-configuration") {
+      // Accepted for compatibility; its TLS/SASL settings are not supported (docs/CLI.md).
+      if (access(argv[++i], R_OK) != 0) std::fprintf(stderr, "Warning: cannot read %s\n", argv[i]);
+    } else if (a == "-waitforconnection") {
+      // Always waited for: the first command runs only once connected.
+    } else if (a == "--json") {
+      o->json = true;
+    } else if (a == "-h" || a == "--help") {
+      o->command = {"help"};
+      return true;
+    } else if (!a.empty() && a[0] != '-') {
+      for (int k = i; k < argc; k++) o->command.emplace_back(argv[k]);
+      return true;
+    } else {
+      std::fprintf(stderr, "Error: unknown option %s\n", a.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+int Main(int argc, char** argv) {
+  Options o;
+  if (!ParseMain(argc, argv, &o)) return 2;
+  if (TakeFlag(&o.command, "--json")) o.json = true;
+  Context ctx;
+  ctx.json = o.json;
+  ctx.session_opts.session_timeout_ms = static_cast<int>(o.timeout_ms);
+  ctx.session_opts.read_only = o.read_only;
+  Shell shell(ctx);
+  if (!o.command.empty()) {
+    shell.print_state_events = false;
+    bool local = o.command[0] == "help" || o.command[0] == "version";
+    if (!local && !shell.Connect(o.server, /*quiet=*/false)) {
+      if (ctx.json) Fail(ctx, "Unable to connect to " + o.server, proto::Err::kConnectionLoss);
+      return kFailed;
+    }
+    int rc = shell.Run(o.command);
+    if (shell.session() && shell.session()->alive()) shell.session()->Close();
+    return rc;
+  }
+  std::printf("Connecting to %s\n", o.server.c_str());
+  std::fflush(stdout);
+  shell.Connect(o.server, /*quiet=*/false);
+  return RunInteractive(shell);
+}
+
+}  // namespace
+}  // namespace aviary::cli
+
+int main(int argc, char** argv) { return aviary::cli::Main(argc, argv); }
