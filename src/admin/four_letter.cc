@@ -88,7 +88,7 @@ unsigned PartsFor(std::string_view cmd, const FourLetterWhitelist& wl) {
   if (cmd == "cons") return kPartConnections;
   if (cmd == "conf") return kPartConfig | kPartDirSizes;
   if (cmd == "dirs") return kPartDirSizes;
-  if (cmd == "mntr") return kPartStats | kPartFds;
+  if (cmd == "mntr") return kPartStats | kPartFds | kPartMetrics;
   if (cmd == "envi") return kPartEnvironment;
   if (cmd == "wchs") return kPartWatchSummary;
   return kPartNone;  // ruok, isro
@@ -109,39 +109,7 @@ std::string RenderConnection(const ConnectionInfo& c, bool brief) {
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> MntrPairs(const ServerSnapshot& s) {
-  std::vector<std::pair<std::string, std::string>> p;
-  auto add = [&p](std::string_view k, auto v) { p.emplace_back(std::string(k), fmt::format("{}", v)); };
-  add("version", s.full_version);
-  add("server_state", s.server_state);
-  // Gauge order as ZooKeeper 3.8.0 prints them (its metrics map iteration order).
-  add("ephemerals_count", s.ephemerals_count);
-  add("num_alive_connections", s.alive_connections);
-  add("avg_latency", JavaDouble(RoundLatency4(s.latency_avg_ms)));
-  add("outstanding_requests", s.outstanding_requests);
-  add("znode_count", s.node_count);
-  add("global_sessions", s.global_sessions);
-  add("non_mtls_remote_conn_count", 0);
-  add("last_client_response_size", s.last_client_response_size);
-  add("packets_sent", s.packets_sent);
-  add("packets_received", s.packets_received);
-  add("max_client_response_size", s.max_client_response_size);
-  add("connection_drop_probability", "0.0");
-  add("watch_count", s.watch_count);
-  add("auth_failed_count", s.auth_failed_count);
-  add("min_latency", s.latency_min_ms);
-  add("max_file_descriptor_count", s.max_fd_count);
-  add("approximate_data_size", s.approximate_data_size);
-  add("open_file_descriptor_count", s.open_fd_count);
-  add("local_sessions", s.local_sessions);
-  add("uptime", s.uptime_ms);
-  add("max_latency", s.latency_max_ms);
-  add("outstanding_tls_handshake", 0);
-  add("min_client_response_size", s.min_client_response_size);
-  add("non_mtls_local_conn_count", 0);
-  for (const auto& kv : s.extra_metrics) p.push_back(kv);
-  return p;
-}
+// MntrPairs: admin/mntr.cc.
 
 std::string RenderFourLetter(std::string_view cmd, const ServerSnapshot& s, const FourLetterWhitelist& wl) {
   if (!IsFourLetterWord(cmd)) return "";

@@ -42,6 +42,7 @@ enum SnapshotPart : unsigned {
   kPartFds = 1u << 4,           // open_fd_count / max_fd_count (/proc/self/fd)
   kPartEnvironment = 1u << 5,   // envi's list (uname, passwd entry, memory)
   kPartWatchSummary = 1u << 6,  // wchs_* (a walk over the watch table)
+  kPartMetrics = 1u << 7,       // registry_metrics: mntr's counters and summaries (admin/mntr.h)
 };
 
 // What RenderFourLetter(cmd, s, wl) reads from `s`: kPartNone for a word
@@ -55,7 +56,8 @@ unsigned PartsFor(std::string_view cmd, const FourLetterWhitelist& wl);
 std::string RenderFourLetter(std::string_view cmd, const ServerSnapshot& s, const FourLetterWhitelist& wl);
 
 // mntr's key/value pairs in output order, names WITHOUT the "zk_" prefix
-// (mntr prints "zk_<name>\t<value>\n"); reusable for a Prometheus exporter.
+// (mntr prints "zk_<name>\t<value>\n"). Implemented in admin/mntr.cc, which
+// also has the typed pairs (MntrSamples) for the AdminServer's "monitor".
 std::vector<std::pair<std::string, std::string>> MntrPairs(const ServerSnapshot& s);
 
 // One connection line as stat (brief) / cons (full) print it, without newline.

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "metrics/sample.h"
+
 namespace aviary::admin {
 
 // One client connection, as printed by stat/cons (ServerCnxn.dumpConnectionInfo).
@@ -105,6 +107,14 @@ struct ServerSnapshot {
 
   // Extra mntr lines appended after the standard ones (names without "zk_").
   std::vector<std::pair<std::string, std::string>> extra_metrics;
+
+  // mntr (admin/mntr.h): an ensemble member's ZooKeeper "peer_state"
+  // ("following - broadcast", "looking", ...; empty standalone), an
+  // observer's learner master id (-1: not an observer), and the metrics
+  // registry's counters and summaries (metrics::Registry::MntrSamples).
+  std::string peer_state;
+  int64_t observer_master_id = -1;
+  std::vector<metrics::Sample> registry_metrics;
 };
 
 }  // namespace aviary::admin

@@ -18,8 +18,9 @@ constexpr std::array<std::string_view, 7> kIgnoredKeys = {
 
 // Also ignored: quorum.auth.* keys other than the three switches below only
 // name principals and login contexts.
-constexpr std::array<std::string_view, 6> kIgnoredPrefixes = {"metricsProvider.", "multiAddress.", "group.",
-                                                              "weight.",          "kerberos.",     "quorum.auth."};
+// (metricsProvider.* is read by metrics_config.cc.)
+constexpr std::array<std::string_view, 5> kIgnoredPrefixes = {"multiAddress.", "group.", "weight.", "kerberos.",
+                                                              "quorum.auth."};
 
 struct Rule {
   std::string_view key;

@@ -382,6 +382,9 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
   bool auth_key = false;
   if (!detail::AuthKey(raw_key, value, cfg, &auth_key, error)) return false;
   if (auth_key) return true;
+  bool metrics_key = false;
+  if (!detail::MetricsKey(raw_key, value, cfg, &metrics_key, error)) return false;
+  if (metrics_key) return true;
 
   std::string why;
   switch (detail::ClassifyUnhandledKey(key, value, &why)) {

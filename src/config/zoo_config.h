@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "config/four_letter_whitelist.h"
+#include "config/metrics_config.h"
 #include "config/properties.h"
 #include "tls/options.h"
 
@@ -179,6 +180,7 @@ struct ServerConfig {
   bool admin_enable_server = true;               // admin.enableServer
   uint16_t admin_server_port = 8080;             // admin.serverPort
   std::string admin_server_address = "0.0.0.0";  // admin.serverAddress
+  MetricsProviderConfig metrics_provider;        // metricsProvider.* (config/metrics_config.h)
 
   bool standalone_enabled = true;  // standaloneEnabled (false is refused)
 

@@ -18,6 +18,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "net/peer_address.h"
 #include "net/tls_stream.h"
 #include "tls/context.h"
@@ -700,11 +701,13 @@ class ConnectionServer::Impl {
       std::string ip = IpOfPeer(peer);
       if (total.load() >= static_cast<size_t>(opts.max_connections)) {
         AV_LOG(kWarn, "refusing {}: {} connections open", peer, total.load());
+        metrics::Server().connection_rejected.Add();
         ::close(fd);
         continue;
       }
       if (!ips.TryAdd(ip, opts.max_per_ip)) {
         AV_LOG(kWarn, "Too many connections from {} - max is {}", ip, opts.max_per_ip);
+        metrics::Server().connection_rejected.Add();
         ::close(fd);
         continue;
       }

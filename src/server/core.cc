@@ -4,6 +4,7 @@
 
 #include "base/check.h"
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "server/core_state.h"
 #include "storage/limits.h"
 #include "storage/txn_codec.h"
@@ -158,6 +159,7 @@ void Core::Tick(int64_t now_ms) {
   // Leader: expired sessions and container / TTL candidates become txns.
   // Later requests of an expiring session fail with SESSIONEXPIRED.
   for (int64_t id : sequencer_->Tick(now_ms, clock_->WallMs())) {
+    metrics::Server().stale_sessions_expired.Add();  // ZooKeeper's name for every session expired
     auto st = session_state_.find(id);
     if (st != session_state_.end()) st->second->closing = true;
   }

@@ -156,6 +156,8 @@ class Core {
   // Any thread: runs `fn(core, now_ms)` on the core thread after applying
   // everything committed so far (ensemble: SNAP to send or to install).
   void PostCall(std::function<void(Core&, int64_t)> fn);
+  // Core thread (core_metrics.cc): mntr's gauges now, for /metrics.
+  std::vector<metrics::Sample> MetricsGauges(int64_t now_ms);
   // core_learner.cc: what a learner's clients need from the leader.
   // Leader (core thread): a learner's REVALIDATE of `session_id`: valid iff
   // the session exists and is not closing; a valid one is touched with
@@ -305,8 +307,10 @@ class Core {
   std::string PeerOf(net::ConnId conn) const;
 
   // core_output.cc
+  // `op`: the request's type for the latency metrics (kNotification: not a
+  // data request, counted in readlatency only, as ZooKeeper's pings).
   void SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body, int64_t received_us,
-                 bool close_after = false);
+                 bool close_after = false, proto::OpCode op = proto::OpCode::kNotification);
   void SendEvent(net::ConnId conn, const proto::WatcherEvent& ev);
   // Counts `bytes` more output for `conn` in this pass; past
   // opts_.max_output_bytes the connection's output is dropped and it is
@@ -366,7 +370,11 @@ class Core {
   void FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const;
   void FillConfig(admin::ServerSnapshot& s) const;
   AdminProbe& Probe();
-  int64_t RecordLatency(int64_t received_us);  // returns the latency in us
+  int64_t RecordLatency(int64_t received_us, proto::OpCode op);  // returns the latency in us
+  // core_metrics.cc
+  void CountApplied(const txn::Txn& t);
+  void CountRead(const proto::Request& req, const proto::ResponseBody& body);
+  void CountWatchesFired(proto::EventType type, size_t watchers);
 
   CoreOptions opts_;
   Committer* committer_;

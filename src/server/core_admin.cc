@@ -8,6 +8,7 @@
 
 #include "admin/environment.h"
 #include "admin/four_letter.h"
+#include "metrics/server_metrics.h"
 #include "server/core_state.h"
 
 namespace aviary::server {
@@ -54,6 +55,7 @@ void Core::FillStats(admin::ServerSnapshot& s) const {
   s.outstanding_requests = outstanding;
   s.uptime_ms = clock_->SteadyMs() - start_ms_;
   s.alive_connections = static_cast<int64_t>(conns_.size());
+  s.auth_failed_count = metrics::Server().auth_failed.Get();
   // Ensemble: txns applied with an outcome other than the leader's (txn/state_machine.h).
   if (role_.load(std::memory_order_relaxed) != ServingRole::kStandalone) {
     s.extra_metrics.emplace_back("learner_apply_mismatches", std::to_string(sm_.mismatches()));
@@ -123,6 +125,7 @@ admin::ServerSnapshot Core::Snapshot(net::ConnId asking, unsigned parts, int64_t
     s.max_fd_count = f.max;
   }
   if (parts & admin::kPartEnvironment) s.environment = Probe().Env(now_ms);
+  if (parts & admin::kPartMetrics) s.registry_metrics = metrics::Default().MntrSamples();
   return s;  // kPartWatchSummary: wchs is answered by the watch manager itself (OnFourLetter)
 }
 

@@ -14,6 +14,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "server/core_state.h"
 
 namespace aviary::server {
@@ -131,6 +132,7 @@ void Core::ExpireRevalidations(int64_t now_ms) {
 }
 
 bool Core::RevalidateForLearner(int64_t session_id, int32_t timeout_ms, int64_t now_ms) {
+  metrics::Server().revalidate_count.Add();  // ZooKeeper's LearnerHandler counts each REVALIDATE
   const session::Session* s = sessions_.Find(session_id);
   if (s == nullptr || s->closing) return false;
   // A local session cannot move to another member (checkIfValidGlobalSession).

@@ -1,6 +1,7 @@
 // Reply encoding and batching: every reply and event of one core pass for a
 // connection is appended to one buffer, handed to the network in one post.
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
 
@@ -15,7 +16,7 @@ std::string* TailFor(std::vector<net::ConnectionServer::Out>& out, net::ConnId c
 }  // namespace
 
 void Core::SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body,
-                     int64_t received_us, bool close_after) {
+                     int64_t received_us, bool close_after, proto::OpCode op) {
   auto it = conns_.find(conn);
   if (it != conns_.end() && it->second->closing) return;
   std::string* buf = TailFor(out_, conn);
@@ -26,10 +27,11 @@ void Core::SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const prot
     if (it != conns_.end()) it->second->closing = true;
   }
   ++packets_sent_;
+  metrics::Server().response_bytes.Add(static_cast<int64_t>(buf->size() - before));
   ChargeOutput(conn, buf->size() - before);
   if (it != conns_.end()) ++it->second->sent;
   if (received_us > 0) {
-    int64_t lat = RecordLatency(received_us);
+    int64_t lat = RecordLatency(received_us, op);
     if (it != conns_.end()) it->second->last_latency_us = lat;
   }
 }
@@ -42,6 +44,7 @@ void Core::SendEvent(net::ConnId conn, const proto::WatcherEvent& ev) {
   proto::ReplyHeader hdr{proto::xid::kNotification, -1, 0};
   proto::EncodeReply(hdr, ev, buf);
   ++packets_sent_;
+  metrics::Server().watch_bytes.Add(static_cast<int64_t>(buf->size() - before));
   ChargeOutput(conn, buf->size() - before);
 }
 
@@ -69,9 +72,16 @@ void Core::Flush() {
   out_.clear();
 }
 
-int64_t Core::RecordLatency(int64_t received_us) {
+// ZooKeeper's ServerStats.updateLatency: txn requests in updatelatency,
+// every other one (pings included) in readlatency, in whole ms.
+int64_t Core::RecordLatency(int64_t received_us, proto::OpCode op) {
   int64_t lat = clock_->SteadyUs() - received_us;
   if (lat < 0) lat = 0;
+  metrics::ServerMetrics& m = metrics::Server();
+  const bool data_op = op != proto::OpCode::kNotification;
+  const bool txn = data_op && (IsWrite(op) || op == proto::OpCode::kCreateSession);
+  (txn ? m.update_latency : m.read_latency).Add(lat / 1000);
+  if (data_op) m.request_latency_by_op.Get(proto::OpName(op)).Add(lat);
   if (latency_min_us_ < 0 || lat < latency_min_us_) latency_min_us_ = lat;
   if (lat > latency_max_us_) latency_max_us_ = lat;
   latency_total_us_ += lat;

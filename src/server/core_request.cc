@@ -7,6 +7,7 @@
 
 #include "base/check.h"
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "server/core_state.h"
 #include "txn/acl.h"
 #include "txn/read.h"
@@ -110,6 +111,7 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   }
   ++packets_received_;
   ++c.received;
+  metrics::Server().bytes_received_count.Add(static_cast<int64_t>(ev.bytes));
   if (c.session == 0) {
     // A request before the handshake finished (or after the session closed).
     AV_LOG(kWarn, "closing {}: request before session establishment", c.peer);
@@ -192,6 +194,7 @@ void Core::OnAuth(Conn& c, const proto::Request& req) {
     hdr.err = static_cast<int32_t>(Err::kAuthFailed);
   }
   if (hdr.err != 0) {
+    metrics::Server().auth_failed.Add();
     AV_LOG(kWarn, "authentication failed for scheme {} from {}", a.scheme, c.peer);
     SendReply(c.id, hdr, proto::Empty{}, 0, /*close_after=*/true);
     return;
@@ -270,7 +273,8 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
       SendReply(c.id, hdr, proto::Empty{}, received_us);
       return;
     case OpCode::kSync:
-      SendReply(c.id, hdr, proto::SyncResponse{std::get<proto::SyncRequest>(req.body).path}, received_us);
+      SendReply(c.id, hdr, proto::SyncResponse{std::get<proto::SyncRequest>(req.body).path}, received_us, false,
+                req.op());
       return;
     case OpCode::kSetWatches:
     case OpCode::kSetWatches2:
@@ -328,7 +332,8 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
         out.body = proto::Empty{};
       }
       hdr.err = static_cast<int32_t>(out.err);
-      SendReply(c.id, hdr, out.body, received_us);
+      if (out.err == Err::kOk) CountRead(req, out.body);
+      SendReply(c.id, hdr, out.body, received_us, false, req.op());
       return;
     }
     default:
@@ -414,6 +419,7 @@ void Core::FireWatches(const std::vector<txn::WatchTrigger>& triggers) {
   for (const auto& trig : triggers) {
     fired_.clear();
     watches_.Trigger(trig.path, trig.type, &fired_);
+    CountWatchesFired(trig.type, fired_.size());
     for (const auto& f : fired_) {
       auto conn = static_cast<net::ConnId>(f.watcher);
       if (!MayRead(conn, trig.acl)) continue;
@@ -442,6 +448,7 @@ void Core::ApplyCommitted(int64_t now_ms) {
     const txn::Applied a = sm_.Apply(t);
     const txn::ApplyResult& r = a.result;
     if (!swept.empty()) AuditEphemerals(t.session_id, swept);
+    CountApplied(t);
     applied_zxid_ = t.zxid;
     sequencer_->Applied(t.zxid);
     FireWatches(r.triggers);
@@ -572,7 +579,7 @@ void Core::ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r
     DrainSession(s);
     return;
   }
-  if (conns_.count(p.conn)) SendReply(p.conn, hdr, WriteResponse(t, r), p.received_us, closing);
+  if (conns_.count(p.conn)) SendReply(p.conn, hdr, WriteResponse(t, r), p.received_us, closing, p.request.op());
   if (closing) {
     AV_LOG(kInfo, "Closed session {:#x} at the request of client {}", s.id, PeerOf(p.conn));
     FinishCloseSession(t, 0);

@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "server/core_state.h"
 
 namespace aviary::server {
@@ -51,6 +52,7 @@ void Core::OnSasl(Conn& c, const proto::Request& req, int64_t received_us) {
     }
   }
   if (step.status == sasl::StepResult::kFailure) {
+    metrics::Server().auth_failed.Add();
     AV_LOG(kWarn, "client {} failed to SASL authenticate: {}", c.peer, step.error);
     if (opts_.allow_sasl_failed_clients && !required) {
       // zookeeper.allowSaslFailedClients: the connection stays, unauthenticated.

@@ -5,6 +5,7 @@
 
 #include "base/check.h"
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
 
@@ -50,6 +51,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   if (it == conns_.end()) return;
   Conn& c = *it->second;
   ++packets_received_;
+  metrics::Server().connection_request_count.Add();
   ++c.received;
   const proto::ConnectRequest& req = ev.connect;
   if (role_.load(std::memory_order_relaxed) == ServingRole::kNotServing) {
@@ -77,7 +79,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     const int64_t id = NewLocalSession(c, timeout, now_ms);
     if (id == 0) return;
     AttachSession(c, id, timeout, req.has_read_only, now_ms);
-    RecordLatency(ev.received_us);
+    RecordLatency(ev.received_us, proto::OpCode::kNotification);  // no txn: readlatency
     return;
   }
   if (req.sessionId == 0) {
@@ -133,7 +135,7 @@ void Core::FinishCreateSession(const txn::Txn& t, const PendingCreate& in, int64
     rsp.sessionId = t.session_id;
     rsp.passwd = sessions_.PasswordFor(t.session_id);
     SendConnectResponse(c.id, rsp, false);
-    RecordLatency(in.received_us);
+    RecordLatency(in.received_us, proto::OpCode::kCreateSession);
     AV_LOG(kInfo, "Established session {:#x} with negotiated timeout {} ms for client {}", t.session_id, in.timeout_ms,
            c.peer);
   }
@@ -170,6 +172,9 @@ void Core::DetachConn(Conn& c) {
 void Core::OnClosed(net::ConnId conn) {
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
+  // ZooKeeper's connection_drop_count: the client went away (read EOF or
+  // error), not a close the server chose.
+  if (!it->second->closing) metrics::Server().connection_drop_count.Add();
   DetachConn(*it->second);
   DropHeld(*it->second);
   conns_.erase(it);

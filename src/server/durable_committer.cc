@@ -1,8 +1,10 @@
 #include "server/durable_committer.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 
 namespace aviary::server {
 
@@ -50,6 +52,7 @@ void DurableCommitter::TakeCommitted(std::vector<txn::Txn>* out) {
 }
 
 void DurableCommitter::Fail(const std::string& why) {
+  metrics::Server().unrecoverable_error_count.Add();
   AV_LOG(kError,
          "transaction log failure: {}; writes are no longer acknowledged (reads go on). Fix the disk and restart.",
          why);
@@ -129,7 +132,11 @@ void DurableCommitter::Run() {
 
 bool DurableCommitter::Sync(std::vector<txn::Txn>& done, std::string* error) {
   if (done.empty()) return true;
+  const auto sync_start = std::chrono::steady_clock::now();
   if (!wal_.Sync(error)) return false;
+  metrics::Server().fsync_time.Add(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sync_start).count());
+  metrics::Server().sync_processor_batch_size.Add(static_cast<int64_t>(done.size()));
   const int64_t logged = done.back().zxid;
   bool released = false;
   {

@@ -3,9 +3,11 @@
 
 #include <pthread.h>
 
+#include <chrono>
 #include <cstdlib>
 
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 
 namespace aviary::server {
 
@@ -143,7 +145,10 @@ void QuorumLog::SyncNow(bool* unsynced, std::vector<uint64_t>* tokens) {
   std::string error;
   const bool sync = *unsynced;
   if (sync) {
+    const auto sync_start = std::chrono::steady_clock::now();
     if (!wal_->Sync(&error)) LogFailed("fsync", error);
+    metrics::Server().fsync_time.Add(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sync_start).count());
     *unsynced = false;
   }
   // A roll the snapshot code asked for (Wal::RequestRoll, any thread) starts

@@ -95,6 +95,8 @@ struct QuorumStatus {
   int64_t pending_syncs = 0;
   admin::ServerSnapshot::Sizes proposal_sizes;  // leader: since it leads (ZooKeeper's proposalStats)
   bool leader_is_aviary = false;                // learner: LEADERINFO came from an Aviary leader
+  int64_t leader_id = -1;                       // the leader's server id (-1: none)
+  int64_t leader_since_ms = -1;                 // leader: steady ms when it began to serve (leader_uptime)
 };
 
 class QuorumPeer final : public Committer, public Forwarder {
@@ -151,6 +153,12 @@ class QuorumPeer final : public Committer, public Forwarder {
   void CoreCall(std::function<void(Core&, int64_t)> fn);
   void NoteRole();
   void FlushCore();
+  // quorum_peer_metrics.cc (consensus thread)
+  void NoteRoleMetrics(zab::Role role, bool serving);
+  void CountAppended(int64_t zxid);
+  void CountCommitted(size_t txns, int64_t through);
+  void CountSent(const zab::Outgoing& o);
+  void FillMetricsStatus(const QuorumStatus& st, admin::ServerSnapshot& s) const;  // core thread
   // quorum_peer_read_only.cc: readonlymode.enabled's timer.
   void MaybeServeReadOnly();
   void ResetReadOnlyTimer();  // the role changed: read-only mode (if any) has ended
@@ -206,6 +214,14 @@ class QuorumPeer final : public Committer, public Forwarder {
   bool snap_window_open_ = false;  // SNAP installed, its fuzzy window not bounded yet
   bool serving_ = false;
   zab::Role role_ = zab::Role::kLooking;
+  struct EnsembleTimes {  // steady ms, -1: not running (quorum_peer_metrics.cc)
+    int64_t looking_since_ms = -1;
+    int64_t unavailable_since_ms = -1;
+    int64_t sync_since_ms = -1;
+    bool begun = false;  // the first role was noted
+  };
+  EnsembleTimes ensemble_times_;
+  std::map<int64_t, int64_t> proposal_started_ms_;  // leader: zxid -> steady ms it was logged here
   std::map<int64_t, int32_t> touches_;
   // Learner: the syncs (session, cxid) sent to the current leader, oldest
   // first; each SYNC answers the oldest (ZooKeeper's pendingSyncs).

@@ -99,6 +99,7 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
     if (usable) t.zk_digest = z.digest->tree_digest;
   }
   t.zxid = op.zxid;
+  CountAppended(op.zxid);
   log_->Append(t);
   logged_[op.zxid] = std::move(t);
 }
@@ -132,6 +133,7 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
     logged_.erase(it);
   }
   if (zxid > applied_) applied_ = zxid;
+  CountCommitted(batch.size(), zxid);
   if (snap_window_open_) CloseSnapWindow(zxid);
   for (auto& t : batch) to_core_commits_.push_back(std::move(t));
 }
@@ -168,6 +170,7 @@ void QuorumPeer::CloseSnapWindow(int64_t zxid) {
 void QuorumPeer::SendPackets(std::vector<zab::Outgoing>& packets) {
   for (zab::Outgoing& o : packets) {
     if (HoldForSnap(o)) continue;
+    CountSent(o);
     switch (o.kind) {
       case zab::Outgoing::Kind::kPacket:
         quorum_->Send(o.conn, o.packet);
@@ -279,8 +282,11 @@ void QuorumPeer::NoteRole() {
     status_.epoch = node_->current_epoch();
     if (role == zab::Role::kLeading && role_ != zab::Role::kLeading) status_.proposal_sizes = {};  // a new Leader
     status_.leader_is_aviary = node_->leader_is_aviary();
+    const zab::ServerId leader = node_->leader();
+    status_.leader_id = leader == zab::kNone ? -1 : static_cast<int64_t>(leader);
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
+  NoteRoleMetrics(role, serving);
   const int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
           .count();
@@ -317,6 +323,7 @@ void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   s.serving = st.serving;
   // Always listed, as ZooKeeper's metric (0 with digests off).
   s.extra_metrics.emplace_back("digest_mismatches_count", std::to_string(checker_ ? checker_->mismatches() : 0));
+  FillMetricsStatus(st, s);  // quorum_peer_metrics.cc: peer_state, quorum_size, leader_uptime, ...
   switch (st.role) {
     case zab::Role::kLeading:
       s.server_state = "leader";

@@ -74,6 +74,7 @@ bool Server::Recover(std::string* error) {
          r.snapshot_zxid < 0 ? std::string("no snapshot") : fmt::format("snapshot {:#x}", r.snapshot_zxid),
          r.txns_replayed, ClockOf(opts_).SteadyMs() - start, r.last_zxid, r.sessions.size());
   core_->LoadRecovered(r.last_zxid, r.sessions, ClockOf(opts_).SteadyMs());
+  NoteRecoveryMetrics(r, ClockOf(opts_).SteadyMs() - start);
   if (quorum_peer_ != nullptr) {
     storage::Epochs epochs;
     if (!storage::LoadEpochs(opts_.data_dir, r.last_zxid, &epochs, error)) return false;
@@ -96,6 +97,8 @@ bool Server::Start(std::string* error) {
   if (quorum_peer_ != nullptr && !quorum_peer_->Start(core_.get(), error)) return false;
   if (!net_->Start(error)) return false;
   core_thread_ = std::thread([this] { core_->Run(); });
+  metrics_ = std::make_unique<MetricsEndpoint>(core_.get(), opts_.core.config.metrics_provider);
+  metrics_->Start();  // a port that cannot be bound is logged, not fatal
   started_ = true;
   return true;
 }
@@ -104,6 +107,7 @@ void Server::Stop() {
   // Idempotent, and safe after a failed Start. Core first: once it is joined
   // nothing posts to the network or the log any more.
   started_ = false;
+  if (metrics_) metrics_->Stop();  // its scrapes ask the core
   core_->RequestStop();
   if (core_thread_.joinable()) core_thread_.join();
   if (durable_ != nullptr) durable_->Stop();

@@ -14,6 +14,7 @@
 #include "server/committer.h"
 #include "server/core.h"
 #include "server/durable_committer.h"
+#include "server/metrics_endpoint.h"
 #include "server/quorum_peer.h"
 #include "server/snapshotter.h"
 
@@ -50,6 +51,8 @@ class Server : public net::FrameSink, public Outbox {
   uint16_t secure_port() const { return net_->secure_port(); }
   // Null when standalone.
   const QuorumPeer* quorum_peer() const { return quorum_peer_; }
+  // The /metrics port, -1 when not serving it.
+  int metrics_port() const { return metrics_ ? metrics_->port() : -1; }
 
   // net::FrameSink (I/O threads)
   void OnFrames(std::vector<net::Frame>& frames) override;
@@ -67,6 +70,7 @@ class Server : public net::FrameSink, public Outbox {
   std::unique_ptr<Snapshotter> snapshotter_;
   std::unique_ptr<Core> core_;
   std::unique_ptr<net::ConnectionServer> net_;
+  std::unique_ptr<MetricsEndpoint> metrics_;  // /metrics (metricsProvider.*), server/metrics_endpoint.h
   std::thread core_thread_;
   bool started_ = false;
 };

@@ -12,6 +12,7 @@
 
 #include "base/failpoint.h"
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "storage/layout.h"
 #include "storage/recovery.h"
 #include "storage/snapshot.h"
@@ -149,6 +150,7 @@ void Snapshotter::Reap() {
   child_ = 0;
   if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     AV_LOG(kInfo, "snapshot {:#x} written in {} ms", child_zxid_, NowMs() - child_started_ms_);
+    metrics::Server().snapshot_time.Add(NowMs() - child_started_ms_);
   } else {
     AV_LOG(kError, "snapshot {:#x} failed (child status {:#x}); removing its temporary file", child_zxid_, status);
     ::unlink(ChildTmpPath().c_str());
@@ -199,6 +201,7 @@ void Snapshotter::Run() {
           auto ms =
               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
           AV_LOG(kInfo, "snapshot {:#x} written in {} ms", zxid, ms);
+          metrics::Server().snapshot_time.Add(ms);
         }
         busy_.store(false);
         break;

@@ -349,7 +349,7 @@ TEST(FourLetter, EachWordNeedsOnlyItsParts) {
   EXPECT_EQ(PartsFor("cons", AllWords()), kPartConnections);
   EXPECT_EQ(PartsFor("dirs", AllWords()), kPartDirSizes);
   EXPECT_EQ(PartsFor("envi", AllWords()), kPartEnvironment);
-  EXPECT_EQ(PartsFor("mntr", AllWords()), kPartStats | kPartFds);
+  EXPECT_EQ(PartsFor("mntr", AllWords()), kPartStats | kPartFds | kPartMetrics);
   EXPECT_EQ(PartsFor("conf", AllWords()), kPartConfig | kPartDirSizes);
   // Whatever a word reads lies within its parts: rendering from a snapshot
   // holding only those parts gives the same bytes as from a full one.

@@ -185,10 +185,10 @@ TEST(ZooConfig, ClientPortZeroMeansEphemeral) {
 
 TEST(ZooConfig, UnknownAndIgnoredKeysAreWarnings) {
   ServerConfig c =
-      MustParse("dataDir=/d\nfooBar=1\nstandaloneEnabled=true\nmetricsProvider.httpPort=7000\nelectionAlg=3\n");
+      MustParse("dataDir=/d\nfooBar=1\nstandaloneEnabled=true\nmetricsProvider.fooBaz=7000\nelectionAlg=3\n");
   ASSERT_EQ(c.warnings.size(), 2u);
   EXPECT_TRUE(HasWarningContaining(c, "unknown configuration key fooBar"));
-  EXPECT_TRUE(HasWarningContaining(c, "ignoring metricsProvider.httpPort=7000"));
+  EXPECT_TRUE(HasWarningContaining(c, "unknown configuration key metricsProvider.fooBaz"));
   EXPECT_EQ(c.election_alg, 3);       // parsed (an ensemble key), valid: no warning
   EXPECT_TRUE(c.standalone_enabled);  // true is what Aviary does: no warning
   EXPECT_TRUE(c.refused.empty());
