@@ -5,11 +5,14 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
+#include "audit/ops.h"
 #include "base/log.h"
 #include "config/quorum_config.h"
 #include "config/zoo_config.h"
+#include "server/logging_setup.h"
 #include "server/sasl_setup.h"
 #include "server/server.h"
 #include "server/session_secret.h"
@@ -21,18 +24,15 @@ namespace {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: aviary-server [--repair] path/to/zoo.cfg\n"
+               "usage: aviary-server [--repair] [--log-level=SPEC] path/to/zoo.cfg\n"
                "       aviary-server --version\n"
-               "  --repair  start even if the transaction log or the newest snapshots are corrupt:\n"
-               "            replay stops at the first bad record (everything after it is lost)\n");
+               "  --repair     start even if the transaction log or the newest snapshots are corrupt:\n"
+               "               replay stops at the first bad record (everything after it is lost)\n"
+               "  --log-level  over aviary.logLevel: <level>[,<module>=<level>]... (debug, info, warn, error;\n"
+               "               e.g. info,peer=debug)\n"
+               "signals: SIGHUP re-reads aviary.logLevel from zoo.cfg and reopens the log and audit files;\n"
+               "         SIGUSR1 reopens them (after logrotate); SIGTERM/SIGINT stop the server\n");
   return 2;
-}
-
-aviary::log::Level ParseLevel(const std::string& s) {
-  if (s == "debug") return aviary::log::kDebug;
-  if (s == "warn") return aviary::log::kWarn;
-  if (s == "error") return aviary::log::kError;
-  return aviary::log::kInfo;
 }
 
 }  // namespace
@@ -45,9 +45,12 @@ int main(int argc, char** argv) {
   }
   bool repair = false;
   const char* config_path = nullptr;
+  std::string level_flag;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--repair") == 0) {
       repair = true;
+    } else if (std::strncmp(argv[i], "--log-level=", 12) == 0) {
+      level_flag = argv[i] + 12;
     } else if (argv[i][0] == '-' || config_path != nullptr) {
       return Usage();
     } else {
@@ -62,7 +65,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());
     return 1;
   }
-  log::SetLevel(ParseLevel(cfg.log_level));
+  if (!server::SetUpLogging(cfg, level_flag, &error)) {
+    std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());
+    return 1;
+  }
   for (const auto& w : cfg.warnings) AV_LOG(kWarn, "{}: {}", config_path, w);
   if (!config::CheckHonoured(cfg, &error)) {
     std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());
@@ -162,14 +168,26 @@ int main(int argc, char** argv) {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  std::unique_ptr<audit::AuditLog> audit_log = server::StartAudit(cfg, opts.core.server_principal, &error);
+  if (!audit_log && !error.empty()) {
+    std::fprintf(stderr, "aviary-server: %s\n", error.c_str());
+    return 1;
+  }
+  opts.core.audit = audit_log.get();
   server::Server srv(opts);
   if (!srv.Start(&error)) {
     AV_LOG(kError, "cannot start: {}", error);
+    if (audit_log)
+      audit_log->Log(audit::ServerEvent(audit::kOpServerStart, audit_log->server_user(), audit::Result::kFailure));
     return 1;
   }
+  if (audit_log)
+    audit_log->Log(audit::ServerEvent(audit::kOpServerStart, audit_log->server_user(), audit::Result::kSuccess));
   std::string plain = opts.net.plain_enabled
                           ? fmt::format("{}:{}{}", opts.net.bind_address.empty() ? "*" : opts.net.bind_address,
                                         srv.port(), opts.net.unified ? " (plaintext and TLS)" : "")
@@ -182,9 +200,21 @@ int main(int argc, char** argv) {
          plain, quorum.standalone ? std::string("standalone") : fmt::format("ensemble member {}", quorum.my_id),
          cfg.data_dir, cfg.tick_time_ms);
   int sig = 0;
-  sigwait(&set, &sig);
+  for (;;) {
+    sigwait(&set, &sig);
+    if (sig == SIGHUP) {
+      server::OnReloadSignal(config_path, audit_log.get());
+    } else if (sig == SIGUSR1) {
+      server::OnReopenSignal(audit_log.get());
+    } else {
+      break;
+    }
+  }
   AV_LOG(kInfo, "signal {} received, shutting down", sig);
+  if (audit_log)
+    audit_log->Log(audit::ServerEvent(audit::kOpServerStop, audit_log->server_user(), audit::Result::kInvoked));
   srv.Stop();
+  if (audit_log) audit_log->Stop();
   if (tls_source) tls_source->Stop();
   return 0;
 }

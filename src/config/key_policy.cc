@@ -33,7 +33,7 @@ constexpr std::string_view kNoEnsemble =
 
 // TLS on the client port and between ensemble members (sslQuorum,
 // portUnification, ssl.quorum.*) is read by tls_keys.cc.
-constexpr std::array<Rule, 9> kRules = {{
+constexpr std::array<Rule, 8> kRules = {{
     // The AdminServer serves plain HTTP only (src/adminserver): asking for
     // HTTPS must not silently get HTTP.
     {"admin.forceHttps", "false", "HTTPS on the AdminServer, which Aviary does not implement"},
@@ -45,7 +45,6 @@ constexpr std::array<Rule, 9> kRules = {{
     {"quorum.auth.enableSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
     {"quorum.auth.learnerRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
     {"quorum.auth.serverRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
-    {"audit.enable", "false", "audit logging, which Aviary does not implement"},
 }};
 
 // Keys refused whatever their value, by prefix.

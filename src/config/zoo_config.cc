@@ -16,6 +16,7 @@
 #include "config/config_values.h"
 #include "config/jvm_flags.h"
 #include "config/key_policy.h"
+#include "config/logging_keys.h"
 #include "config/properties.h"
 #include "config/tls_keys.h"
 
@@ -378,13 +379,9 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
                             &cfg->admin_rate_limiter_interval_ms, error);
   }
   if (key == "aviary.maxSessions") return detail::PositiveInt(raw_key, value, &cfg->max_sessions, error);
-  if (key == "aviary.logLevel") {
-    if (value != "debug" && value != "info" && value != "warn" && value != "error") {
-      return Invalid(raw_key, value, "expected debug, info, warn or error", error);
-    }
-    cfg->log_level = std::string(value);
-    return true;
-  }
+  bool log_key = false;
+  if (!detail::LoggingKey(raw_key, key, value, cfg, &log_key, error)) return false;
+  if (log_key) return true;
   if (key == "aviary.digest.stopOnMismatch") {
     bool stop = false;
     if (!detail::BoolValue(raw_key, value, &stop, error)) return false;

@@ -94,8 +94,18 @@ struct ServerConfig {
 
   // --- Aviary-specific ---
   int max_sessions = 100000;       // aviary.maxSessions: bound on live sessions
-  std::string log_level = "info";  // aviary.logLevel: debug|info|warn|error
-  bool fork_snapshots = true;      // aviary.forkSnapshots: write snapshots from a forked child
+  std::string log_level = "info";  // aviary.logLevel: "<level>[,<module>=<level>]..." (base/log.h)
+  // Logging and the audit log (logging_keys.cc, docs/OPERATIONS.md "Logging", "Audit log").
+  std::string log_file;                             // aviary.log.file (empty: stderr)
+  int64_t log_max_file_bytes = 10 * 1024 * 1024;    // aviary.log.maxFileSize (0: no rotation)
+  int log_max_backups = 10;                         // aviary.log.maxBackups
+  std::string log_format = "plain";                 // aviary.log.format: plain|journal
+  bool audit_enable = false;                        // audit.enable (zookeeper.audit.enable)
+  std::string audit_log_file;                       // aviary.audit.logFile (empty: default place)
+  int64_t audit_max_file_bytes = 10 * 1024 * 1024;  // aviary.audit.maxFileSize (0: no rotation)
+  int audit_max_backups = 10;                       // aviary.audit.maxBackups
+  int64_t audit_queue_bytes = 8 * 1024 * 1024;      // aviary.audit.queueBytes
+  bool fork_snapshots = true;                       // aviary.forkSnapshots: write snapshots from a forked child
   // aviary.digest.stopOnMismatch: an ensemble learner whose tree digest
   // differs from its leader's stops. Unset: it stops when its leader is
   // an Aviary server (LEADERINFO says so), and only counts under ZooKeeper.

@@ -325,6 +325,16 @@ class Core {
   // The identity `c`'s requests run as: a reference into `c`, not a copy.
   const txn::SessionCtx& CtxOf(Conn& c);
 
+  // core_audit.cc (audit.enable): the note an audited write keeps until its
+  // txn commits; its lines once it did (on the server the client is
+  // connected to); the lines for the ephemerals a session's close removed
+  // (on every server, as ZooKeeper's DataTree).
+  void NoteForAudit(Pending& p, const Conn& c, const CoreEvent& ev);
+  void AuditWrite(const Pending& p, const txn::Txn& t, const txn::ApplyResult& r);
+  void AuditEphemerals(int64_t session_id, const std::vector<std::string>& paths);
+  // "ip:port" of connection `conn`, or "(gone)" for the log.
+  std::string PeerOf(net::ConnId conn) const;
+
   // core_output.cc
   // `op`: the request's type for the latency metrics (kNotification: not a
   // data request, counted in readlatency only, as ZooKeeper's pings).

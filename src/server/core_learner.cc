@@ -62,6 +62,8 @@ void Core::AttachSession(Conn& c, int64_t session_id, int32_t timeout_ms, bool h
   }
   st.conn = c.id;
   c.session = session_id;
+  AV_LOG(kInfo, "Re-attached session {:#x} with negotiated timeout {} ms for client {}", session_id, timeout_ms,
+         c.peer);
   proto::ConnectResponse rsp;
   rsp.has_read_only = has_read_only;
   rsp.timeOut = timeout_ms;

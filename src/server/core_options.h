@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/audit_log.h"
 #include "base/clock.h"
 #include "config/zoo_config.h"
 #include "sasl/sasl_server.h"
@@ -64,6 +65,11 @@ struct CoreOptions {
   std::vector<std::string> enforce_auth_schemes;
   // The whole configuration, for the four-letter words (conf, envi, ...).
   config::ServerConfig config;
+  // The audit log (audit.enable), not owned; null when auditing is off.
+  audit::AuditLog* audit = nullptr;
+  // The server's SASL Kerberos principal (empty without one): the audit
+  // log's user for system operations, as ZooKeeper's login user.
+  std::string server_principal;
 };
 
 }  // namespace aviary::server

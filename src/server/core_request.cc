@@ -229,6 +229,7 @@ void Core::ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::str
   p.request.header = req.header;
   p.received_us = ev.received_us;
   p.bytes = ev.bytes;
+  if (opts_.audit != nullptr) NoteForAudit(p, c, ev);
   Enqueue(s, std::move(p));
 }
 
@@ -443,8 +444,11 @@ void Core::ApplyCommitted(int64_t now_ms) {
     }
     // The one apply (txn::StateMachine): checks zxid order and that the
     // outcome is the one prepare decided.
+    std::vector<std::string> swept;  // audited: the ephemerals a close removes
+    if (opts_.audit != nullptr && t.type == OpCode::kCloseSession) swept = tree_.EphemeralsOf(t.session_id);
     const txn::Applied a = sm_.Apply(t);
     const txn::ApplyResult& r = a.result;
+    if (!swept.empty()) AuditEphemerals(t.session_id, swept);
     CountApplied(t);
     applied_zxid_ = t.zxid;
     sequencer_->Applied(t.zxid);
@@ -553,13 +557,18 @@ void Core::DeliverToSession(const txn::Txn& t, const txn::Applied& a) {
   }
   if (a.session.kind == txn::SessionChange::Kind::kClosed) {
     // Expired by the leader (or closed elsewhere): its connection goes.
-    if (s.conn != 0) out_.push_back(net::ConnectionServer::Out{s.conn, {}, true});
+    if (s.conn != 0) {
+      AV_LOG(kInfo, "Session {:#x} of client {} ended by the leader (expired, or closed on another server)", s.id,
+             PeerOf(s.conn));
+      out_.push_back(net::ConnectionServer::Out{s.conn, {}, true});
+    }
     FinishCloseSession(t, 0);
   }
 }
 
 void Core::ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r) {
   Pending p = Dequeue(s);
+  if (p.audit) AuditWrite(p, t, r);
   proto::ReplyHeader hdr{p.request.header.xid, t.zxid, static_cast<int32_t>(r.err)};
   bool closing = p.request.op() == OpCode::kCloseSession;
   if (t.type == OpCode::kMulti) hdr.err = 0;
@@ -573,6 +582,7 @@ void Core::ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r
   }
   if (conns_.count(p.conn)) SendReply(p.conn, hdr, WriteResponse(t, r), p.received_us, closing, p.request.op());
   if (closing) {
+    AV_LOG(kInfo, "Closed session {:#x} at the request of client {}", s.id, PeerOf(p.conn));
     FinishCloseSession(t, 0);
     return;
   }

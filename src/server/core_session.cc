@@ -140,6 +140,8 @@ void Core::FinishCreateSession(const txn::Txn& t, const PendingCreate& in, int64
     rsp.passwd = sessions_.PasswordFor(t.session_id);
     SendConnectResponse(c.id, rsp, false);
     RecordLatency(in.received_us, proto::OpCode::kCreateSession);
+    AV_LOG(kInfo, "Established session {:#x} with negotiated timeout {} ms for client {}", t.session_id, in.timeout_ms,
+           c.peer);
   }
   if (it != conns_.end()) ReleaseHeld(*it->second, now_ms);
 }

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "audit/ops.h"
 #include "sasl/sasl_server.h"
 #include "server/core.h"
 #include "txn/acl.h"
@@ -75,6 +77,8 @@ struct Core::Pending {
   // is an error txn, the reply carries this error (EPHEMERALONLOCALSESSION)
   // instead of the leader's (ZooKeeper's FinalRequestProcessor).
   proto::Err local_err = proto::Err::kOk;
+  // Audited writes (audit.enable): what the audit line needs of the request.
+  std::shared_ptr<const audit::WriteNote> audit;
   // May leave the queue now (reads, and syncs the leader has answered)?
   bool Runnable() const { return !is_write || (is_sync && sync_done); }
 };

@@ -143,7 +143,8 @@ void LeaderSequencer::ExpireSessions(int64_t now_ms, int64_t wall_ms, std::vecto
       expired_local_.push_back(id);  // closed by the Core, no txn
       continue;
     }
-    AV_LOG(kInfo, "Expiring session {:#x}", id);
+    const session::Session* rec = sessions_->Find(id);
+    AV_LOG(kInfo, "Expiring session {:#x}, timeout of {} ms exceeded", id, rec != nullptr ? rec->timeout_ms : 0);
     committer_->Propose(preparer_.PrepareCloseSession(id, NextZxid(), wall_ms));
     expired->push_back(id);
   }

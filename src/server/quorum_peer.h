@@ -237,8 +237,9 @@ class QuorumPeer final : public Committer, public Forwarder {
   std::vector<txn::Txn> to_core_commits_;
   std::vector<CoreEvent> to_core_events_;
   std::vector<int64_t> to_core_touched_;
-  int64_t looking_since_ms_ = -1;  // steady ms this LOOKING spell started (-1: not looking)
-  bool read_only_ = false;         // the Core was told kReadOnly in this spell
+  int64_t looking_since_ms_ = -1;     // steady ms this LOOKING spell started (-1: not looking)
+  int64_t election_started_ms_ = -1;  // steady ms this server stopped serving (-1: serving), for the log
+  bool read_only_ = false;            // the Core was told kReadOnly in this spell
 
   // Core thread (the checker's counters: any thread).
   zkformat::DigestPredictor predictor_;

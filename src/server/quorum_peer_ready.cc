@@ -1,5 +1,7 @@
 // QuorumPeer: executing the node's Ready (zab/types.h, docs/design/zab.md
 // "API for the host"), on the consensus thread.
+#include <chrono>
+
 #include "base/log.h"
 #include "quorum/codec.h"
 #include "server/quorum_peer.h"
@@ -286,13 +288,22 @@ void QuorumPeer::NoteRole() {
   }
   if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
   NoteRoleMetrics(role, serving);
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  if (!serving && election_started_ms_ < 0) election_started_ms_ = now_ms;
   if (serving == serving_ && role == role_) return;
   FlushCore();  // what came before the change is handled before it
   serving_ = serving;
   role_ = role;
   ResetReadOnlyTimer();
-  AV_LOG(kInfo, "ensemble: {} ({}), epoch {}, committed {:#x}", zab::RoleName(role),
-         serving ? "serving" : "not serving", node_->current_epoch(), node_->committed());
+  // One line per change, with what follows one election: the leader, the
+  // epoch, the zxid, and how long this server was without a leader.
+  const std::string took =
+      serving && election_started_ms_ >= 0 ? fmt::format(", election took {} ms", now_ms - election_started_ms_) : "";
+  AV_LOG(kInfo, "ensemble: {} ({}), leader {}, epoch {}, committed {:#x}{}", zab::RoleName(role),
+         serving ? "serving" : "not serving", node_->leader(), node_->current_epoch(), node_->committed(), took);
+  if (serving) election_started_ms_ = -1;
   if (!serving) return core_->PostRole(ServingRole::kNotServing, 0);
   if (role == zab::Role::kLeading) return core_->PostRole(ServingRole::kLeader, node_->current_epoch());
   core_->PostRole(ServingRole::kFollower, 0);

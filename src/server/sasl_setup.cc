@@ -85,6 +85,7 @@ bool SetUpClientAuth(const config::ServerConfig& cfg, const std::string& config_
   const std::string mech = opts.login.Mechanism();
   const size_t users = opts.login.digest_users.size();
   std::string principal = opts.login.kerberos ? opts.login.kerberos->principal : "";
+  core->server_principal = principal;
   core->sasl = sasl::Authenticator::Create(std::move(opts), error);
   if (!core->sasl) return false;
   if (mech == "GSSAPI") {

@@ -189,7 +189,6 @@ def _run_server_with(tmp_path, lines, myid=None):
     # TLS, x509 and SASL are served (tests/security, tests/ensemble/test_quorum_tls.py); quorum SASL is not
     (["quorum.auth.enableSasl=true"], "quorum.auth.enableSasl"),
     (["authProvider.1=com.example.CustomAuthenticationProvider"], "authProvider.1"),
-    (["audit.enable=true"], "audit.enable"),
 ])
 def test_unsafe_config_stops_the_start_naming_the_key(tmp_path, lines, key):
     if harness.target() != "aviary":

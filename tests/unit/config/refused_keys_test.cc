@@ -87,18 +87,21 @@ TEST(RefusedKeys, ClientAndQuorumAuthentication) {
       "DigestAuthenticationProvider.digestAlg=SHA1\nskipACL=no\n");
 }
 
-TEST(RefusedKeys, ReadOnlyModeRunsAuditIsRefused) {
-  // Read-only mode is implemented (server/core_read_only.cc).
+TEST(RefusedKeys, ReadOnlyModeAndAuditRun) {
+  // Read-only mode (server/core_read_only.cc) and the audit log (src/audit) are implemented.
   ExpectRuns("readonlymode.enabled=true\n");
-  ExpectRefusedNaming("audit.enable=true\n", "audit.enable");
+  ExpectRuns("audit.enable=true\n");
+  EXPECT_TRUE(Parse("audit.enable=TRUE\n").audit_enable);
+  EXPECT_TRUE(Parse("zookeeper.audit.enable=true\n").audit_enable);
+  EXPECT_FALSE(Parse("audit.enable=yes\n").audit_enable);  // Boolean.getBoolean: only "true"
   ExpectRuns("readonlymode.enabled=false\naudit.enable=false\n");
 }
 
 TEST(RefusedKeys, EveryRefusedKeyIsNamedAndNoValueIsEchoed) {
   std::string error = Refusal(
-      "ssl.quorum.clientAuth=want\nssl.quorum.bogus=hunter2\nstandaloneEnabled=false\naudit.enable=true\n"
+      "ssl.quorum.clientAuth=want\nssl.quorum.bogus=hunter2\nstandaloneEnabled=false\nskipACL=yes\n"
       "initLimit=5\nsyncLimit=2\nserver.1=a:1:2\n");
-  for (const char* key : {"ssl.quorum.clientAuth", "ssl.quorum.bogus", "standaloneEnabled=false", "audit.enable"}) {
+  for (const char* key : {"ssl.quorum.clientAuth", "ssl.quorum.bogus", "standaloneEnabled=false", "skipACL"}) {
     EXPECT_NE(error.find(key), std::string::npos) << key << " missing from " << error;
   }
   EXPECT_EQ(error.find("hunter2"), std::string::npos) << error;

@@ -272,7 +272,8 @@ TEST(ZooConfig, InvalidValueMessages) {
   EXPECT_EQ(ParseError(d + "aviary.maxSessions=0\n"),
             "invalid value for aviary.maxSessions: '0' (expected a positive integer)");
   EXPECT_EQ(ParseError(d + "aviary.logLevel=loud\n"),
-            "invalid value for aviary.logLevel: 'loud' (expected debug, info, warn or error)");
+            "invalid value for aviary.logLevel: 'loud' (expected debug, info, warn or error, then optional "
+            ",<module>=<level>: unknown log level 'loud' (debug, info, warn, error))");
   EXPECT_EQ(ParseError(d + "aviary.ioThreads=0\n"),
             "invalid value for aviary.ioThreads: '0' (expected an integer 1-64)");
   EXPECT_EQ(ParseError(d + "znode.container.checkIntervalMs=-1\n"),
