@@ -190,7 +190,7 @@ struct ServerConfig {
   bool admin_snapshot_enabled = true;
   bool admin_restore_enabled = true;
   int64_t admin_rate_limiter_interval_ms = 300000;
-  MetricsProviderConfig metrics_provider;        // metricsProvider.* (config/metrics_config.h)
+  MetricsProviderConfig metrics_provider;  // metricsProvider.* (config/metrics_config.h)
 
   bool standalone_enabled = true;  // standaloneEnabled (false is refused)
 
