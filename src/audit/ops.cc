@@ -11,16 +11,6 @@ using proto::OpCode;
 
 bool IsCreateOp(OpCode op) { return op == OpCode::kCreate || op == OpCode::kCreate2 || op == OpCode::kCreateContainer; }
 
-std::string PermString(int32_t perms) {
-  std::string p;
-  if (perms & proto::perms::kCreate) p += 'c';
-  if (perms & proto::perms::kDelete) p += 'd';
-  if (perms & proto::perms::kRead) p += 'r';
-  if (perms & proto::perms::kWrite) p += 'w';
-  if (perms & proto::perms::kAdmin) p += 'a';
-  return p;
-}
-
 std::string UserOf(const proto::Id& id) {
   if (id.scheme == "digest") return id.id.substr(0, id.id.find(':'));
   if (id.scheme == "ip" || id.scheme == "sasl" || id.scheme == "x509") return id.id;
@@ -153,7 +143,7 @@ std::string CreateModeName(int32_t flags) {
 
 std::string AclToString(const proto::AclList& acl) {
   std::string s;
-  for (const proto::Acl& a : acl) s += a.id.scheme + ":" + a.id.id + ":" + PermString(a.perms);
+  for (const proto::Acl& a : acl) s += a.id.scheme + ":" + a.id.id + ":" + proto::perms::Letters(a.perms);
   return s;
 }
 

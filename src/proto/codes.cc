@@ -145,4 +145,14 @@ std::string_view OpName(OpCode op) {
   return "unknown";
 }
 
+std::string perms::Letters(int32_t p) {
+  std::string out;
+  if (p & kCreate) out += 'c';
+  if (p & kDelete) out += 'd';
+  if (p & kRead) out += 'r';
+  if (p & kWrite) out += 'w';
+  if (p & kAdmin) out += 'a';
+  return out;
+}
+
 }  // namespace aviary::proto

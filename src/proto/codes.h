@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace aviary::proto {
@@ -127,6 +128,9 @@ inline constexpr int32_t kCreate = 4;
 inline constexpr int32_t kDelete = 8;
 inline constexpr int32_t kAdmin = 16;
 inline constexpr int32_t kAll = 31;
+// ZKUtil.getPermString: the granted bits as letters in "cdrwa" order (what
+// zkCli prints and the audit log writes).
+std::string Letters(int32_t perms);
 }  // namespace perms
 
 // AddWatchMode.

@@ -5,16 +5,6 @@
 
 namespace aviary::cli {
 
-std::string PermString(int32_t perms) {
-  std::string p;
-  if (perms & proto::perms::kCreate) p += 'c';
-  if (perms & proto::perms::kDelete) p += 'd';
-  if (perms & proto::perms::kRead) p += 'r';
-  if (perms & proto::perms::kWrite) p += 'w';
-  if (perms & proto::perms::kAdmin) p += 'a';
-  return p;
-}
-
 namespace {
 
 int32_t ParsePerms(const std::string& s) {

@@ -75,8 +75,7 @@ int Usage(Context& ctx, const std::string& name);
 void PrintStat(const proto::Stat& s);
 // Java's Date.toString() of milliseconds since the epoch, local time zone.
 std::string JavaDate(int64_t ms);
-// Perms as ZKUtil.getPermString ("cdrwa" order) and zkCli's ACL parser.
-std::string PermString(int32_t perms);
+// zkCli's ACL parser (perms printed with proto::perms::Letters):
 // scheme:id:perms[,...]; malformed entries are reported on stderr and
 // skipped, as AclParser does.
 proto::AclList ParseAcl(const std::string& text);

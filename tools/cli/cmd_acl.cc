@@ -61,7 +61,8 @@ int GetAcl(Context& ctx, const Args& args) {
   }
   // Id.toString() is a CSV record ending in a newline, hence the odd layout.
   for (const auto& a : g.acl) {
-    std::printf("%s,%s\n: %s\n", Csv(a.id.scheme).c_str(), Csv(a.id.id).c_str(), PermString(a.perms).c_str());
+    std::printf("%s,%s\n: %s\n", Csv(a.id.scheme).c_str(), Csv(a.id.id).c_str(),
+                proto::perms::Letters(a.perms).c_str());
   }
   if (p.has('s')) PrintStat(g.stat);
   return kOk;

@@ -32,7 +32,7 @@ json StatJson(const proto::Stat& s) {
 json AclJson(const proto::AclList& acl) {
   json arr = json::array();
   for (const auto& a : acl) {
-    arr.push_back({{"scheme", a.id.scheme}, {"id", a.id.id}, {"perms", PermString(a.perms)}});
+    arr.push_back({{"scheme", a.id.scheme}, {"id", a.id.id}, {"perms", proto::perms::Letters(a.perms)}});
   }
   return arr;
 }
