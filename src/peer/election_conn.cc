@@ -34,7 +34,13 @@ std::string ElectionTransport::HandshakeBytes() const {
 }
 
 void ElectionTransport::ConnectSid(ServerId sid) {
-  if (sid == config_.my_id || established_.count(sid) || connecting_.count(sid)) return;
+  if (connecting_.count(sid)) {
+    // Asked again while an attempt is in flight: the peer may have come up
+    // since that attempt started, so try once more if this one fails.
+    retry_after_failure_.insert(sid);
+    return;
+  }
+  if (sid == config_.my_id || established_.count(sid)) return;
   for (const ElectionMember& m : config_.members) {
     if (m.id == sid) {
       StartConnect(sid, m.host, m.port);
@@ -70,6 +76,7 @@ void ElectionTransport::OnConnectDone(Conn& c) {
     CloseConn(c, "connect failed");
     return;
   }
+  retry_after_failure_.erase(c.sid);
   c.deadline_ms = 0;
   std::string why;
   c.tls = config_.tls.ForConnect(c.peer.substr(0, c.peer.rfind(':')), &why);
@@ -257,6 +264,13 @@ void ElectionTransport::CloseConn(Conn& c, const char* why) {
   AV_LOG(kDebug, "election: server {} closes connection {} (sid {}): {}", config_.my_id, c.peer, c.sid, why);
   bool was_established = c.state == Conn::State::kEstablished;
   if (c.state == Conn::State::kConnecting) connecting_.erase(c.sid);
+  if (c.outgoing && !was_established && retry_after_failure_.erase(c.sid)) {
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->connect_requests.insert(c.sid);
+    }
+    wake_.Wake();
+  }
   c.state = Conn::State::kDead;
   c.fd.Reset();
   if (was_established) {

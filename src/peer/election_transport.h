@@ -166,6 +166,7 @@ class ElectionTransport {
   std::map<uint64_t, std::unique_ptr<Conn>> conns_;
   std::map<ServerId, uint64_t> established_;   // sid -> conn id
   std::set<ServerId> connecting_;              // outgoing attempts in flight
+  std::set<ServerId> retry_after_failure_;     // asked again during an attempt
   std::map<ServerId, std::string> last_sent_;  // frame bytes
   int64_t next_observer_id_ = -1;
 };
