@@ -3,6 +3,10 @@
 #include <array>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
+
 namespace aviary::storage {
 namespace {
 
@@ -25,9 +29,46 @@ constexpr Tables MakeTables() {
 
 constexpr Tables kTables = MakeTables();
 
+uint32_t SoftCrc32c(uint32_t crc, const void* data, size_t n);
+
+#if defined(__x86_64__)
+// SSE 4.2's crc32 instruction computes exactly this CRC (~8 bytes a cycle
+// against ~1 for the tables): snapshot blocks are checked at memory speed.
+__attribute__((target("sse4.2"))) uint32_t HardCrc32c(uint32_t crc, const void* data, size_t n) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  uint64_t c = ~crc;
+  while (n >= 8) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    c = _mm_crc32_u64(c, v);
+    p += 8;
+    n -= 8;
+  }
+  uint32_t c32 = static_cast<uint32_t>(c);
+  while (n-- > 0) c32 = _mm_crc32_u8(c32, *p++);
+  return ~c32;
+}
+
+bool HaveSse42() {
+  static const bool have = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+  }();
+  return have;
+}
+#endif
+
 }  // namespace
 
 uint32_t Crc32c(uint32_t crc, const void* data, size_t n) {
+#if defined(__x86_64__)
+  if (HaveSse42()) return HardCrc32c(crc, data, n);
+#endif
+  return SoftCrc32c(crc, data, n);
+}
+
+namespace {
+uint32_t SoftCrc32c(uint32_t crc, const void* data, size_t n) {
   const auto* p = static_cast<const uint8_t*>(data);
   uint32_t c = ~crc;
   while (n >= 8) {
@@ -41,5 +82,6 @@ uint32_t Crc32c(uint32_t crc, const void* data, size_t n) {
   while (n-- > 0) c = (c >> 8) ^ kTables[0][(c ^ *p++) & 0xff];
   return ~c;
 }
+}  // namespace
 
 }  // namespace aviary::storage

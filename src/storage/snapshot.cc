@@ -9,47 +9,40 @@
 #include "storage/bytes.h"
 #include "storage/crc32c.h"
 #include "storage/layout.h"
-#include "storage/snapshot_node.h"
 
 namespace aviary::storage {
 
-SnapshotBuilder::SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions)
-    : zxid_(zxid), sessions_(std::move(sessions)) {}
+SnapshotBuilder::SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions, snapblock::Codec codec)
+    : zxid_(zxid), sessions_(std::move(sessions)), codec_(codec) {}
 
 void SnapshotBuilder::Emit(const std::string& path, const tree::Node& n, const tree::DataTree& tree,
                            std::string* chunk) {
-  chunk->push_back(kSnapNodeTag);
-  const size_t at = chunk->size();
-  chunk->append(4, '\0');
-  snapnode::EncodeBody(path, n, tree.AclOf(n), chunk);
-  bytes::SetU32(&(*chunk)[at], static_cast<uint32_t>(chunk->size() - at - 4));
+  encoder_.Node(path, n, tree.AclOf(n), &raw_);
   ++nodes_;
+  if (raw_.size() >= snapblock::kTargetRawBytes) SealBlock(chunk);
+}
+
+void SnapshotBuilder::SealBlock(std::string* chunk) {
+  if (raw_.empty()) return;
+  snapblock::Seal(raw_, codec_, blocks_++, chunk);
+  raw_.clear();
 }
 
 void SnapshotBuilder::NoteSwept(int64_t zxid, const std::vector<std::string>& paths) {
   if (paths.empty()) return;
-  swept_.push_back(kSnapSweptTag);
-  const size_t at = swept_.size();
-  swept_.append(4, '\0');
-  bytes::PutU64(&swept_, static_cast<uint64_t>(zxid));
-  bytes::PutU32(&swept_, static_cast<uint32_t>(paths.size()));
-  for (const std::string& p : paths) {
-    bytes::PutU32(&swept_, static_cast<uint32_t>(p.size()));
-    swept_.append(p);
-  }
-  bytes::SetU32(&swept_[at], static_cast<uint32_t>(swept_.size() - at - 4));
+  snaprec::Encoder::Swept(zxid, paths, &swept_);
 }
 
-void SnapshotBuilder::FlushSwept(std::string* chunk) {
-  chunk->append(swept_);
+void SnapshotBuilder::FlushSwept() {
+  raw_.append(swept_);
   swept_.clear();
 }
 
 bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::string* chunk) {
   if (done_) return true;
-  const size_t start = chunk->size();
   size_t emitted = 0;
   if (!header_done_) {
+    const size_t start = chunk->size();
     chunk->append(kSnapMagic, sizeof(kSnapMagic));
     bytes::PutU32(chunk, kSnapVersion);
     bytes::PutU32(chunk, 0);
@@ -59,13 +52,14 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
       bytes::PutU64(chunk, static_cast<uint64_t>(s.id));
       bytes::PutU32(chunk, static_cast<uint32_t>(s.timeout_ms));
     }
+    bytes::PutU32(chunk, Crc32c(0, chunk->data() + start, chunk->size() - start));
     header_done_ = true;
     const tree::Node* root = tree.Find("/");
     Emit("/", *root, tree, chunk);
     ++emitted;
     stack_.push_back(Frame{"/", root->stat.czxid, {}, false, nullptr, {}});
   }
-  FlushSwept(chunk);
+  FlushSwept();
   for (Frame& f : stack_) f.node = nullptr;  // the tree may have changed since the last call
   std::string child;
   while (!stack_.empty() && emitted < max_nodes) {
@@ -93,18 +87,20 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
     ++emitted;
     stack_.push_back(Frame{child, c->stat.czxid, {}, false, nullptr, {}});
   }
-  crc_ = Crc32c(crc_, chunk->data() + start, chunk->size() - start);
   done_ = stack_.empty();
   return done_;
 }
 
 std::string SnapshotBuilder::Finish() {
   std::string t;
-  FlushSwept(&t);
+  FlushSwept();
+  SealBlock(&t);
+  const size_t at = t.size();
   t.push_back(kSnapEndTag);
   t.append(kSnapTrailerMagic, sizeof(kSnapTrailerMagic));
   bytes::PutU64(&t, nodes_);
-  bytes::PutU32(&t, Crc32c(crc_, t.data(), t.size()));
+  bytes::PutU32(&t, blocks_);
+  bytes::PutU32(&t, Crc32c(0, t.data() + at, t.size() - at));
   return t;
 }
 

@@ -7,6 +7,8 @@
 // re-created (czxid changed) is skipped. Each node is copied as it is at
 // the moment it is visited, so the snapshot is "fuzzy": replaying every
 // txn with zxid > zxid() over it yields the live tree (see recovery.h).
+// Files are written in format 3 (blocks of records, each checksummed and
+// zstd-compressed unless told otherwise); formats 1 and 2 are still read.
 // SnapshotFileWriter runs on the storage thread: chunks go to
 // snapshot.<zxid>.tmp; Commit fsyncs, renames to snapshot.<zxid> and fsyncs
 // the directory. Neither class is thread-safe; hand chunks between threads
@@ -20,16 +22,20 @@
 #include <vector>
 
 #include "storage/limits.h"
+#include "storage/snapshot_block.h"
+#include "storage/snapshot_records.h"
 #include "tree/data_tree.h"
 
 namespace aviary::storage {
 
 inline constexpr char kSnapMagic[8] = {'A', 'V', 'I', 'A', 'R', 'Y', 'S', 'N'};
 inline constexpr char kSnapTrailerMagic[8] = {'A', 'V', 'S', 'N', 'T', 'A', 'I', 'L'};
-inline constexpr uint32_t kSnapVersion = 2;      // 1: no 'D' records (still read)
-inline constexpr size_t kSnapHeaderBytes = 28;   // magic, version, reserved, zxid, session count
-inline constexpr size_t kSnapSessionBytes = 12;  // id, timeout_ms
-inline constexpr size_t kSnapTrailerBytes = 21;  // 'E', magic, node count, crc
+inline constexpr uint32_t kSnapVersion = 3;        // blocks; 2 and 1 (no 'D' records) are still read
+inline constexpr uint32_t kSnapVersionV2 = 2;      // one stream with a whole-file CRC
+inline constexpr size_t kSnapHeaderBytes = 28;     // magic, version, flags/reserved, zxid, session count
+inline constexpr size_t kSnapSessionBytes = 12;    // id, timeout_ms
+inline constexpr size_t kSnapTrailerBytes = 21;    // v1/v2: 'E', magic, node count, crc
+inline constexpr size_t kSnapTrailerV3Bytes = 25;  // v3: 'E', magic, node count, block count, crc
 inline constexpr char kSnapNodeTag = 'N';
 inline constexpr char kSnapEndTag = 'E';
 inline constexpr char kSnapSweptTag = 'D';
@@ -44,12 +50,13 @@ struct SessionRecord {
 class SnapshotBuilder {
  public:
   // zxid = the last applied zxid when the snapshot starts.
-  SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions);
+  SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions, snapblock::Codec codec = snapblock::Codec::kZstd);
   // Appends the bytes of up to max_nodes more nodes (the first call also
-  // writes header + sessions) to *chunk. true when the walk is complete.
+  // writes header + sessions) to *chunk: whole blocks only, so a chunk may
+  // be empty while the current block fills. true when the walk is complete.
   bool Step(const tree::DataTree& tree, size_t max_nodes, std::string* chunk);
-  // The trailer (node count + CRC-32C of every byte before the CRC field).
-  // Call once, after Step returned true.
+  // The last block and the trailer (node count, block count, CRC-32C of
+  // the trailer). Call once, after Step returned true.
   std::string Finish();
   // The closeSession txn `zxid` is about to sweep `paths` (its session's
   // ephemerals) while this walk is under way. The txn does not list them, and
@@ -73,7 +80,8 @@ class SnapshotBuilder {
     std::set<std::string>::const_iterator next;
   };
   void Emit(const std::string& path, const tree::Node& n, const tree::DataTree& tree, std::string* chunk);
-  void FlushSwept(std::string* chunk);
+  void FlushSwept();
+  void SealBlock(std::string* chunk);
 
   int64_t zxid_;
   std::vector<SessionRecord> sessions_;
@@ -81,8 +89,11 @@ class SnapshotBuilder {
   bool header_done_ = false;
   bool done_ = false;
   uint64_t nodes_ = 0;
-  uint32_t crc_ = 0;
-  std::string swept_;  // 'D' records noted since the last Step
+  snapblock::Codec codec_;
+  snaprec::Encoder encoder_;
+  std::string raw_;      // records of the block being filled
+  uint32_t blocks_ = 0;  // blocks sealed so far (the next one's sequence number)
+  std::string swept_;    // 'D' records noted since the last Step
 };
 
 class SnapshotFileWriter {

@@ -29,6 +29,20 @@ bool PreadAll(int fd, char* p, size_t n, int64_t off) {
 
 std::string At(const std::string& path, int64_t off) { return path + " at offset " + std::to_string(off); }
 
+bool VerifyV3File(const std::string& path, std::string* error) {
+  MappedFile map;
+  if (!map.Map(path, error)) return false;
+  if (std::memcmp(map.data(), kSnapMagic, sizeof(kSnapMagic)) != 0) {
+    *error = path + ": not an Aviary snapshot (bad magic at offset 0)";
+    return false;
+  }
+  SnapshotHeader header;
+  SnapshotBody body;
+  if (!ParseV3Frame(map.data(), map.size(), path, &header, &body, error)) return false;
+  *error = VerifySnapshotBody(body);
+  return error->empty();
+}
+
 }  // namespace
 
 bool VerifySnapshotFile(const std::string& path, std::string* error) {
@@ -49,6 +63,10 @@ bool VerifySnapshotFile(const std::string& path, std::string* error) {
   } else if (size < static_cast<int64_t>(kSnapHeaderBytes + kSnapTrailerBytes)) {
     *error = path + ": truncated snapshot (" + std::to_string(size) + " bytes)";
     ok = false;
+  }
+  if (ok && size >= 12 && PreadAll(fd, head.data(), 4, 8) && bytes::GetU32(head.data()) == kSnapVersion) {
+    close(fd);
+    return VerifyV3File(path, error);
   }
   if (ok) {
     std::string buf(1 << 20, '\0');
@@ -133,7 +151,8 @@ bool SnapshotReader::Open(const std::string& path, std::string* error) {
     return false;
   }
   header_.version = bytes::GetU32(buf_.data() + 8);
-  if (header_.version != kSnapVersion && header_.version != 1) {
+  if (header_.version == kSnapVersion) return OpenV3(error);
+  if (header_.version != kSnapVersionV2 && header_.version != 1) {
     *error = path + ": unsupported snapshot version " + std::to_string(header_.version) + " at offset 8";
     return false;
   }
@@ -187,8 +206,46 @@ bool SnapshotReader::ReadSwept(int64_t rec_off) {
   return true;
 }
 
+bool SnapshotReader::OpenV3(std::string* error) {
+  std::fclose(f_);
+  f_ = nullptr;
+  if (!map_.Map(path_, error)) return false;
+  SnapshotBody body;
+  if (!ParseV3Frame(map_.data(), map_.size(), path_, &header_, &body, error)) return false;
+  if (threaded_) {
+    pump_ = std::make_unique<SnapshotPump>(std::move(body));
+  } else {
+    stream_ = std::make_unique<SnapshotStream>(std::move(body));
+  }
+  return true;
+}
+
+bool SnapshotReader::NextV3(SnapshotNode* n) {
+  const SnapshotStream::Result r = pump_ ? pump_->Next(n) : stream_->Next(n);
+  if (r == SnapshotStream::Result::kNode) {
+    ++nodes_;
+    return true;
+  }
+  done_ = r == SnapshotStream::Result::kEnd;
+  if (!done_) error_ = pump_ ? pump_->error() : stream_->error();
+  return false;
+}
+
+const std::map<int64_t, std::vector<std::string>>& SnapshotReader::swept() const {
+  if (pump_) return pump_->swept();
+  if (stream_) return stream_->swept();
+  return swept_;
+}
+
+int64_t SnapshotReader::offset() const {
+  if (pump_) return pump_->offset();
+  if (stream_) return stream_->offset();
+  return offset_;
+}
+
 bool SnapshotReader::Next(SnapshotNode* n) {
   if (done_ || !error_.empty()) return false;
+  if (stream_ || pump_) return NextV3(n);
   int64_t rec_off = offset_;
   if (!ReadExact(5, &buf_)) return Fail("truncated record");
   while (buf_[0] == kSnapSweptTag) {

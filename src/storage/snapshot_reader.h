@@ -3,32 +3,26 @@
 // and the whole-file CRC-32C in one streaming pass without building
 // anything; SnapshotReader then yields header, sessions and nodes one by
 // one (it re-checks the CRC as it goes and reports a mismatch at the end).
-// Every length is bounded by the bytes left in the file. Single-threaded.
+// Every length is bounded by the bytes left in the file. Format 3 files are
+// mapped and read block by block (snapshot_stream.h); with set_threaded
+// their blocks are checked, expanded and decoded on a thread of the
+// reader's own while the caller consumes nodes. Not thread-safe itself.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "proto/records.h"
 #include "storage/snapshot.h"
+#include "storage/snapshot_stream.h"
+#include "storage/snapshot_v3.h"
 #include "tree/node.h"
 
 namespace aviary::storage {
-
-struct SnapshotHeader {
-  uint32_t version = 0;
-  int64_t zxid = 0;
-  std::vector<SessionRecord> sessions;
-};
-
-struct SnapshotNode {
-  std::string path;
-  tree::Node node;  // children empty; node.acl unused (see `acl`)
-  proto::AclList acl;
-};
 
 // true when the file is a complete, checksum-valid Aviary snapshot; else a
 // message naming the file (and byte offset where one applies).
@@ -41,6 +35,8 @@ class SnapshotReader {
   SnapshotReader(const SnapshotReader&) = delete;
   SnapshotReader& operator=(const SnapshotReader&) = delete;
 
+  // Before Open: decode format-3 blocks on a thread of their own.
+  void set_threaded(bool on) { threaded_ = on; }
   // Opens and reads header + sessions. A ZooKeeper snapshot ("ZKSN") is
   // rejected with a clear message.
   bool Open(const std::string& path, std::string* error);
@@ -53,13 +49,16 @@ class SnapshotReader {
   uint64_t nodes_read() const { return nodes_; }
   // Paths swept by closeSession txns while the snapshot was taken, by zxid
   // (SnapshotBuilder::NoteSwept), as read so far.
-  const std::map<int64_t, std::vector<std::string>>& swept() const { return swept_; }
-  int64_t offset() const { return offset_; }
+  // Threaded: complete once Next returned false.
+  const std::map<int64_t, std::vector<std::string>>& swept() const;
+  int64_t offset() const;
 
  private:
   bool ReadExact(size_t n, std::string* out);
   bool Fail(const std::string& what);
   bool ReadSwept(int64_t rec_off);
+  bool OpenV3(std::string* error);
+  bool NextV3(SnapshotNode* n);
 
   std::FILE* f_ = nullptr;
   std::string path_;
@@ -72,6 +71,11 @@ class SnapshotReader {
   std::string buf_;
   SnapshotHeader header_;
   std::map<int64_t, std::vector<std::string>> swept_;
+  // Format 3.
+  bool threaded_ = false;
+  MappedFile map_;
+  std::unique_ptr<SnapshotStream> stream_;
+  std::unique_ptr<SnapshotPump> pump_;
 };
 
 }  // namespace aviary::storage

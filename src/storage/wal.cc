@@ -265,6 +265,13 @@ bool Wal::MaybeRoll(std::string* error) {
 bool Wal::Close(std::string* error) {
   if (fd_ < 0) return true;
   if (!Sync(error)) return false;
+  // A closed segment gives its preallocated zero tail back (up to
+  // prealloc_bytes of real blocks per segment otherwise: a segment per
+  // snapshot). A crash before this lands leaves the zeros, which read as
+  // the end of data just the same; a failure only costs space.
+  if (allocated_ > write_pos_ && ftruncate(fd_, write_pos_) != 0) {
+    AV_LOG(kWarn, "could not trim the preallocated tail of {}: {}", path_, std::strerror(errno));
+  }
   if (close(fd_) != 0) {
     fd_ = -1;
     return Fail(ErrnoText("close", path_, errno), error);

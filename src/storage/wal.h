@@ -5,7 +5,8 @@
 // fdatasyncs (unless !force_sync): a txn is durable once a Sync that
 // followed its Append returned true. Segments are preallocated in
 // prealloc_bytes steps; bytes past the data are zero, and a zero length
-// field marks the end of data.
+// field marks the end of data. Closing a segment (Close, Roll) cuts the
+// preallocated tail off.
 // Invariants: each zxid appended to one Wal is the previous one + 1 (or the
 // first of a higher epoch, zxid >> 32); Append stops the process (AV_CHECK)
 // otherwise, since the log would not replay. A refused Append (over
