@@ -12,7 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "storage/bytes.h"
+#include "storage/crc32c.h"
 #include "storage/recovery.h"
+#include "storage/snapshot_node.h"
 #include "storage/snapshot.h"
 #include "storage/wal.h"
 #include "tree/data_tree.h"
@@ -195,5 +198,41 @@ struct Workload {
     Run(Req(proto::OpCode::kMulti, m));
   }
 };
+
+// The previous writer's format 2 (and 1, without 'D' records): one stream,
+// 'N' records with full paths and ACLs, whole-file CRC in a 21-byte trailer.
+inline std::string BuildV2Snapshot(const tree::DataTree& t, int64_t zxid, const std::vector<SessionRecord>& sessions,
+                    uint32_t version) {
+  std::string f(kSnapMagic, sizeof(kSnapMagic));
+  bytes::PutU32(&f, version);
+  bytes::PutU32(&f, 0);
+  bytes::PutU64(&f, static_cast<uint64_t>(zxid));
+  bytes::PutU32(&f, static_cast<uint32_t>(sessions.size()));
+  for (const SessionRecord& s : sessions) {
+    bytes::PutU64(&f, static_cast<uint64_t>(s.id));
+    bytes::PutU32(&f, static_cast<uint32_t>(s.timeout_ms));
+  }
+  uint64_t count = 0;
+  std::vector<std::string> todo{"/"};  // pre-order: parents first
+  while (!todo.empty()) {
+    const std::string path = todo.back();
+    todo.pop_back();
+    const tree::Node& n = *t.Find(path);
+    f.push_back(kSnapNodeTag);
+    const size_t at = f.size();
+    f.append(4, '\0');
+    snapnode::EncodeBody(path, n, t.AclOf(n), &f);
+    bytes::SetU32(&f[at], static_cast<uint32_t>(f.size() - at - 4));
+    ++count;
+    for (auto it = n.children.rbegin(); it != n.children.rend(); ++it) {
+      todo.push_back((path == "/" ? "" : path) + "/" + *it);
+    }
+  }
+  f.push_back(kSnapEndTag);
+  f.append(kSnapTrailerMagic, sizeof(kSnapTrailerMagic));
+  bytes::PutU64(&f, count);
+  bytes::PutU32(&f, Crc32c(0, f.data(), f.size()));
+  return f;
+}
 
 }  // namespace aviary::storage::testing
