@@ -73,18 +73,20 @@ def main():
         print("no benchmark in common", file=sys.stderr)
         return 2
     width = max(len(n) for n in names)
-    print(f"{'benchmark':<{width}}  {'before':>9}  {'after':>9}  {'after/before':>12}")
+    rows = [(n, rate(before[n], args.metric), rate(after[n], args.metric)) for n in names]
+    units = {b[1] for _, b, _ in rows}
+    one_unit = units.pop() if len(units) == 1 else None
+    print(f"{'benchmark':<{width}}  {'before':>9}  {'after':>9}  {'after/before':>12}" +
+          (f"  [{one_unit}]" if one_unit else ""))
     slower = 0
-    for n in names:
-        b, unit = rate(before[n], args.metric)
-        a, _ = rate(after[n], args.metric)
+    for n, (b, unit), (a, _) in rows:
         ratio = a / b if b else float("inf")
         mark = ""
         if ratio < 1 - args.threshold:
             mark, slower = "  SLOWER", slower + 1
         elif ratio > 1 + args.threshold:
             mark = "  FASTER"
-        print(f"{n:<{width}}  {human(b):>9}  {human(a):>9}  {ratio:>11.2f}x{mark}  [{unit}]")
+        print(f"{n:<{width}}  {human(b):>9}  {human(a):>9}  {ratio:>11.2f}x{mark}" + ("" if one_unit else f"  [{unit}]"))
     for n in before:
         if n not in after:
             print(f"{n}: only in {args.before}")
