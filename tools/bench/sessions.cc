@@ -2,7 +2,8 @@
 // flight), reports the time to establish them all, prints
 // {"event": "sessions_ready", ...} on stdout, then holds them: no requests,
 // only a ping every third of each session's negotiated timeout, for `hold`
-// seconds or (hold < 0) until stdin reaches EOF; then closes them all with
+// seconds or (hold < 0) until stdin reaches EOF (pings start as soon as a
+// session is up, also while the rest are being opened); then closes them all with
 // closeSession. Raises RLIMIT_NOFILE to its hard limit first. One thread.
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -49,6 +50,7 @@ class SessionHold {
 
  private:
   void Pump(int timeout_ms);
+  void PingDue(int64_t now);
   bool OnFrame(Idle& s, std::string_view payload, int64_t now);
   // The connection died (or misbehaved) in state s.state.
   void Fail(Idle& s) {
@@ -73,6 +75,7 @@ class SessionHold {
   std::vector<std::unique_ptr<Idle>> s_;
   int64_t handshaking_ = 0, established_ = 0, closing_ = 0;
   bool stdin_open_ = true;
+  int64_t next_ping_scan_ns_ = 0;
 };
 
 bool SessionHold::OnFrame(Idle& s, std::string_view payload, int64_t now) {
@@ -133,6 +136,7 @@ void SessionHold::Pump(int timeout_ms) {
     }
   }
   feed_.Tick(now);
+  PingDue(now);  // also while the others are still being opened
 }
 
 bool SessionHold::OpenAll(const std::vector<Endpoint>& servers, std::string* error) {
@@ -188,15 +192,17 @@ void SessionHold::Hold() {
     if (epoll_ctl(ep_, EPOLL_CTL_ADD, STDIN_FILENO, &ev) != 0) stdin_open_ = false;
   }
   int64_t end = NowNs() + static_cast<int64_t>(std::max(o_.hold_s, 0.0) * 1e9);
-  while (o_.hold_s < 0 ? stdin_open_ : NowNs() < end) {
-    Pump(100);
-    int64_t now = NowNs();
-    for (auto& s : s_) {
-      if (s->state != State::kIdle || now < s->next_ping_ns) continue;
-      s->next_ping_ns = now + s->ping_every_ns;
-      s->pings_out++;
-      SendHeader(*s, -2, OpCode::kPing);
-    }
+  while (o_.hold_s < 0 ? stdin_open_ : NowNs() < end) Pump(100);
+}
+
+void SessionHold::PingDue(int64_t now) {
+  if (now < next_ping_scan_ns_) return;
+  next_ping_scan_ns_ = now + 50'000'000;
+  for (auto& s : s_) {
+    if (s->state != State::kIdle || now < s->next_ping_ns) continue;
+    s->next_ping_ns = now + s->ping_every_ns;
+    s->pings_out++;
+    SendHeader(*s, -2, OpCode::kPing);
   }
 }
 
