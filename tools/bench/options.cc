@@ -69,6 +69,76 @@ bool ParseCompare(std::string_view s, Options* o) {
   return o->compare.size() >= 1;
 }
 
+// Applies one "--name value" option. Returns false for an unknown name;
+// *ok says whether the value was valid.
+bool ApplyOption(std::string_view arg, std::string_view val, Options* o, bool* ok) {
+  *ok = true;
+  if (arg == "--servers") {
+    *ok = ParseEndpoints(val, ',', &o->servers);
+  } else if (arg == "--clients") {
+    *ok = ParseNum(val, 1, 20000, &o->clients);
+  } else if (arg == "--threads") {
+    *ok = ParseNum(val, 1, 256, &o->threads);
+  } else if (arg == "--depth") {
+    *ok = ParseNum(val, 1, 100000, &o->depth);
+  } else if (arg == "--payload") {
+    *ok = ParseNum(val, 0, 1 << 20, &o->payload);
+    o->payload_set = true;
+  } else if (arg == "--workload") {
+    *ok = ParseWorkload(val, &o->workload);
+  } else if (arg == "--read-pct") {
+    *ok = ParseNum(val, 0, 100, &o->read_pct);
+  } else if (arg == "--keys") {
+    *ok = ParseNum(val, 1, 10000000, &o->keys);
+  } else if (arg == "--seconds") {
+    *ok = ParseNum(val, 0.001, 86400.0, &o->seconds);
+  } else if (arg == "--warmup") {
+    *ok = ParseNum(val, 0.0, 3600.0, &o->warmup);
+  } else if (arg == "--ops") {
+    *ok = ParseNum<int64_t>(val, 1, int64_t{1} << 50, &o->ops);
+  } else if (arg == "--root") {
+    *ok = val.size() > 1 && val[0] == '/' && val.back() != '/';
+    o->root = std::string(val);
+  } else if (arg == "--compare") {
+    *ok = ParseCompare(val, o);
+  } else if (arg == "--reps") {
+    *ok = ParseNum(val, 1, 1000, &o->reps);
+  } else if (arg == "--rate") {
+    *ok = ParseNum(val, 0.0, 1e9, &o->rate);
+  } else if (arg == "--parents") {
+    *ok = ParseNum(val, 1, 1000000, &o->parents);
+  } else if (arg == "--children") {
+    *ok = ParseNum(val, 0, 1000000, &o->children);
+  } else if (arg == "--multi-ops") {
+    *ok = ParseNum(val, 1, 1000, &o->multi_ops);
+  } else if (arg == "--watchers") {
+    *ok = ParseNum(val, 1, 20000, &o->watchers);
+  } else if (arg == "--changes") {
+    *ok = ParseNum<int64_t>(val, 1, int64_t{1} << 40, &o->changes);
+  } else if (arg == "--hold") {
+    *ok = ParseNum(val, -1.0, 1e7, &o->hold_s);
+  } else if (arg == "--sweep-step") {
+    *ok = ParseNum(val, 1, 100, &o->sweep_step);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Combinations that make no sense.
+bool Validate(Options* o, std::string* error) {
+  if (o->servers.empty()) o->servers.push_back({"127.0.0.1", 2181});
+  if (o->threads > o->clients) o->threads = o->clients;
+  if (o->workload == Workload::kSweep && !o->payload_set) o->payload = 1024;
+  bool pipelined =
+      o->workload != Workload::kWatch && o->workload != Workload::kChurn && o->workload != Workload::kSessions;
+  if (o->rate > 0 && !pipelined) {
+    *error = std::string("--rate does not apply to the ") + WorkloadName(o->workload) + " workload";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* WorkloadName(Workload w) {
@@ -118,7 +188,8 @@ const char* UsageText() {
          "Connection and load shape:\n"
          "  --servers host:port[,host:port]  servers; sessions spread round-robin (127.0.0.1:2181)\n"
          "  --clients N        sessions, one connection each (32; up to 20000)\n"
-         "  --threads T        load threads, sessions spread over them (1)\n"
+         "  --threads T        load threads, sessions spread over them (1; watch and\n"
+         "                     sessions run on one thread)\n"
          "  --depth D          requests in flight per session (16); open loop: the cap\n"
          "  --rate R           open loop: R requests/s in total, each session sends at\n"
          "                     fixed intervals (clients/R s); latency counts from the\n"
@@ -191,53 +262,7 @@ bool ParseOptions(int argc, char** argv, Options* o, bool* help, std::string* er
       val = argv[++i];
     }
     bool ok = true;
-    if (arg == "--servers") {
-      ok = ParseEndpoints(val, ',', &o->servers);
-    } else if (arg == "--clients") {
-      ok = ParseNum(val, 1, 20000, &o->clients);
-    } else if (arg == "--threads") {
-      ok = ParseNum(val, 1, 256, &o->threads);
-    } else if (arg == "--depth") {
-      ok = ParseNum(val, 1, 100000, &o->depth);
-    } else if (arg == "--payload") {
-      ok = ParseNum(val, 0, 1 << 20, &o->payload);
-      o->payload_set = true;
-    } else if (arg == "--workload") {
-      ok = ParseWorkload(val, &o->workload);
-    } else if (arg == "--read-pct") {
-      ok = ParseNum(val, 0, 100, &o->read_pct);
-    } else if (arg == "--keys") {
-      ok = ParseNum(val, 1, 10000000, &o->keys);
-    } else if (arg == "--seconds") {
-      ok = ParseNum(val, 0.001, 86400.0, &o->seconds);
-    } else if (arg == "--warmup") {
-      ok = ParseNum(val, 0.0, 3600.0, &o->warmup);
-    } else if (arg == "--ops") {
-      ok = ParseNum<int64_t>(val, 1, int64_t{1} << 50, &o->ops);
-    } else if (arg == "--root") {
-      ok = val.size() > 1 && val[0] == '/' && val.back() != '/';
-      o->root = std::string(val);
-    } else if (arg == "--compare") {
-      ok = ParseCompare(val, o);
-    } else if (arg == "--reps") {
-      ok = ParseNum(val, 1, 1000, &o->reps);
-    } else if (arg == "--rate") {
-      ok = ParseNum(val, 0.0, 1e9, &o->rate);
-    } else if (arg == "--parents") {
-      ok = ParseNum(val, 1, 1000000, &o->parents);
-    } else if (arg == "--children") {
-      ok = ParseNum(val, 0, 1000000, &o->children);
-    } else if (arg == "--multi-ops") {
-      ok = ParseNum(val, 1, 1000, &o->multi_ops);
-    } else if (arg == "--watchers") {
-      ok = ParseNum(val, 1, 20000, &o->watchers);
-    } else if (arg == "--changes") {
-      ok = ParseNum<int64_t>(val, 1, int64_t{1} << 40, &o->changes);
-    } else if (arg == "--hold") {
-      ok = ParseNum(val, -1.0, 1e7, &o->hold_s);
-    } else if (arg == "--sweep-step") {
-      ok = ParseNum(val, 1, 100, &o->sweep_step);
-    } else {
+    if (!ApplyOption(arg, val, o, &ok)) {
       *error = "unknown option " + std::string(arg);
       return false;
     }
@@ -246,10 +271,7 @@ bool ParseOptions(int argc, char** argv, Options* o, bool* help, std::string* er
       return false;
     }
   }
-  if (o->servers.empty()) o->servers.push_back({"127.0.0.1", 2181});
-  if (o->threads > o->clients) o->threads = o->clients;
-  if (o->workload == Workload::kSweep && !o->payload_set) o->payload = 1024;
-  return true;
+  return Validate(o, error);
 }
 
 }  // namespace aviary::bench
