@@ -203,3 +203,19 @@ def test_against_zookeeper_38(bench):
             assert_clean(run)
     finally:
         srv.stop()
+
+
+def test_wrong_replies_are_counted_as_bad(server, zk):
+    # The checks must bite: a key whose data is not the payload, and a parent
+    # with one child more than --children, make every reply bad (exit 1).
+    run_bench(server.hostport, "--workload", "get", "--root", "/t_bad", "--keys", 1, "--ops", 10, "--warmup", 0)
+    zk.set("/t_bad/keys-100/k0", b"not the payload")
+    (run,) = run_bench(server.hostport, "--workload", "get", "--root", "/t_bad", "--keys", 1, "--ops", 200,
+                       "--warmup", 0, "--clients", 2, expect_rc=1)
+    assert run["ops"] == 200 and run["bad_replies"] == 200 and run["errors"] == 0, run
+    run_bench(server.hostport, "--workload", "children", "--root", "/t_bad", "--children", 5, "--ops", 10,
+              "--warmup", 0)
+    zk.create("/t_bad/children-5/extra")
+    (run,) = run_bench(server.hostport, "--workload", "children", "--root", "/t_bad", "--children", 5, "--ops", 200,
+                       "--warmup", 0, "--clients", 2, expect_rc=1)
+    assert run["ops"] == 200 and run["bad_replies"] == 200, run

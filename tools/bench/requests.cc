@@ -26,15 +26,6 @@ void AppendInt(std::string* out, int64_t v) {
   out->append(buf, r.ptr);
 }
 
-// create-delete: "<parent>/c<conn>-<n>", built in place.
-void NodePath(const Plan& plan, int conn, int64_t n, std::string* out) {
-  out->assign(plan.parent);
-  out->append("/c");
-  AppendInt(out, conn);
-  out->push_back('-');
-  AppendInt(out, n);
-}
-
 template <typename Body>
 Body& Init(proto::Request* r, OpCode op) {
   r->header.type = static_cast<int32_t>(op);
@@ -42,6 +33,14 @@ Body& Init(proto::Request* r, OpCode op) {
 }
 
 }  // namespace
+
+void NodePath(const Plan& plan, int conn, int64_t n, std::string* out) {
+  out->assign(plan.parent);
+  out->append("/c");
+  AppendInt(out, conn);
+  out->push_back('-');
+  AppendInt(out, n);
+}
 
 void InitRequests(const Plan& plan, Conn* c) {
   Init<proto::GetDataRequest>(&c->get, OpCode::kGetData);
@@ -128,42 +127,6 @@ bool NextRequest(Plan& plan, Conn& c, Slot* slot) {
   slot->xid = req->header.xid;
   slot->op = req->op();
   return true;
-}
-
-bool ReplyLooksRight(const Plan& plan, Conn& c, const Slot& s, const proto::ResponseBody& body) {
-  switch (s.op) {
-    case OpCode::kGetData: {
-      auto* b = std::get_if<proto::GetDataResponse>(&body);
-      return b && b->data == plan.payload;
-    }
-    case OpCode::kCreate: {
-      auto* b = std::get_if<proto::CreateResponse>(&body);
-      if (!b) return false;
-      if (plan.workload != Workload::kCreate) {
-        NodePath(plan, c.index, s.aux, &c.scratch);
-        return b->path == c.scratch;
-      }
-      const std::string& prefix = plan.create_prefixes[static_cast<size_t>(s.aux)];
-      return b->path.size() == prefix.size() + 10 && b->path.starts_with(prefix);
-    }
-    case OpCode::kGetChildren2: {
-      auto* b = std::get_if<proto::GetChildren2Response>(&body);
-      return b && static_cast<int64_t>(b->children.size()) == plan.children;
-    }
-    case OpCode::kMulti: {
-      auto* b = std::get_if<proto::MultiResponse>(&body);
-      if (!b || b->results.size() != static_cast<size_t>(plan.multi_ops)) return false;
-      for (const auto& r : b->results) {
-        if (r.type != OpCode::kSetData || r.err != 0) return false;
-      }
-      return true;
-    }
-    case OpCode::kSetData:
-    case OpCode::kExists:
-      return std::holds_alternative<proto::StatResponse>(body);
-    default:
-      return true;
-  }
 }
 
 }  // namespace aviary::bench

@@ -1,9 +1,8 @@
 // The request streams of the pipelined workloads (get, exists, set, mixed,
 // create, create-delete, delete, children, multi): one Conn per session
 // with its reusable request records, and, per workload, what to send next
-// and what a correct successful reply looks like. Encoding reuses the
-// records' buffers, so a steady state does not allocate (except decoding
-// children lists and multi results, which the proto decoder allocates).
+// (reply_check.h says what a correct reply looks like). Encoding reuses the
+// records' buffers, so a steady state does not allocate.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +41,8 @@ void InitRequests(const Plan& plan, Conn* c);
 // Appends the next request to c.link.out and fills *slot (xid, op, aux).
 // False when the workload has nothing left to send (delete: no victims).
 bool NextRequest(Plan& plan, Conn& c, Slot* slot);
-// Whether the body of a reply with err == 0 is what the request asked for.
-bool ReplyLooksRight(const Plan& plan, Conn& c, const Slot& s, const proto::ResponseBody& body);
+// create-delete: "<parent>/c<conn>-<n>", built in place (no allocation once
+// *out has grown).
+void NodePath(const Plan& plan, int conn, int64_t n, std::string* out);
 
 }  // namespace aviary::bench

@@ -12,6 +12,7 @@
 
 #include "load.h"
 #include "proto/codec.h"
+#include "reply_check.h"
 #include "requests.h"
 #include "setup.h"
 #include "wire.h"
@@ -43,7 +44,6 @@ class Worker {
   int ep_ = -1;
   Stats stats_;
   ProgressFeed feed_;
-  proto::ResponseBody body_;
 };
 
 void Worker::Fill(Conn& c, int64_t now) {
@@ -76,11 +76,10 @@ void Worker::Kill(Conn& c) {
 }
 
 bool Worker::OnReply(Conn& c, std::string_view payload, int64_t now) {
-  OpCode op = c.count > 0 ? c.ring[c.head].op : OpCode::kNotification;
-  proto::ReplyHeader hdr;
-  bool ok = proto::DecodeReply(payload, op, &hdr, &body_);
-  if (ok && hdr.xid == -1) return true;                                    // a watch event: none are set
-  if (!ok || c.count == 0 || hdr.xid != c.ring[c.head].xid) return false;  // replies come in order
+  ReplyHead hdr;
+  if (!ParseReplyHead(payload, &hdr)) return false;
+  if (hdr.xid == -1) return true;                                   // a watch event: none are set
+  if (c.count == 0 || hdr.xid != c.ring[c.head].xid) return false;  // replies come in order
   const Slot& s = c.ring[c.head];
   if (plan_->Measured(s.sent_ns, now)) {
     stats_.ops++;
@@ -90,7 +89,7 @@ bool Worker::OnReply(Conn& c, std::string_view payload, int64_t now) {
     stats_.late += s.late;
     if (hdr.err != 0) {
       stats_.Error(hdr.err);
-    } else if (!ReplyLooksRight(*plan_, c, s, body_)) {
+    } else if (!ReplyBodyRight(*plan_, c, s, hdr.body)) {
       stats_.bad++;
     }
   }
