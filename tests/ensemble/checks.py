@@ -218,13 +218,10 @@ def check_leader_kill_under_load(ens, clients, workers=4):
 def sync_counts(member):
     """(diff_count, snap_count) from a leader's mntr, or None if it does not
     report them (ZooKeeper 3.8 leaders do: LearnerHandler counts each
-    learner sync)."""
-    # Aviary's leader reports them too (issue 9), but a second learner that
-    # the leader drops and re-syncs meanwhile (seen while it reads a long
-    # DIFF from its log) counts as well: the exact per-follower check below
-    # stays on ZooKeeper leaders, as before.
-    if member.kind != "zookeeper":
-        return None
+    learner sync; Aviary's leader counts them the same way). Exact: a second
+    learner that a leader dropped and re-synced meanwhile would count too
+    (an Aviary leader once did, while it read a long DIFF from preallocated
+    log segments on its consensus thread)."""
     mn = member.mntr()
     if "zk_diff_count" in mn and "zk_snap_count" in mn:
         return int(mn["zk_diff_count"]), int(mn["zk_snap_count"])
