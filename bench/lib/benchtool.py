@@ -15,6 +15,23 @@ import subprocess
 
 from . import servers
 
+KNOWN_WORKLOADS = ("get", "exists", "set", "mixed", "create", "create-delete", "delete", "children", "multi",
+                   "watch", "churn", "sessions", "sweep")
+
+
+def help_workloads(text):
+    """The workloads a --help text offers: either a `--workload W  a|b|c`
+    list, or one workload (or `a | b | c`) at the start of an indented line."""
+    found = set()
+    m = re.search(r"--workload\s+\S+\s+([a-z|-]+)", text)
+    if m and "|" in m.group(1):
+        found |= set(m.group(1).split("|"))
+    for line in text.splitlines():
+        head = re.match(r"\s+((?:[a-z-]+ \| )*[a-z-]+)(\s|$)", line)
+        if head:
+            found |= {w for w in head.group(1).split(" | ") if w in KNOWN_WORKLOADS}
+    return found
+
 
 class BenchError(RuntimeError):
     pass
@@ -25,8 +42,7 @@ class Bench:
         self.path = path
         out = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=30)
         self.help = out.stdout + out.stderr
-        m = re.search(r"--workload\s+\S+\s+([a-z|-]+)", self.help)
-        self.workloads = set(m.group(1).split("|")) if m else set()
+        self.workloads = help_workloads(self.help)
         self.options = set(re.findall(r"(--[a-z][a-z0-9-]*)", self.help))
 
     def missing(self, workload=None, options=()):
@@ -50,8 +66,12 @@ class Bench:
         except subprocess.TimeoutExpired as e:
             raise BenchError("timed out after %d s: %s" % (timeout_s, " ".join(cmd))) from e
         rows = parse_json_lines(out.stdout)
-        if out.returncode != 0 or not rows:
+        # Exit 1 with results: lost sessions, bad replies or leftovers, which
+        # the results count; the rows are kept and carry the exit status.
+        if out.returncode not in (0, 1) or not rows:
             raise BenchError("%s failed (%d): %s" % (" ".join(cmd), out.returncode, out.stderr.strip()[-1500:]))
+        for r in rows:
+            r["exit_status"] = out.returncode
         return rows
 
 

@@ -19,8 +19,6 @@ def fill_args(ctx):
     args = ctx.load_args(warmup=0) + ["--ops", o.znodes]
     if "--parents" in ctx.bench.options:
         args += ["--parents", o.parents]
-        if "--children" in ctx.bench.options:
-            args += ["--children", max(1, o.znodes // o.parents)]
     return args
 
 

@@ -61,7 +61,7 @@ def hold_sessions(ctx, server, n, settle_s):
             break
         lines.append(line)
     rows = benchtool.parse_json_lines("".join(lines))
-    final = [r for r in rows if "sessions_ready" not in r]
+    final = [r for r in rows if r.get("event") != "sessions_ready"]
     return ready, (final[-1] if final else {}), rss0, rss1, mntr
 
 
