@@ -29,7 +29,8 @@ def latency_vs_load(curves, path, subtitle):
                 continue
             x = [p["rate"] for p in pts]
             ax.plot(x, [p["p99_us"] / 1000 for p in pts], "-", **STYLE[k])
-            ax.plot(x, [(p["p50_us"] or 0) / 1000 for p in pts], "--", color=STYLE[k]["color"], alpha=0.6)
+            p50 = [(p["rate"], p["p50_us"] / 1000) for p in pts if p.get("p50_us")]
+            ax.plot([a for a, _ in p50], [b for _, b in p50], "--", color=STYLE[k]["color"], alpha=0.6)
             for p in pts:
                 short = p.get("rate_achieved") is not None and p["rate_achieved"] < 0.9 * p["rate"]
                 ax.plot([p["rate"]], [p["p99_us"] / 1000], "o", color=STYLE[k]["color"],

@@ -148,16 +148,35 @@ class Server:
                    "-cp", ":".join(ZK_CLASSPATH), "org.apache.zookeeper.server.ZooKeeperServerMain", cfg_path])
 
     def start(self, wait=True, timeout_s=180):
+        """Execs the server; with wait, until it serves. A port taken by
+        someone else between free_port() and the bind is retried on a new
+        port (twice)."""
+        for attempt in range(3):
+            self._exec()
+            if not wait:
+                return self
+            try:
+                self.wait_serving(timeout_s)
+                return self
+            except RuntimeError:
+                if attempt == 2 or self.proc.poll() is None or not self._bind_failed():
+                    raise
+                self.port = free_port()
+        return self
+
+    def _exec(self):
         assert self.proc is None or self.proc.poll() is not None
+        self.log_offset = self.log_size()
         cmd = self.command(self.write_config())
         with open(self.log_path, "ab") as log:
             self.exec_time = time.monotonic()
             self.proc = procs.REGISTRY.add_proc(subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
                 start_new_session=True))
-        if wait:
-            self.wait_serving(timeout_s)
-        return self
+
+    def _bind_failed(self):
+        text = self.log_since(self.log_offset)
+        return "Address already in use" in text or "BindException" in text
 
     def wait_serving(self, timeout_s=180):
         deadline = time.monotonic() + timeout_s

@@ -118,13 +118,18 @@ def stage_znodes(ctx, stage):
 
 def snapshot_windows(o):
     """(warm-up s, steady s, snapshot s) at o.snap_rate writes/s with
-    snapCount o.snap_count: a snapshot starts after a random count in
-    [snapCount/2, snapCount) of txns since startup (both kinds), so warm-up +
-    steady stay below 0.8 x snapCount/2 and the snapshot window runs to
-    snapCount txns plus o.snap_tail seconds for the snapshot to finish."""
-    warm = min(2.0, 0.2 * o.snap_count / 2 / o.snap_rate)
-    steady = 0.8 * o.snap_count / 2 / o.snap_rate - warm
-    snap = o.snap_count / o.snap_rate - warm - steady + o.snap_tail
+    snapCount o.snap_count. Both kinds start a snapshot after a random count
+    in [snapCount/2, snapCount) of txns since the last one (a restart counts
+    from 0), so the warm-up (which also creates the --keys nodes) and the
+    steady window stay below 0.8 x snapCount/2 txns, and the snapshot window
+    runs to snapCount txns plus o.snap_tail seconds for it to finish."""
+    budget = 0.8 * o.snap_count / 2 - o.keys
+    warm = min(2.0, 0.2 * budget / o.snap_rate)
+    steady = budget / o.snap_rate - warm
+    snap = (o.snap_count - budget) / o.snap_rate + o.snap_tail
+    if steady < 0.5:
+        raise ValueError("--snap-count %d is too small for --keys %d at --snap-rate %d: no steady window"
+                         % (o.snap_count, o.keys, o.snap_rate))
     return round(warm, 1), round(steady, 1), round(snap, 1)
 
 

@@ -13,10 +13,11 @@ import pytest
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COMPARE = os.path.join(REPO, "bench", "compare")
 KINDS = ("aviary", "zookeeper")
-# Stages that aviary-bench's existing workloads already cover: they must
-# measure. Others may be skipped, with a reason, while aviary-bench lacks
-# what they need (never fail).
-MUST_MEASURE = {"throughput", "latency", "sweep", "ensemble", "znodes"}
+# Every stage must measure, except that one may be skipped when the
+# aviary-bench at hand lacks what it needs (the reason says so). failover is
+# bench/failover.py's, with its own tests; it is left out here (its
+# ensembles take a minute even at --quick sizes).
+STAGES = ["throughput", "latency", "rates", "sweep", "ensemble", "znodes", "snapshot", "sessions"]
 
 
 def env():
@@ -52,7 +53,8 @@ def quick_run(tmp_path_factory):
     out, work = str(base / "out"), str(base / "work")
     os.makedirs(work)
     t0 = time.monotonic()
-    p = subprocess.run([sys.executable, COMPARE, "--quick", "--out", out, "--workdir", work], env=env(),
+    p = subprocess.run([sys.executable, COMPARE, "--quick", "--skip", "failover", "--out", out, "--workdir", work],
+                       env=env(),
                        capture_output=True, text=True, timeout=540)
     with open(os.path.join(out, "results.json")) as f:
         res = json.load(f)
@@ -67,20 +69,22 @@ def test_exit_and_every_stage_reported(quick_run):
     p = quick_run["proc"]
     assert p.returncode == 0, p.stderr[-4000:]
     names = [s["name"] for s in quick_run["res"]["stages"]]
-    assert names == ["throughput", "latency", "rates", "sweep", "ensemble", "znodes", "snapshot", "sessions",
-                     "failover"]
+    assert names == STAGES
     for s in quick_run["res"]["stages"]:
         assert s["status"] in ("ok", "skipped"), (s["name"], s["reason"])
         if s["status"] == "skipped":
-            assert s["reason"], s["name"]
+            assert s["reason"].startswith("aviary-bench has no"), s["name"]
         assert s["seconds"] is not None and len(s["load_avg"]["start"]) == 3
 
 
+def measured(run):
+    return [s for s in run["res"]["stages"] if s["status"] == "ok"]
+
+
 def test_both_kinds_measured(quick_run):
-    st = stages(quick_run)
-    for name in MUST_MEASURE:
-        s = st[name]
-        assert s["status"] == "ok", (name, s["reason"], s["notes"])
+    st = {s["name"]: s for s in measured(quick_run)}
+    assert {"throughput", "latency", "sweep", "ensemble", "znodes"} <= set(st)  # what any aviary-bench can do
+    for name, s in st.items():
         assert s["rows"], name
         for kind in KINDS:
             assert any(r["kind"] == kind for r in s["raw"]) or name == "znodes" and s["rows"], (name, kind)
@@ -116,6 +120,28 @@ def test_large_tree_stage(quick_run):
     assert all(len(restart["runs"][k]) == 1 for k in KINDS)
 
 
+def test_open_loop_and_snapshot_and_sessions(quick_run):
+    st = stages(quick_run)
+    if st["rates"]["status"] == "ok":
+        for w in ("get", "set", "mixed"):
+            for kind in KINDS:
+                pts = st["rates"]["extra"]["curves"][w][kind]
+                assert pts and all(p["p99_us"] > 0 and p["rate"] > 0 for p in pts), (w, kind, pts)
+        assert "latency_vs_load.png" in quick_run["res"]["meta"]["plots"]
+    if st["snapshot"]["status"] == "ok":
+        raw = st["snapshot"]["raw"]
+        for kind in KINDS:
+            labels = [r["label"] for r in raw if r["kind"] == kind]
+            assert labels == ["snapshot warm-up", "snapshot steady", "snapshot snapshot"], labels
+            snap = [r for r in raw if r["kind"] == kind and r["label"] == "snapshot snapshot"][0]
+            assert snap["snapshots_started"] >= 1, (kind, snap)  # the window was sized to hold one
+            assert snap["rate_target"] == 200
+    if st["sessions"]["status"] == "ok":
+        rows = {r["measure"]: r for r in st["sessions"]["rows"]}
+        held = rows["connections alive while holding 100 (mntr)"]
+        assert held["median"] == {"aviary": 100, "zookeeper": 100}
+
+
 def test_sweep_points_for_both(quick_run):
     s = stages(quick_run)["sweep"]
     for kind in KINDS:
@@ -144,14 +170,17 @@ def test_nothing_left_behind(quick_run):
 def test_ctrl_c_stops_servers(tmp_path):
     work = str(tmp_path / "work")
     os.makedirs(work)
-    p = subprocess.Popen([sys.executable, COMPARE, "--quick", "--only", "throughput", "--seconds", "30",
-                          "--out", str(tmp_path / "out"), "--workdir", work], env=env(),
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err_path = str(tmp_path / "stderr")
+    with open(err_path, "w") as err:
+        p = subprocess.Popen([sys.executable, COMPARE, "--quick", "--only", "throughput", "--seconds", "30",
+                              "--out", str(tmp_path / "out"), "--workdir", work], env=env(),
+                             stdout=subprocess.DEVNULL, stderr=err)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(server_pids(work)) < 2:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and len(server_pids(work)) < 2 and p.poll() is None:
             time.sleep(0.2)
-        assert len(server_pids(work)) >= 2, "both servers should be up"
+        with open(err_path) as f:
+            assert len(server_pids(work)) >= 2, "both servers should be up: %s" % f.read()[-3000:]
         p.send_signal(signal.SIGINT)
         p.wait(timeout=60)
     finally:
@@ -161,4 +190,5 @@ def test_ctrl_c_stops_servers(tmp_path):
     assert server_pids(work) == []
     assert os.listdir(work) == []
     with open(os.path.join(str(tmp_path / "out"), "results.json")) as f:
-        assert json.load(f)["stages"][0]["name"] == "throughput"
+        st = json.load(f)["stages"][0]
+    assert st["name"] == "throughput" and st["status"] == "failed" and st["reason"].startswith("interrupted")
