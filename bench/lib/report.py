@@ -65,7 +65,14 @@ def markdown(stages):
 
 
 def write(path_json, path_md, meta, stages):
+    """results.json (every raw run), summary.json beside it (the same
+    without the raw runs) and table.md."""
+    full = {"meta": meta, "stages": [s.to_json() for s in stages]}
     with open(path_json, "w") as f:
-        json.dump({"meta": meta, "stages": [s.to_json() for s in stages]}, f, indent=1, sort_keys=False)
+        json.dump(full, f, indent=1)
+    for st in full["stages"]:
+        st.pop("raw")
+    with open(path_json.replace("results.json", "summary.json"), "w") as f:
+        json.dump(full, f, indent=1)
     with open(path_md, "w") as f:
         f.write(markdown(stages))

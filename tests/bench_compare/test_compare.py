@@ -150,6 +150,10 @@ def test_sweep_points_for_both(quick_run):
 
 def test_table_and_plots(quick_run):
     out = quick_run["out"]
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    assert [s["name"] for s in summary["stages"]] == STAGES
+    assert all("raw" not in s and s["rows"] == r["rows"] for s, r in zip(summary["stages"], quick_run["res"]["stages"]))
     with open(os.path.join(out, "table.md")) as f:
         md = f.read()
     assert "### Targets of issue 10" in md and "| get (ops/s) |" in md
