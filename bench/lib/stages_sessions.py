@@ -26,7 +26,8 @@ def hold_sessions(ctx, server, n, settle_s):
     """(ready object, final object, rss before, rss while held, mntr while held)."""
     cmd = ctx.bench.command(server.hostport(), "sessions", ["--clients", n, "--hold", -1])
     rss0 = server.rss()
-    err = open(os.path.join(server.dir, "sessions-%d.stderr" % n), "w")
+    err_path = os.path.join(ctx.workdir, "sessions-%d-%s.stderr" % (n, server.kind))  # survives the server's dir
+    err = open(err_path, "w")
     p = procs.REGISTRY.add_proc(subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err,
                                                  text=True, start_new_session=True))
     err.close()
@@ -46,8 +47,10 @@ def hold_sessions(ctx, server, n, settle_s):
             ready = (benchtool.parse_json_lines(line) or [{"line": line.strip()}])[0]
     try:
         if ready is None:
-            raise benchtool.BenchError("%d sessions on %s: no sessions_ready line (exit %s): %s"
-                                       % (n, server.kind, p.poll(), "".join(lines)[-800:]))
+            with open(err_path) as f:
+                tail = f.read()[-800:].strip()
+            raise benchtool.BenchError("%d sessions on %s: no sessions_ready line (exit %s): %s %s"
+                                       % (n, server.kind, p.poll(), "".join(lines)[-800:], tail))
         time.sleep(settle_s)
         rss1 = server.rss()
         mntr = zkraw.four_letter(server.port, "mntr")
