@@ -242,17 +242,8 @@ void QuorumPeer::TakeInbox() {
   }
   for (auto& [id, timeout_ms] : touches) touches_[id] = timeout_ms;
   if (!props.empty()) NoteProposalSizes(props);
-  for (Proposal& p : props) {
-    const int64_t zxid = p.txn.zxid;
-    proposed_[zxid] = std::move(p.txn);
-    zab::ProposeStatus st = node_->Propose(zxid, std::move(p.bytes));
-    if (st != zab::ProposeStatus::kOk) {
-      // The write is never committed; the role change that follows resets
-      // the core (ZooKeeper closes the clients' connections there too).
-      AV_LOG(kWarn, "proposal {:#x} refused by the node ({})", zxid, static_cast<int>(st));
-      proposed_.erase(zxid);
-    }
-  }
+  for (Proposal& p : props) held_props_.push_back(std::move(p));
+  ProposeHeld();
   for (ForwardedRequest& f : fwds) {
     quorum::QuorumPacket p;
     p.type = quorum::PacketType::kRequest;
@@ -263,6 +254,30 @@ void QuorumPeer::TakeInbox() {
   }
   LearnerSyncs(syncs);  // after the proposals the core made before them
   SendRevalidations(asks, answers);
+}
+
+// The core's proposals in zxid order. While the node has its maximum of
+// proposals outstanding (kBusy: the leader's own clients and two learners'
+// forwarded writes can together exceed it) the rest wait here, in order,
+// for commits to make room: dropping one would leave a zxid gap that the
+// node refuses for every later proposal (kZxidMismatch) while the core
+// waits for them forever. The core's and the learners' outstanding limits
+// bound this queue.
+void QuorumPeer::ProposeHeld() {
+  while (!held_props_.empty()) {
+    if (node_->proposals_full()) return;
+    Proposal& p = held_props_.front();
+    const int64_t zxid = p.txn.zxid;
+    zab::ProposeStatus st = node_->Propose(zxid, std::move(p.bytes));
+    if (st == zab::ProposeStatus::kOk) {
+      proposed_[zxid] = std::move(p.txn);
+    } else {
+      // Not leading any more: the write is never committed; the role change
+      // resets the core (ZooKeeper closes the clients' connections there too).
+      AV_LOG(kWarn, "proposal {:#x} refused by the node ({})", zxid, static_cast<int>(st));
+    }
+    held_props_.pop_front();
+  }
 }
 
 void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {

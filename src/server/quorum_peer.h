@@ -137,6 +137,7 @@ class QuorumPeer final : public Committer, public Forwarder {
  private:
   void Run();
   void TakeInbox();
+  void ProposeHeld();
   void OnQuorumEvent(peer::QuorumEvent& ev);
   void Drive();  // TakeReady until empty, executing each
   void Execute(zab::Ready r);
@@ -202,6 +203,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   // Consensus thread only.
   std::map<int64_t, txn::Txn> logged_;    // logged, not yet handed to the core
   std::map<int64_t, txn::Txn> proposed_;  // leader: the core's txns by zxid
+  std::deque<Proposal> held_props_;       // leader: the core's, waiting while the node is busy
   std::set<peer::ConnId> learner_conns_;  // accepted (leader side)
   peer::ConnId leader_conn_ = 0;
   std::optional<quorum::QuorumPacket> pending_snap_;  // SNAP packet, its body still arriving

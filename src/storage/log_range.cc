@@ -30,6 +30,7 @@ bool LogRangeReader::ReadRecord(SegmentRecord* rec) {
   while (seg_ < segs_.size()) {
     if (reader_ == nullptr) {
       reader_ = std::make_unique<SegmentReader>();
+      reader_->set_trust_end_marker(true);  // continuity is checked below
       std::string why;
       if (!reader_->Open(segs_[seg_].path, &why)) return Fail(why);
     }
@@ -95,6 +96,12 @@ bool LogRangeReader::Open(const std::string& log_dir, int64_t from, int64_t to, 
 
 bool LogRangeReader::Next(txn::Txn* t) {
   if (done_) return false;
+  if (!has_pending_ && prev_ >= to_ && prev_ >= 0) {
+    // `to` was the last record handed out: reading on would only find the
+    // end of the data (or the writer's next record) past it.
+    done_ = true;
+    return false;
+  }
   SegmentRecord rec;
   if (has_pending_) {
     rec = std::move(pending_);

@@ -181,7 +181,7 @@ bool SegmentReader::Next(SegmentRecord* rec) {
   }
   const bool zero_len = size_ - pos_ >= 4 ? bytes::GetU32(data_ + pos_) == 0 : AllZero(data_ + pos_, size_ - pos_);
   if (zero_len) {
-    if (AllZero(data_ + pos_, size_ - pos_)) {
+    if (trust_end_marker_ || AllZero(data_ + pos_, size_ - pos_)) {
       end_ = SegmentEnd::kClean;
       return false;
     }

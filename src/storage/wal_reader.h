@@ -56,6 +56,11 @@ class SegmentReader {
   bool Open(const std::string& path, std::string* error);
   // The next good record, or false at the end of data (see end()).
   bool Next(SegmentRecord* rec);
+  // A reader of a range (LogRangeReader: DIFF) takes a zero length field as
+  // the clean end without checking that only zeros follow: that check reads
+  // the whole preallocated rest of the segment (64 MiB), and a range reader
+  // checks zxid continuity across segments instead. Recovery keeps it.
+  void set_trust_end_marker(bool v) { trust_end_marker_ = v; }
 
   int64_t header_zxid() const { return header_zxid_; }
   int64_t file_size() const { return static_cast<int64_t>(size_); }
@@ -88,6 +93,7 @@ class SegmentReader {
   int64_t good_end_ = 0;
   int64_t bad_offset_ = -1;
   std::string bad_reason_;
+  bool trust_end_marker_ = false;
 };
 
 }  // namespace aviary::storage

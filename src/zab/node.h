@@ -64,6 +64,10 @@ class Node {
   // Leader: the next zxid, then the txn carrying it (group commit: one
   // fsync per Ready covers every proposal made since the last one).
   Zxid NextZxid() const { return last_proposed_ + 1; }
+  // A leader's Propose would answer kBusy now (max_outstanding_proposals).
+  bool proposals_full() const {
+    return role_ == Role::kLeading && outstanding_.size() >= config_.max_outstanding_proposals;
+  }
   ProposeStatus Propose(Zxid zxid, std::string bytes);
   // Learner: forward a client's REQUEST (a sync() too: the leader answers
   // SYNC) / queue PING touches.

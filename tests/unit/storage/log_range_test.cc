@@ -191,6 +191,32 @@ TEST_F(LogRangeTest, CorruptRecordInTheRangeIsAnError) {
   EXPECT_NE(r.error.find("log.000000000000000b"), std::string::npos) << r.error;
 }
 
+// A range never reads past `to`: a damaged record right after it (here the
+// writer's next record, as a torn write would leave it) is no error, and
+// inside the range it still is.
+TEST_F(LogRangeTest, StopsAtToWithoutReadingTheRecordAfterIt) {
+  const std::vector<FileEntry> segs = ListSegments(d.path());
+  std::string bytes = testing::ReadAll(segs[1].path);
+  bytes[kWalHeaderBytes + 20] ^= 0x55;  // inside the first record of log.11
+  testing::WriteAll(segs[1].path, bytes);
+  Read r = ReadRange(d.path(), 5, 10);
+  EXPECT_EQ(r.zxids, Range(6, 10));
+  EXPECT_EQ(r.error, "");
+}
+
+// The end of a segment's data is its zero length field: a range reader
+// does not scan the (preallocated, 64 MiB in production) rest of the file,
+// so bytes there do not stop it; the next segment's zxids must follow.
+TEST_F(LogRangeTest, TrustsTheEndOfDataMarkerOfASegment) {
+  const std::vector<FileEntry> segs = ListSegments(d.path());
+  std::string bytes = testing::ReadAll(segs[0].path);
+  bytes[bytes.size() - 1] = 0x7f;  // past the end-of-data marker of log.1
+  testing::WriteAll(segs[0].path, bytes);
+  Read r = ReadRange(d.path(), 5, 15);
+  EXPECT_EQ(r.zxids, Range(6, 15));
+  EXPECT_EQ(r.error, "");
+}
+
 TEST(LogRange, OldestLoggedZxid) {
   TempDir d;
   int64_t oldest = 0;

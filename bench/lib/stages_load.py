@@ -1,0 +1,208 @@
+"""Load stages: throughput per workload (standalone, and 3-node ensembles),
+latency with one request in flight, open-loop fixed rates and
+latency-vs-load curves, and the read-ratio sweep. Each runs on a fresh pair
+of servers (one Aviary, one ZooKeeper, side by side), with repetitions
+interleaved A B B A ... and medians reported."""
+
+from . import benchtool, ensembles
+from .results import KINDS, median, order
+
+# (label, workload, extra args, target): targets from issue 10 item 3.
+THROUGHPUT = [
+    ("get", "get", [], ("ratio", ">=", 10)),
+    ("exists", "exists", [], None),
+    ("children (getChildren of 100)", "children", ["--children", 100], None),
+    ("set", "set", [], ("ratio", ">=", 6)),
+    ("mixed 90% reads", "mixed", ["--read-pct", 90], ("ratio", ">=", 6)),
+    ("multi (4 ops)", "multi", ["--multi-ops", 4], None),
+    ("create-delete", "create-delete", [], None),
+    ("delete", "delete", [], None),
+    ("create (growing tree)", "create", [], None),
+]
+ENSEMBLE = [
+    ("get", "get", [], ("ratio", ">=", 5)),
+    ("set", "set", [], ("ratio", ">=", 3)),
+    ("mixed 90% reads", "mixed", ["--read-pct", 90], None),
+]
+
+
+def interleaved(ctx, stage, targets, label, workload, args, reps, info=None):
+    """Runs `workload` reps times per kind, interleaved; returns {kind:
+    [result object, ...]} (a failed run is noted and left out)."""
+    out = {k: [] for k in targets}
+    secs = float(args[args.index("--seconds") + 1]) if "--seconds" in args else ctx.opts.seconds
+    for rep in range(reps):
+        for kind in order(rep, list(targets)):
+            meta = dict(info or {}, label=label, workload=workload, rep=rep)
+            try:
+                rows = benchtool.measured(ctx.bench, targets[kind], workload, args, ctx.timeout(secs))
+            except benchtool.BenchError as e:
+                stage.note("%s %s rep %d failed: %s" % (kind, label, rep, e))
+                continue
+            stage.add_raw(kind, meta, rows)
+            out[kind].extend(rows)
+    for kind, rows in out.items():
+        errs = sum(r.get("errors", 0) for r in rows)
+        if errs:
+            stage.note("%s %s: %d errors over %d runs" % (kind, label, errs, len(rows)))
+    return out
+
+
+def pick(runs, field, sub=None):
+    def get(r):
+        v = r.get(field)
+        return v.get(sub) if sub and isinstance(v, dict) else v
+    return {k: [get(r) for r in rs] for k, rs in runs.items()}
+
+
+def throughput_rows(ctx, stage, targets, table):
+    for label, workload, extra, target in table:
+        why = ctx.bench.missing(workload)
+        if why:
+            stage.note("%s: skipped, %s" % (label, why))
+            continue
+        args = ctx.load_args() + extra
+        if workload == "delete":  # deletes what it pre-created: a count, not a duration
+            args = ctx.load_args(warmup=0) + ["--ops", ctx.opts.delete_ops]
+        runs = interleaved(ctx, stage, targets, label, workload, args, ctx.opts.reps)
+        stage.row(label, "ops/s", "higher", pick(runs, "ops_per_sec"), target)
+        if workload != "delete":  # its CPU time includes pre-creating the nodes it deletes
+            stage.row("%s server CPU per op" % label, "us", "lower", pick(runs, "server_cpu_us_per_op"))
+
+
+def stage_throughput(ctx, stage):
+    pair = ctx.start_pair("throughput")
+    try:
+        ctx.warm(pair.values())
+        throughput_rows(ctx, stage, pair, THROUGHPUT)
+    finally:
+        ctx.stop_pair(pair)
+
+
+def stage_ensemble(ctx, stage):
+    with ensembles.Pair(ctx) as pair:
+        ctx.warm(pair.values())
+        throughput_rows(ctx, stage, pair, ENSEMBLE)
+    stage.note("3 voters per kind on loopback, all six processes up together; every run's sessions are spread "
+               "round-robin over the 3 members (followers forward writes to the leader)")
+
+
+def stage_latency(ctx, stage):
+    """One session, one request in flight."""
+    pair = ctx.start_pair("latency")
+    try:
+        ctx.warm(pair.values())
+        for workload, target in (("get", ("aviary", "<=", 50)), ("set", ("aviary", "<=", 200))):
+            args = ctx.load_args(clients=1, depth=1)
+            runs = interleaved(ctx, stage, pair, "%s depth 1" % workload, workload, args, ctx.opts.reps)
+            stage.row("%s p50, 1 session x 1 in flight" % workload, "us", "lower",
+                      pick(runs, "latency_us", "p50"), target)
+            stage.row("%s p99, 1 session x 1 in flight" % workload, "us", "lower", pick(runs, "latency_us", "p99"))
+    finally:
+        ctx.stop_pair(pair)
+
+
+def curve_rates(ctx, workload):
+    """The open-loop rates of a workload's curve (multiples of its base
+    rate) and the fixed rate of the table (get and set only)."""
+    o = ctx.opts
+    fixed = {"get": o.get_rate, "set": o.set_rate}.get(workload)
+    base = fixed or o.get_rate
+    mults = o.curve_mults if workload != "set" else [m for m in o.curve_mults if m <= 4]
+    return sorted({max(1, int(base * m)) for m in mults} | ({fixed} if fixed else set())), fixed
+
+
+def stage_rates(ctx, stage):
+    """p99 / p99.9 at the fixed moderate rates (open loop), and the
+    latency-vs-load curve of get, set and mixed."""
+    why = ctx.bench.missing(None, ["--rate"])
+    if why:
+        stage.skip(why)
+        return
+    pair = ctx.start_pair("rates")
+    curves = stage.extra.setdefault("curves", {})
+    try:
+        ctx.warm(pair.values())
+        for workload in ("get", "set", "mixed"):
+            rates, fixed = curve_rates(ctx, workload)
+            curves[workload] = {k: [] for k in KINDS}
+            for rate in rates:
+                reps = ctx.opts.reps if rate == fixed else ctx.opts.curve_reps
+                args = ctx.load_args(seconds=ctx.opts.curve_seconds) + ["--rate", rate]
+                if workload == "mixed":
+                    args += ["--read-pct", 90]
+                runs = interleaved(ctx, stage, pair, "%s at %d/s" % (workload, rate), workload, args, reps,
+                                   {"rate": rate})
+                for k, rs in runs.items():
+                    curves[workload][k].append(curve_point(rate, rs))
+                if rate == fixed:
+                    target = ("ratio", "<=", 0.2) if workload == "get" else ("ratio", "<=", 1 / 3)
+                    stage.row("%s p99 at %d/s (open loop)" % (workload, rate), "us", "lower",
+                              pick(runs, "latency_us", "p99"), target)
+                    stage.row("%s p99.9 at %d/s (open loop)" % (workload, rate), "us", "lower",
+                              pick(runs, "latency_us", "p999"))
+    finally:
+        ctx.stop_pair(pair)
+
+
+def curve_point(rate, runs):
+    lat = [r.get("latency_us", {}) for r in runs]
+    return {"rate": rate, "runs": len(runs),
+            "rate_achieved": median([r.get("rate_achieved", r.get("ops_per_sec")) for r in runs]),
+            "p50_us": median([x.get("p50") for x in lat]), "p99_us": median([x.get("p99") for x in lat]),
+            "p999_us": median([x.get("p999") for x in lat]), "late": median([r.get("late") for r in runs])}
+
+
+def sweep_steps(ctx):
+    step = ctx.opts.sweep_step
+    return list(range(0, 101, step)) + ([100] if 100 % step else [])
+
+
+def stage_sweep(ctx, stage):
+    """Throughput vs read ratio, 1 KB values (the ZooKeeper paper's figure).
+    With --workload sweep when aviary-bench has it, else one mixed run per
+    read percentage."""
+    pair = ctx.start_pair("sweep")
+    points = stage.extra.setdefault("sweep", {k: {} for k in KINDS})
+    secs = ctx.opts.sweep_seconds
+    native = ctx.bench.missing("sweep", ["--sweep-step"]) is None
+    try:
+        ctx.warm(pair.values())
+        for rep in range(ctx.opts.reps):
+            for kind in order(rep):
+                rows = sweep_once(ctx, stage, pair[kind], kind, rep, secs, native)
+                for r in rows:
+                    points[kind].setdefault(int(r["read_pct"]), []).append(r.get("ops_per_sec"))
+    finally:
+        ctx.stop_pair(pair)
+    if not native:
+        stage.note("aviary-bench has no sweep workload: one `mixed --read-pct P` run per step")
+    for pct in sorted(set(points["aviary"]) | set(points["zookeeper"])):
+        stage.row("%d%% reads, 1 KB values" % pct, "ops/s", "higher",
+                  {k: points[k].get(pct, []) for k in KINDS})
+    stage.extra["sweep"] = {k: {str(p): v for p, v in pts.items()} for k, pts in points.items()}
+
+
+def sweep_once(ctx, stage, target, kind, rep, secs, native):
+    args = ctx.load_args(payload=1024, seconds=secs, warmup=ctx.opts.sweep_warmup)
+    if native:
+        args += ["--sweep-step", ctx.opts.sweep_step]
+        try:
+            rows = benchtool.measured(ctx.bench, target, "sweep", args, ctx.timeout(secs * 12 + 10))
+        except benchtool.BenchError as e:
+            stage.note("%s sweep rep %d failed: %s" % (kind, rep, e))
+            return []
+        rows = [r for r in rows if "read_pct" in r]
+    else:
+        rows = []
+        for pct in sweep_steps(ctx):
+            try:
+                got = benchtool.measured(ctx.bench, target, "mixed", args + ["--read-pct", pct], ctx.timeout(secs))
+            except benchtool.BenchError as e:
+                stage.note("%s sweep %d%% rep %d failed: %s" % (kind, pct, rep, e))
+                continue
+            for r in got:
+                r["read_pct"] = pct
+            rows += got
+    stage.add_raw(kind, {"label": "sweep", "rep": rep}, rows)
+    return rows
