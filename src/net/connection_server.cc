@@ -110,13 +110,13 @@ class Worker {
     }
     WakeLocked();
     if (thread_.joinable()) thread_.join();
+    std::lock_guard<std::mutex> lock(mu_);
     for (auto& [id, c] : conns_) {
       ::close(c.fd);
       ips_->Remove(IpOfPeer(c.peer));
       total_->fetch_sub(1);
     }
     conns_.clear();
-    std::lock_guard<std::mutex> lock(mu_);
     if (epfd_ >= 0) ::close(epfd_);
     if (evfd_ >= 0) ::close(evfd_);
     epfd_ = evfd_ = -1;
@@ -134,11 +134,34 @@ class Worker {
     Post(Cmd{Cmd::kSend, id, -1, std::move(bytes), close_after});
   }
   void PostClose(ConnId id) { Post(Cmd{Cmd::kClose, id, -1, {}, false}); }
-  void PostBatch(std::vector<ConnectionServer::Out>& outs) {
+  // The outs of `batch` whose connection lives on this worker (`of`
+  // selects them). A plain connection with nothing queued here gets its
+  // bytes written straight from the calling thread (no wakeup of this
+  // one); the rest is queued. A credit alone wakes this thread only when
+  // the connection waits for it (starved).
+  void PostBatch(std::vector<ConnectionServer::Out>& batch, size_t of, size_t workers) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_.load()) return;
-    for (auto& o : outs) cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after, o.consumed});
-    WakeLocked();
+    bool wake = false;
+    for (auto& o : batch) {
+      if ((o.conn & ((1u << kWorkerBits) - 1)) % workers != of) continue;
+      auto it = conns_.find(o.conn);
+      if (it == conns_.end()) continue;
+      Conn& c = it->second;
+      if (!o.bytes.empty() && c.direct && !o.close_after && SendDirectLocked(c, o.bytes)) o.bytes.clear();
+      if (!o.bytes.empty() || o.close_after) {
+        c.direct = false;
+        ++c.posted;
+        wake = true;
+      } else if (o.consumed == 0) {
+        continue;
+      } else if (c.starved) {
+        c.starved = false;
+        wake = true;
+      }
+      cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after, o.consumed});
+    }
+    if (wake) WakeLocked();
   }
 
  private:
@@ -169,6 +192,15 @@ class Worker {
     bool close_after = false;        // close once `out` drains
     bool opened = false;             // kOpened was delivered (TLS: after the handshake)
     std::unique_ptr<TlsStream> tls;  // null: a plain port's connection
+    // Shared with the threads that post (guarded by mu_): `direct` - a
+    // plain connection with no output queued or posted here, so a poster
+    // may write to the socket itself; `starved` - parsing stopped at
+    // kMaxFramesInFlight, so a credit must wake this thread; `posted` -
+    // sends queued for it (this thread counts those it applied in `applied`).
+    bool direct = false;
+    bool starved = false;
+    uint32_t posted = 0;
+    uint32_t applied = 0;
   };
 
   void Post(Cmd cmd) {
@@ -177,8 +209,28 @@ class Worker {
       if (cmd.kind == Cmd::kAdd) ::close(cmd.fd);
       return;
     }
+    if (cmd.kind == Cmd::kSend && (!cmd.bytes.empty() || cmd.close_after)) {
+      auto it = conns_.find(cmd.id);
+      if (it != conns_.end()) {
+        it->second.direct = false;
+        ++it->second.posted;
+      }
+    }
     cmds_.push_back(std::move(cmd));
     WakeLocked();
+  }
+  // With mu_ held, `c.direct` set: writes `bytes` to the socket without
+  // blocking. True when all of it went; otherwise the part written is cut
+  // from `bytes` and the rest goes through this worker as usual (an error
+  // is found again, and handled, by its own send).
+  static bool SendDirectLocked(Conn& c, std::string& bytes) {
+    ssize_t n;
+    do {
+      n = ::send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n == static_cast<ssize_t>(bytes.size())) return true;
+    if (n > 0) bytes.erase(0, static_cast<size_t>(n));
+    return false;
   }
   // Called with mu_ held (or before the worker runs): the eventfd is
   // closed only under mu_, so it is never written after Stop().
@@ -245,11 +297,33 @@ class Worker {
       }
       if (!paused_.empty() && !Throttled()) ResumeAll();
       if (!handshaking_.empty()) ExpireHandshakes();
+      if (!drained_.empty() || !starved_.empty()) Publish();
       if (!frames_.empty()) {
         sink_->OnFrames(frames_);
         frames_.clear();
       }
     }
+  }
+
+  // Tells the posting threads (under mu_) which connections they may write
+  // to directly again (all output written, every posted send applied) and
+  // which wait for credit. Runs before the pass's frames go to the sink, so
+  // their replies can take the direct path.
+  void Publish() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (ConnId id : drained_) {
+      auto it = conns_.find(id);
+      if (it == conns_.end()) continue;
+      Conn& c = it->second;
+      c.direct = c.tls == nullptr && c.out_off == c.out.size() && !c.close_after && c.posted == c.applied;
+    }
+    drained_.clear();
+    for (ConnId id : starved_) {
+      auto it = conns_.find(id);
+      if (it != conns_.end() && it->second.in_flight >= ConnectionServer::kMaxFramesInFlight) it->second.starved = true;
+    }
+    starved_.clear();
+    if (!cmds_.empty()) WakeLocked();  // credit posted before `starved` was set
   }
 
   void Apply(Cmd& c) {
@@ -272,7 +346,13 @@ class Worker {
           conn.tls = std::make_unique<TlsStream>(c.mode, opts_.tls);
           handshaking_.emplace_back(c.id, SteadyMs() + opts_.tls->options().handshake_timeout_ms);
         }
-        auto& added = conns_.emplace(c.id, std::move(conn)).first->second;
+        Conn* added_p;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          conn.direct = c.mode == TlsStream::Mode::kPlain;
+          added_p = &conns_.emplace(c.id, std::move(conn)).first->second;
+        }
+        Conn& added = *added_p;
         if (c.mode == TlsStream::Mode::kPlain) ReportOpened(c.id, added);
         break;
       }
@@ -281,6 +361,7 @@ class Worker {
         if (it == conns_.end()) return;
         Conn& conn = it->second;
         conn.in_flight -= std::min(conn.in_flight, c.consumed);
+        if (!c.bytes.empty() || c.close_after) ++conn.applied;
         if (!c.bytes.empty()) {
           if (conn.out_off == conn.out.size()) {
             conn.out = std::move(c.bytes);
@@ -408,7 +489,11 @@ class Worker {
     }
     size_t parsed = 0;
     while (c.in.size() - c.in_off >= 4) {
-      if (c.in_flight >= ConnectionServer::kMaxFramesInFlight || Backlog(c) >= kOutputHighWater) break;
+      if (c.in_flight >= ConnectionServer::kMaxFramesInFlight) {
+        starved_.push_back(id);
+        break;
+      }
+      if (Backlog(c) >= kOutputHighWater) break;
       if (parsed == kMaxFramesPerPass) {
         if (!c.backlogged) {
           c.backlogged = true;
@@ -433,7 +518,7 @@ class Worker {
       ++parsed;
     }
     if (c.in_off == c.in.size()) {
-      c.in.clear();
+      std::string().swap(c.in);  // an idle connection keeps no buffer
       c.in_off = 0;
     } else if (c.in_off > (1u << 20)) {
       c.in.erase(0, c.in_off);
@@ -532,6 +617,7 @@ class Worker {
 
   void Flush(ConnId id, Conn& c) {
     if (c.tls != nullptr && !c.tls->plain()) return FlushTls(id, c);
+    const bool had_output = c.out_off < c.out.size();
     while (c.out_off < c.out.size()) {
       ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
       if (n > 0) {
@@ -549,24 +635,32 @@ class Worker {
       CloseConn(id);
       return;
     }
-    c.out.clear();
+    std::string().swap(c.out);  // an idle connection keeps no buffer
     c.out_off = 0;
     if (c.want_write) {
       c.want_write = false;
       UpdateEvents(id, c);
     }
-    if (c.close_after) CloseConn(id);
+    if (c.close_after) {
+      CloseConn(id);
+      return;
+    }
+    if (had_output) drained_.push_back(id);
   }
 
   void CloseConn(ConnId id) {
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
     epoll_ctl(epfd_, EPOLL_CTL_DEL, it->second.fd, nullptr);
-    ::close(it->second.fd);
     ips_->Remove(IpOfPeer(it->second.peer));
     total_->fetch_sub(1);
     bool opened = it->second.opened;
-    conns_.erase(it);
+    {
+      // Under mu_: a poster never writes to a closed (or reused) fd.
+      std::lock_guard<std::mutex> lock(mu_);
+      ::close(it->second.fd);
+      conns_.erase(it);
+    }
     if (opened) frames_.push_back(Frame{Frame::Kind::kClosed, id, {}});
   }
 
@@ -587,6 +681,8 @@ class Worker {
   std::vector<ConnId> dirty_;
   std::vector<ConnId> paused_;
   std::vector<ConnId> backlogged_;
+  std::vector<ConnId> drained_;                          // output written out: may become `direct` (Publish)
+  std::vector<ConnId> starved_;                          // stopped at kMaxFramesInFlight (Publish)
   std::vector<std::pair<ConnId, int64_t>> handshaking_;  // TLS or undecided connections and their deadlines
   size_t max_buffered_in_ = 2u << 20;
   std::vector<Frame> frames_;
@@ -767,14 +863,9 @@ void ConnectionServer::Send(ConnId conn, std::string bytes, bool close_after) {
   if (Worker* w = impl_->WorkerOf(conn)) w->PostSend(conn, std::move(bytes), close_after);
 }
 void ConnectionServer::SendBatch(std::vector<Out>& batch) {
-  // Group by worker so each worker is locked and woken once.
-  std::vector<std::vector<Out>> per(impl_->workers.size());
-  for (auto& o : batch) {
-    size_t i = o.conn & ((1u << kWorkerBits) - 1);
-    if (i < per.size()) per[i].push_back(std::move(o));
-  }
-  for (size_t i = 0; i < per.size(); ++i)
-    if (!per[i].empty()) impl_->workers[i]->PostBatch(per[i]);
+  // Each worker is locked (and woken) at most once per batch.
+  const size_t n = impl_->workers.size();
+  for (size_t i = 0; i < n; ++i) impl_->workers[i]->PostBatch(batch, i, n);
   batch.clear();
 }
 void ConnectionServer::Close(ConnId conn) {

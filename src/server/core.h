@@ -236,6 +236,7 @@ class Core {
   struct Conn;
   struct Session;
   struct Pending;
+  class PendingQueue;
   struct PendingCreate;
   struct PendingRevalidation;
 

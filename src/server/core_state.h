@@ -83,11 +83,49 @@ struct Core::Pending {
   bool Runnable() const { return !is_write || (is_sync && sync_done); }
 };
 
+// A session's FIFO of waiting requests: a vector and a head index, so that
+// a session that never waits owns no memory (std::deque allocates ~600
+// bytes up front) and one that does reuses its storage; emptied, it keeps at
+// most kKeep slots (idle sessions stay small).
+class Core::PendingQueue {
+ public:
+  using Item = Core::Pending;
+  bool empty() const { return head_ == items_.size(); }
+  size_t size() const { return items_.size() - head_; }
+  Item& front() { return items_[head_]; }
+  const Item& front() const { return items_[head_]; }
+  std::vector<Item>::iterator begin() { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
+  std::vector<Item>::iterator end() { return items_.end(); }
+  void push_back(Item&& p) { items_.push_back(std::move(p)); }
+  void pop_front() {
+    items_[head_] = Item{};
+    if (++head_ < items_.size()) {
+      if (head_ >= 64 && 2 * head_ >= items_.size()) Compact();
+      return;
+    }
+    head_ = 0;
+    if (items_.capacity() > kKeep) {
+      std::vector<Item>().swap(items_);
+    } else {
+      items_.clear();
+    }
+  }
+
+ private:
+  static constexpr size_t kKeep = 4;
+  void Compact() {
+    items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  std::vector<Item> items_;
+  size_t head_ = 0;
+};
+
 struct Core::Session {
   int64_t id = 0;
   net::ConnId conn = 0;  // current connection, 0 if disconnected
   bool closing = false;  // closeSession or expiry proposed: later requests get SESSIONEXPIRED
-  std::deque<Pending> queue;
+  PendingQueue queue;
 };
 
 // A createSession of this server's, proposed (or forwarded), not yet applied.

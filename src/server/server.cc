@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <sys/resource.h>
+
 #include "admin/four_letter.h"
 #include "base/clock.h"
 #include "base/log.h"
@@ -13,6 +15,19 @@
 namespace aviary::server {
 
 namespace {
+// One descriptor per client connection: the soft open-file limit is raised
+// to the hard one (as the JVM does for ZooKeeper), so that sessions up to
+// the hard limit can connect.
+void RaiseOpenFileLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  const rlim_t was = rl.rlim_cur;
+  rl.rlim_cur = rl.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+    AV_LOG(kInfo, "open-file limit raised from {} to {}", was, rl.rlim_max);
+  }
+}
+
 const base::Clock& ClockOf(const ServerOptions& o) {
   return o.core.clock != nullptr ? *o.core.clock : base::SystemClock::Get();
 }
@@ -99,6 +114,7 @@ bool Server::Recover(std::string* error) {
 bool Server::Start(std::string* error) {
   if ((durable_ != nullptr || quorum_peer_ != nullptr) && !Recover(error)) return false;
   if (quorum_peer_ != nullptr && !quorum_peer_->Start(core_.get(), error)) return false;
+  RaiseOpenFileLimit();
   if (!net_->Start(error)) return false;
   core_thread_ = std::thread([this] { core_->Run(); });
   metrics_ = std::make_unique<MetricsEndpoint>(core_.get(), opts_.core.config.metrics_provider);
