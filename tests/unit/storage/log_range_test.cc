@@ -210,7 +210,10 @@ TEST_F(LogRangeTest, StopsAtToWithoutReadingTheRecordAfterIt) {
 TEST_F(LogRangeTest, TrustsTheEndOfDataMarkerOfASegment) {
   const std::vector<FileEntry> segs = ListSegments(d.path());
   std::string bytes = testing::ReadAll(segs[0].path);
-  bytes[bytes.size() - 1] = 0x7f;  // past the end-of-data marker of log.1
+  // A closed segment is cut at its data's end; as if that cut had not
+  // happened: an end-of-data marker, then stray bytes after it.
+  bytes.append(64, '\0');
+  bytes.back() = 0x7f;
   testing::WriteAll(segs[0].path, bytes);
   Read r = ReadRange(d.path(), 5, 15);
   EXPECT_EQ(r.zxids, Range(6, 15));
