@@ -81,31 +81,52 @@ const std::string* PathOf(const txn::Op& op) {
   return nullptr;
 }
 
+// The audit operation of a create, delete or setData opcode (any create
+// form, as ZooKeeper's multi audit), empty for every other opcode.
+std::string_view NodeOpName(OpCode type) {
+  switch (type) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateTtl:
+    case OpCode::kCreateContainer:
+      return kOpCreate;
+    case OpCode::kDelete:
+    case OpCode::kDeleteContainer:
+      return kOpDelete;
+    case OpCode::kSetData:
+      return kOpSetData;
+    default:
+      return {};
+  }
+}
+
+// The operations AuditHelper audits as a request of their own: createTTL is
+// not among them (only inside a multi); a whole-multi ErrorTxn is "multiOperation".
+std::string_view TopLevelOpName(OpCode type) {
+  switch (type) {
+    case OpCode::kCreateTtl:
+      return {};
+    case OpCode::kSetAcl:
+      return kOpSetAcl;
+    case OpCode::kMulti:
+      return kOpMulti;
+    case OpCode::kReconfig:
+      return kOpReconfig;
+    default:
+      return NodeOpName(type);
+  }
+}
+
 void MultiEvents(const WriteNote& n, const txn::Txn& t, std::vector<Event>* out) {
   bool failed = false;
   for (const txn::Op& op : t.multi) {
     const std::string* path = PathOf(op);
-    std::string_view name;
-    switch (op.type) {
-      case OpCode::kCreate:
-      case OpCode::kCreate2:
-      case OpCode::kCreateTtl:
-      case OpCode::kCreateContainer:
-        name = kOpCreate;
-        break;
-      case OpCode::kDelete:
-      case OpCode::kDeleteContainer:
-        name = kOpDelete;
-        break;
-      case OpCode::kSetData:
-        name = kOpSetData;
-        break;
-      case OpCode::kError:
-        failed = true;
-        continue;
-      default:
-        continue;
+    if (op.type == OpCode::kError) {
+      failed = true;
+      continue;
     }
+    std::string_view name = NodeOpName(op.type);
+    if (name.empty()) continue;
     Event e = ClientEvent(n, name, Result::kSuccess);
     if (path) e.znode = *path;
     if (name == kOpCreate && path) {
@@ -211,34 +232,10 @@ void WriteEvents(const WriteNote& n, const txn::Txn& t, bool failed, std::vector
     MultiEvents(n, t, out);
     return;
   }
-  std::string_view name;
-  switch (n.op) {
-    case OpCode::kCreate:
-    case OpCode::kCreate2:
-    case OpCode::kCreateContainer:
-      // A bad CreateMode flag makes ZooKeeper's AuditHelper throw: no line.
-      if (n.znode_type.empty()) return;
-      name = kOpCreate;
-      break;
-    case OpCode::kDelete:
-    case OpCode::kDeleteContainer:
-      name = kOpDelete;
-      break;
-    case OpCode::kSetData:
-      name = kOpSetData;
-      break;
-    case OpCode::kSetAcl:
-      name = kOpSetAcl;
-      break;
-    case OpCode::kMulti:
-      name = kOpMulti;  // an ErrorTxn for the whole multi
-      break;
-    case OpCode::kReconfig:
-      name = kOpReconfig;
-      break;
-    default:
-      return;
-  }
+  std::string_view name = TopLevelOpName(n.op);
+  if (name.empty()) return;
+  // A bad CreateMode flag makes ZooKeeper's AuditHelper throw: no line.
+  if (name == kOpCreate && n.znode_type.empty()) return;
   const bool error_txn = t.type == OpCode::kError || t.op.type == OpCode::kError;
   Event e = ClientEvent(n, name, failed || error_txn ? Result::kFailure : Result::kSuccess);
   const std::string* applied_path = error_txn ? nullptr : PathOf(t.op);

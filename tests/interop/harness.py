@@ -16,6 +16,7 @@ Usage:
     finally: srv.stop()
 """
 
+import contextlib
 import os
 import shutil
 import signal
@@ -46,6 +47,25 @@ ZK_JARS = [
 
 def target():
     return os.environ.get("AVIARY_TARGET", "aviary").strip().lower()
+
+
+@contextlib.contextmanager
+def patched_env(env):
+    """Sets (value) or removes (None) environment variables for the block,
+    then restores them: how a test starts a server with a changed environment."""
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: v for k, v in env.items() if v is not None})
+    for k, v in env.items():
+        if v is None:
+            os.environ.pop(k, None)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def free_port():

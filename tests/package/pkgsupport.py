@@ -3,9 +3,12 @@ waiting for a server, and the build directory the tests install from."""
 
 import os
 import re
-import socket
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ensemble"))
+from ensemble import four_letter, free_port  # noqa: E402,F401  (one copy for every suite)
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD_DIR = os.path.abspath(os.environ.get("AVIARY_BUILD_DIR", os.path.join(REPO_ROOT, "build")))
@@ -21,35 +24,6 @@ def project_version():
             if line.startswith("CMAKE_PROJECT_VERSION:"):
                 return line.strip().split("=", 1)[1]
     raise AssertionError("no CMAKE_PROJECT_VERSION in CMakeCache.txt")
-
-
-_handed_out = set()
-
-
-def free_port():
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
-
-
-def four_letter(port, word, timeout=2.0):
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(word.encode("ascii"))
-            s.shutdown(socket.SHUT_WR)
-            chunks = []
-            while True:
-                data = s.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-            return b"".join(chunks).decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def wait_for(predicate, timeout_s, what):

@@ -5,7 +5,6 @@ harness's zoo.cfg and command line, explicitly per call (both run in one
 test), restarts one on the same dataDir, and runs zkCli.sh scripts.
 """
 
-import contextlib
 import os
 import re
 import shutil
@@ -38,23 +37,6 @@ if QUOTA_EXCEEDED not in EXCEPTIONS:
     EXCEPTIONS[QUOTA_EXCEEDED] = QuotaExceededError
 
 
-@contextlib.contextmanager
-def _env(**kw):
-    old = {k: os.environ.get(k) for k in kw}
-    os.environ.update({k: v for k, v in kw.items() if v is not None})
-    for k, v in kw.items():
-        if v is None:
-            os.environ.pop(k, None)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def start(target, extra_cfg=None, jvmflags=None):
     """A fresh server of `target`; `jvmflags` goes to SERVER_JVMFLAGS (read
     by Aviary as ZooKeeper's start script would pass it to the JVM; for
@@ -64,7 +46,7 @@ def start(target, extra_cfg=None, jvmflags=None):
         if flag.startswith("-D") and "=" in flag:
             k, v = flag[2:].split("=", 1)
             props[k] = v
-    with _env(AVIARY_TARGET=target, SERVER_JVMFLAGS=jvmflags if target == AV else None):
+    with harness.patched_env({"AVIARY_TARGET": target, "SERVER_JVMFLAGS": jvmflags if target == AV else None}):
         srv = harness.start_server(extra_cfg=extra_cfg, jvm_props=props)
     srv.target = target
     srv.jvmflags = jvmflags
@@ -75,7 +57,7 @@ def start(target, extra_cfg=None, jvmflags=None):
 def restart(srv, timeout=40.0):
     """Stops `srv` and starts the same target on the same zoo.cfg and dataDir."""
     srv.stop(keep_dir=True)
-    with _env(AVIARY_TARGET=srv.target, SERVER_JVMFLAGS=srv.jvmflags if srv.target == AV else None):
+    with harness.patched_env({"AVIARY_TARGET": srv.target, "SERVER_JVMFLAGS": srv.jvmflags if srv.target == AV else None}):
         logf = open(srv.log_path, "ab")
         proc = subprocess.Popen(harness.server_command(srv.cfg_path, srv.props), stdin=subprocess.DEVNULL,
                                 stdout=logf, stderr=subprocess.STDOUT, cwd=srv.workdir, start_new_session=True)

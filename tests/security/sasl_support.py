@@ -79,21 +79,7 @@ def start_sasl_server(jaas_path, extra_cfg=None, jvm_props=None, env=None):
         return harness.start_server(extra_cfg=cfg, jvm_props=props)
 
 
-@contextlib.contextmanager
-def patched_env(env):
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update({k: v for k, v in env.items() if v is not None})
-    for k, v in env.items():
-        if v is None:
-            os.environ.pop(k, None)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+patched_env = harness.patched_env
 
 
 def start_refused(cfg_extra, env=None, timeout=20.0):

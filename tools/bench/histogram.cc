@@ -7,16 +7,16 @@
 namespace aviary::bench {
 
 namespace {
-constexpr int kSubBits = 7;
-constexpr uint64_t kSub = uint64_t{1} << kSubBits;  // 128
-constexpr uint64_t kHalf = kSub / 2;                // 64
+constexpr int kSubBits = 8;
+constexpr uint64_t kSub = uint64_t{1} << kSubBits;  // 256
+constexpr uint64_t kHalf = kSub / 2;                // 128
 constexpr int kBuckets = static_cast<int>((64 - kSubBits + 1) * kHalf + kSub);
 }  // namespace
 
 Histogram::Histogram() : buckets_(kBuckets, 0) {}
 
-// Values below 128 map to themselves; above, the top 7 significant bits
-// select a bucket: index = shift * 64 + (v >> shift), contiguous with the
+// Values below 256 map to themselves; above, the top 8 significant bits
+// select a bucket: index = shift * 128 + (v >> shift), contiguous with the
 // linear range.
 int Histogram::Index(uint64_t v) {
   if (v < kSub) return static_cast<int>(v);
@@ -38,6 +38,11 @@ void Histogram::Record(int64_t ns) {
   count_++;
   sum_ += ns;
   max_ = std::max(max_, ns);
+}
+
+void Histogram::Clear() {
+  std::fill(buckets_.begin(), buckets_.end(), 0);
+  count_ = sum_ = max_ = 0;
 }
 
 void Histogram::Merge(const Histogram& other) {

@@ -1,6 +1,8 @@
-// Latency histogram for aviary-bench: log-linear buckets over nanoseconds
-// (128 linear sub-buckets per power of two, so a reported value is within
-// 1/64 of the true one). Fixed size, no allocation after construction.
+// Latency histogram for aviary-bench, HDR-style: log-linear buckets over
+// nanoseconds (256 linear sub-buckets per power of two: values below 256 ns
+// are exact, above that a reported value is within 1/128 (< 0.8%) of the
+// true one, over the whole int64 range, so 1 us .. hours). Fixed size
+// (~58 KiB), no allocation after construction, Record is a few instructions.
 // Not thread-safe: each load thread owns one and they are merged at the end.
 #pragma once
 
@@ -14,6 +16,7 @@ class Histogram {
   Histogram();
   void Record(int64_t ns);
   void Merge(const Histogram& other);
+  void Clear();
 
   int64_t count() const { return count_; }
   int64_t max() const { return max_; }

@@ -1,13 +1,14 @@
-// One benchmark run: sets up the nodes the workload needs, opens
-// `clients` sessions, drives them from `threads` epoll threads with `depth`
-// pipelined requests each, and measures completed requests and their
-// latency (send to reply). Owns its sockets and threads for the duration of
-// RunLoad only; nothing survives the call.
+// One benchmark run. RunLoad dispatches on the workload: the pipelined
+// request workloads (stream.cc: get, exists, set, mixed, create,
+// create-delete, delete, children, multi), watch fan-out (watch.cc),
+// session churn (churn.cc) and idle sessions (sessions.cc). Each owns its
+// sockets and threads for the duration of the call only.
 //
-// Measuring: requests run for `warmup` seconds unmeasured, then replies are
-// counted for `seconds` (or, with ops > 0, until `ops` requests sent after the
-// warmup have been answered). In-flight requests are drained, then every
-// session is closed.
+// Measuring (pipelined workloads): requests run for `warmup` seconds
+// unmeasured, then replies are counted for `seconds` (or, with ops > 0,
+// until `ops` requests sent after the warmup have been answered). Closed
+// loop keeps `depth` requests in flight per session; open loop (--rate)
+// sends at fixed intervals and measures from the scheduled send time.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 
 #include "histogram.h"
 #include "options.h"
+#include "progress.h"
 
 namespace aviary::bench {
 
@@ -26,15 +28,46 @@ struct RunResult {
   int64_t errors = 0;  // measured replies with err != 0
   std::map<int32_t, int64_t> error_codes;
   int64_t lost_connections = 0;  // sessions that died (EOF, protocol error)
-  int64_t bad_replies = 0;       // err 0 but the body is wrong (getData size, create path)
+  int64_t bad_replies = 0;       // err 0 but the body is wrong (data, path, count)
   double elapsed_s = 0;
   double ops_per_sec = 0;
   double client_cpu_s = 0;  // CPU used by aviary-bench itself while loading
   Histogram latency;        // nanoseconds
+  // Open loop.
+  bool open_loop = false;
+  double rate_target = 0;
+  int64_t late = 0;   // requests sent > 1 ms after their scheduled time
+  int read_pct = -1;  // sweep step
+  // watch
+  Histogram notify;    // setData sent -> last watcher notified
+  Histogram delivery;  // setData sent -> each watcher notified
+  int64_t missed = 0;  // (watcher, change) pairs never notified
+  int64_t watchers = 0;
+  // sessions
+  int64_t sessions = 0;  // established
+  double connect_s = 0;  // time to establish them all
+  // churn
+  int64_t cycles = 0;
+  int64_t leftover = 0;  // ephemerals still present after the run
+  // multi
+  int64_t ops_in_multis = 0;
 };
 
 // False (with *error) if setup or connecting failed; load-time failures are
-// reported in the result instead.
+// reported in the result instead. `progress` may be null.
 bool RunLoad(const Options& o, const std::vector<Endpoint>& servers, RunResult* out, std::string* error);
+
+// Per-workload entry points (called by RunLoad).
+bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress* progress, RunResult* out,
+               std::string* error);
+bool RunWatch(const Options& o, const std::vector<Endpoint>& servers, Progress* progress, RunResult* out,
+              std::string* error);
+bool RunChurn(const Options& o, const std::vector<Endpoint>& servers, Progress* progress, RunResult* out,
+              std::string* error);
+bool RunSessions(const Options& o, const std::vector<Endpoint>& servers, Progress* progress, RunResult* out,
+                 std::string* error);
+
+// Whether the run found the server misbehaving (exit status 1).
+bool RunFailed(const RunResult& r);
 
 }  // namespace aviary::bench

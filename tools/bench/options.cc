@@ -44,14 +44,9 @@ bool ParseNum(std::string_view s, T lo, T hi, T* out) {
 }
 
 bool ParseWorkload(std::string_view s, Workload* w) {
-  static const std::pair<const char*, Workload> kAll[] = {{"create", Workload::kCreate},
-                                                          {"set", Workload::kSet},
-                                                          {"get", Workload::kGet},
-                                                          {"mixed", Workload::kMixed},
-                                                          {"exists", Workload::kExists}};
-  for (const auto& [name, value] : kAll) {
-    if (s == name) {
-      *w = value;
+  for (int i = 0; i <= static_cast<int>(Workload::kSweep); i++) {
+    if (s == WorkloadName(static_cast<Workload>(i))) {
+      *w = static_cast<Workload>(i);
       return true;
     }
   }
@@ -74,6 +69,76 @@ bool ParseCompare(std::string_view s, Options* o) {
   return o->compare.size() >= 1;
 }
 
+// Applies one "--name value" option. Returns false for an unknown name;
+// *ok says whether the value was valid.
+bool ApplyOption(std::string_view arg, std::string_view val, Options* o, bool* ok) {
+  *ok = true;
+  if (arg == "--servers") {
+    *ok = ParseEndpoints(val, ',', &o->servers);
+  } else if (arg == "--clients") {
+    *ok = ParseNum(val, 1, 20000, &o->clients);
+  } else if (arg == "--threads") {
+    *ok = ParseNum(val, 1, 256, &o->threads);
+  } else if (arg == "--depth") {
+    *ok = ParseNum(val, 1, 100000, &o->depth);
+  } else if (arg == "--payload") {
+    *ok = ParseNum(val, 0, 1 << 20, &o->payload);
+    o->payload_set = true;
+  } else if (arg == "--workload") {
+    *ok = ParseWorkload(val, &o->workload);
+  } else if (arg == "--read-pct") {
+    *ok = ParseNum(val, 0, 100, &o->read_pct);
+  } else if (arg == "--keys") {
+    *ok = ParseNum(val, 1, 10000000, &o->keys);
+  } else if (arg == "--seconds") {
+    *ok = ParseNum(val, 0.001, 86400.0, &o->seconds);
+  } else if (arg == "--warmup") {
+    *ok = ParseNum(val, 0.0, 3600.0, &o->warmup);
+  } else if (arg == "--ops") {
+    *ok = ParseNum<int64_t>(val, 1, int64_t{1} << 50, &o->ops);
+  } else if (arg == "--root") {
+    *ok = val.size() > 1 && val[0] == '/' && val.back() != '/';
+    o->root = std::string(val);
+  } else if (arg == "--compare") {
+    *ok = ParseCompare(val, o);
+  } else if (arg == "--reps") {
+    *ok = ParseNum(val, 1, 1000, &o->reps);
+  } else if (arg == "--rate") {
+    *ok = ParseNum(val, 0.0, 1e9, &o->rate);
+  } else if (arg == "--parents") {
+    *ok = ParseNum(val, 1, 1000000, &o->parents);
+  } else if (arg == "--children") {
+    *ok = ParseNum(val, 0, 1000000, &o->children);
+  } else if (arg == "--multi-ops") {
+    *ok = ParseNum(val, 1, 1000, &o->multi_ops);
+  } else if (arg == "--watchers") {
+    *ok = ParseNum(val, 1, 20000, &o->watchers);
+  } else if (arg == "--changes") {
+    *ok = ParseNum<int64_t>(val, 1, int64_t{1} << 40, &o->changes);
+  } else if (arg == "--hold") {
+    *ok = ParseNum(val, -1.0, 1e7, &o->hold_s);
+  } else if (arg == "--sweep-step") {
+    *ok = ParseNum(val, 1, 100, &o->sweep_step);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Combinations that make no sense.
+bool Validate(Options* o, std::string* error) {
+  if (o->servers.empty()) o->servers.push_back({"127.0.0.1", 2181});
+  if (o->threads > o->clients) o->threads = o->clients;
+  if (o->workload == Workload::kSweep && !o->payload_set) o->payload = 1024;
+  bool pipelined =
+      o->workload != Workload::kWatch && o->workload != Workload::kChurn && o->workload != Workload::kSessions;
+  if (o->rate > 0 && !pipelined) {
+    *error = std::string("--rate does not apply to the ") + WorkloadName(o->workload) + " workload";
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 const char* WorkloadName(Workload w) {
@@ -88,6 +153,22 @@ const char* WorkloadName(Workload w) {
       return "mixed";
     case Workload::kExists:
       return "exists";
+    case Workload::kCreateDelete:
+      return "create-delete";
+    case Workload::kDelete:
+      return "delete";
+    case Workload::kChildren:
+      return "children";
+    case Workload::kMulti:
+      return "multi";
+    case Workload::kWatch:
+      return "watch";
+    case Workload::kChurn:
+      return "churn";
+    case Workload::kSessions:
+      return "sessions";
+    case Workload::kSweep:
+      return "sweep";
   }
   return "?";
 }
@@ -103,22 +184,52 @@ std::string EndpointsText(const std::vector<Endpoint>& eps) {
 
 const char* UsageText() {
   return "usage: aviary-bench [options]\n"
-         "  --servers host:port[,host:port]  servers (default 127.0.0.1:2181)\n"
-         "  --clients N        sessions, one connection each (32)\n"
-         "  --threads T        load threads (1)\n"
-         "  --depth D          requests in flight per session (16)\n"
-         "  --payload P        data bytes for create/set (100)\n"
-         "  --workload W       create|set|get|mixed|exists (get)\n"
-         "  --read-pct R       mixed: percent getData, rest setData (90)\n"
-         "  --keys K           pre-created nodes for set/get/mixed/exists (1000)\n"
+         "Load generator for ZooKeeper-protocol servers (Aviary, Apache ZooKeeper).\n"
+         "Connection and load shape:\n"
+         "  --servers host:port[,host:port]  servers; sessions spread round-robin (127.0.0.1:2181)\n"
+         "  --clients N        sessions, one connection each (32; up to 20000)\n"
+         "  --threads T        load threads, sessions spread over them (1; watch and\n"
+         "                     sessions run on one thread)\n"
+         "  --depth D          requests in flight per session (16); open loop: the cap\n"
+         "  --rate R           open loop: R requests/s in total, each session sends at\n"
+         "                     fixed intervals (clients/R s); latency counts from the\n"
+         "                     SCHEDULED send time; requests sent > 1 ms after their\n"
+         "                     slot are counted as late. Default: closed loop\n"
          "  --seconds S        measured duration (10)\n"
          "  --warmup S         unmeasured load before measuring (1)\n"
          "  --ops N            measure N requests instead of a duration\n"
          "  --root PATH        parent of the benchmark nodes (/bench)\n"
-         "  --json             machine-readable output\n"
+         "Workloads (--workload W, default get):\n"
+         "  get | exists | set  getData / exists / setData on random keys of --keys K (1000)\n"
+         "  mixed              getData with --read-pct R (90) percent, else setData\n"
+         "  create             sequential creates of --payload bytes under --parents K (1)\n"
+         "                     fresh parents: the tree grows (1M znodes: --ops 1000000\n"
+         "                     --parents 1000)\n"
+         "  create-delete      create a node then delete it (each request is one op)\n"
+         "  delete             pre-creates --ops (or --keys) nodes, measures deleting them\n"
+         "  children           getChildren2 on a parent with --children N (100) children\n"
+         "  multi              a multi of --multi-ops N (4) setData ops; one op per multi\n"
+         "  watch              --watchers N (10) sessions watch one znode, one writer\n"
+         "                     changes it --changes C times (or for --seconds); reports\n"
+         "                     time from sending setData to the last watcher's event\n"
+         "                     (notify_us), per-watcher delivery (delivery_us), misses\n"
+         "  churn              each session loops connect, create ephemeral, close; op =\n"
+         "                     one cycle; checks no ephemeral is left behind\n"
+         "  sessions           opens --clients sessions, prints {\"event\": \"sessions_ready\"}\n"
+         "                     on stdout, holds them idle (pings) for --hold S (10) seconds\n"
+         "                     or, with --hold -1, until stdin reaches EOF; then closes\n"
+         "  sweep              mixed at read-pct 0..100 by --sweep-step (10), payload\n"
+         "                     1024 unless --payload is given; one result per step\n"
+         "  --payload P        data bytes for create/set (100)\n"
+         "Output:\n"
+         "  --json             JSON lines on stdout (one per run / step)\n"
+         "  --progress, --no-progress  a progress line on stderr each second (default:\n"
+         "                     when stderr is a terminal)\n"
          "  --compare a=host:port,b=host:port   run the same load against each target,\n"
          "                     --reps times, alternating; report medians and ratios to the first\n"
-         "  --reps R           repetitions per target in --compare (3)\n";
+         "  --reps R           repetitions per target in --compare (3)\n"
+         "  --self-test        check the latency histogram against exact percentiles\n"
+         "Exit status: 0 ok, 1 lost sessions / bad replies / missed events / leftovers, 2 usage.\n";
 }
 
 bool ParseOptions(int argc, char** argv, Options* o, bool* help, std::string* error) {
@@ -136,8 +247,11 @@ bool ParseOptions(int argc, char** argv, Options* o, bool* help, std::string* er
       *help = true;
       return true;
     }
-    if (arg == "--json") {
-      o->json = true;
+    if (arg == "--json" || arg == "--progress" || arg == "--no-progress" || arg == "--self-test") {
+      if (arg == "--json") o->json = true;
+      if (arg == "--progress") o->progress = 1;
+      if (arg == "--no-progress") o->progress = 0;
+      if (arg == "--self-test") o->self_test = true;
       continue;
     }
     if (!has_val) {
@@ -148,36 +262,7 @@ bool ParseOptions(int argc, char** argv, Options* o, bool* help, std::string* er
       val = argv[++i];
     }
     bool ok = true;
-    if (arg == "--servers") {
-      ok = ParseEndpoints(val, ',', &o->servers);
-    } else if (arg == "--clients") {
-      ok = ParseNum(val, 1, 10000, &o->clients);
-    } else if (arg == "--threads") {
-      ok = ParseNum(val, 1, 256, &o->threads);
-    } else if (arg == "--depth") {
-      ok = ParseNum(val, 1, 100000, &o->depth);
-    } else if (arg == "--payload") {
-      ok = ParseNum(val, 0, 1 << 20, &o->payload);
-    } else if (arg == "--workload") {
-      ok = ParseWorkload(val, &o->workload);
-    } else if (arg == "--read-pct") {
-      ok = ParseNum(val, 0, 100, &o->read_pct);
-    } else if (arg == "--keys") {
-      ok = ParseNum(val, 1, 10000000, &o->keys);
-    } else if (arg == "--seconds") {
-      ok = ParseNum(val, 0.001, 86400.0, &o->seconds);
-    } else if (arg == "--warmup") {
-      ok = ParseNum(val, 0.0, 3600.0, &o->warmup);
-    } else if (arg == "--ops") {
-      ok = ParseNum<int64_t>(val, 1, int64_t{1} << 50, &o->ops);
-    } else if (arg == "--root") {
-      ok = val.size() > 1 && val[0] == '/' && val.back() != '/';
-      o->root = std::string(val);
-    } else if (arg == "--compare") {
-      ok = ParseCompare(val, o);
-    } else if (arg == "--reps") {
-      ok = ParseNum(val, 1, 1000, &o->reps);
-    } else {
+    if (!ApplyOption(arg, val, o, &ok)) {
       *error = "unknown option " + std::string(arg);
       return false;
     }
@@ -186,9 +271,7 @@ bool ParseOptions(int argc, char** argv, Options* o, bool* help, std::string* er
       return false;
     }
   }
-  if (o->servers.empty()) o->servers.push_back({"127.0.0.1", 2181});
-  if (o->threads > o->clients) o->threads = o->clients;
-  return true;
+  return Validate(o, error);
 }
 
 }  // namespace aviary::bench

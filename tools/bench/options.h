@@ -9,7 +9,21 @@
 
 namespace aviary::bench {
 
-enum class Workload { kCreate, kSet, kGet, kMixed, kExists };
+enum class Workload {
+  kCreate,
+  kSet,
+  kGet,
+  kMixed,
+  kExists,
+  kCreateDelete,
+  kDelete,
+  kChildren,
+  kMulti,
+  kWatch,
+  kChurn,
+  kSessions,
+  kSweep,
+};
 
 struct Endpoint {
   std::string host;
@@ -34,6 +48,19 @@ struct Options {
   // --compare name=host:port[+host:port],...: run against each target in turn.
   std::vector<std::pair<std::string, std::vector<Endpoint>>> compare;
   int reps = 3;
+  // Workload shapes.
+  int parents = 1;      // create: sequential creates spread over this many parents
+  int children = 100;   // children: children of the listed parent
+  int multi_ops = 4;    // multi: setData ops per multi
+  int watchers = 10;    // watch: sessions watching the one znode
+  int64_t changes = 0;  // watch: number of changes (0: for --seconds)
+  double hold_s = 10;   // sessions: seconds to hold them; < 0: until stdin EOF
+  int sweep_step = 10;  // sweep: read-pct step
+  bool payload_set = false;
+  // Open loop: > 0 = total target requests/s over all sessions.
+  double rate = 0;
+  int progress = -1;  // -1: when stderr is a tty; 0 off; 1 on
+  bool self_test = false;
 };
 
 const char* WorkloadName(Workload w);

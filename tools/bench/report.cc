@@ -25,9 +25,64 @@ double MedianOf(const std::vector<RunResult>& runs, const std::function<double(c
 void PrintParams(std::FILE* f, const Options& o) {
   std::fprintf(f,
                "\"workload\": \"%s\", \"clients\": %d, \"threads\": %d, \"depth\": %d, \"payload\": %d, "
-               "\"keys\": %d, \"read_pct\": %d, \"seconds\": %.3f, \"warmup\": %.3f, \"ops_target\": %lld",
+               "\"keys\": %d, \"read_pct\": %d, \"seconds\": %.3f, \"warmup\": %.3f, \"ops_target\": %lld, "
+               "\"mode\": \"%s\", \"rate_target\": %.1f",
                WorkloadName(o.workload), o.clients, o.threads, o.depth, o.payload, o.keys, o.read_pct, o.seconds,
-               o.warmup, static_cast<long long>(o.ops));
+               o.warmup, static_cast<long long>(o.ops), o.rate > 0 ? "open" : "closed", o.rate);
+  switch (o.workload) {
+    case Workload::kCreate:
+      std::fprintf(f, ", \"parents\": %d", o.parents);
+      break;
+    case Workload::kChildren:
+      std::fprintf(f, ", \"children\": %d", o.children);
+      break;
+    case Workload::kMulti:
+      std::fprintf(f, ", \"multi_ops\": %d", o.multi_ops);
+      break;
+    case Workload::kWatch:
+      std::fprintf(f, ", \"watchers\": %d, \"changes_target\": %lld", o.watchers, static_cast<long long>(o.changes));
+      break;
+    case Workload::kSessions:
+      std::fprintf(f, ", \"hold_s\": %.1f", o.hold_s);
+      break;
+    case Workload::kSweep:
+      std::fprintf(f, ", \"sweep_step\": %d", o.sweep_step);
+      break;
+    default:
+      break;
+  }
+}
+
+void PrintPercentiles(std::FILE* f, const char* name, const Histogram& h) {
+  std::fprintf(f,
+               ", \"%s\": {\"p50\": %.1f, \"p90\": %.1f, \"p99\": %.1f, \"p999\": %.1f, \"max\": %.1f, "
+               "\"mean\": %.1f, \"count\": %lld}",
+               name, Us(h.Percentile(0.5)), Us(h.Percentile(0.9)), Us(h.Percentile(0.99)), Us(h.Percentile(0.999)),
+               Us(h.max()), h.mean() / 1000, static_cast<long long>(h.count()));
+}
+
+// Fields only some workloads have.
+void PrintWorkloadFields(std::FILE* f, const Options& o, const RunResult& r) {
+  switch (o.workload) {
+    case Workload::kWatch:
+      PrintPercentiles(f, "notify_us", r.notify);
+      PrintPercentiles(f, "delivery_us", r.delivery);
+      std::fprintf(f, ", \"missed\": %lld, \"changes\": %lld", static_cast<long long>(r.missed),
+                   static_cast<long long>(r.ops));
+      break;
+    case Workload::kSessions:
+      std::fprintf(f, ", \"sessions\": %lld, \"connect_s\": %.3f", static_cast<long long>(r.sessions), r.connect_s);
+      break;
+    case Workload::kChurn:
+      std::fprintf(f, ", \"cycles\": %lld, \"leftover\": %lld", static_cast<long long>(r.cycles),
+                   static_cast<long long>(r.leftover));
+      break;
+    case Workload::kMulti:
+      std::fprintf(f, ", \"ops_in_multis\": %lld", static_cast<long long>(r.ops_in_multis));
+      break;
+    default:
+      break;
+  }
 }
 
 void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
@@ -42,9 +97,14 @@ void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
     std::fprintf(f, "%s\"%d\": %lld", first ? "" : ", ", code, static_cast<long long>(n));
     first = false;
   }
-  const Histogram& h = r.latency;
-  std::fprintf(f, "}, \"latency_us\": {\"p50\": %.1f, \"p99\": %.1f, \"p999\": %.1f, \"max\": %.1f, \"mean\": %.1f}",
-               Us(h.Percentile(0.5)), Us(h.Percentile(0.99)), Us(h.Percentile(0.999)), Us(h.max()), h.mean() / 1000);
+  std::fprintf(f, "}, \"rate_achieved\": %.1f, \"late\": %lld", r.ops_per_sec, static_cast<long long>(r.late));
+  PrintPercentiles(f, "latency_us", r.latency);
+}
+
+void PrintLatencyRow(std::FILE* f, const char* name, const Histogram& h) {
+  std::fprintf(f, "  %-12s %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %10lld\n", name, Us(h.Percentile(0.5)) / 1000,
+               Us(h.Percentile(0.9)) / 1000, Us(h.Percentile(0.99)) / 1000, Us(h.Percentile(0.999)) / 1000,
+               Us(h.max()) / 1000, h.mean() / 1e6, static_cast<long long>(h.count()));
 }
 
 }  // namespace
@@ -55,19 +115,53 @@ void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json) {
     PrintParams(f, o);
     std::fprintf(f, ", ");
     PrintRunJsonFields(f, r);
+    PrintWorkloadFields(f, o, r);
     std::fprintf(f, "}\n");
+    std::fflush(f);
     return;
   }
-  const Histogram& h = r.latency;
-  std::fprintf(f, "%s: workload=%s clients=%d threads=%d depth=%d payload=%dB\n", r.target.c_str(),
-               WorkloadName(o.workload), o.clients, o.threads, o.depth, o.payload);
+  std::fprintf(f, "%s: workload=%s clients=%d threads=%d depth=%d payload=%dB mode=%s", r.target.c_str(),
+               WorkloadName(o.workload), o.clients, o.threads, o.depth, o.payload, o.rate > 0 ? "open" : "closed");
+  if (r.read_pct >= 0) std::fprintf(f, " read-pct=%d", r.read_pct);
   std::fprintf(
-      f, "  %lld ops in %.2f s = %.0f ops/s; errors %lld, lost sessions %lld, bad replies %lld, client cpu %.2f s\n",
+      f, "\n  %lld ops in %.2f s = %.0f ops/s; errors %lld, lost sessions %lld, bad replies %lld, client cpu %.2f s\n",
       static_cast<long long>(r.ops), r.elapsed_s, r.ops_per_sec, static_cast<long long>(r.errors),
       static_cast<long long>(r.lost_connections), static_cast<long long>(r.bad_replies), r.client_cpu_s);
+  if (o.rate > 0) {
+    std::fprintf(f, "  open loop: target %.0f ops/s, achieved %.0f ops/s, sent late %lld\n", o.rate, r.ops_per_sec,
+                 static_cast<long long>(r.late));
+  }
   for (auto [code, n] : r.error_codes) std::fprintf(f, "  error %d: %lld\n", code, static_cast<long long>(n));
-  std::fprintf(f, "  latency ms: p50 %.3f  p99 %.3f  p99.9 %.3f  max %.3f  mean %.3f\n", Us(h.Percentile(0.5)) / 1000,
-               Us(h.Percentile(0.99)) / 1000, Us(h.Percentile(0.999)) / 1000, Us(h.max()) / 1000, h.mean() / 1e6);
+  if (o.workload == Workload::kWatch) {
+    std::fprintf(f, "  watchers %lld, changes %lld, missed notifications %lld\n", static_cast<long long>(r.watchers),
+                 static_cast<long long>(r.ops), static_cast<long long>(r.missed));
+  } else if (o.workload == Workload::kSessions) {
+    std::fprintf(f, "  sessions %lld established in %.3f s\n", static_cast<long long>(r.sessions), r.connect_s);
+  } else if (o.workload == Workload::kChurn) {
+    std::fprintf(f, "  cycles %lld, ephemerals left behind %lld\n", static_cast<long long>(r.cycles),
+                 static_cast<long long>(r.leftover));
+  } else if (o.workload == Workload::kMulti) {
+    std::fprintf(f, "  ops inside multis %lld\n", static_cast<long long>(r.ops_in_multis));
+  }
+  std::fprintf(f, "  %-12s %9s %9s %9s %9s %9s %9s %10s\n", "latency ms", "p50", "p90", "p99", "p99.9", "max", "mean",
+               "count");
+  PrintLatencyRow(f, o.workload == Workload::kWatch ? "setData" : "request", r.latency);
+  if (o.workload == Workload::kWatch) {
+    PrintLatencyRow(f, "notify all", r.notify);
+    PrintLatencyRow(f, "per watcher", r.delivery);
+  }
+  std::fflush(f);
+}
+
+void PrintSweepTable(std::FILE* f, const std::vector<RunResult>& steps) {
+  std::fprintf(f, "\nsweep (read-ratio, mixed getData/setData):\n  %6s %12s %9s %9s %9s %9s %7s\n", "read%", "ops/s",
+               "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "errors");
+  for (const auto& r : steps) {
+    const Histogram& h = r.latency;
+    std::fprintf(f, "  %6d %12.0f %9.3f %9.3f %9.3f %9.3f %7lld\n", r.read_pct, r.ops_per_sec,
+                 Us(h.Percentile(0.5)) / 1000, Us(h.Percentile(0.9)) / 1000, Us(h.Percentile(0.99)) / 1000,
+                 Us(h.Percentile(0.999)) / 1000, static_cast<long long>(r.errors + r.lost_connections + r.bad_replies));
+  }
   std::fflush(f);
 }
 
@@ -89,11 +183,12 @@ void PrintCompare(std::FILE* f, const Options& o, const std::vector<TargetRuns>&
       const auto& t = targets[i];
       std::fprintf(f, "%s{\"name\": \"%s\", \"ops_per_sec\": [", i ? ", " : "", t.name.c_str());
       for (size_t j = 0; j < t.runs.size(); j++) std::fprintf(f, "%s%.1f", j ? ", " : "", t.runs[j].ops_per_sec);
-      std::fprintf(f,
-                   "], \"median_ops_per_sec\": %.1f, \"median_p50_us\": %.1f, \"median_p99_us\": %.1f, "
-                   "\"median_p999_us\": %.1f, \"median_max_us\": %.1f, \"errors\": %lld}",
-                   MedianOf(t.runs, ops), MedianOf(t.runs, pct(0.5)), MedianOf(t.runs, pct(0.99)),
-                   MedianOf(t.runs, pct(0.999)), MedianOf(t.runs, max), errors(t));
+      std::fprintf(
+          f,
+          "], \"median_ops_per_sec\": %.1f, \"median_p50_us\": %.1f, \"median_p90_us\": %.1f, \"median_p99_us\": %.1f, "
+          "\"median_p999_us\": %.1f, \"median_max_us\": %.1f, \"errors\": %lld}",
+          MedianOf(t.runs, ops), MedianOf(t.runs, pct(0.5)), MedianOf(t.runs, pct(0.9)), MedianOf(t.runs, pct(0.99)),
+          MedianOf(t.runs, pct(0.999)), MedianOf(t.runs, max), errors(t));
     }
     std::fprintf(f, "], \"ratios\": {");
     for (size_t i = 1; i < targets.size(); i++) {

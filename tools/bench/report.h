@@ -13,6 +13,8 @@
 namespace aviary::bench {
 
 void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json);
+// The human table of a read-ratio sweep (one row per step).
+void PrintSweepTable(std::FILE* f, const std::vector<RunResult>& steps);
 
 struct TargetRuns {
   std::string name;

@@ -167,6 +167,32 @@ bool SyncSession::Run(std::vector<proto::Request>& reqs, int window, std::vector
   return true;
 }
 
+bool SyncSession::Call(proto::Request& req, proto::ReplyHeader* hdr, proto::ResponseBody* body, std::string* error) {
+  req.header.xid = next_xid_++;
+  std::string out, payload;
+  proto::EncodeRequest(req, &out);
+  if (!WriteAll(fd_, out)) {
+    *error = "write failed";
+    return false;
+  }
+  for (;;) {
+    if (!ReadFrame(fd_, &payload)) {
+      *error = "connection lost";
+      return false;
+    }
+    if (!proto::DecodeReply(payload, req.op(), hdr, body)) {
+      *error = "malformed reply";
+      return false;
+    }
+    if (hdr->xid == -1) continue;
+    if (hdr->xid != req.header.xid) {
+      *error = "reply out of order";
+      return false;
+    }
+    return true;
+  }
+}
+
 void SyncSession::Close() {
   if (fd_ >= 0) CloseSession(fd_, next_xid_++);
   fd_ = -1;

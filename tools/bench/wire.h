@@ -39,6 +39,8 @@ class SyncSession {
   // Sends `reqs` with at most `window` in flight (xids are assigned here) and
   // stores each reply's error code, in order. False if the connection fails.
   bool Run(std::vector<proto::Request>& reqs, int window, std::vector<int32_t>* errs, std::string* error);
+  // One request, its reply header and body (watch events are skipped).
+  bool Call(proto::Request& req, proto::ReplyHeader* hdr, proto::ResponseBody* body, std::string* error);
   void Close();
 
  private:

@@ -1,0 +1,221 @@
+"""aviary-bench smoke tests: every workload briefly against a fresh
+aviary-server, asserting the tool's own correctness checks (not timing)."""
+
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+from kazoo.client import KazooClient
+
+import harness
+from conftest import assert_clean, bench_binary, run_bench
+
+SHORT = ["--seconds", "1", "--warmup", "0.2", "--clients", "4", "--depth", "4"]
+
+
+@pytest.fixture(scope="module")
+def zk(server):
+    c = KazooClient(hosts=server.hostport, timeout=10)
+    c.start(timeout=20)
+    yield c
+    c.stop()
+    c.close()
+
+
+def test_self_test_checks_histogram_percentiles(bench):
+    p = subprocess.run([bench, "--self-test"], stdout=subprocess.PIPE, text=True, timeout=60)
+    assert p.returncode == 0, p.stdout
+    assert "PASSED: 0 failure(s)" in p.stdout
+    assert "ok   bimodal 50us / 60s" in p.stdout
+
+
+def test_help_documents_every_flag_and_workload(bench):
+    text = subprocess.run([bench, "--help"], stdout=subprocess.PIPE, text=True, timeout=10).stdout
+    for flag in ("--workload", "--rate", "--parents", "--children", "--multi-ops", "--watchers", "--changes",
+                 "--hold", "--sweep-step", "--progress", "--no-progress", "--read-pct", "--threads", "--json",
+                 "--compare", "--self-test"):
+        assert flag in text, flag
+    for w in ("get", "exists", "set", "mixed", "create", "create-delete", "delete", "children", "multi", "watch",
+              "churn", "sessions", "sweep"):
+        assert re.search(r"(^|[ |])%s( |$)" % re.escape(w), text, re.M), w
+
+
+@pytest.mark.parametrize("workload", ["get", "exists", "set", "mixed", "create-delete"])
+def test_closed_loop_workload(server, workload):
+    (run,) = run_bench(server.hostport, "--workload", workload, *SHORT)
+    assert_clean(run)
+    assert run["workload"] == workload and run["mode"] == "closed" and run["late"] == 0
+
+
+def test_create_spreads_over_parents(server, zk):
+    (run,) = run_bench(server.hostport, "--workload", "create", "--parents", 5, "--root", "/t_create", *SHORT)
+    assert_clean(run)
+    assert run["parents"] == 5
+    (top,) = zk.get_children("/t_create")
+    counts = [zk.get("/t_create/%s/p%d" % (top, i))[1].numChildren for i in range(5)]
+    assert min(counts) > 0 and sum(counts) >= run["ops"], counts
+
+
+def test_create_delete_leaves_tree_steady(server, zk):
+    (run,) = run_bench(server.hostport, "--workload", "create-delete", "--root", "/t_cd", *SHORT)
+    assert_clean(run)
+    (top,) = zk.get_children("/t_cd")
+    assert zk.get_children("/t_cd/" + top) == []
+
+
+def test_delete_measures_exactly_the_precreated_nodes(server, zk):
+    (run,) = run_bench(server.hostport, "--workload", "delete", "--ops", 2000, "--root", "/t_del", *SHORT)
+    assert_clean(run)
+    assert run["ops"] == 2000
+    (top,) = zk.get_children("/t_del")
+    assert zk.get_children("/t_del/" + top) == []
+
+
+def test_children_checks_the_list(server):
+    (run,) = run_bench(server.hostport, "--workload", "children", "--children", 50, *SHORT)
+    assert_clean(run)
+    assert run["children"] == 50
+
+
+def test_multi_counts_ops_inside(server):
+    (run,) = run_bench(server.hostport, "--workload", "multi", "--multi-ops", 3, *SHORT)
+    assert_clean(run)
+    assert run["ops_in_multis"] == 3 * run["ops"]
+
+
+@pytest.mark.parametrize("workload", ["get", "set", "create"])
+def test_open_loop_holds_target_rate(server, workload):
+    (run,) = run_bench(server.hostport, "--workload", workload, "--rate", 500, "--clients", 4, "--seconds", 3,
+                       "--warmup", 0.3)
+    assert_clean(run)
+    assert run["mode"] == "open" and run["rate_target"] == 500
+    assert 400 <= run["rate_achieved"] <= 600, run
+    assert 1200 <= run["ops"] <= 1800, run
+    assert 0 <= run["late"] <= run["ops"], run  # late depends on CPU load; see the next test
+
+
+def test_open_loop_measures_from_schedule(server):
+    # 1 session, 1 in flight, a rate no server reaches: the backlog grows, so
+    # latency from the scheduled time reaches hundreds of ms (a tool measuring
+    # from the actual send would report the round trip) and nearly all are late.
+    (run,) = run_bench(server.hostport, "--workload", "get", "--rate", 200000, "--clients", 1, "--depth", 1,
+                       "--seconds", 1, "--warmup", 0)
+    assert_clean(run)
+    assert run["rate_achieved"] < 0.5 * run["rate_target"]
+    assert run["latency_us"]["p99"] > 200000, run
+    assert run["late"] >= 0.9 * run["ops"], run
+
+
+def test_watch_fan_out_delivers_every_change(server):
+    (run,) = run_bench(server.hostport, "--workload", "watch", "--watchers", 20, "--changes", 40)
+    assert run["ops"] == 40 and run["changes"] == 40
+    assert run["missed"] == 0 and run["errors"] == 0 and run["bad_replies"] == 0, run
+    assert run["notify_us"]["count"] == 40
+    assert run["delivery_us"]["count"] == 40 * 20
+    assert run["delivery_us"]["max"] <= run["notify_us"]["max"] * 1.01
+    assert 0 < run["notify_us"]["p50"] <= run["notify_us"]["p99"]
+
+
+def test_churn_leaves_no_ephemerals(server, zk):
+    (run,) = run_bench(server.hostport, "--workload", "churn", "--root", "/t_churn", *SHORT)
+    assert_clean(run)
+    assert run["cycles"] == run["ops"] and run["leftover"] == 0
+    (top,) = zk.get_children("/t_churn")
+    assert zk.get_children("/t_churn/" + top) == []
+
+
+def alive_connections(srv):
+    for line in srv.four_letter("mntr").splitlines():
+        k, _, v = line.partition("\t")
+        if k == "zk_num_alive_connections":
+            return int(v)
+    raise AssertionError("no zk_num_alive_connections in mntr")
+
+
+def test_sessions_are_held_until_stdin_eof(server):
+    n = 300
+    before = alive_connections(server)
+    p = subprocess.Popen([bench_binary(), "--servers", server.hostport, "--json", "--no-progress",
+                          "--workload", "sessions", "--clients", str(n), "--hold", "-1"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        ready = json.loads(p.stdout.readline())
+        assert ready["event"] == "sessions_ready" and ready["sessions"] == n
+        assert alive_connections(server) >= before + n
+        time.sleep(1.5)  # held, idle: still all there
+        assert alive_connections(server) >= before + n
+        out, err = p.communicate(timeout=60)  # closes stdin: EOF ends the hold
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 0, err
+    (run,) = [json.loads(line) for line in out.splitlines() if line.strip()]
+    assert run["sessions"] == n and run["lost_sessions"] == 0 and run["connect_s"] > 0
+    deadline = time.monotonic() + 10
+    while alive_connections(server) > before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert alive_connections(server) <= before
+
+
+def test_sessions_hold_seconds(server):
+    ready, run = run_bench(server.hostport, "--workload", "sessions", "--clients", 50, "--hold", 0.5)
+    assert ready["event"] == "sessions_ready" and ready["sessions"] == 50
+    assert run["sessions"] == 50 and run["lost_sessions"] == 0
+
+
+def test_sweep_gives_eleven_steps(server):
+    runs = run_bench(server.hostport, "--workload", "sweep", "--seconds", "0.3", "--warmup", "0", "--clients", 2,
+                     "--depth", 2, "--keys", 50, timeout=90)
+    assert [r["read_pct"] for r in runs] == list(range(0, 101, 10))
+    for r in runs:
+        assert_clean(r)
+        assert r["workload"] == "sweep" and r["payload"] == 1024
+
+
+def test_progress_goes_to_stderr_only(server):
+    cmd = [bench_binary(), "--servers", server.hostport, "--json", "--progress", "--workload", "get",
+           "--seconds", "2.2", "--warmup", "0", "--clients", "2"]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert "[   1s] get: ops" in p.stderr and "p99" in p.stderr
+    (run,) = [json.loads(line) for line in p.stdout.splitlines()]
+    assert_clean(run)
+
+
+def test_against_zookeeper_38(bench):
+    if not os.path.exists("/usr/share/java/zookeeper.jar"):
+        pytest.skip("Apache ZooKeeper (Debian package) not installed")
+    old = os.environ.get("AVIARY_TARGET")
+    os.environ["AVIARY_TARGET"] = "zookeeper"
+    try:
+        srv = harness.start_server()
+    finally:
+        if old is None:
+            os.environ.pop("AVIARY_TARGET", None)
+        else:
+            os.environ["AVIARY_TARGET"] = old
+    try:
+        for w in ("get", "set"):
+            (run,) = run_bench(srv.hostport, "--workload", w, *SHORT)
+            assert_clean(run)
+    finally:
+        srv.stop()
+
+
+def test_wrong_replies_are_counted_as_bad(server, zk):
+    # The checks must bite: a key whose data is not the payload, and a parent
+    # with one child more than --children, make every reply bad (exit 1).
+    run_bench(server.hostport, "--workload", "get", "--root", "/t_bad", "--keys", 1, "--ops", 10, "--warmup", 0)
+    zk.set("/t_bad/keys-100/k0", b"not the payload")
+    (run,) = run_bench(server.hostport, "--workload", "get", "--root", "/t_bad", "--keys", 1, "--ops", 200,
+                       "--warmup", 0, "--clients", 2, expect_rc=1)
+    assert run["ops"] == 200 and run["bad_replies"] == 200 and run["errors"] == 0, run
+    run_bench(server.hostport, "--workload", "children", "--root", "/t_bad", "--children", 5, "--ops", 10,
+              "--warmup", 0)
+    zk.create("/t_bad/children-5/extra")
+    (run,) = run_bench(server.hostport, "--workload", "children", "--root", "/t_bad", "--children", 5, "--ops", 200,
+                       "--warmup", 0, "--clients", 2, expect_rc=1)
+    assert run["ops"] == 200 and run["bad_replies"] == 200, run

@@ -1,0 +1,78 @@
+// Shared, read-mostly parameters of one aviary-bench run (the Plan), the
+// clock helpers, and the per-thread statistics every workload loop fills.
+// A Plan is written before the load threads start and then only read,
+// except for the atomic op budget (--ops), the delete cursor and abort.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "histogram.h"
+#include "options.h"
+
+namespace aviary::bench {
+
+inline int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// CPU time (user + system) of this process, in seconds.
+double CpuSeconds();
+
+// Open loop: a request sent more than this after its scheduled slot is late.
+inline constexpr int64_t kLateNs = 1'000'000;
+
+struct Plan {
+  Workload workload = Workload::kGet;
+  int depth = 1;
+  int read_pct = 90;
+  int multi_ops = 4;
+  int children = 0;
+  std::vector<std::string> key_paths;        // get/set/mixed/exists/multi; delete: the victims
+  std::vector<std::string> create_prefixes;  // create: "<parent>/n-" per parent
+  std::string parent;                        // create-delete, churn, children: the parent
+  std::string payload;
+  int64_t interval_ns = 0;  // open loop: per-session send interval; 0 = closed loop
+  int64_t measure_start = 0;
+  int64_t measure_end = 0;  // time mode
+  bool ops_mode = false;
+  std::atomic<int64_t> budget{0};
+  std::atomic<int64_t> delete_next{0};  // delete: next victim index
+  std::atomic<bool> abort{false};
+
+  bool MayIssue(int64_t now) {
+    if (abort.load(std::memory_order_relaxed)) return false;
+    if (!ops_mode) return now < measure_end;
+    if (now < measure_start) return true;
+    return budget.fetch_sub(1, std::memory_order_relaxed) > 0;
+  }
+  bool MayIssueNoConsume(int64_t now) const {
+    if (abort.load(std::memory_order_relaxed)) return false;
+    if (!ops_mode) return now < measure_end;
+    return now < measure_start || budget.load(std::memory_order_relaxed) > 0;
+  }
+  bool Measured(int64_t sent, int64_t received) const {
+    if (ops_mode) return sent >= measure_start;
+    return received >= measure_start && received < measure_end;
+  }
+};
+
+struct Stats {
+  Histogram latency;
+  int64_t ops = 0, errors = 0, lost = 0, bad = 0, late = 0;
+  int64_t first_send_ns = 0, last_reply_ns = 0;
+  std::map<int32_t, int64_t> codes;
+
+  void Error(int32_t err) {
+    errors++;
+    codes[err]++;
+  }
+  void Merge(const Stats& o);
+};
+
+}  // namespace aviary::bench

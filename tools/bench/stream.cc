@@ -1,0 +1,259 @@
+// Pipelined request workloads: `threads` epoll loops, each driving its share
+// of the sessions. Closed loop refills a session up to `depth` in flight as
+// replies arrive; open loop sends each session's requests at fixed
+// intervals (clients / rate), measuring from the scheduled time.
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+#include "load.h"
+#include "proto/codec.h"
+#include "reply_check.h"
+#include "requests.h"
+#include "setup.h"
+#include "wire.h"
+
+namespace aviary::bench {
+
+namespace {
+
+using proto::OpCode;
+
+class Worker {
+ public:
+  Worker(Plan* plan, std::vector<std::unique_ptr<Conn>> conns, Progress* progress)
+      : plan_(plan), conns_(std::move(conns)), feed_(progress) {}
+  void Run();
+  Stats& stats() { return stats_; }
+  std::vector<std::unique_ptr<Conn>>& conns() { return conns_; }
+
+ private:
+  void Fill(Conn& c, int64_t now);
+  void Read(Conn& c);
+  void Kill(Conn& c);
+  bool OnReply(Conn& c, std::string_view payload, int64_t now);
+  int64_t NextDueNs(int64_t now) const;
+  void Drain(int64_t now, int64_t* drain_deadline, bool* done);
+
+  Plan* plan_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  int ep_ = -1;
+  Stats stats_;
+  ProgressFeed feed_;
+};
+
+void Worker::Fill(Conn& c, int64_t now) {
+  bool open = plan_->interval_ns > 0;
+  while (c.count < static_cast<size_t>(plan_->depth)) {
+    int64_t sent = open ? c.next_sched_ns : now;
+    if (open && sent > now) break;
+    // Ops mode counts by (scheduled) send time; time mode stops sending at the end.
+    if (!plan_->MayIssue(plan_->ops_mode ? sent : now)) break;
+    Slot slot;
+    if (!NextRequest(*plan_, c, &slot)) break;
+    slot.sent_ns = sent;
+    if (open) {
+      c.next_sched_ns += plan_->interval_ns;
+      slot.late = now - sent > kLateNs;
+    }
+    if (stats_.first_send_ns == 0 && sent >= plan_->measure_start) stats_.first_send_ns = sent;
+    c.ring[(c.head + c.count) % c.ring.size()] = slot;
+    c.count++;
+  }
+  if (!c.link.out.empty() && !LinkFlush(ep_, c.link, &c)) Kill(c);
+}
+
+void Worker::Kill(Conn& c) {
+  if (c.dead) return;
+  c.dead = true;
+  stats_.lost++;
+  LinkClose(ep_, c.link);
+  c.count = 0;
+}
+
+bool Worker::OnReply(Conn& c, std::string_view payload, int64_t now) {
+  ReplyHead hdr;
+  if (!ParseReplyHead(payload, &hdr)) return false;
+  if (hdr.xid == -1) return true;                                   // a watch event: none are set
+  if (c.count == 0 || hdr.xid != c.ring[c.head].xid) return false;  // replies come in order
+  const Slot& s = c.ring[c.head];
+  if (plan_->Measured(s.sent_ns, now)) {
+    stats_.ops++;
+    stats_.latency.Record(now - s.sent_ns);
+    feed_.Record(now - s.sent_ns);
+    stats_.last_reply_ns = now;
+    stats_.late += s.late;
+    if (hdr.err != 0) {
+      stats_.Error(hdr.err);
+    } else if (!ReplyBodyRight(*plan_, c, s, hdr.body)) {
+      stats_.bad++;
+    }
+  }
+  c.head = (c.head + 1) % c.ring.size();
+  c.count--;
+  return true;
+}
+
+void Worker::Read(Conn& c) {
+  if (!LinkRead(c.link)) {
+    Kill(c);
+    return;
+  }
+  int64_t now = NowNs();
+  if (!LinkFrames(c.link, 16, [&](std::string_view p) { return OnReply(c, p, now); })) Kill(c);
+}
+
+// Open loop: nanoseconds until the earliest session may send again.
+int64_t Worker::NextDueNs(int64_t now) const {
+  int64_t due = now + 20'000'000;
+  for (const auto& c : conns_) {
+    if (!c->dead && c->count < static_cast<size_t>(plan_->depth)) due = std::min(due, c->next_sched_ns);
+  }
+  return std::max<int64_t>(due - now, 0);
+}
+
+void Worker::Drain(int64_t now, int64_t* drain_deadline, bool* done) {
+  if (plan_->MayIssueNoConsume(now) &&
+      !(plan_->workload == Workload::kDelete &&
+        plan_->delete_next.load(std::memory_order_relaxed) >= static_cast<int64_t>(plan_->key_paths.size()))) {
+    return;
+  }
+  if (*drain_deadline < 0) *drain_deadline = now + 5'000'000'000;
+  bool idle = std::all_of(conns_.begin(), conns_.end(), [](auto& c) { return c->dead || c->count == 0; });
+  *done = idle || now > *drain_deadline;
+}
+
+void Worker::Run() {
+  ep_ = epoll_create1(EPOLL_CLOEXEC);
+  for (auto& c : conns_) LinkAdd(ep_, c->link, c.get());
+  int64_t now = NowNs();
+  for (auto& c : conns_) Fill(*c, now);
+  bool open = plan_->interval_ns > 0;
+  int64_t drain_deadline = -1;
+  epoll_event evs[64];
+  std::vector<Conn*> touched;
+  for (bool done = false; !done;) {
+    now = NowNs();
+    feed_.Tick(now);
+    Drain(now, &drain_deadline, &done);
+    if (done) break;
+    int64_t wait_ns = open && drain_deadline < 0 ? NextDueNs(now) : 20'000'000;
+    timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
+    int n = epoll_pwait2(ep_, evs, 64, &ts, nullptr);
+    touched.clear();
+    for (int i = 0; i < n; i++) {
+      auto* c = static_cast<Conn*>(evs[i].data.ptr);
+      if (c->dead) continue;
+      if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) Read(*c);
+      if (!c->dead && (evs[i].events & EPOLLOUT) && !LinkFlush(ep_, c->link, c)) Kill(*c);
+      if (!c->dead) touched.push_back(c);
+    }
+    now = NowNs();
+    if (open) {
+      for (auto& c : conns_) {
+        if (!c->dead) Fill(*c, now);
+      }
+    } else {
+      for (Conn* c : touched) Fill(*c, now);
+    }
+  }
+  feed_.Flush();
+  for (auto& c : conns_) {
+    if (c->dead) continue;
+    epoll_ctl(ep_, EPOLL_CTL_DEL, c->link.fd, nullptr);
+    fcntl(c->link.fd, F_SETFL, fcntl(c->link.fd, F_GETFL) & ~O_NONBLOCK);
+    CloseSession(c->link.fd, c->next_xid);
+    c->link.fd = -1;
+  }
+  close(ep_);
+}
+
+// Dials and handshakes every session and deals them out to `threads` groups.
+bool OpenConns(const Options& o, const std::vector<Endpoint>& servers, Plan& plan,
+               std::vector<std::vector<std::unique_ptr<Conn>>>* groups, std::string* error) {
+  int threads = std::min(o.threads, o.clients);
+  groups->resize(static_cast<size_t>(threads));
+  for (int i = 0; i < o.clients; i++) {
+    auto c = std::make_unique<Conn>();
+    c->index = i;
+    c->link.fd = Dial(servers[static_cast<size_t>(i) % servers.size()], 10000, error);
+    int64_t sid = 0;
+    if (c->link.fd < 0 || !Handshake(c->link.fd, o.session_timeout_ms, &sid, error)) {
+      if (c->link.fd >= 0) close(c->link.fd);
+      for (auto& g : *groups) {
+        for (auto& d : g) CloseSession(d->link.fd, d->next_xid);
+      }
+      return false;
+    }
+    c->rng = 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(i + 1);
+    c->ring.resize(static_cast<size_t>(o.depth));
+    InitRequests(plan, c.get());
+    (*groups)[static_cast<size_t>(i % threads)].push_back(std::move(c));
+  }
+  return true;
+}
+
+}  // namespace
+
+bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress* progress, RunResult* out,
+               std::string* error) {
+  Plan plan;
+  plan.workload = o.workload;
+  plan.depth = o.depth;
+  plan.read_pct = o.read_pct;
+  plan.multi_ops = o.multi_ops;
+  plan.children = o.children;
+  plan.payload.assign(static_cast<size_t>(o.payload), 'x');
+  if (!PrepareNodes(o, servers[0], plan.payload, &plan, error)) return false;
+
+  std::vector<std::vector<std::unique_ptr<Conn>>> groups;
+  if (!OpenConns(o, servers, plan, &groups, error)) return false;
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (auto& g : groups) workers.push_back(std::make_unique<Worker>(&plan, std::move(g), progress));
+  bool deleting = o.workload == Workload::kDelete;
+  int64_t start = NowNs();
+  plan.measure_start = start + (deleting ? 0 : static_cast<int64_t>(o.warmup * 1e9));
+  plan.measure_end = plan.measure_start + static_cast<int64_t>(o.seconds * 1e9);
+  plan.ops_mode = o.ops > 0 || deleting;
+  plan.budget = deleting ? static_cast<int64_t>(plan.key_paths.size()) : o.ops;
+  if (o.rate > 0) {
+    plan.interval_ns = std::max<int64_t>(1, static_cast<int64_t>(1e9 * o.clients / o.rate));
+    out->open_loop = true;
+    out->rate_target = o.rate;
+  }
+  // Open loop: the sessions' first slots are staggered evenly over one interval.
+  int64_t k = 0;
+  for (auto& w : workers) {
+    for (auto& c : w->conns()) c->next_sched_ns = start + plan.interval_ns * (k++) / std::max(1, o.clients);
+  }
+  double cpu0 = CpuSeconds();
+  {
+    ProgressPrinter printer(progress, WorkloadName(o.workload));
+    std::vector<std::thread> ts;
+    for (auto& w : workers) ts.emplace_back([&w] { w->Run(); });
+    for (auto& t : ts) t.join();
+  }
+  out->client_cpu_s = CpuSeconds() - cpu0;
+  Stats all;
+  for (auto& w : workers) all.Merge(w->stats());
+  int64_t window = plan.ops_mode ? all.last_reply_ns - plan.measure_start : plan.measure_end - plan.measure_start;
+  out->latency.Merge(all.latency);
+  out->ops = all.ops;
+  out->errors = all.errors;
+  out->error_codes = all.codes;
+  out->lost_connections = all.lost;
+  out->bad_replies = all.bad;
+  out->late = all.late;
+  out->elapsed_s = static_cast<double>(std::max<int64_t>(window, 1)) / 1e9;
+  out->ops_per_sec = static_cast<double>(out->ops) / out->elapsed_s;
+  if (o.workload == Workload::kMulti) out->ops_in_multis = out->ops * o.multi_ops;
+  // create-delete keeps the tree steady: remove the nodes whose delete was cut off by the end of the run.
+  if (o.workload == Workload::kCreateDelete) return DeleteChildren(o, servers[0], plan.parent, error);
+  return true;
+}
+
+}  // namespace aviary::bench
