@@ -45,7 +45,8 @@ TEST(NodeLayout, RandomOpsMatchAModel) {
       const std::string path = (parent == "/" ? "" : parent) + "/k" + std::to_string(rng() % 300);
       const std::string data(rng() % 40, static_cast<char>('a' + rng() % 26));
       const proto::Err e = t.CreateNode(path, data, Open(), NodeKind::kPersistent, 0, 0, -1, zxid++, 1);
-      EXPECT_EQ(e == proto::Err::kOk, model.count(path) == 0) << path;
+      const bool parent_exists = parent == "/" || model.count(parent) != 0;
+      EXPECT_EQ(e == proto::Err::kOk, parent_exists && model.count(path) == 0) << path;
       if (e == proto::Err::kOk) {
         model[path] = data;
         if (parents.size() < 40) parents.push_back(path);
