@@ -77,7 +77,7 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
       stack_.pop_back();
       continue;
     }
-    const std::string& name = *f.next++;
+    const std::string_view name = *f.next++;
     f.last = name;
     f.started = true;
     child.assign(f.path.size() == 1 ? "" : f.path).append("/").append(name);

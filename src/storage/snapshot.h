@@ -77,7 +77,7 @@ class SnapshotBuilder {
     // the node, and the next child to visit. Saves a lookup and a set
     // search per node.
     const tree::Node* node = nullptr;
-    std::set<std::string>::const_iterator next;
+    tree::ChildList::const_iterator next;
   };
   void Emit(const std::string& path, const tree::Node& n, const tree::DataTree& tree, std::string* chunk);
   void FlushSwept();

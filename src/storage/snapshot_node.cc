@@ -14,7 +14,7 @@ void EncodeBody(const std::string& path, const tree::Node& n, const proto::AclLi
   proto::io::Write(w, acl);
   tree::WriteStatPersisted(w, n.stat);
   out->push_back(static_cast<char>(n.kind));
-  w.WriteInt64(n.ttl_ms);
+  w.WriteInt64(n.ttl_ms());
 }
 
 bool DecodeBody(std::string_view body, std::string* path, tree::Node* n, proto::AclList* acl) {
@@ -38,8 +38,7 @@ bool DecodeBody(std::string_view body, std::string* path, tree::Node* n, proto::
   std::string_view kind = r.ReadRaw(1);
   if (!r.ok() || static_cast<uint8_t>(kind[0]) > static_cast<uint8_t>(tree::NodeKind::kTtl)) return false;
   n->kind = static_cast<tree::NodeKind>(kind[0]);
-  n->ttl_ms = r.ReadInt64();
-  n->children.clear();
+  r.ReadInt64();  // the TTL: the tree derives it from ephemeral_owner
   return r.ok() && r.remaining() == 0;
 }
 

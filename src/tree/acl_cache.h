@@ -16,7 +16,7 @@ namespace aviary::tree {
 
 class AclCache {
  public:
-  using Ref = uint64_t;  // 0 is never handed out
+  using Ref = uint32_t;  // 0 is never handed out
 
   // Returns the reference for `acl`, adding it or bumping its count.
   Ref Acquire(const proto::AclList& acl);

@@ -5,16 +5,11 @@
 #include "tree/path.h"
 
 namespace aviary::tree {
-namespace {
-
-int64_t NodeSize(std::string_view path, const std::string& data) {
-  return static_cast<int64_t>(path.size() + data.size());
-}
-
-}  // namespace
 
 void DataTree::Swap(DataTree& other) {
-  std::swap(nodes_, other.nodes_);
+  std::swap(pool_, other.pool_);
+  std::swap(index_, other.index_);
+  std::swap(root_, other.root_);
   std::swap(acls_, other.acls_);
   std::swap(ephemerals_, other.ephemerals_);
   std::swap(ephemeral_count_, other.ephemeral_count_);
@@ -26,10 +21,10 @@ void DataTree::Swap(DataTree& other) {
 
 DataTree::DataTree() {
   const proto::AclList open = {proto::Acl{proto::perms::kAll, proto::Id{"world", "anyone"}}};
-  auto root = std::make_unique<Node>();
-  root->acl = acls_.Acquire(open);
-  data_size_ += NodeSize("/", root->data);
-  nodes_.emplace("/", std::move(root));
+  root_ = pool_.Alloc();
+  root_->hash_ = kPathHashBasis;
+  root_->acl = acls_.Acquire(open);
+  data_size_ += 1;  // "/"
   AddSystemNode("/zookeeper", open);
   AddSystemNode("/zookeeper/quota", open);
   // ZOOKEEPER-2014: /zookeeper/config is read-only for everyone; ZooKeeper
@@ -39,22 +34,54 @@ DataTree::DataTree() {
 }
 
 void DataTree::AddSystemNode(const std::string& path, const proto::AclList& acl) {
-  auto n = std::make_unique<Node>();
+  Node* n = AddChild(Mutable(NormalizeRoot(ParentOf(path))), BaseName(path), {});
   n->acl = acls_.Acquire(acl);
-  data_size_ += NodeSize(path, n->data);
-  Mutable(NormalizeRoot(ParentOf(path)))->children.emplace(BaseName(path));
-  nodes_.emplace(path, std::move(n));
+  data_size_ += static_cast<int64_t>(path.size());
+}
+
+Node* DataTree::AddChild(Node* parent, std::string_view name, std::string_view data) {
+  Node* n = pool_.Alloc();
+  n->data.Set(name, data);
+  n->parent_ = parent;
+  n->hash_ = PathHashAppend(PathHashAppend(parent->hash_, "/"), name);
+  parent->children.Insert(n);
+  index_.Insert(pool_, n);
+  return n;
+}
+
+void DataTree::RemoveNode(Node* n) {
+  index_.Erase(pool_, n);
+  n->parent_->children.Erase(n->name());
+  pool_.Free(n);
+}
+
+std::string DataTree::PathOf(const Node& n) {
+  if (n.parent() == nullptr) return "/";
+  std::string path(PathBytes(n), '\0');
+  size_t end = path.size();
+  for (const Node* p = &n; p->parent() != nullptr; p = p->parent()) {
+    const std::string_view name = p->name();
+    end -= name.size();
+    path.replace(end, name.size(), name);
+    path[--end] = '/';
+  }
+  return path;
+}
+
+size_t DataTree::PathBytes(const Node& n) {
+  if (n.parent() == nullptr) return 1;
+  size_t bytes = 0;
+  for (const Node* p = &n; p->parent() != nullptr; p = p->parent()) bytes += 1 + p->name().size();
+  return bytes;
 }
 
 const Node* DataTree::Find(std::string_view path) const {
-  auto it = nodes_.find(NormalizeRoot(path));
-  return it == nodes_.end() ? nullptr : it->second.get();
+  path = NormalizeRoot(path);
+  if (path == "/") return root_;
+  return index_.Find(pool_, path, PathHash(path));
 }
 
-Node* DataTree::Mutable(std::string_view path) {
-  auto it = nodes_.find(NormalizeRoot(path));
-  return it == nodes_.end() ? nullptr : it->second.get();
-}
+Node* DataTree::Mutable(std::string_view path) { return const_cast<Node*>(Find(path)); }
 
 std::vector<std::string> DataTree::EphemeralsOf(int64_t session) const {
   auto it = ephemerals_.find(session);
@@ -75,16 +102,12 @@ int32_t DataTree::DescendantCount(std::string_view path) const {
   const Node* start = Find(path);
   if (start == nullptr) return 0;
   int32_t count = 0;
-  std::vector<std::string> stack;
-  const std::string base = NormalizeRoot(path) == "/" ? std::string() : std::string(path);
-  for (const std::string& c : start->children) stack.push_back(base + "/" + c);
+  std::vector<const Node*> stack{start};
   while (!stack.empty()) {
-    std::string p = std::move(stack.back());
+    const Node* n = stack.back();
     stack.pop_back();
-    ++count;
-    if (const Node* n = Find(p)) {
-      for (const std::string& c : n->children) stack.push_back(p + "/" + c);
-    }
+    count += static_cast<int32_t>(n->children.size());
+    for (auto it = n->children.begin(); it != n->children.end(); ++it) stack.push_back(it.node());
   }
   return count;
 }
@@ -101,7 +124,7 @@ std::vector<std::string> DataTree::CleanupCandidates(int64_t now_ms, int64_t max
   for (const std::string& p : ttls_) {
     const Node* n = Find(p);
     if (n == nullptr || !n->children.empty()) continue;
-    if (n->ttl_ms != 0 && now_ms - n->stat.mtime > n->ttl_ms) out.push_back(p);
+    if (n->ttl_ms() != 0 && now_ms - n->stat.mtime > n->ttl_ms()) out.push_back(p);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -114,20 +137,18 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string data, const
   if (path == "/") return proto::Err::kNodeExists;
   Node* parent = Mutable(ParentOf(path));
   if (parent == nullptr) return proto::Err::kNoNode;
-  const std::string child(BaseName(path));
-  if (parent->children.count(child) != 0 || nodes_.count(path) != 0) return proto::Err::kNodeExists;
+  const std::string_view child = BaseName(path);
+  if (parent->children.contains(child)) return proto::Err::kNodeExists;
 
   if (parent_cversion == -1) parent_cversion = parent->stat.cversion + 1;
   if (parent_cversion > parent->stat.cversion) {
     parent->stat.cversion = parent_cversion;
     parent->stat.pzxid = zxid;
   }
-  auto n = std::make_unique<Node>();
-  n->data = std::move(data);
+  Node* n = AddChild(parent, child, data);
   n->data_null = data_null;
   n->acl = acls_.Acquire(acl);
   n->kind = kind;
-  n->ttl_ms = kind == NodeKind::kTtl ? ttl_ms : 0;
   n->stat.czxid = n->stat.mzxid = n->stat.pzxid = zxid;
   n->stat.ctime = n->stat.mtime = time_ms;
   n->stat.ephemeral_owner = kind == NodeKind::kEphemeral   ? ephemeral_owner
@@ -135,11 +156,8 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string data, const
                             : kind == NodeKind::kTtl       ? TtlOwner(ttl_ms)
                                                            : 0;
   Index(path, *n);
-  parent->children.insert(child);
-  data_size_ += NodeSize(path, n->data);
-  const auto bytes = static_cast<int64_t>(n->data.size());
-  nodes_.emplace(path, std::move(n));
-  QuotaAfterCreate(path, bytes);
+  data_size_ += static_cast<int64_t>(path.size() + data.size());
+  QuotaAfterCreate(path, static_cast<int64_t>(data.size()));
   return proto::Err::kOk;
 }
 
@@ -147,21 +165,19 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
   if (path.find('/') == std::string::npos || path == "/") return proto::Err::kBadArguments;
   Node* parent = Mutable(ParentOf(path));
   if (parent == nullptr) return proto::Err::kNoNode;
-  auto it = nodes_.find(std::string_view(path));
+  Node* n = parent->children.Get(BaseName(path));
   // ZooKeeper would orphan the children of a non-empty node; refuse instead
   // (prepare never emits such a delete; only a corrupt log could).
-  if (it != nodes_.end() && !it->second->children.empty()) return proto::Err::kNotEmpty;
-  const std::string child(BaseName(path));
-  parent->children.erase(child);
+  if (n != nullptr && !n->children.empty()) return proto::Err::kNotEmpty;
   if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
 
-  if (it == nodes_.end()) return proto::Err::kNoNode;
-  std::unique_ptr<Node> n = std::move(it->second);
-  nodes_.erase(it);
+  if (n == nullptr) return proto::Err::kNoNode;
+  const auto bytes = static_cast<int64_t>(n->data.size());
   acls_.Release(n->acl);
-  data_size_ -= NodeSize(path, n->data);
+  data_size_ -= static_cast<int64_t>(path.size()) + bytes;
   Unindex(path, *n);
-  QuotaAfterDelete(path, static_cast<int64_t>(n->data.size()));
+  RemoveNode(n);
+  QuotaAfterDelete(path, bytes);
   return proto::Err::kOk;
 }
 
@@ -171,7 +187,7 @@ proto::Err DataTree::SetData(const std::string& path, std::string data, int32_t 
   if (n == nullptr) return proto::Err::kNoNode;
   const int64_t bytes_diff = static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
   data_size_ += bytes_diff;
-  n->data = std::move(data);
+  n->data = data;
   n->data_null = data_null;
   n->stat.mtime = time_ms;
   n->stat.mzxid = zxid;
@@ -204,7 +220,30 @@ proto::Err DataTree::SetCversionPzxid(const std::string& path, int32_t cversion,
 }
 
 void DataTree::ForEach(const std::function<void(const std::string&, const Node&)>& fn) const {
-  for (const auto& [p, n] : nodes_) fn(p, *n);
+  // Pre-order with one path buffer; a frame is (node, its path's length).
+  std::string path;
+  std::vector<std::pair<const Node*, size_t>> stack{{root_, 0}};
+  while (!stack.empty()) {
+    auto [n, len] = stack.back();
+    stack.pop_back();
+    path.resize(len);
+    if (n != root_) {
+      path.push_back('/');
+      path.append(n->name());
+    }
+    fn(n == root_ ? std::string("/") : path, *n);
+    for (auto it = n->children.rbegin(); it != n->children.rend(); ++it)
+      stack.emplace_back((it.base() - 1).node(), path.size());
+  }
+}
+
+size_t DataTree::ApproximateHeapBytes() const {
+  size_t bytes = pool_.capacity_bytes() + index_.capacity_bytes();
+  ForEach([&](const std::string&, const Node& n) {
+    if (!n.name().empty() || !n.data.empty()) bytes += 8 + n.name().size() + n.data.size();
+    if (!n.children.empty()) bytes += 8 + sizeof(Node*) * n.children.size();
+  });
+  return bytes;
 }
 
 }  // namespace aviary::tree
@@ -248,6 +287,25 @@ void DataTree::Index(const std::string& path, const Node& n) {
   }
 }
 
+// RestoreNode's in-place part: `n` (at `path`, "" when it is a fresh
+// persistent node whose path the indexes do not need) takes the value.
+void DataTree::Overwrite(Node* n, std::string_view path, const StatPersisted& stat, NodeKind kind,
+                         std::string_view data, bool data_null, const proto::AclList& acl) {
+  std::string p;
+  if (n->kind != NodeKind::kPersistent || kind != NodeKind::kPersistent) p = path.empty() ? PathOf(*n) : path;
+  if (n->acl != 0) {
+    Unindex(p, *n);
+    acls_.Release(n->acl);
+  }
+  data_size_ += static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
+  if (data.data() != n->data.data()) n->data = data;
+  n->data_null = data_null;
+  n->stat = stat;
+  n->kind = kind;
+  n->acl = acls_.Acquire(acl);
+  Index(p, *n);
+}
+
 proto::Err DataTree::RestoreNode(const std::string& path, const Node& node, const proto::AclList& acl) {
   if (path.empty() || path[0] != '/') return proto::Err::kBadArguments;
   Node* n = Mutable(path);
@@ -255,24 +313,25 @@ proto::Err DataTree::RestoreNode(const std::string& path, const Node& node, cons
     if (path == "/") return proto::Err::kBadArguments;
     Node* parent = Mutable(NormalizeRoot(ParentOf(path)));
     if (parent == nullptr) return proto::Err::kNoNode;
-    parent->children.emplace(BaseName(path));
-    auto fresh = std::make_unique<Node>();
-    n = fresh.get();
-    nodes_.emplace(path, std::move(fresh));
+    n = AddChild(parent, BaseName(path), {});
     data_size_ += static_cast<int64_t>(path.size());
-  } else {
-    Unindex(path, *n);
-    acls_.Release(n->acl);
   }
-  data_size_ += static_cast<int64_t>(node.data.size()) - static_cast<int64_t>(n->data.size());
-  n->data = node.data;
-  n->data_null = node.data_null;
-  n->stat = node.stat;
-  n->kind = node.kind;
-  n->ttl_ms = node.kind == NodeKind::kTtl ? node.ttl_ms : 0;
-  n->acl = acls_.Acquire(acl);
-  Index(path, *n);
+  Overwrite(n, path, node.stat, node.kind, node.data, node.data_null, acl);
   return proto::Err::kOk;
+}
+
+const Node* DataTree::LoadNode(const Node* parent, std::string_view name, const StatPersisted& stat, NodeKind kind,
+                               std::string_view data, bool data_null, const proto::AclList& acl) {
+  if (name.find('/') != std::string_view::npos) return nullptr;
+  auto* p = const_cast<Node*>(parent);
+  // Pre-order with sorted children: a new name sorts after the last one.
+  Node* n = p->children.empty() || *p->children.rbegin() < name ? nullptr : p->children.Get(name);
+  if (n == nullptr) {
+    n = AddChild(p, name, {});
+    data_size_ += static_cast<int64_t>(PathBytes(*n));
+  }
+  Overwrite(n, {}, stat, kind, data, data_null, acl);
+  return n;
 }
 
 }  // namespace aviary::tree

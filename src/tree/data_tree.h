@@ -1,6 +1,8 @@
-// The in-memory znode tree (ZooKeeper's DataTree). Owns every node, the ACL
-// cache and the secondary indexes (ephemerals by session, containers, TTL
-// nodes). Single-threaded: the server calls it from its one apply thread.
+// The in-memory znode tree (ZooKeeper's DataTree). Owns every node (in a
+// NodePool), the path index (PathIndex: no path strings are stored; a node
+// has its name and a parent link), the ACL cache and the secondary indexes
+// (ephemerals by session, containers, TTL nodes: paths, only for nodes of
+// those kinds). Single-threaded: the server calls it from its one apply thread.
 // It enforces no permissions and no client rules; txn::Apply is its only
 // writer and txn::Preparer/ProcessRead read it.
 // Invariants: "/" exists with /zookeeper, /zookeeper/quota,
@@ -25,6 +27,8 @@
 #include "proto/records.h"
 #include "tree/acl_cache.h"
 #include "tree/node.h"
+#include "tree/node_pool.h"
+#include "tree/path_index.h"
 #include "tree/quota.h"
 
 namespace aviary::tree {
@@ -41,12 +45,15 @@ class DataTree {
   // nullptr when absent. "" finds the root. Pointers stay valid until the
   // node is deleted.
   const Node* Find(std::string_view path) const;
+  const Node* Root() const { return root_; }
+  // The full path of a node of this tree ("/" for the root).
+  static std::string PathOf(const Node& n);
   const proto::AclList& AclOf(const Node& n) const { return acls_.Get(n.acl); }
   static proto::Stat StatOf(const Node& n) { return ToStat(n); }
 
   // Real nodes, root and system nodes included (4 on a fresh tree).
   // ZooKeeper's zk_znode_count reports NodeCount() + 1 (its root alias).
-  size_t NodeCount() const { return nodes_.size(); }
+  size_t NodeCount() const { return index_.size() + 1; }
   size_t EphemeralCount() const { return ephemeral_count_; }
   // ZooKeeper's approximateDataSize: sum of path length + data length over
   // its node map, which holds the root twice ("" and "/").
@@ -91,6 +98,15 @@ class DataTree {
   // exist (kNoNode) and gains the child, its own stat untouched. Indexes
   // (ephemerals, containers, TTLs) and data size follow.
   proto::Err RestoreNode(const std::string& path, const Node& node, const proto::AclList& acl);
+  // The bulk form of RestoreNode for a loader walking a snapshot in
+  // pre-order: `name` under `parent` (a node of this tree, e.g. Root() or
+  // what an earlier call returned), no path string built or hashed from
+  // scratch (only for ephemeral/container/TTL nodes, which the indexes key
+  // by path). Children arriving in name order are appended in O(1). Same
+  // semantics as RestoreNode(PathOf(*parent) + "/" + name, ...); returns the
+  // node, or nullptr when `name` contains '/'.
+  const Node* LoadNode(const Node* parent, std::string_view name, const StatPersisted& stat, NodeKind kind,
+                       std::string_view data, bool data_null, const proto::AclList& acl);
 
   // Quotas (ZooKeeper's pTrie and zookeeper_stats upkeep, quota.h). The
   // mutators keep them as DataTree.createNode/deleteNode/setData do:
@@ -111,15 +127,24 @@ class DataTree {
   std::optional<StatsTrack> QuotaLimits(std::string_view prefix) const;
   std::optional<StatsTrack> QuotaStats(std::string_view prefix) const;
 
-  // Visits every node (path, node); order unspecified.
+  // Visits every node (path, node); order unspecified (today: pre-order,
+  // children by name).
   void ForEach(const std::function<void(const std::string&, const Node&)>& fn) const;
 
+  // Bytes held by the tree's own structures (pool, index, names+data
+  // blocks, child arrays), an estimate for tests and docs.
+  size_t ApproximateHeapBytes() const;
+
  private:
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
   Node* Mutable(std::string_view path);
+  // A new child `name` of `parent` with `data`, linked into the parent's
+  // children and the index; the caller has checked it does not exist.
+  Node* AddChild(Node* parent, std::string_view name, std::string_view data);
+  // Unlinks and frees a childless non-root node.
+  void RemoveNode(Node* n);
+  static size_t PathBytes(const Node& n);
+  void Overwrite(Node* n, std::string_view path, const StatPersisted& stat, NodeKind kind, std::string_view data,
+                 bool data_null, const proto::AclList& acl);
   void AddSystemNode(const std::string& path, const proto::AclList& acl);
   void Unindex(const std::string& path, const Node& n);
   void Index(const std::string& path, const Node& n);
@@ -129,7 +154,9 @@ class DataTree {
   void UpdateQuotaStat(const std::string& prefix, int64_t bytes_diff, int64_t count_diff);
   void RecountQuota(std::string_view path);
 
-  std::unordered_map<std::string, std::unique_ptr<Node>, Hash, std::equal_to<>> nodes_;
+  NodePool pool_;
+  PathIndex index_;
+  Node* root_ = nullptr;
   AclCache acls_;
   std::unordered_map<int64_t, std::set<std::string>> ephemerals_;
   size_t ephemeral_count_ = 0;

@@ -54,16 +54,13 @@ void DataTree::RecountQuota(std::string_view path) {
   int64_t count = 0;
   int64_t bytes = 0;
   if (const Node* start = Find(path)) {
-    std::vector<std::pair<std::string, const Node*>> stack{{std::string(path), start}};
+    std::vector<const Node*> stack{start};
     while (!stack.empty()) {
-      auto [p, n] = std::move(stack.back());
+      const Node* n = stack.back();
       stack.pop_back();
       ++count;
       bytes += static_cast<int64_t>(n->data.size());
-      for (const std::string& c : n->children) {
-        std::string cp = p + "/" + c;
-        if (const Node* cn = Find(cp)) stack.emplace_back(std::move(cp), cn);
-      }
+      for (auto it = n->children.begin(); it != n->children.end(); ++it) stack.push_back(it.node());
     }
   }
   const std::string stat_path = QuotaStatPath(path);
@@ -89,7 +86,7 @@ void DataTree::RebuildQuotas() {
     const Node* n = Find(p);
     if (n == nullptr) continue;
     if (!n->children.empty()) {
-      for (const std::string& c : n->children) stack.push_back(p + "/" + c);
+      for (std::string_view c : n->children) stack.push_back(p + "/" + std::string(c));
       continue;
     }
     // traverseNode: a leaf named zookeeper_limits; the real path is what

@@ -1,12 +1,26 @@
-// One znode as the tree stores it, with ZooKeeper's persisted-stat meaning:
-// `stat.cversion` counts child *creations* (ZooKeeper's StatPersisted); the
-// client-visible Stat derives cversion = 2*cversion - numChildren and hides
-// the ephemeralOwner of containers/TTL nodes (see ToStat). Plain value type.
+// One znode, compact (issue 10: ~250 B per 100 B znode instead of ~490),
+// with ZooKeeper's persisted-stat meaning: `stat.cversion` counts child
+// *creations* (ZooKeeper's StatPersisted); the client-visible Stat derives
+// cversion = 2*cversion - numChildren and hides the ephemeralOwner of
+// containers/TTL nodes (see ToStat).
+//
+// A Node is either a plain value (a snapshot record, a predicted copy: no
+// name, no children, no parent) or a node owned by a DataTree (pool slot,
+// name, parent link, children). Copying a Node copies its value part only
+// (stat, data, null flag, kind, ACL ref); assigning `data` keeps the name.
+// Layout: the name and the data share one exact-size heap block
+// (NodeBytes); children are one sorted array of child pointers (ChildList),
+// ordered by name as std::set<std::string> ordered them; the TTL is not
+// stored (it is the low 40 bits of a TTL node's ephemeralOwner).
+// Not thread-safe; a tree's nodes are touched by its owner thread only.
 #pragma once
 
 #include <cstdint>
-#include <set>
+#include <cstring>
+#include <iterator>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 #include "proto/records.h"
 #include "tree/acl_cache.h"
@@ -21,27 +35,152 @@ inline constexpr int64_t kTtlOwnerMask = static_cast<int64_t>(0xff00000000000000
 inline constexpr int64_t kMaxTtlMs = 0x000000ffffffffffLL;
 inline constexpr int64_t TtlOwner(int64_t ttl_ms) { return kTtlOwnerMask | ttl_ms; }
 
+// The 64-bit fields first, so the struct has no inner padding (64 bytes).
 struct StatPersisted {
   int64_t czxid = 0;
   int64_t mzxid = 0;
   int64_t ctime = 0;
   int64_t mtime = 0;
+  int64_t ephemeral_owner = 0;  // raw: session, kContainerOwner or TtlOwner()
+  int64_t pzxid = 0;
   int32_t version = 0;
   int32_t cversion = 0;  // number of children created (not changes)
   int32_t aversion = 0;
-  int64_t ephemeral_owner = 0;  // raw: session, kContainerOwner or TtlOwner()
-  int64_t pzxid = 0;
+  bool operator==(const StatPersisted&) const = default;
 };
 
-struct Node {
-  std::string data;
-  AclCache::Ref acl = 0;
+// A node's data and (in a tree) its name, in one allocation:
+// [u32 name bytes][u32 data bytes][name][data]; nullptr when both are empty.
+class NodeBytes {
+ public:
+  NodeBytes() = default;
+  ~NodeBytes();
+  NodeBytes(const NodeBytes& o) { Set({}, o.view()); }
+  NodeBytes(NodeBytes&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  // Assignments replace the data and keep this object's name.
+  NodeBytes& operator=(const NodeBytes& o);
+  NodeBytes& operator=(NodeBytes&& o) noexcept;
+  NodeBytes& operator=(std::string_view data);
+
+  size_t size() const { return p_ == nullptr ? 0 : U32(4); }
+  bool empty() const { return size() == 0; }
+  const char* data() const { return p_ == nullptr ? "" : p_ + 8 + U32(0); }
+  std::string_view view() const { return {data(), size()}; }
+  operator std::string_view() const { return view(); }  // NOLINT: reads like the std::string it replaced
+  std::string_view name() const { return p_ == nullptr ? std::string_view() : std::string_view(p_ + 8, U32(0)); }
+  // Replaces name and data (the tree names its nodes with this).
+  void Set(std::string_view name, std::string_view data);
+
+  friend bool operator==(const NodeBytes& a, std::string_view b) { return a.view() == b; }
+  friend std::ostream& operator<<(std::ostream& os, const NodeBytes& b) { return os << b.view(); }
+
+ private:
+  uint32_t U32(size_t at) const {
+    uint32_t v;
+    std::memcpy(&v, p_ + at, sizeof v);
+    return v;
+  }
+  char* p_ = nullptr;
+};
+
+class Node;
+
+// A node's children, sorted by name (byte order, as std::string compares):
+// one heap block [u32 size][u32 capacity][Node* ...]; nullptr when empty.
+// Iteration yields the child names. Insertion/removal are the tree's.
+class ChildList {
+ public:
+  class const_iterator {
+   public:
+    using iterator_category = std::random_access_iterator_tag;
+    using value_type = std::string_view;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = std::string_view;
+    const_iterator() = default;
+    explicit const_iterator(Node* const* p) : p_(p) {}
+    std::string_view operator*() const;
+    const Node* node() const { return *p_; }
+    const_iterator& operator++() { return ++p_, *this; }
+    const_iterator operator++(int) { return const_iterator(p_++); }
+    const_iterator& operator--() { return --p_, *this; }
+    const_iterator operator--(int) { return const_iterator(p_--); }
+    const_iterator& operator+=(difference_type d) { return p_ += d, *this; }
+    const_iterator& operator-=(difference_type d) { return p_ -= d, *this; }
+    const_iterator operator+(difference_type d) const { return const_iterator(p_ + d); }
+    const_iterator operator-(difference_type d) const { return const_iterator(p_ - d); }
+    difference_type operator-(const const_iterator& o) const { return p_ - o.p_; }
+    std::string_view operator[](difference_type d) const { return *(*this + d); }
+    auto operator<=>(const const_iterator&) const = default;
+
+   private:
+    Node* const* p_ = nullptr;
+  };
+  using const_reverse_iterator = std::reverse_iterator<const_iterator>;
+
+  ChildList() = default;
+  ~ChildList();
+  ChildList(const ChildList&) = delete;
+  ChildList& operator=(const ChildList&) = delete;
+
+  size_t size() const { return b_ == nullptr ? 0 : b_->size; }
+  bool empty() const { return size() == 0; }
+  const_iterator begin() const { return const_iterator(b_ == nullptr ? nullptr : b_->items); }
+  const_iterator end() const { return begin() + static_cast<std::ptrdiff_t>(size()); }
+  const_reverse_iterator rbegin() const { return const_reverse_iterator(end()); }
+  const_reverse_iterator rend() const { return const_reverse_iterator(begin()); }
+  const_iterator lower_bound(std::string_view name) const;
+  const_iterator upper_bound(std::string_view name) const;
+  // The child named `name`, or nullptr.
+  Node* Get(std::string_view name) const;
+  bool contains(std::string_view name) const { return Get(name) != nullptr; }
+
+ private:
+  friend class DataTree;
+  struct Block {
+    uint32_t size;
+    uint32_t capacity;
+    Node* items[1];  // really `capacity` entries
+  };
+  // Inserts `child` at its sorted place (no duplicate check); O(1) when it
+  // sorts last (sequential names, snapshot load in pre-order).
+  void Insert(Node* child);
+  // Removes the child named `name`; false if absent.
+  bool Erase(std::string_view name);
+  void Clear();
+  void Reserve(uint32_t capacity);
+  Block* b_ = nullptr;
+};
+
+class Node {
+ public:
+  Node() = default;
+  Node(const Node& o) : stat(o.stat), data(o.data), acl(o.acl), kind(o.kind), data_null(o.data_null) {}
+  Node& operator=(const Node& o);
+
   StatPersisted stat;
+  NodeBytes data;
+  ChildList children;  // empty in a value copy
+  AclCache::Ref acl = 0;
   NodeKind kind = NodeKind::kPersistent;
   bool data_null = false;  // data was set from a null buffer
-  int64_t ttl_ms = 0;      // kTtl only
-  std::set<std::string> children;
+
+  // kTtl only (0 otherwise): the TTL in ms, from ephemeralOwner.
+  int64_t ttl_ms() const { return kind == NodeKind::kTtl ? stat.ephemeral_owner & kMaxTtlMs : 0; }
+  // In a tree: the last path component ("" for the root and for values).
+  std::string_view name() const { return data.name(); }
+  const Node* parent() const { return parent_; }
+
+ private:
+  friend class DataTree;
+  friend class PathIndex;
+  friend class NodePool;
+  Node* parent_ = nullptr;
+  uint32_t hash_ = 0;  // PathHash of the full path
+  uint32_t id_ = 0;    // pool slot (DataTree), 0 = none
 };
+
+inline std::string_view ChildList::const_iterator::operator*() const { return (*p_)->name(); }
 
 // The Stat a client sees for `n` (DataNode.copyStat).
 inline proto::Stat ToStat(const Node& n) {

@@ -38,7 +38,7 @@ QuotaFigures CollectQuotaFigures(const DataTree& tree) {
       Collect(p, *n, &out);
       continue;
     }
-    for (const std::string& c : n->children) stack.push_back(p + "/" + c);
+    for (std::string_view c : n->children) stack.push_back(p + "/" + std::string(c));
   }
   return out;
 }

@@ -19,7 +19,7 @@ constexpr size_t kMultiHeaderBytes = 9;  // MultiHeader{type, done, err}
 template <typename Names>
 size_t ListBytes(const Names& names) {
   size_t n = 4;
-  for (const std::string& s : names) n += 4 + s.size();
+  for (std::string_view s : names) n += 4 + s.size();
   return n;
 }
 
@@ -134,7 +134,7 @@ ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, cons
       const tree::Node* n = Readable(t, r->path, proto::perms::kRead, ctx, &err);
       if (n == nullptr) return Fail(err);
       if (TooBig(4 + n->data.size() + kStatBytes, max_reply_bytes)) return Fail(Err::kMarshallingError);
-      return ReadOutcome{Err::kOk, proto::GetDataResponse{n->data, tree::ToStat(*n), n->data_null}};
+      return ReadOutcome{Err::kOk, proto::GetDataResponse{std::string(n->data), tree::ToStat(*n), n->data_null}};
     }
     case OpCode::kGetChildren:
     case OpCode::kGetChildren2: {

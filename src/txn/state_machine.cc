@@ -16,8 +16,8 @@ bool IsCreate(OpCode t) {
   return t == OpCode::kCreate || t == OpCode::kCreate2 || t == OpCode::kCreateContainer || t == OpCode::kCreateTtl;
 }
 
-std::string Join(const std::string& parent, const std::string& child) {
-  return parent == "/" ? "/" + child : parent + "/" + child;
+std::string Join(const std::string& parent, std::string_view child) {
+  return (parent == "/" ? std::string() : parent) + "/" + std::string(child);
 }
 
 // Deletes every descendant of `path` (not `path` itself), children first.
@@ -29,7 +29,7 @@ void DeleteDescendants(tree::DataTree& tree, const std::string& path, int64_t zx
     stack.pop_back();
     const tree::Node* n = tree.Find(p);
     if (n == nullptr) continue;
-    for (const std::string& c : n->children) {
+    for (std::string_view c : n->children) {
       order.push_back(Join(p, c));
       stack.push_back(order.back());
     }

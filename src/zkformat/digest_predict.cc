@@ -22,7 +22,6 @@ tree::Node WithoutChildren(const tree::Node& n) {
   c.stat = n.stat;
   c.kind = n.kind;
   c.data_null = n.data_null;
-  c.ttl_ms = n.ttl_ms;
   return c;
 }
 
@@ -87,7 +86,6 @@ void Create(Scratch& s, const txn::CreateTxn& c, int64_t zxid, int64_t time) {
   n.data = c.data;
   n.data_null = c.data_null;
   n.kind = KindOf(c.kind);
-  n.ttl_ms = c.kind == txn::NodeKind::kTtl ? c.ttl_ms : 0;
   n.stat.czxid = n.stat.mzxid = n.stat.pzxid = zxid;
   n.stat.ctime = n.stat.mtime = time;
   n.stat.ephemeral_owner = c.kind == txn::NodeKind::kEphemeral   ? c.ephemeral_owner

@@ -116,7 +116,8 @@ int SnapshotLoader::StepNode(std::string_view in, size_t* used) {
   auto acl = acls_.find(ref);
   if (ref != kOpenAclRef && acl == acls_.end())
     return Fail("node " + path + ": unknown ACL ref " + std::to_string(ref));
-  if (!KindOfOwner(node.stat.ephemeral_owner, &node.kind, &node.ttl_ms)) return Fail("node " + path + ": bad owner");
+  int64_t ttl_ms = 0;  // implied by ephemeral_owner (Node::ttl_ms())
+  if (!KindOfOwner(node.stat.ephemeral_owner, &node.kind, &ttl_ms)) return Fail("node " + path + ": bad owner");
   if (path.empty() != !root_seen_) return Fail(root_seen_ ? "second root node" : "first node is not the root");
   if (!path.empty() && tree::ValidatePath(path, false) != proto::Err::kOk) return Fail("bad path " + path);
   if (!path.empty() && tree_->Find(tree::ParentOf(path)) == nullptr) return Fail("node " + path + " before its parent");
@@ -255,7 +256,7 @@ bool WriteSnapshotBody(const tree::DataTree& tree, const std::vector<storage::Se
     if (n == nullptr) continue;
     WriteNode(out.w(), path == "/" ? std::string_view() : std::string_view(path), *n);
     std::string prefix = path == "/" ? "/" : path + "/";
-    for (auto it = n->children.rbegin(); it != n->children.rend(); ++it) stack.push_back(prefix + *it);
+    for (auto it = n->children.rbegin(); it != n->children.rend(); ++it) stack.push_back(prefix + std::string(*it));
     if (!out.Maybe()) return false;
   }
   out.w().WriteString("/");

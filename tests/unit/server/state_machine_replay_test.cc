@@ -67,8 +67,13 @@ StatView ViewOf(const tree::StatPersisted& a) {
 std::map<std::string, NodeView> Nodes(const tree::DataTree& t) {
   std::map<std::string, NodeView> out;
   t.ForEach([&](const std::string& path, const tree::Node& n) {
-    out[path] =
-        NodeView{n.data, ViewOf(n.stat), t.AclOf(n), static_cast<int>(n.kind), n.data_null, n.ttl_ms, n.children};
+    out[path] = NodeView{std::string(n.data),
+                         ViewOf(n.stat),
+                         t.AclOf(n),
+                         static_cast<int>(n.kind),
+                         n.data_null,
+                         n.ttl_ms(),
+                         {n.children.begin(), n.children.end()}};
   });
   return out;
 }

@@ -243,7 +243,7 @@ TEST(Prepare, ContainerAndTtlCreate) {
   a = f.Run(testing::CreateReq("/t", "", 5, OpCode::kCreateTtl, testing::Open(), 100));
   ASSERT_EQ(a.err, Err::kOk);
   EXPECT_EQ(f.tree.Find("/t")->kind, tree::NodeKind::kTtl);
-  EXPECT_EQ(f.tree.Find("/t")->ttl_ms, 100);
+  EXPECT_EQ(f.tree.Find("/t")->ttl_ms(), 100);
   a = f.Run(testing::CreateReq("/ts", "", 6, OpCode::kCreateTtl, testing::Open(), 100));
   EXPECT_EQ(a.results[0].path, "/ts0000000002");
   EXPECT_EQ(f.RunErr(testing::CreateReq("/t0", "", 5, OpCode::kCreateTtl, testing::Open(), 0)), Err::kBadArguments);

@@ -33,7 +33,7 @@ struct QuotaFixture : Fixture {
     ASSERT_EQ(RunErr(CreateReq(q + "/zookeeper_limits", limits)), Err::kOk);
     ASSERT_EQ(RunErr(CreateReq(q + "/zookeeper_stats", "count=0,bytes=0")), Err::kOk);
   }
-  std::string Stats(const std::string& p) { return tree.Find(tree::QuotaStatPath(p))->data; }
+  std::string Stats(const std::string& p) { return std::string(tree.Find(tree::QuotaStatPath(p))->data); }
 };
 
 constexpr const char* kHardCount3 = "count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=3";

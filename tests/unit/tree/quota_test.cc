@@ -38,7 +38,7 @@ void Create(DataTree& t, const std::string& p, const std::string& data, int64_t*
 
 std::string Stats(const DataTree& t, const std::string& p) {
   const Node* n = t.Find(QuotaStatPath(p));
-  return n == nullptr ? "<none>" : n->data;
+  return n == nullptr ? "<none>" : std::string(n->data);
 }
 
 TEST(StatsTrack, ParsesAndPrintsAsZooKeeper) {

@@ -34,7 +34,7 @@ Shape ShapeOf(const tree::DataTree& t) {
   Shape out;
   t.ForEach([&](const std::string& path, const tree::Node& n) {
     const proto::Stat s = tree::ToStat(n);
-    out[path] = {n.data, s.czxid, s.mzxid, s.version, s.cversion, s.pzxid, s.ephemeralOwner};
+    out[path] = {std::string(n.data), s.czxid, s.mzxid, s.version, s.cversion, s.pzxid, s.ephemeralOwner};
   });
   return out;
 }

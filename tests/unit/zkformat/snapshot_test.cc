@@ -63,7 +63,7 @@ TEST(ZkSnapshot, ZooKeepersSnapshotEqualsItsLogReplayed) {
   const tree::Node* ttl = snap.Find("/ttl");
   ASSERT_NE(ttl, nullptr);
   EXPECT_EQ(ttl->kind, tree::NodeKind::kTtl);
-  EXPECT_EQ(ttl->ttl_ms, 3600000);
+  EXPECT_EQ(ttl->ttl_ms(), 3600000);
   EXPECT_EQ(snap.Containers().count("/cont2"), 1u);
 }
 
