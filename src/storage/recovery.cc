@@ -4,11 +4,15 @@
 #include <unistd.h>
 
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "base/log.h"
 #include "storage/ephemeral_owners.h"
 #include "storage/segment_repair.h"
 #include "storage/wal_truncate.h"
+#include "tree/path.h"
 
 namespace aviary::storage {
 namespace {
@@ -46,9 +50,37 @@ void RemoveTmpSnapshots(const std::string& snap_dir, RecoveryResult* r) {
   }
 }
 
-// The one place a decoded snapshot node enters the tree (parents come
-// first: the file is in pre-order).
-proto::Err InsertNode(tree::DataTree* tree, const SnapshotNode& n) { return tree->RestoreNode(n.path, n.node, n.acl); }
+// The one place a decoded snapshot node enters the tree. The file is in
+// pre-order, so the parent of a node is on the chain of its ancestors loaded
+// last (`chain_`): such a node goes in through the tree's bulk path
+// (DataTree::LoadNode: no path hashed or looked up); any other (the root, a
+// fuzzy snapshot's out-of-order node) through RestoreNode.
+class NodeLoader {
+ public:
+  explicit NodeLoader(tree::DataTree* tree) : tree_(tree) {}
+
+  proto::Err Insert(const SnapshotNode& n) {
+    const std::string_view parent = tree::ParentOf(n.path);
+    while (!chain_.empty() && chain_.back().first != (parent.empty() ? "/" : parent)) chain_.pop_back();
+    const tree::Node* node = nullptr;
+    if (n.path != "/" && !chain_.empty()) {
+      node = tree_->LoadNode(chain_.back().second, tree::BaseName(n.path), n.node.stat, n.node.kind, n.node.data,
+                             n.node.data_null, n.acl);
+      if (node == nullptr) return proto::Err::kBadArguments;
+    } else {
+      const proto::Err e = tree_->RestoreNode(n.path, n.node, n.acl);
+      if (e != proto::Err::kOk) return e;
+      node = tree_->Find(n.path);
+      chain_.clear();
+    }
+    if (node != nullptr) chain_.emplace_back(n.path, node);
+    return proto::Err::kOk;
+  }
+
+ private:
+  tree::DataTree* tree_;
+  std::vector<std::pair<std::string, const tree::Node*>> chain_;
+};
 
 // Loads nodes into the tree; with `lenient` (repair) keeps what parses.
 bool LoadSnapshot(const RecoveryOptions& o, const std::string& path, bool lenient, txn::StateMachine* sm,
@@ -62,8 +94,9 @@ bool LoadSnapshot(const RecoveryOptions& o, const std::string& path, bool lenien
     return false;
   }
   SnapshotNode n;
+  NodeLoader loader(tree);
   while (reader.Next(&n)) {
-    const proto::Err e = InsertNode(tree, n);
+    const proto::Err e = loader.Insert(n);
     if (e != proto::Err::kOk) {
       const std::string msg = path + ": cannot restore node " + n.path + " (err " +
                               std::to_string(static_cast<int>(e)) + ") before offset " +

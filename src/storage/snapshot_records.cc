@@ -33,7 +33,7 @@ void Encoder::Node(const std::string& path, const tree::Node& n, const proto::Ac
   w.WriteInt32(it->second);
   w.WriteBuffer(n.data);
   tree::WriteStatPersisted(w, n.stat);
-  if (n.kind == tree::NodeKind::kTtl) w.WriteInt64(n.ttl_ms);
+  if (n.kind == tree::NodeKind::kTtl) w.WriteInt64(n.ttl_ms());
   prev_ = path;
 }
 
@@ -101,7 +101,7 @@ bool Decoder::DecodeNode(std::string_view raw, size_t* pos, SnapshotNode* out, s
   tree::Node& n = out->node;
   n.data_null = flags[0] == 1;
   n.kind = static_cast<tree::NodeKind>(flags[1]);
-  n.data.assign(r.ReadBufferView());
+  n.data = r.ReadBufferView();
   tree::StatPersisted& s = n.stat;
   s.czxid = r.ReadInt64();
   s.mzxid = r.ReadInt64();
@@ -112,8 +112,7 @@ bool Decoder::DecodeNode(std::string_view raw, size_t* pos, SnapshotNode* out, s
   s.aversion = r.ReadInt32();
   s.ephemeral_owner = r.ReadInt64();
   s.pzxid = r.ReadInt64();
-  n.ttl_ms = n.kind == tree::NodeKind::kTtl ? r.ReadInt64() : 0;
-  n.children.clear();
+  if (n.kind == tree::NodeKind::kTtl) r.ReadInt64();  // the TTL: the tree derives it from ephemeral_owner
   if (!r.ok()) {
     *why = "truncated node record";
     return false;

@@ -37,7 +37,8 @@ std::string AclText(const proto::AclList& acl, bool json) {
 
 std::string NodeLine(const storage::SnapshotNode& n, bool json) {
   const auto& s = n.node.stat;
-  std::string data = n.node.data.size() <= 64 ? n.node.data : n.node.data.substr(0, 64) + "...";
+  const std::string_view bytes = n.node.data;
+  std::string data = bytes.size() <= 64 ? std::string(bytes) : std::string(bytes.substr(0, 64)) + "...";
   int64_t len = n.node.data_null ? -1 : static_cast<int64_t>(n.node.data.size());
   if (json) {
     return fmt::format(
@@ -45,7 +46,7 @@ std::string NodeLine(const storage::SnapshotNode& n, bool json) {
         "\"version\":{},\"cversion\":{},\"aversion\":{},\"ephemeral_owner\":{},\"ttl_ms\":{},\"data_len\":{},"
         "\"data\":{},\"acl\":{}}}",
         JsonString(n.path), KindName(n.node.kind), s.czxid, s.mzxid, s.pzxid, s.ctime, s.mtime, s.version, s.cversion,
-        s.aversion, s.ephemeral_owner, n.node.ttl_ms, len, JsonString(data), AclText(n.acl, true));
+        s.aversion, s.ephemeral_owner, n.node.ttl_ms(), len, JsonString(data), AclText(n.acl, true));
   }
   return fmt::format(
       "{} kind={} czxid={} mzxid={} pzxid={} version={} cversion={} aversion={} owner={} data_len={} "

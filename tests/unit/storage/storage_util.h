@@ -15,8 +15,8 @@
 #include "storage/bytes.h"
 #include "storage/crc32c.h"
 #include "storage/recovery.h"
-#include "storage/snapshot_node.h"
 #include "storage/snapshot.h"
+#include "storage/snapshot_node.h"
 #include "storage/wal.h"
 #include "tree/data_tree.h"
 #include "txn/apply.h"
@@ -202,7 +202,7 @@ struct Workload {
 // The previous writer's format 2 (and 1, without 'D' records): one stream,
 // 'N' records with full paths and ACLs, whole-file CRC in a 21-byte trailer.
 inline std::string BuildV2Snapshot(const tree::DataTree& t, int64_t zxid, const std::vector<SessionRecord>& sessions,
-                    uint32_t version) {
+                                   uint32_t version) {
   std::string f(kSnapMagic, sizeof(kSnapMagic));
   bytes::PutU32(&f, version);
   bytes::PutU32(&f, 0);
@@ -225,7 +225,7 @@ inline std::string BuildV2Snapshot(const tree::DataTree& t, int64_t zxid, const 
     bytes::SetU32(&f[at], static_cast<uint32_t>(f.size() - at - 4));
     ++count;
     for (auto it = n.children.rbegin(); it != n.children.rend(); ++it) {
-      todo.push_back((path == "/" ? "" : path) + "/" + *it);
+      todo.push_back((path == "/" ? "" : path) + "/" + std::string(*it));
     }
   }
   f.push_back(kSnapEndTag);
