@@ -61,9 +61,11 @@ int main() {
       size_t ok = 0;
       for (int i = 0; i < 1000000; ++i) {
         const std::string& p = paths[i % paths.size()];
-        std::visit([&](auto& b) {
-          if constexpr (requires { b.path; }) b.path = p;
-        }, req.body);
+        std::visit(
+            [&](auto& b) {
+              if constexpr (requires { b.path; }) b.path = p;
+            },
+            req.body);
         ok += txn::ProcessRead(t, req, ctx).err == proto::Err::kOk;
       }
       double ns = (CpuNs() - s) / 1e6;
@@ -73,14 +75,21 @@ int main() {
     std::printf("%s_cpu_ns_per_op %.0f\n", name, best);
   };
   run("get", [](const std::string& p) {
-    proto::Request r; r.header.type = static_cast<int32_t>(proto::OpCode::kGetData);
-    r.body = proto::GetDataRequest{p, false}; return r; });
+    proto::Request r;
+    r.header.type = static_cast<int32_t>(proto::OpCode::kGetData);
+    r.body = proto::GetDataRequest{p, false};
+    return r;
+  });
   run("exists", [](const std::string& p) {
-    proto::Request r; r.header.type = static_cast<int32_t>(proto::OpCode::kExists);
-    r.body = proto::ExistsRequest{p, false}; return r; });
+    proto::Request r;
+    r.header.type = static_cast<int32_t>(proto::OpCode::kExists);
+    r.body = proto::ExistsRequest{p, false};
+    return r;
+  });
   // getChildren of a leaf's parent (1000 children): fewer reps.
   {
-    proto::Request r; r.header.type = static_cast<int32_t>(proto::OpCode::kGetChildren2);
+    proto::Request r;
+    r.header.type = static_cast<int32_t>(proto::OpCode::kGetChildren2);
     r.body = proto::GetChildrenRequest{"/bench-p7", false};
     double best = 1e18;
     for (int rep = 0; rep < 5; ++rep) {

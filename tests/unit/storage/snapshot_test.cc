@@ -274,8 +274,8 @@ TEST(Snapshot, LargeTreeRecoveryTime) {
   for (int64_t i = 0; i < count; ++i) {
     std::string value = "value-" + std::to_string(i);
     value.resize(100, '.');  // the benchmark's 100-byte payload
-    live.CreateNode("/d" + std::to_string(i % 100) + "/n" + std::to_string(i), value, acl,
-                    tree::NodeKind::kPersistent, 0, 0, -1, 101 + i, 1000 + i);
+    live.CreateNode("/d" + std::to_string(i % 100) + "/n" + std::to_string(i), value, acl, tree::NodeKind::kPersistent,
+                    0, 0, -1, 101 + i, 1000 + i);
   }
   const auto t0 = std::chrono::steady_clock::now();
   // AVIARY_SNAPSHOT_FORMAT=2: the previous format, as its writer made it.
@@ -283,7 +283,8 @@ TEST(Snapshot, LargeTreeRecoveryTime) {
   if (format != nullptr && std::string(format) == "2") {
     std::string err;
     ASSERT_TRUE(EnsureDir(VersionDir(d.path()), &err)) << err;
-    WriteAll(VersionDir(d.path()) + "/" + SnapshotName(100 + count), testing::BuildV2Snapshot(live, 100 + count, {}, 2));
+    WriteAll(VersionDir(d.path()) + "/" + SnapshotName(100 + count),
+             testing::BuildV2Snapshot(live, 100 + count, {}, 2));
   } else {
     TakeSnapshot(d.path(), live, 100 + count, {}, 10000);
   }
