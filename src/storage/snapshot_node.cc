@@ -25,16 +25,7 @@ bool DecodeBody(std::string_view body, std::string* path, tree::Node* n, proto::
   n->data_null = flag[0] == 1;
   n->data = r.ReadBuffer();
   proto::io::Read(r, acl);
-  tree::StatPersisted& s = n->stat;
-  s.czxid = r.ReadInt64();
-  s.mzxid = r.ReadInt64();
-  s.ctime = r.ReadInt64();
-  s.mtime = r.ReadInt64();
-  s.version = r.ReadInt32();
-  s.cversion = r.ReadInt32();
-  s.aversion = r.ReadInt32();
-  s.ephemeral_owner = r.ReadInt64();
-  s.pzxid = r.ReadInt64();
+  tree::ReadStatPersisted(r, &n->stat);
   std::string_view kind = r.ReadRaw(1);
   if (!r.ok() || static_cast<uint8_t>(kind[0]) > static_cast<uint8_t>(tree::NodeKind::kTtl)) return false;
   n->kind = static_cast<tree::NodeKind>(kind[0]);

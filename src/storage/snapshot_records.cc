@@ -102,16 +102,7 @@ bool Decoder::DecodeNode(std::string_view raw, size_t* pos, SnapshotNode* out, s
   n.data_null = flags[0] == 1;
   n.kind = static_cast<tree::NodeKind>(flags[1]);
   n.data = r.ReadBufferView();
-  tree::StatPersisted& s = n.stat;
-  s.czxid = r.ReadInt64();
-  s.mzxid = r.ReadInt64();
-  s.ctime = r.ReadInt64();
-  s.mtime = r.ReadInt64();
-  s.version = r.ReadInt32();
-  s.cversion = r.ReadInt32();
-  s.aversion = r.ReadInt32();
-  s.ephemeral_owner = r.ReadInt64();
-  s.pzxid = r.ReadInt64();
+  tree::ReadStatPersisted(r, &n.stat);
   if (n.kind == tree::NodeKind::kTtl) r.ReadInt64();  // the TTL: the tree derives it from ephemeral_owner
   if (!r.ok()) {
     *why = "truncated node record";

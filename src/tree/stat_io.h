@@ -21,4 +21,16 @@ inline void WriteStatPersisted(proto::jute::Writer& w, const StatPersisted& s) {
   w.WriteInt64(s.pzxid);
 }
 
+inline void ReadStatPersisted(proto::jute::Reader& r, StatPersisted* s) {
+  s->czxid = r.ReadInt64();
+  s->mzxid = r.ReadInt64();
+  s->ctime = r.ReadInt64();
+  s->mtime = r.ReadInt64();
+  s->version = r.ReadInt32();
+  s->cversion = r.ReadInt32();
+  s->aversion = r.ReadInt32();
+  s->ephemeral_owner = r.ReadInt64();
+  s->pzxid = r.ReadInt64();
+}
+
 }  // namespace aviary::tree
