@@ -78,6 +78,7 @@ void ElectionTransport::OnConnectDone(Conn& c) {
   }
   retry_after_failure_.erase(c.sid);
   c.deadline_ms = 0;
+  if (c.sid > config_.my_id) ReportChannel(c.sid, true);  // it listens (Establish reports the other case)
   std::string why;
   c.tls = config_.tls.ForConnect(c.peer.substr(0, c.peer.rfind(':')), &why);
   if (!why.empty()) {
@@ -101,7 +102,7 @@ void ElectionTransport::OnConnectDone(Conn& c) {
 
 void ElectionTransport::Establish(Conn& c, ServerId sid) {
   Conn* old = Established(sid);
-  if (old != nullptr && old != &c) CloseConn(*old, "replaced by a newer connection");
+  if (old != nullptr && old != &c) CloseConn(*old, "replaced by a newer connection", true);
   c.state = Conn::State::kEstablished;
   c.sid = sid;
   c.deadline_ms = 0;
@@ -114,6 +115,7 @@ void ElectionTransport::Establish(Conn& c, ServerId sid) {
     if (last != last_sent_.end() && !shared_->send_slots.count(sid)) shared_->send_slots[sid] = last->second;
   }
   PublishConnected();
+  ReportChannel(sid, true);
   AV_LOG(kInfo, "election: server {} connected to {} ({})", config_.my_id, sid, c.outgoing ? "out" : "in");
   PumpSend(c);
 }
@@ -135,7 +137,7 @@ void ElectionTransport::OnHandshake(Conn& c, const quorum::InitialMessage& m) {
       shared_->stats.challenges_won++;
     }
     CloseConn(c, "smaller id connects; connecting back");
-    if (Conn* stale = Established(sid)) CloseConn(*stale, "peer reconnected");
+    if (Conn* stale = Established(sid)) CloseConn(*stale, "peer reconnected", true);
     if (!m.addresses.empty()) {
       StartConnect(sid, m.addresses.front().host, m.addresses.front().port);
     } else {
@@ -259,11 +261,12 @@ void ElectionTransport::OnWritable(Conn& c) {
   PumpSend(c);
 }
 
-void ElectionTransport::CloseConn(Conn& c, const char* why) {
+void ElectionTransport::CloseConn(Conn& c, const char* why, bool peer_alive) {
   if (c.state == Conn::State::kDead) return;
   AV_LOG(kDebug, "election: server {} closes connection {} (sid {}): {}", config_.my_id, c.peer, c.sid, why);
   bool was_established = c.state == Conn::State::kEstablished;
-  if (c.state == Conn::State::kConnecting) connecting_.erase(c.sid);
+  bool connect_failed = c.state == Conn::State::kConnecting;
+  if (connect_failed) connecting_.erase(c.sid);
   if (c.outgoing && !was_established && retry_after_failure_.erase(c.sid)) {
     {
       std::lock_guard lock(shared_->mu);
@@ -273,9 +276,13 @@ void ElectionTransport::CloseConn(Conn& c, const char* why) {
   }
   c.state = Conn::State::kDead;
   c.fd.Reset();
+  if (connect_failed && !peer_alive && !established_.count(c.sid)) ReportChannel(c.sid, false);
   if (was_established) {
     auto it = established_.find(c.sid);
-    if (it != established_.end() && it->second == c.id) established_.erase(it);
+    if (it != established_.end() && it->second == c.id) {
+      established_.erase(it);
+      if (!peer_alive) ReportChannel(c.sid, false);
+    }
     PublishConnected();
     std::lock_guard lock(shared_->mu);
     shared_->stats.connections_closed++;

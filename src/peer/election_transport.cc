@@ -113,6 +113,22 @@ void ElectionTransport::Deliver(ServerId from, const quorum::Notification& n) {
   shared_->cv.notify_all();
 }
 
+void ElectionTransport::ReportChannel(ServerId sid, bool up) {
+  if (!config_.report_channels) return;
+  ReceivedNotification r;
+  r.from = sid;
+  r.kind = up ? ReceivedNotification::Kind::kChannelUp : ReceivedNotification::Kind::kChannelDown;
+  {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->recv.size() >= config_.recv_capacity) {
+      shared_->recv.pop_front();
+      shared_->stats.received_dropped++;
+    }
+    shared_->recv.push_back(std::move(r));
+  }
+  shared_->cv.notify_all();
+}
+
 void ElectionTransport::Run() {
   Loop();
   for (auto& [id, c] : conns_) c->fd.Reset();

@@ -73,11 +73,20 @@ struct ElectionConfig {
   // (ZooKeeper reads handshakes one at a time in its listener thread).
   size_t max_pending_handshakes = 32;
   PeerTlsConfig tls;  // quorum TLS (peer_tls.h); default: plaintext
+  // Poll also returns channel events (ReceivedNotification::Kind).
+  bool report_channels = false;
 };
 
 struct ReceivedNotification {
+  // kChannelUp / kChannelDown (only with ElectionConfig::report_channels):
+  // the channel to `from` connected, or went down (our connect failed or
+  // timed out, or the established connection closed; not a connection
+  // replaced by a newer one, nor the handshake-then-close of the larger-id
+  // rule). Queued in order with the notifications.
+  enum class Kind : uint8_t { kNotification, kChannelUp, kChannelDown };
   ServerId from = 0;
   quorum::Notification notification;
+  Kind kind = Kind::kNotification;
 };
 
 struct ElectionStats {
@@ -141,8 +150,11 @@ class ElectionTransport {
   void Establish(Conn& c, ServerId sid);
   void ParseFrames(Conn& c);
   void Deliver(ServerId from, const quorum::Notification& n);
+  void ReportChannel(ServerId sid, bool up);
   void PumpSend(Conn& c);
-  void CloseConn(Conn& c, const char* why);
+  // peer_alive: closed for a reason that says nothing of the peer (a newer
+  // connection replaces it): no kChannelDown.
+  void CloseConn(Conn& c, const char* why, bool peer_alive = false);
   void Reap();
   void CheckDeadlines(int64_t now_ms);
   void PublishConnected();

@@ -58,6 +58,7 @@ peer::ElectionConfig MakeElectionConfig(const config::QuorumConfig& q) {
   e.listen_port = self.election_port;
   e.listen_on_all_ips = q.quorum_listen_on_all_ips;
   e.bind_retries = q.election_port_bind_retry;
+  e.report_channels = true;  // a dead voter's vote is not waited for (zab::Node::OnPeerChannel)
   for (const config::QuorumMember& m : q.members) {
     if (m.id == q.my_id) continue;
     e.members.push_back({m.id, m.addresses.front().host, m.addresses.front().election_port});
@@ -192,7 +193,11 @@ void QuorumPeer::Run() {
     TakeFsyncs();
     peer::ReceivedNotification rn;
     for (int n = 0; n < kMaxEventsPerPass && election_->Poll(&rn, 0); ++n) {
-      node_->OnNotification(rn.from, rn.notification);
+      if (rn.kind == peer::ReceivedNotification::Kind::kNotification) {
+        node_->OnNotification(rn.from, rn.notification);
+      } else {
+        node_->OnPeerChannel(rn.from, rn.kind == peer::ReceivedNotification::Kind::kChannelUp);
+      }
       Drive();
     }
     TakeInbox();

@@ -41,6 +41,7 @@ void Election::Start(int64_t now_ms, Zxid last_zxid, int64_t current_epoch, std:
   ++logical_clock_;
   recvset_.clear();
   outofelection_.clear();
+  down_.clear();  // only what happens to a channel during this round counts
   finalize_at_ms_ = kNone;
   init_ = IsVoter(config_.self) ? Vote{config_.self, last_zxid, 0, current_epoch, PeerState::kLooking} : Vote{};
   Update(init_.leader, init_.zxid, init_.peer_epoch);
@@ -76,7 +77,9 @@ Notification Election::Answer(const Vote& current, PeerState state, const std::s
 
 std::optional<Vote> Election::OnNotification(ServerId from, const Notification& n, int64_t now_ms,
                                              std::vector<NotificationOut>* out) {
-  if (!IsVoter(from) || !IsVoter(n.leader)) return std::nullopt;
+  if (!IsVoter(from)) return std::nullopt;
+  down_.erase(from);  // it reached us: its channel is up again
+  if (!IsVoter(n.leader)) return std::nullopt;
   resend_at_ms_ = now_ms + interval_ms_;  // the poll restarts
   // A lagging LOOKING voter gets our proposal. Not from an observer: a voter
   // answers every observer notification, so a looking observer ahead in
@@ -88,6 +91,13 @@ std::optional<Vote> Election::OnNotification(ServerId from, const Notification& 
   if (finalize_at_ms_ != kNone) {
     // finalizeWait: only a better vote reopens the round; others are dropped.
     if (!Better(n.leader, n.zxid, n.peer_epoch, proposal_.leader, proposal_.zxid, proposal_.peer_epoch)) {
+      // The same vote in our round is recorded (ZooKeeper drops it): it may
+      // be the last one the early end waits for.
+      Vote v{n.leader, n.zxid, n.election_epoch, n.peer_epoch, PeerState::kLooking};
+      if (n.state == PeerState::kLooking && SameVote(v, proposal_)) {
+        recvset_[from] = v;
+        if (NothingToWaitFor()) return Final();
+      }
       finalize_at_ms_ = now_ms + config_.finalize_wait_ms;
       return std::nullopt;
     }
@@ -123,8 +133,39 @@ std::optional<Vote> Election::OnLooking(ServerId from, const Notification& n, in
     SendProposal(out);
   }
   recvset_[from] = Vote{n.leader, n.zxid, n.election_epoch, n.peer_epoch, PeerState::kLooking};
-  if (QuorumFor(recvset_, proposal_)) finalize_at_ms_ = now_ms + config_.finalize_wait_ms;
+  if (QuorumFor(recvset_, proposal_)) {
+    if (NothingToWaitFor()) return Final();
+    finalize_at_ms_ = now_ms + config_.finalize_wait_ms;
+  }
   return std::nullopt;
+}
+
+std::optional<Vote> Election::OnPeerChannel(ServerId sid, bool up) {
+  if (!IsVoter(sid) || sid == config_.self) return std::nullopt;
+  if (up) {
+    down_.erase(sid);
+    return std::nullopt;
+  }
+  down_.insert(sid);
+  if (finalize_at_ms_ != kNone && NothingToWaitFor()) return Final();
+  return std::nullopt;
+}
+
+// No vote can still change the outcome: every voter whose channel is up
+// already sent our proposal. ZooKeeper waits finalizeWait regardless; a vote
+// from a voter that cannot reach us cannot arrive in it. Safety never rests
+// on the wait (the leader drops a learner ahead of it in discovery), and
+// every voter that agreed adopted our proposal only because it was at least
+// as good as its own: the quorum that agreed can follow it.
+bool Election::NothingToWaitFor() const {
+  for (ServerId id : voters_) {
+    if (id == config_.self || down_.count(id)) continue;
+    auto it = recvset_.find(id);
+    if (it == recvset_.end() || it->second.state != PeerState::kLooking || !SameVote(it->second, proposal_)) {
+      return false;
+    }
+  }
+  return QuorumFor(recvset_, proposal_);
 }
 
 std::optional<Vote> Election::OnEstablished(ServerId from, const Notification& n) {

@@ -15,7 +15,14 @@
 //    leader itself saying LEADING (checkLeader);
 //  - silence for the notification timeout resends our proposal, doubling
 //    the timeout up to maxNotificationInterval.
-// Invariants: recvset_ and outofelection_ hold at most one vote per member.
+// Aviary's one departure (docs/design/zab.md "Election", COMPATIBILITY.md):
+// the host reports each voter's election channel going down (a connect
+// failed, the connection closed) or up. Once a quorum agrees on our proposal
+// and every other voter has sent that same vote or had its channel go down
+// since this round began (and sent nothing since), no vote is left to wait
+// for: the round ends at once instead of after finalizeWait.
+// Invariants: recvset_ and outofelection_ hold at most one vote per member;
+// down_ holds only voters other than ourselves.
 #pragma once
 
 #include <map>
@@ -44,6 +51,9 @@ class Election {
   std::optional<Vote> OnNotification(ServerId from, const Notification& n, int64_t now_ms,
                                      std::vector<NotificationOut>* out);
   std::optional<Vote> OnTick(int64_t now_ms, std::vector<NotificationOut>* out);
+  // The host's election channel to `sid` went down or up. Returns the final
+  // vote when the round ends because of it (only while finalizing).
+  std::optional<Vote> OnPeerChannel(ServerId sid, bool up);
 
   // Answer to a notification while not LOOKING (WorkerReceiver).
   static Notification Answer(const Vote& current, PeerState state, const std::string& config_text);
@@ -63,6 +73,8 @@ class Election {
   bool QuorumFor(const std::map<ServerId, Vote>& votes, const Vote& target) const;
   bool CheckLeader(const std::map<ServerId, Vote>& votes, ServerId leader, int64_t election_epoch) const;
   Vote Final() const;
+  // Every voter but us sent a vote equal to our proposal or is down_.
+  bool NothingToWaitFor() const;
 
   const Config& config_;
   std::set<ServerId> voters_;
@@ -74,7 +86,7 @@ class Election {
   int64_t interval_ms_ = 0;
   int64_t resend_at_ms_ = 0;
   int64_t finalize_at_ms_ = kNone;  // kNone: not finalizing
-  std::optional<Vote> decided_by_outofelection_;
+  std::set<ServerId> down_;  // voters whose channel went down this round
 };
 
 }  // namespace aviary::zab

@@ -139,6 +139,11 @@ void Node::OnNotification(ServerId from, const Notification& n) {
   }
 }
 
+void Node::OnPeerChannel(ServerId sid, bool up) {
+  auto v = election_.OnPeerChannel(sid, up);
+  if (v && role_ == Role::kLooking) Decide(*v);
+}
+
 void Node::Append(Zxid zxid, std::string bytes) {
   AV_CHECK(zxid > last_logged(), "append {:#x} after {:#x}", zxid, last_logged());
   log_.push_back(zxid);

@@ -47,6 +47,11 @@ class Node {
   // Learner: any packet read within syncLimit x tickTime counts).
   void SetTime(int64_t now_ms) { now_ms_ = std::max(now_ms_, now_ms); }
   void OnNotification(ServerId from, const Notification& n);
+  // The host's election channel to `sid` went down (a connect failed, or the
+  // connection closed) or came up. While LOOKING, a round whose quorum
+  // agrees ends at once when every other voter agrees too or went down
+  // since the round began (Election::OnPeerChannel).
+  void OnPeerChannel(ServerId sid, bool up);
   void OnFsyncDone(uint64_t token);
 
   // Learner side of the quorum port. A SNAP packet's data holds the

@@ -41,7 +41,11 @@ struct Config {
   int64_t sync_limit = 5;   // ticks: a learner silent this long is lost
   int64_t finalize_wait_ms = 200;
   int64_t max_notification_interval_ms = 60000;
-  int64_t learner_connect_retry_ms = 1000;  // Learner.connectToLeader's sleep
+  // Learner.connectToLeader's sleep between attempts (ZooKeeper 3.8's
+  // zookeeper.leaderConnectDelayDuringRetryMs): a learner whose election
+  // ended before its leader's (a ZooKeeper leader listens only once it
+  // leads) connects within 100 ms of it.
+  int64_t learner_connect_retry_ms = 100;
   // QuorumVerifier text carried in notifications and NEWLEADER (opaque here).
   std::string config_text;
   // Bounds (each with its reason in docs/design/zab.md "Bounds").

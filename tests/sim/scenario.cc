@@ -24,7 +24,7 @@ struct Run {
     std::vector<ServerId> ids = w.ids();
     ServerId victim = ids[w.Rand(ids.size())];
     if (auto leader = w.ServingLeader(); leader && w.Rand(3) == 0) victim = *leader;
-    switch (w.Rand(9)) {
+    switch (w.Rand(10)) {
       case 0:
       case 1:
         if (!w.up(victim)) break;
@@ -66,6 +66,9 @@ struct Run {
         for (ServerId id : ids) {
           if (w.up(id) && w.Rand(2)) w.Compact(id);
         }
+        break;
+      case 9:  // an election connection resets while both ends live
+        w.ChannelBlip();
         break;
       case 5: {
         if (w.up(victim)) {  // isolate one server

@@ -169,6 +169,12 @@ void World::Crash(ServerId id) {
   for (auto& [cid, c] : conns_) {
     if (!c->dead && (c->learner == id || c->leader == id)) BreakConn(cid, Rand(2) == 0);
   }
+  // Its election connections close; half of its peers notice at once.
+  for (const auto& [other, o] : servers_) {
+    if (other != id && o->up && !Cut(id, other) && Rand(2) == 0) {
+      ReportChannel(other, id, false, RandRange(options_.net_min_ms, options_.net_max_ms));
+    }
+  }
 }
 
 void World::Partition(const std::vector<std::set<ServerId>>& groups) {
@@ -330,7 +336,13 @@ void World::ApplyThrough(Server& s, Zxid zxid) {
 
 void World::SendNotification(ServerId from, const zab::NotificationOut& n) {
   ServerId to = n.to;
-  if (!servers_.count(to) || Cut(from, to) || !S(to).up) return;
+  if (!servers_.count(to)) return;
+  if (Cut(from, to) || !S(to).up) {
+    // The host's connect is refused (or times out) and reports it; a
+    // quarter of the time it never does (a lost SYN, a long timeout).
+    if (Rand(4) != 0) ReportChannel(from, to, false, RandRange(options_.connect_ms, 3 * options_.net_max_ms));
+    return;
+  }
   auto& fifo = fifo_ms_[{from, to}];
   fifo = std::max(fifo, now_ms_ + RandRange(options_.net_min_ms, options_.net_max_ms));
   uint64_t inc = S(to).incarnation;
@@ -343,9 +355,40 @@ void World::SendNotification(ServerId from, const zab::NotificationOut& n) {
     }
     t.node->OnNotification(from, msg);
     Pump(to);
+    if (up(from)) {
+      S(from).node->OnPeerChannel(to, true);  // its connection is up
+      Pump(from);
+    }
   };
   At(fifo, deliver);
   if (options_.dup_rate > 0 && Rand(1000) < options_.dup_rate * 1000) At(fifo + 1, deliver);
+}
+
+// Reported to `at` after delay_ms, after what `peer` sent `at` before.
+void World::ReportChannel(ServerId at, ServerId peer, bool up, int64_t delay_ms) {
+  auto& fifo = fifo_ms_[{peer, at}];
+  fifo = std::max(fifo, now_ms_ + delay_ms);
+  uint64_t inc = S(at).incarnation;
+  At(fifo, [this, at, peer, up, inc] {
+    Server& s = S(at);
+    if (!s.up || s.incarnation != inc) return;
+    if (options_.trace_notifications) Trace(fmt::format("{} channel to {} {}", at, peer, up ? "up" : "DOWN"));
+    s.node->OnPeerChannel(peer, up);
+    Pump(at);
+  });
+}
+
+void World::ChannelBlip() {
+  std::vector<ServerId> live;
+  for (const auto& [id, s] : servers_) {
+    if (s->up) live.push_back(id);
+  }
+  if (live.size() < 2) return;
+  ServerId at = live[Rand(live.size())];
+  ServerId peer = live[Rand(live.size())];
+  if (at == peer) return;
+  Trace(fmt::format("election channel {}-{} blips", at, peer));
+  ReportChannel(at, peer, false, RandRange(0, options_.net_max_ms));
 }
 
 void World::SendOutgoing(Server& s, const Outgoing& out) {

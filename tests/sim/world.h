@@ -6,6 +6,11 @@
 // duplicated only as QuorumCnxManager's resend of the last message after a
 // reconnect can; quorum-port connections are FIFO per direction and can break
 // (both ends learn it, or only notice by timeouts). Partitions cut both.
+// Election channels report down (a send to a crashed or cut-off server: the
+// connect fails, or times out much later, or is never noticed; a crash
+// closes established ones, noticed by some peers) and up (a delivered
+// notification), in order with the notifications of that pair; a channel
+// also blips down while both ends live (ChannelBlip).
 // Disk per server: the log with a durable prefix (fsync latency, completions
 // in order), epoch files written synchronously, a snapshot; a crash keeps
 // only the durable part. Clients write through any server (followers
@@ -65,6 +70,7 @@ class World {
   void Heal();
   void BreakConnections(ServerId id);  // every quorum connection of `id`
   void BreakRandomConnection();
+  void ChannelBlip();  // a random live server sees its channel to another live one go down
   void Compact(ServerId id);                // snapshot the applied state, trim the log
   void StallDisk(ServerId id, int64_t ms);  // fsyncs requested in the next `ms` wait it out
   void RunFor(int64_t ms);
@@ -106,6 +112,7 @@ class World {
   void ApplyThrough(Server& s, Zxid zxid);
   void Reload(Server& s, Zxid through);
   void SendNotification(ServerId from, const zab::NotificationOut& n);
+  void ReportChannel(ServerId at, ServerId peer, bool up, int64_t delay_ms);
   void SendOutgoing(Server& s, const zab::Outgoing& out);
   void SendPacket(uint64_t conn, ServerId from, const zab::QuorumPacket& p);
   void Connect(ServerId learner, ServerId leader);

@@ -3,6 +3,7 @@
 // the one-slot send queue, and hostile peers dropped without harm to others.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -35,8 +36,10 @@ struct Ensemble {
     for (auto& [other, port] : ports) c.members.push_back({other, "127.0.0.1", port});
     return c;
   }
-  void Start(ServerId id) {
-    t[id] = std::make_unique<ElectionTransport>(ConfigFor(id));
+  void Start(ServerId id, bool report_channels = false) {
+    ElectionConfig c = ConfigFor(id);
+    c.report_channels = report_channels;
+    t[id] = std::make_unique<ElectionTransport>(c);
     t[id]->Start();
     std::string err;
     ASSERT_EQ(t[id]->WaitListening(5000, &err), ports[id]) << err;
@@ -130,6 +133,57 @@ TEST(Election, LastMessageResentOnReconnect) {
   e.t[1]->ConnectAll();  // 1 challenges 2, 2 connects back and resends
   ASSERT_TRUE(ReceiveFrom(*e.t[1], 2, &n));
   EXPECT_EQ(n.election_epoch, 7);
+}
+
+using Kind = ReceivedNotification::Kind;
+
+// The next item from `from` (channel event or notification), skipping others.
+bool NextFrom(ElectionTransport& t, ServerId from, ReceivedNotification* out, int timeout_ms = 5000) {
+  while (t.Poll(out, timeout_ms)) {
+    if (out->from == from) return true;
+  }
+  return false;
+}
+
+// The channel events the consensus core uses to stop waiting for a dead
+// voter: a refused connect and a closed connection report down; a
+// connection (ours or theirs) reports up, before the peer's notifications.
+TEST(Election, ChannelEventsReportADeadPeerAndItsReturn) {
+  Ensemble e({1, 2});
+  e.Start(1, true);
+  e.t[1]->Send(2, Vote(1, 3));  // 2 is not running: refused
+  ReceivedNotification r;
+  ASSERT_TRUE(NextFrom(*e.t[1], 2, &r));
+  EXPECT_EQ(r.kind, Kind::kChannelDown);
+  e.Start(2);
+  e.t[2]->Send(1, Vote(2, 4));  // the larger id connects: it stays
+  ASSERT_TRUE(NextFrom(*e.t[1], 2, &r));
+  EXPECT_EQ(r.kind, Kind::kChannelUp);
+  ASSERT_TRUE(NextFrom(*e.t[1], 2, &r));
+  EXPECT_EQ(r.kind, Kind::kNotification);
+  EXPECT_EQ(r.notification.election_epoch, 4);
+  e.t[2]->Stop();
+  ASSERT_TRUE(NextFrom(*e.t[1], 2, &r));
+  EXPECT_EQ(r.kind, Kind::kChannelDown);
+}
+
+// The larger-id rule closes connections while both ends live (the smaller
+// id's handshake-then-close, a stale connection replaced): never "down".
+TEST(Election, TheLargerIdRuleReportsNoChannelDown) {
+  Ensemble e({1, 2});
+  e.Start(1, true);
+  e.Start(2, true);
+  e.t[1]->Send(2, Vote(1, 5));  // 1 opens, loses the challenge, 2 connects back
+  Notification n;
+  ASSERT_TRUE(ReceiveFrom(*e.t[2], 1, &n));
+  e.t[2]->Send(1, Vote(2, 6));
+  std::vector<Kind> at1;
+  ReceivedNotification r;
+  while (e.t[1]->Poll(&r, 300)) at1.push_back(r.kind);
+  EXPECT_EQ(std::count(at1.begin(), at1.end(), Kind::kChannelDown), 0);
+  EXPECT_GE(std::count(at1.begin(), at1.end(), Kind::kChannelUp), 1);
+  EXPECT_EQ(std::count(at1.begin(), at1.end(), Kind::kNotification), 1);
+  EXPECT_EQ(e.t[1]->stats().challenges_lost, 1u);
 }
 
 TEST(Election, HostilePeersDroppedOthersServed) {
