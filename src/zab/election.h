@@ -86,7 +86,7 @@ class Election {
   int64_t interval_ms_ = 0;
   int64_t resend_at_ms_ = 0;
   int64_t finalize_at_ms_ = kNone;  // kNone: not finalizing
-  std::set<ServerId> down_;  // voters whose channel went down this round
+  std::set<ServerId> down_;         // voters whose channel went down this round
 };
 
 }  // namespace aviary::zab

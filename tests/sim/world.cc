@@ -171,7 +171,7 @@ void World::Crash(ServerId id) {
   }
   // Its election connections close; half of its peers notice at once.
   for (const auto& [other, o] : servers_) {
-    if (other != id && o->up && !Cut(id, other) && Rand(2) == 0) {
+    if (options_.channel_reports && other != id && o->up && !Cut(id, other) && Rand(2) == 0) {
       ReportChannel(other, id, false, RandRange(options_.net_min_ms, options_.net_max_ms));
     }
   }
@@ -340,7 +340,9 @@ void World::SendNotification(ServerId from, const zab::NotificationOut& n) {
   if (Cut(from, to) || !S(to).up) {
     // The host's connect is refused (or times out) and reports it; a
     // quarter of the time it never does (a lost SYN, a long timeout).
-    if (Rand(4) != 0) ReportChannel(from, to, false, RandRange(options_.connect_ms, 3 * options_.net_max_ms));
+    if (options_.channel_reports && Rand(4) != 0) {
+      ReportChannel(from, to, false, RandRange(options_.connect_ms, 3 * options_.net_max_ms));
+    }
     return;
   }
   auto& fifo = fifo_ms_[{from, to}];
@@ -355,7 +357,7 @@ void World::SendNotification(ServerId from, const zab::NotificationOut& n) {
     }
     t.node->OnNotification(from, msg);
     Pump(to);
-    if (up(from)) {
+    if (options_.channel_reports && up(from)) {
       S(from).node->OnPeerChannel(to, true);  // its connection is up
       Pump(from);
     }

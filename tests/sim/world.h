@@ -52,6 +52,9 @@ struct Options {
   // log to the state (tentatively: only the snapshot is known committed), and
   // a TRUNC below it reloads the state from the snapshot + the cut log.
   bool replay_log_at_start = false;
+  // Election channel reports (Node::OnPeerChannel): down on a send to a
+  // crashed or cut-off server and at a crash, up on delivery.
+  bool channel_reports = true;
   uint64_t max_events = 5'000'000;  // a runaway run fails instead of hanging
 };
 
@@ -70,7 +73,7 @@ class World {
   void Heal();
   void BreakConnections(ServerId id);  // every quorum connection of `id`
   void BreakRandomConnection();
-  void ChannelBlip();  // a random live server sees its channel to another live one go down
+  void ChannelBlip();                       // a random live server sees its channel to another live one go down
   void Compact(ServerId id);                // snapshot the applied state, trim the log
   void StallDisk(ServerId id, int64_t ms);  // fsyncs requested in the next `ms` wait it out
   void RunFor(int64_t ms);

@@ -2,11 +2,12 @@
 // agrees ends at once when every other voter agrees too or had its election
 // channel go down during the round; a live voter that has not agreed is
 // still waited for (finalizeWait), and a better vote is still taken.
+#include "zab/election.h"
+
 #include <gtest/gtest.h>
 
 #include "base/log.h"
 #include "node_harness.h"
-#include "zab/election.h"
 #include "zab/node.h"
 
 namespace aviary::zab {

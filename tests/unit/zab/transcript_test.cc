@@ -6,10 +6,11 @@
 // expected outputs from the actual ones (review the diff before committing).
 //
 // Commands:
-//   ensemble voters=N [observers=M] [replay=1]
+//   ensemble voters=N [observers=M] [replay=1] [channels=1]
 //                                     a new world (fixed 2 ms network, 1 ms fsync);
 //                                     replay=1: a restart applies the whole log (as the
-//                                     real server), a TRUNC below it reloads the state
+//                                     real server), a TRUNC below it reloads the state;
+//                                     channels=1: election channels report down/up
 //   start ID... | all                 start servers (from their disks)
 //   crash ID                          crash: the unsynced log is lost
 //   partition A B | C ...             groups separated by '|'
@@ -114,6 +115,7 @@ class Runner {
  private:
   std::string Ensemble(const std::vector<std::string>& w) {
     Options o;
+    o.channel_reports = false;  // channels=1 turns the election channel reports on
     for (size_t i = 1; i < w.size(); ++i) {
       size_t eq = w[i].find('=');
       std::string k = w[i].substr(0, eq);
@@ -121,6 +123,7 @@ class Runner {
       if (k == "voters") o.voters = v;
       if (k == "observers") o.observers = v;
       if (k == "replay") o.replay_log_at_start = v != 0;
+      if (k == "channels") o.channel_reports = v != 0;
     }
     o.net_min_ms = o.net_max_ms = 2;
     o.fsync_min_ms = o.fsync_max_ms = 1;
