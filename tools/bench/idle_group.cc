@@ -58,7 +58,7 @@ void IdleGroup::StartAttempt(Session& s, int64_t now) {
   if (s.attempts == 1) s.first_ns = now;
   s.attempt_ns = now;
   std::string error;
-  s.link.fd = DialStart(addrs_[static_cast<size_t>(s.index) % addrs_.size()], &error);
+  s.link.fd = DialStart(addrs_[static_cast<size_t>(s.index) % addrs_.size()], s.index, &error);
   if (s.link.fd < 0) {
     Failed(s, now, error.c_str());
     return;

@@ -1,5 +1,6 @@
 #include "wire.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -62,7 +63,7 @@ bool Resolve(const Endpoint& ep, SockAddr* out, std::string* error) {
   return true;
 }
 
-int DialStart(const SockAddr& a, std::string* error) {
+int DialStart(const SockAddr& a, int n, std::string* error) {
   int fd = socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     *error = std::string("socket: ") + std::strerror(errno);
@@ -70,6 +71,14 @@ int DialStart(const SockAddr& a, std::string* error) {
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  const auto* in = reinterpret_cast<const sockaddr_in*>(&a.addr);
+  if (a.addr.ss_family == AF_INET && (ntohl(in->sin_addr.s_addr) >> 24) == 127) {
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));  // the port is chosen at connect
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl((127u << 24) | static_cast<uint32_t>(1 + n % 8));
+    bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof(src));  // on failure the kernel picks as usual
+  }
   if (connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0 && errno != EINPROGRESS) {
     *error = std::string("connect: ") + std::strerror(errno);
     close(fd);
