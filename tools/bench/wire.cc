@@ -17,16 +17,28 @@ namespace aviary::bench {
 
 proto::AclList OpenAcl() { return {proto::Acl{31, proto::Id{"world", "anyone"}}}; }
 
-int Dial(const Endpoint& ep, int timeout_ms, std::string* error) {
+namespace {
+
+// getaddrinfo of a TCP endpoint (free the list with freeaddrinfo); null
+// with *error when the name does not resolve.
+addrinfo* Lookup(const Endpoint& ep, std::string* error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
-  std::string port = std::to_string(ep.port);
-  if (int rc = getaddrinfo(ep.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+  if (int rc = getaddrinfo(ep.host.c_str(), std::to_string(ep.port).c_str(), &hints, &res); rc != 0) {
     *error = ep.host + ": " + gai_strerror(rc);
-    return -1;
+    return nullptr;
   }
+  return res;
+}
+
+}  // namespace
+
+int Dial(const Endpoint& ep, int timeout_ms, std::string* error) {
+  addrinfo* res = Lookup(ep, error);
+  if (res == nullptr) return -1;
+  std::string port = std::to_string(ep.port);
   int fd = -1;
   for (addrinfo* a = res; a != nullptr && fd < 0; a = a->ai_next) {
     fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
@@ -48,15 +60,8 @@ int Dial(const Endpoint& ep, int timeout_ms, std::string* error) {
 }
 
 bool Resolve(const Endpoint& ep, SockAddr* out, std::string* error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  std::string port = std::to_string(ep.port);
-  if (int rc = getaddrinfo(ep.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
-    *error = ep.host + ": " + gai_strerror(rc);
-    return false;
-  }
+  addrinfo* res = Lookup(ep, error);
+  if (res == nullptr) return false;
   std::memcpy(&out->addr, res->ai_addr, res->ai_addrlen);
   out->len = res->ai_addrlen;
   freeaddrinfo(res);
