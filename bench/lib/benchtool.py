@@ -91,7 +91,9 @@ def measured(bench, target, workload, args, timeout_s):
     """One run against `target` (a Server or an ensemble target: .hosts(),
     .pids()), with the server processes' CPU time over the invocation added
     as server_cpu_s and server_cpu_us_per_op (every op of the invocation,
-    warm-up included, estimated as ops_per_sec x (elapsed_s + warmup))."""
+    warm-up included, estimated as ops_per_sec x (elapsed_s + warmup)), and
+    aviary-bench's own as client_cpu_us_per_op (its client_cpu_s over the
+    same estimate)."""
     pids = target.pids()
     cpu0 = sum(servers.cpu_seconds(p) for p in pids)
     rows = bench.run(target.hostport(), workload, args, timeout_s)
@@ -102,4 +104,7 @@ def measured(bench, target, workload, args, timeout_s):
         r = rows[0]
         ops = r.get("ops_per_sec", 0) * (r.get("elapsed_s", 0) + r.get("warmup", 0))
         r["server_cpu_us_per_op"] = round(cpu / ops * 1e6, 2) if ops > 0 else None
+        # aviary-bench's own CPU over the same span (its load threads: warm-up, window, drain)
+        client = r.get("client_cpu_s")
+        r["client_cpu_us_per_op"] = round(client / ops * 1e6, 2) if ops > 0 and client is not None else None
     return rows

@@ -5,14 +5,10 @@ same JVM options and log4j config at INFO (the harness's own defaults are
 a small test JVM and slf4j-simple)."""
 
 import os
-import sys
 
 from . import procs, servers
+from .ensemble_harness import ensemble
 from .results import KINDS
-
-REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-sys.path.insert(0, os.path.join(REPO_ROOT, "tests", "ensemble"))
-import ensemble  # noqa: E402
 
 
 class Target:
@@ -56,7 +52,13 @@ class Pair:
                 ens = procs.REGISTRY.add_ensemble(ensemble.Ensemble(
                     [kind] * 3, zk_jvm=jvm, extra_cfg=extra, kind_cfg={"aviary": {"aviary.logLevel": "info"}}))
                 self.ensembles.append(ens)
-                ens.start(timeout=180)
+            # Every member of both ensembles exec'd first, then each waited for
+            # (what Ensemble.start does, with the two starts overlapping).
+            for ens in self.ensembles:
+                for m in ens.members:
+                    m.start()
+            for kind, ens in zip(self.kinds, self.ensembles):
+                ens.wait_for_leader(timeout=180)
                 out[kind] = Target(ens)
         except BaseException:
             self.__exit__(None, None, None)

@@ -13,6 +13,8 @@ UNIT_FMT = {"ops/s": "{:,.0f}", "us": "{:,.0f}", "MiB": "{:,.0f}", "KiB": "{:,.2
 def fmt(v, unit):
     if v is None:
         return "-"
+    if unit == "us" and abs(v) < 10:  # CPU per op: a few microseconds
+        return "{:.2f}".format(v)
     return UNIT_FMT.get(unit, "{:.3g}").format(v)
 
 

@@ -21,6 +21,7 @@ import sys
 import time
 
 from . import procs, zkraw
+from .ensemble_harness import ensemble
 
 ZK_JAR = "/usr/share/java/zookeeper.jar"
 # The manifest of zookeeper.jar names its other dependencies (Class-Path).
@@ -148,13 +149,17 @@ class Server:
                    "-cp", ":".join(ZK_CLASSPATH), "org.apache.zookeeper.server.ZooKeeperServerMain", cfg_path])
 
     def start(self, wait=True, timeout_s=180):
-        """Execs the server; with wait, until it serves. A port taken by
-        someone else between free_port() and the bind is retried on a new
-        port (twice)."""
+        """Execs the server; with wait, until it serves (wait_started)."""
+        self._exec()
+        if wait:
+            self.wait_started(timeout_s)
+        return self
+
+    def wait_started(self, timeout_s=180):
+        """Waits until the server started by start(wait=False) serves. A
+        port taken by someone else between free_port() and the bind is
+        retried on a new port (twice)."""
         for attempt in range(3):
-            self._exec()
-            if not wait:
-                return self
             try:
                 self.wait_serving(timeout_s)
                 return self
@@ -162,6 +167,7 @@ class Server:
                 if attempt == 2 or self.proc.poll() is None or not self._bind_failed():
                     raise
                 self.port = free_port()
+                self._exec()
         return self
 
     def _exec(self):
@@ -212,19 +218,10 @@ class Server:
         return sorted(p for p in glob.glob(os.path.join(self.data_dir, "version-2", "snapshot.*"))
                       if not p.endswith(".tmp"))
 
-    def log_size(self):
-        try:
-            return os.path.getsize(self.log_path)
-        except OSError:
-            return 0
-
-    def log_since(self, offset):
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(offset)
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+    # The ensemble harness's member log readers (they read self.log_path):
+    # log_size() is the log's length now, log_since(offset) its text from there.
+    log_size = ensemble.Member.log_size
+    log_since = ensemble.Member.log_since
 
     def log_tail(self, n=3000):
         return self.log_since(max(0, self.log_size() - n))

@@ -68,10 +68,12 @@ def throughput_rows(ctx, stage, targets, table):
         stage.row(label, "ops/s", "higher", pick(runs, "ops_per_sec"), target)
         if workload != "delete":  # its CPU time includes pre-creating the nodes it deletes
             stage.row("%s server CPU per op" % label, "us", "lower", pick(runs, "server_cpu_us_per_op"))
+        if workload == "get":  # the load generator shares the cores: its cost per op, beside the server's
+            stage.row("%s aviary-bench CPU per op" % label, "us", "lower", pick(runs, "client_cpu_us_per_op"))
 
 
 def stage_throughput(ctx, stage):
-    pair = ctx.start_pair("throughput")
+    pair = ctx.start_pair("throughput", shareable=True)
     try:
         ctx.warm(pair.values())
         throughput_rows(ctx, stage, pair, THROUGHPUT)
@@ -89,7 +91,7 @@ def stage_ensemble(ctx, stage):
 
 def stage_latency(ctx, stage):
     """One session, one request in flight."""
-    pair = ctx.start_pair("latency")
+    pair = ctx.start_pair("latency", shareable=True)
     try:
         ctx.warm(pair.values())
         for workload, target in (("get", ("aviary", "<=", 50)), ("set", ("aviary", "<=", 200))):
@@ -119,7 +121,7 @@ def stage_rates(ctx, stage):
     if why:
         stage.skip(why)
         return
-    pair = ctx.start_pair("rates")
+    pair = ctx.start_pair("rates", shareable=True)
     curves = stage.extra.setdefault("curves", {})
     try:
         ctx.warm(pair.values())
@@ -162,7 +164,7 @@ def stage_sweep(ctx, stage):
     """Throughput vs read ratio, 1 KB values (the ZooKeeper paper's figure).
     With --workload sweep when aviary-bench has it, else one mixed run per
     read percentage."""
-    pair = ctx.start_pair("sweep")
+    pair = ctx.start_pair("sweep", shareable=True)
     points = stage.extra.setdefault("sweep", {k: {} for k in KINDS})
     secs = ctx.opts.sweep_seconds
     native = ctx.bench.missing("sweep", ["--sweep-step"]) is None

@@ -3,6 +3,7 @@ parents): creates/s while it grows, RSS, data directory, restart to first
 read, and write p99.9 while a snapshot of it is taken."""
 
 import os
+import threading
 import time
 
 from . import benchtool, zkraw
@@ -22,9 +23,9 @@ def fill_args(ctx):
     return args
 
 
-def settle(server, timeout_s=120):
+def settle(server, stable_s=2.0, timeout_s=120):
     """Waits until no snapshot is being written: no *.tmp file and the data
-    directory's size unchanged for 2 s."""
+    directory's size unchanged for stable_s seconds."""
     deadline = time.monotonic() + timeout_s
     last, since = None, time.monotonic()
     while time.monotonic() < deadline:
@@ -33,9 +34,18 @@ def settle(server, timeout_s=120):
         size = server.disk()[1]
         if size != last or tmp:
             last, since = size, time.monotonic()
-        elif time.monotonic() - since >= 2:
+        elif time.monotonic() - since >= stable_s:
             return
-        time.sleep(0.25)
+        time.sleep(0.1)
+
+
+def settle_all(ctx, servers):
+    """settle() of every server at once (--settle seconds of stability)."""
+    ts = [threading.Thread(target=settle, args=(s, ctx.opts.settle)) for s in servers]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
 
 
 def fill(ctx, stage, server, kind):
@@ -62,8 +72,7 @@ class BigTree:
             self.fill[kind], why = fill(ctx, stage, self.pair[kind], kind)
             if why:
                 stage.note(why)
-        for kind in KINDS:
-            settle(self.pair[kind])
+        settle_all(ctx, self.pair.values())
         self.nodes = {k: zkraw.node_count(self.pair[k].port) for k in KINDS}
 
 
@@ -111,8 +120,7 @@ def stage_znodes(ctx, stage):
             stage.add_raw(kind, {"label": "restart", "rep": rep}, [{"restart_to_first_read_s": t, "rss_mib": rss[kind][-1]}])
     stage.row("restart to first read (kill -9, exec to getData)", "s", "lower", times, ("ratio", "<=", 0.2))
     stage.row("RSS 1 s after the first read", "MiB", "lower", rss)
-    for kind in KINDS:
-        settle(pair[kind])
+    settle_all(ctx, pair.values())
     stage.note("node count (srvr): " + ", ".join("%s %s" % (k, big.nodes[k]) for k in KINDS))
 
 
@@ -142,7 +150,7 @@ def snapshot_run(ctx, stage, server, kind, windows):
     server.stop(hard=True)
     server.cfg["snapCount"] = o.snap_count
     server.start(timeout_s=600)
-    settle(server)
+    settle(server, o.settle)
     base = ctx.load_args(warmup=0) + ["--rate", o.snap_rate]
     out = {}
     for label, secs in zip(("warm-up", "steady", "snapshot"), windows):

@@ -1,11 +1,18 @@
 """Per-idle-session memory: a fresh server per (count, kind), a short
 warm-up, its RSS, then `aviary-bench --workload sessions --clients N --hold
--1` opens N sessions, prints a `sessions_ready` line when all are up and
-holds them (pinging) until its stdin closes; RSS again after a settle. The
-delta over N is the cost of one idle session with its connection."""
+-1 --threads 2` opens N sessions (handshakes in parallel, retried when one
+fails), prints a `sessions_ready` line when all are up and holds them
+(pinging) until its stdin closes; RSS again after a settle. The delta over N
+is the cost of one idle session with its connection.
+
+ZooKeeper's RSS is read after a GC settle, both before and while the
+sessions are held: `jcmd PID GC.run` (a full collection, after which G1 also
+gives back heap it no longer needs) and then the settle time, so that the
+figure is live memory, not garbage the JVM has not collected yet."""
 
 import os
 import queue
+import shutil
 import subprocess
 import threading
 import time
@@ -22,9 +29,21 @@ def _reader(stream, q):
     q.put(None)
 
 
+def gc_settle(server, settle_s):
+    """Waits settle_s; ZooKeeper: after a full GC (jcmd GC.run), when jcmd is there."""
+    if server.kind == "zookeeper" and shutil.which("jcmd"):
+        subprocess.run(["jcmd", str(server.proc.pid), "GC.run"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=120)
+    time.sleep(settle_s)
+
+
 def hold_sessions(ctx, server, n, settle_s):
     """(ready object, final object, rss before, rss while held, mntr while held)."""
-    cmd = ctx.bench.command(server.hostport(), "sessions", ["--clients", n, "--hold", -1])
+    args = ["--clients", n, "--hold", -1]
+    if "--threads" in ctx.bench.options:
+        args += ["--threads", 2]
+    cmd = ctx.bench.command(server.hostport(), "sessions", args)
+    gc_settle(server, settle_s)
     rss0 = server.rss()
     err_path = os.path.join(ctx.workdir, "sessions-%d-%s.stderr" % (n, server.kind))  # survives the server's dir
     err = open(err_path, "w")
@@ -51,9 +70,9 @@ def hold_sessions(ctx, server, n, settle_s):
                 tail = f.read()[-800:].strip()
             raise benchtool.BenchError("%d sessions on %s: no sessions_ready line (exit %s): %s %s"
                                        % (n, server.kind, p.poll(), "".join(lines)[-800:], tail))
-        time.sleep(settle_s)
+        gc_settle(server, settle_s)
         rss1 = server.rss()
-        mntr = zkraw.four_letter(server.port, "mntr")
+        mntr = zkraw.four_letter(server.port, "mntr", timeout_s=30)
         p.stdin.close()
         p.wait(timeout=120)
     finally:
@@ -86,7 +105,7 @@ def stage_sessions(ctx, stage):
         per, held, conn_s = {k: [] for k in KINDS}, {k: [] for k in KINDS}, {k: [] for k in KINDS}
         for kind in order(0):
             pair_dir = "sessions-%d-%s" % (n, kind)
-            server = ctx.start_pair(pair_dir, kinds=[kind])[kind]
+            server = ctx.start_pair(pair_dir, kinds=[kind], shareable=True)[kind]
             try:
                 ctx.warm([server])
                 ready, final, rss0, rss1, mntr = hold_sessions(ctx, server, n, o.sessions_settle)
@@ -106,3 +125,5 @@ def stage_sessions(ctx, stage):
         stage.row("connections alive while holding %d (mntr)" % n, "count", "higher", held,
                   ("aviary", ">=", n) if n == max(o.sessions) else None)
         stage.row("time to open %d sessions" % n, "s", "lower", conn_s)
+    stage.note("RSS per session = (RSS holding N idle sessions - RSS before) / N, each read %.1f s after the "
+               "sessions were up; ZooKeeper's after a full GC (jcmd GC.run) before each reading" % o.sessions_settle)

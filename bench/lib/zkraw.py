@@ -13,6 +13,8 @@ import socket
 import struct
 import time
 
+from .ensemble_harness import ensemble
+
 OP_CREATE = 1
 OP_GET_DATA = 4
 OP_CLOSE = -11
@@ -135,21 +137,10 @@ def wait_first_read(port, path, expect, deadline_s, poll_s=0.005):
     return None
 
 
-def four_letter(port, cmd, timeout_s=5.0, host="127.0.0.1"):
-    """The answer to a four-letter word ('' when the server does not answer)."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s) as s:
-            s.sendall(cmd.encode("ascii"))
-            s.shutdown(socket.SHUT_WR)
-            chunks = []
-            while True:
-                data = s.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-            return b"".join(chunks).decode("utf-8", "replace")
-    except OSError:
-        return ""
+def four_letter(port, cmd, timeout_s=5.0):
+    """The answer to a four-letter word ('' when the server does not answer):
+    the ensemble harness's, which reads until EOF or the timeout."""
+    return ensemble.four_letter(port, cmd, timeout=timeout_s)
 
 
 def node_count(port):

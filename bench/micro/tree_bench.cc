@@ -156,6 +156,40 @@ void Find(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// Restart's critical path: a snapshot's nodes entering a fresh tree in
+// pre-order through DataTree::LoadNode (/app, its services, their leaves of
+// 100 B), as storage's loader calls it. Per node; building and destroying
+// the tree are not timed.
+void LoadNode(benchmark::State& state) {
+  const int64_t leaves = state.range(0);
+  const std::string data = Payload(100);
+  const proto::AclList acl = OpenAcl();
+  tree::StatPersisted stat;
+  stat.czxid = stat.mzxid = stat.pzxid = 42;
+  stat.ctime = stat.mtime = 1764558000000;
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < kLeavesPerService; ++i) names.push_back(fmt::format("node-{:010d}", i));
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto t = std::make_unique<tree::DataTree>();
+    state.ResumeTiming();
+    const tree::Node* app = t->LoadNode(t->Root(), "app", stat, tree::NodeKind::kPersistent, "", false, acl);
+    const tree::Node* service = nullptr;
+    for (int64_t i = 0; i < leaves; ++i) {
+      if (i % kLeavesPerService == 0) {
+        const std::string name = fmt::format("service-{}", i / kLeavesPerService);
+        service = t->LoadNode(app, name, stat, tree::NodeKind::kPersistent, "", false, acl);
+      }
+      benchmark::DoNotOptimize(t->LoadNode(service, names[static_cast<size_t>(i % kLeavesPerService)], stat,
+                                           tree::NodeKind::kPersistent, data, false, acl));
+    }
+    state.PauseTiming();
+    t.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(state.iterations() * leaves);
+}
+
 // A tree whose /app/wide has `children` children (names as in LeafPath).
 const tree::DataTree& WideTree(int64_t children) {
   static std::map<int64_t, std::unique_ptr<tree::DataTree>> cache;
@@ -190,6 +224,7 @@ void RegisterTree(const Scale& s) {
   Register("tree/get_data", GetData, "nodes", sizes);
   Register("tree/exists", Exists, "nodes", sizes);
   Register("tree/find", Find, "nodes", sizes);
+  Register("tree/load_node", LoadNode, "nodes", sizes);
   Register("tree/get_children", GetChildren, "children", s.Pick({10, 1000, 100000}));
 }
 

@@ -18,36 +18,43 @@ std::string AclCache::KeyOf(const proto::AclList& acl) {
 }
 
 AclCache::Ref AclCache::Acquire(const proto::AclList& acl) {
+  if (const Entry* e = At(last_); e != nullptr && e->acl == acl) {
+    ++by_ref_[last_]->count;
+    return last_;
+  }
   std::string key = KeyOf(acl);
   auto it = by_key_.find(key);
   if (it != by_key_.end()) {
-    ++by_ref_[it->second].count;
-    return it->second;
+    ++by_ref_[it->second]->count;
+    return last_ = it->second;
   }
-  const Ref ref = next_++;
+  if (by_ref_.empty()) by_ref_.emplace_back();  // ref 0 is never handed out
+  const auto ref = static_cast<Ref>(by_ref_.size());
+  by_ref_.emplace_back();
   by_key_.emplace(key, ref);
-  by_ref_.emplace(ref, Entry{acl, std::move(key), 1});
-  return ref;
+  by_ref_[ref] = std::make_unique<Entry>(Entry{acl, std::move(key), 1});
+  return last_ = ref;
 }
 
 void AclCache::Release(Ref ref) {
-  auto it = by_ref_.find(ref);
-  if (it == by_ref_.end()) return;
-  if (--it->second.count == 0) {
-    by_key_.erase(it->second.key);
-    by_ref_.erase(it);
+  if (At(ref) == nullptr) return;
+  std::unique_ptr<Entry>& e = by_ref_[ref];
+  if (--e->count == 0) {
+    by_key_.erase(e->key);
+    e.reset();
+    if (last_ == ref) last_ = 0;
   }
 }
 
 const proto::AclList& AclCache::Get(Ref ref) const {
   static const proto::AclList kEmpty;
-  auto it = by_ref_.find(ref);
-  return it == by_ref_.end() ? kEmpty : it->second.acl;
+  const Entry* e = At(ref);
+  return e == nullptr ? kEmpty : e->acl;
 }
 
 uint64_t AclCache::RefCount(Ref ref) const {
-  auto it = by_ref_.find(ref);
-  return it == by_ref_.end() ? 0 : it->second.count;
+  const Entry* e = At(ref);
+  return e == nullptr ? 0 : e->count;
 }
 
 }  // namespace aviary::tree

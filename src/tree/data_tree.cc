@@ -7,6 +7,7 @@
 namespace aviary::tree {
 
 void DataTree::Swap(DataTree& other) {
+  std::swap(arena_, other.arena_);
   std::swap(pool_, other.pool_);
   std::swap(index_, other.index_);
   std::swap(root_, other.root_);
@@ -17,12 +18,12 @@ void DataTree::Swap(DataTree& other) {
   std::swap(ttls_, other.ttls_);
   std::swap(data_size_, other.data_size_);
   std::swap(quotas_, other.quotas_);
+  hashed_ = other.hashed_ = nullptr;
 }
 
 DataTree::DataTree() {
   const proto::AclList open = {proto::Acl{proto::perms::kAll, proto::Id{"world", "anyone"}}};
   root_ = pool_.Alloc();
-  root_->hash_ = kPathHashBasis;
   root_->acl = acls_.Acquire(open);
   data_size_ += 1;  // "/"
   AddSystemNode("/zookeeper", open);
@@ -34,25 +35,45 @@ DataTree::DataTree() {
 }
 
 void DataTree::AddSystemNode(const std::string& path, const proto::AclList& acl) {
-  Node* n = AddChild(Mutable(NormalizeRoot(ParentOf(path))), BaseName(path), {});
+  Node* parent = Mutable(NormalizeRoot(ParentOf(path)));
+  Node* n = AddChild(parent, BaseName(path), {}, PathHash(path));
   n->acl = acls_.Acquire(acl);
   data_size_ += static_cast<int64_t>(path.size());
 }
 
-Node* DataTree::AddChild(Node* parent, std::string_view name, std::string_view data) {
+uint32_t DataTree::ChildHash(const Node& parent, std::string_view name) const {
+  if (&parent != hashed_) {
+    hashed_path_ = &parent == root_ ? std::string() : PathOf(parent);
+    hashed_ = &parent;
+  }
+  const size_t parent_bytes = hashed_path_.size();
+  hashed_path_.push_back('/');
+  hashed_path_.append(name);
+  const uint32_t h = PathHash(hashed_path_);
+  hashed_path_.resize(parent_bytes);
+  return h;
+}
+
+Node* DataTree::AddChild(Node* parent, std::string_view name, std::string_view data, uint32_t hash) {
   Node* n = pool_.Alloc();
-  n->data.Set(name, data);
+  n->data.SetIn(arena_, name, data);
   n->parent_ = parent;
-  n->hash_ = PathHashAppend(PathHashAppend(parent->hash_, "/"), name);
   parent->children.Insert(n);
-  index_.Insert(pool_, n);
+  index_.Insert(hash, pool_.IdOf(n));
   return n;
 }
 
-void DataTree::RemoveNode(Node* n) {
-  index_.Erase(pool_, n);
+void DataTree::RemoveNode(Node* n, uint32_t hash) {
+  if (n == hashed_) hashed_ = nullptr;
+  index_.Erase(hash, pool_.IdOf(n));
   n->parent_->children.Erase(n->name());
+  n->data.ReleaseIn(arena_);
   pool_.Free(n);
+}
+
+void DataTree::Reserve(size_t nodes) {
+  pool_.Reserve(nodes + 1);
+  index_.Reserve(nodes);
 }
 
 std::string DataTree::PathOf(const Node& n) {
@@ -145,7 +166,7 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string data, const
     parent->stat.cversion = parent_cversion;
     parent->stat.pzxid = zxid;
   }
-  Node* n = AddChild(parent, child, data);
+  Node* n = AddChild(parent, child, data, PathHash(path));
   n->data_null = data_null;
   n->acl = acls_.Acquire(acl);
   n->kind = kind;
@@ -176,7 +197,7 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
   acls_.Release(n->acl);
   data_size_ -= static_cast<int64_t>(path.size()) + bytes;
   Unindex(path, *n);
-  RemoveNode(n);
+  RemoveNode(n, PathHash(path));
   QuotaAfterDelete(path, bytes);
   return proto::Err::kOk;
 }
@@ -187,7 +208,7 @@ proto::Err DataTree::SetData(const std::string& path, std::string data, int32_t 
   if (n == nullptr) return proto::Err::kNoNode;
   const int64_t bytes_diff = static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
   data_size_ += bytes_diff;
-  n->data = data;
+  n->data.SetIn(arena_, n->name(), data);
   n->data_null = data_null;
   n->stat.mtime = time_ms;
   n->stat.mzxid = zxid;
@@ -240,7 +261,7 @@ void DataTree::ForEach(const std::function<void(const std::string&, const Node&)
 size_t DataTree::ApproximateHeapBytes() const {
   size_t bytes = pool_.capacity_bytes() + index_.capacity_bytes();
   ForEach([&](const std::string&, const Node& n) {
-    if (!n.name().empty() || !n.data.empty()) bytes += 8 + n.name().size() + n.data.size();
+    if (!n.name().empty() || !n.data.empty()) bytes += BytesArena::Rounded(8 + n.name().size() + n.data.size());
     if (!n.children.empty()) bytes += 8 + sizeof(Node*) * n.children.size();
   });
   return bytes;
@@ -298,7 +319,7 @@ void DataTree::Overwrite(Node* n, std::string_view path, const StatPersisted& st
     acls_.Release(n->acl);
   }
   data_size_ += static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
-  if (data.data() != n->data.data()) n->data = data;
+  if (data.data() != n->data.data()) n->data.SetIn(arena_, n->name(), data);
   n->data_null = data_null;
   n->stat = stat;
   n->kind = kind;
@@ -313,7 +334,7 @@ proto::Err DataTree::RestoreNode(const std::string& path, const Node& node, cons
     if (path == "/") return proto::Err::kBadArguments;
     Node* parent = Mutable(NormalizeRoot(ParentOf(path)));
     if (parent == nullptr) return proto::Err::kNoNode;
-    n = AddChild(parent, BaseName(path), {});
+    n = AddChild(parent, BaseName(path), {}, PathHash(path));
     data_size_ += static_cast<int64_t>(path.size());
   }
   Overwrite(n, path, node.stat, node.kind, node.data, node.data_null, acl);
@@ -324,13 +345,22 @@ const Node* DataTree::LoadNode(const Node* parent, std::string_view name, const 
                                std::string_view data, bool data_null, const proto::AclList& acl) {
   if (name.find('/') != std::string_view::npos) return nullptr;
   auto* p = const_cast<Node*>(parent);
+  const uint32_t hash = ChildHash(*p, name);
+  index_.Prefetch(hash);  // the one cache miss of a fresh node; overlaps the copy below
   // Pre-order with sorted children: a new name sorts after the last one.
   Node* n = p->children.empty() || *p->children.rbegin() < name ? nullptr : p->children.Get(name);
-  if (n == nullptr) {
-    n = AddChild(p, name, {});
-    data_size_ += static_cast<int64_t>(PathBytes(*n));
+  if (n != nullptr) {
+    Overwrite(n, {}, stat, kind, data, data_null, acl);
+    return n;
   }
-  Overwrite(n, {}, stat, kind, data, data_null, acl);
+  n = AddChild(p, name, data, hash);
+  n->data_null = data_null;
+  n->stat = stat;
+  n->kind = kind;
+  n->acl = acls_.Acquire(acl);
+  // ChildHash left the parent's path in hashed_path_.
+  data_size_ += static_cast<int64_t>(hashed_path_.size() + 1 + name.size() + data.size());
+  if (kind != NodeKind::kPersistent) Index(hashed_path_ + "/" + std::string(name), *n);
   return n;
 }
 

@@ -100,9 +100,11 @@ class DataTree {
   proto::Err RestoreNode(const std::string& path, const Node& node, const proto::AclList& acl);
   // The bulk form of RestoreNode for a loader walking a snapshot in
   // pre-order: `name` under `parent` (a node of this tree, e.g. Root() or
-  // what an earlier call returned), no path string built or hashed from
-  // scratch (only for ephemeral/container/TTL nodes, which the indexes key
-  // by path). Children arriving in name order are appended in O(1). Same
+  // what an earlier call returned), no lookup: the parent's path is built
+  // once per run of its children (for the index hash), the node's name and
+  // data go into the tree's arena, no malloc per node (a full path is made
+  // only for ephemeral/container/TTL nodes, which the indexes key by path).
+  // Children arriving in name order are appended in O(1). Same
   // semantics as RestoreNode(PathOf(*parent) + "/" + name, ...); returns the
   // node, or nullptr when `name` contains '/'.
   const Node* LoadNode(const Node* parent, std::string_view name, const StatPersisted& stat, NodeKind kind,
@@ -131,6 +133,10 @@ class DataTree {
   // children by name).
   void ForEach(const std::function<void(const std::string&, const Node&)>& fn) const;
 
+  // Pre-sizes the node pool and the path index for `nodes` nodes (a bulk
+  // loader that knows its count): no growth step while loading them.
+  void Reserve(size_t nodes);
+
   // Bytes held by the tree's own structures (pool, index, names+data
   // blocks, child arrays), an estimate for tests and docs.
   size_t ApproximateHeapBytes() const;
@@ -139,9 +145,14 @@ class DataTree {
   Node* Mutable(std::string_view path);
   // A new child `name` of `parent` with `data`, linked into the parent's
   // children and the index; the caller has checked it does not exist.
-  Node* AddChild(Node* parent, std::string_view name, std::string_view data);
-  // Unlinks and frees a childless non-root node.
-  void RemoveNode(Node* n);
+  // `hash` is the PathHash of the child's full path.
+  Node* AddChild(Node* parent, std::string_view name, std::string_view data, uint32_t hash);
+  // PathHash of `parent`'s path + "/" + name. The parent's path is built
+  // from its ancestors only when it is not the parent asked last (a
+  // pre-order load asks for one parent many times in a row).
+  uint32_t ChildHash(const Node& parent, std::string_view name) const;
+  // Unlinks and frees a childless non-root node whose path hashes to `hash`.
+  void RemoveNode(Node* n, uint32_t hash);
   static size_t PathBytes(const Node& n);
   void Overwrite(Node* n, std::string_view path, const StatPersisted& stat, NodeKind kind, std::string_view data,
                  bool data_null, const proto::AclList& acl);
@@ -154,6 +165,7 @@ class DataTree {
   void UpdateQuotaStat(const std::string& prefix, int64_t bytes_diff, int64_t count_diff);
   void RecountQuota(std::string_view path);
 
+  BytesArena arena_;  // before pool_: nodes' blocks point into it
   NodePool pool_;
   PathIndex index_;
   Node* root_ = nullptr;
@@ -164,6 +176,8 @@ class DataTree {
   std::set<std::string> ttls_;
   int64_t data_size_ = 0;
   QuotaIndex quotas_;
+  mutable const Node* hashed_ = nullptr;  // ChildHash's one-entry cache
+  mutable std::string hashed_path_;       // hashed_'s path ("" for the root)
 };
 
 }  // namespace aviary::tree

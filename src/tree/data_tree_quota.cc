@@ -44,7 +44,7 @@ void DataTree::UpdateQuotaStat(const std::string& prefix, int64_t bytes_diff, in
   StatsTrack st(stat->data);
   st.Set("count", st.count() + count_diff);
   st.Set("bytes", st.bytes() + bytes_diff);
-  stat->data = st.ToString();
+  stat->data.SetIn(arena_, stat->name(), st.ToString());
   stat->data_null = false;
 }
 
@@ -72,7 +72,7 @@ void DataTree::RecountQuota(std::string_view path) {
   StatsTrack st;
   st.Set("count", count);
   st.Set("bytes", bytes);
-  stat->data = st.ToString();
+  stat->data.SetIn(arena_, stat->name(), st.ToString());
   stat->data_null = false;
 }
 

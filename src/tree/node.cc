@@ -12,7 +12,17 @@ namespace aviary::tree {
 
 // --- NodeBytes -------------------------------------------------------------
 
-NodeBytes::~NodeBytes() { std::free(p_); }
+NodeBytes::~NodeBytes() {
+  if (!in_arena()) std::free(p_);
+}
+
+NodeBytes::NodeBytes(NodeBytes&& o) noexcept : p_(o.p_) {
+  if (o.in_arena()) {
+    p_ = Build(nullptr, {}, o.view());  // an arena record stays with its tree
+  } else {
+    o.p_ = nullptr;
+  }
+}
 
 NodeBytes& NodeBytes::operator=(const NodeBytes& o) {
   if (this != &o) Set(name(), o.view());
@@ -29,23 +39,46 @@ NodeBytes& NodeBytes::operator=(std::string_view data) {
   return *this;
 }
 
-void NodeBytes::Set(std::string_view name, std::string_view data) {
-  if (name.empty() && data.empty()) {
-    std::free(p_);
-    p_ = nullptr;
-    return;
+char* NodeBytes::Build(BytesArena* arena, std::string_view name, std::string_view data) {
+  const size_t bytes = 8 + name.size() + data.size();
+  char* fresh = arena == nullptr ? nullptr : arena->Alloc(bytes);
+  uint32_t name_field = static_cast<uint32_t>(name.size());
+  if (fresh != nullptr) {
+    name_field |= kArenaBit;
+  } else {
+    fresh = static_cast<char*>(std::malloc(bytes));
+    if (fresh == nullptr) throw std::bad_alloc();
   }
-  // Built aside first: name or data may point into the old block.
-  auto* fresh = static_cast<char*>(std::malloc(8 + name.size() + data.size()));
-  if (fresh == nullptr) throw std::bad_alloc();
-  const auto name_bytes = static_cast<uint32_t>(name.size());
   const auto data_bytes = static_cast<uint32_t>(data.size());
-  std::memcpy(fresh, &name_bytes, 4);
+  std::memcpy(fresh, &name_field, 4);
   std::memcpy(fresh + 4, &data_bytes, 4);
   if (!name.empty()) std::memcpy(fresh + 8, name.data(), name.size());
   if (!data.empty()) std::memcpy(fresh + 8 + name.size(), data.data(), data.size());
+  return fresh;
+}
+
+void NodeBytes::Set(std::string_view name, std::string_view data) {
+  // Only a tree (SetIn) may replace one of its arena records.
+  AV_CHECK(!in_arena(), "NodeBytes::Set on a tree's arena record");
+  // Built aside first: name or data may point into the old block.
+  char* fresh = name.empty() && data.empty() ? nullptr : Build(nullptr, name, data);
   std::free(p_);
   p_ = fresh;
+}
+
+void NodeBytes::SetIn(BytesArena& arena, std::string_view name, std::string_view data) {
+  char* fresh = name.empty() && data.empty() ? nullptr : Build(&arena, name, data);
+  ReleaseIn(arena);
+  p_ = fresh;
+}
+
+void NodeBytes::ReleaseIn(BytesArena& arena) {
+  if (in_arena()) {
+    arena.Free(p_, BlockBytes());
+  } else {
+    std::free(p_);
+  }
+  p_ = nullptr;
 }
 
 // --- ChildList -------------------------------------------------------------
@@ -116,6 +149,6 @@ Node& Node::operator=(const Node& o) {
   return *this;
 }
 
-static_assert(sizeof(Node) <= 104, "Node grew: check the layout");
+static_assert(sizeof(Node) <= 96, "Node grew: check the layout");
 
 }  // namespace aviary::tree

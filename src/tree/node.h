@@ -8,8 +8,9 @@
 // name, no children, no parent) or a node owned by a DataTree (pool slot,
 // name, parent link, children). Copying a Node copies its value part only
 // (stat, data, null flag, kind, ACL ref); assigning `data` keeps the name.
-// Layout: the name and the data share one exact-size heap block
-// (NodeBytes); children are one sorted array of child pointers (ChildList),
+// Layout: the fields a lookup touches (parent link, path hash, name+data
+// pointer) come first, in the node's first cache line; the name and the data
+// share one block (NodeBytes) from the tree's BytesArena; children are one sorted array of child pointers (ChildList),
 // ordered by name as std::set<std::string> ordered them; the TTL is not
 // stored (it is the low 40 bits of a TTL node's ephemeralOwner).
 // Not thread-safe; a tree's nodes are touched by its owner thread only.
@@ -24,6 +25,7 @@
 
 #include "proto/records.h"
 #include "tree/acl_cache.h"
+#include "tree/bytes_arena.h"
 
 namespace aviary::tree {
 
@@ -51,12 +53,15 @@ struct StatPersisted {
 
 // A node's data and (in a tree) its name, in one allocation:
 // [u32 name bytes][u32 data bytes][name][data]; nullptr when both are empty.
+// A block is either malloc'ed (values) or a tree's BytesArena record (bit 31
+// of the name length set: SetIn/ReleaseIn with that arena only; destroying
+// such a NodeBytes leaves the record to the arena, which outlives it).
 class NodeBytes {
  public:
   NodeBytes() = default;
   ~NodeBytes();
   NodeBytes(const NodeBytes& o) { Set({}, o.view()); }
-  NodeBytes(NodeBytes&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+  NodeBytes(NodeBytes&& o) noexcept;
   // Assignments replace the data and keep this object's name.
   NodeBytes& operator=(const NodeBytes& o);
   NodeBytes& operator=(NodeBytes&& o) noexcept;
@@ -64,17 +69,28 @@ class NodeBytes {
 
   size_t size() const { return p_ == nullptr ? 0 : U32(4); }
   bool empty() const { return size() == 0; }
-  const char* data() const { return p_ == nullptr ? "" : p_ + 8 + U32(0); }
+  const char* data() const { return p_ == nullptr ? "" : p_ + 8 + NameBytes(); }
   std::string_view view() const { return {data(), size()}; }
   operator std::string_view() const { return view(); }  // NOLINT: reads like the std::string it replaced
-  std::string_view name() const { return p_ == nullptr ? std::string_view() : std::string_view(p_ + 8, U32(0)); }
-  // Replaces name and data (the tree names its nodes with this).
+  std::string_view name() const { return p_ == nullptr ? std::string_view() : std::string_view(p_ + 8, NameBytes()); }
+  // Replaces name and data of a malloc'ed (or empty) block.
   void Set(std::string_view name, std::string_view data);
+  // Replaces name and data with a record of `arena` (malloc'ed when too
+  // large for it); the old block goes back where it came from.
+  void SetIn(BytesArena& arena, std::string_view name, std::string_view data);
+  // Frees the block (to `arena` when it is one of its records).
+  void ReleaseIn(BytesArena& arena);
+  bool in_arena() const { return p_ != nullptr && (U32(0) & kArenaBit) != 0; }
 
   friend bool operator==(const NodeBytes& a, std::string_view b) { return a.view() == b; }
   friend std::ostream& operator<<(std::ostream& os, const NodeBytes& b) { return os << b.view(); }
 
  private:
+  static constexpr uint32_t kArenaBit = 0x80000000u;
+  uint32_t NameBytes() const { return U32(0) & ~kArenaBit; }
+  size_t BlockBytes() const { return 8 + NameBytes() + U32(4); }
+  // A fresh block holding name and data (from `arena` when given and it fits).
+  static char* Build(BytesArena* arena, std::string_view name, std::string_view data);
   uint32_t U32(size_t at) const {
     uint32_t v;
     std::memcpy(&v, p_ + at, sizeof v);
@@ -155,29 +171,31 @@ class ChildList {
 class Node {
  public:
   Node() = default;
-  Node(const Node& o) : stat(o.stat), data(o.data), acl(o.acl), kind(o.kind), data_null(o.data_null) {}
+  Node(const Node& o) : data(o.data), acl(o.acl), kind(o.kind), data_null(o.data_null), stat(o.stat) {}
   Node& operator=(const Node& o);
 
-  StatPersisted stat;
+ private:
+  // Lookup fields first (PathIs: parent link, then the name in `data`),
+  // all in the first 32 bytes. No path hash and no pool id are stored: the
+  // index keeps the hash, the pool derives the id from the address.
+  friend class DataTree;
+  friend class PathIndex;
+  friend class NodePool;
+  Node* parent_ = nullptr;
+
+ public:
   NodeBytes data;
   ChildList children;  // empty in a value copy
   AclCache::Ref acl = 0;
   NodeKind kind = NodeKind::kPersistent;
   bool data_null = false;  // data was set from a null buffer
+  StatPersisted stat;
 
   // kTtl only (0 otherwise): the TTL in ms, from ephemeralOwner.
   int64_t ttl_ms() const { return kind == NodeKind::kTtl ? stat.ephemeral_owner & kMaxTtlMs : 0; }
   // In a tree: the last path component ("" for the root and for values).
   std::string_view name() const { return data.name(); }
   const Node* parent() const { return parent_; }
-
- private:
-  friend class DataTree;
-  friend class PathIndex;
-  friend class NodePool;
-  Node* parent_ = nullptr;
-  uint32_t hash_ = 0;  // PathHash of the full path
-  uint32_t id_ = 0;    // pool slot (DataTree), 0 = none
 };
 
 inline std::string_view ChildList::const_iterator::operator*() const { return (*p_)->name(); }

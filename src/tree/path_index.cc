@@ -1,8 +1,17 @@
 #include "tree/path_index.h"
 
-#include <bit>
+#include <algorithm>
+
+#include "tree/regions.h"
 
 namespace aviary::tree {
+namespace {
+
+constexpr size_t kMinSlots = 16;
+// Load <= 4/5: linear probing with the hash in the slot stays short.
+bool Full(size_t used, size_t slots) { return used * 5 >= slots * 4; }
+
+}  // namespace
 
 bool PathIs(const Node* n, std::string_view path) {
   if (n->parent() == nullptr) return path == "/";
@@ -17,51 +26,57 @@ bool PathIs(const Node* n, std::string_view path) {
 
 Node* PathIndex::Find(const NodePool& pool, std::string_view path, uint32_t hash) const {
   if (used_ == 0) return nullptr;
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = Home(hash);; i = (i + 1) & mask) {
-    const uint32_t id = slots_[i];
-    if (id == 0) return nullptr;
-    Node* n = pool.At(id);
-    if (n->hash_ == hash && PathIs(n, path)) return n;
+  for (size_t i = Home(hash);; i = Next(i)) {
+    const uint64_t s = slots_[i];
+    if (s == 0) return nullptr;
+    if (HashOf(s) != hash) continue;
+    Node* n = pool.At(static_cast<uint32_t>(s));
+    if (PathIs(n, path)) return n;
   }
 }
 
-void PathIndex::Insert(const NodePool& pool, const Node* n) {
-  if ((used_ + 1) * 4 > slots_.size() * 3) Grow(pool);
-  const size_t mask = slots_.size() - 1;
-  size_t i = Home(n->hash_);
-  while (slots_[i] != 0) i = (i + 1) & mask;
-  slots_[i] = n->id_;
+void PathIndex::Place(uint64_t slot) {
+  size_t i = Home(HashOf(slot));
+  while (slots_[i] != 0) i = Next(i);
+  slots_[i] = slot;
+}
+
+void PathIndex::Insert(uint32_t hash, uint32_t id) {
+  if (slot_count_ == 0 || Full(used_ + 1, slot_count_)) Rehash(std::max(kMinSlots, slot_count_ * 3 / 2));
+  Place(Slot(hash, id));
   ++used_;
 }
 
-void PathIndex::Grow(const NodePool& pool) {
-  std::vector<uint32_t> old;
-  old.swap(slots_);
-  const size_t size = old.empty() ? 16 : old.size() * 2;
-  slots_.assign(size, 0);
-  shift_ = 32 - std::countr_zero(size);
-  const size_t mask = size - 1;
-  for (uint32_t id : old) {
-    if (id == 0) continue;
-    size_t i = Home(pool.At(id)->hash_);
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = id;
+void PathIndex::Reserve(size_t entries) {
+  const size_t want = entries * 5 / 4 + 1;
+  if (want > slot_count_) Rehash(std::max(kMinSlots, want));
+}
+
+void PathIndex::Rehash(size_t slots) {
+  std::unique_ptr<uint64_t[]> fresh(new uint64_t[slots]);  // not yet touched
+  AdviseHugePages(fresh.get(), slots * sizeof(uint64_t));
+  std::fill_n(fresh.get(), slots, uint64_t{0});
+  std::unique_ptr<uint64_t[]> old = std::move(slots_);
+  const size_t old_count = slot_count_;
+  slots_ = std::move(fresh);
+  slot_count_ = slots;
+  for (size_t i = 0; i < old_count; ++i) {
+    if (old[i] != 0) Place(old[i]);
   }
 }
 
-void PathIndex::Erase(const NodePool& pool, const Node* n) {
+void PathIndex::Erase(uint32_t hash, uint32_t id) {
   if (used_ == 0) return;
-  const size_t mask = slots_.size() - 1;
-  size_t i = Home(n->hash_);
-  while (slots_[i] != n->id_) {
+  const uint64_t want = Slot(hash, id);
+  size_t i = Home(hash);
+  while (slots_[i] != want) {
     if (slots_[i] == 0) return;
-    i = (i + 1) & mask;
+    i = Next(i);
   }
   // Backward-shift deletion: move later entries of the run into the hole
   // when their home slot does not lie (cyclically) in (hole, entry].
-  for (size_t j = (i + 1) & mask; slots_[j] != 0; j = (j + 1) & mask) {
-    const size_t home = Home(pool.At(slots_[j])->hash_);
+  for (size_t j = Next(i); slots_[j] != 0; j = Next(j)) {
+    const size_t home = Home(HashOf(slots_[j]));
     const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
     if (stays) continue;
     slots_[i] = slots_[j];

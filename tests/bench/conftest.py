@@ -29,17 +29,22 @@ def bench():
     return bench_binary()
 
 
-@pytest.fixture(scope="module")
-def server():
+def start_target(kind):
+    """A fresh server of `kind` ("aviary" or "zookeeper") from the interop harness."""
     old = os.environ.get("AVIARY_TARGET")
-    os.environ["AVIARY_TARGET"] = "aviary"
+    os.environ["AVIARY_TARGET"] = kind
     try:
-        srv = harness.start_server()
+        return harness.start_server()
     finally:
         if old is None:
             os.environ.pop("AVIARY_TARGET", None)
         else:
             os.environ["AVIARY_TARGET"] = old
+
+
+@pytest.fixture(scope="module")
+def server():
+    srv = start_target("aviary")
     yield srv
     srv.stop()
 

@@ -1,17 +1,20 @@
 """aviary-bench smoke tests: every workload briefly against a fresh
 aviary-server, asserting the tool's own correctness checks (not timing)."""
 
+import ctypes
 import json
 import os
 import re
+import resource
+import socket
 import subprocess
+import threading
 import time
 
 import pytest
 from kazoo.client import KazooClient
 
-import harness
-from conftest import assert_clean, bench_binary, run_bench
+from conftest import assert_clean, bench_binary, run_bench, start_target
 
 SHORT = ["--seconds", "1", "--warmup", "0.2", "--clients", "4", "--depth", "4"]
 
@@ -35,7 +38,7 @@ def test_self_test_checks_histogram_percentiles(bench):
 def test_help_documents_every_flag_and_workload(bench):
     text = subprocess.run([bench, "--help"], stdout=subprocess.PIPE, text=True, timeout=10).stdout
     for flag in ("--workload", "--rate", "--parents", "--children", "--multi-ops", "--watchers", "--changes",
-                 "--hold", "--sweep-step", "--progress", "--no-progress", "--read-pct", "--threads", "--json",
+                 "--hold", "--sweep-step", "--progress", "--no-progress", "--read-pct", "--threads", "--json", "--io",
                  "--compare", "--self-test"):
         assert flag in text, flag
     for w in ("get", "exists", "set", "mixed", "create", "create-delete", "delete", "children", "multi", "watch",
@@ -48,6 +51,24 @@ def test_closed_loop_workload(server, workload):
     (run,) = run_bench(server.hostport, "--workload", workload, *SHORT)
     assert_clean(run)
     assert run["workload"] == workload and run["mode"] == "closed" and run["late"] == 0
+
+
+def uring_works():
+    """Whether this kernel lets a process set up an io_uring (io_uring_setup, syscall 425 on x86-64)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.syscall(425, 8, ctypes.create_string_buffer(120))
+    if fd < 0:
+        return False
+    os.close(fd)
+    return True
+
+
+@pytest.mark.parametrize("io", ["auto", "epoll"])
+@pytest.mark.parametrize("workload", ["get", "multi"])
+def test_both_io_loops_check_replies(server, io, workload):
+    (run,) = run_bench(server.hostport, "--workload", workload, "--io", io, *SHORT)
+    assert_clean(run)
+    assert run["io"] == ("io_uring" if io == "auto" and uring_works() else "epoll"), run
 
 
 def test_create_spreads_over_parents(server, zk):
@@ -166,6 +187,113 @@ def test_sessions_hold_seconds(server):
     assert run["sessions"] == 50 and run["lost_sessions"] == 0
 
 
+def hold_until_eof(hostport, n, *args):
+    """Starts aviary-bench holding n sessions (--hold -1); returns (process, ready object)."""
+    p = subprocess.Popen([bench_binary(), "--servers", hostport, "--json", "--no-progress", "--workload", "sessions",
+                          "--clients", str(n), "--hold", "-1"] + [str(a) for a in args],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    if not line:
+        p.kill()
+        raise AssertionError("no sessions_ready line: %s" % p.stderr.read())
+    return p, json.loads(line)
+
+
+def finish_hold(p):
+    """Closes stdin (ends the hold); returns the final result object."""
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0, err
+    (run,) = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return run
+
+
+def test_sessions_with_threads_reach_n_and_hold_them(server):
+    n = 1500
+    before = alive_connections(server)
+    p, ready = hold_until_eof(server.hostport, n, "--threads", 4)
+    try:
+        assert ready["sessions"] == n
+        assert alive_connections(server) >= before + n
+        time.sleep(1.5)
+        assert alive_connections(server) >= before + n
+        run = finish_hold(p)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert run["threads"] == 4 and run["sessions"] == n and run["lost_sessions"] == 0 and run["retries"] == 0
+    assert run["latency_us"]["count"] == n  # one handshake latency per session
+
+
+class FlakyProxy:
+    """A loopback TCP proxy to `port` that drops every `every`-th connection
+    at once (before any byte): a server refusing some handshakes."""
+
+    def __init__(self, port, every):
+        self.port, self.every, self.accepted = port, every, 0
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(1024)
+        self.hostport = "127.0.0.1:%d" % self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            if self.accepted % self.every == 0:
+                c.close()
+                continue
+            s = socket.create_connection(("127.0.0.1", self.port))
+            for a, b in ((c, s), (s, c)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(a, b):
+        try:
+            while True:
+                data = a.recv(65536)
+                if not data:
+                    break
+                b.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for x in (a, b):
+                try:
+                    x.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.lsock.close()
+
+
+def test_sessions_retry_failed_handshakes(server):
+    proxy = FlakyProxy(server.port, every=4)
+    try:
+        ready, run = run_bench(proxy.hostport, "--workload", "sessions", "--clients", 40, "--hold", 0.3,
+                               "--threads", 2)
+    finally:
+        proxy.close()
+    assert ready["sessions"] == 40 and run["sessions"] == 40 and run["lost_sessions"] == 0
+    # every 4th connection was dropped: those handshakes were dialed again
+    assert run["retries"] >= 40 // 4, run
+    assert proxy.accepted == 40 + run["retries"]
+
+
+def test_sessions_report_a_too_low_file_limit(server):
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    p = subprocess.run([bench_binary(), "--servers", server.hostport, "--json", "--no-progress", "--workload",
+                        "sessions", "--clients", "100", "--hold", "0"], preexec_fn=low_limit,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
+    assert p.returncode == 1 and "open-file limit (64) is too low for 100 sessions" in p.stderr, p.stderr
+
+
 def test_sweep_gives_eleven_steps(server):
     runs = run_bench(server.hostport, "--workload", "sweep", "--seconds", "0.3", "--warmup", "0", "--clients", 2,
                      "--depth", 2, "--keys", 50, timeout=90)
@@ -188,19 +316,14 @@ def test_progress_goes_to_stderr_only(server):
 def test_against_zookeeper_38(bench):
     if not os.path.exists("/usr/share/java/zookeeper.jar"):
         pytest.skip("Apache ZooKeeper (Debian package) not installed")
-    old = os.environ.get("AVIARY_TARGET")
-    os.environ["AVIARY_TARGET"] = "zookeeper"
-    try:
-        srv = harness.start_server()
-    finally:
-        if old is None:
-            os.environ.pop("AVIARY_TARGET", None)
-        else:
-            os.environ["AVIARY_TARGET"] = old
+    srv = start_target("zookeeper")
     try:
         for w in ("get", "set"):
             (run,) = run_bench(srv.hostport, "--workload", w, *SHORT)
             assert_clean(run)
+        ready, run = run_bench(srv.hostport, "--workload", "sessions", "--clients", 500, "--threads", 2,
+                               "--hold", 0.5)
+        assert ready["sessions"] == 500 and run["sessions"] == 500 and run["lost_sessions"] == 0
     finally:
         srv.stop()
 

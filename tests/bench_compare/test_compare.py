@@ -135,11 +135,17 @@ def test_open_loop_and_snapshot_and_sessions(quick_run):
             assert labels == ["snapshot warm-up", "snapshot steady", "snapshot snapshot"], labels
             snap = [r for r in raw if r["kind"] == kind and r["label"] == "snapshot snapshot"][0]
             assert snap["snapshots_started"] >= 1, (kind, snap)  # the window was sized to hold one
-            assert snap["rate_target"] == 200
+            assert snap["rate_target"] == quick_run["res"]["meta"]["options"]["snap_rate"]
     if st["sessions"]["status"] == "ok":
         rows = {r["measure"]: r for r in st["sessions"]["rows"]}
         held = rows["connections alive while holding 100 (mntr)"]
         assert held["median"] == {"aviary": 100, "zookeeper": 100}
+        per = rows["RSS per idle session, 100 sessions"]
+        assert all(len(per["runs"][k]) == 1 for k in KINDS), per
+        for raw in st["sessions"]["raw"]:
+            # opened over two threads, the server's RSS read before and while held
+            assert raw["threads"] == 2 and raw["sessions"] == 100 and raw["lost_sessions"] == 0, raw
+            assert raw["rss_before"] > 0 and raw["rss_held"] > 0, raw
 
 
 def test_sweep_points_for_both(quick_run):

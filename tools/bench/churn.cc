@@ -198,15 +198,8 @@ bool RunChurn(const Options& o, const std::vector<Endpoint>& servers, Progress* 
   out->client_cpu_s = CpuSeconds() - cpu0;
   Stats all;
   for (auto& c : churners) all.Merge(c->stats());
-  int64_t window = plan.ops_mode ? all.last_reply_ns - plan.measure_start : plan.measure_end - plan.measure_start;
-  out->latency.Merge(all.latency);
-  out->ops = out->cycles = all.ops;
-  out->errors = all.errors;
-  out->error_codes = all.codes;
-  out->lost_connections = all.lost;
-  out->bad_replies = all.bad;
-  out->elapsed_s = static_cast<double>(std::max<int64_t>(window, 1)) / 1e9;
-  out->ops_per_sec = static_cast<double>(out->ops) / out->elapsed_s;
+  FillResult(all, plan, out);
+  out->cycles = all.ops;
   out->leftover = CountChildren(o, servers[0], plan.parent, error);
   if (out->leftover < 0) return false;
   return true;

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace aviary::bench {
 
 bool RunLoad(const Options& o, const std::vector<Endpoint>& servers, RunResult* out, std::string* error) {
@@ -19,6 +21,19 @@ bool RunLoad(const Options& o, const std::vector<Endpoint>& servers, RunResult* 
     default:
       return RunStream(o, servers, p, out, error);
   }
+}
+
+void FillResult(const Stats& all, const Plan& plan, RunResult* out) {
+  int64_t window = plan.ops_mode ? all.last_reply_ns - plan.measure_start : plan.measure_end - plan.measure_start;
+  out->latency.Merge(all.latency);
+  out->ops = all.ops;
+  out->errors = all.errors;
+  out->error_codes = all.codes;
+  out->lost_connections = all.lost;
+  out->bad_replies = all.bad;
+  out->late = all.late;
+  out->elapsed_s = static_cast<double>(std::max<int64_t>(window, 1)) / 1e9;
+  out->ops_per_sec = static_cast<double>(out->ops) / out->elapsed_s;
 }
 
 bool RunFailed(const RunResult& r) {

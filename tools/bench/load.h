@@ -18,6 +18,7 @@
 
 #include "histogram.h"
 #include "options.h"
+#include "plan.h"
 #include "progress.h"
 
 namespace aviary::bench {
@@ -32,6 +33,7 @@ struct RunResult {
   double elapsed_s = 0;
   double ops_per_sec = 0;
   double client_cpu_s = 0;  // CPU used by aviary-bench itself while loading
+  const char* io = "";      // request workloads: the I/O loop used ("io_uring" or "epoll")
   Histogram latency;        // nanoseconds
   // Open loop.
   bool open_loop = false;
@@ -46,6 +48,7 @@ struct RunResult {
   // sessions
   int64_t sessions = 0;  // established
   double connect_s = 0;  // time to establish them all
+  int64_t retries = 0;   // handshake attempts that failed and were repeated
   // churn
   int64_t cycles = 0;
   int64_t leftover = 0;  // ephemerals still present after the run
@@ -66,6 +69,10 @@ bool RunChurn(const Options& o, const std::vector<Endpoint>& servers, Progress* 
               std::string* error);
 bool RunSessions(const Options& o, const std::vector<Endpoint>& servers, Progress* progress, RunResult* out,
                  std::string* error);
+
+// The merged statistics of a timed or counted run (stream, churn) as its
+// result: counts, latency, and ops/s over the measured window.
+void FillResult(const Stats& all, const Plan& plan, RunResult* out);
 
 // Whether the run found the server misbehaving (exit status 1).
 bool RunFailed(const RunResult& r);

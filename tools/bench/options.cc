@@ -79,6 +79,9 @@ bool ApplyOption(std::string_view arg, std::string_view val, Options* o, bool* o
     *ok = ParseNum(val, 1, 20000, &o->clients);
   } else if (arg == "--threads") {
     *ok = ParseNum(val, 1, 256, &o->threads);
+  } else if (arg == "--io") {
+    *ok = val == "auto" || val == "epoll";
+    o->io = val == "epoll" ? IoMode::kEpoll : IoMode::kAuto;
   } else if (arg == "--depth") {
     *ok = ParseNum(val, 1, 100000, &o->depth);
   } else if (arg == "--payload") {
@@ -188,8 +191,10 @@ const char* UsageText() {
          "Connection and load shape:\n"
          "  --servers host:port[,host:port]  servers; sessions spread round-robin (127.0.0.1:2181)\n"
          "  --clients N        sessions, one connection each (32; up to 20000)\n"
-         "  --threads T        load threads, sessions spread over them (1; watch and\n"
-         "                     sessions run on one thread)\n"
+         "  --threads T        load threads, sessions spread over them (1; watch runs\n"
+         "                     on one thread)\n"
+         "  --io auto|epoll    I/O loop of the request workloads: io_uring where the\n"
+         "                     kernel allows it (auto, the default), else epoll\n"
          "  --depth D          requests in flight per session (16); open loop: the cap\n"
          "  --rate R           open loop: R requests/s in total, each session sends at\n"
          "                     fixed intervals (clients/R s); latency counts from the\n"
@@ -217,7 +222,9 @@ const char* UsageText() {
          "                     one cycle; checks no ephemeral is left behind\n"
          "  sessions           opens --clients sessions, prints {\"event\": \"sessions_ready\"}\n"
          "                     on stdout, holds them idle (pings) for --hold S (10) seconds\n"
-         "                     or, with --hold -1, until stdin reaches EOF; then closes\n"
+         "                     or, with --hold -1, until stdin reaches EOF; then closes.\n"
+         "                     Handshakes run in parallel (256 in flight, over --threads),\n"
+         "                     a failed one is retried (5 attempts)\n"
          "  sweep              mixed at read-pct 0..100 by --sweep-step (10), payload\n"
          "                     1024 unless --payload is given; one result per step\n"
          "  --payload P        data bytes for create/set (100)\n"

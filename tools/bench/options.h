@@ -25,6 +25,10 @@ enum class Workload {
   kSweep,
 };
 
+// The pipelined workloads' I/O loop: io_uring when the kernel allows it
+// (auto), or epoll.
+enum class IoMode { kAuto, kEpoll };
+
 struct Endpoint {
   std::string host;
   uint16_t port = 0;
@@ -34,8 +38,9 @@ struct Options {
   std::vector<Endpoint> servers;  // clients are spread over these round-robin
   int clients = 32;               // sessions (one TCP connection each)
   int threads = 1;                // load threads; clients are spread over them
-  int depth = 16;                 // requests in flight per client
-  int payload = 100;              // bytes of data per create / setData
+  IoMode io = IoMode::kAuto;
+  int depth = 16;     // requests in flight per client
+  int payload = 100;  // bytes of data per create / setData
   Workload workload = Workload::kGet;
   int read_pct = 90;    // mixed: share of getData, the rest setData
   int keys = 1000;      // pre-created nodes for set/get/mixed/exists

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "histogram.h"
@@ -27,15 +28,26 @@ double CpuSeconds();
 // Open loop: a request sent more than this after its scheduled slot is late.
 inline constexpr int64_t kLateNs = 1'000'000;
 
+// One encoded request per key (xid 0; the sender patches it in), all in
+// one buffer: get, exists and set of a key are the same bytes every time,
+// so the loop copies them instead of encoding (no path copy, no codec).
+struct FrameTable {
+  std::string bytes;
+  std::vector<uint32_t> start;  // key i: bytes [start[i], start[i + 1])
+  bool empty() const { return start.empty(); }
+  std::string_view at(size_t i) const { return std::string_view(bytes).substr(start[i], start[i + 1] - start[i]); }
+};
+
 struct Plan {
   Workload workload = Workload::kGet;
   int depth = 1;
   int read_pct = 90;
   int multi_ops = 4;
   int children = 0;
-  std::vector<std::string> key_paths;        // get/set/mixed/exists/multi; delete: the victims
-  std::vector<std::string> create_prefixes;  // create: "<parent>/n-" per parent
-  std::string parent;                        // create-delete, churn, children: the parent
+  std::vector<std::string> key_paths;                // get/set/mixed/exists/multi; delete: the victims
+  FrameTable get_frames, exists_frames, set_frames;  // per key (BuildFrames), when the workload uses them
+  std::vector<std::string> create_prefixes;          // create: "<parent>/n-" per parent
+  std::string parent;                                // create-delete, churn, children: the parent
   std::string payload;
   int64_t interval_ns = 0;  // open loop: per-session send interval; 0 = closed loop
   int64_t measure_start = 0;

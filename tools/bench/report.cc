@@ -71,7 +71,8 @@ void PrintWorkloadFields(std::FILE* f, const Options& o, const RunResult& r) {
                    static_cast<long long>(r.ops));
       break;
     case Workload::kSessions:
-      std::fprintf(f, ", \"sessions\": %lld, \"connect_s\": %.3f", static_cast<long long>(r.sessions), r.connect_s);
+      std::fprintf(f, ", \"sessions\": %lld, \"connect_s\": %.3f, \"retries\": %lld",
+                   static_cast<long long>(r.sessions), r.connect_s, static_cast<long long>(r.retries));
       break;
     case Workload::kChurn:
       std::fprintf(f, ", \"cycles\": %lld, \"leftover\": %lld", static_cast<long long>(r.cycles),
@@ -88,7 +89,7 @@ void PrintWorkloadFields(std::FILE* f, const Options& o, const RunResult& r) {
 void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
   std::fprintf(f,
                "\"target\": \"%s\", \"ops\": %lld, \"elapsed_s\": %.3f, \"ops_per_sec\": %.1f, \"errors\": %lld, "
-               "\"lost_sessions\": %lld, \"bad_replies\": %lld, \"client_cpu_s\": %.2f, \"error_codes\": {",
+               "\"lost_sessions\": %lld, \"bad_replies\": %lld, \"client_cpu_s\": %.3f, \"error_codes\": {",
                r.target.c_str(), static_cast<long long>(r.ops), r.elapsed_s, r.ops_per_sec,
                static_cast<long long>(r.errors), static_cast<long long>(r.lost_connections),
                static_cast<long long>(r.bad_replies), r.client_cpu_s);
@@ -98,6 +99,7 @@ void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
     first = false;
   }
   std::fprintf(f, "}, \"rate_achieved\": %.1f, \"late\": %lld", r.ops_per_sec, static_cast<long long>(r.late));
+  if (*r.io) std::fprintf(f, ", \"io\": \"%s\"", r.io);
   PrintPercentiles(f, "latency_us", r.latency);
 }
 
@@ -136,7 +138,8 @@ void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json) {
     std::fprintf(f, "  watchers %lld, changes %lld, missed notifications %lld\n", static_cast<long long>(r.watchers),
                  static_cast<long long>(r.ops), static_cast<long long>(r.missed));
   } else if (o.workload == Workload::kSessions) {
-    std::fprintf(f, "  sessions %lld established in %.3f s\n", static_cast<long long>(r.sessions), r.connect_s);
+    std::fprintf(f, "  sessions %lld established in %.3f s (%lld retried handshakes)\n",
+                 static_cast<long long>(r.sessions), r.connect_s, static_cast<long long>(r.retries));
   } else if (o.workload == Workload::kChurn) {
     std::fprintf(f, "  cycles %lld, ephemerals left behind %lld\n", static_cast<long long>(r.cycles),
                  static_cast<long long>(r.leftover));

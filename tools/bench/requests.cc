@@ -65,29 +65,42 @@ void InitRequests(const Plan& plan, Conn* c) {
 
 namespace {
 
-proto::Request* Pick(Plan& plan, Conn& c, Slot* slot) {
+// What to send next: a request to encode, or a prepared frame of op `op`.
+struct Choice {
+  proto::Request* req = nullptr;
+  std::string_view frame;
+  OpCode op = OpCode::kError;
+};
+
+Choice Encode(proto::Request* r) { return {r, {}, OpCode::kError}; }
+
+template <typename Body>
+Choice Keyed(const Plan& plan, Conn& c, const FrameTable& frames, proto::Request* r, OpCode op) {
+  size_t k = Next(c) % plan.key_paths.size();
+  if (!frames.empty()) return {nullptr, frames.at(k), op};
+  std::get<Body>(r->body).path.assign(plan.key_paths[k]);
+  return {r, {}, op};
+}
+
+Choice Pick(Plan& plan, Conn& c, Slot* slot) {
   switch (plan.workload) {
     case Workload::kGet:
-      std::get<proto::GetDataRequest>(c.get.body).path.assign(RandomKey(plan, c));
-      return &c.get;
+      return Keyed<proto::GetDataRequest>(plan, c, plan.get_frames, &c.get, OpCode::kGetData);
     case Workload::kExists:
-      std::get<proto::ExistsRequest>(c.exists.body).path.assign(RandomKey(plan, c));
-      return &c.exists;
+      return Keyed<proto::ExistsRequest>(plan, c, plan.exists_frames, &c.exists, OpCode::kExists);
     case Workload::kMixed:
     case Workload::kSweep:
       if (static_cast<int>(Next(c) % 100) < plan.read_pct) {
-        std::get<proto::GetDataRequest>(c.get.body).path.assign(RandomKey(plan, c));
-        return &c.get;
+        return Keyed<proto::GetDataRequest>(plan, c, plan.get_frames, &c.get, OpCode::kGetData);
       }
       [[fallthrough]];
     case Workload::kSet:
-      std::get<proto::SetDataRequest>(c.set.body).path.assign(RandomKey(plan, c));
-      return &c.set;
+      return Keyed<proto::SetDataRequest>(plan, c, plan.set_frames, &c.set, OpCode::kSetData);
     case Workload::kCreate: {
       slot->aux = static_cast<int64_t>((static_cast<uint64_t>(c.index) + static_cast<uint64_t>(c.seq++)) %
                                        plan.create_prefixes.size());
       std::get<proto::CreateRequest>(c.create.body).path.assign(plan.create_prefixes[static_cast<size_t>(slot->aux)]);
-      return &c.create;
+      return Encode(&c.create);
     }
     case Workload::kCreateDelete: {
       slot->aux = c.seq / 2;
@@ -96,36 +109,69 @@ proto::Request* Pick(Plan& plan, Conn& c, Slot* slot) {
       std::string* path =
           create ? &std::get<proto::CreateRequest>(r->body).path : &std::get<proto::DeleteRequest>(r->body).path;
       NodePath(plan, c.index, slot->aux, path);
-      return r;
+      return Encode(r);
     }
     case Workload::kDelete: {
       int64_t i = plan.delete_next.fetch_add(1, std::memory_order_relaxed);
-      if (i >= static_cast<int64_t>(plan.key_paths.size())) return nullptr;
+      if (i >= static_cast<int64_t>(plan.key_paths.size())) return {};
       std::get<proto::DeleteRequest>(c.del.body).path.assign(plan.key_paths[static_cast<size_t>(i)]);
-      return &c.del;
+      return Encode(&c.del);
     }
     case Workload::kChildren:
-      return &c.children;
+      return Encode(&c.children);
     case Workload::kMulti:
       for (auto& op : std::get<proto::MultiRequest>(c.multi.body).ops) {
         std::get<proto::SetDataRequest>(op.body).path.assign(RandomKey(plan, c));
       }
-      return &c.multi;
+      return Encode(&c.multi);
     default:
-      return nullptr;
+      return {};
   }
+}
+
+// Encodes one request per key of `op` into *t, the way EncodeRequest
+// would at send time (with xid 0).
+template <typename Body>
+void Table(const Plan& plan, proto::Request proto_req, FrameTable* t) {
+  for (const std::string& key : plan.key_paths) {
+    t->start.push_back(static_cast<uint32_t>(t->bytes.size()));
+    std::get<Body>(proto_req.body).path = key;
+    proto::EncodeRequest(proto_req, &t->bytes);
+  }
+  t->start.push_back(static_cast<uint32_t>(t->bytes.size()));
 }
 
 }  // namespace
 
+void BuildFrames(Plan* plan, const Conn& proto_conn) {
+  Workload w = plan->workload;
+  bool gets = w == Workload::kGet || w == Workload::kMixed || w == Workload::kSweep;
+  bool sets = w == Workload::kSet || w == Workload::kMixed || w == Workload::kSweep;
+  size_t set_bytes = plan->key_paths.size() * (plan->payload.size() + 64);
+  if (gets) Table<proto::GetDataRequest>(*plan, proto_conn.get, &plan->get_frames);
+  if (w == Workload::kExists) Table<proto::ExistsRequest>(*plan, proto_conn.exists, &plan->exists_frames);
+  if (sets && set_bytes <= (size_t{256} << 20)) Table<proto::SetDataRequest>(*plan, proto_conn.set, &plan->set_frames);
+}
+
 bool NextRequest(Plan& plan, Conn& c, Slot* slot) {
-  proto::Request* req = Pick(plan, c, slot);
-  if (!req) return false;
-  req->header.xid = c.next_xid++;
+  Choice next = Pick(plan, c, slot);
+  if (!next.req && next.frame.empty()) return false;
+  int32_t xid = c.next_xid++;
   if (c.next_xid <= 0) c.next_xid = 1;
-  proto::EncodeRequest(*req, &c.link.out);
-  slot->xid = req->header.xid;
-  slot->op = req->op();
+  if (next.req) {
+    next.req->header.xid = xid;
+    proto::EncodeRequest(*next.req, &c.link.out);
+    slot->op = next.req->op();
+  } else {
+    size_t at = c.link.out.size();
+    c.link.out.append(next.frame);
+    auto x = static_cast<uint32_t>(xid);  // after the 4-byte length, big-endian
+    char be[4] = {static_cast<char>(x >> 24), static_cast<char>(x >> 16), static_cast<char>(x >> 8),
+                  static_cast<char>(x)};
+    c.link.out.replace(at + 4, 4, be, 4);
+    slot->op = next.op;
+  }
+  slot->xid = xid;
   return true;
 }
 

@@ -38,6 +38,10 @@ struct Conn {
 };
 
 void InitRequests(const Plan& plan, Conn* c);
+// Fills plan's frame tables for the keyed workloads (get, exists, set,
+// mixed, sweep) from a Conn's initialised requests; set frames only while
+// they take <= 256 MiB (else those are encoded at send time).
+void BuildFrames(Plan* plan, const Conn& proto_conn);
 // Appends the next request to c.link.out and fills *slot (xid, op, aux).
 // False when the workload has nothing left to send (delete: no victims).
 bool NextRequest(Plan& plan, Conn& c, Slot* slot);

@@ -1,236 +1,127 @@
-// Idle sessions: opens `clients` sessions (at most 256 handshakes in
-// flight), reports the time to establish them all, prints
-// {"event": "sessions_ready", ...} on stdout, then holds them: no requests,
-// only a ping every third of each session's negotiated timeout, for `hold`
-// seconds or (hold < 0) until stdin reaches EOF (pings start as soon as a
-// session is up, also while the rest are being opened); then closes them all with
-// closeSession. Raises RLIMIT_NOFILE to its hard limit first. One thread.
-#include <fcntl.h>
-#include <sys/epoll.h>
+// Idle sessions: `threads` IdleGroups (idle_group.h) open `clients`
+// sessions in parallel (non-blocking connects and handshakes, at most
+// kWindow in flight over all threads, failed attempts retried), and the
+// time until all are established is reported. Then one JSON line
+// {"event": "sessions_ready", ...} goes to stdout and the sessions are held:
+// no requests, only pings, for `hold` seconds or (hold < 0) until stdin
+// reaches EOF; then every group closes its sessions with closeSession.
+// RLIMIT_NOFILE is raised to its hard limit first.
+#include <poll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
-#include "link.h"
+#include "idle_group.h"
 #include "load.h"
-#include "plan.h"
-#include "proto/codec.h"
-#include "wire.h"
 
 namespace aviary::bench {
 
 namespace {
 
-using proto::OpCode;
+constexpr int kWindow = 256;
 
-enum class State { kHandshake, kIdle, kClosing, kClosed };
-
-struct Idle {
-  Link link;
-  State state = State::kHandshake;
-  int64_t start_ns = 0;
-  int64_t ping_every_ns = 0;
-  int64_t next_ping_ns = 0;
-  int pings_out = 0;
-};
-
-class SessionHold {
- public:
-  SessionHold(const Options& o, RunResult* out, Progress* progress) : o_(o), out_(out), feed_(progress) {}
-  ~SessionHold() {
-    for (auto& s : s_) LinkClose(ep_, s->link);
-    if (ep_ >= 0) close(ep_);
-  }
-  bool OpenAll(const std::vector<Endpoint>& servers, std::string* error);
-  void Hold();
-  void CloseAll();
-
- private:
-  void Pump(int timeout_ms);
-  void PingDue(int64_t now);
-  bool OnFrame(Idle& s, std::string_view payload, int64_t now);
-  // The connection died (or misbehaved) in state s.state.
-  void Fail(Idle& s) {
-    if (s.state == State::kHandshake) handshaking_--;
-    if (s.state == State::kIdle) established_--;
-    if (s.state == State::kClosing) closing_--;
-    if (s.state != State::kClosing && s.state != State::kClosed) out_->lost_connections++;
-    LinkClose(ep_, s.link);
-    s.state = State::kClosed;
-  }
-  void SendHeader(Idle& s, int32_t xid, OpCode op) {
-    proto::Request r;
-    r.header = {xid, static_cast<int32_t>(op)};
-    proto::EncodeRequest(r, &s.link.out);
-    if (!LinkFlush(ep_, s.link, &s)) Fail(s);
-  }
-
-  const Options& o_;
-  RunResult* out_;
-  ProgressFeed feed_;
-  int ep_ = epoll_create1(EPOLL_CLOEXEC);
-  std::vector<std::unique_ptr<Idle>> s_;
-  int64_t handshaking_ = 0, established_ = 0, closing_ = 0;
-  bool stdin_open_ = true;
-  int64_t next_ping_scan_ns_ = 0;
-};
-
-bool SessionHold::OnFrame(Idle& s, std::string_view payload, int64_t now) {
-  if (s.state == State::kHandshake) {
-    proto::ConnectResponse rsp;
-    if (!proto::DecodeConnectResponse(payload, &rsp) || rsp.timeOut <= 0) return false;
-    s.state = State::kIdle;
-    s.ping_every_ns = int64_t{rsp.timeOut} * 1'000'000 / 3;
-    s.next_ping_ns = now + s.ping_every_ns;
-    handshaking_--;
-    established_++;
-    out_->latency.Record(now - s.start_ns);
-    feed_.Record(now - s.start_ns);
-    return true;
-  }
-  proto::ReplyHeader hdr;
-  proto::ResponseBody body;
-  OpCode op = s.state == State::kClosing ? OpCode::kCloseSession : OpCode::kPing;
-  if (!proto::DecodeReply(payload, op, &hdr, &body)) return false;
-  if (hdr.xid == -2 && s.pings_out > 0) {
-    s.pings_out--;
-    return true;
-  }
-  if (s.state == State::kClosing && hdr.xid == 1) {
-    s.state = State::kClosed;  // Pump closes the link
-    closing_--;
-    return true;
-  }
-  out_->bad_replies++;
-  return hdr.xid == -1;  // a stray event is tolerated, anything else is not
-}
-
-void SessionHold::Pump(int timeout_ms) {
-  epoll_event evs[256];
-  int n = epoll_wait(ep_, evs, 256, timeout_ms);
-  int64_t now = NowNs();
-  for (int i = 0; i < n; i++) {
-    if (evs[i].data.ptr == nullptr) {  // stdin
-      char buf[4096];
-      ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
-      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
-        stdin_open_ = false;
-        epoll_ctl(ep_, EPOLL_CTL_DEL, STDIN_FILENO, nullptr);
-      }
-      continue;
-    }
-    auto* s = static_cast<Idle*>(evs[i].data.ptr);
-    if (s->link.fd < 0) continue;
-    if ((evs[i].events & EPOLLOUT) && !LinkFlush(ep_, s->link, s)) Fail(*s);
-    if (s->link.fd < 0 || !(evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP))) continue;
-    bool ok = LinkRead(s->link);
-    bool frames_ok =
-        LinkFrames(s->link, 16, [&](std::string_view f) { return s->state == State::kClosed || OnFrame(*s, f, now); });
-    if (s->state == State::kClosed) {
-      LinkClose(ep_, s->link);
-    } else if (!frames_ok || !ok) {
-      Fail(*s);
-    }
-  }
-  feed_.Tick(now);
-  PingDue(now);  // also while the others are still being opened
-}
-
-bool SessionHold::OpenAll(const std::vector<Endpoint>& servers, std::string* error) {
+// Raises the soft open-file limit to the hard one; false (with *error) when
+// even that cannot hold `clients` connections.
+bool RaiseFileLimit(int clients, std::string* error) {
   rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return true;
+  if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
-  proto::ConnectRequest req;
-  req.timeOut = o_.session_timeout_ms;
-  req.passwd.assign(16, '\0');
-  int64_t start = NowNs();
-  for (int i = 0; i < o_.clients; i++) {
-    while (handshaking_ >= 256) Pump(100);
-    auto s = std::make_unique<Idle>();
-    s->link.fd = Dial(servers[static_cast<size_t>(i) % servers.size()], 10000, error);
-    if (s->link.fd < 0) {
-      *error = "session " + std::to_string(i) + ": " + *error;
-      return false;
-    }
-    s->start_ns = NowNs();
-    LinkAdd(ep_, s->link, s.get());
-    proto::EncodeConnectRequest(req, &s->link.out);
-    handshaking_++;
-    Idle& ref = *s;
-    s_.push_back(std::move(s));
-    if (!LinkFlush(ep_, ref.link, &ref)) Fail(ref);
-  }
-  int64_t deadline = NowNs() + 30'000'000'000;
-  while (handshaking_ > 0 && NowNs() < deadline) Pump(100);
-  feed_.Flush();
-  out_->connect_s = static_cast<double>(NowNs() - start) / 1e9;
-  out_->sessions = established_;
-  out_->ops = established_;
-  out_->elapsed_s = out_->connect_s;
-  out_->ops_per_sec = static_cast<double>(established_) / std::max(out_->connect_s, 1e-9);
-  if (established_ < o_.clients) {
-    *error = "only " + std::to_string(established_) + " of " + std::to_string(o_.clients) + " sessions established";
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < static_cast<rlim_t>(clients) + 32) {
+    *error = "the open-file limit (" + std::to_string(rl.rlim_cur) + ") is too low for " + std::to_string(clients) +
+             " sessions";
     return false;
   }
   return true;
 }
 
-void SessionHold::Hold() {
-  std::printf("{\"event\": \"sessions_ready\", \"sessions\": %lld, \"connect_s\": %.3f, \"pid\": %d}\n",
-              static_cast<long long>(established_), out_->connect_s, static_cast<int>(getpid()));
-  std::fflush(stdout);
-  if (o_.hold_s < 0) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = nullptr;
-    // A regular file or /dev/null cannot be polled: it is at EOF already.
-    if (epoll_ctl(ep_, EPOLL_CTL_ADD, STDIN_FILENO, &ev) != 0) stdin_open_ = false;
+// Until stdin reaches EOF (hold < 0) or for `hold_s` seconds.
+void HoldIdle(double hold_s) {
+  if (hold_s >= 0) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(hold_s));
+    return;
   }
-  int64_t end = NowNs() + static_cast<int64_t>(std::max(o_.hold_s, 0.0) * 1e9);
-  while (o_.hold_s < 0 ? stdin_open_ : NowNs() < end) Pump(100);
-}
-
-void SessionHold::PingDue(int64_t now) {
-  if (now < next_ping_scan_ns_) return;
-  next_ping_scan_ns_ = now + 50'000'000;
-  for (auto& s : s_) {
-    if (s->state != State::kIdle || now < s->next_ping_ns) continue;
-    s->next_ping_ns = now + s->ping_every_ns;
-    s->pings_out++;
-    SendHeader(*s, -2, OpCode::kPing);
+  char buf[4096];
+  for (;;) {
+    pollfd p{STDIN_FILENO, POLLIN, 0};
+    if (poll(&p, 1, 1000) <= 0) continue;
+    ssize_t r = read(STDIN_FILENO, buf, sizeof(buf));
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) return;
   }
 }
 
-void SessionHold::CloseAll() {
-  for (auto& s : s_) {
-    if (s->state != State::kIdle) continue;
-    s->state = State::kClosing;
-    closing_++;
-    SendHeader(*s, 1, OpCode::kCloseSession);
+void WaitOpened(const std::vector<std::unique_ptr<IdleGroup>>& groups) {
+  while (!std::all_of(groups.begin(), groups.end(), [](auto& g) { return g->opened(); })) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  int64_t deadline = NowNs() + 30'000'000'000;
-  while (closing_ > 0 && NowNs() < deadline) Pump(100);
 }
 
 }  // namespace
 
 bool RunSessions(const Options& o, const std::vector<Endpoint>& servers, Progress* progress, RunResult* out,
                  std::string* error) {
+  if (!RaiseFileLimit(o.clients, error)) return false;
+  std::vector<SockAddr> addrs(servers.size());
+  for (size_t i = 0; i < servers.size(); i++) {
+    if (!Resolve(servers[i], &addrs[i], error)) return false;
+  }
+  int threads = std::min(o.threads, o.clients);
+  std::vector<std::vector<int>> shares(static_cast<size_t>(threads));
+  for (int i = 0; i < o.clients; i++) shares[static_cast<size_t>(i % threads)].push_back(i);
+  std::vector<std::unique_ptr<IdleGroup>> groups;
+  for (auto& share : shares) {
+    groups.push_back(std::make_unique<IdleGroup>(o, addrs, std::move(share), std::max(1, kWindow / threads), progress));
+  }
   double cpu0 = CpuSeconds();
-  SessionHold hold(o, out, progress);
-  bool ok;
+  int64_t start = NowNs();
+  // Generous: a loaded server may take tens of seconds for 19,000 handshakes.
+  int64_t open_deadline = start + 60'000'000'000 + int64_t{o.clients} * 10'000'000;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> ts;
+  for (auto& g : groups) ts.emplace_back([&g, open_deadline, &stop] { g->Run(open_deadline, stop); });
   {
     ProgressPrinter printer(progress, "sessions");
-    ok = hold.OpenAll(servers, error);
+    WaitOpened(groups);
   }
-  if (ok) hold.Hold();
-  hold.CloseAll();
+  int64_t established = 0, last_up = start;
+  for (auto& g : groups) {
+    established += g->established();
+    last_up = std::max(last_up, g->last_up_ns());
+  }
+  out->connect_s = static_cast<double>(last_up - start) / 1e9;
+  bool ok = established == o.clients;
+  if (ok) {
+    std::printf("{\"event\": \"sessions_ready\", \"sessions\": %lld, \"connect_s\": %.3f, \"pid\": %d}\n",
+                static_cast<long long>(established), out->connect_s, static_cast<int>(getpid()));
+    std::fflush(stdout);
+    HoldIdle(o.hold_s);
+  }
+  stop.store(true);
+  for (auto& t : ts) t.join();
+  Stats all;
+  for (auto& g : groups) {
+    all.Merge(g->stats());
+    out->retries += g->retries();
+    if (!ok && error->empty()) *error = g->error();
+  }
+  out->latency.Merge(all.latency);
+  out->lost_connections = all.lost;
+  out->bad_replies = all.bad;
+  out->sessions = established;
+  out->ops = established;
+  out->elapsed_s = out->connect_s;
+  out->ops_per_sec = static_cast<double>(established) / std::max(out->connect_s, 1e-9);
   out->client_cpu_s = CpuSeconds() - cpu0;
+  if (!ok && error->empty()) *error = "only " + std::to_string(established) + " sessions established";
   return ok;
 }
 

@@ -1,7 +1,6 @@
-// Pipelined request workloads: `threads` epoll loops, each driving its share
-// of the sessions. Closed loop refills a session up to `depth` in flight as
-// replies arrive; open loop sends each session's requests at fixed
-// intervals (clients / rate), measuring from the scheduled time.
+// Pipelined request workloads: the shared request/reply logic of Worker
+// and its epoll loop (stream_worker.h), and RunStream, which sets up the
+// nodes and sessions and runs `threads` workers.
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <unistd.h>
@@ -15,36 +14,11 @@
 #include "reply_check.h"
 #include "requests.h"
 #include "setup.h"
+#include "stream_worker.h"
+#include "uring.h"
 #include "wire.h"
 
 namespace aviary::bench {
-
-namespace {
-
-using proto::OpCode;
-
-class Worker {
- public:
-  Worker(Plan* plan, std::vector<std::unique_ptr<Conn>> conns, Progress* progress)
-      : plan_(plan), conns_(std::move(conns)), feed_(progress) {}
-  void Run();
-  Stats& stats() { return stats_; }
-  std::vector<std::unique_ptr<Conn>>& conns() { return conns_; }
-
- private:
-  void Fill(Conn& c, int64_t now);
-  void Read(Conn& c);
-  void Kill(Conn& c);
-  bool OnReply(Conn& c, std::string_view payload, int64_t now);
-  int64_t NextDueNs(int64_t now) const;
-  void Drain(int64_t now, int64_t* drain_deadline, bool* done);
-
-  Plan* plan_;
-  std::vector<std::unique_ptr<Conn>> conns_;
-  int ep_ = -1;
-  Stats stats_;
-  ProgressFeed feed_;
-};
 
 void Worker::Fill(Conn& c, int64_t now) {
   bool open = plan_->interval_ns > 0;
@@ -64,14 +38,12 @@ void Worker::Fill(Conn& c, int64_t now) {
     c.ring[(c.head + c.count) % c.ring.size()] = slot;
     c.count++;
   }
-  if (!c.link.out.empty() && !LinkFlush(ep_, c.link, &c)) Kill(c);
 }
 
-void Worker::Kill(Conn& c) {
+void Worker::Lost(Conn& c) {
   if (c.dead) return;
   c.dead = true;
   stats_.lost++;
-  LinkClose(ep_, c.link);
   c.count = 0;
 }
 
@@ -98,13 +70,8 @@ bool Worker::OnReply(Conn& c, std::string_view payload, int64_t now) {
   return true;
 }
 
-void Worker::Read(Conn& c) {
-  if (!LinkRead(c.link)) {
-    Kill(c);
-    return;
-  }
-  int64_t now = NowNs();
-  if (!LinkFrames(c.link, 16, [&](std::string_view p) { return OnReply(c, p, now); })) Kill(c);
+bool Worker::OnBytes(Conn& c, int64_t now) {
+  return LinkFrames(c.link, 16, [&](std::string_view p) { return OnReply(c, p, now); });
 }
 
 // Open loop: nanoseconds until the earliest session may send again.
@@ -114,6 +81,10 @@ int64_t Worker::NextDueNs(int64_t now) const {
     if (!c->dead && c->count < static_cast<size_t>(plan_->depth)) due = std::min(due, c->next_sched_ns);
   }
   return std::max<int64_t>(due - now, 0);
+}
+
+int64_t Worker::WaitNs(int64_t now, int64_t drain_deadline) const {
+  return plan_->interval_ns > 0 && drain_deadline < 0 ? NextDueNs(now) : 20'000'000;
 }
 
 void Worker::Drain(int64_t now, int64_t* drain_deadline, bool* done) {
@@ -127,11 +98,40 @@ void Worker::Drain(int64_t now, int64_t* drain_deadline, bool* done) {
   *done = idle || now > *drain_deadline;
 }
 
-void Worker::Run() {
+void Worker::CloseSessions() {
+  for (auto& c : conns_) {
+    if (c->link.fd < 0) continue;
+    if (c->dead) {
+      close(c->link.fd);
+    } else {
+      fcntl(c->link.fd, F_SETFL, fcntl(c->link.fd, F_GETFL) & ~O_NONBLOCK);
+      CloseSession(c->link.fd, c->next_xid);
+    }
+    c->link.fd = -1;
+  }
+}
+
+void Worker::Kill(Conn& c) {
+  Lost(c);
+  LinkClose(ep_, c.link);
+}
+
+void Worker::Read(Conn& c) {
+  if (!LinkRead(c.link) || !OnBytes(c, NowNs())) Kill(c);
+}
+
+void Worker::Flush(Conn& c) {
+  if (!c.dead && !c.link.out.empty() && !LinkFlush(ep_, c.link, &c)) Kill(c);
+}
+
+void Worker::RunEpoll() {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
   for (auto& c : conns_) LinkAdd(ep_, c->link, c.get());
   int64_t now = NowNs();
-  for (auto& c : conns_) Fill(*c, now);
+  for (auto& c : conns_) {
+    Fill(*c, now);
+    Flush(*c);
+  }
   bool open = plan_->interval_ns > 0;
   int64_t drain_deadline = -1;
   epoll_event evs[64];
@@ -141,7 +141,7 @@ void Worker::Run() {
     feed_.Tick(now);
     Drain(now, &drain_deadline, &done);
     if (done) break;
-    int64_t wait_ns = open && drain_deadline < 0 ? NextDueNs(now) : 20'000'000;
+    int64_t wait_ns = WaitNs(now, drain_deadline);
     timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
     int n = epoll_pwait2(ep_, evs, 64, &ts, nullptr);
     touched.clear();
@@ -153,24 +153,22 @@ void Worker::Run() {
       if (!c->dead) touched.push_back(c);
     }
     now = NowNs();
-    if (open) {
-      for (auto& c : conns_) {
-        if (!c->dead) Fill(*c, now);
-      }
-    } else {
-      for (Conn* c : touched) Fill(*c, now);
+    if (open) {  // every session may be due
+      touched.clear();
+      for (auto& c : conns_) touched.push_back(c.get());
+    }
+    for (Conn* c : touched) {
+      if (c->dead) continue;
+      Fill(*c, now);
+      Flush(*c);
     }
   }
   feed_.Flush();
-  for (auto& c : conns_) {
-    if (c->dead) continue;
-    epoll_ctl(ep_, EPOLL_CTL_DEL, c->link.fd, nullptr);
-    fcntl(c->link.fd, F_SETFL, fcntl(c->link.fd, F_GETFL) & ~O_NONBLOCK);
-    CloseSession(c->link.fd, c->next_xid);
-    c->link.fd = -1;
-  }
   close(ep_);
+  CloseSessions();
 }
+
+namespace {
 
 // Dials and handshakes every session and deals them out to `threads` groups.
 bool OpenConns(const Options& o, const std::vector<Endpoint>& servers, Plan& plan,
@@ -209,6 +207,11 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
   plan.children = o.children;
   plan.payload.assign(static_cast<size_t>(o.payload), 'x');
   if (!PrepareNodes(o, servers[0], plan.payload, &plan, error)) return false;
+  {
+    Conn proto_conn;
+    InitRequests(plan, &proto_conn);
+    BuildFrames(&plan, proto_conn);
+  }
 
   std::vector<std::vector<std::unique_ptr<Conn>>> groups;
   if (!OpenConns(o, servers, plan, &groups, error)) return false;
@@ -234,22 +237,20 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
   {
     ProgressPrinter printer(progress, WorkloadName(o.workload));
     std::vector<std::thread> ts;
-    for (auto& w : workers) ts.emplace_back([&w] { w->Run(); });
+    size_t per_thread = workers.empty() ? 0 : workers[0]->conns().size();
+    bool uring = o.io != IoMode::kEpoll && per_thread * 2 + 8 <= 32768 && UringAvailable();
+    out->io = uring ? "io_uring" : "epoll";
+    for (auto& w : workers) {
+      ts.emplace_back([&w, uring] {
+        if (!uring || !w->RunUring()) w->RunEpoll();
+      });
+    }
     for (auto& t : ts) t.join();
   }
   out->client_cpu_s = CpuSeconds() - cpu0;
   Stats all;
   for (auto& w : workers) all.Merge(w->stats());
-  int64_t window = plan.ops_mode ? all.last_reply_ns - plan.measure_start : plan.measure_end - plan.measure_start;
-  out->latency.Merge(all.latency);
-  out->ops = all.ops;
-  out->errors = all.errors;
-  out->error_codes = all.codes;
-  out->lost_connections = all.lost;
-  out->bad_replies = all.bad;
-  out->late = all.late;
-  out->elapsed_s = static_cast<double>(std::max<int64_t>(window, 1)) / 1e9;
-  out->ops_per_sec = static_cast<double>(out->ops) / out->elapsed_s;
+  FillResult(all, plan, out);
   if (o.workload == Workload::kMulti) out->ops_in_multis = out->ops * o.multi_ops;
   // create-delete keeps the tree steady: remove the nodes whose delete was cut off by the end of the run.
   if (o.workload == Workload::kCreateDelete) return DeleteChildren(o, servers[0], plan.parent, error);

@@ -1,5 +1,6 @@
 #include "wire.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,16 +17,28 @@ namespace aviary::bench {
 
 proto::AclList OpenAcl() { return {proto::Acl{31, proto::Id{"world", "anyone"}}}; }
 
-int Dial(const Endpoint& ep, int timeout_ms, std::string* error) {
+namespace {
+
+// getaddrinfo of a TCP endpoint (free the list with freeaddrinfo); null
+// with *error when the name does not resolve.
+addrinfo* Lookup(const Endpoint& ep, std::string* error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* res = nullptr;
-  std::string port = std::to_string(ep.port);
-  if (int rc = getaddrinfo(ep.host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+  if (int rc = getaddrinfo(ep.host.c_str(), std::to_string(ep.port).c_str(), &hints, &res); rc != 0) {
     *error = ep.host + ": " + gai_strerror(rc);
-    return -1;
+    return nullptr;
   }
+  return res;
+}
+
+}  // namespace
+
+int Dial(const Endpoint& ep, int timeout_ms, std::string* error) {
+  addrinfo* res = Lookup(ep, error);
+  if (res == nullptr) return -1;
+  std::string port = std::to_string(ep.port);
   int fd = -1;
   for (addrinfo* a = res; a != nullptr && fd < 0; a = a->ai_next) {
     fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
@@ -43,6 +56,39 @@ int Dial(const Endpoint& ep, int timeout_ms, std::string* error) {
   timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+bool Resolve(const Endpoint& ep, SockAddr* out, std::string* error) {
+  addrinfo* res = Lookup(ep, error);
+  if (res == nullptr) return false;
+  std::memcpy(&out->addr, res->ai_addr, res->ai_addrlen);
+  out->len = res->ai_addrlen;
+  freeaddrinfo(res);
+  return true;
+}
+
+int DialStart(const SockAddr& a, int n, std::string* error) {
+  int fd = socket(a.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = std::string("socket: ") + std::strerror(errno);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  const auto* in = reinterpret_cast<const sockaddr_in*>(&a.addr);
+  if (a.addr.ss_family == AF_INET && (ntohl(in->sin_addr.s_addr) >> 24) == 127) {
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));  // the port is chosen at connect
+    sockaddr_in src{};
+    src.sin_family = AF_INET;
+    src.sin_addr.s_addr = htonl((127u << 24) | static_cast<uint32_t>(1 + n % 8));
+    bind(fd, reinterpret_cast<const sockaddr*>(&src), sizeof(src));  // on failure the kernel picks as usual
+  }
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0 && errno != EINPROGRESS) {
+    *error = std::string("connect: ") + std::strerror(errno);
+    close(fd);
+    return -1;
+  }
   return fd;
 }
 
