@@ -113,6 +113,9 @@ struct ServerConfig {
   // aviary.snapshotTimeoutMs: a snapshot child still running after this is
   // killed (its temporary file removed) and the next snapshot may start.
   int64_t snapshot_timeout_ms = 600000;
+  // aviary.snapshotSliceMicros: the longest slice of a fuzzy snapshot the
+  // core serialises between request batches (0: bounded by nodes only).
+  int64_t snapshot_slice_us = 500;
   int io_threads = 2;  // aviary.ioThreads: network I/O threads (1-64)
   // aviary.maxWatchesPerSession: watch-table entries one connection may hold
   // (ZooKeeper's watch_count unit); aviary.maxWatchBytesPerSession: the sum
