@@ -88,6 +88,9 @@ bool Core::StepSnapshot() {
   if (!chunk.empty()) snapshotter_->Write(std::move(chunk));
   for (storage::RawBlock& b : snapshot_->TakeRawBlocks()) snapshotter_->WriteBlock(std::move(b));
   if (!done) return true;
+  AV_LOG(kInfo, "snapshot {:#x}: {} nodes walked on the core in {} slices, {} ms in all, longest {} us",
+         snapshot_->zxid(), snapshot_->nodes_written(), snapshot_->steps(), snapshot_->step_us_total() / 1000,
+         snapshot_->step_us_max());
   std::string trailer = snapshot_->Finish();
   for (storage::RawBlock& b : snapshot_->TakeRawBlocks()) snapshotter_->WriteBlock(std::move(b));
   snapshotter_->Finish(std::move(trailer));

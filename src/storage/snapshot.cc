@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -115,6 +116,11 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
     }
   }
   Suspend();
+  const int64_t us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  ++steps_;
+  step_us_total_ += us;
+  step_us_max_ = std::max(step_us_max_, us);
   done_ = stack_.empty();
   return done_;
 }

@@ -86,6 +86,10 @@ class SnapshotBuilder {
   void NoteSwept(int64_t zxid, const std::vector<std::string>& paths);
   int64_t zxid() const { return zxid_; }
   uint64_t nodes_written() const { return nodes_; }
+  // Time spent in Step so far (the core's share of a fuzzy snapshot).
+  int64_t steps() const { return steps_; }
+  int64_t step_us_total() const { return step_us_total_; }
+  int64_t step_us_max() const { return step_us_max_; }
 
  private:
   // One level of the walk: an ancestor of (or) the node emitted last, whose
@@ -124,6 +128,9 @@ class SnapshotBuilder {
   std::string swept_;    // 'D' records noted since the last Step
   bool deferred_seal_;
   std::vector<RawBlock> raw_blocks_;
+  int64_t steps_ = 0;
+  int64_t step_us_total_ = 0;
+  int64_t step_us_max_ = 0;
 };
 
 class SnapshotFileWriter {
