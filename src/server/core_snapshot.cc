@@ -73,8 +73,9 @@ void Core::MaybeStartSnapshot(int64_t now_ms) {
   if (opts_.fork_snapshots && snapshotter_->Fork(tree_, applied_zxid_, live)) return;
   // Fuzzy: the core only walks and encodes; the snapshotter thread
   // compresses, checksums and writes each block.
-  snapshot_ = std::make_unique<storage::SnapshotBuilder>(applied_zxid_, std::move(live), storage::snapblock::Codec::kZstd,
-                                                         /*deferred_seal=*/true);
+  snapshot_ =
+      std::make_unique<storage::SnapshotBuilder>(applied_zxid_, std::move(live), storage::snapblock::Codec::kZstd,
+                                                 /*deferred_seal=*/true);
   snapshotter_->Begin(applied_zxid_);
 }
 

@@ -153,7 +153,7 @@ class SnapshotFileWriter {
  private:
   static constexpr int64_t kWritebackBytes = 1 << 20;
   int fd_ = -1;
-  int64_t written_ = 0;     // bytes written so far
+  int64_t written_ = 0;       // bytes written so far
   int64_t written_back_ = 0;  // bytes whose writeback was started
   std::string dir_;
   std::string tmp_path_;

@@ -27,8 +27,7 @@ using storage::testing::Workload;
 void Preload(Workload& w, int parents, int children) {
   for (int p = 0; p < parents; ++p) {
     const std::string parent = "/bulk" + std::to_string(p);
-    w.Run(Workload::Req(proto::OpCode::kCreate,
-                        proto::CreateRequest{parent, "", storage::testing::OpenAcl(), 0, -1}));
+    w.Run(Workload::Req(proto::OpCode::kCreate, proto::CreateRequest{parent, "", storage::testing::OpenAcl(), 0, -1}));
     for (int c = 0; c < children; ++c) {
       w.Run(Workload::Req(proto::OpCode::kCreate,
                           proto::CreateRequest{parent + "/n" + std::to_string(c), std::string(100, 'v'),
@@ -146,7 +145,8 @@ TEST(SnapshotFuzzy, SnapshotCutShortLeavesThePreviousOneInCharge) {
   s.reset();  // stopped mid-snapshot: its thread removes the temporary file
   EXPECT_FALSE(std::filesystem::exists(tmp));
   // A crash instead leaves the .tmp with the blocks written so far.
-  storage::testing::WriteAll(tmp, storage::testing::ReadAll(storage::ListSnapshots(d.path()).back().path).substr(0, 5000));
+  storage::testing::WriteAll(tmp,
+                             storage::testing::ReadAll(storage::ListSnapshots(d.path()).back().path).substr(0, 5000));
   for (int i = 0; i < 30; ++i) BulkWrite(w, kParents, kChildren);
   ASSERT_TRUE(wal.Sync(&err)) << err;
   ExpectRecoversLive(d.path(), w, first);
@@ -197,7 +197,9 @@ TEST(SnapshotFuzzy, SlicesAreBoundedByNodesAndByTime) {
     const uint64_t n = by_time.nodes_written() - before;
     before = by_time.nodes_written();
     // The clock is read every 32 nodes: each slice makes progress.
-    if (!done) EXPECT_GE(n, 32u);
+    if (!done) {
+      EXPECT_GE(n, 32u);
+    }
   }
   EXPECT_EQ(by_time.nodes_written(), total);
   EXPECT_GT(slices, 2) << "100k nodes cannot be walked in 1 ms; the time bound did not cut the walk";
