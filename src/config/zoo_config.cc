@@ -389,6 +389,10 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return true;
   }
   if (key == "aviary.forkSnapshots") return detail::BoolValue(raw_key, value, &cfg->fork_snapshots, error);
+  if (key == "aviary.snapshotSliceMicros") {
+    return detail::IntValue(raw_key, value, 0, 1000000, "expected microseconds 0-1000000", &cfg->snapshot_slice_us,
+                            error);
+  }
   if (key == "aviary.snapshotTimeoutMs") {
     return detail::IntValue(raw_key, value, 100, std::numeric_limits<int32_t>::max(),
                             "expected milliseconds, at least 100", &cfg->snapshot_timeout_ms, error);

@@ -105,7 +105,7 @@ struct ServerConfig {
   int64_t audit_max_file_bytes = 10 * 1024 * 1024;  // aviary.audit.maxFileSize (0: no rotation)
   int audit_max_backups = 10;                       // aviary.audit.maxBackups
   int64_t audit_queue_bytes = 8 * 1024 * 1024;      // aviary.audit.queueBytes
-  bool fork_snapshots = true;                       // aviary.forkSnapshots: write snapshots from a forked child
+  bool fork_snapshots = false;                      // aviary.forkSnapshots: write snapshots from a forked child
   // aviary.digest.stopOnMismatch: an ensemble learner whose tree digest
   // differs from its leader's stops. Unset: it stops when its leader is
   // an Aviary server (LEADERINFO says so), and only counts under ZooKeeper.
@@ -113,6 +113,9 @@ struct ServerConfig {
   // aviary.snapshotTimeoutMs: a snapshot child still running after this is
   // killed (its temporary file removed) and the next snapshot may start.
   int64_t snapshot_timeout_ms = 600000;
+  // aviary.snapshotSliceMicros: the longest slice of a fuzzy snapshot the
+  // core serialises between request batches (0: bounded by nodes only).
+  int64_t snapshot_slice_us = 500;
   int io_threads = 2;  // aviary.ioThreads: network I/O threads (1-64)
   // aviary.maxWatchesPerSession: watch-table entries one connection may hold
   // (ZooKeeper's watch_count unit); aviary.maxWatchBytesPerSession: the sum

@@ -51,8 +51,9 @@ struct CoreOptions {
   // snapCount: a fuzzy snapshot starts after snap_count/2 + rand(snap_count/2)
   // txns (as ZooKeeper, so servers do not snapshot together); 0 = never.
   int64_t snap_count = 0;
-  size_t snapshot_nodes_per_step = 20000;  // tree slice serialised per core pass (fallback path)
-  bool fork_snapshots = true;              // write snapshots from a forked child (see Snapshotter)
+  size_t snapshot_nodes_per_step = 20000;  // tree slice serialised per core pass (fuzzy path), at most
+  int64_t snapshot_slice_us = 500;         // and at most this long (0 = no time bound); aviary.snapshotSliceMicros
+  bool fork_snapshots = false;             // true: write snapshots from a forked child (see Snapshotter)
   int64_t purge_interval_ms = 0;           // autopurge.purgeInterval; 0 = off
   uint64_t password_secret = 0;
   // Client authentication (issue 8, core_sasl.cc). `sasl` null: SASL is not

@@ -71,7 +71,11 @@ void Core::MaybeStartSnapshot(int64_t now_ms) {
   AV_LOG(kInfo, "starting snapshot at zxid {:#x} ({} nodes, {} sessions)", applied_zxid_, tree_.NodeCount(),
          live.size());
   if (opts_.fork_snapshots && snapshotter_->Fork(tree_, applied_zxid_, live)) return;
-  snapshot_ = std::make_unique<storage::SnapshotBuilder>(applied_zxid_, std::move(live));
+  // Fuzzy: the core only walks and encodes; the snapshotter thread
+  // compresses, checksums and writes each block.
+  snapshot_ =
+      std::make_unique<storage::SnapshotBuilder>(applied_zxid_, std::move(live), storage::snapblock::Codec::kZstd,
+                                                 /*deferred_seal=*/true);
   snapshotter_->Begin(applied_zxid_);
 }
 
@@ -79,10 +83,18 @@ bool Core::StepSnapshot() {
   if (!snapshot_) return false;
   if (snapshotter_->QueuedBytes() > kMaxQueuedSnapshotBytes) return true;
   std::string chunk;
-  bool done = snapshot_->Step(tree_, opts_.snapshot_nodes_per_step, &chunk);
+  // A slice is bounded in nodes and in time, so a request that arrives
+  // while it runs waits at most about snapshot_slice_us.
+  bool done = snapshot_->Step(tree_, opts_.snapshot_nodes_per_step, &chunk, opts_.snapshot_slice_us);
   if (!chunk.empty()) snapshotter_->Write(std::move(chunk));
+  for (storage::RawBlock& b : snapshot_->TakeRawBlocks()) snapshotter_->WriteBlock(std::move(b));
   if (!done) return true;
-  snapshotter_->Finish(snapshot_->Finish());
+  AV_LOG(kInfo, "snapshot {:#x}: {} nodes walked on the core in {} slices, {} ms in all, longest {} us",
+         snapshot_->zxid(), snapshot_->nodes_written(), snapshot_->steps(), snapshot_->step_us_total() / 1000,
+         snapshot_->step_us_max());
+  std::string trailer = snapshot_->Finish();
+  for (storage::RawBlock& b : snapshot_->TakeRawBlocks()) snapshotter_->WriteBlock(std::move(b));
+  snapshotter_->Finish(std::move(trailer));
   snapshot_.reset();
   return false;
 }

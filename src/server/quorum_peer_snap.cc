@@ -40,7 +40,7 @@ bool WriteAviarySnapshot(const std::string& data_dir, int64_t zxid, const tree::
     done = b.Step(tree, 4096, &chunk);
     if (!w.Write(chunk, error)) return false;
   }
-  return w.Commit(error);
+  return w.Write(b.Finish(), error) && w.Commit(error);  // the trailer: without it the file is invalid
 }
 
 }  // namespace

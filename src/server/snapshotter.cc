@@ -166,11 +166,15 @@ void Snapshotter::Begin(int64_t zxid) {
   Post(Job{Job::kBegin, zxid, {}});
 }
 void Snapshotter::Write(std::string chunk) { Post(Job{Job::kWrite, 0, std::move(chunk)}); }
+void Snapshotter::WriteBlock(storage::RawBlock block) {
+  Post(Job{Job::kBlock, static_cast<int64_t>(block.seq), std::move(block.records)});
+}
 void Snapshotter::Finish(std::string trailer) { Post(Job{Job::kFinish, 0, std::move(trailer)}); }
 void Snapshotter::RequestPurge() { Post(Job{Job::kPurge, 0, {}}); }
 
 void Snapshotter::Run() {
   storage::SnapshotFileWriter writer;
+  std::string sealed;  // one block's stored bytes, reused
   bool failed = false;
   int64_t zxid = 0;
   auto started = std::chrono::steady_clock::now();
@@ -196,6 +200,14 @@ void Snapshotter::Run() {
         break;
       case Job::kWrite:
         if (!failed) failed = !writer.Write(job.bytes, &error);
+        break;
+      case Job::kBlock:
+        if (!failed) {
+          sealed.clear();
+          storage::snapblock::Seal(job.bytes, storage::snapblock::Codec::kZstd, static_cast<uint32_t>(job.zxid),
+                                   &sealed);
+          failed = !writer.Write(sealed, &error);
+        }
         break;
       case Job::kFinish: {
         if (!failed) failed = !(writer.Write(job.bytes, &error) && writer.Commit(&error));

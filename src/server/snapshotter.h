@@ -11,10 +11,13 @@
 // snapshot_child_hang makes the child stop after its first chunk (until
 // killed); snapshot_child_die makes it exit abruptly there, leaving its
 // temporary file.
-// Fallback (fork failed): the core serialises the tree a slice at a time
-// between request batches (storage::SnapshotBuilder, a fuzzy snapshot) and
-// hands each slice here; this thread writes it to snapshot.<zxid>.tmp, and
-// on Finish fsyncs and renames it. Purges (autopurge.snapRetainCount) run on
+// Fuzzy path (aviary.forkSnapshots=false, or fork failed): the core
+// serialises the tree a slice at a time between request batches
+// (storage::SnapshotBuilder with deferred sealing, a fuzzy snapshot) and
+// hands over each slice's bytes (Write) and its full blocks' records
+// (WriteBlock); this thread compresses and checksums the blocks
+// (snapblock::Seal), writes everything to snapshot.<zxid>.tmp in the order
+// posted, and on Finish fsyncs and renames it. Purges (autopurge.snapRetainCount) run on
 // this thread too. Writes never wait for either path.
 //
 // Threads: every method from the core thread; files are touched only by the
@@ -48,6 +51,8 @@ class Snapshotter {
 
   void Begin(int64_t zxid);
   void Write(std::string chunk);
+  // A block's raw records, sealed (zstd, CRC) on this thread.
+  void WriteBlock(storage::RawBlock block);
   // Last slice: the trailer. The file becomes durable, then old ones go.
   void Finish(std::string trailer);
   void RequestPurge();
@@ -57,8 +62,8 @@ class Snapshotter {
 
  private:
   struct Job {
-    enum Kind { kBegin, kWrite, kFinish, kPurge } kind;
-    int64_t zxid = 0;
+    enum Kind { kBegin, kWrite, kBlock, kFinish, kPurge } kind;
+    int64_t zxid = 0;  // kBegin; the block's sequence number for kBlock
     std::string bytes;
   };
   void Post(Job job);

@@ -52,34 +52,47 @@ void RemoveTmpSnapshots(const std::string& snap_dir, RecoveryResult* r) {
 
 // The one place a decoded snapshot node enters the tree. The file is in
 // pre-order, so the parent of a node is on the chain of its ancestors loaded
-// last (`chain_`): such a node goes in through the tree's bulk path
-// (DataTree::LoadNode: no path hashed or looked up); any other (the root, a
-// fuzzy snapshot's out-of-order node) through RestoreNode.
+// last (`chain_`: the length of each one's path, a prefix of `last_`, and
+// its node): such a node goes in through the tree's bulk path
+// (DataTree::LoadNode: no path hashed or looked up, nothing allocated
+// here); any other (the root, a fuzzy snapshot's out-of-order node) through
+// RestoreNode.
 class NodeLoader {
  public:
   explicit NodeLoader(tree::DataTree* tree) : tree_(tree) {}
 
-  proto::Err Insert(const SnapshotNode& n) {
-    const std::string_view parent = tree::ParentOf(n.path);
-    while (!chain_.empty() && chain_.back().first != (parent.empty() ? "/" : parent)) chain_.pop_back();
+  proto::Err Insert(const NodeView& n) {
+    std::string_view parent = tree::ParentOf(n.path);
+    if (parent.empty()) parent = "/";
+    while (!chain_.empty() &&
+           (chain_.back().first != parent.size() || std::string_view(last_).substr(0, parent.size()) != parent)) {
+      chain_.pop_back();
+    }
     const tree::Node* node = nullptr;
     if (n.path != "/" && !chain_.empty()) {
-      node = tree_->LoadNode(chain_.back().second, tree::BaseName(n.path), n.node.stat, n.node.kind, n.node.data,
-                             n.node.data_null, n.acl);
+      node = tree_->LoadNode(chain_.back().second, tree::BaseName(n.path), n.stat, n.kind, n.data, n.data_null, *n.acl);
       if (node == nullptr) return proto::Err::kBadArguments;
     } else {
-      const proto::Err e = tree_->RestoreNode(n.path, n.node, n.acl);
+      tree::Node value;
+      value.stat = n.stat;
+      value.data = n.data;
+      value.kind = n.kind;
+      value.data_null = n.data_null;
+      const std::string path(n.path);
+      const proto::Err e = tree_->RestoreNode(path, value, *n.acl);
       if (e != proto::Err::kOk) return e;
-      node = tree_->Find(n.path);
+      node = tree_->Find(path);
       chain_.clear();
     }
-    if (node != nullptr) chain_.emplace_back(n.path, node);
+    last_.assign(n.path);
+    if (node != nullptr) chain_.emplace_back(n.path.size(), node);
     return proto::Err::kOk;
   }
 
  private:
   tree::DataTree* tree_;
-  std::vector<std::pair<std::string, const tree::Node*>> chain_;
+  std::string last_;  // path of the node inserted last
+  std::vector<std::pair<size_t, const tree::Node*>> chain_;
 };
 
 // Loads nodes into the tree; with `lenient` (repair) keeps what parses.
@@ -93,12 +106,12 @@ bool LoadSnapshot(const RecoveryOptions& o, const std::string& path, bool lenien
     r->error = error;
     return false;
   }
-  SnapshotNode n;
+  NodeView n;
   NodeLoader loader(tree);
   while (reader.Next(&n)) {
     const proto::Err e = loader.Insert(n);
     if (e != proto::Err::kOk) {
-      const std::string msg = path + ": cannot restore node " + n.path + " (err " +
+      const std::string msg = path + ": cannot restore node " + std::string(n.path) + " (err " +
                               std::to_string(static_cast<int>(e)) + ") before offset " +
                               std::to_string(reader.offset());
       if (!lenient) {

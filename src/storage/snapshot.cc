@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 
 #include "storage/bytes.h"
@@ -12,18 +14,24 @@
 
 namespace aviary::storage {
 
-SnapshotBuilder::SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions, snapblock::Codec codec)
-    : zxid_(zxid), sessions_(std::move(sessions)), codec_(codec) {}
+SnapshotBuilder::SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions, snapblock::Codec codec,
+                                 bool deferred_seal)
+    : zxid_(zxid), sessions_(std::move(sessions)), codec_(codec), deferred_seal_(deferred_seal) {}
 
-void SnapshotBuilder::Emit(const std::string& path, const tree::Node& n, const tree::DataTree& tree,
-                           std::string* chunk) {
-  encoder_.Node(path, n, tree.AclOf(n), &raw_);
+void SnapshotBuilder::Emit(const tree::Node& n, const tree::DataTree& tree, std::string* chunk) {
+  encoder_.Node(path_, n, tree.AclOf(n), &raw_);
   ++nodes_;
   if (raw_.size() >= snapblock::kTargetRawBytes) SealBlock(chunk);
 }
 
 void SnapshotBuilder::SealBlock(std::string* chunk) {
   if (raw_.empty()) return;
+  if (deferred_seal_) {
+    raw_blocks_.push_back(RawBlock{blocks_++, std::move(raw_)});
+    raw_ = std::string();
+    raw_.reserve(snapblock::kTargetRawBytes + (4 << 10));
+    return;
+  }
   snapblock::Seal(raw_, codec_, blocks_++, chunk);
   raw_.clear();
 }
@@ -38,55 +46,81 @@ void SnapshotBuilder::FlushSwept() {
   swept_.clear();
 }
 
-bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::string* chunk) {
+void SnapshotBuilder::WriteHeader(const tree::DataTree& tree, std::string* chunk) {
+  const size_t start = chunk->size();
+  chunk->append(kSnapMagic, sizeof(kSnapMagic));
+  bytes::PutU32(chunk, kSnapVersion);
+  bytes::PutU32(chunk, 0);
+  bytes::PutU64(chunk, static_cast<uint64_t>(zxid_));
+  bytes::PutU32(chunk, static_cast<uint32_t>(sessions_.size()));
+  for (const SessionRecord& s : sessions_) {
+    bytes::PutU64(chunk, static_cast<uint64_t>(s.id));
+    bytes::PutU32(chunk, static_cast<uint32_t>(s.timeout_ms));
+  }
+  bytes::PutU32(chunk, Crc32c(0, chunk->data() + start, chunk->size() - start));
+  header_done_ = true;
+  const tree::Node* root = tree.Find("/");
+  path_ = "/";
+  Emit(*root, tree, chunk);
+  stack_.push_back(Frame{1, root->stat.czxid, {}, false, nullptr, {}, false});
+}
+
+bool SnapshotBuilder::Resolve(const tree::DataTree& tree, Frame* f) {
+  const tree::Node* n = tree.Find(std::string_view(path_).substr(0, f->path_len));
+  if (n == nullptr || n->stat.czxid != f->czxid) return false;  // vanished or re-created: replayed from the log
+  f->node = n;
+  f->next = f->started ? n->children.upper_bound(f->last) : n->children.begin();
+  f->moved = false;
+  return true;
+}
+
+void SnapshotBuilder::Suspend() {
+  // Child pointers and iterators are only good until the tree changes:
+  // keep the names to resume from.
+  for (Frame& f : stack_) {
+    if (f.node != nullptr && f.moved) f.last = *(f.next - 1);
+    f.node = nullptr;
+  }
+}
+
+bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::string* chunk, int64_t max_us) {
   if (done_) return true;
+  constexpr size_t kClockEvery = 32;
+  const auto start = std::chrono::steady_clock::now();
   size_t emitted = 0;
   if (!header_done_) {
-    const size_t start = chunk->size();
-    chunk->append(kSnapMagic, sizeof(kSnapMagic));
-    bytes::PutU32(chunk, kSnapVersion);
-    bytes::PutU32(chunk, 0);
-    bytes::PutU64(chunk, static_cast<uint64_t>(zxid_));
-    bytes::PutU32(chunk, static_cast<uint32_t>(sessions_.size()));
-    for (const SessionRecord& s : sessions_) {
-      bytes::PutU64(chunk, static_cast<uint64_t>(s.id));
-      bytes::PutU32(chunk, static_cast<uint32_t>(s.timeout_ms));
-    }
-    bytes::PutU32(chunk, Crc32c(0, chunk->data() + start, chunk->size() - start));
-    header_done_ = true;
-    const tree::Node* root = tree.Find("/");
-    Emit("/", *root, tree, chunk);
+    WriteHeader(tree, chunk);
     ++emitted;
-    stack_.push_back(Frame{"/", root->stat.czxid, {}, false, nullptr, {}});
   }
   FlushSwept();
-  for (Frame& f : stack_) f.node = nullptr;  // the tree may have changed since the last call
-  std::string child;
   while (!stack_.empty() && emitted < max_nodes) {
     Frame& f = stack_.back();
-    if (f.node == nullptr) {
-      const tree::Node* n = tree.Find(f.path);
-      if (n == nullptr || n->stat.czxid != f.czxid) {
-        stack_.pop_back();  // vanished or re-created: its subtree is replayed from the log
-        continue;
-      }
-      f.node = n;
-      f.next = f.started ? n->children.upper_bound(f.last) : n->children.begin();
+    if (f.node == nullptr && !Resolve(tree, &f)) {
+      stack_.pop_back();
+      continue;
     }
     if (f.next == f.node->children.end()) {
       stack_.pop_back();
       continue;
     }
-    const std::string_view name = *f.next++;
-    f.last = name;
-    f.started = true;
-    child.assign(f.path.size() == 1 ? "" : f.path).append("/").append(name);
-    const tree::Node* c = tree.Find(child);
-    if (c == nullptr) continue;
-    Emit(child, *c, tree, chunk);
-    ++emitted;
-    stack_.push_back(Frame{child, c->stat.czxid, {}, false, nullptr, {}});
+    const tree::Node* c = f.next.node();
+    ++f.next;
+    f.moved = f.started = true;
+    path_.resize(f.path_len == 1 ? 0 : f.path_len);
+    path_.append("/").append(c->name());
+    Emit(*c, tree, chunk);
+    stack_.push_back(Frame{path_.size(), c->stat.czxid, {}, false, c, c->children.begin(), false});
+    if (++emitted % kClockEvery == 0 && max_us > 0 &&
+        std::chrono::steady_clock::now() - start >= std::chrono::microseconds(max_us)) {
+      break;
+    }
   }
+  Suspend();
+  const int64_t us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  ++steps_;
+  step_us_total_ += us;
+  step_us_max_ = std::max(step_us_max_, us);
   done_ = stack_.empty();
   return done_;
 }
@@ -113,6 +147,7 @@ bool SnapshotFileWriter::Begin(const std::string& snap_dir, int64_t zxid, std::s
   final_path_ = dir_ + "/" + SnapshotName(zxid);
   tmp_path_ = final_path_ + ".tmp";
   fd_ = open(tmp_path_.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  written_ = written_back_ = 0;
   if (fd_ < 0) {
     *error = ErrnoText("open", tmp_path_, errno);
     return false;
@@ -133,6 +168,11 @@ bool SnapshotFileWriter::Write(std::string_view chunk, std::string* error) {
       return false;
     }
     chunk.remove_prefix(static_cast<size_t>(n));
+    written_ += n;
+  }
+  if (written_ - written_back_ >= kWritebackBytes) {
+    sync_file_range(fd_, written_back_, written_ - written_back_, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
+    written_back_ = written_;
   }
   return true;
 }

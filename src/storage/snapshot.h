@@ -1,10 +1,14 @@
 // Fuzzy snapshots (format: docs/format/snapshot.md).
 // SnapshotBuilder runs on the core thread: each Step serialises up to
-// max_nodes more nodes in DFS pre-order from "/" while the core keeps
-// applying writes between calls. Its cursor is a stack of (path, czxid,
-// last child name) resumed with std::set::upper_bound, so it survives any
-// creates/deletes between calls; a frame whose node vanished or was
-// re-created (czxid changed) is skipped. Each node is copied as it is at
+// max_nodes more nodes (or as many as fit in max_us) in DFS pre-order from
+// "/" while the core keeps applying writes between calls. Its cursor is a
+// stack of (path, czxid, last child name) resumed with upper_bound on the
+// sorted children, so it survives any creates/deletes between calls; a
+// frame whose node vanished or was re-created (czxid changed) is skipped.
+// Within one call it follows child pointers (no path lookup per node).
+// With deferred sealing the builder only encodes records: each full block
+// is handed out raw (TakeRawBlocks) for another thread to compress, CRC
+// and write with snapblock::Seal, so the core pays for the walk alone. Each node is copied as it is at
 // the moment it is visited, so the snapshot is "fuzzy": replaying every
 // txn with zxid > zxid() over it yields the live tree (see recovery.h).
 // Files are written in format 3 (blocks of records, each checksummed and
@@ -47,17 +51,33 @@ struct SessionRecord {
   bool operator==(const SessionRecord&) const = default;
 };
 
+// A block's records, not yet sealed: snapblock::Seal(records, codec, seq).
+struct RawBlock {
+  uint32_t seq = 0;
+  std::string records;
+};
+
 class SnapshotBuilder {
  public:
-  // zxid = the last applied zxid when the snapshot starts.
-  SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions, snapblock::Codec codec = snapblock::Codec::kZstd);
+  // zxid = the last applied zxid when the snapshot starts. deferred_seal:
+  // full blocks are kept raw for TakeRawBlocks instead of being sealed
+  // into Step's chunk.
+  SnapshotBuilder(int64_t zxid, std::vector<SessionRecord> sessions, snapblock::Codec codec = snapblock::Codec::kZstd,
+                  bool deferred_seal = false);
   // Appends the bytes of up to max_nodes more nodes (the first call also
   // writes header + sessions) to *chunk: whole blocks only, so a chunk may
-  // be empty while the current block fills. true when the walk is complete.
-  bool Step(const tree::DataTree& tree, size_t max_nodes, std::string* chunk);
+  // be empty while the current block fills. With max_us > 0 the call also
+  // stops once that much time has passed (checked every few dozen nodes).
+  // true when the walk is complete.
+  bool Step(const tree::DataTree& tree, size_t max_nodes, std::string* chunk, int64_t max_us = 0);
   // The last block and the trailer (node count, block count, CRC-32C of
-  // the trailer). Call once, after Step returned true.
+  // the trailer). Call once, after Step returned true. Deferred: the last
+  // block goes to TakeRawBlocks (write those before the trailer).
   std::string Finish();
+  // Deferred sealing: the blocks cut since the last call, in sequence
+  // order. The file is Step's chunks and these, in the order they were
+  // produced (a chunk before the blocks of the same call), then Finish's.
+  std::vector<RawBlock> TakeRawBlocks() { return std::move(raw_blocks_); }
   // The closeSession txn `zxid` is about to sweep `paths` (its session's
   // ephemerals) while this walk is under way. The txn does not list them, and
   // the walk may have copied a parent before the sweep but never see the
@@ -66,26 +86,38 @@ class SnapshotBuilder {
   void NoteSwept(int64_t zxid, const std::vector<std::string>& paths);
   int64_t zxid() const { return zxid_; }
   uint64_t nodes_written() const { return nodes_; }
+  // Time spent in Step so far (the core's share of a fuzzy snapshot).
+  int64_t steps() const { return steps_; }
+  int64_t step_us_total() const { return step_us_total_; }
+  int64_t step_us_max() const { return step_us_max_; }
 
  private:
+  // One level of the walk: an ancestor of (or) the node emitted last, whose
+  // path is the first path_len bytes of path_.
   struct Frame {
-    std::string path;
+    size_t path_len = 0;
     int64_t czxid = 0;
-    std::string last;  // last child name visited; empty = none yet
+    std::string last;  // last child name visited (set when a Step ends); empty = none yet
     bool started = false;
     // Valid within one Step call only (the tree may change between calls):
-    // the node, and the next child to visit. Saves a lookup and a set
-    // search per node.
+    // the node, the next child to visit, whether `next` moved this call.
     const tree::Node* node = nullptr;
     tree::ChildList::const_iterator next;
+    bool moved = false;
   };
-  void Emit(const std::string& path, const tree::Node& n, const tree::DataTree& tree, std::string* chunk);
+  void WriteHeader(const tree::DataTree& tree, std::string* chunk);
+  // Resolves the top frame's node at the start of a call; false when it is
+  // gone (the frame is popped).
+  bool Resolve(const tree::DataTree& tree, Frame* f);
+  void Suspend();
+  void Emit(const tree::Node& n, const tree::DataTree& tree, std::string* chunk);
   void FlushSwept();
   void SealBlock(std::string* chunk);
 
   int64_t zxid_;
   std::vector<SessionRecord> sessions_;
   std::vector<Frame> stack_;
+  std::string path_;  // path of the node emitted last; every frame's path is a prefix
   bool header_done_ = false;
   bool done_ = false;
   uint64_t nodes_ = 0;
@@ -94,6 +126,11 @@ class SnapshotBuilder {
   std::string raw_;      // records of the block being filled
   uint32_t blocks_ = 0;  // blocks sealed so far (the next one's sequence number)
   std::string swept_;    // 'D' records noted since the last Step
+  bool deferred_seal_;
+  std::vector<RawBlock> raw_blocks_;
+  int64_t steps_ = 0;
+  int64_t step_us_total_ = 0;
+  int64_t step_us_max_ = 0;
 };
 
 class SnapshotFileWriter {
@@ -105,13 +142,19 @@ class SnapshotFileWriter {
 
   // snap_dir = dataDir; the file goes to VersionDir(snap_dir).
   bool Begin(const std::string& snap_dir, int64_t zxid, std::string* error);
+  // Every kWritebackBytes written, writeback of those bytes is started
+  // (sync_file_range, not waited for), so that Commit's fsync, and the log's
+  // fsyncs that share the disk with it, find little left to write.
   bool Write(std::string_view chunk, std::string* error);
   bool Commit(std::string* error);  // durable after this returns true
   void Abort();                     // closes and removes the tmp file
   const std::string& final_path() const { return final_path_; }
 
  private:
+  static constexpr int64_t kWritebackBytes = 1 << 20;
   int fd_ = -1;
+  int64_t written_ = 0;       // bytes written so far
+  int64_t written_back_ = 0;  // bytes whose writeback was started
   std::string dir_;
   std::string tmp_path_;
   std::string final_path_;

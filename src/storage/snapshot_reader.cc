@@ -220,7 +220,7 @@ bool SnapshotReader::OpenV3(std::string* error) {
   return true;
 }
 
-bool SnapshotReader::NextV3(SnapshotNode* n) {
+bool SnapshotReader::NextV3(NodeView* n) {
   const SnapshotStream::Result r = pump_ ? pump_->Next(n) : stream_->Next(n);
   if (r == SnapshotStream::Result::kNode) {
     ++nodes_;
@@ -245,7 +245,27 @@ int64_t SnapshotReader::offset() const {
 
 bool SnapshotReader::Next(SnapshotNode* n) {
   if (done_ || !error_.empty()) return false;
+  if (!stream_ && !pump_) return NextOld(n);
+  NodeView v;
+  if (!NextV3(&v)) return false;
+  CopyNode(v, n);
+  return true;
+}
+
+bool SnapshotReader::Next(NodeView* n) {
+  if (done_ || !error_.empty()) return false;
   if (stream_ || pump_) return NextV3(n);
+  if (!NextOld(&old_)) return false;
+  n->path = old_.path;
+  n->data = old_.node.data.view();
+  n->stat = old_.node.stat;
+  n->kind = old_.node.kind;
+  n->data_null = old_.node.data_null;
+  n->acl = &old_.acl;
+  return true;
+}
+
+bool SnapshotReader::NextOld(SnapshotNode* n) {
   int64_t rec_off = offset_;
   if (!ReadExact(5, &buf_)) return Fail("truncated record");
   while (buf_[0] == kSnapSweptTag) {

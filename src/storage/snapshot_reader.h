@@ -44,6 +44,9 @@ class SnapshotReader {
   // The next node; false at the trailer (done() true, error() empty when
   // count and CRC match) or on error (error() names file and offset).
   bool Next(SnapshotNode* n);
+  // The same as a view, valid until the next call (format 3: no
+  // allocation per node).
+  bool Next(NodeView* n);
   bool done() const { return done_; }
   const std::string& error() const { return error_; }
   uint64_t nodes_read() const { return nodes_; }
@@ -58,7 +61,8 @@ class SnapshotReader {
   bool Fail(const std::string& what);
   bool ReadSwept(int64_t rec_off);
   bool OpenV3(std::string* error);
-  bool NextV3(SnapshotNode* n);
+  bool NextV3(NodeView* n);
+  bool NextOld(SnapshotNode* n);  // formats 1 and 2
 
   std::FILE* f_ = nullptr;
   std::string path_;
@@ -71,6 +75,7 @@ class SnapshotReader {
   std::string buf_;
   SnapshotHeader header_;
   std::map<int64_t, std::vector<std::string>> swept_;
+  SnapshotNode old_;  // formats 1 and 2: the node a view points into
   // Format 3.
   bool threaded_ = false;
   MappedFile map_;

@@ -15,6 +15,22 @@ size_t SharedPrefix(const std::string& a, const std::string& b) {
 }
 
 }  // namespace
+}  // namespace aviary::storage::snaprec
+
+namespace aviary::storage {
+
+void CopyNode(const NodeView& v, SnapshotNode* out) {
+  out->path.assign(v.path);
+  out->node.stat = v.stat;
+  out->node.data = v.data;
+  out->node.kind = v.kind;
+  out->node.data_null = v.data_null;
+  out->acl = *v.acl;
+}
+
+}  // namespace aviary::storage
+
+namespace aviary::storage::snaprec {
 
 void Encoder::Node(const std::string& path, const tree::Node& n, const proto::AclList& acl, std::string* raw) {
   proto::jute::Writer w(raw);
@@ -45,7 +61,7 @@ void Encoder::Swept(int64_t zxid, const std::vector<std::string>& paths, std::st
   for (const std::string& p : paths) w.WriteBuffer(p);
 }
 
-Decoder::Kind Decoder::Next(std::string_view raw, size_t* pos, SnapshotNode* out,
+Decoder::Kind Decoder::Next(std::string_view raw, size_t* pos, NodeView* out,
                             std::map<int64_t, std::vector<std::string>>* swept, std::string* why) {
   why->clear();
   while (*pos < raw.size()) {
@@ -79,7 +95,7 @@ bool Decoder::DecodeAcl(std::string_view raw, size_t* pos, std::string* why) {
   return true;
 }
 
-bool Decoder::DecodeNode(std::string_view raw, size_t* pos, SnapshotNode* out, std::string* why) {
+bool Decoder::DecodeNode(std::string_view raw, size_t* pos, NodeView* out, std::string* why) {
   proto::jute::Reader r(raw.substr(*pos));
   const int32_t shared = r.ReadInt32();
   const std::string_view rest = r.ReadBufferView();
@@ -98,17 +114,16 @@ bool Decoder::DecodeNode(std::string_view raw, size_t* pos, SnapshotNode* out, s
     return false;
   }
   out->path = prev_;
-  tree::Node& n = out->node;
-  n.data_null = flags[0] == 1;
-  n.kind = static_cast<tree::NodeKind>(flags[1]);
-  n.data = r.ReadBufferView();
-  tree::ReadStatPersisted(r, &n.stat);
-  if (n.kind == tree::NodeKind::kTtl) r.ReadInt64();  // the TTL: the tree derives it from ephemeral_owner
+  out->data_null = flags[0] == 1;
+  out->kind = static_cast<tree::NodeKind>(flags[1]);
+  out->data = r.ReadBufferView();
+  tree::ReadStatPersisted(r, &out->stat);
+  if (out->kind == tree::NodeKind::kTtl) r.ReadInt64();  // the TTL: the tree derives it from ephemeral_owner
   if (!r.ok()) {
     *why = "truncated node record";
     return false;
   }
-  out->acl = acls_[static_cast<size_t>(acl)];
+  out->acl = &acls_[static_cast<size_t>(acl)];
   *pos = raw.size() - r.remaining();
   return true;
 }

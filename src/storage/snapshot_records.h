@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <string_view>
@@ -24,6 +25,22 @@ struct SnapshotNode {
   tree::Node node;  // children empty; node.acl unused (see `acl`)
   proto::AclList acl;
 };
+
+// A decoded node record as views, for loaders that copy what they keep
+// (recovery): no allocation per node. Valid until the next call on what
+// produced it (path and data point into the decoder's or batch's bytes;
+// acl into the decoder's table, which lives as long as the decoder).
+struct NodeView {
+  std::string_view path;
+  std::string_view data;
+  tree::StatPersisted stat;
+  tree::NodeKind kind = tree::NodeKind::kPersistent;
+  bool data_null = false;
+  const proto::AclList* acl = nullptr;
+};
+
+// Copies a view into an owning SnapshotNode.
+void CopyNode(const NodeView& v, SnapshotNode* out);
 
 namespace snaprec {
 
@@ -50,17 +67,18 @@ class Decoder {
   // are absorbed (the loop goes on to the next record; kSwept/kNode may thus
   // come from a later position). At the end of raw with nothing decoded:
   // kError with *why empty.
-  Kind Next(std::string_view raw, size_t* pos, SnapshotNode* out, std::map<int64_t, std::vector<std::string>>* swept,
+  // The node's views are valid until the next call.
+  Kind Next(std::string_view raw, size_t* pos, NodeView* out, std::map<int64_t, std::vector<std::string>>* swept,
             std::string* why);
 
  private:
-  bool DecodeNode(std::string_view raw, size_t* pos, SnapshotNode* out, std::string* why);
+  bool DecodeNode(std::string_view raw, size_t* pos, NodeView* out, std::string* why);
   bool DecodeAcl(std::string_view raw, size_t* pos, std::string* why);
   bool DecodeSwept(std::string_view raw, size_t* pos, std::map<int64_t, std::vector<std::string>>* swept,
                    std::string* why);
 
   std::string prev_;
-  std::vector<proto::AclList> acls_;
+  std::deque<proto::AclList> acls_;  // a deque: views keep pointers into it
 };
 
 }  // namespace snaprec

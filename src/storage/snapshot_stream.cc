@@ -4,6 +4,7 @@ namespace aviary::storage {
 namespace {
 
 constexpr size_t kBatchNodes = 4096;
+constexpr size_t kBatchBytes = 4 << 20;  // or fewer nodes once their paths and data reach this
 constexpr size_t kMaxQueuedBatches = 8;
 
 std::string At(const SnapshotBody& b, size_t off, const std::string& what) {
@@ -64,6 +65,13 @@ bool SnapshotStream::LoadBlock() {
 }
 
 SnapshotStream::Result SnapshotStream::Next(SnapshotNode* n) {
+  NodeView v;
+  const Result r = Next(&v);
+  if (r == Result::kNode) CopyNode(v, n);
+  return r;
+}
+
+SnapshotStream::Result SnapshotStream::Next(NodeView* n) {
   if (!error_.empty()) return Result::kError;
   while (true) {
     if (raw_pos_ >= raw_.size()) {
@@ -109,20 +117,34 @@ SnapshotPump::~SnapshotPump() {
   thread_.join();
 }
 
+SnapshotPump::Batch SnapshotPump::Fill(SnapshotStream::Result* r) {
+  Batch b;
+  b.nodes.reserve(kBatchNodes);
+  b.bytes.reserve(kBatchBytes + (64 << 10));
+  NodeView v;
+  while (b.nodes.size() < kBatchNodes && b.bytes.size() < kBatchBytes) {
+    *r = stream_.Next(&v);
+    if (*r != SnapshotStream::Result::kNode) break;
+    Entry& e = b.nodes.emplace_back();
+    e.path_at = b.bytes.size();
+    e.path_len = static_cast<uint32_t>(v.path.size());
+    b.bytes.append(v.path);
+    e.data_at = b.bytes.size();
+    e.data_len = static_cast<uint32_t>(v.data.size());
+    b.bytes.append(v.data);
+    e.stat = v.stat;
+    e.acl = v.acl;
+    e.kind = v.kind;
+    e.data_null = v.data_null;
+  }
+  b.last = *r;
+  return b;
+}
+
 void SnapshotPump::Run() {
   SnapshotStream::Result r = SnapshotStream::Result::kNode;
   while (r == SnapshotStream::Result::kNode) {
-    Batch b;
-    b.nodes.reserve(kBatchNodes);
-    while (b.nodes.size() < kBatchNodes) {
-      b.nodes.emplace_back();
-      r = stream_.Next(&b.nodes.back());
-      if (r != SnapshotStream::Result::kNode) {
-        b.nodes.pop_back();
-        break;
-      }
-    }
-    b.last = r;
+    Batch b = Fill(&r);
     std::unique_lock<std::mutex> lock(mu_);
     cv_.wait(lock, [this] { return stop_ || queue_.size() < kMaxQueuedBatches; });
     if (stop_) return;
@@ -136,7 +158,7 @@ void SnapshotPump::Run() {
   }
 }
 
-SnapshotStream::Result SnapshotPump::Next(SnapshotNode* n) {
+SnapshotStream::Result SnapshotPump::Next(NodeView* n) {
   while (at_ >= current_.nodes.size()) {
     if (current_.last != SnapshotStream::Result::kNode) return current_.last;
     std::unique_lock<std::mutex> lock(mu_);
@@ -146,8 +168,21 @@ SnapshotStream::Result SnapshotPump::Next(SnapshotNode* n) {
     at_ = 0;
     cv_.notify_all();
   }
-  *n = std::move(current_.nodes[at_++]);
+  const Entry& e = current_.nodes[at_++];
+  n->path = std::string_view(current_.bytes.data() + e.path_at, e.path_len);
+  n->data = std::string_view(current_.bytes.data() + e.data_at, e.data_len);
+  n->stat = e.stat;
+  n->kind = e.kind;
+  n->data_null = e.data_null;
+  n->acl = e.acl;
   return SnapshotStream::Result::kNode;
+}
+
+SnapshotStream::Result SnapshotPump::Next(SnapshotNode* n) {
+  NodeView v;
+  const SnapshotStream::Result r = Next(&v);
+  if (r == SnapshotStream::Result::kNode) CopyNode(v, n);
+  return r;
 }
 
 }  // namespace aviary::storage

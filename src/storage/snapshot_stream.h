@@ -3,7 +3,9 @@
 // the file, its CRC checked, expanded, then its records decoded in order.
 // SnapshotStream is single-threaded; SnapshotPump runs one on its own
 // thread and hands decoded nodes over in batches through a bounded queue,
-// so decompression and decoding overlap the caller building the tree.
+// so decompression and decoding overlap the caller building the tree. A
+// batch is one buffer of the nodes' paths and data plus fixed-size entries:
+// the consumer gets views (NodeView), no allocation per node.
 #pragma once
 
 #include <condition_variable>
@@ -37,7 +39,9 @@ class SnapshotStream {
  public:
   enum class Result { kNode, kEnd, kError };
   explicit SnapshotStream(SnapshotBody body) : body_(std::move(body)), pos_(body_.begin) {}
-  // The next node; kEnd after the last one once the counts matched.
+  // The next node; kEnd after the last one once the counts matched. The
+  // view is valid until the next call.
+  Result Next(NodeView* n);
   Result Next(SnapshotNode* n);
   const std::string& error() const { return error_; }
   int64_t offset() const { return static_cast<int64_t>(block_at_); }
@@ -66,7 +70,9 @@ class SnapshotPump {
   SnapshotPump(const SnapshotPump&) = delete;
   SnapshotPump& operator=(const SnapshotPump&) = delete;
 
-  // As SnapshotStream::Next, from the caller's thread.
+  // As SnapshotStream::Next, from the caller's thread; the view is valid
+  // until the next call.
+  SnapshotStream::Result Next(NodeView* n);
   SnapshotStream::Result Next(SnapshotNode* n);
   // Valid once Next returned kEnd or kError.
   const std::string& error() const { return error_; }
@@ -74,10 +80,24 @@ class SnapshotPump {
   const std::map<int64_t, std::vector<std::string>>& swept() const { return swept_; }
 
  private:
+  // One node of a batch: its path and data are at these offsets of `bytes`.
+  struct Entry {
+    size_t path_at = 0;
+    size_t data_at = 0;
+    uint32_t path_len = 0;
+    uint32_t data_len = 0;
+    tree::StatPersisted stat;
+    const proto::AclList* acl = nullptr;
+    tree::NodeKind kind = tree::NodeKind::kPersistent;
+    bool data_null = false;
+  };
   struct Batch {
-    std::vector<SnapshotNode> nodes;
+    std::string bytes;
+    std::vector<Entry> nodes;
     SnapshotStream::Result last = SnapshotStream::Result::kNode;  // kEnd/kError: the stream's end
   };
+  // Decodes up to a batch's worth of nodes; *r is the stream's last result.
+  Batch Fill(SnapshotStream::Result* r);
   void Run();
 
   SnapshotStream stream_;

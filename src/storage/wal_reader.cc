@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 #include "storage/bytes.h"
@@ -25,7 +26,16 @@ constexpr size_t kSectorBytes = 512;
 // Shorter zero runs at a record's end are ordinary field values.
 constexpr size_t kMinZeroRunBytes = 64;
 
+// Recovery checks the whole preallocated tail of the open segment (64 MiB)
+// with this: 64 bytes per step (the compiler vectorises the OR), not one.
 bool AllZero(const char* p, size_t n) {
+  while (n >= 64) {
+    uint64_t w[8];
+    std::memcpy(w, p, sizeof w);
+    if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) != 0) return false;
+    p += 64;
+    n -= 64;
+  }
   return std::all_of(p, p + n, [](char c) { return c == 0; });
 }
 

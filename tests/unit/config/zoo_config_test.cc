@@ -102,7 +102,7 @@ TEST(ZooConfig, AllKeys) {
       "aviary.maxSessions=42\n"
       "aviary.logLevel=debug\n"
       "aviary.ioThreads=4\n"
-      "aviary.forkSnapshots=false\n"
+      "aviary.forkSnapshots=true\n"
       "aviary.containerCheckIntervalMs=500\n");
   EXPECT_EQ(c.tick_time_ms, 2000);
   EXPECT_EQ(c.client_port, 2182);
@@ -124,7 +124,7 @@ TEST(ZooConfig, AllKeys) {
   EXPECT_EQ(c.super_digest, "super:D/InIHSb7yEEbrWz8b9l71RjZJU=");
   EXPECT_FALSE(c.force_sync);
   EXPECT_EQ(c.snap_count, 5000);
-  EXPECT_FALSE(c.fork_snapshots);
+  EXPECT_TRUE(c.fork_snapshots);  // the default is false
   EXPECT_EQ(c.snap_retain_count, 5);
   EXPECT_EQ(c.purge_interval_hours, 24);
   EXPECT_EQ(c.pre_alloc_size_kb, 1024);
