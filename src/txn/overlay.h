@@ -4,7 +4,8 @@
 // Single-threaded (the prepare thread, which is also the apply thread's
 // caller or strictly serialized with it). Invariant: records are appended in
 // zxid order; Applied(z) drops records with zxid <= z; a path's map entry is
-// always its newest record still queued.
+// always its newest record still queued. No std::string is built to look a
+// path up, and a node's ACL list is shared, not copied, per Get.
 #pragma once
 
 #include <cstdint>
@@ -65,12 +66,25 @@ class Overlay {
     std::string path;
     NodeRec rec;
   };
+  // Lookups by string_view without building a std::string per call.
+  struct PathHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  // The node's ACL as a shared list, one per tree ACL reference while it
+  // stays the same list (a released reference may be reused for another).
+  std::shared_ptr<const proto::AclList> SharedAcl(const tree::Node& n) const;
+  static constexpr size_t kMaxSharedAcls = 1024;
+
   const tree::DataTree& tree_;
   std::deque<std::shared_ptr<Entry>> queue_;
-  std::unordered_map<std::string, std::shared_ptr<Entry>> latest_;
+  // Keys view the path of the entry they map to (kept alive by the value).
+  std::unordered_map<std::string_view, std::shared_ptr<Entry>, PathHash, std::equal_to<>> latest_;
+  mutable std::unordered_map<uint32_t, std::shared_ptr<const proto::AclList>> acls_;
   bool recording_ = false;
   size_t mark_ = 0;
-  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> undo_;
+  // (entry put, the entry it replaced in latest_ or null), oldest first.
+  std::vector<std::pair<std::shared_ptr<Entry>, std::shared_ptr<Entry>>> undo_;
 };
 
 }  // namespace aviary::txn

@@ -28,9 +28,7 @@ with netty-codec on the class path, as test_tls_zookeeper.py does).
 
 import base64
 import hashlib
-import os
 import socket
-import tempfile
 
 import pytest
 from kazoo.client import KazooClient
@@ -156,12 +154,11 @@ VARIANTS = {"none": 0, "read-only": READ, "create-only": CREATE,
 
 
 @pytest.fixture
-def server(pki, monkeypatch):
+def server(pki, monkeypatch, tmp_path):
     if ss.target() == "zookeeper":  # Netty TLS needs these (test_tls_zookeeper.py)
         monkeypatch.setattr(harness, "ZK_JARS", harness.ZK_JARS + [
             "/usr/share/java/netty-codec.jar", "/usr/share/java/netty-resolver.jar"])
-    tmp = tempfile.mkdtemp(prefix="aviary-aclbypass-")
-    jaas = ss.digest_server_jaas(os.path.join(tmp, "jaas.conf"), USERS)
+    jaas = ss.digest_server_jaas(str(tmp_path / "jaas.conf"), USERS)
     cfg = pki.server_cfg()
     srv = ss.start_sasl_server(jaas, extra_cfg=cfg)
     srv.secure_port = int(cfg["secureClientPort"])
