@@ -208,6 +208,10 @@ class Core {
   // on the core thread.
   bool SnapshotPass(int64_t now_ms);
 
+  // After input arrived during a group the core made durable itself, the
+  // storage thread takes every group for this long (SubmitProposals).
+  static constexpr int64_t kInlineSyncBackoffMs = 10;
+
   int64_t last_zxid() const { return applied_zxid_; }
   // Any thread: requests received but not yet answered (in the inbox,
   // waiting in a session queue or held behind a handshake). The network
@@ -296,7 +300,6 @@ class Core {
   // means other clients are active: for kInlineSyncBackoffMs the storage
   // thread takes every group, and the core serves them during its fsyncs.
   void SubmitProposals(int64_t now_ms);
-  static constexpr int64_t kInlineSyncBackoffMs = 10;
   // No event waits in the inbox (core.cc).
   bool InboxIdle();
   // The log failed: answer every write still waiting with NOTREADONLY (it
