@@ -28,6 +28,13 @@ class Committer {
   virtual void Propose(txn::Txn txn) = 0;
   // Core thread. Appends the txns committed since the last call, in order.
   virtual void TakeCommitted(std::vector<txn::Txn>* out) = 0;
+  // Core thread, at the end of every pass (before it takes what is
+  // committed): the txns proposed in the pass are submitted together (a
+  // committer may hold them until then). `core_idle`: no input waits for
+  // the core, so a committer may make them durable on the calling thread
+  // now (no hand-off to its own thread and back while the log is idle);
+  // TakeCommitted then returns them at once. True when it did so.
+  virtual bool EndOfPass(bool /*core_idle*/) { return false; }
   // True when writes cannot currently be accepted (e.g. storage failure).
   virtual bool ReadOnly() const { return false; }
   // Once ReadOnly(): txns proposed but never handed back with a zxid up to

@@ -71,6 +71,17 @@ void Core::Post(std::vector<CoreEvent>& events) {
   cv_.notify_one();
 }
 
+void Core::TakeInbox(std::vector<CoreEvent>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& e : inbox_) out->push_back(std::move(e));
+  inbox_.clear();
+}
+
+bool Core::InboxIdle() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return inbox_.empty();
+}
+
 void Core::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(mu_);

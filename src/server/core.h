@@ -200,11 +200,17 @@ class Core {
   // Core thread, for tests and Run(): process one batch at `now_ms`
   // (steady clock) then commit, apply and flush.
   void ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms);
+  // Core thread, for tests: takes the events waiting in the inbox (as Run).
+  void TakeInbox(std::vector<CoreEvent>* out);
   void Tick(int64_t now_ms);
   // Core thread, for tests and Run(): starts a snapshot if one is due and
   // serialises its next slice (fallback path). True while one is in progress
   // on the core thread.
   bool SnapshotPass(int64_t now_ms);
+
+  // After input arrived during a group the core made durable itself, the
+  // storage thread takes every group for this long (SubmitProposals).
+  static constexpr int64_t kInlineSyncBackoffMs = 10;
 
   int64_t last_zxid() const { return applied_zxid_; }
   // Any thread: requests received but not yet answered (in the inbox,
@@ -287,6 +293,15 @@ class Core {
                     proto::Err local_err = proto::Err::kOk);
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   void ApplyCommitted(int64_t now_ms);
+  // Hands the pass's proposals to the committer together (before taking
+  // what is committed). With no input waiting the committer may make them
+  // durable on this thread (DurableCommitter: no hop to the storage thread
+  // and back, the latency of a lone write). Input that arrived meanwhile
+  // means other clients are active: for kInlineSyncBackoffMs the storage
+  // thread takes every group, and the core serves them during its fsyncs.
+  void SubmitProposals(int64_t now_ms);
+  // No event waits in the inbox (core.cc).
+  bool InboxIdle();
   // The log failed: answer every write still waiting with NOTREADONLY (it
   // will never be durable: the log was cut back) or, when the committer
   // cannot rule out that it is in the log (UnknownThrough), close its
@@ -454,6 +469,7 @@ class Core {
   uint64_t rng_state_ = 0x9e3779b97f4a7c15ULL;
 
   bool storage_failed_ = false;
+  int64_t inline_sync_backoff_until_ms_ = 0;  // SubmitProposals
   int64_t applied_zxid_ = 0;
   std::vector<net::ConnectionServer::Out> out_;
   std::unordered_map<net::ConnId, uint32_t> consumed_;   // frames answered in this pass, per connection

@@ -434,6 +434,7 @@ void Core::ApplyCommitted(int64_t now_ms) {
   // Read before taking: a committer fails only after handing over all it
   // committed, so once it reports the failure nothing committed can arrive
   // after the pending writes are failed below.
+  SubmitProposals(now_ms);
   const bool log_failed = committer_->ReadOnly();
   committer_->TakeCommitted(&committed_);
   txns_since_snapshot_ += static_cast<int64_t>(committed_.size());
@@ -467,6 +468,11 @@ void Core::ApplyCommitted(int64_t now_ms) {
   }
   committed_.clear();
   if (!storage_failed_ && log_failed) FailPendingWrites();
+}
+
+void Core::SubmitProposals(int64_t now_ms) {
+  const bool idle = now_ms >= inline_sync_backoff_until_ms_ && InboxIdle();
+  if (committer_->EndOfPass(idle) && !InboxIdle()) inline_sync_backoff_until_ms_ = now_ms + kInlineSyncBackoffMs;
 }
 
 void Core::FailPendingWrites() {

@@ -29,12 +29,32 @@ void DurableCommitter::Stop() {
 }
 
 void DurableCommitter::Propose(txn::Txn txn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (failed_.load()) return;  // never committed, never acknowledged
+  queue_.push_back(Item{false, 0, std::move(txn)});
+}
+
+bool DurableCommitter::EndOfPass(bool core_idle) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (queue_.empty()) return false;
+    if (!core_idle || busy_ || !commit_on_log_ || failed_.load()) {
+      lock.unlock();
+      cv_.notify_one();  // the storage thread takes it (after its group)
+      return false;
+    }
+    busy_ = true;
+    inline_batch_.swap(queue_);
+  }
+  WriteGroup(inline_batch_, /*wake=*/false);
+  bool more = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (failed_.load()) return;  // never committed, never acknowledged
-    queue_.push_back(Item{false, 0, std::move(txn)});
+    busy_ = false;
+    more = !queue_.empty();
   }
-  cv_.notify_one();
+  if (more) cv_.notify_one();
+  return true;
 }
 
 void DurableCommitter::RequestRoll(int64_t next_zxid) {
@@ -95,42 +115,48 @@ bool DurableCommitter::Append(txn::Txn& t, std::string* error) {
 
 void DurableCommitter::Run() {
   std::vector<Item> batch;
-  std::vector<txn::Txn> done;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
-      if (queue_.empty() && stop_) return;
+      cv_.wait(lock, [this] { return stop_ || (!queue_.empty() && !busy_); });
+      if (stop_ && (queue_.empty() || busy_)) return;
+      busy_ = true;
       batch.swap(queue_);
     }
-    if (failed_.load()) {
-      batch.clear();
-      continue;
-    }
-    std::string error;
-    bool ok = true;
-    for (auto& item : batch) {
-      if (item.roll) {
-        // Everything before the roll must be durable first. An empty
-        // segment already starts where the new one would.
-        ok = Sync(done, &error) && (wal_.txns_in_segment() == 0 || wal_.Roll(item.roll_zxid, &error));
-      } else {
-        ok = Append(item.txn, &error);
-        if (ok) done.push_back(std::move(item.txn));
-      }
-      if (!ok) break;
-    }
-    batch.clear();
-    if (ok) ok = Sync(done, &error);
-    if (!ok) {
-      // Txns appended but not fsynced are not committed: they are dropped.
-      done.clear();
-      Fail(error);
-    }
+    WriteGroup(batch, /*wake=*/true);
+    std::lock_guard<std::mutex> lock(mu_);
+    busy_ = false;
   }
 }
 
-bool DurableCommitter::Sync(std::vector<txn::Txn>& done, std::string* error) {
+void DurableCommitter::WriteGroup(std::vector<Item>& batch, bool wake) {
+  if (failed_.load()) {
+    batch.clear();
+    return;
+  }
+  std::string error;
+  bool ok = true;
+  for (auto& item : batch) {
+    if (item.roll) {
+      // Everything before the roll must be durable first. An empty
+      // segment already starts where the new one would.
+      ok = Sync(done_, wake, &error) && (wal_.txns_in_segment() == 0 || wal_.Roll(item.roll_zxid, &error));
+    } else {
+      ok = Append(item.txn, &error);
+      if (ok) done_.push_back(std::move(item.txn));
+    }
+    if (!ok) break;
+  }
+  batch.clear();
+  if (ok) ok = Sync(done_, wake, &error);
+  if (!ok) {
+    // Txns appended but not fsynced are not committed: they are dropped.
+    done_.clear();
+    Fail(error);
+  }
+}
+
+bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string* error) {
   if (done.empty()) return true;
   const auto sync_start = std::chrono::steady_clock::now();
   if (!wal_.Sync(error)) return false;
@@ -147,7 +173,7 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, std::string* error) {
   }
   done.clear();
   if (on_logged_) on_logged_(logged);
-  if (released) wake_();
+  if (released && wake) wake_();
   return true;
 }
 

@@ -1,9 +1,13 @@
-// Write-ahead log writer (format: docs/format/wal.md). Single-threaded: the
-// server's storage thread owns one Wal (RequestRoll alone may be called from
-// any thread: it only sets a flag that the owner's MaybeRoll acts on). Append frames a txn into a user-space
-// buffer (written out when it grows past 1 MiB); Sync writes the buffer and
-// fdatasyncs (unless !force_sync): a txn is durable once a Sync that
-// followed its Append returned true. Segments are preallocated in
+// Write-ahead log writer (format: docs/format/wal.md). One thread at a time
+// owns a Wal (the server's storage thread, or the core thread for a group it
+// writes itself: DurableCommitter hands it over under its lock); RequestRoll
+// alone may be called from any thread: it only sets a flag that the owner's
+// MaybeRoll acts on. Append frames a txn into a user-space buffer (written
+// out when it grows past 1 MiB); Sync writes the buffer and fdatasyncs
+// (unless !force_sync): a txn is durable once a Sync that followed its
+// Append returned true. When everything since the last Sync is still in the
+// buffer (the usual group), Sync writes it with one pwritev2(RWF_DSYNC),
+// which is the write and the fdatasync of that range in one system call. Segments are preallocated in
 // prealloc_bytes steps; bytes past the data are zero, and a zero length
 // field marks the end of data. Closing a segment (Close, Roll) cuts the
 // preallocated tail off.
@@ -93,10 +97,15 @@ class Wal {
   // The last zxid covered by a successful Sync (or before this Wal's first).
   int64_t synced_zxid() const { return synced_zxid_; }
   bool poisoned() const { return poisoned_; }
+  // Syncs done as one pwritev2(RWF_DSYNC) (0 where the kernel lacks it).
+  int64_t dsync_writes() const { return dsync_writes_done_; }
 
  private:
   bool StartSegment(int64_t next_zxid, std::string* error);
   bool WriteBuffer(std::string* error);
+  // The buffer with RWF_DSYNC: 1 all written and durable, 0 not (or not
+  // all: unsupported, a short write; WriteBuffer + fdatasync go on), -1 failed.
+  int WriteBufferDsync(std::string* error);
   bool EnsureAllocated(int64_t end, std::string* error);
   bool Fail(std::string msg, std::string* error);
   void MarkSynced();
@@ -113,6 +122,8 @@ class Wal {
   int64_t synced_zxid_ = 0;
   int64_t synced_txns_ = 0;  // txns_in_segment_ at that Sync
   bool poisoned_ = false;
+  bool dsync_writes_ = true;  // pwritev2(RWF_DSYNC) works here
+  int64_t dsync_writes_done_ = 0;
   // Failpoints: -1 = off; otherwise Syncs allowed before EIO.
   int64_t sync_budget_ = -1;
   bool rollback_eio_ = false;

@@ -2,6 +2,8 @@
 // FIFO, pipelined prepare ahead of apply, and watch-event ordering.
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include "core_harness.h"
 
 namespace aviary::server::testing {
@@ -267,6 +269,96 @@ TEST(CorePipeline, StorageFailureRefusesWritesAndKeepsReads) {
   h.Connect(3, 10000);
   h.Run(kT0 + 4);
   EXPECT_TRUE(h.IsClosed(3));
+}
+
+// Commits a pass's proposals only at EndOfPass, and only when the core says
+// it is idle (as DurableCommitter writes a group itself); records each call.
+class PassCommitter final : public Committer {
+ public:
+  void Propose(txn::Txn t) override { proposed_.push_back(std::move(t)); }
+  bool EndOfPass(bool core_idle) override {
+    calls.push_back(core_idle);
+    if (!core_idle || proposed_.empty()) return false;
+    for (auto& t : proposed_) committed_.push_back(std::move(t));
+    proposed_.clear();
+    if (during_sync) during_sync();
+    return true;
+  }
+  void TakeCommitted(std::vector<txn::Txn>* out) override {
+    for (auto& t : committed_) out->push_back(std::move(t));
+    committed_.clear();
+  }
+  std::vector<bool> calls;
+  std::function<void()> during_sync;  // runs while "syncing" on the core thread
+
+ private:
+  std::vector<txn::Txn> proposed_;
+  std::vector<txn::Txn> committed_;
+};
+
+// The core submits a pass's writes before it takes what is committed, so a
+// committer that makes them durable at EndOfPass answers them in the same
+// pass; it is told whether other input waits.
+TEST(CorePipeline, WritesOfAPassAreSubmittedBeforeCommitsAreTaken) {
+  PassCommitter pc;
+  CoreHarness h(&pc, CoreHarness::DefaultOptions());
+  h.Handshake(1, kT0);
+  ASSERT_FALSE(h.Take(1).empty());  // the createSession, too, in its own pass
+  h.Send(1, 1, OpCode::kCreate, CreateBody("/a", "v"));
+  h.Send(1, 2, OpCode::kSetData, SetDataBody("/a", "w"));
+  h.Send(1, 3, OpCode::kGetData, GetDataBody("/a"));
+  pc.calls.clear();
+  h.Run(kT0 + 1);
+  auto got = h.Take(1);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].hdr.err, 0);
+  EXPECT_EQ(std::get<proto::GetDataResponse>(got[2].body).data, "w");
+  ASSERT_FALSE(pc.calls.empty());
+  EXPECT_TRUE(pc.calls.front());
+
+  // Input waiting in the inbox: the core says it is not idle.
+  std::vector<CoreEvent> waiting(1);
+  waiting[0].kind = CoreEvent::Kind::kClosed;
+  waiting[0].conn = 99;
+  h.core().Post(waiting);
+  h.Send(1, 4, OpCode::kSetData, SetDataBody("/a", "x"));
+  pc.calls.clear();
+  h.Run(kT0 + 2);
+  EXPECT_TRUE(h.Take(1).empty());
+  ASSERT_FALSE(pc.calls.empty());
+  EXPECT_FALSE(pc.calls.front());
+}
+
+// Input that arrives while the core makes a group durable itself means
+// other clients are active: for a while groups go to the storage thread.
+TEST(CorePipeline, InputDuringAnInlineSyncBacksOffToTheStorageThread) {
+  PassCommitter pc;
+  CoreHarness h(&pc, CoreHarness::DefaultOptions());
+  h.Handshake(1, kT0);
+  h.Take(1);
+  Core& core = h.core();
+  pc.during_sync = [&core] {
+    std::vector<CoreEvent> arrived(1);
+    arrived[0].kind = CoreEvent::Kind::kClosed;
+    arrived[0].conn = 99;
+    core.Post(arrived);
+  };
+  h.Send(1, 1, OpCode::kCreate, CreateBody("/a", "v"));
+  h.Run(kT0 + 1);
+  ASSERT_EQ(h.Take(1).size(), 1u);  // synced on the core thread
+  pc.during_sync = nullptr;
+  std::vector<CoreEvent> drained;
+  core.TakeInbox(&drained);  // (the harness runs batches itself)
+  ASSERT_EQ(drained.size(), 1u);
+  const int64_t within = kT0 + Core::kInlineSyncBackoffMs;
+  auto idle_of_next_pass = [&](int64_t now, int32_t xid) {
+    h.Send(1, xid, OpCode::kSetData, SetDataBody("/a", "w"));
+    pc.calls.clear();
+    h.Run(now);
+    return !pc.calls.empty() && pc.calls.front();
+  };
+  EXPECT_FALSE(idle_of_next_pass(within, 2));
+  EXPECT_TRUE(idle_of_next_pass(kT0 + 1 + Core::kInlineSyncBackoffMs, 3));
 }
 
 }  // namespace

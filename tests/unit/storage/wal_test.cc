@@ -493,5 +493,38 @@ TEST(Wal, RollbackFailpoint) {
   EXPECT_NE(err.find("ftruncate"), std::string::npos) << err;
 }
 
+// A group whose bytes are all still buffered is written and made durable
+// by one pwritev2(RWF_DSYNC); once part of the unsynced data went out
+// earlier (a buffer past 1 MiB), Sync writes the rest and fdatasyncs the
+// whole file instead. Either way every record is there afterwards.
+TEST(Wal, GroupIsOneDsyncWriteUnlessDataWentOutEarlier) {
+  TempDir d;
+  {
+    Wal wal(WalOptions{d.path(), true, 1 << 20});
+    std::string err;
+    ASSERT_TRUE(wal.Open(1, &err)) << err;
+    ASSERT_TRUE(wal.Append(SetTxn(1), &err));
+    ASSERT_TRUE(wal.Append(SetTxn(2), &err));
+    ASSERT_TRUE(wal.Sync(&err)) << err;
+    EXPECT_EQ(wal.dsync_writes(), 1);
+    EXPECT_EQ(wal.synced_zxid(), 2);
+    int64_t z = 3;
+    for (; wal.segment_bytes() < (3 << 20) / 2; ++z)
+      ASSERT_TRUE(wal.Append(SetTxn(z, std::string(64 << 10, 'b')), &err));
+    ASSERT_TRUE(wal.Sync(&err)) << err;  // 1 MiB went out inside Append
+    EXPECT_EQ(wal.dsync_writes(), 1);
+    EXPECT_EQ(wal.synced_zxid(), z - 1);
+    ASSERT_TRUE(wal.Append(SetTxn(z), &err));
+    ASSERT_TRUE(wal.Sync(&err)) << err;
+    EXPECT_EQ(wal.dsync_writes(), 2);
+    EXPECT_EQ(wal.synced_zxid(), z);
+    ASSERT_TRUE(wal.Sync(&err)) << err;  // nothing new: no write at all
+    EXPECT_EQ(wal.dsync_writes(), 2);
+  }
+  const std::vector<SegmentRecord> recs = ReadSegment(VersionDir(d.path()) + "/" + SegmentName(1));
+  ASSERT_GT(recs.size(), 20u);
+  for (size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].txn.zxid, static_cast<int64_t>(i + 1));
+}
+
 }  // namespace
 }  // namespace aviary::storage
