@@ -102,6 +102,10 @@ ElectionStats ElectionTransport::stats() const {
 void ElectionTransport::Deliver(ServerId from, const quorum::Notification& n) {
   ReceivedNotification r{from, n};
   if (on_message_) on_message_(r);
+  Enqueue(std::move(r));
+}
+
+void ElectionTransport::Enqueue(ReceivedNotification r) {
   {
     std::lock_guard lock(shared_->mu);
     if (shared_->recv.size() >= config_.recv_capacity) {
@@ -118,15 +122,7 @@ void ElectionTransport::ReportChannel(ServerId sid, bool up) {
   ReceivedNotification r;
   r.from = sid;
   r.kind = up ? ReceivedNotification::Kind::kChannelUp : ReceivedNotification::Kind::kChannelDown;
-  {
-    std::lock_guard lock(shared_->mu);
-    if (shared_->recv.size() >= config_.recv_capacity) {
-      shared_->recv.pop_front();
-      shared_->stats.received_dropped++;
-    }
-    shared_->recv.push_back(std::move(r));
-  }
-  shared_->cv.notify_all();
+  Enqueue(std::move(r));
 }
 
 void ElectionTransport::Run() {

@@ -151,6 +151,8 @@ class ElectionTransport {
   void ParseFrames(Conn& c);
   void Deliver(ServerId from, const quorum::Notification& n);
   void ReportChannel(ServerId sid, bool up);
+  // Appends to the bounded receive queue (the oldest is dropped when full).
+  void Enqueue(ReceivedNotification r);
   void PumpSend(Conn& c);
   // peer_alive: closed for a reason that says nothing of the peer (a newer
   // connection replaces it): no kChannelDown.
