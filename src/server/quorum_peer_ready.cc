@@ -99,7 +99,7 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
     if (usable) t.zk_digest = z.digest->tree_digest;
   }
   t.zxid = op.zxid;
-  CountAppended(op.zxid);
+  CountAppended(op.zxid, t.time_ms);
   log_->Append(t);
   logged_[op.zxid] = std::move(t);
 }
@@ -133,7 +133,7 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
     logged_.erase(it);
   }
   if (zxid > applied_) applied_ = zxid;
-  CountCommitted(batch.size(), zxid);
+  CountCommitted(batch, zxid);
   if (snap_window_open_) CloseSnapWindow(zxid);
   for (auto& t : batch) to_core_commits_.push_back(std::move(t));
 }
