@@ -317,8 +317,9 @@ void QuorumPeer::NoteRole() {
 // The leader's mntr counts as ZooKeeper 3.8's (LeaderZooKeeperServer's
 // gauges): zk_learners (every learner connection, observers included),
 // zk_synced_followers, zk_synced_non_voting_followers (always 0: Aviary has
-// no non-voting followers), zk_synced_observers, zk_pending_syncs; a
-// follower's zk_synced_observers is 0 (no observer master).
+// no non-voting followers), zk_synced_observers, zk_pending_syncs. A
+// follower prints no zk_synced_observers: ZooKeeper's gauge is null (not
+// printed) on a follower without an observer master, which Aviary has not.
 void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   const QuorumStatus st = status();
   s.serving = st.serving;
@@ -341,7 +342,6 @@ void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
       break;
     case zab::Role::kFollowing:
       s.server_state = "follower";
-      s.extra_metrics.emplace_back("synced_observers", "0");
       break;
     case zab::Role::kObserving:
       s.server_state = "observer";
