@@ -13,7 +13,7 @@ import pytest
 from kazoo.client import KazooClient
 
 from support import HERE, PROMETHEUS_PROVIDER, free_port, four_letter, mntr_lines, scrape, value
-from test_mntr import assert_covers, check_zookeeper_parse, zookeeper_keys
+from test_mntr import assert_covers, assert_no_extras, check_zookeeper_parse, zookeeper_keys
 
 sys.path.insert(0, os.path.join(HERE, "..", "ensemble"))
 import ensemble  # noqa: E402
@@ -67,6 +67,7 @@ def test_each_role_covers_zookeeper_keys(ens):
                 break
             time.sleep(0.2)
         assert_covers(zookeeper_keys(role), [k for k, _ in mntr_lines(text)], role)
+        assert_no_extras(zookeeper_keys(role), [k for k, _ in mntr_lines(text)], role)
         assert p["zk_server_state"] == role
         assert p["zk_quorum_size"] == 3
     leader = check_zookeeper_parse(four_letter(roles["leader"][0].client_port, "mntr"))
