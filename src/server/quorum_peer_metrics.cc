@@ -139,8 +139,10 @@ namespace aviary::server {
 // (QuorumPeer.getDetailedPeerState: "<state> - <zab state>", "looking"),
 // zk_observer_master_id on an observer, zk_quorum_size (the voting members,
 // QuorumPeer.getQuorumSize) on every member, and on the leader
-// zk_leader_uptime. No zk_followers: ZooKeeper 3.4 printed it, 3.8 does not
-// (zk_learners replaced it), and mntr follows 3.8.
+// zk_leader_uptime. The leader also prints ZooKeeper 3.4's zk_followers (the
+// learner count, observers included, as 3.4's Leader.getLearners()): 3.8
+// replaced it by zk_learners, but check_zookeeper.py and the Datadog check
+// still read it (an Aviary extra, docs/monitoring/README.md).
 void QuorumPeer::FillMetricsStatus(const QuorumStatus& st, admin::ServerSnapshot& s) const {
   const char* zab_state = st.serving ? "broadcast" : "synchronization";
   switch (st.role) {
@@ -162,6 +164,7 @@ void QuorumPeer::FillMetricsStatus(const QuorumStatus& st, admin::ServerSnapshot
   if (st.role == zab::Role::kLeading && st.serving) {
     const int64_t uptime = st.leader_since_ms < 0 ? 0 : NowMs() - st.leader_since_ms;
     s.extra_metrics.emplace_back("leader_uptime", std::to_string(uptime));
+    s.extra_metrics.emplace_back("followers", std::to_string(st.learners));
   }
 }
 
