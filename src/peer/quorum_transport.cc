@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/log.h"
 #include "peer/quorum_internal.h"
@@ -19,6 +20,7 @@ QuorumTransport::QuorumTransport(QuorumTransportConfig config)
 QuorumTransport::~QuorumTransport() { Stop(); }
 
 void QuorumTransport::Start() {
+  if (config_.inline_io) return;  // the consumer's Poll / PollMany run the I/O
   if (!thread_.joinable())
     thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "av-quorum-io");  // for top -H / perf
@@ -30,6 +32,7 @@ void QuorumTransport::Stop() {
   stop_.store(true);
   wake_.Wake();
   if (thread_.joinable()) thread_.join();
+  if (config_.inline_io) CloseAll();  // the consumer no longer polls (its thread has ended)
   shared_->cv.notify_all();
 }
 
@@ -89,9 +92,30 @@ QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_vi
     // taken it yet, or OnWritable wakes once the bytes in flight are out).
     wake = o.pending.empty();
     o.pending.append(bytes);
+    if (wake && (config_.defer_send_wakes || config_.inline_io)) {
+      shared_->wake_due = true;
+      wake = false;
+    }
   }
   if (wake) wake_.Wake();
   return SendResult::kQueued;
+}
+
+void QuorumTransport::Flush() {
+  if (!config_.defer_send_wakes || config_.inline_io) return;  // inline: the next IoStep writes it
+  bool wake = false;
+  {
+    std::lock_guard lock(shared_->mu);
+    wake = shared_->wake_due;
+    shared_->wake_due = false;
+  }
+  if (wake) wake_.Wake();
+}
+
+void QuorumTransport::WaitOutput(int timeout_ms) {
+  if (config_.inline_io) return IoStep(timeout_ms);
+  wake_.Wake();
+  std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
 }
 
 size_t QuorumTransport::OutputBacklog(ConnId conn) const {
@@ -111,6 +135,13 @@ void QuorumTransport::Close(ConnId conn) {
 }
 
 bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
+  if (config_.inline_io) {
+    std::vector<QuorumEvent> one;
+    if (PollMany(&one, 1, timeout_ms) == 0) return false;
+    *out = std::move(one.front());
+    return true;
+  }
+  Flush();
   std::unique_lock lock(shared_->mu);
   if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                             [&] { return !shared_->events.empty() || shared_->interrupted || stop_.load(); }) ||
@@ -127,6 +158,16 @@ bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
 }
 
 size_t QuorumTransport::PollMany(std::vector<QuorumEvent>* out, size_t max, int timeout_ms) {
+  if (config_.inline_io) {
+    bool have = false;
+    {
+      std::lock_guard lock(shared_->mu);
+      have = !shared_->events.empty();
+    }
+    IoStep(have || stop_.load() ? 0 : timeout_ms);  // writes what was sent; reads what arrived
+    timeout_ms = 0;
+  }
+  Flush();
   std::unique_lock lock(shared_->mu);
   if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                             [&] { return !shared_->events.empty() || shared_->interrupted || stop_.load(); }) ||
@@ -146,6 +187,7 @@ size_t QuorumTransport::PollMany(std::vector<QuorumEvent>* out, size_t max, int 
 }
 
 void QuorumTransport::Interrupt() {
+  if (config_.inline_io) return wake_.Wake();  // ends the consumer's poll()
   {
     std::lock_guard lock(shared_->mu);
     shared_->interrupted = true;
