@@ -19,19 +19,13 @@ constexpr size_t kReadBudgetBytes = 1024 * 1024;  // per readiness, fairness
 }  // namespace
 
 void QuorumTransport::Run() {
-  while (!stop_.load()) IoStep(-1);
-  CloseAll();
-}
-
-void QuorumTransport::CloseAll() {
-  if (closed_all_) return;
-  closed_all_ = true;
+  while (!stop_.load()) IoStep();
   for (auto& [id, c] : conns_) CloseConn(*c, "transport stopped");
   conns_.clear();
   listeners_.clear();
 }
 
-void QuorumTransport::IoStep(int cap_ms) {
+void QuorumTransport::IoStep() {
   TakeCommands();
   int64_t now = NowMs();
   for (auto& [id, c] : conns_) {
@@ -43,9 +37,7 @@ void QuorumTransport::IoStep(int cap_ms) {
   }
   std::erase_if(conns_, [](const auto& kv) { return !kv.second->fd.valid(); });
   BuildPollSet(&fds_, &ids_, !EventsFull());
-  int timeout_ms = PollTimeoutMs();
-  if (cap_ms >= 0) timeout_ms = timeout_ms < 0 ? cap_ms : std::min(timeout_ms, cap_ms);
-  if (poll(fds_.data(), fds_.size(), timeout_ms) <= 0) return;
+  if (poll(fds_.data(), fds_.size(), PollTimeoutMs()) <= 0) return;
   if (fds_[0].revents) wake_.Drain();
   for (size_t i = 1; i < fds_.size(); ++i) {
     if (!fds_[i].revents) continue;

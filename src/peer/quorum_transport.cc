@@ -20,7 +20,6 @@ QuorumTransport::QuorumTransport(QuorumTransportConfig config)
 QuorumTransport::~QuorumTransport() { Stop(); }
 
 void QuorumTransport::Start() {
-  if (config_.inline_io) return;  // the consumer's Poll / PollMany run the I/O
   if (!thread_.joinable())
     thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "av-quorum-io");  // for top -H / perf
@@ -32,7 +31,6 @@ void QuorumTransport::Stop() {
   stop_.store(true);
   wake_.Wake();
   if (thread_.joinable()) thread_.join();
-  if (config_.inline_io) CloseAll();  // the consumer no longer polls (its thread has ended)
   shared_->cv.notify_all();
 }
 
@@ -92,7 +90,7 @@ QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_vi
     // taken it yet, or OnWritable wakes once the bytes in flight are out).
     wake = o.pending.empty();
     o.pending.append(bytes);
-    if (wake && (config_.defer_send_wakes || config_.inline_io)) {
+    if (wake && config_.defer_send_wakes) {
       shared_->wake_due = true;
       wake = false;
     }
@@ -102,7 +100,7 @@ QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_vi
 }
 
 void QuorumTransport::Flush() {
-  if (!config_.defer_send_wakes || config_.inline_io) return;  // inline: the next IoStep writes it
+  if (!config_.defer_send_wakes) return;
   bool wake = false;
   {
     std::lock_guard lock(shared_->mu);
@@ -113,7 +111,7 @@ void QuorumTransport::Flush() {
 }
 
 void QuorumTransport::WaitOutput(int timeout_ms) {
-  if (config_.inline_io) return IoStep(timeout_ms);
+  Flush();
   wake_.Wake();
   std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
 }
@@ -135,12 +133,6 @@ void QuorumTransport::Close(ConnId conn) {
 }
 
 bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
-  if (config_.inline_io) {
-    std::vector<QuorumEvent> one;
-    if (PollMany(&one, 1, timeout_ms) == 0) return false;
-    *out = std::move(one.front());
-    return true;
-  }
   Flush();
   std::unique_lock lock(shared_->mu);
   if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
@@ -158,15 +150,6 @@ bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
 }
 
 size_t QuorumTransport::PollMany(std::vector<QuorumEvent>* out, size_t max, int timeout_ms) {
-  if (config_.inline_io) {
-    bool have = false;
-    {
-      std::lock_guard lock(shared_->mu);
-      have = !shared_->events.empty();
-    }
-    IoStep(have || stop_.load() ? 0 : timeout_ms);  // writes what was sent; reads what arrived
-    timeout_ms = 0;
-  }
   Flush();
   std::unique_lock lock(shared_->mu);
   if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
@@ -187,7 +170,6 @@ size_t QuorumTransport::PollMany(std::vector<QuorumEvent>* out, size_t max, int 
 }
 
 void QuorumTransport::Interrupt() {
-  if (config_.inline_io) return wake_.Wake();  // ends the consumer's poll()
   {
     std::lock_guard lock(shared_->mu);
     shared_->interrupted = true;

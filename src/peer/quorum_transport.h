@@ -10,11 +10,8 @@
 // returns for a packet; the leader writes a SNAP body with SendRaw.
 //
 // Threads: one I/O thread (poll on non-blocking sockets + an eventfd; it
-// sleeps until I/O, a command or a connect deadline), or, with `inline_io`,
-// none: the one thread that calls Poll / PollMany runs the I/O in them (it
-// writes what was sent, waits in poll() on the sockets and the eventfd that
-// Interrupt writes, reads) - one thread hop less each way per pass. Public
-// methods are thread-safe. raw_after runs on the I/O thread. Send wakes the I/O thread
+// sleeps until I/O, a command or a connect deadline). Public methods are
+// thread-safe. raw_after runs on the I/O thread. Send wakes the I/O thread
 // only when the connection's queued output was empty (one wakeup per burst);
 // with `defer_send_wakes` it never does: the wake waits for the caller's
 // next Flush, Poll or PollMany (one wakeup per pass of a consumer that
@@ -69,9 +66,6 @@ struct QuorumTransportConfig {
   // PollMany (a consumer that sends a pass's packets, then polls: one
   // wakeup and fewer, larger writes per pass instead of one per burst).
   bool defer_send_wakes = false;
-  // No I/O thread: Poll / PollMany (one consumer thread) do the I/O; sends
-  // are written at the next Poll / PollMany (defer_send_wakes implied).
-  bool inline_io = false;
 };
 
 class QuorumTransport {
@@ -95,9 +89,7 @@ class QuorumTransport {
   // Bytes accepted by Send/SendRaw and not yet written to the socket.
   size_t OutputBacklog(ConnId conn) const;
   // A sender whose Send answered kFull waits here for the output to drain:
-  // with inline_io it runs the I/O (one poll of at most timeout_ms; events
-  // stay queued for the next Poll / PollMany), else it wakes the I/O thread
-  // and sleeps timeout_ms.
+  // it wakes the I/O thread (a deferred wake too) and sleeps timeout_ms.
   void WaitOutput(int timeout_ms);
   // Wakes the I/O thread if output was queued since the last wakeup
   // (needed only with defer_send_wakes; Poll and PollMany call it first).
@@ -118,11 +110,9 @@ class QuorumTransport {
   struct Shared;
 
   void Run();
-  // One round of the I/O loop: commands, deadlines, one poll() of at most
-  // cap_ms (-1: until I/O or a command), readiness (I/O thread, or the
-  // consumer with inline_io).
-  void IoStep(int cap_ms);
-  void CloseAll();
+  // One round of the I/O loop: commands, deadlines, one poll() (until I/O,
+  // a command or a deadline), readiness.
+  void IoStep();
   void BuildPollSet(std::vector<pollfd>* fds, std::vector<ConnId>* ids, bool reading);
   int PollTimeoutMs() const;
   void TakeCommands();
@@ -150,7 +140,6 @@ class QuorumTransport {
   std::vector<QuorumEvent> batch_;  // packets parsed in one read, not yet emitted
   std::vector<pollfd> fds_;
   std::vector<ConnId> ids_;
-  bool closed_all_ = false;
 };
 
 }  // namespace aviary::peer

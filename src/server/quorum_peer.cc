@@ -3,7 +3,6 @@
 #include <pthread.h>
 
 #include <chrono>
-#include <cstdlib>
 
 #include "base/log.h"
 #include "quorum/codec.h"
@@ -102,7 +101,6 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   peer::QuorumTransportConfig qc;
   qc.tls = tls;
   qc.defer_send_wakes = true;  // the consensus thread's PollMany wakes the I/O thread once per pass
-  qc.inline_io = std::getenv("AVIARY_EXP_THREADED_IO") == nullptr;  // TEMP experiment switch
   qc.raw_after = [](peer::ConnId, const quorum::QuorumPacket& p) -> std::unique_ptr<quorum::RawSection> {
     if (p.type != quorum::PacketType::kSnap) return nullptr;
     return std::make_unique<SnapReceiver>();
