@@ -124,6 +124,9 @@ class QuorumPeer final : public Committer, public Forwarder {
   // Committer (core thread).
   void Propose(txn::Txn txn) override;
   void TakeCommitted(std::vector<txn::Txn>* out) override;
+  // Wakes the consensus thread once for the pass's proposals and forwarded
+  // writes (Propose and Forward only queue them). Never writes inline.
+  bool EndOfPass(bool core_idle) override;
   // At each snapshot (core thread): the consensus thread rolls the log
   // after its next fsync (Wal::MaybeRoll), so that purge can drop segments.
   void RequestRoll(int64_t next_zxid) override;
@@ -138,6 +141,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   void Run();
   void TakeInbox();
   void ProposeHeld();
+  bool Batchable(const peer::QuorumEvent& ev) const;
   void OnQuorumEvent(peer::QuorumEvent& ev);
   void Drive();  // TakeReady until empty, executing each
   void Execute(zab::Ready r);
@@ -149,6 +153,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   void CloseSnapWindow(int64_t zxid);
   void SendPackets(std::vector<zab::Outgoing>& packets);
   void SendDiff(const zab::Outgoing& o);
+  bool SendWaiting(peer::ConnId conn, const quorum::QuorumPacket& p);
   void ConnectLeader(int64_t sid);
   void ToHost(std::vector<zab::HostPacket>& packets);
   // REVALIDATE (both sides) and SYNC answers (learner).
@@ -254,6 +259,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   mutable std::mutex mu_;
   std::deque<Proposal> to_propose_;
   std::deque<ForwardedRequest> to_forward_;
+  bool inbox_due_ = false;  // queued since the last EndOfPass: the consensus thread is to be woken
   std::vector<std::pair<int64_t, int32_t>> new_touches_;
   std::vector<uint64_t> to_sync_;                           // leader: learner connections whose sync() reached the core
   std::vector<std::pair<int64_t, int32_t>> to_revalidate_;  // learner: (session, timeout)

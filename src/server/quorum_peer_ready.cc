@@ -12,6 +12,13 @@
 
 namespace aviary::server {
 
+namespace {
+int64_t SteadyMsNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 void QuorumPeer::Drive() {
   for (int i = 0; i < 64; ++i) {
     zab::Ready r = node_->TakeReady();
@@ -216,12 +223,26 @@ void QuorumPeer::SendDiff(const zab::Outgoing& o) {
       AV_LOG(kError, "DIFF: txn {:#x} has no ZooKeeper form: {}", t.zxid, error);
       return quorum_->Close(o.conn);
     }
-    quorum_->Send(o.conn, p);
-    quorum_->Send(o.conn, {quorum::PacketType::kCommit, t.zxid, {}, false, {}});
+    if (!SendWaiting(o.conn, p) || !SendWaiting(o.conn, {quorum::PacketType::kCommit, t.zxid, {}, false, {}})) {
+      return quorum_->Close(o.conn);
+    }
   }
   if (!reader.error().empty()) {
     AV_LOG(kError, "DIFF ({:#x}, {:#x}]: {}: closing the learner", o.from, o.to, reader.error());
     quorum_->Close(o.conn);
+  }
+}
+
+// A DIFF larger than the transport's output bound waits for the learner to
+// read (a dropped packet would break its stream); false: closed, or the
+// learner took nothing for syncLimit.
+bool QuorumPeer::SendWaiting(peer::ConnId conn, const quorum::QuorumPacket& p) {
+  const int64_t give_up_ms = SteadyMsNow() + int64_t{opts_.quorum.tick_ms} * opts_.quorum.sync_limit_ticks;
+  while (true) {
+    const peer::QuorumTransport::SendResult r = quorum_->Send(conn, p);
+    if (r == peer::QuorumTransport::SendResult::kQueued) return true;
+    if (r == peer::QuorumTransport::SendResult::kClosed || SteadyMsNow() > give_up_ms) return false;
+    quorum_->WaitOutput(10);
   }
 }
 
