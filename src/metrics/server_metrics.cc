@@ -187,6 +187,8 @@ ServerMetrics::ServerMetrics(Registry& r)
       proposal_latency(r.AddSummary("proposal_latency", A)),
       quorum_ack_latency(r.AddSummary("quorum_ack_latency", A)),
       ack_latency(r.AddSummarySet("ack_latency", A)),
+      learner_handler_qp_size(r.AddSummarySet("learner_handler_qp_size", B)),
+      learner_handler_qp_time_ms(r.AddSummarySet("learner_handler_qp_time_ms", A)),
       commit_propagation_latency(r.AddSummary("commit_propagation_latency", A)),
       propagation_latency(r.AddSummary("propagation_latency", A)),
       learner_proposal_received_count(r.AddCounter("learner_proposal_received_count")),

@@ -53,13 +53,18 @@ struct ServerMetrics {
   Summary& startup_txns_load_time;
 
   // Ensemble (consensus thread).
-  Summary& election_time;               // LOOKING -> following / leading, ms
-  Counter& looking_count;               // times the peer went LOOKING
-  Counter& proposal_count;              // leader: proposals sent
-  Counter& commit_count;                // leader: commits
-  Summary& proposal_latency;            // learner: the leader's txn time -> proposal logged here
-  Summary& quorum_ack_latency;          // leader: proposal logged -> quorum of acks (committed)
-  SummarySet& ack_latency;              // leader: proposal logged -> a learner's ACK, key = its sid (1 zxid in 1000)
+  Summary& election_time;       // LOOKING -> following / leading, ms
+  Counter& looking_count;       // times the peer went LOOKING
+  Counter& proposal_count;      // leader: proposals sent
+  Counter& commit_count;        // leader: commits
+  Summary& proposal_latency;    // learner: the leader's txn time -> proposal logged here
+  Summary& quorum_ack_latency;  // leader: proposal logged -> quorum of acks (committed)
+  SummarySet& ack_latency;      // leader: proposal logged -> a learner's ACK, key = its sid (1 zxid in 1000)
+  // Leader, quorum I/O thread, key = learner sid: each time the packets queued
+  // for a learner are taken for writing, how many there were / how long the
+  // oldest waited (ms).
+  SummarySet& learner_handler_qp_size;
+  SummarySet& learner_handler_qp_time_ms;
   Summary& commit_propagation_latency;  // learner: the leader's txn time -> its commit here
   Summary& propagation_latency;         // txn created -> applied on this member
   Counter& learner_proposal_received_count;

@@ -11,6 +11,9 @@ struct QuorumTransport::Shared {
     std::string pending;  // accepted, not yet taken by the I/O thread
     size_t inflight = 0;  // taken, not yet written
     bool close_requested = false;
+    std::string label;             // SetLabel: on_output_taken's key; empty: not sampled
+    uint64_t pending_packets = 0;  // packets (Send, not SendRaw) in `pending`
+    int64_t pending_since_ms = 0;  // when the oldest of them was queued
   };
   mutable std::mutex mu;
   std::condition_variable cv;

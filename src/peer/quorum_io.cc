@@ -88,8 +88,15 @@ int QuorumTransport::PollTimeoutMs() const {
 
 // Adopts new listeners and connections; moves queued output to the sockets;
 // applies Close requests once a connection's output is written.
+struct QuorumTransport::TakenOutput {
+  std::string label;
+  uint64_t packets;
+  int64_t waited_ms;
+};
+
 void QuorumTransport::TakeCommands() {
   std::vector<ConnId> to_flush;
+  std::vector<TakenOutput> taken;
   {
     std::lock_guard lock(shared_->mu);
     for (Fd& l : shared_->new_listeners) listeners_.push_back(std::move(l));
@@ -105,11 +112,16 @@ void QuorumTransport::TakeCommands() {
         o.pending.clear();
         c.out_pos = 0;
         o.inflight = c.out.size();
+        if (o.pending_packets > 0 && config_.on_output_taken) {
+          taken.push_back({o.label, o.pending_packets, NowMs() - o.pending_since_ms});
+        }
+        o.pending_packets = 0;
       }
       if (o.close_requested) c.closing = true;
       if (c.out_pos < c.out.size() || c.closing) to_flush.push_back(id);
     }
   }
+  for (const TakenOutput& t : taken) config_.on_output_taken(t.label, t.packets, t.waited_ms);
   for (ConnId id : to_flush) {
     auto it = conns_.find(id);
     if (it != conns_.end() && it->second->fd.valid()) OnWritable(*it->second);

@@ -75,10 +75,20 @@ ConnId QuorumTransport::Connect(const std::string& host, int port) {
 }
 
 QuorumTransport::SendResult QuorumTransport::Send(ConnId conn, const quorum::QuorumPacket& p) {
-  return SendRaw(conn, quorum::EncodePacket(p));
+  return Queue(conn, quorum::EncodePacket(p), true);
 }
 
 QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_view bytes) {
+  return Queue(conn, bytes, false);
+}
+
+void QuorumTransport::SetLabel(ConnId conn, std::string label) {
+  std::lock_guard lock(shared_->mu);
+  auto it = shared_->out.find(conn);
+  if (it != shared_->out.end()) it->second.label = std::move(label);
+}
+
+QuorumTransport::SendResult QuorumTransport::Queue(ConnId conn, std::string_view bytes, bool packet) {
   bool wake = false;
   {
     std::lock_guard lock(shared_->mu);
@@ -90,6 +100,7 @@ QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_vi
     // taken it yet, or OnWritable wakes once the bytes in flight are out).
     wake = o.pending.empty();
     o.pending.append(bytes);
+    if (packet && !o.label.empty() && o.pending_packets++ == 0) o.pending_since_ms = NowMs();
     if (wake && config_.defer_send_wakes) {
       shared_->wake_due = true;
       wake = false;

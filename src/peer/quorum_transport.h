@@ -66,6 +66,11 @@ struct QuorumTransportConfig {
   // PollMany (a consumer that sends a pass's packets, then polls: one
   // wakeup and fewer, larger writes per pass instead of one per burst).
   bool defer_send_wakes = false;
+  // Called on the I/O thread each time it takes a labelled connection's
+  // queued packets for writing (SetLabel): how many packets Send had queued
+  // and how long the oldest of them waited. The leader feeds ZooKeeper's
+  // learner_handler_qp_size / _qp_time_ms with it, keyed by learner sid.
+  std::function<void(const std::string& label, uint64_t queued_packets, int64_t waited_ms)> on_output_taken;
 };
 
 class QuorumTransport {
@@ -86,6 +91,8 @@ class QuorumTransport {
   enum class SendResult { kQueued, kFull, kClosed };
   SendResult Send(ConnId conn, const quorum::QuorumPacket& p);
   SendResult SendRaw(ConnId conn, std::string_view bytes);
+  // Names a connection for on_output_taken (the leader: the learner's sid).
+  void SetLabel(ConnId conn, std::string label);
   // Bytes accepted by Send/SendRaw and not yet written to the socket.
   size_t OutputBacklog(ConnId conn) const;
   // A sender whose Send answered kFull waits here for the output to drain:
@@ -108,6 +115,9 @@ class QuorumTransport {
  private:
   struct Conn;
   struct Shared;
+  struct TakenOutput;
+
+  SendResult Queue(ConnId conn, std::string_view bytes, bool packet);
 
   void Run();
   // One round of the I/O loop: commands, deadlines, one poll() (until I/O,

@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "quorum/codec.h"
 #include "storage/log_range.h"
 #include "zkformat/txn_codec.h"
@@ -101,6 +102,10 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   peer::QuorumTransportConfig qc;
   qc.tls = tls;
   qc.defer_send_wakes = true;  // the consensus thread's PollMany wakes the I/O thread once per pass
+  qc.on_output_taken = [](const std::string& sid, uint64_t packets, int64_t waited_ms) {
+    metrics::Server().learner_handler_qp_size.Get(sid).Add(static_cast<int64_t>(packets));
+    metrics::Server().learner_handler_qp_time_ms.Get(sid).Add(waited_ms);
+  };
   qc.raw_after = [](peer::ConnId, const quorum::QuorumPacket& p) -> std::unique_ptr<quorum::RawSection> {
     if (p.type != quorum::PacketType::kSnap) return nullptr;
     return std::make_unique<SnapReceiver>();

@@ -112,7 +112,10 @@ void QuorumPeer::CountCommitted(const std::vector<txn::Txn>& batch, int64_t thro
 // slowest learner's ACK is timed too, after the commit.
 void QuorumPeer::NoteLearnerPacket(peer::ConnId conn, const quorum::QuorumPacket& p) {
   if (p.type == quorum::PacketType::kFollowerInfo || p.type == quorum::PacketType::kObserverInfo) {
-    if (auto li = quorum::DecodeLearnerInfo(p.data)) learner_sids_[conn] = li->server_id;
+    if (auto li = quorum::DecodeLearnerInfo(p.data)) {
+      learner_sids_[conn] = li->server_id;
+      quorum_->SetLabel(conn, std::to_string(li->server_id));  // learner_handler_qp_* (on_output_taken)
+    }
     return;
   }
   if (p.type != quorum::PacketType::kAck || p.zxid % kAckLoggingFrequency != 0) return;

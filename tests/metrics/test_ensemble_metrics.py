@@ -142,3 +142,31 @@ def test_ack_latency_per_follower(ens):
     for sid in followers:
         assert mntr["zk_cnt_%s_ack_latency" % sid] >= 1, sid
         assert mntr["zk_max_%s_ack_latency" % sid] >= 0
+
+
+def test_learner_handler_queue_per_learner(ens):
+    """learner_handler_qp_size / learner_handler_qp_time_ms{key=<sid>}: the
+    leader samples each learner's send queue (followers and the observer)
+    each time its quorum I/O thread takes the queued packets for writing."""
+    roles = by_role(ens)
+    lead = roles["leader"][0]
+    learners = {str(m.sid) for m in ens.members if m is not lead}
+    _, _, before = scrape(lead.metrics_port)
+    write(ens, 30, "q")
+    deadline = time.monotonic() + 10
+    while True:
+        _, fam, samples = scrape(lead.metrics_port)
+        sizes = {s.labels["key"]: s.value for s in samples.get("learner_handler_qp_size_count", [])}
+        grown = {k for k, v in sizes.items()
+                 if v > sum(b.value for b in before.get("learner_handler_qp_size_count", []) if b.labels["key"] == k)}
+        if grown == learners or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert grown == learners, sizes
+    assert fam["learner_handler_qp_size"].type == "summary"
+    times = {s.labels["key"] for s in samples.get("learner_handler_qp_time_ms_count", []) if s.value >= 1}
+    assert times == learners
+    mntr = check_zookeeper_parse(four_letter(lead.client_port, "mntr"))
+    for sid in learners:
+        assert mntr["zk_max_%s_learner_handler_qp_size" % sid] >= 1, sid
+        assert mntr["zk_cnt_%s_learner_handler_qp_time_ms" % sid] >= 1, sid

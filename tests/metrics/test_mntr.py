@@ -13,8 +13,9 @@ from support import HERE, TESTDATA, AviaryServer, four_letter, mntr_lines
 
 # Keys ZooKeeper prints that only exist in a JVM or with Netty (docs/monitoring/README.md).
 JVM_NETTY_ONLY = re.compile(r"^zk_(avg|min|max|cnt|sum|p50|p95|p99|p999)_(jvm_pause_time_ms|netty_queued_buffer_capacity)$")
-# Summary sets keyed by learner that Aviary does not feed (no per-learner
-# handler queue); ZooKeeper prints them on a leader with learners.
+# Summary sets keyed by learner, printed by a leader with learners only once
+# it has sent them packets (checked by test_ensemble_metrics.py's
+# test_learner_handler_queue_per_learner, not by key-set coverage).
 UNFED_SETS = ("learner_handler_qp_size", "learner_handler_qp_time_ms")
 SETS = ("read_per_namespace", "write_per_namespace", "ack_latency") + UNFED_SETS
 SET_KEY = re.compile(r"^zk_(avg|min|max|cnt|sum|p50|p95|p99|p999)_.+_(%s)$" % "|".join(SETS))

@@ -268,5 +268,48 @@ TEST(QuorumTransport, WaitOutputDrainsAFullDeferredBacklog) {
   for (int i = 1; i <= kPackets; ++i) ASSERT_EQ(Expect(p.learner, Kind::kPacket).packet.zxid, MakeZxid(2, i));
 }
 
+// on_output_taken: each time the I/O thread takes a labelled connection's
+// queued packets, how many and how long the oldest waited (the leader's
+// learner_handler_qp_size / _qp_time_ms); raw bytes and unlabelled
+// connections are not counted.
+TEST(QuorumTransport, OutputTakenReportsQueuedPacketsOfALabelledConnection) {
+  struct Taken {
+    std::mutex mu;
+    std::vector<std::pair<std::string, uint64_t>> seen;
+    int64_t max_wait_ms = -1;
+  };
+  auto taken = std::make_shared<Taken>();
+  QuorumTransportConfig leader;
+  leader.defer_send_wakes = true;
+  leader.on_output_taken = [taken](const std::string& label, uint64_t n, int64_t waited_ms) {
+    std::lock_guard lock(taken->mu);
+    taken->seen.emplace_back(label, n);
+    taken->max_wait_ms = std::max(taken->max_wait_ms, waited_ms);
+  };
+  Pair p(leader, {});
+  QuorumPacket ping{PacketType::kPing, MakeZxid(2, 0), {}, false, {}};
+  ASSERT_EQ(p.leader.Send(p.at_leader, ping), QuorumTransport::SendResult::kQueued);  // not labelled yet
+  p.leader.Flush();
+  EXPECT_EQ(Expect(p.learner, Kind::kPacket).packet, ping);
+  p.leader.SetLabel(p.at_leader, "7");
+  for (int i = 1; i <= 5; ++i) {
+    QuorumPacket q{PacketType::kProposal, MakeZxid(2, i), "x", false, {}};
+    ASSERT_EQ(p.leader.Send(p.at_leader, q), QuorumTransport::SendResult::kQueued);
+  }
+  ASSERT_EQ(p.leader.SendRaw(p.at_leader, quorum::EncodePacket(ping)), QuorumTransport::SendResult::kQueued);
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));  // the deferred wake: the packets wait
+  p.leader.Flush();
+  for (int i = 1; i <= 5; ++i) ASSERT_EQ(Expect(p.learner, Kind::kPacket).packet.zxid, MakeZxid(2, i));
+  EXPECT_EQ(Expect(p.learner, Kind::kPacket).packet, ping);
+  std::lock_guard lock(taken->mu);
+  uint64_t packets = 0;  // one batch unless the I/O thread woke between the Sends
+  for (const auto& [label, n] : taken->seen) {
+    EXPECT_EQ(label, "7");
+    packets += n;
+  }
+  EXPECT_EQ(packets, 5u);
+  EXPECT_GE(taken->max_wait_ms, 25);
+}
+
 }  // namespace
 }  // namespace aviary::peer
