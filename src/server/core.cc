@@ -81,6 +81,12 @@ bool Core::RunInline(std::vector<CoreEvent>& events) {
       role_.load(std::memory_order_relaxed) != ServingRole::kStandalone) {
     return false;
   }
+  // A lone request only: a read pass that brought several is a sign of
+  // concurrent clients, whose writes the core thread groups together (the
+  // wake-up it takes lets the other I/O thread's frames join the pass).
+  int requests = 0;
+  for (const auto& e : events) requests += e.kind == CoreEvent::Kind::kRequest;
+  if (requests > 1) return false;
   std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
   if (!run.owns_lock() || snapshotting_) return false;
   // Writes in flight (a group on the storage thread): the core thread
@@ -88,6 +94,10 @@ bool Core::RunInline(std::vector<CoreEvent>& events) {
   // run here would split it and hold the token while the core thread
   // waits to apply the commits.
   if (applied_zxid_ < sequencer_->last_proposed()) return false;
+  // Other clients were active during a recent lone-write fsync
+  // (SubmitProposals): the core thread serves them while the disk works.
+  const int64_t now = clock_->SteadyMs();
+  if (now < inline_sync_backoff_until_ms_) return false;
   {
     // Anything in the inbox came first (maybe from this connection): it
     // goes first, on the core thread; so do commits the storage thread
@@ -95,7 +105,6 @@ bool Core::RunInline(std::vector<CoreEvent>& events) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ || !core_waiting_ || !inbox_.empty() || commits_ready_) return false;
   }
-  const int64_t now = clock_->SteadyMs();
   ProcessBatch(events, now);
   events.clear();
   inline_passes_.fetch_add(1, std::memory_order_relaxed);
