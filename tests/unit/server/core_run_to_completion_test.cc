@@ -133,6 +133,29 @@ TEST(CoreRunToCompletion, IdleCoreRunsThePassOnTheSubmittingThread) {
   EXPECT_TRUE(core.tree().Find("/rtc") != nullptr);
 }
 
+TEST(CoreRunToCompletion, SeveralRequestsGoToTheCoreThread) {
+  // Frames of concurrent clients: the core thread groups their writes.
+  LocalCommitter committer;
+  ThreadOutbox out;
+  Core core(Options(true), &committer, &out);
+  std::thread core_thread([&] { core.Run(); });
+  const net::ConnId conn = SubmitUntilInline(core);
+  ASSERT_NE(conn, 0u);
+  const size_t seen = out.WaitFor(conn - 1000 + 1).size();
+  std::this_thread::sleep_for(20ms);
+  std::vector<CoreEvent> evs = Create(conn, 1, "/a");
+  evs.push_back(Create(conn, 2, "/b")[0]);
+  const int64_t before = core.inline_passes();
+  core.Submit(evs);
+  auto got = out.WaitFor(seen + 1);
+  core.RequestStop();
+  core_thread.join();
+  EXPECT_EQ(core.inline_passes(), before);
+  ASSERT_GE(got.size(), seen + 1);
+  EXPECT_NE(got[seen].thread, std::this_thread::get_id());
+  EXPECT_TRUE(core.tree().Find("/b") != nullptr);
+}
+
 TEST(CoreRunToCompletion, OptionOffAlwaysHandsOverToTheCoreThread) {
   LocalCommitter committer;
   ThreadOutbox out;
