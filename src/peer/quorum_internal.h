@@ -16,6 +16,7 @@ struct QuorumTransport::Shared {
   std::condition_variable cv;
   std::deque<QuorumEvent> events;
   bool interrupted = false;  // Interrupt(): the next Poll returns at once
+  bool wake_due = false;     // defer_send_wakes: output queued, the I/O thread not yet woken
   ConnId next_id = 1;
   std::vector<Fd> new_listeners;
   std::vector<std::unique_ptr<Conn>> new_conns;

@@ -19,42 +19,42 @@ constexpr size_t kReadBudgetBytes = 1024 * 1024;  // per readiness, fairness
 }  // namespace
 
 void QuorumTransport::Run() {
-  std::vector<pollfd> fds;
-  std::vector<ConnId> ids;
-  while (!stop_.load()) {
-    TakeCommands();
-    int64_t now = NowMs();
-    for (auto& [id, c] : conns_) {
-      if (c->connecting && now >= c->deadline_ms) CloseConn(*c, "connect timed out");
-      if (c->fd.valid() && c->handshaking() && now >= c->deadline_ms) {
-        AV_LOG(kWarn, "quorum TLS: handshake with {} timed out after {} ms", c->peer, config_.tls.handshake_timeout_ms);
-        CloseConn(*c, "TLS handshake timed out");
-      }
-    }
-    std::erase_if(conns_, [](const auto& kv) { return !kv.second->fd.valid(); });
-    BuildPollSet(&fds, &ids, !EventsFull());
-    if (poll(fds.data(), fds.size(), PollTimeoutMs()) < 0) continue;
-    if (fds[0].revents) wake_.Drain();
-    for (size_t i = 1; i < fds.size(); ++i) {
-      if (!fds[i].revents) continue;
-      if (ids[i] == 0) {
-        Accept();
-        continue;
-      }
-      auto it = conns_.find(ids[i]);
-      if (it == conns_.end() || !it->second->fd.valid()) continue;
-      Conn& c = *it->second;
-      if (c.connecting) {
-        OnConnectDone(c);
-        continue;
-      }
-      if (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) OnReadable(c);
-      if (c.fd.valid() && (fds[i].revents & POLLOUT)) OnWritable(c);
-    }
-  }
+  while (!stop_.load()) IoStep();
   for (auto& [id, c] : conns_) CloseConn(*c, "transport stopped");
   conns_.clear();
   listeners_.clear();
+}
+
+void QuorumTransport::IoStep() {
+  TakeCommands();
+  int64_t now = NowMs();
+  for (auto& [id, c] : conns_) {
+    if (c->connecting && now >= c->deadline_ms) CloseConn(*c, "connect timed out");
+    if (c->fd.valid() && c->handshaking() && now >= c->deadline_ms) {
+      AV_LOG(kWarn, "quorum TLS: handshake with {} timed out after {} ms", c->peer, config_.tls.handshake_timeout_ms);
+      CloseConn(*c, "TLS handshake timed out");
+    }
+  }
+  std::erase_if(conns_, [](const auto& kv) { return !kv.second->fd.valid(); });
+  BuildPollSet(&fds_, &ids_, !EventsFull());
+  if (poll(fds_.data(), fds_.size(), PollTimeoutMs()) <= 0) return;
+  if (fds_[0].revents) wake_.Drain();
+  for (size_t i = 1; i < fds_.size(); ++i) {
+    if (!fds_[i].revents) continue;
+    if (ids_[i] == 0) {
+      Accept();
+      continue;
+    }
+    auto it = conns_.find(ids_[i]);
+    if (it == conns_.end() || !it->second->fd.valid()) continue;
+    Conn& c = *it->second;
+    if (c.connecting) {
+      OnConnectDone(c);
+      continue;
+    }
+    if (fds_[i].revents & (POLLIN | POLLHUP | POLLERR)) OnReadable(c);
+    if (c.fd.valid() && (fds_[i].revents & POLLOUT)) OnWritable(c);
+  }
 }
 
 void QuorumTransport::BuildPollSet(std::vector<pollfd>* fds, std::vector<ConnId>* ids, bool reading) {

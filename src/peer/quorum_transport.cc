@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/log.h"
 #include "peer/quorum_internal.h"
@@ -89,9 +90,30 @@ QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_vi
     // taken it yet, or OnWritable wakes once the bytes in flight are out).
     wake = o.pending.empty();
     o.pending.append(bytes);
+    if (wake && config_.defer_send_wakes) {
+      shared_->wake_due = true;
+      wake = false;
+    }
   }
   if (wake) wake_.Wake();
   return SendResult::kQueued;
+}
+
+void QuorumTransport::Flush() {
+  if (!config_.defer_send_wakes) return;
+  bool wake = false;
+  {
+    std::lock_guard lock(shared_->mu);
+    wake = shared_->wake_due;
+    shared_->wake_due = false;
+  }
+  if (wake) wake_.Wake();
+}
+
+void QuorumTransport::WaitOutput(int timeout_ms) {
+  Flush();
+  wake_.Wake();
+  std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
 }
 
 size_t QuorumTransport::OutputBacklog(ConnId conn) const {
@@ -111,6 +133,7 @@ void QuorumTransport::Close(ConnId conn) {
 }
 
 bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
+  Flush();
   std::unique_lock lock(shared_->mu);
   if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                             [&] { return !shared_->events.empty() || shared_->interrupted || stop_.load(); }) ||
@@ -127,6 +150,7 @@ bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
 }
 
 size_t QuorumTransport::PollMany(std::vector<QuorumEvent>* out, size_t max, int timeout_ms) {
+  Flush();
   std::unique_lock lock(shared_->mu);
   if (!shared_->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                             [&] { return !shared_->events.empty() || shared_->interrupted || stop_.load(); }) ||

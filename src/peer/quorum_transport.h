@@ -12,10 +12,15 @@
 // Threads: one I/O thread (poll on non-blocking sockets + an eventfd; it
 // sleeps until I/O, a command or a connect deadline). Public methods are
 // thread-safe. raw_after runs on the I/O thread. Send wakes the I/O thread
-// only when the connection's queued output was empty (one wakeup per burst). Events are delivered in
+// only when the connection's queued output was empty (one wakeup per burst);
+// with `defer_send_wakes` it never does: the wake waits for the caller's
+// next Flush, Poll or PollMany (one wakeup per pass of a consumer that
+// sends and polls on one thread). Events are delivered in
 // order per connection through Poll(); while more than max_pending_events
 // wait, the I/O thread stops reading (back-pressure, no unbounded queue).
 #pragma once
+
+#include <poll.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -57,6 +62,10 @@ struct QuorumTransportConfig {
   size_t max_connections = 1024;  // accepted beyond this are closed at once
   std::function<std::unique_ptr<quorum::RawSection>(ConnId, const quorum::QuorumPacket&)> raw_after;
   PeerTlsConfig tls;  // quorum TLS (peer_tls.h); default: plaintext
+  // Send/SendRaw leave the I/O thread's wakeup to the next Flush / Poll /
+  // PollMany (a consumer that sends a pass's packets, then polls: one
+  // wakeup and fewer, larger writes per pass instead of one per burst).
+  bool defer_send_wakes = false;
 };
 
 class QuorumTransport {
@@ -79,6 +88,12 @@ class QuorumTransport {
   SendResult SendRaw(ConnId conn, std::string_view bytes);
   // Bytes accepted by Send/SendRaw and not yet written to the socket.
   size_t OutputBacklog(ConnId conn) const;
+  // A sender whose Send answered kFull waits here for the output to drain:
+  // it wakes the I/O thread (a deferred wake too) and sleeps timeout_ms.
+  void WaitOutput(int timeout_ms);
+  // Wakes the I/O thread if output was queued since the last wakeup
+  // (needed only with defer_send_wakes; Poll and PollMany call it first).
+  void Flush();
   // Closes after writing what is queued; a kDisconnected event follows.
   void Close(ConnId conn);
   bool Poll(QuorumEvent* out, int timeout_ms);
@@ -95,7 +110,10 @@ class QuorumTransport {
   struct Shared;
 
   void Run();
-  void BuildPollSet(std::vector<struct pollfd>* fds, std::vector<ConnId>* ids, bool reading);
+  // One round of the I/O loop: commands, deadlines, one poll() (until I/O,
+  // a command or a deadline), readiness.
+  void IoStep();
+  void BuildPollSet(std::vector<pollfd>* fds, std::vector<ConnId>* ids, bool reading);
   int PollTimeoutMs() const;
   void TakeCommands();
   void Accept();
@@ -120,6 +138,8 @@ class QuorumTransport {
   std::vector<Fd> listeners_;
   std::map<ConnId, std::unique_ptr<Conn>> conns_;
   std::vector<QuorumEvent> batch_;  // packets parsed in one read, not yet emitted
+  std::vector<pollfd> fds_;
+  std::vector<ConnId> ids_;
 };
 
 }  // namespace aviary::peer

@@ -45,6 +45,7 @@ class QuorumLog {
   // Runs what is queued, then joins.
   void Stop();
 
+  // Queued without waking the thread: an Fsync, Roll or Drain follows.
   void Append(txn::Txn t);
   // Reported through TakeSynced once an fsync covers every earlier Append.
   void Fsync(uint64_t token);
@@ -82,6 +83,7 @@ class QuorumLog {
   std::condition_variable idle_cv_;  // queue empty and thread idle
   std::vector<Op> queue_;
   std::vector<uint64_t> synced_;  // tokens done, not yet taken
+  bool due_ = false;              // an op other than an append is queued: the thread runs the queue
   bool busy_ = false;
   bool stop_ = false;
   int64_t fsyncs_ = 0;

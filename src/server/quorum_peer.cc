@@ -100,6 +100,7 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   if (election_->WaitListening(30000, error) < 0) return false;
   peer::QuorumTransportConfig qc;
   qc.tls = tls;
+  qc.defer_send_wakes = true;  // the consensus thread's PollMany wakes the I/O thread once per pass
   qc.raw_after = [](peer::ConnId, const quorum::QuorumPacket& p) -> std::unique_ptr<quorum::RawSection> {
     if (p.type != quorum::PacketType::kSnap) return nullptr;
     return std::make_unique<SnapReceiver>();
@@ -136,15 +137,24 @@ QuorumStatus QuorumPeer::status() const {
   return status_;
 }
 
+// Proposals and forwarded writes wait for the end of the core's pass
+// (EndOfPass): the consensus thread is woken once and takes them all.
 void QuorumPeer::Propose(txn::Txn txn) {
   Proposal p = EncodeProposal(std::move(txn));
+  std::lock_guard<std::mutex> lock(mu_);
+  to_propose_.push_back(std::move(p));
+  inbox_due_ = true;
+}
+
+bool QuorumPeer::EndOfPass(bool /*core_idle*/) {
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    wake = to_propose_.empty();
-    to_propose_.push_back(std::move(p));
+    wake = inbox_due_;
+    inbox_due_ = false;
   }
-  if (wake) quorum_->Interrupt();  // the consensus thread takes the whole queue
+  if (wake) quorum_->Interrupt();
+  return false;
 }
 
 void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
@@ -154,13 +164,9 @@ void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
 }
 
 void QuorumPeer::Forward(ForwardedRequest request) {
-  bool wake = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    wake = to_forward_.empty();
-    to_forward_.push_back(std::move(request));
-  }
-  if (wake) quorum_->Interrupt();
+  std::lock_guard<std::mutex> lock(mu_);
+  to_forward_.push_back(std::move(request));
+  inbox_due_ = true;
 }
 
 void QuorumPeer::Revalidate(int64_t session_id, int32_t timeout_ms) {
@@ -178,17 +184,46 @@ void QuorumPeer::QueueTouches(std::vector<std::pair<int64_t, int32_t>> touches) 
   for (auto& t : touches) new_touches_.push_back(t);
 }
 
+// The broadcast phase's steady traffic: while the node serves, these packets
+// (a learner's PROPOSAL / COMMIT / PING, a leader's ACK / REQUEST / PING)
+// never make the node sync a learner or install a snapshot, so a pass hands
+// all of them to the node before it takes one Ready (whose effects keep
+// their order: appends, then the commit point, then packets): one fsync for
+// the pass's appends, its COMMITs and ACKs queued together. Anything else
+// is driven on its own, as it arrives (a kDiff / kSnap is of the state at
+// that moment).
+bool QuorumPeer::Batchable(const peer::QuorumEvent& ev) const {
+  if (ev.kind != peer::QuorumEvent::Kind::kPacket || !node_->serving()) return false;
+  switch (ev.packet.type) {
+    case quorum::PacketType::kProposal:
+    case quorum::PacketType::kCommit:
+    case quorum::PacketType::kAck:
+    case quorum::PacketType::kRequest:
+    case quorum::PacketType::kPing:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void QuorumPeer::Run() {
   while (!stop_.load()) {
     events_.clear();
     quorum_->PollMany(&events_, kMaxEventsPerPass, kPollMs);
+    // What arrived is handed over at the time it is taken, not at the
+    // last tick's (a learner's leader deadline counts from its arrival).
+    node_->SetTime(SteadyMs());
     for (peer::QuorumEvent& ev : events_) {
-      // What arrived is handed over at the time it is taken, not at the
-      // last tick's (a learner's leader deadline counts from its arrival).
+      if (Batchable(ev)) {
+        OnQuorumEvent(ev);
+        continue;
+      }
+      Drive();  // what the batched packets before it asked for comes first
       node_->SetTime(SteadyMs());
       OnQuorumEvent(ev);
       Drive();
     }
+    Drive();
     node_->SetTime(SteadyMs());
     TakeFsyncs();
     peer::ReceivedNotification rn;
@@ -301,6 +336,7 @@ void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
     case K::kPacket:
       if (learner) {
         if (ev.packet.type == quorum::PacketType::kAckEpoch) NoteLogStart();  // the sync decision follows
+        NoteLearnerPacket(ev.conn, ev.packet);
         return node_->OnLearnerPacket(ev.conn, ev.packet);
       }
       if (ev.conn != leader_conn_) return;
@@ -332,6 +368,7 @@ void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
     case K::kDisconnected:
       if (learner) {
         learner_conns_.erase(ev.conn);
+        learner_sids_.erase(ev.conn);
         DropSnap(ev.conn);
         return node_->OnLearnerDisconnected(ev.conn);
       }

@@ -124,6 +124,9 @@ class QuorumPeer final : public Committer, public Forwarder {
   // Committer (core thread).
   void Propose(txn::Txn txn) override;
   void TakeCommitted(std::vector<txn::Txn>* out) override;
+  // Wakes the consensus thread once for the pass's proposals and forwarded
+  // writes (Propose and Forward only queue them). Never writes inline.
+  bool EndOfPass(bool core_idle) override;
   // At each snapshot (core thread): the consensus thread rolls the log
   // after its next fsync (Wal::MaybeRoll), so that purge can drop segments.
   void RequestRoll(int64_t next_zxid) override;
@@ -138,6 +141,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   void Run();
   void TakeInbox();
   void ProposeHeld();
+  bool Batchable(const peer::QuorumEvent& ev) const;
   void OnQuorumEvent(peer::QuorumEvent& ev);
   void Drive();  // TakeReady until empty, executing each
   void Execute(zab::Ready r);
@@ -149,6 +153,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   void CloseSnapWindow(int64_t zxid);
   void SendPackets(std::vector<zab::Outgoing>& packets);
   void SendDiff(const zab::Outgoing& o);
+  bool SendWaiting(peer::ConnId conn, const quorum::QuorumPacket& p);
   void ConnectLeader(int64_t sid);
   void ToHost(std::vector<zab::HostPacket>& packets);
   // REVALIDATE (both sides) and SYNC answers (learner).
@@ -162,9 +167,10 @@ class QuorumPeer final : public Committer, public Forwarder {
   void FlushCore();
   // quorum_peer_metrics.cc (consensus thread)
   void NoteRoleMetrics(zab::Role role, bool serving);
-  void CountAppended(int64_t zxid);
-  void CountCommitted(size_t txns, int64_t through);
+  void CountAppended(int64_t zxid, int64_t txn_time_ms);
+  void CountCommitted(const std::vector<txn::Txn>& batch, int64_t through);
   void CountSent(const zab::Outgoing& o);
+  void NoteLearnerPacket(peer::ConnId conn, const quorum::QuorumPacket& p);        // leader: FOLLOWERINFO, ACK
   void FillMetricsStatus(const QuorumStatus& st, admin::ServerSnapshot& s) const;  // core thread
   // quorum_peer_read_only.cc: readonlymode.enabled's timer.
   void MaybeServeReadOnly();
@@ -230,6 +236,8 @@ class QuorumPeer final : public Committer, public Forwarder {
   };
   EnsembleTimes ensemble_times_;
   std::map<int64_t, int64_t> proposal_started_ms_;  // leader: zxid -> steady ms it was logged here
+  std::map<int64_t, int64_t> ack_sampled_ms_;       // leader: the same for the few zxids ack_latency samples
+  std::map<peer::ConnId, int64_t> learner_sids_;    // leader: a learner connection's sid (its LearnerInfo)
   std::map<int64_t, int32_t> touches_;
   // Learner: the syncs (session, cxid) sent to the current leader, oldest
   // first; each SYNC answers the oldest (ZooKeeper's pendingSyncs).
@@ -251,6 +259,7 @@ class QuorumPeer final : public Committer, public Forwarder {
   mutable std::mutex mu_;
   std::deque<Proposal> to_propose_;
   std::deque<ForwardedRequest> to_forward_;
+  bool inbox_due_ = false;  // queued since the last EndOfPass: the consensus thread is to be woken
   std::vector<std::pair<int64_t, int32_t>> new_touches_;
   std::vector<uint64_t> to_sync_;                           // leader: learner connections whose sync() reached the core
   std::vector<std::pair<int64_t, int32_t>> to_revalidate_;  // learner: (session, timeout)

@@ -12,6 +12,13 @@
 
 namespace aviary::server {
 
+namespace {
+int64_t SteadyMsNow() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 void QuorumPeer::Drive() {
   for (int i = 0; i < 64; ++i) {
     zab::Ready r = node_->TakeReady();
@@ -99,7 +106,7 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
     if (usable) t.zk_digest = z.digest->tree_digest;
   }
   t.zxid = op.zxid;
-  CountAppended(op.zxid);
+  CountAppended(op.zxid, t.time_ms);
   log_->Append(t);
   logged_[op.zxid] = std::move(t);
 }
@@ -133,7 +140,7 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
     logged_.erase(it);
   }
   if (zxid > applied_) applied_ = zxid;
-  CountCommitted(batch.size(), zxid);
+  CountCommitted(batch, zxid);
   if (snap_window_open_) CloseSnapWindow(zxid);
   for (auto& t : batch) to_core_commits_.push_back(std::move(t));
 }
@@ -216,12 +223,26 @@ void QuorumPeer::SendDiff(const zab::Outgoing& o) {
       AV_LOG(kError, "DIFF: txn {:#x} has no ZooKeeper form: {}", t.zxid, error);
       return quorum_->Close(o.conn);
     }
-    quorum_->Send(o.conn, p);
-    quorum_->Send(o.conn, {quorum::PacketType::kCommit, t.zxid, {}, false, {}});
+    if (!SendWaiting(o.conn, p) || !SendWaiting(o.conn, {quorum::PacketType::kCommit, t.zxid, {}, false, {}})) {
+      return quorum_->Close(o.conn);
+    }
   }
   if (!reader.error().empty()) {
     AV_LOG(kError, "DIFF ({:#x}, {:#x}]: {}: closing the learner", o.from, o.to, reader.error());
     quorum_->Close(o.conn);
+  }
+}
+
+// A DIFF larger than the transport's output bound waits for the learner to
+// read (a dropped packet would break its stream); false: closed, or the
+// learner took nothing for syncLimit.
+bool QuorumPeer::SendWaiting(peer::ConnId conn, const quorum::QuorumPacket& p) {
+  const int64_t give_up_ms = SteadyMsNow() + int64_t{opts_.quorum.tick_ms} * opts_.quorum.sync_limit_ticks;
+  while (true) {
+    const peer::QuorumTransport::SendResult r = quorum_->Send(conn, p);
+    if (r == peer::QuorumTransport::SendResult::kQueued) return true;
+    if (r == peer::QuorumTransport::SendResult::kClosed || SteadyMsNow() > give_up_ms) return false;
+    quorum_->WaitOutput(10);
   }
 }
 
@@ -317,8 +338,9 @@ void QuorumPeer::NoteRole() {
 // The leader's mntr counts as ZooKeeper 3.8's (LeaderZooKeeperServer's
 // gauges): zk_learners (every learner connection, observers included),
 // zk_synced_followers, zk_synced_non_voting_followers (always 0: Aviary has
-// no non-voting followers), zk_synced_observers, zk_pending_syncs; a
-// follower's zk_synced_observers is 0 (no observer master).
+// no non-voting followers), zk_synced_observers, zk_pending_syncs. A
+// follower prints no zk_synced_observers: ZooKeeper's gauge is null (not
+// printed) on a follower without an observer master, which Aviary has not.
 void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   const QuorumStatus st = status();
   s.serving = st.serving;
@@ -341,7 +363,6 @@ void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
       break;
     case zab::Role::kFollowing:
       s.server_state = "follower";
-      s.extra_metrics.emplace_back("synced_observers", "0");
       break;
     case zab::Role::kObserving:
       s.server_state = "observer";

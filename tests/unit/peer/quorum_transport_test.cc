@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "peer_test_util.h"
@@ -225,6 +227,45 @@ TEST(QuorumTransport, PollManyInOrderThenTheClose) {
     EXPECT_EQ(got[i].packet.zxid, MakeZxid(2, i + 1));
   }
   EXPECT_EQ(static_cast<int>(got[10].kind), static_cast<int>(Kind::kDisconnected));
+}
+
+// defer_send_wakes: a send is not written until the sender's Flush (or its
+// next Poll / PollMany): one I/O-thread wakeup per pass of sends.
+TEST(QuorumTransport, DeferredSendWaitsForFlush) {
+  QuorumTransportConfig deferred;
+  deferred.defer_send_wakes = true;
+  Pair p({}, deferred);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the learner's I/O thread is back in poll()
+  QuorumPacket ack{PacketType::kAck, MakeZxid(2, 1), {}, false, {}};
+  ASSERT_EQ(p.learner.Send(p.at_learner, ack), QuorumTransport::SendResult::kQueued);
+  QuorumEvent ev;
+  EXPECT_FALSE(p.leader.Poll(&ev, 300));  // the learner's I/O thread was not woken
+  EXPECT_EQ(p.learner.OutputBacklog(p.at_learner), quorum::EncodePacket(ack).size());
+  p.learner.Flush();
+  EXPECT_EQ(Expect(p.leader, Kind::kPacket).packet, ack);
+}
+
+// A sender whose output is full (a DIFF larger than max_output_bytes) waits
+// in WaitOutput, which wakes the I/O thread even when its wake was deferred:
+// the backlog drains and nothing is dropped.
+TEST(QuorumTransport, WaitOutputDrainsAFullDeferredBacklog) {
+  QuorumTransportConfig deferred;
+  deferred.defer_send_wakes = true;
+  deferred.max_output_bytes = 256 * 1024;
+  Pair p(deferred, {});
+  constexpr int kPackets = 400;
+  int waits = 0;
+  for (int i = 1; i <= kPackets; ++i) {
+    QuorumPacket q{PacketType::kProposal, MakeZxid(2, i), std::string(4096, 'd'), false, {}};
+    while (p.leader.Send(p.at_leader, q) == QuorumTransport::SendResult::kFull) {
+      ++waits;
+      ASSERT_LT(waits, 5000);
+      p.leader.WaitOutput(10);
+    }
+  }
+  EXPECT_GT(waits, 0);
+  p.leader.Flush();
+  for (int i = 1; i <= kPackets; ++i) ASSERT_EQ(Expect(p.learner, Kind::kPacket).packet.zxid, MakeZxid(2, i));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // QuorumLog, the ensemble member's storage thread: fsync tokens come back
 // in order and only once what was appended before them is durable; one
-// fsync covers every append queued meanwhile (group commit); Drain hands
+// fsync covers every append queued meanwhile (group commit), and appends
+// wait for the fsync that follows them; Drain hands
 // the Wal back to the caller with everything written (TRUNC, DIFF); Roll
 // starts a new segment after what precedes it.
 #include "server/quorum_log.h"
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "log_test_util.h"
@@ -87,6 +89,25 @@ TEST(QuorumLog, OneFsyncCoversEveryAppendQueuedMeanwhile) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], i + 1);
   EXPECT_EQ(f.log.fsyncs(), 1);
   EXPECT_EQ(f.log.appends(), 100);
+}
+
+// An append alone does not start the thread (its fsync would cover only the
+// first appends of a Ready): the fsync queued after them does, and one
+// fsync covers them all.
+TEST(QuorumLog, AppendsWaitForTheFsyncThatFollows) {
+  Fixture f;
+  f.log.Start();
+  for (int64_t z = 1; z <= 20; ++z) {
+    f.log.Append(Create(z));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(f.log.appends(), 0);
+  f.log.Fsync(1);
+  EXPECT_EQ(f.WaitTokens(1), std::vector<uint64_t>{1});
+  EXPECT_EQ(f.log.appends(), 20);
+  EXPECT_EQ(f.log.fsyncs(), 1);
+  EXPECT_EQ(f.wal.synced_zxid(), 20);
 }
 
 TEST(QuorumLog, DrainHandsTheWalBackWithEverythingWritten) {
