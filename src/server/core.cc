@@ -71,6 +71,48 @@ void Core::Post(std::vector<CoreEvent>& events) {
   cv_.notify_one();
 }
 
+void Core::Submit(std::vector<CoreEvent>& events) {
+  if (!RunInline(events)) Post(events);
+}
+
+bool Core::RunInline(std::vector<CoreEvent>& events) {
+  // Standalone only: an ensemble member's core talks to its QuorumPeer.
+  if (!opts_.run_to_completion || forwarder_ != nullptr ||
+      role_.load(std::memory_order_relaxed) != ServingRole::kStandalone) {
+    return false;
+  }
+  // A lone request only: a read pass that brought several is a sign of
+  // concurrent clients, whose writes the core thread groups together (the
+  // wake-up it takes lets the other I/O thread's frames join the pass).
+  int requests = 0;
+  for (const auto& e : events) requests += e.kind == CoreEvent::Kind::kRequest;
+  if (requests > 1) return false;
+  std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
+  if (!run.owns_lock() || snapshotting_) return false;
+  // Writes in flight (a group on the storage thread): the core thread
+  // gathers what arrives meanwhile into the next group, as before. Passes
+  // run here would split it and hold the token while the core thread
+  // waits to apply the commits.
+  if (applied_zxid_ < sequencer_->last_proposed()) return false;
+  // Other clients were active during a recent lone-write fsync
+  // (SubmitProposals): the core thread serves them while the disk works.
+  const int64_t now = clock_->SteadyMs();
+  if (now < inline_sync_backoff_until_ms_) return false;
+  {
+    // Anything in the inbox came first (maybe from this connection): it
+    // goes first, on the core thread; so do commits the storage thread
+    // made ready.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || !core_waiting_ || !inbox_.empty() || commits_ready_) return false;
+  }
+  ProcessBatch(events, now);
+  events.clear();
+  inline_passes_.fetch_add(1, std::memory_order_relaxed);
+  snapshotting_ = SnapshotPass(now);
+  if (snapshotting_) WakeForCommits();  // the core thread builds the rest, a slice per pass
+  return true;
+}
+
 void Core::TakeInbox(std::vector<CoreEvent>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& e : inbox_) out->push_back(std::move(e));
@@ -101,13 +143,21 @@ void Core::WakeForCommits() {
 void Core::Run() {
   std::vector<CoreEvent> batch;
   const auto idle_wait = std::chrono::milliseconds(std::max(10, opts_.tick_ms / 2));
-  bool snapshotting = false;
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       // While a snapshot is being built, only yield briefly between slices.
-      auto wait = snapshotting ? std::chrono::milliseconds(1) : idle_wait;
+      // An inline pass that starts one wakes this thread (WakeForCommits).
+      auto wait = snapshotting_.load(std::memory_order_relaxed) ? std::chrono::milliseconds(1) : idle_wait;
+      core_waiting_ = true;
       cv_.wait_for(lock, wait, [this] { return stop_ || !inbox_.empty() || commits_ready_; });
+      core_waiting_ = false;
+    }
+    // The token before the inbox: an inline pass (Submit) can no longer
+    // start, and none is running once we hold it.
+    std::lock_guard<std::mutex> run(run_mu_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
       batch.swap(inbox_);
       commits_ready_ = false;
@@ -119,7 +169,7 @@ void Core::Run() {
     inbox_requests_.fetch_sub(requests, std::memory_order_relaxed);
     batch.clear();
     Tick(now);
-    snapshotting = SnapshotPass(now);
+    snapshotting_ = SnapshotPass(now);
   }
 }
 

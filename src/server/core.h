@@ -120,6 +120,17 @@ class Core {
 
   // Any thread.
   void Post(std::vector<CoreEvent>& events);
+  // The network's I/O threads: as Post, but when the core thread is asleep
+  // with nothing to do (inbox empty, no commits ready, no snapshot being
+  // built) and the server is standalone, the calling thread runs the core
+  // pass for `events` itself (run to completion: read, process, reply, and
+  // for a lone write its fsync, without a hop to the core thread). The core
+  // token (run_mu_) makes it exclusive with the core thread; events of one
+  // connection stay in order because an inline pass runs only while nothing
+  // waits in the inbox. CoreOptions::run_to_completion=false: always Post.
+  void Submit(std::vector<CoreEvent>& events);
+  // Passes run by Submit on the calling thread so far (tests, metrics).
+  int64_t inline_passes() const { return inline_passes_.load(std::memory_order_relaxed); }
   void RequestStop();
   // The committer has committed txns ready (called from its thread).
   void WakeForCommits();
@@ -194,7 +205,9 @@ class Core {
   // Take a snapshot at the next opportunity (after startup, as ZooKeeper).
   void RequestSnapshot() { txns_since_snapshot_ = snapshot_threshold_ = INT64_MAX / 4; }
 
-  // Core thread: runs until RequestStop().
+  // Core thread: runs until RequestStop(). Every pass (and every inline
+  // pass of Submit) holds the core token, run_mu_: "core thread" in the
+  // contracts here and in the Committer means "the thread holding it".
   void Run();
 
   // Core thread, for tests and Run(): process one batch at `now_ms`
@@ -492,8 +505,18 @@ class Core {
   int64_t latency_count_ = 0;
   int64_t start_ms_ = 0;
 
+  // The core token: held by the core thread for each pass and by an I/O
+  // thread for an inline pass (Submit). Taken before mu_, never after.
+  std::mutex run_mu_;
+  std::atomic<bool> snapshotting_{false};  // a snapshot is being built a slice per pass (written by the token holder)
+  std::atomic<int64_t> inline_passes_{0};
+  // Submit's pass on the calling thread; false (nothing done) when the core
+  // is not idle.
+  bool RunInline(std::vector<CoreEvent>& events);
+
   // cross-thread inbox
   std::mutex mu_;
+  bool core_waiting_ = false;  // the core thread sleeps in Run's wait with nothing to do
   std::condition_variable cv_;
   std::vector<CoreEvent> inbox_;
   bool stop_ = false;

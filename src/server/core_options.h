@@ -54,7 +54,12 @@ struct CoreOptions {
   size_t snapshot_nodes_per_step = 20000;  // tree slice serialised per core pass (fuzzy path), at most
   int64_t snapshot_slice_us = 500;         // and at most this long (0 = no time bound); aviary.snapshotSliceMicros
   bool fork_snapshots = false;             // true: write snapshots from a forked child (see Snapshotter)
-  int64_t purge_interval_ms = 0;           // autopurge.purgeInterval; 0 = off
+  // Run to completion (Core::Submit): a standalone server's I/O thread runs
+  // the core pass for the frames it read itself when the core thread is
+  // asleep with nothing to do, instead of waking it (one thread hop and
+  // wake-up less per request at low load). false: always hand over.
+  bool run_to_completion = true;
+  int64_t purge_interval_ms = 0;  // autopurge.purgeInterval; 0 = off
   uint64_t password_secret = 0;
   // Client authentication (issue 8, core_sasl.cc). `sasl` null: SASL is not
   // configured and opcode 102 fails. enforce_auth: every request but auth

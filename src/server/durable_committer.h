@@ -19,7 +19,8 @@
 // the txn is logged here: it is then committed when its fsync returns.
 //
 // Threads: Propose / EndOfPass / TakeCommitted / RequestRoll / ReadOnly from
-// the core thread; CommitThrough, LoggedThrough, CommittedThrough from any thread;
+// the core thread (the thread holding the core's token: an I/O thread that
+// runs a pass itself, Core::Submit, writes a lone group there); CommitThrough, LoggedThrough, CommittedThrough from any thread;
 // the log itself is touched only by the storage thread. `wake` is called
 // whenever committed txns are ready (on the storage thread, or on the
 // thread calling CommitThrough), not for a group the core wrote itself.

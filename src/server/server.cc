@@ -176,7 +176,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
     }
     events.push_back(std::move(ev));
   }
-  core_->Post(events);
+  core_->Submit(events);  // run here when the core is idle (run to completion), else handed over
 }
 
 void Server::Deliver(std::vector<net::ConnectionServer::Out>& batch) { net_->SendBatch(batch); }

@@ -108,6 +108,8 @@ bool ApplyOption(std::string_view arg, std::string_view val, Options* o, bool* o
     *ok = ParseNum(val, 1, 1000, &o->reps);
   } else if (arg == "--rate") {
     *ok = ParseNum(val, 0.0, 1e9, &o->rate);
+  } else if (arg == "--spin-us") {
+    *ok = ParseNum(val, 0, 1000000, &o->spin_us);
   } else if (arg == "--parents") {
     *ok = ParseNum(val, 1, 1000000, &o->parents);
   } else if (arg == "--children") {
@@ -200,6 +202,8 @@ const char* UsageText() {
          "                     fixed intervals (clients/R s); latency counts from the\n"
          "                     SCHEDULED send time; requests sent > 1 ms after their\n"
          "                     slot are counted as late. Default: closed loop\n"
+         "  --spin-us U        open loop: a wait for the next slot shorter than U us is\n"
+         "                     polled with sched_yield, not slept (0, the default: sleep)\n"
          "  --seconds S        measured duration (10)\n"
          "  --warmup S         unmeasured load before measuring (1)\n"
          "  --ops N            measure N requests instead of a duration\n"

@@ -64,6 +64,11 @@ struct Options {
   bool payload_set = false;
   // Open loop: > 0 = total target requests/s over all sessions.
   double rate = 0;
+  // Open loop: a wait for the next slot shorter than this is not slept but
+  // polled (non-blocking I/O check, sched_yield, again). 0 (default): always
+  // sleep - on a shared machine a polling generator loses the CPU to
+  // everything else (docs/perf/aviary-bench.md).
+  int spin_us = 0;
   int progress = -1;  // -1: when stderr is a tty; 0 off; 1 on
   bool self_test = false;
 };

@@ -50,6 +50,7 @@ struct Plan {
   std::string parent;                                // create-delete, churn, children: the parent
   std::string payload;
   int64_t interval_ns = 0;  // open loop: per-session send interval; 0 = closed loop
+  int64_t spin_ns = 0;      // open loop: waits shorter than this are polled, not slept
   int64_t measure_start = 0;
   int64_t measure_end = 0;  // time mode
   bool ops_mode = false;

@@ -2,6 +2,7 @@
 // and its epoll loop (stream_worker.h), and RunStream, which sets up the
 // nodes and sessions and runs `threads` workers.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -87,6 +88,8 @@ int64_t Worker::WaitNs(int64_t now, int64_t drain_deadline) const {
   return plan_->interval_ns > 0 && drain_deadline < 0 ? NextDueNs(now) : 20'000'000;
 }
 
+void Worker::Yield() { sched_yield(); }
+
 void Worker::Drain(int64_t now, int64_t* drain_deadline, bool* done) {
   if (plan_->MayIssueNoConsume(now) &&
       !(plan_->workload == Workload::kDelete &&
@@ -142,8 +145,11 @@ void Worker::RunEpoll() {
     Drain(now, &drain_deadline, &done);
     if (done) break;
     int64_t wait_ns = WaitNs(now, drain_deadline);
+    const bool spin = Spinning(wait_ns, drain_deadline);
+    if (spin) wait_ns = 0;
     timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
     int n = epoll_pwait2(ep_, evs, 64, &ts, nullptr);
+    if (spin && n <= 0 && NextDueNs(NowNs()) > 0) Yield();
     touched.clear();
     for (int i = 0; i < n; i++) {
       auto* c = static_cast<Conn*>(evs[i].data.ptr);
@@ -225,6 +231,7 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
   plan.budget = deleting ? static_cast<int64_t>(plan.key_paths.size()) : o.ops;
   if (o.rate > 0) {
     plan.interval_ns = std::max<int64_t>(1, static_cast<int64_t>(1e9 * o.clients / o.rate));
+    plan.spin_ns = static_cast<int64_t>(o.spin_us) * 1000;
     out->open_loop = true;
     out->rate_target = o.rate;
   }

@@ -142,10 +142,15 @@ bool Worker::RunUring() {
     feed_.Tick(now);
     Drain(now, &drain_deadline, &done);
     if (done) break;
-    if (!ring.Enter(loop.TakeSends() + 1, WaitNs(now, drain_deadline))) break;
+    const int64_t wait_ns = WaitNs(now, drain_deadline);
+    const unsigned sends = loop.TakeSends();
+    const bool spin = Spinning(wait_ns, drain_deadline);
+    // Spinning: submit and reap without waiting (GETEVENTS with wait_nr 0).
+    if (!ring.Enter(spin ? 0 : sends + 1, wait_ns)) break;
     now = NowNs();
     touched.clear();
     ring.Completions(on_completion);
+    if (spin && touched.empty() && NextDueNs(now) > 0) Yield();
     if (open) {
       touched.clear();
       for (size_t i = 0; i < conns_.size(); i++) touched.push_back(i);

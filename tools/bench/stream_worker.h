@@ -44,6 +44,14 @@ class Worker {
   void Drain(int64_t now, int64_t* drain_deadline, bool* done);
   // How long the loop may sleep now.
   int64_t WaitNs(int64_t now, int64_t drain_deadline) const;
+  // Open loop, sending: the next slot is closer than plan_->spin_ns, so the
+  // loop polls (a non-blocking I/O check, then Yield) instead of sleeping.
+  bool Spinning(int64_t wait_ns, int64_t drain_deadline) const {
+    return plan_->interval_ns > 0 && drain_deadline < 0 && wait_ns < plan_->spin_ns;
+  }
+  // A polling pass that found nothing: let another runnable thread of this
+  // CPU (the server's, on a shared machine) go first.
+  static void Yield();
   // closeSession on every live session, blocking; closes every socket.
   void CloseSessions();
 

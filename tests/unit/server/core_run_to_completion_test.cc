@@ -1,0 +1,217 @@
+// Core::Submit (run to completion): a network thread runs the core pass for
+// its frames itself while the core thread sleeps with nothing to do, and
+// hands them over otherwise (core thread busy, events already waiting, the
+// option off, an ensemble member).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "proto/codec.h"
+#include "server/committer.h"
+#include "server/core.h"
+
+namespace aviary::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Records which thread delivered what; thread-safe (the core thread and
+// the submitting thread both deliver).
+class ThreadOutbox final : public Outbox {
+ public:
+  struct Delivery {
+    net::ConnId conn;
+    std::thread::id thread;
+    std::string bytes;
+  };
+  void Deliver(std::vector<net::ConnectionServer::Out>& batch) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& o : batch) {
+      if (!o.bytes.empty()) got_.push_back(Delivery{o.conn, std::this_thread::get_id(), o.bytes});
+    }
+    batch.clear();
+    cv_.notify_all();
+  }
+  void CloseNow(net::ConnId) override {}
+  // Waits (2 s at most) until `n` deliveries with bytes were seen.
+  std::vector<Delivery> WaitFor(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, 2s, [&] { return got_.size() >= n; });
+    return got_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Delivery> got_;
+};
+
+CoreOptions Options(bool run_to_completion) {
+  CoreOptions o;
+  o.tick_ms = 2000;
+  o.min_session_timeout_ms = 4000;
+  o.max_session_timeout_ms = 40000;
+  o.password_secret = 0x1234567887654321ull;
+  o.run_to_completion = run_to_completion;
+  return o;
+}
+
+std::vector<CoreEvent> Handshake(net::ConnId conn) {
+  std::vector<CoreEvent> evs(2);
+  evs[0].kind = CoreEvent::Kind::kOpened;
+  evs[0].conn = conn;
+  evs[0].text = "127.0.0.1:5000";
+  evs[1].kind = CoreEvent::Kind::kConnect;
+  evs[1].conn = conn;
+  evs[1].connect.timeOut = 10000;
+  evs[1].connect.passwd = std::string(16, '\0');
+  return evs;
+}
+
+std::vector<CoreEvent> Create(net::ConnId conn, int32_t xid, const std::string& path) {
+  std::vector<CoreEvent> evs(1);
+  evs[0].kind = CoreEvent::Kind::kRequest;
+  evs[0].conn = conn;
+  evs[0].request.header = proto::RequestHeader{xid, static_cast<int32_t>(proto::OpCode::kCreate)};
+  proto::CreateRequest c;
+  c.path = path;
+  c.data = "v";
+  c.acl = {proto::Acl{0x1f, proto::Id{"world", "anyone"}}};
+  evs[0].request.body = c;
+  return evs;
+}
+
+// The reply header's xid and err of a delivered reply (after the length prefix).
+std::pair<int32_t, int32_t> XidErr(const std::string& bytes) {
+  auto be32 = [&](size_t at) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
+    return static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3]);
+  };
+  return {be32(4), be32(16)};
+}
+
+// A core thread that has gone to sleep: Submit handshakes until one pass
+// ran inline (the thread may not have reached its wait yet); returns the
+// connection of that one, or 0.
+net::ConnId SubmitUntilInline(Core& core) {
+  for (net::ConnId conn = 1000; conn < 1200; conn++) {
+    std::this_thread::sleep_for(5ms);
+    auto evs = Handshake(conn);
+    int64_t before = core.inline_passes();
+    core.Submit(evs);
+    if (core.inline_passes() > before) return conn;
+  }
+  return 0;
+}
+
+TEST(CoreRunToCompletion, IdleCoreRunsThePassOnTheSubmittingThread) {
+  LocalCommitter committer;
+  ThreadOutbox out;
+  Core core(Options(true), &committer, &out);
+  std::thread core_thread([&] { core.Run(); });
+  const net::ConnId conn = SubmitUntilInline(core);
+  ASSERT_NE(conn, 0u);
+  const size_t seen = out.WaitFor(conn - 1000 + 1).size();
+  // The core sleeps again: a write runs (prepared, committed, applied and
+  // answered) on this thread.
+  std::this_thread::sleep_for(20ms);
+  std::vector<CoreEvent> evs = Create(conn, 7, "/rtc");
+  int64_t before = core.inline_passes();
+  core.Submit(evs);
+  EXPECT_EQ(core.inline_passes(), before + 1);
+  auto got = out.WaitFor(seen + 1);
+  core.RequestStop();
+  core_thread.join();
+  ASSERT_EQ(got.size(), seen + 1);
+  EXPECT_EQ(got.back().conn, conn);
+  EXPECT_EQ(got.back().thread, std::this_thread::get_id());
+  EXPECT_EQ(XidErr(got.back().bytes), std::make_pair(7, 0));
+  EXPECT_TRUE(core.tree().Find("/rtc") != nullptr);
+}
+
+TEST(CoreRunToCompletion, SeveralRequestsGoToTheCoreThread) {
+  // Frames of concurrent clients: the core thread groups their writes.
+  LocalCommitter committer;
+  ThreadOutbox out;
+  Core core(Options(true), &committer, &out);
+  std::thread core_thread([&] { core.Run(); });
+  const net::ConnId conn = SubmitUntilInline(core);
+  ASSERT_NE(conn, 0u);
+  const size_t seen = out.WaitFor(conn - 1000 + 1).size();
+  std::this_thread::sleep_for(20ms);
+  std::vector<CoreEvent> evs = Create(conn, 1, "/a");
+  evs.push_back(Create(conn, 2, "/b")[0]);
+  const int64_t before = core.inline_passes();
+  core.Submit(evs);
+  auto got = out.WaitFor(seen + 1);
+  core.RequestStop();
+  core_thread.join();
+  EXPECT_EQ(core.inline_passes(), before);
+  ASSERT_GE(got.size(), seen + 1);
+  EXPECT_NE(got[seen].thread, std::this_thread::get_id());
+  EXPECT_TRUE(core.tree().Find("/b") != nullptr);
+}
+
+TEST(CoreRunToCompletion, OptionOffAlwaysHandsOverToTheCoreThread) {
+  LocalCommitter committer;
+  ThreadOutbox out;
+  Core core(Options(false), &committer, &out);
+  std::thread core_thread([&] { core.Run(); });
+  std::this_thread::sleep_for(20ms);
+  auto evs = Handshake(1);
+  core.Submit(evs);
+  auto got = out.WaitFor(1);
+  core.RequestStop();
+  core_thread.join();
+  EXPECT_EQ(core.inline_passes(), 0);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].thread, std::this_thread::get_id());
+}
+
+TEST(CoreRunToCompletion, NoInlinePassWhileTheCoreThreadIsNotWaiting) {
+  // No core thread at all (not asleep in Run): the events go to the inbox,
+  // behind anything already there, exactly as Post.
+  LocalCommitter committer;
+  ThreadOutbox out;
+  Core core(Options(true), &committer, &out);
+  auto first = Handshake(1);
+  core.Post(first);
+  auto second = Create(1, 1, "/x");
+  core.Submit(second);
+  EXPECT_EQ(core.inline_passes(), 0);
+  std::vector<CoreEvent> inbox;
+  core.TakeInbox(&inbox);
+  ASSERT_EQ(inbox.size(), 3u);
+  EXPECT_EQ(inbox[0].kind, CoreEvent::Kind::kOpened);
+  EXPECT_EQ(inbox[1].kind, CoreEvent::Kind::kConnect);
+  EXPECT_EQ(inbox[2].kind, CoreEvent::Kind::kRequest);
+}
+
+TEST(CoreRunToCompletion, EnsembleMemberAlwaysHandsOver) {
+  class NullForwarder final : public Forwarder {
+   public:
+    void Forward(ForwardedRequest) override {}
+  };
+  LocalCommitter committer;
+  ThreadOutbox out;
+  NullForwarder fwd;
+  Core core(Options(true), &committer, &out);
+  core.SetEnsembleHooks(&fwd, nullptr);
+  std::thread core_thread([&] { core.Run(); });
+  std::this_thread::sleep_for(20ms);
+  for (net::ConnId c = 1; c <= 3; c++) {
+    auto evs = Handshake(c);
+    core.Submit(evs);
+  }
+  out.WaitFor(3);
+  core.RequestStop();
+  core_thread.join();
+  EXPECT_EQ(core.inline_passes(), 0);
+}
+
+}  // namespace
+}  // namespace aviary::server
