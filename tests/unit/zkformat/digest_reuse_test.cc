@@ -32,7 +32,8 @@ class DigestReuse : public ::testing::Test {
     ASSERT_EQ(tracker_.value(), TreeDigestOf(tree_)) << "zxid " << t.zxid;
   }
   void Run(const proto::Request& r, int64_t session = 0x5) {
-    Run(prep_.Prepare(r, txn::testing::Ctx(session), ++zxid_, 1000 + zxid_));
+    ++zxid_;
+    Run(prep_.Prepare(r, txn::testing::Ctx(session), zxid_, 1000 + zxid_));
   }
 
   tree::DataTree tree_;
@@ -49,7 +50,8 @@ TEST_F(DigestReuse, IncrementalEqualsFullAcrossShrinkingAndGrowingTxns) {
   for (int i = 0; i < 100; ++i) Run(CreateReq(parent + "/ephemeral-" + std::to_string(i), "e", 1), 0x9);
   Run(SetDataReq(parent, std::string(300, 'x')));
   // One txn touching 200 paths (each ephemeral and its parent), then small ones.
-  Run(prep_.PrepareCloseSession(0x9, ++zxid_, 2000));
+  ++zxid_;
+  Run(prep_.PrepareCloseSession(0x9, zxid_, 2000));
   EXPECT_EQ(tree_.Find(parent)->children.size(), 0u);
   Run(SetDataReq(parent, "short"));
   Run(MultiReq(
