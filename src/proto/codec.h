@@ -31,6 +31,11 @@ void EncodeConnectResponse(const ConnectResponse& rsp, std::string* out);
 // Reply header + body; when hdr.err != 0 and the body is not a
 // MultiResponse, only the header is written, as ZooKeeper does.
 void EncodeReply(const ReplyHeader& hdr, const ResponseBody& body, std::string* out);
+// A successful getData's reply from a view of the node's data: the bytes
+// EncodeReply gives for GetDataResponse{data, stat, data_null}, without
+// building that record (no copy of the data).
+void EncodeGetDataReply(const ReplyHeader& hdr, std::string_view data, bool data_null, const Stat& stat,
+                        std::string* out);
 
 // Client-side counterparts, used by tools and tests.
 void EncodeConnectRequest(const ConnectRequest& req, std::string* out);

@@ -79,6 +79,18 @@ void EncodeReply(const ReplyHeader& hdr, const ResponseBody& body, std::string* 
   w.EndFrame(frame);
 }
 
+void EncodeGetDataReply(const ReplyHeader& hdr, std::string_view data, bool data_null, const Stat& stat,
+                        std::string* out) {
+  Writer w(out);
+  size_t frame = w.BeginFrame();
+  w.WriteInt32(hdr.xid);
+  w.WriteInt64(hdr.zxid);
+  w.WriteInt32(hdr.err);
+  w.WriteBuffer(data, data_null);
+  io::Write(w, stat);
+  w.EndFrame(frame);
+}
+
 bool DecodeReply(std::string_view payload, OpCode op, ReplyHeader* hdr, ResponseBody* body) {
   Reader r(payload);
   hdr->xid = r.ReadInt32();

@@ -35,6 +35,10 @@ class Committer {
   // now (no hand-off to its own thread and back while the log is idle);
   // TakeCommitted then returns them at once. True when it did so.
   virtual bool EndOfPass(bool /*core_idle*/) { return false; }
+  // Core thread: false when nothing was proposed since the last EndOfPass,
+  // so the core may skip EndOfPass (and finding out whether it is idle).
+  // The default answers "maybe".
+  virtual bool HasPassProposals() const { return true; }
   // True when writes cannot currently be accepted (e.g. storage failure).
   virtual bool ReadOnly() const { return false; }
   // Once ReadOnly(): txns proposed but never handed back with a zxid up to

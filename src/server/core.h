@@ -256,6 +256,7 @@ class Core {
   struct Session;
   struct Pending;
   class PendingQueue;
+  struct QueueSpares;
   struct PendingCreate;
   struct PendingRevalidation;
 
@@ -302,9 +303,12 @@ class Core {
   bool IsWrite(proto::OpCode op) const;
   // local_err: a local session's ephemeral create refused (upgrading off):
   // the leader prepares it failing so, a learner answers it so.
-  void ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body,
+  // A leader's sequencer moves ev.request's body into the txn.
+  void ProposeWrite(Session& s, Conn& c, CoreEvent& ev, const std::string* raw_body,
                     proto::Err local_err = proto::Err::kOk);
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
+  // getData (RunNonTxn): answered from the tree without copying the data.
+  void RunGetData(Conn& c, const proto::Request& req, proto::ReplyHeader hdr, int64_t received_us);
   void ApplyCommitted(int64_t now_ms);
   // Hands the pass's proposals to the committer together (before taking
   // what is committed). With no input waiting the committer may make them
@@ -369,6 +373,13 @@ class Core {
   // data request, counted in readlatency only, as ZooKeeper's pings).
   void SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body, int64_t received_us,
                  bool close_after = false, proto::OpCode op = proto::OpCode::kNotification);
+  // A successful getData's reply encoded straight from node `n` (no copy of
+  // its data into a GetDataResponse first).
+  void SendGetDataReply(net::ConnId conn, const proto::ReplyHeader& hdr, const tree::Node& n, int64_t received_us);
+  // The bookkeeping of a reply of `bytes` just appended to out_ (`c`: the
+  // connection's state, null when it is gone).
+  void ReplyQueued(net::ConnId conn, Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int64_t received_us,
+                   bool close_after, proto::OpCode op);
   void SendEvent(net::ConnId conn, const proto::WatcherEvent& ev);
   // Counts `bytes` more output for `conn` in this pass; past
   // opts_.max_output_bytes the connection's output is dropped and it is
@@ -437,8 +448,9 @@ class Core {
   AdminProbe& Probe();
   int64_t RecordLatency(int64_t received_us, proto::OpCode op);  // returns the latency in us
   // core_metrics.cc
-  void CountApplied(const txn::Txn& t);
+  void CountApplied(const txn::Txn& t, int64_t wall_ms);  // wall_ms: read once per batch
   void CountRead(const proto::Request& req, const proto::ResponseBody& body);
+  void CountReadBytes(std::string_view path, int64_t bytes);  // read_per_namespace
   void CountWatchesFired(proto::EventType type, size_t watchers);
   // core_admin_http.cc
   bool AdminAuthorized(const adminserver::AdminRequest& req, adminserver::CommandResult* r) const;
@@ -489,7 +501,8 @@ class Core {
   std::unordered_map<net::ConnId, size_t> pass_output_;  // bytes queued in out_ in this pass, per connection
   std::vector<txn::Txn> committed_;
   std::vector<watch::Fired> fired_;
-  std::unique_ptr<AdminProbe> admin_probe_;  // created on first use
+  std::unique_ptr<AdminProbe> admin_probe_;    // created on first use
+  std::unique_ptr<QueueSpares> queue_spares_;  // emptied session queues' storage, created on first use
   std::optional<admin::EnsembleConf> ensemble_conf_;
   std::vector<std::function<void()>> stat_reset_hooks_;
   int64_t trace_mask_ = admin::kDefaultTraceMask;        // gtmk / stmk: stored only

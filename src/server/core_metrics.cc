@@ -41,13 +41,13 @@ std::vector<metrics::Sample> Core::MetricsGauges(int64_t now_ms) {
   return admin::MntrGauges(s);
 }
 
-void Core::CountApplied(const txn::Txn& t) {
+void Core::CountApplied(const txn::Txn& t, int64_t wall_ms) {
   if (t.type == proto::OpCode::kMulti) {
     for (const txn::Op& op : t.multi) CountWriteOp(op);
   } else {
     CountWriteOp(t.op);
   }
-  if (t.time_ms > 0) metrics::Server().propagation_latency.Add(std::max<int64_t>(0, clock_->WallMs() - t.time_ms));
+  if (t.time_ms > 0) metrics::Server().propagation_latency.Add(std::max<int64_t>(0, wall_ms - t.time_ms));
 }
 
 void Core::CountRead(const proto::Request& req, const proto::ResponseBody& body) {
@@ -67,6 +67,10 @@ void Core::CountRead(const proto::Request& req, const proto::ResponseBody& body)
       for (const std::string& k : *kids) bytes += static_cast<int64_t>(k.size());
     }
   }
+  CountReadBytes(path, bytes);
+}
+
+void Core::CountReadBytes(std::string_view path, int64_t bytes) {
   std::string_view ns = TopNamespace(path);
   if (ns.empty()) return;
   metrics::Server().read_per_namespace.Get(ns).Add(static_cast<int64_t>(path.size()) + bytes + kStatOverheadBytes);

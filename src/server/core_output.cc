@@ -22,17 +22,33 @@ void Core::SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const prot
   std::string* buf = TailFor(out_, conn);
   const size_t before = buf->size();
   proto::EncodeReply(hdr, body, buf);
+  ReplyQueued(conn, it != conns_.end() ? it->second.get() : nullptr, hdr, buf->size() - before, received_us,
+              close_after, op);
+}
+
+void Core::SendGetDataReply(net::ConnId conn, const proto::ReplyHeader& hdr, const tree::Node& n, int64_t received_us) {
+  auto it = conns_.find(conn);
+  if (it != conns_.end() && it->second->closing) return;
+  std::string* buf = TailFor(out_, conn);
+  const size_t before = buf->size();
+  proto::EncodeGetDataReply(hdr, n.data.view(), n.data_null, tree::ToStat(n), buf);
+  ReplyQueued(conn, it != conns_.end() ? it->second.get() : nullptr, hdr, buf->size() - before, received_us, false,
+              proto::OpCode::kGetData);
+}
+
+void Core::ReplyQueued(net::ConnId conn, Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int64_t received_us,
+                       bool close_after, proto::OpCode op) {
   if (close_after) {
     out_.back().close_after = true;
-    if (it != conns_.end()) it->second->closing = true;
+    if (c != nullptr) c->closing = true;
   }
   ++packets_sent_;
-  metrics::Server().response_bytes.Add(static_cast<int64_t>(buf->size() - before));
-  ChargeOutput(conn, buf->size() - before);
-  if (it != conns_.end()) ++it->second->sent;
+  metrics::Server().response_bytes.Add(static_cast<int64_t>(bytes));
+  ChargeOutput(conn, bytes);
+  if (c != nullptr) ++c->sent;
   if (received_us > 0) {
     int64_t lat = RecordLatency(received_us, op);
-    if (it != conns_.end()) NoteReplyStats(*it->second, hdr, lat);
+    if (c != nullptr) NoteReplyStats(*c, hdr, lat);
   }
 }
 

@@ -203,12 +203,21 @@ void Core::OnAuth(Conn& c, const proto::Request& req) {
   SendReply(c.id, hdr, proto::Empty{}, 0);
 }
 
-void Core::ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::string* raw_body, Err local_err) {
-  const proto::Request& req = ev.request;
+void Core::ProposeWrite(Session& s, Conn& c, CoreEvent& ev, const std::string* raw_body, Err local_err) {
+  proto::Request& req = ev.request;
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kCloseSession) {
     s.closing = true;
     sessions_.SetClosing(c.session);
   }
+  Pending p;
+  p.conn = c.id;
+  p.is_write = true;
+  p.local_err = local_err;
+  p.request.header = req.header;
+  p.received_us = ev.received_us;
+  p.bytes = ev.bytes;
+  // Before Write: a leader's sequencer moves the body into the txn.
+  if (opts_.audit != nullptr) NoteForAudit(p, c, ev);
   WriteRequest w;
   w.session_id = c.session;
   w.request = &req;
@@ -221,15 +230,7 @@ void Core::ProposeWrite(Session& s, Conn& c, const CoreEvent& ev, const std::str
     refused.ephemeral_err = local_err;
     w.ctx = &refused;
   }
-  Pending p;
-  p.conn = c.id;
-  p.is_write = true;
-  p.local_err = local_err;
   p.zxid = sequencer_->Write(w, clock_->WallMs());
-  p.request.header = req.header;
-  p.received_us = ev.received_us;
-  p.bytes = ev.bytes;
-  if (opts_.audit != nullptr) NoteForAudit(p, c, ev);
   Enqueue(s, std::move(p));
 }
 
@@ -317,8 +318,10 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
       SendReply(c.id, hdr, rsp, received_us);
       return;
     }
-    case OpCode::kExists:
     case OpCode::kGetData:
+      RunGetData(c, req, hdr, received_us);
+      return;
+    case OpCode::kExists:
     case OpCode::kGetChildren:
     case OpCode::kGetChildren2:
     case OpCode::kGetAcl:
@@ -345,6 +348,25 @@ void Core::RunNonTxn(Conn& c, const proto::Request& req, Err decode_err, int64_t
       SendReply(c.id, hdr, proto::Empty{}, received_us, /*close_after=*/true);
       return;
   }
+}
+
+void Core::RunGetData(Conn& c, const proto::Request& req, proto::ReplyHeader hdr, int64_t received_us) {
+  const auto& r = std::get<proto::GetDataRequest>(req.body);
+  Err err = Err::kOk;
+  const tree::Node* n =
+      txn::GetDataNode(tree_, r, CtxOf(c), static_cast<size_t>(opts_.max_buffer) + kReplySlackBytes, &err);
+  if (!RegisterReadWatch(c, req, err)) {
+    // The session holds all the watches it may: refuse, never drop.
+    n = nullptr;
+    err = Err::kQuotaExceeded;
+  }
+  hdr.err = static_cast<int32_t>(err);
+  if (n == nullptr) {
+    SendReply(c.id, hdr, proto::Empty{}, received_us, false, req.op());
+    return;
+  }
+  CountReadBytes(r.path, static_cast<int64_t>(n->data.size()));
+  SendGetDataReply(c.id, hdr, *n, received_us);
 }
 
 namespace {
@@ -438,6 +460,7 @@ void Core::ApplyCommitted(int64_t now_ms) {
   const bool log_failed = committer_->ReadOnly();
   committer_->TakeCommitted(&committed_);
   txns_since_snapshot_ += static_cast<int64_t>(committed_.size());
+  const int64_t wall_ms = committed_.empty() ? 0 : clock_->WallMs();  // propagation latency, once per batch
   for (const txn::Txn& t : committed_) {
     if (snapshot_ && t.type == OpCode::kCloseSession) {
       // A fuzzy snapshot is being walked: it must record what this sweeps.
@@ -447,10 +470,12 @@ void Core::ApplyCommitted(int64_t now_ms) {
     // outcome is the one prepare decided.
     std::vector<std::string> swept;  // audited: the ephemerals a close removes
     if (opts_.audit != nullptr && t.type == OpCode::kCloseSession) swept = tree_.EphemeralsOf(t.session_id);
+    // With no watch registered no trigger can fire anything: skip them.
+    sm_.SetWatchTriggers(watches_.watch_count() != 0);
     const txn::Applied a = sm_.Apply(t);
     const txn::ApplyResult& r = a.result;
     if (!swept.empty()) AuditEphemerals(t.session_id, swept);
-    CountApplied(t);
+    CountApplied(t, wall_ms);
     applied_zxid_ = t.zxid;
     sequencer_->Applied(t.zxid);
     FireWatches(r.triggers);
@@ -471,6 +496,7 @@ void Core::ApplyCommitted(int64_t now_ms) {
 }
 
 void Core::SubmitProposals(int64_t now_ms) {
+  if (!committer_->HasPassProposals()) return;  // nothing to submit: no inbox lock either
   const bool idle = now_ms >= inline_sync_backoff_until_ms_ && InboxIdle();
   if (committer_->EndOfPass(idle) && !InboxIdle()) inline_sync_backoff_until_ms_ = now_ms + kInlineSyncBackoffMs;
 }
@@ -596,13 +622,14 @@ void Core::ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r
 }
 
 void Core::Enqueue(Session& s, Pending p) {
-  s.queue.push_back(std::move(p));
+  if (!queue_spares_) queue_spares_ = std::make_unique<QueueSpares>();
+  s.queue.push_back(std::move(p), queue_spares_.get());
   queued_total_.fetch_add(1, std::memory_order_relaxed);
 }
 
 Core::Pending Core::Dequeue(Session& s) {
   Pending p = std::move(s.queue.front());
-  s.queue.pop_front();
+  s.queue.pop_front(queue_spares_.get());
   queued_total_.fetch_sub(1, std::memory_order_relaxed);
   auto it = conns_.find(p.conn);
   if (it != conns_.end()) it->second->queued_bytes -= p.bytes;

@@ -86,7 +86,9 @@ struct Core::Pending {
 // A session's FIFO of waiting requests: a vector and a head index, so that
 // a session that never waits owns no memory (std::deque allocates ~600
 // bytes up front) and one that does reuses its storage; emptied, it keeps at
-// most kKeep slots (idle sessions stay small).
+// most kKeep slots (idle sessions stay small) and hands larger storage to
+// the core's spares (QueueSpares), which the next queue to fill takes back:
+// busy sessions that empty their queue every pass allocate nothing.
 class Core::PendingQueue {
  public:
   using Item = Core::Pending;
@@ -96,20 +98,8 @@ class Core::PendingQueue {
   const Item& front() const { return items_[head_]; }
   std::vector<Item>::iterator begin() { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
   std::vector<Item>::iterator end() { return items_.end(); }
-  void push_back(Item&& p) { items_.push_back(std::move(p)); }
-  void pop_front() {
-    items_[head_] = Item{};
-    if (++head_ < items_.size()) {
-      if (head_ >= 64 && 2 * head_ >= items_.size()) Compact();
-      return;
-    }
-    head_ = 0;
-    if (items_.capacity() > kKeep) {
-      std::vector<Item>().swap(items_);
-    } else {
-      items_.clear();
-    }
-  }
+  void push_back(Item&& p, QueueSpares* spares = nullptr);
+  void pop_front(QueueSpares* spares = nullptr);
 
  private:
   static constexpr size_t kKeep = 4;
@@ -120,6 +110,37 @@ class Core::PendingQueue {
   std::vector<Item> items_;
   size_t head_ = 0;
 };
+
+// Emptied queue storage kept for reuse (core thread): at most kMax buffers
+// of at most kMaxSlots slots each, so what it holds stays bounded.
+struct Core::QueueSpares {
+  static constexpr size_t kMax = 64;
+  static constexpr size_t kMaxSlots = 64;
+  std::vector<std::vector<Pending>> buffers;
+};
+
+inline void Core::PendingQueue::push_back(Item&& p, QueueSpares* spares) {
+  if (items_.capacity() <= kKeep && items_.empty() && spares != nullptr && !spares->buffers.empty()) {
+    items_.swap(spares->buffers.back());
+    spares->buffers.pop_back();
+  }
+  items_.push_back(std::move(p));
+}
+
+inline void Core::PendingQueue::pop_front(QueueSpares* spares) {
+  items_[head_] = Item{};
+  if (++head_ < items_.size()) {
+    if (head_ >= 64 && 2 * head_ >= items_.size()) Compact();
+    return;
+  }
+  head_ = 0;
+  items_.clear();
+  if (items_.capacity() <= kKeep) return;
+  if (spares != nullptr && spares->buffers.size() < QueueSpares::kMax && items_.capacity() <= QueueSpares::kMaxSlots) {
+    spares->buffers.push_back(std::move(items_));
+  }
+  std::vector<Item>().swap(items_);
+}
 
 struct Core::Session {
   int64_t id = 0;

@@ -29,12 +29,14 @@ void DurableCommitter::Stop() {
 }
 
 void DurableCommitter::Propose(txn::Txn txn) {
+  ++pass_proposals_;
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_.load()) return;  // never committed, never acknowledged
   queue_.push_back(Item{false, 0, std::move(txn)});
 }
 
 bool DurableCommitter::EndOfPass(bool core_idle) {
+  pass_proposals_ = 0;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (queue_.empty()) return false;
@@ -66,7 +68,15 @@ void DurableCommitter::RequestRoll(int64_t next_zxid) {
 }
 
 void DurableCommitter::TakeCommitted(std::vector<txn::Txn>* out) {
+  // Set under mu_ before the wake (or by this thread's own inline group),
+  // and before failed_ (ReadOnly, which the core reads first).
+  if (!ready_.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(mu_);
+  ready_.store(false, std::memory_order_relaxed);
+  if (out->empty()) {
+    out->swap(committed_);  // the caller's emptied vector comes back for the next groups
+    return;
+  }
   for (auto& t : committed_) out->push_back(std::move(t));
   committed_.clear();
 }
@@ -167,9 +177,21 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
   bool released = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& t : done) logged_.push_back(std::move(t));
     logged_through_.store(logged);
-    released = ReleaseLocked();
+    if (commit_on_log_ && logged_.empty()) {
+      // Standalone: committed as logged, straight to the core's list.
+      committed_through_.store(logged);
+      if (committed_.empty()) {
+        committed_.swap(done);
+      } else {
+        for (auto& t : done) committed_.push_back(std::move(t));
+      }
+      ready_.store(true, std::memory_order_release);
+      released = true;
+    } else {
+      for (auto& t : done) logged_.push_back(std::move(t));
+      released = ReleaseLocked();
+    }
   }
   done.clear();
   if (on_logged_) on_logged_(logged);
@@ -185,6 +207,7 @@ bool DurableCommitter::ReleaseLocked() {
     logged_.pop_front();
     any = true;
   }
+  if (any) ready_.store(true, std::memory_order_release);
   return any;
 }
 

@@ -68,6 +68,7 @@ class DurableCommitter final : public Committer {
 
   void Propose(txn::Txn txn) override;
   bool EndOfPass(bool core_idle) override;
+  bool HasPassProposals() const override { return pass_proposals_ != 0; }
   void TakeCommitted(std::vector<txn::Txn>* out) override;
   bool ReadOnly() const override { return failed_.load(std::memory_order_relaxed); }
   int64_t UnknownThrough() const override { return unknown_through_.load(); }
@@ -103,8 +104,12 @@ class DurableCommitter final : public Committer {
   std::vector<Item> queue_;
   bool busy_ = false;               // a thread is writing a group: it owns wal_
   std::vector<Item> inline_batch_;  // the core's own group (core thread)
-  std::vector<txn::Txn> done_;      // appended, not yet fsynced (the owner of wal_)
-  std::deque<txn::Txn> logged_;     // logged, waiting for CommitThrough
+  size_t pass_proposals_ = 0;       // Propose calls since the last EndOfPass (core thread)
+  // committed_ is not empty (set with it, under mu_): TakeCommitted skips
+  // the lock when nothing is ready.
+  std::atomic<bool> ready_{false};
+  std::vector<txn::Txn> done_;   // appended, not yet fsynced (the owner of wal_)
+  std::deque<txn::Txn> logged_;  // logged, waiting for CommitThrough
   std::vector<txn::Txn> committed_;
   int64_t commit_target_ = 0;  // CommitThrough's highest zxid
   bool stop_ = false;

@@ -36,8 +36,8 @@ LeaderSequencer::LeaderSequencer(const tree::DataTree& tree, session::SessionTra
       container_check_interval_ms_(container_check_interval_ms),
       last_container_check_ms_(now_ms) {}
 
-txn::Txn LeaderSequencer::PrepareWrite(const proto::Request& req, Err decode_err, const txn::SessionCtx& ctx,
-                                       int64_t zxid, int64_t wall_ms) {
+txn::Txn LeaderSequencer::PrepareWrite(proto::Request& req, Err decode_err, const txn::SessionCtx& ctx, int64_t zxid,
+                                       int64_t wall_ms) {
   const int64_t session = ctx.session_id;
   if (decode_err != Err::kOk) return ErrorTxnFor(session, zxid, wall_ms, decode_err);
   switch (req.op()) {
@@ -57,7 +57,7 @@ txn::Txn LeaderSequencer::PrepareWrite(const proto::Request& req, Err decode_err
       // with BADARGUMENTS (3.9 would run it with no ACL check at all).
       return ErrorTxnFor(session, zxid, wall_ms, Err::kBadArguments);
     default:
-      return preparer_.Prepare(req, ctx, zxid, wall_ms);
+      return preparer_.Prepare(std::move(req), ctx, zxid, wall_ms);
   }
 }
 

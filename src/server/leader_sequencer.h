@@ -60,7 +60,7 @@ class LeaderSequencer final : public Sequencer {
 
  private:
   // `req` prepared as session `ctx` would run it (decode_err: an error txn).
-  txn::Txn PrepareWrite(const proto::Request& req, proto::Err decode_err, const txn::SessionCtx& ctx, int64_t zxid,
+  txn::Txn PrepareWrite(proto::Request& req, proto::Err decode_err, const txn::SessionCtx& ctx, int64_t zxid,
                         int64_t wall_ms);
   void ExpireSessions(int64_t now_ms, int64_t wall_ms, std::vector<int64_t>* expired);
   void CheckContainers(int64_t wall_ms);

@@ -32,7 +32,10 @@ namespace aviary::server {
 // A write of a session of this server, as Core hands it over.
 struct WriteRequest {
   int64_t session_id = 0;
-  const proto::Request* request = nullptr;  // header (cxid = xid, type) and decoded body
+  // Header (cxid = xid, type) and decoded body. A leader's sequencer moves
+  // the body's strings into the txn it prepares (no copy per write): after
+  // Write the caller may use only the header.
+  proto::Request* request = nullptr;
   // kOk, or why the request cannot run (a body that did not decode, or
   // kSessionExpired once the session's close is under way): it becomes an
   // error txn that still takes a zxid.

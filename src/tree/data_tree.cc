@@ -151,9 +151,9 @@ std::vector<std::string> DataTree::CleanupCandidates(int64_t now_ms, int64_t max
   return out;
 }
 
-proto::Err DataTree::CreateNode(const std::string& path, std::string data, const proto::AclList& acl, NodeKind kind,
-                                int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion, int64_t zxid,
-                                int64_t time_ms, bool data_null) {
+proto::Err DataTree::CreateNode(const std::string& path, std::string_view data, const proto::AclList& acl,
+                                NodeKind kind, int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion,
+                                int64_t zxid, int64_t time_ms, bool data_null) {
   if (path.find('/') == std::string::npos) return proto::Err::kBadArguments;
   if (path == "/") return proto::Err::kNodeExists;
   Node* parent = Mutable(ParentOf(path));
@@ -202,8 +202,8 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
   return proto::Err::kOk;
 }
 
-proto::Err DataTree::SetData(const std::string& path, std::string data, int32_t version, int64_t zxid, int64_t time_ms,
-                             bool data_null) {
+proto::Err DataTree::SetData(const std::string& path, std::string_view data, int32_t version, int64_t zxid,
+                             int64_t time_ms, bool data_null) {
   Node* n = Mutable(path);
   if (n == nullptr) return proto::Err::kNoNode;
   const int64_t bytes_diff = static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());

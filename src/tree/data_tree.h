@@ -77,7 +77,7 @@ class DataTree {
   // DataTree.createNode: kNoNode without parent, kNodeExists if present.
   // Parent cversion/pzxid are raised to parent_cversion/zxid only when
   // parent_cversion > its cversion (-1 means "current + 1").
-  proto::Err CreateNode(const std::string& path, std::string data, const proto::AclList& acl, NodeKind kind,
+  proto::Err CreateNode(const std::string& path, std::string_view data, const proto::AclList& acl, NodeKind kind,
                         int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion, int64_t zxid, int64_t time_ms,
                         bool data_null = false);
   // DataTree.deleteNode: kNoNode if parent or node is missing. As in
@@ -85,7 +85,7 @@ class DataTree {
   // node itself is missing. kNotEmpty (and no change) for a node with
   // children. The root and its alias cannot be deleted (kBadArguments).
   proto::Err DeleteNode(const std::string& path, int64_t zxid);
-  proto::Err SetData(const std::string& path, std::string data, int32_t version, int64_t zxid, int64_t time_ms,
+  proto::Err SetData(const std::string& path, std::string_view data, int32_t version, int64_t zxid, int64_t time_ms,
                      bool data_null = false);
   proto::Err SetAcl(const std::string& path, const proto::AclList& acl, int32_t aversion);
   // DataTree.setCversionPzxid (replay fix-up); cversion -1 means current + 1.

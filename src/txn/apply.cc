@@ -23,7 +23,9 @@ proto::AclList AclAt(const tree::DataTree& tree, std::string_view path) {
 
 // Deletes `path`; on success appends its NodeDeleted (checked against the
 // node's ACL, read before it goes) and the parent's NodeChildrenChanged.
+// `triggers` null: none wanted.
 Err DeleteAndTrigger(tree::DataTree& tree, const std::string& path, int64_t zxid, std::vector<WatchTrigger>* triggers) {
+  if (triggers == nullptr) return tree.DeleteNode(path, zxid);
   proto::AclList acl = AclAt(tree, path);
   const Err err = tree.DeleteNode(path, zxid);
   if (err != Err::kOk) return err;
@@ -43,6 +45,7 @@ OpResult ApplyCreate(tree::DataTree& tree, const Txn& txn, OpCode type, const Cr
   if (r.err == Err::kOk) {
     const tree::Node* n = tree.Find(c.path);
     r.stat = tree::ToStat(*n);
+    if (triggers == nullptr) return r;
     std::string parent = ParentForWatch(c.path);
     triggers->push_back({c.path, EventType::kNodeCreated, tree.AclOf(*n)});
     triggers->push_back({parent, EventType::kNodeChildrenChanged, AclAt(tree, parent)});
@@ -70,12 +73,12 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
       break;
     case OpCode::kSetData:
       if (const auto* s = std::get_if<SetDataTxn>(&op.body)) {
-        OpResult r{
-            op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null), s->path, {}};
+        // No path: a setData's reply (single or in a multi) carries only the Stat.
+        OpResult r{op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null), {}, {}};
         if (r.err == Err::kOk) {
           const tree::Node* n = tree.Find(s->path);
           r.stat = tree::ToStat(*n);
-          triggers->push_back({s->path, EventType::kNodeDataChanged, tree.AclOf(*n)});
+          if (triggers != nullptr) triggers->push_back({s->path, EventType::kNodeDataChanged, tree.AclOf(*n)});
         }
         return r;
       }
@@ -129,8 +132,9 @@ void ApplyCloseSession(tree::DataTree& tree, const Txn& txn, const CloseSessionT
 
 }  // namespace
 
-ApplyResult Apply(tree::DataTree& tree, const Txn& txn) {
+ApplyResult Apply(tree::DataTree& tree, const Txn& txn, bool with_triggers) {
   ApplyResult out;
+  std::vector<WatchTrigger>* triggers = with_triggers ? &out.triggers : nullptr;
   if (txn.type == OpCode::kMulti) {
     bool failed = false;
     for (const Op& op : txn.multi) failed = failed || op.type == OpCode::kError;
@@ -141,7 +145,7 @@ ApplyResult Apply(tree::DataTree& tree, const Txn& txn) {
       if (failed && op.type != OpCode::kError) {
         r = OpResult{OpCode::kError, post_failed ? Err::kRuntimeInconsistency : Err::kOk, {}, {}};
       } else {
-        r = ApplyOp(tree, txn, op, &out.triggers);
+        r = ApplyOp(tree, txn, op, triggers);
         if (r.err != Err::kOk && r.type != OpCode::kError) r = OpResult{OpCode::kError, r.err, {}, {}};
       }
       r.type = WireType(r.type);
@@ -154,13 +158,13 @@ ApplyResult Apply(tree::DataTree& tree, const Txn& txn) {
       return out;
     case OpCode::kCloseSession:
       if (const auto* c = std::get_if<CloseSessionTxn>(&txn.op.body)) {
-        ApplyCloseSession(tree, txn, *c, &out.triggers);
+        ApplyCloseSession(tree, txn, *c, triggers);
       } else {
-        ApplyCloseSession(tree, txn, CloseSessionTxn{}, &out.triggers);
+        ApplyCloseSession(tree, txn, CloseSessionTxn{}, triggers);
       }
       return out;
     default: {
-      OpResult r = ApplyOp(tree, txn, txn.op, &out.triggers);
+      OpResult r = ApplyOp(tree, txn, txn.op, triggers);
       out.err = r.err;
       out.results.push_back(std::move(r));
       return out;

@@ -35,7 +35,7 @@ struct WatchTrigger {
 struct OpResult {
   proto::OpCode type = proto::OpCode::kError;
   proto::Err err = proto::Err::kOk;
-  std::string path;
+  std::string path;  // the op's path (a create's final one); empty for setData
   proto::Stat stat;  // the node's stat after create/setData/setACL
 };
 
@@ -48,7 +48,9 @@ struct ApplyResult {
   std::vector<WatchTrigger> triggers;
 };
 
-ApplyResult Apply(tree::DataTree& tree, const Txn& txn);
+// `with_triggers` false: no watch triggers are collected (the caller holds
+// no watch they could fire; saves copying paths and ACLs per op).
+ApplyResult Apply(tree::DataTree& tree, const Txn& txn, bool with_triggers = true);
 
 // Whether `r` is what Apply must give for `t` when Preparer produced `t`
 // against this very tree (the live pipeline; not replay over a fuzzy

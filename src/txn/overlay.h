@@ -6,6 +6,8 @@
 // zxid order; Applied(z) drops records with zxid <= z; a path's map entry is
 // always its newest record still queued. No std::string is built to look a
 // path up, and a node's ACL list is shared, not copied, per Get.
+// Entries and map nodes of applied records are reused by later Puts, so a
+// steady stream of writes allocates nothing here.
 #pragma once
 
 #include <cstdint>
@@ -75,12 +77,24 @@ class Overlay {
   // stays the same list (a released reference may be reused for another).
   std::shared_ptr<const proto::AclList> SharedAcl(const tree::Node& n) const;
   static constexpr size_t kMaxSharedAcls = 1024;
+  // An entry for `path` holding `rec`: a recycled one when there is one.
+  std::shared_ptr<Entry> NewEntry(std::string_view path, NodeRec&& rec);
+  // Makes `e` the newest record of its path in latest_; returns the one it
+  // replaced (or null). Reuses map nodes (no allocation once warm).
+  std::shared_ptr<Entry> Link(const std::shared_ptr<Entry>& e);
+  static constexpr size_t kMaxRecycled = 256;
+
+  using LatestMap = std::unordered_map<std::string_view, std::shared_ptr<Entry>, PathHash, std::equal_to<>>;
 
   const tree::DataTree& tree_;
   std::deque<std::shared_ptr<Entry>> queue_;
   // Keys view the path of the entry they map to (kept alive by the value).
-  std::unordered_map<std::string_view, std::shared_ptr<Entry>, PathHash, std::equal_to<>> latest_;
+  LatestMap latest_;
   mutable std::unordered_map<uint32_t, std::shared_ptr<const proto::AclList>> acls_;
+  // Applied entries and map nodes kept for reuse (up to kMaxRecycled each):
+  // a write's Put and Applied then allocate nothing.
+  std::vector<std::shared_ptr<Entry>> free_entries_;
+  std::vector<LatestMap::node_type> free_nodes_;
   bool recording_ = false;
   size_t mark_ = 0;
   // (entry put, the entry it replaced in latest_ or null), oldest first.

@@ -78,6 +78,11 @@ bool Preparer::WithinBound(const Op& op, int64_t* used) const {
 }
 
 Txn Preparer::Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t zxid, int64_t now_ms) {
+  proto::Request copy = req;
+  return Prepare(std::move(copy), ctx, zxid, now_ms);
+}
+
+Txn Preparer::Prepare(proto::Request&& req, const SessionCtx& ctx, int64_t zxid, int64_t now_ms) {
   Txn t;
   t.session_id = ctx.session_id;
   t.cxid = req.header.xid;
@@ -85,7 +90,7 @@ Txn Preparer::Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t 
   t.time_ms = now_ms;
   const OpCode type = req.op();
   if (type == OpCode::kMulti) {
-    const auto* m = std::get_if<proto::MultiRequest>(&req.body);
+    auto* m = std::get_if<proto::MultiRequest>(&req.body);
     if (m == nullptr) {
       t.type = OpCode::kError;
       t.op = ErrorOp(Err::kMarshallingError);
@@ -130,27 +135,27 @@ Txn Preparer::Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t 
   }
 }
 
-Err Preparer::PrepOp(OpCode type, const proto::RequestBody& body, const SessionCtx& ctx, int64_t zxid, int64_t now_ms,
+Err Preparer::PrepOp(OpCode type, proto::RequestBody& body, const SessionCtx& ctx, int64_t zxid, int64_t now_ms,
                      Op* out) {
   if (IsCreate(type)) {
-    const auto* r = std::get_if<proto::CreateRequest>(&body);
+    auto* r = std::get_if<proto::CreateRequest>(&body);
     return r ? PrepCreate(type, *r, ctx, zxid, now_ms, out) : Err::kMarshallingError;
   }
   switch (type) {
     case OpCode::kDelete: {
-      const auto* r = std::get_if<proto::DeleteRequest>(&body);
+      auto* r = std::get_if<proto::DeleteRequest>(&body);
       return r ? PrepDelete(*r, ctx, zxid, out) : Err::kMarshallingError;
     }
     case OpCode::kSetData: {
-      const auto* r = std::get_if<proto::SetDataRequest>(&body);
+      auto* r = std::get_if<proto::SetDataRequest>(&body);
       return r ? PrepSetData(*r, ctx, zxid, now_ms, out) : Err::kMarshallingError;
     }
     case OpCode::kSetAcl: {
-      const auto* r = std::get_if<proto::SetAclRequest>(&body);
+      auto* r = std::get_if<proto::SetAclRequest>(&body);
       return r ? PrepSetAcl(*r, ctx, zxid, out) : Err::kMarshallingError;
     }
     case OpCode::kCheck: {
-      const auto* r = std::get_if<proto::CheckVersionRequest>(&body);
+      auto* r = std::get_if<proto::CheckVersionRequest>(&body);
       return r ? PrepCheck(*r, ctx, out) : Err::kMarshallingError;
     }
     default:
@@ -158,8 +163,8 @@ Err Preparer::PrepOp(OpCode type, const proto::RequestBody& body, const SessionC
   }
 }
 
-Err Preparer::PrepCreate(OpCode type, const proto::CreateRequest& r, const SessionCtx& ctx, int64_t zxid,
-                         int64_t now_ms, Op* out) {
+Err Preparer::PrepCreate(OpCode type, proto::CreateRequest& r, const SessionCtx& ctx, int64_t zxid, int64_t now_ms,
+                         Op* out) {
   const std::optional<Mode> mode = ParseMode(r.flags);
   if (!mode) return Err::kBadArguments;
   // validateCreateRequest
@@ -179,7 +184,7 @@ Err Preparer::PrepCreate(OpCode type, const proto::CreateRequest& r, const Sessi
   std::optional<NodeRec> parent = overlay_.Get(parent_path);
   if (!parent) return Err::kNoNode;
   if (!CheckPermission(*parent->acl, proto::perms::kCreate, ctx)) return Err::kNoAuth;
-  std::string path = r.path;
+  std::string path = std::move(r.path);
   if (mode->sequential) {
     char suffix[16];
     std::snprintf(suffix, sizeof suffix, "%010d", parent->stat.cversion);
@@ -193,10 +198,8 @@ Err Preparer::PrepCreate(OpCode type, const proto::CreateRequest& r, const Sessi
   const int32_t new_cversion = Inc(parent->stat.cversion);
 
   CreateTxn c;
-  c.path = path;
-  c.data = r.data;
+  c.data = std::move(r.data);
   c.data_null = r.data_null;
-  c.acl = acl;
   c.parent_cversion = new_cversion;
   if (type == OpCode::kCreateContainer) {
     c.kind = NodeKind::kContainer;
@@ -229,11 +232,13 @@ Err Preparer::PrepCreate(OpCode type, const proto::CreateRequest& r, const Sessi
   overlay_.Put(parent_path, std::move(*parent));
   overlay_.Put(path, std::move(node));
 
+  c.path = std::move(path);
+  c.acl = std::move(acl);
   *out = Op{type, std::move(c)};
   return Err::kOk;
 }
 
-Err Preparer::PrepDelete(const proto::DeleteRequest& r, const SessionCtx& ctx, int64_t zxid, Op* out) {
+Err Preparer::PrepDelete(proto::DeleteRequest& r, const SessionCtx& ctx, int64_t zxid, Op* out) {
   const size_t slash = r.path.rfind('/');
   if (slash == std::string::npos || HasNul(r.path) || IsSpecialPath(r.path)) return Err::kBadArguments;
   const std::string parent_path = r.path.substr(0, slash);
@@ -251,12 +256,11 @@ Err Preparer::PrepDelete(const proto::DeleteRequest& r, const SessionCtx& ctx, i
   parent->stat.pzxid = zxid;
   overlay_.Put(parent_path, std::move(*parent));
   PutDeleted(r.path, zxid);
-  *out = Op{OpCode::kDelete, DeleteTxn{r.path}};
+  *out = Op{OpCode::kDelete, DeleteTxn{std::move(r.path)}};
   return Err::kOk;
 }
 
-Err Preparer::PrepSetData(const proto::SetDataRequest& r, const SessionCtx& ctx, int64_t zxid, int64_t now_ms,
-                          Op* out) {
+Err Preparer::PrepSetData(proto::SetDataRequest& r, const SessionCtx& ctx, int64_t zxid, int64_t now_ms, Op* out) {
   if (tree::ValidatePath(r.path, false) != Err::kOk) return Err::kBadArguments;
   std::optional<NodeRec> node = overlay_.Get(r.path);
   if (!node) return Err::kNoNode;
@@ -275,7 +279,7 @@ Err Preparer::PrepSetData(const proto::SetDataRequest& r, const SessionCtx& ctx,
   node->stat.mtime = now_ms;
   node->stat.mzxid = zxid;
   overlay_.Put(r.path, std::move(*node));
-  *out = Op{OpCode::kSetData, SetDataTxn{r.path, r.data, next, r.data_null}};
+  *out = Op{OpCode::kSetData, SetDataTxn{std::move(r.path), std::move(r.data), next, r.data_null}};
   return Err::kOk;
 }
 
@@ -297,14 +301,14 @@ Err Preparer::PrepSetAcl(const proto::SetAclRequest& r, const SessionCtx& ctx, i
   return Err::kOk;
 }
 
-Err Preparer::PrepCheck(const proto::CheckVersionRequest& r, const SessionCtx& ctx, Op* out) {
+Err Preparer::PrepCheck(proto::CheckVersionRequest& r, const SessionCtx& ctx, Op* out) {
   if (tree::ValidatePath(r.path, false) != Err::kOk) return Err::kBadArguments;
   const std::optional<NodeRec> node = overlay_.Get(r.path);
   if (!node) return Err::kNoNode;
   if (!CheckPermission(*node->acl, proto::perms::kRead, ctx)) return Err::kNoAuth;
   int32_t next = 0;
   if (const Err e = CheckVersion(node->stat.version, r.version, &next); e != Err::kOk) return e;
-  *out = Op{OpCode::kCheck, CheckTxn{r.path, next}};
+  *out = Op{OpCode::kCheck, CheckTxn{std::move(r.path), next}};
   return Err::kOk;
 }
 

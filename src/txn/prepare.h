@@ -53,6 +53,10 @@ class Preparer {
   // over the size bound (PrepareOptions::max_ops_bytes) fails with
   // kBadArguments and changes nothing.
   Txn Prepare(const proto::Request& req, const SessionCtx& ctx, int64_t zxid, int64_t now_ms);
+  // The same, moving the request's paths, data and ACLs into the txn
+  // instead of copying them (the server's path: `req` is left valid but
+  // with unspecified body contents; its header is untouched).
+  Txn Prepare(proto::Request&& req, const SessionCtx& ctx, int64_t zxid, int64_t now_ms);
 
   Txn PrepareCreateSession(int64_t session, int32_t timeout_ms, int64_t zxid, int64_t now_ms);
   // The txn carries no paths (so its size does not grow with the session's
@@ -80,15 +84,16 @@ class Preparer {
   const PrepareOptions& options() const { return opts_; }
 
  private:
-  proto::Err PrepOp(proto::OpCode type, const proto::RequestBody& body, const SessionCtx& ctx, int64_t zxid,
-                    int64_t now_ms, Op* out);
-  proto::Err PrepCreate(proto::OpCode type, const proto::CreateRequest& r, const SessionCtx& ctx, int64_t zxid,
+  proto::Err PrepOp(proto::OpCode type, proto::RequestBody& body, const SessionCtx& ctx, int64_t zxid, int64_t now_ms,
+                    Op* out);
+  // The Prep* functions move what the txn keeps out of `r`.
+  proto::Err PrepCreate(proto::OpCode type, proto::CreateRequest& r, const SessionCtx& ctx, int64_t zxid,
                         int64_t now_ms, Op* out);
-  proto::Err PrepDelete(const proto::DeleteRequest& r, const SessionCtx& ctx, int64_t zxid, Op* out);
-  proto::Err PrepSetData(const proto::SetDataRequest& r, const SessionCtx& ctx, int64_t zxid, int64_t now_ms, Op* out);
+  proto::Err PrepDelete(proto::DeleteRequest& r, const SessionCtx& ctx, int64_t zxid, Op* out);
+  proto::Err PrepSetData(proto::SetDataRequest& r, const SessionCtx& ctx, int64_t zxid, int64_t now_ms, Op* out);
   proto::Err PrepSetAcl(const proto::SetAclRequest& r, const SessionCtx& ctx, int64_t zxid, Op* out);
-  proto::Err PrepCheck(const proto::CheckVersionRequest& r, const SessionCtx& ctx, Op* out);
-  Txn PrepMulti(const proto::MultiRequest& m, const SessionCtx& ctx, Txn txn);
+  proto::Err PrepCheck(proto::CheckVersionRequest& r, const SessionCtx& ctx, Op* out);
+  Txn PrepMulti(proto::MultiRequest& m, const SessionCtx& ctx, Txn txn);
   void PutDeleted(const std::string& path, int64_t zxid);
   // Adds the op's log bytes to *used; false when that passes the bound.
   bool WithinBound(const Op& op, int64_t* used) const;

@@ -43,7 +43,7 @@ OpCode EffectiveType(const proto::MultiOp& op) {
 
 }  // namespace
 
-Txn Preparer::PrepMulti(const proto::MultiRequest& m, const SessionCtx& ctx, Txn t) {
+Txn Preparer::PrepMulti(proto::MultiRequest& m, const SessionCtx& ctx, Txn t) {
   std::vector<OpCode> types;
   types.reserve(m.ops.size());
   for (const proto::MultiOp& op : m.ops) {
@@ -67,7 +67,7 @@ Txn Preparer::PrepMulti(const proto::MultiRequest& m, const SessionCtx& ctx, Txn
     }
     Op op;
     Err err = Err::kOk;
-    const proto::MultiOp& mop = m.ops[i];
+    proto::MultiOp& mop = m.ops[i];
     if (IsCreate(types[i])) {
       err = PrepCreate(types[i], std::get<proto::CreateRequest>(mop.body), ctx, t.zxid, t.time_ms, &op);
     } else if (types[i] == OpCode::kDelete) {

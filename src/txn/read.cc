@@ -115,6 +115,16 @@ ReadOutcome MultiRead(const tree::DataTree& t, const proto::MultiRequest& m, con
 
 }  // namespace
 
+const tree::Node* GetDataNode(const tree::DataTree& t, const proto::GetDataRequest& req, const SessionCtx& ctx,
+                              size_t max_reply_bytes, Err* err) {
+  const tree::Node* n = Readable(t, req.path, proto::perms::kRead, ctx, err);
+  if (n != nullptr && TooBig(4 + n->data.size() + kStatBytes, max_reply_bytes)) {
+    *err = Err::kMarshallingError;
+    return nullptr;
+  }
+  return n;
+}
+
 ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, const SessionCtx& ctx,
                         size_t max_reply_bytes) {
   Err err = Err::kOk;
@@ -131,9 +141,8 @@ ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, cons
     case OpCode::kGetData: {
       const auto* r = std::get_if<proto::GetDataRequest>(&req.body);
       if (r == nullptr) return Fail(Err::kMarshallingError);
-      const tree::Node* n = Readable(t, r->path, proto::perms::kRead, ctx, &err);
+      const tree::Node* n = GetDataNode(t, *r, ctx, max_reply_bytes, &err);
       if (n == nullptr) return Fail(err);
-      if (TooBig(4 + n->data.size() + kStatBytes, max_reply_bytes)) return Fail(Err::kMarshallingError);
       return ReadOutcome{Err::kOk, proto::GetDataResponse{std::string(n->data), tree::ToStat(*n), n->data_null}};
     }
     case OpCode::kGetChildren:

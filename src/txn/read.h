@@ -38,6 +38,12 @@ struct ReadOutcome {
 ReadOutcome ProcessRead(const tree::DataTree& tree, const proto::Request& req, const SessionCtx& ctx,
                         size_t max_reply_bytes = SIZE_MAX);
 
+// getData without building its reply: the node to answer from (the reply
+// is its data and Stat), or nullptr with *err set - the same checks, errors
+// and bound as ProcessRead's getData.
+const tree::Node* GetDataNode(const tree::DataTree& tree, const proto::GetDataRequest& req, const SessionCtx& ctx,
+                              size_t max_reply_bytes, proto::Err* err);
+
 // Encoded size of a reply header (xid, zxid, err).
 inline constexpr size_t kReplyHeaderBytes = 16;
 

@@ -117,7 +117,7 @@ Applied StateMachine::ApplyAsLearner(const Txn& t) {
   }
   const bool ordered = ZxidFollows(last_zxid_, t.zxid);
   if (observer_ != nullptr) observer_->BeforeApply(*tree_, t);
-  out.result = txn::Apply(*tree_, t);
+  out.result = txn::Apply(*tree_, t, watch_triggers_);
   if (observer_ != nullptr) observer_->AfterApply(*tree_, t);
   out.session = ApplySessions(t, true, &fresh);
   out.as_prepared = ordered && fresh && AppliedAsPrepared(t, out.result);
@@ -146,7 +146,7 @@ Applied StateMachine::Apply(const Txn& t) {
     AV_CHECK(ZxidFollows(last_zxid_, t.zxid), "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
              last_zxid_);
     if (observer_ != nullptr) observer_->BeforeApply(*tree_, t);
-    out.result = txn::Apply(*tree_, t);
+    out.result = txn::Apply(*tree_, t, watch_triggers_);
     if (observer_ != nullptr) observer_->AfterApply(*tree_, t);
     // Prepare validated this txn against the state it now applies to; a
     // different outcome means the tree and the preparer's view diverged.

@@ -94,6 +94,9 @@ class StateMachine {
 
   Applied Apply(const Txn& t);
 
+  // false: Apply collects no watch triggers (ApplyResult::triggers stays
+  // empty) - the caller holds no watch any event could fire. Default true.
+  void SetWatchTriggers(bool on) { watch_triggers_ = on; }
   void SetFuzzy(bool fuzzy) { fuzzy_ = fuzzy; }
   bool fuzzy() const { return fuzzy_; }
   void SetMode(ApplyMode mode) { mode_ = mode; }
@@ -132,6 +135,7 @@ class StateMachine {
   std::map<int64_t, int32_t> sessions_;
   int64_t last_zxid_ = 0;
   bool fuzzy_ = false;
+  bool watch_triggers_ = true;
   ApplyMode mode_ = ApplyMode::kStrict;
   int64_t fuzzy_through_ = 0;
   int64_t mismatches_ = 0;

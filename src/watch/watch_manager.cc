@@ -150,7 +150,7 @@ void WatchManager::Trigger(std::string_view path, EventType type, std::vector<Fi
   const bool data =
       type == EventType::kNodeCreated || type == EventType::kNodeDataChanged || type == EventType::kNodeDeleted;
   const bool child = type == EventType::kNodeDeleted || type == EventType::kNodeChildrenChanged;
-  if (!data && !child) return;
+  if ((!data && !child) || paths_.empty()) return;
   // Recursive watches (data table) see every event but NodeChildrenChanged.
   const uint8_t rec = data ? kDataRec : 0;
   const uint8_t exact = (data ? kDataStd | kDataPersist : 0) | (child ? kChildStd | kChildPersist : 0) | rec;

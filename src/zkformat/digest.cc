@@ -15,34 +15,44 @@ void PutBe(char* p, uint64_t v, int bytes) {
   }
 }
 
-std::string ParentOf(const std::string& path) {
+std::string_view ParentOf(std::string_view path) {
   size_t slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0) return "/";
+  if (slash == std::string_view::npos || slash == 0) return "/";
   return path.substr(0, slash);
 }
 
-void AddOpPaths(const tree::DataTree& tree, int64_t session, const txn::Op& op, std::vector<std::string>* out) {
+}  // namespace
+
+void DigestTracker::AddOpPaths(const tree::DataTree& tree, int64_t session, const txn::Op& op) {
   if (auto* c = std::get_if<txn::CreateTxn>(&op.body)) {
-    out->push_back(c->path);
-    out->push_back(ParentOf(c->path));
+    Add(c->path);
+    Add(ParentOf(c->path));
   } else if (auto* d = std::get_if<txn::DeleteTxn>(&op.body)) {
-    out->push_back(d->path);
-    out->push_back(ParentOf(d->path));
+    Add(d->path);
+    Add(ParentOf(d->path));
   } else if (auto* s = std::get_if<txn::SetDataTxn>(&op.body)) {
-    out->push_back(s->path);
+    Add(s->path);
   } else if (auto* a = std::get_if<txn::SetAclTxn>(&op.body)) {
-    out->push_back(a->path);
+    Add(a->path);
   } else if (auto* cs = std::get_if<txn::CloseSessionTxn>(&op.body)) {
     std::vector<std::string> paths = tree.EphemeralsOf(session);
     paths.insert(paths.end(), cs->paths_to_delete.begin(), cs->paths_to_delete.end());
     for (const std::string& p : paths) {
-      out->push_back(p);
-      out->push_back(ParentOf(p));
+      Add(p);
+      Add(ParentOf(p));
     }
   }
 }
 
-}  // namespace
+void DigestTracker::Add(std::string_view path) {
+  // Strings are reused across txns: no allocation per apply once warm.
+  if (count_ < touched_.size()) {
+    touched_[count_].assign(path);
+  } else {
+    touched_.emplace_back(path);
+  }
+  ++count_;
+}
 
 uint64_t NodeDigest(std::string_view path, const tree::Node& n) {
   if (path.starts_with("/zookeeper/")) return 0;
@@ -73,30 +83,50 @@ int64_t TreeDigestOf(const tree::DataTree& tree) {
 
 void DigestTracker::Reset(const tree::DataTree& tree) {
   sum_ = static_cast<uint64_t>(TreeDigestOf(tree));
-  touched_.clear();
+  count_ = 0;
+  same_node_ = nullptr;
 }
 
-void DigestTracker::Touch(const tree::DataTree& tree, const std::string& path) {
-  if (const tree::Node* n = tree.Find(path)) sum_ -= NodeDigest(path, *n);
+const tree::Node* DigestTracker::Touch(const tree::DataTree& tree, const std::string& path) {
+  const tree::Node* n = tree.Find(path);
+  if (n != nullptr) sum_ -= NodeDigest(path, *n);
+  return n;
 }
 
 void DigestTracker::Before(const tree::DataTree& tree, const txn::Txn& t) {
-  touched_.clear();
+  count_ = 0;
   if (t.type == proto::OpCode::kMulti) {
-    for (const txn::Op& op : t.multi) AddOpPaths(tree, t.session_id, op, &touched_);
+    for (const txn::Op& op : t.multi) AddOpPaths(tree, t.session_id, op);
   } else {
-    AddOpPaths(tree, t.session_id, t.op, &touched_);
+    AddOpPaths(tree, t.session_id, t.op);
   }
-  std::sort(touched_.begin(), touched_.end());
-  touched_.erase(std::unique(touched_.begin(), touched_.end()), touched_.end());
-  for (const std::string& p : touched_) Touch(tree, p);
+  if (count_ > 1) {
+    const auto end = touched_.begin() + static_cast<std::ptrdiff_t>(count_);
+    std::sort(touched_.begin(), end);
+    count_ = static_cast<size_t>(std::unique(touched_.begin(), end) - touched_.begin());
+  }
+  // A lone setData / setACL neither creates nor deletes a node: the node
+  // found now is the one After reads (its slot does not move).
+  const bool same_node = t.type == proto::OpCode::kSetData || t.type == proto::OpCode::kSetAcl;
+  same_node_ = nullptr;
+  for (size_t i = 0; i < count_; ++i) {
+    const tree::Node* n = Touch(tree, touched_[i]);
+    if (same_node && count_ == 1) same_node_ = n;
+  }
 }
 
 void DigestTracker::After(const tree::DataTree& tree) {
-  for (const std::string& p : touched_) {
-    if (const tree::Node* n = tree.Find(p)) sum_ += NodeDigest(p, *n);
+  if (same_node_ != nullptr) {
+    sum_ += NodeDigest(touched_[0], *same_node_);
+  } else {
+    for (size_t i = 0; i < count_; ++i) {
+      if (const tree::Node* n = tree.Find(touched_[i])) sum_ += NodeDigest(touched_[i], *n);
+    }
   }
-  touched_.clear();
+  same_node_ = nullptr;
+  count_ = 0;
+  constexpr size_t kKeptPaths = 64;  // a large closeSession's paths are not kept
+  if (touched_.size() > kKeptPaths) touched_.resize(kKeptPaths);
 }
 
 }  // namespace aviary::zkformat

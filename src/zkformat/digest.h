@@ -40,9 +40,16 @@ class DigestTracker {
   int64_t value() const { return static_cast<int64_t>(sum_); }
 
  private:
-  void Touch(const tree::DataTree& tree, const std::string& path);
+  const tree::Node* Touch(const tree::DataTree& tree, const std::string& path);
+  void AddOpPaths(const tree::DataTree& tree, int64_t session, const txn::Op& op);
+  void Add(std::string_view path);
   uint64_t sum_ = 0;
+  // The paths Before remembered are touched_[0, count_); the strings beyond
+  // are kept for reuse (their capacity: no allocation per apply).
   std::vector<std::string> touched_;
+  size_t count_ = 0;
+  // A lone setData/setACL's node, found by Before, read again by After.
+  const tree::Node* same_node_ = nullptr;
 };
 
 }  // namespace aviary::zkformat
