@@ -5,8 +5,8 @@
 // Order, as ZooKeeper's MonitorCommand: version, server_state, then in an
 // ensemble peer_state ("leading - broadcast", ...) and on an observer
 // observer_master_id; then the gauges (ZooKeeperServer's, then the role's
-// from extra_metrics: learners, synced_followers, quorum_size, the legacy
-// followers, ...), then the metrics registry's counters and summaries
+// from extra_metrics: learners, synced_followers, quorum_size, ...), then
+// the metrics registry's counters and summaries
 // (ServerSnapshot::registry_metrics). A name already listed is not
 // repeated.
 // Thread use: pure functions.

@@ -186,6 +186,8 @@ ServerMetrics::ServerMetrics(Registry& r)
       commit_count(r.AddCounter("commit_count")),
       proposal_latency(r.AddSummary("proposal_latency", A)),
       quorum_ack_latency(r.AddSummary("quorum_ack_latency", A)),
+      ack_latency(r.AddSummarySet("ack_latency", A)),
+      commit_propagation_latency(r.AddSummary("commit_propagation_latency", A)),
       propagation_latency(r.AddSummary("propagation_latency", A)),
       learner_proposal_received_count(r.AddCounter("learner_proposal_received_count")),
       learner_commit_received_count(r.AddCounter("learner_commit_received_count")),

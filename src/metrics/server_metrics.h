@@ -53,13 +53,15 @@ struct ServerMetrics {
   Summary& startup_txns_load_time;
 
   // Ensemble (consensus thread).
-  Summary& election_time;        // LOOKING -> following / leading, ms
-  Counter& looking_count;        // times the peer went LOOKING
-  Counter& proposal_count;       // leader: proposals sent
-  Counter& commit_count;         // leader: commits
-  Summary& proposal_latency;     // leader: proposal created -> committed (quorum of acks)
-  Summary& quorum_ack_latency;   // leader: proposal created -> quorum of acks
-  Summary& propagation_latency;  // txn created -> applied on this member
+  Summary& election_time;               // LOOKING -> following / leading, ms
+  Counter& looking_count;               // times the peer went LOOKING
+  Counter& proposal_count;              // leader: proposals sent
+  Counter& commit_count;                // leader: commits
+  Summary& proposal_latency;            // learner: the leader's txn time -> proposal logged here
+  Summary& quorum_ack_latency;          // leader: proposal logged -> quorum of acks (committed)
+  SummarySet& ack_latency;              // leader: proposal logged -> a learner's ACK, key = its sid (1 zxid in 1000)
+  Summary& commit_propagation_latency;  // learner: the leader's txn time -> its commit here
+  Summary& propagation_latency;         // txn created -> applied on this member
   Counter& learner_proposal_received_count;
   Counter& learner_commit_received_count;
   Counter& diff_count;          // leader: learners synced by DIFF (TRUNC counted too)

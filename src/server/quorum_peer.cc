@@ -301,6 +301,7 @@ void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
     case K::kPacket:
       if (learner) {
         if (ev.packet.type == quorum::PacketType::kAckEpoch) NoteLogStart();  // the sync decision follows
+        NoteLearnerPacket(ev.conn, ev.packet);
         return node_->OnLearnerPacket(ev.conn, ev.packet);
       }
       if (ev.conn != leader_conn_) return;
@@ -332,6 +333,7 @@ void QuorumPeer::OnQuorumEvent(peer::QuorumEvent& ev) {
     case K::kDisconnected:
       if (learner) {
         learner_conns_.erase(ev.conn);
+        learner_sids_.erase(ev.conn);
         DropSnap(ev.conn);
         return node_->OnLearnerDisconnected(ev.conn);
       }

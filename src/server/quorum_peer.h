@@ -162,9 +162,10 @@ class QuorumPeer final : public Committer, public Forwarder {
   void FlushCore();
   // quorum_peer_metrics.cc (consensus thread)
   void NoteRoleMetrics(zab::Role role, bool serving);
-  void CountAppended(int64_t zxid);
-  void CountCommitted(size_t txns, int64_t through);
+  void CountAppended(int64_t zxid, int64_t txn_time_ms);
+  void CountCommitted(const std::vector<txn::Txn>& batch, int64_t through);
   void CountSent(const zab::Outgoing& o);
+  void NoteLearnerPacket(peer::ConnId conn, const quorum::QuorumPacket& p);        // leader: FOLLOWERINFO, ACK
   void FillMetricsStatus(const QuorumStatus& st, admin::ServerSnapshot& s) const;  // core thread
   // quorum_peer_read_only.cc: readonlymode.enabled's timer.
   void MaybeServeReadOnly();
@@ -230,6 +231,8 @@ class QuorumPeer final : public Committer, public Forwarder {
   };
   EnsembleTimes ensemble_times_;
   std::map<int64_t, int64_t> proposal_started_ms_;  // leader: zxid -> steady ms it was logged here
+  std::map<int64_t, int64_t> ack_sampled_ms_;       // leader: the same for the few zxids ack_latency samples
+  std::map<peer::ConnId, int64_t> learner_sids_;    // leader: a learner connection's sid (its LearnerInfo)
   std::map<int64_t, int32_t> touches_;
   // Learner: the syncs (session, cxid) sent to the current leader, oldest
   // first; each SYNC answers the oldest (ZooKeeper's pendingSyncs).

@@ -2,9 +2,11 @@
 // ZooKeeper 3.8's names (metrics/server_metrics.h): elections (looking_count,
 // election_time), availability (unavailable_time, leader_unavailable_time,
 // follower_sync_time / observer_sync_time), the leader's proposals and
-// commits (proposal_count, commit_count, proposal_latency) and learner syncs
-// (diff_count, snap_count), a learner's received proposals and commits.
+// commits (proposal_count, commit_count, quorum_ack_latency, ack_latency per
+// learner) and learner syncs (diff_count, snap_count), a learner's received
+// proposals and commits (counts, proposal_latency, commit_propagation_latency).
 #include "metrics/server_metrics.h"
+#include "quorum/codec.h"
 #include "server/quorum_peer.h"
 
 namespace aviary::server {
@@ -14,6 +16,12 @@ int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+constexpr int64_t kAckLoggingFrequency = 1000;
+constexpr size_t kAckSamplesKept = 8;
 }  // namespace
 
 // Called by NoteRole with the new role before it is recorded (role_ and
@@ -52,30 +60,66 @@ void QuorumPeer::NoteRoleMetrics(zab::Role role, bool serving) {
   status_.leader_since_ms = role == zab::Role::kLeading && serving ? now : -1;
 }
 
-void QuorumPeer::CountAppended(int64_t zxid) {
+// As ZooKeeper 3.8 feeds them: a learner's proposal_latency (the leader's
+// txn time -> the proposal logged here; Follower.processPacket) and
+// commit_propagation_latency (-> its commit; FollowerZooKeeperServer.commit),
+// counted only once it serves (not the txns of its sync); the leader's
+// quorum_ack_latency (logged here -> a quorum acked, i.e. committed;
+// Leader.tryToCommit), timed from when the leader logged the proposal.
+// Wall-clock differences across hosts can be negative: skipped, as ZooKeeper.
+void QuorumPeer::CountAppended(int64_t zxid, int64_t txn_time_ms) {
   metrics::ServerMetrics& m = metrics::Server();
   if (role_ != zab::Role::kLeading) {
     m.learner_proposal_received_count.Add();
+    const int64_t latency = WallMs() - txn_time_ms;
+    if (serving_ && txn_time_ms > 0 && latency >= 0) m.proposal_latency.Add(latency);
     return;
   }
   m.proposal_count.Add();
+  const int64_t now = NowMs();
   // Bounded: a leader that loses its quorum stops proposing long before.
-  if (proposal_started_ms_.size() < 100000) proposal_started_ms_[zxid] = NowMs();
+  if (proposal_started_ms_.size() < 100000) proposal_started_ms_[zxid] = now;
+  if (zxid % kAckLoggingFrequency == 0) {
+    ack_sampled_ms_[zxid] = now;
+    if (ack_sampled_ms_.size() > kAckSamplesKept) ack_sampled_ms_.erase(ack_sampled_ms_.begin());
+  }
 }
 
-void QuorumPeer::CountCommitted(size_t txns, int64_t through) {
+void QuorumPeer::CountCommitted(const std::vector<txn::Txn>& batch, int64_t through) {
   metrics::ServerMetrics& m = metrics::Server();
   if (role_ != zab::Role::kLeading) {
-    m.learner_commit_received_count.Add(static_cast<int64_t>(txns));
+    m.learner_commit_received_count.Add(static_cast<int64_t>(batch.size()));
     proposal_started_ms_.clear();
+    if (!serving_) return;
+    const int64_t wall = WallMs();
+    for (const txn::Txn& t : batch) {
+      if (t.time_ms > 0 && wall >= t.time_ms) m.commit_propagation_latency.Add(wall - t.time_ms);
+    }
     return;
   }
-  m.commit_count.Add(static_cast<int64_t>(txns));
+  m.commit_count.Add(static_cast<int64_t>(batch.size()));
   const int64_t now = NowMs();
   while (!proposal_started_ms_.empty() && proposal_started_ms_.begin()->first <= through) {
-    m.proposal_latency.Add(now - proposal_started_ms_.begin()->second);
+    m.quorum_ack_latency.Add(now - proposal_started_ms_.begin()->second);
     proposal_started_ms_.erase(proposal_started_ms_.begin());
   }
+}
+
+// Leader: which sid a learner connection is (its FOLLOWERINFO /
+// OBSERVERINFO), and ack_latency{key=<sid>}: proposal logged here -> that
+// learner's ACK, for one zxid in kAckLoggingFrequency (ZooKeeper's
+// zookeeper.leader.ackLoggingFrequency default, Leader.processAck), so the
+// slowest learner's ACK is timed too, after the commit.
+void QuorumPeer::NoteLearnerPacket(peer::ConnId conn, const quorum::QuorumPacket& p) {
+  if (p.type == quorum::PacketType::kFollowerInfo || p.type == quorum::PacketType::kObserverInfo) {
+    if (auto li = quorum::DecodeLearnerInfo(p.data)) learner_sids_[conn] = li->server_id;
+    return;
+  }
+  if (p.type != quorum::PacketType::kAck || p.zxid % kAckLoggingFrequency != 0) return;
+  auto sampled = ack_sampled_ms_.find(p.zxid);
+  auto sid = learner_sids_.find(conn);
+  if (sampled == ack_sampled_ms_.end() || sid == learner_sids_.end()) return;
+  metrics::Server().ack_latency.Get(std::to_string(sid->second)).Add(NowMs() - sampled->second);
 }
 
 void QuorumPeer::CountSent(const zab::Outgoing& o) {
@@ -95,8 +139,10 @@ namespace aviary::server {
 // (QuorumPeer.getDetailedPeerState: "<state> - <zab state>", "looking"),
 // zk_observer_master_id on an observer, zk_quorum_size (the voting members,
 // QuorumPeer.getQuorumSize) on every member, and on the leader
-// zk_leader_uptime plus the legacy zk_followers (ZooKeeper 3.4's count of
-// learners, which older monitoring still reads; not printed by 3.8).
+// zk_leader_uptime. The leader also prints ZooKeeper 3.4's zk_followers (the
+// learner count, observers included, as 3.4's Leader.getLearners()): 3.8
+// replaced it by zk_learners, but check_zookeeper.py and the Datadog check
+// still read it (an Aviary extra, docs/monitoring/README.md).
 void QuorumPeer::FillMetricsStatus(const QuorumStatus& st, admin::ServerSnapshot& s) const {
   const char* zab_state = st.serving ? "broadcast" : "synchronization";
   switch (st.role) {

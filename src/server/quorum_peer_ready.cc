@@ -99,7 +99,7 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
     if (usable) t.zk_digest = z.digest->tree_digest;
   }
   t.zxid = op.zxid;
-  CountAppended(op.zxid);
+  CountAppended(op.zxid, t.time_ms);
   log_->Append(t);
   logged_[op.zxid] = std::move(t);
 }
@@ -133,7 +133,7 @@ void QuorumPeer::CommitThrough(int64_t zxid) {
     logged_.erase(it);
   }
   if (zxid > applied_) applied_ = zxid;
-  CountCommitted(batch.size(), zxid);
+  CountCommitted(batch, zxid);
   if (snap_window_open_) CloseSnapWindow(zxid);
   for (auto& t : batch) to_core_commits_.push_back(std::move(t));
 }
@@ -317,8 +317,9 @@ void QuorumPeer::NoteRole() {
 // The leader's mntr counts as ZooKeeper 3.8's (LeaderZooKeeperServer's
 // gauges): zk_learners (every learner connection, observers included),
 // zk_synced_followers, zk_synced_non_voting_followers (always 0: Aviary has
-// no non-voting followers), zk_synced_observers, zk_pending_syncs; a
-// follower's zk_synced_observers is 0 (no observer master).
+// no non-voting followers), zk_synced_observers, zk_pending_syncs. A
+// follower prints no zk_synced_observers: ZooKeeper's gauge is null (not
+// printed) on a follower without an observer master, which Aviary has not.
 void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
   const QuorumStatus st = status();
   s.serving = st.serving;
@@ -341,7 +342,6 @@ void QuorumPeer::FillStatus(admin::ServerSnapshot& s) const {
       break;
     case zab::Role::kFollowing:
       s.server_state = "follower";
-      s.extra_metrics.emplace_back("synced_observers", "0");
       break;
     case zab::Role::kObserving:
       s.server_state = "observer";

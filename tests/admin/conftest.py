@@ -84,7 +84,12 @@ def aviary_shared():
 
 
 def zk_classpath():
-    jars = list(harness.ZK_JARS)
+    return zk_classpath_with(harness.ZK_JARS)
+
+
+def zk_classpath_with(zk_jars):
+    """ZooKeeper's jars plus Jetty's for its AdminServer; None without Jetty."""
+    jars = list(zk_jars)
     for name in JETTY_JARS:
         path = "/usr/share/java/%s.jar" % name
         if not os.path.exists(path):

@@ -253,3 +253,32 @@ def test_read_only_flag_and_multi_host(cli, srv, zk, base):
     assert r.rc == 0 and r.out == "c\n"
     r = conftest.run_cli(srv.hostport + base + "/in", "create", "/made")
     assert r.err.strip() == "Created /made" and zk.exists(base + "/in/made")
+
+
+def test_client_configuration(cli, base, tmp_path):
+    """-client-configuration: a plaintext configuration is read (TLS/JAAS-only
+    keys accepted as zkCli.sh accepts them without TLS or JAAS, other keys
+    reported as unused) and the command runs; a file asking for TLS or a
+    SASL login, or one that cannot be read, is refused before connecting
+    (exit 2, the key named), never silently connected in plaintext."""
+    plain = tmp_path / "plain.properties"
+    plain.write_text("# zkCli client settings\n! also a comment\n"
+                     "zookeeper.sasl.client=false\n"
+                     "zookeeper.clientCnxnSocket : org.apache.zookeeper.ClientCnxnSocketNIO\n"
+                     "zookeeper.ssl.trustStore.location=/nonexistent/\\\n  truststore.jks\n"
+                     "zookeeper.client.secure=false\n"
+                     "zookeeper.request.timeout = 5000\n")
+    r = cli("-client-configuration", str(plain), "ls", base)
+    assert r.rc == 0 and r.out == "[]\n", r
+    assert r.err.strip() == "Warning: %s: zookeeper.request.timeout is not used by aviary" % plain, r
+
+    for name, text, key in (("tls", "zookeeper.client.secure=TRUE\n", "zookeeper.client.secure=true"),
+                            ("sasl", "zookeeper.sasl.clientconfig Client\n", "zookeeper.sasl.clientconfig=Client")):
+        f = tmp_path / (name + ".properties")
+        f.write_text("zookeeper.sasl.client=true\n" + text)
+        r = cli("-client-configuration", str(f), "create", base + "/" + name)
+        assert r.rc == 2 and r.out == "", r
+        assert r.err.startswith("Error: -client-configuration %s: %s: aviary has no" % (f, key)), r
+    r = cli("-client-configuration", str(tmp_path / "missing.properties"), "ls", base)
+    assert r.rc == 2 and "cannot read" in r.err and "No such file" in r.err, r
+    assert cli("ls", base).out == "[]\n"  # nothing was created by the refused runs

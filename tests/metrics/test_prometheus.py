@@ -18,8 +18,8 @@ JVM_ONLY = {n for n in read_names(os.path.join(TESTDATA, "dashboard-10465-metric
 # LeaderZooKeeperServer): checked by test_ensemble_metrics.py.
 ENSEMBLE_ONLY = {"quorum_size", "leader_uptime", "learners", "last_proposal_size", "max_proposal_size",
                  "min_proposal_size", "synced_non_voting_followers", "synced_observers"}
-# Summary sets keyed by learner, which Aviary does not feed (no per-learner
-# queue or ack timing): no sample until a key exists, in ZooKeeper too.
+# Summary sets keyed by learner: no sample on a standalone server, in
+# ZooKeeper too (ack_latency on a leader: test_ensemble_metrics.py).
 UNFED_SETS = {"learner_handler_qp_size_sum", "ack_latency_sum"}
 
 

@@ -35,7 +35,8 @@ def test_install_tree(prefix):
     doc = prefix / "share" / "doc" / "aviary"
     for rel in ["README.md", "OPERATIONS.md", "COMPATIBILITY.md", "security/tls.md",
                 "examples/standalone.cfg", "examples/ensemble-3.cfg", "examples/observer.cfg",
-                "examples/service/aviary.service", "examples/service/zoo.cfg"]:
+                "examples/service/aviary.service", "examples/service/zoo.cfg",
+                "examples/service/aviary.logrotate", "monitoring/aviary-alerts.yml"]:
         assert (doc / rel).is_file(), "missing share/doc/aviary/%s" % rel
     if os.path.isdir(os.path.join(REPO_ROOT, "docs", "monitoring")):  # alert rules, dashboards
         assert (doc / "monitoring").is_dir()

@@ -3,12 +3,11 @@
 //   aviary [-server host:port[,...][/chroot]] [-timeout ms] [-r]
 //          [-waitforconnection] [-client-configuration file] [--json] [cmd args...]
 // Without a command: interactive (on a terminal) or line-by-line from stdin.
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
+#include "client_config.h"
 #include "interactive.h"
 #include "shell.h"
 
@@ -22,6 +21,20 @@ struct Options {
   bool json = false;
   Args command;
 };
+
+// -client-configuration: refused (false, reason on stderr) when the file
+// cannot be read or asks for TLS / SASL; unused keys are warned about.
+bool LoadClientConfiguration(const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> props;
+  std::vector<std::string> warnings;
+  std::string error;
+  if (!ReadProperties(path, &props, &error) || !CheckClientConfiguration(props, &error, &warnings)) {
+    std::fprintf(stderr, "Error: -client-configuration %s: %s\n", path.c_str(), error.c_str());
+    return false;
+  }
+  for (const std::string& w : warnings) std::fprintf(stderr, "Warning: %s: %s\n", path.c_str(), w.c_str());
+  return true;
+}
 
 // As ZooKeeperMain.parseOptions: options until the first non-option word,
 // which starts the command. Returns false on a malformed option.
@@ -43,8 +56,7 @@ bool ParseMain(int argc, char** argv, Options* o) {
     } else if (a == "-r") {
       o->read_only = true;
     } else if (a == "-client-configuration") {
-      // Accepted for compatibility; its TLS/SASL settings are not supported (docs/CLI.md).
-      if (access(argv[++i], R_OK) != 0) std::fprintf(stderr, "Warning: cannot read %s\n", argv[i]);
+      if (!LoadClientConfiguration(argv[++i])) return false;
     } else if (a == "-waitforconnection") {
       // Always waited for: the first command runs only once connected.
     } else if (a == "--json") {
