@@ -174,34 +174,38 @@ class Worker {
     uint32_t consumed = 0;
     TlsStream::Mode mode = TlsStream::Mode::kPlain;  // kAdd
   };
+  // Laid out without padding holes (the strings and pointer first, then the
+  // 4-byte fields, then the flags): 152 bytes, one 176-byte malloc chunk
+  // per connection with its hash-map node (idle-session memory, issue 10).
   struct Conn {
-    int fd = -1;
     std::string peer;
     std::string in;
-    size_t in_off = 0;
     std::string out;
+    size_t in_off = 0;
     size_t out_off = 0;
-    bool started = false;            // first 4 bytes examined
-    bool got_payload = false;        // a first frame was delivered
-    bool reading = true;             // EPOLLIN wanted (false after a 4-letter word)
-    bool paused = false;             // EPOLLIN held back by throttling
-    bool backlogged = false;         // in backlogged_: frames left after a full pass
-    uint32_t in_flight = 0;          // frames delivered, not yet consumed by the owner
-    uint32_t events = 0;             // epoll mask currently registered
-    bool want_write = false;         // EPOLLOUT armed
-    bool close_after = false;        // close once `out` drains
-    bool opened = false;             // kOpened was delivered (TLS: after the handshake)
     std::unique_ptr<TlsStream> tls;  // null: a plain port's connection
+    int fd = -1;
+    uint32_t in_flight = 0;  // frames delivered, not yet consumed by the owner
+    uint32_t events = 0;     // epoll mask currently registered
     // Shared with the threads that post (guarded by mu_): `direct` - a
     // plain connection with no output queued or posted here, so a poster
     // may write to the socket itself; `starved` - parsing stopped at
     // kMaxFramesInFlight, so a credit must wake this thread; `posted` -
     // sends queued for it (this thread counts those it applied in `applied`).
-    bool direct = false;
-    bool starved = false;
     uint32_t posted = 0;
     uint32_t applied = 0;
+    bool direct = false;
+    bool starved = false;
+    bool started = false;      // first 4 bytes examined
+    bool got_payload = false;  // a first frame was delivered
+    bool reading = true;       // EPOLLIN wanted (false after a 4-letter word)
+    bool paused = false;       // EPOLLIN held back by throttling
+    bool backlogged = false;   // in backlogged_: frames left after a full pass
+    bool want_write = false;   // EPOLLOUT armed
+    bool close_after = false;  // close once `out` drains
+    bool opened = false;       // kOpened was delivered (TLS: after the handshake)
   };
+  static_assert(sizeof(Conn) <= 152, "net Conn grew: keep it free of padding holes");
 
   void Post(Cmd cmd) {
     std::lock_guard<std::mutex> lock(mu_);

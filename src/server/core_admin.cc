@@ -70,7 +70,7 @@ void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {
   for (const auto& [id, c] : conns_) {
     admin::ConnectionInfo ci;
     if (id == asking) ci.interest_ops = 0;  // as ZooKeeper shows the 4lw connection
-    ci.remote_ip = c->ip;
+    ci.remote_ip = c->ip();
     ci.remote_port = static_cast<uint16_t>(std::stoi(c->peer.substr(c->peer.rfind(':') + 1)));
     ci.received = c->received;
     ci.sent = c->sent;

@@ -57,7 +57,7 @@ void Core::FillDump(admin::ServerSnapshot& s) const {
     int64_t at = NextCnxnBucket(ss != nullptr ? ss->expiry_ms - sessions_.tick_ms() : c->opened_ms + kCnxnBucketMs);
     admin::ConnectionBucket& b = buckets[at];
     b.expire_ms = to_wall(at);
-    b.connections.push_back({c->ip, PortOf(c->peer), c->session});
+    b.connections.push_back({c->ip(), PortOf(c->peer), c->session});
   }
   for (auto& [at, b] : buckets) d.connection_buckets.push_back(std::move(b));
 }
@@ -81,7 +81,7 @@ void Core::ResetConnectionStats() {
 
 void Core::NoteRequestOp(Conn& c, const proto::RequestHeader& h) {
   constexpr size_t kMaxOpsInFlight = 4096;
-  if (c.ops_in_flight.size() < kMaxOpsInFlight) c.ops_in_flight.emplace_back(h.xid, h.type);
+  if (c.ops_in_flight.size() < kMaxOpsInFlight) c.ops_in_flight.Add(h.xid, h.type);
 }
 
 // ServerCnxn.updateStatsForResponse. latency_us < 0: the connect's reply
@@ -90,12 +90,8 @@ void Core::NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_
   if (latency_us < 0) {
     c.last_op = admin::LastOpName(-10);
   } else {
-    auto& ops = c.ops_in_flight;
-    auto it = std::find_if(ops.begin(), ops.end(), [&](const auto& p) { return p.first == h.xid; });
-    if (it != ops.end()) {
-      c.last_op = admin::LastOpName(it->second);
-      ops.erase(it);
-    }
+    int32_t type = 0;
+    if (c.ops_in_flight.Take(h.xid, &type)) c.last_op = admin::LastOpName(type);
     c.last_latency_us = latency_us;
     if (c.lat_min_us < 0 || latency_us < c.lat_min_us) c.lat_min_us = latency_us;
     c.lat_max_us = std::max(c.lat_max_us, latency_us);

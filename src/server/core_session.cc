@@ -18,8 +18,7 @@ void Core::OnOpened(const CoreEvent& ev) {
   auto c = std::make_unique<Conn>();
   c->id = ev.conn;
   c->peer = ev.text;
-  c->ip = ev.text.substr(0, ev.text.rfind(':'));
-  c->ctx.ids.push_back(proto::Id{"ip", c->ip});
+  c->ctx.ids.push_back(proto::Id{"ip", ev.text.substr(0, ev.text.rfind(':'))});
   // X509AuthenticationProvider.handleAuthentication: a verified client
   // certificate is the connection's ("x509", subject DN), and also
   // ("super", DN) when it is X509AuthenticationProvider.superUser.

@@ -1,9 +1,12 @@
 // Private state records of Core (included only by core*.cc).
 #pragma once
 
+#include <climits>
 #include <deque>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "audit/ops.h"
@@ -17,12 +20,60 @@ namespace aviary::server {
 // one of them is over kMaxAuthIdBytes (then `ctx` is unchanged).
 bool AddIdentities(txn::SessionCtx& ctx, const txn::AuthOutcome& out);
 
+// (xid, opcode) of a connection's requests awaiting their reply, oldest
+// first: the oldest inline, so a connection with one request at a time (an
+// idle session's pings) owns no heap block for them; the rest in a vector.
+class OpsInFlight {
+ public:
+  size_t size() const { return first_type_ == kNone ? 0 : 1 + rest_.size(); }
+  void Add(int32_t xid, int32_t type) {
+    if (first_type_ == kNone) {
+      first_xid_ = xid;
+      first_type_ = type;
+    } else {
+      rest_.emplace_back(xid, type);
+    }
+  }
+  // Removes the oldest entry of `xid` into *type; false when there is none.
+  bool Take(int32_t xid, int32_t* type) {
+    if (first_type_ == kNone) return false;
+    if (first_xid_ == xid) {
+      *type = first_type_;
+      first_type_ = kNone;
+      if (!rest_.empty()) {
+        std::tie(first_xid_, first_type_) = rest_.front();
+        rest_.erase(rest_.begin());
+      }
+      return true;
+    }
+    for (auto it = rest_.begin(); it != rest_.end(); ++it) {
+      if (it->first != xid) continue;
+      *type = it->second;
+      rest_.erase(it);
+      return true;
+    }
+    return false;
+  }
+
+ private:
+  // No opcode is this one (a request claiming it is not tracked: its reply
+  // keeps the previous last_op).
+  static constexpr int32_t kNone = INT32_MIN;
+  int32_t first_xid_ = 0;
+  int32_t first_type_ = kNone;
+  std::vector<std::pair<int32_t, int32_t>> rest_;
+};
+
 struct Core::Conn {
   net::ConnId id = 0;
   std::string peer;  // "ip:port"
-  std::string ip;
+  // The peer's ip: the first identity, ("ip", ip), which OnOpened adds
+  // (kept once, not also in a field of its own).
+  const std::string& ip() const { return ctx.ids.front().id; }
   int64_t session = 0;       // 0 until the handshake completes
   bool handshaking = false;  // createSession proposed, not yet committed
+  bool closing = false;      // being closed by the core: nothing more is run or sent
+  int32_t last_cxid = -1;    // cons: the last reply's xid, when >= 0 (beside the flags: no padding)
   // Who its requests run as: ids holds the authenticated identities,
   // ("ip", ip) first (bounded: kMaxAuthIds, kMaxAuthIdBytes); session_id is
   // set from `session` by CtxOf.
@@ -35,7 +86,6 @@ struct Core::Conn {
   // session queue, in bytes (queued_bytes); counted in Core::Backlog.
   std::vector<CoreEvent> held;
   size_t queued_bytes = 0;  // held + waiting in the session queue
-  bool closing = false;     // being closed by the core: nothing more is run or sent
   int64_t received = 0;
   int64_t sent = 0;
   int64_t last_latency_us = 0;
@@ -43,7 +93,6 @@ struct Core::Conn {
   // cons's per-connection figures (ServerCnxn.updateStatsForResponse; crst
   // resets them): core_admin_dump.cc NoteRequestOp / NoteReplyStats.
   std::string_view last_op = "NA";  // ZooKeeper's short name (GETD, SETD, PING, SESS, ...)
-  int64_t last_cxid = -1;           // the last reply's xid, when >= 0
   int64_t last_zxid = -1;
   int64_t last_response_ms = 0;  // steady clock (ZooKeeper: Time.currentElapsedTime)
   int64_t lat_min_us = -1;
@@ -52,7 +101,7 @@ struct Core::Conn {
   int64_t lat_count = 0;
   // (xid, opcode) of requests awaiting their reply, oldest first; bounded
   // by kMaxOpsInFlight (beyond it a reply keeps the previous last_op).
-  std::vector<std::pair<int32_t, int32_t>> ops_in_flight;
+  OpsInFlight ops_in_flight;
 };
 
 // One request waiting in its session's FIFO.

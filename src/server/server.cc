@@ -8,6 +8,7 @@
 #include "proto/codec.h"
 #include "server/core_state.h"
 #include "server/ensemble_conf.h"
+#include "server/heap_release.h"
 #include "storage/epoch_file.h"
 #include "storage/limits.h"
 #include "storage/recovery.h"
@@ -94,6 +95,7 @@ bool Server::Recover(std::string* error) {
          r.txns_replayed, ClockOf(opts_).SteadyMs() - start, r.last_zxid, r.sessions.size());
   core_->LoadRecovered(r.last_zxid, r.sessions, ClockOf(opts_).SteadyMs());
   NoteRecoveryMetrics(r, ClockOf(opts_).SteadyMs() - start);
+  ReleaseFreeHeap();  // recovery's batches and buffers (restart RSS, issue 10)
   if (quorum_peer_ != nullptr) {
     storage::Epochs epochs;
     if (!storage::LoadEpochs(opts_.data_dir, r.last_zxid, &epochs, error)) return false;

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/failpoint.h"
+#include "server/heap_release.h"
 #include "base/log.h"
 #include "metrics/server_metrics.h"
 #include "storage/layout.h"
@@ -220,6 +221,10 @@ void Snapshotter::Run() {
           metrics::Server().snapshot_time.Add(ms);
         }
         busy_.store(false);
+        // The snapshot's blocks (up to kMaxQueuedSnapshotBytes at a time)
+        // came from the core's malloc arena and left free pages there: give
+        // them back (RSS with a large tree, issue 10).
+        ReleaseFreeHeap();
         break;
       }
       case Job::kPurge:

@@ -83,23 +83,40 @@ int64_t SessionTracker::ExpiryFor(int64_t now_ms, int32_t timeout_ms) const {
   return (FloorDiv(now_ms + timeout_ms, tick_ms_) + 1) * tick_ms_;
 }
 
-void SessionTracker::Schedule(Session& s, int64_t expiry_ms) {
-  buckets_[expiry_ms].insert(s.id);
-  s.expiry_ms = expiry_ms;
+void SessionTracker::Schedule(Entry& e, int64_t expiry_ms) {
+  Entry*& head = buckets_[expiry_ms];
+  e.prev = nullptr;
+  e.next = head;
+  if (head != nullptr) head->prev = &e;
+  head = &e;
+  e.s.expiry_ms = expiry_ms;
 }
 
-void SessionTracker::Unschedule(const Session& s) {
-  auto it = buckets_.find(s.expiry_ms);
+void SessionTracker::Unschedule(Entry& e) {
+  auto it = buckets_.find(e.s.expiry_ms);
   if (it == buckets_.end()) return;
-  it->second.erase(s.id);
-  if (it->second.empty()) buckets_.erase(it);
+  if (e.prev != nullptr) {
+    e.prev->next = e.next;
+  } else {
+    it->second = e.next;
+  }
+  if (e.next != nullptr) e.next->prev = e.prev;
+  e.prev = e.next = nullptr;
+  if (it->second == nullptr) buckets_.erase(it);
+}
+
+std::vector<int64_t> SessionTracker::SortedIds(const Entry* head) {
+  std::vector<int64_t> ids;
+  for (const Entry* e = head; e != nullptr; e = e->next) ids.push_back(e->s.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 void SessionTracker::Insert(int64_t id, int32_t timeout_ms, int64_t now_ms) {
-  Session& s = sessions_[id];
-  s.id = id;
-  s.timeout_ms = timeout_ms;
-  Schedule(s, ExpiryFor(now_ms, timeout_ms));
+  Entry& e = sessions_[id];
+  e.s.id = id;
+  e.s.timeout_ms = timeout_ms;
+  Schedule(e, ExpiryFor(now_ms, timeout_ms));
 }
 
 bool SessionTracker::Add(int64_t id, int32_t timeout_ms, int64_t now_ms) {
@@ -116,35 +133,35 @@ bool SessionTracker::Restore(int64_t id, int32_t timeout_ms, int64_t now_ms) {
 
 bool SessionTracker::Touch(int64_t id, int64_t now_ms) {
   auto it = sessions_.find(id);
-  if (it == sessions_.end() || it->second.closing) return false;
-  Session& s = it->second;
-  int64_t expiry = ExpiryFor(now_ms, s.timeout_ms);
-  if (expiry != s.expiry_ms) {
-    Unschedule(s);
-    Schedule(s, expiry);
+  if (it == sessions_.end() || it->second.s.closing) return false;
+  Entry& e = it->second;
+  int64_t expiry = ExpiryFor(now_ms, e.s.timeout_ms);
+  if (expiry != e.s.expiry_ms) {
+    Unschedule(e);
+    Schedule(e, expiry);
   }
   return true;
 }
 
 bool SessionTracker::Touch(int64_t id, int64_t now_ms, int32_t timeout_ms) {
   auto it = sessions_.find(id);
-  if (it == sessions_.end() || it->second.closing) return false;
-  it->second.timeout_ms = timeout_ms;
+  if (it == sessions_.end() || it->second.s.closing) return false;
+  it->second.s.timeout_ms = timeout_ms;
   return Touch(id, now_ms);
 }
 
 void SessionTracker::SetClosing(int64_t id) {
   auto it = sessions_.find(id);
-  if (it == sessions_.end() || it->second.closing) return;
+  if (it == sessions_.end() || it->second.s.closing) return;
   Unschedule(it->second);
-  it->second.closing = true;
+  it->second.s.closing = true;
   ++closing_;
 }
 
 void SessionTracker::Remove(int64_t id) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  if (it->second.closing) {
+  if (it->second.s.closing) {
     --closing_;
   } else {
     Unschedule(it->second);
@@ -154,21 +171,23 @@ void SessionTracker::Remove(int64_t id) {
 
 const Session* SessionTracker::Find(int64_t id) const {
   auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : &it->second;
+  return it == sessions_.end() ? nullptr : &it->second.s;
 }
 
 std::vector<int64_t> SessionTracker::PopExpired(int64_t now_ms) {
   std::vector<int64_t> out;
   while (!buckets_.empty() && buckets_.begin()->first <= now_ms) {
-    auto node = buckets_.extract(buckets_.begin());
-    size_t first = out.size();
-    out.insert(out.end(), node.mapped().begin(), node.mapped().end());
-    std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
-  }
-  for (int64_t id : out) {
-    Session& s = sessions_.at(id);
-    s.closing = true;
-    ++closing_;
+    Entry* e = buckets_.begin()->second;
+    buckets_.erase(buckets_.begin());
+    std::vector<int64_t> ids = SortedIds(e);
+    while (e != nullptr) {
+      Entry* next = e->next;
+      e->prev = e->next = nullptr;
+      e->s.closing = true;
+      ++closing_;
+      e = next;
+    }
+    out.insert(out.end(), ids.begin(), ids.end());
   }
   return out;
 }
@@ -178,17 +197,13 @@ int64_t SessionTracker::NextExpiryCheck() const {
 }
 
 void SessionTracker::ForEach(const std::function<void(const Session&)>& fn) const {
-  for (const auto& [id, s] : sessions_) fn(s);
+  for (const auto& [id, e] : sessions_) fn(e.s);
 }
 
 std::vector<std::pair<int64_t, std::vector<int64_t>>> SessionTracker::Buckets() const {
   std::vector<std::pair<int64_t, std::vector<int64_t>>> out;
   out.reserve(buckets_.size());
-  for (const auto& [t, ids] : buckets_) {
-    std::vector<int64_t> v(ids.begin(), ids.end());
-    std::sort(v.begin(), v.end());
-    out.emplace_back(t, std::move(v));
-  }
+  for (const auto& [t, head] : buckets_) out.emplace_back(t, SortedIds(head));
   return out;
 }
 

@@ -29,7 +29,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -43,8 +42,8 @@ enum class PasswordScheme {
 
 struct Session {
   int64_t id = 0;
-  int32_t timeout_ms = 0;  // negotiated timeout the session was added with
   int64_t expiry_ms = 0;   // bucket time; for closing sessions the last one
+  int32_t timeout_ms = 0;  // negotiated timeout the session was added with
   bool closing = false;
 };
 
@@ -55,6 +54,12 @@ class SessionTracker {
   // tick_ms < 1 is treated as 1; max_timeout_ms < min_timeout_ms as min.
   SessionTracker(int64_t server_id, int32_t tick_ms, int32_t min_timeout_ms, int32_t max_timeout_ms, uint64_t secret,
                  size_t max_sessions);
+  // Not copyable (the expiry lists link entries by address); moving keeps
+  // every entry where it is.
+  SessionTracker(const SessionTracker&) = delete;
+  SessionTracker& operator=(const SessionTracker&) = delete;
+  SessionTracker(SessionTracker&&) = default;
+  SessionTracker& operator=(SessionTracker&&) = default;
 
   // ZooKeeper's SessionTrackerImpl.initializeNextSessionId:
   // ((now_ms << 24) >>> 8) | (server_id << 56), bumped by one if it equals
@@ -128,9 +133,18 @@ class SessionTracker {
   std::vector<std::pair<int64_t, std::vector<int64_t>>> Buckets() const;
 
  private:
+  // A session and its links in its expiry bucket's list (intrusive: an
+  // idle session costs one hash-map node, no bucket-set node; entries do
+  // not move, std::unordered_map keeps its nodes in place).
+  struct Entry {
+    Session s;
+    Entry* prev = nullptr;
+    Entry* next = nullptr;
+  };
   void Insert(int64_t id, int32_t timeout_ms, int64_t now_ms);
-  void Schedule(Session& s, int64_t expiry_ms);
-  void Unschedule(const Session& s);
+  void Schedule(Entry& e, int64_t expiry_ms);
+  void Unschedule(Entry& e);
+  static std::vector<int64_t> SortedIds(const Entry* head);
 
   int64_t server_id_;
   int32_t tick_ms_;
@@ -144,8 +158,8 @@ class SessionTracker {
   bool id_seeded_ = false;
   int64_t next_id_ = 0;
   size_t closing_ = 0;
-  std::unordered_map<int64_t, Session> sessions_;
-  std::map<int64_t, std::unordered_set<int64_t>> buckets_;
+  std::unordered_map<int64_t, Entry> sessions_;
+  std::map<int64_t, Entry*> buckets_;  // bucket time -> first entry of its list (never null)
 };
 
 }  // namespace aviary::session

@@ -19,7 +19,7 @@ void BytesArena::Swap(BytesArena& o) noexcept {
 char* BytesArena::Alloc(size_t bytes) {
   if (bytes > kMaxRecordBytes) return nullptr;
   const size_t r = Rounded(bytes);
-  char*& head = free_[r / 8];
+  char*& head = free_[r];
   if (head != nullptr) {
     char* p = head;
     std::memcpy(&head, p, sizeof(char*));
@@ -27,7 +27,9 @@ char* BytesArena::Alloc(size_t bytes) {
   }
   if (static_cast<size_t>(end_ - next_) < r) {
     // The old chunk's tail becomes a free record of its own size.
-    if (end_ - next_ >= 8) Free(next_, static_cast<size_t>(end_ - next_));
+    if (static_cast<size_t>(end_ - next_) >= kMinRecordBytes) {
+      Free(next_, static_cast<size_t>(end_ - next_));
+    }
     char* chunk = MapRegion(!chunks_.empty());
     chunks_.push_back(chunk);
     next_ = chunk;
@@ -39,7 +41,7 @@ char* BytesArena::Alloc(size_t bytes) {
 }
 
 void BytesArena::Free(char* p, size_t bytes) {
-  char*& head = free_[Rounded(bytes) / 8];
+  char*& head = free_[Rounded(bytes)];
   std::memcpy(p, &head, sizeof(char*));
   head = p;
 }

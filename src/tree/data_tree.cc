@@ -57,8 +57,8 @@ uint32_t DataTree::ChildHash(const Node& parent, std::string_view name) const {
 Node* DataTree::AddChild(Node* parent, std::string_view name, std::string_view data, uint32_t hash) {
   Node* n = pool_.Alloc();
   n->data.SetIn(arena_, name, data);
-  n->parent_ = parent;
-  parent->children.Insert(n);
+  n->parent_ = pool_.IdOf(parent);
+  parent->children.Insert(n, pool_.base());
   index_.Insert(hash, pool_.IdOf(n));
   return n;
 }
@@ -66,7 +66,7 @@ Node* DataTree::AddChild(Node* parent, std::string_view name, std::string_view d
 void DataTree::RemoveNode(Node* n, uint32_t hash) {
   if (n == hashed_) hashed_ = nullptr;
   index_.Erase(hash, pool_.IdOf(n));
-  n->parent_->children.Erase(n->name());
+  pool_.At(n->parent_)->children.Erase(n->name());
   n->data.ReleaseIn(arena_);
   pool_.Free(n);
 }
@@ -76,11 +76,11 @@ void DataTree::Reserve(size_t nodes) {
   index_.Reserve(nodes);
 }
 
-std::string DataTree::PathOf(const Node& n) {
-  if (n.parent() == nullptr) return "/";
+std::string DataTree::PathOf(const Node& n) const {
+  if (n.parent_id() == 0) return "/";
   std::string path(PathBytes(n), '\0');
   size_t end = path.size();
-  for (const Node* p = &n; p->parent() != nullptr; p = p->parent()) {
+  for (const Node* p = &n; p->parent_id() != 0; p = pool_.At(p->parent_id())) {
     const std::string_view name = p->name();
     end -= name.size();
     path.replace(end, name.size(), name);
@@ -89,10 +89,10 @@ std::string DataTree::PathOf(const Node& n) {
   return path;
 }
 
-size_t DataTree::PathBytes(const Node& n) {
-  if (n.parent() == nullptr) return 1;
+size_t DataTree::PathBytes(const Node& n) const {
+  if (n.parent_id() == 0) return 1;
   size_t bytes = 0;
-  for (const Node* p = &n; p->parent() != nullptr; p = p->parent()) bytes += 1 + p->name().size();
+  for (const Node* p = &n; p->parent_id() != 0; p = pool_.At(p->parent_id())) bytes += 1 + p->name().size();
   return bytes;
 }
 
@@ -261,8 +261,9 @@ void DataTree::ForEach(const std::function<void(const std::string&, const Node&)
 size_t DataTree::ApproximateHeapBytes() const {
   size_t bytes = pool_.capacity_bytes() + index_.capacity_bytes();
   ForEach([&](const std::string&, const Node& n) {
-    if (!n.name().empty() || !n.data.empty()) bytes += BytesArena::Rounded(8 + n.name().size() + n.data.size());
-    if (!n.children.empty()) bytes += 8 + sizeof(Node*) * n.children.size();
+    const size_t block = NodeBytes::BlockBytesFor(n.name().size(), n.data.size());
+    if (block != 0) bytes += BytesArena::Rounded(block);
+    if (!n.children.empty()) bytes += 16 + sizeof(uint32_t) * n.children.size();
   });
   return bytes;
 }

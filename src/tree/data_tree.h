@@ -47,7 +47,9 @@ class DataTree {
   const Node* Find(std::string_view path) const;
   const Node* Root() const { return root_; }
   // The full path of a node of this tree ("/" for the root).
-  static std::string PathOf(const Node& n);
+  std::string PathOf(const Node& n) const;
+  // The parent of a node of this tree; nullptr for the root.
+  const Node* Parent(const Node& n) const { return n.parent_id() == 0 ? nullptr : pool_.At(n.parent_id()); }
   const proto::AclList& AclOf(const Node& n) const { return acls_.Get(n.acl); }
   static proto::Stat StatOf(const Node& n) { return ToStat(n); }
 
@@ -153,7 +155,7 @@ class DataTree {
   uint32_t ChildHash(const Node& parent, std::string_view name) const;
   // Unlinks and frees a childless non-root node whose path hashes to `hash`.
   void RemoveNode(Node* n, uint32_t hash);
-  static size_t PathBytes(const Node& n);
+  size_t PathBytes(const Node& n) const;
   void Overwrite(Node* n, std::string_view path, const StatPersisted& stat, NodeKind kind, std::string_view data,
                  bool data_null, const proto::AclList& acl);
   void AddSystemNode(const std::string& path, const proto::AclList& acl);

@@ -8,11 +8,12 @@
 // name, no children, no parent) or a node owned by a DataTree (pool slot,
 // name, parent link, children). Copying a Node copies its value part only
 // (stat, data, null flag, kind, ACL ref); assigning `data` keeps the name.
-// Layout: the fields a lookup touches (parent link, path hash, name+data
-// pointer) come first, in the node's first cache line; the name and the data
-// share one block (NodeBytes) from the tree's BytesArena; children are one sorted array of child pointers (ChildList),
-// ordered by name as std::set<std::string> ordered them; the TTL is not
-// stored (it is the low 40 bits of a TTL node's ephemeralOwner).
+// Layout (88 bytes): the fields a lookup touches (parent id, name+data
+// pointer) come first, in the node's first 16 bytes; the name and the data
+// share one block (NodeBytes) from the tree's BytesArena; children are one
+// sorted array of child ids (ChildList), ordered by name as
+// std::set<std::string> ordered them; the TTL is not stored (it is the low
+// 40 bits of a TTL node's ephemeralOwner).
 // Not thread-safe; a tree's nodes are touched by its owner thread only.
 #pragma once
 
@@ -52,10 +53,12 @@ struct StatPersisted {
 };
 
 // A node's data and (in a tree) its name, in one allocation:
-// [u32 name bytes][u32 data bytes][name][data]; nullptr when both are empty.
-// A block is either malloc'ed (values) or a tree's BytesArena record (bit 31
-// of the name length set: SetIn/ReleaseIn with that arena only; destroying
-// such a NodeBytes leaves the record to the arena, which outlives it).
+// [varint name bytes << 1 | arena bit][varint data bytes][name][data]
+// (LEB128 varints: 2 header bytes for a name under 64 bytes and data under
+// 128), nullptr when both are empty. A block is either malloc'ed (values) or
+// a tree's BytesArena record (arena bit set: SetIn/ReleaseIn with that arena
+// only; destroying such a NodeBytes leaves the record to the arena, which
+// outlives it).
 class NodeBytes {
  public:
   NodeBytes() = default;
@@ -67,12 +70,25 @@ class NodeBytes {
   NodeBytes& operator=(NodeBytes&& o) noexcept;
   NodeBytes& operator=(std::string_view data);
 
-  size_t size() const { return p_ == nullptr ? 0 : U32(4); }
+  size_t size() const { return p_ == nullptr ? 0 : Parse().data; }
   bool empty() const { return size() == 0; }
-  const char* data() const { return p_ == nullptr ? "" : p_ + 8 + NameBytes(); }
-  std::string_view view() const { return {data(), size()}; }
+  const char* data() const {
+    if (p_ == nullptr) return "";
+    const Head h = Parse();
+    return p_ + h.header + h.name;
+  }
+  std::string_view view() const {
+    if (p_ == nullptr) return {};
+    const Head h = Parse();
+    return {p_ + h.header + h.name, h.data};
+  }
   operator std::string_view() const { return view(); }  // NOLINT: reads like the std::string it replaced
-  std::string_view name() const { return p_ == nullptr ? std::string_view() : std::string_view(p_ + 8, NameBytes()); }
+  std::string_view name() const {
+    if (p_ == nullptr) return {};
+    uint32_t first;
+    const char* q = Varint(Varint(p_, &first), nullptr);
+    return {q, first >> 1};
+  }
   // Replaces name and data of a malloc'ed (or empty) block.
   void Set(std::string_view name, std::string_view data);
   // Replaces name and data with a record of `arena` (malloc'ed when too
@@ -80,30 +96,50 @@ class NodeBytes {
   void SetIn(BytesArena& arena, std::string_view name, std::string_view data);
   // Frees the block (to `arena` when it is one of its records).
   void ReleaseIn(BytesArena& arena);
-  bool in_arena() const { return p_ != nullptr && (U32(0) & kArenaBit) != 0; }
+  bool in_arena() const { return p_ != nullptr && (static_cast<unsigned char>(p_[0]) & 1) != 0; }
+  // Bytes of the block holding `name` and `data` (0 when both are empty).
+  static size_t BlockBytesFor(size_t name, size_t data);
 
   friend bool operator==(const NodeBytes& a, std::string_view b) { return a.view() == b; }
   friend std::ostream& operator<<(std::ostream& os, const NodeBytes& b) { return os << b.view(); }
 
  private:
-  static constexpr uint32_t kArenaBit = 0x80000000u;
-  uint32_t NameBytes() const { return U32(0) & ~kArenaBit; }
-  size_t BlockBytes() const { return 8 + NameBytes() + U32(4); }
+  struct Head {
+    uint32_t name;    // name bytes
+    uint32_t data;    // data bytes
+    uint32_t header;  // bytes of the two varints
+  };
+  // Reads a LEB128 varint at `p` into *v (when v is not null); returns the
+  // byte after it.
+  static const char* Varint(const char* p, uint32_t* v) {
+    const auto b = static_cast<unsigned char>(*p);
+    if (b < 0x80) {
+      if (v != nullptr) *v = b;
+      return p + 1;
+    }
+    return VarintSlow(p, v);
+  }
+  static const char* VarintSlow(const char* p, uint32_t* v);
+  Head Parse() const {
+    uint32_t first, data;
+    const char* q = Varint(Varint(p_, &first), &data);
+    return {first >> 1, data, static_cast<uint32_t>(q - p_)};
+  }
+  size_t BlockBytes() const {
+    const Head h = Parse();
+    return h.header + h.name + h.data;
+  }
   // A fresh block holding name and data (from `arena` when given and it fits).
   static char* Build(BytesArena* arena, std::string_view name, std::string_view data);
-  uint32_t U32(size_t at) const {
-    uint32_t v;
-    std::memcpy(&v, p_ + at, sizeof v);
-    return v;
-  }
   char* p_ = nullptr;
 };
 
 class Node;
 
 // A node's children, sorted by name (byte order, as std::string compares):
-// one heap block [u32 size][u32 capacity][Node* ...]; nullptr when empty.
-// Iteration yields the child names. Insertion/removal are the tree's.
+// one heap block [u32 size][u32 capacity][pool base][u32 child id ...]
+// (NodePool ids: 4 bytes a child instead of a pointer's 8), nullptr when
+// empty. Iteration yields the child names. Insertion/removal are the tree's.
 class ChildList {
  public:
   class const_iterator {
@@ -114,23 +150,25 @@ class ChildList {
     using pointer = void;
     using reference = std::string_view;
     const_iterator() = default;
-    explicit const_iterator(Node* const* p) : p_(p) {}
+    const_iterator(const uint32_t* p, const Node* base) : p_(p), base_(base) {}
     std::string_view operator*() const;
-    const Node* node() const { return *p_; }
+    const Node* node() const;
     const_iterator& operator++() { return ++p_, *this; }
-    const_iterator operator++(int) { return const_iterator(p_++); }
+    const_iterator operator++(int) { return const_iterator(p_++, base_); }
     const_iterator& operator--() { return --p_, *this; }
-    const_iterator operator--(int) { return const_iterator(p_--); }
+    const_iterator operator--(int) { return const_iterator(p_--, base_); }
     const_iterator& operator+=(difference_type d) { return p_ += d, *this; }
     const_iterator& operator-=(difference_type d) { return p_ -= d, *this; }
-    const_iterator operator+(difference_type d) const { return const_iterator(p_ + d); }
-    const_iterator operator-(difference_type d) const { return const_iterator(p_ - d); }
+    const_iterator operator+(difference_type d) const { return const_iterator(p_ + d, base_); }
+    const_iterator operator-(difference_type d) const { return const_iterator(p_ - d, base_); }
     difference_type operator-(const const_iterator& o) const { return p_ - o.p_; }
     std::string_view operator[](difference_type d) const { return *(*this + d); }
-    auto operator<=>(const const_iterator&) const = default;
+    bool operator==(const const_iterator& o) const { return p_ == o.p_; }
+    auto operator<=>(const const_iterator& o) const { return p_ <=> o.p_; }
 
    private:
-    Node* const* p_ = nullptr;
+    const uint32_t* p_ = nullptr;
+    const Node* base_ = nullptr;
   };
   using const_reverse_iterator = std::reverse_iterator<const_iterator>;
 
@@ -141,7 +179,7 @@ class ChildList {
 
   size_t size() const { return b_ == nullptr ? 0 : b_->size; }
   bool empty() const { return size() == 0; }
-  const_iterator begin() const { return const_iterator(b_ == nullptr ? nullptr : b_->items); }
+  const_iterator begin() const { return b_ == nullptr ? const_iterator() : const_iterator(b_->items, b_->base); }
   const_iterator end() const { return begin() + static_cast<std::ptrdiff_t>(size()); }
   const_reverse_iterator rbegin() const { return const_reverse_iterator(end()); }
   const_reverse_iterator rend() const { return const_reverse_iterator(begin()); }
@@ -156,49 +194,56 @@ class ChildList {
   struct Block {
     uint32_t size;
     uint32_t capacity;
-    Node* items[1];  // really `capacity` entries
+    Node* base;         // the NodePool's slot 0: child = base + id
+    uint32_t items[1];  // really `capacity` entries
   };
-  // Inserts `child` at its sorted place (no duplicate check); O(1) when it
-  // sorts last (sequential names, snapshot load in pre-order).
-  void Insert(Node* child);
+  // Inserts `child` (a node of the pool whose slot 0 is `base`) at its
+  // sorted place (no duplicate check); O(1) when it sorts last (sequential
+  // names, snapshot load in pre-order).
+  void Insert(Node* child, Node* base);
   // Removes the child named `name`; false if absent.
   bool Erase(std::string_view name);
   void Clear();
-  void Reserve(uint32_t capacity);
+  void Reserve(uint32_t capacity, Node* base);
   Block* b_ = nullptr;
 };
 
 class Node {
  public:
   Node() = default;
-  Node(const Node& o) : data(o.data), acl(o.acl), kind(o.kind), data_null(o.data_null), stat(o.stat) {}
+  Node(const Node& o) : acl(o.acl), data(o.data), stat(o.stat), kind(o.kind), data_null(o.data_null) {}
   Node& operator=(const Node& o);
 
  private:
-  // Lookup fields first (PathIs: parent link, then the name in `data`),
-  // all in the first 32 bytes. No path hash and no pool id are stored: the
-  // index keeps the hash, the pool derives the id from the address.
+  // Lookup fields first (PathIs: the parent's pool id, then the name in
+  // `data`): in the first 16 bytes. No path hash and no own pool id are
+  // stored: the index keeps the hash, the pool derives the id from the
+  // address. 88 bytes: `stat` is [[no_unique_address]], so kind and
+  // data_null sit in its 4 bytes of tail padding (assigning `stat` copies
+  // only its data, GCC's Itanium layout; node_layout_test checks it).
   friend class DataTree;
   friend class PathIndex;
   friend class NodePool;
-  Node* parent_ = nullptr;
+  uint32_t parent_ = 0;  // the parent's NodePool id; 0 for the root and for values
 
  public:
+  AclCache::Ref acl = 0;
   NodeBytes data;
   ChildList children;  // empty in a value copy
-  AclCache::Ref acl = 0;
+  [[no_unique_address]] StatPersisted stat;
   NodeKind kind = NodeKind::kPersistent;
   bool data_null = false;  // data was set from a null buffer
-  StatPersisted stat;
 
   // kTtl only (0 otherwise): the TTL in ms, from ephemeralOwner.
   int64_t ttl_ms() const { return kind == NodeKind::kTtl ? stat.ephemeral_owner & kMaxTtlMs : 0; }
   // In a tree: the last path component ("" for the root and for values).
   std::string_view name() const { return data.name(); }
-  const Node* parent() const { return parent_; }
+  // In a tree: the parent's id in its NodePool (DataTree::Parent), 0 for the root.
+  uint32_t parent_id() const { return parent_; }
 };
 
-inline std::string_view ChildList::const_iterator::operator*() const { return (*p_)->name(); }
+inline const Node* ChildList::const_iterator::node() const { return base_ + *p_; }
+inline std::string_view ChildList::const_iterator::operator*() const { return node()->name(); }
 
 // The Stat a client sees for `n` (DataNode.copyStat).
 inline proto::Stat ToStat(const Node& n) {

@@ -1,29 +1,37 @@
 #include "tree/node_pool.h"
 
-#include <cstring>
 #include <new>
 #include <utility>
 
 namespace aviary::tree {
 
 NodePool::~NodePool() {
+  if (base_ == nullptr) return;
   for (uint32_t id = 1; id < next_id_; ++id) At(id)->~Node();
-  for (char* r : regions_) UnmapRegion(r);
+  ReleaseSpan(reinterpret_cast<char*>(base_), reserved_bytes_);
 }
 
 void NodePool::Swap(NodePool& o) noexcept {
-  std::swap(regions_, o.regions_);
+  std::swap(base_, o.base_);
+  std::swap(reserved_bytes_, o.reserved_bytes_);
+  std::swap(committed_bytes_, o.committed_bytes_);
   std::swap(free_, o.free_);
   std::swap(next_id_, o.next_id_);
 }
 
-static_assert(NodePool::kRegionNodes * sizeof(Node) + 4 <= kRegionBytes, "the region index needs its 4 bytes");
-
-void NodePool::AddRegion() {
-  char* r = MapRegion(!regions_.empty());
-  const auto index = static_cast<uint32_t>(regions_.size());
-  std::memcpy(r + kRegionBytes - 4, &index, sizeof index);
-  regions_.push_back(r);
+void NodePool::CommitThrough(size_t id) {
+  const size_t need = (id + 1) * sizeof(Node);
+  if (need <= committed_bytes_) return;
+  if (base_ == nullptr) {
+    reserved_bytes_ = kMaxReserveBytes;
+    base_ = reinterpret_cast<Node*>(ReserveSpan(&reserved_bytes_));
+  }
+  if (need > reserved_bytes_ || id > UINT32_MAX) throw std::bad_alloc();
+  while (committed_bytes_ < need) {
+    // The first step keeps 4 KiB pages (a small tree stays small).
+    CommitSpan(reinterpret_cast<char*>(base_) + committed_bytes_, kRegionBytes, committed_bytes_ != 0);
+    committed_bytes_ += kRegionBytes;
+  }
 }
 
 Node* NodePool::Alloc() {
@@ -33,7 +41,7 @@ Node* NodePool::Alloc() {
     return At(id);
   }
   const uint32_t id = next_id_;
-  if (id / kRegionNodes >= regions_.size()) AddRegion();
+  CommitThrough(id);
   ++next_id_;
   return new (At(id)) Node();
 }
@@ -44,10 +52,6 @@ void NodePool::Free(Node* n) {
   new (n) Node();
 }
 
-void NodePool::Reserve(size_t nodes) {
-  const size_t regions = (nodes + kRegionNodes) / kRegionNodes;
-  regions_.reserve(regions);
-  while (regions_.size() < regions) AddRegion();
-}
+void NodePool::Reserve(size_t nodes) { CommitThrough(nodes); }
 
 }  // namespace aviary::tree

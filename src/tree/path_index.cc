@@ -13,13 +13,13 @@ bool Full(size_t used, size_t slots) { return used * 5 >= slots * 4; }
 
 }  // namespace
 
-bool PathIs(const Node* n, std::string_view path) {
-  if (n->parent() == nullptr) return path == "/";
-  while (n->parent() != nullptr) {
+bool PathIs(const NodePool& pool, const Node* n, std::string_view path) {
+  if (n->parent_id() == 0) return path == "/";
+  while (n->parent_id() != 0) {
     const std::string_view name = n->name();
     if (path.size() <= name.size() || !path.ends_with(name) || path[path.size() - name.size() - 1] != '/') return false;
     path.remove_suffix(name.size() + 1);
-    n = n->parent();
+    n = pool.At(n->parent_id());
   }
   return path.empty();
 }
@@ -31,7 +31,7 @@ Node* PathIndex::Find(const NodePool& pool, std::string_view path, uint32_t hash
     if (s == 0) return nullptr;
     if (HashOf(s) != hash) continue;
     Node* n = pool.At(static_cast<uint32_t>(s));
-    if (PathIs(n, path)) return n;
+    if (PathIs(pool, n, path)) return n;
   }
 }
 

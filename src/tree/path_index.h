@@ -79,7 +79,8 @@ class PathIndex {
   size_t used_ = 0;
 };
 
-// True when `n`'s full path is exactly `path` ("/" for the root).
-bool PathIs(const Node* n, std::string_view path);
+// True when `n` (a node of `pool`'s tree) has exactly the full path `path`
+// ("/" for the root).
+bool PathIs(const NodePool& pool, const Node* n, std::string_view path);
 
 }  // namespace aviary::tree

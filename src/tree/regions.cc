@@ -35,6 +35,30 @@ char* MapRegion(bool huge) {
 
 void UnmapRegion(char* region) { munmap(region, kRegionBytes); }
 
+char* ReserveSpan(size_t* bytes) {
+  for (size_t want = *bytes; want >= (size_t{64} << 20); want /= 2) {
+    const size_t span = want + kRegionBytes;
+    void* raw = mmap(nullptr, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED) continue;
+    auto* base = static_cast<char*>(raw);
+    const auto addr = reinterpret_cast<uintptr_t>(base);
+    char* start = base + ((kRegionBytes - addr % kRegionBytes) % kRegionBytes);
+    if (start != base) munmap(base, static_cast<size_t>(start - base));
+    char* tail = start + want;
+    if (tail != base + span) munmap(tail, static_cast<size_t>(base + span - tail));
+    *bytes = want;
+    return start;
+  }
+  throw std::bad_alloc();
+}
+
+void CommitSpan(char* p, size_t bytes, bool huge) {
+  if (mprotect(p, bytes, PROT_READ | PROT_WRITE) != 0) throw std::bad_alloc();
+  if (huge && HugePages()) madvise(p, bytes, MADV_HUGEPAGE);
+}
+
+void ReleaseSpan(char* p, size_t bytes) { munmap(p, bytes); }
+
 void AdviseHugePages(void* p, size_t bytes) {
   if (!HugePages() || bytes < 2 * kRegionBytes) return;
   const auto start = reinterpret_cast<uintptr_t>(p);

@@ -20,6 +20,16 @@ bool HugePages();
 // std::bad_alloc when the system has no memory for it.
 char* MapRegion(bool huge);
 void UnmapRegion(char* region);
+// A 2 MiB-aligned span of address space with no memory behind it
+// (PROT_NONE, MAP_NORESERVE) of *bytes bytes, a multiple of kRegionBytes;
+// when the system refuses that much (RLIMIT_AS), *bytes is halved down to
+// 64 MiB before std::bad_alloc.
+char* ReserveSpan(size_t* bytes);
+// Makes [p, p + bytes) of a span readable and writable (zero-filled,
+// resident only where written); huge-page advice as MapRegion. Throws
+// std::bad_alloc when the system refuses.
+void CommitSpan(char* p, size_t bytes, bool huge);
+void ReleaseSpan(char* p, size_t bytes);
 // Advises MADV_HUGEPAGE for the 2 MiB-aligned part of [p, p + bytes) when
 // huge pages are on and the range spans at least two huge pages (for a
 // large heap array, before it is first written).

@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <map>
+#include <random>
+#include <set>
+#include <vector>
 
 #include "session/siphash.h"
 
@@ -240,6 +244,111 @@ TEST(Monitoring, ForEachSeesAll) {
   EXPECT_EQ(t.min_timeout_ms(), 2000);
   EXPECT_EQ(t.max_timeout_ms(), 20000);
   EXPECT_EQ(t.max_sessions(), 100u);
+}
+
+// The expiry buckets are intrusive lists: random adds, touches (with and
+// without a new timeout), closings, removes and pops against a model of
+// ZooKeeper's ExpiryQueue (bucket time -> ids), through a move of the
+// tracker.
+TEST(Expiry, IntrusiveBucketsMatchAModel) {
+  SessionTracker t = Make(100000);
+  std::map<int64_t, std::set<int64_t>> model;  // bucket -> ids
+  std::map<int64_t, int64_t> at;               // scheduled id -> bucket
+  std::map<int64_t, int32_t> timeout;          // every tracked id
+  std::set<int64_t> closing;
+  std::mt19937 rng(11);
+  int64_t now = 0;
+  auto unschedule = [&](int64_t id) {
+    auto it = at.find(id);
+    if (it == at.end()) return;
+    model[it->second].erase(id);
+    if (model[it->second].empty()) model.erase(it->second);
+    at.erase(it);
+  };
+  auto schedule = [&](int64_t id) {
+    const int64_t b = t.ExpiryFor(now, timeout[id]);
+    at[id] = b;
+    model[b].insert(id);
+  };
+  for (int step = 0; step < 20000; ++step) {
+    now += static_cast<int64_t>(rng() % 50);
+    const int64_t id = 1 + static_cast<int64_t>(rng() % 500);
+    const bool tracked = timeout.count(id) != 0;
+    const bool live = tracked && closing.count(id) == 0;
+    switch (rng() % 6) {
+      case 0:
+      case 1: {
+        const auto ms = static_cast<int32_t>(2000 + rng() % 18000);
+        ASSERT_EQ(t.Add(id, ms, now), !tracked);
+        if (!tracked) {
+          timeout[id] = ms;
+          schedule(id);
+        }
+        break;
+      }
+      case 2:
+        ASSERT_EQ(t.Touch(id, now), live);
+        if (live) {
+          unschedule(id);
+          schedule(id);
+        }
+        break;
+      case 3: {
+        const auto ms = static_cast<int32_t>(2000 + rng() % 18000);
+        ASSERT_EQ(t.Touch(id, now, ms), live);
+        if (live) {
+          timeout[id] = ms;
+          unschedule(id);
+          schedule(id);
+        }
+        break;
+      }
+      case 4:
+        t.SetClosing(id);
+        if (live) {
+          unschedule(id);
+          closing.insert(id);
+        }
+        break;
+      default:
+        t.Remove(id);
+        unschedule(id);
+        timeout.erase(id);
+        closing.erase(id);
+        break;
+    }
+    if (step % 997 == 0) {
+      std::vector<int64_t> want;
+      while (!model.empty() && model.begin()->first <= now) {
+        for (int64_t x : model.begin()->second) {
+          want.push_back(x);
+          at.erase(x);
+          closing.insert(x);
+        }
+        model.erase(model.begin());
+      }
+      ASSERT_EQ(t.PopExpired(now), want);
+    }
+    if (step == 10000) {
+      SessionTracker moved(std::move(t));
+      t = std::move(moved);
+    }
+  }
+  std::vector<std::pair<int64_t, std::vector<int64_t>>> want;
+  for (const auto& [b, ids] : model) want.emplace_back(b, std::vector<int64_t>(ids.begin(), ids.end()));
+  EXPECT_EQ(t.Buckets(), want);
+  EXPECT_EQ(t.size(), timeout.size());
+  EXPECT_EQ(t.closing_count(), closing.size());
+  EXPECT_EQ(t.bucket_count(), model.size());
+  for (const auto& [id, ms] : timeout) {
+    const Session* s = t.Find(id);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->timeout_ms, ms);
+    EXPECT_EQ(s->closing, closing.count(id) != 0);
+    if (at.count(id) != 0) {
+      EXPECT_EQ(s->expiry_ms, at[id]);
+    }
+  }
 }
 
 }  // namespace

@@ -102,14 +102,16 @@ TEST(PathIndex, GrowthDeletesAndReinsertsKeepEveryPathFindable) {
 TEST(BytesArena, RecordsAreReusedBySizeAndLargeOnesRefused) {
   BytesArena a;
   EXPECT_EQ(a.Alloc(BytesArena::kMaxRecordBytes + 1), nullptr);
-  char* p = a.Alloc(119);
+  char* p = a.Alloc(114);
   ASSERT_NE(p, nullptr);
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 8, 0u);
-  char* q = a.Alloc(120);  // same class (120 B): a different record
-  EXPECT_EQ(q, p + 120);
-  a.Free(p, 119);
-  EXPECT_EQ(a.Alloc(113), p);  // 113..120 share the class: reused
-  EXPECT_NE(a.Alloc(119), p);
+  char* q = a.Alloc(114);  // exact sizes, no rounding: the next record
+  EXPECT_EQ(q, p + 114);
+  char* tiny = a.Alloc(3);  // at least kMinRecordBytes (the free list's link)
+  EXPECT_EQ(a.Alloc(1), tiny + BytesArena::kMinRecordBytes);
+  a.Free(p, 114);
+  EXPECT_NE(a.Alloc(113), p);  // another size: not that record
+  EXPECT_EQ(a.Alloc(114), p);  // the same size: reused
+  EXPECT_NE(a.Alloc(114), p);
   // Chunk rollover: many records, all distinct and writable.
   std::vector<char*> many;
   for (int i = 0; i < 30000; ++i) {
@@ -118,6 +120,32 @@ TEST(BytesArena, RecordsAreReusedBySizeAndLargeOnesRefused) {
   }
   for (int i = 0; i < 30000; ++i) EXPECT_EQ(static_cast<unsigned char>(many[i][0]), i & 0xff);
   EXPECT_GT(a.capacity_bytes(), BytesArena::kChunkBytes);
+}
+
+// The header is two varints: 2 bytes for short names and data, more for
+// long ones; every length decodes back and the block is exactly its bytes.
+TEST(BytesArena, NodeBytesHeaderRoundTripsEveryLengthClass) {
+  EXPECT_EQ(NodeBytes::BlockBytesFor(12, 100), 2u + 12u + 100u);
+  EXPECT_EQ(NodeBytes::BlockBytesFor(0, 0), 0u);
+  EXPECT_EQ(NodeBytes::BlockBytesFor(64, 128), 2u + 2u + 64u + 128u);
+  BytesArena arena;
+  for (size_t name : {0u, 1u, 63u, 64u, 200u, 9000u}) {
+    for (size_t data : {0u, 1u, 127u, 128u, 1000u, 20000u, 3u << 20}) {
+      if (name == 0 && data == 0) continue;
+      const std::string n(name, 'n'), d(data, 'd');
+      NodeBytes in, out;
+      in.SetIn(arena, n, d);
+      out.Set(n, d);
+      for (NodeBytes* b : {&in, &out}) {
+        EXPECT_EQ(b->name(), n) << name << " " << data;
+        EXPECT_EQ(b->view(), d) << name << " " << data;
+        EXPECT_EQ(b->size(), data);
+      }
+      EXPECT_EQ(in.in_arena(), NodeBytes::BlockBytesFor(name, data) <= BytesArena::kMaxRecordBytes);
+      EXPECT_FALSE(out.in_arena());
+      in.ReleaseIn(arena);
+    }
+  }
 }
 
 TEST(BytesArena, NodeBytesInAnArenaStayWithTheirTree) {

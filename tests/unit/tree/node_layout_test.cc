@@ -71,7 +71,7 @@ TEST(NodeLayout, RandomOpsMatchAModel) {
     const Node* n = t.Find(path);
     ASSERT_NE(n, nullptr) << path;
     EXPECT_EQ(n->data, data);
-    EXPECT_EQ(DataTree::PathOf(*n), path);
+    EXPECT_EQ(t.PathOf(*n), path);
   }
   EXPECT_EQ(t.Find("/k1/"), nullptr);
   EXPECT_EQ(t.Find("k1"), nullptr);
@@ -105,11 +105,41 @@ TEST(NodeLayout, LoadNodeMatchesRestoreNode) {
   EXPECT_EQ(a.EphemeralsOf(77), b.EphemeralsOf(77));
   EXPECT_EQ(a.ApproximateDataSize(), b.ApproximateDataSize());
   EXPECT_EQ(b.Find("/x/y")->data, "payload");
-  EXPECT_EQ(b.Find("/x/y")->parent(), x);
+  EXPECT_EQ(b.Parent(*b.Find("/x/y")), x);
+  EXPECT_EQ(b.Parent(*b.Root()), nullptr);
   // Overwriting an existing node (the root) keeps its children.
   ASSERT_NE(b.LoadNode(b.Root(), "zookeeper", s, NodeKind::kPersistent, "z", false, Open()), nullptr);
   EXPECT_EQ(b.Find("/zookeeper")->children.size(), 2u);
   EXPECT_EQ(b.Find("/zookeeper")->data, "z");
+}
+
+// kind and data_null live in stat's tail padding ([[no_unique_address]]):
+// assigning a Stat, through the member or a reference to it, keeps them.
+TEST(NodeLayout, StatAssignmentKeepsKindAndNullFlag) {
+  static_assert(sizeof(Node) == 88);
+  Node n;
+  n.kind = NodeKind::kTtl;
+  n.data_null = true;
+  n.acl = 9;
+  StatPersisted s;
+  s.czxid = s.mzxid = s.pzxid = -1;
+  s.ctime = s.mtime = -1;
+  s.ephemeral_owner = -1;
+  s.version = s.cversion = s.aversion = -1;
+  n.stat = s;
+  EXPECT_EQ(n.kind, NodeKind::kTtl);
+  EXPECT_TRUE(n.data_null);
+  StatPersisted& ref = n.stat;
+  ref = StatPersisted{};
+  EXPECT_EQ(n.kind, NodeKind::kTtl);
+  EXPECT_TRUE(n.data_null);
+  EXPECT_EQ(n.acl, 9u);
+  n.stat = s;
+  EXPECT_EQ(n.stat, s);
+  Node copy(n);
+  EXPECT_EQ(copy.stat, s);
+  EXPECT_EQ(copy.kind, NodeKind::kTtl);
+  EXPECT_TRUE(copy.data_null);
 }
 
 TEST(NodeLayout, TtlIsDerivedFromTheOwner) {
