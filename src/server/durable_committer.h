@@ -20,10 +20,9 @@
 //
 // Threads: Propose / EndOfPass / TakeCommitted / RequestRoll / ReadOnly from
 // the core thread (the thread holding the core's token: an I/O thread that
-// runs a pass itself, Core::Submit, writes a lone group there); CommitThrough, LoggedThrough, CommittedThrough from any thread;
-// the log itself is touched only by the storage thread. `wake` is called
-// whenever committed txns are ready (on the storage thread, or on the
-// thread calling CommitThrough), not for a group the core wrote itself.
+// runs a pass itself, Core::Submit, writes a lone group there); CommitThrough, LoggedThrough, CommittedThrough from any
+// thread; the log itself is touched only by the storage thread. `wake` is called whenever committed txns are ready (on
+// the storage thread, or on the thread calling CommitThrough), not for a group the core wrote itself.
 //
 // Failure: the first write or fsync error stops the stage for good: nothing
 // after it is committed (so never acknowledged), ReadOnly() turns true and

@@ -11,9 +11,9 @@
 #include <cstring>
 
 #include "base/failpoint.h"
-#include "server/heap_release.h"
 #include "base/log.h"
 #include "metrics/server_metrics.h"
+#include "server/heap_release.h"
 #include "storage/layout.h"
 #include "storage/recovery.h"
 #include "storage/snapshot.h"
