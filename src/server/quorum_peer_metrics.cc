@@ -78,14 +78,14 @@ void QuorumPeer::CountAppended(int64_t zxid, int64_t txn_time_ms) {
   m.proposal_count.Add();
   const int64_t now = NowMs();
   // Bounded: a leader that loses its quorum stops proposing long before.
-  if (proposal_started_ms_.size() < 100000) proposal_started_ms_[zxid] = now;
+  if (proposal_started_ms_.size() < 100000) proposal_started_ms_.emplace_back(zxid, now);  // zxids ascend
   if (zxid % kAckLoggingFrequency == 0) {
     ack_sampled_ms_[zxid] = now;
     if (ack_sampled_ms_.size() > kAckSamplesKept) ack_sampled_ms_.erase(ack_sampled_ms_.begin());
   }
 }
 
-void QuorumPeer::CountCommitted(const std::vector<txn::Txn>& batch, int64_t through) {
+void QuorumPeer::CountCommitted(std::span<const txn::Txn> batch, int64_t through) {
   metrics::ServerMetrics& m = metrics::Server();
   if (role_ != zab::Role::kLeading) {
     m.learner_commit_received_count.Add(static_cast<int64_t>(batch.size()));
@@ -99,9 +99,9 @@ void QuorumPeer::CountCommitted(const std::vector<txn::Txn>& batch, int64_t thro
   }
   m.commit_count.Add(static_cast<int64_t>(batch.size()));
   const int64_t now = NowMs();
-  while (!proposal_started_ms_.empty() && proposal_started_ms_.begin()->first <= through) {
-    m.quorum_ack_latency.Add(now - proposal_started_ms_.begin()->second);
-    proposal_started_ms_.erase(proposal_started_ms_.begin());
+  while (!proposal_started_ms_.empty() && proposal_started_ms_.front().first <= through) {
+    m.quorum_ack_latency.Add(now - proposal_started_ms_.front().second);
+    proposal_started_ms_.pop_front();
   }
 }
 
