@@ -225,8 +225,7 @@ bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
     shared_->interrupted = false;
     return false;
   }
-  *out = std::move(shared_->events.front());
-  shared_->events.pop_front();
+  *out = shared_->events.Pop();
   bool resume = shared_->events.size() + 1 == config_.max_pending_events;
   lock.unlock();
   if (resume) wake_.Wake();  // the I/O thread may have paused reading
@@ -243,11 +242,7 @@ size_t QuorumTransport::PollMany(std::vector<QuorumEvent>* out, size_t max, int 
     return 0;
   }
   const bool resume = shared_->events.size() >= config_.max_pending_events;
-  size_t n = 0;
-  for (; n < max && !shared_->events.empty(); ++n) {
-    out->push_back(std::move(shared_->events.front()));
-    shared_->events.pop_front();
-  }
+  const size_t n = shared_->events.TakeInto(out, max);
   lock.unlock();
   if (resume) wake_.Wake();  // the I/O thread may have paused reading
   return n;
@@ -273,9 +268,8 @@ void QuorumTransport::EmitBatch() {
   if (batch_.empty()) return;
   {
     std::lock_guard lock(shared_->mu);
-    for (QuorumEvent& ev : batch_) shared_->events.push_back(std::move(ev));
+    shared_->events.Append(batch_);
   }
-  batch_.clear();
   shared_->cv.notify_all();
 }
 

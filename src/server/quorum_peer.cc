@@ -3,7 +3,6 @@
 #include <pthread.h>
 
 #include <chrono>
-#include <cstdlib>
 
 #include "base/log.h"
 #include "metrics/server_metrics.h"
@@ -105,8 +104,7 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   qc.defer_send_wakes = true;  // the consensus thread's PollMany wakes the I/O thread once per pass
   // ... or rather writes the pass's packets itself (one send() per learner
   // or to the leader), leaving only a full socket's rest to the I/O thread.
-  qc.inline_flush = std::getenv("AVIARY_EXP_NO_INLINE_FLUSH") == nullptr;    // EXPERIMENT switch (A/B)
-  direct_forward_ = std::getenv("AVIARY_EXP_NO_DIRECT_FORWARD") == nullptr;  // EXPERIMENT switch (A/B)
+  qc.inline_flush = true;
   qc.on_output_taken = [](const std::string& sid, uint64_t packets, int64_t waited_ms) {
     metrics::Server().learner_handler_qp_size.Get(sid).Add(static_cast<int64_t>(packets));
     metrics::Server().learner_handler_qp_time_ms.Get(sid).Add(waited_ms);

@@ -171,6 +171,11 @@ class QuorumPeer final : public Committer, public Forwarder {
   // quorum_peer_metrics.cc (consensus thread)
   void NoteRoleMetrics(zab::Role role, bool serving);
   void CountAppended(int64_t zxid, int64_t txn_time_ms);
+  struct AppendClock {  // CountAppended's clocks, read once per RunStorage (-1: not yet)
+    int64_t wall_ms = -1;
+    int64_t steady_ms = -1;
+  };
+  AppendClock append_clock_;
   void CountCommitted(std::span<const txn::Txn> batch, int64_t through);
   void CountSent(const zab::Outgoing& o);
   void NoteLearnerPacket(peer::ConnId conn, const quorum::QuorumPacket& p);        // leader: FOLLOWERINFO, ACK
@@ -246,6 +251,16 @@ class QuorumPeer final : public Committer, public Forwarder {
     bool begun = false;  // the first role was noted
   };
   EnsembleTimes ensemble_times_;
+  struct NotedStatus {  // NoteRole: what status_ was last given
+    zab::Role role;
+    bool serving;
+    int64_t learners, synced_learners, synced_observers, pending_syncs, epoch;
+    bool leader_is_aviary;
+    int64_t leader_id;
+    zab::Node::ZabState zab_state;
+    bool operator==(const NotedStatus&) const = default;
+  };
+  std::optional<NotedStatus> noted_status_;
   std::deque<std::pair<int64_t, int64_t>>
       proposal_started_ms_;                       // leader: (zxid, steady ms it was logged here), ascending
   std::map<int64_t, int64_t> ack_sampled_ms_;     // leader: the same for the few zxids ack_latency samples
@@ -276,7 +291,6 @@ class QuorumPeer final : public Committer, public Forwarder {
   // Learner: the leader connection the core thread sends its writes to
   // (Forward), while serving; 0 otherwise (consensus thread stores).
   std::atomic<peer::ConnId> forward_conn_{0};
-  bool direct_forward_ = true;  // set at Start (EXPERIMENT switch)
 
   // Core thread (the checker's counters: any thread).
   zkformat::DigestPredictor predictor_;

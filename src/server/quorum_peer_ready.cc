@@ -54,6 +54,7 @@ void QuorumPeer::Execute(zab::Ready& r) {
 // the log directly, after draining the storage thread (so it stays ordered
 // after every append queued before it).
 void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops) {
+  append_clock_ = {};
   for (zab::StorageOp& op : ops) {
     switch (op.kind) {
       case zab::StorageOp::Kind::kAppend:
@@ -325,23 +326,37 @@ void QuorumPeer::NoteRole() {
   const bool serving = node_->serving();
   const zab::Role role = node_->role();
   const bool learning = role == zab::Role::kFollowing || role == zab::Role::kObserving;
-  forward_conn_.store(direct_forward_ && serving && learning ? leader_conn_ : 0, std::memory_order_release);
-  {
+  forward_conn_.store(serving && learning ? leader_conn_ : 0, std::memory_order_release);
+  // The admin words' view, published under mu_ only when it changed (this
+  // runs after every Ready; mu_ is the core thread's too).
+  const zab::ServerId leader = node_->leader();
+  const NotedStatus noted{role,
+                          serving,
+                          static_cast<int64_t>(node_->learner_count()),
+                          static_cast<int64_t>(node_->synced_follower_count()),
+                          static_cast<int64_t>(node_->synced_observer_count()),
+                          static_cast<int64_t>(node_->pending_sync_count()),
+                          node_->current_epoch(),
+                          node_->leader_is_aviary(),
+                          leader == zab::kNone ? -1 : static_cast<int64_t>(leader),
+                          node_->zab_state()};
+  if (!noted_status_ || !(*noted_status_ == noted)) {
+    noted_status_ = noted;
     std::lock_guard<std::mutex> lock(mu_);
     status_.role = role;
     status_.serving = serving;
-    status_.learners = static_cast<int64_t>(node_->learner_count());
-    status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
-    status_.synced_observers = static_cast<int64_t>(node_->synced_observer_count());
-    status_.pending_syncs = static_cast<int64_t>(node_->pending_sync_count());
-    status_.epoch = node_->current_epoch();
+    status_.learners = noted.learners;
+    status_.synced_learners = noted.synced_learners;
+    status_.synced_observers = noted.synced_observers;
+    status_.pending_syncs = noted.pending_syncs;
+    status_.epoch = noted.epoch;
     if (role == zab::Role::kLeading && role_ != zab::Role::kLeading) status_.proposal_sizes = {};  // a new Leader
-    status_.leader_is_aviary = node_->leader_is_aviary();
-    const zab::ServerId leader = node_->leader();
-    status_.leader_id = leader == zab::kNone ? -1 : static_cast<int64_t>(leader);
-    status_.zab_state = node_->zab_state();
+    status_.leader_is_aviary = noted.leader_is_aviary;
+    status_.leader_id = noted.leader_id;
+    status_.zab_state = noted.zab_state;
   }
-  if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
+  if (serving && serving == serving_ && role == role_ && !snap_window_open_) return;  // steady broadcast
+  if (serving && snap_window_open_) CloseSnapWindow(applied_);                        // UPTODATE committed nothing new
   NoteRoleMetrics(role, serving);
   const int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())

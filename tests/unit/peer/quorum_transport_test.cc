@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "peer/quorum_internal.h"
 #include "peer_test_util.h"
 #include "quorum/codec.h"
 
@@ -406,6 +407,44 @@ TEST(QuorumTransport, InlineFlushFromTwoThreadsKeepsEachThreadsOrder) {
   done = true;
   c.join();
   EXPECT_EQ(p.leader.Send(p.at_leader, {PacketType::kPing, 0, {}, false, {}}), QuorumTransport::SendResult::kClosed);
+}
+
+// The event queue between the I/O thread and the consumer: FIFO across
+// batches appended, single pops and partial takes, with its taken prefix
+// compacted away (the live part is what max_pending_events bounds).
+TEST(QuorumEventQueue, KeepsOrderAcrossAppendsPopsAndPartialTakes) {
+  QuorumEventQueue q;
+  int64_t pushed = 0, taken = 0;
+  std::vector<QuorumEvent> batch, out;
+  auto push = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      QuorumEvent ev;
+      ev.packet.zxid = ++pushed;
+      batch.push_back(std::move(ev));
+    }
+    q.Append(batch);
+    EXPECT_TRUE(batch.empty());
+  };
+  auto check = [&](const QuorumEvent& ev) { ASSERT_EQ(ev.packet.zxid, ++taken); };
+  push(10);
+  ASSERT_EQ(q.TakeInto(&out, 256), 10u);  // all at once: the vectors are swapped
+  for (const QuorumEvent& ev : out) check(ev);
+  out.clear();
+  for (int round = 0; round < 50; ++round) {
+    push(97);
+    check(q.Pop());
+    out.clear();
+    q.TakeInto(&out, 60);
+    for (const QuorumEvent& ev : out) check(ev);
+  }
+  out.clear();
+  while (!q.empty()) {
+    const size_t before = q.size();
+    const size_t n = q.TakeInto(&out, 256);
+    ASSERT_EQ(q.size(), before - n);
+  }
+  for (const QuorumEvent& ev : out) check(ev);
+  EXPECT_EQ(taken, pushed);
 }
 
 }  // namespace
