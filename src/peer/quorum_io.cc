@@ -88,12 +88,6 @@ int QuorumTransport::PollTimeoutMs() const {
 
 // Adopts new listeners and connections; moves queued output to the sockets;
 // applies Close requests once a connection's output is written.
-struct QuorumTransport::TakenOutput {
-  std::string label;
-  uint64_t packets;
-  int64_t waited_ms;
-};
-
 void QuorumTransport::TakeCommands() {
   std::vector<ConnId> to_flush;
   std::vector<TakenOutput> taken;
@@ -107,7 +101,7 @@ void QuorumTransport::TakeCommands() {
       auto it = conns_.find(id);
       if (it == conns_.end() || it->second->connecting) continue;
       Conn& c = *it->second;
-      if (c.out_pos == c.out.size() && !o.pending.empty()) {
+      if (c.out_pos == c.out.size() && !o.pending.empty() && !o.inline_busy) {
         c.out.swap(o.pending);
         o.pending.clear();
         c.out_pos = 0;
@@ -145,7 +139,7 @@ void QuorumTransport::Accept() {
       {
         std::lock_guard lock(shared_->mu);
         c->id = shared_->next_id++;
-        shared_->out[c->id];
+        shared_->out[c->id].fd = c->tls == nullptr ? c->fd.get() : -1;  // plaintext: inline_flush may write
       }
       QuorumEvent ev;
       ev.kind = QuorumEvent::Kind::kConnected;
@@ -174,6 +168,11 @@ void QuorumTransport::OnConnectDone(Conn& c) {
   }
   c.deadline_ms = NowMs() + config_.tls.handshake_timeout_ms;
   c.parser = std::make_unique<quorum::PacketStreamParser>(config_.max_packet_buffer_bytes);
+  if (c.tls == nullptr) {
+    std::lock_guard lock(shared_->mu);
+    auto it = shared_->out.find(c.id);
+    if (it != shared_->out.end()) it->second.fd = c.fd.get();  // plaintext: inline_flush may write
+  }
   QuorumEvent ev;
   ev.kind = QuorumEvent::Kind::kConnected;
   ev.conn = c.id;
@@ -272,12 +271,15 @@ void QuorumTransport::OnWritable(Conn& c) {
     c.out_pos = 0;
   }
   bool more_pending = false;
+  bool inline_busy = false;
   {
     std::lock_guard lock(shared_->mu);
     Shared::Out& o = shared_->out[c.id];
     o.inflight = c.unsent();
     more_pending = !o.pending.empty();
+    inline_busy = o.inline_busy;  // a Flush is writing: it wakes this thread when done
   }
+  if (inline_busy) return;
   if (done && more_pending) wake_.Wake();  // TakeCommands moves the rest
   if (done && !more_pending && c.closing) CloseConn(c, "closed locally");
 }
@@ -286,13 +288,18 @@ void QuorumTransport::CloseConn(Conn& c, const std::string& reason) {
   if (!c.fd.valid() && !c.connecting && c.parser == nullptr) return;
   AV_LOG(kDebug, "quorum transport: connection {} ({}) closed: {}", c.id, c.peer, reason);
   EmitBatch();  // what was read before the close comes first
-  c.fd.Reset();
+  {
+    // Under write_mu: no inline Flush is writing to this fd, and none finds
+    // it once it is gone from `out`.
+    std::lock_guard write_lock(shared_->write_mu);
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->out.erase(c.id);
+    }
+    c.fd.Reset();
+  }
   c.connecting = false;
   c.parser.reset();
-  {
-    std::lock_guard lock(shared_->mu);
-    shared_->out.erase(c.id);
-  }
   QuorumEvent ev;
   ev.kind = QuorumEvent::Kind::kDisconnected;
   ev.conn = c.id;

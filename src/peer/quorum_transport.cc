@@ -74,12 +74,14 @@ ConnId QuorumTransport::Connect(const std::string& host, int port) {
   return id;
 }
 
+// The packet is encoded straight into the connection's pending output (no
+// temporary string per packet); one over the output bound is cut off again.
 QuorumTransport::SendResult QuorumTransport::Send(ConnId conn, const quorum::QuorumPacket& p) {
-  return Queue(conn, quorum::EncodePacket(p), true);
+  return Queue(conn, {}, &p);
 }
 
 QuorumTransport::SendResult QuorumTransport::SendRaw(ConnId conn, std::string_view bytes) {
-  return Queue(conn, bytes, false);
+  return Queue(conn, bytes, nullptr);
 }
 
 void QuorumTransport::SetLabel(ConnId conn, std::string label) {
@@ -88,18 +90,28 @@ void QuorumTransport::SetLabel(ConnId conn, std::string label) {
   if (it != shared_->out.end()) it->second.label = std::move(label);
 }
 
-QuorumTransport::SendResult QuorumTransport::Queue(ConnId conn, std::string_view bytes, bool packet) {
+QuorumTransport::SendResult QuorumTransport::Queue(ConnId conn, std::string_view bytes,
+                                                   const quorum::QuorumPacket* packet) {
   bool wake = false;
   {
     std::lock_guard lock(shared_->mu);
     auto it = shared_->out.find(conn);
     if (it == shared_->out.end() || it->second.close_requested) return SendResult::kClosed;
     Shared::Out& o = it->second;
-    if (o.pending.size() + o.inflight + bytes.size() > config_.max_output_bytes) return SendResult::kFull;
-    // Non-empty pending output: a wake is already due (TakeCommands has not
-    // taken it yet, or OnWritable wakes once the bytes in flight are out).
-    wake = o.pending.empty();
-    o.pending.append(bytes);
+    const size_t before = o.pending.size();
+    if (packet != nullptr) {
+      quorum::EncodePacket(*packet, &o.pending);
+    } else {
+      o.pending.append(bytes);
+    }
+    if (o.pending.size() + o.inflight > config_.max_output_bytes) {
+      o.pending.resize(before);
+      return SendResult::kFull;
+    }
+    // Pending output before this one: a wake is already due (TakeCommands
+    // has not taken it yet, or OnWritable wakes once the bytes in flight
+    // are out).
+    wake = before == 0;
     if (packet && !o.label.empty() && o.pending_packets++ == 0) o.pending_since_ms = NowMs();
     if (wake && config_.defer_send_wakes) {
       shared_->wake_due = true;
@@ -113,12 +125,73 @@ QuorumTransport::SendResult QuorumTransport::Queue(ConnId conn, std::string_view
 void QuorumTransport::Flush() {
   if (!config_.defer_send_wakes) return;
   bool wake = false;
-  {
+  if (config_.inline_flush) {
+    wake = FlushInline();
+  } else {
     std::lock_guard lock(shared_->mu);
     wake = shared_->wake_due;
     shared_->wake_due = false;
   }
   if (wake) wake_.Wake();
+}
+
+// Takes the queued output of every plaintext connection the I/O thread has
+// nothing in flight of, writes it here (outside mu, under write_mu), and
+// hands back only what the socket did not take, in front of anything queued
+// meanwhile. Returns whether the I/O thread has output left to write.
+bool QuorumTransport::FlushInline() {
+  std::lock_guard write_lock(shared_->write_mu);
+  std::vector<Shared::InlineJob>& jobs = shared_->inline_jobs;
+  jobs.clear();
+  std::vector<TakenOutput>& taken = shared_->inline_taken;
+  taken.clear();
+  bool wake = false;
+  {
+    std::lock_guard lock(shared_->mu);
+    if (!shared_->wake_due) return false;  // nothing was queued since the last Flush
+    shared_->wake_due = false;
+    for (auto& [id, o] : shared_->out) {
+      if (o.pending.empty()) continue;
+      if (o.fd < 0 || o.inflight > 0 || o.close_requested) {
+        wake = true;  // the I/O thread's: TLS, connecting, closing, or its write still running
+        continue;
+      }
+      o.writing.swap(o.pending);
+      o.pending.clear();
+      o.inline_busy = true;
+      if (o.pending_packets > 0 && config_.on_output_taken) {
+        taken.push_back({o.label, o.pending_packets, NowMs() - o.pending_since_ms});
+      }
+      o.pending_packets = 0;
+      jobs.push_back({id, o.fd, &o, 0});
+    }
+  }
+  for (const TakenOutput& t : taken) config_.on_output_taken(t.label, t.packets, t.waited_ms);
+  for (Shared::InlineJob& j : jobs) {
+    const std::string& w = j.out->writing;
+    while (j.written < w.size()) {
+      const ssize_t n = send(j.fd, w.data() + j.written, w.size() - j.written, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // full (the I/O thread waits for POLLOUT) or broken (it reads the error)
+      j.written += static_cast<size_t>(n);
+    }
+  }
+  {
+    std::lock_guard lock(shared_->mu);
+    for (Shared::InlineJob& j : jobs) {
+      Shared::Out& o = *j.out;
+      o.inline_busy = false;
+      if (j.written < o.writing.size()) {
+        o.pending.insert(0, o.writing, j.written, std::string::npos);
+        wake = true;
+      } else if (!o.pending.empty() || o.close_requested) {
+        wake = true;  // queued by another thread while this one wrote, or a Close waits for this write
+      }
+      o.writing.clear();
+    }
+  }
+  jobs.clear();
+  return wake;
 }
 
 void QuorumTransport::WaitOutput(int timeout_ms) {
@@ -152,8 +225,7 @@ bool QuorumTransport::Poll(QuorumEvent* out, int timeout_ms) {
     shared_->interrupted = false;
     return false;
   }
-  *out = std::move(shared_->events.front());
-  shared_->events.pop_front();
+  *out = shared_->events.Pop();
   bool resume = shared_->events.size() + 1 == config_.max_pending_events;
   lock.unlock();
   if (resume) wake_.Wake();  // the I/O thread may have paused reading
@@ -170,11 +242,7 @@ size_t QuorumTransport::PollMany(std::vector<QuorumEvent>* out, size_t max, int 
     return 0;
   }
   const bool resume = shared_->events.size() >= config_.max_pending_events;
-  size_t n = 0;
-  for (; n < max && !shared_->events.empty(); ++n) {
-    out->push_back(std::move(shared_->events.front()));
-    shared_->events.pop_front();
-  }
+  const size_t n = shared_->events.TakeInto(out, max);
   lock.unlock();
   if (resume) wake_.Wake();  // the I/O thread may have paused reading
   return n;
@@ -200,9 +268,8 @@ void QuorumTransport::EmitBatch() {
   if (batch_.empty()) return;
   {
     std::lock_guard lock(shared_->mu);
-    for (QuorumEvent& ev : batch_) shared_->events.push_back(std::move(ev));
+    shared_->events.Append(batch_);
   }
-  batch_.clear();
   shared_->cv.notify_all();
 }
 

@@ -10,7 +10,10 @@
 // returns for a packet; the leader writes a SNAP body with SendRaw.
 //
 // Threads: one I/O thread (poll on non-blocking sockets + an eventfd; it
-// sleeps until I/O, a command or a connect deadline). Public methods are
+// sleeps until I/O, a command or a connect deadline); with inline_flush the
+// thread that calls Flush writes too (one writer per connection at a time:
+// the I/O thread writes only what it took, a Flush only while the I/O
+// thread has nothing of that connection in flight). Public methods are
 // thread-safe. raw_after runs on the I/O thread. Send wakes the I/O thread
 // only when the connection's queued output was empty (one wakeup per burst);
 // with `defer_send_wakes` it never does: the wake waits for the caller's
@@ -66,7 +69,15 @@ struct QuorumTransportConfig {
   // PollMany (a consumer that sends a pass's packets, then polls: one
   // wakeup and fewer, larger writes per pass instead of one per burst).
   bool defer_send_wakes = false;
-  // Called on the I/O thread each time it takes a labelled connection's
+  // With defer_send_wakes: Flush (and Poll / PollMany, which call it)
+  // writes each plaintext connection's queued output to its socket itself,
+  // on the calling thread, as long as the I/O thread has nothing of that
+  // connection in flight; only what the socket does not take (or output of
+  // a TLS / still-connecting connection) is left to the I/O thread, which is
+  // then woken. A consumer that sends a pass's packets and then polls writes
+  // them with one send() per connection and no I/O-thread wakeup.
+  bool inline_flush = false;
+  // Called on the I/O thread (or an inline Flush's thread) each time it takes a labelled connection's
   // queued packets for writing (SetLabel): how many packets Send had queued
   // and how long the oldest of them waited. The leader feeds ZooKeeper's
   // learner_handler_qp_size / _qp_time_ms with it, keyed by learner sid.
@@ -100,6 +111,7 @@ class QuorumTransport {
   void WaitOutput(int timeout_ms);
   // Wakes the I/O thread if output was queued since the last wakeup
   // (needed only with defer_send_wakes; Poll and PollMany call it first).
+  // With inline_flush it writes that output itself where it can (see there).
   void Flush();
   // Closes after writing what is queued; a kDisconnected event follows.
   void Close(ConnId conn);
@@ -117,7 +129,10 @@ class QuorumTransport {
   struct Shared;
   struct TakenOutput;
 
-  SendResult Queue(ConnId conn, std::string_view bytes, bool packet);
+  // `packet` (encoded into the pending output) or, if null, raw `bytes`.
+  SendResult Queue(ConnId conn, std::string_view bytes, const quorum::QuorumPacket* packet);
+  // inline_flush's Flush: true when the I/O thread is to be woken.
+  bool FlushInline();
 
   void Run();
   // One round of the I/O loop: commands, deadlines, one poll() (until I/O,

@@ -50,6 +50,7 @@ std::optional<int64_t> DecodeInt64(std::string_view data) {
 
 std::string EncodeForwardedRequest(const ForwardedRequest& req) {
   std::string out;
+  out.reserve(16 + req.body.size());  // one allocation
   Writer w(&out);
   w.WriteInt64(req.session_id);
   w.WriteInt32(req.cxid);

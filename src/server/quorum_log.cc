@@ -56,11 +56,13 @@ void QuorumLog::Push(Op op) {
   if (wake) cv_.notify_one();  // no system call when the thread is not waiting
 }
 
-void QuorumLog::Append(txn::Txn t) {
+uint64_t QuorumLog::Append(const txn::Txn* t) {
   Op op;
   op.kind = Op::Kind::kAppend;
-  op.txn = std::move(t);
-  Push(std::move(op));
+  op.txn = t;
+  op.seq = ++queued_appends_;
+  Push(op);
+  return op.seq;
 }
 
 void QuorumLog::Fsync(uint64_t token) {
@@ -94,10 +96,7 @@ int64_t QuorumLog::fsyncs() const {
   return fsyncs_;
 }
 
-int64_t QuorumLog::appends() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return appends_;
-}
+int64_t QuorumLog::appends() const { return static_cast<int64_t>(appended()); }
 
 void QuorumLog::Run() {
   std::vector<Op> batch;
@@ -128,12 +127,9 @@ void QuorumLog::RunOp(Op& op, bool* unsynced, std::vector<uint64_t>* tokens) {
   std::string error;
   switch (op.kind) {
     case Op::Kind::kAppend:
-      if (!wal_->Append(op.txn, &error)) LogFailed("append", error);
+      if (!wal_->Append(*op.txn, &error)) LogFailed("append", error);
       *unsynced = true;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++appends_;
-      }
+      appended_.store(op.seq, std::memory_order_release);  // the caller may move or free the txn now
       return;
     case Op::Kind::kFsync:
       tokens->push_back(op.token);

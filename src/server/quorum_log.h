@@ -20,6 +20,7 @@
 // acknowledged that the log does not hold.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -46,7 +47,13 @@ class QuorumLog {
   void Stop();
 
   // Queued without waking the thread: an Fsync, Roll or Drain follows.
-  void Append(txn::Txn t);
+  // The txn is not copied: the caller keeps *t alive and unchanged until
+  // appended() reaches the number returned (every Append gets the next one,
+  // from 1), or Drain returned.
+  uint64_t Append(const txn::Txn* t);
+  // How many Appends the thread has written to the log (its buffer) so far:
+  // their txns are no longer read (any thread; acquire).
+  uint64_t appended() const { return appended_.load(std::memory_order_acquire); }
   // Reported through TakeSynced once an fsync covers every earlier Append.
   void Fsync(uint64_t token);
   // Log roll (ZooKeeper rolls at each snapshot): fsyncs what precedes, then
@@ -65,9 +72,10 @@ class QuorumLog {
   struct Op {
     enum class Kind { kAppend, kFsync, kRoll };
     Kind kind = Kind::kAppend;
-    txn::Txn txn;        // kAppend
-    uint64_t token = 0;  // kFsync (0: drain, not reported)
-    int64_t zxid = 0;    // kRoll
+    const txn::Txn* txn = nullptr;  // kAppend (the caller's, see Append)
+    uint64_t seq = 0;               // kAppend: its number
+    uint64_t token = 0;             // kFsync (0: drain, not reported)
+    int64_t zxid = 0;               // kRoll
   };
   void Push(Op op);
   void Run();
@@ -87,7 +95,8 @@ class QuorumLog {
   bool busy_ = false;
   bool stop_ = false;
   int64_t fsyncs_ = 0;
-  int64_t appends_ = 0;
+  uint64_t queued_appends_ = 0;        // producer (consensus thread) only
+  std::atomic<uint64_t> appended_{0};  // Appends written (the storage thread stores)
 };
 
 }  // namespace aviary::server

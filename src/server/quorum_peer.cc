@@ -102,6 +102,9 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   peer::QuorumTransportConfig qc;
   qc.tls = tls;
   qc.defer_send_wakes = true;  // the consensus thread's PollMany wakes the I/O thread once per pass
+  // ... or rather writes the pass's packets itself (one send() per learner
+  // or to the leader), leaving only a full socket's rest to the I/O thread.
+  qc.inline_flush = true;
   qc.on_output_taken = [](const std::string& sid, uint64_t packets, int64_t waited_ms) {
     metrics::Server().learner_handler_qp_size.Get(sid).Add(static_cast<int64_t>(packets));
     metrics::Server().learner_handler_qp_time_ms.Get(sid).Add(waited_ms);
@@ -152,6 +155,10 @@ void QuorumPeer::Propose(txn::Txn txn) {
 }
 
 bool QuorumPeer::EndOfPass(bool /*core_idle*/) {
+  if (forwarded_direct_) {
+    forwarded_direct_ = false;
+    quorum_->Flush();  // the pass's REQUESTs go out now (inline_flush: from this thread)
+  }
   bool wake = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -168,8 +175,28 @@ void QuorumPeer::TakeCommitted(std::vector<txn::Txn>* out) {
   committed_.clear();
 }
 
+// A serving learner's writes go to the leader from the core thread itself
+// (forward_conn_, set by the consensus thread while it serves): the node
+// only passes REQUESTs through (zab::Node::Forward), so the consensus thread
+// need not wake for them. A sync() still takes the consensus thread's path
+// (its answer is matched to the syncs sent to the current leader, in order:
+// syncs_sent_), and so does every write while anything of that path is
+// queued or in transit, so that no request overtakes an earlier one. A
+// write sent to a leader connection that is going away is lost as one the
+// node refused would be: the role change resets the core.
 void QuorumPeer::Forward(ForwardedRequest request) {
   std::lock_guard<std::mutex> lock(mu_);
+  const peer::ConnId conn = forward_conn_.load(std::memory_order_acquire);
+  if (conn != 0 && to_forward_.empty() && forwards_in_transit_ == 0 &&
+      request.type != static_cast<int32_t>(proto::OpCode::kSync)) {
+    quorum::QuorumPacket p;
+    p.type = quorum::PacketType::kRequest;
+    p.data = quorum::EncodeForwardedRequest({request.session_id, request.cxid, request.type, std::move(request.body)});
+    p.authinfo = std::move(request.auth_ids);
+    quorum_->Send(conn, p);
+    forwarded_direct_ = true;  // flushed at EndOfPass
+    return;
+  }
   to_forward_.push_back(std::move(request));
   inbox_due_ = true;
 }
@@ -242,6 +269,7 @@ void QuorumPeer::Run() {
     }
     TakeInbox();
     Drive();
+    ForwardsSent();
     node_->Tick(SteadyMs());
     Drive();
     PumpSnaps();
@@ -269,17 +297,21 @@ void QuorumPeer::ResetProposalSizes() {
 }
 
 // The core thread's proposals, forwarded writes and touches.
+// (Swapped with this thread's scratch containers, which keep their buffers
+// from pass to pass: no allocation per pass.)
 void QuorumPeer::TakeInbox() {
-  std::deque<Proposal> props;
-  std::deque<ForwardedRequest> fwds;
-  std::vector<std::pair<int64_t, int32_t>> touches;
-  std::vector<std::pair<int64_t, int32_t>> asks;
-  std::vector<std::pair<int64_t, quorum::RevalidateReply>> answers;
-  std::vector<uint64_t> syncs;
+  Inbox& in = inbox_;
+  std::deque<Proposal>& props = in.props;
+  std::deque<ForwardedRequest>& fwds = in.fwds;
+  std::vector<std::pair<int64_t, int32_t>>& touches = in.touches;
+  std::vector<std::pair<int64_t, int32_t>>& asks = in.asks;
+  std::vector<std::pair<int64_t, quorum::RevalidateReply>>& answers = in.answers;
+  std::vector<uint64_t>& syncs = in.syncs;
   {
     std::lock_guard<std::mutex> lock(mu_);
     props.swap(to_propose_);
     fwds.swap(to_forward_);
+    forwards_in_transit_ = fwds.size();  // until Run's next Drive has sent them
     touches.swap(new_touches_);
     asks.swap(to_revalidate_);
     answers.swap(revalidated_);
@@ -292,13 +324,26 @@ void QuorumPeer::TakeInbox() {
   for (ForwardedRequest& f : fwds) {
     quorum::QuorumPacket p;
     p.type = quorum::PacketType::kRequest;
-    p.data = quorum::EncodeForwardedRequest({f.session_id, f.cxid, f.type, f.body});
+    p.data = quorum::EncodeForwardedRequest({f.session_id, f.cxid, f.type, std::move(f.body)});
     p.authinfo = std::move(f.auth_ids);
     const bool sent = node_->Forward(std::move(p));
     if (sent && f.type == static_cast<int32_t>(proto::OpCode::kSync)) syncs_sent_.emplace_back(f.session_id, f.cxid);
   }
   LearnerSyncs(syncs);  // after the proposals the core made before them
   SendRevalidations(asks, answers);
+  props.clear();
+  fwds.clear();
+  touches.clear();
+  asks.clear();
+  answers.clear();
+  syncs.clear();
+}
+
+// The REQUESTs TakeInbox took are in the transport's queue (the Drive after
+// it sent them): the core may send its next writes itself again.
+void QuorumPeer::ForwardsSent() {
+  std::lock_guard<std::mutex> lock(mu_);
+  forwards_in_transit_ = 0;
 }
 
 // The core's proposals in zxid order. While the node has its maximum of
@@ -315,7 +360,7 @@ void QuorumPeer::ProposeHeld() {
     const int64_t zxid = p.txn.zxid;
     zab::ProposeStatus st = node_->Propose(zxid, std::move(p.bytes));
     if (st == zab::ProposeStatus::kOk) {
-      proposed_[zxid] = std::move(p.txn);
+      proposed_.push_back(std::move(p.txn));
     } else {
       // Not leading any more: the write is never committed; the role change
       // resets the core (ZooKeeper closes the clients' connections there too).

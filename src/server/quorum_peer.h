@@ -54,6 +54,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -140,16 +141,18 @@ class QuorumPeer final : public Committer, public Forwarder {
  private:
   void Run();
   void TakeInbox();
+  void ForwardsSent();
   void ProposeHeld();
   bool Batchable(const peer::QuorumEvent& ev) const;
   void OnQuorumEvent(peer::QuorumEvent& ev);
   void Drive();  // TakeReady until empty, executing each
-  void Execute(zab::Ready r);
+  void Execute(zab::Ready& r);
   void RunStorage(std::vector<zab::StorageOp>& ops);
   void TakeFsyncs();
   void AppendLogged(zab::StorageOp& op);
   void Truncate(int64_t zxid);
   void CommitThrough(int64_t zxid);
+  void ReleaseLogged();  // drops handed entries the storage thread is done with
   void CloseSnapWindow(int64_t zxid);
   void SendPackets(std::vector<zab::Outgoing>& packets);
   void SendDiff(const zab::Outgoing& o);
@@ -168,7 +171,12 @@ class QuorumPeer final : public Committer, public Forwarder {
   // quorum_peer_metrics.cc (consensus thread)
   void NoteRoleMetrics(zab::Role role, bool serving);
   void CountAppended(int64_t zxid, int64_t txn_time_ms);
-  void CountCommitted(const std::vector<txn::Txn>& batch, int64_t through);
+  struct AppendClock {  // CountAppended's clocks, read once per RunStorage (-1: not yet)
+    int64_t wall_ms = -1;
+    int64_t steady_ms = -1;
+  };
+  AppendClock append_clock_;
+  void CountCommitted(std::span<const txn::Txn> batch, int64_t through);
   void CountSent(const zab::Outgoing& o);
   void NoteLearnerPacket(peer::ConnId conn, const quorum::QuorumPacket& p);        // leader: FOLLOWERINFO, ACK
   void FillMetricsStatus(const QuorumStatus& st, admin::ServerSnapshot& s) const;  // core thread
@@ -207,8 +215,16 @@ class QuorumPeer final : public Committer, public Forwarder {
   std::atomic<bool> stop_{false};
 
   // Consensus thread only.
-  std::map<int64_t, txn::Txn> logged_;    // logged, not yet handed to the core
-  std::map<int64_t, txn::Txn> proposed_;  // leader: the core's txns by zxid
+  // Logged (queued to the storage thread, which reads the txn in place:
+  // QuorumLog::Append), ascending; an entry handed to the core stays until
+  // the storage thread is done with it (a deque keeps the others in place).
+  struct LoggedTxn {
+    txn::Txn txn;
+    uint64_t seq = 0;     // QuorumLog::Append's number
+    bool handed = false;  // committed: moved (or, not yet written, copied) to the core
+  };
+  std::deque<LoggedTxn> logged_;
+  std::deque<txn::Txn> proposed_;         // leader: the core's txns, ascending zxids, until logged
   std::deque<Proposal> held_props_;       // leader: the core's, waiting while the node is busy
   std::set<peer::ConnId> learner_conns_;  // accepted (leader side)
   peer::ConnId leader_conn_ = 0;
@@ -235,14 +251,35 @@ class QuorumPeer final : public Committer, public Forwarder {
     bool begun = false;  // the first role was noted
   };
   EnsembleTimes ensemble_times_;
-  std::map<int64_t, int64_t> proposal_started_ms_;  // leader: zxid -> steady ms it was logged here
-  std::map<int64_t, int64_t> ack_sampled_ms_;       // leader: the same for the few zxids ack_latency samples
-  std::map<peer::ConnId, int64_t> learner_sids_;    // leader: a learner connection's sid (its LearnerInfo)
+  struct NotedStatus {  // NoteRole: what status_ was last given
+    zab::Role role;
+    bool serving;
+    int64_t learners, synced_learners, synced_observers, pending_syncs, epoch;
+    bool leader_is_aviary;
+    int64_t leader_id;
+    zab::Node::ZabState zab_state;
+    bool operator==(const NotedStatus&) const = default;
+  };
+  std::optional<NotedStatus> noted_status_;
+  std::deque<std::pair<int64_t, int64_t>>
+      proposal_started_ms_;                       // leader: (zxid, steady ms it was logged here), ascending
+  std::map<int64_t, int64_t> ack_sampled_ms_;     // leader: the same for the few zxids ack_latency samples
+  std::map<peer::ConnId, int64_t> learner_sids_;  // leader: a learner connection's sid (its LearnerInfo)
   std::map<int64_t, int32_t> touches_;
   // Learner: the syncs (session, cxid) sent to the current leader, oldest
   // first; each SYNC answers the oldest (ZooKeeper's pendingSyncs).
   std::deque<std::pair<int64_t, int32_t>> syncs_sent_;
   std::vector<peer::QuorumEvent> events_;  // this pass's quorum events
+  struct Inbox {                           // TakeInbox's scratch (swapped with the core thread's queues)
+    std::deque<Proposal> props;
+    std::deque<ForwardedRequest> fwds;
+    std::vector<std::pair<int64_t, int32_t>> touches;
+    std::vector<std::pair<int64_t, int32_t>> asks;
+    std::vector<std::pair<int64_t, quorum::RevalidateReply>> answers;
+    std::vector<uint64_t> syncs;
+  };
+  Inbox inbox_;
+  std::vector<uint64_t> fsync_tokens_;  // TakeFsyncs' scratch
   // For the core, handed over once per pass (FlushCore).
   std::vector<txn::Txn> to_core_commits_;
   std::vector<CoreEvent> to_core_events_;
@@ -251,15 +288,21 @@ class QuorumPeer final : public Committer, public Forwarder {
   int64_t election_started_ms_ = -1;  // steady ms this server stopped serving (-1: serving), for the log
   bool read_only_ = false;            // the Core was told kReadOnly in this spell
 
+  // Learner: the leader connection the core thread sends its writes to
+  // (Forward), while serving; 0 otherwise (consensus thread stores).
+  std::atomic<peer::ConnId> forward_conn_{0};
+
   // Core thread (the checker's counters: any thread).
   zkformat::DigestPredictor predictor_;
+  bool forwarded_direct_ = false;  // REQUESTs sent since the last EndOfPass
   std::unique_ptr<zkformat::DigestChecker> checker_;
 
   // Core thread → consensus thread, and committed txns back.
   mutable std::mutex mu_;
   std::deque<Proposal> to_propose_;
   std::deque<ForwardedRequest> to_forward_;
-  bool inbox_due_ = false;  // queued since the last EndOfPass: the consensus thread is to be woken
+  size_t forwards_in_transit_ = 0;  // taken from to_forward_, not yet in the transport's queue
+  bool inbox_due_ = false;          // queued since the last EndOfPass: the consensus thread is to be woken
   std::vector<std::pair<int64_t, int32_t>> new_touches_;
   std::vector<uint64_t> to_sync_;                           // leader: learner connections whose sync() reached the core
   std::vector<std::pair<int64_t, int32_t>> to_revalidate_;  // learner: (session, timeout)

@@ -18,6 +18,7 @@ zab::Config MakeZabConfig(const config::QuorumConfig& q) {
   c.sync_limit = q.sync_limit_ticks;
   c.config_text = QuorumVerifierText(q);
   c.commit_log_count = static_cast<size_t>(std::max(q.commit_log_count, 0));
+  c.leader_append_bytes = false;  // the leader logs its core's own txn (QuorumPeer::AppendLogged)
   return c;
 }
 

@@ -32,27 +32,34 @@ txn::Txn ErrorTxnLike(const txn::Txn& t) {
 // ephemerals, as ZooKeeper's leader does), then its predicted digest. The
 // txn the core applies keeps its own (empty) closeSession list: its apply
 // sweeps the same ephemerals.
+// The txn is encoded in place (moved into the ZkTxn and back, no copy);
+// a closeSession's paths filled in for the encoding are dropped again.
 QuorumPeer::Proposal QuorumPeer::EncodeProposal(txn::Txn t) {
   const txn::StateMachine& sm = core_->state();
   zkformat::ZkTxn z;
-  z.txn = t;
+  z.txn = std::move(t);
+  auto* close = std::get_if<txn::CloseSessionTxn>(&z.txn.op.body);
+  const bool clear_close_paths =
+      z.txn.type == proto::OpCode::kCloseSession && close != nullptr && close->paths_to_delete.empty();
   predictor_.FillClosePaths(sm.tree(), sm.last_zxid(), &z.txn);
   Proposal p;
   std::string error;
   if (!zkformat::EncodeZkTxn(z, &p.bytes, &error)) {
-    AV_LOG(kError, "zxid {:#x} has no ZooKeeper form ({}): proposing an error txn", t.zxid, error);
-    t = ErrorTxnLike(t);
-    z.txn = t;
+    AV_LOG(kError, "zxid {:#x} has no ZooKeeper form ({}): proposing an error txn", z.txn.zxid, error);
+    z.txn = ErrorTxnLike(z.txn);
     p.bytes.clear();
     zkformat::EncodeZkTxn(z, &p.bytes, &error);
   }
-  t.zk_digest.reset();
+  std::optional<int64_t> d;
   if (checker_) {  // zookeeper.digest.enabled
-    std::optional<int64_t> d = predictor_.Predict(sm.tree(), sm.last_zxid(), checker_->Current(sm.tree()), &z.txn);
+    d = predictor_.Predict(sm.tree(), sm.last_zxid(), checker_->Current(sm.tree()), &z.txn);
     if (d) zkformat::AppendTxnDigest(zkformat::TxnDigest{zkformat::kDigestVersion, *d}, &p.bytes);
-    t.zk_digest = d;  // the leader compares its own tree after apply, and logs it for DIFF
   }
-  p.txn = std::move(t);
+  p.txn = std::move(z.txn);
+  if (clear_close_paths) {
+    if (auto* c = std::get_if<txn::CloseSessionTxn>(&p.txn.op.body)) c->paths_to_delete.clear();
+  }
+  p.txn.zk_digest = d;  // the leader compares its own tree after apply, and logs it for DIFF
   return p;
 }
 

@@ -67,25 +67,29 @@ void QuorumPeer::NoteRoleMetrics(zab::Role role, bool serving) {
 // quorum_ack_latency (logged here -> a quorum acked, i.e. committed;
 // Leader.tryToCommit), timed from when the leader logged the proposal.
 // Wall-clock differences across hosts can be negative: skipped, as ZooKeeper.
+// The clocks are read once per batch of appends (append_clock_, reset by
+// RunStorage): a batch is appended within microseconds.
 void QuorumPeer::CountAppended(int64_t zxid, int64_t txn_time_ms) {
   metrics::ServerMetrics& m = metrics::Server();
   if (role_ != zab::Role::kLeading) {
     m.learner_proposal_received_count.Add();
-    const int64_t latency = WallMs() - txn_time_ms;
+    if (append_clock_.wall_ms < 0) append_clock_.wall_ms = WallMs();
+    const int64_t latency = append_clock_.wall_ms - txn_time_ms;
     if (serving_ && txn_time_ms > 0 && latency >= 0) m.proposal_latency.Add(latency);
     return;
   }
   m.proposal_count.Add();
-  const int64_t now = NowMs();
+  if (append_clock_.steady_ms < 0) append_clock_.steady_ms = NowMs();
+  const int64_t now = append_clock_.steady_ms;
   // Bounded: a leader that loses its quorum stops proposing long before.
-  if (proposal_started_ms_.size() < 100000) proposal_started_ms_[zxid] = now;
+  if (proposal_started_ms_.size() < 100000) proposal_started_ms_.emplace_back(zxid, now);  // zxids ascend
   if (zxid % kAckLoggingFrequency == 0) {
     ack_sampled_ms_[zxid] = now;
     if (ack_sampled_ms_.size() > kAckSamplesKept) ack_sampled_ms_.erase(ack_sampled_ms_.begin());
   }
 }
 
-void QuorumPeer::CountCommitted(const std::vector<txn::Txn>& batch, int64_t through) {
+void QuorumPeer::CountCommitted(std::span<const txn::Txn> batch, int64_t through) {
   metrics::ServerMetrics& m = metrics::Server();
   if (role_ != zab::Role::kLeading) {
     m.learner_commit_received_count.Add(static_cast<int64_t>(batch.size()));
@@ -99,9 +103,9 @@ void QuorumPeer::CountCommitted(const std::vector<txn::Txn>& batch, int64_t thro
   }
   m.commit_count.Add(static_cast<int64_t>(batch.size()));
   const int64_t now = NowMs();
-  while (!proposal_started_ms_.empty() && proposal_started_ms_.begin()->first <= through) {
-    m.quorum_ack_latency.Add(now - proposal_started_ms_.begin()->second);
-    proposal_started_ms_.erase(proposal_started_ms_.begin());
+  while (!proposal_started_ms_.empty() && proposal_started_ms_.front().first <= through) {
+    m.quorum_ack_latency.Add(now - proposal_started_ms_.front().second);
+    proposal_started_ms_.pop_front();
   }
 }
 

@@ -19,15 +19,19 @@ int64_t SteadyMsNow() {
 }
 }  // namespace
 
+// Each executed Ready goes back to the node (Recycle): its buffers carry
+// the next batch, so a pass does not allocate them anew.
 void QuorumPeer::Drive() {
   for (int i = 0; i < 64; ++i) {
     zab::Ready r = node_->TakeReady();
-    if (r.empty()) return;
-    Execute(std::move(r));
+    const bool empty = r.empty();
+    if (!empty) Execute(r);
+    node_->Recycle(std::move(r));
+    if (empty) return;
   }
 }
 
-void QuorumPeer::Execute(zab::Ready r) {
+void QuorumPeer::Execute(zab::Ready& r) {
   std::string error;
   if (r.accepted_epoch && !storage::StoreAcceptedEpoch(opts_.data_dir, *r.accepted_epoch, &error)) Fatal(error);
   if (r.current_epoch && !storage::StoreCurrentEpoch(opts_.data_dir, *r.current_epoch, &error)) Fatal(error);
@@ -50,6 +54,7 @@ void QuorumPeer::Execute(zab::Ready r) {
 // the log directly, after draining the storage thread (so it stays ordered
 // after every append queued before it).
 void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops) {
+  append_clock_ = {};
   for (zab::StorageOp& op : ops) {
     switch (op.kind) {
       case zab::StorageOp::Kind::kAppend:
@@ -73,7 +78,9 @@ void QuorumPeer::RunStorage(std::vector<zab::StorageOp>& ops) {
 // Fsyncs the storage thread completed. Tokens complete in order, and the
 // node's OnFsyncDone(t) covers every token <= t: the last one says it all.
 void QuorumPeer::TakeFsyncs() {
-  std::vector<uint64_t> tokens;
+  ReleaseLogged();
+  std::vector<uint64_t>& tokens = fsync_tokens_;
+  tokens.clear();
   log_->TakeSynced(&tokens);
   if (tokens.empty()) return;
   node_->OnFsyncDone(tokens.back());
@@ -81,14 +88,20 @@ void QuorumPeer::TakeFsyncs() {
 }
 
 // The txn in ZooKeeper's bytes becomes a txn::Txn (the leader keeps the one
-// its core prepared) and goes to the log.
+// its core prepared) and goes to the log: the storage thread reads it in
+// logged_, where it waits for its commit (no copy).
 void QuorumPeer::AppendLogged(zab::StorageOp& op) {
   txn::Txn t;
-  auto mine = proposed_.find(op.zxid);
-  if (mine != proposed_.end()) {
-    t = std::move(mine->second);
-    proposed_.erase(mine);
+  while (!proposed_.empty() && proposed_.front().zxid < op.zxid) proposed_.pop_front();  // none: zxids ascend
+  if (!proposed_.empty() && proposed_.front().zxid == op.zxid) {
+    t = std::move(proposed_.front());
+    proposed_.pop_front();
   } else {
+    // A leader's own proposal comes without its bytes (leader_append_bytes
+    // is off): it must be the core's txn in proposed_.
+    if (op.bytes.empty() && node_->role() == zab::Role::kLeading) {
+      Fatal(fmt::format("the leader's txn {:#x} is not among its proposals", op.zxid));
+    }
     zkformat::ZkTxn z;
     std::string error;
     if (!zkformat::DecodeZkTxn(op.bytes, &z, &error)) {
@@ -107,8 +120,8 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
   }
   t.zxid = op.zxid;
   CountAppended(op.zxid, t.time_ms);
-  log_->Append(t);
-  logged_[op.zxid] = std::move(t);
+  logged_.push_back({std::move(t), 0, false});
+  logged_.back().seq = log_->Append(&logged_.back().txn);
 }
 
 // Keep the log through `zxid`. What recovery applied beyond it (txns this
@@ -117,7 +130,7 @@ void QuorumPeer::AppendLogged(zab::StorageOp& op) {
 void QuorumPeer::Truncate(int64_t zxid) {
   std::string error;
   if (!wal_.TruncateAfter(zxid, opts_.data_dir, &error)) Fatal("log truncate: " + error);
-  logged_.erase(logged_.upper_bound(zxid), logged_.end());
+  while (!logged_.empty() && logged_.back().txn.zxid > zxid) logged_.pop_back();  // drained: nothing reads them
   if (zxid >= applied_) return;
   AV_LOG(kInfo, "ensemble: TRUNC to {:#x} below the applied {:#x}: reloading the state from the files", zxid, applied_);
   auto sm = std::make_shared<txn::StateMachine>();
@@ -132,17 +145,37 @@ void QuorumPeer::Truncate(int64_t zxid) {
   applied_ = zxid;
 }
 
+// The txns through `zxid` go to the core: moved out of logged_ when the
+// storage thread has written them, else copied (a follower can see a COMMIT
+// before its own log thread got to the PROPOSAL); their entries stay until
+// the storage thread is done with them (ReleaseLogged).
 void QuorumPeer::CommitThrough(int64_t zxid) {
-  std::vector<txn::Txn> batch;
-  while (!logged_.empty() && logged_.begin()->first <= zxid) {
-    auto it = logged_.begin();
-    if (it->first > applied_) batch.push_back(std::move(it->second));
-    logged_.erase(it);
-  }
-  if (zxid > applied_) applied_ = zxid;
-  CountCommitted(batch, zxid);
+  // The window's end reaches the core before these txns (OnCore flushes
+  // what was committed before it).
   if (snap_window_open_) CloseSnapWindow(zxid);
-  for (auto& t : batch) to_core_commits_.push_back(std::move(t));
+  std::vector<txn::Txn>& batch = to_core_commits_;  // straight into the pass's hand-over to the core
+  const size_t first = batch.size();
+  const uint64_t appended = log_->appended();
+  for (LoggedTxn& e : logged_) {
+    if (e.txn.zxid > zxid) break;
+    if (e.handed) continue;
+    e.handed = true;
+    if (e.txn.zxid <= applied_) continue;
+    if (e.seq <= appended) {
+      batch.push_back(std::move(e.txn));
+    } else {
+      batch.push_back(e.txn);
+    }
+  }
+  ReleaseLogged();
+  if (zxid > applied_) applied_ = zxid;
+  CountCommitted(std::span<const txn::Txn>(batch.data() + first, batch.size() - first), zxid);
+}
+
+void QuorumPeer::ReleaseLogged() {
+  if (logged_.empty() || !logged_.front().handed) return;
+  const uint64_t appended = log_->appended();
+  while (!logged_.empty() && logged_.front().handed && logged_.front().seq <= appended) logged_.pop_front();
 }
 
 // What this pass of the consensus thread has for the core, handed over at
@@ -292,22 +325,38 @@ void QuorumPeer::ToHost(std::vector<zab::HostPacket>& packets) {
 void QuorumPeer::NoteRole() {
   const bool serving = node_->serving();
   const zab::Role role = node_->role();
-  {
+  const bool learning = role == zab::Role::kFollowing || role == zab::Role::kObserving;
+  forward_conn_.store(serving && learning ? leader_conn_ : 0, std::memory_order_release);
+  // The admin words' view, published under mu_ only when it changed (this
+  // runs after every Ready; mu_ is the core thread's too).
+  const zab::ServerId leader = node_->leader();
+  const NotedStatus noted{role,
+                          serving,
+                          static_cast<int64_t>(node_->learner_count()),
+                          static_cast<int64_t>(node_->synced_follower_count()),
+                          static_cast<int64_t>(node_->synced_observer_count()),
+                          static_cast<int64_t>(node_->pending_sync_count()),
+                          node_->current_epoch(),
+                          node_->leader_is_aviary(),
+                          leader == zab::kNone ? -1 : static_cast<int64_t>(leader),
+                          node_->zab_state()};
+  if (!noted_status_ || !(*noted_status_ == noted)) {
+    noted_status_ = noted;
     std::lock_guard<std::mutex> lock(mu_);
     status_.role = role;
     status_.serving = serving;
-    status_.learners = static_cast<int64_t>(node_->learner_count());
-    status_.synced_learners = static_cast<int64_t>(node_->synced_follower_count());
-    status_.synced_observers = static_cast<int64_t>(node_->synced_observer_count());
-    status_.pending_syncs = static_cast<int64_t>(node_->pending_sync_count());
-    status_.epoch = node_->current_epoch();
+    status_.learners = noted.learners;
+    status_.synced_learners = noted.synced_learners;
+    status_.synced_observers = noted.synced_observers;
+    status_.pending_syncs = noted.pending_syncs;
+    status_.epoch = noted.epoch;
     if (role == zab::Role::kLeading && role_ != zab::Role::kLeading) status_.proposal_sizes = {};  // a new Leader
-    status_.leader_is_aviary = node_->leader_is_aviary();
-    const zab::ServerId leader = node_->leader();
-    status_.leader_id = leader == zab::kNone ? -1 : static_cast<int64_t>(leader);
-    status_.zab_state = node_->zab_state();
+    status_.leader_is_aviary = noted.leader_is_aviary;
+    status_.leader_id = noted.leader_id;
+    status_.zab_state = noted.zab_state;
   }
-  if (serving && snap_window_open_) CloseSnapWindow(applied_);  // UPTODATE committed nothing new
+  if (serving && serving == serving_ && role == role_ && !snap_window_open_) return;  // steady broadcast
+  if (serving && snap_window_open_) CloseSnapWindow(applied_);                        // UPTODATE committed nothing new
   NoteRoleMetrics(role, serving);
   const int64_t now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())

@@ -62,6 +62,8 @@ class Election {
   int64_t logical_clock() const { return logical_clock_; }
   bool IsVoter(ServerId id) const { return voters_.count(id) != 0; }
   bool HasQuorum(const std::set<ServerId>& ids) const;
+  // A quorum of `voters` distinct voters (the caller counted only voters).
+  bool HasQuorumOf(size_t voters) const { return voters * 2 > voters_.size(); }
 
  private:
   bool Better(ServerId id, Zxid zxid, int64_t epoch, ServerId cur_id, Zxid cur_zxid, int64_t cur_epoch) const;

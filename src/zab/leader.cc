@@ -276,7 +276,7 @@ ProposeStatus Node::Propose(Zxid zxid, std::string bytes) {
     GoLooking("zxid counter exhausted");
     return ProposeStatus::kEpochExhausted;
   }
-  Append(zxid, bytes);
+  Append(zxid, config_.leader_append_bytes ? bytes : std::string());
   last_proposed_ = zxid;
   outstanding_.push_back({zxid, std::move(bytes), {}});
   for (auto& [conn, l] : learners_) {
@@ -289,21 +289,21 @@ void Node::ProcessAck(ServerId sid, Zxid zxid) {
   if (!IsParticipant(sid) || quorum::CounterOf(zxid) == 0 || zxid <= committed_ || outstanding_.empty()) return;
   int64_t index = zxid - outstanding_.front().zxid;
   if (index < 0 || index >= static_cast<int64_t>(outstanding_.size())) return;
-  outstanding_[index].acks.insert(sid);
+  outstanding_[index].acks.Insert(sid);
   TryCommit();
 }
 
 void Node::SelfAck() {
   for (Proposal& p : outstanding_) {
     if (p.zxid > durable_) break;
-    p.acks.insert(config_.self);
+    p.acks.Insert(config_.self);  // the leader is a voter (only voters are elected)
   }
   TryCommit();
 }
 
 // Leader.tryToCommit: in zxid order, each at a quorum of ACKs.
 void Node::TryCommit() {
-  while (!outstanding_.empty() && election_.HasQuorum(outstanding_.front().acks)) {
+  while (!outstanding_.empty() && election_.HasQuorumOf(outstanding_.front().acks.size())) {
     Proposal p = std::move(outstanding_.front());
     outstanding_.pop_front();
     Commit(p.zxid);

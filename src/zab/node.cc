@@ -25,6 +25,20 @@ const char* RoleName(Role role) {
   return "?";
 }
 
+void Ready::Clear() {
+  accepted_epoch.reset();
+  current_epoch.reset();
+  storage.clear();
+  notifications.clear();
+  packets.clear();
+  close.clear();
+  connect_leader.reset();
+  commit_through.reset();
+  role.reset();
+  to_host.clear();
+  syncs_done = 0;
+}
+
 bool Ready::empty() const {
   return !accepted_epoch && !current_epoch && storage.empty() && notifications.empty() && packets.empty() &&
          close.empty() && !connect_leader && !commit_through && !role && to_host.empty() && syncs_done == 0;
@@ -232,8 +246,14 @@ bool Node::IsMember(ServerId id, bool observer) const {
 Ready Node::TakeReady() {
   RequestFsync();  // group commit: one fsync for every append of this batch
   Ready out = std::move(ready_);
-  ready_ = Ready{};
+  ready_ = std::move(spare_);  // empty: cleared by Recycle, or never used
+  spare_ = Ready{};
   return out;
+}
+
+void Node::Recycle(Ready&& done) {
+  done.Clear();
+  spare_ = std::move(done);
 }
 
 std::string Node::Describe() const {

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <deque>
 #include <map>
 #include <optional>
@@ -94,6 +95,10 @@ class Node {
   void OnSnapSent(ConnId conn);
 
   Ready TakeReady();
+  // Optional: hands back a Ready the host has executed; a later TakeReady
+  // reuses its (cleared) buffers, so a busy host does not allocate them
+  // anew for every batch. What it held is dropped.
+  void Recycle(Ready&& done);
 
   Role role() const { return role_; }
   bool serving() const;  // leader broadcasting or learner after UPTODATE
@@ -134,10 +139,34 @@ class Node {
     // SyncLimitCheck: proposals sent and not yet ACKed, oldest first.
     std::deque<std::pair<Zxid, int64_t>> unacked;
   };
+  // The voters that ACKed one proposal (each at most once). Held inline for
+  // up to kInline voters, with no allocation per proposal; larger
+  // ensembles spill to a vector.
+  class AckSet {
+   public:
+    void Insert(ServerId id) {
+      for (uint8_t i = 0; i < n_; ++i) {
+        if (inline_[i] == id) return;
+      }
+      if (std::find(more_.begin(), more_.end(), id) != more_.end()) return;
+      if (n_ < kInline) {
+        inline_[n_++] = id;
+      } else {
+        more_.push_back(id);
+      }
+    }
+    size_t size() const { return n_ + more_.size(); }
+
+   private:
+    static constexpr uint8_t kInline = 7;
+    std::array<ServerId, kInline> inline_{};
+    uint8_t n_ = 0;
+    std::vector<ServerId> more_;
+  };
   struct Proposal {
     Zxid zxid = 0;
     std::string bytes;
-    std::set<ServerId> acks;
+    AckSet acks;  // voters only (ProcessAck and SelfAck add no one else)
   };
   struct PendingFsync {
     uint64_t token = 0;
@@ -207,6 +236,7 @@ class Node {
   Role role_ = Role::kLooking;
   Vote vote_;
   Ready ready_;
+  Ready spare_;  // Recycle: cleared, becomes ready_ at the next TakeReady
 
   // Persistent state as the host holds it.
   int64_t accepted_epoch_ = 0;

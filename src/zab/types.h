@@ -58,6 +58,11 @@ struct Config {
   // is synced from the log whatever the size rule says (ZooKeeper's
   // in-memory committed log; Node::SetDiffFloor).
   size_t commit_log_count = 500;
+  // A leader's kAppend of its own proposal carries the txn bytes. A host
+  // that keeps its own copy of what it proposed (the server logs the txn
+  // its core prepared) sets this false: the op then has empty bytes, and
+  // the proposal is not copied once more per Propose.
+  bool leader_append_bytes = true;
 };
 
 // What the host restores at start (from its epoch files, log and snapshot).
@@ -80,7 +85,8 @@ struct StorageOp {
   enum class Kind { kTruncate, kInstallSnapshot, kAppend, kFsync };
   Kind kind = Kind::kAppend;
   Zxid zxid = 0;       // kTruncate: keep txns <= zxid; kInstallSnapshot: its zxid; kAppend: the txn's
-  std::string bytes;   // kAppend: the txn; kInstallSnapshot: the snapshot as received
+  std::string bytes;   // kAppend: the txn (a leader's own: empty unless Config::leader_append_bytes); kInstallSnapshot:
+                       // the snapshot as received
   uint64_t token = 0;  // kFsync
 };
 
@@ -130,6 +136,7 @@ struct Ready {
   std::vector<HostPacket> to_host;         // REQUEST, REVALIDATE, touches, ...
   int64_t syncs_done = 0;                  // learner: SYNC answers received
   bool empty() const;
+  void Clear();  // empty() afterwards; the vectors keep their capacity
 };
 
 inline constexpr int64_t kNone = std::numeric_limits<int64_t>::min();

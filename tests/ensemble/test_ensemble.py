@@ -34,7 +34,7 @@ def test_election_and_rejoin(make_ensemble, clients):
         ens.wait_synced(m)
     lead.stop()
     new = ens.wait_for_leader(timeout=30)
-    # Both survivors vote and have the same last zxid: the higher id leads.
+#Both survivors vote and have the same last zxid : the higher id leads.
     assert new.sid == max(m.sid for m in ens.members if m is not lead), new.sid
     lead.start()
     ens.wait_for_leader(timeout=30)
@@ -62,6 +62,34 @@ def test_sync_through_every_member(make_ensemble, clients, request):
     ens = make_ensemble(KINDS, observers=[OBS])
     ens.start()
     checks.check_sync(ens, clients)
+
+
+def test_pipelined_writes_and_syncs_through_a_follower_keep_their_order(make_ensemble, clients):
+    """One session pipelines setData and sync() through a follower (an
+    Aviary follower sends its writes to the leader from its core thread,
+    its syncs from its consensus thread): every reply arrives, the sets
+    commit in the order they were sent (ascending mzxid), and a read after
+    the last sync sees the last value."""
+    support.require(KINDS)
+    ens = make_ensemble(KINDS)
+    ens.start()
+    follower = ens.followers()[0]
+    c = pinned(clients, follower)
+    c.ensure_path("/order")
+    pending = []
+    for i in range(400):
+        pending.append(("set", i, c.set_async("/order", b"%d" % i)))
+        if i % 7 == 3:
+            pending.append(("sync", i, c.sync_async("/order")))
+    last_mzxid = 0
+    for kind, i, res in pending:
+        got = res.get(timeout=30)
+        if kind == "set":
+            assert got.mzxid > last_mzxid, "set %d committed before an earlier set of the same session" % i
+            last_mzxid = got.mzxid
+    c.sync("/order")
+    data, stat = c.get("/order")
+    assert data == b"399" and stat.mzxid == last_mzxid
 
 
 def test_session_moves_between_members(make_ensemble, clients, request):
@@ -126,8 +154,8 @@ def test_follower_catches_up_by_diff(make_ensemble, clients):
     support.require(KINDS)
     ens = make_ensemble(KINDS)
     ens.start()
-    # 300 txns: within the leader's in-memory committed log (ZooKeeper keeps
-    # 500) and its txn log, so the follower gets a DIFF.
+# 300 txns : within the leader's in-memory committed log (ZooKeeper keeps
+# 500) and its txn log, so the follower gets a DIFF.
     modes, counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=300)
     assert modes == ["DIFF"], "the follower's log says it was synced by %r" % modes
     if counts is not None:
@@ -138,9 +166,9 @@ def test_follower_catches_up_by_snap_after_purge(make_ensemble, clients, request
     support.require(KINDS)
     ens = make_ensemble(KINDS, snap_count=50)
     ens.start()
-    # 1500 txns with a snapshot every <= 50 and the old logs purged (as
-    # autopurge with snapRetainCount=3 would) on the live members: the
-    # follower's last zxid is older than any log the leader still holds.
+# 1500 txns with a snapshot every <= 50 and the old logs purged(as
+#autopurge with snapRetainCount = 3 would) on the live members : the
+#follower's last zxid is older than any log the leader still holds.
     modes, counts = checks.check_follower_catch_up(ens, clients, ens.followers()[0], txns=1500,
                                                    purge=True)
     assert modes == ["SNAP"], "the follower's log says it was synced by %r" % modes
@@ -184,9 +212,9 @@ def test_follower_catches_up_by_snap_of_a_large_tree(make_ensemble, clients):
     payload = b"y" * (80 * 1024)
     for batch in range(4):  # 64 nodes of 80 KiB
         checks.write_many(c, "/big", 16, payload=payload, prefix="b%d-" % batch)
-    # Enough snapshots after the follower's last zxid that purging keeps
-    # none of the log it would need, and more txns than a ZooKeeper leader
-    # keeps in memory for DIFF (500).
+#Enough snapshots after the follower's last zxid that purging keeps
+#none of the log it would need, and more txns than a ZooKeeper leader
+#keeps in memory for DIFF(500).
     deadline = time.monotonic() + 90
     batch = 0
     while batch < 6 or any(len([f for f in os.listdir(m.version_dir()) if f.startswith("snapshot.") and "." not in f[9:]]) < 5
@@ -216,12 +244,11 @@ def test_observer_reads_forwards_and_is_no_quorum(make_ensemble, clients):
     ens.start()
     checks.check_observer(ens, clients, ens.members[3])
 
-
-# ZooKeeper 3.8's read-only server refuses to reconnect a global session
-# ("Refusing global session reconnection in RO mode") and answers a new
-# session's ConnectRequest with a response kazoo cannot parse unless local
-# sessions are enabled: the read-only tests run with them, as an operator
-# using read-only mode must.
+#ZooKeeper 3.8's read - only server refuses to reconnect a global session
+#("Refusing global session reconnection in RO mode") and answers a new
+#session's ConnectRequest with a response kazoo cannot parse unless local
+#sessions are enabled : the read - only tests run with them, as an operator
+#using read - only mode must.
 RO_CFG = {"localSessionsEnabled": "true", "localSessionsUpgradingEnabled": "true"}
 
 
@@ -247,7 +274,7 @@ def test_read_only_mode(make_ensemble, clients):
         m.stop()
     waits.wait_until(lambda: survivor.mode() == "read-only", timeout=30,
                      what="survivor in read-only mode")
-    # kazoo and the C client probe with isro for a read-write server.
+#kazoo and the C client probe with isro for a read - write server.
     assert ensemble.four_letter(survivor.client_port, "isro") == "ro"
     assert survivor.mntr().get("zk_server_state") == "read-only"
     _wait_state(ro, KeeperState.CONNECTED_RO)
@@ -319,11 +346,11 @@ def test_lagging_server_refuses_client_with_newer_zxid(make_ensemble, clients, r
         pytest.fail("member 1 should not lead a fresh ensemble")
     lag.stop()
     others = ens.members[1:]
-    # x may use every member; while `lag` is down it is served by the others.
+#x may use every member; while `lag` is down it is served by the others.
     x = clients(ens.connect_string(), read_only=True)
-    # An ephemeral makes x's session global, so that it can move between
-    # members (a local session expires when its server goes away, and a
-    # new session starts with no zxid seen).
+#An ephemeral makes x's session global, so that it can move between
+#members(a local session expires when its server goes away, and a
+#new session starts with no zxid seen).
     x.create("/lag-owner", b"", ephemeral=True)
     for i in range(20):
         x.create("/lag/n%d" % i, b"", makepath=True)
@@ -336,8 +363,8 @@ def test_lagging_server_refuses_client_with_newer_zxid(make_ensemble, clients, r
     fresh = clients(lag.hostport(), read_only=True)
     _wait_state(fresh, KeeperState.CONNECTED_RO)
     assert fresh.exists("/lag") is None, "the lagging member has the writes it missed"
-    # Now only `lag` is up, serving read-only clients; x retries it for 3 s
-    # and must be refused.
+#Now only `lag` is up, serving read - only clients; x retries it for 3 s
+#and must be refused.
     time.sleep(3.0)
     assert x.client_state not in (KeeperState.CONNECTED, KeeperState.CONNECTED_RO), \
         "a server with last zxid 0x%x served a client that saw 0x%x" % (lag.zxid(), seen)
@@ -387,7 +414,8 @@ def test_leader_srvr_and_mntr_count_as_zookeeper(make_ensemble, clients):
     """What ZooKeeper 3.8's leader shows once established, before any write
     (read from a real one: AVIARY_ENSEMBLE_KINDS=zookeeper,...): srvr Zxid
     is the new epoch's first zxid (Leader sets lastProcessedZxid to epoch
-    << 32) while a follower shows what it applied; mntr counts learners
+    << 32) while a follower shows what it applied;
+    mntr counts learners
     with observers (zk_learners), synced followers and observers apart
     (zk_synced_followers, zk_synced_observers, zk_synced_non_voting_followers)
     and the SYNCs pending (zk_pending_syncs)."""
@@ -399,16 +427,18 @@ def test_leader_srvr_and_mntr_count_as_zookeeper(make_ensemble, clients):
 
     def counts():
         mn = lead.mntr()
-        return {k: mn.get(k) for k in want}
+        return {
+    k: mn.get(k) for k in want
+    }
 
     deadline = time.monotonic() + 30
     while counts() != want and time.monotonic() < deadline:
         time.sleep(0.2)
     assert counts() == want
-    # ZooKeeper 3.4's zk_followers (3.8 has only zk_learners), kept for
-    # check_zookeeper.py and the Datadog check: the learner count.
+#ZooKeeper 3.4's zk_followers(3.8 has only zk_learners), kept for
+#check_zookeeper.py and the Datadog check : the learner count.
     assert lead.mntr().get("zk_followers") == ("3" if lead.kind == "aviary" else None)
-    # A new leader's proposal sizes (ZooKeeper's BufferStats): none yet.
+#A new leader 's proposal sizes (ZooKeeper' s BufferStats) : none yet.
     assert lead.srvr().get("Proposal sizes last/min/max") == "-1/-1/-1", lead.srvr()
     assert [lead.mntr().get("zk_%s_proposal_size" % k) for k in ("last", "min", "max")] == ["-1"] * 3
     assert "Proposal sizes last/min/max" not in ens.followers()[0].srvr()

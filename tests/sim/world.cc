@@ -240,6 +240,7 @@ void World::Pump(ServerId id) {
     for (uint64_t conn : r.close) CloseConn(conn, id);
     if (r.connect_leader) Connect(id, *r.connect_leader);
     for (const auto& hp : r.to_host) HostPacket(s, hp);
+    if (s.node) s.node->Recycle(std::move(r));  // as the server does: the next Ready reuses the buffers
   }
 }
 

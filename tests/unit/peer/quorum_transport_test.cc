@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "peer/quorum_internal.h"
 #include "peer_test_util.h"
 #include "quorum/codec.h"
 
@@ -309,6 +310,141 @@ TEST(QuorumTransport, OutputTakenReportsQueuedPacketsOfALabelledConnection) {
   }
   EXPECT_EQ(packets, 5u);
   EXPECT_GE(taken->max_wait_ms, 25);
+}
+
+// inline_flush: Flush writes the queued output on the calling thread (a
+// small packet is in the socket when Flush returns: nothing is left for
+// the I/O thread), and the packets arrive as with the I/O thread's writes.
+TEST(QuorumTransport, InlineFlushWritesOnTheCallingThread) {
+  QuorumTransportConfig inline_cfg;
+  inline_cfg.defer_send_wakes = true;
+  inline_cfg.inline_flush = true;
+  Pair p({}, inline_cfg);
+  for (int round = 1; round <= 3; ++round) {
+    for (int i = 1; i <= 10; ++i) {
+      QuorumPacket ack{PacketType::kAck, MakeZxid(2, round * 100 + i), {}, false, {}};
+      ASSERT_EQ(p.learner.Send(p.at_learner, ack), QuorumTransport::SendResult::kQueued);
+    }
+    EXPECT_GT(p.learner.OutputBacklog(p.at_learner), 0u);
+    p.learner.Flush();
+    EXPECT_EQ(p.learner.OutputBacklog(p.at_learner), 0u);  // written by Flush itself
+    for (int i = 1; i <= 10; ++i) ASSERT_EQ(Expect(p.leader, Kind::kPacket).packet.zxid, MakeZxid(2, round * 100 + i));
+  }
+  // The other direction and a close still work as before.
+  QuorumPacket ping{PacketType::kPing, MakeZxid(2, 0), {}, false, {}};
+  p.leader.Send(p.at_leader, ping);
+  EXPECT_EQ(Expect(p.learner, Kind::kPacket).packet, ping);
+  p.learner.Close(p.at_learner);
+  EXPECT_EQ(Expect(p.learner, Kind::kDisconnected).conn, p.at_learner);
+  EXPECT_EQ(Expect(p.leader, Kind::kDisconnected).conn, p.at_leader);
+}
+
+// What the socket does not take in an inline Flush (output far beyond its
+// buffer while the reader is slow) goes to the I/O thread, in front of what
+// is queued later: every packet arrives once, in order.
+TEST(QuorumTransport, InlineFlushLeavesAFullSocketsRestToTheIoThread) {
+  QuorumTransportConfig inline_cfg;
+  inline_cfg.defer_send_wakes = true;
+  inline_cfg.inline_flush = true;
+  QuorumTransportConfig slow_reader;
+  slow_reader.max_pending_events = 8;  // the reader stops reading while its events wait
+  Pair p(inline_cfg, slow_reader);
+  constexpr int kPackets = 200;
+  for (int i = 1; i <= kPackets; ++i) {
+    QuorumPacket q{PacketType::kProposal, MakeZxid(2, i), std::string(i % 20 == 0 ? 1 << 20 : 3000, 'p'), false, {}};
+    ASSERT_EQ(p.leader.Send(p.at_leader, q), QuorumTransport::SendResult::kQueued);
+    if (i % 7 == 0) p.leader.Flush();
+  }
+  p.leader.Flush();
+  for (int i = 1; i <= kPackets; ++i) {
+    QuorumEvent ev = Expect(p.learner, Kind::kPacket);
+    ASSERT_EQ(ev.packet.zxid, MakeZxid(2, i));
+    ASSERT_EQ(ev.packet.data.size(), static_cast<size_t>(i % 20 == 0 ? 1 << 20 : 3000));
+  }
+  EXPECT_TRUE(testing::WaitFor([&] { return p.leader.OutputBacklog(p.at_leader) == 0; }));
+}
+
+// Two threads send and flush on one connection at once (one may queue while
+// the other writes inline), and the reader closes meanwhile: each thread's
+// packets arrive in its order, and nothing is written to a closed socket.
+TEST(QuorumTransport, InlineFlushFromTwoThreadsKeepsEachThreadsOrder) {
+  QuorumTransportConfig inline_cfg;
+  inline_cfg.defer_send_wakes = true;
+  inline_cfg.inline_flush = true;
+  Pair p(inline_cfg, {});
+  constexpr int kPerThread = 3000;
+  auto sender = [&](int tag) {
+    for (int i = 1; i <= kPerThread; ++i) {
+      QuorumPacket q{PacketType::kProposal, MakeZxid(tag, i), std::string(64 + i % 512, 'q'), false, {}};
+      if (p.leader.Send(p.at_leader, q) != QuorumTransport::SendResult::kQueued) return;
+      if (i % 3 == 0) p.leader.Flush();
+    }
+    p.leader.Flush();
+  };
+  std::thread a(sender, 3), b(sender, 4);
+  int64_t last[2] = {0, 0};
+  for (int n = 0; n < 2 * kPerThread; ++n) {
+    QuorumEvent ev = Expect(p.learner, Kind::kPacket);
+    ASSERT_EQ(static_cast<int>(ev.kind), static_cast<int>(Kind::kPacket));
+    const int64_t tag = quorum::EpochOf(ev.packet.zxid);
+    ASSERT_TRUE(tag == 3 || tag == 4);
+    ASSERT_EQ(quorum::CounterOf(ev.packet.zxid), last[tag - 3] + 1);
+    last[tag - 3] = quorum::CounterOf(ev.packet.zxid);
+  }
+  a.join();
+  b.join();
+  // A close while a thread keeps flushing: the close wins, sends report it.
+  std::atomic<bool> done{false};
+  std::thread c([&] {
+    QuorumPacket q{PacketType::kPing, MakeZxid(5, 0), std::string(100, 'z'), false, {}};
+    while (!done.load() && p.leader.Send(p.at_leader, q) == QuorumTransport::SendResult::kQueued) p.leader.Flush();
+  });
+  p.learner.Close(p.at_learner);
+  QuorumEvent ev;
+  while (p.leader.Poll(&ev, 5000) && ev.kind != Kind::kDisconnected) {
+  }
+  EXPECT_EQ(static_cast<int>(ev.kind), static_cast<int>(Kind::kDisconnected));
+  done = true;
+  c.join();
+  EXPECT_EQ(p.leader.Send(p.at_leader, {PacketType::kPing, 0, {}, false, {}}), QuorumTransport::SendResult::kClosed);
+}
+
+// The event queue between the I/O thread and the consumer: FIFO across
+// batches appended, single pops and partial takes, with its taken prefix
+// compacted away (the live part is what max_pending_events bounds).
+TEST(QuorumEventQueue, KeepsOrderAcrossAppendsPopsAndPartialTakes) {
+  QuorumEventQueue q;
+  int64_t pushed = 0, taken = 0;
+  std::vector<QuorumEvent> batch, out;
+  auto push = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      QuorumEvent ev;
+      ev.packet.zxid = ++pushed;
+      batch.push_back(std::move(ev));
+    }
+    q.Append(batch);
+    EXPECT_TRUE(batch.empty());
+  };
+  auto check = [&](const QuorumEvent& ev) { ASSERT_EQ(ev.packet.zxid, ++taken); };
+  push(10);
+  ASSERT_EQ(q.TakeInto(&out, 256), 10u);  // all at once: the vectors are swapped
+  for (const QuorumEvent& ev : out) check(ev);
+  out.clear();
+  for (int round = 0; round < 50; ++round) {
+    push(97);
+    check(q.Pop());
+    out.clear();
+    q.TakeInto(&out, 60);
+    for (const QuorumEvent& ev : out) check(ev);
+  }
+  out.clear();
+  while (!q.empty()) {
+    const size_t before = q.size();
+    const size_t n = q.TakeInto(&out, 256);
+    ASSERT_EQ(q.size(), before - n);
+  }
+  for (const QuorumEvent& ev : out) check(ev);
+  EXPECT_EQ(taken, pushed);
 }
 
 }  // namespace

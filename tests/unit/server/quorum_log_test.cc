@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <thread>
 
 #include "log_test_util.h"
@@ -48,10 +49,15 @@ struct Fixture {
   Dir dir;
   storage::Wal wal{storage::WalOptions{dir.path, true}};
   std::atomic<int> wakes{0};
+  std::deque<txn::Txn> txns;  // the caller keeps each appended txn (QuorumLog::Append): outlives `log`
   QuorumLog log{&wal, [this] { ++wakes; }};
   Fixture() {
     std::string err;
     EXPECT_TRUE(wal.Open(1, &err)) << err;
+  }
+  uint64_t Append(int64_t zxid) {
+    txns.push_back(Create(zxid));
+    return log.Append(&txns.back());
   }
   std::vector<uint64_t> WaitTokens(size_t n) {
     std::vector<uint64_t> got;
@@ -66,9 +72,9 @@ struct Fixture {
 TEST(QuorumLog, TokensInOrderOnceTheirAppendsAreDurable) {
   Fixture f;
   f.log.Start();
-  for (int64_t z = 1; z <= 3; ++z) f.log.Append(Create(z));
+  for (int64_t z = 1; z <= 3; ++z) f.Append(z);
   f.log.Fsync(1);
-  f.log.Append(Create(4));
+  f.Append(4);
   f.log.Fsync(2);
   EXPECT_EQ(f.WaitTokens(2), (std::vector<uint64_t>{1, 2}));
   EXPECT_GE(f.wakes.load(), 1);
@@ -80,7 +86,7 @@ TEST(QuorumLog, TokensInOrderOnceTheirAppendsAreDurable) {
 TEST(QuorumLog, OneFsyncCoversEveryAppendQueuedMeanwhile) {
   Fixture f;
   for (int64_t z = 1; z <= 100; ++z) {  // queued before the thread runs: one batch
-    f.log.Append(Create(z));
+    f.Append(z);
     f.log.Fsync(static_cast<uint64_t>(z));
   }
   f.log.Start();
@@ -98,7 +104,7 @@ TEST(QuorumLog, AppendsWaitForTheFsyncThatFollows) {
   Fixture f;
   f.log.Start();
   for (int64_t z = 1; z <= 20; ++z) {
-    f.log.Append(Create(z));
+    f.Append(z);
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -113,12 +119,12 @@ TEST(QuorumLog, AppendsWaitForTheFsyncThatFollows) {
 TEST(QuorumLog, DrainHandsTheWalBackWithEverythingWritten) {
   Fixture f;
   f.log.Start();
-  for (int64_t z = 1; z <= 5; ++z) f.log.Append(Create(z));  // no token: Drain still syncs
+  for (int64_t z = 1; z <= 5; ++z) f.Append(z);  // no token: Drain still syncs
   f.log.Drain();
   EXPECT_EQ(f.wal.synced_zxid(), 5);
   std::string err;
   ASSERT_TRUE(f.wal.TruncateAfter(3, f.dir.path, &err)) << err;  // as TRUNC does, on the caller's thread
-  f.log.Append(Create(4));
+  f.Append(4);
   f.log.Fsync(7);
   EXPECT_EQ(f.WaitTokens(1), std::vector<uint64_t>{7});
   f.log.Drain();
@@ -131,10 +137,10 @@ TEST(QuorumLog, RollStartsASegmentAfterWhatPrecedes) {
   f.log.Roll(1);  // empty segment: nothing to roll
   f.log.Drain();
   EXPECT_EQ(Segments(f.dir.path), 1u);
-  f.log.Append(Create(1));
-  f.log.Append(Create(2));
+  f.Append(1);
+  f.Append(2);
   f.log.Roll(3);
-  f.log.Append(Create(3));
+  f.Append(3);
   f.log.Fsync(1);
   EXPECT_EQ(f.WaitTokens(1), std::vector<uint64_t>{1});
   f.log.Drain();
@@ -142,10 +148,28 @@ TEST(QuorumLog, RollStartsASegmentAfterWhatPrecedes) {
   EXPECT_EQ(Logged(f.dir.path, 0, 3), (std::vector<int64_t>{1, 2, 3}));
 }
 
+// Append takes the caller's txn, not a copy: appended() tells when the
+// storage thread is done with it (it counts the Appends written, in order).
+TEST(QuorumLog, AppendedCountsTheTxnsTheThreadNoLongerReads) {
+  Fixture f;
+  EXPECT_EQ(f.Append(1), 1u);
+  EXPECT_EQ(f.Append(2), 2u);
+  EXPECT_EQ(f.log.appended(), 0u);  // not started: nothing read yet
+  f.log.Start();
+  f.log.Fsync(1);
+  EXPECT_EQ(f.WaitTokens(1), std::vector<uint64_t>{1});
+  EXPECT_EQ(f.log.appended(), 2u);
+  f.txns.front() = txn::Txn{};  // the caller may reuse them now
+  EXPECT_EQ(f.Append(3), 3u);
+  f.log.Drain();
+  EXPECT_EQ(f.log.appended(), 3u);
+  EXPECT_EQ(Logged(f.dir.path, 0, 3), (std::vector<int64_t>{1, 2, 3}));
+}
+
 TEST(QuorumLog, StopRunsWhatIsQueued) {
   Fixture f;
   f.log.Start();
-  for (int64_t z = 1; z <= 50; ++z) f.log.Append(Create(z));
+  for (int64_t z = 1; z <= 50; ++z) f.Append(z);
   f.log.Fsync(1);
   f.log.Stop();
   std::vector<uint64_t> got;

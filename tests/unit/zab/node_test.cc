@@ -329,5 +329,51 @@ TEST(Leader, SyncLeavesRightAfterTheCommitItWaitedFor) {
   EXPECT_EQ(Drain(node, 13), (std::vector<PacketType>{PacketType::kCommit, PacketType::kSync, PacketType::kCommit}));
 }
 
+// Config::leader_append_bytes off (the server's setting): the leader's own
+// kAppend carries no bytes (its host logs its own copy), while the learner's
+// PROPOSAL carries them; a quorum of distinct voters' ACKs commits, and a
+// voter's repeated ACK counts once.
+TEST(Leader, OwnAppendWithoutBytesAndAcksCountedOncePerVoter) {
+  log::SetLevel(log::kError);
+  Config c = Three(3);
+  c.leader_append_bytes = false;
+  Node node(c, Bootstrap{});
+  node.Start(0);
+  ElectSelf(node);
+  ASSERT_EQ(node.role(), Role::kLeading);
+  Drain(node, 13);
+  node.OnLearnerConnected(13);
+  node.OnLearnerPacket(13, P(PacketType::kFollowerInfo, Z(0, 0), EncodeLearnerInfo({2, kProtocolVersion, 0})));
+  Drain(node, 13);
+  node.OnLearnerPacket(13, P(PacketType::kAckEpoch, Z(0, 0), EncodeInt32(0)));
+  Drain(node, 13);
+  node.OnLearnerPacket(13, P(PacketType::kAck, Z(1, 0)));
+  ASSERT_EQ(Drain(node, 13), std::vector<PacketType>{PacketType::kUpToDate});
+  ASSERT_EQ(node.Propose(node.NextZxid(), "txn-bytes"), ProposeStatus::kOk);
+  Ready r = node.TakeReady();
+  uint64_t token = 0;
+  int appends = 0;
+  for (const StorageOp& op : r.storage) {
+    if (op.kind == StorageOp::Kind::kAppend) {
+      ++appends;
+      EXPECT_EQ(op.zxid, Z(1, 1));
+      EXPECT_EQ(op.bytes, "");
+    }
+    if (op.kind == StorageOp::Kind::kFsync) token = op.token;
+  }
+  EXPECT_EQ(appends, 1);
+  ASSERT_EQ(r.packets.size(), 1u);
+  EXPECT_EQ(r.packets[0].packet.type, PacketType::kProposal);
+  EXPECT_EQ(r.packets[0].packet.data, "txn-bytes");
+  // The learner ACKs twice: one voter, no quorum without the leader's fsync.
+  node.OnLearnerPacket(13, P(PacketType::kAck, Z(1, 1)));
+  node.OnLearnerPacket(13, P(PacketType::kAck, Z(1, 1)));
+  EXPECT_TRUE(Drain(node, 13).empty());
+  EXPECT_LT(node.committed(), Z(1, 1));
+  node.OnFsyncDone(token);
+  EXPECT_EQ(Drain(node, 13), std::vector<PacketType>{PacketType::kCommit});
+  EXPECT_EQ(node.committed(), Z(1, 1));
+}
+
 }  // namespace
 }  // namespace aviary::zab
