@@ -407,7 +407,7 @@ Err Core::SetWatches(Conn& c, const proto::SetWatches2& sw) {
     const tree::Node* n = tree_.Find(path);
     if (n == nullptr) {
       event(proto::EventType::kNodeDeleted, path, n);
-    } else if (n->stat.mzxid > rel) {
+    } else if (n->stat.mzxid() > rel) {
       event(proto::EventType::kNodeDataChanged, path, n);
     } else {
       watches_.AddData(path, w);
@@ -424,7 +424,7 @@ Err Core::SetWatches(Conn& c, const proto::SetWatches2& sw) {
     const tree::Node* n = tree_.Find(path);
     if (n == nullptr) {
       event(proto::EventType::kNodeDeleted, path, n);
-    } else if (n->stat.pzxid > rel) {
+    } else if (n->stat.pzxid() > rel) {
       event(proto::EventType::kNodeChildrenChanged, path, n);
     } else {
       watches_.AddChild(path, w);

@@ -74,7 +74,7 @@ class NodeLoader {
       if (node == nullptr) return proto::Err::kBadArguments;
     } else {
       tree::Node value;
-      value.stat = n.stat;
+      value.set_persisted(n.stat);
       value.data = n.data;
       value.kind = n.kind;
       value.data_null = n.data_null;
