@@ -224,7 +224,7 @@ void Core::Tick(int64_t now_ms) {
   for (int64_t id : sequencer_->Tick(now_ms, clock_->WallMs())) {
     metrics::Server().stale_sessions_expired.Add();  // ZooKeeper's name for every session expired
     auto st = session_state_.find(id);
-    if (st != session_state_.end()) st->second->closing = true;
+    if (st != session_state_.end()) st->second.closing = true;
   }
   for (int64_t id : sequencer_->TakeExpiredLocal()) ExpireLocal(id);  // leader's local sessions
   ExpireRevalidations(now_ms);

@@ -22,6 +22,7 @@
 //    and applied in that order.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -469,7 +470,14 @@ class Core {
   watch::WatchManager watches_;
 
   std::unordered_map<net::ConnId, std::unique_ptr<Conn>> conns_;
-  std::unordered_map<int64_t, std::unique_ptr<Session>> session_state_;
+  // Recently made ("ip", address) identity lists, by a hash of the address:
+  // a new connection from one of them shares the list (txn::IdList) instead
+  // of owning a copy. Bounded (kIpIdSlots lists), core thread.
+  static constexpr size_t kIpIdSlots = 64;
+  std::array<txn::IdList, kIpIdSlots> ip_ids_;
+  txn::IdList IpIdentity(const std::string& ip);
+  // By value (one node a session, no second block: idle-session memory).
+  std::unordered_map<int64_t, Session> session_state_;
   std::unordered_map<int64_t, PendingCreate> creating_;            // session id -> its createSession, not yet applied
   std::unordered_map<int64_t, PendingRevalidation> revalidating_;  // learner: session id -> REVALIDATE sent
   // Local sessions (read-only mode's, and every new session of a leader or

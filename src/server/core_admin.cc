@@ -51,7 +51,7 @@ void Core::FillStats(admin::ServerSnapshot& s) const {
   s.packets_received = packets_received_;
   s.packets_sent = packets_sent_;
   int64_t outstanding = 0;
-  for (const auto& [id, st] : session_state_) outstanding += static_cast<int64_t>(st->queue.size());
+  for (const auto& [id, st] : session_state_) outstanding += static_cast<int64_t>(st.queue.size());
   s.outstanding_requests = outstanding;
   s.uptime_ms = clock_->SteadyMs() - start_ms_;
   s.alive_connections = static_cast<int64_t>(conns_.size());
@@ -71,7 +71,7 @@ void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {
     admin::ConnectionInfo ci;
     if (id == asking) ci.interest_ops = 0;  // as ZooKeeper shows the 4lw connection
     ci.remote_ip = c->ip();
-    ci.remote_port = static_cast<uint16_t>(std::stoi(c->peer.substr(c->peer.rfind(':') + 1)));
+    ci.remote_port = c->port;
     ci.received = c->received;
     ci.sent = c->sent;
     ci.session_id = c->session;
@@ -86,7 +86,7 @@ void Core::FillConnections(admin::ServerSnapshot& s, net::ConnId asking) const {
     ci.avg_latency_ms = c->lat_count ? c->lat_total_us / 1000 / c->lat_count : 0;
     if (c->session != 0) {
       auto st = session_state_.find(c->session);
-      if (st != session_state_.end()) ci.queued = static_cast<int64_t>(st->second->queue.size());
+      if (st != session_state_.end()) ci.queued = static_cast<int64_t>(st->second.queue.size());
       if (const session::Session* ss = sessions_.Find(c->session)) ci.session_timeout_ms = ss->timeout_ms;
     }
     s.connections.push_back(std::move(ci));

@@ -43,6 +43,8 @@ void Core::FillDump(admin::ServerSnapshot& s) const {
   }
   if (d.learner) {
     for (const auto& [id, timeout] : sm_.sessions()) d.global_sessions.push_back({id, timeout});
+    std::sort(d.global_sessions.begin(), d.global_sessions.end(),
+              [](const auto& a, const auto& b) { return a.session_id < b.session_id; });
   }
   for (int64_t id : tree_.SessionsWithEphemerals()) {
     std::vector<std::string> paths = tree_.EphemeralsOf(id);
@@ -57,7 +59,7 @@ void Core::FillDump(admin::ServerSnapshot& s) const {
     int64_t at = NextCnxnBucket(ss != nullptr ? ss->expiry_ms - sessions_.tick_ms() : c->opened_ms + kCnxnBucketMs);
     admin::ConnectionBucket& b = buckets[at];
     b.expire_ms = to_wall(at);
-    b.connections.push_back({c->ip(), PortOf(c->peer), c->session});
+    b.connections.push_back({c->ip(), PortOf(c->peer()), c->session});
   }
   for (auto& [at, b] : buckets) d.connection_buckets.push_back(std::move(b));
 }
@@ -88,10 +90,10 @@ void Core::NoteRequestOp(Conn& c, const proto::RequestHeader& h) {
 // (ZooKeeper's "SESS"), no latency counted.
 void Core::NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_us) const {
   if (latency_us < 0) {
-    c.last_op = admin::LastOpName(-10);
+    c.last_op = admin::LastOpName(-10).data();
   } else {
     int32_t type = 0;
-    if (c.ops_in_flight.Take(h.xid, &type)) c.last_op = admin::LastOpName(type);
+    if (c.ops_in_flight.Take(h.xid, &type)) c.last_op = admin::LastOpName(type).data();
     c.last_latency_us = latency_us;
     if (c.lat_min_us < 0 || latency_us < c.lat_min_us) c.lat_min_us = latency_us;
     c.lat_max_us = std::max(c.lat_max_us, latency_us);

@@ -5,6 +5,7 @@
 // snapshot a backup streams and the state a restore installs.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -153,6 +154,7 @@ void Core::AdminSnapshot(CommandResult* r) {
   const std::string dir = base + "/admin-snapshot." + std::to_string(::getpid());
   std::vector<storage::SessionRecord> live;
   for (const auto& [id, timeout_ms] : sm_.sessions()) live.push_back(storage::SessionRecord{id, timeout_ms});
+  std::sort(live.begin(), live.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   std::string error;
   if (!zkformat::WriteZkSnapshotFile(dir, applied_zxid_, tree_, live, &error)) {
     AV_LOG(kWarn, "admin snapshot failed: {}", error);

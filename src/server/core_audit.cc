@@ -12,7 +12,7 @@ void Core::NoteForAudit(Pending& p, const Conn& c, const CoreEvent& ev) {
   // A body that did not decode cannot be described (ZooKeeper's AuditHelper
   // fails to read it too and writes no line).
   if (ev.decode_err != proto::Err::kOk || !audit::Audited(ev.request.op())) return;
-  p.audit = std::make_shared<const audit::WriteNote>(audit::NoteOf(ev.request, c.session, c.ctx.ids, c.ip()));
+  p.audit = std::make_shared<const audit::WriteNote>(audit::NoteOf(ev.request, c.session, c.ctx.ids.vec(), c.ip()));
 }
 
 void Core::AuditWrite(const Pending& p, const txn::Txn& t, const txn::ApplyResult& r) {
@@ -30,7 +30,7 @@ void Core::AuditEphemerals(int64_t session_id, const std::vector<std::string>& p
 
 std::string Core::PeerOf(net::ConnId conn) const {
   auto it = conns_.find(conn);
-  return it == conns_.end() ? std::string("(gone)") : it->second->peer;
+  return it == conns_.end() ? std::string("(gone)") : it->second->peer();
 }
 
 }  // namespace aviary::server

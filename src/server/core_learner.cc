@@ -30,11 +30,11 @@ void Core::Reattach(Conn& c, const proto::ConnectRequest& req, int32_t timeout_m
   const session::Session* s = sessions_.Find(req.sessionId);
   const bool closing = s != nullptr && s->closing;
   if (closing || !sessions_.CheckPassword(req.sessionId, req.passwd)) {
-    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired", req.sessionId, c.peer);
+    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired", req.sessionId, c.peer());
     return RefuseSession(c, req.has_read_only);
   }
   auto st = session_state_.find(req.sessionId);
-  const bool attached_here = st != session_state_.end() && st->second->conn != 0;
+  const bool attached_here = st != session_state_.end() && st->second.conn != 0;
   // A local session of this member re-attaches here (ZooKeeper's
   // LearnerZooKeeperServer.revalidateSession).
   if (follower_ != nullptr && forwarder_ != nullptr && !attached_here && !IsLocalHere(req.sessionId)) {
@@ -42,7 +42,7 @@ void Core::Reattach(Conn& c, const proto::ConnectRequest& req, int32_t timeout_m
     return;
   }
   if (s == nullptr) {
-    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired", req.sessionId, c.peer);
+    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired", req.sessionId, c.peer());
     return RefuseSession(c, req.has_read_only);
   }
   AttachSession(c, req.sessionId, timeout_ms, req.has_read_only, now_ms);
@@ -51,11 +51,11 @@ void Core::Reattach(Conn& c, const proto::ConnectRequest& req, int32_t timeout_m
 void Core::AttachSession(Conn& c, int64_t session_id, int32_t timeout_ms, bool has_read_only, int64_t now_ms) {
   sessions_.Touch(session_id, now_ms, timeout_ms);
   sequencer_->Touched(session_id);
-  Session& st = *session_state_[session_id];
+  Session& st = session_state_[session_id];
   if (st.conn != 0 && st.conn != c.id) {
     auto old = conns_.find(st.conn);
     if (old != conns_.end()) {
-      AV_LOG(kInfo, "session {:#x} moved from {} to {}", session_id, old->second->peer, c.peer);
+      AV_LOG(kInfo, "session {:#x} moved from {} to {}", session_id, old->second->peer(), c.peer());
       DetachConn(*old->second);
       CloseConn(*old->second);
     }
@@ -63,7 +63,7 @@ void Core::AttachSession(Conn& c, int64_t session_id, int32_t timeout_ms, bool h
   st.conn = c.id;
   c.session = session_id;
   AV_LOG(kInfo, "Re-attached session {:#x} with negotiated timeout {} ms for client {}", session_id, timeout_ms,
-         c.peer);
+         c.peer());
   proto::ConnectResponse rsp;
   rsp.has_read_only = has_read_only;
   rsp.timeOut = timeout_ms;
@@ -81,13 +81,13 @@ bool Core::StartRevalidation(Conn& c, const proto::ConnectRequest& req, int32_t 
     if (old != conns_.end() && old->second->session == 0) CloseConn(*old->second);
     revalidating_.erase(prev);
   } else if (revalidating_.size() >= kMaxRevalidations) {
-    AV_LOG(kWarn, "closing {}: {} session revalidations outstanding", c.peer, revalidating_.size());
+    AV_LOG(kWarn, "closing {}: {} session revalidations outstanding", c.peer(), revalidating_.size());
     CloseConn(c);
     return false;
   }
   revalidating_[req.sessionId] = PendingRevalidation{c.id, timeout_ms, req.has_read_only, now_ms + timeout_ms};
   c.handshaking = true;  // requests behind the handshake are held until the answer
-  AV_LOG(kInfo, "revalidating session {:#x} of client {} with the leader", req.sessionId, c.peer);
+  AV_LOG(kInfo, "revalidating session {:#x} of client {} with the leader", req.sessionId, c.peer());
   forwarder_->Revalidate(req.sessionId, timeout_ms);
   return true;
 }
@@ -103,13 +103,13 @@ void Core::OnRevalidateReply(int64_t session_id, bool valid, int64_t now_ms) {
   c.handshaking = false;
   const session::Session* s = sessions_.Find(session_id);
   if (!valid || (s != nullptr && s->closing)) {
-    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired (the leader says so)", session_id, c.peer);
+    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired (the leader says so)", session_id, c.peer());
     DropHeld(c);
     return RefuseSession(c, pr.has_read_only);
   }
   if (s == nullptr || session_state_.count(session_id) == 0) {
     // Valid at the leader, not yet created here: the client tries again.
-    AV_LOG(kInfo, "closing {}: session {:#x} is valid at the leader but not applied here yet", c.peer, session_id);
+    AV_LOG(kInfo, "closing {}: session {:#x} is valid at the leader but not applied here yet", c.peer(), session_id);
     return CloseConn(c);
   }
   AttachSession(c, session_id, pr.timeout_ms, pr.has_read_only, now_ms);
@@ -124,7 +124,8 @@ void Core::ExpireRevalidations(int64_t now_ms) {
     }
     auto c = conns_.find(it->second.conn);
     if (c != conns_.end() && c->second->session == 0) {
-      AV_LOG(kWarn, "closing {}: no answer from the leader to revalidating session {:#x}", c->second->peer, it->first);
+      AV_LOG(kWarn, "closing {}: no answer from the leader to revalidating session {:#x}", c->second->peer(),
+             it->first);
       CloseConn(*c->second);
     }
     it = revalidating_.erase(it);
@@ -169,7 +170,7 @@ void Core::OnForwarded(const ForwardedRequest& f) {
 void Core::OnSyncDone(int64_t session_id, int32_t xid) {
   auto it = session_state_.find(session_id);
   if (it == session_state_.end()) return;  // closed meanwhile
-  Session& s = *it->second;
+  Session& s = it->second;
   for (Pending& p : s.queue) {
     if (p.is_sync && !p.sync_done && p.request.header.xid == xid) {
       p.sync_done = true;

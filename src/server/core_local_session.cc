@@ -100,7 +100,7 @@ void Core::FinishLocalClose(Session& s, net::ConnId conn, int32_t xid, int64_t r
   const int64_t id = s.id;
   auto it = conns_.find(conn);
   if (it != conns_.end()) {
-    AV_LOG(kInfo, "closing local session {:#x} of {}", id, it->second->peer);
+    AV_LOG(kInfo, "closing local session {:#x} of {}", id, it->second->peer());
     SendReply(conn, proto::ReplyHeader{xid, applied_zxid_, 0}, proto::Empty{}, received_us, /*close_after=*/true);
     if (it->second->session == id) DetachConn(*it->second);
   }
@@ -115,7 +115,7 @@ bool Core::AdoptUpgraded(const txn::SessionChange& ch, int64_t now_ms) {
   if (sessions_.Find(id) == nullptr || st == session_state_.end()) {
     // Forgotten meanwhile: taken as any other session.
     if (st != session_state_.end()) {
-      DropQueue(*st->second);
+      DropQueue(st->second);
       session_state_.erase(st);
     }
     sessions_.Remove(id);

@@ -70,7 +70,7 @@ void Core::ChargeOutput(net::ConnId conn, size_t bytes) {
   if (total <= opts_.max_output_bytes) return;
   auto it = conns_.find(conn);
   if (it == conns_.end()) return;
-  AV_LOG(kWarn, "closing {}: over {} bytes of replies not yet sent", it->second->peer, opts_.max_output_bytes);
+  AV_LOG(kWarn, "closing {}: over {} bytes of replies not yet sent", it->second->peer(), opts_.max_output_bytes);
   it->second->closing = true;
   for (auto& o : out_) {
     if (o.conn != conn) continue;

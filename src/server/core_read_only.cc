@@ -28,7 +28,7 @@ using proto::OpCode;
 
 void Core::ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t timeout_ms, int64_t now_ms) {
   if (!req.readOnly) {
-    AV_LOG(kInfo, "Refusing session request for not-read-only client {}", c.peer);
+    AV_LOG(kInfo, "Refusing session request for not-read-only client {}", c.peer());
     CloseConn(c);
     return;
   }
@@ -36,14 +36,14 @@ void Core::ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t ti
     AV_LOG(kWarn,
            "Refusing session request for client {} as it has seen zxid {:#x} our last zxid is {:#x}; client must try "
            "another server",
-           c.peer, req.lastZxidSeen, applied_zxid_);
+           c.peer(), req.lastZxidSeen, applied_zxid_);
     CloseConn(c);
     return;
   }
   const int64_t id = req.sessionId == 0 ? NewLocalSession(c, timeout_ms, now_ms) : ReattachReadOnly(c, req);
   if (id == 0) return;
   sessions_.Touch(id, now_ms, timeout_ms);
-  session_state_[id]->conn = c.id;
+  session_state_[id].conn = c.id;
   c.session = id;
   proto::ConnectResponse rsp;
   rsp.has_read_only = req.has_read_only;
@@ -56,7 +56,7 @@ void Core::ConnectReadOnly(Conn& c, const proto::ConnectRequest& req, int32_t ti
 
 int64_t Core::NewLocalSession(Conn& c, int32_t timeout_ms, int64_t now_ms) {
   if (sessions_.size() >= sessions_.max_sessions()) {
-    AV_LOG(kWarn, "session limit {} reached; refusing new session from {}", sessions_.max_sessions(), c.peer);
+    AV_LOG(kWarn, "session limit {} reached; refusing new session from {}", sessions_.max_sessions(), c.peer());
     CloseConn(c);
     return 0;
   }
@@ -66,11 +66,10 @@ int64_t Core::NewLocalSession(Conn& c, int32_t timeout_ms, int64_t now_ms) {
   } while (sessions_.Find(id) != nullptr || session_state_.count(id) != 0);
   sessions_.Add(id, timeout_ms, now_ms);
   local_sessions_.insert(id);
-  auto st = std::make_unique<Session>();
-  st->id = id;
-  session_state_[id] = std::move(st);
+  session_state_[id] = Session{};
+  session_state_[id].id = id;
   AV_LOG(kInfo, "{}local session {:#x} for {}",
-         role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly ? "read-only mode: " : "", id, c.peer);
+         role_.load(std::memory_order_relaxed) == ServingRole::kReadOnly ? "read-only mode: " : "", id, c.peer());
   return id;
 }
 
@@ -79,7 +78,7 @@ int64_t Core::ReattachReadOnly(Conn& c, const proto::ConnectRequest& req) {
   const bool local = local_sessions_.count(id) != 0;
   const bool global = sm_.sessions().count(id) != 0;
   if (global && !tree_.EphemeralsOf(id).empty()) {
-    AV_LOG(kInfo, "Refusing global session reconnection in RO mode {} (session {:#x} owns ephemerals)", c.peer, id);
+    AV_LOG(kInfo, "Refusing global session reconnection in RO mode {} (session {:#x} owns ephemerals)", c.peer(), id);
     CloseConn(c);
     return 0;
   }
@@ -87,7 +86,7 @@ int64_t Core::ReattachReadOnly(Conn& c, const proto::ConnectRequest& req) {
   auto st = session_state_.find(id);
   if (!(local || global) || s == nullptr || s->closing || st == session_state_.end() ||
       !sessions_.CheckPassword(id, req.passwd)) {
-    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired", id, c.peer);
+    AV_LOG(kInfo, "Invalid session {:#x} for client {}, probably expired", id, c.peer());
     proto::ConnectResponse rsp;
     rsp.has_read_only = req.has_read_only;
     rsp.readOnly = true;
@@ -95,10 +94,10 @@ int64_t Core::ReattachReadOnly(Conn& c, const proto::ConnectRequest& req) {
     SendConnectResponse(c.id, rsp, /*close_after=*/true);
     return 0;
   }
-  if (st->second->conn != 0 && st->second->conn != c.id) {
-    auto old = conns_.find(st->second->conn);
+  if (st->second.conn != 0 && st->second.conn != c.id) {
+    auto old = conns_.find(st->second.conn);
     if (old != conns_.end()) {
-      AV_LOG(kInfo, "session {:#x} moved from {} to {}", id, old->second->peer, c.peer);
+      AV_LOG(kInfo, "session {:#x} moved from {} to {}", id, old->second->peer(), c.peer());
       DetachConn(*old->second);
       CloseConn(*old->second);
     }
@@ -126,7 +125,7 @@ bool Core::RefusedReadOnly(OpCode op, const Session& s) const {
 
 void Core::CloseLocalSession(Session& s, Conn& c, const proto::Request& req, int64_t received_us) {
   DrainSession(s);  // reads that waited before it (none can wait in this mode)
-  AV_LOG(kInfo, "read-only mode: closing local session {:#x} of {}", s.id, c.peer);
+  AV_LOG(kInfo, "read-only mode: closing local session {:#x} of {}", s.id, c.peer());
   const int64_t id = s.id;
   SendReply(c.id, proto::ReplyHeader{req.header.xid, applied_zxid_, 0}, proto::Empty{}, received_us,
             /*close_after=*/true);
@@ -137,7 +136,7 @@ void Core::CloseLocalSession(Session& s, Conn& c, const proto::Request& req, int
 void Core::ForgetLocalSession(int64_t id) {
   auto it = session_state_.find(id);
   if (it != session_state_.end()) {
-    DropQueue(*it->second);
+    DropQueue(it->second);
     session_state_.erase(it);
   }
   sessions_.Remove(id);
@@ -163,8 +162,8 @@ void Core::ExpireLocalSessions(int64_t now_ms) {
 void Core::ExpireLocal(int64_t id) {
   AV_LOG(kInfo, "Expiring local session {:#x}", id);
   auto st = session_state_.find(id);
-  if (st != session_state_.end() && st->second->conn != 0) {
-    auto c = conns_.find(st->second->conn);
+  if (st != session_state_.end() && st->second.conn != 0) {
+    auto c = conns_.find(st->second.conn);
     if (c != conns_.end()) {
       DetachConn(*c->second);
       CloseConn(*c->second);

@@ -63,7 +63,7 @@ const txn::SessionCtx& Core::CtxOf(Conn& c) {
 bool Core::ChargeQueued(Conn& c, size_t bytes) {
   const size_t cap = std::max(opts_.max_queued_bytes_per_conn, 2 * (static_cast<size_t>(opts_.max_buffer) + 4));
   if (c.queued_bytes + bytes > cap) {
-    AV_LOG(kWarn, "closing {}: more than {} bytes of requests waiting", c.peer, cap);
+    AV_LOG(kWarn, "closing {}: more than {} bytes of requests waiting", c.peer(), cap);
     CloseConn(c);
     return false;
   }
@@ -72,25 +72,28 @@ bool Core::ChargeQueued(Conn& c, size_t bytes) {
 }
 
 void Core::Hold(Conn& c, CoreEvent&& ev) {
-  if (c.held.size() >= kMaxHeldRequests) {
-    AV_LOG(kWarn, "closing {}: more than {} requests behind the handshake", c.peer, kMaxHeldRequests);
+  if (c.has_held() && c.extras->held.size() >= kMaxHeldRequests) {
+    AV_LOG(kWarn, "closing {}: more than {} requests behind the handshake", c.peer(), kMaxHeldRequests);
     CloseConn(c);
     return;
   }
   if (!ChargeQueued(c, ev.bytes)) return;
-  c.held.push_back(std::move(ev));
+  c.Extras().held.push_back(std::move(ev));
   held_total_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Core::DropHeld(Conn& c) {
-  for (const CoreEvent& ev : c.held) c.queued_bytes -= ev.bytes;
-  held_total_.fetch_sub(static_cast<int64_t>(c.held.size()), std::memory_order_relaxed);
-  c.held.clear();
+  if (!c.has_held()) return;
+  std::vector<CoreEvent>& held = c.extras->held;
+  for (const CoreEvent& ev : held) c.queued_bytes -= ev.bytes;
+  held_total_.fetch_sub(static_cast<int64_t>(held.size()), std::memory_order_relaxed);
+  std::vector<CoreEvent>().swap(held);
 }
 
 void Core::ReleaseHeld(Conn& c, int64_t now_ms) {
-  std::vector<CoreEvent> held = std::move(c.held);
-  c.held.clear();
+  if (!c.has_held()) return;
+  std::vector<CoreEvent> held = std::move(c.extras->held);
+  std::vector<CoreEvent>().swap(c.extras->held);
   net::ConnId id = c.id;
   for (const CoreEvent& ev : held) c.queued_bytes -= ev.bytes;
   held_total_.fetch_sub(static_cast<int64_t>(held.size()), std::memory_order_relaxed);
@@ -115,7 +118,7 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   NoteRequestOp(c, ev.request.header);
   if (c.session == 0) {
     // A request before the handshake finished (or after the session closed).
-    AV_LOG(kWarn, "closing {}: request before session establishment", c.peer);
+    AV_LOG(kWarn, "closing {}: request before session establishment", c.peer());
     CloseConn(c);
     return;
   }
@@ -138,9 +141,9 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     return;
   }
   auto sit = session_state_.find(c.session);
-  AV_CHECK(sit != session_state_.end(), "connection {} is attached to session {:#x}, which has no state", c.peer,
+  AV_CHECK(sit != session_state_.end(), "connection {} is attached to session {:#x}, which has no state", c.peer(),
            c.session);
-  Session& s = *sit->second;
+  Session& s = sit->second;
   // Once its close is under way, a session's requests fail as ZooKeeper's
   // session check makes them fail; its writes still take a zxid.
   if (s.closing) ev.decode_err = Err::kSessionExpired;
@@ -190,13 +193,13 @@ void Core::OnAuth(Conn& c, const proto::Request& req) {
   // some match replies by xid) with zxid 0.
   proto::ReplyHeader hdr{req.header.xid, 0, static_cast<int32_t>(out.err)};
   if (out.err == Err::kOk && !AddIdentities(c.ctx, out)) {
-    AV_LOG(kWarn, "refusing addauth from {}: over {} identities or an id over {} bytes", c.peer, kMaxAuthIds,
+    AV_LOG(kWarn, "refusing addauth from {}: over {} identities or an id over {} bytes", c.peer(), kMaxAuthIds,
            kMaxAuthIdBytes);
     hdr.err = static_cast<int32_t>(Err::kAuthFailed);
   }
   if (hdr.err != 0) {
     metrics::Server().auth_failed.Add();
-    AV_LOG(kWarn, "authentication failed for scheme {} from {}", a.scheme, c.peer);
+    AV_LOG(kWarn, "authentication failed for scheme {} from {}", a.scheme, c.peer());
     SendReply(c.id, hdr, proto::Empty{}, 0, /*close_after=*/true);
     return;
   }
@@ -407,7 +410,7 @@ Err Core::SetWatches(Conn& c, const proto::SetWatches2& sw) {
     const tree::Node* n = tree_.Find(path);
     if (n == nullptr) {
       event(proto::EventType::kNodeDeleted, path, n);
-    } else if (n->stat.mzxid > rel) {
+    } else if (n->stat.mzxid() > rel) {
       event(proto::EventType::kNodeDataChanged, path, n);
     } else {
       watches_.AddData(path, w);
@@ -424,7 +427,7 @@ Err Core::SetWatches(Conn& c, const proto::SetWatches2& sw) {
     const tree::Node* n = tree_.Find(path);
     if (n == nullptr) {
       event(proto::EventType::kNodeDeleted, path, n);
-    } else if (n->stat.pzxid > rel) {
+    } else if (n->stat.pzxid() > rel) {
       event(proto::EventType::kNodeChildrenChanged, path, n);
     } else {
       watches_.AddChild(path, w);
@@ -507,7 +510,7 @@ void Core::FailPendingWrites() {
   const int64_t unknown_through = committer_->UnknownThrough();
   std::unordered_set<net::ConnId> lost;  // being closed: answer nothing more on them
   for (auto& [id, sp] : session_state_) {
-    Session& s = *sp;
+    Session& s = sp;
     while (!s.queue.empty()) {
       Pending p = Dequeue(s);
       auto it = conns_.find(p.conn);
@@ -516,7 +519,7 @@ void Core::FailPendingWrites() {
         // It may be in the log (cutting the log back failed), or it was
         // forwarded to a leader: its outcome is unknown, which a client
         // learns from connection loss, never from an error reply.
-        AV_LOG(kWarn, "closing {}: the outcome of its write {:#x} is unknown", it->second->peer, p.zxid);
+        AV_LOG(kWarn, "closing {}: the outcome of its write {:#x} is unknown", it->second->peer(), p.zxid);
         out_.push_back(net::ConnectionServer::Out{p.conn, {}, true});
         lost.insert(p.conn);
       } else if (p.is_write) {
@@ -559,7 +562,7 @@ proto::ResponseBody WriteResponse(const txn::Txn& t, const txn::ApplyResult& r) 
 void Core::DeliverToSession(const txn::Txn& t, const txn::Applied& a) {
   auto st = session_state_.find(t.session_id);
   if (st == session_state_.end()) return;  // container / TTL sweep, or an unknown session
-  Session& s = *st->second;
+  Session& s = st->second;
   CompleteSyncsBefore(s, t);
   const Pending* head =
       s.queue.empty() || !s.queue.front().is_write || s.queue.front().is_sync ? nullptr : &s.queue.front();

@@ -36,7 +36,7 @@ void Core::InstallSnapshot(tree::DataTree& tree, const std::vector<storage::Sess
          sessions.size());
   for (const auto& [id, s] : session_state_) sessions_.Remove(id);
   for (const auto& [id, timeout_ms] : sm_.sessions()) sessions_.Remove(id);
-  for (auto& [id, s] : session_state_) DropQueue(*s);
+  for (auto& [id, s] : session_state_) DropQueue(s);
   session_state_.clear();
   creating_.clear();
   local_sessions_.clear();
@@ -58,7 +58,7 @@ void Core::ChangeRole(ServingRole role, int64_t epoch, int64_t now_ms) {
     outbox_->CloseNow(id);
     OnClosed(id);
   }
-  for (auto& [id, s] : session_state_) DropQueue(*s);
+  for (auto& [id, s] : session_state_) DropQueue(s);
   creating_.clear();
   revalidating_.clear();  // their connections were closed above
   DropLocalSessions();

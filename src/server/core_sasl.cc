@@ -29,12 +29,12 @@ void Core::OnSasl(Conn& c, const proto::Request& req, int64_t received_us) {
   sasl::StepResult step;
   if (!opts_.sasl) {
     step.error = "SASL is not configured (no authProvider.N names the SASLAuthenticationProvider)";
-  } else if (!c.sasl) {
-    c.sasl = opts_.sasl->Begin(&step.error);
+  } else if (!c.extras || !c.extras->sasl) {
+    c.Extras().sasl = opts_.sasl->Begin(&step.error);
   }
-  if (c.sasl) {
+  if (c.extras && c.extras->sasl) {
     const auto* r = std::get_if<proto::GetSaslRequest>(&req.body);
-    step = c.sasl->Step(r != nullptr ? std::string_view(r->token) : std::string_view());
+    step = c.extras->sasl->Step(r != nullptr ? std::string_view(r->token) : std::string_view());
   }
   if (step.status == sasl::StepResult::kSuccess) {
     txn::AuthOutcome ids;
@@ -47,13 +47,13 @@ void Core::OnSasl(Conn& c, const proto::Request& req, int64_t received_us) {
       step.status = sasl::StepResult::kFailure;
       step.error = "over the connection's identity bounds";
     } else {
-      AV_LOG(kInfo, "session {:#x} from {}: SASL {} authenticated '{}'{}", c.session, c.peer, opts_.sasl->mechanism(),
+      AV_LOG(kInfo, "session {:#x} from {}: SASL {} authenticated '{}'{}", c.session, c.peer(), opts_.sasl->mechanism(),
              step.id, ids.is_super ? " as super user" : "");
     }
   }
   if (step.status == sasl::StepResult::kFailure) {
     metrics::Server().auth_failed.Add();
-    AV_LOG(kWarn, "client {} failed to SASL authenticate: {}", c.peer, step.error);
+    AV_LOG(kWarn, "client {} failed to SASL authenticate: {}", c.peer(), step.error);
     if (opts_.allow_sasl_failed_clients && !required) {
       // zookeeper.allowSaslFailedClients: the connection stays, unauthenticated.
       SendReply(c.id, hdr, proto::SetSaslResponse{}, received_us);
@@ -74,7 +74,8 @@ bool Core::EnforceAuth(Conn& c, const proto::Request& req) {
   std::string have, want;
   for (const proto::Id& id : c.ctx.ids) have += (have.empty() ? "" : ",") + id.scheme;
   for (const std::string& s : opts_.enforce_auth_schemes) want += (want.empty() ? "" : ",") + s;
-  AV_LOG(kWarn, "closing {}: client authentication scheme(s) [{}] match none of the required [{}]", c.peer, have, want);
+  AV_LOG(kWarn, "closing {}: client authentication scheme(s) [{}] match none of the required [{}]", c.peer(), have,
+         want);
   proto::ReplyHeader hdr{req.header.xid, 0, static_cast<int32_t>(Err::kSessionClosedRequireSaslAuth)};
   SendReply(c.id, hdr, proto::Empty{}, 0, /*close_after=*/true);
   c.closing = true;

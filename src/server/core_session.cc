@@ -16,9 +16,10 @@ using proto::OpCode;
 
 void Core::OnOpened(const CoreEvent& ev) {
   auto c = std::make_unique<Conn>();
+  static_assert(sizeof(Conn) <= 184, "core Conn grew past one 192-byte malloc chunk (idle-session memory)");
   c->id = ev.conn;
-  c->peer = ev.text;
-  c->ctx.ids.push_back(proto::Id{"ip", ev.text.substr(0, ev.text.rfind(':'))});
+  c->ctx.ids = IpIdentity(ev.text.substr(0, ev.text.rfind(':')));
+  c->SetPeer(ev.text);
   // X509AuthenticationProvider.handleAuthentication: a verified client
   // certificate is the connection's ("x509", subject DN), and also
   // ("super", DN) when it is X509AuthenticationProvider.superUser.
@@ -28,12 +29,18 @@ void Core::OnOpened(const CoreEvent& ev) {
       AV_LOG(kInfo, "Authenticated Id '{}' as super user", ev.x509_subject);
     }
     c->ctx.ids.push_back(proto::Id{"x509", ev.x509_subject});
-    AV_LOG(kInfo, "Authenticated Id '{}' for Scheme 'x509' ({})", ev.x509_subject, c->peer);
+    AV_LOG(kInfo, "Authenticated Id '{}' for Scheme 'x509' ({})", ev.x509_subject, c->peer());
   } else if (!ev.x509_subject.empty()) {
-    AV_LOG(kWarn, "{}: client certificate subject longer than {} bytes; no x509 identity", c->peer, kMaxAuthIdBytes);
+    AV_LOG(kWarn, "{}: client certificate subject longer than {} bytes; no x509 identity", c->peer(), kMaxAuthIdBytes);
   }
   c->opened_ms = clock_->SteadyMs();
   conns_[ev.conn] = std::move(c);
+}
+
+txn::IdList Core::IpIdentity(const std::string& ip) {
+  txn::IdList& slot = ip_ids_[std::hash<std::string>{}(ip) % kIpIdSlots];
+  if (slot.size() != 1 || slot.front().id != ip) slot = std::vector<proto::Id>{proto::Id{"ip", ip}};
+  return slot;
 }
 
 void Core::SendConnectResponse(net::ConnId conn, const proto::ConnectResponse& rsp, bool close_after) {
@@ -59,7 +66,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   const proto::ConnectRequest& req = ev.connect;
   if (role_.load(std::memory_order_relaxed) == ServingRole::kNotServing) {
     // As ZooKeeper's "ZooKeeperServer not running": LOOKING or syncing.
-    AV_LOG(kInfo, "closing {}: this server is not serving (no leader yet or still syncing)", c.peer);
+    AV_LOG(kInfo, "closing {}: this server is not serving (no leader yet or still syncing)", c.peer());
     CloseConn(c);
     return;
   }
@@ -72,7 +79,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     AV_LOG(kWarn,
            "Refusing session request for client {} as it has seen zxid {:#x} our last zxid is {:#x}; client must try "
            "another server",
-           c.peer, req.lastZxidSeen, last_zxid);
+           c.peer(), req.lastZxidSeen, last_zxid);
     CloseConn(c);
     return;
   }
@@ -88,7 +95,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
   if (req.sessionId == 0) {
     if (committer_->ReadOnly()) {
       // A session needs a durable createSession txn; the log cannot take one.
-      AV_LOG(kWarn, "refusing new session from {}: the transaction log has failed", c.peer);
+      AV_LOG(kWarn, "refusing new session from {}: the transaction log has failed", c.peer());
       CloseConn(c);
       return;
     }
@@ -97,7 +104,7 @@ void Core::OnConnect(CoreEvent& ev, int64_t now_ms) {
     // and the session table can always take what is committed. Sessions
     // count from their createSession's proposal to their close's apply.
     if (sessions_.size() + creating_.size() >= sessions_.max_sessions()) {
-      AV_LOG(kWarn, "session limit {} reached; refusing new session from {}", sessions_.max_sessions(), c.peer);
+      AV_LOG(kWarn, "session limit {} reached; refusing new session from {}", sessions_.max_sessions(), c.peer());
       CloseConn(c);
       return;
     }
@@ -119,13 +126,12 @@ void Core::AddSession(const txn::SessionChange& ch, int64_t now_ms) {
   // if need be (that cap is enforced when a createSession is prepared).
   const bool added = sessions_.Restore(ch.session_id, ch.timeout_ms, now_ms);
   AV_CHECK(added, "committed createSession {:#x} refused by the session tracker: it is tracked already", ch.session_id);
-  auto st = std::make_unique<Session>();
-  st->id = ch.session_id;
-  session_state_[ch.session_id] = std::move(st);
+  session_state_[ch.session_id] = Session{};
+  session_state_[ch.session_id].id = ch.session_id;
 }
 
 void Core::FinishCreateSession(const txn::Txn& t, const PendingCreate& in, int64_t now_ms) {
-  Session& st = *session_state_[t.session_id];
+  Session& st = session_state_[t.session_id];
   auto it = conns_.find(in.conn);
   if (it != conns_.end()) {
     Conn& c = *it->second;
@@ -140,7 +146,7 @@ void Core::FinishCreateSession(const txn::Txn& t, const PendingCreate& in, int64
     SendConnectResponse(c.id, rsp, false);
     RecordLatency(in.received_us, proto::OpCode::kCreateSession);
     AV_LOG(kInfo, "Established session {:#x} with negotiated timeout {} ms for client {}", t.session_id, in.timeout_ms,
-           c.peer);
+           c.peer());
   }
   if (it != conns_.end()) ReleaseHeld(*it->second, now_ms);
 }
@@ -149,7 +155,7 @@ void Core::FinishCreateSession(const txn::Txn& t, const PendingCreate& in, int64
 void Core::FinishCloseSession(const txn::Txn& t, int64_t /*now_ms*/) {
   auto it = session_state_.find(t.session_id);
   if (it != session_state_.end()) {
-    net::ConnId conn = it->second->conn;
+    net::ConnId conn = it->second.conn;
     if (conn != 0) {
       auto c = conns_.find(conn);
       if (c != conns_.end()) {
@@ -157,7 +163,7 @@ void Core::FinishCloseSession(const txn::Txn& t, int64_t /*now_ms*/) {
         watches_.RemoveAll(static_cast<int64_t>(conn));
       }
     }
-    DropQueue(*it->second);
+    DropQueue(it->second);
     session_state_.erase(it);
   }
   sessions_.Remove(t.session_id);
@@ -167,7 +173,7 @@ void Core::DetachConn(Conn& c) {
   watches_.RemoveAll(static_cast<int64_t>(c.id));
   if (c.session != 0) {
     auto it = session_state_.find(c.session);
-    if (it != session_state_.end() && it->second->conn == c.id) it->second->conn = 0;
+    if (it != session_state_.end() && it->second.conn == c.id) it->second.conn = 0;
   }
   c.session = 0;
 }

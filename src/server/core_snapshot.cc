@@ -25,9 +25,8 @@ void Core::LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRe
     // restored by --repair, timeout unknown) expires as soon as allowed.
     const int32_t timeout_ms = rec.timeout_ms > 0 ? rec.timeout_ms : sessions_.min_timeout_ms();
     if (!sessions_.Restore(rec.id, timeout_ms, now_ms)) continue;
-    auto st = std::make_unique<Session>();
-    st->id = rec.id;
-    session_state_[rec.id] = std::move(st);
+    session_state_[rec.id] = Session{};
+    session_state_[rec.id].id = rec.id;
   }
   if (sessions_.size() > sessions_.max_sessions()) {
     AV_LOG(kWarn, "recovered {} sessions, more than aviary.maxSessions={}: new sessions are refused until some close",
@@ -64,10 +63,12 @@ void Core::MaybeStartSnapshot(int64_t now_ms) {
   // A session is live until its closeSession txn is applied: closing ones
   // are included, or a crash before their close is durable would leave
   // their ephemerals with no session to expire them.
-  // The state machine's table holds exactly those, sorted by id.
+  // The state machine's table holds exactly those (written sorted by id).
   std::vector<storage::SessionRecord> live;
   live.reserve(sm_.sessions().size());
   for (const auto& [id, timeout_ms] : sm_.sessions()) live.push_back(storage::SessionRecord{id, timeout_ms});
+  std::sort(live.begin(), live.end(),
+            [](const storage::SessionRecord& a, const storage::SessionRecord& b) { return a.id < b.id; });
   AV_LOG(kInfo, "starting snapshot at zxid {:#x} ({} nodes, {} sessions)", applied_zxid_, tree_.NodeCount(),
          live.size());
   if (opts_.fork_snapshots && snapshotter_->Fork(tree_, applied_zxid_, live)) return;

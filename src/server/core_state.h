@@ -2,6 +2,7 @@
 #pragma once
 
 #include <climits>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <string>
@@ -25,13 +26,14 @@ bool AddIdentities(txn::SessionCtx& ctx, const txn::AuthOutcome& out);
 // idle session's pings) owns no heap block for them; the rest in a vector.
 class OpsInFlight {
  public:
-  size_t size() const { return first_type_ == kNone ? 0 : 1 + rest_.size(); }
+  size_t size() const { return first_type_ == kNone ? 0 : 1 + (rest_ ? rest_->size() : 0); }
   void Add(int32_t xid, int32_t type) {
     if (first_type_ == kNone) {
       first_xid_ = xid;
       first_type_ = type;
     } else {
-      rest_.emplace_back(xid, type);
+      if (!rest_) rest_ = std::make_unique<std::vector<std::pair<int32_t, int32_t>>>();
+      rest_->emplace_back(xid, type);
     }
   }
   // Removes the oldest entry of `xid` into *type; false when there is none.
@@ -40,16 +42,19 @@ class OpsInFlight {
     if (first_xid_ == xid) {
       *type = first_type_;
       first_type_ = kNone;
-      if (!rest_.empty()) {
-        std::tie(first_xid_, first_type_) = rest_.front();
-        rest_.erase(rest_.begin());
+      if (rest_ && !rest_->empty()) {
+        std::tie(first_xid_, first_type_) = rest_->front();
+        rest_->erase(rest_->begin());
       }
+      if (rest_ && rest_->empty()) rest_.reset();  // an idle connection keeps no block
       return true;
     }
-    for (auto it = rest_.begin(); it != rest_.end(); ++it) {
+    if (!rest_) return false;
+    for (auto it = rest_->begin(); it != rest_->end(); ++it) {
       if (it->first != xid) continue;
       *type = it->second;
-      rest_.erase(it);
+      rest_->erase(it);
+      if (rest_->empty()) rest_.reset();
       return true;
     }
     return false;
@@ -61,38 +66,71 @@ class OpsInFlight {
   static constexpr int32_t kNone = INT32_MIN;
   int32_t first_xid_ = 0;
   int32_t first_type_ = kNone;
-  std::vector<std::pair<int32_t, int32_t>> rest_;
+  // The rest, allocated only while there are any (8 bytes in the Conn
+  // instead of an empty vector's 24).
+  std::unique_ptr<std::vector<std::pair<int32_t, int32_t>>> rest_;
 };
 
-struct Core::Conn {
-  net::ConnId id = 0;
-  std::string peer;  // "ip:port"
-  // The peer's ip: the first identity, ("ip", ip), which OnOpened adds
-  // (kept once, not also in a field of its own).
-  const std::string& ip() const { return ctx.ids.front().id; }
-  int64_t session = 0;       // 0 until the handshake completes
-  bool handshaking = false;  // createSession proposed, not yet committed
-  bool closing = false;      // being closed by the core: nothing more is run or sent
-  int32_t last_cxid = -1;    // cons: the last reply's xid, when >= 0 (beside the flags: no padding)
-  // Who its requests run as: ids holds the authenticated identities,
-  // ("ip", ip) first (bounded: kMaxAuthIds, kMaxAuthIdBytes); session_id is
-  // set from `session` by CtxOf.
-  txn::SessionCtx ctx;
+// What few connections use, allocated on first use (idle-session memory,
+// issue 10: the Conn of an idle session is 184 bytes, one 192-byte chunk).
+struct ConnExtras {
   // Its SASL exchange (core_sasl.cc), from the first opcode 102 on.
   std::unique_ptr<sasl::Exchange> sasl;
   // Requests that arrived behind the handshake, run once the session exists
   // (ZooKeeper stops reading the connection until then). Bounded in number
   // (kMaxHeldRequests, and the network's frames in flight) and, with the
-  // session queue, in bytes (queued_bytes); counted in Core::Backlog.
+  // session queue, in bytes (Conn::queued_bytes); counted in Core::Backlog.
   std::vector<CoreEvent> held;
-  size_t queued_bytes = 0;  // held + waiting in the session queue
+  // The peer's "ip:port" when it is not ip() + ":" + port (kept as given).
+  std::string peer;
+};
+
+struct Core::Conn {
+  net::ConnId id = 0;
+  int64_t session = 0;       // 0 until the handshake completes
+  bool handshaking = false;  // createSession proposed, not yet committed
+  bool closing = false;      // being closed by the core: nothing more is run or sent
+  uint16_t port = 0;         // the peer's port (see peer())
+  int32_t last_cxid = -1;    // cons: the last reply's xid, when >= 0 (beside the flags: no padding)
+  // The peer's ip: the first identity, ("ip", ip), which OnOpened adds
+  // (kept once, not also in a field of its own).
+  const std::string& ip() const { return ctx.ids.front().id; }
+  // The peer's "ip:port" as the network reported it (built on demand: log
+  // lines and admin output only).
+  std::string peer() const {
+    if (extras && !extras->peer.empty()) return extras->peer;
+    return ip() + ":" + std::to_string(port);
+  }
+  // Sets the port from the network's "ip:port" (ctx.ids holds the ip
+  // identity already).
+  void SetPeer(const std::string& text) {
+    const size_t colon = text.rfind(':');
+    unsigned long p = 0;
+    if (colon != std::string::npos && colon + 1 < text.size() && colon + 6 >= text.size()) {
+      p = std::strtoul(text.c_str() + colon + 1, nullptr, 10);
+    }
+    port = static_cast<uint16_t>(p <= 65535 ? p : 0);
+    if (peer() != text) Extras().peer = text;
+  }
+  ConnExtras& Extras() {
+    if (!extras) extras = std::make_unique<ConnExtras>();
+    return *extras;
+  }
+  // Held requests (empty when none were ever held).
+  bool has_held() const { return extras && !extras->held.empty(); }
+  // Who its requests run as: ids holds the authenticated identities,
+  // ("ip", ip) first (bounded: kMaxAuthIds, kMaxAuthIdBytes); session_id is
+  // set from `session` by CtxOf.
+  txn::SessionCtx ctx;
+  std::unique_ptr<ConnExtras> extras;  // null for most connections
+  size_t queued_bytes = 0;             // held + waiting in the session queue
   int64_t received = 0;
   int64_t sent = 0;
   int64_t last_latency_us = 0;
   int64_t opened_ms = 0;
   // cons's per-connection figures (ServerCnxn.updateStatsForResponse; crst
   // resets them): core_admin_dump.cc NoteRequestOp / NoteReplyStats.
-  std::string_view last_op = "NA";  // ZooKeeper's short name (GETD, SETD, PING, SESS, ...)
+  const char* last_op = "NA";  // ZooKeeper's short name (GETD, SETD, PING, SESS, ...): a literal
   int64_t last_zxid = -1;
   int64_t last_response_ms = 0;  // steady clock (ZooKeeper: Time.currentElapsedTime)
   int64_t lat_min_us = -1;

@@ -29,7 +29,7 @@ int64_t FollowerSequencer::Write(const WriteRequest& w, int64_t /*wall_ms*/) {
     // give the leader the same error txn.
     r.body = *w.raw_body;
   }
-  r.auth_ids = w.ctx->ids;
+  r.auth_ids = w.ctx->ids.vec();
   forwarder_->Forward(std::move(r));
   return 0;
 }

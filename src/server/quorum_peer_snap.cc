@@ -3,6 +3,7 @@
 // the log and the Core); the leader forks a child on the core thread at the
 // commit point, while the consensus thread waits (so nothing more is
 // committed meanwhile), and streams its output (quorum_peer_stream.cc).
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -83,6 +84,7 @@ void QuorumPeer::SendSnap(const zab::Outgoing& o) {
         if (started->at != to) return;
         std::vector<storage::SessionRecord> sessions;
         for (const auto& [id, timeout_ms] : c.state().sessions()) sessions.push_back({id, timeout_ms});
+        std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
         started->stream = SnapStream::Start(c.tree(), sessions, &started->error);
       })) {
     return;

@@ -28,7 +28,7 @@ std::string DescribeOrphans(const tree::DataTree& tree, const OrphanEphemerals& 
   for (size_t i = 0; i < n; ++i) {
     const tree::Node* node = tree.Find(o.paths[i]);
     s += fmt::format("{} {} (session {:#x})", i == 0 ? "" : ",", o.paths[i],
-                     node != nullptr ? node->stat.ephemeral_owner : 0);
+                     node != nullptr ? node->ephemeral_owner() : 0);
   }
   if (n < o.paths.size()) s += fmt::format(", and {} more", o.paths.size() - n);
   return s;

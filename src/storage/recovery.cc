@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
@@ -74,7 +75,7 @@ class NodeLoader {
       if (node == nullptr) return proto::Err::kBadArguments;
     } else {
       tree::Node value;
-      value.stat = n.stat;
+      value.set_persisted(n.stat);
       value.data = n.data;
       value.kind = n.kind;
       value.data_null = n.data_null;
@@ -289,6 +290,8 @@ RecoveryResult Recover(const RecoveryOptions& o, txn::StateMachine* sm) {
   sm->set_last_zxid(r.last_zxid);
   r.sessions.clear();
   for (const auto& [id, timeout] : sm->sessions()) r.sessions.push_back({id, timeout});
+  // The state machine's table is a hash map: recovered sessions sorted by id.
+  std::sort(r.sessions.begin(), r.sessions.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
   if (!CheckEphemeralOwners(o, sm->tree(), &r)) return r;
   // A repair adds the orphans' owners (timeout 0) to r.sessions.
   for (const SessionRecord& s : r.sessions) sm->PutSession(s.id, s.timeout_ms);

@@ -12,7 +12,7 @@ void EncodeBody(const std::string& path, const tree::Node& n, const proto::AclLi
   out->push_back(n.data_null ? 1 : 0);
   w.WriteBuffer(n.data);
   proto::io::Write(w, acl);
-  tree::WriteStatPersisted(w, n.stat);
+  tree::WriteStatPersisted(w, n.persisted());
   out->push_back(static_cast<char>(n.kind));
   w.WriteInt64(n.ttl_ms());
 }
@@ -25,7 +25,9 @@ bool DecodeBody(std::string_view body, std::string* path, tree::Node* n, proto::
   n->data_null = flag[0] == 1;
   n->data = r.ReadBuffer();
   proto::io::Read(r, acl);
-  tree::ReadStatPersisted(r, &n->stat);
+  tree::StatPersisted stat;
+  tree::ReadStatPersisted(r, &stat);
+  n->set_persisted(stat);
   std::string_view kind = r.ReadRaw(1);
   if (!r.ok() || static_cast<uint8_t>(kind[0]) > static_cast<uint8_t>(tree::NodeKind::kTtl)) return false;
   n->kind = static_cast<tree::NodeKind>(kind[0]);

@@ -258,7 +258,7 @@ bool SnapshotReader::Next(NodeView* n) {
   if (!NextOld(&old_)) return false;
   n->path = old_.path;
   n->data = old_.node.data.view();
-  n->stat = old_.node.stat;
+  n->stat = old_.node.persisted();
   n->kind = old_.node.kind;
   n->data_null = old_.node.data_null;
   n->acl = &old_.acl;

@@ -21,7 +21,7 @@ namespace aviary::storage {
 
 void CopyNode(const NodeView& v, SnapshotNode* out) {
   out->path.assign(v.path);
-  out->node.stat = v.stat;
+  out->node.set_persisted(v.stat);
   out->node.data = v.data;
   out->node.kind = v.kind;
   out->node.data_null = v.data_null;
@@ -48,7 +48,7 @@ void Encoder::Node(const std::string& path, const tree::Node& n, const proto::Ac
   raw->push_back(static_cast<char>(n.kind));
   w.WriteInt32(it->second);
   w.WriteBuffer(n.data);
-  tree::WriteStatPersisted(w, n.stat);
+  tree::WriteStatPersisted(w, n.persisted());
   if (n.kind == tree::NodeKind::kTtl) w.WriteInt64(n.ttl_ms());
   prev_ = path;
 }

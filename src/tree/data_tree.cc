@@ -138,14 +138,14 @@ std::vector<std::string> DataTree::CleanupCandidates(int64_t now_ms, int64_t max
   for (const std::string& p : containers_) {
     const Node* n = Find(p);
     if (n == nullptr || !n->children.empty()) continue;
-    if (n->stat.cversion > 0 || (max_never_used_ms != 0 && now_ms - n->stat.mtime > max_never_used_ms)) {
+    if (n->stat.cversion > 0 || (max_never_used_ms != 0 && now_ms - n->stat.mtime() > max_never_used_ms)) {
       out.push_back(p);
     }
   }
   for (const std::string& p : ttls_) {
     const Node* n = Find(p);
     if (n == nullptr || !n->children.empty()) continue;
-    if (n->ttl_ms() != 0 && now_ms - n->stat.mtime > n->ttl_ms()) out.push_back(p);
+    if (n->ttl_ms() != 0 && now_ms - n->stat.mtime() > n->ttl_ms()) out.push_back(p);
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -164,18 +164,21 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string_view data, 
   if (parent_cversion == -1) parent_cversion = parent->stat.cversion + 1;
   if (parent_cversion > parent->stat.cversion) {
     parent->stat.cversion = parent_cversion;
-    parent->stat.pzxid = zxid;
+    parent->stat.set_pzxid(zxid);
   }
   Node* n = AddChild(parent, child, data, PathHash(path));
   n->data_null = data_null;
   n->acl = acls_.Acquire(acl);
   n->kind = kind;
-  n->stat.czxid = n->stat.mzxid = n->stat.pzxid = zxid;
-  n->stat.ctime = n->stat.mtime = time_ms;
-  n->stat.ephemeral_owner = kind == NodeKind::kEphemeral   ? ephemeral_owner
-                            : kind == NodeKind::kContainer ? kContainerOwner
-                            : kind == NodeKind::kTtl       ? TtlOwner(ttl_ms)
-                                                           : 0;
+  n->stat.set_czxid(zxid);
+  n->stat.set_mzxid(zxid);
+  n->stat.set_pzxid(zxid);
+  n->stat.set_ctime(time_ms);
+  n->stat.set_mtime(time_ms);
+  n->set_ephemeral_owner(kind == NodeKind::kEphemeral   ? ephemeral_owner
+                         : kind == NodeKind::kContainer ? kContainerOwner
+                         : kind == NodeKind::kTtl       ? TtlOwner(ttl_ms)
+                                                        : 0);
   Index(path, *n);
   data_size_ += static_cast<int64_t>(path.size() + data.size());
   QuotaAfterCreate(path, static_cast<int64_t>(data.size()));
@@ -190,7 +193,7 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
   // ZooKeeper would orphan the children of a non-empty node; refuse instead
   // (prepare never emits such a delete; only a corrupt log could).
   if (n != nullptr && !n->children.empty()) return proto::Err::kNotEmpty;
-  if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
+  if (zxid > parent->stat.pzxid()) parent->stat.set_pzxid(zxid);
 
   if (n == nullptr) return proto::Err::kNoNode;
   const auto bytes = static_cast<int64_t>(n->data.size());
@@ -210,8 +213,8 @@ proto::Err DataTree::SetData(const std::string& path, std::string_view data, int
   data_size_ += bytes_diff;
   n->data.SetIn(arena_, n->name(), data);
   n->data_null = data_null;
-  n->stat.mtime = time_ms;
-  n->stat.mzxid = zxid;
+  n->stat.set_mtime(time_ms);
+  n->stat.set_mzxid(zxid);
   n->stat.version = version;
   if (!quotas_.empty()) {
     if (std::optional<std::string> prefix = quotas_.MaxPrefix(path)) UpdateQuotaStat(*prefix, bytes_diff, 0);
@@ -235,7 +238,7 @@ proto::Err DataTree::SetCversionPzxid(const std::string& path, int32_t cversion,
   if (cversion == -1) cversion = n->stat.cversion + 1;
   if (cversion > n->stat.cversion) {
     n->stat.cversion = cversion;
-    n->stat.pzxid = zxid;
+    n->stat.set_pzxid(zxid);
   }
   return proto::Err::kOk;
 }
@@ -263,7 +266,7 @@ size_t DataTree::ApproximateHeapBytes() const {
   ForEach([&](const std::string&, const Node& n) {
     const size_t block = NodeBytes::BlockBytesFor(n.name().size(), n.data.size());
     if (block != 0) bytes += BytesArena::Rounded(block);
-    if (!n.children.empty()) bytes += 16 + sizeof(uint32_t) * n.children.size();
+    if (!n.children.empty()) bytes += 24 + sizeof(uint32_t) * n.children.size();
   });
   return bytes;
 }
@@ -275,7 +278,7 @@ namespace aviary::tree {
 void DataTree::Unindex(const std::string& path, const Node& n) {
   switch (n.kind) {
     case NodeKind::kEphemeral: {
-      auto e = ephemerals_.find(n.stat.ephemeral_owner);
+      auto e = ephemerals_.find(n.ephemeral_owner());
       if (e != ephemerals_.end() && e->second.erase(path) != 0) {
         --ephemeral_count_;
         if (e->second.empty()) ephemerals_.erase(e);
@@ -296,7 +299,7 @@ void DataTree::Unindex(const std::string& path, const Node& n) {
 void DataTree::Index(const std::string& path, const Node& n) {
   switch (n.kind) {
     case NodeKind::kEphemeral:
-      if (ephemerals_[n.stat.ephemeral_owner].insert(path).second) ++ephemeral_count_;
+      if (ephemerals_[n.ephemeral_owner()].insert(path).second) ++ephemeral_count_;
       break;
     case NodeKind::kContainer:
       containers_.insert(path);
@@ -322,7 +325,7 @@ void DataTree::Overwrite(Node* n, std::string_view path, const StatPersisted& st
   data_size_ += static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
   if (data.data() != n->data.data()) n->data.SetIn(arena_, n->name(), data);
   n->data_null = data_null;
-  n->stat = stat;
+  n->set_persisted(stat);
   n->kind = kind;
   n->acl = acls_.Acquire(acl);
   Index(p, *n);
@@ -338,7 +341,7 @@ proto::Err DataTree::RestoreNode(const std::string& path, const Node& node, cons
     n = AddChild(parent, BaseName(path), {}, PathHash(path));
     data_size_ += static_cast<int64_t>(path.size());
   }
-  Overwrite(n, path, node.stat, node.kind, node.data, node.data_null, acl);
+  Overwrite(n, path, node.persisted(), node.kind, node.data, node.data_null, acl);
   return proto::Err::kOk;
 }
 
@@ -356,7 +359,7 @@ const Node* DataTree::LoadNode(const Node* parent, std::string_view name, const 
   }
   n = AddChild(p, name, data, hash);
   n->data_null = data_null;
-  n->stat = stat;
+  n->set_persisted(stat);
   n->kind = kind;
   n->acl = acls_.Acquire(acl);
   // ChildHash left the parent's path in hashed_path_.

@@ -1,14 +1,94 @@
 #include "tree/node.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
 
 #include "base/check.h"
 
 namespace aviary::tree {
+
+// --- NodeStat --------------------------------------------------------------
+
+namespace {
+
+// The values of NodeStats that do not fit 48 bits, by the stat's address.
+// A mutex (stats of value nodes live on several threads) that a fork
+// (snapshots are written by a forked child) never copies while held.
+struct WideTable {
+  std::mutex mu;
+  std::unordered_map<const NodeStat*, std::array<int64_t, 5>> values;
+  WideTable() {
+    pthread_atfork([] { Get().mu.lock(); }, [] { Get().mu.unlock(); }, [] { Get().mu.unlock(); });
+  }
+  static WideTable& Get() {
+    static WideTable* table = new WideTable();  // never destroyed: stats may outlive static destruction
+    return *table;
+  }
+};
+
+}  // namespace
+
+NodeStat::NodeStat(const NodeStat& o) : version(o.version), cversion(o.cversion), aversion(o.aversion), wide_(0) {
+  std::memcpy(lo_, o.lo_, sizeof lo_);
+  std::memcpy(hi_, o.hi_, sizeof hi_);
+  if (o.wide_ != 0) {
+    for (int f = 0; f < kFields; ++f) SetWide(f, o.GetWide(f));
+  }
+}
+
+NodeStat& NodeStat::operator=(const NodeStat& o) {
+  if (this == &o) return *this;
+  if (o.wide_ != 0) {
+    for (int f = 0; f < kFields; ++f) SetWide(f, o.GetWide(f));
+  } else {
+    if (wide_ != 0) DropWide();
+    std::memcpy(lo_, o.lo_, sizeof lo_);
+    std::memcpy(hi_, o.hi_, sizeof hi_);
+  }
+  version = o.version;
+  cversion = o.cversion;
+  aversion = o.aversion;
+  return *this;
+}
+
+int64_t NodeStat::GetWide(int f) const {
+  WideTable& t = WideTable::Get();
+  std::lock_guard<std::mutex> lock(t.mu);
+  return t.values.at(this)[static_cast<size_t>(f)];
+}
+
+void NodeStat::SetWide(int f, int64_t v) {
+  WideTable& t = WideTable::Get();
+  std::lock_guard<std::mutex> lock(t.mu);
+  auto [it, fresh] = t.values.try_emplace(this);
+  if (fresh) {
+    // Moves the current (narrow) values over: wide_ is still 0 here.
+    for (int g = 0; g < kFields; ++g) it->second[static_cast<size_t>(g)] = Get(g);
+    wide_ = 1;
+  }
+  it->second[static_cast<size_t>(f)] = v;
+}
+
+void NodeStat::DropWide() {
+  WideTable& t = WideTable::Get();
+  std::lock_guard<std::mutex> lock(t.mu);
+  t.values.erase(this);
+  wide_ = 0;
+}
+
+size_t NodeStat::WideCount() {
+  WideTable& t = WideTable::Get();
+  std::lock_guard<std::mutex> lock(t.mu);
+  return t.values.size();
+}
 
 // --- NodeBytes -------------------------------------------------------------
 
@@ -115,22 +195,61 @@ void NodeBytes::ReleaseIn(BytesArena& arena) {
 
 // --- ChildList -------------------------------------------------------------
 
-ChildList::~ChildList() { Clear(); }
+ChildList::~ChildList() { Reset(); }
+
+void ChildList::Reset() {
+  if (Block* b = block()) std::free(b);
+  w_ = 0;
+}
 
 void ChildList::Clear() {
-  std::free(b_);
-  b_ = nullptr;
+  Block* b = block();
+  if (b == nullptr) return;
+  const int64_t a = b->aux;
+  std::free(b);
+  w_ = 0;
+  set_aux(a);
+}
+
+void ChildList::set_aux(int64_t v) {
+  if (Block* b = block(); b != nullptr) {
+    if (b->size != 0 || !AuxFitsWord(v)) {
+      b->aux = v;
+      return;
+    }
+    std::free(b);  // an aux-only block whose new value fits the word
+    w_ = 0;
+  }
+  if (AuxFitsWord(v)) {
+    w_ = v == 0 ? 0 : (static_cast<uintptr_t>(static_cast<uint64_t>(v) << 1) | 1);
+    return;
+  }
+  auto* b = static_cast<Block*>(std::malloc(offsetof(Block, items)));
+  if (b == nullptr) throw std::bad_alloc();
+  b->size = 0;
+  b->capacity = 0;
+  b->base = nullptr;
+  b->aux = v;
+  w_ = reinterpret_cast<uintptr_t>(b);
 }
 
 void ChildList::Reserve(uint32_t capacity, Node* base) {
-  if (b_ != nullptr && b_->capacity >= capacity) return;
+  Block* b = block();
+  if (b != nullptr && b->capacity >= capacity) {
+    b->base = base;
+    return;
+  }
+  const int64_t a = aux();
   const size_t bytes = offsetof(Block, items) + sizeof(uint32_t) * capacity;
-  auto* grown = static_cast<Block*>(std::realloc(b_, bytes));
+  auto* grown = static_cast<Block*>(std::realloc(b, bytes));
   if (grown == nullptr) throw std::bad_alloc();
-  if (b_ == nullptr) grown->size = 0;
+  if (b == nullptr) {
+    grown->size = 0;
+    grown->aux = a;
+  }
   grown->capacity = capacity;
   grown->base = base;
-  b_ = grown;
+  w_ = reinterpret_cast<uintptr_t>(grown);
 }
 
 ChildList::const_iterator ChildList::lower_bound(std::string_view name) const {
@@ -149,24 +268,28 @@ Node* ChildList::Get(std::string_view name) const {
 
 void ChildList::Insert(Node* child, Node* base) {
   const uint32_t n = static_cast<uint32_t>(size());
-  if (n == (b_ == nullptr ? 0 : b_->capacity)) {
+  const Block* old = block();
+  if (n == (old == nullptr ? 0 : old->capacity)) {
     // Small lists grow by 2 (most parents have few children), large by 1/4.
     Reserve(n < 8 ? n + 2 : n + n / 4, base);
   }
+  Block* b = block();
+  b->base = base;
   const std::string_view name = child->name();
   uint32_t at = n;
-  if (n != 0 && !((base + b_->items[n - 1])->name() < name)) at = static_cast<uint32_t>(lower_bound(name) - begin());
-  std::memmove(&b_->items[at + 1], &b_->items[at], sizeof(uint32_t) * (n - at));
-  b_->items[at] = static_cast<uint32_t>(child - base);
-  b_->size = n + 1;
+  if (n != 0 && !((base + b->items[n - 1])->name() < name)) at = static_cast<uint32_t>(lower_bound(name) - begin());
+  std::memmove(&b->items[at + 1], &b->items[at], sizeof(uint32_t) * (n - at));
+  b->items[at] = static_cast<uint32_t>(child - base);
+  b->size = n + 1;
 }
 
 bool ChildList::Erase(std::string_view name) {
   const_iterator it = lower_bound(name);
   if (it == end() || *it != name) return false;
   const auto at = static_cast<uint32_t>(it - begin());
-  std::memmove(&b_->items[at], &b_->items[at + 1], sizeof(uint32_t) * (b_->size - at - 1));
-  if (--b_->size == 0) Clear();
+  Block* b = block();
+  std::memmove(&b->items[at], &b->items[at + 1], sizeof(uint32_t) * (b->size - at - 1));
+  if (--b->size == 0) Clear();
   return true;
 }
 
@@ -175,6 +298,7 @@ bool ChildList::Erase(std::string_view name) {
 Node& Node::operator=(const Node& o) {
   if (this == &o) return *this;
   stat = o.stat;
+  children.set_aux(o.children.aux());
   data = o.data;
   acl = o.acl;
   kind = o.kind;
@@ -182,6 +306,7 @@ Node& Node::operator=(const Node& o) {
   return *this;
 }
 
-static_assert(sizeof(Node) <= 88, "Node grew: check the layout (stat's tail padding must hold kind and data_null)");
+static_assert(sizeof(NodeStat) == 44);
+static_assert(sizeof(Node) <= 72, "Node grew: check the layout (stat's tail padding must hold kind and data_null)");
 
 }  // namespace aviary::tree

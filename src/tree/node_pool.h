@@ -23,7 +23,7 @@ namespace aviary::tree {
 
 class NodePool {
  public:
-  // 64 GiB of address space: ~780M nodes.
+  // 64 GiB of address space: ~950M nodes.
   static constexpr size_t kMaxReserveBytes = size_t{64} << 30;
 
   NodePool() = default;

@@ -44,6 +44,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <unordered_map>
 
 #include "tree/data_tree.h"
 #include "txn/apply.h"
@@ -111,8 +112,12 @@ class StateMachine {
 
   tree::DataTree& tree() { return *tree_; }
   const tree::DataTree& tree() const { return *tree_; }
-  // Live sessions: from their createSession's apply to their closeSession's.
-  const std::map<int64_t, int32_t>& sessions() const { return sessions_; }
+  // Live sessions (id -> timeout ms): from their createSession's apply to
+  // their closeSession's. A hash map (one 32-byte node a session, not a
+  // std::map's 64: idle-session memory, issue 10): iteration order is
+  // unspecified, sort where it shows (snapshots, dumps).
+  using SessionMap = std::unordered_map<int64_t, int32_t>;
+  const SessionMap& sessions() const { return sessions_; }
   // Loading a snapshot (or a recovery repair): sets a session's timeout.
   void PutSession(int64_t id, int32_t timeout_ms) { sessions_[id] = timeout_ms; }
   void ClearSessions() { sessions_.clear(); }
@@ -132,7 +137,7 @@ class StateMachine {
 
   std::unique_ptr<tree::DataTree> owned_;
   tree::DataTree* tree_;
-  std::map<int64_t, int32_t> sessions_;
+  SessionMap sessions_;
   int64_t last_zxid_ = 0;
   bool fuzzy_ = false;
   bool watch_triggers_ = true;

@@ -57,7 +57,7 @@ void DigestTracker::Add(std::string_view path) {
 uint64_t NodeDigest(std::string_view path, const tree::Node& n) {
   if (path.starts_with("/zookeeper/")) return 0;
   if (path == "/") path = "";
-  const tree::StatPersisted& s = n.stat;
+  const tree::StatPersisted s = n.persisted();
   char b[60];
   PutBe(b, static_cast<uint64_t>(s.czxid), 8);
   PutBe(b + 8, static_cast<uint64_t>(s.mzxid), 8);

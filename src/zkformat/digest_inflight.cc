@@ -42,7 +42,7 @@ void DigestPredictor::FillClosePaths(const tree::DataTree& tree, int64_t applied
   }
   for (const auto& [path, pending] : nodes_) {
     const std::optional<tree::Node>& n = pending.node;
-    if (n && n->kind == tree::NodeKind::kEphemeral && n->stat.ephemeral_owner == t->session_id) paths.insert(path);
+    if (n && n->kind == tree::NodeKind::kEphemeral && n->ephemeral_owner() == t->session_id) paths.insert(path);
   }
   c->paths_to_delete.assign(paths.begin(), paths.end());
 }

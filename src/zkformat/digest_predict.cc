@@ -19,7 +19,7 @@ tree::Node WithoutChildren(const tree::Node& n) {
   tree::Node c;
   c.data = n.data;
   c.acl = n.acl;
-  c.stat = n.stat;
+  c.set_persisted(n.persisted());
   c.kind = n.kind;
   c.data_null = n.data_null;
   return c;
@@ -80,25 +80,28 @@ void Create(Scratch& s, const txn::CreateTxn& c, int64_t zxid, int64_t time) {
   int32_t cv = c.parent_cversion == -1 ? parent->stat.cversion + 1 : c.parent_cversion;
   if (cv > parent->stat.cversion) {
     parent->stat.cversion = cv;
-    parent->stat.pzxid = zxid;
+    parent->stat.set_pzxid(zxid);
   }
   tree::Node n;
   n.data = c.data;
   n.data_null = c.data_null;
   n.kind = KindOf(c.kind);
-  n.stat.czxid = n.stat.mzxid = n.stat.pzxid = zxid;
-  n.stat.ctime = n.stat.mtime = time;
-  n.stat.ephemeral_owner = c.kind == txn::NodeKind::kEphemeral   ? c.ephemeral_owner
-                           : c.kind == txn::NodeKind::kContainer ? tree::kContainerOwner
-                           : c.kind == txn::NodeKind::kTtl       ? tree::TtlOwner(c.ttl_ms)
-                                                                 : 0;
+  n.stat.set_czxid(zxid);
+  n.stat.set_mzxid(zxid);
+  n.stat.set_pzxid(zxid);
+  n.stat.set_ctime(time);
+  n.stat.set_mtime(time);
+  n.set_ephemeral_owner(c.kind == txn::NodeKind::kEphemeral   ? c.ephemeral_owner
+                        : c.kind == txn::NodeKind::kContainer ? tree::kContainerOwner
+                        : c.kind == txn::NodeKind::kTtl       ? tree::TtlOwner(c.ttl_ms)
+                                                              : 0);
   s.Touch(c.path) = std::move(n);
 }
 
 void Delete(Scratch& s, const std::string& path, int64_t zxid) {
   if (!s.Exists(ParentOf(path))) return;
   std::optional<tree::Node>& parent = s.Touch(ParentOf(path));
-  if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
+  if (zxid > parent->stat.pzxid()) parent->stat.set_pzxid(zxid);
   s.Touch(path).reset();
 }
 
@@ -111,8 +114,8 @@ void ApplyOp(Scratch& s, const txn::Op& op, int64_t zxid, int64_t time) {
     if (!s.Exists(sd->path)) return;
     std::optional<tree::Node>& n = s.Touch(sd->path);
     n->data = sd->data;
-    n->stat.mzxid = zxid;
-    n->stat.mtime = time;
+    n->stat.set_mzxid(zxid);
+    n->stat.set_mtime(time);
     n->stat.version = sd->version;
   } else if (auto* sa = std::get_if<txn::SetAclTxn>(&op.body)) {
     if (s.Exists(sa->path)) s.Touch(sa->path)->stat.aversion = sa->version;

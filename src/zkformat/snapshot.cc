@@ -111,13 +111,15 @@ int SnapshotLoader::StepNode(std::string_view in, size_t* used) {
   node.data = std::string(c.Buf(limits_.max_data_bytes, &is_null));
   node.data_null = is_null;
   int64_t ref = c.I64();
-  ReadStat(c, &node.stat);
+  tree::StatPersisted stat;
+  ReadStat(c, &stat);
+  node.set_persisted(stat);
   if (!c.ok()) return c.status() == Cursor::Status::kBad ? Fail("node " + path + ": bad length") : kMore;
   auto acl = acls_.find(ref);
   if (ref != kOpenAclRef && acl == acls_.end())
     return Fail("node " + path + ": unknown ACL ref " + std::to_string(ref));
   int64_t ttl_ms = 0;  // implied by ephemeral_owner (Node::ttl_ms())
-  if (!KindOfOwner(node.stat.ephemeral_owner, &node.kind, &ttl_ms)) return Fail("node " + path + ": bad owner");
+  if (!KindOfOwner(node.ephemeral_owner(), &node.kind, &ttl_ms)) return Fail("node " + path + ": bad owner");
   if (path.empty() != !root_seen_) return Fail(root_seen_ ? "second root node" : "first node is not the root");
   if (!path.empty() && tree::ValidatePath(path, false) != proto::Err::kOk) return Fail("bad path " + path);
   if (!path.empty() && tree_->Find(tree::ParentOf(path)) == nullptr) return Fail("node " + path + " before its parent");
@@ -216,7 +218,7 @@ void WriteNode(proto::jute::Writer& w, std::string_view path, const tree::Node& 
   w.WriteString(path);
   w.WriteBuffer(n.data, n.data_null);
   w.WriteInt64(static_cast<int64_t>(n.acl));
-  tree::WriteStatPersisted(w, n.stat);
+  tree::WriteStatPersisted(w, n.persisted());
 }
 
 bool WriteAcls(const tree::DataTree& tree, ChunkWriter& out) {

@@ -31,7 +31,7 @@ int64_t MaxStampedZxid(const std::string& path) {
   if (!r.Open(path, &err)) return -1;
   int64_t mx = r.header().zxid;
   storage::SnapshotNode n;
-  while (r.Next(&n)) mx = std::max({mx, n.node.stat.czxid, n.node.stat.mzxid, n.node.stat.pzxid});
+  while (r.Next(&n)) mx = std::max({mx, n.node.stat.czxid(), n.node.stat.mzxid(), n.node.stat.pzxid()});
   return r.done() && r.error().empty() ? mx : -1;
 }
 

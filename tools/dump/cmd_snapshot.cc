@@ -36,7 +36,7 @@ std::string AclText(const proto::AclList& acl, bool json) {
 }
 
 std::string NodeLine(const storage::SnapshotNode& n, bool json) {
-  const auto& s = n.node.stat;
+  const tree::StatPersisted s = n.node.persisted();
   const std::string_view bytes = n.node.data;
   std::string data = bytes.size() <= 64 ? std::string(bytes) : std::string(bytes.substr(0, 64)) + "...";
   int64_t len = n.node.data_null ? -1 : static_cast<int64_t>(n.node.data.size());

@@ -44,11 +44,11 @@ TEST(CoreClock, ZnodeTimesComeFromTheInjectedWallClock) {
   c.Run();
   const tree::Node* n = c.h->core().tree().Find("/t");
   ASSERT_NE(n, nullptr);
-  EXPECT_EQ(n->stat.ctime, c.clock.WallMs());
+  EXPECT_EQ(n->stat.ctime(), c.clock.WallMs());
   c.clock.Advance(12345);
   c.h->Send(1, 2, OpCode::kSetData, SetDataBody("/t", "y"));
   c.Run();
-  EXPECT_EQ(c.h->core().tree().Find("/t")->stat.mtime, c.clock.WallMs());
+  EXPECT_EQ(c.h->core().tree().Find("/t")->stat.mtime(), c.clock.WallMs());
 }
 
 TEST(CoreClock, SessionExpiresWhenTheClockPassesItsTimeout) {

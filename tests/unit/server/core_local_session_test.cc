@@ -136,7 +136,7 @@ TEST(CoreLocalSession, EphemeralCreateUpgradesTheSessionFirst) {
   for (CoreHarness* h : {e.leader.get(), e.follower.get()}) {
     const tree::Node* n = e.Find(*h, "/eph");
     ASSERT_NE(n, nullptr);
-    EXPECT_EQ(n->stat.ephemeral_owner, f.sessionId);
+    EXPECT_EQ(n->ephemeral_owner(), f.sessionId);
     ASSERT_EQ(h->core().state().sessions().count(f.sessionId), 1u) << "global on every member";
     EXPECT_EQ(h->core().state().sessions().at(f.sessionId), 12000);
   }
@@ -167,7 +167,7 @@ TEST(CoreLocalSession, LeaderUpgradesItsOwnLocalSession) {
   EXPECT_EQ(zxid0, 0);
   EXPECT_EQ(e.leader->core().last_zxid(), (int64_t{1} << 32) | 2) << "createSession, then the multi";
   ASSERT_NE(e.Find(*e.follower, "/m/e"), nullptr);
-  EXPECT_EQ(e.Find(*e.follower, "/m/e")->stat.ephemeral_owner, l.sessionId);
+  EXPECT_EQ(e.Find(*e.follower, "/m/e")->ephemeral_owner(), l.sessionId);
   EXPECT_EQ(e.follower->core().state().sessions().count(l.sessionId), 1u);
 }
 
@@ -257,7 +257,7 @@ TEST(CoreLocalSession, LeaderRunsAnotherMembersLocalSessionButNotItsOwnUnknownId
   PostForwarded(*e.leader, Forwarded(foreign, 3, OpCode::kCreate, CreateBody("/fe", "", kEphemeral)));
   e.leader->Run(e.now());
   ASSERT_NE(e.Find(*e.leader, "/fe"), nullptr);
-  EXPECT_EQ(e.Find(*e.leader, "/fe")->stat.ephemeral_owner, foreign);
+  EXPECT_EQ(e.Find(*e.leader, "/fe")->ephemeral_owner(), foreign);
 }
 
 TEST(CoreLocalSession, ALocalSessionReattachesOnlyOnItsMember) {

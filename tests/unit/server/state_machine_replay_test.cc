@@ -68,7 +68,7 @@ std::map<std::string, NodeView> Nodes(const tree::DataTree& t) {
   std::map<std::string, NodeView> out;
   t.ForEach([&](const std::string& path, const tree::Node& n) {
     out[path] = NodeView{std::string(n.data),
-                         ViewOf(n.stat),
+                         ViewOf(n.persisted()),
                          t.AclOf(n),
                          static_cast<int>(n.kind),
                          n.data_null,

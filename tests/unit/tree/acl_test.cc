@@ -16,6 +16,33 @@ SessionCtx Ctx(std::vector<proto::Id> ids, bool super = false) {
   return c;
 }
 
+// Connections from one address share one identity list; adding an identity
+// copies the list for that connection only (copy on write).
+TEST(Acl, IdListIsSharedUntilOneConnectionAddsAnIdentity) {
+  IdList ip = std::vector<proto::Id>{{"ip", "10.0.0.1"}};
+  SessionCtx a, b;
+  a.ids = ip;
+  b.ids = ip;
+  EXPECT_EQ(ip.use_count(), 3);
+  EXPECT_EQ(&a.ids.front(), &b.ids.front());
+  a.ids.push_back({"digest", DigestId("u", "p")});
+  EXPECT_EQ(a.ids.size(), 2u);
+  EXPECT_EQ(b.ids.size(), 1u);
+  EXPECT_EQ(ip.use_count(), 2);
+  EXPECT_EQ(a.ids[0], (proto::Id{"ip", "10.0.0.1"}));
+  EXPECT_EQ(a.ids[1].scheme, "digest");
+  EXPECT_EQ(b.ids, (std::vector<proto::Id>{{"ip", "10.0.0.1"}}));
+  IdList empty;
+  EXPECT_TRUE(empty.empty());
+  EXPECT_EQ(empty.begin(), empty.end());
+  empty.push_back({"world", "anyone"});
+  EXPECT_EQ(empty.size(), 1u);
+  // Permissions see each connection's own list.
+  const proto::AclList digest_only = {proto::Acl{perms::kAll, proto::Id{"digest", DigestId("u", "p")}}};
+  EXPECT_TRUE(CheckPermission(digest_only, perms::kRead, a));
+  EXPECT_FALSE(CheckPermission(digest_only, perms::kRead, b));
+}
+
 TEST(Acl, DigestVectors) {
   // Expected values from `echo -n user:pw | openssl sha1 -binary | base64`.
   EXPECT_EQ(DigestId("user", "pw"), "user:2Om+GBbT2q/tS6pdvACZbbm7/1A=");

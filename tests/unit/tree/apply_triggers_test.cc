@@ -36,7 +36,7 @@ void ExpectSameTree(const tree::DataTree& a, const tree::DataTree& b) {
     paths_a.push_back(path);
     const tree::Node* m = b.Find(path);
     ASSERT_NE(m, nullptr) << path;
-    EXPECT_EQ(n.stat, m->stat) << path;
+    EXPECT_EQ(n.persisted(), m->persisted()) << path;
     EXPECT_EQ(n.data.view(), m->data.view()) << path;
   });
   size_t count_b = 0;

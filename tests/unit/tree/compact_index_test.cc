@@ -219,7 +219,7 @@ TEST(LoadNode, OutOfOrderExistingAndReservedLoadsMatchRestoreNode) {
   StatPersisted s;
   s.czxid = 9;
   Node value;
-  value.stat = s;
+  value.set_persisted(s);
   value.data = "v";
   const Node* p = b.LoadNode(b.Root(), "p", s, NodeKind::kPersistent, "v", false, Open());
   ASSERT_EQ(a.RestoreNode("/p", value, Open()), proto::Err::kOk);

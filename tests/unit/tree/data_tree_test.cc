@@ -59,8 +59,8 @@ TEST(DataTree, CreateDeleteIndexesAndStats) {
   EXPECT_EQ(a.cversion, 1);
   EXPECT_EQ(ToStat(*t.Find("/a/e")).ephemeralOwner, 0x55);
   EXPECT_EQ(ToStat(*t.Find("/c")).ephemeralOwner, 0);  // hidden, as ZooKeeper
-  EXPECT_EQ(t.Find("/c")->stat.ephemeral_owner, kContainerOwner);
-  EXPECT_EQ(t.Find("/t")->stat.ephemeral_owner, static_cast<int64_t>(0xff00000000000032ULL));
+  EXPECT_EQ(t.Find("/c")->ephemeral_owner(), kContainerOwner);
+  EXPECT_EQ(t.Find("/t")->ephemeral_owner(), static_cast<int64_t>(0xff00000000000032ULL));
   EXPECT_EQ(t.DescendantCount("/"), 7);
   EXPECT_EQ(t.DescendantCount("/a"), 1);
 
@@ -99,7 +99,7 @@ TEST(DataTree, CreateOnlyRaisesParentCversion) {
   EXPECT_EQ(t.Find("/")->stat.cversion, 5);
   ASSERT_EQ(t.CreateNode("/b", "", Open(), NodeKind::kPersistent, 0, 0, 3, 10, 1), Err::kOk);
   EXPECT_EQ(t.Find("/")->stat.cversion, 5);  // replayed older create: unchanged
-  EXPECT_EQ(t.Find("/")->stat.pzxid, 9);
+  EXPECT_EQ(t.Find("/")->stat.pzxid(), 9);
   ASSERT_EQ(t.CreateNode("/c", "", Open(), NodeKind::kPersistent, 0, 0, -1, 11, 1), Err::kOk);
   EXPECT_EQ(t.Find("/")->stat.cversion, 6);
 }

@@ -24,10 +24,11 @@ std::string SeqName(int i) {
   return "n-" + std::string(10 - digits.size(), '0') + digits;  // aviary-bench's sequential names: 12 bytes
 }
 
-// 88-byte node + 114-byte name+data record (2 header bytes) + ~4.5 bytes of
-// child ids + the index's 8-byte slots at load 0.53-0.8 + the pool's last
-// partly used 2 MiB step. The old layout (96 + 120 + 8-byte child
-// pointers) needed > 240 bytes here.
+// 72-byte node (no ephemeral_owner field: it lives in the child list's
+// word; zxids and times in 48 bits) + 114-byte name+data record (2 header
+// bytes) + ~4.5 bytes of child ids + the index's 8-byte slots at load
+// 0.53-0.8 + the pool's last partly used 2 MiB step. The 88-byte node needed
+// 16 more; the old layout (96 + 120 + 8-byte child pointers) > 240 bytes.
 TEST(MemoryBudget, BytesPerZnodeOfTheBenchmarkShape) {
   DataTree t;
   constexpr int kParents = 100;
@@ -41,8 +42,8 @@ TEST(MemoryBudget, BytesPerZnodeOfTheBenchmarkShape) {
   }
   const double nodes = kParents * kChildren;
   const double per_node = static_cast<double>(t.ApproximateHeapBytes()) / nodes;
-  EXPECT_LT(per_node, 88 + 114 + 5.0 + 8 / 0.5 + 8.0) << per_node;
-  EXPECT_EQ(sizeof(Node), 88u);
+  EXPECT_LT(per_node, 72 + 114 + 5.0 + 8 / 0.5 + 8.0) << per_node;
+  EXPECT_EQ(sizeof(Node), 72u);
   EXPECT_EQ(NodeBytes::BlockBytesFor(12, 100), 114u);
   EXPECT_EQ(t.Find("/p7/" + SeqName(1234))->data, value);
 }

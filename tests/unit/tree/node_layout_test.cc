@@ -93,7 +93,7 @@ TEST(NodeLayout, LoadNodeMatchesRestoreNode) {
   s.czxid = 5;
   s.ephemeral_owner = 77;
   Node value;
-  value.stat = s;
+  value.set_persisted(s);
   value.kind = NodeKind::kEphemeral;
   value.data = "payload";
   ASSERT_EQ(a.RestoreNode("/x", value, Open()), proto::Err::kOk);
@@ -116,30 +116,192 @@ TEST(NodeLayout, LoadNodeMatchesRestoreNode) {
 // kind and data_null live in stat's tail padding ([[no_unique_address]]):
 // assigning a Stat, through the member or a reference to it, keeps them.
 TEST(NodeLayout, StatAssignmentKeepsKindAndNullFlag) {
-  static_assert(sizeof(Node) == 88);
+  static_assert(sizeof(Node) == 72);
   Node n;
   n.kind = NodeKind::kTtl;
   n.data_null = true;
   n.acl = 9;
-  StatPersisted s;
-  s.czxid = s.mzxid = s.pzxid = -1;
-  s.ctime = s.mtime = -1;
-  s.ephemeral_owner = -1;
+  NodeStat s;
+  s.set_czxid(-1);
+  s.set_mzxid(-1);
+  s.set_pzxid(-1);
+  s.set_ctime(-1);
+  s.set_mtime(-1);
   s.version = s.cversion = s.aversion = -1;
   n.stat = s;
   EXPECT_EQ(n.kind, NodeKind::kTtl);
   EXPECT_TRUE(n.data_null);
-  StatPersisted& ref = n.stat;
-  ref = StatPersisted{};
+  NodeStat& ref = n.stat;
+  ref = NodeStat{};
   EXPECT_EQ(n.kind, NodeKind::kTtl);
   EXPECT_TRUE(n.data_null);
   EXPECT_EQ(n.acl, 9u);
   n.stat = s;
   EXPECT_EQ(n.stat, s);
+  n.set_ephemeral_owner(-1);
   Node copy(n);
   EXPECT_EQ(copy.stat, s);
+  EXPECT_EQ(copy.ephemeral_owner(), -1);
   EXPECT_EQ(copy.kind, NodeKind::kTtl);
   EXPECT_TRUE(copy.data_null);
+}
+
+// The owner round-trips through persisted()/set_persisted() for every value
+// (in the child list's word when its top two bits agree, in a block
+// otherwise), on values and tree nodes, with and without children.
+TEST(NodeLayout, EphemeralOwnerRoundTrips) {
+  const int64_t owners[] = {0,
+                            1,
+                            -1,
+                            77,
+                            kContainerOwner,
+                            INT64_MAX,
+                            INT64_MIN + 1,
+                            TtlOwner(12345),
+                            TtlOwner(kMaxTtlMs),
+                            static_cast<int64_t>(0x3fffffffffffffffULL),
+                            static_cast<int64_t>(0x4000000000000000ULL),  // top bits 01: a block
+                            static_cast<int64_t>(0x8100000000000001ULL),  // server id 129's sessions: a block
+                            static_cast<int64_t>(0xc000000000000000ULL)};
+  for (const int64_t owner : owners) {
+    StatPersisted s;
+    s.czxid = 3;
+    s.mzxid = 4;
+    s.ctime = 5;
+    s.mtime = 6;
+    s.pzxid = 7;
+    s.version = 8;
+    s.cversion = 9;
+    s.aversion = 10;
+    s.ephemeral_owner = owner;
+    Node value;
+    value.set_persisted(s);
+    EXPECT_EQ(value.persisted(), s) << owner;
+    EXPECT_TRUE(value.children.empty());
+    Node copy(value);
+    EXPECT_EQ(copy.persisted(), s) << owner;
+    Node assigned;
+    assigned.set_ephemeral_owner(55);
+    assigned = value;
+    EXPECT_EQ(assigned.ephemeral_owner(), owner);
+    value.set_ephemeral_owner(0);
+    EXPECT_EQ(value.ephemeral_owner(), 0);
+
+    // In a tree: children come and go, the owner stays.
+    DataTree t;
+    const Node* x = t.LoadNode(t.Root(), "x", s, NodeKind::kPersistent, "d", false, Open());
+    ASSERT_NE(x, nullptr);
+    EXPECT_EQ(x->persisted(), s);
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_EQ(t.CreateNode("/x/c" + std::to_string(i), "", Open(), NodeKind::kPersistent, 0, 0, -1, 100 + i, 1),
+                proto::Err::kOk);
+      EXPECT_EQ(x->ephemeral_owner(), owner);
+    }
+    EXPECT_EQ(x->children.size(), 20u);
+    EXPECT_EQ(*x->children.begin(), "c0");
+    for (int i = 0; i < 20; ++i) {
+      ASSERT_EQ(t.DeleteNode("/x/c" + std::to_string(i), 200 + i), proto::Err::kOk);
+      EXPECT_EQ(x->ephemeral_owner(), owner);
+    }
+    EXPECT_TRUE(x->children.empty());
+    EXPECT_EQ(x->children.begin(), x->children.end());
+    EXPECT_EQ(x->persisted().ephemeral_owner, owner);
+    EXPECT_EQ(x->stat.cversion, 9 + 20);
+  }
+}
+
+// Zxids and times are 48 bits in a node; any other value is kept exactly
+// (the side table), through copies, assignments, the tree and destruction.
+TEST(NodeLayout, WideStatValuesRoundTrip) {
+  const size_t wide_before = NodeStat::WideCount();
+  const int64_t values[] = {0,
+                            1,
+                            -1,
+                            1764558000000,  // a ctime of 2025
+                            (int64_t{1} << 47) - 1,
+                            -(int64_t{1} << 47),
+                            int64_t{1} << 47,  // epoch 32768: wide
+                            -(int64_t{1} << 47) - 1,
+                            INT64_MAX,
+                            INT64_MIN,
+                            static_cast<int64_t>(0x7fff00000001ULL),
+                            static_cast<int64_t>(0x123456789abcdef0ULL)};
+  for (const int64_t v : values) {
+    StatPersisted s;
+    s.czxid = v;
+    s.mzxid = v ^ 1;
+    s.ctime = v - 1;
+    s.mtime = v + 1;
+    s.pzxid = -v;
+    s.version = 3;
+    s.cversion = -2;
+    s.aversion = 7;
+    s.ephemeral_owner = v;
+    {
+      Node value;
+      value.kind = NodeKind::kEphemeral;
+      value.data_null = true;
+      value.set_persisted(s);
+      EXPECT_EQ(value.persisted(), s) << v;
+      EXPECT_EQ(value.kind, NodeKind::kEphemeral);
+      EXPECT_TRUE(value.data_null);
+      Node copy(value);
+      EXPECT_EQ(copy.persisted(), s) << v;
+      Node assigned;
+      assigned = copy;
+      EXPECT_EQ(assigned.persisted(), s) << v;
+      EXPECT_EQ(assigned.stat, value.stat);
+      // Back to narrow values: an assignment from a narrow stat drops the wide entry.
+      assigned.stat = Node().stat;
+      EXPECT_FALSE(assigned.stat.wide());
+      EXPECT_EQ(assigned.stat.czxid(), 0);
+      assigned.stat.set_mtime(v);
+      EXPECT_EQ(assigned.stat.mtime(), v);
+      EXPECT_EQ(assigned.stat.czxid(), 0);
+      EXPECT_EQ(assigned.stat.wide(), !NodeStat::Fits(v));
+      const proto::Stat client = ToStat(value);
+      EXPECT_EQ(client.czxid, s.czxid);
+      EXPECT_EQ(client.mzxid, s.mzxid);
+      EXPECT_EQ(client.ctime, s.ctime);
+      EXPECT_EQ(client.mtime, s.mtime);
+      EXPECT_EQ(client.pzxid, s.pzxid);
+      EXPECT_EQ(client.ephemeralOwner, v);
+
+      DataTree t;
+      const Node* x = t.LoadNode(t.Root(), "x", s, NodeKind::kPersistent, "d", false, Open());
+      ASSERT_NE(x, nullptr);
+      EXPECT_EQ(x->persisted(), s) << v;
+      ASSERT_EQ(t.SetData("/x", "e", 4, v, v, false), proto::Err::kOk);
+      EXPECT_EQ(x->stat.mzxid(), v);
+      EXPECT_EQ(x->stat.mtime(), v);
+      EXPECT_EQ(x->stat.czxid(), s.czxid);
+      ASSERT_EQ(t.DeleteNode("/x", 1), proto::Err::kOk);
+    }
+    EXPECT_EQ(NodeStat::WideCount(), wide_before) << v;  // every entry went with its stat
+  }
+}
+
+TEST(NodeLayout, ContainersAndTtlsKeepTheirOwnerWithChildren) {
+  DataTree t;
+  ASSERT_EQ(t.CreateNode("/c", "", Open(), NodeKind::kContainer, 0, 0, -1, 1, 1), proto::Err::kOk);
+  ASSERT_EQ(t.CreateNode("/t", "", Open(), NodeKind::kTtl, 0, 999, -1, 2, 1), proto::Err::kOk);
+  ASSERT_EQ(t.CreateNode("/e", "", Open(), NodeKind::kEphemeral, 0x8100000000000001LL, 0, -1, 3, 1), proto::Err::kOk);
+  ASSERT_EQ(t.CreateNode("/c/a", "", Open(), NodeKind::kPersistent, 0, 0, -1, 4, 1), proto::Err::kOk);
+  ASSERT_EQ(t.CreateNode("/t/a", "", Open(), NodeKind::kPersistent, 0, 0, -1, 5, 1), proto::Err::kOk);
+  EXPECT_EQ(t.Find("/c")->ephemeral_owner(), kContainerOwner);
+  EXPECT_EQ(t.Find("/t")->ttl_ms(), 999);
+  EXPECT_EQ(t.EphemeralsOf(0x8100000000000001LL), std::vector<std::string>{"/e"});
+  EXPECT_EQ(DataTree::StatOf(*t.Find("/e")).ephemeralOwner, static_cast<int64_t>(0x8100000000000001ULL));
+  EXPECT_EQ(DataTree::StatOf(*t.Find("/c")).ephemeralOwner, 0);
+  EXPECT_EQ(DataTree::StatOf(*t.Find("/t")).ephemeralOwner, 0);
+  EXPECT_EQ(DataTree::StatOf(*t.Find("/c")).numChildren, 1);
+  ASSERT_EQ(t.DeleteNode("/c/a", 6), proto::Err::kOk);
+  ASSERT_EQ(t.DeleteNode("/t/a", 7), proto::Err::kOk);
+  EXPECT_EQ(t.Find("/c")->ephemeral_owner(), kContainerOwner);
+  EXPECT_EQ(t.Find("/t")->ttl_ms(), 999);
+  EXPECT_EQ(t.CleanupCandidates(1 + 1000), (std::vector<std::string>{"/c", "/t"}));
+  ASSERT_EQ(t.DeleteNode("/e", 8), proto::Err::kOk);
+  EXPECT_TRUE(t.EphemeralsOf(0x8100000000000001LL).empty());
 }
 
 TEST(NodeLayout, TtlIsDerivedFromTheOwner) {

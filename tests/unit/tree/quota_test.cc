@@ -98,7 +98,7 @@ TEST(DataTreeQuota, StatsFollowCreatesDeletesAndSetData) {
   // The stats node is recounted when created: /q and /q/x, 3 + 5 bytes.
   EXPECT_EQ(Stats(t, "/q"), "count=2,bytes=8");
   const Node* stat = t.Find(QuotaStatPath("/q"));
-  const int64_t mzxid = stat->stat.mzxid;
+  const int64_t mzxid = stat->stat.mzxid();
   Create(t, "/q/y", "1234567", &z);
   Create(t, "/other/n", "", &z);
   EXPECT_EQ(Stats(t, "/q"), "count=3,bytes=15");
@@ -107,7 +107,7 @@ TEST(DataTreeQuota, StatsFollowCreatesDeletesAndSetData) {
   ASSERT_EQ(t.DeleteNode("/q/y", ++z), Err::kOk);
   EXPECT_EQ(Stats(t, "/q"), "count=2,bytes=4");
   // In place: the stats node's Stat does not move.
-  EXPECT_EQ(t.Find(QuotaStatPath("/q"))->stat.mzxid, mzxid);
+  EXPECT_EQ(t.Find(QuotaStatPath("/q"))->stat.mzxid(), mzxid);
   EXPECT_EQ(t.Find(QuotaStatPath("/q"))->stat.version, 0);
   // Deleting the quota root itself counts too; the quota stays.
   ASSERT_EQ(t.DeleteNode("/q/x", ++z), Err::kOk);

@@ -44,7 +44,7 @@ TEST(ZkDigest, FreshTreeIsZooKeepersEmptyTree) {
 
 TEST(ZkDigest, SystemSubtreeIsExcludedButZookeeperNodeCounts) {
   tree::Node n;
-  n.stat.czxid = 5;
+  n.stat.set_czxid(5);
   EXPECT_EQ(NodeDigest("/zookeeper/quota", n), 0u);
   EXPECT_NE(NodeDigest("/zookeeper", n), 0u);
   EXPECT_EQ(NodeDigest("/", n), NodeDigest("", n));

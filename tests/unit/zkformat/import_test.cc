@@ -173,7 +173,7 @@ TEST(ZkImport, EphemeralsOfDeadSessionsGoAsAtZooKeepersStart) {
   EXPECT_EQ(l.dead_ephemerals, 1u);
   EXPECT_EQ(t.Find("/p/dead"), nullptr);
   EXPECT_NE(t.Find("/p/live"), nullptr);
-  EXPECT_EQ(t.Find("/p")->stat.pzxid, 3);
+  EXPECT_EQ(t.Find("/p")->stat.pzxid(), 3);
 }
 
 }  // namespace
