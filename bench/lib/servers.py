@@ -127,6 +127,9 @@ class Server:
         self.cfg = dict(cfg or {})
         self.proc = None
         self.exec_time = None  # monotonic time of the last exec
+        # Aviary with --latency-trace: the file its per-phase histograms go to.
+        self.trace_path = (os.path.join(self.dir, "latency-trace.json")
+                           if kind == "aviary" and getattr(opts, "latency_trace", False) else None)
 
     def write_config(self):
         os.makedirs(self.data_dir, exist_ok=True)
@@ -176,9 +179,10 @@ class Server:
         cmd = self.command(self.write_config())
         with open(self.log_path, "ab") as log:
             self.exec_time = time.monotonic()
+            env = dict(os.environ, AVIARY_LATENCY_TRACE=self.trace_path) if self.trace_path else None
             self.proc = procs.REGISTRY.add_proc(subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
-                start_new_session=True))
+                start_new_session=True, env=env))
 
     def _bind_failed(self):
         text = self.log_since(self.log_offset)

@@ -4,7 +4,7 @@ latency-vs-load curves, and the read-ratio sweep. Each runs on a fresh pair
 of servers (one Aviary, one ZooKeeper, side by side), with repetitions
 interleaved A B B A ... and medians reported."""
 
-from . import benchtool, ensembles
+from . import benchtool, ensembles, latency_trace
 from .results import KINDS, median, order
 
 # (label, workload, extra args, target): targets from issue 10 item 3.
@@ -26,19 +26,28 @@ ENSEMBLE = [
 ]
 
 
-def interleaved(ctx, stage, targets, label, workload, args, reps, info=None):
+def interleaved(ctx, stage, targets, label, workload, args, reps, info=None, trace=False):
     """Runs `workload` reps times per kind, interleaved; returns {kind:
-    [result object, ...]} (a failed run is noted and left out)."""
+    [result object, ...]} (a failed run is noted and left out). With
+    `trace`, an Aviary started with --latency-trace adds its server-side
+    decomposition of each run to the result ("server_trace")."""
     out = {k: [] for k in targets}
     secs = float(args[args.index("--seconds") + 1]) if "--seconds" in args else ctx.opts.seconds
     for rep in range(reps):
         for kind in order(rep, list(targets)):
             meta = dict(info or {}, label=label, workload=workload, rep=rep)
+            trace_path = getattr(targets[kind], "trace_path", None) if trace else None
+            before = latency_trace.settle_read(trace_path) if trace_path else None
             try:
                 rows = benchtool.measured(ctx.bench, targets[kind], workload, args, ctx.timeout(secs))
             except benchtool.BenchError as e:
                 stage.note("%s %s rep %d failed: %s" % (kind, label, rep, e))
                 continue
+            if trace_path:
+                decomposition = latency_trace.summary(latency_trace.diff(latency_trace.settle_read(trace_path),
+                                                                         before))
+                for r in rows:
+                    r["server_trace"] = decomposition
             stage.add_raw(kind, meta, rows)
             out[kind].extend(rows)
     for kind, rows in out.items():
@@ -150,7 +159,7 @@ def stage_rates(ctx, stage):
                 if workload == "mixed":
                     args += ["--read-pct", 90]
                 runs = interleaved(ctx, stage, pair, "%s at %d/s" % (workload, rate), workload, args, reps,
-                                   {"rate": rate})
+                                   {"rate": rate}, trace=rate == fixed)
                 for k, rs in runs.items():
                     curves[workload][k].append(curve_point(rate, rs))
                 if rate == fixed:
@@ -159,8 +168,30 @@ def stage_rates(ctx, stage):
                               pick(runs, "latency_us", "p99"), target)
                     stage.row("%s p99.9 at %d/s (open loop)" % (workload, rate), "us", "lower",
                               pick(runs, "latency_us", "p999"))
+                    rate_notes(stage, workload, rate, runs)
     finally:
         ctx.stop_pair(pair)
+
+
+def rate_notes(stage, workload, rate, runs):
+    """Where the fixed rate's p99 comes from: the generator's own lateness
+    (aviary-bench's send_lag_us) and, with --latency-trace, Aviary's
+    server-side phases (medians over the runs)."""
+    for kind, rs in runs.items():
+        lag = [r["send_lag_us"]["p99"] for r in rs if "send_lag_us" in r]
+        svc = [r["service_us"]["p99"] for r in rs if "service_us" in r]
+        if lag:
+            stage.note("%s %s at %d/s: p99 of the generator's send lag %.0f us, of the service time (sent -> reply) "
+                       "%.0f us (medians)" % (kind, workload, rate, median(lag), median(svc)))
+        traces = [r["server_trace"] for r in rs if r.get("server_trace")]
+        if traces:
+            parts = []
+            for phase in latency_trace.PHASES:
+                p99 = [t[phase]["p99"] for t in traces if phase in t]
+                if p99:
+                    parts.append("%s %.0f" % (phase, median(p99)))
+            stage.note("%s %s at %d/s, server-side p99 per phase (us, medians): %s"
+                       % (kind, workload, rate, ", ".join(parts)))
 
 
 def curve_point(rate, runs):

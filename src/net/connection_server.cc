@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "base/thread_slice.h"
 #include "metrics/server_metrics.h"
 #include "net/peer_address.h"
 #include "net/tls_stream.h"
@@ -316,6 +317,7 @@ class Worker {
   }
 
   void Run() {
+    base::RequestShortSlice();  // AVIARY_SCHED_SLICE_US, off by default (base/thread_slice.h)
     epoll_event events[kMaxEvents];
     std::vector<Cmd> cmds;
     while (!stopping_.load()) {

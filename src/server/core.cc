@@ -6,6 +6,7 @@
 #include "base/log.h"
 #include "metrics/server_metrics.h"
 #include "server/core_state.h"
+#include "server/latency_trace.h"
 #include "storage/limits.h"
 #include "storage/txn_codec.h"
 
@@ -81,12 +82,23 @@ bool Core::RunInline(std::vector<CoreEvent>& events) {
       role_.load(std::memory_order_relaxed) != ServingRole::kStandalone) {
     return false;
   }
-  // A lone request only: a read pass that brought several is a sign of
-  // concurrent clients, whose writes the core thread groups together (the
-  // wake-up it takes lets the other I/O thread's frames join the pass).
+  // Several requests with a write among them are a sign of concurrent
+  // writers, whose writes the core thread groups together (the wake-up it
+  // takes lets the other I/O thread's frames join the pass). Reads need no
+  // grouping: a few of them (and a lone write) run here. Many (a loaded
+  // server: up to kMaxFramesPerPass per connection) go to the core thread
+  // as before, so the I/O thread goes back to reading while the core works.
   int requests = 0;
-  for (const auto& e : events) requests += e.kind == CoreEvent::Kind::kRequest;
-  if (requests > 1) return false;
+  bool writes = false;
+  for (const auto& e : events) {
+    if (e.kind == CoreEvent::Kind::kRequest) {
+      ++requests;
+      writes = writes || IsWrite(e.request.op());
+    } else if (e.kind == CoreEvent::Kind::kConnect) {
+      writes = true;  // a new session is a createSession txn
+    }
+  }
+  if (requests > 1 && (writes || requests > kInlineMaxReads)) return false;
   std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
   if (!run.owns_lock() || snapshotting_) return false;
   // Writes in flight (a group on the storage thread): the core thread
@@ -174,6 +186,12 @@ void Core::Run() {
 }
 
 void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
+  const int64_t trace_start_us = trace::On() ? trace::NowUs() : 0;
+  if (trace_start_us != 0) {
+    for (const auto& ev : batch) {
+      if (ev.kind == CoreEvent::Kind::kRequest) trace::Record(trace::kCoreWait, trace_start_us - ev.received_us);
+    }
+  }
   for (auto& ev : batch) {
     // Frames go back to the network as flow-control credit; a request's
     // once it is answered (see Credit).
@@ -216,6 +234,7 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
   ApplyCommitted(now_ms);
   SendTouches();
   Flush();
+  if (trace_start_us != 0) trace::Record(trace::kPass, trace::NowUs() - trace_start_us);
 }
 
 void Core::Tick(int64_t now_ms) {

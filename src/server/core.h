@@ -123,7 +123,8 @@ class Core {
   void Post(std::vector<CoreEvent>& events);
   // The network's I/O threads: as Post, but when the core thread is asleep
   // with nothing to do (inbox empty, no commits ready, no snapshot being
-  // built) and the server is standalone, the calling thread runs the core
+  // built), the server is standalone and `events` hold one request or up
+  // to kInlineMaxReads reads, the calling thread runs the core
   // pass for `events` itself (run to completion: read, process, reply, and
   // for a lone write its fsync, without a hop to the core thread). The core
   // token (run_mu_) makes it exclusive with the core thread; events of one
@@ -223,8 +224,14 @@ class Core {
   bool SnapshotPass(int64_t now_ms);
 
   // After input arrived during a group the core made durable itself, the
-  // storage thread takes every group for this long (SubmitProposals).
-  static constexpr int64_t kInlineSyncBackoffMs = 10;
+  // storage thread takes every group for this long (SubmitProposals). Each
+  // inline group holds the core for a whole fsync, and a slow one (10-130
+  // ms on a shared disk) stalls every request behind it: with 10 ms, a
+  // steady 10k sets/s still made ~100 inline groups a second (p99 of a
+  // core pass 8-17 ms, 250 ms: 0.6-3.3 ms; docs/perf/pipeline.md).
+  static constexpr int64_t kInlineSyncBackoffMs = 250;
+  // Submit runs a pass of at most this many reads (and no write) inline.
+  static constexpr int kInlineMaxReads = 8;
 
   int64_t last_zxid() const { return applied_zxid_; }
   // Any thread: requests received but not yet answered (in the inbox,

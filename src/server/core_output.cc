@@ -4,6 +4,7 @@
 #include "metrics/server_metrics.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
+#include "server/latency_trace.h"
 
 namespace aviary::server {
 
@@ -84,7 +85,11 @@ void Core::Flush() {
   for (const auto& [conn, n] : consumed_) out_.push_back(net::ConnectionServer::Out{conn, {}, false, n});
   consumed_.clear();
   pass_output_.clear();
-  if (!out_.empty()) outbox_->Deliver(out_);
+  if (!out_.empty()) {
+    const int64_t t0 = trace::On() ? trace::NowUs() : 0;
+    outbox_->Deliver(out_);
+    if (t0 != 0) trace::Record(trace::kDeliver, trace::NowUs() - t0);
+  }
   out_.clear();
 }
 
@@ -97,7 +102,10 @@ int64_t Core::RecordLatency(int64_t received_us, proto::OpCode op) {
   const bool data_op = op != proto::OpCode::kNotification;
   const bool txn = data_op && (IsWrite(op) || op == proto::OpCode::kCreateSession);
   (txn ? m.update_latency : m.read_latency).Add(lat / 1000);
-  if (data_op) m.request_latency_by_op.Get(proto::OpName(op)).Add(lat);
+  if (data_op) {
+    m.request_latency_by_op.Get(proto::OpName(op)).Add(lat);
+    trace::Record(txn ? trace::kWriteTotal : trace::kReadTotal, lat);
+  }
   if (latency_min_us_ < 0 || lat < latency_min_us_) latency_min_us_ = lat;
   if (lat > latency_max_us_) latency_max_us_ = lat;
   latency_total_us_ += lat;

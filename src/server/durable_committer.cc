@@ -4,7 +4,9 @@
 #include <chrono>
 
 #include "base/log.h"
+#include "base/thread_slice.h"
 #include "metrics/server_metrics.h"
+#include "server/latency_trace.h"
 
 namespace aviary::server {
 
@@ -32,7 +34,7 @@ void DurableCommitter::Propose(txn::Txn txn) {
   ++pass_proposals_;
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_.load()) return;  // never committed, never acknowledged
-  queue_.push_back(Item{false, 0, std::move(txn)});
+  queue_.push_back(Item{false, 0, std::move(txn), trace::On() ? trace::NowUs() : 0});
 }
 
 bool DurableCommitter::EndOfPass(bool core_idle) {
@@ -73,6 +75,10 @@ void DurableCommitter::TakeCommitted(std::vector<txn::Txn>* out) {
   if (!ready_.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(mu_);
   ready_.store(false, std::memory_order_relaxed);
+  if (trace::On()) {
+    const int64_t woke = woke_at_us_.exchange(0, std::memory_order_relaxed);
+    if (woke != 0) trace::Record(trace::kCommitWake, trace::NowUs() - woke);
+  }
   if (out->empty()) {
     out->swap(committed_);  // the caller's emptied vector comes back for the next groups
     return;
@@ -124,6 +130,7 @@ bool DurableCommitter::Append(txn::Txn& t, std::string* error) {
 }
 
 void DurableCommitter::Run() {
+  base::RequestShortSlice();  // AVIARY_SCHED_SLICE_US, off by default (base/thread_slice.h)
   std::vector<Item> batch;
   while (true) {
     {
@@ -143,6 +150,12 @@ void DurableCommitter::WriteGroup(std::vector<Item>& batch, bool wake) {
   if (failed_.load()) {
     batch.clear();
     return;
+  }
+  if (trace::On()) {
+    const int64_t now_us = trace::NowUs();
+    for (const auto& item : batch) {
+      if (!item.roll && item.proposed_us != 0) trace::Record(trace::kGroupWait, now_us - item.proposed_us);
+    }
   }
   std::string error;
   bool ok = true;
@@ -170,8 +183,10 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
   if (done.empty()) return true;
   const auto sync_start = std::chrono::steady_clock::now();
   if (!wal_.Sync(error)) return false;
+  const auto sync_end = std::chrono::steady_clock::now();
   metrics::Server().fsync_time.Add(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sync_start).count());
+      std::chrono::duration_cast<std::chrono::milliseconds>(sync_end - sync_start).count());
+  trace::Record(trace::kFsync, std::chrono::duration_cast<std::chrono::microseconds>(sync_end - sync_start).count());
   metrics::Server().sync_processor_batch_size.Add(static_cast<int64_t>(done.size()));
   const int64_t logged = done.back().zxid;
   bool released = false;
@@ -195,7 +210,10 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
   }
   done.clear();
   if (on_logged_) on_logged_(logged);
-  if (released && wake) wake_();
+  if (released && wake) {
+    if (trace::On()) woke_at_us_.store(trace::NowUs(), std::memory_order_relaxed);
+    wake_();
+  }
   return true;
 }
 

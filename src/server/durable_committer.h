@@ -80,6 +80,7 @@ class DurableCommitter final : public Committer {
     bool roll = false;
     int64_t roll_zxid = 0;
     txn::Txn txn;
+    int64_t proposed_us = 0;  // latency trace only (server/latency_trace.h)
   };
   void Run();
   // Appends and fsyncs `batch` (the caller owns the log: busy_), then
@@ -119,6 +120,8 @@ class DurableCommitter final : public Committer {
 
   std::atomic<bool> failed_{false};
   std::atomic<int64_t> unknown_through_{0};
+  // Latency trace: when the storage thread last woke the core for a group.
+  std::atomic<int64_t> woke_at_us_{0};
 };
 
 }  // namespace aviary::server

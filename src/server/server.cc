@@ -2,13 +2,18 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <cstdlib>
+
 #include "admin/four_letter.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/thread_slice.h"
 #include "proto/codec.h"
 #include "server/core_state.h"
 #include "server/ensemble_conf.h"
 #include "server/heap_release.h"
+#include "server/latency_trace.h"
 #include "storage/epoch_file.h"
 #include "storage/limits.h"
 #include "storage/recovery.h"
@@ -53,6 +58,10 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
   } else if (opts_.data_dir.empty()) {
     committer_ = std::make_unique<LocalCommitter>();
   } else {
+    wal.zero_fill_bytes = opts_.wal_zero_fill_bytes;
+    if (const char* v = std::getenv("AVIARY_WAL_ZERO_FILL_BYTES"); v != nullptr && *v != '\0') {
+      wal.zero_fill_bytes = std::max<int64_t>(0, std::strtoll(v, nullptr, 10));
+    }
     auto durable = std::make_unique<DurableCommitter>(wal, [this] { core_->WakeForCommits(); });
     durable_ = durable.get();
     committer_ = std::move(durable);
@@ -117,8 +126,12 @@ bool Server::Start(std::string* error) {
   if ((durable_ != nullptr || quorum_peer_ != nullptr) && !Recover(error)) return false;
   if (quorum_peer_ != nullptr && !quorum_peer_->Start(core_.get(), error)) return false;
   RaiseOpenFileLimit();
+  trace::Start();  // AVIARY_LATENCY_TRACE (off by default)
   if (!net_->Start(error)) return false;
-  core_thread_ = std::thread([this] { core_->Run(); });
+  core_thread_ = std::thread([this] {
+    base::RequestShortSlice();  // AVIARY_SCHED_SLICE_US, off by default (base/thread_slice.h)
+    core_->Run();
+  });
   metrics_ = std::make_unique<MetricsEndpoint>(core_.get(), opts_.core.config.metrics_provider);
   metrics_->Start();  // a port that cannot be bound is logged, not fatal
   started_ = true;
@@ -139,6 +152,7 @@ void Server::Stop() {
   if (quorum_peer_ != nullptr) quorum_peer_->Stop();
   snapshotter_.reset();
   net_->Stop();
+  trace::Stop();
 }
 
 void Server::OnFrames(std::vector<net::Frame>& frames) {

@@ -47,6 +47,12 @@ struct ServerOptions {
   std::string data_log_dir;  // empty = data_dir
   bool force_sync = true;
   int64_t prealloc_bytes = 64 << 20;
+  // Standalone: > 0 makes the log grow by zeros written in steps of this
+  // many bytes ahead of the data instead of fallocate()d prealloc_bytes
+  // steps (storage::WalOptions::zero_fill_bytes); 0 = fallocate (default:
+  // not yet shown to lower the write tail here, docs/perf/pipeline.md).
+  // The environment variable AVIARY_WAL_ZERO_FILL_BYTES overrides it.
+  int64_t wal_zero_fill_bytes = 0;
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
   bool repair = false;                   // --repair: skip corrupt log/snapshot parts (loudly)

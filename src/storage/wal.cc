@@ -125,7 +125,30 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
   return true;
 }
 
+int64_t Wal::ZeroTail() const {
+  const int64_t end = write_pos_ + static_cast<int64_t>(buf_.size());
+  if (opts_.zero_fill_bytes <= 0 || end <= allocated_) return 0;
+  const int64_t step = opts_.zero_fill_bytes;
+  return (end + step - 1) / step * step - end;
+}
+
+bool Wal::WriteZeros(int64_t at, int64_t n, std::string* error) {
+  static const char kZeros[64 << 10] = {};
+  while (n > 0) {
+    const size_t len = static_cast<size_t>(std::min<int64_t>(n, sizeof kZeros));
+    const ssize_t w = pwrite(fd_, kZeros, len, at);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return Fail(ErrnoText("write", path_, errno), error);
+    }
+    at += w;
+    n -= w;
+  }
+  return true;
+}
+
 bool Wal::EnsureAllocated(int64_t end, std::string* error) {
+  if (opts_.zero_fill_bytes > 0) return true;  // zero-fill mode: the writes extend the file (ZeroTail)
   if (opts_.prealloc_bytes <= 0 || end <= allocated_) return true;
   const int64_t step = opts_.prealloc_bytes;
   const int64_t target = (end + step - 1) / step * step;
@@ -142,6 +165,12 @@ bool Wal::EnsureAllocated(int64_t end, std::string* error) {
 bool Wal::WriteBuffer(std::string* error) {
   if (buf_.empty()) return true;
   if (!EnsureAllocated(write_pos_ + static_cast<int64_t>(buf_.size()), error)) return false;
+  const int64_t zeros = ZeroTail();
+  if (zeros > 0) {
+    const int64_t at = write_pos_ + static_cast<int64_t>(buf_.size());
+    if (!WriteZeros(at, zeros, error)) return false;
+    allocated_ = at + zeros;
+  }
   size_t done = 0;
   while (done < buf_.size()) {
     const ssize_t n = pwrite(fd_, buf_.data() + done, buf_.size() - done, write_pos_ + static_cast<int64_t>(done));
@@ -158,10 +187,29 @@ bool Wal::WriteBuffer(std::string* error) {
 
 int Wal::WriteBufferDsync(std::string* error) {
   if (!EnsureAllocated(write_pos_ + static_cast<int64_t>(buf_.size()), error)) return -1;
-  iovec v{buf_.data(), buf_.size()};
+  // Zero-fill mode: the zeros of a new step go out in the same call.
+  static const char kZeros[64 << 10] = {};
+  const int64_t zeros = ZeroTail();
+  constexpr size_t kMaxIov = 64;
+  iovec v[kMaxIov];
+  size_t cnt = 0;
+  v[cnt++] = iovec{buf_.data(), buf_.size()};
+  int64_t zeros_queued = 0;
+  while (zeros_queued < zeros && cnt < kMaxIov) {
+    const size_t len = static_cast<size_t>(std::min<int64_t>(zeros - zeros_queued, sizeof kZeros));
+    v[cnt++] = iovec{const_cast<char*>(kZeros), len};
+    zeros_queued += static_cast<int64_t>(len);
+  }
+  if (zeros_queued < zeros) {  // a step over 4 MiB: its zeros first, then the data with RWF_DSYNC
+    const int64_t at = write_pos_ + static_cast<int64_t>(buf_.size());
+    if (!WriteZeros(at, zeros, error)) return -1;
+    allocated_ = at + zeros;
+    cnt = 1;
+    zeros_queued = 0;
+  }
   ssize_t n;
   do {
-    n = pwritev2(fd_, &v, 1, write_pos_, RWF_DSYNC);
+    n = pwritev2(fd_, v, static_cast<int>(cnt), write_pos_, RWF_DSYNC);
   } while (n < 0 && errno == EINTR);
   if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
     dsync_writes_ = false;  // an older kernel: write + fdatasync from now on
@@ -171,10 +219,21 @@ int Wal::WriteBufferDsync(std::string* error) {
     Fail(ErrnoText("write", path_, errno), error);
     return -1;
   }
-  write_pos_ += n;
-  buf_.erase(0, static_cast<size_t>(n));
   ++dsync_writes_done_;
-  return buf_.empty() ? 1 : 0;  // a short write: the rest is written and fdatasynced
+  const int64_t data = std::min<int64_t>(n, static_cast<int64_t>(buf_.size()));
+  if (zeros_queued > 0) {  // written bytes past the data are zeros now
+    allocated_ = std::max(allocated_, write_pos_ + n);
+    if (n < static_cast<int64_t>(buf_.size()) + zeros_queued) {
+      // A short write: the zeros (if any are missing) and the rest of the
+      // data are written again by WriteBuffer, and fdatasynced.
+      write_pos_ += data;
+      buf_.erase(0, static_cast<size_t>(data));
+      return 0;
+    }
+  }
+  write_pos_ += data;
+  buf_.erase(0, static_cast<size_t>(data));
+  return buf_.empty() && (zeros_queued == 0 || allocated_ >= write_pos_) ? 1 : 0;  // short: finished by the caller
 }
 
 bool Wal::Append(const txn::Txn& t, std::string* error) {

@@ -8,8 +8,9 @@
 // Append returned true. When everything since the last Sync is still in the
 // buffer (the usual group), Sync writes it with one pwritev2(RWF_DSYNC),
 // which is the write and the fdatasync of that range in one system call. Segments are preallocated in
-// prealloc_bytes steps; bytes past the data are zero, and a zero length
-// field marks the end of data. Closing a segment (Close, Roll) cuts the
+// prealloc_bytes steps (fallocate), or written with zeros ahead of the data
+// in zero_fill_bytes steps (WalOptions::zero_fill_bytes); either way bytes
+// past the data are zero, and a zero length field marks the end of data. Closing a segment (Close, Roll) cuts the
 // preallocated tail off.
 // Invariants: each zxid appended to one Wal is the previous one + 1 (or the
 // first of a higher epoch, zxid >> 32); Append stops the process (AV_CHECK)
@@ -43,6 +44,17 @@ struct WalOptions {
   int64_t prealloc_bytes = 64 << 20;
   // Largest payload Append takes: MaxTxnBytes(jute.maxbuffer) (limits.h).
   uint32_t max_record_bytes = kMaxRecordBytes;
+  // > 0: the segment grows by WRITING zeros, in steps of this many bytes,
+  // instead of fallocate()ing prealloc_bytes steps. The zeros go out with
+  // the data that first needs the step (the same write and fdatasync). An
+  // fdatasync over blocks that are already written changes no metadata
+  // (a fallocate()d block is "unwritten" until its first write, which the
+  // fdatasync must then commit to the filesystem's journal), so it is the
+  // data write and cache flush only, and does not wait for the journal -
+  // which on a shared disk also carries everyone else's metadata, and with
+  // online discard the trimming of freed blocks. Only the write that opens
+  // a step (once per zero_fill_bytes of log) pays a journal commit.
+  int64_t zero_fill_bytes = 0;
 };
 
 class Wal {
@@ -107,6 +119,12 @@ class Wal {
   // all: unsupported, a short write; WriteBuffer + fdatasync go on), -1 failed.
   int WriteBufferDsync(std::string* error);
   bool EnsureAllocated(int64_t end, std::string* error);
+  // Zero-fill mode: the zero bytes to write after the buffer (from
+  // write_pos_ + buf_.size() up to the next step) so the file's written
+  // part covers the data; 0 when it already does.
+  int64_t ZeroTail() const;
+  // pwrite of `n` zero bytes at `at` (zero-fill mode), all of it.
+  bool WriteZeros(int64_t at, int64_t n, std::string* error);
   bool Fail(std::string msg, std::string* error);
   void MarkSynced();
 
@@ -115,7 +133,7 @@ class Wal {
   std::string path_;
   std::string buf_;
   int64_t write_pos_ = 0;  // file offset where buf_ starts
-  int64_t allocated_ = 0;  // file size after preallocation
+  int64_t allocated_ = 0;  // file size after preallocation (zero-fill mode: bytes written, data or zeros)
   int64_t txns_in_segment_ = 0;
   int64_t last_zxid_ = 0;
   int64_t synced_pos_ = 0;  // file offset up to which the last Sync made data durable

@@ -20,6 +20,8 @@ double CpuSeconds() {
 
 void Stats::Merge(const Stats& o) {
   latency.Merge(o.latency);
+  send_lag.Merge(o.send_lag);
+  service.Merge(o.service);
   ops += o.ops;
   errors += o.errors;
   lost += o.lost;

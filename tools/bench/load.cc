@@ -26,6 +26,8 @@ bool RunLoad(const Options& o, const std::vector<Endpoint>& servers, RunResult* 
 void FillResult(const Stats& all, const Plan& plan, RunResult* out) {
   int64_t window = plan.ops_mode ? all.last_reply_ns - plan.measure_start : plan.measure_end - plan.measure_start;
   out->latency.Merge(all.latency);
+  out->send_lag.Merge(all.send_lag);
+  out->service.Merge(all.service);
   out->ops = all.ops;
   out->errors = all.errors;
   out->error_codes = all.codes;

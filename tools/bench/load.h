@@ -38,8 +38,10 @@ struct RunResult {
   // Open loop.
   bool open_loop = false;
   double rate_target = 0;
-  int64_t late = 0;   // requests sent > 1 ms after their scheduled time
-  int read_pct = -1;  // sweep step
+  int64_t late = 0;    // requests sent > 1 ms after their scheduled time
+  Histogram send_lag;  // scheduled time -> queued for sending (the generator's lateness)
+  Histogram service;   // queued for sending -> reply received
+  int read_pct = -1;   // sweep step
   // watch
   Histogram notify;    // setData sent -> last watcher notified
   Histogram delivery;  // setData sent -> each watcher notified

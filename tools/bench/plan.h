@@ -77,6 +77,9 @@ struct Plan {
 
 struct Stats {
   Histogram latency;
+  // Open loop: latency = send_lag (slot -> put in the send buffer: the
+  // generator's own lateness) + service (-> reply received).
+  Histogram send_lag, service;
   int64_t ops = 0, errors = 0, lost = 0, bad = 0, late = 0;
   int64_t first_send_ns = 0, last_reply_ns = 0;
   std::map<int32_t, int64_t> codes;

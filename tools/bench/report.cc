@@ -101,6 +101,10 @@ void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
   std::fprintf(f, "}, \"rate_achieved\": %.1f, \"late\": %lld", r.ops_per_sec, static_cast<long long>(r.late));
   if (*r.io) std::fprintf(f, ", \"io\": \"%s\"", r.io);
   PrintPercentiles(f, "latency_us", r.latency);
+  if (r.open_loop && r.send_lag.count() > 0) {
+    PrintPercentiles(f, "send_lag_us", r.send_lag);
+    PrintPercentiles(f, "service_us", r.service);
+  }
 }
 
 void PrintLatencyRow(std::FILE* f, const char* name, const Histogram& h) {
@@ -149,6 +153,10 @@ void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json) {
   std::fprintf(f, "  %-12s %9s %9s %9s %9s %9s %9s %10s\n", "latency ms", "p50", "p90", "p99", "p99.9", "max", "mean",
                "count");
   PrintLatencyRow(f, o.workload == Workload::kWatch ? "setData" : "request", r.latency);
+  if (r.open_loop && r.send_lag.count() > 0) {
+    PrintLatencyRow(f, "  send lag", r.send_lag);
+    PrintLatencyRow(f, "  service", r.service);
+  }
   if (o.workload == Workload::kWatch) {
     PrintLatencyRow(f, "notify all", r.notify);
     PrintLatencyRow(f, "per watcher", r.delivery);

@@ -18,9 +18,10 @@ namespace aviary::bench {
 struct Slot {
   int32_t xid = 0;
   proto::OpCode op = proto::OpCode::kError;
-  int64_t sent_ns = 0;  // open loop: the scheduled time
-  int64_t aux = 0;      // create: parent index; create-delete: node number
-  bool late = false;    // open loop: sent more than kLateNs after its slot
+  int64_t sent_ns = 0;    // open loop: the scheduled time
+  int64_t queued_ns = 0;  // when it was put in the send buffer (open loop: >= sent_ns)
+  int64_t aux = 0;        // create: parent index; create-delete: node number
+  bool late = false;      // open loop: sent more than kLateNs after its slot
 };
 
 struct Conn {

@@ -4,12 +4,14 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <memory>
 #include <thread>
 
+#include "base/thread_slice.h"
 #include "load.h"
 #include "proto/codec.h"
 #include "reply_check.h"
@@ -31,6 +33,7 @@ void Worker::Fill(Conn& c, int64_t now) {
     Slot slot;
     if (!NextRequest(*plan_, c, &slot)) break;
     slot.sent_ns = sent;
+    slot.queued_ns = now;
     if (open) {
       c.next_sched_ns += plan_->interval_ns;
       slot.late = now - sent > kLateNs;
@@ -57,6 +60,10 @@ bool Worker::OnReply(Conn& c, std::string_view payload, int64_t now) {
   if (plan_->Measured(s.sent_ns, now)) {
     stats_.ops++;
     stats_.latency.Record(now - s.sent_ns);
+    if (plan_->interval_ns > 0) {
+      stats_.send_lag.Record(s.queued_ns - s.sent_ns);
+      stats_.service.Record(now - s.queued_ns);
+    }
     feed_.Record(now - s.sent_ns);
     stats_.last_reply_ns = now;
     stats_.late += s.late;
@@ -247,8 +254,17 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
     size_t per_thread = workers.empty() ? 0 : workers[0]->conns().size();
     bool uring = o.io != IoMode::kEpoll && per_thread * 2 + 8 <= 32768 && UringAvailable();
     out->io = uring ? "io_uring" : "epoll";
+    const bool open = plan.interval_ns > 0;
     for (auto& w : workers) {
-      ts.emplace_back([&w, uring] {
+      ts.emplace_back([&w, uring, open] {
+        // Open loop: the sleep until the next slot ends on time, not up to
+        // the default 50 us timer slack later (its lateness is charged to
+        // the server measured); a short scheduler slice only when
+        // AVIARY_SCHED_SLICE_US asks for one (base/thread_slice.h).
+        if (open) {
+          prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+          base::RequestShortSlice();
+        }
         if (!uring || !w->RunUring()) w->RunEpoll();
       });
     }

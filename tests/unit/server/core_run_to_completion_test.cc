@@ -85,6 +85,17 @@ std::vector<CoreEvent> Create(net::ConnId conn, int32_t xid, const std::string& 
   return evs;
 }
 
+std::vector<CoreEvent> GetData(net::ConnId conn, int32_t xid, const std::string& path) {
+  std::vector<CoreEvent> evs(1);
+  evs[0].kind = CoreEvent::Kind::kRequest;
+  evs[0].conn = conn;
+  evs[0].request.header = proto::RequestHeader{xid, static_cast<int32_t>(proto::OpCode::kGetData)};
+  proto::GetDataRequest g;
+  g.path = path;
+  evs[0].request.body = g;
+  return evs;
+}
+
 // The reply header's xid and err of a delivered reply (after the length prefix).
 std::pair<int32_t, int32_t> XidErr(const std::string& bytes) {
   auto be32 = [&](size_t at) {
@@ -154,6 +165,53 @@ TEST(CoreRunToCompletion, SeveralRequestsGoToTheCoreThread) {
   ASSERT_GE(got.size(), seen + 1);
   EXPECT_NE(got[seen].thread, std::this_thread::get_id());
   EXPECT_TRUE(core.tree().Find("/b") != nullptr);
+}
+
+TEST(CoreRunToCompletion, SeveralReadsRunOnTheSubmittingThread) {
+  // Reads need no grouping: a pass of several (from one or more
+  // connections) runs inline, its replies in order on this thread.
+  LocalCommitter committer;
+  ThreadOutbox out;
+  Core core(Options(true), &committer, &out);
+  std::thread core_thread([&] { core.Run(); });
+  const net::ConnId conn = SubmitUntilInline(core);
+  ASSERT_NE(conn, 0u);
+  const size_t seen = out.WaitFor(conn - 1000 + 1).size();
+  std::this_thread::sleep_for(20ms);
+  std::vector<CoreEvent> evs = GetData(conn, 11, "/");
+  evs.push_back(GetData(conn, 12, "/zookeeper")[0]);
+  evs.push_back(GetData(conn, 13, "/missing")[0]);
+  int64_t before = core.inline_passes();
+  core.Submit(evs);
+  EXPECT_EQ(core.inline_passes(), before + 1);
+  auto got = out.WaitFor(seen + 1);
+  core.RequestStop();
+  core_thread.join();
+  ASSERT_EQ(got.size(), seen + 1);  // one pass: the connection's three replies in one buffer
+  EXPECT_EQ(got.back().thread, std::this_thread::get_id());
+  EXPECT_EQ(XidErr(got.back().bytes), std::make_pair(11, 0));
+}
+
+TEST(CoreRunToCompletion, ReadsWithAWriteGoToTheCoreThread) {
+  LocalCommitter committer;
+  ThreadOutbox out;
+  Core core(Options(true), &committer, &out);
+  std::thread core_thread([&] { core.Run(); });
+  const net::ConnId conn = SubmitUntilInline(core);
+  ASSERT_NE(conn, 0u);
+  const size_t seen = out.WaitFor(conn - 1000 + 1).size();
+  std::this_thread::sleep_for(20ms);
+  std::vector<CoreEvent> evs = GetData(conn, 1, "/");
+  evs.push_back(Create(conn, 2, "/w")[0]);
+  const int64_t before = core.inline_passes();
+  core.Submit(evs);
+  auto got = out.WaitFor(seen + 1);
+  core.RequestStop();
+  core_thread.join();
+  EXPECT_EQ(core.inline_passes(), before);
+  ASSERT_GE(got.size(), seen + 1);
+  EXPECT_NE(got[seen].thread, std::this_thread::get_id());
+  EXPECT_TRUE(core.tree().Find("/w") != nullptr);
 }
 
 TEST(CoreRunToCompletion, OptionOffAlwaysHandsOverToTheCoreThread) {

@@ -1,7 +1,12 @@
 #include "storage/wal.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -524,6 +529,140 @@ TEST(Wal, GroupIsOneDsyncWriteUnlessDataWentOutEarlier) {
   const std::vector<SegmentRecord> recs = ReadSegment(VersionDir(d.path()) + "/" + SegmentName(1));
   ASSERT_GT(recs.size(), 20u);
   for (size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].txn.zxid, static_cast<int64_t>(i + 1));
+}
+
+// Extents of `path` still "unwritten" (fallocate()d, never written), or -1
+// when the filesystem cannot tell (FIEMAP unsupported).
+int UnwrittenExtents(const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  constexpr unsigned kMax = 256;
+  std::vector<char> buf(sizeof(fiemap) + kMax * sizeof(fiemap_extent));
+  auto* fm = reinterpret_cast<fiemap*>(buf.data());
+  fm->fm_start = 0;
+  fm->fm_length = ~0ull;
+  fm->fm_flags = FIEMAP_FLAG_SYNC;
+  fm->fm_extent_count = kMax;
+  const int rc = ioctl(fd, FS_IOC_FIEMAP, fm);
+  close(fd);
+  if (rc != 0) return -1;
+  int unwritten = 0;
+  for (unsigned i = 0; i < fm->fm_mapped_extents; ++i)
+    unwritten += (fm->fm_extents[i].fe_flags & FIEMAP_EXTENT_UNWRITTEN) != 0;
+  return unwritten;
+}
+
+WalOptions ZeroFill(const std::string& dir, bool force_sync, int64_t step) {
+  WalOptions o{dir, force_sync, 64 << 20};
+  o.zero_fill_bytes = step;
+  return o;
+}
+
+// Zero-fill mode: the segment grows by written zeros in whole steps, the
+// data reads back, nothing is left "unwritten" (no fallocate), and past
+// the data the file is zeros up to the step.
+TEST(Wal, ZeroFillGrowsByWrittenZeroSteps) {
+  for (bool force_sync : {true, false}) {
+    TempDir d;
+    const int64_t step = 64 << 10;
+    const std::string path = VersionDir(d.path()) + "/" + SegmentName(1);
+    Wal wal(ZeroFill(d.path(), force_sync, step));
+    std::string err;
+    ASSERT_TRUE(wal.Open(1, &err)) << err;
+    struct stat st;
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, step);  // the header and the first step of zeros
+    int64_t z = 1;
+    for (; z <= 40; ++z) {
+      ASSERT_TRUE(wal.Append(SetTxn(z, std::string(3000, 'a')), &err)) << err;
+      if (z % 3 == 0) {
+        ASSERT_TRUE(wal.Sync(&err)) << err;  // groups, mostly one dsync write each
+      }
+    }
+    ASSERT_TRUE(wal.Append(SetTxn(z, std::string(200 << 10, 'b')), &err)) << err;  // larger than a step
+    ASSERT_TRUE(wal.Sync(&err)) << err;
+    EXPECT_EQ(force_sync, wal.dsync_writes() > 0);
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size % step, 0);
+    EXPECT_GE(st.st_size, wal.segment_bytes());
+    EXPECT_LT(st.st_size, wal.segment_bytes() + step);
+    if (force_sync) {
+      const int unwritten = UnwrittenExtents(path);
+      if (unwritten >= 0) {
+        EXPECT_EQ(unwritten, 0);
+      }
+    }
+    SegmentEnd end;
+    const std::vector<SegmentRecord> recs = ReadSegment(path, &end);
+    EXPECT_EQ(end, SegmentEnd::kClean);
+    ASSERT_EQ(recs.size(), 41u);
+    for (size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].txn.zxid, static_cast<int64_t>(i + 1));
+    const std::string bytes = ReadAll(path);
+    EXPECT_EQ(bytes.find_first_not_of('\0', static_cast<size_t>(wal.segment_bytes())), std::string::npos);
+    // Closing (a roll) cuts the zeros off; the new segment starts its own step.
+    ASSERT_TRUE(wal.Roll(z + 1, &err)) << err;
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, static_cast<off_t>(recs.back().offset + kRecordHeaderBytes + recs.back().length));
+    ASSERT_TRUE(wal.Append(SetTxn(z + 1), &err)) << err;
+    ASSERT_TRUE(wal.Sync(&err)) << err;
+    ASSERT_EQ(stat(wal.segment_path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, step);
+  }
+}
+
+// The same directory recovers identically whichever way it was grown, and
+// a fallocate()d segment does have unwritten extents (what zero-fill avoids).
+TEST(Wal, ZeroFillRecoversLikePreallocation) {
+  TempDir a, b;
+  std::string err;
+  {
+    Wal zero(ZeroFill(a.path(), true, 4096));
+    Wal falloc(WalOptions{b.path(), true, 1 << 20});
+    ASSERT_TRUE(zero.Open(1, &err)) << err;
+    ASSERT_TRUE(falloc.Open(1, &err)) << err;
+    for (int64_t z = 1; z <= 300; ++z) {
+      ASSERT_TRUE(zero.Append(SetTxn(z, std::string(static_cast<size_t>(z), 'c')), &err)) << err;
+      ASSERT_TRUE(falloc.Append(SetTxn(z, std::string(static_cast<size_t>(z), 'c')), &err)) << err;
+      if (z % 7 == 0) {
+        ASSERT_TRUE(zero.Sync(&err)) << err;
+        ASSERT_TRUE(falloc.Sync(&err)) << err;
+      }
+    }
+    ASSERT_TRUE(zero.Sync(&err)) << err;
+    ASSERT_TRUE(falloc.Sync(&err)) << err;
+    const int unwritten = UnwrittenExtents(falloc.segment_path());
+    if (unwritten >= 0) {
+      EXPECT_GT(unwritten, 0);
+    }
+    EXPECT_EQ(UnwrittenExtents(zero.segment_path()) > 0, false);
+  }  // not closed: the zero tail stays, as after a crash
+  tree::DataTree ta, tb;
+  RecoveryResult ra = RecoverDir(a.path(), false, &ta), rb = RecoverDir(b.path(), false, &tb);
+  ASSERT_TRUE(ra.ok) << ra.error;
+  ASSERT_TRUE(rb.ok) << rb.error;
+  EXPECT_EQ(ra.last_zxid, 300);
+  EXPECT_EQ(rb.last_zxid, 300);
+  EXPECT_EQ(ta.NodeCount(), tb.NodeCount());
+}
+
+// After a failed fsync the segment is cut back to the last good one in
+// zero-fill mode too.
+TEST(Wal, ZeroFillRollbackCutsToTheLastSync) {
+  TempDir d;
+  setenv("AVIARY_FAILPOINT", "wal_sync_eio_after:1", 1);
+  {
+    Wal wal(ZeroFill(d.path(), true, 4096));
+    unsetenv("AVIARY_FAILPOINT");
+    std::string err;
+    ASSERT_TRUE(wal.Open(1, &err)) << err;
+    ASSERT_TRUE(wal.Append(SetTxn(1), &err));
+    ASSERT_TRUE(wal.Sync(&err)) << err;
+    ASSERT_TRUE(wal.Append(SetTxn(2, std::string(9000, 'd')), &err));
+    EXPECT_FALSE(wal.Sync(&err));
+    ASSERT_TRUE(wal.Rollback(&err)) << err;
+    EXPECT_EQ(wal.synced_zxid(), 1);
+  }
+  EXPECT_EQ(RecoverDir(d.path()).last_zxid, 1);
 }
 
 }  // namespace
