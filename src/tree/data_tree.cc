@@ -203,10 +203,9 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
 }
 
 proto::Err DataTree::SetData(const std::string& path, std::string_view data, int32_t version, int64_t zxid,
-                             int64_t time_ms, bool data_null, const Node** changed) {
+                             int64_t time_ms, bool data_null) {
   Node* n = Mutable(path);
   if (n == nullptr) return proto::Err::kNoNode;
-  if (changed != nullptr) *changed = n;
   const int64_t bytes_diff = static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
   data_size_ += bytes_diff;
   n->data.SetIn(arena_, n->name(), data);

@@ -87,9 +87,8 @@ class DataTree {
   // node itself is missing. kNotEmpty (and no change) for a node with
   // children. The root and its alias cannot be deleted (kBadArguments).
   proto::Err DeleteNode(const std::string& path, int64_t zxid);
-  // *changed (when given): the node, on kOk (no second lookup for its Stat).
   proto::Err SetData(const std::string& path, std::string_view data, int32_t version, int64_t zxid, int64_t time_ms,
-                     bool data_null = false, const Node** changed = nullptr);
+                     bool data_null = false);
   proto::Err SetAcl(const std::string& path, const proto::AclList& acl, int32_t aversion);
   // DataTree.setCversionPzxid (replay fix-up); cversion -1 means current + 1.
   proto::Err SetCversionPzxid(const std::string& path, int32_t cversion, int64_t zxid);

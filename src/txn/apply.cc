@@ -74,10 +74,9 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
     case OpCode::kSetData:
       if (const auto* s = std::get_if<SetDataTxn>(&op.body)) {
         // No path: a setData's reply (single or in a multi) carries only the Stat.
-        const tree::Node* n = nullptr;
-        OpResult r{
-            op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null, &n), {}, {}};
+        OpResult r{op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null), {}, {}};
         if (r.err == Err::kOk) {
+          const tree::Node* n = tree.Find(s->path);
           r.stat = tree::ToStat(*n);
           if (triggers != nullptr) triggers->push_back({s->path, EventType::kNodeDataChanged, tree.AclOf(*n)});
         }
