@@ -112,7 +112,6 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
   path_ = path;
   write_pos_ = 0;
   allocated_ = 0;
-  zeroed_ = 0;
   txns_in_segment_ = 0;
   synced_pos_ = 0;
   synced_txns_ = 0;
@@ -140,32 +139,9 @@ bool Wal::EnsureAllocated(int64_t end, std::string* error) {
   return true;
 }
 
-bool Wal::EnsureSpace(int64_t end, std::string* error) {
-  if (!EnsureAllocated(end, error)) return false;
-  const int64_t step = opts_.zero_ahead_bytes;
-  if (step <= 0 || end <= zeroed_) return true;
-  // Never over written data: everything before write_pos_ is in the file.
-  const int64_t from = std::max(zeroed_, write_pos_);
-  const int64_t to = (end + step - 1) / step * step + step;
-  if (!EnsureAllocated(to, error)) return false;
-  static const std::string kZeros(256 << 10, '\0');
-  for (int64_t off = from; off < to;) {
-    const size_t n = static_cast<size_t>(std::min<int64_t>(to - off, static_cast<int64_t>(kZeros.size())));
-    const ssize_t w = pwrite(fd_, kZeros.data(), n, off);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return Fail(ErrnoText("write", path_, errno), error);
-    }
-    off += w;
-  }
-  if (fdatasync(fd_) != 0) return Fail(ErrnoText("fdatasync", path_, errno), error);
-  zeroed_ = to;
-  return true;
-}
-
 bool Wal::WriteBuffer(std::string* error) {
   if (buf_.empty()) return true;
-  if (!EnsureSpace(write_pos_ + static_cast<int64_t>(buf_.size()), error)) return false;
+  if (!EnsureAllocated(write_pos_ + static_cast<int64_t>(buf_.size()), error)) return false;
   size_t done = 0;
   while (done < buf_.size()) {
     const ssize_t n = pwrite(fd_, buf_.data() + done, buf_.size() - done, write_pos_ + static_cast<int64_t>(done));
@@ -181,7 +157,7 @@ bool Wal::WriteBuffer(std::string* error) {
 }
 
 int Wal::WriteBufferDsync(std::string* error) {
-  if (!EnsureSpace(write_pos_ + static_cast<int64_t>(buf_.size()), error)) return -1;
+  if (!EnsureAllocated(write_pos_ + static_cast<int64_t>(buf_.size()), error)) return -1;
   iovec v{buf_.data(), buf_.size()};
   ssize_t n;
   do {
@@ -280,7 +256,7 @@ bool Wal::Rollback(std::string* error) {
     *error = ErrnoText("fsync", path_, errno);
     return false;
   }
-  write_pos_ = allocated_ = zeroed_ = synced_pos_;
+  write_pos_ = allocated_ = synced_pos_;
   AV_LOG(kWarn, "WAL rolled back to offset {} of {} (last durable zxid {:#x})", synced_pos_, path_, synced_zxid_);
   return true;
 }

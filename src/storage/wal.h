@@ -43,11 +43,6 @@ struct WalOptions {
   int64_t prealloc_bytes = 64 << 20;
   // Largest payload Append takes: MaxTxnBytes(jute.maxbuffer) (limits.h).
   uint32_t max_record_bytes = kMaxRecordBytes;
-  // > 0: blocks ahead of the data are written with zeros and made durable
-  // this many bytes at a time before records overwrite them, so that a
-  // group's fdatasync finds no unwritten extent to convert (no journal
-  // commit: the data and the cache flush only). 0: fallocate only.
-  int64_t zero_ahead_bytes = 0;
 };
 
 class Wal {
@@ -112,9 +107,6 @@ class Wal {
   // all: unsupported, a short write; WriteBuffer + fdatasync go on), -1 failed.
   int WriteBufferDsync(std::string* error);
   bool EnsureAllocated(int64_t end, std::string* error);
-  // Allocated, and (zero_ahead_bytes) zero-filled and durable, through `end`
-  // (at least: a zero_ahead_bytes step past it).
-  bool EnsureSpace(int64_t end, std::string* error);
   bool Fail(std::string msg, std::string* error);
   void MarkSynced();
 
@@ -124,7 +116,6 @@ class Wal {
   std::string buf_;
   int64_t write_pos_ = 0;  // file offset where buf_ starts
   int64_t allocated_ = 0;  // file size after preallocation
-  int64_t zeroed_ = 0;     // blocks before this offset hold data or durable zeros
   int64_t txns_in_segment_ = 0;
   int64_t last_zxid_ = 0;
   int64_t synced_pos_ = 0;  // file offset up to which the last Sync made data durable

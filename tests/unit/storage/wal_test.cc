@@ -288,41 +288,6 @@ TEST(Recovery, EmptyDirectoryIsAFreshTree) {
   EXPECT_EQ(TreeDigest(t), TreeDigest(fresh));
 }
 
-// zero_ahead_bytes: the blocks ahead of the data are written with zeros
-// (and made durable) a step at a time before records land on them. The
-// segment reads back the same, its tail past the data is zeros, a roll
-// starts the next segment the same way, and recovery finds every record.
-TEST(Wal, ZeroAheadKeepsRecordsAndAZeroTail) {
-  TempDir d;
-  WalOptions o{d.path(), true, 1 << 20};
-  o.zero_ahead_bytes = 16 << 10;
-  int64_t z = 1;
-  {
-    Wal wal(o);
-    std::string err;
-    ASSERT_TRUE(wal.Open(1, &err)) << err;
-    for (; z <= 300; ++z) {
-      ASSERT_TRUE(wal.Append(SetTxn(z, std::string(static_cast<size_t>(z % 700), 'q')), &err)) << err;
-      if (z % 7 == 0) ASSERT_TRUE(wal.Sync(&err)) << err;
-    }
-    ASSERT_TRUE(wal.Sync(&err)) << err;
-    const std::string path = wal.segment_path();
-    const std::string bytes = ReadAll(path);
-    EXPECT_GT(bytes.size(), static_cast<size_t>(wal.segment_bytes()));
-    EXPECT_EQ(bytes.find_first_not_of('\0', static_cast<size_t>(wal.segment_bytes())), std::string::npos);
-    SegmentEnd end;
-    const std::vector<SegmentRecord> recs = ReadSegment(path, &end);
-    EXPECT_EQ(end, SegmentEnd::kClean);
-    ASSERT_EQ(recs.size(), 300u);
-    for (size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].txn.zxid, static_cast<int64_t>(i + 1));
-    ASSERT_TRUE(wal.Roll(z, &err)) << err;
-    for (; z <= 320; ++z) ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;
-    ASSERT_TRUE(wal.Sync(&err)) << err;
-    ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;  // never synced: not recovered
-  }
-  EXPECT_EQ(RecoverDir(d.path()).last_zxid, 320);
-}
-
 }  // namespace
 }  // namespace aviary::storage
 
@@ -357,41 +322,6 @@ TEST(Wal, TornHeaderOfLastSegment) {
   Wal wal(WalOptions{d.path(), true, 4096});
   std::string err;
   EXPECT_TRUE(wal.Open(4, &err)) << err;
-}
-
-// zero_ahead_bytes: the blocks ahead of the data are written with zeros
-// (and made durable) a step at a time before records land on them. The
-// segment reads back the same, its tail past the data is zeros, a roll
-// starts the next segment the same way, and recovery finds every record.
-TEST(Wal, ZeroAheadKeepsRecordsAndAZeroTail) {
-  TempDir d;
-  WalOptions o{d.path(), true, 1 << 20};
-  o.zero_ahead_bytes = 16 << 10;
-  int64_t z = 1;
-  {
-    Wal wal(o);
-    std::string err;
-    ASSERT_TRUE(wal.Open(1, &err)) << err;
-    for (; z <= 300; ++z) {
-      ASSERT_TRUE(wal.Append(SetTxn(z, std::string(static_cast<size_t>(z % 700), 'q')), &err)) << err;
-      if (z % 7 == 0) ASSERT_TRUE(wal.Sync(&err)) << err;
-    }
-    ASSERT_TRUE(wal.Sync(&err)) << err;
-    const std::string path = wal.segment_path();
-    const std::string bytes = ReadAll(path);
-    EXPECT_GT(bytes.size(), static_cast<size_t>(wal.segment_bytes()));
-    EXPECT_EQ(bytes.find_first_not_of('\0', static_cast<size_t>(wal.segment_bytes())), std::string::npos);
-    SegmentEnd end;
-    const std::vector<SegmentRecord> recs = ReadSegment(path, &end);
-    EXPECT_EQ(end, SegmentEnd::kClean);
-    ASSERT_EQ(recs.size(), 300u);
-    for (size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].txn.zxid, static_cast<int64_t>(i + 1));
-    ASSERT_TRUE(wal.Roll(z, &err)) << err;
-    for (; z <= 320; ++z) ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;
-    ASSERT_TRUE(wal.Sync(&err)) << err;
-    ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;  // never synced: not recovered
-  }
-  EXPECT_EQ(RecoverDir(d.path()).last_zxid, 320);
 }
 
 }  // namespace
@@ -594,41 +524,6 @@ TEST(Wal, GroupIsOneDsyncWriteUnlessDataWentOutEarlier) {
   const std::vector<SegmentRecord> recs = ReadSegment(VersionDir(d.path()) + "/" + SegmentName(1));
   ASSERT_GT(recs.size(), 20u);
   for (size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].txn.zxid, static_cast<int64_t>(i + 1));
-}
-
-// zero_ahead_bytes: the blocks ahead of the data are written with zeros
-// (and made durable) a step at a time before records land on them. The
-// segment reads back the same, its tail past the data is zeros, a roll
-// starts the next segment the same way, and recovery finds every record.
-TEST(Wal, ZeroAheadKeepsRecordsAndAZeroTail) {
-  TempDir d;
-  WalOptions o{d.path(), true, 1 << 20};
-  o.zero_ahead_bytes = 16 << 10;
-  int64_t z = 1;
-  {
-    Wal wal(o);
-    std::string err;
-    ASSERT_TRUE(wal.Open(1, &err)) << err;
-    for (; z <= 300; ++z) {
-      ASSERT_TRUE(wal.Append(SetTxn(z, std::string(static_cast<size_t>(z % 700), 'q')), &err)) << err;
-      if (z % 7 == 0) ASSERT_TRUE(wal.Sync(&err)) << err;
-    }
-    ASSERT_TRUE(wal.Sync(&err)) << err;
-    const std::string path = wal.segment_path();
-    const std::string bytes = ReadAll(path);
-    EXPECT_GT(bytes.size(), static_cast<size_t>(wal.segment_bytes()));
-    EXPECT_EQ(bytes.find_first_not_of('\0', static_cast<size_t>(wal.segment_bytes())), std::string::npos);
-    SegmentEnd end;
-    const std::vector<SegmentRecord> recs = ReadSegment(path, &end);
-    EXPECT_EQ(end, SegmentEnd::kClean);
-    ASSERT_EQ(recs.size(), 300u);
-    for (size_t i = 0; i < recs.size(); ++i) EXPECT_EQ(recs[i].txn.zxid, static_cast<int64_t>(i + 1));
-    ASSERT_TRUE(wal.Roll(z, &err)) << err;
-    for (; z <= 320; ++z) ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;
-    ASSERT_TRUE(wal.Sync(&err)) << err;
-    ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;  // never synced: not recovered
-  }
-  EXPECT_EQ(RecoverDir(d.path()).last_zxid, 320);
 }
 
 }  // namespace
