@@ -108,6 +108,11 @@ void EncodeGetDataReply(benchmark::State& state) {
   RunEncode(state, {1234, kZxid, 0}, proto::GetDataResponse{Payload(bytes), SampleStat(bytes), false});
 }
 
+// A setData's reply (the Stat): every write of the set workload.
+void EncodeStatReply(benchmark::State& state) {
+  RunEncode(state, {1234, kZxid, 0}, proto::StatResponse{SampleStat(100)});
+}
+
 void EncodeMulti4Reply(benchmark::State& state) {
   proto::MultiResponse m;
   m.results.resize(4);
@@ -136,6 +141,7 @@ void RegisterCodec(const Scale& s) {
   Register("codec/decode_create", DecodeCreate, "bytes", sizes);
   Register("codec/decode_multi4", DecodeMulti4, "bytes", sizes);
   Register("codec/encode_get_data_reply", EncodeGetDataReply, "bytes", sizes);
+  Register("codec/encode_stat_reply", EncodeStatReply);
   Register("codec/encode_multi4_reply", EncodeMulti4Reply);
   Register("codec/encode_watch_event", EncodeWatchEvent);
 }

@@ -1,4 +1,5 @@
 // Reply side of the codec (server encodes, client decodes).
+#include <cstring>
 #include <type_traits>
 
 #include "proto/codec.h"
@@ -61,12 +62,22 @@ void ReadReplyBody(Reader& r, OpCode op, ResponseBody* body) {
 
 }  // namespace
 
+namespace {
+// Frame length (patched by EndFrame, or given) + ReplyHeader.
+constexpr size_t kReplyHeadBytes = 4 + 4 + 8 + 4;
+
+void PutReplyHead(char* p, uint32_t frame_len, const ReplyHeader& hdr) {
+  Writer::PutInt32(p, static_cast<int32_t>(frame_len));
+  Writer::PutInt32(p + 4, hdr.xid);
+  Writer::PutInt64(p + 8, hdr.zxid);
+  Writer::PutInt32(p + 16, hdr.err);
+}
+}  // namespace
+
 void EncodeReply(const ReplyHeader& hdr, const ResponseBody& body, std::string* out) {
   Writer w(out);
-  size_t frame = w.BeginFrame();
-  w.WriteInt32(hdr.xid);
-  w.WriteInt64(hdr.zxid);
-  w.WriteInt32(hdr.err);
+  const size_t frame = out->size();  // EndFrame patches the length
+  w.WriteBlock(kReplyHeadBytes, [&hdr](char* p) { PutReplyHead(p, 0, hdr); });
   // An error reply is the header alone, except a multi's results and a
   // failed SASL step's null token (ZooKeeper sends SetSASLResponse(null)).
   if (hdr.err == 0 || std::holds_alternative<MultiResponse>(body) || std::holds_alternative<SetSaslResponse>(body)) {
@@ -81,14 +92,17 @@ void EncodeReply(const ReplyHeader& hdr, const ResponseBody& body, std::string* 
 
 void EncodeGetDataReply(const ReplyHeader& hdr, std::string_view data, bool data_null, const Stat& stat,
                         std::string* out) {
+  // Its size is known up front: one append, filled in place.
+  const size_t data_bytes = data_null ? 0 : data.size();
+  const size_t total = kReplyHeadBytes + 4 + data_bytes + io::kStatBytes;
   Writer w(out);
-  size_t frame = w.BeginFrame();
-  w.WriteInt32(hdr.xid);
-  w.WriteInt64(hdr.zxid);
-  w.WriteInt32(hdr.err);
-  w.WriteBuffer(data, data_null);
-  io::Write(w, stat);
-  w.EndFrame(frame);
+  w.WriteBlock(total, [&](char* p) {
+    PutReplyHead(p, static_cast<uint32_t>(total - 4), hdr);
+    p += kReplyHeadBytes;
+    Writer::PutInt32(p, data_null ? -1 : static_cast<int32_t>(data_bytes));
+    if (data_bytes != 0) std::memcpy(p + 4, data.data(), data_bytes);
+    io::PutStat(p + 4 + data_bytes, stat);
+  });
 }
 
 bool DecodeReply(std::string_view payload, OpCode op, ReplyHeader* hdr, ResponseBody* body) {

@@ -91,16 +91,39 @@ class Writer {
  public:
   explicit Writer(std::string* out) : out_(out) {}
 
+  // One append per value (the encoders' hot path: a reply's Stat is 11
+  // values; a call to std::string::append each is most of its cost).
   void WriteInt32(int32_t v) {
-    uint32_t u = static_cast<uint32_t>(v);
-    char b[4] = {static_cast<char>(u >> 24), static_cast<char>(u >> 16), static_cast<char>(u >> 8),
-                 static_cast<char>(u)};
+    char b[4];
+    PutInt32(b, v);
     out_->append(b, 4);
   }
   void WriteInt64(int64_t v) {
-    uint64_t u = static_cast<uint64_t>(v);
-    WriteInt32(static_cast<int32_t>(u >> 32));
-    WriteInt32(static_cast<int32_t>(u & 0xffffffffu));
+    char b[8];
+    PutInt64(b, v);
+    out_->append(b, 8);
+  }
+  // Big-endian stores into raw bytes, for encoders that fill a block of
+  // known size at once.
+  static void PutInt32(char* p, int32_t v) {
+    const uint32_t u = static_cast<uint32_t>(v);
+    p[0] = static_cast<char>(u >> 24);
+    p[1] = static_cast<char>(u >> 16);
+    p[2] = static_cast<char>(u >> 8);
+    p[3] = static_cast<char>(u);
+  }
+  static void PutInt64(char* p, int64_t v) {
+    const uint64_t u = static_cast<uint64_t>(v);
+    PutInt32(p, static_cast<int32_t>(u >> 32));
+    PutInt32(p + 4, static_cast<int32_t>(u & 0xffffffffu));
+  }
+  // Appends `n` bytes written by `fill(char*)` (n known up front): one
+  // capacity check for a whole fixed-size record.
+  template <typename Fill>
+  void WriteBlock(size_t n, Fill&& fill) {
+    const size_t at = out_->size();
+    out_->resize(at + n);
+    fill(out_->data() + at);
   }
   void WriteBool(bool v) { out_->push_back(v ? 1 : 0); }
   void WriteNullBuffer() { WriteInt32(-1); }

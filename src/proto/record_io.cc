@@ -21,18 +21,24 @@ void Read(Reader& r, Stat* s) {
   s->pzxid = r.ReadInt64();
 }
 
+void PutStat(char* p, const Stat& s) {
+  Writer::PutInt64(p, s.czxid);
+  Writer::PutInt64(p + 8, s.mzxid);
+  Writer::PutInt64(p + 16, s.ctime);
+  Writer::PutInt64(p + 24, s.mtime);
+  Writer::PutInt32(p + 32, s.version);
+  Writer::PutInt32(p + 36, s.cversion);
+  Writer::PutInt32(p + 40, s.aversion);
+  Writer::PutInt64(p + 44, s.ephemeralOwner);
+  Writer::PutInt32(p + 52, s.dataLength);
+  Writer::PutInt32(p + 56, s.numChildren);
+  Writer::PutInt64(p + 60, s.pzxid);
+}
+
+// One append for the whole record: every write's and getData's reply
+// carries a Stat.
 void Write(Writer& w, const Stat& s) {
-  w.WriteInt64(s.czxid);
-  w.WriteInt64(s.mzxid);
-  w.WriteInt64(s.ctime);
-  w.WriteInt64(s.mtime);
-  w.WriteInt32(s.version);
-  w.WriteInt32(s.cversion);
-  w.WriteInt32(s.aversion);
-  w.WriteInt64(s.ephemeralOwner);
-  w.WriteInt32(s.dataLength);
-  w.WriteInt32(s.numChildren);
-  w.WriteInt64(s.pzxid);
+  w.WriteBlock(kStatBytes, [&s](char* p) { PutStat(p, s); });
 }
 
 void Read(Reader& r, AclList* acl) {

@@ -19,6 +19,8 @@ inline constexpr size_t kStatBytes = 68;    // 6 longs + 5 ints
 
 void Read(jute::Reader& r, Stat* s);
 void Write(jute::Writer& w, const Stat& s);
+// The kStatBytes of `s` as Write encodes them, stored at `p`.
+void PutStat(char* p, const Stat& s);
 void Read(jute::Reader& r, AclList* acl);
 void Write(jute::Writer& w, const AclList& acl);
 void Read(jute::Reader& r, std::vector<std::string>* v);

@@ -41,6 +41,7 @@
 #include "admin/server_snapshot.h"
 #include "adminserver/command_result.h"
 #include "base/clock.h"
+#include "metrics/metric.h"
 #include "net/connection_server.h"
 #include "proto/records.h"
 #include "server/admin_probe.h"
@@ -349,7 +350,10 @@ class Core {
   // queued or in this pass). Queued and held requests are also bounded in
   // bytes per connection (opts_.max_queued_bytes_per_conn): past that the
   // connection is closed. false: `c` is being closed.
-  void Credit(net::ConnId conn) { ++consumed_[conn]; }
+  void Credit(net::ConnId conn);
+  void Credit(Conn& c);
+  // `c` has pass counts to flush (Flush resets them).
+  void NotePassConn(Conn& c);
   bool ChargeQueued(Conn& c, size_t bytes);
   void Hold(Conn& c, CoreEvent&& ev);
   // The handshake finished (or the connection closed): run (or drop) what
@@ -386,13 +390,16 @@ class Core {
   void SendGetDataReply(net::ConnId conn, const proto::ReplyHeader& hdr, const tree::Node& n, int64_t received_us);
   // The bookkeeping of a reply of `bytes` just appended to out_ (`c`: the
   // connection's state, null when it is gone).
-  void ReplyQueued(net::ConnId conn, Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int64_t received_us,
-                   bool close_after, proto::OpCode op);
+  void ReplyQueued(Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int64_t received_us, bool close_after,
+                   proto::OpCode op);
   void SendEvent(net::ConnId conn, const proto::WatcherEvent& ev);
   // Counts `bytes` more output for `conn` in this pass; past
   // opts_.max_output_bytes the connection's output is dropped and it is
   // closed (the network would close it on delivery anyway).
-  void ChargeOutput(net::ConnId conn, size_t bytes);
+  void ChargeOutput(Conn& c, size_t bytes);
+  // The reply buffer in out_ that `conn`'s next reply or event is appended
+  // to (`c`: its state, null when it is gone).
+  std::string* TailFor(net::ConnId conn, Conn* c);
   void Flush();
   // core_snapshot.cc
   void MaybeStartSnapshot(int64_t now_ms);
@@ -450,11 +457,13 @@ class Core {
   void FillDump(admin::ServerSnapshot& s) const;
   void ResetConnectionStats();
   static void NoteRequestOp(Conn& c, const proto::RequestHeader& h);
-  void NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_us) const;
+  // now_ms: the steady clock now (read here when negative).
+  void NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_us, int64_t now_ms = -1) const;
   void ResetServerStats();
   bool RunFourLetterAction(std::string_view word, const CoreEvent& ev, const admin::ServerSnapshot& s);
   AdminProbe& Probe();
-  int64_t RecordLatency(int64_t received_us, proto::OpCode op);  // returns the latency in us
+  // Returns the latency in us; *now_us (when given): the clock reading it used.
+  int64_t RecordLatency(int64_t received_us, proto::OpCode op, int64_t* now_us = nullptr);
   // core_metrics.cc
   void CountApplied(const txn::Txn& t, int64_t wall_ms);  // wall_ms: read once per batch
   void CountRead(const proto::Request& req, const proto::ResponseBody& body);
@@ -512,10 +521,15 @@ class Core {
   int64_t inline_sync_backoff_until_ms_ = 0;  // SubmitProposals
   int64_t applied_zxid_ = 0;
   std::vector<net::ConnectionServer::Out> out_;
-  std::unordered_map<net::ConnId, uint32_t> consumed_;   // frames answered in this pass, per connection
-  std::unordered_map<net::ConnId, size_t> pass_output_;  // bytes queued in out_ in this pass, per connection
+  // Connections with frames answered or output queued in this pass (their
+  // Conn::pass_* counts); credit for a connection the core no longer knows.
+  std::vector<net::ConnId> pass_conns_;
+  std::vector<std::pair<net::ConnId, uint32_t>> credit_gone_;
   std::vector<txn::Txn> committed_;
   std::vector<watch::Fired> fired_;
+  // request_latency_by_op's summaries by opcode + kLatencyOpBias (RecordLatency).
+  static constexpr int32_t kLatencyOpBias = 16;
+  std::array<metrics::Summary*, 128> latency_by_op_{};
   std::unique_ptr<AdminProbe> admin_probe_;    // created on first use
   std::unique_ptr<QueueSpares> queue_spares_;  // emptied session queues' storage, created on first use
   std::optional<admin::EnsembleConf> ensemble_conf_;

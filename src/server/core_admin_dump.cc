@@ -88,7 +88,7 @@ void Core::NoteRequestOp(Conn& c, const proto::RequestHeader& h) {
 
 // ServerCnxn.updateStatsForResponse. latency_us < 0: the connect's reply
 // (ZooKeeper's "SESS"), no latency counted.
-void Core::NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_us) const {
+void Core::NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_us, int64_t now_ms) const {
   if (latency_us < 0) {
     c.last_op = admin::LastOpName(-10).data();
   } else {
@@ -102,7 +102,7 @@ void Core::NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_
   }
   if (h.xid >= 0) c.last_cxid = h.xid;
   c.last_zxid = h.zxid;
-  c.last_response_ms = clock_->SteadyMs();  // ZooKeeper prints its elapsed-time clock here
+  c.last_response_ms = now_ms >= 0 ? now_ms : clock_->SteadyMs();  // ZooKeeper prints its elapsed-time clock here
 }
 
 // ServerStats.reset: latency, packet counts, then what else registered

@@ -63,7 +63,7 @@ bool Core::LocalSessionWrite(Session& s, Conn& c, CoreEvent& ev, Err* local_err)
     s.closing = true;
     sessions_.SetClosing(s.id);
     if (s.queue.empty()) {
-      Credit(c.id);
+      Credit(c);
       FinishLocalClose(s, c.id, req.header.xid, ev.received_us);
       return true;
     }

@@ -8,83 +8,126 @@
 
 namespace aviary::server {
 
-namespace {
-std::string* TailFor(std::vector<net::ConnectionServer::Out>& out, net::ConnId conn) {
-  if (!out.empty() && out.back().conn == conn && !out.back().close_after) return &out.back().bytes;
-  out.push_back(net::ConnectionServer::Out{conn, {}, false});
-  return &out.back().bytes;
+std::string* Core::TailFor(net::ConnId conn, Conn* c) {
+  if (out_.empty() || out_.back().conn != conn || out_.back().close_after) {
+    out_.push_back(net::ConnectionServer::Out{conn, {}, false});
+  }
+  if (c != nullptr) {
+    NotePassConn(*c);
+    c->pass_tail = static_cast<uint32_t>(out_.size());
+  }
+  return &out_.back().bytes;
 }
-}  // namespace
 
 void Core::SendReply(net::ConnId conn, const proto::ReplyHeader& hdr, const proto::ResponseBody& body,
                      int64_t received_us, bool close_after, proto::OpCode op) {
   auto it = conns_.find(conn);
-  if (it != conns_.end() && it->second->closing) return;
-  std::string* buf = TailFor(out_, conn);
+  Conn* c = it != conns_.end() ? it->second.get() : nullptr;
+  if (c != nullptr && c->closing) return;
+  std::string* buf = TailFor(conn, c);
   const size_t before = buf->size();
   proto::EncodeReply(hdr, body, buf);
-  ReplyQueued(conn, it != conns_.end() ? it->second.get() : nullptr, hdr, buf->size() - before, received_us,
-              close_after, op);
+  ReplyQueued(c, hdr, buf->size() - before, received_us, close_after, op);
 }
 
 void Core::SendGetDataReply(net::ConnId conn, const proto::ReplyHeader& hdr, const tree::Node& n, int64_t received_us) {
   auto it = conns_.find(conn);
-  if (it != conns_.end() && it->second->closing) return;
-  std::string* buf = TailFor(out_, conn);
+  Conn* c = it != conns_.end() ? it->second.get() : nullptr;
+  if (c != nullptr && c->closing) return;
+  std::string* buf = TailFor(conn, c);
   const size_t before = buf->size();
   proto::EncodeGetDataReply(hdr, n.data.view(), n.data_null, tree::ToStat(n), buf);
-  ReplyQueued(conn, it != conns_.end() ? it->second.get() : nullptr, hdr, buf->size() - before, received_us, false,
-              proto::OpCode::kGetData);
+  ReplyQueued(c, hdr, buf->size() - before, received_us, false, proto::OpCode::kGetData);
 }
 
-void Core::ReplyQueued(net::ConnId conn, Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int64_t received_us,
-                       bool close_after, proto::OpCode op) {
+void Core::ReplyQueued(Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int64_t received_us, bool close_after,
+                       proto::OpCode op) {
   if (close_after) {
     out_.back().close_after = true;
     if (c != nullptr) c->closing = true;
   }
   ++packets_sent_;
   metrics::Server().response_bytes.Add(static_cast<int64_t>(bytes));
-  ChargeOutput(conn, bytes);
-  if (c != nullptr) ++c->sent;
+  if (c != nullptr) {
+    ++c->sent;
+    ChargeOutput(*c, bytes);
+  }
   if (received_us > 0) {
-    int64_t lat = RecordLatency(received_us, op);
-    if (c != nullptr) NoteReplyStats(*c, hdr, lat);
+    int64_t now_us = 0;
+    int64_t lat = RecordLatency(received_us, op, &now_us);
+    if (c != nullptr) NoteReplyStats(*c, hdr, lat, now_us / 1000);  // the same clock reading
   }
 }
 
 void Core::SendEvent(net::ConnId conn, const proto::WatcherEvent& ev) {
   auto it = conns_.find(conn);
   if (it == conns_.end() || it->second->closing) return;
-  std::string* buf = TailFor(out_, conn);
+  Conn& c = *it->second;
+  std::string* buf = TailFor(conn, &c);
   const size_t before = buf->size();
   proto::ReplyHeader hdr{proto::xid::kNotification, -1, 0};
   proto::EncodeReply(hdr, ev, buf);
   ++packets_sent_;
   metrics::Server().watch_bytes.Add(static_cast<int64_t>(buf->size() - before));
-  ChargeOutput(conn, buf->size() - before);
+  ChargeOutput(c, buf->size() - before);
 }
 
-void Core::ChargeOutput(net::ConnId conn, size_t bytes) {
-  size_t& total = pass_output_[conn];
-  total += bytes;
-  if (total <= opts_.max_output_bytes) return;
+void Core::NotePassConn(Conn& c) {
+  if (c.pass_consumed == 0 && c.pass_output == 0 && c.pass_tail == 0) pass_conns_.push_back(c.id);
+}
+
+void Core::Credit(Conn& c) {
+  NotePassConn(c);
+  ++c.pass_consumed;
+}
+
+void Core::Credit(net::ConnId conn) {
   auto it = conns_.find(conn);
-  if (it == conns_.end()) return;
-  AV_LOG(kWarn, "closing {}: over {} bytes of replies not yet sent", it->second->peer(), opts_.max_output_bytes);
-  it->second->closing = true;
+  if (it != conns_.end()) {
+    Credit(*it->second);
+    return;
+  }
+  // Gone here (the network reported it closed): handed back all the same.
+  if (credit_gone_.empty() || credit_gone_.back().first != conn) credit_gone_.emplace_back(conn, 0);
+  ++credit_gone_.back().second;
+}
+
+void Core::ChargeOutput(Conn& c, size_t bytes) {
+  NotePassConn(c);
+  c.pass_output += bytes;
+  if (c.pass_output <= opts_.max_output_bytes) return;
+  AV_LOG(kWarn, "closing {}: over {} bytes of replies not yet sent", c.peer(), opts_.max_output_bytes);
+  c.closing = true;
   for (auto& o : out_) {
-    if (o.conn != conn) continue;
+    if (o.conn != c.id) continue;
     std::string().swap(o.bytes);
     o.close_after = false;
   }
-  outbox_->CloseNow(conn);
+  outbox_->CloseNow(c.id);
 }
 
 void Core::Flush() {
-  for (const auto& [conn, n] : consumed_) out_.push_back(net::ConnectionServer::Out{conn, {}, false, n});
-  consumed_.clear();
-  pass_output_.clear();
+  for (net::ConnId id : pass_conns_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;  // closed in this pass: its counts went with it (credit_gone_)
+    Conn& c = *it->second;
+    if (c.pass_consumed != 0) {
+      // The credit joins the connection's latest reply buffer of this pass
+      // (one entry, one command for the network, instead of two).
+      const size_t tail = c.pass_tail;
+      if (tail != 0 && tail <= out_.size() && out_[tail - 1].conn == id && !out_[tail - 1].close_after) {
+        out_[tail - 1].consumed += c.pass_consumed;
+      } else {
+        out_.push_back(net::ConnectionServer::Out{id, {}, false, c.pass_consumed});
+      }
+    }
+    c.pass_consumed = 0;
+    c.pass_tail = 0;
+    c.pass_output = 0;
+  }
+  pass_conns_.clear();
+  for (const auto& [conn, n] : credit_gone_) out_.push_back(net::ConnectionServer::Out{conn, {}, false, n});
+  credit_gone_.clear();
   if (!out_.empty()) {
     const int64_t t0 = trace::On() ? trace::NowUs() : 0;
     outbox_->Deliver(out_);
@@ -95,15 +138,25 @@ void Core::Flush() {
 
 // ZooKeeper's ServerStats.updateLatency: txn requests in updatelatency,
 // every other one (pings included) in readlatency, in whole ms.
-int64_t Core::RecordLatency(int64_t received_us, proto::OpCode op) {
-  int64_t lat = clock_->SteadyUs() - received_us;
+int64_t Core::RecordLatency(int64_t received_us, proto::OpCode op, int64_t* now_us) {
+  const int64_t now = clock_->SteadyUs();
+  if (now_us != nullptr) *now_us = now;
+  int64_t lat = now - received_us;
   if (lat < 0) lat = 0;
   metrics::ServerMetrics& m = metrics::Server();
   const bool data_op = op != proto::OpCode::kNotification;
   const bool txn = data_op && (IsWrite(op) || op == proto::OpCode::kCreateSession);
   (txn ? m.update_latency : m.read_latency).Add(lat / 1000);
   if (data_op) {
-    m.request_latency_by_op.Get(proto::OpName(op)).Add(lat);
+    // The op's summary, looked up by name once per opcode (the same
+    // SummarySet entry; the core is its one writer).
+    const auto code = static_cast<uint32_t>(static_cast<int32_t>(op) + kLatencyOpBias);
+    metrics::Summary* by_op = code < latency_by_op_.size() ? latency_by_op_[code] : nullptr;
+    if (by_op == nullptr) {
+      by_op = &m.request_latency_by_op.Get(proto::OpName(op));
+      if (code < latency_by_op_.size()) latency_by_op_[code] = by_op;
+    }
+    by_op->Add(lat);
     trace::Record(txn ? trace::kWriteTotal : trace::kReadTotal, lat);
   }
   if (latency_min_us_ < 0 || lat < latency_min_us_) latency_min_us_ = lat;

@@ -112,7 +112,7 @@ bool Core::FilterReadOnly(Conn& c, Session& s, CoreEvent& ev) {
     return false;
   }
   if (req.op() != OpCode::kCloseSession) return false;
-  Credit(c.id);
+  Credit(c);
   CloseLocalSession(s, c, req, ev.received_us);
   return true;
 }

@@ -127,17 +127,17 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   proto::Request& req = ev.request;
   const bool decoded = ev.decode_err == Err::kOk;
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kAuth) {
-    Credit(c.id);
+    Credit(c);
     OnAuth(c, req);
     return;
   }
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kSasl) {
-    Credit(c.id);
+    Credit(c);
     OnSasl(c, req, ev.received_us);
     return;
   }
   if (!EnforceAuth(c, req)) {
-    Credit(c.id);
+    Credit(c);
     return;
   }
   auto sit = session_state_.find(c.session);
@@ -172,7 +172,7 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   // A learner's sync() goes through the leader (core_learner.cc).
   if (ev.decode_err == Err::kOk && req.op() == OpCode::kSync && ForwardSync(s, c, ev)) return;
   if (s.queue.empty()) {
-    Credit(c.id);
+    Credit(c);
     RunNonTxn(c, req, ev.decode_err, ev.received_us);
     return;
   }
@@ -635,8 +635,12 @@ Core::Pending Core::Dequeue(Session& s) {
   s.queue.pop_front(queue_spares_.get());
   queued_total_.fetch_sub(1, std::memory_order_relaxed);
   auto it = conns_.find(p.conn);
-  if (it != conns_.end()) it->second->queued_bytes -= p.bytes;
-  Credit(p.conn);
+  if (it != conns_.end()) {
+    it->second->queued_bytes -= p.bytes;
+    Credit(*it->second);
+  } else {
+    Credit(p.conn);
+  }
   return p;
 }
 

@@ -186,6 +186,8 @@ void Core::OnClosed(net::ConnId conn) {
   if (!it->second->closing) metrics::Server().connection_drop_count.Add();
   DetachConn(*it->second);
   DropHeld(*it->second);
+  // Frames answered in this pass are handed back all the same (Flush).
+  if (it->second->pass_consumed != 0) credit_gone_.emplace_back(conn, it->second->pass_consumed);
   conns_.erase(it);
 }
 

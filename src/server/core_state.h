@@ -140,6 +140,13 @@ struct Core::Conn {
   // (xid, opcode) of requests awaiting their reply, oldest first; bounded
   // by kMaxOpsInFlight (beyond it a reply keeps the previous last_op).
   OpsInFlight ops_in_flight;
+  // This core pass (reset by Flush; the connection is in pass_conns_ while
+  // either count is non-zero): frames answered (flow-control credit), bytes
+  // queued in out_, and 1 + the index in out_ of its latest reply buffer
+  // (0: none), which the credit joins.
+  uint32_t pass_consumed = 0;
+  uint32_t pass_tail = 0;
+  uint64_t pass_output = 0;
 };
 
 // One request waiting in its session's FIFO.

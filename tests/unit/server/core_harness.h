@@ -203,12 +203,15 @@ class CoreHarness : public Outbox {
     return false;
   }
   int deliveries() const { return deliveries_; }
+  // Out entries (reply buffers, credits, closes) in every delivery so far.
+  size_t entries() const { return entries_; }
   // Frames of `conn` the core has handed back as flow-control credit.
   uint64_t Credit(net::ConnId conn) { return conns_[conn].credit; }
 
   // Outbox
   void Deliver(std::vector<net::ConnectionServer::Out>& batch) override {
     ++deliveries_;
+    entries_ += batch.size();
     for (auto& o : batch) {
       auto& c = conns_[o.conn];
       c.credit += o.consumed;
@@ -282,6 +285,7 @@ class CoreHarness : public Outbox {
   std::vector<CoreEvent> batch_;
   std::map<net::ConnId, ConnLog> conns_;
   int deliveries_ = 0;
+  size_t entries_ = 0;
 };
 
 // --- request body shorthands ---
