@@ -95,8 +95,10 @@ void Core::NoteReplyStats(Conn& c, const proto::ReplyHeader& h, int64_t latency_
     int32_t type = 0;
     if (c.ops_in_flight.Take(h.xid, &type)) c.last_op = admin::LastOpName(type).data();
     c.last_latency_us = latency_us;
-    if (c.lat_min_us < 0 || latency_us < c.lat_min_us) c.lat_min_us = latency_us;
-    c.lat_max_us = std::max(c.lat_max_us, latency_us);
+    // Kept in 32 bits (~35 minutes; longer clamps): the Conn stays within one allocation.
+    const auto lat32 = static_cast<int32_t>(std::min<int64_t>(latency_us, INT32_MAX));
+    if (c.lat_min_us < 0 || lat32 < c.lat_min_us) c.lat_min_us = lat32;
+    c.lat_max_us = std::max(c.lat_max_us, lat32);
     c.lat_total_us += latency_us;
     ++c.lat_count;
   }

@@ -1,5 +1,8 @@
 // Reply encoding and batching: every reply and event of one core pass for a
 // connection is appended to one buffer, handed to the network in one post.
+#include <algorithm>
+#include <cstdint>
+
 #include "base/log.h"
 #include "metrics/server_metrics.h"
 #include "proto/codec.h"
@@ -94,8 +97,9 @@ void Core::Credit(net::ConnId conn) {
 
 void Core::ChargeOutput(Conn& c, size_t bytes) {
   NotePassConn(c);
-  c.pass_output += bytes;
-  if (c.pass_output <= opts_.max_output_bytes) return;
+  const uint64_t total = uint64_t{c.pass_output} + bytes;
+  c.pass_output = static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
+  if (total <= opts_.max_output_bytes) return;
   AV_LOG(kWarn, "closing {}: over {} bytes of replies not yet sent", c.peer(), opts_.max_output_bytes);
   c.closing = true;
   for (auto& o : out_) {

@@ -133,8 +133,6 @@ struct Core::Conn {
   const char* last_op = "NA";  // ZooKeeper's short name (GETD, SETD, PING, SESS, ...): a literal
   int64_t last_zxid = -1;
   int64_t last_response_ms = 0;  // steady clock (ZooKeeper: Time.currentElapsedTime)
-  int64_t lat_min_us = -1;
-  int64_t lat_max_us = 0;
   int64_t lat_total_us = 0;
   int64_t lat_count = 0;
   // (xid, opcode) of requests awaiting their reply, oldest first; bounded
@@ -143,10 +141,16 @@ struct Core::Conn {
   // This core pass (reset by Flush; the connection is in pass_conns_ while
   // either count is non-zero): frames answered (flow-control credit), bytes
   // queued in out_, and 1 + the index in out_ of its latest reply buffer
-  // (0: none), which the credit joins.
+  // (0: none), which the credit joins. pass_output saturates at 4 GiB - 1
+  // (ChargeOutput), far above any max_output_bytes a server runs with; 32 bits
+  // keep the Conn within one 184-byte allocation.
   uint32_t pass_consumed = 0;
   uint32_t pass_tail = 0;
-  uint64_t pass_output = 0;
+  uint32_t pass_output = 0;
+  // cons's min / max latency (see above), 32 bits (NoteReplyStats clamps):
+  // beside the pass counts, so that the Conn has no padding.
+  int32_t lat_min_us = -1;
+  int32_t lat_max_us = 0;
 };
 
 // One request waiting in its session's FIFO.
