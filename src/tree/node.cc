@@ -224,7 +224,9 @@ void ChildList::set_aux(int64_t v) {
     w_ = v == 0 ? 0 : (static_cast<uintptr_t>(static_cast<uint64_t>(v) << 1) | 1);
     return;
   }
-  auto* b = static_cast<Block*>(std::malloc(offsetof(Block, items)));
+  // sizeof(Block), not offsetof(Block, items): a Block* must point at a whole
+  // Block (UBSan checks the object's size); malloc rounds 24 up to 32 anyway.
+  auto* b = static_cast<Block*>(std::malloc(sizeof(Block)));
   if (b == nullptr) throw std::bad_alloc();
   b->size = 0;
   b->capacity = 0;
@@ -240,7 +242,7 @@ void ChildList::Reserve(uint32_t capacity, Node* base) {
     return;
   }
   const int64_t a = aux();
-  const size_t bytes = offsetof(Block, items) + sizeof(uint32_t) * capacity;
+  const size_t bytes = std::max(sizeof(Block), offsetof(Block, items) + sizeof(uint32_t) * capacity);
   auto* grown = static_cast<Block*>(std::realloc(b, bytes));
   if (grown == nullptr) throw std::bad_alloc();
   if (b == nullptr) {

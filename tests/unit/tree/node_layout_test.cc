@@ -228,11 +228,13 @@ TEST(NodeLayout, WideStatValuesRoundTrip) {
                             static_cast<int64_t>(0x123456789abcdef0ULL)};
   for (const int64_t v : values) {
     StatPersisted s;
+    // Wrapping arithmetic: the values include INT64_MIN and INT64_MAX.
+    const auto wrap = [v](uint64_t d) { return static_cast<int64_t>(static_cast<uint64_t>(v) + d); };
     s.czxid = v;
     s.mzxid = v ^ 1;
-    s.ctime = v - 1;
-    s.mtime = v + 1;
-    s.pzxid = -v;
+    s.ctime = wrap(~uint64_t{0});
+    s.mtime = wrap(1);
+    s.pzxid = static_cast<int64_t>(uint64_t{0} - static_cast<uint64_t>(v));
     s.version = 3;
     s.cversion = -2;
     s.aversion = 7;
