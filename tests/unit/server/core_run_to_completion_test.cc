@@ -144,8 +144,10 @@ TEST(CoreRunToCompletion, IdleCoreRunsThePassOnTheSubmittingThread) {
   EXPECT_TRUE(core.tree().Find("/rtc") != nullptr);
 }
 
-TEST(CoreRunToCompletion, SeveralRequestsGoToTheCoreThread) {
-  // Frames of concurrent clients: the core thread groups their writes.
+// Submits the events `make` builds for an idle core's connection and expects
+// the pass on the core thread (not inline), with `created` in the tree after.
+template <typename Make>
+void ExpectPassOnTheCoreThread(Make make, const char* created) {
   LocalCommitter committer;
   ThreadOutbox out;
   Core core(Options(true), &committer, &out);
@@ -154,8 +156,7 @@ TEST(CoreRunToCompletion, SeveralRequestsGoToTheCoreThread) {
   ASSERT_NE(conn, 0u);
   const size_t seen = out.WaitFor(conn - 1000 + 1).size();
   std::this_thread::sleep_for(20ms);
-  std::vector<CoreEvent> evs = Create(conn, 1, "/a");
-  evs.push_back(Create(conn, 2, "/b")[0]);
+  std::vector<CoreEvent> evs = make(conn);
   const int64_t before = core.inline_passes();
   core.Submit(evs);
   auto got = out.WaitFor(seen + 1);
@@ -164,7 +165,18 @@ TEST(CoreRunToCompletion, SeveralRequestsGoToTheCoreThread) {
   EXPECT_EQ(core.inline_passes(), before);
   ASSERT_GE(got.size(), seen + 1);
   EXPECT_NE(got[seen].thread, std::this_thread::get_id());
-  EXPECT_TRUE(core.tree().Find("/b") != nullptr);
+  EXPECT_TRUE(core.tree().Find(created) != nullptr);
+}
+
+TEST(CoreRunToCompletion, SeveralRequestsGoToTheCoreThread) {
+  // Frames of concurrent clients: the core thread groups their writes.
+  ExpectPassOnTheCoreThread(
+      [](net::ConnId conn) {
+        std::vector<CoreEvent> evs = Create(conn, 1, "/a");
+        evs.push_back(Create(conn, 2, "/b")[0]);
+        return evs;
+      },
+      "/b");
 }
 
 TEST(CoreRunToCompletion, SeveralReadsRunOnTheSubmittingThread) {
@@ -193,25 +205,13 @@ TEST(CoreRunToCompletion, SeveralReadsRunOnTheSubmittingThread) {
 }
 
 TEST(CoreRunToCompletion, ReadsWithAWriteGoToTheCoreThread) {
-  LocalCommitter committer;
-  ThreadOutbox out;
-  Core core(Options(true), &committer, &out);
-  std::thread core_thread([&] { core.Run(); });
-  const net::ConnId conn = SubmitUntilInline(core);
-  ASSERT_NE(conn, 0u);
-  const size_t seen = out.WaitFor(conn - 1000 + 1).size();
-  std::this_thread::sleep_for(20ms);
-  std::vector<CoreEvent> evs = GetData(conn, 1, "/");
-  evs.push_back(Create(conn, 2, "/w")[0]);
-  const int64_t before = core.inline_passes();
-  core.Submit(evs);
-  auto got = out.WaitFor(seen + 1);
-  core.RequestStop();
-  core_thread.join();
-  EXPECT_EQ(core.inline_passes(), before);
-  ASSERT_GE(got.size(), seen + 1);
-  EXPECT_NE(got[seen].thread, std::this_thread::get_id());
-  EXPECT_TRUE(core.tree().Find("/w") != nullptr);
+  ExpectPassOnTheCoreThread(
+      [](net::ConnId conn) {
+        std::vector<CoreEvent> evs = GetData(conn, 1, "/");
+        evs.push_back(Create(conn, 2, "/w")[0]);
+        return evs;
+      },
+      "/w");
 }
 
 TEST(CoreRunToCompletion, OptionOffAlwaysHandsOverToTheCoreThread) {
