@@ -58,6 +58,39 @@ TEST_F(ConnectionServerTest, OpenedCarriesPeerAddress) {
   EXPECT_NE(id, 0u);
 }
 
+// rx_timestamps (AVIARY_LATENCY_TRACE's io_wait): each payload carries when
+// its bytes arrived in the socket (CLOCK_REALTIME), between the client's
+// write and the frame's delivery; without it, none.
+TEST_F(ConnectionServerTest, ReceiveTimestampsWhenAskedFor) {
+  auto real_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  net::ServerOptions o = Options();
+  o.rx_timestamps = true;
+  StartServer(o);
+  TestClient c(server_->port());
+  net::ConnId id = Accepted(1);
+  const int64_t before = real_ns();
+  ASSERT_TRUE(c.Write(Framed("hello") + Framed("again")));
+  ASSERT_TRUE(WaitPayloads(id, 2));
+  const int64_t after = real_ns();
+  for (const auto& f : sink_.Snapshot()) {
+    if (f.kind != FK::kPayload) continue;
+    EXPECT_GE(f.arrived_real_ns, before - 1'000'000);  // the two clocks' granularity
+    EXPECT_LE(f.arrived_real_ns, after);
+  }
+}
+
+TEST_F(ConnectionServerTest, NoReceiveTimestampsByDefault) {
+  StartServer();
+  TestClient c(server_->port());
+  net::ConnId id = Accepted(1);
+  ASSERT_TRUE(c.Write(Framed("hello")));
+  ASSERT_TRUE(WaitPayloads(id, 1));
+  for (const auto& f : sink_.Snapshot()) EXPECT_EQ(f.arrived_real_ns, 0);
+}
+
 TEST_F(ConnectionServerTest, FramesSplitAcrossTinyWritesAreReassembled) {
   StartServer();
   TestClient c(server_->port());
