@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-PHASES = ("read_total", "write_total", "core_wait", "deliver", "group_wait", "fsync", "commit_wake", "pass")
+PHASES = ("read_total", "write_total", "core_wait", "deliver", "group_wait", "fsync", "commit_wake", "pass", "io_wait")
 
 
 def read(path):

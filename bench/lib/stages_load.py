@@ -112,6 +112,19 @@ def low_load_io(ctx, stage):
     return ["--io", "epoll"]
 
 
+def reply_at(ctx, stage):
+    """aviary-bench's --reply-at for the rates stage (bench/compare
+    --reply-at): "arrival" times each reply by its arrival in the client's
+    socket (kernel receive timestamp) and lets the generator wake only for
+    its slots, for both kinds alike; "read" (when the generator read it)."""
+    if getattr(ctx.opts, "reply_at", "read") == "read" or ctx.bench.missing(None, ["--reply-at"]):
+        return []
+    stage.note("aviary-bench --reply-at arrival for both kinds: a reply's latency ends when it arrived in the "
+               "client's socket (kernel receive timestamp), still from its scheduled send; the generator wakes only "
+               "for its send slots (docs/perf/aviary-bench.md)")
+    return ["--reply-at", "arrival"]
+
+
 def stage_latency(ctx, stage):
     """One session, one request in flight."""
     pair = ctx.start_pair("latency", shareable=True)
@@ -149,7 +162,7 @@ def stage_rates(ctx, stage):
     curves = stage.extra.setdefault("curves", {})
     try:
         ctx.warm(pair.values())
-        io = low_load_io(ctx, stage)
+        io = low_load_io(ctx, stage) + reply_at(ctx, stage)
         for workload in ("get", "set", "mixed"):
             rates, fixed = curve_rates(ctx, workload)
             curves[workload] = {k: [] for k in KINDS}
@@ -168,6 +181,13 @@ def stage_rates(ctx, stage):
                               pick(runs, "latency_us", "p99"), target)
                     stage.row("%s p99.9 at %d/s (open loop)" % (workload, rate), "us", "lower",
                               pick(runs, "latency_us", "p999"))
+                    if any("arrival_latency_us" in r for rs in runs.values() for r in rs):
+                        # The same runs, up to the reply's arrival in the
+                        # client's socket (kernel receive timestamp): without
+                        # the generator's own lateness in reading it.
+                        stage.row("%s p99 at %d/s to the reply's arrival (open loop)" % (workload, rate), "us",
+                                  "lower", {k: [r["arrival_latency_us"]["p99"] for r in rs if "arrival_latency_us" in r]
+                                            for k, rs in runs.items()})
                     rate_notes(stage, workload, rate, runs)
     finally:
         ctx.stop_pair(pair)
@@ -183,6 +203,12 @@ def rate_notes(stage, workload, rate, runs):
         if lag:
             stage.note("%s %s at %d/s: p99 of the generator's send lag %.0f us, of the service time (sent -> reply) "
                        "%.0f us (medians)" % (kind, workload, rate, median(lag), median(svc)))
+        rlag = [r["reply_lag_us"]["p99"] for r in rs if "reply_lag_us" in r]
+        arr = [r["arrival_latency_us"]["p99"] for r in rs if "arrival_latency_us" in r]
+        if rlag:
+            stage.note("%s %s at %d/s: p99 of the generator's reply lag (reply in its socket -> read) %.0f us; "
+                       "latency p99 up to the reply's arrival %.0f us (medians)"
+                       % (kind, workload, rate, median(rlag), median(arr)))
         traces = [r["server_trace"] for r in rs if r.get("server_trace")]
         if traces:
             parts = []

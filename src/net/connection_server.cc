@@ -461,12 +461,40 @@ class Worker {
     }
   }
 
+  // recv, and with rx_timestamps the receive timestamp of the data read
+  // (TCP: of the last segment consumed) in read_arrival_.
+  ssize_t Recv(int fd, char* buf, size_t len) {
+    if (!opts_.rx_timestamps) return ::recv(fd, buf, len, 0);
+    iovec iov{buf, len};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = ::recvmsg(fd, &msg, 0);
+    if (n <= 0) return n;
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
+        timespec ts{};
+        std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
+        read_arrival_ = static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+      }
+    }
+    return n;
+  }
+
   // Returns false if the connection was closed.
   bool ReadFrom(ConnId id, Conn& c) {
     size_t total = 0;
     char buf[kReadChunk];
+    read_arrival_ = 0;
+    struct ClearArrival {
+      int64_t* v;
+      ~ClearArrival() { *v = 0; }  // frames parsed later (credit, backlog) carry none
+    } clear_arrival{&read_arrival_};
     while (total < kMaxReadPerPass && Buffered(c) < max_buffered_in_) {
-      ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+      ssize_t n = Recv(c.fd, buf, sizeof buf);
       if (n > 0) {
         if (c.tls == nullptr) {
           c.in.append(buf, static_cast<size_t>(n));
@@ -588,6 +616,7 @@ class Worker {
       if (c.in.size() - c.in_off - 4 < static_cast<size_t>(len)) break;
       frames_.push_back(
           Frame{Frame::Kind::kPayload, id, c.in.substr(c.in_off + 4, static_cast<size_t>(len)), !c.got_payload});
+      frames_.back().arrived_real_ns = read_arrival_;
       c.got_payload = true;
       c.in_off += 4 + static_cast<size_t>(len);
       ++c.in_flight;
@@ -761,6 +790,7 @@ class Worker {
   std::vector<ConnId> starved_;                          // stopped at kMaxFramesInFlight (Publish)
   std::vector<std::pair<ConnId, int64_t>> handshaking_;  // TLS or undecided connections and their deadlines
   size_t max_buffered_in_ = 2u << 20;
+  int64_t read_arrival_ = 0;  // rx_timestamps: the receive timestamp of ReadFrom's data
   std::vector<Frame> frames_;
 };
 
@@ -889,6 +919,7 @@ class ConnectionServer::Impl {
       total.fetch_add(1);
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      if (opts.rx_timestamps) setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
       Worker& w = *workers[next_worker.fetch_add(1) % workers.size()];
       w.PostAdd(fd, w.NextId(), std::move(peer), l.mode);
     }

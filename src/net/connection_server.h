@@ -57,6 +57,10 @@ struct ServerOptions {
   // are paused (not read) until it returns false again. Called on I/O
   // threads; must be cheap and thread-safe. Empty = never throttle.
   std::function<bool()> throttled;
+  // Ask the kernel for each connection's receive timestamps (SO_TIMESTAMPNS;
+  // Frame::arrived_real_ns), for measuring the I/O threads' wake-up
+  // (AVIARY_LATENCY_TRACE). Off: plain recv, no timestamps.
+  bool rx_timestamps = false;
 
   // TLS. Null: no TLS anywhere. plain_enabled=false: no plain listener
   // (secureClientPort without clientPort).
@@ -85,6 +89,10 @@ struct Frame {
   // kOpened over TLS: the verified client certificate's subject as Java's
   // X500Principal.getName() (RFC 2253); empty without a client certificate.
   std::string x509_subject{};
+  // kPayload read from the socket in this pass, ServerOptions::rx_timestamps:
+  // when the last byte of that read arrived in the socket (CLOCK_REALTIME
+  // ns); 0 when unknown.
+  int64_t arrived_real_ns = 0;
 };
 
 class FrameSink {

@@ -100,7 +100,8 @@ bool Core::RunInline(std::vector<CoreEvent>& events) {
   }
   if (requests > 1 && (writes || requests > kInlineMaxReads)) return false;
   std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
-  if (!run.owns_lock() || snapshotting_) return false;
+  if (!run.owns_lock()) return !writes && Join(events);
+  if (snapshotting_) return false;
   // Writes in flight (a group on the storage thread): the core thread
   // gathers what arrives meanwhile into the next group, as before. Passes
   // run here would split it and hold the token while the core thread
@@ -116,13 +117,68 @@ bool Core::RunInline(std::vector<CoreEvent>& events) {
     // made ready.
     std::lock_guard<std::mutex> lock(mu_);
     if (stop_ || !core_waiting_ || !inbox_.empty() || commits_ready_) return false;
+    inline_running_ = true;
   }
   ProcessBatch(events, now);
   events.clear();
   inline_passes_.fetch_add(1, std::memory_order_relaxed);
+  RunJoined();
   snapshotting_ = SnapshotPass(now);
   if (snapshotting_) WakeForCommits();  // the core thread builds the rest, a slice per pass
   return true;
+}
+
+bool Core::Join(std::vector<CoreEvent>& events) {
+  int64_t requests = 0;
+  for (const auto& e : events) requests += e.kind == CoreEvent::Kind::kRequest;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // Behind anything in the inbox (maybe this connection's earlier
+    // frames), the core thread's; and only while an inline pass will look.
+    if (!inline_running_ || stop_ || !inbox_.empty()) return false;
+    inbox_requests_.fetch_add(requests, std::memory_order_relaxed);  // Backlog()
+    if (joined_.empty()) {
+      joined_.swap(events);
+    } else {
+      for (auto& e : events) joined_.push_back(std::move(e));
+    }
+  }
+  events.clear();
+  joined_submits_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void Core::RunJoined() {
+  std::vector<CoreEvent> batch;
+  for (int round = 0;; ++round) {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      // Enough rounds, or the core thread has work of its own: the rest goes
+      // to it, ahead of what came after it (joined_ precedes inbox_).
+      const bool hand_over = round == kInlineJoinRounds || stop_ || commits_ready_ || !inbox_.empty();
+      if (joined_.empty() || hand_over) {
+        if (!joined_.empty()) {
+          for (auto& e : inbox_) joined_.push_back(std::move(e));
+          inbox_.swap(joined_);
+          joined_.clear();
+        }
+        inline_running_ = false;
+        wake = !inbox_.empty();
+      } else {
+        batch.swap(joined_);
+      }
+    }
+    if (batch.empty()) {
+      if (wake) cv_.notify_one();
+      return;
+    }
+    int64_t requests = 0;
+    for (const auto& e : batch) requests += e.kind == CoreEvent::Kind::kRequest;
+    ProcessBatch(batch, clock_->SteadyMs());
+    inbox_requests_.fetch_sub(requests, std::memory_order_relaxed);
+    batch.clear();
+  }
 }
 
 void Core::TakeInbox(std::vector<CoreEvent>* out) {
@@ -133,7 +189,7 @@ void Core::TakeInbox(std::vector<CoreEvent>* out) {
 
 bool Core::InboxIdle() {
   std::lock_guard<std::mutex> lock(mu_);
-  return inbox_.empty();
+  return inbox_.empty() && joined_.empty();
 }
 
 void Core::RequestStop() {
@@ -170,7 +226,11 @@ void Core::Run() {
     std::lock_guard<std::mutex> run(run_mu_);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (stop_) return;
+      if (stop_) {
+        AV_LOG(kInfo, "core stopping: {} passes ran on I/O threads (run to completion), {} submits joined one",
+               inline_passes(), joined_submits());
+        return;
+      }
       batch.swap(inbox_);
       commits_ready_ = false;
     }

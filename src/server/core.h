@@ -132,8 +132,16 @@ class Core {
   // connection stay in order because an inline pass runs only while nothing
   // waits in the inbox. CoreOptions::run_to_completion=false: always Post.
   void Submit(std::vector<CoreEvent>& events);
+  //
+  // When another thread's inline pass holds the token, reads (no write,
+  // no new session) that would have run inline join it instead of waking
+  // the core thread: the holder runs them after its own pass, before it
+  // gives the token back (Join / RunJoined), unless something already
+  // waits in the inbox (then they go behind it, to the core thread).
   // Passes run by Submit on the calling thread so far (tests, metrics).
   int64_t inline_passes() const { return inline_passes_.load(std::memory_order_relaxed); }
+  // Submits that joined another thread's inline pass so far (tests).
+  int64_t joined_submits() const { return joined_submits_.load(std::memory_order_relaxed); }
   void RequestStop();
   // The committer has committed txns ready (called from its thread).
   void WakeForCommits();
@@ -233,6 +241,10 @@ class Core {
   static constexpr int64_t kInlineSyncBackoffMs = 250;
   // Submit runs a pass of at most this many reads (and no write) inline.
   static constexpr int kInlineMaxReads = 8;
+  // An inline pass runs at most this many passes of joined reads after its
+  // own; what joined after that goes to the core thread (the I/O thread
+  // returns to its own connections).
+  static constexpr int kInlineJoinRounds = 4;
 
   int64_t last_zxid() const { return applied_zxid_; }
   // Any thread: requests received but not yet answered (in the inbox,
@@ -326,7 +338,7 @@ class Core {
   // means other clients are active: for kInlineSyncBackoffMs the storage
   // thread takes every group, and the core serves them during its fsyncs.
   void SubmitProposals(int64_t now_ms);
-  // No event waits in the inbox (core.cc).
+  // No event waits in the inbox, nor joined to an inline pass (core.cc).
   bool InboxIdle();
   // The log failed: answer every write still waiting with NOTREADONLY (it
   // will never be durable: the log was cut back) or, when the committer
@@ -552,13 +564,26 @@ class Core {
   std::mutex run_mu_;
   std::atomic<bool> snapshotting_{false};  // a snapshot is being built a slice per pass (written by the token holder)
   std::atomic<int64_t> inline_passes_{0};
+  std::atomic<int64_t> joined_submits_{0};
   // Submit's pass on the calling thread; false (nothing done) when the core
   // is not idle.
   bool RunInline(std::vector<CoreEvent>& events);
+  // The token is held: hands `events` (reads only) to the inline pass
+  // holding it, if one runs and the inbox is empty; false: not taken.
+  bool Join(std::vector<CoreEvent>& events);
+  // The inline pass's holder, after its own pass: runs what joined it (at
+  // most kInlineJoinRounds passes), then ends the inline run; anything left
+  // goes to the front of the inbox, for the core thread.
+  void RunJoined();
 
   // cross-thread inbox
   std::mutex mu_;
   bool core_waiting_ = false;  // the core thread sleeps in Run's wait with nothing to do
+  // An inline pass holds the token (RunInline .. RunJoined), and `joined_`
+  // holds the reads that joined it: all arrived while inbox_ was empty, so
+  // they precede everything in inbox_.
+  bool inline_running_ = false;
+  std::vector<CoreEvent> joined_;
   std::condition_variable cv_;
   std::vector<CoreEvent> inbox_;
   bool stop_ = false;

@@ -22,8 +22,8 @@ constexpr int kSub = 1 << kSubBits;
 constexpr int kMaxExp = 40;  // values up to 2^41 us (~25 days) are told apart; larger share the last bucket
 constexpr int kBuckets = kSub + (kMaxExp - kSubBits + 1) * kSub;
 
-const char* const kNames[kPhaseCount] = {"read_total", "write_total", "core_wait",   "deliver",
-                                         "group_wait", "fsync",       "commit_wake", "pass"};
+const char* const kNames[kPhaseCount] = {"read_total", "write_total", "core_wait", "deliver", "group_wait",
+                                         "fsync",      "commit_wake", "pass",      "io_wait"};
 
 struct Hist {
   std::array<std::atomic<int64_t>, kBuckets> buckets{};
@@ -136,6 +136,11 @@ std::string Json() {
   }
   out += "}\n";
   return out;
+}
+
+bool Requested() {
+  const char* path = std::getenv("AVIARY_LATENCY_TRACE");
+  return path != nullptr && *path != '\0';
 }
 
 void Start() {

@@ -19,7 +19,11 @@
 //  - fsync: one group's write + fdatasync;
 //  - commit_wake: a group made durable by the storage thread -> the core
 //    takes it (the wake-up of the core thread), once per group taken;
-//  - pass: one core pass (ProcessBatch), once per pass.
+//  - pass: one core pass (ProcessBatch), once per pass;
+//  - io_wait: the request's bytes arrived in the socket (the kernel's
+//    receive timestamp, SO_TIMESTAMPNS, asked for only while tracing) ->
+//    R: the I/O thread's wake-up and its wait for a core, once per read
+//    that brought frames.
 //
 // Threads: Record from any thread (relaxed atomics); Start / Stop from the
 // thread that starts and stops the server.
@@ -31,7 +35,18 @@
 
 namespace aviary::server::trace {
 
-enum Phase : int { kReadTotal, kWriteTotal, kCoreWait, kDeliver, kGroupWait, kFsync, kCommitWake, kPass, kPhaseCount };
+enum Phase : int {
+  kReadTotal,
+  kWriteTotal,
+  kCoreWait,
+  kDeliver,
+  kGroupWait,
+  kFsync,
+  kCommitWake,
+  kPass,
+  kIoWait,
+  kPhaseCount
+};
 
 namespace detail {
 extern std::atomic<bool> enabled;
@@ -46,6 +61,9 @@ inline void Record(Phase p, int64_t us) {
 // Microseconds on the steady clock (the same as base::SystemClock::SteadyUs).
 int64_t NowUs();
 
+// Whether AVIARY_LATENCY_TRACE is set (Start will turn tracing on): the
+// network then asks for receive timestamps (io_wait).
+bool Requested();
 // Reads AVIARY_LATENCY_TRACE; when set, turns recording on and starts the
 // thread that writes the file once a second. Idempotent.
 void Start();

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include "admin/four_letter.h"
@@ -32,6 +33,12 @@ void RaiseOpenFileLimit() {
   if (setrlimit(RLIMIT_NOFILE, &rl) == 0) {
     AV_LOG(kInfo, "open-file limit raised from {} to {}", was, rl.rlim_max);
   }
+}
+
+// CLOCK_REALTIME in ns: the clock of the kernel's receive timestamps.
+int64_t RealNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 const base::Clock& ClockOf(const ServerOptions& o) {
@@ -80,6 +87,8 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     int64_t limit = opts_.global_outstanding_limit;
     opts_.net.throttled = [core, limit] { return core->Backlog() > limit; };
   }
+  // AVIARY_LATENCY_TRACE: receive timestamps for the I/O threads' io_wait.
+  if (trace::Requested()) opts_.net.rx_timestamps = true;
   net_ = std::make_unique<net::ConnectionServer>(opts_.net, this,
                                                  [](std::string_view w) { return admin::IsFourLetterWord(w); });
 }
@@ -159,7 +168,15 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
   std::vector<CoreEvent> events;
   events.reserve(frames.size());
   int64_t now_us = ClockOf(opts_).SteadyUs();
+  // Tracing: the kernel's receive timestamp -> now, once per read (the
+  // frames of one read share their stamp).
+  const int64_t real_now_ns = trace::On() ? RealNowNs() : 0;
+  int64_t last_stamp = 0;
   for (auto& f : frames) {
+    if (real_now_ns != 0 && f.arrived_real_ns != 0 && f.arrived_real_ns != last_stamp) {
+      last_stamp = f.arrived_real_ns;
+      trace::Record(trace::kIoWait, (real_now_ns - f.arrived_real_ns) / 1000);
+    }
     CoreEvent ev;
     ev.conn = f.conn;
     ev.received_us = now_us;

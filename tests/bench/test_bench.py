@@ -39,7 +39,7 @@ def test_help_documents_every_flag_and_workload(bench):
     text = subprocess.run([bench, "--help"], stdout=subprocess.PIPE, text=True, timeout=10).stdout
     for flag in ("--workload", "--rate", "--parents", "--children", "--multi-ops", "--watchers", "--changes",
                  "--hold", "--sweep-step", "--progress", "--no-progress", "--read-pct", "--threads", "--json", "--io",
-                 "--compare", "--self-test"):
+                 "--compare", "--self-test", "--reply-at"):
         assert flag in text, flag
     for w in ("get", "exists", "set", "mixed", "create", "create-delete", "delete", "children", "multi", "watch",
               "churn", "sessions", "sweep"):
@@ -128,6 +128,41 @@ def test_open_loop_measures_from_schedule(server):
     assert run["rate_achieved"] < 0.5 * run["rate_target"]
     assert run["latency_us"]["p99"] > 200000, run
     assert run["late"] >= 0.9 * run["ops"], run
+
+
+def test_open_loop_epoll_splits_the_reply_side(server):
+    # The epoll loop takes each reply's kernel receive timestamp: the
+    # generator's lateness in reading it (reply_lag) and the latency up to
+    # its arrival, which is never more than the latency up to the read.
+    (run,) = run_bench(server.hostport, "--workload", "get", "--rate", 1000, "--clients", 4, "--seconds", 1,
+                       "--warmup", 0.2, "--io", "epoll")
+    assert_clean(run)
+    assert run["io"] == "epoll"
+    for key in ("reply_lag_us", "arrival_latency_us"):
+        assert run[key]["count"] >= 0.99 * run["ops"], run  # a read without a stamp counts in neither
+    assert run["arrival_latency_us"]["p50"] <= run["latency_us"]["p50"] * 1.01, run
+    assert run["arrival_latency_us"]["max"] <= run["latency_us"]["max"] * 1.01, run
+
+
+def test_open_loop_reply_at_arrival(server):
+    # --reply-at arrival: the latency ends at the reply's arrival; the
+    # generator wakes only for its slots, so replies wait in the socket
+    # (reply_lag) without counting, and the rate still holds.
+    (run,) = run_bench(server.hostport, "--workload", "get", "--rate", 500, "--clients", 4, "--seconds", 2,
+                       "--warmup", 0.2, "--reply-at", "arrival")
+    assert_clean(run)
+    assert run["io"] == "epoll"
+    assert 400 <= run["rate_achieved"] <= 600, run
+    assert run["arrival_latency_us"]["count"] >= 0.99 * run["ops"], run
+    assert abs(run["latency_us"]["p50"] - run["arrival_latency_us"]["p50"]) <= 0.01 * run["latency_us"]["p50"] + 1
+    # a reply is read at the next slot (every 2 ms here), not when it came
+    assert run["reply_lag_us"]["p50"] > 100, run
+
+
+def test_reply_at_arrival_needs_the_open_loop(server):
+    p = subprocess.run([bench_binary(), "--servers", server.hostport, "--reply-at", "arrival"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "--reply-at arrival needs the open loop" in p.stderr, p.stderr
 
 
 def test_watch_fan_out_delivers_every_change(server):

@@ -17,12 +17,21 @@ struct Link {
   std::string in, out;
   size_t out_off = 0;
   bool want_out = false;
+  // LinkStampArrivals: reads take the kernel's receive timestamp of the
+  // data (SO_TIMESTAMPNS, CLOCK_REALTIME), the last one of the last read
+  // in `arrived_real_ns` (0: none came with it).
+  bool stamped = false;
+  int64_t arrived_real_ns = 0;
 };
 
 // Registers fd (made non-blocking) with epoll for EPOLLIN, tag = data.ptr.
 bool LinkAdd(int ep, Link& l, void* tag);
 // Removes from epoll and closes; fd becomes -1.
 void LinkClose(int ep, Link& l);
+// Asks the kernel to timestamp l.fd's incoming data (SO_TIMESTAMPNS): each
+// LinkRead then notes when the last byte it read arrived in the socket.
+// False (and no stamps) where the socket refuses.
+bool LinkStampArrivals(Link& l);
 // Drains the socket into l.in. False on EOF or error.
 bool LinkRead(Link& l);
 // Writes pending output; false on a write error.

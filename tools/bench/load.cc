@@ -28,6 +28,8 @@ void FillResult(const Stats& all, const Plan& plan, RunResult* out) {
   out->latency.Merge(all.latency);
   out->send_lag.Merge(all.send_lag);
   out->service.Merge(all.service);
+  out->reply_lag.Merge(all.reply_lag);
+  out->arrival.Merge(all.arrival);
   out->ops = all.ops;
   out->errors = all.errors;
   out->error_codes = all.codes;

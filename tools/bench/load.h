@@ -41,7 +41,11 @@ struct RunResult {
   int64_t late = 0;    // requests sent > 1 ms after their scheduled time
   Histogram send_lag;  // scheduled time -> queued for sending (the generator's lateness)
   Histogram service;   // queued for sending -> reply received
-  int read_pct = -1;   // sweep step
+  // epoll loop: reply arrived in the socket (kernel timestamp) -> read;
+  // scheduled time -> reply arrived.
+  Histogram reply_lag;
+  Histogram arrival;
+  int read_pct = -1;  // sweep step
   // watch
   Histogram notify;    // setData sent -> last watcher notified
   Histogram delivery;  // setData sent -> each watcher notified

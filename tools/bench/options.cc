@@ -110,6 +110,9 @@ bool ApplyOption(std::string_view arg, std::string_view val, Options* o, bool* o
     *ok = ParseNum(val, 0.0, 1e9, &o->rate);
   } else if (arg == "--spin-us") {
     *ok = ParseNum(val, 0, 1000000, &o->spin_us);
+  } else if (arg == "--reply-at") {
+    *ok = val == "read" || val == "arrival";
+    o->reply_at_arrival = val == "arrival";
   } else if (arg == "--parents") {
     *ok = ParseNum(val, 1, 1000000, &o->parents);
   } else if (arg == "--children") {
@@ -139,6 +142,10 @@ bool Validate(Options* o, std::string* error) {
       o->workload != Workload::kWatch && o->workload != Workload::kChurn && o->workload != Workload::kSessions;
   if (o->rate > 0 && !pipelined) {
     *error = std::string("--rate does not apply to the ") + WorkloadName(o->workload) + " workload";
+    return false;
+  }
+  if (o->reply_at_arrival && o->rate <= 0) {
+    *error = "--reply-at arrival needs the open loop (--rate)";
     return false;
   }
   return true;
@@ -204,6 +211,11 @@ const char* UsageText() {
          "                     slot are counted as late. Default: closed loop\n"
          "  --spin-us U        open loop: a wait for the next slot shorter than U us is\n"
          "                     polled with sched_yield, not slept (0, the default: sleep)\n"
+         "  --reply-at read|arrival  open loop, epoll loop: a reply counts when the\n"
+         "                     generator reads it (read, the default) or when it\n"
+         "                     arrived in the client's socket (arrival: the kernel's\n"
+         "                     receive timestamp; the generator then wakes only for\n"
+         "                     its slots and reads replies then)\n"
          "  --seconds S        measured duration (10)\n"
          "  --warmup S         unmeasured load before measuring (1)\n"
          "  --ops N            measure N requests instead of a duration\n"

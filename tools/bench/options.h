@@ -69,6 +69,11 @@ struct Options {
   // sleep - on a shared machine a polling generator loses the CPU to
   // everything else (docs/perf/aviary-bench.md).
   int spin_us = 0;
+  // Open loop, epoll loop: a reply's time is when it arrived in the
+  // client's socket (the kernel's receive timestamp), not when the
+  // generator read it, and the generator does not wake for replies: it
+  // reads them when it wakes for its next slot (--reply-at arrival).
+  bool reply_at_arrival = false;
   int progress = -1;  // -1: when stderr is a tty; 0 off; 1 on
   bool self_test = false;
 };

@@ -21,6 +21,11 @@ inline int64_t NowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+// CLOCK_REALTIME in ns (the clock of the kernel's receive timestamps).
+inline int64_t RealNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // CPU time (user + system) of this process, in seconds.
 double CpuSeconds();
@@ -49,8 +54,9 @@ struct Plan {
   std::vector<std::string> create_prefixes;          // create: "<parent>/n-" per parent
   std::string parent;                                // create-delete, churn, children: the parent
   std::string payload;
-  int64_t interval_ns = 0;  // open loop: per-session send interval; 0 = closed loop
-  int64_t spin_ns = 0;      // open loop: waits shorter than this are polled, not slept
+  int64_t interval_ns = 0;        // open loop: per-session send interval; 0 = closed loop
+  int64_t spin_ns = 0;            // open loop: waits shorter than this are polled, not slept
+  bool reply_at_arrival = false;  // open loop: Options::reply_at_arrival
   int64_t measure_start = 0;
   int64_t measure_end = 0;  // time mode
   bool ops_mode = false;
@@ -78,8 +84,12 @@ struct Plan {
 struct Stats {
   Histogram latency;
   // Open loop: latency = send_lag (slot -> put in the send buffer: the
-  // generator's own lateness) + service (-> reply received).
-  Histogram send_lag, service;
+  // generator's own lateness) + service (-> reply received). With the
+  // epoll loop also reply_lag (the reply arrived in the client's socket,
+  // by the kernel's receive timestamp -> the generator read it: its own
+  // lateness on the reply side) and arrival (slot -> the reply arrived:
+  // latency without the generator's lateness in reading it).
+  Histogram send_lag, service, reply_lag, arrival;
   int64_t ops = 0, errors = 0, lost = 0, bad = 0, late = 0;
   int64_t first_send_ns = 0, last_reply_ns = 0;
   std::map<int32_t, int64_t> codes;

@@ -105,6 +105,10 @@ void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
     PrintPercentiles(f, "send_lag_us", r.send_lag);
     PrintPercentiles(f, "service_us", r.service);
   }
+  if (r.open_loop && r.arrival.count() > 0) {
+    PrintPercentiles(f, "reply_lag_us", r.reply_lag);
+    PrintPercentiles(f, "arrival_latency_us", r.arrival);
+  }
 }
 
 void PrintLatencyRow(std::FILE* f, const char* name, const Histogram& h) {
@@ -156,6 +160,10 @@ void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json) {
   if (r.open_loop && r.send_lag.count() > 0) {
     PrintLatencyRow(f, "  send lag", r.send_lag);
     PrintLatencyRow(f, "  service", r.service);
+  }
+  if (r.open_loop && r.arrival.count() > 0) {
+    PrintLatencyRow(f, "  reply lag", r.reply_lag);
+    PrintLatencyRow(f, "to arrival", r.arrival);
   }
   if (o.workload == Workload::kWatch) {
     PrintLatencyRow(f, "notify all", r.notify);

@@ -33,6 +33,7 @@ struct Conn {
   size_t head = 0, count = 0;
   bool dead = false;
   int64_t next_sched_ns = 0;  // open loop
+  int64_t arrival_ns = 0;     // open loop, epoll: when the replies being handled arrived (steady; 0: unknown)
   int64_t seq = 0;            // create / create-delete counter
   proto::Request get, set, exists, create, del, children, multi;
   std::string scratch;

@@ -5,9 +5,11 @@
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <memory>
 #include <thread>
 
@@ -51,18 +53,26 @@ void Worker::Lost(Conn& c) {
   c.count = 0;
 }
 
-bool Worker::OnReply(Conn& c, std::string_view payload, int64_t now) {
+bool Worker::OnReply(Conn& c, std::string_view payload, int64_t read_ns) {
   ReplyHead hdr;
   if (!ParseReplyHead(payload, &hdr)) return false;
   if (hdr.xid == -1) return true;                                   // a watch event: none are set
   if (c.count == 0 || hdr.xid != c.ring[c.head].xid) return false;  // replies come in order
   const Slot& s = c.ring[c.head];
+  // When the reply arrived in the socket (kernel timestamp), where known.
+  const int64_t arrived = c.arrival_ns > 0 ? std::clamp(c.arrival_ns, s.queued_ns, read_ns) : 0;
+  // --reply-at arrival: the reply counts at its arrival (read time without a stamp).
+  const int64_t now = plan_->reply_at_arrival && arrived > 0 ? arrived : read_ns;
   if (plan_->Measured(s.sent_ns, now)) {
     stats_.ops++;
     stats_.latency.Record(now - s.sent_ns);
     if (plan_->interval_ns > 0) {
       stats_.send_lag.Record(s.queued_ns - s.sent_ns);
       stats_.service.Record(now - s.queued_ns);
+      if (arrived > 0) {
+        stats_.reply_lag.Record(read_ns - arrived);
+        stats_.arrival.Record(arrived - s.sent_ns);
+      }
     }
     feed_.Record(now - s.sent_ns);
     stats_.last_reply_ns = now;
@@ -89,6 +99,11 @@ int64_t Worker::NextDueNs(int64_t now) const {
     if (!c->dead && c->count < static_cast<size_t>(plan_->depth)) due = std::min(due, c->next_sched_ns);
   }
   return std::max<int64_t>(due - now, 0);
+}
+
+bool Worker::AnyAtDepth() const {
+  return std::any_of(conns_.begin(), conns_.end(),
+                     [&](const auto& c) { return !c->dead && c->count >= static_cast<size_t>(plan_->depth); });
 }
 
 int64_t Worker::WaitNs(int64_t now, int64_t drain_deadline) const {
@@ -127,7 +142,13 @@ void Worker::Kill(Conn& c) {
 }
 
 void Worker::Read(Conn& c) {
-  if (!LinkRead(c.link) || !OnBytes(c, NowNs())) Kill(c);
+  if (!LinkRead(c.link)) return Kill(c);
+  const int64_t now = NowNs();
+  c.arrival_ns = 0;
+  if (c.link.arrived_real_ns > 0) {  // the kernel's CLOCK_REALTIME stamp, on the steady clock
+    c.arrival_ns = std::min(now, now - (RealNowNs() - c.link.arrived_real_ns));
+  }
+  if (!OnBytes(c, now)) Kill(c);
 }
 
 void Worker::Flush(Conn& c) {
@@ -136,13 +157,22 @@ void Worker::Flush(Conn& c) {
 
 void Worker::RunEpoll() {
   ep_ = epoll_create1(EPOLL_CLOEXEC);
-  for (auto& c : conns_) LinkAdd(ep_, c->link, c.get());
+  for (auto& c : conns_) {
+    LinkAdd(ep_, c->link, c.get());
+    // Open loop: when each reply arrived, to split the generator's
+    // lateness in reading it from the latency (reply_lag / arrival).
+    if (plan_->interval_ns > 0) LinkStampArrivals(c->link);
+  }
   int64_t now = NowNs();
   for (auto& c : conns_) {
     Fill(*c, now);
     Flush(*c);
   }
   bool open = plan_->interval_ns > 0;
+  // --reply-at arrival: replies carry their arrival time, so the loop need
+  // not wake for them; it sleeps until its next slot and reads what came.
+  const bool slots_only = open && plan_->reply_at_arrival &&
+                          std::all_of(conns_.begin(), conns_.end(), [](auto& c) { return c->link.stamped; });
   int64_t drain_deadline = -1;
   epoll_event evs[64];
   std::vector<Conn*> touched;
@@ -154,6 +184,14 @@ void Worker::RunEpoll() {
     int64_t wait_ns = WaitNs(now, drain_deadline);
     const bool spin = Spinning(wait_ns, drain_deadline);
     if (spin) wait_ns = 0;
+    if (slots_only && wait_ns > 0 && drain_deadline < 0 && !AnyAtDepth()) {
+      // A session at its depth cap needs a reply to send: then wake for it.
+      timespec until{static_cast<time_t>((now + wait_ns) / 1'000'000'000),
+                     static_cast<long>((now + wait_ns) % 1'000'000'000)};
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr) == EINTR) {
+      }
+      wait_ns = 0;
+    }
     timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
     int n = epoll_pwait2(ep_, evs, 64, &ts, nullptr);
     if (spin && n <= 0 && NextDueNs(NowNs()) > 0) Yield();
@@ -239,6 +277,7 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
   if (o.rate > 0) {
     plan.interval_ns = std::max<int64_t>(1, static_cast<int64_t>(1e9 * o.clients / o.rate));
     plan.spin_ns = static_cast<int64_t>(o.spin_us) * 1000;
+    plan.reply_at_arrival = o.reply_at_arrival;
     out->open_loop = true;
     out->rate_target = o.rate;
   }
@@ -252,7 +291,8 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
     ProgressPrinter printer(progress, WorkloadName(o.workload));
     std::vector<std::thread> ts;
     size_t per_thread = workers.empty() ? 0 : workers[0]->conns().size();
-    bool uring = o.io != IoMode::kEpoll && per_thread * 2 + 8 <= 32768 && UringAvailable();
+    // Reply timestamps (--reply-at arrival) come with the epoll loop's reads only.
+    bool uring = o.io != IoMode::kEpoll && !o.reply_at_arrival && per_thread * 2 + 8 <= 32768 && UringAvailable();
     out->io = uring ? "io_uring" : "epoll";
     const bool open = plan.interval_ns > 0;
     for (auto& w : workers) {

@@ -37,8 +37,11 @@ class Worker {
   void Lost(Conn& c);
   // Handles the whole frames in c.link.in; false on a protocol error.
   bool OnBytes(Conn& c, int64_t now);
-  bool OnReply(Conn& c, std::string_view payload, int64_t now);
+  // read_ns: when the generator read it (c.arrival_ns: when it arrived).
+  bool OnReply(Conn& c, std::string_view payload, int64_t read_ns);
   int64_t NextDueNs(int64_t now) const;
+  // A live session has `depth` requests in flight (needs a reply to send).
+  bool AnyAtDepth() const;
   // Sets *done once nothing may be sent and everything sent was answered
   // (or 5 s have passed since sending stopped).
   void Drain(int64_t now, int64_t* drain_deadline, bool* done);

@@ -58,6 +58,52 @@ TEST_F(ConnectionServerTest, OpenedCarriesPeerAddress) {
   EXPECT_NE(id, 0u);
 }
 
+// rx_timestamps (AVIARY_LATENCY_TRACE's io_wait): each payload carries when
+// its bytes arrived in the socket (CLOCK_REALTIME), between the client's
+// write and the frame's delivery; without it, none.
+TEST_F(ConnectionServerTest, ReceiveTimestampsWhenAskedFor) {
+  auto real_ns = [] {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  net::ServerOptions o = Options();
+  o.rx_timestamps = true;
+  StartServer(o);
+  TestClient c(server_->port());
+  net::ConnId id = Accepted(1);
+  // The kernel turns receive timestamps on (a static key) from a work item
+  // after the first socket asks for them: the first segments may carry
+  // none. One frame at a time until one does.
+  bool stamped = false;
+  for (size_t n = 1; n <= 100 && !stamped; ++n) {
+    const int64_t before = real_ns();
+    ASSERT_TRUE(c.Write(Framed("frame")));
+    ASSERT_TRUE(WaitPayloads(id, n));
+    const int64_t after = real_ns();
+    int64_t stamp = 0;
+    for (const auto& f : sink_.Snapshot()) {
+      if (f.kind == FK::kPayload) stamp = f.arrived_real_ns;  // the latest
+    }
+    if (stamp == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
+    stamped = true;
+    EXPECT_GE(stamp, before - 1'000'000);  // the two clocks' granularity
+    EXPECT_LE(stamp, after);
+  }
+  EXPECT_TRUE(stamped);
+}
+
+TEST_F(ConnectionServerTest, NoReceiveTimestampsByDefault) {
+  StartServer();
+  TestClient c(server_->port());
+  net::ConnId id = Accepted(1);
+  ASSERT_TRUE(c.Write(Framed("hello")));
+  ASSERT_TRUE(WaitPayloads(id, 1));
+  for (const auto& f : sink_.Snapshot()) EXPECT_EQ(f.arrived_real_ns, 0);
+}
+
 TEST_F(ConnectionServerTest, FramesSplitAcrossTinyWritesAreReassembled) {
   StartServer();
   TestClient c(server_->port());

@@ -249,6 +249,170 @@ TEST(CoreRunToCompletion, NoInlinePassWhileTheCoreThreadIsNotWaiting) {
   EXPECT_EQ(inbox[2].kind, CoreEvent::Kind::kRequest);
 }
 
+// A ThreadOutbox whose first delivery on `holder` (once armed) blocks until
+// Release(): an inline pass held there keeps the core token.
+class GateOutbox final : public Outbox {
+ public:
+  void Deliver(std::vector<net::ConnectionServer::Out>& batch) override {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (armed_ && std::this_thread::get_id() == holder_) {
+        armed_ = false;
+        in_gate_ = true;
+        cv_.notify_all();
+        cv_.wait(lock, [&] { return released_; });
+      }
+    }
+    inner_.Deliver(batch);
+  }
+  void CloseNow(net::ConnId) override {}
+  void Arm(std::thread::id holder) {
+    std::lock_guard<std::mutex> lock(mu_);
+    holder_ = holder;
+    armed_ = true;
+  }
+  bool WaitInGate() {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, 2s, [&] { return in_gate_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  ThreadOutbox& inner() { return inner_; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread::id holder_;
+  bool armed_ = false, in_gate_ = false, released_ = false;
+  ThreadOutbox inner_;
+};
+
+// The xids (and errs) of every reply delivered to `conn`, in order (a
+// delivery may hold several); *last_thread: the thread of the last one.
+std::vector<std::pair<int32_t, int32_t>> RepliesOf(const std::vector<ThreadOutbox::Delivery>& got, net::ConnId conn,
+                                                   std::thread::id* last_thread = nullptr) {
+  std::vector<std::pair<int32_t, int32_t>> out;
+  for (const auto& d : got) {
+    if (d.conn != conn) continue;
+    for (size_t at = 0; at + 20 <= d.bytes.size();) {
+      const std::string frame = d.bytes.substr(at);
+      out.push_back(XidErr(frame));
+      const auto* p = reinterpret_cast<const unsigned char*>(frame.data());
+      at += 4 + ((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3]);
+    }
+    if (last_thread != nullptr) *last_thread = d.thread;
+  }
+  return out;
+}
+
+// Waits (2 s at most) until `conn` got `n` replies; returns every delivery.
+std::vector<ThreadOutbox::Delivery> WaitReplies(ThreadOutbox& out, net::ConnId conn, size_t n) {
+  std::vector<ThreadOutbox::Delivery> got;
+  for (int i = 0; i < 200; i++) {
+    got = out.WaitFor(0);
+    if (RepliesOf(got, conn).size() >= n) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  return got;
+}
+
+TEST(CoreRunToCompletion, ReadsJoinAnInlinePassInsteadOfWakingTheCoreThread) {
+  // While one thread's inline pass holds the token, another thread's reads
+  // are run by that pass's thread after its own (no core thread wake-up).
+  LocalCommitter committer;
+  GateOutbox out;
+  Core core(Options(true), &committer, &out);
+  std::thread core_thread([&] { core.Run(); });
+  const net::ConnId a = SubmitUntilInline(core);
+  ASSERT_NE(a, 0u);
+  out.inner().WaitFor(a - 1000 + 1);
+  auto hs = Handshake(5000);
+  core.Submit(hs);
+  const size_t seen = out.inner().WaitFor(a - 1000 + 2).size();
+  std::this_thread::sleep_for(20ms);  // the core thread sleeps again
+
+  std::thread::id holder_id;
+  int64_t before = core.inline_passes();
+  std::thread holder([&] {
+    holder_id = std::this_thread::get_id();
+    out.Arm(holder_id);
+    auto evs = GetData(a, 21, "/");
+    core.Submit(evs);
+  });
+  if (!out.WaitInGate()) {  // no inline pass (the core thread was awake): nothing to test here
+    out.Release();
+    holder.join();
+    core.RequestStop();
+    core_thread.join();
+    FAIL() << "the holder's pass did not run inline";
+  }
+  auto evs = GetData(5000, 31, "/zookeeper");
+  evs.push_back(GetData(5000, 32, "/missing")[0]);
+  core.Submit(evs);  // the token is held: joins the inline pass
+  EXPECT_EQ(core.joined_submits(), 1);
+  EXPECT_TRUE(evs.empty());
+  out.Release();
+  holder.join();
+  auto got = WaitReplies(out.inner(), 5000, 3);
+  core.RequestStop();
+  core_thread.join();
+  EXPECT_EQ(core.inline_passes(), before + 1);
+  ASSERT_EQ(got.size(), seen + 2);  // the holder's reply, then the joined pass's (one buffer)
+  std::thread::id joined_by;
+  auto replies = RepliesOf(got, 5000, &joined_by);
+  ASSERT_EQ(replies.size(), 3u);  // the handshake's, then the two reads', in order
+  EXPECT_EQ(replies[1], std::make_pair(31, 0));
+  EXPECT_EQ(replies[2], std::make_pair(32, static_cast<int32_t>(proto::Err::kNoNode)));
+  EXPECT_EQ(joined_by, holder_id);
+}
+
+TEST(CoreRunToCompletion, ReadsBehindAPostedWriteDoNotJoin) {
+  // A write goes to the inbox (the core thread groups writes); a read of
+  // the same connection that follows must not overtake it by joining the
+  // inline pass: it goes behind the write, and sees it.
+  LocalCommitter committer;
+  GateOutbox out;
+  Core core(Options(true), &committer, &out);
+  std::thread core_thread([&] { core.Run(); });
+  const net::ConnId a = SubmitUntilInline(core);
+  ASSERT_NE(a, 0u);
+  out.inner().WaitFor(a - 1000 + 1);
+  auto hs = Handshake(5000);
+  core.Submit(hs);
+  out.inner().WaitFor(a - 1000 + 2);
+  std::this_thread::sleep_for(20ms);
+
+  std::thread holder([&] {
+    out.Arm(std::this_thread::get_id());
+    auto evs = GetData(a, 21, "/");
+    core.Submit(evs);
+  });
+  if (!out.WaitInGate()) {  // no inline pass (the core thread was awake): nothing to test here
+    out.Release();
+    holder.join();
+    core.RequestStop();
+    core_thread.join();
+    FAIL() << "the holder's pass did not run inline";
+  }
+  auto write = Create(5000, 41, "/joined");
+  core.Submit(write);  // a write: posted for the core thread
+  auto read = GetData(5000, 42, "/joined");
+  core.Submit(read);  // behind it: not joined
+  EXPECT_EQ(core.joined_submits(), 0);
+  out.Release();
+  holder.join();
+  auto got = WaitReplies(out.inner(), 5000, 3);
+  core.RequestStop();
+  core_thread.join();
+  auto replies = RepliesOf(got, 5000);
+  ASSERT_EQ(replies.size(), 3u);  // the handshake's, then the write's and the read's, in order
+  EXPECT_EQ(replies[1], std::make_pair(41, 0));
+  EXPECT_EQ(replies[2], std::make_pair(42, 0));
+}
+
 TEST(CoreRunToCompletion, EnsembleMemberAlwaysHandsOver) {
   class NullForwarder final : public Forwarder {
    public:
