@@ -172,29 +172,27 @@ void Core::Run() {
       cv_.wait_for(lock, wait, [this] { return stop_ || !inbox_.empty() || commits_ready_; });
       core_waiting_ = false;
     }
-    bool release = false;
+    // The token before the inbox: an inline pass (Submit) can no longer
+    // start, and none is running once we hold it.
+    std::unique_lock<std::mutex> run(run_mu_);
     {
-      // The token before the inbox: an inline pass (Submit) can no longer
-      // start, and none is running once we hold it.
-      std::lock_guard<std::mutex> run(run_mu_);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (stop_) return;
-        batch.swap(inbox_);
-        commits_ready_ = false;
-      }
-      int64_t now = clock_->SteadyMs();
-      int64_t requests = 0;
-      for (const auto& e : batch) requests += e.kind == CoreEvent::Kind::kRequest;
-      ProcessBatch(batch, now);
-      inbox_requests_.fetch_sub(requests, std::memory_order_relaxed);
-      batch.clear();
-      Tick(now);
-      snapshotting_ = SnapshotPass(now);
-      release = !snapshotting_ && trim.Due(applied_zxid_, now);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) return;
+      batch.swap(inbox_);
+      commits_ready_ = false;
     }
-    // Without the token: inline passes go on meanwhile.
-    if (release) ReleaseFreeHeap();
+    int64_t now = clock_->SteadyMs();
+    int64_t requests = 0;
+    for (const auto& e : batch) requests += e.kind == CoreEvent::Kind::kRequest;
+    ProcessBatch(batch, now);
+    inbox_requests_.fetch_sub(requests, std::memory_order_relaxed);
+    batch.clear();
+    Tick(now);
+    snapshotting_ = SnapshotPass(now);
+    if (!snapshotting_ && trim.Due(applied_zxid_, now)) {
+      run.unlock();  // inline passes go on meanwhile
+      ReleaseFreeHeap();
+    }
   }
 }
 
