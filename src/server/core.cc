@@ -1,11 +1,13 @@
 #include "server/core.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/check.h"
 #include "base/log.h"
 #include "metrics/server_metrics.h"
 #include "server/core_state.h"
+#include "server/heap_release.h"
 #include "server/latency_trace.h"
 #include "storage/limits.h"
 #include "storage/txn_codec.h"
@@ -211,19 +213,24 @@ void Core::WakeForCommits() {
 void Core::Run() {
   std::vector<CoreEvent> batch;
   const auto idle_wait = std::chrono::milliseconds(std::max(10, opts_.tick_ms / 2));
+  // Free heap goes back to the system once writes stop (heap_release.h).
+  IdleTrim trim;
+  const auto trim_wait = std::min(idle_wait, std::chrono::milliseconds(IdleTrim::kIdleMs / 2));
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       // While a snapshot is being built, only yield briefly between slices.
       // An inline pass that starts one wakes this thread (WakeForCommits).
-      auto wait = snapshotting_.load(std::memory_order_relaxed) ? std::chrono::milliseconds(1) : idle_wait;
+      auto wait = snapshotting_.load(std::memory_order_relaxed) ? std::chrono::milliseconds(1)
+                  : trim.pending()                              ? trim_wait
+                                                                : idle_wait;
       core_waiting_ = true;
       cv_.wait_for(lock, wait, [this] { return stop_ || !inbox_.empty() || commits_ready_; });
       core_waiting_ = false;
     }
     // The token before the inbox: an inline pass (Submit) can no longer
     // start, and none is running once we hold it.
-    std::lock_guard<std::mutex> run(run_mu_);
+    std::unique_lock<std::mutex> run(run_mu_);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) {
@@ -242,6 +249,10 @@ void Core::Run() {
     batch.clear();
     Tick(now);
     snapshotting_ = SnapshotPass(now);
+    if (!snapshotting_ && trim.Due(applied_zxid_, now)) {
+      run.unlock();  // inline passes go on meanwhile
+      ReleaseFreeHeap();
+    }
   }
 }
 

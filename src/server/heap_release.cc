@@ -14,4 +14,18 @@ bool ReleaseFreeHeap() {
 #endif
 }
 
+bool IdleTrim::Due(int64_t zxid, int64_t now_ms) {
+  if (zxid != zxid_) {
+    zxid_ = zxid;
+    since_ms_ = now_ms;
+  }
+  // Zxids count txns within an epoch; a new epoch (or a truncated log)
+  // counts as many. Both are >= 0: the difference cannot overflow.
+  pending_ = zxid_ - trimmed_zxid_ >= kMinTxns || zxid_ < trimmed_zxid_;
+  if (!pending_ || now_ms - since_ms_ < kIdleMs) return false;
+  trimmed_zxid_ = zxid_;
+  pending_ = false;
+  return true;
+}
+
 }  // namespace aviary::server

@@ -1,17 +1,42 @@
 // Gives malloc's free memory back to the system after a phase that freed a
-// lot of it (a snapshot's blocks, recovery's batches): glibc keeps freed
-// chunks inside its arenas, resident, until a trim; malloc_trim(0) returns
-// every whole free page of every arena (MADV_DONTNEED). Costs a walk over
-// the arenas' free chunks (each arena locked in turn: a thread allocating
-// meanwhile waits), so it is for the end of such phases, not a hot path.
+// lot of it (a snapshot's blocks, recovery's batches, a burst of writes):
+// glibc keeps freed chunks inside its arenas, resident, until a trim;
+// malloc_trim(0) returns every whole free page of every arena
+// (MADV_DONTNEED). Costs a walk over the arenas' free chunks (each arena
+// locked in turn: a thread allocating meanwhile waits), so it is for the end
+// of such phases, not a hot path.
 // Thread-safe; a no-op without glibc.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace aviary::server {
 
 // Trims malloc's arenas; returns whether anything was given back.
 bool ReleaseFreeHeap();
+
+// When a server that has gone quiet trims (the core's loop, issue 10: a
+// burst of writes - a fill, sessions closing - leaves free chunks in the
+// arenas of the threads that ran it, several MB at 1M znodes, resident
+// until a trim, and without one they stay): after at least kMinTxns txns
+// applied since the last trim, once no txn has been applied for kIdleMs.
+// Not thread-safe (the core thread's).
+class IdleTrim {
+ public:
+  static constexpr int64_t kIdleMs = 500;
+  static constexpr int64_t kMinTxns = 1000;
+  // Called on each pass of the core's loop with the last applied zxid;
+  // true when the caller should ReleaseFreeHeap() now.
+  bool Due(int64_t zxid, int64_t now_ms);
+  // A trim waits for the writes to stop (the loop polls sooner meanwhile).
+  bool pending() const { return pending_; }
+
+ private:
+  int64_t trimmed_zxid_ = 0;  // the applied zxid at the last trim
+  int64_t zxid_ = 0;          // the last zxid seen
+  int64_t since_ms_ = 0;      // when zxid_ was first seen
+  bool pending_ = false;
+};
 
 }  // namespace aviary::server

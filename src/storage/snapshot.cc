@@ -69,7 +69,7 @@ bool SnapshotBuilder::Resolve(const tree::DataTree& tree, Frame* f) {
   const tree::Node* n = tree.Find(std::string_view(path_).substr(0, f->path_len));
   if (n == nullptr || n->stat.czxid() != f->czxid) return false;  // vanished or re-created: replayed from the log
   f->node = n;
-  f->next = f->started ? n->children.upper_bound(f->last) : n->children.begin();
+  f->next = f->started ? n->children().upper_bound(f->last) : n->children().begin();
   f->moved = false;
   return true;
 }
@@ -99,7 +99,7 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
       stack_.pop_back();
       continue;
     }
-    if (f.next == f.node->children.end()) {
+    if (f.next == f.node->children().end()) {
       stack_.pop_back();
       continue;
     }
@@ -109,7 +109,7 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
     path_.resize(f.path_len == 1 ? 0 : f.path_len);
     path_.append("/").append(c->name());
     Emit(*c, tree, chunk);
-    stack_.push_back(Frame{path_.size(), c->stat.czxid(), {}, false, c, c->children.begin(), false});
+    stack_.push_back(Frame{path_.size(), c->stat.czxid(), {}, false, c, c->children().begin(), false});
     if (++emitted % kClockEvery == 0 && max_us > 0 &&
         std::chrono::steady_clock::now() - start >= std::chrono::microseconds(max_us)) {
       break;

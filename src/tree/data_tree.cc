@@ -31,7 +31,7 @@ DataTree::DataTree() {
   // ZOOKEEPER-2014: /zookeeper/config is read-only for everyone; ZooKeeper
   // sets its ACL with setACL(..., version -1), leaving aversion at -1.
   AddSystemNode("/zookeeper/config", {proto::Acl{proto::perms::kRead, proto::Id{"world", "anyone"}}});
-  Mutable("/zookeeper/config")->stat.aversion = -1;
+  Mutable("/zookeeper/config")->stat.set_aversion(-1);
 }
 
 void DataTree::AddSystemNode(const std::string& path, const proto::AclList& acl) {
@@ -58,7 +58,9 @@ Node* DataTree::AddChild(Node* parent, std::string_view name, std::string_view d
   Node* n = pool_.Alloc();
   n->data.SetIn(arena_, name, data);
   n->parent_ = pool_.IdOf(parent);
-  parent->children.Insert(n, pool_.base());
+  uintptr_t w = parent->data.link();
+  ChildList::Insert(w, n, pool_.base());
+  parent->data.SetLink(&arena_, w);
   index_.Insert(hash, pool_.IdOf(n));
   return n;
 }
@@ -66,7 +68,10 @@ Node* DataTree::AddChild(Node* parent, std::string_view name, std::string_view d
 void DataTree::RemoveNode(Node* n, uint32_t hash) {
   if (n == hashed_) hashed_ = nullptr;
   index_.Erase(hash, pool_.IdOf(n));
-  pool_.At(n->parent_)->children.Erase(n->name());
+  Node* parent = pool_.At(n->parent_);
+  uintptr_t w = parent->data.link();
+  ChildList::Erase(w, n->name());
+  parent->data.SetLink(&arena_, w);
   n->data.ReleaseIn(arena_);
   pool_.Free(n);
 }
@@ -127,8 +132,9 @@ int32_t DataTree::DescendantCount(std::string_view path) const {
   while (!stack.empty()) {
     const Node* n = stack.back();
     stack.pop_back();
-    count += static_cast<int32_t>(n->children.size());
-    for (auto it = n->children.begin(); it != n->children.end(); ++it) stack.push_back(it.node());
+    const ChildList kids = n->children();
+    count += static_cast<int32_t>(kids.size());
+    for (auto it = kids.begin(); it != kids.end(); ++it) stack.push_back(it.node());
   }
   return count;
 }
@@ -137,14 +143,14 @@ std::vector<std::string> DataTree::CleanupCandidates(int64_t now_ms, int64_t max
   std::vector<std::string> out;
   for (const std::string& p : containers_) {
     const Node* n = Find(p);
-    if (n == nullptr || !n->children.empty()) continue;
+    if (n == nullptr || !n->children().empty()) continue;
     if (n->stat.cversion > 0 || (max_never_used_ms != 0 && now_ms - n->stat.mtime() > max_never_used_ms)) {
       out.push_back(p);
     }
   }
   for (const std::string& p : ttls_) {
     const Node* n = Find(p);
-    if (n == nullptr || !n->children.empty()) continue;
+    if (n == nullptr || !n->children().empty()) continue;
     if (n->ttl_ms() != 0 && now_ms - n->stat.mtime() > n->ttl_ms()) out.push_back(p);
   }
   std::sort(out.begin(), out.end());
@@ -159,7 +165,7 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string_view data, 
   Node* parent = Mutable(ParentOf(path));
   if (parent == nullptr) return proto::Err::kNoNode;
   const std::string_view child = BaseName(path);
-  if (parent->children.contains(child)) return proto::Err::kNodeExists;
+  if (parent->children().contains(child)) return proto::Err::kNodeExists;
 
   if (parent_cversion == -1) parent_cversion = parent->stat.cversion + 1;
   if (parent_cversion > parent->stat.cversion) {
@@ -178,7 +184,8 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string_view data, 
   n->set_ephemeral_owner(kind == NodeKind::kEphemeral   ? ephemeral_owner
                          : kind == NodeKind::kContainer ? kContainerOwner
                          : kind == NodeKind::kTtl       ? TtlOwner(ttl_ms)
-                                                        : 0);
+                                                        : 0,
+                         &arena_);
   Index(path, *n);
   data_size_ += static_cast<int64_t>(path.size() + data.size());
   QuotaAfterCreate(path, static_cast<int64_t>(data.size()));
@@ -189,10 +196,10 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
   if (path.find('/') == std::string::npos || path == "/") return proto::Err::kBadArguments;
   Node* parent = Mutable(ParentOf(path));
   if (parent == nullptr) return proto::Err::kNoNode;
-  Node* n = parent->children.Get(BaseName(path));
+  Node* n = parent->children().Get(BaseName(path));
   // ZooKeeper would orphan the children of a non-empty node; refuse instead
   // (prepare never emits such a delete; only a corrupt log could).
-  if (n != nullptr && !n->children.empty()) return proto::Err::kNotEmpty;
+  if (n != nullptr && !n->children().empty()) return proto::Err::kNotEmpty;
   if (zxid > parent->stat.pzxid()) parent->stat.set_pzxid(zxid);
 
   if (n == nullptr) return proto::Err::kNoNode;
@@ -228,7 +235,7 @@ proto::Err DataTree::SetAcl(const std::string& path, const proto::AclList& acl, 
   const AclCache::Ref old = n->acl;
   n->acl = acls_.Acquire(acl);
   acls_.Release(old);
-  n->stat.aversion = aversion;
+  n->stat.set_aversion(aversion);
   return proto::Err::kOk;
 }
 
@@ -256,17 +263,17 @@ void DataTree::ForEach(const std::function<void(const std::string&, const Node&)
       path.append(n->name());
     }
     fn(n == root_ ? std::string("/") : path, *n);
-    for (auto it = n->children.rbegin(); it != n->children.rend(); ++it)
-      stack.emplace_back((it.base() - 1).node(), path.size());
+    const ChildList kids = n->children();
+    for (auto it = kids.rbegin(); it != kids.rend(); ++it) stack.emplace_back((it.base() - 1).node(), path.size());
   }
 }
 
 size_t DataTree::ApproximateHeapBytes() const {
   size_t bytes = pool_.capacity_bytes() + index_.capacity_bytes();
   ForEach([&](const std::string&, const Node& n) {
-    const size_t block = NodeBytes::BlockBytesFor(n.name().size(), n.data.size());
+    const size_t block = NodeBytes::BlockBytesFor(n.name().size(), n.data.size(), n.data.link() != 0);
     if (block != 0) bytes += BytesArena::Rounded(block);
-    if (!n.children.empty()) bytes += 24 + sizeof(uint32_t) * n.children.size();
+    if (!n.children().empty()) bytes += 24 + sizeof(uint32_t) * n.children().size();
   });
   return bytes;
 }
@@ -325,7 +332,7 @@ void DataTree::Overwrite(Node* n, std::string_view path, const StatPersisted& st
   data_size_ += static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
   if (data.data() != n->data.data()) n->data.SetIn(arena_, n->name(), data);
   n->data_null = data_null;
-  n->set_persisted(stat);
+  n->set_persisted(stat, &arena_);
   n->kind = kind;
   n->acl = acls_.Acquire(acl);
   Index(p, *n);
@@ -352,14 +359,15 @@ const Node* DataTree::LoadNode(const Node* parent, std::string_view name, const 
   const uint32_t hash = ChildHash(*p, name);
   index_.Prefetch(hash);  // the one cache miss of a fresh node; overlaps the copy below
   // Pre-order with sorted children: a new name sorts after the last one.
-  Node* n = p->children.empty() || *p->children.rbegin() < name ? nullptr : p->children.Get(name);
+  const ChildList kids = p->children();
+  Node* n = kids.empty() || *kids.rbegin() < name ? nullptr : kids.Get(name);
   if (n != nullptr) {
     Overwrite(n, {}, stat, kind, data, data_null, acl);
     return n;
   }
   n = AddChild(p, name, data, hash);
   n->data_null = data_null;
-  n->set_persisted(stat);
+  n->set_persisted(stat, &arena_);
   n->kind = kind;
   n->acl = acls_.Acquire(acl);
   // ChildHash left the parent's path in hashed_path_.

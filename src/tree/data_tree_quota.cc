@@ -60,7 +60,7 @@ void DataTree::RecountQuota(std::string_view path) {
       stack.pop_back();
       ++count;
       bytes += static_cast<int64_t>(n->data.size());
-      for (auto it = n->children.begin(); it != n->children.end(); ++it) stack.push_back(it.node());
+      for (auto it = n->children().begin(); it != n->children().end(); ++it) stack.push_back(it.node());
     }
   }
   const std::string stat_path = QuotaStatPath(path);
@@ -85,8 +85,8 @@ void DataTree::RebuildQuotas() {
     stack.pop_back();
     const Node* n = Find(p);
     if (n == nullptr) continue;
-    if (!n->children.empty()) {
-      for (std::string_view c : n->children) stack.push_back(p + "/" + std::string(c));
+    if (!n->children().empty()) {
+      for (std::string_view c : n->children()) stack.push_back(p + "/" + std::string(c));
       continue;
     }
     // traverseNode: a leaf named zookeeper_limits; the real path is what

@@ -19,12 +19,13 @@ namespace aviary::tree {
 
 namespace {
 
-// The values of NodeStats that do not fit 48 bits, by the stat's address.
-// A mutex (stats of value nodes live on several threads) that a fork
-// (snapshots are written by a forked child) never copies while held.
+// The values of NodeStats that do not fit their compact form, by the
+// stat's address: czxid, mzxid, pzxid, ctime, mtime, aversion. A mutex
+// (stats of value nodes live on several threads) that a fork (snapshots are
+// written by a forked child) never copies while held.
 struct WideTable {
   std::mutex mu;
-  std::unordered_map<const NodeStat*, std::array<int64_t, 5>> values;
+  std::unordered_map<const NodeStat*, std::array<int64_t, 6>> values;
   WideTable() {
     pthread_atfork([] { Get().mu.lock(); }, [] { Get().mu.unlock(); }, [] { Get().mu.unlock(); });
   }
@@ -36,26 +37,31 @@ struct WideTable {
 
 }  // namespace
 
-NodeStat::NodeStat(const NodeStat& o) : version(o.version), cversion(o.cversion), aversion(o.aversion), wide_(0) {
+NodeStat::NodeStat(const NodeStat& o) : version(o.version), cversion(o.cversion) {
   std::memcpy(lo_, o.lo_, sizeof lo_);
-  std::memcpy(hi_, o.hi_, sizeof hi_);
-  if (o.wide_ != 0) {
-    for (int f = 0; f < kFields; ++f) SetWide(f, o.GetWide(f));
+  std::memcpy(zhi_, o.zhi_, sizeof zhi_);
+  std::memcpy(thi_, o.thi_, sizeof thi_);
+  aversion_ = 0;
+  if (o.wide()) {
+    for (int f = 0; f <= kAversion; ++f) SetWide(f, o.GetWide(f));
+  } else {
+    aversion_ = o.aversion_;
   }
 }
 
 NodeStat& NodeStat::operator=(const NodeStat& o) {
   if (this == &o) return *this;
-  if (o.wide_ != 0) {
-    for (int f = 0; f < kFields; ++f) SetWide(f, o.GetWide(f));
+  if (o.wide()) {
+    for (int f = 0; f <= kAversion; ++f) SetWide(f, o.GetWide(f));
   } else {
-    if (wide_ != 0) DropWide();
+    if (wide()) DropWide();
     std::memcpy(lo_, o.lo_, sizeof lo_);
-    std::memcpy(hi_, o.hi_, sizeof hi_);
+    std::memcpy(zhi_, o.zhi_, sizeof zhi_);
+    std::memcpy(thi_, o.thi_, sizeof thi_);
+    aversion_ = o.aversion_;
   }
   version = o.version;
   cversion = o.cversion;
-  aversion = o.aversion;
   return *this;
 }
 
@@ -70,9 +76,10 @@ void NodeStat::SetWide(int f, int64_t v) {
   std::lock_guard<std::mutex> lock(t.mu);
   auto [it, fresh] = t.values.try_emplace(this);
   if (fresh) {
-    // Moves the current (narrow) values over: wide_ is still 0 here.
+    // Moves the current (compact) values over: not wide yet here.
     for (int g = 0; g < kFields; ++g) it->second[static_cast<size_t>(g)] = Get(g);
-    wide_ = 1;
+    it->second[kAversion] = aversion_;
+    aversion_ = kWideMark;
   }
   it->second[static_cast<size_t>(f)] = v;
 }
@@ -81,7 +88,7 @@ void NodeStat::DropWide() {
   WideTable& t = WideTable::Get();
   std::lock_guard<std::mutex> lock(t.mu);
   t.values.erase(this);
-  wide_ = 0;
+  aversion_ = 0;
 }
 
 size_t NodeStat::WideCount() {
@@ -93,12 +100,20 @@ size_t NodeStat::WideCount() {
 // --- NodeBytes -------------------------------------------------------------
 
 NodeBytes::~NodeBytes() {
+  FreeLinkBlock();
   if (!in_arena()) std::free(p_);
+}
+
+void NodeBytes::FreeLinkBlock() {
+  if (!has_link_slot()) return;
+  uintptr_t w = link();
+  ChildList::Reset(w);
 }
 
 NodeBytes::NodeBytes(NodeBytes&& o) noexcept : p_(o.p_) {
   if (o.in_arena()) {
-    p_ = Build(nullptr, {}, o.view());  // an arena record stays with its tree
+    // An arena record (and its link) stays with its tree: a copy of the data.
+    p_ = o.empty() ? nullptr : Build(nullptr, {}, o.view(), false, 0);
   } else {
     o.p_ = nullptr;
   }
@@ -146,24 +161,28 @@ const char* NodeBytes::VarintSlow(const char* p, uint32_t* v) {
   return p;
 }
 
-size_t NodeBytes::BlockBytesFor(size_t name, size_t data) {
-  if (name == 0 && data == 0) return 0;
-  return VarintBytes(uint64_t{name} << 1) + VarintBytes(data) + name + data;
+size_t NodeBytes::BlockBytesFor(size_t name, size_t data, bool link) {
+  if (name == 0 && data == 0 && !link) return 0;
+  return VarintBytes(uint64_t{name} << 2) + VarintBytes(data) + (link ? sizeof(uintptr_t) : 0) + name + data;
 }
 
-char* NodeBytes::Build(BytesArena* arena, std::string_view name, std::string_view data) {
+char* NodeBytes::Build(BytesArena* arena, std::string_view name, std::string_view data, bool with_link, uintptr_t w) {
   // Lengths are bounded by a request (jute.maxbuffer <= 128 MiB), so both
   // varints decode into 32 bits.
-  AV_CHECK(name.size() < (1u << 30) && data.size() < (1u << 31), "NodeBytes: name or data too large");
-  const size_t bytes = BlockBytesFor(name.size(), data.size());
+  AV_CHECK(name.size() < (1u << 29) && data.size() < (1u << 31), "NodeBytes: name or data too large");
+  const size_t bytes = BlockBytesFor(name.size(), data.size(), with_link);
   char* fresh = arena == nullptr ? nullptr : arena->Alloc(bytes);
   const bool in_arena = fresh != nullptr;
   if (!in_arena) {
     fresh = static_cast<char*>(std::malloc(bytes));
     if (fresh == nullptr) throw std::bad_alloc();
   }
-  char* p = PutVarint(fresh, uint64_t{name.size()} << 1 | (in_arena ? 1 : 0));
+  char* p = PutVarint(fresh, uint64_t{name.size()} << 2 | (with_link ? 2 : 0) | (in_arena ? 1 : 0));
   p = PutVarint(p, data.size());
+  if (with_link) {
+    std::memcpy(p, &w, sizeof w);
+    p += sizeof w;
+  }
   if (!name.empty()) std::memcpy(p, name.data(), name.size());
   if (!data.empty()) std::memcpy(p + name.size(), data.data(), data.size());
   return fresh;
@@ -173,18 +192,46 @@ void NodeBytes::Set(std::string_view name, std::string_view data) {
   // Only a tree (SetIn) may replace one of its arena records.
   AV_CHECK(!in_arena(), "NodeBytes::Set on a tree's arena record");
   // Built aside first: name or data may point into the old block.
-  char* fresh = name.empty() && data.empty() ? nullptr : Build(nullptr, name, data);
-  std::free(p_);
+  const bool with_link = link() != 0;
+  char* fresh = name.empty() && data.empty() && !with_link ? nullptr : Build(nullptr, name, data, with_link, link());
+  std::free(p_);  // the link's block (if any) now belongs to `fresh`
   p_ = fresh;
 }
 
 void NodeBytes::SetIn(BytesArena& arena, std::string_view name, std::string_view data) {
-  char* fresh = name.empty() && data.empty() ? nullptr : Build(&arena, name, data);
-  ReleaseIn(arena);
+  const uintptr_t w = link();
+  const bool with_link = has_link_slot();
+  char* fresh = name.empty() && data.empty() && !with_link ? nullptr : Build(&arena, name, data, with_link, w);
+  // The old block goes back without its link's child block (`fresh` has it).
+  if (in_arena()) {
+    arena.Free(p_, BlockBytes());
+  } else {
+    std::free(p_);
+  }
+  p_ = fresh;
+}
+
+void NodeBytes::SetLink(BytesArena* arena, uintptr_t w) {
+  if (has_link_slot()) {
+    const Head h = Parse();
+    std::memcpy(p_ + h.header - sizeof w, &w, sizeof w);
+    return;
+  }
+  if (w == 0) return;
+  AV_CHECK(!in_arena() || arena != nullptr, "NodeBytes::SetLink: an arena record needs its arena");
+  const std::string_view n = name();
+  const std::string_view d = view();
+  char* fresh = Build(arena, n, d, true, w);  // a tree's node goes to (or stays in) its arena
+  if (in_arena()) {
+    arena->Free(p_, BlockBytes());
+  } else {
+    std::free(p_);
+  }
   p_ = fresh;
 }
 
 void NodeBytes::ReleaseIn(BytesArena& arena) {
+  FreeLinkBlock();
   if (in_arena()) {
     arena.Free(p_, BlockBytes());
   } else {
@@ -195,33 +242,31 @@ void NodeBytes::ReleaseIn(BytesArena& arena) {
 
 // --- ChildList -------------------------------------------------------------
 
-ChildList::~ChildList() { Reset(); }
-
-void ChildList::Reset() {
-  if (Block* b = block()) std::free(b);
-  w_ = 0;
+void ChildList::Reset(uintptr_t& w) {
+  if (Block* b = BlockOf(w)) std::free(b);
+  w = 0;
 }
 
-void ChildList::Clear() {
-  Block* b = block();
+void ChildList::Clear(uintptr_t& w) {
+  Block* b = BlockOf(w);
   if (b == nullptr) return;
   const int64_t a = b->aux;
   std::free(b);
-  w_ = 0;
-  set_aux(a);
+  w = 0;
+  SetAux(w, a);
 }
 
-void ChildList::set_aux(int64_t v) {
-  if (Block* b = block(); b != nullptr) {
+void ChildList::SetAux(uintptr_t& w, int64_t v) {
+  if (Block* b = BlockOf(w); b != nullptr) {
     if (b->size != 0 || !AuxFitsWord(v)) {
       b->aux = v;
       return;
     }
     std::free(b);  // an aux-only block whose new value fits the word
-    w_ = 0;
+    w = 0;
   }
   if (AuxFitsWord(v)) {
-    w_ = v == 0 ? 0 : (static_cast<uintptr_t>(static_cast<uint64_t>(v) << 1) | 1);
+    w = v == 0 ? 0 : (static_cast<uintptr_t>(static_cast<uint64_t>(v) << 1) | 1);
     return;
   }
   // sizeof(Block), not offsetof(Block, items): a Block* must point at a whole
@@ -232,16 +277,16 @@ void ChildList::set_aux(int64_t v) {
   b->capacity = 0;
   b->base = nullptr;
   b->aux = v;
-  w_ = reinterpret_cast<uintptr_t>(b);
+  w = reinterpret_cast<uintptr_t>(b);
 }
 
-void ChildList::Reserve(uint32_t capacity, Node* base) {
-  Block* b = block();
+void ChildList::Reserve(uintptr_t& w, uint32_t capacity, Node* base) {
+  Block* b = BlockOf(w);
   if (b != nullptr && b->capacity >= capacity) {
     b->base = base;
     return;
   }
-  const int64_t a = aux();
+  const int64_t a = ChildList(w).aux();
   const size_t bytes = std::max(sizeof(Block), offsetof(Block, items) + sizeof(uint32_t) * capacity);
   auto* grown = static_cast<Block*>(std::realloc(b, bytes));
   if (grown == nullptr) throw std::bad_alloc();
@@ -251,7 +296,7 @@ void ChildList::Reserve(uint32_t capacity, Node* base) {
   }
   grown->capacity = capacity;
   grown->base = base;
-  w_ = reinterpret_cast<uintptr_t>(grown);
+  w = reinterpret_cast<uintptr_t>(grown);
 }
 
 ChildList::const_iterator ChildList::lower_bound(std::string_view name) const {
@@ -268,30 +313,33 @@ Node* ChildList::Get(std::string_view name) const {
   return const_cast<Node*>(it.node());
 }
 
-void ChildList::Insert(Node* child, Node* base) {
-  const uint32_t n = static_cast<uint32_t>(size());
-  const Block* old = block();
+void ChildList::Insert(uintptr_t& w, Node* child, Node* base) {
+  const uint32_t n = static_cast<uint32_t>(ChildList(w).size());
+  const Block* old = BlockOf(w);
   if (n == (old == nullptr ? 0 : old->capacity)) {
     // Small lists grow by 2 (most parents have few children), large by 1/4.
-    Reserve(n < 8 ? n + 2 : n + n / 4, base);
+    Reserve(w, n < 8 ? n + 2 : n + n / 4, base);
   }
-  Block* b = block();
+  Block* b = BlockOf(w);
   b->base = base;
   const std::string_view name = child->name();
   uint32_t at = n;
-  if (n != 0 && !((base + b->items[n - 1])->name() < name)) at = static_cast<uint32_t>(lower_bound(name) - begin());
+  if (n != 0 && !((base + b->items[n - 1])->name() < name)) {
+    at = static_cast<uint32_t>(ChildList(w).lower_bound(name) - ChildList(w).begin());
+  }
   std::memmove(&b->items[at + 1], &b->items[at], sizeof(uint32_t) * (n - at));
   b->items[at] = static_cast<uint32_t>(child - base);
   b->size = n + 1;
 }
 
-bool ChildList::Erase(std::string_view name) {
-  const_iterator it = lower_bound(name);
-  if (it == end() || *it != name) return false;
-  const auto at = static_cast<uint32_t>(it - begin());
-  Block* b = block();
+bool ChildList::Erase(uintptr_t& w, std::string_view name) {
+  const ChildList view(w);
+  const_iterator it = view.lower_bound(name);
+  if (it == view.end() || *it != name) return false;
+  const auto at = static_cast<uint32_t>(it - view.begin());
+  Block* b = BlockOf(w);
   std::memmove(&b->items[at], &b->items[at + 1], sizeof(uint32_t) * (b->size - at - 1));
-  if (--b->size == 0) Clear();
+  if (--b->size == 0) Clear(w);
   return true;
 }
 
@@ -300,15 +348,15 @@ bool ChildList::Erase(std::string_view name) {
 Node& Node::operator=(const Node& o) {
   if (this == &o) return *this;
   stat = o.stat;
-  children.set_aux(o.children.aux());
   data = o.data;
+  set_ephemeral_owner(o.ephemeral_owner());
   acl = o.acl;
   kind = o.kind;
   data_null = o.data_null;
   return *this;
 }
 
-static_assert(sizeof(NodeStat) == 44);
-static_assert(sizeof(Node) <= 72, "Node grew: check the layout (stat's tail padding must hold kind and data_null)");
+static_assert(sizeof(NodeStat) == 40);
+static_assert(sizeof(Node) <= 56, "Node grew: check the layout (stat's tail padding must hold kind and data_null)");
 
 }  // namespace aviary::tree

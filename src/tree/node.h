@@ -1,4 +1,4 @@
-// One znode, compact (issue 10: ~250 B per 100 B znode instead of ~490),
+// One znode, compact (issue 10: ~190 B per 100 B znode instead of ~490),
 // with ZooKeeper's persisted-stat meaning: `stat.cversion` counts child
 // *creations* (ZooKeeper's StatPersisted); the client-visible Stat derives
 // cversion = 2*cversion - numChildren and hides the ephemeralOwner of
@@ -8,8 +8,9 @@
 // name, no children, no parent) or a node owned by a DataTree (pool slot,
 // name, parent link, children). Copying a Node copies its value part only
 // (stat, data, null flag, kind, ACL ref); assigning `data` keeps the name.
-// Layout (72 bytes): the fields a lookup touches (parent id, name+data
-// pointer) come first, in the node's first 16 bytes; the name and the data
+// Layout (56 bytes): the fields a lookup touches (parent id, name+data
+// pointer) come first, in the node's first 16 bytes; the name, the data and
+// the link word (children and ephemeralOwner, only when either is set)
 // share one block (NodeBytes) from the tree's BytesArena; children are one
 // sorted array of child ids (ChildList), ordered by name as
 // std::set<std::string> ordered them; the TTL is not stored (it is the low
@@ -57,21 +58,26 @@ struct StatPersisted {
 };
 
 // A Node's stat: StatPersisted without ephemeral_owner (0 for almost every
-// node; Node::ephemeral_owner() keeps it elsewhere), zxids and times in 48
-// bits each (44 bytes instead of 56; Node puts kind and data_null in its
-// tail padding). 48 bits hold every zxid of epochs below 32768 and every
-// millisecond time from 2^47 ms (~4,460 years) either side of 1970: a value
-// outside that range is kept exactly all the same, in a process-wide side
-// table keyed by the NodeStat's address (the `wide_` flag; copies, moves
-// and destruction keep the table in step; taking a mutex only for such
-// stats). The versions are plain fields.
+// node; Node::ephemeral_owner() keeps it elsewhere), in 38 bytes instead of
+// 56 (Node puts kind and data_null in its tail padding):
+// - zxids (czxid, mzxid, pzxid) in 48 bits: every zxid of epochs below 32768;
+// - times (ctime, mtime) in 40 bits: a 32-bit low part and an 8-bit code for
+//   the high part (t >> 32, one step = 2^32 ms, ~49.7 days): code -128 is 0
+//   (1970-01-01 to 1970-02-19: the system nodes' 0 and small test clocks),
+//   others kTimeBias + code (from 2012-08 to 2047-04);
+// - aversion in 16 bits (setACLs of one node), version and cversion plain.
+// A value outside those ranges is kept exactly all the same, in a
+// process-wide side table keyed by the NodeStat's address: the stat is then
+// "wide" (aversion_ holds kWideMark, and all six values are in the table;
+// copies, moves and destruction keep the table in step; a mutex is taken
+// only for such stats).
 class NodeStat {
  public:
   NodeStat() = default;
   NodeStat(const NodeStat& o);
   NodeStat& operator=(const NodeStat& o);
   ~NodeStat() {
-    if (wide_ != 0) DropWide();
+    if (wide()) DropWide();
   }
 
   int64_t czxid() const { return Get(kCzxid); }
@@ -79,36 +85,70 @@ class NodeStat {
   int64_t ctime() const { return Get(kCtime); }
   int64_t mtime() const { return Get(kMtime); }
   int64_t pzxid() const { return Get(kPzxid); }
+  int32_t aversion() const { return wide() ? static_cast<int32_t>(GetWide(kAversion)) : aversion_; }
   void set_czxid(int64_t v) { Set(kCzxid, v); }
   void set_mzxid(int64_t v) { Set(kMzxid, v); }
   void set_ctime(int64_t v) { Set(kCtime, v); }
   void set_mtime(int64_t v) { Set(kMtime, v); }
   void set_pzxid(int64_t v) { Set(kPzxid, v); }
-  // Whether a value is kept in the side table (tests).
-  bool wide() const { return wide_ != 0; }
+  void set_aversion(int32_t v) {
+    if (!wide() && v > kWideMark && v <= INT16_MAX) {
+      aversion_ = static_cast<int16_t>(v);
+      return;
+    }
+    SetWide(kAversion, v);
+  }
+  // Whether the values are kept in the side table (tests).
+  bool wide() const { return aversion_ == kWideMark; }
   // Stats kept in the side table, process-wide (tests, monitoring).
   static size_t WideCount();
+  // Whether a zxid / a time fits the compact form.
   static constexpr bool Fits(int64_t v) { return v >= -(int64_t{1} << 47) && v < (int64_t{1} << 47); }
+  static constexpr bool TimeFits(int64_t t) {
+    const int64_t hi = t >> 32;  // arithmetic
+    return hi == 0 || (hi >= kTimeBias - 127 && hi <= kTimeBias + 127);
+  }
+  // The high part (t >> 32) that time code 0 stands for: 2^32 ms steps
+  // (kTimeBias - 127 starts 2012-08-07, kTimeBias + 127 ends 2047-04-22).
+  static constexpr int64_t kTimeBias = 440;
 
   bool operator==(const NodeStat& o) const {
     for (int f = 0; f < kFields; ++f) {
       if (Get(f) != o.Get(f)) return false;
     }
-    return version == o.version && cversion == o.cversion && aversion == o.aversion;
+    return version == o.version && cversion == o.cversion && aversion() == o.aversion();
   }
 
  private:
-  static constexpr int kCzxid = 0, kMzxid = 1, kCtime = 2, kMtime = 3, kPzxid = 4, kFields = 5;
+  // Zxid fields first (they have a 16-bit high part), then the times.
+  static constexpr int kCzxid = 0, kMzxid = 1, kPzxid = 2, kCtime = 3, kMtime = 4, kFields = 5;
+  static constexpr int kAversion = 5;  // the sixth value of a wide stat
+  static constexpr int16_t kWideMark = INT16_MIN;
   int64_t Get(int f) const {
-    if (wide_ != 0) return GetWide(f);
-    return static_cast<int64_t>(static_cast<uint64_t>(static_cast<int64_t>(static_cast<int16_t>(hi_[f]))) << 32 |
-                                lo_[f]);
+    if (wide()) return GetWide(f);
+    int64_t hi;
+    if (f < kCtime) {
+      hi = static_cast<int16_t>(zhi_[f]);
+    } else {
+      const int8_t code = thi_[f - kCtime];
+      hi = code == INT8_MIN ? 0 : kTimeBias + code;
+    }
+    return static_cast<int64_t>(static_cast<uint64_t>(hi) << 32 | lo_[f]);
   }
   void Set(int f, int64_t v) {
-    if (wide_ == 0 && Fits(v)) {
-      lo_[f] = static_cast<uint32_t>(v);
-      hi_[f] = static_cast<uint16_t>(static_cast<uint64_t>(v) >> 32);
-      return;
+    if (!wide()) {
+      if (f < kCtime) {
+        if (Fits(v)) {
+          lo_[f] = static_cast<uint32_t>(v);
+          zhi_[f] = static_cast<uint16_t>(static_cast<uint64_t>(v) >> 32);
+          return;
+        }
+      } else if (TimeFits(v)) {
+        const int64_t hi = v >> 32;
+        lo_[f] = static_cast<uint32_t>(v);
+        thi_[f - kCtime] = hi == 0 ? INT8_MIN : static_cast<int8_t>(hi - kTimeBias);
+        return;
+      }
     }
     SetWide(f, v);
   }
@@ -121,27 +161,33 @@ class NodeStat {
  public:
   int32_t version = 0;
   int32_t cversion = 0;  // number of children created (not changes)
-  int32_t aversion = 0;
 
  private:
-  uint16_t hi_[kFields] = {};
-  uint8_t wide_ = 0;  // 1: the five values are in the side table (lo_/hi_ unused)
+  uint16_t zhi_[kCtime] = {};                            // high 16 bits of czxid, mzxid, pzxid
+  int16_t aversion_ = 0;                                 // or kWideMark
+  int8_t thi_[kFields - kCtime] = {INT8_MIN, INT8_MIN};  // ctime, mtime high-part codes (INT8_MIN: 0)
 };
 
-// A node's data and (in a tree) its name, in one allocation:
-// [varint name bytes << 1 | arena bit][varint data bytes][name][data]
-// (LEB128 varints: 2 header bytes for a name under 64 bytes and data under
-// 128), nullptr when both are empty. A block is either malloc'ed (values) or
-// a tree's BytesArena record (arena bit set: SetIn/ReleaseIn with that arena
-// only; destroying such a NodeBytes leaves the record to the arena, which
-// outlives it).
+// A node's data, (in a tree) its name and its link word (ChildList's word:
+// the children and the raw ephemeralOwner; absent, i.e. 0, for almost every
+// leaf), in one allocation:
+// [varint name bytes << 2 | link bit << 1 | arena bit][varint data bytes]
+// [8-byte link word, when the link bit is set][name][data]
+// (LEB128 varints: 2 header bytes for a name under 32 bytes and data under
+// 128), nullptr when name, data and link are all empty. A block is either
+// malloc'ed (values) or a tree's BytesArena record (arena bit set:
+// SetIn/SetLink/ReleaseIn with that arena only; destroying such a NodeBytes
+// leaves the record to the arena, which outlives it). The link word's child
+// block (ChildList) is owned by the NodeBytes: freed with it (also for an
+// arena record, when the node is destroyed or released).
 class NodeBytes {
  public:
   NodeBytes() = default;
   ~NodeBytes();
+  // Copies the data only (no name, no link).
   NodeBytes(const NodeBytes& o) { Set({}, o.view()); }
   NodeBytes(NodeBytes&& o) noexcept;
-  // Assignments replace the data and keep this object's name.
+  // Assignments replace the data and keep this object's name and link.
   NodeBytes& operator=(const NodeBytes& o);
   NodeBytes& operator=(NodeBytes&& o) noexcept;
   NodeBytes& operator=(std::string_view data);
@@ -163,18 +209,35 @@ class NodeBytes {
     if (p_ == nullptr) return {};
     uint32_t first;
     const char* q = Varint(Varint(p_, &first), nullptr);
-    return {q, first >> 1};
+    if ((first & 2) != 0) q += sizeof(uintptr_t);
+    return {q, first >> 2};
   }
-  // Replaces name and data of a malloc'ed (or empty) block.
+  // The link word (ChildList's), 0 when the block has none.
+  uintptr_t link() const {
+    if (p_ == nullptr || (static_cast<unsigned char>(p_[0]) & 2) == 0) return 0;
+    uintptr_t w;
+    std::memcpy(&w, Varint(Varint(p_, nullptr), nullptr), sizeof w);
+    return w;
+  }
+  // Replaces name and data of a malloc'ed (or empty) block; keeps the link.
   void Set(std::string_view name, std::string_view data);
   // Replaces name and data with a record of `arena` (malloc'ed when too
-  // large for it); the old block goes back where it came from.
+  // large for it), keeping the link; the old block goes back where it came
+  // from.
   void SetIn(BytesArena& arena, std::string_view name, std::string_view data);
-  // Frees the block (to `arena` when it is one of its records).
+  // Sets the link word (whatever it points to is the caller's: the old
+  // word's block is not freed here). In place when the block has a link
+  // slot; otherwise the block is rebuilt with one (in `arena` for an arena
+  // record: `arena` must be its arena then). A word of 0 keeps an existing
+  // slot.
+  void SetLink(BytesArena* arena, uintptr_t w);
+  // Frees the link's child block and the block (to `arena` when it is one
+  // of its records).
   void ReleaseIn(BytesArena& arena);
   bool in_arena() const { return p_ != nullptr && (static_cast<unsigned char>(p_[0]) & 1) != 0; }
-  // Bytes of the block holding `name` and `data` (0 when both are empty).
-  static size_t BlockBytesFor(size_t name, size_t data);
+  // Bytes of the block holding `name`, `data` and (when `link`) a link word
+  // (0 when all are empty).
+  static size_t BlockBytesFor(size_t name, size_t data, bool link = false);
 
   friend bool operator==(const NodeBytes& a, std::string_view b) { return a.view() == b; }
   friend std::ostream& operator<<(std::ostream& os, const NodeBytes& b) { return os << b.view(); }
@@ -183,7 +246,7 @@ class NodeBytes {
   struct Head {
     uint32_t name;    // name bytes
     uint32_t data;    // data bytes
-    uint32_t header;  // bytes of the two varints
+    uint32_t header;  // bytes of the two varints and the link slot
   };
   // Reads a LEB128 varint at `p` into *v (when v is not null); returns the
   // byte after it.
@@ -199,14 +262,19 @@ class NodeBytes {
   Head Parse() const {
     uint32_t first, data;
     const char* q = Varint(Varint(p_, &first), &data);
-    return {first >> 1, data, static_cast<uint32_t>(q - p_)};
+    if ((first & 2) != 0) q += sizeof(uintptr_t);
+    return {first >> 2, data, static_cast<uint32_t>(q - p_)};
   }
   size_t BlockBytes() const {
     const Head h = Parse();
     return h.header + h.name + h.data;
   }
-  // A fresh block holding name and data (from `arena` when given and it fits).
-  static char* Build(BytesArena* arena, std::string_view name, std::string_view data);
+  bool has_link_slot() const { return p_ != nullptr && (static_cast<unsigned char>(p_[0]) & 2) != 0; }
+  // A fresh block holding name, data and (when `with_link`) the link word
+  // `w` (from `arena` when given and it fits).
+  static char* Build(BytesArena* arena, std::string_view name, std::string_view data, bool with_link, uintptr_t w);
+  // Frees the child block of the link word, if any (the word stays).
+  void FreeLinkBlock();
   char* p_ = nullptr;
 };
 
@@ -219,7 +287,11 @@ class Node;
 // block [u32 size][u32 capacity][pool base][aux][u32 child id ...] (NodePool
 // ids: 4 bytes a child instead of a pointer's 8; a block with no children
 // holds an aux that does not fit the word, e.g. a container's INT64_MIN).
-// Iteration yields the child names. Insertion/removal are the tree's.
+// The word is kept in the node's NodeBytes record (its link word: no bytes
+// in a leaf without an owner); a ChildList is a read-only view of one word
+// (Node::children()), valid until the node's children or owner change.
+// Iteration yields the child names. Insertion/removal are the tree's (the
+// static mutators below change a word; the caller stores it back).
 class ChildList {
  public:
   class const_iterator {
@@ -253,9 +325,7 @@ class ChildList {
   using const_reverse_iterator = std::reverse_iterator<const_iterator>;
 
   ChildList() = default;
-  ~ChildList();
-  ChildList(const ChildList&) = delete;
-  ChildList& operator=(const ChildList&) = delete;
+  explicit ChildList(uintptr_t w) : w_(w) {}
 
   size_t size() const {
     const Block* b = block();
@@ -279,12 +349,11 @@ class ChildList {
     if ((w_ & 1) != 0) return static_cast<int64_t>(w_) >> 1;
     return w_ == 0 ? 0 : block()->aux;
   }
-  // Sets the aux value, keeping the children.
-  void set_aux(int64_t v);
 
  private:
   friend class DataTree;
   friend class Node;
+  friend class NodeBytes;
   struct Block {
     uint32_t size;
     uint32_t capacity;
@@ -292,19 +361,23 @@ class ChildList {
     int64_t aux;        // see aux()
     uint32_t items[1];  // really `capacity` entries
   };
-  Block* block() const { return (w_ & 1) != 0 ? nullptr : reinterpret_cast<Block*>(w_); }
+  Block* block() const { return BlockOf(w_); }
   static bool AuxFitsWord(int64_t v) { return (static_cast<int64_t>(static_cast<uint64_t>(v) << 1) >> 1) == v; }
+  // The mutators of a word `w` (the caller stores the new word back).
+  // Sets the aux value, keeping the children.
+  static void SetAux(uintptr_t& w, int64_t v);
   // Inserts `child` (a node of the pool whose slot 0 is `base`) at its
   // sorted place (no duplicate check); O(1) when it sorts last (sequential
   // names, snapshot load in pre-order).
-  void Insert(Node* child, Node* base);
+  static void Insert(uintptr_t& w, Node* child, Node* base);
   // Removes the child named `name`; false if absent.
-  bool Erase(std::string_view name);
+  static bool Erase(uintptr_t& w, std::string_view name);
   // Drops the children, keeps aux.
-  void Clear();
+  static void Clear(uintptr_t& w);
   // Frees everything (aux becomes 0).
-  void Reset();
-  void Reserve(uint32_t capacity, Node* base);
+  static void Reset(uintptr_t& w);
+  static void Reserve(uintptr_t& w, uint32_t capacity, Node* base);
+  static Block* BlockOf(uintptr_t w) { return (w & 1) != 0 ? nullptr : reinterpret_cast<Block*>(w); }
   uintptr_t w_ = 0;
 };
 
@@ -312,7 +385,7 @@ class Node {
  public:
   Node() = default;
   Node(const Node& o) : acl(o.acl), data(o.data), stat(o.stat), kind(o.kind), data_null(o.data_null) {
-    children.set_aux(o.children.aux());
+    set_ephemeral_owner(o.ephemeral_owner());
   }
   Node& operator=(const Node& o);
 
@@ -320,9 +393,12 @@ class Node {
   // Lookup fields first (PathIs: the parent's pool id, then the name in
   // `data`): in the first 16 bytes. No path hash and no own pool id are
   // stored: the index keeps the hash, the pool derives the id from the
-  // address. 72 bytes: `stat` is [[no_unique_address]], so kind and
-  // data_null sit in its tail padding (assigning `stat` copies only its
-  // data, GCC's Itanium layout; node_layout_test checks it).
+  // address. 56 bytes: the children and the ephemeral owner are the link
+  // word of `data`'s record (none for a leaf without an owner); `stat` is
+  // 38 bytes and [[no_unique_address]], so kind and data_null sit in its
+  // tail padding
+  // (assigning `stat` copies only its data, GCC's Itanium layout;
+  // node_layout_test checks it).
   friend class DataTree;
   friend class PathIndex;
   friend class NodePool;
@@ -330,16 +406,23 @@ class Node {
 
  public:
   AclCache::Ref acl = 0;
-  NodeBytes data;
-  ChildList children;  // empty in a value copy; also holds ephemeral_owner
+  NodeBytes data;  // also holds the children and ephemeral_owner (link word)
   [[no_unique_address]] NodeStat stat;
   NodeKind kind = NodeKind::kPersistent;
   bool data_null = false;  // data was set from a null buffer
 
+  // The children, sorted by name (empty in a value copy): a view of the
+  // link word, valid until they change.
+  ChildList children() const { return ChildList(data.link()); }
   // The raw ephemeralOwner: the session (kEphemeral), kContainerOwner,
-  // TtlOwner(ttl) or 0 (kept in `children`' word: no bytes in the node).
-  int64_t ephemeral_owner() const { return children.aux(); }
-  void set_ephemeral_owner(int64_t owner) { children.set_aux(owner); }
+  // TtlOwner(ttl) or 0 (kept in the link word: no bytes in the node).
+  int64_t ephemeral_owner() const { return children().aux(); }
+  // `arena`: the tree's, for a node of a tree (its record may be rebuilt).
+  void set_ephemeral_owner(int64_t owner, BytesArena* arena = nullptr) {
+    uintptr_t w = data.link();
+    ChildList::SetAux(w, owner);
+    data.SetLink(arena, w);
+  }
   // The full persisted stat (stat + ephemeral_owner) and its setter.
   StatPersisted persisted() const {
     StatPersisted s;
@@ -351,10 +434,10 @@ class Node {
     s.pzxid = stat.pzxid();
     s.version = stat.version;
     s.cversion = stat.cversion;
-    s.aversion = stat.aversion;
+    s.aversion = stat.aversion();
     return s;
   }
-  void set_persisted(const StatPersisted& s) {
+  void set_persisted(const StatPersisted& s, BytesArena* arena = nullptr) {
     stat.set_czxid(s.czxid);
     stat.set_mzxid(s.mzxid);
     stat.set_ctime(s.ctime);
@@ -362,8 +445,8 @@ class Node {
     stat.set_pzxid(s.pzxid);
     stat.version = s.version;
     stat.cversion = s.cversion;
-    stat.aversion = s.aversion;
-    set_ephemeral_owner(s.ephemeral_owner);
+    stat.set_aversion(s.aversion);
+    set_ephemeral_owner(s.ephemeral_owner, arena);
   }
 
   // kTtl only (0 otherwise): the TTL in ms, from ephemeralOwner.
@@ -385,10 +468,10 @@ inline proto::Stat ToStat(const Node& n) {
   s.ctime = n.stat.ctime();
   s.mtime = n.stat.mtime();
   s.version = n.stat.version;
-  s.aversion = n.stat.aversion;
+  s.aversion = n.stat.aversion();
   s.ephemeralOwner = n.kind == NodeKind::kEphemeral ? n.ephemeral_owner() : 0;
   s.dataLength = static_cast<int32_t>(n.data.size());
-  s.numChildren = static_cast<int32_t>(n.children.size());
+  s.numChildren = static_cast<int32_t>(n.children().size());
   s.cversion = n.stat.cversion * 2 - s.numChildren;
   s.pzxid = n.stat.pzxid();
   return s;

@@ -34,11 +34,11 @@ QuotaFigures CollectQuotaFigures(const DataTree& tree) {
     stack.pop_back();
     const Node* n = tree.Find(p);
     if (n == nullptr) continue;
-    if (n->children.empty()) {
+    if (n->children().empty()) {
       Collect(p, *n, &out);
       continue;
     }
-    for (std::string_view c : n->children) stack.push_back(p + "/" + std::string(c));
+    for (std::string_view c : n->children()) stack.push_back(p + "/" + std::string(c));
   }
   return out;
 }

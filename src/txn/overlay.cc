@@ -25,7 +25,7 @@ std::optional<NodeRec> Overlay::Get(std::string_view path) const {
   r.exists = true;
   r.stat = n->persisted();
   r.kind = n->kind;
-  r.child_count = static_cast<int32_t>(n->children.size());
+  r.child_count = static_cast<int32_t>(n->children().size());
   r.data_bytes = static_cast<int64_t>(n->data.size());
   r.acl = SharedAcl(*n);
   return r;

@@ -44,7 +44,7 @@ const tree::Node* Readable(const tree::DataTree& t, const std::string& path, int
   return n;
 }
 
-std::vector<std::string> Children(const tree::Node& n) { return {n.children.begin(), n.children.end()}; }
+std::vector<std::string> Children(const tree::Node& n) { return {n.children().begin(), n.children().end()}; }
 
 // Java String.trim(): strips chars <= ' ' at both ends.
 std::string_view JavaTrim(std::string_view s) {
@@ -91,7 +91,7 @@ ReadOutcome MultiRead(const tree::DataTree& t, const proto::MultiRequest& m, con
     if (n == nullptr) {
       bytes += kMultiHeaderBytes + 4;
     } else if (op.type == OpCode::kGetChildren) {
-      bytes += kMultiHeaderBytes + ListBytes(n->children);
+      bytes += kMultiHeaderBytes + ListBytes(n->children());
     } else {
       bytes += kMultiHeaderBytes + 4 + n->data.size() + kStatBytes;
     }
@@ -151,7 +151,7 @@ ReadOutcome ProcessRead(const tree::DataTree& t, const proto::Request& req, cons
       if (r == nullptr) return Fail(Err::kMarshallingError);
       const tree::Node* n = Readable(t, r->path, proto::perms::kRead, ctx, &err);
       if (n == nullptr) return Fail(err);
-      if (TooBig(ListBytes(n->children) + kStatBytes, max_reply_bytes)) return Fail(Err::kMarshallingError);
+      if (TooBig(ListBytes(n->children()) + kStatBytes, max_reply_bytes)) return Fail(Err::kMarshallingError);
       if (req.op() == OpCode::kGetChildren) return ReadOutcome{Err::kOk, proto::GetChildrenResponse{Children(*n)}};
       return ReadOutcome{Err::kOk, proto::GetChildren2Response{Children(*n), tree::ToStat(*n)}};
     }

@@ -29,7 +29,7 @@ void DeleteDescendants(tree::DataTree& tree, const std::string& path, int64_t zx
     stack.pop_back();
     const tree::Node* n = tree.Find(p);
     if (n == nullptr) continue;
-    for (std::string_view c : n->children) {
+    for (std::string_view c : n->children()) {
       order.push_back(Join(p, c));
       stack.push_back(order.back());
     }
@@ -39,7 +39,7 @@ void DeleteDescendants(tree::DataTree& tree, const std::string& path, int64_t zx
 
 void ClearForDelete(tree::DataTree& tree, const std::string& path, int64_t zxid) {
   const tree::Node* n = tree.Find(path);
-  if (n != nullptr && !n->children.empty() && path != "/" && !path.empty()) DeleteDescendants(tree, path, zxid);
+  if (n != nullptr && !n->children().empty() && path != "/" && !path.empty()) DeleteDescendants(tree, path, zxid);
 }
 
 // One op of `t` as a txn of its own, with the fuzzy fix-ups around it.

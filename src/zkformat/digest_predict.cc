@@ -118,7 +118,7 @@ void ApplyOp(Scratch& s, const txn::Op& op, int64_t zxid, int64_t time) {
     n->stat.set_mtime(time);
     n->stat.version = sd->version;
   } else if (auto* sa = std::get_if<txn::SetAclTxn>(&op.body)) {
-    if (s.Exists(sa->path)) s.Touch(sa->path)->stat.aversion = sa->version;
+    if (s.Exists(sa->path)) s.Touch(sa->path)->stat.set_aversion(sa->version);
   } else if (auto* cs = std::get_if<txn::CloseSessionTxn>(&op.body)) {
     for (const std::string& p : cs->paths_to_delete) {
       if (s.Exists(p)) Delete(s, p, zxid);

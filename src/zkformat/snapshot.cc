@@ -258,7 +258,7 @@ bool WriteSnapshotBody(const tree::DataTree& tree, const std::vector<storage::Se
     if (n == nullptr) continue;
     WriteNode(out.w(), path == "/" ? std::string_view() : std::string_view(path), *n);
     std::string prefix = path == "/" ? "/" : path + "/";
-    for (auto it = n->children.rbegin(); it != n->children.rend(); ++it) stack.push_back(prefix + std::string(*it));
+    for (auto it = n->children().rbegin(); it != n->children().rend(); ++it) stack.push_back(prefix + std::string(*it));
     if (!out.Maybe()) return false;
   }
   out.w().WriteString("/");

@@ -73,7 +73,7 @@ std::map<std::string, NodeView> Nodes(const tree::DataTree& t) {
                          static_cast<int>(n.kind),
                          n.data_null,
                          n.ttl_ms(),
-                         {n.children.begin(), n.children.end()}};
+                         {n.children().begin(), n.children().end()}};
   });
   return out;
 }

@@ -104,7 +104,7 @@ struct Workload {
     std::vector<std::string> out;
     tree.ForEach([&](const std::string& p, const tree::Node& n) {
       if (p == "/" || p.rfind("/zookeeper", 0) == 0) return;
-      if (!leaves_only || n.children.empty()) out.push_back(p);
+      if (!leaves_only || n.children().empty()) out.push_back(p);
     });
     std::sort(out.begin(), out.end());
     return out;
@@ -185,7 +185,7 @@ struct Workload {
       const std::string parent = leaf.substr(0, leaf.rfind('/'));
       const tree::Node* pn = parent.empty() ? nullptr : tree.Find(parent);
       m.ops.push_back({proto::OpCode::kDelete, proto::DeleteRequest{leaf, -1}});
-      if (pn != nullptr && pn->children.size() == 1 && pn->kind != tree::NodeKind::kContainer) {
+      if (pn != nullptr && pn->children().size() == 1 && pn->kind != tree::NodeKind::kContainer) {
         m.ops.push_back({proto::OpCode::kDelete, proto::DeleteRequest{parent, -1}});
         m.ops.push_back({proto::OpCode::kCreate, proto::CreateRequest{parent, data, OpenAcl(), 0, -1}});
       }
@@ -224,7 +224,7 @@ inline std::string BuildV2Snapshot(const tree::DataTree& t, int64_t zxid, const 
     snapnode::EncodeBody(path, n, t.AclOf(n), &f);
     bytes::SetU32(&f[at], static_cast<uint32_t>(f.size() - at - 4));
     ++count;
-    for (auto it = n.children.rbegin(); it != n.children.rend(); ++it) {
+    for (auto it = n.children().rbegin(); it != n.children().rend(); ++it) {
       todo.push_back((path == "/" ? "" : path) + "/" + std::string(*it));
     }
   }

@@ -129,7 +129,11 @@ TEST(BytesArena, NodeBytesHeaderRoundTripsEveryLengthClass) {
   EXPECT_EQ(NodeBytes::BlockBytesFor(0, 0), 0u);
   EXPECT_EQ(NodeBytes::BlockBytesFor(64, 128), 2u + 2u + 64u + 128u);
   BytesArena arena;
-  for (size_t name : {0u, 1u, 63u, 64u, 200u, 9000u}) {
+  EXPECT_EQ(NodeBytes::BlockBytesFor(31, 127), 2u + 31u + 127u);
+  EXPECT_EQ(NodeBytes::BlockBytesFor(32, 127), 3u + 32u + 127u);
+  EXPECT_EQ(NodeBytes::BlockBytesFor(12, 100, true), 2u + 8u + 12u + 100u);
+  EXPECT_EQ(NodeBytes::BlockBytesFor(0, 0, true), 2u + 8u);
+  for (size_t name : {0u, 1u, 31u, 32u, 63u, 64u, 200u, 9000u}) {
     for (size_t data : {0u, 1u, 127u, 128u, 1000u, 20000u, 3u << 20}) {
       if (name == 0 && data == 0) continue;
       const std::string n(name, 'n'), d(data, 'd');
@@ -203,13 +207,13 @@ TEST(ChildList, HugeChildListInRandomOrderStaysSortedThroughDeletes) {
   std::shuffle(order.begin(), order.end(), rng);
   for (int i : order) ASSERT_EQ(Create(t, "/wide/k" + std::to_string(i), ""), proto::Err::kOk);
   const Node* wide = t.Find("/wide");
-  ASSERT_EQ(wide->children.size(), static_cast<size_t>(kKids));
-  EXPECT_TRUE(std::is_sorted(wide->children.begin(), wide->children.end()));
+  ASSERT_EQ(wide->children().size(), static_cast<size_t>(kKids));
+  EXPECT_TRUE(std::is_sorted(wide->children().begin(), wide->children().end()));
   for (int i = 0; i < kKids; i += 3) ASSERT_EQ(t.DeleteNode("/wide/k" + std::to_string(i), 2), proto::Err::kOk);
-  EXPECT_EQ(wide->children.size(), static_cast<size_t>(kKids - (kKids + 2) / 3));
-  EXPECT_TRUE(std::is_sorted(wide->children.begin(), wide->children.end()));
-  EXPECT_FALSE(wide->children.contains("k3"));
-  EXPECT_TRUE(wide->children.contains("k4"));
+  EXPECT_EQ(wide->children().size(), static_cast<size_t>(kKids - (kKids + 2) / 3));
+  EXPECT_TRUE(std::is_sorted(wide->children().begin(), wide->children().end()));
+  EXPECT_FALSE(wide->children().contains("k3"));
+  EXPECT_TRUE(wide->children().contains("k4"));
   EXPECT_EQ(wide->stat.cversion, kKids);  // creations, not changes
 }
 
@@ -227,14 +231,14 @@ TEST(LoadNode, OutOfOrderExistingAndReservedLoadsMatchRestoreNode) {
     ASSERT_NE(b.LoadNode(p, name, s, NodeKind::kPersistent, "v", false, Open()), nullptr);
     ASSERT_EQ(a.RestoreNode(std::string("/p/") + name, value, Open()), proto::Err::kOk);
   }
-  std::vector<std::string> kids(p->children.begin(), p->children.end());
+  std::vector<std::string> kids(p->children().begin(), p->children().end());
   EXPECT_EQ(kids, (std::vector<std::string>{"a", "m", "q", "z"}));
   // An existing name is overwritten in place: same node, children kept.
   ASSERT_NE(b.LoadNode(b.Find("/p/m"), "c", s, NodeKind::kPersistent, "", false, Open()), nullptr);
   const Node* m = b.Find("/p/m");
   EXPECT_EQ(b.LoadNode(p, "m", s, NodeKind::kPersistent, "new", false, ReadOnly()), m);
   EXPECT_EQ(m->data, "new");
-  EXPECT_EQ(m->children.size(), 1u);
+  EXPECT_EQ(m->children().size(), 1u);
   EXPECT_EQ(b.AclOf(*m), ReadOnly());
   EXPECT_EQ(b.NodeCount(), 4u + 6u);
   // Same data size as the RestoreNode path for the same nodes.

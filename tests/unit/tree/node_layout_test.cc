@@ -81,7 +81,7 @@ TEST(NodeLayout, RandomOpsMatchAModel) {
   std::set<std::string> seen;
   t.ForEach([&](const std::string& path, const Node& n) {
     seen.insert(path);
-    std::vector<std::string> kids(n.children.begin(), n.children.end());
+    std::vector<std::string> kids(n.children().begin(), n.children().end());
     EXPECT_TRUE(std::is_sorted(kids.begin(), kids.end()));
   });
   EXPECT_EQ(seen.size(), model.size() + 4);
@@ -109,14 +109,14 @@ TEST(NodeLayout, LoadNodeMatchesRestoreNode) {
   EXPECT_EQ(b.Parent(*b.Root()), nullptr);
   // Overwriting an existing node (the root) keeps its children.
   ASSERT_NE(b.LoadNode(b.Root(), "zookeeper", s, NodeKind::kPersistent, "z", false, Open()), nullptr);
-  EXPECT_EQ(b.Find("/zookeeper")->children.size(), 2u);
+  EXPECT_EQ(b.Find("/zookeeper")->children().size(), 2u);
   EXPECT_EQ(b.Find("/zookeeper")->data, "z");
 }
 
 // kind and data_null live in stat's tail padding ([[no_unique_address]]):
 // assigning a Stat, through the member or a reference to it, keeps them.
 TEST(NodeLayout, StatAssignmentKeepsKindAndNullFlag) {
-  static_assert(sizeof(Node) == 72);
+  static_assert(sizeof(Node) == 56);
   Node n;
   n.kind = NodeKind::kTtl;
   n.data_null = true;
@@ -127,7 +127,8 @@ TEST(NodeLayout, StatAssignmentKeepsKindAndNullFlag) {
   s.set_pzxid(-1);
   s.set_ctime(-1);
   s.set_mtime(-1);
-  s.version = s.cversion = s.aversion = -1;
+  s.version = s.cversion = -1;
+  s.set_aversion(-1);
   n.stat = s;
   EXPECT_EQ(n.kind, NodeKind::kTtl);
   EXPECT_TRUE(n.data_null);
@@ -177,7 +178,7 @@ TEST(NodeLayout, EphemeralOwnerRoundTrips) {
     Node value;
     value.set_persisted(s);
     EXPECT_EQ(value.persisted(), s) << owner;
-    EXPECT_TRUE(value.children.empty());
+    EXPECT_TRUE(value.children().empty());
     Node copy(value);
     EXPECT_EQ(copy.persisted(), s) << owner;
     Node assigned;
@@ -197,20 +198,20 @@ TEST(NodeLayout, EphemeralOwnerRoundTrips) {
                 proto::Err::kOk);
       EXPECT_EQ(x->ephemeral_owner(), owner);
     }
-    EXPECT_EQ(x->children.size(), 20u);
-    EXPECT_EQ(*x->children.begin(), "c0");
+    EXPECT_EQ(x->children().size(), 20u);
+    EXPECT_EQ(*x->children().begin(), "c0");
     for (int i = 0; i < 20; ++i) {
       ASSERT_EQ(t.DeleteNode("/x/c" + std::to_string(i), 200 + i), proto::Err::kOk);
       EXPECT_EQ(x->ephemeral_owner(), owner);
     }
-    EXPECT_TRUE(x->children.empty());
-    EXPECT_EQ(x->children.begin(), x->children.end());
+    EXPECT_TRUE(x->children().empty());
+    EXPECT_EQ(x->children().begin(), x->children().end());
     EXPECT_EQ(x->persisted().ephemeral_owner, owner);
     EXPECT_EQ(x->stat.cversion, 9 + 20);
   }
 }
 
-// Zxids and times are 48 bits in a node; any other value is kept exactly
+// Zxids are 48 bits and times 40 in a node; any other value is kept exactly
 // (the side table), through copies, assignments, the tree and destruction.
 TEST(NodeLayout, WideStatValuesRoundTrip) {
   const size_t wide_before = NodeStat::WideCount();
@@ -260,7 +261,7 @@ TEST(NodeLayout, WideStatValuesRoundTrip) {
       assigned.stat.set_mtime(v);
       EXPECT_EQ(assigned.stat.mtime(), v);
       EXPECT_EQ(assigned.stat.czxid(), 0);
-      EXPECT_EQ(assigned.stat.wide(), !NodeStat::Fits(v));
+      EXPECT_EQ(assigned.stat.wide(), !NodeStat::TimeFits(v));
       const proto::Stat client = ToStat(value);
       EXPECT_EQ(client.czxid, s.czxid);
       EXPECT_EQ(client.mzxid, s.mzxid);
@@ -281,6 +282,76 @@ TEST(NodeLayout, WideStatValuesRoundTrip) {
     }
     EXPECT_EQ(NodeStat::WideCount(), wide_before) << v;  // every entry went with its stat
   }
+}
+
+// Times: compact for 0..2^32-1 ms and for high parts kTimeBias +- 127
+// (2012-08 to 2047-04), exact everywhere; aversion: compact in 16 bits
+// except INT16_MIN (the wide mark), exact everywhere. Every other field
+// keeps its value when one of them goes wide or back.
+TEST(NodeLayout, TimeAndAversionEdgesRoundTrip) {
+  const size_t wide_before = NodeStat::WideCount();
+  constexpr int64_t kStep = int64_t{1} << 32;
+  constexpr int64_t kLow = (NodeStat::kTimeBias - 127) * kStep;
+  constexpr int64_t kHigh = (NodeStat::kTimeBias + 128) * kStep;  // first time past the range
+  const std::pair<int64_t, bool> times[] = {{0, true},
+                                            {1, true},
+                                            {kStep - 1, true},
+                                            {kStep, false},
+                                            {-1, false},
+                                            {1764558000000, true},   // 2025-12
+                                            {1300000000000, false},  // 2011-03: before the range
+                                            {kLow - 1, false},
+                                            {kLow, true},
+                                            {NodeStat::kTimeBias * kStep, true},
+                                            {kHigh - 1, true},
+                                            {kHigh, false},
+                                            {INT64_MAX, false},
+                                            {INT64_MIN, false}};
+  for (const auto& [t, compact] : times) {
+    EXPECT_EQ(NodeStat::TimeFits(t), compact) << t;
+    NodeStat s;
+    s.set_czxid(5);
+    s.set_ctime(t);
+    s.set_mtime(1764558000000);
+    s.set_aversion(3);
+    EXPECT_EQ(s.wide(), !compact) << t;
+    EXPECT_EQ(s.ctime(), t);
+    EXPECT_EQ(s.mtime(), 1764558000000);
+    EXPECT_EQ(s.czxid(), 5);
+    EXPECT_EQ(s.aversion(), 3);
+    NodeStat c(s);
+    EXPECT_EQ(c, s);
+    EXPECT_EQ(c.ctime(), t);
+  }
+  const std::pair<int32_t, bool> aversions[] = {{0, true},          {-1, true},        {32767, true},
+                                                {32768, false},     {-32767, true},    {-32768, false},
+                                                {INT32_MAX, false}, {INT32_MIN, false}};
+  for (const auto& [a, compact] : aversions) {
+    Node n;
+    StatPersisted p;
+    p.czxid = 11;
+    p.mzxid = 12;
+    p.ctime = 13;
+    p.mtime = 1764558000001;
+    p.pzxid = 14;
+    p.version = 15;
+    p.cversion = 16;
+    p.aversion = a;
+    n.set_persisted(p);
+    EXPECT_EQ(n.stat.wide(), !compact) << a;
+    EXPECT_EQ(n.persisted(), p) << a;
+    EXPECT_EQ(ToStat(n).aversion, a);
+    Node copy(n);
+    EXPECT_EQ(copy.persisted(), p) << a;
+    n.stat.set_aversion(1);  // a wide stat stays wide, exact
+    EXPECT_EQ(n.stat.aversion(), 1);
+    EXPECT_EQ(n.stat.mtime(), 1764558000001);
+    copy.stat = NodeStat();
+    EXPECT_FALSE(copy.stat.wide());
+    EXPECT_EQ(copy.stat.aversion(), 0);
+    EXPECT_EQ(copy.stat.ctime(), 0);
+  }
+  EXPECT_EQ(NodeStat::WideCount(), wide_before);
 }
 
 TEST(NodeLayout, ContainersAndTtlsKeepTheirOwnerWithChildren) {
@@ -313,6 +384,89 @@ TEST(NodeLayout, TtlIsDerivedFromTheOwner) {
   Node copy = *t.Find("/t");
   EXPECT_EQ(copy.ttl_ms(), 12345);
   EXPECT_EQ(copy.name(), "");
+}
+
+// The children and the owner are the link word of the node's name+data
+// record: a leaf without an owner has none (its record is name + data + 2
+// header bytes), a parent or an owned node gets one (8 bytes), which
+// survives data changes in and out of the arena, child churn, deletes,
+// swaps and copies (copies carry the owner, never the children).
+TEST(NodeLayout, LinkWordLivesInTheRecordOnlyWhenNeeded) {
+  DataTree t;
+  ASSERT_EQ(t.CreateNode("/p", "pdata", Open(), NodeKind::kPersistent, 0, 0, -1, 1, 1), proto::Err::kOk);
+  const Node* p = t.Find("/p");
+  EXPECT_EQ(p->data.link(), 0u);
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(t.CreateNode("/p/c" + std::to_string(100 + i), "v", Open(), NodeKind::kPersistent, 0, 0, -1, 2 + i, 1),
+              proto::Err::kOk);
+  }
+  EXPECT_NE(p->data.link(), 0u);
+  EXPECT_EQ(p->children().size(), 40u);
+  EXPECT_EQ(t.Find("/p/c100")->data.link(), 0u);
+  EXPECT_EQ(p->name(), "p");
+  EXPECT_EQ(p->data, "pdata");
+  // Data changes keep the children: arena -> malloc'ed (> 1 KiB) -> arena.
+  const std::string big(5000, 'B');
+  for (const std::string& d : {std::string("x"), big, std::string(), std::string("y")}) {
+    ASSERT_EQ(t.SetData("/p", d, 1, 50, 1), proto::Err::kOk);
+    EXPECT_EQ(t.Find("/p"), p);
+    EXPECT_EQ(p->data, d);
+    EXPECT_EQ(p->name(), "p");
+    EXPECT_EQ(p->children().size(), 40u);
+    EXPECT_EQ(*p->children().begin(), "c100");
+    EXPECT_EQ(t.PathOf(*p->children().Get("c139")), "/p/c139");
+  }
+  // An ephemeral leaf carries its owner in the link word.
+  ASSERT_EQ(t.CreateNode("/p/e", "ed", Open(), NodeKind::kEphemeral, 0x0123456789abcdefLL, 0, -1, 60, 1),
+            proto::Err::kOk);
+  const Node* e = t.Find("/p/e");
+  EXPECT_EQ(e->ephemeral_owner(), 0x0123456789abcdefLL);
+  EXPECT_EQ(e->data, "ed");
+  EXPECT_EQ(e->name(), "e");
+  EXPECT_EQ(ToStat(*e).ephemeralOwner, 0x0123456789abcdefLL);
+  ASSERT_EQ(t.SetData("/p/e", big, 1, 61, 1), proto::Err::kOk);
+  EXPECT_EQ(e->ephemeral_owner(), 0x0123456789abcdefLL);
+  Node copy = *e;  // a value: the owner, not the children
+  EXPECT_EQ(copy.ephemeral_owner(), 0x0123456789abcdefLL);
+  EXPECT_EQ(copy.data, big);
+  EXPECT_EQ(copy.name(), "");
+  Node parent_copy = *p;
+  EXPECT_TRUE(parent_copy.children().empty());
+  EXPECT_EQ(parent_copy.data, "y");
+  // Every child deleted: no children, the data stays; then back again.
+  ASSERT_EQ(t.DeleteNode("/p/e", 62), proto::Err::kOk);
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(t.DeleteNode("/p/c" + std::to_string(100 + i), 70 + i), proto::Err::kOk);
+  EXPECT_TRUE(p->children().empty());
+  EXPECT_EQ(p->ephemeral_owner(), 0);
+  EXPECT_EQ(p->data, "y");
+  ASSERT_EQ(t.CreateNode("/p/again", "", Open(), NodeKind::kPersistent, 0, 0, -1, 200, 1), proto::Err::kOk);
+  EXPECT_EQ(p->children().size(), 1u);
+  DataTree other;
+  other.Swap(t);
+  EXPECT_EQ(other.Find("/p")->children().size(), 1u);
+  EXPECT_EQ(*other.Find("/p")->children().begin(), "again");
+  EXPECT_EQ(other.Parent(*other.Find("/p/again")), other.Find("/p"));
+}
+
+// A value's NodeBytes keeps its link through data assignments and moves.
+TEST(NodeBytes, LinkSurvivesAssignmentsAndMoves) {
+  Node v;
+  v.data = std::string("abc");
+  v.set_ephemeral_owner(kContainerOwner);  // does not fit the word: an aux-only block
+  EXPECT_EQ(v.ephemeral_owner(), kContainerOwner);
+  v.data = std::string(3000, 'z');
+  EXPECT_EQ(v.ephemeral_owner(), kContainerOwner);
+  EXPECT_EQ(v.data.size(), 3000u);
+  NodeBytes moved(std::move(v.data));
+  EXPECT_EQ(v.ephemeral_owner(), 0);
+  EXPECT_EQ(v.data.size(), 0u);
+  EXPECT_EQ(ChildList(moved.link()).aux(), kContainerOwner);
+  v.set_ephemeral_owner(5);
+  v.data = std::string();
+  EXPECT_EQ(v.ephemeral_owner(), 5);
+  v.set_ephemeral_owner(0);
+  EXPECT_EQ(v.ephemeral_owner(), 0);
+  EXPECT_EQ(v.data.size(), 0u);
 }
 
 }  // namespace

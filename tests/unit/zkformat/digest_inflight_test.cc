@@ -187,7 +187,7 @@ TEST(DigestPredictor, CloseSessionDeletesEphemeralsIncludingOnesInFlight) {
   EXPECT_EQ(paths, (std::vector<std::string>{"/p/e2", "/p/e3", "/p/e4-0000000003"}));
   e.ApplyAll();
   e.ExpectNoMismatch();
-  EXPECT_EQ(e.leader.sm.tree().Find("/p")->children.size(), 0u);
+  EXPECT_EQ(e.leader.sm.tree().Find("/p")->children().size(), 0u);
 }
 
 // The container sweep and the TTL expiry are deleteContainer txns.

@@ -52,7 +52,7 @@ TEST_F(DigestReuse, IncrementalEqualsFullAcrossShrinkingAndGrowingTxns) {
   // One txn touching 200 paths (each ephemeral and its parent), then small ones.
   ++zxid_;
   Run(prep_.PrepareCloseSession(0x9, zxid_, 2000));
-  EXPECT_EQ(tree_.Find(parent)->children.size(), 0u);
+  EXPECT_EQ(tree_.Find(parent)->children().size(), 0u);
   Run(SetDataReq(parent, "short"));
   Run(MultiReq(
       {MCreate(parent + "/m"), MSetData(parent + "/m", "1"), MSetData(parent + "/m", "2"), MSetData(parent, "3")}));
