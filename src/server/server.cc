@@ -63,6 +63,11 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
       wal.zero_fill_bytes = std::max<int64_t>(0, std::strtoll(v, nullptr, 10));
     }
     auto durable = std::make_unique<DurableCommitter>(wal, [this] { core_->WakeForCommits(); });
+    int groups = opts_.wal_groups_in_flight;
+    if (const char* v = std::getenv("AVIARY_WAL_GROUPS_IN_FLIGHT"); v != nullptr && *v != '\0') {
+      groups = static_cast<int>(std::strtol(v, nullptr, 10));
+    }
+    durable->set_max_groups_in_flight(groups);
     durable_ = durable.get();
     committer_ = std::move(durable);
   }
