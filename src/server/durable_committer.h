@@ -21,7 +21,8 @@
 // group N+1 is committed (and handed to the core) only once N and N+1 are
 // both durable, so replies stay in zxid order and nothing is acknowledged
 // before every txn up to it is on disk. A roll waits until no group is in
-// flight. With one group in flight (the default: see docs/perf/storage.md),
+// flight. With one group in flight (this class's default; the server asks for
+// two: ServerOptions::wal_groups_in_flight, docs/perf/storage.md),
 // zero-fill segments or commit_on_log off (a follower's in-order acks), a
 // single storage thread runs as before.
 //

@@ -2,7 +2,8 @@
 // owns a Wal (the server's storage thread, or the core thread for a group it
 // writes itself: DurableCommitter hands it over under its lock); RequestRoll
 // alone may be called from any thread: it only sets a flag that the owner's
-// MaybeRoll acts on. Append frames a txn into a user-space buffer (written
+// MaybeRoll acts on; WriteGroup (groups in flight, below) may run on other
+// threads beside the owner. Append frames a txn into a user-space buffer (written
 // out when it grows past 1 MiB); Sync writes the buffer and fdatasyncs
 // (unless !force_sync): a txn is durable once a Sync that followed its
 // Append returned true. When everything since the last Sync is still in the
