@@ -54,8 +54,13 @@ bool DurableCommitter::EndOfPass(bool core_idle) {
     std::unique_lock<std::mutex> lock(mu_);
     if (queue_.empty()) return false;
     if (!core_idle || appending_ || in_flight_ > 0 || failing_ || !commit_on_log_ || failed_.load()) {
+      // Wake a storage thread only if it can take the queue now (otherwise
+      // the thread whose group ends takes it): with groups in flight one
+      // thread is always waiting, and a wake-up per pass for nothing costs
+      // a context switch each.
+      const bool take = max_in_flight_ > 1 ? CanTakeLocked() : !appending_;
       lock.unlock();
-      cv_.notify_one();  // a storage thread takes it (after its group)
+      if (take) cv_.notify_one();
       return false;
     }
     appending_ = true;
@@ -164,7 +169,8 @@ void DurableCommitter::Run() {
 bool DurableCommitter::CanTakeLocked() const {
   if (queue_.empty() || appending_ || failing_ || failed_.load()) return false;
   // A roll closes the segment: nothing may be in flight in it.
-  return rolls_queued_ == 0 ? in_flight_ < max_in_flight_ : in_flight_ == 0;
+  if (rolls_queued_ != 0) return in_flight_ == 0;
+  return in_flight_ == 0 || (in_flight_ < max_in_flight_ && queue_.size() >= min_overlapped_);
 }
 
 void DurableCommitter::RunPipelined() {

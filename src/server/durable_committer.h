@@ -17,7 +17,9 @@
 // durable write (Wal::TakeGroup / WriteGroup) and, while that write runs,
 // the other can append the txns that arrived meanwhile and start the next
 // group's write: a txn waits for one durable write, not for the end of the
-// one in flight and then its own. Groups are released strictly in order:
+// one in flight and then its own - once at least min_overlapped_group txns
+// wait (a smaller group waits for the one in flight, as with one thread).
+// Groups are released strictly in order:
 // group N+1 is committed (and handed to the core) only once N and N+1 are
 // both durable, so replies stay in zxid order and nothing is acknowledged
 // before every txn up to it is on disk. A roll waits until no group is in
@@ -81,6 +83,11 @@ class DurableCommitter final : public Committer {
   // Before Start: how many groups may be being made durable at once (1 or
   // 2; see the header comment).
   void set_max_groups_in_flight(int n) { max_in_flight_ = n; }
+  // Before Start: a group starts while another is in flight only once at
+  // least this many txns wait (smaller ones wait for it, as with one in
+  // flight: at moderate rates a durable write per handful of txns costs
+  // CPU and, on the measured VM, stalls; docs/perf/storage.md). 1: always.
+  void set_min_overlapped_group(size_t n) { min_overlapped_ = n < 1 ? 1 : n; }
   // Test hook, before Start: runs on the storage thread just before group
   // `seq` (Wal::Group::seq, groups in flight only) is written (written =
   // false) and right after its write returned (true).
@@ -150,6 +157,7 @@ class DurableCommitter final : public Committer {
   std::function<void()> wake_;
   std::vector<std::thread> threads_;
   int max_in_flight_ = 1;
+  size_t min_overlapped_ = 1;
   std::function<void(int64_t, bool)> group_write_hook_;
 
   mutable std::mutex mu_;
