@@ -318,5 +318,44 @@ TEST(DurableCommitterInFlight, LaterGroupFailsEarlierStaysCommitted) {
   EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2}));
 }
 
+// With a threshold, a group smaller than it waits for the group in flight;
+// once enough txns wait, the next group starts beside it.
+TEST(DurableCommitterInFlight, SmallGroupWaitsForTheOneInFlight) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_min_overlapped_group(3);
+  std::atomic<bool> first_taken{false}, release{false}, second_started{false};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      WaitFor([&] { return release.load(); });
+    }
+    if (seq == 2 && !written) second_started = true;
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(second_started.load()) << "a group of 1 started beside the one in flight";
+  c.Propose(Create(3));
+  c.Propose(Create(4));
+  c.EndOfPass(false);
+  EXPECT_TRUE(WaitFor([&] { return second_started.load(); }));  // 3 wait: it starts while group 1 is held
+  EXPECT_EQ(c.CommittedThrough(), 0);
+  release = true;
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), 4u);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4}));
+}
+
 }  // namespace
 }  // namespace aviary::server
