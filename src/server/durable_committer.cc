@@ -11,13 +11,21 @@
 namespace aviary::server {
 
 DurableCommitter::DurableCommitter(storage::WalOptions opts, std::function<void()> wake)
-    : wal_(std::move(opts)), wake_(std::move(wake)) {}
+    : pipeline_ok_(opts.force_sync && opts.zero_fill_bytes <= 0), wal_(std::move(opts)), wake_(std::move(wake)) {}
 
 DurableCommitter::~DurableCommitter() { Stop(); }
 
 bool DurableCommitter::Start(int64_t next_zxid, std::string* error) {
   if (!wal_.Open(next_zxid, error)) return false;
-  thread_ = std::thread([this] { Run(); });
+  // Groups in flight only where each group is one durable write of its own
+  // bytes and acks need no order of their own (see the header comment).
+  if (!pipeline_ok_ || !commit_on_log_ || on_logged_) max_in_flight_ = 1;
+  max_in_flight_ = std::clamp(max_in_flight_, 1, 2);
+  if (max_in_flight_ == 1) {
+    threads_.emplace_back([this] { Run(); });
+  } else {
+    for (int i = 0; i < max_in_flight_; ++i) threads_.emplace_back([this] { RunPipelined(); });
+  }
   return true;
 }
 
@@ -26,8 +34,11 @@ void DurableCommitter::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
   }
-  cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
 }
 
 void DurableCommitter::Propose(txn::Txn txn) {
@@ -42,19 +53,25 @@ bool DurableCommitter::EndOfPass(bool core_idle) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (queue_.empty()) return false;
-    if (!core_idle || busy_ || !commit_on_log_ || failed_.load()) {
+    if (!core_idle || appending_ || in_flight_ > 0 || failing_ || !commit_on_log_ || failed_.load()) {
+      // Wake a storage thread only if it can take the queue now (otherwise
+      // the thread whose group ends takes it): with groups in flight one
+      // thread is always waiting, and a wake-up per pass for nothing costs
+      // a context switch each.
+      const bool take = max_in_flight_ > 1 ? CanTakeLocked() : !appending_;
       lock.unlock();
-      cv_.notify_one();  // the storage thread takes it (after its group)
+      if (take) cv_.notify_one();
       return false;
     }
-    busy_ = true;
+    appending_ = true;
     inline_batch_.swap(queue_);
+    rolls_queued_ = 0;
   }
   WriteGroup(inline_batch_, /*wake=*/false);
   bool more = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    busy_ = false;
+    appending_ = false;
     more = !queue_.empty();
   }
   if (more) cv_.notify_one();
@@ -65,6 +82,7 @@ void DurableCommitter::RequestRoll(int64_t next_zxid) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(Item{true, next_zxid, {}});
+    ++rolls_queued_;
   }
   cv_.notify_one();
 }
@@ -108,6 +126,7 @@ void DurableCommitter::Fail(const std::string& why) {
   std::lock_guard<std::mutex> lock(mu_);
   failed_.store(true);
   queue_.clear();
+  rolls_queued_ = 0;
 }
 
 bool DurableCommitter::Append(txn::Txn& t, std::string* error) {
@@ -135,15 +154,153 @@ void DurableCommitter::Run() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || (!queue_.empty() && !busy_); });
-      if (stop_ && (queue_.empty() || busy_)) return;
-      busy_ = true;
+      cv_.wait(lock, [this] { return stop_ || (!queue_.empty() && !appending_); });
+      if (stop_ && (queue_.empty() || appending_)) return;
+      appending_ = true;
       batch.swap(queue_);
+      rolls_queued_ = 0;
     }
     WriteGroup(batch, /*wake=*/true);
     std::lock_guard<std::mutex> lock(mu_);
-    busy_ = false;
+    appending_ = false;
   }
+}
+
+bool DurableCommitter::CanTakeLocked() const {
+  if (queue_.empty() || appending_ || failing_ || failed_.load()) return false;
+  // A roll closes the segment: nothing may be in flight in it.
+  if (rolls_queued_ != 0) return in_flight_ == 0;
+  return in_flight_ == 0 || (in_flight_ < max_in_flight_ && queue_.size() >= min_overlapped_);
+}
+
+void DurableCommitter::RunPipelined() {
+  base::RequestShortSlice();  // AVIARY_SCHED_SLICE_US, off by default (base/thread_slice.h)
+  std::vector<Item> batch;
+  std::vector<txn::Txn> txns;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stop_ || CanTakeLocked(); });
+    if (!CanTakeLocked()) return;  // stopping
+    appending_ = true;
+    batch.swap(queue_);
+    const bool roll = rolls_queued_ > 0;  // then nothing is in flight (CanTakeLocked)
+    rolls_queued_ = 0;
+    lock.unlock();
+    if (roll) {
+      // Sync, roll, go on in the new segment: the one-group path.
+      WriteGroup(batch, /*wake=*/true);
+      lock.lock();
+      appending_ = false;
+      if (CanTakeLocked()) cv_.notify_one();
+      continue;
+    }
+    if (trace::On()) {
+      const int64_t now_us = trace::NowUs();
+      for (const auto& item : batch) {
+        if (item.proposed_us != 0) trace::Record(trace::kGroupWait, now_us - item.proposed_us);
+      }
+    }
+    std::string error;
+    bool ok = true;
+    for (auto& item : batch) {
+      ok = Append(item.txn, &error);
+      if (!ok) break;
+      txns.push_back(std::move(item.txn));
+    }
+    batch.clear();
+    storage::Wal::Group group;
+    if (ok) ok = wal_.TakeGroup(&group, &error);
+    lock.lock();
+    appending_ = false;
+    if (!ok || failing_) {
+      // Not written (or written by no one): never committed.
+      txns.clear();
+      if (!ok && !failing_) {
+        failing_ = true;
+        fail_reason_ = error;
+      }
+      FinishFailure(lock);
+      continue;
+    }
+    // References to a deque's elements survive pushes and pops at the ends;
+    // this one is popped only once done, which this thread sets.
+    Flight& f = flights_.emplace_back();
+    f.txns.swap(txns);
+    f.group = std::move(group);
+    ++in_flight_;
+    if (CanTakeLocked()) cv_.notify_one();  // what queued meanwhile: the other thread takes it
+    lock.unlock();
+
+    if (group_write_hook_) group_write_hook_(f.group.seq, false);
+    const auto sync_start = std::chrono::steady_clock::now();
+    ok = wal_.WriteGroup(f.group, &error);
+    const auto sync_end = std::chrono::steady_clock::now();
+    if (group_write_hook_) group_write_hook_(f.group.seq, true);
+    if (ok) {
+      metrics::Server().fsync_time.Add(
+          std::chrono::duration_cast<std::chrono::milliseconds>(sync_end - sync_start).count());
+      trace::Record(trace::kFsync,
+                    std::chrono::duration_cast<std::chrono::microseconds>(sync_end - sync_start).count());
+      metrics::Server().sync_processor_batch_size.Add(static_cast<int64_t>(f.txns.size()));
+    }
+
+    lock.lock();
+    f.done = true;
+    f.ok = ok;
+    --in_flight_;
+    if (!ok && !failing_) {
+      failing_ = true;
+      fail_reason_ = error;
+    }
+    // Groups durable with all before them are committed even when a later
+    // one failed (before the stage reports the failure: Core reads
+    // ReadOnly before TakeCommitted); a failed group stops every release
+    // after it.
+    const bool released = ReleaseFlightsLocked();
+    // This thread goes back to waiting for a group itself (cv_.wait checks
+    // first): no other thread needs waking for the slot it frees.
+    if (released) {
+      lock.unlock();
+      if (trace::On()) woke_at_us_.store(trace::NowUs(), std::memory_order_relaxed);
+      wake_();
+      lock.lock();
+    }
+    if (failing_) FinishFailure(lock);
+  }
+}
+
+bool DurableCommitter::ReleaseFlightsLocked() {
+  bool any = false;
+  while (!flights_.empty() && flights_.front().done && flights_.front().ok) {
+    Flight& f = flights_.front();
+    wal_.GroupDurable(f.group);
+    if (!f.txns.empty()) {
+      const int64_t logged = f.txns.back().zxid;
+      logged_through_.store(logged);
+      committed_through_.store(logged);
+      if (committed_.empty()) {
+        committed_.swap(f.txns);
+      } else {
+        for (auto& t : f.txns) committed_.push_back(std::move(t));
+      }
+      any = true;
+    }
+    flights_.pop_front();
+  }
+  if (any) ready_.store(true, std::memory_order_release);
+  return any;
+}
+
+void DurableCommitter::FinishFailure(std::unique_lock<std::mutex>& lock) {
+  // The last thread out cuts the log back: nothing else may touch it then.
+  if (appending_ || in_flight_ > 0 || fail_started_) return;
+  fail_started_ = true;
+  flights_.clear();  // written or not, none of them is committed
+  const std::string why = fail_reason_;
+  lock.unlock();
+  Fail(why);
+  lock.lock();
+  cv_.notify_all();
 }
 
 void DurableCommitter::WriteGroup(std::vector<Item>& batch, bool wake) {

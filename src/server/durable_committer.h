@@ -9,7 +9,24 @@
 // every txn submitted since its last group, writes them all with one write,
 // fsyncs once, then hands them back to the core, so throughput is not
 // bounded by 1 / fsync latency and the core goes on preparing the next
-// group meanwhile. Exactly one thread at a time owns the log (busy_).
+// group meanwhile. Exactly one thread at a time appends to the log
+// (appending_).
+//
+// Groups in flight (set_max_groups_in_flight(2)): there are that many
+// storage threads. One appends a group and hands its bytes to its own
+// durable write (Wal::TakeGroup / WriteGroup) and, while that write runs,
+// the other can append the txns that arrived meanwhile and start the next
+// group's write: a txn waits for one durable write, not for the end of the
+// one in flight and then its own - once at least min_overlapped_group txns
+// wait (a smaller group waits for the one in flight, as with one thread).
+// Groups are released strictly in order:
+// group N+1 is committed (and handed to the core) only once N and N+1 are
+// both durable, so replies stay in zxid order and nothing is acknowledged
+// before every txn up to it is on disk. A roll waits until no group is in
+// flight. With one group in flight (this class's default; the server asks for
+// two: ServerOptions::wal_groups_in_flight, docs/perf/storage.md),
+// zero-fill segments or commit_on_log off (a follower's in-order acks), a
+// single storage thread runs as before.
 //
 // Logged vs committed: by default (standalone) a txn is committed as soon
 // as its fsync returns. With set_commit_on_log(false) (a follower) logged
@@ -26,7 +43,11 @@
 //
 // Failure: the first write or fsync error stops the stage for good: nothing
 // after it is committed (so never acknowledged), ReadOnly() turns true and
-// the reason is logged. Txns committed before the error stay committed; the
+// the reason is logged. With groups in flight the stage first stops taking
+// groups; the groups before the failed one are still committed once
+// durable, none after it (a later group that did become durable is not
+// released: its predecessor is not); once no other write is in flight the
+// log is cut back as below, to the end of the last committed group. Txns committed before the error stay committed; the
 // log is cut back to the last fsync (Wal::Rollback), so the uncommitted ones
 // cannot replay; if that cut fails, UnknownThrough() names them. A txn the
 // log refuses without an I/O error (over its size bound: prepare prevents
@@ -59,6 +80,18 @@ class DurableCommitter final : public Committer {
   // Before Start: see the header comment.
   void set_commit_on_log(bool on) { commit_on_log_ = on; }
   void set_on_logged(std::function<void(int64_t)> fn) { on_logged_ = std::move(fn); }
+  // Before Start: how many groups may be being made durable at once (1 or
+  // 2; see the header comment).
+  void set_max_groups_in_flight(int n) { max_in_flight_ = n; }
+  // Before Start: a group starts while another is in flight only once at
+  // least this many txns wait (smaller ones wait for it, as with one in
+  // flight: at moderate rates a durable write per handful of txns costs
+  // CPU and, on the measured VM, stalls; docs/perf/storage.md). 1: always.
+  void set_min_overlapped_group(size_t n) { min_overlapped_ = n < 1 ? 1 : n; }
+  // Test hook, before Start: runs on the storage thread just before group
+  // `seq` (Wal::Group::seq, groups in flight only) is written (written =
+  // false) and right after its write returned (true).
+  void set_group_write_hook(std::function<void(int64_t seq, bool written)> fn) { group_write_hook_ = std::move(fn); }
   // Logged txns up to `zxid` (and later ones up to it once logged) are
   // committed. Only needed when !commit_on_log.
   void CommitThrough(int64_t zxid);
@@ -82,9 +115,23 @@ class DurableCommitter final : public Committer {
     txn::Txn txn;
     int64_t proposed_us = 0;  // latency trace only (server/latency_trace.h)
   };
+  // One group in flight at a time (one storage thread).
   void Run();
-  // Appends and fsyncs `batch` (the caller owns the log: busy_), then
-  // commits it; on an error stops the stage (Fail). `wake`: tell the core.
+  // Groups in flight: each of the storage threads.
+  void RunPipelined();
+  // A thread may take the queue as the next pipelined group. mu_ held.
+  bool CanTakeLocked() const;
+  // The in-flight groups that are durable with every group before them:
+  // committed (or logged), in order; true when the core is to be woken.
+  // mu_ held.
+  bool ReleaseFlightsLocked();
+  // After a pipelined failure, once no group is being appended or written:
+  // Fail (cut back to the last released group). `lock` (mu_) is held on
+  // entry and on return.
+  void FinishFailure(std::unique_lock<std::mutex>& lock);
+  // Appends and fsyncs `batch` (the caller owns the log: appending_ with
+  // nothing in flight), then commits it; on an error stops the stage
+  // (Fail). `wake`: tell the core.
   void WriteGroup(std::vector<Item>& batch, bool wake);
   // Fsyncs, then moves `done` to the logged list, commits what may be
   // (ReleaseLocked) and, if `wake`, wakes the core.
@@ -95,14 +142,36 @@ class DurableCommitter final : public Committer {
   // Wal::Append; a refused (not failed) txn is replaced by an error txn.
   bool Append(txn::Txn& t, std::string* error);
 
+  // A group being made durable while another may be (RunPipelined).
+  struct Flight {
+    std::vector<txn::Txn> txns;
+    storage::Wal::Group group;
+    bool done = false;  // its write returned
+    bool ok = false;
+  };
+
+  // Each group is one durable write of its own bytes (fsync on, fallocate()d
+  // segments): groups may be in flight together.
+  const bool pipeline_ok_;
   storage::Wal wal_;
   std::function<void()> wake_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;
+  int max_in_flight_ = 1;
+  size_t min_overlapped_ = 1;
+  std::function<void(int64_t, bool)> group_write_hook_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Item> queue_;
-  bool busy_ = false;               // a thread is writing a group: it owns wal_
+  size_t rolls_queued_ = 0;  // roll items in queue_
+  // A thread appends to wal_ (and, with nothing in flight, may Sync / Roll
+  // it: the one-group path and the core's own group).
+  bool appending_ = false;
+  std::deque<Flight> flights_;  // taken groups, in order, until released
+  int in_flight_ = 0;           // flights_ whose write has not returned
+  bool failing_ = false;        // a pipelined group failed: no group is taken or released
+  bool fail_started_ = false;   // FinishFailure called Fail
+  std::string fail_reason_;
   std::vector<Item> inline_batch_;  // the core's own group (core thread)
   size_t pass_proposals_ = 0;       // Propose calls since the last EndOfPass (core thread)
   // committed_ is not empty (set with it, under mu_): TakeCommitted skips

@@ -70,6 +70,16 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
       wal.zero_fill_bytes = std::max<int64_t>(0, std::strtoll(v, nullptr, 10));
     }
     auto durable = std::make_unique<DurableCommitter>(wal, [this] { core_->WakeForCommits(); });
+    int groups = opts_.wal_groups_in_flight;
+    if (const char* v = std::getenv("AVIARY_WAL_GROUPS_IN_FLIGHT"); v != nullptr && *v != '\0') {
+      groups = static_cast<int>(std::strtol(v, nullptr, 10));
+    }
+    durable->set_max_groups_in_flight(groups);
+    int64_t min_overlapped = opts_.wal_min_overlapped_group;
+    if (const char* v = std::getenv("AVIARY_WAL_MIN_OVERLAPPED_GROUP"); v != nullptr && *v != '\0') {
+      min_overlapped = std::strtoll(v, nullptr, 10);
+    }
+    durable->set_min_overlapped_group(static_cast<size_t>(std::max<int64_t>(1, min_overlapped)));
     durable_ = durable.get();
     committer_ = std::move(durable);
   }

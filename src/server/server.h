@@ -53,6 +53,18 @@ struct ServerOptions {
   // not yet shown to lower the write tail here, docs/perf/pipeline.md).
   // The environment variable AVIARY_WAL_ZERO_FILL_BYTES overrides it.
   int64_t wal_zero_fill_bytes = 0;
+  // Standalone log: how many groups may be being made durable at once (1 or
+  // 2: server/durable_committer.h; 2 measured +19-50 % sets/s at 16 x 16
+  // on the shared VM, docs/perf/storage.md). The environment variable
+  // AVIARY_WAL_GROUPS_IN_FLIGHT overrides it (1: one storage thread, as
+  // before).
+  int wal_groups_in_flight = 2;
+  // With two: the txns that must wait before a group starts while another
+  // is in flight (DurableCommitter::set_min_overlapped_group; 32: at
+  // saturation groups are ~120 txns and overlap, at 10k sets/s ~10 and
+  // mostly do not, so the fsyncs per second stay as with one in flight).
+  // AVIARY_WAL_MIN_OVERLAPPED_GROUP overrides it.
+  int64_t wal_min_overlapped_group = 32;
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
   bool repair = false;                   // --repair: skip corrupt log/snapshot parts (loudly)

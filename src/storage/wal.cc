@@ -27,6 +27,7 @@ constexpr size_t kFlushAt = 1 << 20;
 
 struct Failpoints {
   int64_t sync_budget = -1;  // -1 = off; otherwise Syncs allowed before EIO
+  int64_t fail_group_at = 0;
   bool rollback_eio = false;
 };
 
@@ -34,7 +35,11 @@ struct Failpoints {
 Failpoints ReadFailpoints() {
   Failpoints fp;
   const std::string prefix = "wal_sync_eio_after:";
+  const std::string group_prefix = "wal_group_eio_at:";
   for (const std::string& s : base::ActiveFailpoints()) {
+    if (s.compare(0, group_prefix.size(), group_prefix) == 0) {
+      fp.fail_group_at = std::strtoll(s.c_str() + group_prefix.size(), nullptr, 10);
+    }
     if (s == "wal_sync_eio") fp.sync_budget = 0;
     if (s == "wal_rollback_eio") fp.rollback_eio = true;
     if (s.compare(0, prefix.size(), prefix) == 0) {
@@ -61,8 +66,12 @@ std::string SegmentHeader(int64_t zxid) {
 Wal::Wal(WalOptions opts) : opts_(std::move(opts)) {
   const Failpoints fp = ReadFailpoints();
   sync_budget_ = fp.sync_budget;
+  fail_group_at_ = fp.fail_group_at;
   rollback_eio_ = fp.rollback_eio;
-  if (sync_budget_ >= 0) AV_LOG(kWarn, "AVIARY_FAILPOINT active: WAL Sync fails with EIO after {} syncs", sync_budget_);
+  if (fp.sync_budget >= 0) {
+    AV_LOG(kWarn, "AVIARY_FAILPOINT active: WAL Sync fails with EIO after {} syncs", fp.sync_budget);
+  }
+  if (fail_group_at_ > 0) AV_LOG(kWarn, "AVIARY_FAILPOINT active: the WAL's group {} fails with EIO", fail_group_at_);
   if (rollback_eio_) AV_LOG(kWarn, "AVIARY_FAILPOINT active: WAL Rollback fails");
 }
 
@@ -118,6 +127,7 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
   if (next_zxid - 1 > last_zxid_) last_zxid_ = next_zxid - 1;
   buf_ = SegmentHeader(next_zxid);
   if (!WriteBuffer(error)) return false;
+  group_end_ = write_pos_;
   if (fdatasync(fd_) != 0) return Fail(ErrnoText("fdatasync", path_, errno), error);
   std::string dir_error;
   if (!FsyncDir(vdir, &dir_error)) return Fail(dir_error, error);
@@ -271,7 +281,8 @@ bool Wal::Sync(std::string* error) {
     *error = "WAL is not open";
     return false;
   }
-  if (sync_budget_ < 0 && opts_.force_sync && dsync_writes_ && write_pos_ == synced_pos_ && !buf_.empty()) {
+  if (sync_budget_.load() < 0 && opts_.force_sync && dsync_writes_.load(std::memory_order_relaxed) &&
+      write_pos_ == synced_pos_ && !buf_.empty()) {
     const int written = WriteBufferDsync(error);
     if (written < 0) return false;
     if (written > 0) {
@@ -280,8 +291,7 @@ bool Wal::Sync(std::string* error) {
     }
   }
   if (!WriteBuffer(error)) return false;
-  if (sync_budget_ == 0) return Fail(ErrnoText("fdatasync", path_, EIO) + " (AVIARY_FAILPOINT)", error);
-  if (sync_budget_ > 0) --sync_budget_;
+  if (!TakeSyncBudget()) return Fail(ErrnoText("fdatasync", path_, EIO) + " (AVIARY_FAILPOINT)", error);
   // Nothing written since the last successful Sync (a roll right after the
   // group commit's fsync): it is all durable already.
   if (write_pos_ == synced_pos_ && last_zxid_ == synced_zxid_) return true;
@@ -294,6 +304,88 @@ void Wal::MarkSynced() {
   synced_pos_ = write_pos_;
   synced_zxid_ = last_zxid_;
   synced_txns_ = txns_in_segment_;
+  group_end_ = write_pos_;
+}
+
+bool Wal::TakeSyncBudget() {
+  int64_t b = sync_budget_.load();
+  while (b > 0 && !sync_budget_.compare_exchange_weak(b, b - 1)) {
+  }
+  return b != 0;
+}
+
+bool Wal::TakeGroup(Group* g, std::string* error) {
+  if (poisoned_) return Fail("WAL is poisoned by an earlier I/O error", error);
+  if (fd_ < 0) {
+    *error = "WAL is not open";
+    return false;
+  }
+  AV_CHECK(opts_.zero_fill_bytes <= 0, "WAL groups in flight need fallocate()d segments, not zero-fill");
+  const int64_t end = write_pos_ + static_cast<int64_t>(buf_.size());
+  if (!EnsureAllocated(end, error)) return false;
+  g->offset = write_pos_;
+  g->end = end;
+  g->sync_file = write_pos_ != group_end_;
+  g->bytes.swap(buf_);  // buf_ keeps the capacity of the group the caller recycles
+  buf_.clear();
+  g->last_zxid = last_zxid_;
+  g->txns_in_segment = txns_in_segment_;
+  g->seq = ++groups_taken_;
+  write_pos_ = end;
+  group_end_ = end;
+  return true;
+}
+
+bool Wal::WriteGroup(const Group& g, std::string* error) {
+  if (!TakeSyncBudget() || g.seq == fail_group_at_) {
+    *error = ErrnoText("fdatasync", path_, EIO) + " (AVIARY_FAILPOINT)";
+    AV_LOG(kError, "WAL failure, refusing further writes: {}", *error);
+    return false;
+  }
+  const char* p = g.bytes.data();
+  size_t left = g.bytes.size();
+  int64_t at = g.offset;
+  bool dsync = opts_.force_sync && !g.sync_file && dsync_writes_.load(std::memory_order_relaxed);
+  bool durable = !opts_.force_sync;
+  while (left > 0) {
+    ssize_t n;
+    if (dsync) {
+      iovec v{const_cast<char*>(p), left};
+      n = pwritev2(fd_, &v, 1, at, RWF_DSYNC);
+      if (n < 0 && (errno == EOPNOTSUPP || errno == ENOSYS || errno == EINVAL)) {
+        dsync_writes_.store(false);  // an older kernel: write + fdatasync from now on
+        dsync = false;
+        continue;
+      }
+    } else {
+      n = pwrite(fd_, p, left, at);
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      *error = ErrnoText("write", path_, errno);
+      AV_LOG(kError, "WAL failure, refusing further writes: {}", *error);
+      return false;
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+    at += n;
+  }
+  if (dsync && !g.bytes.empty()) {
+    dsync_writes_done_.fetch_add(1, std::memory_order_relaxed);
+    durable = true;
+  }
+  if (!durable && fdatasync(fd_) != 0) {
+    *error = ErrnoText("fdatasync", path_, errno);
+    AV_LOG(kError, "WAL failure, refusing further writes: {}", *error);
+    return false;
+  }
+  return true;
+}
+
+void Wal::GroupDurable(const Group& g) {
+  synced_pos_ = g.end;
+  synced_zxid_ = g.last_zxid;
+  synced_txns_ = g.txns_in_segment;
 }
 
 bool Wal::Rollback(std::string* error) {
@@ -315,7 +407,7 @@ bool Wal::Rollback(std::string* error) {
     *error = ErrnoText("fsync", path_, errno);
     return false;
   }
-  write_pos_ = allocated_ = synced_pos_;
+  write_pos_ = allocated_ = group_end_ = synced_pos_;
   AV_LOG(kWarn, "WAL rolled back to offset {} of {} (last durable zxid {:#x})", synced_pos_, path_, synced_zxid_);
   return true;
 }

@@ -2,7 +2,8 @@
 // owns a Wal (the server's storage thread, or the core thread for a group it
 // writes itself: DurableCommitter hands it over under its lock); RequestRoll
 // alone may be called from any thread: it only sets a flag that the owner's
-// MaybeRoll acts on. Append frames a txn into a user-space buffer (written
+// MaybeRoll acts on; WriteGroup (groups in flight, below) may run on other
+// threads beside the owner. Append frames a txn into a user-space buffer (written
 // out when it grows past 1 MiB); Sync writes the buffer and fdatasyncs
 // (unless !force_sync): a txn is durable once a Sync that followed its
 // Append returned true. When everything since the last Sync is still in the
@@ -25,8 +26,9 @@
 // since that Sync is unknown.
 // Failpoints (AVIARY_FAILPOINT, read once in the constructor; several may be
 // given, comma-separated): wal_sync_eio makes every Sync fail with EIO;
-// wal_sync_eio_after:N lets the first N Syncs succeed; wal_rollback_eio makes
-// Rollback fail.
+// wal_sync_eio_after:N lets the first N Syncs succeed (a WriteGroup counts as
+// a Sync); wal_group_eio_at:N makes the WriteGroup of the N-th group taken
+// (TakeGroup) fail and no other; wal_rollback_eio makes Rollback fail.
 #pragma once
 
 #include <atomic>
@@ -76,6 +78,40 @@ class Wal {
   bool Sync(std::string* error);
   // Sync, close the current segment, start log.<next_zxid>.
   bool Roll(int64_t next_zxid, std::string* error);
+
+  // Groups in flight (DurableCommitter with two groups being made durable
+  // at once). The owner of the appends takes what it appended since the
+  // last group (or Sync) as one Group: its file range is fixed and the
+  // buffer is empty again, so the next appends can go on at once. Any
+  // thread then makes the group durable with WriteGroup, which touches
+  // nothing of this Wal but the descriptor (and atomic counters): two
+  // WriteGroups of disjoint groups may run at once, beside the owner's
+  // appends. The caller marks groups durable with GroupDurable strictly in
+  // order, and only after every earlier group is durable too: synced_zxid()
+  // is the durable prefix, where Rollback cuts. While groups are in flight
+  // nothing may Sync, Roll, Close or Rollback; after a failed WriteGroup
+  // the caller waits for every other one to return, then Rollback. Not in
+  // zero-fill mode (a group's zeros would overlap the next group's data).
+  struct Group {
+    std::string bytes;   // the records (the Wal's buffer, swapped out)
+    int64_t offset = 0;  // file offset of bytes
+    int64_t end = 0;     // the group's end: offset + bytes.size()
+    // Part of the group went out earlier (Append's 1 MiB flush), not
+    // durable yet: WriteGroup fdatasyncs the file after writing bytes.
+    bool sync_file = false;
+    int64_t last_zxid = 0;
+    int64_t txns_in_segment = 0;  // after it
+    int64_t seq = 0;              // groups taken, from 1 (failpoint wal_group_eio_at)
+  };
+  // Owner of the appends. False (poisoned) if preallocation fails.
+  bool TakeGroup(Group* g, std::string* error);
+  // Any thread: writes g.bytes at g.offset and makes them durable (one
+  // pwritev2(RWF_DSYNC) where possible; fdatasync unless !force_sync).
+  // On failure the Wal is NOT marked poisoned here (other threads may be
+  // using it): the caller stops and calls Rollback once alone.
+  bool WriteGroup(const Group& g, std::string* error);
+  // In group order, under the caller's ordering lock.
+  void GroupDurable(const Group& g);
   // Any thread: ask for a roll at the owner's next MaybeRoll (the snapshot
   // code does, at each snapshot, so that purge can drop old segments).
   void RequestRoll() { roll_requested_.store(true); }
@@ -127,6 +163,8 @@ class Wal {
   bool WriteZeros(int64_t at, int64_t n, std::string* error);
   bool Fail(std::string msg, std::string* error);
   void MarkSynced();
+  // Failpoint wal_sync_eio[_after]: false when this Sync must fail.
+  bool TakeSyncBudget();
 
   WalOptions opts_;
   int fd_ = -1;
@@ -140,10 +178,13 @@ class Wal {
   int64_t synced_zxid_ = 0;
   int64_t synced_txns_ = 0;  // txns_in_segment_ at that Sync
   bool poisoned_ = false;
-  bool dsync_writes_ = true;  // pwritev2(RWF_DSYNC) works here
-  int64_t dsync_writes_done_ = 0;
-  // Failpoints: -1 = off; otherwise Syncs allowed before EIO.
-  int64_t sync_budget_ = -1;
+  std::atomic<bool> dsync_writes_{true};  // pwritev2(RWF_DSYNC) works here
+  std::atomic<int64_t> dsync_writes_done_{0};
+  // Failpoints: -1 = off; otherwise Syncs (and WriteGroups) allowed before EIO.
+  std::atomic<int64_t> sync_budget_{-1};
+  int64_t fail_group_at_ = 0;  // wal_group_eio_at:N: WriteGroup of group N fails (0: off)
+  int64_t groups_taken_ = 0;
+  int64_t group_end_ = 0;  // end of the bytes handed to the last Sync or TakeGroup
   bool rollback_eio_ = false;
   std::atomic<bool> roll_requested_{false};
 };

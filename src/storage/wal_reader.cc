@@ -122,6 +122,13 @@ bool SegmentReader::HasZeroSector(size_t from, size_t end) const {
   for (size_t at = (from + kSectorBytes - 1) / kSectorBytes * kSectorBytes; at < end; at += kSectorBytes) {
     const size_t n = std::min(kSectorBytes, end - at);
     if (n >= kMinZeroRunBytes && AllZero(data_ + at, n)) return true;
+    // The record's last bytes (under kMinZeroRunBytes of them) start a
+    // sector that is zero to its end, past the record: an unwritten sector
+    // (a written one would hold the next record's non-zero length there).
+    // A crash that lost one log group while the next reached the disk
+    // leaves exactly this where the lost part begins mid-record.
+    const size_t whole = std::min(kSectorBytes, size_ - at);
+    if (n < kMinZeroRunBytes && whole >= kMinZeroRunBytes && AllZero(data_ + at, whole)) return true;
   }
   return false;
 }

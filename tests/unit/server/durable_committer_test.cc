@@ -15,6 +15,7 @@
 
 #include "log_test_util.h"
 #include "storage/layout.h"
+#include "storage/wal_reader.h"
 
 namespace aviary::server {
 namespace {
@@ -154,6 +155,206 @@ TEST(DurableCommitter, IdleCoreSyncFailureCommitsNothing) {
   c.TakeCommitted(&out);
   EXPECT_TRUE(out.empty());
   c.Stop();
+}
+
+// Two groups in flight: what the log holds, read back (zxids in order, and
+// where the data ends).
+std::vector<int64_t> LoggedZxids(const std::string& dir, int64_t first) {
+  storage::SegmentReader r;
+  std::string err;
+  EXPECT_TRUE(r.Open(storage::VersionDir(dir) + "/" + storage::SegmentName(first), &err)) << err;
+  std::vector<int64_t> out;
+  storage::SegmentRecord rec;
+  while (r.Next(&rec)) out.push_back(rec.txn.zxid);
+  EXPECT_EQ(r.end(), storage::SegmentEnd::kClean) << r.bad_reason();
+  return out;
+}
+
+// Many passes' groups through two storage threads: every txn committed
+// once, in zxid order, and the log holds them all in order.
+TEST(DurableCommitterInFlight, CommitsEverythingInOrder) {
+  Dir dir;
+  std::atomic<int> wakes{0};
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [&] { ++wakes; });
+  c.set_max_groups_in_flight(2);
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  std::vector<txn::Txn> out;
+  int64_t z = 0;
+  for (int pass = 0; pass < 200; ++pass) {
+    for (int i = 0; i < 1 + pass % 7; ++i) c.Propose(Create(++z));
+    if (pass == 100) c.RequestRoll(z + 1);  // waits for the groups in flight
+    c.EndOfPass(/*core_idle=*/false);
+    c.TakeCommitted(&out);
+  }
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == z; }));
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), static_cast<size_t>(z));
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+  EXPECT_FALSE(c.ReadOnly());
+  c.Stop();
+  const int64_t roll_at = 1 + [] {
+    int64_t n = 0;
+    for (int pass = 0; pass <= 100; ++pass) n += 1 + pass % 7;
+    return n;
+  }();
+  std::vector<int64_t> logged = LoggedZxids(dir.path, 1);
+  const std::vector<int64_t> second = LoggedZxids(dir.path, roll_at);
+  logged.insert(logged.end(), second.begin(), second.end());
+  ASSERT_EQ(logged.size(), static_cast<size_t>(z));
+  for (size_t i = 0; i < logged.size(); ++i) ASSERT_EQ(logged[i], static_cast<int64_t>(i) + 1);
+}
+
+// Group 2 becomes durable while group 1's write is held back: nothing of
+// group 2 is committed before group 1 is durable, then both are, in order.
+TEST(DurableCommitterInFlight, LaterGroupWaitsForTheEarlierOne) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  std::atomic<bool> first_taken{false}, second_written{false}, checked{false};
+  std::atomic<int64_t> committed_meanwhile{-1};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      // Held until group 2 is durable.
+      if (WaitFor([&] { return second_written.load(); })) committed_meanwhile = c.CommittedThrough();
+      checked = true;
+    }
+    if (seq == 2 && written) second_written = true;
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(3));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return checked.load(); }));
+  EXPECT_EQ(committed_meanwhile.load(), 0) << "group 2 committed before group 1 was durable";
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 3; }));
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].zxid, 1);
+  EXPECT_EQ(out[2].zxid, 3);
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3}));
+}
+
+// The first of two groups in flight fails after the second became durable:
+// nothing is committed, the stage is read-only, and the log is cut back to
+// before group 1 - group 2's durable records are gone too, so they cannot
+// replay (they were never acknowledged).
+TEST(DurableCommitterInFlight, EarlierGroupFailsAfterTheLaterIsDurable) {
+  Dir dir;
+  setenv("AVIARY_FAILPOINT", "wal_group_eio_at:1", 1);
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  unsetenv("AVIARY_FAILPOINT");
+  c.set_max_groups_in_flight(2);
+  std::atomic<bool> first_taken{false}, second_written{false};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      WaitFor([&] { return second_written.load(); });
+    }
+    if (seq == 2 && written) second_written = true;
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(2));
+  c.Propose(Create(3));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return c.ReadOnly(); }));
+  EXPECT_TRUE(second_written.load());
+  EXPECT_EQ(c.CommittedThrough(), 0);
+  EXPECT_EQ(c.UnknownThrough(), 0);  // the cut back worked: nothing's outcome is unknown
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  EXPECT_TRUE(out.empty());
+  c.Propose(Create(4));  // dropped
+  c.EndOfPass(false);
+  c.Stop();
+  EXPECT_TRUE(LoggedZxids(dir.path, 1).empty());
+}
+
+// The second group fails first, then the first one becomes durable: the
+// first is still committed (everything up to it is on disk), the second
+// is not, and the log is cut back to the end of the first.
+TEST(DurableCommitterInFlight, LaterGroupFailsEarlierStaysCommitted) {
+  Dir dir;
+  setenv("AVIARY_FAILPOINT", "wal_group_eio_at:2", 1);
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  unsetenv("AVIARY_FAILPOINT");
+  c.set_max_groups_in_flight(2);
+  std::atomic<bool> first_taken{false}, second_done{false};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      WaitFor([&] { return second_done.load(); });  // group 2 fails first
+    }
+    if (seq == 2 && written) second_done = true;
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(3));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return c.ReadOnly(); }));
+  EXPECT_TRUE(second_done.load());
+  EXPECT_EQ(c.CommittedThrough(), 2);
+  EXPECT_EQ(c.UnknownThrough(), 2);
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].zxid, 2);
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2}));
+}
+
+// With a threshold, a group smaller than it waits for the group in flight;
+// once enough txns wait, the next group starts beside it.
+TEST(DurableCommitterInFlight, SmallGroupWaitsForTheOneInFlight) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_min_overlapped_group(3);
+  std::atomic<bool> first_taken{false}, release{false}, second_started{false};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      WaitFor([&] { return release.load(); });
+    }
+    if (seq == 2 && !written) second_started = true;
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(second_started.load()) << "a group of 1 started beside the one in flight";
+  c.Propose(Create(3));
+  c.Propose(Create(4));
+  c.EndOfPass(false);
+  EXPECT_TRUE(WaitFor([&] { return second_started.load(); }));  // 3 wait: it starts while group 1 is held
+  EXPECT_EQ(c.CommittedThrough(), 0);
+  release = true;
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), 4u);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4}));
 }
 
 }  // namespace
