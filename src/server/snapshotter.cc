@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,10 +20,6 @@
 #include "storage/snapshot.h"
 
 namespace aviary::server {
-
-namespace {
-constexpr int kSnapshotNice = 10;  // the snapshot thread's nice value (~1/10 of a request thread's weight)
-}  // namespace
 
 Snapshotter::Snapshotter(std::string snap_dir, std::string log_dir, int retain_count, int64_t child_timeout_ms)
     : snap_dir_(std::move(snap_dir)),
@@ -181,13 +176,6 @@ void Snapshotter::RequestPurge() { Post(Job{Job::kPurge, 0, {}}); }
 
 void Snapshotter::Run() {
   pthread_setname_np(pthread_self(), "av-snapshot");  // for top -H / perf
-  // Compressing and writing a snapshot is background work: when the cores
-  // are busy, the threads that serve requests go first (Linux: the nice
-  // value is per thread). It still gets a share, so a snapshot finishes
-  // under any load.
-  if (::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kSnapshotNice) != 0) {
-    AV_LOG(kWarn, "could not lower the snapshot thread's priority: {}", std::strerror(errno));
-  }
   storage::SnapshotFileWriter writer;
   std::string sealed;  // one block's stored bytes, reused
   bool failed = false;

@@ -171,14 +171,7 @@ bool SnapshotFileWriter::Write(std::string_view chunk, std::string* error) {
     written_ += n;
   }
   if (written_ - written_back_ >= kWritebackBytes) {
-    // Start writing this range back, then wait until everything before it
-    // is written: at most ~2 x kWritebackBytes of the snapshot are queued
-    // at the disk at any time, so the log's small durable writes never sit
-    // behind a long queue of snapshot blocks, and this thread goes at the
-    // disk's pace. Hints only: errors are ignored (Commit's fsync reports
-    // them).
-    sync_file_range(fd_, written_back_, written_ - written_back_, SYNC_FILE_RANGE_WRITE);
-    if (written_back_ > 0) sync_file_range(fd_, 0, written_back_, SYNC_FILE_RANGE_WAIT_BEFORE);
+    sync_file_range(fd_, written_back_, written_ - written_back_, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
     written_back_ = written_;
   }
   return true;

@@ -143,10 +143,8 @@ class SnapshotFileWriter {
   // snap_dir = dataDir; the file goes to VersionDir(snap_dir).
   bool Begin(const std::string& snap_dir, int64_t zxid, std::string* error);
   // Every kWritebackBytes written, writeback of those bytes is started
-  // (sync_file_range) and the writeback of everything before them waited
-  // for: at most about two such ranges are in flight, so Commit's fsync,
-  // and the log's durable writes that share the disk with it, find little
-  // queued ahead of them.
+  // (sync_file_range, not waited for), so that Commit's fsync, and the log's
+  // fsyncs that share the disk with it, find little left to write.
   bool Write(std::string_view chunk, std::string* error);
   bool Commit(std::string* error);  // durable after this returns true
   void Abort();                     // closes and removes the tmp file

@@ -43,10 +43,10 @@ RecoveryResult RecoverInto(const std::string& dir, tree::DataTree* t) {
   return Recover(o, t);
 }
 
-// The writer starts and waits for writeback every kWritebackBytes as it
-// goes (bounded bytes in flight): chunks of any size across many of those
-// ranges still make exactly their concatenation, durable after Commit.
-TEST(Snapshot, WriterPacesWritebackAndKeepsEveryByte) {
+// The writer starts writeback every kWritebackBytes as it goes: chunks of
+// any size across many of those ranges make exactly their concatenation,
+// durable after Commit, and bytes_written() counts them.
+TEST(Snapshot, WriterKeepsEveryByteAcrossWritebackRanges) {
   TempDir d;
   SnapshotFileWriter w;
   std::string err;
