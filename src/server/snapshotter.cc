@@ -1,5 +1,6 @@
 #include "server/snapshotter.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -174,11 +175,14 @@ void Snapshotter::Finish(std::string trailer) { Post(Job{Job::kFinish, 0, std::m
 void Snapshotter::RequestPurge() { Post(Job{Job::kPurge, 0, {}}); }
 
 void Snapshotter::Run() {
+  pthread_setname_np(pthread_self(), "av-snapshot");  // for top -H / perf
   storage::SnapshotFileWriter writer;
   std::string sealed;  // one block's stored bytes, reused
   bool failed = false;
   int64_t zxid = 0;
   auto started = std::chrono::steady_clock::now();
+  int64_t seal_us = 0;   // this snapshot's compression and checksums
+  int64_t write_us = 0;  // and its write() calls (with their writeback hints)
   while (true) {
     Job job;
     {
@@ -197,6 +201,7 @@ void Snapshotter::Run() {
       case Job::kBegin:
         zxid = job.zxid;
         started = std::chrono::steady_clock::now();
+        seal_us = write_us = 0;
         failed = !writer.Begin(snap_dir_, zxid, &error);
         break;
       case Job::kWrite:
@@ -204,27 +209,40 @@ void Snapshotter::Run() {
         break;
       case Job::kBlock:
         if (!failed) {
+          const auto t0 = std::chrono::steady_clock::now();
           sealed.clear();
           storage::snapblock::Seal(job.bytes, storage::snapblock::Codec::kZstd, static_cast<uint32_t>(job.zxid),
                                    &sealed);
+          const auto t1 = std::chrono::steady_clock::now();
           failed = !writer.Write(sealed, &error);
+          seal_us += std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count();
+          write_us +=
+              std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t1).count();
         }
         break;
       case Job::kFinish: {
+        const auto commit_start = std::chrono::steady_clock::now();
         if (!failed) failed = !(writer.Write(job.bytes, &error) && writer.Commit(&error));
+        const auto commit_end = std::chrono::steady_clock::now();
+        // The snapshot's blocks (up to kMaxQueuedSnapshotBytes at a time)
+        // came from the core's malloc arena and left free pages there: give
+        // them back (RSS with a large tree, issue 10).
+        ReleaseFreeHeap();
+        const auto trim_end = std::chrono::steady_clock::now();
         if (failed) {
           writer.Abort();
         } else {
           auto ms =
               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-          AV_LOG(kInfo, "snapshot {:#x} written in {} ms", zxid, ms);
+          AV_LOG(kInfo,
+                 "snapshot {:#x} written in {} ms ({} bytes; sealing {} ms, writes {} ms, fsync+rename {} ms, heap "
+                 "trim {} ms)",
+                 zxid, ms, writer.bytes_written(), seal_us / 1000, write_us / 1000,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(commit_end - commit_start).count(),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(trim_end - commit_end).count());
           metrics::Server().snapshot_time.Add(ms);
         }
         busy_.store(false);
-        // The snapshot's blocks (up to kMaxQueuedSnapshotBytes at a time)
-        // came from the core's malloc arena and left free pages there: give
-        // them back (RSS with a large tree, issue 10).
-        ReleaseFreeHeap();
         break;
       }
       case Job::kPurge:

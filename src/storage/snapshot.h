@@ -149,6 +149,7 @@ class SnapshotFileWriter {
   bool Commit(std::string* error);  // durable after this returns true
   void Abort();                     // closes and removes the tmp file
   const std::string& final_path() const { return final_path_; }
+  int64_t bytes_written() const { return written_; }
 
  private:
   static constexpr int64_t kWritebackBytes = 1 << 20;
