@@ -277,6 +277,9 @@ bool DurableCommitter::ReleaseFlightsLocked() {
     if (!f.txns.empty()) {
       const int64_t logged = f.txns.back().zxid;
       logged_through_.store(logged);
+      // ready_ first: whoever sees CommittedThrough() move and calls
+      // TakeCommitted then waits for mu_ and finds these txns.
+      ready_.store(true, std::memory_order_release);
       committed_through_.store(logged);
       if (committed_.empty()) {
         committed_.swap(f.txns);
@@ -351,14 +354,15 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
     std::lock_guard<std::mutex> lock(mu_);
     logged_through_.store(logged);
     if (commit_on_log_ && logged_.empty()) {
-      // Standalone: committed as logged, straight to the core's list.
+      // Standalone: committed as logged, straight to the core's list
+      // (ready_ before CommittedThrough moves, as in ReleaseFlightsLocked).
+      ready_.store(true, std::memory_order_release);
       committed_through_.store(logged);
       if (committed_.empty()) {
         committed_.swap(done);
       } else {
         for (auto& t : done) committed_.push_back(std::move(t));
       }
-      ready_.store(true, std::memory_order_release);
       released = true;
     } else {
       for (auto& t : done) logged_.push_back(std::move(t));
@@ -377,6 +381,7 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
 bool DurableCommitter::ReleaseLocked() {
   bool any = false;
   while (!logged_.empty() && (commit_on_log_ || logged_.front().zxid <= commit_target_)) {
+    ready_.store(true, std::memory_order_release);  // before CommittedThrough moves (ReleaseFlightsLocked)
     committed_through_.store(logged_.front().zxid);
     committed_.push_back(std::move(logged_.front()));
     logged_.pop_front();
