@@ -24,6 +24,7 @@
 #include "base/thread_slice.h"
 #include "metrics/server_metrics.h"
 #include "net/peer_address.h"
+#include "net/recv_stamped.h"
 #include "net/tls_stream.h"
 #include "tls/context.h"
 
@@ -465,23 +466,7 @@ class Worker {
   // (TCP: of the last segment consumed) in read_arrival_.
   ssize_t Recv(int fd, char* buf, size_t len) {
     if (!opts_.rx_timestamps) return ::recv(fd, buf, len, 0);
-    iovec iov{buf, len};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(fd, &msg, 0);
-    if (n <= 0) return n;
-    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
-      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_TIMESTAMPNS) {
-        timespec ts{};
-        std::memcpy(&ts, CMSG_DATA(cm), sizeof ts);
-        read_arrival_ = static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-      }
-    }
-    return n;
+    return RecvStamped(fd, buf, len, &read_arrival_);
   }
 
   // Returns false if the connection was closed.

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "net/recv_stamped.h"
 #include "plan.h"
 
 namespace aviary::bench {
@@ -62,37 +63,11 @@ bool LinkStampArrivals(Link& l) {
   return l.stamped;
 }
 
-namespace {
-
-// recv with the receive timestamp of the data read (TCP: of the last
-// segment it consumed); *real_ns is left alone when none came.
-ssize_t RecvStamped(int fd, char* buf, size_t len, int64_t* real_ns) {
-  iovec iov{buf, len};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n = recvmsg(fd, &msg, 0);
-  if (n <= 0) return n;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS) {
-      timespec ts{};
-      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      *real_ns = static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-    }
-  }
-  return n;
-}
-
-}  // namespace
-
 bool LinkRead(Link& l) {
   char buf[65536];
   l.arrived_real_ns = 0;
   for (;;) {
-    ssize_t n = l.stamped ? RecvStamped(l.fd, buf, sizeof(buf), &l.arrived_real_ns) : read(l.fd, buf, sizeof(buf));
+    ssize_t n = l.stamped ? net::RecvStamped(l.fd, buf, sizeof(buf), &l.arrived_real_ns) : read(l.fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
     if (n <= 0) return false;
