@@ -319,94 +319,99 @@ std::vector<ThreadOutbox::Delivery> WaitReplies(ThreadOutbox& out, net::ConnId c
   return got;
 }
 
+// Session 5000 connected and the core thread asleep; Hold() has another
+// thread run an inline pass (a read of the first connection) that stops in
+// the outbox's gate, holding the core token, while the test submits;
+// Finish() lets it go and collects the deliveries until 5000 has 3 replies.
+class HeldInlinePass {
+ public:
+  HeldInlinePass() : core_(Options(true), &committer_, &out_), core_thread_([this] { core_.Run(); }) {
+    a_ = SubmitUntilInline(core_);
+    if (a_ == 0) return;
+    out_.inner().WaitFor(a_ - 1000 + 1);
+    auto hs = Handshake(5000);
+    core_.Submit(hs);
+    seen_ = out_.inner().WaitFor(a_ - 1000 + 2).size();
+    std::this_thread::sleep_for(20ms);  // the core thread sleeps again
+  }
+  ~HeldInlinePass() {
+    if (holder_.joinable()) {
+      out_.Release();
+      holder_.join();
+    }
+    if (core_thread_.joinable()) {
+      core_.RequestStop();
+      core_thread_.join();
+    }
+  }
+  Core& core() { return core_; }
+  size_t seen() const { return seen_; }
+  std::thread::id holder_id() const { return holder_id_; }
+  // False when no inline pass could be held (the core thread was awake).
+  bool Hold() {
+    if (a_ == 0) return false;
+    holder_ = std::thread([this] {
+      holder_id_ = std::this_thread::get_id();
+      out_.Arm(holder_id_);
+      auto evs = GetData(a_, 21, "/");
+      core_.Submit(evs);
+    });
+    return out_.WaitInGate();
+  }
+  std::vector<ThreadOutbox::Delivery> Finish() {
+    out_.Release();
+    holder_.join();
+    auto got = WaitReplies(out_.inner(), 5000, 3);
+    core_.RequestStop();
+    core_thread_.join();
+    return got;
+  }
+
+ private:
+  LocalCommitter committer_;
+  GateOutbox out_;
+  Core core_;
+  std::thread core_thread_;
+  std::thread holder_;
+  std::thread::id holder_id_;
+  net::ConnId a_ = 0;
+  size_t seen_ = 0;
+};
+
 TEST(CoreRunToCompletion, ReadsJoinAnInlinePassInsteadOfWakingTheCoreThread) {
   // While one thread's inline pass holds the token, another thread's reads
   // are run by that pass's thread after its own (no core thread wake-up).
-  LocalCommitter committer;
-  GateOutbox out;
-  Core core(Options(true), &committer, &out);
-  std::thread core_thread([&] { core.Run(); });
-  const net::ConnId a = SubmitUntilInline(core);
-  ASSERT_NE(a, 0u);
-  out.inner().WaitFor(a - 1000 + 1);
-  auto hs = Handshake(5000);
-  core.Submit(hs);
-  const size_t seen = out.inner().WaitFor(a - 1000 + 2).size();
-  std::this_thread::sleep_for(20ms);  // the core thread sleeps again
-
-  std::thread::id holder_id;
-  int64_t before = core.inline_passes();
-  std::thread holder([&] {
-    holder_id = std::this_thread::get_id();
-    out.Arm(holder_id);
-    auto evs = GetData(a, 21, "/");
-    core.Submit(evs);
-  });
-  if (!out.WaitInGate()) {  // no inline pass (the core thread was awake): nothing to test here
-    out.Release();
-    holder.join();
-    core.RequestStop();
-    core_thread.join();
-    FAIL() << "the holder's pass did not run inline";
-  }
+  HeldInlinePass held;
+  const int64_t before = held.core().inline_passes();
+  ASSERT_TRUE(held.Hold()) << "the holder's pass did not run inline";
   auto evs = GetData(5000, 31, "/zookeeper");
   evs.push_back(GetData(5000, 32, "/missing")[0]);
-  core.Submit(evs);  // the token is held: joins the inline pass
-  EXPECT_EQ(core.joined_submits(), 1);
+  held.core().Submit(evs);  // the token is held: joins the inline pass
+  EXPECT_EQ(held.core().joined_submits(), 1);
   EXPECT_TRUE(evs.empty());
-  out.Release();
-  holder.join();
-  auto got = WaitReplies(out.inner(), 5000, 3);
-  core.RequestStop();
-  core_thread.join();
-  EXPECT_EQ(core.inline_passes(), before + 1);
-  ASSERT_EQ(got.size(), seen + 2);  // the holder's reply, then the joined pass's (one buffer)
+  auto got = held.Finish();
+  EXPECT_EQ(held.core().inline_passes(), before + 1);
+  ASSERT_EQ(got.size(), held.seen() + 2);  // the holder's reply, then the joined pass's (one buffer)
   std::thread::id joined_by;
   auto replies = RepliesOf(got, 5000, &joined_by);
   ASSERT_EQ(replies.size(), 3u);  // the handshake's, then the two reads', in order
   EXPECT_EQ(replies[1], std::make_pair(31, 0));
   EXPECT_EQ(replies[2], std::make_pair(32, static_cast<int32_t>(proto::Err::kNoNode)));
-  EXPECT_EQ(joined_by, holder_id);
+  EXPECT_EQ(joined_by, held.holder_id());
 }
 
 TEST(CoreRunToCompletion, ReadsBehindAPostedWriteDoNotJoin) {
   // A write goes to the inbox (the core thread groups writes); a read of
   // the same connection that follows must not overtake it by joining the
   // inline pass: it goes behind the write, and sees it.
-  LocalCommitter committer;
-  GateOutbox out;
-  Core core(Options(true), &committer, &out);
-  std::thread core_thread([&] { core.Run(); });
-  const net::ConnId a = SubmitUntilInline(core);
-  ASSERT_NE(a, 0u);
-  out.inner().WaitFor(a - 1000 + 1);
-  auto hs = Handshake(5000);
-  core.Submit(hs);
-  out.inner().WaitFor(a - 1000 + 2);
-  std::this_thread::sleep_for(20ms);
-
-  std::thread holder([&] {
-    out.Arm(std::this_thread::get_id());
-    auto evs = GetData(a, 21, "/");
-    core.Submit(evs);
-  });
-  if (!out.WaitInGate()) {  // no inline pass (the core thread was awake): nothing to test here
-    out.Release();
-    holder.join();
-    core.RequestStop();
-    core_thread.join();
-    FAIL() << "the holder's pass did not run inline";
-  }
+  HeldInlinePass held;
+  ASSERT_TRUE(held.Hold()) << "the holder's pass did not run inline";
   auto write = Create(5000, 41, "/joined");
-  core.Submit(write);  // a write: posted for the core thread
+  held.core().Submit(write);  // a write: posted for the core thread
   auto read = GetData(5000, 42, "/joined");
-  core.Submit(read);  // behind it: not joined
-  EXPECT_EQ(core.joined_submits(), 0);
-  out.Release();
-  holder.join();
-  auto got = WaitReplies(out.inner(), 5000, 3);
-  core.RequestStop();
-  core_thread.join();
+  held.core().Submit(read);  // behind it: not joined
+  EXPECT_EQ(held.core().joined_submits(), 0);
+  auto got = held.Finish();
   auto replies = RepliesOf(got, 5000);
   ASSERT_EQ(replies.size(), 3u);  // the handshake's, then the write's and the read's, in order
   EXPECT_EQ(replies[1], std::make_pair(41, 0));

@@ -26,6 +26,19 @@ using Dir = logtest::TempDir;
 
 txn::Txn Create(int64_t zxid) { return logtest::CreateTxnAt(zxid); }
 
+// Starts `c`, submits txns 1-2 as one group and, once the write hook says
+// that group was taken (first_taken), txn 3 as the next.
+void StartWithTwoGroups(DurableCommitter& c, const std::atomic<bool>& first_taken) {
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(3));
+  c.EndOfPass(false);
+}
+
 TEST(DurableCommitter, StandaloneCommitsWhatItLogs) {
   Dir dir;
   std::atomic<int> wakes{0};
@@ -222,14 +235,7 @@ TEST(DurableCommitterInFlight, LaterGroupWaitsForTheEarlierOne) {
     }
     if (seq == 2 && written) second_written = true;
   });
-  std::string err;
-  ASSERT_TRUE(c.Start(1, &err)) << err;
-  c.Propose(Create(1));
-  c.Propose(Create(2));
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
-  c.Propose(Create(3));
-  c.EndOfPass(false);
+  ASSERT_NO_FATAL_FAILURE(StartWithTwoGroups(c, first_taken));
   ASSERT_TRUE(WaitFor([&] { return checked.load(); }));
   EXPECT_EQ(committed_meanwhile.load(), 0) << "group 2 committed before group 1 was durable";
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 3; }));
@@ -298,24 +304,23 @@ TEST(DurableCommitterInFlight, LaterGroupFailsEarlierStaysCommitted) {
     }
     if (seq == 2 && written) second_done = true;
   });
-  std::string err;
-  ASSERT_TRUE(c.Start(1, &err)) << err;
-  c.Propose(Create(1));
-  c.Propose(Create(2));
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
-  c.Propose(Create(3));
-  c.EndOfPass(false);
+  ASSERT_NO_FATAL_FAILURE(StartWithTwoGroups(c, first_taken));
   ASSERT_TRUE(WaitFor([&] { return c.ReadOnly(); }));
   EXPECT_TRUE(second_done.load());
-  EXPECT_EQ(c.CommittedThrough(), 2);
-  EXPECT_EQ(c.UnknownThrough(), 2);
+  // Group 1 is txns 1-2, or only 1 when a storage thread took the queue
+  // between the two Proposes (a busy machine): either way it is committed
+  // and nothing after it.
+  const int64_t first_end = c.CommittedThrough();
+  EXPECT_TRUE(first_end == 1 || first_end == 2) << first_end;
+  EXPECT_EQ(c.UnknownThrough(), first_end);
   std::vector<txn::Txn> out;
   c.TakeCommitted(&out);
-  ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[1].zxid, 2);
+  ASSERT_EQ(out.size(), static_cast<size_t>(first_end));
+  EXPECT_EQ(out.back().zxid, first_end);
   c.Stop();
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2}));
+  std::vector<int64_t> logged;
+  for (int64_t z = 1; z <= first_end; ++z) logged.push_back(z);
+  EXPECT_EQ(LoggedZxids(dir.path, 1), logged);
 }
 
 // With a threshold, a group smaller than it waits for the group in flight;
