@@ -673,7 +673,10 @@ class Worker {
   void FlushTls(ConnId id, Conn& c) {
     TlsStream& t = *c.tls;
     while (true) {
-      if (t.pending_out() > 0) {
+      // Ciphertext collects until a chunk's worth (or the end of the
+      // plaintext), so one-record-per-reply costs no extra sends.
+      const bool more_plain = t.ready() && c.out_off < c.out.size();
+      if (t.pending_out() > 0 && (!more_plain || t.pending_out() >= kTlsEncryptChunk)) {
         ssize_t n = ::send(c.fd, t.out.data() + t.out_off, t.pending_out(), MSG_NOSIGNAL);
         if (n > 0) {
           t.out_off += static_cast<size_t>(n);
@@ -688,8 +691,8 @@ class Worker {
         CloseConn(id);
         return;
       }
-      if (!t.ready() || c.out_off == c.out.size()) break;
-      size_t chunk = std::min(kTlsEncryptChunk, c.out.size() - c.out_off);
+      if (!more_plain) break;
+      size_t chunk = t.NextSpan(c.out.data() + c.out_off, c.out.size() - c.out_off, kTlsEncryptChunk);
       std::string why;
       if (!t.Encrypt(c.out.data() + c.out_off, chunk, &why)) {
         AV_LOG(kWarn, "closing {}: {}", c.peer, why);

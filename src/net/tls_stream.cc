@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cstdint>
+
 #include "net/connection_server.h"
 
 namespace aviary::net {
@@ -101,6 +104,20 @@ bool TlsStream::Encrypt(const char* data, size_t n, std::string* why) {
   if (conn_->Write(data, n, why) != tls::TlsConn::Status::kOk) return false;
   conn_->TakeOutput(&out);
   return true;
+}
+
+size_t TlsStream::NextSpan(const char* data, size_t n, size_t max) {
+  if (frame_left_ == 0) {
+    frame_left_ = n;  // not a whole frame's header: the rest as it is
+    if (n >= 4) {
+      const auto* b = reinterpret_cast<const unsigned char*>(data);
+      const uint64_t len = (uint64_t{b[0]} << 24) | (uint64_t{b[1]} << 16) | (uint64_t{b[2]} << 8) | b[3];
+      if (len + 4 <= n) frame_left_ = static_cast<size_t>(len) + 4;
+    }
+  }
+  const size_t span = std::min({frame_left_, n, max});
+  frame_left_ -= span;
+  return span;
 }
 
 }  // namespace aviary::net

@@ -46,6 +46,16 @@ class TlsStream {
   Input StartClient();
   // Encrypts plaintext into the pending ciphertext. False (with *why) on error.
   bool Encrypt(const char* data, size_t n, std::string* why);
+  // How much of the queued plaintext `data[0, n)` to encrypt next (at most
+  // `max`) so that every client frame (4-byte length, payload) ends a TLS
+  // record: a reply never shares a record with the next one. Clients that
+  // wait on the socket's readability between replies need that: kazoo's
+  // select() loop does not see bytes OpenSSL already buffered, so a reply
+  // left in the buffer behind another waits for the next record to arrive
+  // (its heartbeat then times out). Apache ZooKeeper's Netty writes each
+  // reply as its own record too. Bytes that are not a frame (a four-letter
+  // word's text) go out in `max`-sized steps.
+  size_t NextSpan(const char* data, size_t n, size_t max);
 
   // Ciphertext not yet written to the socket.
   std::string out;
@@ -64,6 +74,7 @@ class TlsStream {
   std::shared_ptr<tls::ContextSource> source_;
   std::unique_ptr<tls::TlsConn> conn_;
   size_t handshake_bytes_ = 0;
+  size_t frame_left_ = 0;  // plaintext bytes of the frame NextSpan is in
   std::string expect_peer_;
 };
 

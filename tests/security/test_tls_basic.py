@@ -6,6 +6,7 @@ handshake), each with a log line and with other clients unaffected."""
 
 import socket
 import ssl
+import struct
 import time
 
 import pytest
@@ -38,6 +39,38 @@ def test_kazoo_over_tls_beside_plaintext(start_tls_server, tls_kazoo, pki):
     for r in results:
         r.get(timeout=10)
     assert len(secure.get_children("/tls")) == 500
+
+
+def _read_exact(s, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        assert chunk, "closed after %d/%d bytes" % (len(buf), n)
+        buf += chunk
+    return buf
+
+
+def test_each_reply_is_its_own_tls_record(start_tls_server, tls_socket):
+    """kazoo waits on select() between replies, which does not see bytes
+    OpenSSL already decrypted: a reply sharing a record with the one before
+    it is stranded until the next record arrives (the heartbeat then times
+    out). So after reading any one whole reply nothing may be left pending."""
+    import rawzk
+    srv = start_tls_server()
+    s = tls_socket(srv.secure_port)
+    s.sendall(rawzk.connect_request())
+    (n,) = struct.unpack(">i", _read_exact(s, 4))
+    _read_exact(s, n)
+    path = rawzk.j_string("/") + rawzk.j_bool(False)
+    batch = b"".join(rawzk.frame(rawzk.j_int(xid) + rawzk.j_int(rawzk.OP_EXISTS) + path)
+                     for xid in range(1, 201))
+    s.sendall(batch)  # 200 pipelined requests in one write: their replies are written together
+    time.sleep(0.3)
+    for xid in range(1, 201):
+        (n,) = struct.unpack(">i", _read_exact(s, 4))
+        body = _read_exact(s, n)
+        assert struct.unpack(">i", body[:4])[0] == xid
+        assert s.pending() == 0, "reply %d shares its TLS record with the next reply" % xid
 
 
 def test_pkcs12_stores(start_tls_server, tls_kazoo, pki):
