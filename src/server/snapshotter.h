@@ -41,6 +41,8 @@ class Snapshotter {
  public:
   Snapshotter(std::string snap_dir, std::string log_dir, int retain_count, int64_t child_timeout_ms = 600000);
   ~Snapshotter();
+  // The deadline of children forked from now on.
+  void set_child_timeout_ms(int64_t ms) { child_timeout_ms_ = ms; }
 
   // Forks a child that writes the snapshot of `tree` at `zxid`. False if the
   // fork failed (then use Begin/Write/Finish).
