@@ -54,6 +54,10 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
   wal.force_sync = opts_.force_sync;
   wal.prealloc_bytes = opts_.prealloc_bytes;
   wal.max_record_bytes = storage::MaxTxnBytes(opts_.core.max_buffer);
+  wal.background_roll = opts_.wal_background_roll;
+  if (const char* v = std::getenv("AVIARY_WAL_BACKGROUND_ROLL"); v != nullptr && *v != '\0') {
+    wal.background_roll = std::strtol(v, nullptr, 10) != 0;
+  }
   if (opts_.quorum && !opts_.data_dir.empty()) {
     QuorumPeerOptions qo;
     qo.quorum = *opts_.quorum;

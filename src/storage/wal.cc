@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 
@@ -16,6 +17,7 @@
 #include "storage/bytes.h"
 #include "storage/crc32c.h"
 #include "storage/layout.h"
+#include "storage/segment_worker.h"
 #include "storage/txn_codec.h"
 #include "storage/wal_reader.h"
 #include "storage/wal_truncate.h"
@@ -95,6 +97,11 @@ bool Wal::Open(int64_t next_zxid, std::string* error) {
     return false;
   }
   if (!EnsureDir(VersionDir(opts_.dir), error)) return false;
+  if (opts_.background_roll && worker_ == nullptr) {
+    // Spares only for fallocate()d segments: zero-fill segments grow by writes.
+    const int64_t spare_bytes = opts_.zero_fill_bytes > 0 ? 0 : opts_.prealloc_bytes;
+    worker_ = std::make_unique<SegmentWorker>(VersionDir(opts_.dir), spare_bytes, opts_.background_delay_ms);
+  }
   return StartSegment(next_zxid, error);
 }
 
@@ -115,12 +122,24 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
     }
     AV_LOG(kWarn, "replacing empty WAL segment {}", path);
   }
-  const int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  // A spare made ahead of time (SegmentWorker): its blocks are allocated
+  // and that is durable already, so the header's fdatasync below commits
+  // only the rename and the header.
+  int64_t spare_bytes = 0;
+  int fd = worker_ != nullptr ? worker_->TakeSpare(&spare_bytes) : -1;
+  if (fd >= 0 && rename(worker_->spare_path().c_str(), path.c_str()) != 0) {
+    AV_LOG(kWarn, "could not use the spare log segment for {}: {}", path, std::strerror(errno));
+    close(fd);
+    fd = -1;
+  }
+  const bool from_spare = fd >= 0;
+  if (!from_spare) fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return Fail(ErrnoText("open", path, errno), error);
+  if (from_spare) ++spare_segments_;
   fd_ = fd;
   path_ = path;
   write_pos_ = 0;
-  allocated_ = 0;
+  allocated_ = from_spare ? spare_bytes : 0;
   txns_in_segment_ = 0;
   synced_pos_ = 0;
   synced_txns_ = 0;
@@ -132,6 +151,7 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
   std::string dir_error;
   if (!FsyncDir(vdir, &dir_error)) return Fail(dir_error, error);
   MarkSynced();
+  if (worker_ != nullptr) worker_->PrepareSpare();  // for the next roll
   return true;
 }
 
@@ -433,8 +453,15 @@ bool Wal::TruncateAfter(int64_t zxid, const std::string& snap_dir, std::string* 
 }
 
 bool Wal::Roll(int64_t next_zxid, std::string* error) {
-  if (!Close(error)) return false;
-  return StartSegment(next_zxid, error);
+  const auto start = std::chrono::steady_clock::now();
+  if (!CloseSegment(/*defer_trim=*/true, error)) return false;
+  const int64_t spares = spare_segments_;
+  if (!StartSegment(next_zxid, error)) return false;
+  const auto us =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
+  AV_LOG(kInfo, "log rolled to {} in {} us ({})", path_, us,
+         spare_segments_ > spares ? "a prepared spare" : "a new file");
+  return true;
 }
 
 bool Wal::MaybeRoll(std::string* error) {
@@ -444,8 +471,21 @@ bool Wal::MaybeRoll(std::string* error) {
 }
 
 bool Wal::Close(std::string* error) {
+  // TruncateAfter rewrites closed segments next: no trim may still run.
+  if (worker_ != nullptr) worker_->Drain(/*drop_spare=*/false);
+  return CloseSegment(/*defer_trim=*/false, error);
+}
+
+bool Wal::CloseSegment(bool defer_trim, std::string* error) {
   if (fd_ < 0) return true;
   if (!Sync(error)) return false;
+  if (defer_trim && worker_ != nullptr && allocated_ > write_pos_) {
+    // The worker cuts the tail later and closes the descriptor: the roll
+    // does not wait for the freed blocks (docs/perf/storage.md, session 10).
+    worker_->Trim(fd_, path_, write_pos_);
+    fd_ = -1;
+    return true;
+  }
   // A closed segment gives its preallocated zero tail back (up to
   // prealloc_bytes of real blocks per segment otherwise: a segment per
   // snapshot). A crash before this lands leaves the zeros, which read as
