@@ -10,8 +10,8 @@
 // directory fsync. With this worker the storage thread only renames a
 // spare segment prepared ahead of time (created, fallocate()d, fsynced,
 // directory fsynced: nothing of it is left for the roll's journal commit),
-// writes the header and fsyncs; the closed segment's tail is cut later, in
-// pieces, by the worker.
+// writes the header and fsyncs; the closed segment's tail is cut later by
+// the worker.
 //
 // Crash safety: the spare (version-2/log.spare) holds no data: every
 // reader ignores the name (ParseSegmentName) and the worker replaces a
@@ -47,7 +47,7 @@ class SegmentWorker {
   SegmentWorker& operator=(const SegmentWorker&) = delete;
 
   // Takes `fd` (a closed segment, written up to `size`): its length is cut
-  // to `size` (never grown) after the delay, in pieces, then fd is closed.
+  // to `size` (never grown) after the delay, then fd is closed.
   void Trim(int fd, std::string path, int64_t size);
   // After the delay: makes a spare if none is ready (a stale file of that
   // name is replaced).
@@ -73,7 +73,7 @@ class SegmentWorker {
   };
   void Run();
   void StartLocked();
-  void DoTrim(const TrimTask& t, bool now);
+  void DoTrim(const TrimTask& t);
   bool MakeSpare();  // worker thread, without mu_
 
   const std::string vdir_;

@@ -60,7 +60,7 @@ struct WalOptions {
   int64_t zero_fill_bytes = 0;
   // The roll's housekeeping off the owner's thread (storage/segment_worker.h):
   // the next segment is a spare made ahead of time (fallocate()d, fsynced),
-  // and a closed segment's preallocated tail is cut later, in pieces. false:
+  // and a closed segment's preallocated tail is cut later. false:
   // both on the owner's thread during the roll, as before.
   bool background_roll = false;
   // How long after a roll the worker cuts the closed segment's tail and
