@@ -54,10 +54,6 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
   wal.force_sync = opts_.force_sync;
   wal.prealloc_bytes = opts_.prealloc_bytes;
   wal.max_record_bytes = storage::MaxTxnBytes(opts_.core.max_buffer);
-  wal.background_roll = opts_.wal_background_roll;
-  if (const char* v = std::getenv("AVIARY_WAL_BACKGROUND_ROLL"); v != nullptr && *v != '\0') {
-    wal.background_roll = std::strtol(v, nullptr, 10) != 0;
-  }
   if (opts_.quorum && !opts_.data_dir.empty()) {
     QuorumPeerOptions qo;
     qo.quorum = *opts_.quorum;
@@ -70,6 +66,13 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     committer_ = std::make_unique<LocalCommitter>();
   } else {
     wal.zero_fill_bytes = opts_.wal_zero_fill_bytes;
+    // Standalone only: an ensemble member's DIFF size rule reads the closed
+    // segments' sizes right after the roll (quorum_peer_stream.cc), which
+    // a deferred trim would still show preallocated.
+    wal.background_roll = opts_.wal_background_roll;
+    if (const char* v = std::getenv("AVIARY_WAL_BACKGROUND_ROLL"); v != nullptr && *v != '\0') {
+      wal.background_roll = std::strtol(v, nullptr, 10) != 0;
+    }
     if (const char* v = std::getenv("AVIARY_WAL_ZERO_FILL_BYTES"); v != nullptr && *v != '\0') {
       wal.zero_fill_bytes = std::max<int64_t>(0, std::strtoll(v, nullptr, 10));
     }

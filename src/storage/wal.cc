@@ -97,11 +97,7 @@ bool Wal::Open(int64_t next_zxid, std::string* error) {
     return false;
   }
   if (!EnsureDir(VersionDir(opts_.dir), error)) return false;
-  if (opts_.background_roll && worker_ == nullptr) {
-    // Spares only for fallocate()d segments: zero-fill segments grow by writes.
-    const int64_t spare_bytes = opts_.zero_fill_bytes > 0 ? 0 : opts_.prealloc_bytes;
-    worker_ = std::make_unique<SegmentWorker>(VersionDir(opts_.dir), spare_bytes, opts_.background_delay_ms);
-  }
+  if (opts_.background_roll && worker_ == nullptr) worker_ = std::make_unique<SegmentWorker>(opts_.background_delay_ms);
   return StartSegment(next_zxid, error);
 }
 
@@ -122,24 +118,12 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
     }
     AV_LOG(kWarn, "replacing empty WAL segment {}", path);
   }
-  // A spare made ahead of time (SegmentWorker): its blocks are allocated
-  // and that is durable already, so the header's fdatasync below commits
-  // only the rename and the header.
-  int64_t spare_bytes = 0;
-  int fd = worker_ != nullptr ? worker_->TakeSpare(&spare_bytes) : -1;
-  if (fd >= 0 && rename(worker_->spare_path().c_str(), path.c_str()) != 0) {
-    AV_LOG(kWarn, "could not use the spare log segment for {}: {}", path, std::strerror(errno));
-    close(fd);
-    fd = -1;
-  }
-  const bool from_spare = fd >= 0;
-  if (!from_spare) fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  const int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return Fail(ErrnoText("open", path, errno), error);
-  if (from_spare) ++spare_segments_;
   fd_ = fd;
   path_ = path;
   write_pos_ = 0;
-  allocated_ = from_spare ? spare_bytes : 0;
+  allocated_ = 0;
   txns_in_segment_ = 0;
   synced_pos_ = 0;
   synced_txns_ = 0;
@@ -151,7 +135,6 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
   std::string dir_error;
   if (!FsyncDir(vdir, &dir_error)) return Fail(dir_error, error);
   MarkSynced();
-  if (worker_ != nullptr) worker_->PrepareSpare();  // for the next roll
   return true;
 }
 
@@ -455,12 +438,10 @@ bool Wal::TruncateAfter(int64_t zxid, const std::string& snap_dir, std::string* 
 bool Wal::Roll(int64_t next_zxid, std::string* error) {
   const auto start = std::chrono::steady_clock::now();
   if (!CloseSegment(/*defer_trim=*/true, error)) return false;
-  const int64_t spares = spare_segments_;
   if (!StartSegment(next_zxid, error)) return false;
   const auto us =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start).count();
-  AV_LOG(kInfo, "log rolled to {} in {} us ({})", path_, us,
-         spare_segments_ > spares ? "a prepared spare" : "a new file");
+  AV_LOG(kInfo, "log rolled to {} in {} us", path_, us);
   return true;
 }
 
@@ -472,7 +453,7 @@ bool Wal::MaybeRoll(std::string* error) {
 
 bool Wal::Close(std::string* error) {
   // TruncateAfter rewrites closed segments next: no trim may still run.
-  if (worker_ != nullptr) worker_->Drain(/*drop_spare=*/false);
+  if (worker_ != nullptr) worker_->Drain();
   return CloseSegment(/*defer_trim=*/false, error);
 }
 

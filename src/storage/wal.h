@@ -58,13 +58,12 @@ struct WalOptions {
   // online discard the trimming of freed blocks. Only the write that opens
   // a step (once per zero_fill_bytes of log) pays a journal commit.
   int64_t zero_fill_bytes = 0;
-  // The roll's housekeeping off the owner's thread (storage/segment_worker.h):
-  // the next segment is a spare made ahead of time (fallocate()d, fsynced),
-  // and a closed segment's preallocated tail is cut later. false:
-  // both on the owner's thread during the roll, as before.
+  // A closed segment's preallocated tail is cut by a worker thread a while
+  // after the roll (storage/segment_worker.h), not by the roll on the
+  // owner's thread. false: by the roll, as before.
   bool background_roll = false;
-  // How long after a roll the worker cuts the closed segment's tail and
-  // makes the next spare (clear of the snapshot that asked for the roll).
+  // How long after a roll the worker cuts the closed segment's tail (clear
+  // of the snapshot that asked for the roll).
   int64_t background_delay_ms = 2000;
 };
 
@@ -159,9 +158,7 @@ class Wal {
   bool poisoned() const { return poisoned_; }
   // Syncs done as one pwritev2(RWF_DSYNC) (0 where the kernel lacks it).
   int64_t dsync_writes() const { return dsync_writes_done_; }
-  // Background roll (tests): segments started from a prepared spare, and
-  // the worker (nullptr unless background_roll and open once).
-  int64_t spare_segments() const { return spare_segments_; }
+  // Background roll: the worker (nullptr unless background_roll and opened once).
   SegmentWorker* segment_worker() const { return worker_.get(); }
 
  private:
@@ -206,7 +203,6 @@ class Wal {
   int64_t group_end_ = 0;  // end of the bytes handed to the last Sync or TakeGroup
   bool rollback_eio_ = false;
   std::atomic<bool> roll_requested_{false};
-  int64_t spare_segments_ = 0;
   std::unique_ptr<SegmentWorker> worker_;  // background_roll; last member: joined first
 };
 

@@ -1,9 +1,7 @@
-// WalOptions::background_roll (storage/segment_worker.h): the next segment
-// is a spare made ahead of time and renamed at the roll; a closed segment's
-// preallocated tail is cut later by the worker. What a crash can leave
-// behind (a stale spare, a renamed spare whose header never became durable,
-// a closed segment whose tail was never cut) must recover, purge and read
-// back like any other log.
+// WalOptions::background_roll (storage/segment_worker.h): a closed
+// segment's preallocated tail is cut by the worker after the roll, not by
+// the roll. What a crash can leave behind (closed segments whose tail was
+// never cut) must recover and read back like any other log.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,9 +22,7 @@
 namespace aviary::storage {
 namespace {
 
-using testing::ReadAll;
 using testing::TempDir;
-using testing::WriteAll;
 
 constexpr int64_t kStep = 1 << 20;
 
@@ -79,26 +75,20 @@ std::vector<int64_t> Zxids(const std::string& path) {
   return out;
 }
 
-TEST(BackgroundRoll, RollUsesThePreparedSpareAndTheWorkerTrimsTheClosedSegment) {
+TEST(BackgroundRoll, TheWorkerTrimsClosedSegmentsAfterTheRoll) {
   TempDir d;
   const std::string vdir = VersionDir(d.path());
-  const std::string spare = vdir + "/" + kSpareSegmentName;
   {
     Wal wal(Background(d.path()));
     std::string err;
     ASSERT_TRUE(wal.Open(1, &err)) << err;
     ASSERT_NE(wal.segment_worker(), nullptr);
-    ASSERT_TRUE(WaitFor([&] { return wal.segment_worker()->spare_ready(); }));
-    EXPECT_EQ(FileSize(spare), kStep);
-    EXPECT_EQ(ListSegments(d.path()).size(), 1u);  // the spare is no segment
     int64_t z = 1;
     for (int seg = 0; seg < 3; ++seg) {
       for (int i = 0; i < 5; ++i, ++z) ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;
       ASSERT_TRUE(wal.Sync(&err)) << err;
-      ASSERT_TRUE(WaitFor([&] { return wal.segment_worker()->spare_ready(); }));
       ASSERT_TRUE(wal.Roll(z, &err)) << err;
       EXPECT_EQ(wal.segment_path(), vdir + "/" + SegmentName(z));
-      EXPECT_EQ(wal.spare_segments(), seg + 1);
     }
     for (int i = 0; i < 3; ++i, ++z) ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;
     ASSERT_TRUE(wal.Sync(&err)) << err;
@@ -113,22 +103,19 @@ TEST(BackgroundRoll, RollUsesThePreparedSpareAndTheWorkerTrimsTheClosedSegment) 
     EXPECT_EQ(FileSize(segs[3].path), kStep);  // the open one keeps its preallocation
     EXPECT_EQ(Zxids(segs[3].path), (std::vector<int64_t>{16, 17, 18}));
   }
-  // A clean close leaves no spare behind.
-  EXPECT_EQ(FileSize(spare), -1);
   tree::DataTree t;
   const RecoveryResult r = RecoverDir(d.path(), &t);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.last_zxid, 18);
 }
 
-TEST(BackgroundRoll, WithoutASpareTheRollMakesTheSegmentItselfAndCloseWaitsForTheTrims) {
+TEST(BackgroundRoll, CloseRunsThePendingTrimsAtOnce) {
   TempDir d;
   Wal wal(Background(d.path(), /*delay_ms=*/60'000));  // nothing of the worker's runs on its own
   std::string err;
   ASSERT_TRUE(wal.Open(1, &err)) << err;
   ASSERT_TRUE(wal.Append(SetTxn(1), &err)) << err;
   ASSERT_TRUE(wal.Roll(2, &err)) << err;
-  EXPECT_EQ(wal.spare_segments(), 0);
   const std::string first = VersionDir(d.path()) + "/" + SegmentName(1);
   EXPECT_EQ(FileSize(first), kStep);  // the trim is still pending
   EXPECT_EQ(Zxids(first), (std::vector<int64_t>{1}));
@@ -138,80 +125,6 @@ TEST(BackgroundRoll, WithoutASpareTheRollMakesTheSegmentItselfAndCloseWaitsForTh
   EXPECT_LT(FileSize(first), 4096);
   EXPECT_EQ(Zxids(first), (std::vector<int64_t>{1}));
   EXPECT_EQ(Zxids(VersionDir(d.path()) + "/" + SegmentName(2)), (std::vector<int64_t>{2}));
-}
-
-// A crash leaves a spare behind (made, never used): every reader ignores it,
-// and the next Wal replaces it with a fresh one (zeros: a stale file's bytes
-// must never become part of a segment).
-TEST(BackgroundRoll, AStaleSpareIsIgnoredAndReplaced) {
-  TempDir d;
-  {
-    Wal wal(WalOptions{d.path(), true, kStep});
-    std::string err;
-    ASSERT_TRUE(wal.Open(1, &err)) << err;
-    for (int64_t z = 1; z <= 4; ++z) ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;
-    ASSERT_TRUE(wal.Sync(&err)) << err;
-  }
-  const std::string spare = VersionDir(d.path()) + "/" + kSpareSegmentName;
-  std::string junk(kStep, '\0');
-  for (size_t i = 0; i < junk.size(); i += 7) junk[i] = static_cast<char>(0x5a);
-  WriteAll(spare, junk);
-  {
-    tree::DataTree t;
-    const RecoveryResult r = RecoverDir(d.path(), &t);
-    ASSERT_TRUE(r.ok) << r.error;
-    EXPECT_EQ(r.last_zxid, 4);
-    EXPECT_TRUE(r.warnings.empty());
-    Purge(d.path(), d.path(), 3);  // nothing to purge; the spare is not touched as a segment
-    EXPECT_EQ(ListSegments(d.path()).size(), 1u);
-    LogRangeReader reader;
-    std::string err;
-    ASSERT_TRUE(reader.Open(d.path(), 0, 4, &err)) << err;
-  }
-  {
-    Wal wal(Background(d.path()));
-    std::string err;
-    ASSERT_TRUE(wal.Open(5, &err)) << err;
-    ASSERT_TRUE(WaitFor([&] { return wal.segment_worker()->spare_ready(); }));
-    EXPECT_EQ(ReadAll(spare), std::string(kStep, '\0'));
-    ASSERT_TRUE(wal.Append(SetTxn(5), &err)) << err;
-    ASSERT_TRUE(wal.Roll(6, &err)) << err;
-    EXPECT_EQ(wal.spare_segments(), 1);
-    ASSERT_TRUE(wal.Append(SetTxn(6), &err)) << err;
-    ASSERT_TRUE(wal.Sync(&err)) << err;
-    EXPECT_EQ(Zxids(wal.segment_path()), (std::vector<int64_t>{6}));
-  }
-  tree::DataTree t;
-  const RecoveryResult r = RecoverDir(d.path(), &t);
-  ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_EQ(r.last_zxid, 6);
-}
-
-// A crash after the spare was renamed to log.<zxid> but before its header
-// was durable: an all-zero last segment (its preallocation). Recovery
-// treats it as an empty segment; the next Open replaces it.
-TEST(BackgroundRoll, ARenamedSpareWithoutItsHeaderIsAnEmptyLastSegment) {
-  TempDir d;
-  {
-    Wal wal(WalOptions{d.path(), true, kStep});
-    std::string err;
-    ASSERT_TRUE(wal.Open(1, &err)) << err;
-    for (int64_t z = 1; z <= 3; ++z) ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;
-    ASSERT_TRUE(wal.Sync(&err)) << err;
-  }
-  // The closed segment's tail was never cut either (the trim comes later).
-  const std::string seg4 = VersionDir(d.path()) + "/" + SegmentName(4);
-  WriteAll(seg4, std::string(kStep, '\0'));
-  tree::DataTree t;
-  const RecoveryResult r = RecoverDir(d.path(), &t);
-  ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_EQ(r.last_zxid, 3);
-  Wal wal(Background(d.path()));
-  std::string err;
-  ASSERT_TRUE(wal.Open(4, &err)) << err;
-  ASSERT_TRUE(wal.Append(SetTxn(4), &err)) << err;
-  ASSERT_TRUE(wal.Sync(&err)) << err;
-  EXPECT_EQ(Zxids(seg4), (std::vector<int64_t>{4}));
 }
 
 // A crash before the worker cut a closed segment's tail: segments with a

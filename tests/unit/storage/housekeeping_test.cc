@@ -44,8 +44,8 @@ RecoveryResult RecoverInto(const std::string& dir, tree::DataTree* t) {
 
 // Batches of 10 txns, one fsync each (as the consensus thread's group
 // commit); every 40 txns a snapshot of the applied state and a roll request.
-// background: the roll's housekeeping on the Wal's worker (spares made at
-// once, tails cut at once: WalOptions::background_roll, delay 0).
+// background: closed segments' tails cut by the Wal's worker
+// (WalOptions::background_roll, delay 0).
 WalOptions MemberWal(const std::string& dir, bool background) {
   WalOptions o{dir, false, 4096};
   o.background_roll = background;
@@ -74,9 +74,6 @@ struct Member {
       if (b % 4 == 3) {
         WriteSnapshot(d.path(), w);
         snaps.push_back(w.zxid);
-        if (wal.segment_worker() != nullptr) {  // so that the roll takes the spare
-          for (int i = 0; i < 2000 && !wal.segment_worker()->spare_ready(); ++i) usleep(1000);
-        }
         wal.RequestRoll();
       }
     }
@@ -116,14 +113,13 @@ void PurgeMovesTheLogStart(bool background) {
   ASSERT_TRUE(OldestLoggedZxid(m.d.path(), &oldest, &err)) << err;
   EXPECT_EQ(oldest, 1);
 
-  const std::string spare = VersionDir(m.d.path()) + "/" + kSpareSegmentName;
-  if (background) {
-    EXPECT_EQ(m.wal.spare_segments(), 9);  // the 10th roll request waits for a next MaybeRoll
-    for (int i = 0; i < 2000 && !m.wal.segment_worker()->spare_ready(); ++i) usleep(1000);
-    EXPECT_EQ(access(spare.c_str(), F_OK), 0);
+  if (background) {  // every closed segment cut to its data by the worker
+    for (int i = 0; i < 2000 && m.wal.segment_worker()->trims_done() < 9; ++i) usleep(1000);
+    EXPECT_EQ(m.wal.segment_worker()->trims_done(), 9);  // the 10th roll request waits for a next MaybeRoll
+    const std::vector<FileEntry> closed = ListSegments(m.d.path());
+    for (size_t i = 0; i + 1 < closed.size(); ++i) EXPECT_NE(closed[i].size % 4096, 0) << closed[i].path;  // no step
   }
   Purge(m.d.path(), m.d.path(), 3);
-  EXPECT_EQ(access(spare.c_str(), F_OK), background ? 0 : -1);  // not a segment: purge leaves it
   const std::vector<FileEntry> snaps = ListSnapshots(m.d.path());
   ASSERT_EQ(snaps.size(), 3u);
   const int64_t base = snaps.front().zxid;
