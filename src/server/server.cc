@@ -66,6 +66,13 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     committer_ = std::make_unique<LocalCommitter>();
   } else {
     wal.zero_fill_bytes = opts_.wal_zero_fill_bytes;
+    // Standalone only: an ensemble member's DIFF size rule reads the closed
+    // segments' sizes right after the roll (quorum_peer_stream.cc), which
+    // a deferred trim would still show preallocated.
+    wal.background_roll = opts_.wal_background_roll;
+    if (const char* v = std::getenv("AVIARY_WAL_BACKGROUND_ROLL"); v != nullptr && *v != '\0') {
+      wal.background_roll = std::strtol(v, nullptr, 10) != 0;
+    }
     if (const char* v = std::getenv("AVIARY_WAL_ZERO_FILL_BYTES"); v != nullptr && *v != '\0') {
       wal.zero_fill_bytes = std::max<int64_t>(0, std::strtoll(v, nullptr, 10));
     }

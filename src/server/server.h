@@ -53,6 +53,12 @@ struct ServerOptions {
   // not yet shown to lower the write tail here, docs/perf/pipeline.md).
   // The environment variable AVIARY_WAL_ZERO_FILL_BYTES overrides it.
   int64_t wal_zero_fill_bytes = 0;
+  // Standalone log: a closed segment's preallocated tail is cut by a worker
+  // thread ~2 s after the roll, not by the roll on the storage thread
+  // (storage::WalOptions::background_roll, storage/segment_worker.h). The
+  // environment variable AVIARY_WAL_BACKGROUND_ROLL=0 turns it off. Ensemble
+  // members cut it in the roll as before.
+  bool wal_background_roll = true;
   // Standalone log: how many groups may be being made durable at once (1 or
   // 2: server/durable_committer.h; 2 measured +19-50 % sets/s at 16 x 16
   // on the shared VM, docs/perf/storage.md). The environment variable

@@ -33,6 +33,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "storage/limits.h"
@@ -57,7 +58,16 @@ struct WalOptions {
   // online discard the trimming of freed blocks. Only the write that opens
   // a step (once per zero_fill_bytes of log) pays a journal commit.
   int64_t zero_fill_bytes = 0;
+  // A closed segment's preallocated tail is cut by a worker thread a while
+  // after the roll (storage/segment_worker.h), not by the roll on the
+  // owner's thread. false: by the roll, as before.
+  bool background_roll = false;
+  // How long after a roll the worker cuts the closed segment's tail (clear
+  // of the snapshot that asked for the roll).
+  int64_t background_delay_ms = 2000;
 };
+
+class SegmentWorker;
 
 class Wal {
  public:
@@ -121,7 +131,8 @@ class Wal {
   // nothing was to do or the roll succeeded; a failed roll poisons the Wal.
   bool MaybeRoll(std::string* error);
   // Sync + close (also done, ignoring errors, by the destructor, unless
-  // poisoned: then nothing more is written).
+  // poisoned: then nothing more is written). Background roll: waits for the
+  // trims of closed segments still pending.
   bool Close(std::string* error);
   // After a failure: drops the buffer and truncates the segment to the end
   // of the last successful Sync (durably: ftruncate + fsync). true when
@@ -147,9 +158,14 @@ class Wal {
   bool poisoned() const { return poisoned_; }
   // Syncs done as one pwritev2(RWF_DSYNC) (0 where the kernel lacks it).
   int64_t dsync_writes() const { return dsync_writes_done_; }
+  // Background roll: the worker (nullptr unless background_roll and opened once).
+  SegmentWorker* segment_worker() const { return worker_.get(); }
 
  private:
   bool StartSegment(int64_t next_zxid, std::string* error);
+  // Sync + close the open segment; its preallocated tail is cut here, or
+  // by the worker later when defer_trim and background_roll.
+  bool CloseSegment(bool defer_trim, std::string* error);
   bool WriteBuffer(std::string* error);
   // The buffer with RWF_DSYNC: 1 all written and durable, 0 not (or not
   // all: unsupported, a short write; WriteBuffer + fdatasync go on), -1 failed.
@@ -187,6 +203,7 @@ class Wal {
   int64_t group_end_ = 0;  // end of the bytes handed to the last Sync or TakeGroup
   bool rollback_eio_ = false;
   std::atomic<bool> roll_requested_{false};
+  std::unique_ptr<SegmentWorker> worker_;  // background_roll; last member: joined first
 };
 
 }  // namespace aviary::storage

@@ -6,11 +6,13 @@
 // SNAP), recovery still reaches the live tree, and TRUNC works across the
 // rolled segments.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "storage/digest.h"
 #include "storage/layout.h"
 #include "storage/log_range.h"
 #include "storage/recovery.h"
+#include "storage/segment_worker.h"
 #include "storage/snapshot.h"
 #include "storage/wal.h"
 #include "storage_util.h"
@@ -42,9 +44,19 @@ RecoveryResult RecoverInto(const std::string& dir, tree::DataTree* t) {
 
 // Batches of 10 txns, one fsync each (as the consensus thread's group
 // commit); every 40 txns a snapshot of the applied state and a roll request.
+// background: closed segments' tails cut by the Wal's worker
+// (WalOptions::background_roll, delay 0).
+WalOptions MemberWal(const std::string& dir, bool background) {
+  WalOptions o{dir, false, 4096};
+  o.background_roll = background;
+  o.background_delay_ms = 0;
+  return o;
+}
+
 struct Member {
+  explicit Member(bool background = false) : wal(MemberWal(d.path(), background)) {}
   TempDir d;
-  Wal wal{WalOptions{d.path(), false, 4096}};
+  Wal wal;
   Workload w{17};
   std::vector<int64_t> snaps;
 
@@ -88,8 +100,8 @@ TEST(Housekeeping, MaybeRollOnlyWhenAskedAndTheSegmentHoldsATxn) {
   EXPECT_EQ(ListSegments(m.d.path()).size(), 2u);
 }
 
-TEST(Housekeeping, PurgeMovesTheLogStartAndRecoveryStillWorks) {
-  Member m;
+void PurgeMovesTheLogStart(bool background) {
+  Member m(background);
   std::string err;
   ASSERT_TRUE(m.wal.Open(1, &err)) << err;
   m.w.wal = &m.wal;
@@ -101,6 +113,12 @@ TEST(Housekeeping, PurgeMovesTheLogStartAndRecoveryStillWorks) {
   ASSERT_TRUE(OldestLoggedZxid(m.d.path(), &oldest, &err)) << err;
   EXPECT_EQ(oldest, 1);
 
+  if (background) {  // every closed segment cut to its data by the worker
+    for (int i = 0; i < 2000 && m.wal.segment_worker()->trims_done() < 9; ++i) usleep(1000);
+    EXPECT_EQ(m.wal.segment_worker()->trims_done(), 9);  // the 10th roll request waits for a next MaybeRoll
+    const std::vector<FileEntry> closed = ListSegments(m.d.path());
+    for (size_t i = 0; i + 1 < closed.size(); ++i) EXPECT_NE(closed[i].size % 4096, 0) << closed[i].path;  // no step
+  }
   Purge(m.d.path(), m.d.path(), 3);
   const std::vector<FileEntry> snaps = ListSnapshots(m.d.path());
   ASSERT_EQ(snaps.size(), 3u);
@@ -133,11 +151,14 @@ TEST(Housekeeping, PurgeMovesTheLogStartAndRecoveryStillWorks) {
   EXPECT_EQ(TreeDigest(live), TreeDigest(m.w.tree));
 }
 
+TEST(Housekeeping, PurgeMovesTheLogStartAndRecoveryStillWorks) { PurgeMovesTheLogStart(false); }
+TEST(Housekeeping, PurgeMovesTheLogStartWithBackgroundRoll) { PurgeMovesTheLogStart(true); }
+
 // TRUNC on a log of rolled (and partly purged) segments: the segment
 // holding Z is cut, later ones and later snapshots go, and the open Wal
 // continues after Z in a new segment.
-TEST(Housekeeping, TruncateAfterAcrossRolledSegments) {
-  Member m;
+void TruncateAfterAcrossRolledSegments(bool background) {
+  Member m(background);
   std::string err;
   ASSERT_TRUE(m.wal.Open(1, &err)) << err;
   m.w.wal = &m.wal;
@@ -169,6 +190,9 @@ TEST(Housekeeping, TruncateAfterAcrossRolledSegments) {
   EXPECT_EQ(r.last_zxid, z + 1);
   EXPECT_NE(t2.Find("/after-trunc"), nullptr);
 }
+
+TEST(Housekeeping, TruncateAfterAcrossRolledSegments) { TruncateAfterAcrossRolledSegments(false); }
+TEST(Housekeeping, TruncateAfterAcrossRolledSegmentsWithBackgroundRoll) { TruncateAfterAcrossRolledSegments(true); }
 
 }  // namespace
 }  // namespace aviary::storage
