@@ -80,6 +80,11 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
       min_overlapped = std::strtoll(v, nullptr, 10);
     }
     durable->set_min_overlapped_group(static_cast<size_t>(std::max<int64_t>(1, min_overlapped)));
+    int64_t linger_us = opts_.wal_group_linger_us;
+    if (const char* v = std::getenv("AVIARY_WAL_GROUP_LINGER_US"); v != nullptr && *v != '\0') {
+      linger_us = std::strtoll(v, nullptr, 10);
+    }
+    durable->set_group_linger_us(linger_us);
     durable_ = durable.get();
     committer_ = std::move(durable);
   }

@@ -65,6 +65,11 @@ struct ServerOptions {
   // mostly do not, so the fsyncs per second stay as with one in flight).
   // AVIARY_WAL_MIN_OVERLAPPED_GROUP overrides it.
   int64_t wal_min_overlapped_group = 32;
+  // With two: > 0 lets a small group linger up to this many microseconds
+  // after the previous durable write when txns kept arriving during it
+  // (DurableCommitter::set_group_linger_us): fewer, larger durable writes
+  // at moderate rates. AVIARY_WAL_GROUP_LINGER_US overrides it.
+  int64_t wal_group_linger_us = 0;
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
   bool repair = false;                   // --repair: skip corrupt log/snapshot parts (loudly)
