@@ -179,7 +179,17 @@ bool DurableCommitter::CanTakeLocked() const {
   if (queue_.empty() || appending_ || failing_ || failed_.load()) return false;
   // A roll closes the segment: nothing may be in flight in it.
   if (rolls_queued_ != 0) return in_flight_ == 0;
-  return in_flight_ == 0 || (in_flight_ < max_in_flight_ && queue_.size() >= min_overlapped_);
+  if (in_flight_ == 0) return true;
+  if (in_flight_ >= max_in_flight_) return false;
+  if (queue_.size() >= min_overlapped_) return true;
+  // A small group starts beside a write that has run unusually long
+  // (set_overlap_after_us): its txns wait for that write anyway, not
+  // also for their own after it.
+  if (overlap_after_us_ <= 0) return false;
+  for (const Flight& f : flights_) {
+    if (!f.done) return SteadyUs() - f.start_us >= overlap_after_us_;  // the oldest write in flight
+  }
+  return false;
 }
 
 int64_t DurableCommitter::LingerUntilLocked(int64_t now_us) const {
@@ -254,6 +264,7 @@ void DurableCommitter::RunPipelined() {
     // References to a deque's elements survive pushes and pops at the ends;
     // this one is popped only once done, which this thread sets.
     Flight& f = flights_.emplace_back();
+    if (overlap_after_us_ > 0) f.start_us = SteadyUs();
     f.txns.swap(txns);
     f.group = std::move(group);
     ++in_flight_;

@@ -99,6 +99,12 @@ class DurableCommitter final : public Committer {
   // waits, and a txn that arrives at an idle log (no write returned with
   // txns waiting) is not held. 0: off.
   void set_group_linger_us(int64_t us) { linger_us_ = us < 0 ? 0 : us; }
+  // Before Start (groups in flight only): > 0 lets a group smaller than
+  // min_overlapped_group start beside the write in flight once that write
+  // has run this many microseconds (a write stalled on the disk: the txns
+  // behind it then wait for it, not for it and then their own write). It
+  // is checked when a pass submits txns (EndOfPass). 0: off.
+  void set_overlap_after_us(int64_t us) { overlap_after_us_ = us < 0 ? 0 : us; }
   // Test hook, before Start: runs on the storage thread just before group
   // `seq` (Wal::Group::seq, groups in flight only) is written (written =
   // false) and right after its write returned (true).
@@ -162,7 +168,8 @@ class DurableCommitter final : public Committer {
   struct Flight {
     std::vector<txn::Txn> txns;
     storage::Wal::Group group;
-    bool done = false;  // its write returned
+    int64_t start_us = 0;  // steady clock, when taken (set_overlap_after_us only)
+    bool done = false;     // its write returned
     bool ok = false;
   };
 
@@ -175,6 +182,7 @@ class DurableCommitter final : public Committer {
   int max_in_flight_ = 1;
   size_t min_overlapped_ = 1;
   int64_t linger_us_ = 0;
+  int64_t overlap_after_us_ = 0;
   std::function<void(int64_t, bool)> group_write_hook_;
 
   mutable std::mutex mu_;

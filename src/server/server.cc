@@ -85,6 +85,11 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
       linger_us = std::strtoll(v, nullptr, 10);
     }
     durable->set_group_linger_us(linger_us);
+    int64_t overlap_after_us = opts_.wal_overlap_after_us;
+    if (const char* v = std::getenv("AVIARY_WAL_OVERLAP_AFTER_US"); v != nullptr && *v != '\0') {
+      overlap_after_us = std::strtoll(v, nullptr, 10);
+    }
+    durable->set_overlap_after_us(overlap_after_us);
     durable_ = durable.get();
     committer_ = std::move(durable);
   }

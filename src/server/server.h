@@ -70,6 +70,10 @@ struct ServerOptions {
   // (DurableCommitter::set_group_linger_us): fewer, larger durable writes
   // at moderate rates. AVIARY_WAL_GROUP_LINGER_US overrides it.
   int64_t wal_group_linger_us = 0;
+  // With two: > 0 lets a small group start beside a write in flight that
+  // has run this many microseconds (DurableCommitter::set_overlap_after_us).
+  // AVIARY_WAL_OVERLAP_AFTER_US overrides it.
+  int64_t wal_overlap_after_us = 0;
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
   bool repair = false;                   // --repair: skip corrupt log/snapshot parts (loudly)

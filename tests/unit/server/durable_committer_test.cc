@@ -496,5 +496,50 @@ TEST(DurableCommitterInFlight, StopDoesNotWaitOutALinger) {
   EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2}));
 }
 
+// set_overlap_after_us: a small group starts beside a write in flight
+// once that write has run long enough (checked at EndOfPass), and still is
+// committed only after it.
+TEST(DurableCommitterInFlight, SmallGroupStartsBesideAStalledWrite) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_min_overlapped_group(32);
+  c.set_overlap_after_us(300'000);
+  std::atomic<bool> first_taken{false}, release{false}, second_started{false};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      WaitFor([&] { return release.load(); });
+    }
+    if (seq == 2 && !written) second_started = true;
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  const auto t0 = std::chrono::steady_clock::now();
+  c.Propose(Create(1));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(250)) {
+    EXPECT_FALSE(second_started.load()) << "a group of 1 started beside a young write";
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  c.Propose(Create(3));
+  c.EndOfPass(false);  // group 1 has run > 300 ms: txns 2-3 start beside it
+  ASSERT_TRUE(WaitFor([&] { return second_started.load(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(c.CommittedThrough(), 0);  // group 2 waits for group 1
+  release = true;
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 3; }));
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3}));
+}
+
 }  // namespace
 }  // namespace aviary::server
