@@ -74,6 +74,11 @@ struct ServerOptions {
   // has run this many microseconds (DurableCommitter::set_overlap_after_us).
   // AVIARY_WAL_OVERLAP_AFTER_US overrides it.
   int64_t wal_overlap_after_us = 0;
+  // Standalone log: the storage thread whose group became durable applies
+  // it and replies itself when the core thread is idle (Core::
+  // ApplyCommitsInline) instead of waking it. AVIARY_APPLY_COMMITS_INLINE
+  // (0 / 1) overrides it.
+  bool apply_commits_inline = false;
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
   bool repair = false;                   // --repair: skip corrupt log/snapshot parts (loudly)
