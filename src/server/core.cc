@@ -130,6 +130,29 @@ bool Core::RunInline(std::vector<CoreEvent>& events) {
   return true;
 }
 
+bool Core::ApplyCommitsInline() {
+  if (!opts_.run_to_completion || forwarder_ != nullptr ||
+      role_.load(std::memory_order_relaxed) != ServingRole::kStandalone) {
+    return false;
+  }
+  std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
+  if (!run.owns_lock()) return false;  // the holder's pass (or the core thread's) is woken instead
+  if (snapshotting_) return false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || !core_waiting_ || !inbox_.empty() || commits_ready_) return false;
+    inline_running_ = true;
+  }
+  const int64_t now = clock_->SteadyMs();
+  std::vector<CoreEvent> none;
+  ProcessBatch(none, now);
+  inline_passes_.fetch_add(1, std::memory_order_relaxed);
+  RunJoined();
+  snapshotting_ = SnapshotPass(now);
+  if (snapshotting_) WakeForCommits();  // the core thread builds the rest, a slice per pass
+  return true;
+}
+
 bool Core::Join(std::vector<CoreEvent>& events) {
   int64_t requests = 0;
   for (const auto& e : events) requests += e.kind == CoreEvent::Kind::kRequest;

@@ -145,6 +145,13 @@ class Core {
   void RequestStop();
   // The committer has committed txns ready (called from its thread).
   void WakeForCommits();
+  // The committer's thread, in place of WakeForCommits: when the core
+  // thread is asleep with nothing to do (inbox empty, no snapshot being
+  // built) and the server is standalone with run to completion, applies
+  // the ready commits and replies itself (a pass with no events, then what
+  // joined it), as an inline pass does for a request: no wake-up of the
+  // core thread. False: nothing done (the caller wakes the core thread).
+  bool ApplyCommitsInline();
 
   // Before Run(): the recovered state. The state machine is filled in place
   // by storage::Recover through mutable_state() (or just its tree through

@@ -10,6 +10,13 @@
 
 namespace aviary::server {
 
+namespace {
+int64_t SteadyUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 DurableCommitter::DurableCommitter(storage::WalOptions opts, std::function<void()> wake)
     : pipeline_ok_(opts.force_sync && opts.zero_fill_bytes <= 0), wal_(std::move(opts)), wake_(std::move(wake)) {}
 
@@ -53,12 +60,14 @@ bool DurableCommitter::EndOfPass(bool core_idle) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (queue_.empty()) return false;
-    if (!core_idle || appending_ || in_flight_ > 0 || failing_ || !commit_on_log_ || failed_.load()) {
+    // A lingering group (set_group_linger_us) is left to a storage thread.
+    if (!core_idle || appending_ || in_flight_ > 0 || failing_ || !commit_on_log_ || failed_.load() ||
+        (linger_until_us_ != 0 && LingerUntilLocked(SteadyUs()) != 0)) {
       // Wake a storage thread only if it can take the queue now (otherwise
       // the thread whose group ends takes it): with groups in flight one
       // thread is always waiting, and a wake-up per pass for nothing costs
       // a context switch each.
-      const bool take = max_in_flight_ > 1 ? CanTakeLocked() : !appending_;
+      const bool take = max_in_flight_ > 1 ? TakeNowLocked() : !appending_;
       lock.unlock();
       if (take) cv_.notify_one();
       return false;
@@ -170,7 +179,31 @@ bool DurableCommitter::CanTakeLocked() const {
   if (queue_.empty() || appending_ || failing_ || failed_.load()) return false;
   // A roll closes the segment: nothing may be in flight in it.
   if (rolls_queued_ != 0) return in_flight_ == 0;
-  return in_flight_ == 0 || (in_flight_ < max_in_flight_ && queue_.size() >= min_overlapped_);
+  if (in_flight_ == 0) return true;
+  if (in_flight_ >= max_in_flight_) return false;
+  if (queue_.size() >= min_overlapped_) return true;
+  // A small group starts beside a write that has run unusually long
+  // (set_overlap_after_us): its txns wait for that write anyway, not
+  // also for their own after it.
+  if (overlap_after_us_ <= 0) return false;
+  for (const Flight& f : flights_) {
+    if (!f.done) return SteadyUs() - f.start_us >= overlap_after_us_;  // the oldest write in flight
+  }
+  return false;
+}
+
+int64_t DurableCommitter::LingerUntilLocked(int64_t now_us) const {
+  // Only a group that would start with nothing in flight (a second one
+  // needs min_overlapped_ txns anyway), never a roll or when stopping.
+  if (linger_until_us_ == 0 || stop_ || in_flight_ != 0 || rolls_queued_ != 0 || queue_.size() >= min_overlapped_) {
+    return 0;
+  }
+  return now_us < linger_until_us_ ? linger_until_us_ : 0;
+}
+
+bool DurableCommitter::TakeNowLocked() const {
+  if (!CanTakeLocked()) return false;
+  return linger_until_us_ == 0 || LingerUntilLocked(SteadyUs()) == 0;
 }
 
 void DurableCommitter::RunPipelined() {
@@ -181,6 +214,12 @@ void DurableCommitter::RunPipelined() {
   while (true) {
     cv_.wait(lock, [this] { return stop_ || CanTakeLocked(); });
     if (!CanTakeLocked()) return;  // stopping
+    // A small group lingers (set_group_linger_us): EndOfPass wakes a thread
+    // only once the group is large enough, else the timed wait ends it.
+    if (const int64_t until = LingerUntilLocked(SteadyUs()); until != 0) {
+      cv_.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::microseconds(until)));
+      continue;  // everything is checked again
+    }
     appending_ = true;
     batch.swap(queue_);
     const bool roll = rolls_queued_ > 0;  // then nothing is in flight (CanTakeLocked)
@@ -225,6 +264,7 @@ void DurableCommitter::RunPipelined() {
     // References to a deque's elements survive pushes and pops at the ends;
     // this one is popped only once done, which this thread sets.
     Flight& f = flights_.emplace_back();
+    if (overlap_after_us_ > 0) f.start_us = SteadyUs();
     f.txns.swap(txns);
     f.group = std::move(group);
     ++in_flight_;
@@ -248,6 +288,11 @@ void DurableCommitter::RunPipelined() {
     f.done = true;
     f.ok = ok;
     --in_flight_;
+    // More txns came while it was written: a steady stream, so the next
+    // group may linger (set_group_linger_us) from the end of this write.
+    if (linger_us_ > 0) {
+      linger_until_us_ = !queue_.empty() ? SteadyUs() + linger_us_ : 0;
+    }
     if (!ok && !failing_) {
       failing_ = true;
       fail_reason_ = error;

@@ -88,6 +88,23 @@ class DurableCommitter final : public Committer {
   // flight: at moderate rates a durable write per handful of txns costs
   // CPU and, on the measured VM, stalls; docs/perf/storage.md). 1: always.
   void set_min_overlapped_group(size_t n) { min_overlapped_ = n < 1 ? 1 : n; }
+  // Before Start (groups in flight only): > 0 lets a small group linger.
+  // When a group's durable write returns with more txns already waiting
+  // (a steady stream, not a lone request), the next group starts once
+  // min_overlapped_group txns wait or `us` after that write ended,
+  // whichever comes first, instead of at once: fewer, larger durable
+  // writes at moderate rates (each costs kernel CPU, two context switches
+  // and, on the measured VM, stalls; docs/perf/storage.md). Nothing waits
+  // longer than `us` for it, a group of min_overlapped_group or more never
+  // waits, and a txn that arrives at an idle log (no write returned with
+  // txns waiting) is not held. 0: off.
+  void set_group_linger_us(int64_t us) { linger_us_ = us < 0 ? 0 : us; }
+  // Before Start (groups in flight only): > 0 lets a group smaller than
+  // min_overlapped_group start beside the write in flight once that write
+  // has run this many microseconds (a write stalled on the disk: the txns
+  // behind it then wait for it, not for it and then their own write). It
+  // is checked when a pass submits txns (EndOfPass). 0: off.
+  void set_overlap_after_us(int64_t us) { overlap_after_us_ = us < 0 ? 0 : us; }
   // Test hook, before Start: runs on the storage thread just before group
   // `seq` (Wal::Group::seq, groups in flight only) is written (written =
   // false) and right after its write returned (true).
@@ -121,6 +138,11 @@ class DurableCommitter final : public Committer {
   void RunPipelined();
   // A thread may take the queue as the next pipelined group. mu_ held.
   bool CanTakeLocked() const;
+  // While the queue may be taken but the group lingers (set_group_linger_us):
+  // the steady-clock time (us) until which it waits; 0: take it now. mu_ held.
+  int64_t LingerUntilLocked(int64_t now_us) const;
+  // CanTakeLocked and not lingering: a thread is to take the queue now.
+  bool TakeNowLocked() const;
   // The in-flight groups that are durable with every group before them:
   // committed (or logged), in order; true when the core is to be woken.
   // mu_ held.
@@ -146,7 +168,8 @@ class DurableCommitter final : public Committer {
   struct Flight {
     std::vector<txn::Txn> txns;
     storage::Wal::Group group;
-    bool done = false;  // its write returned
+    int64_t start_us = 0;  // steady clock, when taken (set_overlap_after_us only)
+    bool done = false;     // its write returned
     bool ok = false;
   };
 
@@ -158,6 +181,8 @@ class DurableCommitter final : public Committer {
   std::vector<std::thread> threads_;
   int max_in_flight_ = 1;
   size_t min_overlapped_ = 1;
+  int64_t linger_us_ = 0;
+  int64_t overlap_after_us_ = 0;
   std::function<void(int64_t, bool)> group_write_hook_;
 
   mutable std::mutex mu_;
@@ -169,8 +194,11 @@ class DurableCommitter final : public Committer {
   bool appending_ = false;
   std::deque<Flight> flights_;  // taken groups, in order, until released
   int in_flight_ = 0;           // flights_ whose write has not returned
-  bool failing_ = false;        // a pipelined group failed: no group is taken or released
-  bool fail_started_ = false;   // FinishFailure called Fail
+  // set_group_linger_us: a small group may wait until then (steady-clock
+  // us; 0: no linger): set when a write returns with txns waiting.
+  int64_t linger_until_us_ = 0;
+  bool failing_ = false;       // a pipelined group failed: no group is taken or released
+  bool fail_started_ = false;  // FinishFailure called Fail
   std::string fail_reason_;
   std::vector<Item> inline_batch_;  // the core's own group (core thread)
   size_t pass_proposals_ = 0;       // Propose calls since the last EndOfPass (core thread)

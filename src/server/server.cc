@@ -76,7 +76,13 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     if (const char* v = std::getenv("AVIARY_WAL_ZERO_FILL_BYTES"); v != nullptr && *v != '\0') {
       wal.zero_fill_bytes = std::max<int64_t>(0, std::strtoll(v, nullptr, 10));
     }
-    auto durable = std::make_unique<DurableCommitter>(wal, [this] { core_->WakeForCommits(); });
+    bool apply_inline = opts_.apply_commits_inline;
+    if (const char* v = std::getenv("AVIARY_APPLY_COMMITS_INLINE"); v != nullptr && *v != '\0') {
+      apply_inline = std::strtol(v, nullptr, 10) != 0;
+    }
+    auto durable = std::make_unique<DurableCommitter>(wal, [this, apply_inline] {
+      if (!apply_inline || !core_->ApplyCommitsInline()) core_->WakeForCommits();
+    });
     int groups = opts_.wal_groups_in_flight;
     if (const char* v = std::getenv("AVIARY_WAL_GROUPS_IN_FLIGHT"); v != nullptr && *v != '\0') {
       groups = static_cast<int>(std::strtol(v, nullptr, 10));
@@ -87,6 +93,16 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
       min_overlapped = std::strtoll(v, nullptr, 10);
     }
     durable->set_min_overlapped_group(static_cast<size_t>(std::max<int64_t>(1, min_overlapped)));
+    int64_t linger_us = opts_.wal_group_linger_us;
+    if (const char* v = std::getenv("AVIARY_WAL_GROUP_LINGER_US"); v != nullptr && *v != '\0') {
+      linger_us = std::strtoll(v, nullptr, 10);
+    }
+    durable->set_group_linger_us(linger_us);
+    int64_t overlap_after_us = opts_.wal_overlap_after_us;
+    if (const char* v = std::getenv("AVIARY_WAL_OVERLAP_AFTER_US"); v != nullptr && *v != '\0') {
+      overlap_after_us = std::strtoll(v, nullptr, 10);
+    }
+    durable->set_overlap_after_us(overlap_after_us);
     durable_ = durable.get();
     committer_ = std::move(durable);
   }

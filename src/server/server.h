@@ -71,6 +71,20 @@ struct ServerOptions {
   // mostly do not, so the fsyncs per second stay as with one in flight).
   // AVIARY_WAL_MIN_OVERLAPPED_GROUP overrides it.
   int64_t wal_min_overlapped_group = 32;
+  // With two: > 0 lets a small group linger up to this many microseconds
+  // after the previous durable write when txns kept arriving during it
+  // (DurableCommitter::set_group_linger_us): fewer, larger durable writes
+  // at moderate rates. AVIARY_WAL_GROUP_LINGER_US overrides it.
+  int64_t wal_group_linger_us = 0;
+  // With two: > 0 lets a small group start beside a write in flight that
+  // has run this many microseconds (DurableCommitter::set_overlap_after_us).
+  // AVIARY_WAL_OVERLAP_AFTER_US overrides it.
+  int64_t wal_overlap_after_us = 0;
+  // Standalone log: the storage thread whose group became durable applies
+  // it and replies itself when the core thread is idle (Core::
+  // ApplyCommitsInline) instead of waking it. AVIARY_APPLY_COMMITS_INLINE
+  // (0 / 1) overrides it.
+  bool apply_commits_inline = false;
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
   bool repair = false;                   // --repair: skip corrupt log/snapshot parts (loudly)

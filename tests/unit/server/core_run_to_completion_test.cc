@@ -4,6 +4,7 @@
 // option off, an ensemble member).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -438,6 +439,129 @@ TEST(CoreRunToCompletion, EnsembleMemberAlwaysHandsOver) {
   core.RequestStop();
   core_thread.join();
   EXPECT_EQ(core.inline_passes(), 0);
+}
+
+// A committer whose txns become committed on its own thread, a little after
+// the pass that proposed them (as a storage thread's durable write): the
+// thread then calls ApplyCommitsInline, or WakeForCommits when it declines.
+class ThreadCommitter final : public Committer {
+ public:
+  ~ThreadCommitter() override { Stop(); }
+  void Start(Core* core) {
+    core_ = core;
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  void Propose(txn::Txn txn) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    proposed_.push_back(std::move(txn));
+  }
+  bool EndOfPass(bool) override {
+    cv_.notify_all();
+    return false;
+  }
+  void TakeCommitted(std::vector<txn::Txn>* out) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& t : committed_) out->push_back(std::move(t));
+    committed_.clear();
+  }
+  int64_t LoggedThrough() const override { return last_.load(); }
+  int64_t CommittedThrough() const override { return last_.load(); }
+  std::thread::id thread_id() const { return thread_.get_id(); }
+  int inline_applies() const { return inline_applies_.load(); }
+  int wakes() const { return wakes_.load(); }
+
+ private:
+  void Run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [&] { return stop_ || !proposed_.empty(); });
+      if (stop_) return;
+      lock.unlock();
+      std::this_thread::sleep_for(20ms);  // "the durable write": the core goes back to sleep meanwhile
+      lock.lock();
+      for (auto& t : proposed_) {
+        last_ = t.zxid;
+        committed_.push_back(std::move(t));
+      }
+      proposed_.clear();
+      lock.unlock();
+      if (core_->ApplyCommitsInline()) {
+        inline_applies_++;
+      } else {
+        wakes_++;
+        core_->WakeForCommits();
+      }
+      lock.lock();
+    }
+  }
+
+  Core* core_ = nullptr;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<txn::Txn> proposed_, committed_;
+  std::atomic<int64_t> last_{0};
+  std::atomic<int> inline_applies_{0}, wakes_{0};
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+TEST(CoreRunToCompletion, CommitsAreAppliedOnTheCommittersThreadWhenTheCoreSleeps) {
+  ThreadCommitter committer;
+  ThreadOutbox out;
+  Core core(Options(true), &committer, &out);
+  committer.Start(&core);
+  const std::thread::id committer_thread = committer.thread_id();
+  std::thread core_thread([&] { core.Run(); });
+  // The session (a createSession txn) and then a create: each is committed
+  // on the committer's thread while the core thread sleeps.
+  std::this_thread::sleep_for(20ms);
+  auto hs = Handshake(1);
+  core.Post(hs);
+  ASSERT_EQ(out.WaitFor(1).size(), 1u);
+  std::vector<CoreEvent> evs = Create(1, 7, "/applied-inline");
+  core.Post(evs);
+  auto got = out.WaitFor(2);
+  core.RequestStop();
+  core_thread.join();
+  committer.Stop();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(XidErr(got[1].bytes), std::make_pair(7, 0));
+  EXPECT_TRUE(core.tree().Find("/applied-inline") != nullptr);
+  // At least the create's commit ran on the committer's thread (the core
+  // thread may not have been asleep yet for the first).
+  EXPECT_GE(committer.inline_applies(), 1);
+  EXPECT_EQ(got[1].thread, committer_thread);
+}
+
+TEST(CoreRunToCompletion, ApplyCommitsInlineDeclinesWithoutRunToCompletion) {
+  ThreadCommitter committer;
+  ThreadOutbox out;
+  Core core(Options(false), &committer, &out);
+  committer.Start(&core);
+  const std::thread::id committer_thread = committer.thread_id();
+  std::thread core_thread([&] { core.Run(); });
+  std::this_thread::sleep_for(20ms);
+  auto hs = Handshake(1);
+  core.Post(hs);
+  std::vector<CoreEvent> evs = Create(1, 7, "/on-core-thread");
+  core.Post(evs);
+  auto got = out.WaitFor(2);
+  core.RequestStop();
+  core_thread.join();
+  committer.Stop();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(committer.inline_applies(), 0);
+  EXPECT_GE(committer.wakes(), 1);
+  EXPECT_NE(got[1].thread, committer_thread);
+  EXPECT_TRUE(core.tree().Find("/on-core-thread") != nullptr);
 }
 
 }  // namespace

@@ -362,5 +362,184 @@ TEST(DurableCommitterInFlight, SmallGroupWaitsForTheOneInFlight) {
   EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4}));
 }
 
+// Linger (set_group_linger_us): a write that returns with txns waiting
+// lets the next small group wait for more, up to the linger; a group that
+// reaches min_overlapped_group starts at once.
+TEST(DurableCommitterInFlight, LingeringGroupStartsOnceLargeEnough) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_min_overlapped_group(3);
+  c.set_group_linger_us(60'000'000);  // a minute: only the group's size can start it here
+  std::atomic<bool> first_taken{false}, release{false};
+  std::atomic<int64_t> started{0};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (!written) started = seq;
+    if (seq == 1 && !written) {
+      first_taken = true;
+      WaitFor([&] { return release.load(); });
+    }
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(2));  // arrives during group 1's write: a steady stream
+  c.EndOfPass(false);
+  release = true;
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 1; }));
+  c.Propose(Create(3));
+  c.EndOfPass(true);  // an idle core does not write a lingering group itself either
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(started.load(), 1) << "a group of 2 did not linger";
+  EXPECT_EQ(c.CommittedThrough(), 1);
+  c.Propose(Create(4));
+  c.EndOfPass(false);  // 3 wait: the group starts now
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
+  EXPECT_EQ(started.load(), 2);
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), 4u);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4}));
+}
+
+// A lingering group starts by itself once the linger since the previous
+// write's end is over, and no sooner.
+TEST(DurableCommitterInFlight, LingerEndsAfterItsTime) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_min_overlapped_group(32);
+  constexpr int64_t kLingerUs = 200'000;
+  c.set_group_linger_us(kLingerUs);
+  std::atomic<bool> first_taken{false}, release{false};
+  std::atomic<int64_t> first_end_us{0}, second_start_us{0};
+  const auto now_us = [] {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      WaitFor([&] { return release.load(); });
+    }
+    if (seq == 1 && written) first_end_us = now_us();
+    if (seq == 2 && !written) second_start_us = now_us();
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  release = true;
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 2; }));
+  EXPECT_GE(second_start_us.load() - first_end_us.load(), kLingerUs - 1000);  // the clocks are read apart
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2}));
+}
+
+// A write that returns with nothing waiting (a lone request) sets no
+// linger: the next txn's group starts at once.
+TEST(DurableCommitterInFlight, NoLingerAfterAWriteWithNothingWaiting) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_group_linger_us(60'000'000);
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 1; }));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 2; }));
+  c.Propose(Create(3));
+  EXPECT_TRUE(c.EndOfPass(true));  // idle core, idle log: written inline
+  EXPECT_EQ(c.CommittedThrough(), 3);
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3}));
+}
+
+// Stop does not wait out a linger: what is queued is written and the
+// threads end.
+TEST(DurableCommitterInFlight, StopDoesNotWaitOutALinger) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_min_overlapped_group(32);
+  c.set_group_linger_us(60'000'000);
+  std::atomic<bool> first_taken{false}, release{false};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      WaitFor([&] { return release.load(); });
+    }
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  c.Propose(Create(1));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  release = true;
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 1; }));
+  const auto t0 = std::chrono::steady_clock::now();
+  c.Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+  EXPECT_EQ(c.CommittedThrough(), 2);
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2}));
+}
+
+// set_overlap_after_us: a small group starts beside a write in flight
+// once that write has run long enough (checked at EndOfPass), and still is
+// committed only after it.
+TEST(DurableCommitterInFlight, SmallGroupStartsBesideAStalledWrite) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_min_overlapped_group(32);
+  c.set_overlap_after_us(300'000);
+  std::atomic<bool> first_taken{false}, release{false}, second_started{false};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      WaitFor([&] { return release.load(); });
+    }
+    if (seq == 2 && !written) second_started = true;
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  const auto t0 = std::chrono::steady_clock::now();
+  c.Propose(Create(1));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
+  c.Propose(Create(2));
+  c.EndOfPass(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(250)) {
+    EXPECT_FALSE(second_started.load()) << "a group of 1 started beside a young write";
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  c.Propose(Create(3));
+  c.EndOfPass(false);  // group 1 has run > 300 ms: txns 2-3 start beside it
+  ASSERT_TRUE(WaitFor([&] { return second_started.load(); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(c.CommittedThrough(), 0);  // group 2 waits for group 1
+  release = true;
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 3; }));
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), 3u);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3}));
+}
+
 }  // namespace
 }  // namespace aviary::server
