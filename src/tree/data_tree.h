@@ -78,10 +78,11 @@ class DataTree {
   // --- low-level mutators (txn::Apply) -----------------------------------
   // DataTree.createNode: kNoNode without parent, kNodeExists if present.
   // Parent cversion/pzxid are raised to parent_cversion/zxid only when
-  // parent_cversion > its cversion (-1 means "current + 1").
+  // parent_cversion > its cversion (-1 means "current + 1"). On success
+  // *created (when given) is the new node.
   proto::Err CreateNode(const std::string& path, std::string_view data, const proto::AclList& acl, NodeKind kind,
                         int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion, int64_t zxid, int64_t time_ms,
-                        bool data_null = false);
+                        bool data_null = false, const Node** created = nullptr);
   // DataTree.deleteNode: kNoNode if parent or node is missing. As in
   // ZooKeeper, an existing parent's pzxid is raised to zxid even when the
   // node itself is missing. kNotEmpty (and no change) for a node with

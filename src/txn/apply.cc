@@ -40,10 +40,10 @@ OpResult ApplyCreate(tree::DataTree& tree, const Txn& txn, OpCode type, const Cr
   OpResult r{type, Err::kOk, c.path, {}};
   int64_t owner = 0;
   if (c.kind == NodeKind::kEphemeral) owner = c.ephemeral_owner != 0 ? c.ephemeral_owner : txn.session_id;
+  const tree::Node* n = nullptr;
   r.err = tree.CreateNode(c.path, c.data, c.acl, static_cast<tree::NodeKind>(c.kind), owner, c.ttl_ms,
-                          c.parent_cversion, txn.zxid, txn.time_ms, c.data_null);
+                          c.parent_cversion, txn.zxid, txn.time_ms, c.data_null, &n);
   if (r.err == Err::kOk) {
-    const tree::Node* n = tree.Find(c.path);
     r.stat = tree::ToStat(*n);
     if (triggers == nullptr) return r;
     std::string parent = ParentForWatch(c.path);
