@@ -107,6 +107,21 @@ const Node* DataTree::Find(std::string_view path) const {
   return index_.Find(pool_, path, PathHash(path));
 }
 
+void DataTree::PrefetchPath(std::string_view path, bool deep) const {
+  path = NormalizeRoot(path);
+  if (path == "/") return;
+  const uint32_t hash = PathHash(path);
+  if (!deep) {
+    index_.Prefetch(hash);
+    return;
+  }
+  if (const Node* n = index_.Peek(pool_, hash)) {
+    __builtin_prefetch(n);
+    __builtin_prefetch(reinterpret_cast<const char*>(n) + sizeof(Node) - 1);
+    n->data.Prefetch();
+  }
+}
+
 Node* DataTree::Mutable(std::string_view path) { return const_cast<Node*>(Find(path)); }
 
 std::vector<std::string> DataTree::EphemeralsOf(int64_t session) const {

@@ -53,6 +53,12 @@ class DataTree {
   const proto::AclList& AclOf(const Node& n) const { return acls_.Get(n.acl); }
   static proto::Stat StatOf(const Node& n) { return ToStat(n); }
 
+  // Starts loading what a lookup of `path` will touch, for a caller that
+  // knows its next few paths (applying a group of txns): the index slot;
+  // with `deep`, the node and its record too (the slot should be cached by
+  // then: an earlier call without `deep`). Changes nothing.
+  void PrefetchPath(std::string_view path, bool deep) const;
+
   // Real nodes, root and system nodes included (4 on a fresh tree).
   // ZooKeeper's zk_znode_count reports NodeCount() + 1 (its root alias).
   size_t NodeCount() const { return index_.size() + 1; }

@@ -106,6 +106,25 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
   return OpResult{OpCode::kError, Err::kMarshallingError, {}, {}};
 }
 
+}  // namespace
+
+void PrefetchForApply(const tree::DataTree& tree, const Txn& txn, bool deep) {
+  const std::string* path = nullptr;
+  bool parent = false;
+  if (const auto* c = std::get_if<CreateTxn>(&txn.op.body)) {
+    path = &c->path, parent = true;
+  } else if (const auto* d = std::get_if<DeleteTxn>(&txn.op.body)) {
+    path = &d->path, parent = true;
+  } else if (const auto* s = std::get_if<SetDataTxn>(&txn.op.body)) {
+    path = &s->path;
+  }
+  if (path == nullptr || txn.type == OpCode::kMulti) return;
+  tree.PrefetchPath(*path, deep);
+  if (parent) tree.PrefetchPath(tree::ParentOf(*path), deep);
+}
+
+namespace {
+
 // The result type ZooKeeper reports inside a multi: it rebuilds each create
 // op from its flags, so a create2 op answers as a plain create (path only)
 // while container and TTL creates answer as create2 (path and stat).
