@@ -464,7 +464,22 @@ void Core::ApplyCommitted(int64_t now_ms) {
   committer_->TakeCommitted(&committed_);
   txns_since_snapshot_ += static_cast<int64_t>(committed_.size());
   const int64_t wall_ms = committed_.empty() ? 0 : clock_->WallMs();  // propagation latency, once per batch
+  // A group's txns touch nodes spread over the tree (a grown tree's index
+  // slots, nodes and records are cache misses): load the index slots of the
+  // txn kPrefetchSlots ahead and the nodes of the one kPrefetchNodes ahead.
+  constexpr size_t kPrefetchSlots = 8, kPrefetchNodes = 4;
+  for (size_t i = 0; i < std::min(kPrefetchSlots, committed_.size()); ++i) {
+    txn::PrefetchForApply(tree_, committed_[i], i < kPrefetchNodes);
+  }
+  size_t next = 0;
   for (const txn::Txn& t : committed_) {
+    ++next;
+    if (next + kPrefetchSlots - 1 < committed_.size()) {
+      txn::PrefetchForApply(tree_, committed_[next + kPrefetchSlots - 1], false);
+    }
+    if (next + kPrefetchNodes - 1 < committed_.size()) {
+      txn::PrefetchForApply(tree_, committed_[next + kPrefetchNodes - 1], true);
+    }
     if (snapshot_ && t.type == OpCode::kCloseSession) {
       // A fuzzy snapshot is being walked: it must record what this sweeps.
       snapshot_->NoteSwept(t.zxid, tree_.EphemeralsOf(t.session_id));

@@ -99,12 +99,25 @@ bool SnapshotBuilder::Step(const tree::DataTree& tree, size_t max_nodes, std::st
       stack_.pop_back();
       continue;
     }
-    if (f.next == f.node->children().end()) {
+    const tree::ChildList::const_iterator end = f.node->children().end();
+    if (f.next == end) {
       stack_.pop_back();
       continue;
     }
     const tree::Node* c = f.next.node();
     ++f.next;
+    // Siblings lie far apart in the pool and the arena (a parent's children
+    // are created among everyone else's): load the node kPrefetchNodes ahead
+    // and the record of the one kPrefetchBytes ahead (its node was loaded
+    // earlier), so the walk does not wait on two misses per node.
+    constexpr std::ptrdiff_t kPrefetchNodes = 8, kPrefetchBytes = 4;
+    const std::ptrdiff_t left = end - f.next;
+    if (left > kPrefetchNodes) {
+      const auto* ahead = reinterpret_cast<const char*>((f.next + kPrefetchNodes).node());
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + sizeof(tree::Node) - 1);
+    }
+    if (left > kPrefetchBytes) (f.next + kPrefetchBytes).node()->data.Prefetch();
     f.moved = f.started = true;
     path_.resize(f.path_len == 1 ? 0 : f.path_len);
     path_.append("/").append(c->name());

@@ -107,6 +107,21 @@ const Node* DataTree::Find(std::string_view path) const {
   return index_.Find(pool_, path, PathHash(path));
 }
 
+void DataTree::PrefetchPath(std::string_view path, bool deep) const {
+  path = NormalizeRoot(path);
+  if (path == "/") return;
+  const uint32_t hash = PathHash(path);
+  if (!deep) {
+    index_.Prefetch(hash);
+    return;
+  }
+  if (const Node* n = index_.Peek(pool_, hash)) {
+    __builtin_prefetch(n);
+    __builtin_prefetch(reinterpret_cast<const char*>(n) + sizeof(Node) - 1);
+    n->data.Prefetch();
+  }
+}
+
 Node* DataTree::Mutable(std::string_view path) { return const_cast<Node*>(Find(path)); }
 
 std::vector<std::string> DataTree::EphemeralsOf(int64_t session) const {
@@ -159,20 +174,25 @@ std::vector<std::string> DataTree::CleanupCandidates(int64_t now_ms, int64_t max
 
 proto::Err DataTree::CreateNode(const std::string& path, std::string_view data, const proto::AclList& acl,
                                 NodeKind kind, int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion,
-                                int64_t zxid, int64_t time_ms, bool data_null) {
+                                int64_t zxid, int64_t time_ms, bool data_null, const Node** created) {
   if (path.find('/') == std::string::npos) return proto::Err::kBadArguments;
   if (path == "/") return proto::Err::kNodeExists;
   Node* parent = Mutable(ParentOf(path));
   if (parent == nullptr) return proto::Err::kNoNode;
   const std::string_view child = BaseName(path);
-  if (parent->children().contains(child)) return proto::Err::kNodeExists;
+  // The index holds every non-root node: one probe of the new path's hash
+  // (needed for the insert anyway) instead of a binary search over the
+  // parent's children (a name compare, i.e. a visit to a child's record, per
+  // step: ~10 cache misses under a parent of 1000).
+  const uint32_t hash = PathHash(path);
+  if (index_.Find(pool_, path, hash) != nullptr) return proto::Err::kNodeExists;
 
   if (parent_cversion == -1) parent_cversion = parent->stat.cversion + 1;
   if (parent_cversion > parent->stat.cversion) {
     parent->stat.cversion = parent_cversion;
     parent->stat.set_pzxid(zxid);
   }
-  Node* n = AddChild(parent, child, data, PathHash(path));
+  Node* n = AddChild(parent, child, data, hash);
   n->data_null = data_null;
   n->acl = acls_.Acquire(acl);
   n->kind = kind;
@@ -189,6 +209,7 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string_view data, 
   Index(path, *n);
   data_size_ += static_cast<int64_t>(path.size() + data.size());
   QuotaAfterCreate(path, static_cast<int64_t>(data.size()));
+  if (created != nullptr) *created = n;
   return proto::Err::kOk;
 }
 

@@ -53,6 +53,12 @@ class DataTree {
   const proto::AclList& AclOf(const Node& n) const { return acls_.Get(n.acl); }
   static proto::Stat StatOf(const Node& n) { return ToStat(n); }
 
+  // Starts loading what a lookup of `path` will touch, for a caller that
+  // knows its next few paths (applying a group of txns): the index slot;
+  // with `deep`, the node and its record too (the slot should be cached by
+  // then: an earlier call without `deep`). Changes nothing.
+  void PrefetchPath(std::string_view path, bool deep) const;
+
   // Real nodes, root and system nodes included (4 on a fresh tree).
   // ZooKeeper's zk_znode_count reports NodeCount() + 1 (its root alias).
   size_t NodeCount() const { return index_.size() + 1; }
@@ -78,10 +84,11 @@ class DataTree {
   // --- low-level mutators (txn::Apply) -----------------------------------
   // DataTree.createNode: kNoNode without parent, kNodeExists if present.
   // Parent cversion/pzxid are raised to parent_cversion/zxid only when
-  // parent_cversion > its cversion (-1 means "current + 1").
+  // parent_cversion > its cversion (-1 means "current + 1"). On success
+  // *created (when given) is the new node.
   proto::Err CreateNode(const std::string& path, std::string_view data, const proto::AclList& acl, NodeKind kind,
                         int64_t ephemeral_owner, int64_t ttl_ms, int32_t parent_cversion, int64_t zxid, int64_t time_ms,
-                        bool data_null = false);
+                        bool data_null = false, const Node** created = nullptr);
   // DataTree.deleteNode: kNoNode if parent or node is missing. As in
   // ZooKeeper, an existing parent's pzxid is raised to zxid even when the
   // node itself is missing. kNotEmpty (and no change) for a node with

@@ -235,6 +235,16 @@ class NodeBytes {
   // of its records).
   void ReleaseIn(BytesArena& arena);
   bool in_arena() const { return p_ != nullptr && (static_cast<unsigned char>(p_[0]) & 1) != 0; }
+  // Starts loading the block's cache lines, up to 184 bytes from its start
+  // (header, name, link and ~100 bytes of data at any alignment; a tree walk
+  // asks a few nodes ahead).
+  void Prefetch() const {
+    if (p_ != nullptr) {
+      __builtin_prefetch(p_);
+      __builtin_prefetch(p_ + 64);
+      __builtin_prefetch(p_ + 120);
+    }
+  }
   // Bytes of the block holding `name`, `data` and (when `link`) a link word
   // (0 when all are empty).
   static size_t BlockBytesFor(size_t name, size_t data, bool link = false);

@@ -62,12 +62,10 @@ bool InvalidChar(uint32_t c) {
          (c >= 0xFFF0 && c <= 0xFFFF);
 }
 
-proto::Err Validate(std::string_view path) {
-  if (path.empty() || path[0] != '/') return proto::Err::kBadArguments;
-  if (path.size() == 1) return proto::Err::kOk;
-  if (path.back() == '/') return proto::Err::kBadArguments;
-  const std::vector<uint32_t> c = DecodeUnits(path);
-  const size_t n = c.size();
+// PathUtils.validatePath's loop over the path's UTF-16-like units `c`
+// (c[0] is the leading '/').
+template <typename Units>
+proto::Err ValidateUnits(const Units& c, size_t n) {
   uint32_t last = '/';
   for (size_t i = 1; i < n; last = c[i], ++i) {
     const uint32_t ch = c[i];
@@ -83,6 +81,27 @@ proto::Err Validate(std::string_view path) {
     }
   }
   return proto::Err::kOk;
+}
+
+// An ASCII path's bytes are its units: no decoding, no vector.
+struct AsciiUnits {
+  std::string_view s;
+  uint32_t operator[](size_t i) const { return static_cast<unsigned char>(s[i]); }
+};
+
+bool IsAscii(std::string_view s) {
+  unsigned char any = 0;
+  for (const char ch : s) any |= static_cast<unsigned char>(ch);
+  return any < 0x80;
+}
+
+proto::Err Validate(std::string_view path) {
+  if (path.empty() || path[0] != '/') return proto::Err::kBadArguments;
+  if (path.size() == 1) return proto::Err::kOk;
+  if (path.back() == '/') return proto::Err::kBadArguments;
+  if (IsAscii(path)) return ValidateUnits(AsciiUnits{path}, path.size());
+  const std::vector<uint32_t> c = DecodeUnits(path);
+  return ValidateUnits(c, c.size());
 }
 
 }  // namespace

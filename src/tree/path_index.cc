@@ -35,6 +35,17 @@ Node* PathIndex::Find(const NodePool& pool, std::string_view path, uint32_t hash
   }
 }
 
+const Node* PathIndex::Peek(const NodePool& pool, uint32_t hash) const {
+  if (used_ == 0) return nullptr;
+  size_t i = Home(hash);
+  for (int k = 0; k < 4; ++k, i = Next(i)) {
+    const uint64_t s = slots_[i];
+    if (s == 0) return nullptr;
+    if (HashOf(s) == hash) return pool.At(static_cast<uint32_t>(s));
+  }
+  return nullptr;
+}
+
 void PathIndex::Place(uint64_t slot) {
   size_t i = Home(HashOf(slot));
   while (slots_[i] != 0) i = Next(i);

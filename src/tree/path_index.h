@@ -51,6 +51,10 @@ class PathIndex {
   void Prefetch(uint32_t hash) const {
     if (slot_count_ != 0) __builtin_prefetch(&slots_[Home(hash)], 1);
   }
+  // The first node in `hash`'s probe run whose slot holds `hash` (not
+  // verified against a path: for prefetching), or nullptr. Reads at most a
+  // few slots.
+  const Node* Peek(const NodePool& pool, uint32_t hash) const;
   void Insert(uint32_t hash, uint32_t id);
   // Removes the entry (hash, id); absent entries are ignored.
   void Erase(uint32_t hash, uint32_t id);

@@ -174,13 +174,12 @@ bool CheckPermission(const proto::AclList& acl, int32_t perm, const SessionCtx& 
 }
 
 proto::Err FixupAcl(const proto::AclList& in, const SessionCtx& ctx, proto::AclList* out) {
-  proto::AclList uniq;
-  for (const proto::Acl& a : in) {
-    if (std::find(uniq.begin(), uniq.end(), a) == uniq.end()) uniq.push_back(a);
-  }
-  if (uniq.empty()) return proto::Err::kInvalidAcl;
+  if (in.empty()) return proto::Err::kInvalidAcl;
   proto::AclList rv;
-  for (const proto::Acl& a : uniq) {
+  rv.reserve(in.size());
+  for (auto it = in.begin(); it != in.end(); ++it) {
+    const proto::Acl& a = *it;
+    if (std::find(in.begin(), it, a) != it) continue;  // a duplicate: its first occurrence counts
     const proto::Id& id = a.id;
     if (id.scheme == "world" && id.id == "anyone") {
       rv.push_back(a);

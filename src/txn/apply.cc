@@ -40,10 +40,10 @@ OpResult ApplyCreate(tree::DataTree& tree, const Txn& txn, OpCode type, const Cr
   OpResult r{type, Err::kOk, c.path, {}};
   int64_t owner = 0;
   if (c.kind == NodeKind::kEphemeral) owner = c.ephemeral_owner != 0 ? c.ephemeral_owner : txn.session_id;
+  const tree::Node* n = nullptr;
   r.err = tree.CreateNode(c.path, c.data, c.acl, static_cast<tree::NodeKind>(c.kind), owner, c.ttl_ms,
-                          c.parent_cversion, txn.zxid, txn.time_ms, c.data_null);
+                          c.parent_cversion, txn.zxid, txn.time_ms, c.data_null, &n);
   if (r.err == Err::kOk) {
-    const tree::Node* n = tree.Find(c.path);
     r.stat = tree::ToStat(*n);
     if (triggers == nullptr) return r;
     std::string parent = ParentForWatch(c.path);
@@ -105,6 +105,25 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
   }
   return OpResult{OpCode::kError, Err::kMarshallingError, {}, {}};
 }
+
+}  // namespace
+
+void PrefetchForApply(const tree::DataTree& tree, const Txn& txn, bool deep) {
+  const std::string* path = nullptr;
+  bool parent = false;
+  if (const auto* c = std::get_if<CreateTxn>(&txn.op.body)) {
+    path = &c->path, parent = true;
+  } else if (const auto* d = std::get_if<DeleteTxn>(&txn.op.body)) {
+    path = &d->path, parent = true;
+  } else if (const auto* s = std::get_if<SetDataTxn>(&txn.op.body)) {
+    path = &s->path;
+  }
+  if (path == nullptr || txn.type == OpCode::kMulti) return;
+  tree.PrefetchPath(*path, deep);
+  if (parent) tree.PrefetchPath(tree::ParentOf(*path), deep);
+}
+
+namespace {
 
 // The result type ZooKeeper reports inside a multi: it rebuilds each create
 // op from its flags, so a create2 op answers as a plain create (path only)

@@ -52,6 +52,12 @@ struct ApplyResult {
 // no watch they could fire; saves copying paths and ACLs per op).
 ApplyResult Apply(tree::DataTree& tree, const Txn& txn, bool with_triggers = true);
 
+// Starts loading the tree's lines that applying `txn` will touch first (the
+// index slots of a single op's path and parent; with `deep` their nodes and
+// records, see DataTree::PrefetchPath). For a loop over committed txns: call
+// it for the txns a few places ahead. Changes nothing.
+void PrefetchForApply(const tree::DataTree& tree, const Txn& txn, bool deep);
+
 // Whether `r` is what Apply must give for `t` when Preparer produced `t`
 // against this very tree (the live pipeline; not replay over a fuzzy
 // snapshot, where NodeExists / NoNode are expected): a single op succeeds

@@ -23,6 +23,23 @@ bool HasNul(std::string_view p) { return p.find('\0') != std::string_view::npos;
 
 int32_t Inc(int32_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v) + 1u); }
 
+}  // namespace
+
+void AppendSequenceSuffix(int32_t v, std::string* path) {
+  if (v < 0) {  // String.format("%010d"): "-000000001"
+    char suffix[16];
+    std::snprintf(suffix, sizeof suffix, "%010d", v);
+    path->append(suffix);
+    return;
+  }
+  char digits[10];
+  auto u = static_cast<uint32_t>(v);
+  for (int i = 9; i >= 0; --i, u /= 10) digits[i] = static_cast<char>('0' + u % 10);
+  path->append(digits, sizeof digits);
+}
+
+namespace {
+
 // checkAndIncVersion: -1 matches any version.
 Err CheckVersion(int32_t current, int32_t expected, int32_t* next) {
   if (expected != -1 && expected != current) return Err::kBadVersion;
@@ -185,11 +202,7 @@ Err Preparer::PrepCreate(OpCode type, proto::CreateRequest& r, const SessionCtx&
   if (!parent) return Err::kNoNode;
   if (!CheckPermission(*parent->acl, proto::perms::kCreate, ctx)) return Err::kNoAuth;
   std::string path = std::move(r.path);
-  if (mode->sequential) {
-    char suffix[16];
-    std::snprintf(suffix, sizeof suffix, "%010d", parent->stat.cversion);
-    path += suffix;
-  }
+  if (mode->sequential) AppendSequenceSuffix(parent->stat.cversion, &path);
   if (tree::ValidatePath(path, false) != Err::kOk) return Err::kBadArguments;
   if (overlay_.Get(path)) return Err::kNodeExists;
   if (parent->kind == tree::NodeKind::kEphemeral) return Err::kNoChildrenForEphemerals;
@@ -221,7 +234,9 @@ Err Preparer::PrepCreate(OpCode type, proto::CreateRequest& r, const SessionCtx&
                               : c.kind == NodeKind::kContainer ? tree::kContainerOwner
                               : c.kind == NodeKind::kTtl       ? tree::TtlOwner(ttl)
                                                                : 0;
-  node.acl = std::make_shared<const proto::AclList>(acl);
+  // A run of creates repeats one ACL: share the list prepared last.
+  if (last_acl_ == nullptr || *last_acl_ != acl) last_acl_ = std::make_shared<const proto::AclList>(acl);
+  node.acl = last_acl_;
   node.data_bytes = bytes;
   quota_.Record(path, zxid, 1, bytes);
 

@@ -102,6 +102,10 @@ class Preparer {
   PrepareOptions opts_;
   Overlay overlay_;
   QuotaGuard quota_;
+  std::shared_ptr<const proto::AclList> last_acl_;  // the ACL of the last create (shared by a run of them)
 };
+
+// Appends ZooKeeper's sequential-node suffix, String.format("%010d", v).
+void AppendSequenceSuffix(int32_t v, std::string* path);
 
 }  // namespace aviary::txn
