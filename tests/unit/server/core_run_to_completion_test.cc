@@ -526,19 +526,29 @@ TEST(CoreRunToCompletion, CommitsAreAppliedOnTheCommittersThreadWhenTheCoreSleep
   auto hs = Handshake(1);
   core.Post(hs);
   ASSERT_EQ(out.WaitFor(1).size(), 1u);
-  std::vector<CoreEvent> evs = Create(1, 7, "/applied-inline");
-  core.Post(evs);
-  auto got = out.WaitFor(2);
+  // A create's commit runs on the committer's thread once the core thread
+  // is back asleep; on a loaded machine it may not be yet within the
+  // committer's 20 ms, so a few creates are tried.
+  bool inline_reply = false;
+  size_t replies = 1;
+  for (int i = 0; i < 10 && !inline_reply; ++i) {
+    std::vector<CoreEvent> evs = Create(1, 7 + i, "/applied-inline" + std::to_string(i));
+    core.Post(evs);
+    auto got = out.WaitFor(++replies);
+    if (got.size() != replies) {
+      ADD_FAILURE() << "no reply to create " << i;
+      break;
+    }
+    EXPECT_EQ(XidErr(got.back().bytes), std::make_pair(7 + i, 0));
+    EXPECT_TRUE(core.tree().Find("/applied-inline" + std::to_string(i)) != nullptr);
+    inline_reply = got.back().thread == committer_thread;
+    if (!inline_reply) std::this_thread::sleep_for(50ms);
+  }
   core.RequestStop();
   core_thread.join();
   committer.Stop();
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(XidErr(got[1].bytes), std::make_pair(7, 0));
-  EXPECT_TRUE(core.tree().Find("/applied-inline") != nullptr);
-  // At least the create's commit ran on the committer's thread (the core
-  // thread may not have been asleep yet for the first).
+  EXPECT_TRUE(inline_reply) << "no create was applied and answered on the committer's thread";
   EXPECT_GE(committer.inline_applies(), 1);
-  EXPECT_EQ(got[1].thread, committer_thread);
 }
 
 TEST(CoreRunToCompletion, ApplyCommitsInlineDeclinesWithoutRunToCompletion) {

@@ -183,6 +183,19 @@ std::vector<int64_t> LoggedZxids(const std::string& dir, int64_t first) {
   return out;
 }
 
+// Takes the committed txns (1..n in order, nothing else), stops `c`, and
+// checks the log holds exactly 1..n.
+void ExpectCommittedAndLogged(DurableCommitter& c, const std::string& dir, int64_t n) {
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), static_cast<size_t>(n));
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+  c.Stop();
+  std::vector<int64_t> want;
+  for (int64_t z = 1; z <= n; ++z) want.push_back(z);
+  EXPECT_EQ(LoggedZxids(dir, 1), want);
+}
+
 // Many passes' groups through two storage threads: every txn committed
 // once, in zxid order, and the log holds them all in order.
 TEST(DurableCommitterInFlight, CommitsEverythingInOrder) {
@@ -354,12 +367,7 @@ TEST(DurableCommitterInFlight, SmallGroupWaitsForTheOneInFlight) {
   EXPECT_EQ(c.CommittedThrough(), 0);
   release = true;
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
-  std::vector<txn::Txn> out;
-  c.TakeCommitted(&out);
-  ASSERT_EQ(out.size(), 4u);
-  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
-  c.Stop();
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4}));
+  ExpectCommittedAndLogged(c, dir.path, 4);
 }
 
 // Linger (set_group_linger_us): a write that returns with txns waiting
@@ -398,12 +406,7 @@ TEST(DurableCommitterInFlight, LingeringGroupStartsOnceLargeEnough) {
   c.EndOfPass(false);  // 3 wait: the group starts now
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
   EXPECT_EQ(started.load(), 2);
-  std::vector<txn::Txn> out;
-  c.TakeCommitted(&out);
-  ASSERT_EQ(out.size(), 4u);
-  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
-  c.Stop();
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4}));
+  ExpectCommittedAndLogged(c, dir.path, 4);
 }
 
 // A lingering group starts by itself once the linger since the previous

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "colliding_names.h"
 #include "tree/data_tree.h"
 
 namespace aviary::tree {
@@ -24,15 +25,7 @@ proto::Err Create(DataTree& t, const std::string& path, const std::string& data 
   return t.CreateNode(path, data, Open(), NodeKind::kPersistent, 0, 0, -1, 1, 1);
 }
 
-// Two names under `parent` whose full paths have the same 32-bit PathHash.
-std::pair<std::string, std::string> CollidingNames(const std::string& parent) {
-  std::unordered_map<uint32_t, std::string> seen;
-  for (int i = 0;; ++i) {
-    const std::string name = "c" + std::to_string(i);
-    auto [it, fresh] = seen.emplace(PathHash(parent + "/" + name), name);
-    if (!fresh) return {it->second, name};
-  }
-}
+using test_util::CollidingNames;
 
 TEST(PathIndex, FullHashCollisionsAreToldApartByPath) {
   DataTree t;

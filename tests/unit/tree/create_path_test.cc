@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "colliding_names.h"
 #include "tree/data_tree.h"
 #include "tree/path.h"
 #include "txn/acl.h"
@@ -27,14 +28,7 @@ Err Create(DataTree& t, const std::string& path, const std::string& data = "d", 
   return t.CreateNode(path, data, Open(), NodeKind::kPersistent, 0, 0, -1, 7, 1000, false, created);
 }
 
-std::pair<std::string, std::string> CollidingNames(const std::string& parent) {
-  std::unordered_map<uint32_t, std::string> seen;
-  for (int i = 0;; ++i) {
-    const std::string name = "c" + std::to_string(i);
-    auto [it, fresh] = seen.emplace(PathHash(parent + "/" + name), name);
-    if (!fresh) return {it->second, name};
-  }
-}
+using test_util::CollidingNames;
 
 TEST(CreatePath, CreateNodeHandsBackTheNewNode) {
   DataTree t;
