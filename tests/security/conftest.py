@@ -111,8 +111,8 @@ def start_tls_server(pki):
 def tls_kazoo(pki):
     clients = []
 
-    def make(srv, client="alice", port=None, timeout=15, **kw):
-        args = dict(use_ssl=True, ca=pki.ca_pem, verify_certs=True, timeout=10.0)
+    def make(srv, client="alice", port=None, timeout=15, session_timeout=10.0, **kw):
+        args = dict(use_ssl=True, ca=pki.ca_pem, verify_certs=True, timeout=session_timeout)
         if client is not None:
             key, cert, _ = pki.clients[client]
             args.update(keyfile=key, certfile=cert)
