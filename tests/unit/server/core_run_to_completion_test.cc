@@ -513,19 +513,35 @@ class ThreadCommitter final : public Committer {
   std::thread thread_;
 };
 
-TEST(CoreRunToCompletion, CommitsAreAppliedOnTheCommittersThreadWhenTheCoreSleeps) {
+// A core running on its own thread with a ThreadCommitter, and a session
+// (a createSession txn) being opened on connection 1.
+struct CommitterAndCore {
+  explicit CommitterAndCore(bool run_to_completion) : core(Options(run_to_completion), &committer, &out) {
+    committer.Start(&core);
+    committer_thread = committer.thread_id();
+    core_thread = std::thread([this] { core.Run(); });
+    std::this_thread::sleep_for(20ms);  // the core thread asleep
+    auto hs = Handshake(1);
+    core.Post(hs);
+  }
+  ~CommitterAndCore() { Stop(); }
+  void Stop() {
+    if (!core_thread.joinable()) return;
+    core.RequestStop();
+    core_thread.join();
+    committer.Stop();
+  }
+
   ThreadCommitter committer;
   ThreadOutbox out;
-  Core core(Options(true), &committer, &out);
-  committer.Start(&core);
-  const std::thread::id committer_thread = committer.thread_id();
-  std::thread core_thread([&] { core.Run(); });
-  // The session (a createSession txn) and then a create: each is committed
-  // on the committer's thread while the core thread sleeps.
-  std::this_thread::sleep_for(20ms);
-  auto hs = Handshake(1);
-  core.Post(hs);
-  ASSERT_EQ(out.WaitFor(1).size(), 1u);
+  Core core;
+  std::thread::id committer_thread;
+  std::thread core_thread;
+};
+
+TEST(CoreRunToCompletion, CommitsAreAppliedOnTheCommittersThreadWhenTheCoreSleeps) {
+  CommitterAndCore t(true);
+  ASSERT_EQ(t.out.WaitFor(1).size(), 1u);
   // A create's commit runs on the committer's thread once the core thread
   // is back asleep; on a loaded machine it may not be yet within the
   // committer's 20 ms, so a few creates are tried.
@@ -533,45 +549,33 @@ TEST(CoreRunToCompletion, CommitsAreAppliedOnTheCommittersThreadWhenTheCoreSleep
   size_t replies = 1;
   for (int i = 0; i < 10 && !inline_reply; ++i) {
     std::vector<CoreEvent> evs = Create(1, 7 + i, "/applied-inline" + std::to_string(i));
-    core.Post(evs);
-    auto got = out.WaitFor(++replies);
+    t.core.Post(evs);
+    auto got = t.out.WaitFor(++replies);
     if (got.size() != replies) {
       ADD_FAILURE() << "no reply to create " << i;
       break;
     }
     EXPECT_EQ(XidErr(got.back().bytes), std::make_pair(7 + i, 0));
-    EXPECT_TRUE(core.tree().Find("/applied-inline" + std::to_string(i)) != nullptr);
-    inline_reply = got.back().thread == committer_thread;
+    EXPECT_TRUE(t.core.tree().Find("/applied-inline" + std::to_string(i)) != nullptr);
+    inline_reply = got.back().thread == t.committer_thread;
     if (!inline_reply) std::this_thread::sleep_for(50ms);
   }
-  core.RequestStop();
-  core_thread.join();
-  committer.Stop();
+  t.Stop();
   EXPECT_TRUE(inline_reply) << "no create was applied and answered on the committer's thread";
-  EXPECT_GE(committer.inline_applies(), 1);
+  EXPECT_GE(t.committer.inline_applies(), 1);
 }
 
 TEST(CoreRunToCompletion, ApplyCommitsInlineDeclinesWithoutRunToCompletion) {
-  ThreadCommitter committer;
-  ThreadOutbox out;
-  Core core(Options(false), &committer, &out);
-  committer.Start(&core);
-  const std::thread::id committer_thread = committer.thread_id();
-  std::thread core_thread([&] { core.Run(); });
-  std::this_thread::sleep_for(20ms);
-  auto hs = Handshake(1);
-  core.Post(hs);
+  CommitterAndCore t(false);
   std::vector<CoreEvent> evs = Create(1, 7, "/on-core-thread");
-  core.Post(evs);
-  auto got = out.WaitFor(2);
-  core.RequestStop();
-  core_thread.join();
-  committer.Stop();
+  t.core.Post(evs);
+  auto got = t.out.WaitFor(2);
+  t.Stop();
   ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(committer.inline_applies(), 0);
-  EXPECT_GE(committer.wakes(), 1);
-  EXPECT_NE(got[1].thread, committer_thread);
-  EXPECT_TRUE(core.tree().Find("/on-core-thread") != nullptr);
+  EXPECT_EQ(t.committer.inline_applies(), 0);
+  EXPECT_GE(t.committer.wakes(), 1);
+  EXPECT_NE(got[1].thread, t.committer_thread);
+  EXPECT_TRUE(t.core.tree().Find("/on-core-thread") != nullptr);
 }
 
 }  // namespace
