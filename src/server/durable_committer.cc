@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/thread_slice.h"
 #include "metrics/server_metrics.h"
@@ -11,10 +12,7 @@
 namespace aviary::server {
 
 namespace {
-int64_t SteadyUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t SteadyUs() { return base::SystemClock::Get().SteadyUs(); }
 }  // namespace
 
 DurableCommitter::DurableCommitter(storage::WalOptions opts, std::function<void()> wake)

@@ -22,6 +22,13 @@
 namespace aviary::server {
 
 namespace {
+// An integer from the environment (AVIARY_* tuning overrides), or `fallback`
+// when the variable is unset or empty.
+int64_t EnvInt(const char* name, int64_t fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::strtoll(v, nullptr, 10) : fallback;
+}
+
 // One descriptor per client connection: the soft open-file limit is raised
 // to the hard one (as the JVM does for ZooKeeper), so that sessions up to
 // the hard limit can connect.
@@ -65,44 +72,21 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
   } else if (opts_.data_dir.empty()) {
     committer_ = std::make_unique<LocalCommitter>();
   } else {
-    wal.zero_fill_bytes = opts_.wal_zero_fill_bytes;
     // Standalone only: an ensemble member's DIFF size rule reads the closed
     // segments' sizes right after the roll (quorum_peer_stream.cc), which
     // a deferred trim would still show preallocated.
-    wal.background_roll = opts_.wal_background_roll;
-    if (const char* v = std::getenv("AVIARY_WAL_BACKGROUND_ROLL"); v != nullptr && *v != '\0') {
-      wal.background_roll = std::strtol(v, nullptr, 10) != 0;
-    }
-    if (const char* v = std::getenv("AVIARY_WAL_ZERO_FILL_BYTES"); v != nullptr && *v != '\0') {
-      wal.zero_fill_bytes = std::max<int64_t>(0, std::strtoll(v, nullptr, 10));
-    }
-    bool apply_inline = opts_.apply_commits_inline;
-    if (const char* v = std::getenv("AVIARY_APPLY_COMMITS_INLINE"); v != nullptr && *v != '\0') {
-      apply_inline = std::strtol(v, nullptr, 10) != 0;
-    }
+    wal.background_roll = EnvInt("AVIARY_WAL_BACKGROUND_ROLL", opts_.wal_background_roll) != 0;
+    wal.zero_fill_bytes = std::max<int64_t>(0, EnvInt("AVIARY_WAL_ZERO_FILL_BYTES", opts_.wal_zero_fill_bytes));
+    const bool apply_inline = EnvInt("AVIARY_APPLY_COMMITS_INLINE", opts_.apply_commits_inline) != 0;
     auto durable = std::make_unique<DurableCommitter>(wal, [this, apply_inline] {
       if (!apply_inline || !core_->ApplyCommitsInline()) core_->WakeForCommits();
     });
-    int groups = opts_.wal_groups_in_flight;
-    if (const char* v = std::getenv("AVIARY_WAL_GROUPS_IN_FLIGHT"); v != nullptr && *v != '\0') {
-      groups = static_cast<int>(std::strtol(v, nullptr, 10));
-    }
-    durable->set_max_groups_in_flight(groups);
-    int64_t min_overlapped = opts_.wal_min_overlapped_group;
-    if (const char* v = std::getenv("AVIARY_WAL_MIN_OVERLAPPED_GROUP"); v != nullptr && *v != '\0') {
-      min_overlapped = std::strtoll(v, nullptr, 10);
-    }
-    durable->set_min_overlapped_group(static_cast<size_t>(std::max<int64_t>(1, min_overlapped)));
-    int64_t linger_us = opts_.wal_group_linger_us;
-    if (const char* v = std::getenv("AVIARY_WAL_GROUP_LINGER_US"); v != nullptr && *v != '\0') {
-      linger_us = std::strtoll(v, nullptr, 10);
-    }
-    durable->set_group_linger_us(linger_us);
-    int64_t overlap_after_us = opts_.wal_overlap_after_us;
-    if (const char* v = std::getenv("AVIARY_WAL_OVERLAP_AFTER_US"); v != nullptr && *v != '\0') {
-      overlap_after_us = std::strtoll(v, nullptr, 10);
-    }
-    durable->set_overlap_after_us(overlap_after_us);
+    durable->set_max_groups_in_flight(
+        static_cast<int>(EnvInt("AVIARY_WAL_GROUPS_IN_FLIGHT", opts_.wal_groups_in_flight)));
+    durable->set_min_overlapped_group(static_cast<size_t>(
+        std::max<int64_t>(1, EnvInt("AVIARY_WAL_MIN_OVERLAPPED_GROUP", opts_.wal_min_overlapped_group))));
+    durable->set_group_linger_us(EnvInt("AVIARY_WAL_GROUP_LINGER_US", opts_.wal_group_linger_us));
+    durable->set_overlap_after_us(EnvInt("AVIARY_WAL_OVERLAP_AFTER_US", opts_.wal_overlap_after_us));
     durable_ = durable.get();
     committer_ = std::move(durable);
   }

@@ -8,15 +8,13 @@
 #include <chrono>
 #include <cstring>
 
+#include "base/clock.h"
 #include "base/log.h"
 
 namespace aviary::storage {
 namespace {
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t NowMs() { return base::SystemClock::Get().SteadyMs(); }
 
 }  // namespace
 
