@@ -113,6 +113,10 @@ bool Core::RunInline(std::vector<CoreEvent>& events) {
   // (SubmitProposals): the core thread serves them while the disk works.
   const int64_t now = clock_->SteadyMs();
   if (now < inline_sync_backoff_until_ms_) return false;
+  return PassHere(events, now);
+}
+
+bool Core::PassHere(std::vector<CoreEvent>& events, int64_t now) {
   {
     // Anything in the inbox came first (maybe from this connection): it
     // goes first, on the core thread; so do commits the storage thread
@@ -138,19 +142,8 @@ bool Core::ApplyCommitsInline() {
   std::unique_lock<std::mutex> run(run_mu_, std::try_to_lock);
   if (!run.owns_lock()) return false;  // the holder's pass (or the core thread's) is woken instead
   if (snapshotting_) return false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stop_ || !core_waiting_ || !inbox_.empty() || commits_ready_) return false;
-    inline_running_ = true;
-  }
-  const int64_t now = clock_->SteadyMs();
-  std::vector<CoreEvent> none;
-  ProcessBatch(none, now);
-  inline_passes_.fetch_add(1, std::memory_order_relaxed);
-  RunJoined();
-  snapshotting_ = SnapshotPass(now);
-  if (snapshotting_) WakeForCommits();  // the core thread builds the rest, a slice per pass
-  return true;
+  std::vector<CoreEvent> none;  // the pass applies the commits
+  return PassHere(none, clock_->SteadyMs());
 }
 
 bool Core::Join(std::vector<CoreEvent>& events) {

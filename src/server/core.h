@@ -575,6 +575,10 @@ class Core {
   // Submit's pass on the calling thread; false (nothing done) when the core
   // is not idle.
   bool RunInline(std::vector<CoreEvent>& events);
+  // RunInline / ApplyCommitsInline, the core token held: runs `events` as a
+  // pass on this thread, then what joined it, unless the core thread has
+  // work of its own (then false: nothing ran).
+  bool PassHere(std::vector<CoreEvent>& events, int64_t now);
   // The token is held: hands `events` (reads only) to the inline pass
   // holding it, if one runs and the inbox is empty; false: not taken.
   bool Join(std::vector<CoreEvent>& events);

@@ -468,18 +468,13 @@ void Core::ApplyCommitted(int64_t now_ms) {
   // slots, nodes and records are cache misses): load the index slots of the
   // txn kPrefetchSlots ahead and the nodes of the one kPrefetchNodes ahead.
   constexpr size_t kPrefetchSlots = 8, kPrefetchNodes = 4;
-  for (size_t i = 0; i < std::min(kPrefetchSlots, committed_.size()); ++i) {
+  const size_t n = committed_.size();
+  for (size_t i = 0; i < std::min(kPrefetchSlots, n); ++i)
     txn::PrefetchForApply(tree_, committed_[i], i < kPrefetchNodes);
-  }
-  size_t next = 0;
-  for (const txn::Txn& t : committed_) {
-    ++next;
-    if (next + kPrefetchSlots - 1 < committed_.size()) {
-      txn::PrefetchForApply(tree_, committed_[next + kPrefetchSlots - 1], false);
-    }
-    if (next + kPrefetchNodes - 1 < committed_.size()) {
-      txn::PrefetchForApply(tree_, committed_[next + kPrefetchNodes - 1], true);
-    }
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kPrefetchSlots < n) txn::PrefetchForApply(tree_, committed_[i + kPrefetchSlots], false);
+    if (i + kPrefetchNodes < n) txn::PrefetchForApply(tree_, committed_[i + kPrefetchNodes], true);
+    const txn::Txn& t = committed_[i];
     if (snapshot_ && t.type == OpCode::kCloseSession) {
       // A fuzzy snapshot is being walked: it must record what this sweeps.
       snapshot_->NoteSwept(t.zxid, tree_.EphemeralsOf(t.session_id));
