@@ -9,6 +9,8 @@ counted (the tree digest leaves /zookeeper/ out, in both).
   zk1_av2: Aviary 3 leads, ZooKeeper 1 follows.
 """
 
+import time
+
 import pytest
 from kazoo.exceptions import EXCEPTIONS, ZookeeperError
 
@@ -65,6 +67,16 @@ def test_mixed_quota_stats_and_enforcement(make_ensemble, clients, name):
     with pytest.raises(QuotaExceededError):
         checks.pinned(clients, lead).create("/q/e", b"x")
     c.delete("/q/b")
+    # A ZooKeeper leader checks quotas against the stats in the tree it has
+    # applied, which can trail the commit the follower already applied and
+    # answered (CI saw the next create refused). Wait until the leader's own
+    # stats count the delete; an Aviary leader has counted it already.
+    stats = "/zookeeper/quota/q/zookeeper_stats"
+    lc = checks.pinned(clients, lead)
+    deadline = time.monotonic() + 10.0
+    while not lc.get(stats)[0].startswith(b"count=3,") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert lc.get(stats)[0] == b"count=3,bytes=6"
     c.create("/q/f", b"12345")
     assert set(stats_everywhere(ens, clients).values()) == {b"count=4,bytes=11"}
     # A member wiped and restarted syncs by SNAP and recounts on load.
