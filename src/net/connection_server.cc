@@ -225,6 +225,8 @@ class Worker {
         c.direct = false;
         ++c.posted;
         wake = true;
+      } else if (o.notify_drained) {
+        wake = true;  // answered by this thread (Apply, Flush)
       } else if (o.consumed == 0) {
         continue;
       } else if (c.starved) {
@@ -232,6 +234,7 @@ class Worker {
         wake = true;
       }
       cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after, o.consumed});
+      cmds_.back().notify_drained = o.notify_drained;
     }
     if (wake) WakeLocked();
   }
@@ -244,6 +247,7 @@ class Worker {
     std::string bytes;
     bool close_after;
     uint32_t consumed = 0;
+    bool notify_drained = false;                     // kSend: Out::notify_drained
     TlsStream::Mode mode = TlsStream::Mode::kPlain;  // kAdd
   };
   // Laid out without padding holes (the strings and pointers first, then
@@ -276,6 +280,7 @@ class Worker {
     bool want_write = false;   // EPOLLOUT armed
     bool close_after = false;  // close once `out` drains
     bool opened = false;       // kOpened was delivered (TLS: after the handshake)
+    bool notify_drained = false;  // report kDrained at kDrainedMark (Flush)
   };
   static_assert(sizeof(Conn) <= 104, "net Conn grew: keep it free of padding holes");
 
@@ -448,6 +453,7 @@ class Worker {
           }
         }
         if (c.close_after) conn.close_after = true;
+        if (c.notify_drained) conn.notify_drained = true;
         if (conn.out.size() - conn.out_off > opts_.max_output_bytes) {
           AV_LOG(kWarn, "closing {}: output backlog over {} bytes", conn.peer, opts_.max_output_bytes);
           CloseConn(c.id);
@@ -708,7 +714,19 @@ class Worker {
     if (c.close_after) CloseConn(id);
   }
 
+  // Writes what it can; then, when the owner asked and at most
+  // kDrainedMark is left unwritten, reports kDrained.
   void Flush(ConnId id, Conn& c) {
+    const bool notify = c.notify_drained;
+    WriteOut(id, c);
+    if (!notify) return;
+    auto it = conns_.find(id);  // closed by a failed write or close_after: no report
+    if (it == conns_.end() || Backlog(it->second) > ConnectionServer::kDrainedMark) return;
+    it->second.notify_drained = false;
+    frames_.push_back(Frame{Frame::Kind::kDrained, id, {}});
+  }
+
+  void WriteOut(ConnId id, Conn& c) {
     if (c.tls != nullptr && !c.tls->plain()) return FlushTls(id, c);
     const bool had_output = c.out_off < c.out.size();
     while (c.out_off < c.out.size()) {

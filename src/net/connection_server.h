@@ -13,7 +13,9 @@
 // are with the owner and the unwritten output is under 4 MiB, and at most
 // max(2 MiB, 2 frames) of unparsed input is buffered - past that the socket
 // is not read, so a client that does not read its replies is slowed down,
-// not served at the expense of others. Connections per remote IP are capped
+// not served at the expense of others; an owner that stops answering a
+// connection whose replies pile up asks for a kDrained frame (Out::
+// notify_drained) to resume it. Connections per remote IP are capped
 // by max_per_ip (0 = no cap); at most max_connections in total.
 //
 // TLS (issue 8): with `tls` set, a second listener (secure_*) speaks TLS
@@ -81,6 +83,7 @@ struct Frame {
     kPayload,     // one complete frame payload (length prefix stripped)
     kFourLetter,  // the connection began with a recognised 4-letter word (`data`: it; stmk: + its 8 bytes)
     kClosed,      // the connection is gone (peer closed, error, or bound hit)
+    kDrained,     // its unwritten output fell to kDrainedMark after an Out asked (notify_drained)
   };
   Kind kind;
   ConnId conn;
@@ -129,8 +132,13 @@ class ConnectionServer {
     // connection has at most kMaxFramesInFlight frames delivered and not yet
     // consumed; the owner must report every delivered payload frame here.
     uint32_t consumed = 0;
+    // Report a kDrained frame once the connection's unwritten output is at
+    // most kDrainedMark (at once if it already is): an owner that stopped
+    // answering a connection because its replies pile up resumes on it.
+    bool notify_drained = false;
   };
   static constexpr uint32_t kMaxFramesInFlight = 256;
+  static constexpr size_t kDrainedMark = 1u << 20;
   void SendBatch(std::vector<Out>& batch);
   void Close(ConnId conn);
 

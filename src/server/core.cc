@@ -299,6 +299,9 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
       case CoreEvent::Kind::kClosed:
         OnClosed(ev.conn);
         break;
+      case CoreEvent::Kind::kDrained:
+        OnDrained(ev.conn, now_ms);
+        break;
       case CoreEvent::Kind::kProtocolError:
         AV_LOG(kWarn, "closing connection {:#x}: protocol error (malformed handshake or header)", ev.conn);
         outbox_->CloseNow(ev.conn);

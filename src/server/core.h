@@ -88,7 +88,8 @@ struct CoreEvent {
     kForwarded,
     kRole,
     kTouches,
-    kCall
+    kCall,
+    kDrained  // the network wrote out a parked connection's replies (Core::Park)
   };
   Kind kind = Kind::kClosed;
   net::ConnId conn = 0;
@@ -292,6 +293,8 @@ class Core {
   void OnOpened(const CoreEvent& ev);
   void OnConnect(CoreEvent& ev, int64_t now_ms);
   void OnClosed(net::ConnId conn);
+  // The network wrote out a parked connection's replies: its held requests run.
+  void OnDrained(net::ConnId conn, int64_t now_ms);
   // A createSession was applied: the session tracker and the core's
   // per-session state take it (every session, whichever server created it).
   void AddSession(const txn::SessionChange& c, int64_t now_ms);

@@ -99,6 +99,13 @@ void Core::ChargeOutput(Conn& c, size_t bytes) {
   NotePassConn(c);
   const uint64_t total = uint64_t{c.pass_output} + bytes;
   c.pass_output = static_cast<uint32_t>(std::min<uint64_t>(total, UINT32_MAX));
+  if (total >= std::min(kParkOutputBytes, opts_.max_output_bytes / 2) && !c.parked()) {
+    // Its later requests wait until the network has written these out
+    // (OnDrained); what is already under way (reads queued behind a write,
+    // write replies, watch events) still goes, up to max_output_bytes.
+    c.Extras().parked = true;
+    c.extras->park_notify = true;
+  }
   if (total <= opts_.max_output_bytes) return;
   AV_LOG(kWarn, "closing {}: over {} bytes of replies not yet sent", c.peer(), opts_.max_output_bytes);
   c.closing = true;
@@ -124,6 +131,10 @@ void Core::Flush() {
       } else {
         out_.push_back(net::ConnectionServer::Out{id, {}, false, c.pass_consumed});
       }
+    }
+    if (c.extras && c.extras->park_notify) {
+      c.extras->park_notify = false;
+      out_.push_back(net::ConnectionServer::Out{id, {}, false, 0, /*notify_drained=*/true});
     }
     c.pass_consumed = 0;
     c.pass_tail = 0;

@@ -73,20 +73,25 @@ bool Core::ChargeQueued(Conn& c, size_t bytes) {
 
 void Core::Hold(Conn& c, CoreEvent&& ev) {
   if (c.has_held() && c.extras->held.size() >= kMaxHeldRequests) {
-    AV_LOG(kWarn, "closing {}: more than {} requests behind the handshake", c.peer(), kMaxHeldRequests);
+    AV_LOG(kWarn, "closing {}: more than {} requests held (behind the handshake or a parked connection)", c.peer(), kMaxHeldRequests);
     CloseConn(c);
     return;
   }
   if (!ChargeQueued(c, ev.bytes)) return;
-  c.Extras().held.push_back(std::move(ev));
-  held_total_.fetch_add(1, std::memory_order_relaxed);
+  ConnExtras& x = c.Extras();
+  // A parked connection's requests wait for its own client to read, so
+  // they do not count towards globalOutstandingLimit (Backlog), which
+  // would stop reading every connection.
+  if (x.held.empty()) x.held_counted = !x.parked;
+  x.held.push_back(std::move(ev));
+  if (x.held_counted) held_total_.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Core::DropHeld(Conn& c) {
   if (!c.has_held()) return;
   std::vector<CoreEvent>& held = c.extras->held;
   for (const CoreEvent& ev : held) c.queued_bytes -= ev.bytes;
-  held_total_.fetch_sub(static_cast<int64_t>(held.size()), std::memory_order_relaxed);
+  if (c.extras->held_counted) held_total_.fetch_sub(static_cast<int64_t>(held.size()), std::memory_order_relaxed);
   std::vector<CoreEvent>().swap(held);
 }
 
@@ -96,11 +101,18 @@ void Core::ReleaseHeld(Conn& c, int64_t now_ms) {
   std::vector<CoreEvent>().swap(c.extras->held);
   net::ConnId id = c.id;
   for (const CoreEvent& ev : held) c.queued_bytes -= ev.bytes;
-  held_total_.fetch_sub(static_cast<int64_t>(held.size()), std::memory_order_relaxed);
+  if (c.extras->held_counted) held_total_.fetch_sub(static_cast<int64_t>(held.size()), std::memory_order_relaxed);
   for (auto& ev : held) {
     if (!conns_.count(id)) return;
     OnRequest(ev, now_ms);
   }
+}
+
+void Core::OnDrained(net::ConnId conn, int64_t now_ms) {
+  auto it = conns_.find(conn);
+  if (it == conns_.end() || !it->second->parked()) return;
+  it->second->extras->parked = false;
+  ReleaseHeld(*it->second, now_ms);  // in order; may park it again part way
 }
 
 void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
@@ -108,7 +120,7 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   if (it == conns_.end()) return;
   Conn& c = *it->second;
   if (c.closing) return;  // what a closing connection still sent is dropped
-  if (c.session == 0 && c.handshaking) {
+  if ((c.session == 0 && c.handshaking) || c.parked()) {
     Hold(c, std::move(ev));
     return;
   }

@@ -83,6 +83,14 @@ struct ConnExtras {
   std::vector<CoreEvent> held;
   // The peer's "ip:port" when it is not ip() + ":" + port (kept as given).
   std::string peer;
+  // Parked (Core::ChargeOutput): over kParkOutputBytes of replies in one
+  // pass, so its later requests wait in `held`, unanswered and uncredited,
+  // until the network reports the replies written (kDrained). A client
+  // that pipelines large reads and does not read holds at most about that
+  // much of the server's memory, and the pass goes on to other clients.
+  bool parked = false;
+  bool park_notify = false;   // ask the network for kDrained in this pass's Flush
+  bool held_counted = false;  // `held` counts in Core::Backlog (not when held while parked)
 };
 
 struct Core::Conn {
@@ -118,6 +126,7 @@ struct Core::Conn {
   }
   // Held requests (empty when none were ever held).
   bool has_held() const { return extras && !extras->held.empty(); }
+  bool parked() const { return extras && extras->parked; }
   // Who its requests run as: ids holds the authenticated identities,
   // ("ip", ip) first (bounded: kMaxAuthIds, kMaxAuthIdBytes); session_id is
   // set from `session` by CtxOf.
@@ -269,5 +278,8 @@ inline constexpr size_t kMaxRevalidations = 10000;
 
 // Requests a connection may send behind its handshake before it is dropped.
 inline constexpr size_t kMaxHeldRequests = 1000;
+// Replies to one connection in one pass past which it is parked (ConnExtras::parked;
+// half of max_output_bytes when that is lower, so that parking comes first).
+inline constexpr size_t kParkOutputBytes = 4u << 20;
 
 }  // namespace aviary::server

@@ -206,6 +206,9 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
       case net::Frame::Kind::kClosed:
         ev.kind = CoreEvent::Kind::kClosed;
         break;
+      case net::Frame::Kind::kDrained:
+        ev.kind = CoreEvent::Kind::kDrained;
+        break;
       case net::Frame::Kind::kFourLetter:
         ev.kind = CoreEvent::Kind::kFourLetter;
         ev.text = std::move(f.data);

@@ -263,6 +263,41 @@ TEST_F(ConnectionServerTest, LargeReplyReachesSlowReader) {
   EXPECT_TRUE(c.ReadUntilClosed());
 }
 
+// Out::notify_drained: kDrained comes once the unwritten output is at most
+// kDrainedMark - at once when it already is, and for a client that does not
+// read only after it has read enough.
+TEST_F(ConnectionServerTest, DrainedReportedWhenTheOutputFallsToTheMark) {
+  StartServer();
+  auto drained = [&](net::ConnId id) { return RecordingSink::Count(sink_.Snapshot(), FK::kDrained, id); };
+  TestClient a(server_->port());
+  net::ConnId a_id = Accepted(1);
+  std::vector<net::ConnectionServer::Out> batch{{a_id, "small", false, 0, /*notify_drained=*/true}};
+  server_->SendBatch(batch);
+  ASSERT_TRUE(sink_.WaitFor([&](const auto& fs) { return RecordingSink::Count(fs, FK::kDrained, a_id) >= 1; }));
+  std::string got;
+  ASSERT_TRUE(a.ReadExactly(5, &got));
+
+  TestClient b(server_->port());
+  net::ConnId b_id = Accepted(2);
+  const size_t big = 16u << 20;  // far more than loopback's socket buffers take from a client that does not read
+  batch = {{b_id, std::string(big, 'x'), false, 0, /*notify_drained=*/true}};
+  server_->SendBatch(batch);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(drained(b_id), 0u) << "reported while megabytes were unwritten";
+  size_t read = 0;
+  while (read < big && drained(b_id) == 0) {
+    ASSERT_TRUE(b.ReadExactly(64 * 1024, &got)) << "stalled after " << read << " bytes";
+    read += got.size();
+  }
+  ASSERT_TRUE(sink_.WaitFor([&](const auto& fs) { return RecordingSink::Count(fs, FK::kDrained, b_id) >= 1; }));
+  while (read < big) {
+    ASSERT_TRUE(b.ReadExactly(std::min<size_t>(64 * 1024, big - read), &got));
+    read += got.size();
+  }
+  EXPECT_EQ(drained(b_id), 1u) << "one report per ask";
+  EXPECT_EQ(drained(a_id), 1u);
+}
+
 TEST_F(ConnectionServerTest, ClosedReportedOncePerConnection) {
   auto o = Options();
   o.io_threads = 1;  // one worker: a later event proves earlier ones were processed

@@ -145,6 +145,13 @@ class CoreHarness : public Outbox {
     conns_[conn].raw = true;
     batch_.push_back(std::move(ev));
   }
+  // The network reports `conn`'s unwritten output drained (kDrained).
+  void Drained(net::ConnId conn) {
+    CoreEvent ev;
+    ev.kind = CoreEvent::Kind::kDrained;
+    ev.conn = conn;
+    batch_.push_back(std::move(ev));
+  }
   void Disconnect(net::ConnId conn) {
     CoreEvent ev;
     ev.kind = CoreEvent::Kind::kClosed;
@@ -207,6 +214,8 @@ class CoreHarness : public Outbox {
   size_t entries() const { return entries_; }
   // Frames of `conn` the core has handed back as flow-control credit.
   uint64_t Credit(net::ConnId conn) { return conns_[conn].credit; }
+  // Out entries of `conn` that asked the network for kDrained.
+  int DrainAsks(net::ConnId conn) { return conns_[conn].drain_asks; }
 
   // Outbox
   void Deliver(std::vector<net::ConnectionServer::Out>& batch) override {
@@ -215,6 +224,7 @@ class CoreHarness : public Outbox {
     for (auto& o : batch) {
       auto& c = conns_[o.conn];
       c.credit += o.consumed;
+      if (o.notify_drained) ++c.drain_asks;
       if (c.raw) {
         if (!o.bytes.empty()) c.items.push_back(RawItem(o.bytes));
       } else {
@@ -233,6 +243,7 @@ class CoreHarness : public Outbox {
     std::vector<Item> items;
     size_t taken = 0;
     uint64_t credit = 0;
+    int drain_asks = 0;
   };
 
   static Item RawItem(std::string s) {

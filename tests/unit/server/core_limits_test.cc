@@ -249,17 +249,78 @@ TEST(CoreLimits, OutputOfOneConnectionInAPassIsBounded) {
   h.Run(kT0 + 1);
   h.Take(1);
   h.Take(2);
-  // 200 replies of 64 KB = 12.5 MB asked in one pass, without reading.
+  // 200 replies of 64 KB = 12.5 MB asked in one pass, without reading: the
+  // connection is parked at half of max_output_bytes, not closed, and the
+  // other connection is answered in the same pass.
   for (int i = 2; i < 202; ++i) h.Send(1, i, OpCode::kGetData, GetDataBody("/big"));
   h.Send(2, 1, OpCode::kGetData, GetDataBody("/big"));
   h.Run(kT0 + 2);
   auto items = h.Take(1);
-  EXPECT_TRUE(h.IsClosed(1));
+  EXPECT_FALSE(h.IsClosed(1));
+  EXPECT_GE(OutputBytes(items), static_cast<size_t>(1 << 19));
   EXPECT_LE(OutputBytes(items), static_cast<size_t>(1 << 20));
+  EXPECT_EQ(h.DrainAsks(1), 1);
+  EXPECT_EQ(h.Credit(1), items.size() + 2) << "held requests return no credit (the handshake and create did)";
+  EXPECT_EQ(h.core().Backlog(), 0) << "a parked connection's requests do not count in globalOutstandingLimit";
   items = h.Take(2);
   ASSERT_EQ(items.size(), 1u);
   EXPECT_EQ(items[0].hdr.err, 0);
   EXPECT_FALSE(h.IsClosed(2));
+}
+
+// Parked, a connection resumes each time the network reports its output
+// drained: every reply comes, in order, a bounded amount per pass.
+TEST(CoreLimits, AParkedConnectionResumesInOrderWhenItsOutputDrains) {
+  CoreOptions o = SmallBuffer();
+  o.max_output_bytes = 1 << 20;
+  CoreHarness h(false, o);
+  h.Handshake(1, kT0);
+  h.Send(1, 1, OpCode::kCreate, CreateBody("/big", std::string(kMaxBuffer - 100, 'x')));
+  h.Run(kT0 + 1);
+  h.Take(1);
+  for (int i = 2; i < 202; ++i) h.Send(1, i, OpCode::kGetData, GetDataBody("/big"));
+  h.Send(1, 202, OpCode::kExists, proto::ExistsRequest{"/big", false});  // a small one at the end, behind them
+  h.Run(kT0 + 2);
+  std::vector<int32_t> xids;
+  int passes = 0;
+  for (int64_t t = kT0 + 3; passes < 60; ++t, ++passes) {
+    auto items = h.Take(1);
+    EXPECT_LE(OutputBytes(items), static_cast<size_t>(1 << 20));
+    for (const Item& i : items) xids.push_back(i.hdr.xid);
+    if (!xids.empty() && xids.back() == 202) break;
+    EXPECT_EQ(h.DrainAsks(1), passes + 1) << "each parked pass asks once";
+    h.Drained(1);
+    h.Run(t);
+  }
+  ASSERT_EQ(xids.size(), 201u);
+  for (size_t i = 0; i < xids.size(); ++i) EXPECT_EQ(xids[i], static_cast<int32_t>(i + 2));
+  EXPECT_GE(passes, 12) << "12.5 MB came at most 1 MB per pass";
+  EXPECT_FALSE(h.IsClosed(1));
+  EXPECT_EQ(h.Credit(1), 203u);
+  // A kDrained for a connection that is not parked changes nothing.
+  h.Drained(1);
+  h.Run(kT0 + 100);
+  EXPECT_TRUE(h.Take(1).empty());
+}
+
+// The parked requests of a connection that goes away are dropped with it.
+TEST(CoreLimits, AParkedConnectionThatClosesLeavesNothingHeld) {
+  CoreOptions o = SmallBuffer();
+  o.max_output_bytes = 1 << 20;
+  CoreHarness h(false, o);
+  h.Handshake(1, kT0);
+  h.Send(1, 1, OpCode::kCreate, CreateBody("/big", std::string(kMaxBuffer - 100, 'x')));
+  h.Run(kT0 + 1);
+  for (int i = 2; i < 202; ++i) h.Send(1, i, OpCode::kGetData, GetDataBody("/big"));
+  h.Run(kT0 + 2);
+  ASSERT_EQ(h.DrainAsks(1), 1);
+  h.Disconnect(1);
+  h.Run(kT0 + 3);
+  h.Take(1);
+  h.Drained(1);  // late: the connection is gone
+  h.Run(kT0 + 4);
+  EXPECT_TRUE(h.Take(1).empty());
+  EXPECT_EQ(h.core().Backlog(), 0);
 }
 
 }  // namespace
