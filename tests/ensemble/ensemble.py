@@ -155,7 +155,7 @@ class Member:
         lines = [
             "tickTime=%d" % TICK_TIME_MS,
             "initLimit=%d" % INIT_LIMIT,
-            "syncLimit=%d" % SYNC_LIMIT,
+            "syncLimit=%d" % self.ensemble.sync_limit,
             "dataDir=%s" % self.data_dir,
             "clientPort=%d" % self.client_port,
             "clientPortAddress=127.0.0.1",
@@ -342,12 +342,15 @@ class Member:
 
 class Ensemble:
     def __init__(self, kinds, observers=(), snap_count=100000, read_only=False, extra_cfg=None,
-                 zk_jvm=None, kind_cfg=None):
+                 zk_jvm=None, kind_cfg=None, sync_limit=None):
         """zk_jvm: JVM options of ZooKeeper members (default: small heap,
         serial GC, C1 only - quick to start, for tests; a benchmark passes
         the production defaults, e.g. ["-Xmx1000m"]). kind_cfg: zoo.cfg
-        lines for the members of one kind only, {"aviary": {key: value}}."""
+        lines for the members of one kind only, {"aviary": {key: value}}.
+        sync_limit: syncLimit in ticks (default SYNC_LIMIT: 1 s), how long a
+        leader waits for a learner's ACK before it drops the learner."""
         self.zk_jvm = zk_jvm
+        self.sync_limit = sync_limit or SYNC_LIMIT
         self.kind_cfg = dict(kind_cfg or {})
         self.root = tempfile.mkdtemp(prefix="aviary-ensemble-")
         self.snap_count = snap_count
