@@ -279,6 +279,17 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
       if (ev.kind == CoreEvent::Kind::kRequest) trace::Record(trace::kCoreWait, trace_start_us - ev.received_us);
     }
   }
+  // A learner's request came after its member applied (and answered) what
+  // the leader had committed before it, and the consensus thread hands
+  // those commits over before it (QuorumPeer::FlushCore): apply them first,
+  // so that the request is prepared against them (the overlay covers prepared
+  // changes, but a quota check credits an applied delete only).
+  for (const auto& ev : batch) {
+    if (ev.kind == CoreEvent::Kind::kForwarded) {
+      ApplyCommitted(now_ms);
+      break;
+    }
+  }
   for (auto& ev : batch) {
     // Frames go back to the network as flow-control credit; a request's
     // once it is answered (see Credit).

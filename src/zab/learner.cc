@@ -19,6 +19,7 @@ void Node::BecomeLearner(ServerId leader) {
   next_connect_ms_ = kNone;
   ready_.connect_leader = leader;
   sync_target_ = 0;
+  snap_zxid_ = 0;
   acks_enabled_ = false;
   unacked_.clear();
 }
@@ -109,6 +110,7 @@ void Node::OnSyncKind(const QuorumPacket& p) {
   Zxid z = p.zxid;
   switch (p.type) {
     case PacketType::kDiff:
+      snap_zxid_ = 0;
       break;
     case PacketType::kTrunc:
       if (z < committed_) return LearnerFail(fmt::format("TRUNC to {:#x} below our commit point", z));
@@ -118,6 +120,7 @@ void Node::OnSyncKind(const QuorumPacket& p) {
       ++generation_;  // fsyncs already requested no longer prove anything: ask again
       if (durable_ < z) unsynced_ = true;
       ready_.storage.push_back({StorageOp::Kind::kTruncate, z, {}, 0});
+      snap_zxid_ = 0;
       break;
     case PacketType::kSnap:
       log_.clear();
@@ -127,6 +130,7 @@ void Node::OnSyncKind(const QuorumPacket& p) {
       ++generation_;
       unsynced_ = false;
       ready_.storage.push_back({StorageOp::Kind::kInstallSnapshot, z, p.data, 0});
+      snap_zxid_ = z;
       break;
     default:
       return LearnerFail("expected DIFF, TRUNC or SNAP");
@@ -167,6 +171,20 @@ void Node::OnSyncedPacket(const QuorumPacket& p) {
 
 void Node::OnProposal(const QuorumPacket& p) {
   Zxid last = last_logged();
+  if (p.zxid <= last && learn_phase_ == LearnPhase::kSyncBody && snap_zxid_ != 0 && last == snap_zxid_ &&
+      p.zxid <= snap_zxid_) {
+    // A ZooKeeper leader's SNAP is fuzzy: it queues the proposals in flight
+    // (LearnerHandler.syncFollower -> startForwarding) before it serializes
+    // its tree, and sends as the SNAP's zxid the tree's last applied one,
+    // which can be past some of them (seen under load: PROPOSAL 0x..65d
+    // after SNAP 0x..65d). The snapshot holds them already; ZooKeeper's
+    // learner logs them again and ACKs each, and that leader drops a learner
+    // whose ACK of a proposal it sent is older than syncLimit: ACK (after
+    // NEWLEADER, as every proposal of the sync), do not log.
+    if (unacked_.size() >= config_.max_unacked_proposals) return LearnerFail("too many proposals in flight");
+    if (!IsObserver()) unacked_.push_back(p.zxid);
+    return;
+  }
   if (p.zxid <= last) return LearnerFail(fmt::format("PROPOSAL {:#x} not after {:#x}", p.zxid, last));
   if (quorum::EpochOf(p.zxid) == quorum::EpochOf(last) && p.zxid != last + 1) {
     return LearnerFail(fmt::format("PROPOSAL {:#x} leaves a gap after {:#x}", p.zxid, last));

@@ -287,6 +287,7 @@ class Node {
   Zxid newleader_zxid_ = 0;
   Zxid newleader_log_end_ = 0;
   Zxid sync_target_ = 0;
+  Zxid snap_zxid_ = 0;  // learner: the zxid of the SNAP this sync installs (0: DIFF / TRUNC)
   bool acks_enabled_ = false;
   std::deque<Zxid> unacked_;
   std::string touches_;

@@ -207,19 +207,42 @@ def test_watches(cli, zk, base):
 
 def test_watch_event_printed(cli, zk, base, srv):
     import subprocess
+    import threading
     import time
     import conftest
     zk.create(base + "/ev", b"1")
     p = subprocess.Popen([conftest.CLI, "-server", srv.hostport], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    lines = []
+
+    def read():
+        for ln in p.stdout:
+            lines.append(ln)
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+
+    def wait_line(pred, what):
+        # The CLI flushes after each command and each event. Waiting for
+        # what it printed, not a fixed 1 s / 0.5 s: a loaded machine (the
+        # sanitizer build) may start it or deliver the event later.
+        deadline = time.monotonic() + 30
+        while not any(pred(ln.rstrip("\n")) for ln in list(lines)):
+            assert time.monotonic() < deadline and p.poll() is None, "no %s from the CLI: %r" % (what, lines)
+            time.sleep(0.05)
+
     p.stdin.write("get -w %s/ev\n" % base)
     p.stdin.flush()
-    time.sleep(1.0)
+    wait_line(lambda ln: ln == "1", "get output")  # the watch is set
     zk.set(base + "/ev", b"2")
-    time.sleep(0.5)
-    out, _err = p.communicate("quit\n", timeout=10)
+    event = "WatchedEvent state:SyncConnected type:NodeDataChanged path:%s/ev" % base
+    wait_line(lambda ln: ln == event, "NodeDataChanged event")
+    p.stdin.write("quit\n")
+    p.stdin.flush()
+    p.wait(timeout=10)
+    reader.join(timeout=10)
+    out = "".join(lines)
     assert "WatchedEvent state:SyncConnected type:None path:null" in out
-    assert "WatchedEvent state:SyncConnected type:NodeDataChanged path:%s/ev" % base in out
+    assert event in out
 
 
 def test_exit_status_and_usage(cli):

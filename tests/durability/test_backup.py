@@ -84,7 +84,13 @@ def test_backup_under_load_restores_exact_state(node_factory, tmp_path):
     z = _last_zxid(out)
     manifest = (backup / "MANIFEST").read_text()
     assert _last_zxid(manifest) == z
-    time.sleep(0.5)  # writes after the backup must not appear in it
+    # Writes after the backup must not appear in it: wait until there are
+    # some (a fixed 0.5 s was too short for a loaded sanitizer build).
+    deadline = time.monotonic() + 30
+    while not any(cz > z for ld in loaders for _v, cz in list(ld.creates.values())):
+        assert time.monotonic() < deadline and all(ld.is_alive() for ld in loaders), \
+            "no write after the backup within 30 s (loader errors: %r)" % [ld.error for ld in loaders]
+        time.sleep(0.05)
     for ld in loaders:
         ld.stop_flag = True
     for ld in loaders:

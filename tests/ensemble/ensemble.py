@@ -22,6 +22,7 @@ they were proven against Apache ZooKeeper before Aviary could join.
 
 import glob
 import os
+import random
 import re
 import shutil
 import signal
@@ -36,6 +37,8 @@ TICK_TIME_MS = 200
 INIT_LIMIT = 10
 SYNC_LIMIT = 5
 
+_rng = random.Random()  # seeded from os.urandom
+
 ZK_JARS = [
     "/usr/share/java/zookeeper.jar",
     "/usr/share/java/zookeeper-jute.jar",
@@ -47,10 +50,44 @@ ZK_JARS = [
 _handed_out = set()
 
 
+def _ephemeral_range():
+    """The kernel's range for the source ports of outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def _bindable(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port():
     """A loopback port free now and not handed out before by this process
-    (the kernel may give a just-released port again, and one member's
-    client port must not be another's election port)."""
+    (one member's client port must not be another's election port).
+
+    Taken below the kernel's ephemeral range when there is room: a member
+    binds its ports well after they are chosen (a JVM starts slowly) and
+    binds them again at each restart, and meanwhile the source port of any
+    outgoing connection (a client's, a member's) could take a port of the
+    ephemeral range, bind(0)'s own, and make the member's bind fail
+    (EADDRINUSE). The choice is random so that concurrent test processes
+    rarely try the same port."""
+    lo, _ = _ephemeral_range()
+    pool = (10000, lo - 1)
+    if pool[1] - pool[0] >= 2000:
+        for _ in range(200):
+            port = _rng.randint(*pool)
+            if port not in _handed_out and _bindable(port):
+                _handed_out.add(port)
+                return port
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             s.bind(("127.0.0.1", 0))
@@ -118,7 +155,7 @@ class Member:
         lines = [
             "tickTime=%d" % TICK_TIME_MS,
             "initLimit=%d" % INIT_LIMIT,
-            "syncLimit=%d" % SYNC_LIMIT,
+            "syncLimit=%d" % self.ensemble.sync_limit,
             "dataDir=%s" % self.data_dir,
             "clientPort=%d" % self.client_port,
             "clientPortAddress=127.0.0.1",
@@ -305,12 +342,15 @@ class Member:
 
 class Ensemble:
     def __init__(self, kinds, observers=(), snap_count=100000, read_only=False, extra_cfg=None,
-                 zk_jvm=None, kind_cfg=None):
+                 zk_jvm=None, kind_cfg=None, sync_limit=None):
         """zk_jvm: JVM options of ZooKeeper members (default: small heap,
         serial GC, C1 only - quick to start, for tests; a benchmark passes
         the production defaults, e.g. ["-Xmx1000m"]). kind_cfg: zoo.cfg
-        lines for the members of one kind only, {"aviary": {key: value}}."""
+        lines for the members of one kind only, {"aviary": {key: value}}.
+        sync_limit: syncLimit in ticks (default SYNC_LIMIT: 1 s), how long a
+        leader waits for a learner's ACK before it drops the learner."""
         self.zk_jvm = zk_jvm
+        self.sync_limit = sync_limit or SYNC_LIMIT
         self.kind_cfg = dict(kind_cfg or {})
         self.root = tempfile.mkdtemp(prefix="aviary-ensemble-")
         self.snap_count = snap_count
@@ -354,12 +394,16 @@ class Ensemble:
         every txn committed before, in the current epoch too (a new
         leader's epoch has no txn of its own until a write)."""
         from kazoo.client import KazooClient
+        from kazoo.retry import KazooRetry
         c = KazooClient(hosts=self.connect_string([m for m in self.voters() if m.alive()]),
                         timeout=8.0, connection_retry={"max_tries": -1, "delay": 0.1, "max_delay": 0.5})
+        # A member that just (re)started may drop the connection once more
+        # (ConnectionLoss): both ops are idempotent, retried until `timeout`.
+        retry = KazooRetry(max_tries=-1, delay=0.1, max_delay=0.5, deadline=timeout)
         try:
             c.start(timeout=timeout)
-            c.ensure_path("/ensemble-marker")
-            return c.set("/ensemble-marker", b"%f" % time.time()).mzxid
+            retry(c.ensure_path, "/ensemble-marker")
+            return retry(c.set, "/ensemble-marker", b"%f" % time.time()).mzxid
         finally:
             c.stop()
             c.close()

@@ -52,9 +52,8 @@ def test_writes_through_each_member_and_cross_member_watches(make_ensemble, clie
     checks.check_watch_fires_on_other_member(ens, clients, m[0], m[1], "/w1")
     checks.check_watch_fires_on_other_member(ens, clients, m[2], m[3], "/w2")  # observer writes
     checks.check_watch_fires_on_other_member(ens, clients, m[3], m[0], "/w3")  # observer watches
-    checks.settle(ens, *m)  # after the last write (a marker), all equal
-    zx = {mm.sid: mm.zxid() for mm in m}
-    assert len(set(zx.values())) == 1, "srvr Zxid differs between members: %r" % zx
+    checks.settle(ens, *m)  # after the last writes (a marker, its closeSession), all equal
+    checks.wait_same_zxid(ens, m)
 
 
 def test_sync_through_every_member(make_ensemble, clients, request):
@@ -124,12 +123,20 @@ def test_killed_leader_with_uncommitted_tail_rejoins_by_trunc(make_ensemble, cli
     lc.exists("/t")  # its session is committed everywhere
     checks.settle(ens, *ens.members)
     followers = [m for m in ens.members if m is not lead]
+    def fsyncs():
+        return int(lead.mntr().get("zk_cnt_fsynctime", "-1"))
+
     for f in followers:
         f._signal(signal.SIGSTOP)
     try:
+        before = fsyncs()
+        assert before >= 0, "no zk_cnt_fsynctime in the leader's mntr: %r" % lead.mntr()
         for i in range(5):
             lc.create_async("/t/tail%d" % i, b"x")  # logged by the leader alone
-        time.sleep(0.3)  # less than syncLimit: it still leads
+        # Within syncLimit (1 s) it still leads and logs them: wait for that
+        # fsync (a fixed 0.3 s was a guess that a loaded machine can miss).
+        waits.wait_until(lambda: fsyncs() > before, timeout=5.0, interval=0.01,
+                         what="the leader to fsync the tail it proposed (zk_cnt_fsynctime > %d)" % before)
     finally:
         for f in followers:
             f.kill()  # what they had not read dies with them
@@ -138,7 +145,7 @@ def test_killed_leader_with_uncommitted_tail_rejoins_by_trunc(make_ensemble, cli
         f.start()
     ens.wait_for_leader(timeout=30)
     nc = clients(ens.connect_string(followers))
-    checks.retry_until(lambda: nc.create("/t/after", b"2"), what="write after the election")
+    checks.create_retrying(nc, "/t/after", b"2", what="write after the election")
     log_from = lead.log_size()
     lead.start()
     ens.wait_synced(lead)

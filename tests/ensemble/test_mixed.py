@@ -57,9 +57,8 @@ def test_mixed_reads_writes_watches(make_ensemble, clients, name):
     checks.check_watch_fires_on_other_member(ens, clients, m[1], m[0], "/x2")
     checks.check_watch_fires_on_other_member(ens, clients, m[3], m[4], "/x3")
     checks.check_watch_fires_on_other_member(ens, clients, m[4], m[3], "/x4")
-    checks.settle(ens, *m)  # after the last write (a marker), all equal
-    zx = {mm.sid: mm.zxid() for mm in m}
-    assert len(set(zx.values())) == 1, "srvr Zxid differs between members: %r" % zx
+    checks.settle(ens, *m)  # after the last writes (a marker, its closeSession), all equal
+    checks.wait_same_zxid(ens, m)
 
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
@@ -80,7 +79,12 @@ def test_mixed_follower_catch_up_diff(make_ensemble, clients, name):
 
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_mixed_follower_catch_up_snap(make_ensemble, clients, name, request):
-    ens, cfg = start(make_ensemble, name, snap_count=50)
+    # syncLimit 5 s, not 1 s: a leader of either kind drops a learner whose
+    # ACK is older than syncLimit, and a JVM follower just loaded from a SNAP
+    # under this load on a busy machine took longer (an Aviary leader closed
+    # it, "proposal not ACKed within syncLimit", and re-synced it by DIFF);
+    # that is the slow learner's fate, not the SNAP this test checks.
+    ens, cfg = start(make_ensemble, name, snap_count=50, sync_limit=25)
     f = minority_follower(ens, cfg)
     # Under a write load: a ZooKeeper leader's SNAP is then fuzzy.
     modes, counts = checks.check_follower_catch_up(ens, clients, f, txns=1500, purge=True, load=True)
@@ -107,7 +111,7 @@ def test_mixed_observers_do_not_count(make_ensemble, clients):
     checks.check_observer(ens, clients, ens.members[4])
     ens.wait_synced(ens.members[3])
     co = checks.pinned(clients, ens.members[3])
-    checks.retry_until(lambda: co.create("/obs/zk-observer", b"z"), what="write via ZK observer")
+    checks.create_retrying(co, "/obs/zk-observer", b"z", what="write via ZK observer")
     ca = checks.pinned(clients, ens.members[4])
     checks.settle(ens, ens.members[4])
     assert ca.get("/obs/zk-observer")[0] == b"z"

@@ -278,5 +278,71 @@ TEST(CoreLearner, LeaderHandsALearnersSyncToZabAfterTheWritesBeforeIt) {
   EXPECT_EQ(rec.log, (std::vector<std::string>{"propose 5", "sync 9"}));
 }
 
+// The leader's core: the consensus thread hands over what it committed
+// before the learners' requests that came after it (QuorumPeer::FlushCore).
+// A learner answers its client once it applied a commit, so the client's
+// next write, forwarded, can reach the leader's core in the same pass as that
+// commit: it is prepared after the commit is applied. A quota check credits
+// only an applied delete, and a create after a delete through a follower was
+// refused QUOTAEXCEEDED when the core prepared first and applied after.
+TEST(CoreLearner, LeaderAppliesWhatWasCommittedBeforeALearnersRequest) {
+  CoreOptions o = CoreHarness::DefaultOptions();
+  o.enforce_quota = true;
+  CoreHarness leader(/*held=*/true, o);
+  leader.core().SetEnsembleHooks(nullptr, {});
+  leader.Role(ServingRole::kLeader, 1);
+  leader.Run(0);
+  leader.Handshake(1, 0);
+  auto write = [&](int32_t xid, OpCode op, proto::RequestBody body) {
+    leader.Send(1, xid, op, std::move(body));
+    leader.Run(0);
+    leader.held().Release();
+    leader.Run(0);
+  };
+  // setquota -N 2 /q, then /q/a: 2 of 2.
+  write(1, OpCode::kCreate, CreateBody("/q", ""));
+  write(2, OpCode::kCreate, CreateBody("/zookeeper/quota/q", ""));
+  write(3, OpCode::kCreate,
+        CreateBody("/zookeeper/quota/q/zookeeper_limits", "count=-1,bytes=-1;byteHardLimit=-1;countHardLimit=2"));
+  write(4, OpCode::kCreate, CreateBody("/zookeeper/quota/q/zookeeper_stats", "count=0,bytes=0"));
+  write(5, OpCode::kCreate, CreateBody("/q/a", ""));
+  // A learner's session.
+  const int64_t learner_session = 0x0200000000000001LL;
+  auto forward = [&](int32_t cxid, OpCode op, std::string body) {
+    auto f = std::make_shared<ForwardedRequest>();
+    f->session_id = learner_session;
+    f->cxid = cxid;
+    f->type = static_cast<int32_t>(op);
+    f->body = std::move(body);
+    f->learner_conn = 9;
+    CoreEvent ev;
+    ev.kind = CoreEvent::Kind::kForwarded;
+    ev.forwarded = std::move(f);
+    leader.Post(std::move(ev));
+  };
+  forward(0, OpCode::kCreateSession, std::string("\0\0\x27\x10", 4));  // timeout 10000 ms
+  leader.Run(0);
+  leader.held().Release();
+  leader.Run(0);
+  // delete /q/a is committed (released) but not applied yet when the
+  // learner's create /q/b arrives: both in one pass.
+  leader.Send(1, 6, OpCode::kDelete, proto::DeleteRequest{"/q/a", -1});
+  leader.Run(0);
+  ASSERT_EQ(leader.held().held(), 1u);
+  leader.held().Release();
+  proto::Request create;
+  create.header = proto::RequestHeader{7, static_cast<int32_t>(OpCode::kCreate)};
+  create.body = CreateBody("/q/b", "");
+  std::string frame;
+  proto::EncodeRequest(create, &frame);
+  forward(7, OpCode::kCreate, frame.substr(12));
+  leader.Run(0);
+  ASSERT_EQ(leader.held().held(), 1u);
+  const txn::Txn& t = leader.held().pending().front();
+  EXPECT_EQ(t.session_id, learner_session);
+  EXPECT_EQ(t.type, OpCode::kCreate) << "the learner's create was prepared before the delete committed ahead of it "
+                                        "was applied (an error txn: QUOTAEXCEEDED)";
+}
+
 }  // namespace
 }  // namespace aviary::server::testing

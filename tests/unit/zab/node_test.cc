@@ -109,6 +109,43 @@ TEST_F(FollowerTest, NoPingReplyBeforeUpToDate) {
   ASSERT_EQ(Types(r), std::vector<PacketType>{PacketType::kPing});
 }
 
+// A ZooKeeper leader's fuzzy SNAP: the proposals it queued before it
+// serialized its tree can be at or below the SNAP's zxid (the tree's last
+// applied). They are held by the snapshot: not logged again, but ACKed
+// after NEWLEADER as ZooKeeper's learner does (its leader drops a learner
+// that leaves a proposal unACKed past syncLimit); the next one follows on.
+TEST_F(FollowerTest, ProposalsAtOrBelowAFuzzySnapAreAckedNotLogged) {
+  node_->OnLeaderPacket(7, P(PacketType::kSnap, Z(1, 5), "snapshot"));
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(1, 4), "t4"));
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(1, 5), "t5"));
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(1, 6), "t6"));
+  node_->OnLeaderPacket(7, P(PacketType::kCommit, Z(1, 4)));
+  node_->OnLeaderPacket(7, P(PacketType::kCommit, Z(1, 5)));
+  node_->OnLeaderPacket(7, P(PacketType::kNewLeader, Z(2, 0)));
+  ASSERT_EQ(node_->role(), Role::kFollowing);
+  Ready r = node_->TakeReady();
+  ASSERT_EQ(r.storage.size(), 3u);
+  EXPECT_EQ(r.storage[0].kind, StorageOp::Kind::kInstallSnapshot);
+  EXPECT_EQ(r.storage[1].kind, StorageOp::Kind::kAppend);  // t6 only
+  EXPECT_EQ(r.storage[1].zxid, Z(1, 6));
+  EXPECT_EQ(r.storage[2].kind, StorageOp::Kind::kFsync);
+  EXPECT_TRUE(r.packets.empty());
+  node_->OnFsyncDone(r.storage[2].token);
+  r = node_->TakeReady();
+  ASSERT_EQ(Types(r),
+            (std::vector<PacketType>{PacketType::kAck, PacketType::kAck, PacketType::kAck, PacketType::kAck}));
+  EXPECT_EQ(r.packets[0].packet.zxid, Z(2, 0));
+  EXPECT_EQ(r.packets[1].packet.zxid, Z(1, 4));
+  EXPECT_EQ(r.packets[2].packet.zxid, Z(1, 5));
+  EXPECT_EQ(r.packets[3].packet.zxid, Z(1, 6));
+  node_->OnLeaderPacket(7, P(PacketType::kUpToDate, 0));
+  r = node_->TakeReady();
+  EXPECT_TRUE(node_->serving());
+  // Past the snapshot a proposal at or below what we hold is refused again.
+  node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(1, 6), "again"));
+  EXPECT_EQ(node_->role(), Role::kLooking);
+}
+
 TEST_F(FollowerTest, GapInProposalsSendsUsBackToLooking) {
   node_->OnLeaderPacket(7, P(PacketType::kDiff, Z(1, 0)));
   node_->OnLeaderPacket(7, P(PacketType::kProposal, Z(2, 1), "a"));
