@@ -351,7 +351,17 @@ class Worker {
         }
         if (e & EPOLLOUT) {
           auto again = conns_.find(id);
-          if (again != conns_.end()) Flush(id, again->second);
+          if (again == conns_.end()) continue;
+          // Input held back by the output backlog (kOutputHighWater) is
+          // parsed once the socket took enough of it: nothing else would
+          // parse it when the client, waiting for those replies, sends
+          // nothing more (its requests sat until its next ping).
+          const bool held = Backlog(again->second) >= kOutputHighWater;
+          Flush(id, again->second);
+          again = conns_.find(id);
+          if (held && again != conns_.end() && Backlog(again->second) < kOutputHighWater) {
+            ParseFrames(id, again->second);
+          }
         }
       }
       {

@@ -1,7 +1,8 @@
 // The two checksums ZooKeeper's files use, as java.util.zip computes them:
 // Adler-32 (FileTxnLog record checksums, snapshot seals) and CRC-32 (IEEE
 // 802.3, reflected, as java.util.zip.CRC32; the per-node tree digest).
-// Pure functions and small value types; thread-safe.
+// Both are zlib's (the same algorithms as java.util.zip). Pure functions
+// and small value types; thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -12,11 +13,10 @@ namespace aviary::zkformat {
 class Adler32 {
  public:
   void Update(std::string_view bytes);
-  uint32_t value() const { return b_ << 16 | a_; }
+  uint32_t value() const { return value_; }
 
  private:
-  uint32_t a_ = 1;
-  uint32_t b_ = 0;
+  uint32_t value_ = 1;  // zlib's running value (adler32_z)
 };
 
 inline uint32_t Adler32Of(std::string_view bytes) {
@@ -25,13 +25,14 @@ inline uint32_t Adler32Of(std::string_view bytes) {
   return a.value();
 }
 
+// zlib's crc32 underneath (the same CRC as java.util.zip.CRC32).
 class Crc32 {
  public:
   void Update(std::string_view bytes);
-  uint32_t value() const { return ~crc_; }
+  uint32_t value() const { return crc_; }
 
  private:
-  uint32_t crc_ = 0xffffffffu;
+  uint32_t crc_ = 0;  // zlib's running value: the CRC of the bytes so far
 };
 
 }  // namespace aviary::zkformat

@@ -5,6 +5,7 @@ All on loopback, each test bounded well under 20 s. The many-sessions test
 drives raw non-blocking sockets through `selectors` (no thread per session).
 """
 
+import os
 import resource
 import selectors
 import socket
@@ -218,6 +219,45 @@ def test_5000_pipelined_requests_answered_in_order(server, base):
     assert c.exists(base)[1]["numChildren"] == groups
     print("5000 pipelined requests in %.2fs" % (time.monotonic() - t0))
     c.close_session()
+
+
+def _server_cpu_s(pid):
+    """The server process's user + system CPU time so far, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pipelined_creates_cpu_s(server, zk, parent, n):
+    cpu0 = _server_cpu_s(server.pid)
+    results = [zk.create_async("%s/c%03d" % (parent, i)) for i in range(n)]
+    for r in results:
+        r.get(timeout=20)
+    return _server_cpu_s(server.pid) - cpu0
+
+
+def test_children_of_a_parent_with_large_data_cost_little_cpu(server, zk, base):
+    """A child created (or deleted) changes its parent's stat, so the tree
+    digest (ZooKeeper's digest.enabled, on by default) hashes the parent
+    again, its data included, before and after the change. With 1 MB in
+    the parent that must stay cheap (ZooKeeper's CRC32 runs at the speed of
+    the CPU's CRC instructions). Aviary's own table CRC ran at 27-66 ns a
+    byte in the ASan build: 256 pipelined creates under a parent holding
+    300 KB held one core pass for seconds, and kazoo dropped the connection
+    (the security suite's pipelined-over-TLS test, session 11)."""
+    n = 100
+    small = base + "/small"
+    zk.create(small)
+    big = base + "/big"
+    zk.create(big, b"p" * (1000 * 1000))
+    plain_cpu = _pipelined_creates_cpu_s(server, zk, small, n)
+    big_cpu = _pipelined_creates_cpu_s(server, zk, big, n)
+    extra_ms = (big_cpu - plain_cpu) * 1000.0 / n
+    print("server CPU per create: %.2f ms under an empty parent, %.2f ms under a 1 MB one"
+          % (plain_cpu * 1000.0 / n, big_cpu * 1000.0 / n))
+    # Two CRCs of 1 MB: ~0.5 ms at -O2, ~2 ms in the ASan build (zlib);
+    # the table CRC took ~1.6 ms at -O2 and 55-130 ms under ASan.
+    assert extra_ms < 20.0, "a 1 MB parent costs %.1f ms of server CPU per child created" % extra_ms
 
 
 def test_concurrent_kazoo_clients_cas_counter(zk_factory, zk, base):

@@ -298,6 +298,33 @@ TEST_F(ConnectionServerTest, DrainedReportedWhenTheOutputFallsToTheMark) {
   EXPECT_EQ(drained(a_id), 1u);
 }
 
+// A client that pipelines requests and reads the large replies only later:
+// the request that arrived while the output backlog was over the
+// high-water mark (4 MiB) is held back, and must be delivered once the
+// client has read the backlog, without any further input from it (the
+// client waits for that request's reply). It used to wait for the next
+// bytes from the client (a ZooKeeper client's ping, seconds later).
+TEST_F(ConnectionServerTest, InputHeldByOutputBacklogIsParsedOnceItDrains) {
+  auto o = Options();
+  o.io_threads = 1;
+  StartServer(o);
+  TestClient c(server_->port());
+  net::ConnId id = Accepted(1);
+  ASSERT_TRUE(c.Write(Framed("first")));
+  ASSERT_TRUE(WaitPayloads(id, 1));
+  // Far more than loopback's socket buffers take: most of it stays queued.
+  const std::string big(24u << 20, 'r');
+  server_->Send(id, big);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(c.Write(Framed("second")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(sink_.Payloads(id).size(), 1u) << "parsed despite the output backlog";
+  std::string got;
+  ASSERT_TRUE(c.ReadExactly(big.size(), &got, std::chrono::seconds(10)));
+  EXPECT_TRUE(got == big);
+  EXPECT_TRUE(WaitPayloads(id, 2)) << "the held-back request was not parsed after the backlog drained";
+}
+
 TEST_F(ConnectionServerTest, ClosedReportedOncePerConnection) {
   auto o = Options();
   o.io_threads = 1;  // one worker: a later event proves earlier ones were processed

@@ -20,9 +20,17 @@ TEST(Checksum, KnownVectors) {
   Crc32 c;
   c.Update("123456789");
   EXPECT_EQ(c.value(), 0xCBF43926u);
+  // An empty view with a null pointer (the root's path, empty data) adds
+  // nothing; zlib itself would restart from its initial value.
+  c.Update(std::string_view());
+  EXPECT_EQ(c.value(), 0xCBF43926u);
+  Adler32 a;
+  a.Update("Wikipedia");
+  a.Update(std::string_view());
+  EXPECT_EQ(a.value(), 0x11E60398u);
 }
 
-// Crc32 reads eight bytes at a step: every length, offset and split of an
+// Crc32 (zlib) works a word at a time: every length, offset and split of an
 // input gives the CRC a plain bit-at-a-time computation gives.
 TEST(Checksum, Crc32MatchesBitwiseReferenceAtEveryLengthAndSplit) {
   auto reference = [](std::string_view s) {
