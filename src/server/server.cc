@@ -139,8 +139,8 @@ bool Server::Recover(std::string* error) {
   } else if (!durable_->Start(r.last_zxid + 1, error)) {
     return false;
   }
-  snapshotter_ =
-      std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count, opts_.snapshot_timeout_ms);
+  snapshotter_ = std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count,
+                                               opts_.snapshot_timeout_ms, opts_.snapshot_io);
   core_->SetSnapshotter(snapshotter_.get());
   // An ensemble member snapshots committed state only: what recovery
   // replayed from the log may not be committed yet.
