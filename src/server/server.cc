@@ -90,6 +90,8 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     durable_ = durable.get();
     committer_ = std::move(durable);
   }
+  const int64_t queue_kib = EnvInt("AVIARY_SNAPSHOT_QUEUE_KIB", 0);
+  if (queue_kib > 0) opts_.core.snapshot_max_queued_bytes = static_cast<size_t>(queue_kib) << 10;
   core_ = std::make_unique<Core>(opts_.core, committer_.get(), this);
   if (quorum_peer_ != nullptr) {
     QuorumPeer* qp = quorum_peer_;
