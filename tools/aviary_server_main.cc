@@ -115,6 +115,9 @@ int main(int argc, char** argv) {
   opts.prealloc_bytes = cfg.pre_alloc_size_kb * 1024;
   opts.snap_retain_count = cfg.snap_retain_count;
   opts.snapshot_timeout_ms = cfg.snapshot_timeout_ms;
+  opts.snapshot_io.writeback.range_bytes = cfg.snapshot_writeback_kib * 1024;
+  opts.snapshot_io.writeback.bounded = cfg.snapshot_bounded_writeback;
+  opts.snapshot_io.idle_io_class = cfg.snapshot_idle_io;
   opts.repair = repair;
   opts.core.snap_count = cfg.snap_count;
   opts.core.fork_snapshots = cfg.fork_snapshots;

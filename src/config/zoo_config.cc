@@ -393,6 +393,13 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return detail::IntValue(raw_key, value, 0, 1000000, "expected microseconds 0-1000000", &cfg->snapshot_slice_us,
                             error);
   }
+  if (key == "aviary.snapshotWritebackKiB") {
+    return detail::IntValue(raw_key, value, 0, 1 << 20, "expected KiB 0-1048576", &cfg->snapshot_writeback_kib, error);
+  }
+  if (key == "aviary.snapshotBoundedWriteback") {
+    return detail::BoolValue(raw_key, value, &cfg->snapshot_bounded_writeback, error);
+  }
+  if (key == "aviary.snapshotIdleIo") return detail::BoolValue(raw_key, value, &cfg->snapshot_idle_io, error);
   if (key == "aviary.snapshotTimeoutMs") {
     return detail::IntValue(raw_key, value, 100, std::numeric_limits<int32_t>::max(),
                             "expected milliseconds, at least 100", &cfg->snapshot_timeout_ms, error);

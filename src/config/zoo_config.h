@@ -116,6 +116,14 @@ struct ServerConfig {
   // aviary.snapshotSliceMicros: the longest slice of a fuzzy snapshot the
   // core serialises between request batches (0: bounded by nodes only).
   int64_t snapshot_slice_us = 500;
+  // aviary.snapshotWritebackKiB: the snapshot's writeback starts every this
+  // many KiB written (0: only at its final fsync). aviary.
+  // snapshotBoundedWriteback: each start also waits until the range before
+  // it is on disk, so at most two ranges are queued at a time.
+  // aviary.snapshotIdleIo: the snapshot's I/O goes in the idle I/O class.
+  int64_t snapshot_writeback_kib = 1024;
+  bool snapshot_bounded_writeback = false;
+  bool snapshot_idle_io = false;
   int io_threads = 2;  // aviary.ioThreads: network I/O threads (1-64)
   // aviary.maxWatchesPerSession: watch-table entries one connection may hold
   // (ZooKeeper's watch_count unit); aviary.maxWatchBytesPerSession: the sum

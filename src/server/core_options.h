@@ -54,6 +54,14 @@ struct CoreOptions {
   size_t snapshot_nodes_per_step = 20000;  // tree slice serialised per core pass (fuzzy path), at most
   int64_t snapshot_slice_us = 500;         // and at most this long (0 = no time bound); aviary.snapshotSliceMicros
   bool fork_snapshots = false;             // true: write snapshots from a forked child (see Snapshotter)
+  // Fuzzy path: the core walks no further while the snapshot thread has more
+  // than this many bytes of blocks queued (raw records, not yet compressed).
+  // Each queued block is a heap buffer the core thread fills, so this is also
+  // the heap the walk keeps touching: 4 MiB (16 blocks) are reused block
+  // after block, where 64 MiB cost the core thread ~2,200 page faults per 1M
+  // snapshot (docs/perf/storage.md, session 11). AVIARY_SNAPSHOT_QUEUE_KIB
+  // overrides it.
+  size_t snapshot_max_queued_bytes = 4u << 20;
   // Run to completion (Core::Submit): a standalone server's I/O thread runs
   // the core pass for the frames it read itself when the core thread is
   // asleep with nothing to do, instead of waking it (one thread hop and

@@ -9,10 +9,6 @@
 
 namespace aviary::server {
 
-namespace {
-constexpr size_t kMaxQueuedSnapshotBytes = 64u << 20;  // don't outrun the disk
-}  // namespace
-
 void Core::LoadRecovered(int64_t last_zxid, const std::vector<storage::SessionRecord>& sessions, int64_t now_ms) {
   applied_zxid_ = last_zxid;
   sequencer_->Reset(last_zxid);
@@ -82,7 +78,7 @@ void Core::MaybeStartSnapshot(int64_t now_ms) {
 
 bool Core::StepSnapshot() {
   if (!snapshot_) return false;
-  if (snapshotter_->QueuedBytes() > kMaxQueuedSnapshotBytes) return true;
+  if (snapshotter_->QueuedBytes() > opts_.snapshot_max_queued_bytes) return true;  // don't outrun the writer
   std::string chunk;
   // A slice is bounded in nodes and in time, so a request that arrives
   // while it runs waits at most about snapshot_slice_us.

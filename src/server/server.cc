@@ -90,6 +90,8 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     durable_ = durable.get();
     committer_ = std::move(durable);
   }
+  const int64_t queue_kib = EnvInt("AVIARY_SNAPSHOT_QUEUE_KIB", 0);
+  if (queue_kib > 0) opts_.core.snapshot_max_queued_bytes = static_cast<size_t>(queue_kib) << 10;
   core_ = std::make_unique<Core>(opts_.core, committer_.get(), this);
   if (quorum_peer_ != nullptr) {
     QuorumPeer* qp = quorum_peer_;
@@ -139,8 +141,8 @@ bool Server::Recover(std::string* error) {
   } else if (!durable_->Start(r.last_zxid + 1, error)) {
     return false;
   }
-  snapshotter_ =
-      std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count, opts_.snapshot_timeout_ms);
+  snapshotter_ = std::make_unique<Snapshotter>(ro.snap_dir, ro.log_dir, opts_.snap_retain_count,
+                                               opts_.snapshot_timeout_ms, opts_.snapshot_io);
   core_->SetSnapshotter(snapshotter_.get());
   // An ensemble member snapshots committed state only: what recovery
   // replayed from the log may not be committed yet.

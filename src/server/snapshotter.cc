@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,10 +22,12 @@
 
 namespace aviary::server {
 
-Snapshotter::Snapshotter(std::string snap_dir, std::string log_dir, int retain_count, int64_t child_timeout_ms)
+Snapshotter::Snapshotter(std::string snap_dir, std::string log_dir, int retain_count, int64_t child_timeout_ms,
+                         SnapshotIo io)
     : snap_dir_(std::move(snap_dir)),
       log_dir_(std::move(log_dir)),
       retain_count_(retain_count),
+      io_(io),
       child_timeout_ms_(child_timeout_ms) {
   thread_ = std::thread([this] { Run(); });
 }
@@ -64,6 +67,16 @@ int64_t NowMs() {
       .count();
 }
 
+// The calling thread's I/O goes to the idle class (the block layer's
+// scheduler, mq-deadline here, dispatches it only when no request of a
+// higher class is pending). Best effort: false if the kernel refused.
+bool UseIdleIoClass() {
+  constexpr int kWhoProcess = 1;  // IOPRIO_WHO_PROCESS: a thread id, 0 = the caller
+  constexpr int kClassIdle = 3;   // IOPRIO_CLASS_IDLE
+  constexpr int kClassShift = 13;
+  return ::syscall(SYS_ioprio_set, kWhoProcess, 0, kClassIdle << kClassShift) == 0;
+}
+
 enum class ChildFault { kNone, kHang, kDie };
 
 ChildFault ReadChildFault() {
@@ -77,9 +90,10 @@ ChildFault ReadChildFault() {
 // In the child: serialise and write the whole snapshot, then leave without
 // running any exit handler of the parent's image.
 [[noreturn]] void ChildWrite(const tree::DataTree& tree, int64_t zxid, std::vector<storage::SessionRecord> sessions,
-                             const std::string& snap_dir, ChildFault fault) {
+                             const std::string& snap_dir, SnapshotIo io, ChildFault fault) {
+  if (io.idle_io_class) UseIdleIoClass();  // no logging in the child: best effort
   storage::SnapshotBuilder builder(zxid, std::move(sessions));
-  storage::SnapshotFileWriter writer;
+  storage::SnapshotFileWriter writer(io.writeback);
   std::string error;
   bool ok = writer.Begin(snap_dir, zxid, &error);
   std::string chunk;
@@ -118,7 +132,7 @@ bool Snapshotter::Fork(const tree::DataTree& tree, int64_t zxid, const std::vect
     // Drop the inherited sockets and log files: a client whose connection the
     // server closes must see it closed now, not when this child exits.
     ::close_range(3, ~0U, 0);
-    ChildWrite(tree, zxid, sessions, snap_dir_, fault);
+    ChildWrite(tree, zxid, sessions, snap_dir_, io_, fault);
   }
   child_ = pid;
   child_zxid_ = zxid;
@@ -176,7 +190,14 @@ void Snapshotter::RequestPurge() { Post(Job{Job::kPurge, 0, {}}); }
 
 void Snapshotter::Run() {
   pthread_setname_np(pthread_self(), "av-snapshot");  // for top -H / perf
-  storage::SnapshotFileWriter writer;
+  const bool idle = io_.idle_io_class && UseIdleIoClass();
+  if (io_.idle_io_class && !idle) AV_LOG(kWarn, "snapshot: ioprio_set(idle) failed ({})", std::strerror(errno));
+  if (io_.idle_io_class || io_.writeback.bounded ||
+      io_.writeback.range_bytes != storage::SnapshotWriteback{}.range_bytes) {
+    AV_LOG(kInfo, "snapshot writes: writeback every {} KiB{}, I/O class {}", io_.writeback.range_bytes >> 10,
+           io_.writeback.bounded ? ", each waiting for the range before" : "", idle ? "idle" : "default");
+  }
+  storage::SnapshotFileWriter writer(io_.writeback);
   std::string sealed;  // one block's stored bytes, reused
   bool failed = false;
   int64_t zxid = 0;
@@ -224,7 +245,7 @@ void Snapshotter::Run() {
         const auto commit_start = std::chrono::steady_clock::now();
         if (!failed) failed = !(writer.Write(job.bytes, &error) && writer.Commit(&error));
         const auto commit_end = std::chrono::steady_clock::now();
-        // The snapshot's blocks (up to kMaxQueuedSnapshotBytes at a time)
+        // The snapshot's blocks (up to CoreOptions::snapshot_max_queued_bytes at a time)
         // came from the core's malloc arena and left free pages there: give
         // them back (RSS with a large tree, issue 10).
         ReleaseFreeHeap();

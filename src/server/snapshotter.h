@@ -37,9 +37,19 @@
 
 namespace aviary::server {
 
+// How the snapshot's bytes reach the disk that the log shares.
+struct SnapshotIo {
+  storage::SnapshotWriteback writeback;  // aviary.snapshotWritebackKiB, aviary.snapshotBoundedWriteback
+  // aviary.snapshotIdleIo: the snapshot thread (or child) does its I/O in the
+  // idle I/O class (ioprio_set), so the block layer's scheduler sends its
+  // requests only when no other request of this disk is pending.
+  bool idle_io_class = false;
+};
+
 class Snapshotter {
  public:
-  Snapshotter(std::string snap_dir, std::string log_dir, int retain_count, int64_t child_timeout_ms = 600000);
+  Snapshotter(std::string snap_dir, std::string log_dir, int retain_count, int64_t child_timeout_ms = 600000,
+              SnapshotIo io = {});
   ~Snapshotter();
   // The deadline of children forked from now on.
   void set_child_timeout_ms(int64_t ms) { child_timeout_ms_ = ms; }
@@ -75,6 +85,7 @@ class Snapshotter {
   std::string snap_dir_;
   std::string log_dir_;
   int retain_count_;
+  SnapshotIo io_;
   std::thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;

@@ -160,7 +160,7 @@ bool SnapshotFileWriter::Begin(const std::string& snap_dir, int64_t zxid, std::s
   final_path_ = dir_ + "/" + SnapshotName(zxid);
   tmp_path_ = final_path_ + ".tmp";
   fd_ = open(tmp_path_.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-  written_ = written_back_ = 0;
+  written_ = written_back_ = waited_ = 0;
   if (fd_ < 0) {
     *error = ErrnoText("open", tmp_path_, errno);
     return false;
@@ -183,10 +183,27 @@ bool SnapshotFileWriter::Write(std::string_view chunk, std::string* error) {
     chunk.remove_prefix(static_cast<size_t>(n));
     written_ += n;
   }
-  if (written_ - written_back_ >= kWritebackBytes) {
-    sync_file_range(fd_, written_back_, written_ - written_back_, SYNC_FILE_RANGE_WRITE);  // a hint: errors ignored
-    written_back_ = written_;
+  return wb_.range_bytes <= 0 || written_ - written_back_ < wb_.range_bytes || StartWriteback(error);
+}
+
+bool SnapshotFileWriter::StartWriteback(std::string* error) {
+  const int64_t prev = written_back_;                                  // the range before this one: [waited_, prev)
+  sync_file_range(fd_, prev, written_ - prev, SYNC_FILE_RANGE_WRITE);  // a hint: errors left to the fsync
+  written_back_ = written_;
+  if (!wb_.bounded || prev == waited_) return true;
+  // Wait for the previous range (its writeback started one range ago) while
+  // this one goes out: the snapshot never has more than two ranges queued.
+  while (sync_file_range(fd_, waited_, prev - waited_,
+                         SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == ENOSYS || errno == EINVAL || errno == ESPIPE) {  // not on this file system: hints only
+      wb_.bounded = false;
+      return true;
+    }
+    *error = ErrnoText("sync_file_range", tmp_path_, errno);
+    return false;
   }
+  waited_ = prev;
   return true;
 }
 

@@ -133,18 +133,37 @@ class SnapshotBuilder {
   int64_t step_us_max_ = 0;
 };
 
+// How SnapshotFileWriter hands its bytes to the disk, which the log's
+// durable writes share (aviary.snapshotWritebackKiB,
+// aviary.snapshotBoundedWriteback).
+struct SnapshotWriteback {
+  // Writeback of the bytes written so far starts every range_bytes
+  // (sync_file_range WRITE); 0: none, Commit's fsync writes everything.
+  int64_t range_bytes = 1 << 20;
+  // Bounded: once a range's writeback has started, wait until the range
+  // before it is on disk (sync_file_range WAIT_BEFORE | WRITE | WAIT_AFTER),
+  // so at most two ranges of the snapshot are dirty or queued at the device
+  // at any time and Commit's fsync finds at most that much left. The wait
+  // reports a writeback error (which the kernel reports only once, so it is
+  // not left for the fsync to miss): the write fails. Unbounded: the hints
+  // are not waited for and their errors are left to Commit's fsync.
+  bool bounded = false;
+};
+
 class SnapshotFileWriter {
  public:
   SnapshotFileWriter() = default;
+  explicit SnapshotFileWriter(SnapshotWriteback wb) : wb_(wb) {}
   ~SnapshotFileWriter();  // Abort()s an uncommitted file
   SnapshotFileWriter(const SnapshotFileWriter&) = delete;
   SnapshotFileWriter& operator=(const SnapshotFileWriter&) = delete;
 
   // snap_dir = dataDir; the file goes to VersionDir(snap_dir).
   bool Begin(const std::string& snap_dir, int64_t zxid, std::string* error);
-  // Every kWritebackBytes written, writeback of those bytes is started
-  // (sync_file_range, not waited for), so that Commit's fsync, and the log's
-  // fsyncs that share the disk with it, find little left to write.
+  // Every range_bytes written, writeback of those bytes is started (and,
+  // bounded, the range before them waited for: SnapshotWriteback), so that
+  // Commit's fsync, and the log's fsyncs that share the disk with it, find
+  // little left to write.
   bool Write(std::string_view chunk, std::string* error);
   bool Commit(std::string* error);  // durable after this returns true
   void Abort();                     // closes and removes the tmp file
@@ -152,10 +171,13 @@ class SnapshotFileWriter {
   int64_t bytes_written() const { return written_; }
 
  private:
-  static constexpr int64_t kWritebackBytes = 1 << 20;
+  bool StartWriteback(std::string* error);
+
+  SnapshotWriteback wb_;
   int fd_ = -1;
   int64_t written_ = 0;       // bytes written so far
   int64_t written_back_ = 0;  // bytes whose writeback was started
+  int64_t waited_ = 0;        // bounded: bytes known to be on disk (the waits returned)
   std::string dir_;
   std::string tmp_path_;
   std::string final_path_;

@@ -294,6 +294,29 @@ TEST(ZooConfig, WatchBoundsPerSession) {
             "invalid value for aviary.maxWatchBytesPerSession: 'lots' (expected an integer >= 0)");
 }
 
+TEST(ZooConfig, SnapshotWritebackKeys) {
+  ServerConfig def = MustParse("dataDir=/d\n");
+  EXPECT_EQ(def.snapshot_writeback_kib, 1024);
+  EXPECT_FALSE(def.snapshot_bounded_writeback);
+  EXPECT_FALSE(def.snapshot_idle_io);
+  ServerConfig c = MustParse(
+      "dataDir=/d\naviary.snapshotWritebackKiB=4096\naviary.snapshotBoundedWriteback=true\n"
+      "aviary.snapshotIdleIo=true\n");
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_EQ(c.snapshot_writeback_kib, 4096);
+  EXPECT_TRUE(c.snapshot_bounded_writeback);
+  EXPECT_TRUE(c.snapshot_idle_io);
+  EXPECT_EQ(MustParse("dataDir=/d\naviary.snapshotWritebackKiB=0\n").snapshot_writeback_kib, 0);  // fsync only
+  EXPECT_EQ(ParseError("dataDir=/d\naviary.snapshotWritebackKiB=-1\n"),
+            "invalid value for aviary.snapshotWritebackKiB: '-1' (expected KiB 0-1048576)");
+  EXPECT_EQ(ParseError("dataDir=/d\naviary.snapshotWritebackKiB=2097152\n"),
+            "invalid value for aviary.snapshotWritebackKiB: '2097152' (expected KiB 0-1048576)");
+  EXPECT_EQ(ParseError("dataDir=/d\naviary.snapshotBoundedWriteback=yes\n"),
+            "invalid value for aviary.snapshotBoundedWriteback: 'yes' (expected 'true' or 'false')");
+  EXPECT_EQ(ParseError("dataDir=/d\naviary.snapshotIdleIo=1\n"),
+            "invalid value for aviary.snapshotIdleIo: '1' (expected 'true' or 'false')");
+}
+
 TEST(ZooConfig, DataDirRequired) {
   EXPECT_EQ(ParseError("tickTime=2000\n"), "dataDir is not set");
   EXPECT_EQ(ParseError(""), "dataDir is not set");

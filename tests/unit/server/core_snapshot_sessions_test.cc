@@ -96,6 +96,50 @@ TEST(CoreSnapshotSessions, ClosingSessionsAreSnapshottedAndExpireAfterACrash) {
   EXPECT_EQ(after.core().tree().EphemeralCount(), 0u);
 }
 
+// CoreOptions::snapshot_max_queued_bytes: the walk takes no slice while more
+// than that waits for the snapshot thread; with a bound of one byte every
+// slice waits for the thread to drain, and the snapshot still completes and
+// loads with every node.
+TEST(CoreSnapshotSessions, TheWalkWaitsForItsQueueAndCompletes) {
+  TempDir dir;
+  CoreOptions o = CoreHarness::DefaultOptions();
+  o.fork_snapshots = false;
+  o.snap_count = 1000000;
+  o.snapshot_nodes_per_step = 500;  // several slices
+  o.snapshot_max_queued_bytes = 1;
+  CoreHarness h(/*held=*/false, o);
+  for (int i = 0; i < 3000; ++i) {
+    txn::Txn create;
+    create.zxid = i + 1;
+    create.type = OpCode::kCreate;
+    create.op = txn::Op{OpCode::kCreate, txn::CreateTxn{"/n" + std::to_string(i),
+                                                        std::string(300, static_cast<char>('a' + i % 26)),
+                                                        {proto::Acl{proto::perms::kAll, {"world", "anyone"}}},
+                                                        txn::NodeKind::kPersistent,
+                                                        0,
+                                                        0,
+                                                        -1,
+                                                        false}};
+    ASSERT_EQ(txn::Apply(h.core().mutable_tree(), create).err, proto::Err::kOk);
+  }
+  h.core().LoadRecovered(3000, {}, kT0);
+  auto snapshotter = std::make_unique<Snapshotter>(dir.path(), dir.path(), 3);
+  h.core().SetSnapshotter(snapshotter.get());
+  h.core().RequestSnapshot();
+  int waits = 0;
+  while (h.core().SnapshotPass(kT0 + 1)) waits += snapshotter->QueuedBytes() > 1;
+  EXPECT_GT(waits, 0) << "the walk never found its queue full";
+  h.core().SetSnapshotter(nullptr);
+  snapshotter.reset();  // the file is complete once its thread is joined
+  CoreHarness after(/*held=*/false);
+  storage::RecoveryOptions ro;
+  ro.snap_dir = ro.log_dir = dir.path();
+  storage::RecoveryResult r = storage::Recover(ro, &after.core().mutable_tree());
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.snapshot_zxid, 3000);
+  EXPECT_EQ(after.core().tree().NodeCount(), h.core().tree().NodeCount());
+}
+
 TEST(CoreSnapshotSessions, RepairedOwnerExpiresAfterTheMinimumTimeout) {
   // --repair restores an orphan's owner with timeout 0 ("unknown"): it gets
   // the minimum session timeout (4 s here), then its ephemeral is deleted by

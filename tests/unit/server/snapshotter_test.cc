@@ -4,12 +4,14 @@
 #include "server/snapshotter.h"
 
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "storage/layout.h"
@@ -141,6 +143,42 @@ TEST(Snapshotter, StaleTmpRemovedAtStartup) {
   EXPECT_TRUE(Files(d.path(), ".tmp").empty());
 }
 
+// Writes a fuzzy snapshot of `t` at `zxid` through `s` and waits for it.
+void WriteFuzzy(Snapshotter& s, const tree::DataTree& t, int64_t zxid) {
+  storage::SnapshotBuilder b(zxid, {}, storage::snapblock::Codec::kZstd, /*deferred_seal=*/true);
+  s.Begin(zxid);
+  for (bool done = false; !done;) {
+    std::string chunk;
+    done = b.Step(t, 7, &chunk);
+    if (!chunk.empty()) s.Write(std::move(chunk));
+    for (storage::RawBlock& blk : b.TakeRawBlocks()) s.WriteBlock(std::move(blk));
+  }
+  std::string trailer = b.Finish();
+  for (storage::RawBlock& blk : b.TakeRawBlocks()) s.WriteBlock(std::move(blk));
+  s.Finish(std::move(trailer));
+  const int64_t wait_start = NowMs();
+  while (s.Busy() && NowMs() - wait_start < 10000) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_FALSE(s.Busy());
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The I/O class of the thread named `name` (ioprio_get), -1 if none.
+int IoClassOfThread(const std::string& name) {
+  for (const auto& e : fs::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(e.path() / "comm");
+    std::string n;
+    std::getline(comm, n);
+    if (n != name) continue;
+    const long prio = ::syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, std::stoi(e.path().filename()));
+    return prio < 0 ? -1 : static_cast<int>(prio >> 13);
+  }
+  return -1;
+}
+
 // The snapshot thread is named "av-snapshot" (top -H, perf), and a fuzzy
 // snapshot handed to it block by block completes and verifies.
 TEST(Snapshotter, NamedThreadWritesAFuzzySnapshot) {
@@ -160,23 +198,53 @@ TEST(Snapshotter, NamedThreadWritesAFuzzySnapshot) {
     if (!named) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(named) << "no thread named av-snapshot";
-  storage::SnapshotBuilder b(9, {}, storage::snapblock::Codec::kZstd, /*deferred_seal=*/true);
-  s.Begin(9);
-  bool done = false;
-  while (!done) {
-    std::string chunk;
-    done = b.Step(t, 7, &chunk);
-    if (!chunk.empty()) s.Write(std::move(chunk));
-    for (storage::RawBlock& blk : b.TakeRawBlocks()) s.WriteBlock(std::move(blk));
-  }
-  std::string trailer = b.Finish();
-  for (storage::RawBlock& blk : b.TakeRawBlocks()) s.WriteBlock(std::move(blk));
-  s.Finish(std::move(trailer));
-  const int64_t wait_start = NowMs();
-  while (s.Busy() && NowMs() - wait_start < 10000) std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  ASSERT_FALSE(s.Busy());
+  WriteFuzzy(s, t, 9);
   std::string err;
   EXPECT_TRUE(storage::VerifySnapshotFile(storage::VersionDir(d.path()) + "/" + storage::SnapshotName(9), &err)) << err;
+}
+
+// With bounded writeback in small ranges and the idle I/O class, the
+// snapshot thread writes the same file as with the defaults (fuzzy path),
+// the forked child writes a file that verifies and loads, and the snapshot
+// thread's I/O class is idle (3).
+TEST(Snapshotter, BoundedIdleWritebackWritesTheSameSnapshot) {
+  tree::DataTree t;
+  FillTree(&t);
+  for (int i = 0; i < 2000; ++i) {
+    std::string data(200, static_cast<char>('a' + i % 26));
+    data += std::to_string(i * 7919);  // blocks that do not compress to nothing
+    ASSERT_EQ(
+        t.CreateNode("/m" + std::to_string(i), data, {proto::Acl{proto::perms::kAll, proto::Id{"world", "anyone"}}},
+                     tree::NodeKind::kPersistent, 0, 0, 100 + i, 100 + i, 1000, false),
+        proto::Err::kOk);
+  }
+  TempDir plain, bounded;
+  {
+    Snapshotter s(plain.path(), plain.path(), 3);
+    WriteFuzzy(s, t, 9);
+  }
+  const SnapshotIo io{.writeback = {.range_bytes = 4 << 10, .bounded = true}, .idle_io_class = true};
+  Snapshotter s(bounded.path(), bounded.path(), 3, 600000, io);
+  WriteFuzzy(s, t, 9);
+  const std::string name = "/" + storage::SnapshotName(9);
+  const std::string a = ReadFile(storage::VersionDir(plain.path()) + name);
+  EXPECT_GT(a.size(), 8u << 10);  // more than two ranges
+  EXPECT_EQ(a, ReadFile(storage::VersionDir(bounded.path()) + name));
+  EXPECT_EQ(IoClassOfThread("av-snapshot"), 3);
+  // The forked child with the same settings.
+  ASSERT_TRUE(s.Fork(t, 10, {}));
+  ReapUntilIdle(s, 10000);
+  ASSERT_FALSE(s.Busy());
+  std::string err;
+  EXPECT_TRUE(storage::VerifySnapshotFile(storage::VersionDir(bounded.path()) + "/" + storage::SnapshotName(10), &err))
+      << err;
+  tree::DataTree loaded;
+  storage::RecoveryOptions ro;
+  ro.snap_dir = ro.log_dir = bounded.path();
+  const storage::RecoveryResult r = storage::Recover(ro, &loaded);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.snapshot_zxid, 10);
+  EXPECT_EQ(loaded.NodeCount(), t.NodeCount());
 }
 
 }  // namespace

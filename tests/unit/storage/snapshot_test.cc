@@ -43,17 +43,20 @@ RecoveryResult RecoverInto(const std::string& dir, tree::DataTree* t) {
   return Recover(o, t);
 }
 
-// The writer starts writeback every kWritebackBytes as it goes: chunks of
-// any size across many of those ranges make exactly their concatenation,
-// durable after Commit, and bytes_written() counts them.
-TEST(Snapshot, WriterKeepsEveryByteAcrossWritebackRanges) {
+// The writer starts writeback every range_bytes as it goes (bounded: and
+// waits for the range before): chunks of any size across many of those
+// ranges make exactly their concatenation, durable after Commit, and
+// bytes_written() counts them, whatever the writeback settings.
+void WriteChunksAndCheck(SnapshotWriteback wb) {
   TempDir d;
-  SnapshotFileWriter w;
+  SnapshotFileWriter w(wb);
   std::string err;
   ASSERT_TRUE(w.Begin(d.path(), 7, &err)) << err;
   std::string expect;
   for (int i = 0; expect.size() < (5u << 20) + 123; ++i) {
-    std::string chunk(37 * 1024 + static_cast<size_t>(i % 5) * 1000, static_cast<char>('a' + i % 26));
+    // Chunks smaller and (every 9th) larger than a range.
+    const size_t len = i % 9 == 8 ? (1u << 20) + 4321 : 37 * 1024 + static_cast<size_t>(i % 5) * 1000;
+    std::string chunk(len, static_cast<char>('a' + i % 26));
     ASSERT_TRUE(w.Write(chunk, &err)) << err;
     expect += chunk;
     ASSERT_EQ(w.bytes_written(), static_cast<int64_t>(expect.size()));
@@ -61,6 +64,46 @@ TEST(Snapshot, WriterKeepsEveryByteAcrossWritebackRanges) {
   ASSERT_TRUE(w.Commit(&err)) << err;
   EXPECT_EQ(ReadAll(w.final_path()), expect);
   EXPECT_FALSE(std::filesystem::exists(w.final_path() + ".tmp"));
+}
+
+TEST(Snapshot, WriterKeepsEveryByteAcrossWritebackRanges) { WriteChunksAndCheck({}); }
+
+TEST(Snapshot, BoundedWritebackKeepsEveryByte) {
+  WriteChunksAndCheck({.range_bytes = 64 << 10, .bounded = true});
+  WriteChunksAndCheck({.range_bytes = 1 << 20, .bounded = true});
+  WriteChunksAndCheck({.range_bytes = 3 << 20, .bounded = true});
+}
+
+TEST(Snapshot, NoWritebackRangesKeepsEveryByte) { WriteChunksAndCheck({.range_bytes = 0, .bounded = true}); }
+
+// A bounded writer's snapshot of a tree is the same file as the default
+// writer's, and loads.
+TEST(Snapshot, BoundedWritebackWritesTheSameSnapshot) {
+  Workload w(11);
+  for (int i = 0; i < 3000; ++i) w.RandomOp();
+  std::string files[2];
+  for (int k = 0; k < 2; ++k) {
+    TempDir d;
+    SnapshotBuilder b(w.zxid, w.SessionList(), snapblock::Codec::kNone);  // raw blocks: many ranges
+    SnapshotFileWriter fw(k == 0 ? SnapshotWriteback{} : SnapshotWriteback{.range_bytes = 2 << 10, .bounded = true});
+    std::string err;
+    ASSERT_TRUE(fw.Begin(d.path(), w.zxid, &err)) << err;
+    std::string chunk;
+    for (bool done = false; !done;) {
+      chunk.clear();
+      done = b.Step(w.tree, 13, &chunk);
+      ASSERT_TRUE(fw.Write(chunk, &err)) << err;
+    }
+    ASSERT_TRUE(fw.Write(b.Finish(), &err)) << err;
+    ASSERT_TRUE(fw.Commit(&err)) << err;
+    files[k] = ReadAll(fw.final_path());
+    tree::DataTree t;
+    const RecoveryResult r = RecoverInto(d.path(), &t);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(TreeDigest(t), TreeDigest(w.tree));
+  }
+  EXPECT_GT(files[0].size(), 8u << 10);  // several ranges
+  EXPECT_EQ(files[0], files[1]);
 }
 
 TEST(Snapshot, RoundTripEqualsDigest) {
