@@ -4,6 +4,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -173,7 +174,11 @@ class Worker {
     return true;
   }
   void StartThread() {
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+      const std::string name = "av-io-" + std::to_string(index_);
+      pthread_setname_np(pthread_self(), name.c_str());  // for top -H / perf
+      Run();
+    });
   }
   void Stop() {
     {
@@ -897,7 +902,10 @@ class ConnectionServer::Impl {
     for (auto& w : workers) w->StartThread();
     for (auto& l : listeners) {
       Listener* raw = l.get();
-      l->acceptor = std::thread([this, raw] { AcceptLoop(*raw); });
+      l->acceptor = std::thread([this, raw] {
+        pthread_setname_np(pthread_self(), "av-accept");  // for top -H / perf
+        AcceptLoop(*raw);
+      });
     }
     return true;
   }

@@ -1,5 +1,7 @@
 #include "server/durable_committer.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -27,9 +29,18 @@ bool DurableCommitter::Start(int64_t next_zxid, std::string* error) {
   if (!pipeline_ok_ || !commit_on_log_ || on_logged_) max_in_flight_ = 1;
   max_in_flight_ = std::clamp(max_in_flight_, 1, 2);
   if (max_in_flight_ == 1) {
-    threads_.emplace_back([this] { Run(); });
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "av-wal");  // for top -H / perf
+      Run();
+    });
   } else {
-    for (int i = 0; i < max_in_flight_; ++i) threads_.emplace_back([this] { RunPipelined(); });
+    for (int i = 0; i < max_in_flight_; ++i) {
+      threads_.emplace_back([this, i] {
+        const std::string name = "av-wal-" + std::to_string(i);
+        pthread_setname_np(pthread_self(), name.c_str());  // for top -H / perf
+        RunPipelined();
+      });
+    }
   }
   return true;
 }

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -157,7 +158,8 @@ bool Server::Start(std::string* error) {
   trace::Start();  // AVIARY_LATENCY_TRACE (off by default)
   if (!net_->Start(error)) return false;
   core_thread_ = std::thread([this] {
-    base::RequestShortSlice();  // AVIARY_SCHED_SLICE_US, off by default (base/thread_slice.h)
+    pthread_setname_np(pthread_self(), "av-core");  // for top -H / perf
+    base::RequestShortSlice();                      // AVIARY_SCHED_SLICE_US, off by default (base/thread_slice.h)
     core_->Run();
   });
   metrics_ = std::make_unique<MetricsEndpoint>(core_.get(), opts_.core.config.metrics_provider);

@@ -1,5 +1,6 @@
 #include "storage/segment_worker.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,7 +35,12 @@ void SegmentWorker::Trim(int fd, std::string path, int64_t size) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     trims_.push_back(TrimTask{fd, std::move(path), size, NowMs() + delay_ms_});
-    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+    if (!thread_.joinable()) {
+      thread_ = std::thread([this] {
+        pthread_setname_np(pthread_self(), "av-segment");  // not the creating storage thread's name
+        Run();
+      });
+    }
   }
   cv_.notify_all();
 }
