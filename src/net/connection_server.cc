@@ -277,14 +277,14 @@ class Worker {
     uint32_t applied = 0;
     bool direct = false;
     bool starved = false;
-    bool started = false;      // first 4 bytes examined
-    bool got_payload = false;  // a first frame was delivered
-    bool reading = true;       // EPOLLIN wanted (false after a 4-letter word)
-    bool paused = false;       // EPOLLIN held back by throttling
-    bool backlogged = false;   // in backlogged_: frames left after a full pass
-    bool want_write = false;   // EPOLLOUT armed
-    bool close_after = false;  // close once `out` drains
-    bool opened = false;       // kOpened was delivered (TLS: after the handshake)
+    bool started = false;         // first 4 bytes examined
+    bool got_payload = false;     // a first frame was delivered
+    bool reading = true;          // EPOLLIN wanted (false after a 4-letter word)
+    bool paused = false;          // EPOLLIN held back by throttling
+    bool backlogged = false;      // in backlogged_: frames left after a full pass
+    bool want_write = false;      // EPOLLOUT armed
+    bool close_after = false;     // close once `out` drains
+    bool opened = false;          // kOpened was delivered (TLS: after the handshake)
     bool notify_drained = false;  // report kDrained at kDrainedMark (Flush)
   };
   static_assert(sizeof(Conn) <= 104, "net Conn grew: keep it free of padding holes");

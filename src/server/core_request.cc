@@ -73,7 +73,8 @@ bool Core::ChargeQueued(Conn& c, size_t bytes) {
 
 void Core::Hold(Conn& c, CoreEvent&& ev) {
   if (c.has_held() && c.extras->held.size() >= kMaxHeldRequests) {
-    AV_LOG(kWarn, "closing {}: more than {} requests held (behind the handshake or a parked connection)", c.peer(), kMaxHeldRequests);
+    AV_LOG(kWarn, "closing {}: more than {} requests held (behind the handshake or a parked connection)", c.peer(),
+           kMaxHeldRequests);
     CloseConn(c);
     return;
   }
