@@ -239,20 +239,33 @@ TEST(CoreLimits, QueuedBytesPerConnectionAreBounded) {
   EXPECT_EQ(items[0].hdr.err, 0);
 }
 
-TEST(CoreLimits, OutputOfOneConnectionInAPassIsBounded) {
+// Parking tests: max_output_bytes 1 MiB (parked at 512 KiB); connection 1
+// creates /big (almost kMaxBuffer), then asks for it 200 times (xids 2..201)
+// without reading: 12.5 MB of replies.
+CoreOptions ParkingOptions() {
   CoreOptions o = SmallBuffer();
   o.max_output_bytes = 1 << 20;
-  CoreHarness h(false, o);
-  h.Handshake(1, kT0);
-  h.Handshake(2, kT0);
+  return o;
+}
+void CreateBigNode(CoreHarness& h) {
   h.Send(1, 1, OpCode::kCreate, CreateBody("/big", std::string(kMaxBuffer - 100, 'x')));
   h.Run(kT0 + 1);
   h.Take(1);
+}
+void SendBigReads(CoreHarness& h) {
+  for (int i = 2; i < 202; ++i) h.Send(1, i, OpCode::kGetData, GetDataBody("/big"));
+}
+
+TEST(CoreLimits, OutputOfOneConnectionInAPassIsBounded) {
+  CoreHarness h(false, ParkingOptions());
+  h.Handshake(1, kT0);
+  h.Handshake(2, kT0);
+  CreateBigNode(h);
   h.Take(2);
   // 200 replies of 64 KB = 12.5 MB asked in one pass, without reading: the
   // connection is parked at half of max_output_bytes, not closed, and the
   // other connection is answered in the same pass.
-  for (int i = 2; i < 202; ++i) h.Send(1, i, OpCode::kGetData, GetDataBody("/big"));
+  SendBigReads(h);
   h.Send(2, 1, OpCode::kGetData, GetDataBody("/big"));
   h.Run(kT0 + 2);
   auto items = h.Take(1);
@@ -271,14 +284,10 @@ TEST(CoreLimits, OutputOfOneConnectionInAPassIsBounded) {
 // Parked, a connection resumes each time the network reports its output
 // drained: every reply comes, in order, a bounded amount per pass.
 TEST(CoreLimits, AParkedConnectionResumesInOrderWhenItsOutputDrains) {
-  CoreOptions o = SmallBuffer();
-  o.max_output_bytes = 1 << 20;
-  CoreHarness h(false, o);
+  CoreHarness h(false, ParkingOptions());
   h.Handshake(1, kT0);
-  h.Send(1, 1, OpCode::kCreate, CreateBody("/big", std::string(kMaxBuffer - 100, 'x')));
-  h.Run(kT0 + 1);
-  h.Take(1);
-  for (int i = 2; i < 202; ++i) h.Send(1, i, OpCode::kGetData, GetDataBody("/big"));
+  CreateBigNode(h);
+  SendBigReads(h);
   h.Send(1, 202, OpCode::kExists, proto::ExistsRequest{"/big", false});  // a small one at the end, behind them
   h.Run(kT0 + 2);
   std::vector<int32_t> xids;
@@ -305,13 +314,10 @@ TEST(CoreLimits, AParkedConnectionResumesInOrderWhenItsOutputDrains) {
 
 // The parked requests of a connection that goes away are dropped with it.
 TEST(CoreLimits, AParkedConnectionThatClosesLeavesNothingHeld) {
-  CoreOptions o = SmallBuffer();
-  o.max_output_bytes = 1 << 20;
-  CoreHarness h(false, o);
+  CoreHarness h(false, ParkingOptions());
   h.Handshake(1, kT0);
-  h.Send(1, 1, OpCode::kCreate, CreateBody("/big", std::string(kMaxBuffer - 100, 'x')));
-  h.Run(kT0 + 1);
-  for (int i = 2; i < 202; ++i) h.Send(1, i, OpCode::kGetData, GetDataBody("/big"));
+  CreateBigNode(h);
+  SendBigReads(h);
   h.Run(kT0 + 2);
   ASSERT_EQ(h.DrainAsks(1), 1);
   h.Disconnect(1);
