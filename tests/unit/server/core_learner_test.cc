@@ -18,6 +18,20 @@ namespace {
 using proto::OpCode;
 using Kind = Item::Kind;
 
+// A learner's request as the leader's core receives it (REQUEST from learner connection 9).
+CoreEvent Forwarded(int64_t session, int32_t cxid, OpCode op, std::string body) {
+  auto f = std::make_shared<ForwardedRequest>();
+  f->session_id = session;
+  f->cxid = cxid;
+  f->type = static_cast<int32_t>(op);
+  f->body = std::move(body);
+  f->learner_conn = 9;
+  CoreEvent ev;
+  ev.kind = CoreEvent::Kind::kForwarded;
+  ev.forwarded = std::move(f);
+  return ev;
+}
+
 // The follower is a learner (ensemble hooks, follower role); its sync()s
 // are held for the test to answer as the leader's SYNC.
 struct Ensemble : TwoCores {
@@ -256,16 +270,7 @@ TEST(CoreLearner, LeaderHandsALearnersSyncToZabAfterTheWritesBeforeIt) {
   role.role_epoch = 1;
   leader.Post(std::move(role));
   auto forwarded = [&](int32_t cxid, OpCode op, std::string body) {
-    auto f = std::make_shared<ForwardedRequest>();
-    f->session_id = 0x0200000000000001LL;
-    f->cxid = cxid;
-    f->type = static_cast<int32_t>(op);
-    f->body = std::move(body);
-    f->learner_conn = 9;
-    CoreEvent ev;
-    ev.kind = CoreEvent::Kind::kForwarded;
-    ev.forwarded = std::move(f);
-    leader.Post(std::move(ev));
+    leader.Post(Forwarded(0x0200000000000001LL, cxid, op, std::move(body)));
   };
   proto::Request create;
   create.header = proto::RequestHeader{5, static_cast<int32_t>(OpCode::kCreate)};
@@ -309,16 +314,7 @@ TEST(CoreLearner, LeaderAppliesWhatWasCommittedBeforeALearnersRequest) {
   // A learner's session.
   const int64_t learner_session = 0x0200000000000001LL;
   auto forward = [&](int32_t cxid, OpCode op, std::string body) {
-    auto f = std::make_shared<ForwardedRequest>();
-    f->session_id = learner_session;
-    f->cxid = cxid;
-    f->type = static_cast<int32_t>(op);
-    f->body = std::move(body);
-    f->learner_conn = 9;
-    CoreEvent ev;
-    ev.kind = CoreEvent::Kind::kForwarded;
-    ev.forwarded = std::move(f);
-    leader.Post(std::move(ev));
+    leader.Post(Forwarded(learner_session, cxid, op, std::move(body)));
   };
   forward(0, OpCode::kCreateSession, std::string("\0\0\x27\x10", 4));  // timeout 10000 ms
   leader.Run(0);
