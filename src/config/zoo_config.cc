@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "config/auth_config.h"
 #include "config/config_values.h"
@@ -553,7 +554,8 @@ bool ParseZooConfigWithFlags(std::string_view text, const PropertyList& flag_pro
   PropertyList cfg_props;
   if (!ParseProperties(text, &cfg_props, error)) return false;
   PropertyList props = MergeFlagProperties(flag_props, cfg_props);
-  *out = ServerConfig{};
+  std::destroy_at(out);  // not *out = ServerConfig{}: GCC 12 -O3 warns (falsely) on the temporary
+  std::construct_at(out);
   for (size_t i = 0; i + cfg_props.size() < props.size(); ++i) {
     out->warnings.push_back(fmt::format("{} is set by a -D{} JVM flag (zoo.cfg does not set it)",
                                         std::string_view(props[i].first).substr(std::string_view("zookeeper.").size()),
