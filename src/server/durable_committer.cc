@@ -48,7 +48,6 @@ bool DurableCommitter::Start(int64_t next_zxid, std::string* error) {
 void DurableCommitter::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    SubmitPassLocked();  // (the core has stopped: no pass is running)
     stop_ = true;
   }
   cv_.notify_all();
@@ -60,29 +59,15 @@ void DurableCommitter::Stop() {
 
 void DurableCommitter::Propose(txn::Txn txn) {
   ++pass_proposals_;
-  if (failed_.load(std::memory_order_relaxed)) return;  // never committed, never acknowledged
-  // The pass's own list (core thread): no lock per txn; EndOfPass (or a
-  // roll) moves it to queue_ under one lock.
-  pass_queue_.push_back(Item{false, 0, std::move(txn), trace::On() ? trace::NowUs() : 0});
-}
-
-void DurableCommitter::SubmitPassLocked() {
-  if (pass_queue_.empty()) return;
-  if (failed_.load()) {
-    pass_queue_.clear();
-  } else if (queue_.empty()) {
-    queue_.swap(pass_queue_);  // pass_queue_ takes queue_'s emptied storage
-  } else {
-    for (auto& item : pass_queue_) queue_.push_back(std::move(item));
-    pass_queue_.clear();
-  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (failed_.load()) return;  // never committed, never acknowledged
+  queue_.push_back(Item{false, 0, std::move(txn), trace::On() ? trace::NowUs() : 0});
 }
 
 bool DurableCommitter::EndOfPass(bool core_idle) {
   pass_proposals_ = 0;
   {
     std::unique_lock<std::mutex> lock(mu_);
-    SubmitPassLocked();
     if (queue_.empty()) return false;
     // A lingering group (set_group_linger_us) is left to a storage thread.
     if (!core_idle || appending_ || in_flight_ > 0 || failing_ || !commit_on_log_ || failed_.load() ||
@@ -114,7 +99,6 @@ bool DurableCommitter::EndOfPass(bool core_idle) {
 void DurableCommitter::RequestRoll(int64_t next_zxid) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    SubmitPassLocked();  // the pass's txns come before the roll
     queue_.push_back(Item{true, next_zxid, {}});
     ++rolls_queued_;
   }

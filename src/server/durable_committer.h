@@ -1,10 +1,8 @@
 // The commit stage backed by the write-ahead log: a txn is committed (and
 // may be acknowledged) only once its log record is written and fsynced.
 //
-// Group commit: Propose only adds to the pass's own list (core thread, no
-// lock); EndOfPass submits the core pass's txns together, under one lock (a
-// storage thread never takes part of a pass; a roll requested in the pass
-// comes after its txns). While the log is idle (no group being written) and the
+// Group commit: Propose only queues; EndOfPass submits the core pass's
+// txns together. While the log is idle (no group being written) and the
 // core has no other input, the core thread writes and fsyncs the group
 // itself (one thread hop less each way: the latency of a lone write is the
 // fsync plus the request's own work). Otherwise the storage thread takes
@@ -162,9 +160,6 @@ class DurableCommitter final : public Committer {
   bool Sync(std::vector<txn::Txn>& done, bool wake, std::string* error);
   // Moves logged txns up to commit_target_ to committed_; true if any. mu_ held.
   bool ReleaseLocked();
-  // Moves the pass's proposals (pass_queue_) to the end of queue_ (drops
-  // them once the stage failed). mu_ held.
-  void SubmitPassLocked();
   void Fail(const std::string& why);
   // Wal::Append; a refused (not failed) txn is replaced by an error txn.
   bool Append(txn::Txn& t, std::string* error);
@@ -205,9 +200,6 @@ class DurableCommitter final : public Committer {
   bool failing_ = false;       // a pipelined group failed: no group is taken or released
   bool fail_started_ = false;  // FinishFailure called Fail
   std::string fail_reason_;
-  // Proposed in the current core pass (core thread; EndOfPass moves them to
-  // queue_ under one lock: no lock per txn).
-  std::vector<Item> pass_queue_;
   std::vector<Item> inline_batch_;  // the core's own group (core thread)
   size_t pass_proposals_ = 0;       // Propose calls since the last EndOfPass (core thread)
   // committed_ is not empty (set with it, under mu_): TakeCommitted skips

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 
 #include <atomic>
-#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -230,50 +229,6 @@ TEST(DurableCommitterInFlight, CommitsEverythingInOrder) {
   logged.insert(logged.end(), second.begin(), second.end());
   ASSERT_EQ(logged.size(), static_cast<size_t>(z));
   for (size_t i = 0; i < logged.size(); ++i) ASSERT_EQ(logged[i], static_cast<int64_t>(i) + 1);
-}
-
-// A pass's proposals stay with the core until its EndOfPass (no lock per
-// Propose): a storage thread whose group ends meanwhile does not take part
-// of them; once submitted they are one group, ahead of a roll requested in
-// the same pass.
-TEST(DurableCommitterInFlight, ProposalsWaitForTheEndOfThePass) {
-  Dir dir;
-  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
-  c.set_max_groups_in_flight(2);
-  std::atomic<int> groups{0};
-  std::atomic<bool> release{false};
-  c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (written) return;
-    ++groups;
-    if (seq == 1) WaitFor([&] { return release.load(); });  // group 1's write held
-  });
-  std::string err;
-  ASSERT_TRUE(c.Start(1, &err)) << err;
-  c.Propose(Create(1));
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return groups.load() == 1; }));
-  // The next pass proposes while group 1 is in flight; group 1 then ends.
-  c.Propose(Create(2));
-  c.Propose(Create(3));
-  release = true;
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 1; }));
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  EXPECT_EQ(groups.load(), 1) << "a storage thread took proposals before the end of their pass";
-  EXPECT_EQ(c.CommittedThrough(), 1);
-  c.Propose(Create(4));
-  c.RequestRoll(5);  // after the pass's txns 2-4
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));  // (the roll's one-group path: no hook)
-  c.Propose(Create(5));
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 5; }));
-  std::vector<txn::Txn> out;
-  c.TakeCommitted(&out);
-  ASSERT_EQ(out.size(), 5u);
-  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
-  c.Stop();
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4}));
-  EXPECT_EQ(LoggedZxids(dir.path, 5), (std::vector<int64_t>{5}));
 }
 
 // Group 2 becomes durable while group 1's write is held back: nothing of
