@@ -14,11 +14,11 @@ void Adler32::Update(std::string_view bytes) {
 
 namespace {
 
-// Slicing-by-8 for short inputs: kCrcTables[0] is the byte-at-a-time table
-// of the reflected polynomial (0xedb88320), kCrcTables[k][n] the CRC of byte
-// n followed by k zero bytes, so eight input bytes take eight independent
-// lookups. Plain arrays (no std::array accessors: an -O0 sanitizer build
-// calls no function per byte).
+// Slicing-by-8 for short inputs: t[0] is the byte-at-a-time table of the
+// reflected polynomial (0xedb88320), t[k][n] the CRC of byte n followed by k
+// zero bytes, so eight input bytes take eight independent lookups. Plain
+// arrays (no std::array accessors: an -O0 sanitizer build calls no function
+// per byte, and never runs this over more than kZlibFromBytes).
 struct CrcTables {
   uint32_t t[8][256];
   constexpr CrcTables() : t{} {
@@ -62,7 +62,7 @@ void Crc32::Update(std::string_view bytes) {
   // Short inputs (a node's path, its 60 stat bytes, a small value: what a
   // set's digest hashes, six calls per set) are another matter: zlib 1.2.13
   // goes a byte at a time below ~50 bytes and pays a call's set-up each
-  // time, 3-5x slower there than slicing-by-8 (~1 us of the core's CPU per
+  // time, 2-4x slower there than slicing-by-8 (~1 us of the core's CPU per
   // set, 17 % of its samples under set load; docs/perf/pipeline.md,
   // session 12). So short inputs take the table loop, long ones zlib.
   if (bytes.empty()) return;
