@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 #include "fixture.h"
@@ -62,6 +63,40 @@ TEST(Checksum, Crc32MatchesBitwiseReferenceAtEveryLengthAndSplit) {
   Crc32 big;
   big.Update(data);
   EXPECT_EQ(big.value(), reference(data));
+}
+
+// Short inputs take a table loop, long ones (Crc32::kZlibFromBytes and up)
+// zlib: the same CRC on either side of the threshold, and across a split
+// whose pieces take different paths.
+TEST(Checksum, Crc32SameOnBothSidesOfTheZlibThreshold) {
+  auto reference = [](std::string_view s) {
+    uint32_t c = 0xffffffffu;
+    for (char ch : s) {
+      c ^= static_cast<uint8_t>(ch);
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    return ~c;
+  };
+  std::string data;
+  uint32_t x = 777;
+  for (int i = 0; i < 3000; ++i) {
+    x = x * 1103515245u + 12345u;
+    data.push_back(static_cast<char>(x >> 16));
+  }
+  const size_t t = Crc32::kZlibFromBytes;
+  for (size_t len : {t - 9, t - 1, t, t + 1, t + 7, t + 8, 2 * t + 3, data.size()}) {
+    const std::string_view s(data.data() + 3, std::min(len, data.size() - 3));
+    Crc32 whole;
+    whole.Update(s);
+    ASSERT_EQ(whole.value(), reference(s)) << len;
+    for (size_t cut : {size_t{1}, size_t{13}, t - 1, t, s.size() - 5}) {
+      if (cut > s.size()) continue;
+      Crc32 split;
+      split.Update(s.substr(0, cut));
+      split.Update(s.substr(cut));
+      ASSERT_EQ(split.value(), reference(s)) << len << " cut " << cut;
+    }
+  }
 }
 
 TEST(ZkTxnCodec, EveryLoggedTxnRoundTripsByteForByte) {
