@@ -6,7 +6,6 @@ import base64
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,10 +35,8 @@ JETTY_JARS = ["jetty9-server", "jetty9-servlet", "jetty9-http", "jetty9-io", "je
               "servlet-api", "jackson-databind", "jackson-core", "jackson-annotations"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# Client and AdminServer ports, an ensemble member's too: tests/ports.py.
+free_port = harness.free_port
 
 
 def wait_http(port, timeout=30.0):

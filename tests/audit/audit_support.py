@@ -6,16 +6,21 @@ directory, with the audit log on. ZooKeeper's audit logger
 ZooKeeper 3.8 logs through slf4j-log4j12 and /etc/zookeeper/conf/log4j.properties
 (upstream 3.8 ships logback; its RFAAUDIT appender is the same appender)."""
 
+import contextlib
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests"))
+
+import ports  # noqa: E402  (tests/ports.py)
 AVIARY = os.environ.get("AVIARY_SERVER", os.path.join(REPO_ROOT, "build", "aviary-server"))
 ZK_JARS = ["/usr/share/java/zookeeper.jar", "/usr/share/java/zookeeper-jute.jar",
            "/usr/share/java/slf4j-api.jar", "/usr/share/java/slf4j-log4j12.jar",
@@ -38,10 +43,8 @@ log4j.appender.RFAAUDIT.MaxBackupIndex=10
 """
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+free_port = ports.free_port
+START_ATTEMPTS = 3  # as tests/interop/harness.start_server
 
 
 def ruok(port, timeout=1.0):
@@ -84,6 +87,31 @@ class Server:
             f.write("\n".join(lines) + "\n")
 
     def start(self, timeout=40.0):
+        """Starts the server and waits for ruok. A client port taken by
+        another process since it was chosen (the server exits saying so) is
+        replaced by a new one, up to START_ATTEMPTS starts; the audit lines
+        of a failed start are cut off again."""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                audit_size = os.path.getsize(self.audit_path)
+            except OSError:
+                audit_size = None
+            if self._start_once(timeout):
+                return self
+            if attempt == START_ATTEMPTS:
+                raise RuntimeError(f"{self.kind}: client port still taken after {attempt} starts: "
+                                   f"{self.output()[-2000:]}")
+            if audit_size is None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(self.audit_path)
+            else:
+                os.truncate(self.audit_path, audit_size)
+            self.port = free_port()
+            ports.set_port(self.cfg_path, "clientPort", self.port)
+        return self
+
+    def _start_once(self, timeout):
+        """True once ruok answers; False when the client port was taken."""
         out = open(os.path.join(self.dir, "stdout.log"), "wb")
         if self.kind == "zookeeper":
             log4j = os.path.join(self.dir, "log4j.properties")
@@ -100,9 +128,11 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if ports.bind_failed(self.output()):
+                    return False
                 raise RuntimeError(f"{self.kind} exited {self.proc.returncode}: {self.output()[-2000:]}")
             if ruok(self.port):
-                return self
+                return True
             time.sleep(0.1)
         self.kill()
         raise RuntimeError(f"{self.kind} did not answer ruok in {timeout}s")

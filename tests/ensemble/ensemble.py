@@ -22,22 +22,23 @@ they were proven against Apache ZooKeeper before Aviary could join.
 
 import glob
 import os
-import random
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests"))
+
+import ports  # noqa: E402  (tests/ports.py)
 
 TICK_TIME_MS = 200
 INIT_LIMIT = 10
 SYNC_LIMIT = 5
-
-_rng = random.Random()  # seeded from os.urandom
 
 ZK_JARS = [
     "/usr/share/java/zookeeper.jar",
@@ -47,54 +48,10 @@ ZK_JARS = [
 ]
 
 
-_handed_out = set()
-
-
-def _ephemeral_range():
-    """The kernel's range for the source ports of outgoing connections."""
-    try:
-        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            lo, hi = (int(x) for x in f.read().split())
-        return lo, hi
-    except (OSError, ValueError):
-        return 32768, 60999
-
-
-def _bindable(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port():
-    """A loopback port free now and not handed out before by this process
-    (one member's client port must not be another's election port).
-
-    Taken below the kernel's ephemeral range when there is room: a member
-    binds its ports well after they are chosen (a JVM starts slowly) and
-    binds them again at each restart, and meanwhile the source port of any
-    outgoing connection (a client's, a member's) could take a port of the
-    ephemeral range, bind(0)'s own, and make the member's bind fail
-    (EADDRINUSE). The choice is random so that concurrent test processes
-    rarely try the same port."""
-    lo, _ = _ephemeral_range()
-    pool = (10000, lo - 1)
-    if pool[1] - pool[0] >= 2000:
-        for _ in range(200):
-            port = _rng.randint(*pool)
-            if port not in _handed_out and _bindable(port):
-                _handed_out.add(port)
-                return port
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _handed_out:
-            _handed_out.add(port)
-            return port
+# Member ports (client, quorum, election; admin and metrics ports of the
+# suites that use this harness): below the kernel's ephemeral range, never
+# handed out twice by this process (tests/ports.py says why).
+free_port = ports.free_port
 
 
 def four_letter(port, cmd, timeout=2.0):

@@ -22,12 +22,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 import rawzk
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO_ROOT, "tests"))
+
+import ports  # noqa: E402  (tests/ports.py)
 
 TICK_TIME_MS = 100
 MIN_SESSION_TIMEOUT_MS = 400
@@ -68,11 +72,10 @@ def patched_env(env):
                 os.environ[k] = v
 
 
-def free_port():
-    """A port that was free a moment ago (bind port 0, read it, close)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# A port bind() accepted a moment ago, below the kernel's ephemeral range
+# (tests/ports.py): what every suite that starts servers through this
+# harness (adversarial, durability, cli, security, bench, ...) uses.
+free_port = ports.free_port
 
 
 def four_letter(host, port, cmd, timeout=3.0):
@@ -209,7 +212,7 @@ def start_server(extra_cfg=None, timeout=40.0, jvm_props=None):
     jvm_props are passed as -D flags to ZooKeeper and ignored for Aviary."""
     workdir = tempfile.mkdtemp(prefix="aviary-interop-")
     last_err = None
-    for _attempt in range(3):  # the free port may be stolen between probe and bind
+    for _attempt in range(3):  # the free port may be taken between the choice and the bind
         port = free_port()
         cfg_path = write_config(workdir, port, extra_cfg)
         log_path = os.path.join(workdir, "server.log")

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../source_dir.h"
+
 namespace aviary::config {
 namespace {
 
@@ -468,7 +470,7 @@ TEST(LoadZooConfig, Errors) {
 TEST(LoadZooConfig, ShippedDefaultConfigParsesCleanly) {
   ServerConfig c;
   std::string error;
-  std::filesystem::path root = AVIARY_SOURCE_DIR;
+  std::filesystem::path root = AviarySourceDir();
   ASSERT_TRUE(LoadZooConfig((root / "conf" / "zoo.cfg").string(), &c, &error)) << error;
   EXPECT_TRUE(c.warnings.empty()) << c.warnings.front();
   EXPECT_EQ(c.client_port, 2181);

@@ -27,6 +27,7 @@
 #include <memory>
 #include <sstream>
 
+#include "../source_dir.h"
 #include "base/log.h"
 #include "world.h"
 
@@ -149,7 +150,8 @@ class Runner {
 
 std::vector<std::filesystem::path> Files() {
   std::vector<std::filesystem::path> files;
-  for (const auto& e : std::filesystem::directory_iterator(AVIARY_ZAB_TESTDATA)) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(AviarySourceDir()) + "/tests/unit/zab/testdata")) {
     if (e.path().extension() == ".txt") files.push_back(e.path());
   }
   std::sort(files.begin(), files.end());

@@ -6,13 +6,14 @@
 #include <string>
 #include <vector>
 
+#include "../source_dir.h"
 #include "zkformat/files.h"
 #include "zkformat/txn_codec.h"
 
 namespace aviary::zkformat::testing {
 
 inline std::string TestData(const std::string& name) {
-  return std::string(AVIARY_SOURCE_DIR) + "/tests/unit/zkformat/testdata/version-2/" + name;
+  return std::string(AviarySourceDir()) + "/tests/unit/zkformat/testdata/version-2/" + name;
 }
 
 // Every record of the captured logs, in file order.
