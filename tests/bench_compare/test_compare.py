@@ -148,6 +148,24 @@ def test_open_loop_and_snapshot_and_sessions(quick_run):
             assert raw["rss_before"] > 0 and raw["rss_held"] > 0, raw
 
 
+def test_rates_generator_placed_alike(quick_run):
+    # --bench-cpus auto / --bench-rt-priority 10 (the defaults): every run of
+    # the rates stage, of both kinds, has aviary-bench's load thread placed
+    # the same way, and the stage's notes say how.
+    st = stages(quick_run)["rates"]
+    if st["status"] != "ok":
+        pytest.skip("rates stage: %s" % st["reason"])
+    note = [n for n in st["notes"] if n.startswith("aviary-bench's load thread, both kinds alike")]
+    assert len(note) == 1, st["notes"]
+    placed = {(r.get("cpus"), r.get("rt_priority")) for r in st["raw"]}
+    assert len(placed) == 1, placed
+    cpus, prio = placed.pop()
+    assert prio == (10 if os.geteuid() == 0 else 0), (cpus, prio)
+    if (os.cpu_count() or 1) > 1:
+        assert cpus != "" and "pinned to CPU %s" % cpus in note[0], (cpus, note)
+    assert {r["kind"] for r in st["raw"]} == set(KINDS)
+
+
 def test_sweep_points_for_both(quick_run):
     s = stages(quick_run)["sweep"]
     for kind in KINDS:
