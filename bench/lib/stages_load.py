@@ -158,8 +158,9 @@ def generator_placement(ctx, stage):
         else:
             args += ["--rt-priority", prio]
             said.append("SCHED_FIFO priority %d (--rt-priority)" % prio)
-    stage.note("aviary-bench's load thread, both kinds alike: %s" % ("; ".join(said) or "the normal scheduler, "
-                                                                      "any CPU"))
+    stage.note("aviary-bench's load thread, both kinds alike: %s" % (
+        "; ".join(said) + " for the runs up to the fixed rates (get, set; mixed up to the get rate), the normal "
+        "scheduler above them" if said else "the normal scheduler, any CPU"))
     return args
 
 
@@ -200,13 +201,18 @@ def stage_rates(ctx, stage):
     curves = stage.extra.setdefault("curves", {})
     try:
         ctx.warm(pair.values())
-        io = low_load_io(ctx, stage) + reply_at(ctx, stage) + generator_placement(ctx, stage)
+        io = low_load_io(ctx, stage) + reply_at(ctx, stage)
+        placed = generator_placement(ctx, stage)
         for workload in ("get", "set", "mixed"):
             rates, fixed = curve_rates(ctx, workload)
             curves[workload] = {k: [] for k in KINDS}
             for rate in rates:
                 reps = ctx.opts.reps if rate == fixed else ctx.opts.curve_reps
-                args = ctx.load_args(seconds=ctx.opts.curve_seconds) + ["--rate", rate] + io
+                # Placed only up to the fixed rate (mixed: the get rate):
+                # beyond, a generator that cannot keep up would take its
+                # whole CPU from the servers at real-time priority.
+                place = placed if rate <= (fixed or ctx.opts.get_rate) else []
+                args = ctx.load_args(seconds=ctx.opts.curve_seconds) + ["--rate", rate] + io + place
                 if workload == "mixed":
                     args += ["--read-pct", 90]
                 runs = interleaved(ctx, stage, pair, "%s at %d/s" % (workload, rate), workload, args, reps,

@@ -53,7 +53,9 @@ def quick_run(tmp_path_factory):
     out, work = str(base / "out"), str(base / "work")
     os.makedirs(work)
     t0 = time.monotonic()
-    p = subprocess.run([sys.executable, COMPARE, "--quick", "--skip", "failover", "--out", out, "--workdir", work],
+    # The rates stage with the generator placed (pinned, SCHED_FIFO when root): the options' path.
+    p = subprocess.run([sys.executable, COMPARE, "--quick", "--skip", "failover", "--out", out, "--workdir", work,
+                        "--bench-cpus", "auto", "--bench-rt-priority", "10"],
                        env=env(),
                        capture_output=True, text=True, timeout=540)
     with open(os.path.join(out, "results.json")) as f:
@@ -149,21 +151,27 @@ def test_open_loop_and_snapshot_and_sessions(quick_run):
 
 
 def test_rates_generator_placed_alike(quick_run):
-    # --bench-cpus auto / --bench-rt-priority 10 (the defaults): every run of
-    # the rates stage, of both kinds, has aviary-bench's load thread placed
-    # the same way, and the stage's notes say how.
+    # Every run at the fixed rates, of both kinds, has aviary-bench's load
+    # thread placed the same way (by default: the normal scheduler, any CPU;
+    # --bench-cpus / --bench-rt-priority), and the stage's notes say how.
     st = stages(quick_run)["rates"]
     if st["status"] != "ok":
         pytest.skip("rates stage: %s" % st["reason"])
     note = [n for n in st["notes"] if n.startswith("aviary-bench's load thread, both kinds alike")]
     assert len(note) == 1, st["notes"]
-    placed = {(r.get("cpus"), r.get("rt_priority")) for r in st["raw"]}
+    opts = quick_run["res"]["meta"]["options"]
+    fixed = [r for r in st["raw"] if r.get("rate") == {"get": opts["get_rate"], "set": opts["set_rate"]}.get(
+        r["workload"])]
+    assert {r["kind"] for r in fixed} == set(KINDS) and {r["workload"] for r in fixed} == {"get", "set"}, fixed
+    placed = {(r.get("cpus"), r.get("rt_priority")) for r in fixed}
     assert len(placed) == 1, placed
     cpus, prio = placed.pop()
-    assert prio == (10 if os.geteuid() == 0 else 0), (cpus, prio)
-    if (os.cpu_count() or 1) > 1:
+    want_prio = opts["bench_rt_priority"] if os.geteuid() == 0 else 0
+    assert prio == want_prio, (cpus, prio)
+    if (os.cpu_count() or 1) > 1:  # auto: the CPU with the fewest device interrupts
         assert cpus != "" and "pinned to CPU %s" % cpus in note[0], (cpus, note)
-    assert {r["kind"] for r in st["raw"]} == set(KINDS)
+    if want_prio:
+        assert "SCHED_FIFO priority %d" % want_prio in note[0], note
 
 
 def test_sweep_points_for_both(quick_run):
