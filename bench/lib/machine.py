@@ -55,6 +55,37 @@ def commit(repo):
     return head + ("-dirty" if dirty else "")
 
 
+def device_interrupts():
+    """Device interrupts taken so far per CPU (/proc/interrupts: the numbered
+    IRQ lines, not the local timer, IPIs and the like); [] when unreadable."""
+    try:
+        with open("/proc/interrupts") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    ncpu = len(lines[0].split()) if lines else 0
+    counts = [0] * ncpu
+    for line in lines[1:]:
+        head, _, rest = line.partition(":")
+        if not head.strip().isdigit():
+            continue
+        for i, v in enumerate(rest.split()[:ncpu]):
+            if v.isdigit():
+                counts[i] += int(v)
+    return counts
+
+
+def quiet_cpu():
+    """The CPU (number) that has taken the fewest device interrupts, or None
+    on a single-CPU machine. On the measured VM every disk completion goes to
+    one vCPU, which stalls for milliseconds while durable writes run
+    (docs/perf/storage.md, session 9): a load generator pinned there is late."""
+    counts = device_interrupts()
+    if len(counts) < 2:
+        return None
+    return min(range(len(counts)), key=lambda i: counts[i])
+
+
 def describe(opts, repo, workdir):
     java = _run(["java", "-version"]).splitlines()
     return {
@@ -63,6 +94,7 @@ def describe(opts, repo, workdir):
         "zookeeper": servers.zookeeper_version(), "zk_heap": opts.zk_heap,
         "aviary": _run([opts.aviary_server, "--version"]).splitlines()[:1], "commit": commit(repo),
         "python": platform.python_version(), "load_avg": [round(x, 2) for x in os.getloadavg()],
+        "device_interrupts_per_cpu": device_interrupts(),
     }
 
 

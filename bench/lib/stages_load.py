@@ -4,7 +4,9 @@ latency-vs-load curves, and the read-ratio sweep. Each runs on a fresh pair
 of servers (one Aviary, one ZooKeeper, side by side), with repetitions
 interleaved A B B A ... and medians reported."""
 
-from . import benchtool, ensembles, latency_trace
+import os
+
+from . import benchtool, ensembles, latency_trace, machine
 from .results import KINDS, median, order
 
 # (label, workload, extra args, target): targets from issue 10 item 3.
@@ -125,6 +127,43 @@ def reply_at(ctx, stage):
     return ["--reply-at", "arrival"]
 
 
+def generator_placement(ctx, stage):
+    """aviary-bench's --cpus / --rt-priority for the rates stage
+    (bench/compare --bench-cpus / --bench-rt-priority), the same for both
+    kinds: an open-loop generator that is not running when a slot comes
+    sends late, and that lateness counts in the latency of the server it
+    measures (docs/perf/aviary-bench.md, session 12). Leaves out what this
+    aviary-bench or this machine cannot do, with a note."""
+    o = ctx.opts
+    cpus = str(getattr(o, "bench_cpus", "none") or "none")
+    prio = int(getattr(o, "bench_rt_priority", 0) or 0)
+    if cpus == "auto":
+        quiet = machine.quiet_cpu()
+        cpus = "none" if quiet is None else str(quiet)
+    args, said = [], []
+    if cpus != "none":
+        why = ctx.bench.missing(None, ["--cpus"])
+        if why:
+            stage.note("aviary-bench not pinned (--bench-cpus %s): %s" % (cpus, why))
+        else:
+            args += ["--cpus", cpus]
+            said.append("pinned to CPU %s (--cpus; device interrupts per CPU so far: %s)"
+                        % (cpus, machine.device_interrupts()))
+    if prio > 0:
+        why = ctx.bench.missing(None, ["--rt-priority"])
+        if why:
+            stage.note("aviary-bench not SCHED_FIFO (--bench-rt-priority %d): %s" % (prio, why))
+        elif os.geteuid() != 0:
+            stage.note("aviary-bench not SCHED_FIFO (--bench-rt-priority %d): not root" % prio)
+        else:
+            args += ["--rt-priority", prio]
+            said.append("SCHED_FIFO priority %d (--rt-priority)" % prio)
+    stage.note("aviary-bench's load thread, both kinds alike: %s" % (
+        "; ".join(said) + " for the runs up to the fixed rates (get, set; mixed up to the get rate), the normal "
+        "scheduler above them" if said else "the normal scheduler, any CPU"))
+    return args
+
+
 def stage_latency(ctx, stage):
     """One session, one request in flight."""
     pair = ctx.start_pair("latency", shareable=True)
@@ -163,12 +202,17 @@ def stage_rates(ctx, stage):
     try:
         ctx.warm(pair.values())
         io = low_load_io(ctx, stage) + reply_at(ctx, stage)
+        placed = generator_placement(ctx, stage)
         for workload in ("get", "set", "mixed"):
             rates, fixed = curve_rates(ctx, workload)
             curves[workload] = {k: [] for k in KINDS}
             for rate in rates:
                 reps = ctx.opts.reps if rate == fixed else ctx.opts.curve_reps
-                args = ctx.load_args(seconds=ctx.opts.curve_seconds) + ["--rate", rate] + io
+                # Placed only up to the fixed rate (mixed: the get rate):
+                # beyond, a generator that cannot keep up would take its
+                # whole CPU from the servers at real-time priority.
+                place = placed if rate <= (fixed or ctx.opts.get_rate) else []
+                args = ctx.load_args(seconds=ctx.opts.curve_seconds) + ["--rate", rate] + io + place
                 if workload == "mixed":
                     args += ["--read-pct", 90]
                 runs = interleaved(ctx, stage, pair, "%s at %d/s" % (workload, rate), workload, args, reps,
@@ -203,6 +247,13 @@ def rate_notes(stage, workload, rate, runs):
         if lag:
             stage.note("%s %s at %d/s: p99 of the generator's send lag %.0f us, of the service time (sent -> reply) "
                        "%.0f us (medians)" % (kind, workload, rate, median(lag), median(svc)))
+        own = [r["gen_lag_us"]["p99"] for r in rs if "gen_lag_us" in r]
+        cap = [r["cap_wait_us"]["p99"] for r in rs if "cap_wait_us" in r]
+        if own:
+            # send lag = the generator's own lateness + the wait of a session
+            # at its depth cap for a reply (the server's share)
+            stage.note("%s %s at %d/s: p99 of the generator's own lateness %.0f us, of the wait at the depth cap "
+                       "%.0f us (medians)" % (kind, workload, rate, median(own), median(cap)))
         rlag = [r["reply_lag_us"]["p99"] for r in rs if "reply_lag_us" in r]
         arr = [r["arrival_latency_us"]["p99"] for r in rs if "arrival_latency_us" in r]
         if rlag:

@@ -39,7 +39,7 @@ def test_help_documents_every_flag_and_workload(bench):
     text = subprocess.run([bench, "--help"], stdout=subprocess.PIPE, text=True, timeout=10).stdout
     for flag in ("--workload", "--rate", "--parents", "--children", "--multi-ops", "--watchers", "--changes",
                  "--hold", "--sweep-step", "--progress", "--no-progress", "--read-pct", "--threads", "--json", "--io",
-                 "--compare", "--self-test", "--reply-at"):
+                 "--compare", "--self-test", "--reply-at", "--cpus", "--rt-priority"):
         assert flag in text, flag
     for w in ("get", "exists", "set", "mixed", "create", "create-delete", "delete", "children", "multi", "watch",
               "churn", "sessions", "sweep"):
@@ -128,6 +128,23 @@ def test_open_loop_measures_from_schedule(server):
     assert run["rate_achieved"] < 0.5 * run["rate_target"]
     assert run["latency_us"]["p99"] > 200000, run
     assert run["late"] >= 0.9 * run["ops"], run
+    # That lateness is the depth cap's (each request waits for the reply
+    # before it), not the generator's own: send_lag = cap_wait + gen_lag.
+    lag, cap, own = run["send_lag_us"], run["cap_wait_us"], run["gen_lag_us"]
+    assert cap["p99"] > 200000 and own["p50"] < 0.1 * lag["p50"], run
+    assert abs(lag["mean"] - cap["mean"] - own["mean"]) <= 1, run
+    assert lag["count"] == cap["count"] == own["count"] == run["ops"], run
+
+
+def test_open_loop_below_the_cap_has_no_cap_wait(server):
+    (run,) = run_bench(server.hostport, "--workload", "set", "--rate", 500, "--clients", 4, "--depth", 8,
+                       "--seconds", 1, "--warmup", 0.2)
+    assert_clean(run)
+    # 8 in flight per session at 125/s each: the cap would need 64 ms replies
+    # (a loaded machine may get there for a moment: not at the median)
+    lag, cap, own = run["send_lag_us"], run["cap_wait_us"], run["gen_lag_us"]
+    assert cap["p50"] == 0 and own["p50"] <= lag["p50"], run
+    assert own["count"] == run["ops"] and abs(lag["mean"] - cap["mean"] - own["mean"]) <= 1, run
 
 
 def test_open_loop_epoll_splits_the_reply_side(server):
@@ -163,6 +180,73 @@ def test_reply_at_arrival_needs_the_open_loop(server):
     p = subprocess.run([bench_binary(), "--servers", server.hostport, "--reply-at", "arrival"],
                        capture_output=True, text=True, timeout=30)
     assert p.returncode == 2 and "--reply-at arrival needs the open loop" in p.stderr, p.stderr
+
+
+def thread_states(pid):
+    """{tid: (policy, rt_priority, Cpus_allowed_list)} of a live process's threads."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                cpus = [x.split(":", 1)[1].strip() for x in f if x.startswith("Cpus_allowed_list:")][0]
+        except (OSError, IndexError):
+            continue
+        # stat fields after the command: index 0 is field 3; rt_priority is field 40, policy 41
+        out[int(tid)] = (int(fields[38]), int(fields[37]), cpus)
+    return out
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="SCHED_FIFO needs root")
+def test_load_threads_pinned_and_fifo(server):
+    # --cpus / --rt-priority: the load threads (not the main thread) run
+    # SCHED_FIFO (policy 1) at the priority asked, on the CPUs asked, and the
+    # JSON says so; the run itself is unchanged.
+    cmd = [bench_binary(), "--servers", server.hostport, "--json", "--no-progress", "--workload", "get", "--rate",
+           500, "--clients", 4, "--threads", 2, "--seconds", 2, "--warmup", 0.3, "--cpus", "0",
+           "--rt-priority", 7]
+    p = subprocess.Popen([str(a) for a in cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    seen = {}
+    deadline = time.time() + 2
+    while time.time() < deadline and p.poll() is None:
+        for tid, st in thread_states(p.pid).items():
+            if st[0] == 1:
+                seen[tid] = st
+        time.sleep(0.05)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    (run,) = [json.loads(x) for x in out.splitlines() if x.strip()]
+    assert_clean(run)
+    assert run["cpus"] == "0" and run["rt_priority"] == 7, run
+    assert 400 <= run["rate_achieved"] <= 600, run
+    assert len(seen) == 2 and all(st == (1, 7, "0") for st in seen.values()), seen  # the two load threads
+
+
+def test_load_threads_default_placement_is_reported(server):
+    (run,) = run_bench(server.hostport, "--workload", "get", *SHORT)
+    assert run["cpus"] == "" and run["rt_priority"] == 0, run
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--cpus", "x"], "bad value for --cpus"),
+    (["--cpus", "3-1"], "bad value for --cpus"),
+    (["--cpus", "0,0"], "bad value for --cpus"),
+    (["--rt-priority", "100"], "bad value for --rt-priority"),
+    (["--workload", "watch", "--cpus", "0"], "--cpus and --rt-priority apply to the request workloads"),
+    (["--rate", "100", "--spin-us", "50", "--rt-priority", "5"], "--spin-us does not go with --rt-priority"),
+])
+def test_placement_usage_errors(server, args, message):
+    p = subprocess.run([bench_binary(), "--servers", server.hostport] + args, capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2 and message in p.stderr, p.stderr
+
+
+def test_placement_on_a_cpu_that_is_not_there(server):
+    p = subprocess.run([bench_binary(), "--servers", server.hostport, "--json", "--cpus", "1000"] + SHORT,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "--cpus 1000:" in p.stderr, p.stderr
+    assert p.stdout == ""
 
 
 def test_watch_fan_out_delivers_every_change(server):

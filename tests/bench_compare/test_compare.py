@@ -53,7 +53,9 @@ def quick_run(tmp_path_factory):
     out, work = str(base / "out"), str(base / "work")
     os.makedirs(work)
     t0 = time.monotonic()
-    p = subprocess.run([sys.executable, COMPARE, "--quick", "--skip", "failover", "--out", out, "--workdir", work],
+    # The rates stage with the generator placed (pinned, SCHED_FIFO when root): the options' path.
+    p = subprocess.run([sys.executable, COMPARE, "--quick", "--skip", "failover", "--out", out, "--workdir", work,
+                        "--bench-cpus", "auto", "--bench-rt-priority", "10"],
                        env=env(),
                        capture_output=True, text=True, timeout=540)
     with open(os.path.join(out, "results.json")) as f:
@@ -146,6 +148,30 @@ def test_open_loop_and_snapshot_and_sessions(quick_run):
             # opened over two threads, the server's RSS read before and while held
             assert raw["threads"] == 2 and raw["sessions"] == 100 and raw["lost_sessions"] == 0, raw
             assert raw["rss_before"] > 0 and raw["rss_held"] > 0, raw
+
+
+def test_rates_generator_placed_alike(quick_run):
+    # Every run at the fixed rates, of both kinds, has aviary-bench's load
+    # thread placed the same way (by default: the normal scheduler, any CPU;
+    # --bench-cpus / --bench-rt-priority), and the stage's notes say how.
+    st = stages(quick_run)["rates"]
+    if st["status"] != "ok":
+        pytest.skip("rates stage: %s" % st["reason"])
+    note = [n for n in st["notes"] if n.startswith("aviary-bench's load thread, both kinds alike")]
+    assert len(note) == 1, st["notes"]
+    opts = quick_run["res"]["meta"]["options"]
+    fixed = [r for r in st["raw"] if r.get("rate") == {"get": opts["get_rate"], "set": opts["set_rate"]}.get(
+        r["workload"])]
+    assert {r["kind"] for r in fixed} == set(KINDS) and {r["workload"] for r in fixed} == {"get", "set"}, fixed
+    placed = {(r.get("cpus"), r.get("rt_priority")) for r in fixed}
+    assert len(placed) == 1, placed
+    cpus, prio = placed.pop()
+    want_prio = opts["bench_rt_priority"] if os.geteuid() == 0 else 0
+    assert prio == want_prio, (cpus, prio)
+    if (os.cpu_count() or 1) > 1:  # auto: the CPU with the fewest device interrupts
+        assert cpus != "" and "pinned to CPU %s" % cpus in note[0], (cpus, note)
+    if want_prio:
+        assert "SCHED_FIFO priority %d" % want_prio in note[0], note
 
 
 def test_sweep_points_for_both(quick_run):

@@ -25,6 +25,8 @@ double CpuSeconds() {
 void Stats::Merge(const Stats& o) {
   latency.Merge(o.latency);
   send_lag.Merge(o.send_lag);
+  cap_wait.Merge(o.cap_wait);
+  gen_lag.Merge(o.gen_lag);
   service.Merge(o.service);
   reply_lag.Merge(o.reply_lag);
   arrival.Merge(o.arrival);

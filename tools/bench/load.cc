@@ -27,6 +27,8 @@ void FillResult(const Stats& all, const Plan& plan, RunResult* out) {
   int64_t window = plan.ops_mode ? all.last_reply_ns - plan.measure_start : plan.measure_end - plan.measure_start;
   out->latency.Merge(all.latency);
   out->send_lag.Merge(all.send_lag);
+  out->cap_wait.Merge(all.cap_wait);
+  out->gen_lag.Merge(all.gen_lag);
   out->service.Merge(all.service);
   out->reply_lag.Merge(all.reply_lag);
   out->arrival.Merge(all.arrival);

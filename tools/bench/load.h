@@ -41,6 +41,8 @@ struct RunResult {
   int64_t late = 0;    // requests sent > 1 ms after their scheduled time
   Histogram send_lag;  // scheduled time -> queued for sending (the generator's lateness)
   Histogram service;   // queued for sending -> reply received
+  Histogram cap_wait;  // scheduled time -> the depth cap let it go (0 when not at the cap)
+  Histogram gen_lag;   // -> queued for sending: send_lag without cap_wait (the generator's own lateness)
   // epoll loop: reply arrived in the socket (kernel timestamp) -> read;
   // scheduled time -> reply arrived.
   Histogram reply_lag;

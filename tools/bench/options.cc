@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "placement.h"
+
 namespace aviary::bench {
 
 namespace {
@@ -113,6 +115,10 @@ bool ApplyOption(std::string_view arg, std::string_view val, Options* o, bool* o
   } else if (arg == "--reply-at") {
     *ok = val == "read" || val == "arrival";
     o->reply_at_arrival = val == "arrival";
+  } else if (arg == "--cpus") {
+    *ok = ParseCpuList(val, &o->cpus);
+  } else if (arg == "--rt-priority") {
+    *ok = ParseNum(val, 0, 99, &o->rt_priority);
   } else if (arg == "--parents") {
     *ok = ParseNum(val, 1, 1000000, &o->parents);
   } else if (arg == "--children") {
@@ -142,6 +148,17 @@ bool Validate(Options* o, std::string* error) {
       o->workload != Workload::kWatch && o->workload != Workload::kChurn && o->workload != Workload::kSessions;
   if (o->rate > 0 && !pipelined) {
     *error = std::string("--rate does not apply to the ") + WorkloadName(o->workload) + " workload";
+    return false;
+  }
+  if ((!o->cpus.empty() || o->rt_priority > 0) && !pipelined) {
+    *error =
+        std::string("--cpus and --rt-priority apply to the request workloads, not to ") + WorkloadName(o->workload);
+    return false;
+  }
+  if (o->rt_priority > 0 && o->spin_us > 0) {
+    // A SCHED_FIFO thread's sched_yield lets no ordinary thread run: it
+    // would poll its CPU away from the server.
+    *error = "--spin-us does not go with --rt-priority";
     return false;
   }
   if (o->reply_at_arrival && o->rate <= 0) {
@@ -216,6 +233,12 @@ const char* UsageText() {
          "                     arrived in the client's socket (arrival: the kernel's\n"
          "                     receive timestamp; the generator then wakes only for\n"
          "                     its slots and reads replies then)\n"
+         "  --cpus LIST        request workloads: the load threads run only on these\n"
+         "                     CPUs (e.g. 0, 0-1, 0,2; default: anywhere)\n"
+         "  --rt-priority P    request workloads: the load threads run SCHED_FIFO at\n"
+         "                     priority P (1-99; needs root or CAP_SYS_NICE): woken\n"
+         "                     for a slot or a reply, they preempt ordinary threads at\n"
+         "                     once (0, the default: the normal scheduler)\n"
          "  --seconds S        measured duration (10)\n"
          "  --warmup S         unmeasured load before measuring (1)\n"
          "  --ops N            measure N requests instead of a duration\n"

@@ -74,6 +74,12 @@ struct Options {
   // generator read it, and the generator does not wake for replies: it
   // reads them when it wakes for its next slot (--reply-at arrival).
   bool reply_at_arrival = false;
+  // Request workloads: the load threads run only on these CPUs (--cpus;
+  // empty: anywhere) and, with rt_priority > 0, as SCHED_FIFO threads of
+  // that priority (--rt-priority): on waking (a slot, a reply) they preempt
+  // any ordinary thread at once (placement.h).
+  std::vector<int> cpus;
+  int rt_priority = 0;
   int progress = -1;  // -1: when stderr is a tty; 0 off; 1 on
   bool self_test = false;
 };

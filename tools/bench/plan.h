@@ -90,6 +90,10 @@ struct Stats {
   // lateness on the reply side) and arrival (slot -> the reply arrived:
   // latency without the generator's lateness in reading it).
   Histogram send_lag, service, reply_lag, arrival;
+  // Open loop: send_lag = cap_wait (slot -> a reply made room under the
+  // depth cap: 0 unless the session was at its cap; the server's share) +
+  // gen_lag (-> put in the send buffer: the generator's own lateness).
+  Histogram cap_wait, gen_lag;
   int64_t ops = 0, errors = 0, lost = 0, bad = 0, late = 0;
   int64_t first_send_ns = 0, last_reply_ns = 0;
   std::map<int32_t, int64_t> codes;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "placement.h"
+
 namespace aviary::bench {
 
 namespace {
@@ -29,6 +31,8 @@ void PrintParams(std::FILE* f, const Options& o) {
                "\"mode\": \"%s\", \"rate_target\": %.1f",
                WorkloadName(o.workload), o.clients, o.threads, o.depth, o.payload, o.keys, o.read_pct, o.seconds,
                o.warmup, static_cast<long long>(o.ops), o.rate > 0 ? "open" : "closed", o.rate);
+  // Where the load threads ran (--cpus, "" = anywhere; --rt-priority, 0 = not SCHED_FIFO).
+  std::fprintf(f, ", \"cpus\": \"%s\", \"rt_priority\": %d", CpuListText(o.cpus).c_str(), o.rt_priority);
   switch (o.workload) {
     case Workload::kCreate:
       std::fprintf(f, ", \"parents\": %d", o.parents);
@@ -103,6 +107,8 @@ void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
   PrintPercentiles(f, "latency_us", r.latency);
   if (r.open_loop && r.send_lag.count() > 0) {
     PrintPercentiles(f, "send_lag_us", r.send_lag);
+    PrintPercentiles(f, "gen_lag_us", r.gen_lag);
+    PrintPercentiles(f, "cap_wait_us", r.cap_wait);
     PrintPercentiles(f, "service_us", r.service);
   }
   if (r.open_loop && r.arrival.count() > 0) {
@@ -133,6 +139,8 @@ void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json) {
   std::fprintf(f, "%s: workload=%s clients=%d threads=%d depth=%d payload=%dB mode=%s", r.target.c_str(),
                WorkloadName(o.workload), o.clients, o.threads, o.depth, o.payload, o.rate > 0 ? "open" : "closed");
   if (r.read_pct >= 0) std::fprintf(f, " read-pct=%d", r.read_pct);
+  if (!o.cpus.empty()) std::fprintf(f, " cpus=%s", CpuListText(o.cpus).c_str());
+  if (o.rt_priority > 0) std::fprintf(f, " rt-priority=%d", o.rt_priority);
   std::fprintf(
       f, "\n  %lld ops in %.2f s = %.0f ops/s; errors %lld, lost sessions %lld, bad replies %lld, client cpu %.2f s\n",
       static_cast<long long>(r.ops), r.elapsed_s, r.ops_per_sec, static_cast<long long>(r.errors),
@@ -159,6 +167,8 @@ void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json) {
   PrintLatencyRow(f, o.workload == Workload::kWatch ? "setData" : "request", r.latency);
   if (r.open_loop && r.send_lag.count() > 0) {
     PrintLatencyRow(f, "  send lag", r.send_lag);
+    PrintLatencyRow(f, "   own lag", r.gen_lag);
+    PrintLatencyRow(f, "   cap wait", r.cap_wait);
     PrintLatencyRow(f, "  service", r.service);
   }
   if (r.open_loop && r.arrival.count() > 0) {

@@ -20,8 +20,13 @@ struct Slot {
   proto::OpCode op = proto::OpCode::kError;
   int64_t sent_ns = 0;    // open loop: the scheduled time
   int64_t queued_ns = 0;  // when it was put in the send buffer (open loop: >= sent_ns)
-  int64_t aux = 0;        // create: parent index; create-delete: node number
-  bool late = false;      // open loop: sent more than kLateNs after its slot
+  // Open loop: when it could first have been sent: its slot or, when the
+  // session was at its depth cap then, the arrival of the reply that made
+  // room (ready_ns - sent_ns: held by the cap, i.e. by the server's
+  // replies; queued_ns - ready_ns: the generator's own lateness).
+  int64_t ready_ns = 0;
+  int64_t aux = 0;    // create: parent index; create-delete: node number
+  bool late = false;  // open loop: sent more than kLateNs after its slot
 };
 
 struct Conn {
@@ -33,6 +38,7 @@ struct Conn {
   size_t head = 0, count = 0;
   bool dead = false;
   int64_t next_sched_ns = 0;  // open loop
+  int64_t cap_freed_ns = 0;   // open loop: when a reply last took it below its depth cap (arrival, else read)
   int64_t arrival_ns = 0;     // open loop, epoll: when the replies being handled arrived (steady; 0: unknown)
   int64_t seq = 0;            // create / create-delete counter
   proto::Request get, set, exists, create, del, children, multi;

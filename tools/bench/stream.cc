@@ -11,10 +11,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "base/thread_slice.h"
 #include "load.h"
+#include "placement.h"
 #include "proto/codec.h"
 #include "reply_check.h"
 #include "requests.h"
@@ -36,6 +38,10 @@ void Worker::Fill(Conn& c, int64_t now) {
     if (!NextRequest(*plan_, c, &slot)) break;
     slot.sent_ns = sent;
     slot.queued_ns = now;
+    // A slot still unsent when the session was last at its cap was held
+    // by the cap until then (this is the oldest unsent slot: no request
+    // of the session went out between its slot and that reply).
+    slot.ready_ns = open ? std::max(sent, c.cap_freed_ns) : now;
     if (open) {
       c.next_sched_ns += plan_->interval_ns;
       slot.late = now - sent > kLateNs;
@@ -68,6 +74,8 @@ bool Worker::OnReply(Conn& c, std::string_view payload, int64_t read_ns) {
     stats_.latency.Record(now - s.sent_ns);
     if (plan_->interval_ns > 0) {
       stats_.send_lag.Record(s.queued_ns - s.sent_ns);
+      stats_.cap_wait.Record(s.ready_ns - s.sent_ns);
+      stats_.gen_lag.Record(s.queued_ns - s.ready_ns);
       stats_.service.Record(now - s.queued_ns);
       if (arrived > 0) {
         stats_.reply_lag.Record(read_ns - arrived);
@@ -83,6 +91,8 @@ bool Worker::OnReply(Conn& c, std::string_view payload, int64_t read_ns) {
       stats_.bad++;
     }
   }
+  // At the cap, this reply makes room: the next slot may go from here on.
+  if (c.count >= static_cast<size_t>(plan_->depth)) c.cap_freed_ns = arrived > 0 ? arrived : read_ns;
   c.head = (c.head + 1) % c.ring.size();
   c.count--;
   return true;
@@ -192,9 +202,26 @@ void Worker::RunEpoll() {
       }
       wait_ns = 0;
     }
+    if (wait_ns > 0 && open && drain_deadline < 0) {
+      // The wait ends at the slot itself (an absolute time): what this
+      // pass spent since `now` was read does not push the wake-up later.
+      wait_ns = std::max<int64_t>(0, now + wait_ns - NowNs());
+    }
     timespec ts{static_cast<time_t>(wait_ns / 1'000'000'000), static_cast<long>(wait_ns % 1'000'000'000)};
     int n = epoll_pwait2(ep_, evs, 64, &ts, nullptr);
     if (spin && n <= 0 && NextDueNs(NowNs()) > 0) Yield();
+    if (open && n > 0) {
+      // Sends first: the sessions whose slot has come are filled and
+      // flushed before this pass reads and checks the replies that woke
+      // it, so a pass with many replies (after the generator or the
+      // server was held up) does not make the due requests later still.
+      now = NowNs();
+      for (auto& c : conns_) {
+        if (c->dead) continue;
+        Fill(*c, now);
+        Flush(*c);
+      }
+    }
     touched.clear();
     for (int i = 0; i < n; i++) {
       auto* c = static_cast<Conn*>(evs[i].data.ptr);
@@ -295,20 +322,33 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
     bool uring = o.io != IoMode::kEpoll && !o.reply_at_arrival && per_thread * 2 + 8 <= 32768 && UringAvailable();
     out->io = uring ? "io_uring" : "epoll";
     const bool open = plan.interval_ns > 0;
+    std::mutex place_mu;
+    std::string place_error;
     for (auto& w : workers) {
-      ts.emplace_back([&w, uring, open] {
+      ts.emplace_back([&, uring, open] {
+        // --cpus / --rt-priority (placement.h): a thread that cannot be
+        // placed as asked stops the run (it would measure something else).
+        if (std::string why; !PlaceThread(o.cpus, o.rt_priority, &why)) {
+          std::lock_guard<std::mutex> lock(place_mu);
+          place_error = why;
+          plan.abort.store(true);
+        }
         // Open loop: the sleep until the next slot ends on time, not up to
         // the default 50 us timer slack later (its lateness is charged to
         // the server measured); a short scheduler slice only when
         // AVIARY_SCHED_SLICE_US asks for one (base/thread_slice.h).
         if (open) {
           prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-          base::RequestShortSlice();
+          if (o.rt_priority == 0) base::RequestShortSlice();
         }
         if (!uring || !w->RunUring()) w->RunEpoll();
       });
     }
     for (auto& t : ts) t.join();
+    if (!place_error.empty()) {
+      *error = place_error;
+      return false;
+    }
   }
   out->client_cpu_s = CpuSeconds() - cpu0;
   Stats all;
