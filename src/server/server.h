@@ -59,6 +59,12 @@ struct ServerOptions {
   // environment variable AVIARY_WAL_BACKGROUND_ROLL=0 turns it off. Ensemble
   // members cut it in the roll as before.
   bool wal_background_roll = true;
+  // Standalone log: a worker thread keeps this many bytes past the log's
+  // end written with zeros, so that the log's durable writes do not convert
+  // unwritten (fallocate()d) extents (storage::WalOptions::zero_ahead_bytes,
+  // docs/perf/storage.md, session 12); 0 = off. The environment variable
+  // AVIARY_WAL_ZERO_AHEAD_KIB overrides it (0: off).
+  int64_t wal_zero_ahead_bytes = 8 << 20;
   // Standalone log: how many groups may be being made durable at once (1 or
   // 2: server/durable_committer.h; 2 measured +19-50 % sets/s at 16 x 16
   // on the shared VM, docs/perf/storage.md). The environment variable

@@ -1,5 +1,6 @@
 #include "storage/segment_worker.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,9 +18,19 @@ namespace {
 
 int64_t NowMs() { return base::SystemClock::Get().SteadyMs(); }
 
+constexpr int64_t kBlockBytes = 4096;
+// Zero-ahead claims start at least this far past the log's published end,
+// so that the log, writing on while a range is zeroed, rarely reaches it.
+constexpr int64_t kZeroGuardBytes = 256 << 10;
+
+int64_t RoundUp(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
+
 }  // namespace
 
-SegmentWorker::SegmentWorker(int64_t delay_ms) : delay_ms_(std::max<int64_t>(0, delay_ms)) {}
+SegmentWorker::SegmentWorker(int64_t delay_ms, int64_t zero_ahead_bytes, int64_t zero_step_bytes)
+    : delay_ms_(std::max<int64_t>(0, delay_ms)),
+      zero_ahead_(std::max<int64_t>(0, zero_ahead_bytes)),
+      zero_step_(RoundUp(std::max<int64_t>(kBlockBytes, zero_step_bytes), kBlockBytes)) {}
 
 SegmentWorker::~SegmentWorker() {
   Drain();
@@ -29,20 +40,103 @@ SegmentWorker::~SegmentWorker() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (zfd_ >= 0) close(zfd_);
+}
+
+void SegmentWorker::StartThreadLocked() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "av-segment");  // not the creating storage thread's name
+    Run();
+  });
 }
 
 void SegmentWorker::Trim(int fd, std::string path, int64_t size) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     trims_.push_back(TrimTask{fd, std::move(path), size, NowMs() + delay_ms_});
-    if (!thread_.joinable()) {
-      thread_ = std::thread([this] {
-        pthread_setname_np(pthread_self(), "av-segment");  // not the creating storage thread's name
-        Run();
-      });
-    }
+    StartThreadLocked();
   }
   cv_.notify_all();
+}
+
+void SegmentWorker::StartZeroing(const std::string& path, int64_t log_end, int64_t limit) {
+  if (zero_ahead_ <= 0) return;
+  std::unique_lock<std::mutex> lock(mu_);
+  ReleaseZeroFdLocked();  // the previous segment's: no wait for a claim on it (the roll holds the log)
+  // A descriptor of its own: an fdatasync on a dup() would take a writeback
+  // error of the log's pages that the log's own fdatasync must report.
+  zfd_ = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (zfd_ < 0) {
+    AV_LOG(kWarn, "log zero-ahead: could not open {}: {}", path, std::strerror(errno));
+    return;
+  }
+  zpath_ = path;
+  zlog_end_ = log_end;
+  zlimit_ = limit;
+  zeroed_ = 0;
+  zfilling_ = false;
+  StartThreadLocked();
+  lock.unlock();
+  cv_.notify_all();
+}
+
+void SegmentWorker::NoteLogEnd(int64_t end, int64_t limit) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (zfd_ < 0) return;
+  zlog_end_ = std::max(zlog_end_, end);
+  zlimit_ = std::max(zlimit_, limit);
+  // The log caught up with a range of this segment being zeroed: it must not
+  // write there before the zeros are (its data would be overwritten).
+  cv_.wait(lock, [&] { return !zclaimed_ || zclaim_fd_ != zfd_ || end <= zclaim_from_; });
+  int64_t from, to;
+  if (!zfilling_ && zeroed_ < zlog_end_ + zero_ahead_ / 2 && NextZeroLocked(&from, &to)) {
+    zfilling_ = true;  // one wake-up per catch-up, not one per group
+    lock.unlock();
+    cv_.notify_all();
+  }
+}
+
+void SegmentWorker::StopZeroing(bool wait) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (wait) cv_.wait(lock, [this] { return !zclaimed_; });
+  ReleaseZeroFdLocked();
+}
+
+void SegmentWorker::ReleaseZeroFdLocked() {
+  // A claim in progress keeps its descriptor: the worker closes it after.
+  if (zfd_ >= 0 && !(zclaimed_ && zclaim_fd_ == zfd_)) close(zfd_);
+  zfd_ = -1;
+  zfilling_ = false;
+}
+
+int64_t SegmentWorker::zeroed_to() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return zeroed_;
+}
+
+int64_t SegmentWorker::zero_steps() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return zero_steps_;
+}
+
+bool SegmentWorker::NextZeroLocked(int64_t* from, int64_t* to) const {
+  if (zfd_ < 0 || zclaimed_ || zero_ahead_ <= 0) return false;
+  *from = std::max(zeroed_, RoundUp(zlog_end_, kBlockBytes) + kZeroGuardBytes);
+  *to = std::min(zlimit_, *from + zero_step_);
+  return *to > *from && *from < zlog_end_ + zero_ahead_;
+}
+
+bool SegmentWorker::WriteZeros(int fd, int64_t from, int64_t to) const {
+  static const char kZeros[64 << 10] = {};
+  while (from < to) {
+    const size_t len = static_cast<size_t>(std::min<int64_t>(to - from, sizeof kZeros));
+    const ssize_t n = pwrite(fd, kZeros, len, from);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    from += n;
+  }
+  return fdatasync(fd) == 0;
 }
 
 void SegmentWorker::Drain() {
@@ -76,6 +170,34 @@ void SegmentWorker::Run() {
       continue;
     }
     if (stop_) return;
+    int64_t from, to;
+    if (NextZeroLocked(&from, &to)) {
+      zclaimed_ = true;
+      zclaim_fd_ = zfd_;
+      zclaim_from_ = from;
+      zfilling_ = true;
+      const int fd = zfd_;
+      lock.unlock();
+      const bool ok = WriteZeros(fd, from, to);
+      const int err = errno;
+      lock.lock();
+      zclaimed_ = false;
+      if (fd != zfd_) {
+        close(fd);  // the segment was closed (or replaced) meanwhile
+      } else if (ok) {
+        zeroed_ = to;
+        ++zero_steps_;
+      } else {
+        // The log goes on over fallocate()d blocks; its own writes report
+        // any error of theirs.
+        AV_LOG(kWarn, "log zero-ahead of {} stopped: {}", zpath_, std::strerror(err));
+        close(zfd_);
+        zfd_ = -1;
+      }
+      cv_.notify_all();
+      continue;
+    }
+    zfilling_ = false;
     if (trims_.empty()) {
       cv_.wait(lock);
     } else {

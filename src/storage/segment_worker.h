@@ -12,8 +12,24 @@
 // data, which read as the end of data (as a crash before the synchronous
 // cut always could).
 //
+// Zero-ahead (WalOptions::zero_ahead_bytes; docs/perf/storage.md, session
+// 12): the worker also writes zeros (and fdatasyncs them) over the open
+// segment's fallocate()d blocks ahead of the log's end. A fallocate()d block
+// is "unwritten" until its first write, and ext4 converts it after that
+// write's I/O completes, in a kernel worker (the ext4-rsv-conversion
+// workqueue, one item at a time for the whole file system), and writes the
+// inode table block for it: each durable write of the log that enters a new
+// block then waits for that worker to be scheduled and for a second write.
+// Over blocks written beforehand the durable write is the data and the
+// cache flush only. The worker never writes where the log may: it claims a
+// range only past the log's published end plus a guard, and the log's owner
+// publishes every end (NoteLogEnd) before writing up to it, waiting in the
+// rare case that a claim in progress covers that range. It uses a
+// descriptor of its own (its fdatasync must not consume a writeback error
+// that the log's own must see) and never writes past the preallocated size.
+//
 // Threads: every method from the Wal's owner thread; the worker thread is
-// private and started at the first Trim.
+// private and started at the first Trim or StartZeroing.
 #pragma once
 
 #include <condition_variable>
@@ -29,7 +45,9 @@ class SegmentWorker {
  public:
   // delay_ms: how long after a roll the tail is cut (clear of the snapshot
   // that asked for the roll).
-  explicit SegmentWorker(int64_t delay_ms);
+  // zero_ahead_bytes > 0: keep that many bytes ahead of the log's end
+  // written with zeros (StartZeroing), in steps of zero_step_bytes.
+  explicit SegmentWorker(int64_t delay_ms, int64_t zero_ahead_bytes = 0, int64_t zero_step_bytes = 1 << 20);
   ~SegmentWorker();  // Drain()
   SegmentWorker(const SegmentWorker&) = delete;
   SegmentWorker& operator=(const SegmentWorker&) = delete;
@@ -42,6 +60,22 @@ class SegmentWorker {
 
   int64_t trims_done() const;  // tests
 
+  // Zero-ahead of the segment at `path` (just started, its data written up
+  // to log_end, preallocated up to limit). Replaces any earlier segment's.
+  void StartZeroing(const std::string& path, int64_t log_end, int64_t limit);
+  // Before the owner writes bytes up to `end` (limit: the preallocated size
+  // now): no zeros are written below it from now on; waits if a claim in
+  // progress overlaps. Wakes the worker when it has fallen behind.
+  void NoteLogEnd(int64_t end, int64_t limit);
+  // The worker starts no more zeroing of the segment. wait: and none is in
+  // progress when this returns (before the owner truncates it); otherwise a
+  // range being zeroed is finished first by the worker thread, which also
+  // runs the segment's deferred trim (Trim) only after it.
+  void StopZeroing(bool wait);
+  // Tests: the end of the last range zeroed, and the ranges zeroed so far.
+  int64_t zeroed_to() const;
+  int64_t zero_steps() const;
+
  private:
   struct TrimTask {
     int fd;
@@ -51,6 +85,14 @@ class SegmentWorker {
   };
   void Run();
   static void DoTrim(const TrimTask& t);
+  void StartThreadLocked();
+  // The next range to zero, [*from, *to): false when none is due.
+  bool NextZeroLocked(int64_t* from, int64_t* to) const;
+  // Writes zeros over [from, to) and fdatasyncs them; false on an error.
+  bool WriteZeros(int fd, int64_t from, int64_t to) const;
+  // Lets go of the open segment's descriptor (closed now, or by the worker
+  // after its claim on it).
+  void ReleaseZeroFdLocked();
 
   const int64_t delay_ms_;
   mutable std::mutex mu_;
@@ -61,6 +103,20 @@ class SegmentWorker {
   bool busy_ = false;  // the worker runs a trim outside mu_
   std::deque<TrimTask> trims_;
   int64_t trims_done_ = 0;
+
+  // Zero-ahead state, under mu_.
+  const int64_t zero_ahead_;
+  const int64_t zero_step_;
+  int zfd_ = -1;  // the worker's own descriptor of the open segment
+  std::string zpath_;
+  int64_t zlog_end_ = 0;   // the log's published end
+  int64_t zlimit_ = 0;     // the preallocated size: never written past
+  int64_t zeroed_ = 0;     // end of the last range zeroed
+  bool zfilling_ = false;  // the worker is catching up (no wake-ups needed)
+  bool zclaimed_ = false;  // a range from zclaim_from_ of zclaim_fd_'s file is being written
+  int zclaim_fd_ = -1;
+  int64_t zclaim_from_ = 0;
+  int64_t zero_steps_ = 0;
 };
 
 }  // namespace aviary::storage

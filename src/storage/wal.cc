@@ -97,7 +97,10 @@ bool Wal::Open(int64_t next_zxid, std::string* error) {
     return false;
   }
   if (!EnsureDir(VersionDir(opts_.dir), error)) return false;
-  if (opts_.background_roll && worker_ == nullptr) worker_ = std::make_unique<SegmentWorker>(opts_.background_delay_ms);
+  if (opts_.zero_fill_bytes > 0) opts_.zero_ahead_bytes = 0;  // zero-fill writes its own zeros
+  if ((opts_.background_roll || opts_.zero_ahead_bytes > 0) && worker_ == nullptr) {
+    worker_ = std::make_unique<SegmentWorker>(opts_.background_delay_ms, opts_.zero_ahead_bytes, opts_.zero_step_bytes);
+  }
   return StartSegment(next_zxid, error);
 }
 
@@ -135,7 +138,17 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
   std::string dir_error;
   if (!FsyncDir(vdir, &dir_error)) return Fail(dir_error, error);
   MarkSynced();
+  if (opts_.zero_ahead_bytes > 0 && worker_ != nullptr && allocated_ > write_pos_) {
+    worker_->StartZeroing(path_, write_pos_, allocated_);
+    zeroing_ = true;
+  }
   return true;
+}
+
+void Wal::StopZeroing(bool wait) {
+  if (!zeroing_) return;
+  worker_->StopZeroing(wait);
+  zeroing_ = false;
 }
 
 int64_t Wal::ZeroTail() const {
@@ -162,16 +175,18 @@ bool Wal::WriteZeros(int64_t at, int64_t n, std::string* error) {
 
 bool Wal::EnsureAllocated(int64_t end, std::string* error) {
   if (opts_.zero_fill_bytes > 0) return true;  // zero-fill mode: the writes extend the file (ZeroTail)
-  if (opts_.prealloc_bytes <= 0 || end <= allocated_) return true;
-  const int64_t step = opts_.prealloc_bytes;
-  const int64_t target = (end + step - 1) / step * step;
-  const int rc = fallocate(fd_, 0, allocated_, target - allocated_);
-  if (rc != 0) {
-    const int err = errno;
-    if (err != EOPNOTSUPP && err != ENOSYS) return Fail(ErrnoText("fallocate", path_, err), error);
-    if (ftruncate(fd_, target) != 0) return Fail(ErrnoText("ftruncate", path_, errno), error);
+  if (opts_.prealloc_bytes > 0 && end > allocated_) {
+    const int64_t step = opts_.prealloc_bytes;
+    const int64_t target = (end + step - 1) / step * step;
+    const int rc = fallocate(fd_, 0, allocated_, target - allocated_);
+    if (rc != 0) {
+      const int err = errno;
+      if (err != EOPNOTSUPP && err != ENOSYS) return Fail(ErrnoText("fallocate", path_, err), error);
+      if (ftruncate(fd_, target) != 0) return Fail(ErrnoText("ftruncate", path_, errno), error);
+    }
+    allocated_ = target;
   }
-  allocated_ = target;
+  if (zeroing_) worker_->NoteLogEnd(end, allocated_);
   return true;
 }
 
@@ -398,6 +413,7 @@ bool Wal::Rollback(std::string* error) {
   last_zxid_ = synced_zxid_;
   txns_in_segment_ = synced_txns_;
   if (fd_ < 0) return true;  // no segment open: nothing was written since
+  StopZeroing(/*wait=*/true);
   if (rollback_eio_) {
     *error = ErrnoText("ftruncate", path_, EIO) + " (AVIARY_FAILPOINT)";
     return false;
@@ -460,7 +476,11 @@ bool Wal::Close(std::string* error) {
 bool Wal::CloseSegment(bool defer_trim, std::string* error) {
   if (fd_ < 0) return true;
   if (!Sync(error)) return false;
-  if (defer_trim && worker_ != nullptr && allocated_ > write_pos_) {
+  // The deferred trim runs on the worker thread after any zeroing of it: the
+  // roll need not wait for that.
+  const bool deferred = defer_trim && opts_.background_roll && worker_ != nullptr && allocated_ > write_pos_;
+  StopZeroing(/*wait=*/!deferred);
+  if (deferred) {
     // The worker cuts the tail later and closes the descriptor: the roll
     // does not wait for the freed blocks (docs/perf/storage.md, session 10).
     worker_->Trim(fd_, path_, write_pos_);

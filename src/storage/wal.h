@@ -65,6 +65,16 @@ struct WalOptions {
   // How long after a roll the worker cuts the closed segment's tail (clear
   // of the snapshot that asked for the roll).
   int64_t background_delay_ms = 2000;
+  // > 0 (and not zero-fill mode): a worker thread (storage/segment_worker.h)
+  // keeps this many bytes past the log's end of the open segment's
+  // fallocate()d blocks written with zeros (and fdatasynced), so that the
+  // log's durable writes land on written blocks: no unwritten-extent
+  // conversion (a kernel worker's turn and an inode write) in them
+  // (docs/perf/storage.md, session 12). The data directory's size does not
+  // change: the blocks were preallocated anyway and the roll cuts the tail.
+  int64_t zero_ahead_bytes = 0;
+  // The worker's step (one pwrite of zeros + fdatasync).
+  int64_t zero_step_bytes = 1 << 20;
 };
 
 class SegmentWorker;
@@ -170,7 +180,12 @@ class Wal {
   // The buffer with RWF_DSYNC: 1 all written and durable, 0 not (or not
   // all: unsupported, a short write; WriteBuffer + fdatasync go on), -1 failed.
   int WriteBufferDsync(std::string* error);
+  // Preallocates up to `end` (fallocate steps) and, zero-ahead, publishes
+  // `end` to the worker before anything is written below it.
   bool EnsureAllocated(int64_t end, std::string* error);
+  // Zero-ahead: the worker starts no more zeroing of the open segment;
+  // wait: and has none in progress (before a truncation by this thread).
+  void StopZeroing(bool wait);
   // Zero-fill mode: the zero bytes to write after the buffer (from
   // write_pos_ + buf_.size() up to the next step) so the file's written
   // part covers the data; 0 when it already does.
@@ -203,6 +218,7 @@ class Wal {
   int64_t group_end_ = 0;  // end of the bytes handed to the last Sync or TakeGroup
   bool rollback_eio_ = false;
   std::atomic<bool> roll_requested_{false};
+  bool zeroing_ = false;                   // zero-ahead runs on the open segment
   std::unique_ptr<SegmentWorker> worker_;  // background_roll; last member: joined first
 };
 
