@@ -6,6 +6,19 @@
 namespace aviary::metrics {
 
 void Summary::Add(int64_t value) {
+  if (one_writer_) {
+    // Only this thread stores: load + store (plain moves on x86) cannot lose
+    // an update, and each store is a whole value that never goes back. The
+    // ring slot is written before next_ publishes it (release / acquire).
+    count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    sum_.store(sum_.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
+    if (value < min_.load(std::memory_order_relaxed)) min_.store(value, std::memory_order_relaxed);
+    if (value > max_.load(std::memory_order_relaxed)) max_.store(value, std::memory_order_relaxed);
+    const uint64_t n = next_.load(std::memory_order_relaxed);
+    ring_[n % kWindow].store(value, std::memory_order_relaxed);
+    next_.store(n + 1, std::memory_order_release);
+    return;
+  }
   count_.fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
   int64_t cur = min_.load(std::memory_order_relaxed);
@@ -34,7 +47,7 @@ Summary::Values Summary::Read() const {
 }
 
 std::vector<int64_t> Summary::Quantiles(const std::vector<double>& qs) const {
-  const uint64_t taken = next_.load(std::memory_order_relaxed);
+  const uint64_t taken = next_.load(std::memory_order_acquire);
   const size_t n = static_cast<size_t>(std::min<uint64_t>(taken, kWindow));
   if (n == 0) return {};
   std::vector<int64_t> window(n);
@@ -67,7 +80,7 @@ Summary& SummarySet::Get(std::string_view key) {
 
 Summary& SummarySet::Create(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  entries_.emplace_back(key, std::make_unique<Summary>(detail_));
+  entries_.emplace_back(key, std::make_unique<Summary>(detail_, Writers::kOne));
   return *entries_.back().second;
 }
 

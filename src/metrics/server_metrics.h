@@ -22,7 +22,8 @@ namespace aviary::metrics {
 struct ServerMetrics {
   explicit ServerMetrics(Registry& r);
 
-  // Request path (core thread).
+  // Request path (core thread). read_latency, update_latency and
+  // propagation_latency are Writers::kOne (only the core adds to them).
   Summary& read_latency;              // readlatency: non-txn requests, received -> reply queued
   Summary& update_latency;            // updatelatency: txn requests
   SummarySet& request_latency_by_op;  // aviary_request_latency_us{key=<op>}: microseconds

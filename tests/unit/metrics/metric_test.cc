@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -76,6 +77,70 @@ TEST(Summary, ConcurrentWritersKeepTotals) {
   EXPECT_EQ(v.sum, 5000 * (1 + 2 + 3 + 4));
   EXPECT_EQ(v.min, 1);
   EXPECT_EQ(v.max, 4);
+}
+
+// A one-writer summary (Writers::kOne: load + store, no read-modify-write)
+// read by another thread while its writer adds: every read is whole (sum
+// matches some prefix's shape), count and sum never go back, and the totals
+// come out exact.
+TEST(Summary, OneWriterReadWhileWritten) {
+  for (Writers w : {Writers::kOne, Writers::kAny}) {
+    Summary s(Detail::kAdvanced, w);
+    constexpr int64_t kN = 200000;
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+      for (int64_t i = 1; i <= kN; ++i) s.Add(i % 100 + 1);
+      done.store(true);
+    });
+    int64_t last_count = 0, last_sum = 0;
+    int reads = 0;
+    while (!done.load() || reads == 0) {
+      Summary::Values v = s.Read();
+      EXPECT_GE(v.count, last_count);
+      EXPECT_GE(v.sum, last_sum);
+      EXPECT_LE(v.count, kN);
+      if (v.count > 0) {
+        EXPECT_GE(v.min, 1);
+        EXPECT_LE(v.max, 100);
+        EXPECT_LE(v.min, v.max);
+      }
+      for (int64_t q : s.Quantiles({0.5, 0.99})) {
+        EXPECT_GE(q, 1);
+        EXPECT_LE(q, 100);
+      }
+      last_count = v.count;
+      last_sum = v.sum;
+      ++reads;
+    }
+    writer.join();
+    Summary::Values v = s.Read();
+    int64_t sum = 0;
+    for (int64_t i = 1; i <= kN; ++i) sum += i % 100 + 1;
+    EXPECT_EQ(v.count, kN);
+    EXPECT_EQ(v.sum, sum);
+    EXPECT_EQ(v.min, 1);
+    EXPECT_EQ(v.max, 100);
+    EXPECT_EQ(s.Quantiles({1.0})[0], 100);
+  }
+}
+
+TEST(Summary, SetOneWriterBeforeUse) {
+  Summary s(Detail::kBasic);
+  EXPECT_EQ(s.writers(), Writers::kAny);
+  s.SetOneWriter();
+  EXPECT_EQ(s.writers(), Writers::kOne);
+  s.Add(5);
+  s.Add(3);
+  Summary::Values v = s.Read();
+  EXPECT_EQ(v.count, 2);
+  EXPECT_EQ(v.sum, 8);
+  EXPECT_EQ(v.min, 3);
+  EXPECT_EQ(v.max, 5);
+}
+
+TEST(SummarySet, EntriesHaveOneWriter) {
+  SummarySet set(Detail::kBasic);
+  EXPECT_EQ(set.Get("a").writers(), Writers::kOne);
 }
 
 TEST(SummarySet, OneSummaryPerKeyInCreationOrder) {
