@@ -9,17 +9,18 @@ void Summary::Add(int64_t value) {
   if (one_writer_) {
     // Only this thread stores: load + store (plain moves on x86) cannot lose
     // an update, and each store is a whole value that never goes back. The
-    // ring slot is written before next_ publishes it (release / acquire).
-    count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    // ring slot is written before next_ publishes it, and min / max before
+    // count_ publishes them (release / acquire): a reader that sees a count
+    // sees the min and max of at least that many samples.
     sum_.store(sum_.load(std::memory_order_relaxed) + value, std::memory_order_relaxed);
     if (value < min_.load(std::memory_order_relaxed)) min_.store(value, std::memory_order_relaxed);
     if (value > max_.load(std::memory_order_relaxed)) max_.store(value, std::memory_order_relaxed);
+    count_.store(count_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     const uint64_t n = next_.load(std::memory_order_relaxed);
     ring_[n % kWindow].store(value, std::memory_order_relaxed);
     next_.store(n + 1, std::memory_order_release);
     return;
   }
-  count_.fetch_add(1, std::memory_order_relaxed);
   sum_.fetch_add(value, std::memory_order_relaxed);
   int64_t cur = min_.load(std::memory_order_relaxed);
   while (value < cur && !min_.compare_exchange_weak(cur, value, std::memory_order_relaxed)) {
@@ -27,19 +28,19 @@ void Summary::Add(int64_t value) {
   cur = max_.load(std::memory_order_relaxed);
   while (value > cur && !max_.compare_exchange_weak(cur, value, std::memory_order_relaxed)) {
   }
+  count_.fetch_add(1, std::memory_order_release);  // after min / max, as above
   uint64_t slot = next_.fetch_add(1, std::memory_order_relaxed) % kWindow;
   ring_[slot].store(value, std::memory_order_relaxed);
 }
 
 Summary::Values Summary::Read() const {
   Values v;
-  v.count = count_.load(std::memory_order_relaxed);
+  v.count = count_.load(std::memory_order_acquire);  // then min / max of at least that many samples
   v.sum = sum_.load(std::memory_order_relaxed);
   if (v.count > 0) {
     v.min = min_.load(std::memory_order_relaxed);
     v.max = max_.load(std::memory_order_relaxed);
-    // A reader racing the first Add may see the count before min/max.
-    if (v.min == INT64_MAX) v.min = 0;
+    if (v.min == INT64_MAX) v.min = 0;  // not reached: count_ is published after min_ / max_
     if (v.max == INT64_MIN) v.max = v.min;
     v.avg = static_cast<double>(v.sum) / static_cast<double>(v.count);
   }

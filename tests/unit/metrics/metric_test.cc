@@ -104,8 +104,12 @@ TEST(Summary, OneWriterReadWhileWritten) {
         EXPECT_LE(v.max, 100);
         EXPECT_LE(v.min, v.max);
       }
+      // kAny takes a ring slot (next_) before it stores into it, so a reader
+      // in the writer's first lap may read a slot not yet written (0); kOne
+      // publishes the slot after storing it.
+      const int64_t lowest = w == Writers::kOne ? 1 : 0;
       for (int64_t q : s.Quantiles({0.5, 0.99})) {
-        EXPECT_GE(q, 1);
+        EXPECT_GE(q, lowest);
         EXPECT_LE(q, 100);
       }
       last_count = v.count;
