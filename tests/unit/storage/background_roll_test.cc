@@ -22,7 +22,10 @@
 namespace aviary::storage {
 namespace {
 
+using testing::FileSize;
+using testing::RecoverInto;
 using testing::TempDir;
+using testing::WaitFor;
 
 constexpr int64_t kStep = 1 << 20;
 
@@ -42,26 +45,6 @@ WalOptions Background(const std::string& dir, int64_t delay_ms = 0) {
   o.background_roll = true;
   o.background_delay_ms = delay_ms;
   return o;
-}
-
-int64_t FileSize(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
-}
-
-bool WaitFor(const std::function<bool()>& pred) {
-  for (int i = 0; i < 1000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return pred();
-}
-
-RecoveryResult RecoverDir(const std::string& dir, tree::DataTree* t) {
-  RecoveryOptions o;
-  o.snap_dir = dir;
-  o.log_dir = dir;
-  return Recover(o, t);
 }
 
 std::vector<int64_t> Zxids(const std::string& path) {
@@ -104,7 +87,7 @@ TEST(BackgroundRoll, TheWorkerTrimsClosedSegmentsAfterTheRoll) {
     EXPECT_EQ(Zxids(segs[3].path), (std::vector<int64_t>{16, 17, 18}));
   }
   tree::DataTree t;
-  const RecoveryResult r = RecoverDir(d.path(), &t);
+  const RecoveryResult r = RecoverInto(d.path(), &t);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.last_zxid, 18);
 }
@@ -151,7 +134,7 @@ TEST(BackgroundRoll, UntrimmedClosedSegmentsRecoverAndRangeRead) {
   std::filesystem::create_directories(crashed);
   std::filesystem::rename(d.path() + "/crashed", VersionDir(crashed));
   tree::DataTree t;
-  const RecoveryResult r = RecoverDir(crashed, &t);
+  const RecoveryResult r = RecoverInto(crashed, &t);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.last_zxid, 13);
   EXPECT_TRUE(r.warnings.empty());

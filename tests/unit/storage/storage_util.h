@@ -4,12 +4,16 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "storage/bytes.h"
@@ -36,6 +40,29 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A file's length (-1 if it is not there).
+inline int64_t FileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+}
+
+// Polls pred every 5 ms, up to tries times (10 s): for what a worker thread does.
+inline bool WaitFor(const std::function<bool()>& pred, int tries = 2000) {
+  for (int i = 0; i < tries; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return pred();
+}
+
+// Recovers t from the snapshots and log segments in dir.
+inline RecoveryResult RecoverInto(const std::string& dir, tree::DataTree* t) {
+  RecoveryOptions o;
+  o.snap_dir = dir;
+  o.log_dir = dir;
+  return Recover(o, t);
+}
 
 inline proto::AclList OpenAcl() { return {proto::Acl{proto::perms::kAll, proto::Id{"world", "anyone"}}}; }
 

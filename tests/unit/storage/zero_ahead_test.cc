@@ -29,7 +29,10 @@
 namespace aviary::storage {
 namespace {
 
+using testing::FileSize;
+using testing::RecoverInto;
 using testing::TempDir;
+using testing::WaitFor;
 
 constexpr int64_t kPrealloc = 8 << 20;
 
@@ -49,26 +52,6 @@ WalOptions ZeroAhead(const std::string& dir, int64_t ahead = 2 << 20, int64_t st
   o.zero_ahead_bytes = ahead;
   o.zero_step_bytes = step;
   return o;
-}
-
-int64_t FileSize(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
-}
-
-bool WaitFor(const std::function<bool()>& pred) {
-  for (int i = 0; i < 2000; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return pred();
-}
-
-RecoveryResult RecoverDir(const std::string& dir, tree::DataTree* t) {
-  RecoveryOptions o;
-  o.snap_dir = dir;
-  o.log_dir = dir;
-  return Recover(o, t);
 }
 
 std::vector<int64_t> Zxids(const std::string& path, SegmentEnd* end = nullptr) {
@@ -176,7 +159,7 @@ TEST(ZeroAhead, RecordsWrittenOverAndPastZeroedBlocksReadBack) {
     ASSERT_TRUE(wal.Close(&err)) << err;
   }
   tree::DataTree t;
-  const RecoveryResult r = RecoverDir(d.path(), &t);
+  const RecoveryResult r = RecoverInto(d.path(), &t);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.last_zxid, z - 1);
 }
@@ -208,7 +191,7 @@ TEST(ZeroAhead, ZerosAndATornRecordAfterTheDataReadAsTheEnd) {
   EXPECT_EQ(FileSize(seg), kPrealloc);
   {
     tree::DataTree t;
-    const RecoveryResult r = RecoverDir(crashed, &t);
+    const RecoveryResult r = RecoverInto(crashed, &t);
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.last_zxid, 31);
   }
@@ -219,7 +202,7 @@ TEST(ZeroAhead, ZerosAndATornRecordAfterTheDataReadAsTheEnd) {
   std::fill(bytes.begin() + (before_last + end) / 2, bytes.begin() + end, '\0');
   testing::WriteAll(seg, bytes);
   tree::DataTree t;
-  const RecoveryResult r = RecoverDir(crashed, &t);
+  const RecoveryResult r = RecoverInto(crashed, &t);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.last_zxid, 30);
   EXPECT_EQ(t.Find("/n31"), nullptr);

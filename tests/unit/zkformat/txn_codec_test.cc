@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <set>
+#include <string>
+#include <string_view>
 
 #include "fixture.h"
 #include "zkformat/checksum.h"
@@ -15,6 +17,25 @@ namespace {
 using proto::OpCode;
 using testing::FixtureRecords;
 using testing::FixtureTxns;
+
+// CRC-32 (zlib's polynomial) a bit at a time: the reference for Crc32.
+uint32_t BitwiseCrc32(std::string_view s) {
+  uint32_t c = 0xffffffffu;
+  for (char ch : s) {
+    c ^= static_cast<uint8_t>(ch);
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+  }
+  return ~c;
+}
+
+std::string PseudoRandomBytes(size_t n, uint32_t seed) {
+  std::string data;
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    data.push_back(static_cast<char>(seed >> 16));
+  }
+  return data;
+}
 
 TEST(Checksum, KnownVectors) {
   EXPECT_EQ(Adler32Of("Wikipedia"), 0x11E60398u);
@@ -31,70 +52,44 @@ TEST(Checksum, KnownVectors) {
   EXPECT_EQ(a.value(), 0x11E60398u);
 }
 
-// Crc32 (zlib) works a word at a time: every length, offset and split of an
+// Crc32 works a word at a time (a table loop, zlib for long inputs): every length, offset and split of an
 // input gives the CRC a plain bit-at-a-time computation gives.
 TEST(Checksum, Crc32MatchesBitwiseReferenceAtEveryLengthAndSplit) {
-  auto reference = [](std::string_view s) {
-    uint32_t c = 0xffffffffu;
-    for (char ch : s) {
-      c ^= static_cast<uint8_t>(ch);
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    }
-    return ~c;
-  };
-  std::string data;
-  uint32_t x = 12345;
-  for (int i = 0; i < 300; ++i) {
-    x = x * 1103515245u + 12345u;
-    data.push_back(static_cast<char>(x >> 16));
-  }
+  const std::string data = PseudoRandomBytes(300, 12345);
   for (size_t off = 0; off < 8; ++off) {
     for (size_t len = 0; off + len <= 90; ++len) {
       const std::string_view s(data.data() + off, len);
       Crc32 whole;
       whole.Update(s);
-      ASSERT_EQ(whole.value(), reference(s)) << off << " " << len;
+      ASSERT_EQ(whole.value(), BitwiseCrc32(s)) << off << " " << len;
       Crc32 split;
       split.Update(s.substr(0, len / 3));
       split.Update(s.substr(len / 3));
-      ASSERT_EQ(split.value(), reference(s)) << off << " " << len;
+      ASSERT_EQ(split.value(), BitwiseCrc32(s)) << off << " " << len;
     }
   }
   Crc32 big;
   big.Update(data);
-  EXPECT_EQ(big.value(), reference(data));
+  EXPECT_EQ(big.value(), BitwiseCrc32(data));
 }
 
 // Short inputs take a table loop, long ones (Crc32::kZlibFromBytes and up)
 // zlib: the same CRC on either side of the threshold, and across a split
 // whose pieces take different paths.
 TEST(Checksum, Crc32SameOnBothSidesOfTheZlibThreshold) {
-  auto reference = [](std::string_view s) {
-    uint32_t c = 0xffffffffu;
-    for (char ch : s) {
-      c ^= static_cast<uint8_t>(ch);
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    }
-    return ~c;
-  };
-  std::string data;
-  uint32_t x = 777;
-  for (int i = 0; i < 3000; ++i) {
-    x = x * 1103515245u + 12345u;
-    data.push_back(static_cast<char>(x >> 16));
-  }
+  const std::string data = PseudoRandomBytes(3000, 777);
   const size_t t = Crc32::kZlibFromBytes;
   for (size_t len : {t - 9, t - 1, t, t + 1, t + 7, t + 8, 2 * t + 3, data.size()}) {
     const std::string_view s(data.data() + 3, std::min(len, data.size() - 3));
     Crc32 whole;
     whole.Update(s);
-    ASSERT_EQ(whole.value(), reference(s)) << len;
+    ASSERT_EQ(whole.value(), BitwiseCrc32(s)) << len;
     for (size_t cut : {size_t{1}, size_t{13}, t - 1, t, s.size() - 5}) {
       if (cut > s.size()) continue;
       Crc32 split;
       split.Update(s.substr(0, cut));
       split.Update(s.substr(cut));
-      ASSERT_EQ(split.value(), reference(s)) << len << " cut " << cut;
+      ASSERT_EQ(split.value(), BitwiseCrc32(s)) << len << " cut " << cut;
     }
   }
 }
