@@ -1,7 +1,8 @@
 #include "storage/crc32c.h"
 
-#include <array>
 #include <cstring>
+
+#include "base/slicing_crc.h"
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
@@ -10,26 +11,7 @@
 namespace aviary::storage {
 namespace {
 
-constexpr uint32_t kPoly = 0x82F63B78u;  // reflected Castagnoli
-
-using Tables = std::array<std::array<uint32_t, 256>, 8>;
-
-constexpr Tables MakeTables() {
-  Tables t{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kPoly : c >> 1;
-    t[0][i] = c;
-  }
-  for (size_t s = 1; s < 8; ++s) {
-    for (uint32_t i = 0; i < 256; ++i) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xff];
-  }
-  return t;
-}
-
-constexpr Tables kTables = MakeTables();
-
-uint32_t SoftCrc32c(uint32_t crc, const void* data, size_t n);
+constexpr base::SlicingCrcTables kTables(0x82F63B78u);  // reflected Castagnoli
 
 #if defined(__x86_64__)
 // SSE 4.2's crc32 instruction computes exactly this CRC (~8 bytes a cycle
@@ -64,24 +46,7 @@ uint32_t Crc32c(uint32_t crc, const void* data, size_t n) {
 #if defined(__x86_64__)
   if (HaveSse42()) return HardCrc32c(crc, data, n);
 #endif
-  return SoftCrc32c(crc, data, n);
+  return base::SlicingCrc(kTables, crc, static_cast<const unsigned char*>(data), n);
 }
-
-namespace {
-uint32_t SoftCrc32c(uint32_t crc, const void* data, size_t n) {
-  const auto* p = static_cast<const uint8_t*>(data);
-  uint32_t c = ~crc;
-  while (n >= 8) {
-    // Byte-wise assembly keeps this independent of host endianness.
-    const uint32_t lo = c ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
-    c = kTables[7][lo & 0xff] ^ kTables[6][(lo >> 8) & 0xff] ^ kTables[5][(lo >> 16) & 0xff] ^ kTables[4][lo >> 24] ^
-        kTables[3][p[4]] ^ kTables[2][p[5]] ^ kTables[1][p[6]] ^ kTables[0][p[7]];
-    p += 8;
-    n -= 8;
-  }
-  while (n-- > 0) c = (c >> 8) ^ kTables[0][(c ^ *p++) & 0xff];
-  return ~c;
-}
-}  // namespace
 
 }  // namespace aviary::storage

@@ -2,6 +2,8 @@
 
 #include <zlib.h>
 
+#include "base/slicing_crc.h"
+
 namespace aviary::zkformat {
 
 // zlib returns the initial value for a null buffer (an empty string_view
@@ -14,40 +16,8 @@ void Adler32::Update(std::string_view bytes) {
 
 namespace {
 
-// Slicing-by-8 for short inputs: t[0] is the byte-at-a-time table of the
-// reflected polynomial (0xedb88320), t[k][n] the CRC of byte n followed by k
-// zero bytes, so eight input bytes take eight independent lookups. Plain
-// arrays (no std::array accessors: an -O0 sanitizer build calls no function
-// per byte, and never runs this over more than kZlibFromBytes).
-struct CrcTables {
-  uint32_t t[8][256];
-  constexpr CrcTables() : t{} {
-    for (uint32_t n = 0; n < 256; ++n) {
-      uint32_t c = n;
-      for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-      t[0][n] = c;
-    }
-    for (int k = 1; k < 8; ++k) {
-      for (uint32_t n = 0; n < 256; ++n) t[k][n] = (t[k - 1][n] >> 8) ^ t[0][t[k - 1][n] & 0xff];
-    }
-  }
-};
-
-constexpr CrcTables kCrc;  // built at compile time: no start-up order to mind
-
-// zlib's crc32_z(crc, p, n) (the same pre- and post-inversion).
-uint32_t CrcShort(uint32_t crc, const unsigned char* p, size_t n) {
-  const uint32_t(*t)[256] = kCrc.t;
-  uint32_t c = ~crc;
-  for (; n >= 8; p += 8, n -= 8) {
-    const uint32_t lo = c ^ (uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24);
-    const uint32_t hi = uint32_t{p[4]} | uint32_t{p[5]} << 8 | uint32_t{p[6]} << 16 | uint32_t{p[7]} << 24;
-    c = t[7][lo & 0xff] ^ t[6][(lo >> 8) & 0xff] ^ t[5][(lo >> 16) & 0xff] ^ t[4][lo >> 24] ^ t[3][hi & 0xff] ^
-        t[2][(hi >> 8) & 0xff] ^ t[1][(hi >> 16) & 0xff] ^ t[0][hi >> 24];
-  }
-  for (; n > 0; ++p, --n) c = t[0][(c ^ *p) & 0xff] ^ (c >> 8);
-  return ~c;
-}
+// The table loop of short inputs (CRC-32's reflected polynomial).
+constexpr base::SlicingCrcTables kCrc(0xedb88320u);
 
 }  // namespace
 
@@ -68,7 +38,7 @@ void Crc32::Update(std::string_view bytes) {
   if (bytes.empty()) return;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   if (bytes.size() < kZlibFromBytes) {
-    crc_ = CrcShort(crc_, p, bytes.size());
+    crc_ = base::SlicingCrc(kCrc, crc_, p, bytes.size());
     return;
   }
   crc_ = static_cast<uint32_t>(crc32_z(crc_, p, static_cast<z_size_t>(bytes.size())));
