@@ -30,6 +30,17 @@
 // the VMM behind it) runs one write+flush at a time and a second group in
 // flight cannot pay.
 //
+// `--fsync-idle DIR [N] [ROUNDS]`: does a halted vCPU lengthen a durable write
+// (and a thread wake-up)? ROUNDS (6) interleaved rounds of N (300) durable
+// 100 B writes over zeroed blocks, each kind in turn: `buffered` (the log's
+// pwritev2(RWF_DSYNC)), `direct` (O_DIRECT + RWF_DSYNC of the 512 B sectors
+// that hold the record), and `buffered+poll` / `eventfd+poll`: the same with
+// one SCHED_IDLE spinner pinned to every CPU (a CPU then never goes idle and
+// never halts, but any other thread preempts the spinner at once), beside
+// `eventfd` (the ping-pong of the default mode). p10 / p50 / p90 per kind and
+// the process's CPU per write (with spinners: what the polling costs). Only
+// a quiet machine can answer: under load no CPU is idle anyway.
+//
 // `--stall DIR [SECONDS]`: does a durable write stall the CPUs? One spinning
 // thread per CPU (pinned, nice 19) notes every gap in its loop longer than
 // 200 us and whether its own CPU time advanced over the gap: if not, the
@@ -368,11 +379,124 @@ static int FsyncParallel(const char* dir, double seconds, int bytes, int rounds)
   return rc;
 }
 
+// --fsync-idle: SCHED_IDLE spinners, one pinned to each CPU.
+static atomic_int idle_spin_stop;
+static void* IdleSpinner(void* arg) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET((int)(intptr_t)arg, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  struct sched_param sp = {0};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+  while (!atomic_load_explicit(&idle_spin_stop, memory_order_relaxed)) __builtin_ia32_pause();
+  return NULL;
+}
+
+static void* IdlePong(void* arg) {
+  uint64_t v;
+  for (intptr_t i = 0; i < (intptr_t)arg; i++) {
+    if (read(ping_fd, &v, sizeof v) != sizeof v || write(pong_fd, &v, sizeof v) != sizeof v) break;
+  }
+  return NULL;
+}
+
+static double ProcessCpuUs(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return (double)t.tv_sec * 1e6 + (double)t.tv_nsec * 1e-3;
+}
+
+enum { kIdleKinds = 5 };
+static const char* const kIdleNames[kIdleKinds] = {"buffered", "direct", "buffered+poll", "eventfd", "eventfd+poll"};
+
+static int FsyncIdle(const char* dir, int n, int rounds) {
+  const int cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  const size_t span = (size_t)n * 100 + 8192;
+  double* us[kIdleKinds];
+  double cpu[kIdleKinds] = {0};
+  int cnt[kIdleKinds] = {0};
+  for (int k = 0; k < kIdleKinds; k++) us[k] = malloc(sizeof(double) * (size_t)n * (size_t)rounds);
+  char* zeros = calloc(1, span);
+  char* block = NULL;
+  if (posix_memalign((void**)&block, 4096, span) != 0) return 1;
+  char rec[100];
+  memset(rec, 'r', sizeof rec);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/vm_probe.idle.%d", dir, (int)getpid());
+  for (int r = 0; r < rounds; r++) {
+    for (int j = 0; j < kIdleKinds; j++) {
+      const int k = (r % 2) ? kIdleKinds - 1 - j : j;
+      const int poll = k == 2 || k == 4, ping = k >= 3;
+      pthread_t spinners[256];
+      const int nspin = poll ? (cpus < 256 ? cpus : 256) : 0;
+      atomic_store(&idle_spin_stop, 0);
+      for (int c = 0; c < nspin; c++) pthread_create(&spinners[c], NULL, IdleSpinner, (void*)(intptr_t)c);
+      int fd = -1, dfd = -1;
+      pthread_t pong;
+      if (ping) {
+        ping_fd = eventfd(0, 0);
+        pong_fd = eventfd(0, 0);
+        pthread_create(&pong, NULL, IdlePong, (void*)(intptr_t)n);
+      } else {
+        fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || pwrite(fd, zeros, span, 0) != (ssize_t)span || fsync(fd) != 0) perror(path);
+        if (k == 1 && (dfd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC)) < 0) perror("O_DIRECT");
+        memset(block, 0, span);
+      }
+      usleep(20000);  // spinners placed, the writer idle before its first write
+      const double c0 = ProcessCpuUs();
+      for (int i = 0; i < n; i++) {
+        const off_t off = (off_t)i * (off_t)sizeof rec;
+        uint64_t v = 1;
+        const double t = NowS();
+        if (ping) {
+          if (write(ping_fd, &v, sizeof v) != sizeof v || read(pong_fd, &v, sizeof v) != sizeof v) perror("eventfd");
+        } else if (k == 1) {
+          memcpy(block + off, rec, sizeof rec);
+          const off_t a = off & ~(off_t)511, e = (off + (off_t)sizeof rec + 511) & ~(off_t)511;
+          struct iovec io = {block + a, (size_t)(e - a)};
+          if (pwritev2(dfd, &io, 1, a, RWF_DSYNC) != e - a) perror("pwritev2 O_DIRECT");
+        } else {
+          struct iovec io = {rec, sizeof rec};
+          if (pwritev2(fd, &io, 1, off, RWF_DSYNC) != (ssize_t)sizeof rec) perror("pwritev2");
+        }
+        us[k][cnt[k]++] = (NowS() - t) * 1e6;
+        if (ping) usleep(100);  // the pong thread's CPU goes idle between round trips, as a server's would
+      }
+      cpu[k] += ProcessCpuUs() - c0;
+      atomic_store(&idle_spin_stop, 1);
+      for (int c = 0; c < nspin; c++) pthread_join(spinners[c], NULL);
+      if (ping) {
+        pthread_join(pong, NULL);
+        close(ping_fd);
+        close(pong_fd);
+      } else {
+        if (dfd >= 0) close(dfd);
+        close(fd);
+        unlink(path);
+      }
+    }
+  }
+  for (int k = 0; k < kIdleKinds; k++) {
+    qsort(us[k], (size_t)cnt[k], sizeof(double), CmpDouble);
+    printf("%-14s p10 %6.0f us  p50 %6.0f  p90 %6.0f  p99 %6.0f  process CPU per op %6.1f us  (%d)\n", kIdleNames[k],
+           Pct(us[k], cnt[k], 0.1), Pct(us[k], cnt[k], 0.5), Pct(us[k], cnt[k], 0.9), Pct(us[k], cnt[k], 0.99),
+           cpu[k] / cnt[k], cnt[k]);
+    free(us[k]);
+  }
+  free(zeros);
+  free(block);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 3 && strcmp(argv[1], "--stall") == 0) return StallProbe(argv[2], argc >= 4 ? atof(argv[3]) : 3.0);
   if (argc >= 3 && strcmp(argv[1], "--fsync-par") == 0) {
     return FsyncParallel(argv[2], argc >= 4 ? atof(argv[3]) : 2.0, argc >= 5 ? atoi(argv[4]) : 100,
                          argc >= 6 ? atoi(argv[5]) : 3);
+  }
+  if (argc >= 3 && strcmp(argv[1], "--fsync-idle") == 0) {
+    return FsyncIdle(argv[2], argc >= 4 ? atoi(argv[3]) : 300, argc >= 5 ? atoi(argv[4]) : 6);
   }
   if (argc >= 3 && strcmp(argv[1], "--fsync") == 0) return FsyncFloor(argv[2], argc >= 4 ? atoi(argv[3]) : 2000);
   double t = NowS();
