@@ -46,10 +46,13 @@ def interleaved(ctx, stage, targets, label, workload, args, reps, info=None, tra
                 stage.note("%s %s rep %d failed: %s" % (kind, label, rep, e))
                 continue
             if trace_path:
-                decomposition = latency_trace.summary(latency_trace.diff(latency_trace.settle_read(trace_path),
-                                                                         before))
+                d = latency_trace.diff(latency_trace.settle_read(trace_path), before)
+                decomposition = latency_trace.summary(d)
+                tail = latency_trace.tail_split(d, 0.99)
                 for r in rows:
                     r["server_trace"] = decomposition
+                    if tail:
+                        r["server_write_tail"] = tail
             stage.add_raw(kind, meta, rows)
             out[kind].extend(rows)
     for kind, rows in out.items():
@@ -260,6 +263,16 @@ def rate_notes(stage, workload, rate, runs):
             stage.note("%s %s at %d/s: p99 of the generator's reply lag (reply in its socket -> read) %.0f us; "
                        "latency p99 up to the reply's arrival %.0f us (medians)"
                        % (kind, workload, rate, median(rlag), median(arr)))
+        ctail = [r["tail_split_us"] for r in rs if r.get("tail_split_us")]
+        if ctail:
+            # aviary-bench's own split of its slowest 1 % of requests: they add up
+            # to their mean latency (the generator's shares: own lag, reply lag).
+            stage.note("%s %s at %d/s: the slowest 1%% of requests (>= %.0f us, mean %.0f us), mean us: depth-cap "
+                       "wait %.0f, generator's own lateness %.0f, sent -> reply arrived %.0f, reply lag %.0f (medians)"
+                       % (kind, workload, rate, median([t["from"] for t in ctail]),
+                          median([t["latency"] for t in ctail]), median([t["cap_wait"] for t in ctail]),
+                          median([t["gen_lag"] for t in ctail]), median([t["to_arrival"] for t in ctail]),
+                          median([t["reply_lag"] for t in ctail])))
         traces = [r["server_trace"] for r in rs if r.get("server_trace")]
         if traces:
             parts = []
@@ -269,6 +282,16 @@ def rate_notes(stage, workload, rate, runs):
                     parts.append("%s %.0f" % (phase, median(p99)))
             stage.note("%s %s at %d/s, server-side p99 per phase (us, medians): %s"
                        % (kind, workload, rate, ", ".join(parts)))
+        tails = [r["server_write_tail"] for r in rs if r.get("server_write_tail")]
+        if tails and workload != "get":
+            # The write split of the slowest 1 % of writes: where their time went
+            # (the parts add up to w_total, R -> replies handed to the network).
+            parts = ["%s %.0f" % (p, median([t["parts"].get(p, 0) for t in tails]))
+                     for p in latency_trace.SPLIT]
+            stage.note("%s %s at %d/s, the server's slowest 1%% of writes (w_total >= %.0f us, mean %.0f us): "
+                       "mean us per part (medians over runs): %s"
+                       % (kind, workload, rate, median([t["from_us"] for t in tails]),
+                          median([t["mean_total_us"] for t in tails]), ", ".join(parts)))
 
 
 def curve_point(rate, runs):
