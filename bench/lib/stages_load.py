@@ -263,16 +263,22 @@ def rate_notes(stage, workload, rate, runs):
             stage.note("%s %s at %d/s: p99 of the generator's reply lag (reply in its socket -> read) %.0f us; "
                        "latency p99 up to the reply's arrival %.0f us (medians)"
                        % (kind, workload, rate, median(rlag), median(arr)))
+        gen = [(r["client_cpu_s"] * 1e6 / r["ops"], r["client_context_switches"] / r["ops"]) for r in rs
+               if r.get("ops") and "client_context_switches" in r]
+        if gen:
+            # The generator's own cost per request, driving this kind: a
+            # generator that wakes more often is late more often.
+            stage.note("%s %s at %d/s: aviary-bench CPU %.1f us and %.2f context switches per request (medians)"
+                       % (kind, workload, rate, median([g[0] for g in gen]), median([g[1] for g in gen])))
         ctail = [r["tail_split_us"] for r in rs if r.get("tail_split_us")]
         if ctail:
-            # aviary-bench's own split of its slowest 1 % of requests: they add up
-            # to their mean latency (the generator's shares: own lag, reply lag).
-            stage.note("%s %s at %d/s: the slowest 1%% of requests (>= %.0f us, mean %.0f us), mean us: depth-cap "
-                       "wait %.0f, generator's own lateness %.0f, sent -> reply arrived %.0f, reply lag %.0f (medians)"
-                       % (kind, workload, rate, median([t["from"] for t in ctail]),
-                          median([t["latency"] for t in ctail]), median([t["cap_wait"] for t in ctail]),
-                          median([t["gen_lag"] for t in ctail]), median([t["to_arrival"] for t in ctail]),
-                          median([t["reply_lag"] for t in ctail])))
+            # aviary-bench's own split of its slowest 1 % of requests, of the
+            # run with the median p99 (its parts add up to its mean latency).
+            t = median_run(ctail, "from")
+            stage.note("%s %s at %d/s: the slowest 1%% of requests of the median run (>= %.0f us, mean %.0f us), "
+                       "mean us: depth-cap wait %.0f, generator's own lateness %.0f, sent -> reply arrived %.0f, "
+                       "reply lag %.0f" % (kind, workload, rate, t["from"], t["latency"], t["cap_wait"], t["gen_lag"],
+                                           t["to_arrival"], t["reply_lag"]))
         traces = [r["server_trace"] for r in rs if r.get("server_trace")]
         if traces:
             parts = []
@@ -284,14 +290,20 @@ def rate_notes(stage, workload, rate, runs):
                        % (kind, workload, rate, ", ".join(parts)))
         tails = [r["server_write_tail"] for r in rs if r.get("server_write_tail")]
         if tails and workload != "get":
-            # The write split of the slowest 1 % of writes: where their time went
-            # (the parts add up to w_total, R -> replies handed to the network).
-            parts = ["%s %.0f" % (p, median([t["parts"].get(p, 0) for t in tails]))
-                     for p in latency_trace.SPLIT]
-            stage.note("%s %s at %d/s, the server's slowest 1%% of writes (w_total >= %.0f us, mean %.0f us): "
-                       "mean us per part (medians over runs): %s"
-                       % (kind, workload, rate, median([t["from_us"] for t in tails]),
-                          median([t["mean_total_us"] for t in tails]), ", ".join(parts)))
+            # The write split of the slowest 1 % of writes of the median run:
+            # where their time went (the parts add up to w_total, R -> the
+            # replies handed to the network).
+            t = median_run(tails, "from_us")
+            stage.note("%s %s at %d/s, the server's slowest 1%% of writes of the median run (w_total >= %.0f us, "
+                       "mean %.0f us), mean us per part: %s"
+                       % (kind, workload, rate, t["from_us"], t["mean_total_us"],
+                          ", ".join("%s %.0f" % (p, t["parts"].get(p, 0)) for p in latency_trace.SPLIT)))
+
+
+def median_run(items, key):
+    """The item whose `key` is the median (the lower middle of an even count)."""
+    ranked = sorted(items, key=lambda x: x[key])
+    return ranked[(len(ranked) - 1) // 2]
 
 
 def curve_point(rate, runs):

@@ -22,6 +22,12 @@ double CpuSeconds() {
   return s(ru.ru_utime) + s(ru.ru_stime);
 }
 
+int64_t ContextSwitches() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<int64_t>(ru.ru_nvcsw) + static_cast<int64_t>(ru.ru_nivcsw);
+}
+
 void Stats::Merge(const Stats& o) {
   latency.Merge(o.latency);
   send_lag.Merge(o.send_lag);

@@ -33,6 +33,7 @@ struct RunResult {
   double elapsed_s = 0;
   double ops_per_sec = 0;
   double client_cpu_s = 0;  // CPU used by aviary-bench itself while loading
+  int64_t client_csw = -1;  // request workloads: its context switches while loading (-1: not counted)
   const char* io = "";      // request workloads: the I/O loop used ("io_uring" or "epoll")
   Histogram latency;        // nanoseconds
   // Open loop.

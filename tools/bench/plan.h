@@ -29,6 +29,8 @@ inline int64_t RealNowNs() {
 
 // CPU time (user + system) of this process, in seconds.
 double CpuSeconds();
+// Context switches (voluntary + involuntary) of this process so far.
+int64_t ContextSwitches();
 
 // Open loop: a request sent more than this after its scheduled slot is late.
 inline constexpr int64_t kLateNs = 1'000'000;

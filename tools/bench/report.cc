@@ -104,6 +104,7 @@ void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
   }
   std::fprintf(f, "}, \"rate_achieved\": %.1f, \"late\": %lld", r.ops_per_sec, static_cast<long long>(r.late));
   if (*r.io) std::fprintf(f, ", \"io\": \"%s\"", r.io);
+  if (r.client_csw >= 0) std::fprintf(f, ", \"client_context_switches\": %lld", static_cast<long long>(r.client_csw));
   PrintPercentiles(f, "latency_us", r.latency);
   if (r.open_loop && r.send_lag.count() > 0) {
     PrintPercentiles(f, "send_lag_us", r.send_lag);

@@ -324,6 +324,7 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
     for (auto& c : w->conns()) c->next_sched_ns = start + plan.interval_ns * (k++) / std::max(1, o.clients);
   }
   double cpu0 = CpuSeconds();
+  const int64_t csw0 = ContextSwitches();
   {
     ProgressPrinter printer(progress, WorkloadName(o.workload));
     std::vector<std::thread> ts;
@@ -361,6 +362,7 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
     }
   }
   out->client_cpu_s = CpuSeconds() - cpu0;
+  out->client_csw = ContextSwitches() - csw0;
   Stats all;
   for (auto& w : workers) all.Merge(w->stats());
   FillResult(all, plan, out);
