@@ -87,6 +87,7 @@ def main(argv):
         start, end = ep[0][0], ep[-1][5]
         ps = [parts(r) for r in ep]
         in_win = [w for w in writes if start / 1e3 - 50_000 <= w[0] <= end / 1e3]
+        covered = bool(writes) and writes[0][0] <= start / 1e3  # the server keeps only its last slow writes
         worst = max(in_win, key=lambda w: w[-1]) if in_win else None
         split = ""
         if worst:
@@ -94,7 +95,8 @@ def main(argv):
         print("%9.1f %7.1f %5d %8.0f %8.0f %8.0f %8.0f | %5d %8s  %s" % (
             (start - t0) / 1e6, (end - start) / 1e6, len(ep), max(p["latency"] for p in ps) / 1e3,
             max(p["gen_lag"] for p in ps) / 1e3, max(p["to_arrival"] for p in ps) / 1e3,
-            max(p["reply_lag"] for p in ps) / 1e3, len(in_win), worst[-1] if worst else "-", split))
+            max(p["reply_lag"] for p in ps) / 1e3, len(in_win), worst[-1] if worst else ("-" if covered else "?"),
+            split if covered or in_win else "(before the oldest slow write the server kept)"))
 
 
 if __name__ == "__main__":
