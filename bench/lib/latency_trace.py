@@ -5,6 +5,11 @@ a second with cumulative per-phase histograms (microseconds). read() loads
 one, diff() subtracts an earlier one (the phases of what ran in between),
 summary() gives count / mean / p50 / p90 / p99 / p99.9 / max per phase.
 
+The write split (w_core .. w_deliver add up to w_total per write, see
+latency_trace.h): tail_split() says what the writes at or above a
+percentile of w_total spent their time on (mean us per part), from the
+"write_split" table (sums of each part per w_total bucket).
+
     python3 bench/lib/latency_trace.py after.json [before.json]
 """
 
@@ -13,7 +18,9 @@ import os
 import sys
 import time
 
-PHASES = ("read_total", "write_total", "core_wait", "deliver", "group_wait", "fsync", "commit_wake", "pass", "io_wait")
+SPLIT = ("w_core", "w_pass", "w_queue", "w_write", "w_order", "w_wake", "w_apply", "w_deliver")
+PHASES = ("read_total", "write_total", "core_wait", "deliver", "group_wait", "fsync", "commit_wake", "pass",
+          "io_wait") + SPLIT + ("w_total",)
 
 
 def read(path):
@@ -36,6 +43,19 @@ def diff(after, before):
         return None
     out = {}
     for name, h in after.items():
+        if name == "write_split":
+            prev = {r[0]: r for r in ((before or {}).get(name) or {}).get("rows", [])}
+            rows = []
+            for r in h.get("rows", []):
+                p = prev.get(r[0])
+                d = [r[0]] + [v - (p[i] if p else 0) for i, v in enumerate(r) if i > 0]
+                if d[1] > 0:
+                    rows.append(d)
+            out[name] = {"parts": h.get("parts", list(SPLIT)), "rows": rows}
+            continue
+        if name == "slow_writes":  # absolute times: the reader picks the window it wants
+            out[name] = h
+            continue
         b = (before or {}).get(name, {})
         prev = {u: c for u, c in b.get("buckets", [])}
         buckets = [[u, c - prev.get(u, 0)] for u, c in h.get("buckets", []) if c - prev.get(u, 0) > 0]
@@ -71,6 +91,38 @@ def summary(trace):
     return out
 
 
+def tail_split(trace, q=0.99):
+    """What the writes at or above the q-quantile of w_total spent their time
+    on: {"from_us": the bucket bound, "count", "mean_total_us", "parts":
+    {part: mean us}}; None without a write split."""
+    ws = (trace or {}).get("write_split") or {}
+    rows = sorted(ws.get("rows", []))
+    n = sum(r[1] for r in rows)
+    if n == 0:
+        return None
+    rank = max(1, int(q * n + 0.999999))
+    seen, start = 0, len(rows) - 1
+    for i, r in enumerate(rows):
+        seen += r[1]
+        if seen >= rank:
+            start = i
+            break
+    tail = rows[start:]
+    count = sum(r[1] for r in tail)
+    parts = ws.get("parts", list(SPLIT))
+    sums = [sum(r[2 + i] for r in tail) for i in range(len(parts))]
+    return {"from_us": rows[start][0], "count": count, "mean_total_us": round(sum(sums) / count, 1),
+            "parts": {p: round(v / count, 1) for p, v in zip(parts, sums)}}
+
+
+def format_tail(t, q=0.99):
+    if not t:
+        return "  (no write split)"
+    return ("  writes at or above p%g of w_total (>= %d us, %d writes, mean %.0f us): " % (
+        q * 100, t["from_us"], t["count"], t["mean_total_us"])
+        + ", ".join("%s %.0f" % (p, v) for p, v in t["parts"].items()))
+
+
 def format_summary(s):
     lines = ["  %-12s %9s %8s %8s %8s %8s %8s %8s" % ("phase (us)", "count", "mean", "p50", "p90", "p99", "p99.9",
                                                       "max")]
@@ -85,4 +137,7 @@ if __name__ == "__main__":
         raise SystemExit(__doc__)
     a = read(sys.argv[1])
     b = read(sys.argv[2]) if len(sys.argv) > 2 else None
-    print(format_summary(summary(diff(a, b))))
+    d = diff(a, b)
+    print(format_summary(summary(d)))
+    for q in (0.5, 0.9, 0.99, 0.999):
+        print(format_tail(tail_split(d, q), q))

@@ -46,10 +46,13 @@ def interleaved(ctx, stage, targets, label, workload, args, reps, info=None, tra
                 stage.note("%s %s rep %d failed: %s" % (kind, label, rep, e))
                 continue
             if trace_path:
-                decomposition = latency_trace.summary(latency_trace.diff(latency_trace.settle_read(trace_path),
-                                                                         before))
+                d = latency_trace.diff(latency_trace.settle_read(trace_path), before)
+                decomposition = latency_trace.summary(d)
+                tail = latency_trace.tail_split(d, 0.99)
                 for r in rows:
                     r["server_trace"] = decomposition
+                    if tail:
+                        r["server_write_tail"] = tail
             stage.add_raw(kind, meta, rows)
             out[kind].extend(rows)
     for kind, rows in out.items():
@@ -260,6 +263,22 @@ def rate_notes(stage, workload, rate, runs):
             stage.note("%s %s at %d/s: p99 of the generator's reply lag (reply in its socket -> read) %.0f us; "
                        "latency p99 up to the reply's arrival %.0f us (medians)"
                        % (kind, workload, rate, median(rlag), median(arr)))
+        gen = [(r["client_cpu_s"] * 1e6 / r["ops"], r["client_context_switches"] / r["ops"]) for r in rs
+               if r.get("ops") and "client_context_switches" in r]
+        if gen:
+            # The generator's own cost per request, driving this kind: a
+            # generator that wakes more often is late more often.
+            stage.note("%s %s at %d/s: aviary-bench CPU %.1f us and %.2f context switches per request (medians)"
+                       % (kind, workload, rate, median([g[0] for g in gen]), median([g[1] for g in gen])))
+        ctail = [r["tail_split_us"] for r in rs if r.get("tail_split_us")]
+        if ctail:
+            # aviary-bench's own split of its slowest 1 % of requests, of the
+            # run with the median p99 (its parts add up to its mean latency).
+            t = median_run(ctail, "from")
+            stage.note("%s %s at %d/s: the slowest 1%% of requests of the median run (>= %.0f us, mean %.0f us), "
+                       "mean us: depth-cap wait %.0f, generator's own lateness %.0f, sent -> reply arrived %.0f, "
+                       "reply lag %.0f" % (kind, workload, rate, t["from"], t["latency"], t["cap_wait"], t["gen_lag"],
+                                           t["to_arrival"], t["reply_lag"]))
         traces = [r["server_trace"] for r in rs if r.get("server_trace")]
         if traces:
             parts = []
@@ -269,6 +288,22 @@ def rate_notes(stage, workload, rate, runs):
                     parts.append("%s %.0f" % (phase, median(p99)))
             stage.note("%s %s at %d/s, server-side p99 per phase (us, medians): %s"
                        % (kind, workload, rate, ", ".join(parts)))
+        tails = [r["server_write_tail"] for r in rs if r.get("server_write_tail")]
+        if tails and workload != "get":
+            # The write split of the slowest 1 % of writes of the median run:
+            # where their time went (the parts add up to w_total, R -> the
+            # replies handed to the network).
+            t = median_run(tails, "from_us")
+            stage.note("%s %s at %d/s, the server's slowest 1%% of writes of the median run (w_total >= %.0f us, "
+                       "mean %.0f us), mean us per part: %s"
+                       % (kind, workload, rate, t["from_us"], t["mean_total_us"],
+                          ", ".join("%s %.0f" % (p, t["parts"].get(p, 0)) for p in latency_trace.SPLIT)))
+
+
+def median_run(items, key):
+    """The item whose `key` is the median (the lower middle of an even count)."""
+    ranked = sorted(items, key=lambda x: x[key])
+    return ranked[(len(ranked) - 1) // 2]
 
 
 def curve_point(rate, runs):

@@ -58,6 +58,8 @@ void Core::ReplyQueued(Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int
   if (received_us > 0) {
     int64_t now_us = 0;
     int64_t lat = RecordLatency(received_us, op, &now_us);
+    // The latency trace's write split: recorded when this pass delivers (Flush).
+    if (trace::On() && IsWrite(op)) trace::WriteReplied(hdr.zxid, received_us, now_us);
     if (c != nullptr) NoteReplyStats(*c, hdr, lat, now_us / 1000);  // the same clock reading
   }
 }
@@ -146,7 +148,11 @@ void Core::Flush() {
   if (!out_.empty()) {
     const int64_t t0 = trace::On() ? trace::NowUs() : 0;
     outbox_->Deliver(out_);
-    if (t0 != 0) trace::Record(trace::kDeliver, trace::NowUs() - t0);
+    if (t0 != 0) {
+      const int64_t t1 = trace::NowUs();
+      trace::Record(trace::kDeliver, t1 - t0);
+      trace::WritesDelivered(t1);
+    }
   }
   out_.clear();
 }

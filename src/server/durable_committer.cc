@@ -15,6 +15,14 @@ namespace aviary::server {
 
 namespace {
 int64_t SteadyUs() { return base::SystemClock::Get().SteadyUs(); }
+
+// The latency trace's write split (server/latency_trace.h): every txn of a
+// group reaches mark `m` now.
+void MarkTxns(const std::vector<txn::Txn>& txns, trace::Mark m) {
+  if (!trace::On() || txns.empty()) return;
+  const int64_t now_us = trace::NowUs();
+  for (const auto& t : txns) trace::MarkWriteSlow(t.zxid, m, now_us);
+}
 }  // namespace
 
 DurableCommitter::DurableCommitter(storage::WalOptions opts, std::function<void()> wake)
@@ -61,7 +69,9 @@ void DurableCommitter::Propose(txn::Txn txn) {
   ++pass_proposals_;
   std::lock_guard<std::mutex> lock(mu_);
   if (failed_.load()) return;  // never committed, never acknowledged
-  queue_.push_back(Item{false, 0, std::move(txn), trace::On() ? trace::NowUs() : 0});
+  const int64_t now_us = trace::On() ? trace::NowUs() : 0;
+  if (now_us != 0) trace::MarkWriteSlow(txn.zxid, trace::kMarkProposed, now_us);
+  queue_.push_back(Item{false, 0, std::move(txn), now_us});
 }
 
 bool DurableCommitter::EndOfPass(bool core_idle) {
@@ -69,6 +79,12 @@ bool DurableCommitter::EndOfPass(bool core_idle) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (queue_.empty()) return false;
+    if (trace::On()) {  // the write split: handed to the log (the first pass end that saw it)
+      const int64_t now_us = trace::NowUs();
+      for (const auto& item : queue_) {
+        if (!item.roll) trace::MarkWriteSlow(item.txn.zxid, trace::kMarkSubmitted, now_us);
+      }
+    }
     // A lingering group (set_group_linger_us) is left to a storage thread.
     if (!core_idle || appending_ || in_flight_ > 0 || failing_ || !commit_on_log_ || failed_.load() ||
         (linger_until_us_ != 0 && LingerUntilLocked(SteadyUs()) != 0)) {
@@ -112,8 +128,10 @@ void DurableCommitter::TakeCommitted(std::vector<txn::Txn>* out) {
   std::lock_guard<std::mutex> lock(mu_);
   ready_.store(false, std::memory_order_relaxed);
   if (trace::On()) {
+    const int64_t now_us = trace::NowUs();
     const int64_t woke = woke_at_us_.exchange(0, std::memory_order_relaxed);
-    if (woke != 0) trace::Record(trace::kCommitWake, trace::NowUs() - woke);
+    if (woke != 0) trace::Record(trace::kCommitWake, now_us - woke);
+    for (const auto& t : committed_) trace::MarkWriteSlow(t.zxid, trace::kMarkTook, now_us);
   }
   if (out->empty()) {
     out->swap(committed_);  // the caller's emptied vector comes back for the next groups
@@ -282,8 +300,10 @@ void DurableCommitter::RunPipelined() {
 
     if (group_write_hook_) group_write_hook_(f.group.seq, false);
     const auto sync_start = std::chrono::steady_clock::now();
+    MarkTxns(f.txns, trace::kMarkWriteStart);
     ok = wal_.WriteGroup(f.group, &error);
     const auto sync_end = std::chrono::steady_clock::now();
+    MarkTxns(f.txns, trace::kMarkWritten);
     if (group_write_hook_) group_write_hook_(f.group.seq, true);
     if (ok) {
       metrics::Server().fsync_time.Add(
@@ -328,6 +348,7 @@ bool DurableCommitter::ReleaseFlightsLocked() {
   while (!flights_.empty() && flights_.front().done && flights_.front().ok) {
     Flight& f = flights_.front();
     wal_.GroupDurable(f.group);
+    MarkTxns(f.txns, trace::kMarkReleased);
     if (!f.txns.empty()) {
       const int64_t logged = f.txns.back().zxid;
       logged_through_.store(logged);
@@ -396,8 +417,10 @@ void DurableCommitter::WriteGroup(std::vector<Item>& batch, bool wake) {
 bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string* error) {
   if (done.empty()) return true;
   const auto sync_start = std::chrono::steady_clock::now();
+  MarkTxns(done, trace::kMarkWriteStart);
   if (!wal_.Sync(error)) return false;
   const auto sync_end = std::chrono::steady_clock::now();
+  MarkTxns(done, trace::kMarkWritten);
   metrics::Server().fsync_time.Add(
       std::chrono::duration_cast<std::chrono::milliseconds>(sync_end - sync_start).count());
   trace::Record(trace::kFsync, std::chrono::duration_cast<std::chrono::microseconds>(sync_end - sync_start).count());
@@ -410,6 +433,7 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
     if (commit_on_log_ && logged_.empty()) {
       // Standalone: committed as logged, straight to the core's list
       // (ready_ before CommittedThrough moves, as in ReleaseFlightsLocked).
+      MarkTxns(done, trace::kMarkReleased);
       ready_.store(true, std::memory_order_release);
       committed_through_.store(logged);
       if (committed_.empty()) {

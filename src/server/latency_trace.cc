@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "base/log.h"
 
@@ -22,8 +24,9 @@ constexpr int kSub = 1 << kSubBits;
 constexpr int kMaxExp = 40;  // values up to 2^41 us (~25 days) are told apart; larger share the last bucket
 constexpr int kBuckets = kSub + (kMaxExp - kSubBits + 1) * kSub;
 
-const char* const kNames[kPhaseCount] = {"read_total", "write_total", "core_wait", "deliver", "group_wait",
-                                         "fsync",      "commit_wake", "pass",      "io_wait"};
+const char* const kNames[kPhaseCount] = {"read_total",  "write_total", "core_wait", "deliver", "group_wait", "fsync",
+                                         "commit_wake", "pass",        "io_wait",   "w_core",  "w_pass",     "w_queue",
+                                         "w_write",     "w_order",     "w_wake",    "w_apply", "w_deliver",  "w_total"};
 
 struct Hist {
   std::array<std::atomic<int64_t>, kBuckets> buckets{};
@@ -60,6 +63,45 @@ void WriteFile(const std::string& path) {
   std::rename(tmp.c_str(), path.c_str());
 }
 
+// The write split: marks by zxid in a ring (2^15 txns: seconds of writes
+// at any rate this server reaches, far more than are ever in flight).
+constexpr int64_t kRingSize = int64_t{1} << 15;
+struct WriteMarks {
+  std::atomic<int64_t> zxid{-1};
+  std::array<std::atomic<int64_t>, kMarkCount> at{};
+};
+
+WriteMarks* Ring() {
+  static WriteMarks* ring = new WriteMarks[kRingSize];  // only once tracing marks a write; never freed
+  return ring;
+}
+
+int64_t SlowWriteUsFromEnv() {
+  const char* v = std::getenv("AVIARY_LATENCY_TRACE_SLOW_US");
+  return v != nullptr && *v != '\0' ? std::atoll(v) : 0;
+}
+
+// Writes replied in the pass under way, and what their splits add up to.
+struct Split {
+  std::mutex mu;
+  struct Replied {
+    int64_t received_us;
+    int64_t queued_us;
+    std::array<int64_t, kMarkCount> at;
+  };
+  std::vector<Replied> replied;
+  // Per bucket of w_total: how many, and the sum of each part.
+  std::array<std::array<int64_t, kSplitParts + 1>, kBuckets> by_total{};
+  std::array<std::array<int64_t, kSplitParts + 2>, kSlowWrites> slow{};
+  int64_t slow_next = 0;  // writes noted in slow (the ring's next slot: slow_next % kSlowWrites)
+  int64_t slow_us = SlowWriteUsFromEnv();
+};
+
+Split& TheSplit() {
+  static Split s;
+  return s;
+}
+
 }  // namespace
 
 namespace detail {
@@ -76,6 +118,91 @@ void Record(Phase p, int64_t us) {
   }
 }
 }  // namespace detail
+
+void MarkWriteSlow(int64_t zxid, Mark m, int64_t us) {
+  WriteMarks& w = Ring()[zxid & (kRingSize - 1)];
+  if (m == kMarkProposed) {
+    w.zxid.store(-1, std::memory_order_relaxed);
+    for (auto& a : w.at) a.store(0, std::memory_order_relaxed);
+    w.at[kMarkProposed].store(us, std::memory_order_relaxed);
+    w.zxid.store(zxid, std::memory_order_release);
+    return;
+  }
+  if (w.zxid.load(std::memory_order_acquire) != zxid) return;
+  if (m == kMarkSubmitted) {
+    int64_t none = 0;
+    w.at[m].compare_exchange_strong(none, us, std::memory_order_relaxed);
+    return;
+  }
+  w.at[m].store(us, std::memory_order_relaxed);
+}
+
+void WriteReplied(int64_t zxid, int64_t received_us, int64_t queued_us) {
+  if (!On() || received_us <= 0) return;
+  WriteMarks& w = Ring()[zxid & (kRingSize - 1)];
+  if (w.zxid.load(std::memory_order_acquire) != zxid) return;
+  Split::Replied r{received_us, queued_us, {}};
+  for (int m = 0; m < kMarkCount; ++m)
+    r.at[static_cast<size_t>(m)] = w.at[static_cast<size_t>(m)].load(std::memory_order_relaxed);
+  // A storage thread that was awake may take a group before the pass that
+  // proposed it ends (no EndOfPass saw it): handed over as its write started.
+  if (r.at[kMarkSubmitted] == 0) r.at[kMarkSubmitted] = r.at[kMarkWriteStart];
+  for (int64_t at : r.at) {
+    if (at == 0) return;  // not the durable standalone path: no split
+  }
+  Split& s = TheSplit();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.replied.push_back(r);
+}
+
+void WritesDelivered(int64_t delivered_us) {
+  if (!On()) return;
+  Split& s = TheSplit();
+  std::lock_guard<std::mutex> lock(s.mu);
+  for (const auto& r : s.replied) {
+    // R, the marks in order, queued, delivered: each part is the step from
+    // the previous point (never negative: a mark set late counts as 0).
+    std::array<int64_t, kSplitParts + 1> points{};
+    points[0] = r.received_us;
+    for (int m = 0; m < kMarkCount; ++m) points[static_cast<size_t>(m) + 1] = r.at[static_cast<size_t>(m)];
+    points[kMarkCount + 1] = r.queued_us;
+    points[kMarkCount + 2] = delivered_us;
+    std::array<int64_t, kSplitParts + 2> row{};
+    row[0] = r.received_us;
+    int64_t prev = r.received_us, total = 0;
+    for (int i = 0; i < kSplitParts; ++i) {
+      const int64_t at = std::max(prev, points[static_cast<size_t>(i) + 1]);
+      const int64_t part = at - prev;
+      prev = at;
+      total += part;
+      row[static_cast<size_t>(i) + 1] = part;
+      detail::Record(static_cast<Phase>(kWCore + i), part);
+    }
+    row[kSplitParts + 1] = total;
+    detail::Record(kWTotal, total);
+    auto& bucket = s.by_total[static_cast<size_t>(BucketOf(total))];
+    ++bucket[0];
+    for (int i = 0; i < kSplitParts; ++i) bucket[static_cast<size_t>(i) + 1] += row[static_cast<size_t>(i) + 1];
+    if (s.slow_us > 0 && total >= s.slow_us) s.slow[static_cast<size_t>(s.slow_next++ % kSlowWrites)] = row;
+  }
+  s.replied.clear();
+}
+
+std::vector<std::array<int64_t, kSplitParts + 2>> SlowWrites() {
+  Split& s = TheSplit();
+  std::lock_guard<std::mutex> lock(s.mu);
+  std::vector<std::array<int64_t, kSplitParts + 2>> out;
+  for (int64_t i = std::max<int64_t>(0, s.slow_next - kSlowWrites); i < s.slow_next; ++i) {
+    out.push_back(s.slow[static_cast<size_t>(i % kSlowWrites)]);
+  }
+  return out;
+}
+
+void SetSlowWriteUsForTest(int64_t us) {
+  Split& s = TheSplit();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.slow_us = us;
+}
 
 int64_t NowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
@@ -134,7 +261,46 @@ std::string Json() {
     }
     out += "]}";
   }
-  out += "}\n";
+  // The write split by w_total bucket, and the slow writes (see the header):
+  // copied under the lock (the core takes it once per pass), formatted after.
+  std::vector<std::array<int64_t, kSplitParts + 2>> by_total;  // [bucket upper, count, parts...]
+  std::vector<std::array<int64_t, kSplitParts + 2>> slow;
+  int64_t slow_us = 0, noted = 0;
+  {
+    Split& s = TheSplit();
+    std::lock_guard<std::mutex> lock(s.mu);
+    for (int b = 0; b < kBuckets; ++b) {
+      const auto& row = s.by_total[static_cast<size_t>(b)];
+      if (row[0] == 0) continue;
+      auto& r = by_total.emplace_back();
+      r[0] = BucketUpperUs(b);
+      std::copy(row.begin(), row.end(), r.begin() + 1);
+    }
+    slow_us = s.slow_us;
+    noted = s.slow_next;
+    for (int64_t i = std::max<int64_t>(0, s.slow_next - kSlowWrites); i < s.slow_next; ++i) {
+      slow.push_back(s.slow[static_cast<size_t>(i % kSlowWrites)]);
+    }
+  }
+  auto rows = [&out](const std::vector<std::array<int64_t, kSplitParts + 2>>& v) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      out += i ? ", [" : "[";
+      for (size_t j = 0; j < v[i].size(); ++j) out += (j ? ", " : "") + std::to_string(v[i][j]);
+      out += "]";
+    }
+  };
+  out += ", \"write_split\": {\"parts\": [";
+  for (int i = 0; i < kSplitParts; ++i) {
+    out += i ? ", \"" : "\"";
+    out += kNames[kWCore + i];
+    out += "\"";
+  }
+  out += "], \"rows\": [";
+  rows(by_total);
+  out += "]}, \"slow_writes\": {\"min_us\": " + std::to_string(slow_us) + ", \"noted\": " + std::to_string(noted) +
+         ", \"rows\": [";
+  rows(slow);
+  out += "]}}\n";
   return out;
 }
 
@@ -175,6 +341,14 @@ void Stop() {
 }
 
 void ResetForTest(bool on) {
+  {
+    Split& s = TheSplit();
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.replied.clear();
+    for (auto& row : s.by_total) row.fill(0);
+    s.slow_next = 0;
+    s.slow_us = SlowWriteUsFromEnv();
+  }
   for (auto& h : Hists()) {
     for (auto& b : h.buckets) b.store(0);
     h.count.store(0);

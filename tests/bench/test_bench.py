@@ -8,13 +8,14 @@ import re
 import resource
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 import pytest
 from kazoo.client import KazooClient
 
-from conftest import assert_clean, bench_binary, run_bench, start_target
+from conftest import REPO, assert_clean, bench_binary, run_bench, start_target
 
 SHORT = ["--seconds", "1", "--warmup", "0.2", "--clients", "4", "--depth", "4"]
 
@@ -174,6 +175,58 @@ def test_open_loop_reply_at_arrival(server):
     assert abs(run["latency_us"]["p50"] - run["arrival_latency_us"]["p50"]) <= 0.01 * run["latency_us"]["p50"] + 1
     # a reply is read at the next slot (every 2 ms here), not when it came
     assert run["reply_lag_us"]["p50"] > 100, run
+
+
+def test_open_loop_tail_split_and_request_log_line_up_with_the_server_trace(tmp_path):
+    # An Aviary traced with the write split and every write noted as slow
+    # (AVIARY_LATENCY_TRACE_SLOW_US=1): aviary-bench's tail split adds up to
+    # its slowest requests' latency, its --request-log holds every measured
+    # request, the trace splits every write, and tail_timeline.py reads both.
+    trace = str(tmp_path / "trace.json")
+    log = str(tmp_path / "requests.txt")
+    saved = {k: os.environ.get(k) for k in ("AVIARY_LATENCY_TRACE", "AVIARY_LATENCY_TRACE_SLOW_US")}
+    os.environ.update(AVIARY_LATENCY_TRACE=trace, AVIARY_LATENCY_TRACE_SLOW_US="1")
+    try:
+        srv = start_target("aviary")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    try:
+        (run,) = run_bench(srv.hostport, "--workload", "set", "--rate", 1000, "--clients", 4, "--seconds", 1,
+                           "--warmup", 0.2, "--io", "epoll", "--request-log", log)
+        assert_clean(run)
+        t = run["tail_split_us"]
+        assert t["count"] >= 0.01 * run["ops"] and t["from"] <= run["latency_us"]["max"] * 1.01, run
+        parts = t["cap_wait"] + t["gen_lag"] + t["to_arrival"] + t["reply_lag"]
+        assert abs(parts - t["latency"]) <= 0.01 * t["latency"] + 1, t
+        with open(log) as f:
+            lines = [ln.split() for ln in f if not ln.startswith("#")]
+        assert len(lines) == run["ops"], (len(lines), run["ops"])
+        assert all(len(v) == 7 and int(v[0]) <= int(v[2]) <= int(v[4]) for v in lines[:100]), lines[:3]
+        time.sleep(1.5)  # the trace file is rewritten once a second
+        with open(trace) as f:
+            tr = json.load(f)
+        writes = tr["w_total"]["count"]
+        assert writes >= run["ops"], (writes, run["ops"])  # and the setup's writes
+        assert sum(r[1] for r in tr["write_split"]["rows"]) == writes
+        assert tr["slow_writes"]["noted"] == writes and tr["slow_writes"]["min_us"] == 1
+        p = subprocess.run([sys.executable, os.path.join(REPO, "bench", "lib", "tail_timeline.py"), log, trace],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and "episodes" in p.stdout, p.stdout + p.stderr
+        p = subprocess.run([sys.executable, os.path.join(REPO, "bench", "lib", "latency_trace.py"), trace],
+                           capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0 and "w_total" in p.stdout and "writes at or above p99" in p.stdout, p.stdout
+    finally:
+        srv.stop()
+
+
+def test_request_log_needs_the_open_loop(server):
+    p = subprocess.run([bench_binary(), "--servers", server.hostport, "--request-log", "/tmp/x"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2 and "--request-log needs the open loop" in p.stderr, p.stderr
 
 
 def test_reply_at_arrival_needs_the_open_loop(server):

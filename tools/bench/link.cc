@@ -22,6 +22,12 @@ double CpuSeconds() {
   return s(ru.ru_utime) + s(ru.ru_stime);
 }
 
+int64_t ContextSwitches() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<int64_t>(ru.ru_nvcsw) + static_cast<int64_t>(ru.ru_nivcsw);
+}
+
 void Stats::Merge(const Stats& o) {
   latency.Merge(o.latency);
   send_lag.Merge(o.send_lag);
@@ -36,6 +42,9 @@ void Stats::Merge(const Stats& o) {
   bad += o.bad;
   late += o.late;
   for (auto [code, n] : o.codes) codes[code] += n;
+  times.resize(n_times);
+  times.insert(times.end(), o.times.begin(), o.times.begin() + static_cast<std::ptrdiff_t>(o.n_times));
+  n_times = times.size();
   if (o.first_send_ns && (!first_send_ns || o.first_send_ns < first_send_ns)) first_send_ns = o.first_send_ns;
   if (o.last_reply_ns > last_reply_ns) last_reply_ns = o.last_reply_ns;
 }

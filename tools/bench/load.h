@@ -33,6 +33,7 @@ struct RunResult {
   double elapsed_s = 0;
   double ops_per_sec = 0;
   double client_cpu_s = 0;  // CPU used by aviary-bench itself while loading
+  int64_t client_csw = -1;  // request workloads: its context switches while loading (-1: not counted)
   const char* io = "";      // request workloads: the I/O loop used ("io_uring" or "epoll")
   Histogram latency;        // nanoseconds
   // Open loop.
@@ -47,6 +48,16 @@ struct RunResult {
   // scheduled time -> reply arrived.
   Histogram reply_lag;
   Histogram arrival;
+  // Open loop: what the slowest requests (latency >= its p99) spent their
+  // time on, mean ns each: from the slot to ready (the depth cap: the
+  // server's), to queued (the generator's own lateness), to the reply's
+  // arrival in the socket (network + server; to the read where no stamp),
+  // to the latency's end (the generator's lateness in reading it).
+  struct Tail {
+    int64_t count = 0;
+    int64_t from_ns = 0;  // the p99
+    double latency = 0, cap_wait = 0, gen_lag = 0, to_arrival = 0, reply_lag = 0;
+  } tail;
   int read_pct = -1;  // sweep step
   // watch
   Histogram notify;    // setData sent -> last watcher notified
@@ -81,6 +92,9 @@ bool RunSessions(const Options& o, const std::vector<Endpoint>& servers, Progres
 // The merged statistics of a timed or counted run (stream, churn) as its
 // result: counts, latency, and ops/s over the measured window.
 void FillResult(const Stats& all, const Plan& plan, RunResult* out);
+// The request times of an open-loop run as text (--request-log): a header
+// line, then one request a line.
+bool WriteRequestLog(const std::string& path, const Stats& all, std::string* error);
 
 // Whether the run found the server misbehaving (exit status 1).
 bool RunFailed(const RunResult& r);

@@ -115,6 +115,9 @@ bool ApplyOption(std::string_view arg, std::string_view val, Options* o, bool* o
   } else if (arg == "--reply-at") {
     *ok = val == "read" || val == "arrival";
     o->reply_at_arrival = val == "arrival";
+  } else if (arg == "--request-log") {
+    *ok = !val.empty();
+    o->request_log = std::string(val);
   } else if (arg == "--cpus") {
     *ok = ParseCpuList(val, &o->cpus);
   } else if (arg == "--rt-priority") {
@@ -159,6 +162,10 @@ bool Validate(Options* o, std::string* error) {
     // A SCHED_FIFO thread's sched_yield lets no ordinary thread run: it
     // would poll its CPU away from the server.
     *error = "--spin-us does not go with --rt-priority";
+    return false;
+  }
+  if (!o->request_log.empty() && o->rate <= 0) {
+    *error = "--request-log needs the open loop (--rate)";
     return false;
   }
   if (o->reply_at_arrival && o->rate <= 0) {
@@ -233,6 +240,9 @@ const char* UsageText() {
          "                     arrived in the client's socket (arrival: the kernel's\n"
          "                     receive timestamp; the generator then wakes only for\n"
          "                     its slots and reads replies then)\n"
+         "  --request-log FILE open loop: every measured request's times (slot, ready,\n"
+         "                     queued, reply arrived, read; steady clock ns, one line\n"
+         "                     each) to FILE, to line up with a server's trace\n"
          "  --cpus LIST        request workloads: the load threads run only on these\n"
          "                     CPUs (e.g. 0, 0-1, 0,2; default: anywhere)\n"
          "  --rt-priority P    request workloads: the load threads run SCHED_FIFO at\n"

@@ -74,6 +74,10 @@ struct Options {
   // generator read it, and the generator does not wake for replies: it
   // reads them when it wakes for its next slot (--reply-at arrival).
   bool reply_at_arrival = false;
+  // Open loop: every measured request's times (slot, ready, queued, the
+  // reply's arrival and read; steady clock, ns) are written to this file
+  // as text, one request a line (--request-log; empty: none).
+  std::string request_log;
   // Request workloads: the load threads run only on these CPUs (--cpus;
   // empty: anywhere) and, with rt_priority > 0, as SCHED_FIFO threads of
   // that priority (--rt-priority): on waking (a slot, a reply) they preempt

@@ -29,6 +29,8 @@ inline int64_t RealNowNs() {
 
 // CPU time (user + system) of this process, in seconds.
 double CpuSeconds();
+// Context switches (voluntary + involuntary) of this process so far.
+int64_t ContextSwitches();
 
 // Open loop: a request sent more than this after its scheduled slot is late.
 inline constexpr int64_t kLateNs = 1'000'000;
@@ -81,6 +83,17 @@ struct Plan {
   }
 };
 
+// Open loop: one measured request's times (steady clock, ns; arrived 0:
+// no kernel stamp), for the tail split and --request-log.
+struct ReqTimes {
+  int64_t sched_ns = 0, ready_ns = 0, queued_ns = 0, arrived_ns = 0, read_ns = 0;
+  int64_t done_ns = 0;  // the latency's end: read_ns, or arrived_ns with --reply-at arrival
+  int32_t conn = 0;
+};
+// At most this many per run are kept (beyond: the tail split and the log
+// cover the first ones; 48 MiB).
+inline constexpr size_t kMaxReqTimes = size_t{1} << 20;
+
 struct Stats {
   Histogram latency;
   // Open loop: latency = send_lag (slot -> put in the send buffer: the
@@ -97,6 +110,10 @@ struct Stats {
   int64_t ops = 0, errors = 0, lost = 0, bad = 0, late = 0;
   int64_t first_send_ns = 0, last_reply_ns = 0;
   std::map<int32_t, int64_t> codes;
+  // Open loop, measured requests: times[0, n_times). Sized before the run
+  // (and so touched: no allocation or page fault in the loop); full: no more.
+  std::vector<ReqTimes> times;
+  size_t n_times = 0;
 
   void Error(int32_t err) {
     errors++;

@@ -104,6 +104,7 @@ void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
   }
   std::fprintf(f, "}, \"rate_achieved\": %.1f, \"late\": %lld", r.ops_per_sec, static_cast<long long>(r.late));
   if (*r.io) std::fprintf(f, ", \"io\": \"%s\"", r.io);
+  if (r.client_csw >= 0) std::fprintf(f, ", \"client_context_switches\": %lld", static_cast<long long>(r.client_csw));
   PrintPercentiles(f, "latency_us", r.latency);
   if (r.open_loop && r.send_lag.count() > 0) {
     PrintPercentiles(f, "send_lag_us", r.send_lag);
@@ -114,6 +115,14 @@ void PrintRunJsonFields(std::FILE* f, const RunResult& r) {
   if (r.open_loop && r.arrival.count() > 0) {
     PrintPercentiles(f, "reply_lag_us", r.reply_lag);
     PrintPercentiles(f, "arrival_latency_us", r.arrival);
+  }
+  if (r.open_loop && r.tail.count > 0) {
+    const RunResult::Tail& t = r.tail;
+    std::fprintf(f,
+                 ", \"tail_split_us\": {\"from\": %.1f, \"count\": %lld, \"latency\": %.1f, \"cap_wait\": %.1f, "
+                 "\"gen_lag\": %.1f, \"to_arrival\": %.1f, \"reply_lag\": %.1f}",
+                 static_cast<double>(t.from_ns) / 1e3, static_cast<long long>(t.count), t.latency / 1e3,
+                 t.cap_wait / 1e3, t.gen_lag / 1e3, t.to_arrival / 1e3, t.reply_lag / 1e3);
   }
 }
 
@@ -174,6 +183,14 @@ void PrintRun(std::FILE* f, const Options& o, const RunResult& r, bool json) {
   if (r.open_loop && r.arrival.count() > 0) {
     PrintLatencyRow(f, "  reply lag", r.reply_lag);
     PrintLatencyRow(f, "to arrival", r.arrival);
+  }
+  if (r.open_loop && r.tail.count > 0) {
+    const RunResult::Tail& t = r.tail;
+    std::fprintf(f,
+                 "  slowest 1%% (>= %.3f ms, %lld requests), mean ms: cap wait %.3f, own lag %.3f, to arrival %.3f, "
+                 "reply lag %.3f\n",
+                 static_cast<double>(t.from_ns) / 1e6, static_cast<long long>(t.count), t.cap_wait / 1e6,
+                 t.gen_lag / 1e6, t.to_arrival / 1e6, t.reply_lag / 1e6);
   }
   if (o.workload == Workload::kWatch) {
     PrintLatencyRow(f, "notify all", r.notify);

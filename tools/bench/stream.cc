@@ -81,6 +81,9 @@ bool Worker::OnReply(Conn& c, std::string_view payload, int64_t read_ns) {
         stats_.reply_lag.Record(read_ns - arrived);
         stats_.arrival.Record(arrived - s.sent_ns);
       }
+      if (stats_.n_times < stats_.times.size()) {
+        stats_.times[stats_.n_times++] = ReqTimes{s.sent_ns, s.ready_ns, s.queued_ns, arrived, read_ns, now, c.index};
+      }
     }
     feed_.Record(now - s.sent_ns);
     stats_.last_reply_ns = now;
@@ -308,12 +311,20 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
     out->open_loop = true;
     out->rate_target = o.rate;
   }
+  // Open loop: room for every measured request's times (ReqTimes), sized
+  // now so that the loop neither allocates nor faults pages for it.
+  if (o.rate > 0) {
+    const double measured = std::max(o.rate * (o.seconds + 1), static_cast<double>(o.ops));
+    const auto expect = static_cast<size_t>(measured * 1.2 / static_cast<double>(workers.size())) + 1024;
+    for (auto& w : workers) w->stats().times.resize(std::min(expect, kMaxReqTimes));
+  }
   // Open loop: the sessions' first slots are staggered evenly over one interval.
   int64_t k = 0;
   for (auto& w : workers) {
     for (auto& c : w->conns()) c->next_sched_ns = start + plan.interval_ns * (k++) / std::max(1, o.clients);
   }
   double cpu0 = CpuSeconds();
+  const int64_t csw0 = ContextSwitches();
   {
     ProgressPrinter printer(progress, WorkloadName(o.workload));
     std::vector<std::thread> ts;
@@ -351,9 +362,11 @@ bool RunStream(const Options& o, const std::vector<Endpoint>& servers, Progress*
     }
   }
   out->client_cpu_s = CpuSeconds() - cpu0;
+  out->client_csw = ContextSwitches() - csw0;
   Stats all;
   for (auto& w : workers) all.Merge(w->stats());
   FillResult(all, plan, out);
+  if (!o.request_log.empty() && !WriteRequestLog(o.request_log, all, error)) return false;
   if (o.workload == Workload::kMulti) out->ops_in_multis = out->ops * o.multi_ops;
   // create-delete keeps the tree steady: remove the nodes whose delete was cut off by the end of the run.
   if (o.workload == Workload::kCreateDelete) return DeleteChildren(o, servers[0], plan.parent, error);

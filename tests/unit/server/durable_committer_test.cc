@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "log_test_util.h"
+#include "server/latency_trace.h"
 #include "storage/layout.h"
 #include "storage/wal_reader.h"
 
@@ -542,6 +543,36 @@ TEST(DurableCommitterInFlight, SmallGroupStartsBesideAStalledWrite) {
   for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
   c.Stop();
   EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3}));
+}
+
+// The latency trace's write split: every txn gets all its marks, on the
+// core's own group and on the groups in flight, so its reply is split.
+TEST(DurableCommitterTrace, EveryTxnGetsAllItsMarks) {
+  for (const int in_flight : {1, 2}) {
+    SCOPED_TRACE(in_flight);
+    trace::ResetForTest(true);
+    Dir dir;
+    DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+    c.set_max_groups_in_flight(in_flight);
+    std::string err;
+    ASSERT_TRUE(c.Start(1, &err)) << err;
+    const int64_t r = trace::NowUs();
+    c.Propose(Create(1));
+    c.EndOfPass(/*core_idle=*/true);  // the core's own group
+    c.Propose(Create(2));
+    c.Propose(Create(3));
+    c.EndOfPass(/*core_idle=*/false);  // a storage thread's
+    ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 3; }));
+    std::vector<txn::Txn> out;
+    c.TakeCommitted(&out);
+    ASSERT_EQ(out.size(), 3u);
+    for (int64_t z = 1; z <= 3; ++z) trace::WriteReplied(z, r, trace::NowUs());
+    trace::WritesDelivered(trace::NowUs());
+    EXPECT_EQ(trace::Count(trace::kWTotal), 3);
+    EXPECT_EQ(trace::Count(trace::kWWrite), 3);
+    c.Stop();
+  }
+  trace::ResetForTest(false);
 }
 
 }  // namespace

@@ -83,5 +83,68 @@ TEST(LatencyTrace, StartWritesTheFileNamedByTheEnvironment) {
   std::remove(path.c_str());
 }
 
+// The write split: the parts between the marks add up to w_total, and the
+// bucket table and the slow-write list say what the slow ones spent.
+TEST(LatencyTrace, WriteSplitAddsUpToTheTotal) {
+  trace::ResetForTest(true);
+  trace::SetSlowWriteUsForTest(1000);
+  auto write = [](int64_t zxid, int64_t r, int64_t write_us) {
+    trace::MarkWrite(zxid, trace::kMarkProposed, r + 50);
+    trace::MarkWrite(zxid, trace::kMarkSubmitted, r + 100);
+    trace::MarkWrite(zxid, trace::kMarkSubmitted, r + 120);  // a later pass end: the first one counts
+    trace::MarkWrite(zxid, trace::kMarkWriteStart, r + 350);
+    trace::MarkWrite(zxid, trace::kMarkWritten, r + 350 + write_us);
+    trace::MarkWrite(zxid, trace::kMarkReleased, r + 400 + write_us);
+    trace::MarkWrite(zxid, trace::kMarkTook, r + 450 + write_us);
+    trace::WriteReplied(zxid, r, r + 550 + write_us);
+  };
+  write(5, 10'000, 500);
+  write(6, 10'000, 3000);
+  trace::WritesDelivered(10'000 + 3000 + 650);
+  EXPECT_EQ(trace::Count(trace::kWTotal), 2);
+  EXPECT_EQ(trace::PercentileUs(trace::kWCore, 1.0), 50);
+  EXPECT_EQ(trace::PercentileUs(trace::kWPass, 1.0), 50);
+  EXPECT_EQ(trace::PercentileUs(trace::kWQueue, 1.0), 250);
+  EXPECT_EQ(trace::PercentileUs(trace::kWWrite, 1.0), 3000);
+  EXPECT_EQ(trace::PercentileUs(trace::kWOrder, 1.0), 50);
+  EXPECT_EQ(trace::PercentileUs(trace::kWWake, 1.0), 50);
+  EXPECT_EQ(trace::PercentileUs(trace::kWApply, 1.0), 100);
+  // Write 5's reply waited in the pass until write 6's was queued too.
+  EXPECT_EQ(trace::PercentileUs(trace::kWDeliver, 1.0), 2600);
+  EXPECT_EQ(trace::PercentileUs(trace::kWTotal, 1.0), 3650);
+  const auto slow = trace::SlowWrites();
+  ASSERT_EQ(slow.size(), 2u);     // both took >= 1000 us
+  EXPECT_EQ(slow[1][0], 10'000);  // R
+  EXPECT_EQ(slow[1][1 + trace::kWWrite - trace::kWCore], 3000);
+  EXPECT_EQ(slow[1][trace::kSplitParts + 1], 3650);
+  const std::string json = trace::Json();
+  EXPECT_NE(json.find("\"write_split\": {\"parts\": [\"w_core\", \"w_pass\", \"w_queue\", \"w_write\", \"w_order\", "
+                      "\"w_wake\", \"w_apply\", \"w_deliver\"], \"rows\": [["),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"slow_writes\": {\"min_us\": 1000, \"noted\": 2, \"rows\": [[10000, 50, 50, 250, 500, 50"),
+            std::string::npos)
+      << json;
+  trace::ResetForTest(false);
+}
+
+TEST(LatencyTrace, WriteWithoutAllItsMarksIsNotSplit) {
+  trace::ResetForTest(true);
+  trace::MarkWrite(7, trace::kMarkProposed, 100);
+  trace::MarkWrite(7, trace::kMarkSubmitted, 110);
+  trace::WriteReplied(7, 90, 200);  // never written: not the durable path
+  // A later txn in the same ring slot replaces the earlier one's marks.
+  trace::MarkWrite(9, trace::kMarkProposed, 100);
+  trace::MarkWrite(9 + (int64_t{1} << 15), trace::kMarkProposed, 150);
+  for (int m = trace::kMarkSubmitted; m < trace::kMarkCount; ++m) {
+    trace::MarkWrite(9, static_cast<trace::Mark>(m), 300);
+  }
+  trace::WriteReplied(9, 90, 400);
+  trace::WritesDelivered(500);
+  EXPECT_EQ(trace::Count(trace::kWTotal), 0);
+  EXPECT_TRUE(trace::SlowWrites().empty());  // AVIARY_LATENCY_TRACE_SLOW_US unset: none noted
+  trace::ResetForTest(false);
+}
+
 }  // namespace
 }  // namespace aviary::server
