@@ -39,7 +39,7 @@ constexpr size_t kOutputHighWater = 4u << 20;   // stop parsing above this backl
 constexpr int kMaxEvents = 256;
 constexpr int kWorkerBits = 8;
 constexpr size_t kTlsEncryptChunk = 256u << 10;  // plaintext encrypted per step while the socket keeps up
-constexpr size_t kKeepPassBytes = 1u << 20;      // a read pass's payload buffer kept for the next pass
+constexpr size_t kKeepPassBytes = 256u << 10;    // a read pass's payload buffer kept for the next pass
 
 // A connection's input or output buffer: one pointer while the connection
 // is idle (empty: no string object at all), a std::string while bytes are

@@ -43,6 +43,9 @@ void RaiseOpenFileLimit() {
   }
 }
 
+// Events of one read pass whose storage an I/O thread keeps for the next.
+constexpr size_t kKeepEvents = 256;
+
 // CLOCK_REALTIME in ns: the clock of the kernel's receive timestamps.
 int64_t RealNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -241,6 +244,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
     events.push_back(std::move(ev));
   }
   core_->Submit(events);  // run here when the core is idle (run to completion), else handed over
+  if (events.capacity() > kKeepEvents) std::vector<CoreEvent>().swap(events);  // a burst's storage is not kept
 }
 
 void Server::Deliver(std::vector<net::ConnectionServer::Out>& batch) { net_->SendBatch(batch); }
