@@ -39,6 +39,7 @@ constexpr size_t kOutputHighWater = 4u << 20;   // stop parsing above this backl
 constexpr int kMaxEvents = 256;
 constexpr int kWorkerBits = 8;
 constexpr size_t kTlsEncryptChunk = 256u << 10;  // plaintext encrypted per step while the socket keeps up
+constexpr size_t kKeepPassBytes = 256u << 10;    // a read pass's payload buffer kept for the next pass
 
 // A connection's input or output buffer: one pointer while the connection
 // is idle (empty: no string object at all), a std::string while bytes are
@@ -238,7 +239,10 @@ class Worker {
         c.starved = false;
         wake = true;
       }
-      cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::move(o.bytes), o.close_after, o.consumed});
+      // Bytes written here stay in `o` (emptied, storage kept) for the
+      // caller to reuse; the rest moves to the command.
+      cmds_.push_back(
+          Cmd{Cmd::kSend, o.conn, -1, o.bytes.empty() ? std::string() : std::move(o.bytes), o.close_after, o.consumed});
       cmds_.back().notify_drained = o.notify_drained;
     }
     if (wake) WakeLocked();
@@ -395,11 +399,22 @@ class Worker {
       if (!paused_.empty() && !Throttled()) ResumeAll();
       if (!handshaking_.empty()) ExpireHandshakes();
       if (!drained_.empty() || !starved_.empty()) Publish();
-      if (!frames_.empty()) {
-        sink_->OnFrames(frames_);
-        frames_.clear();
-      }
+      if (!frames_.empty()) Deliver();
     }
+  }
+
+  // Hands the pass's frames to the sink, the payloads as views into
+  // pass_payloads_, then empties both (the buffer keeps its storage, up to
+  // kKeepPassBytes, for the next pass).
+  void Deliver() {
+    for (Frame& f : frames_) {
+      if (f.kind == Frame::Kind::kPayload)
+        f.payload = std::string_view(pass_payloads_.data() + f.payload_off, f.payload_len);
+    }
+    sink_->OnFrames(frames_);
+    frames_.clear();
+    pass_payloads_.clear();
+    if (pass_payloads_.capacity() > kKeepPassBytes) std::string().swap(pass_payloads_);
   }
 
   // Tells the posting threads (under mu_) which connections they may write
@@ -620,9 +635,13 @@ class Worker {
         return false;
       }
       if (c.in.size() - c.in_off - 4 < static_cast<size_t>(len)) break;
-      frames_.push_back(
-          Frame{Frame::Kind::kPayload, id, c.in.substr(c.in_off + 4, static_cast<size_t>(len)), !c.got_payload});
+      // The payload is copied into the pass's buffer (frames_'s views are
+      // set when the pass hands them over: the buffer may grow until then).
+      frames_.push_back(Frame{Frame::Kind::kPayload, id, {}, !c.got_payload});
       frames_.back().arrived_real_ns = read_arrival_;
+      frames_.back().payload_off = pass_payloads_.size();
+      frames_.back().payload_len = static_cast<size_t>(len);
+      pass_payloads_.append(c.in.data() + c.in_off + 4, static_cast<size_t>(len));
       c.got_payload = true;
       c.in_off += 4 + static_cast<size_t>(len);
       ++c.in_flight;
@@ -813,6 +832,7 @@ class Worker {
   size_t max_buffered_in_ = 2u << 20;
   int64_t read_arrival_ = 0;  // rx_timestamps: the receive timestamp of ReadFrom's data
   std::vector<Frame> frames_;
+  std::string pass_payloads_;  // the payloads of frames_, back to back (Deliver)
 };
 
 // One listening socket and the kind of connections it takes.
@@ -997,7 +1017,7 @@ void ConnectionServer::SendBatch(std::vector<Out>& batch) {
   // Each worker is locked (and woken) at most once per batch.
   const size_t n = impl_->workers.size();
   for (size_t i = 0; i < n; ++i) impl_->workers[i]->PostBatch(batch, i, n);
-  batch.clear();
+  for (Out& o : batch) o.bytes.clear();  // a connection that is gone: dropped (storage kept)
 }
 void ConnectionServer::Close(ConnId conn) {
   if (Worker* w = impl_->WorkerOf(conn)) w->PostClose(conn);

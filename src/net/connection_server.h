@@ -87,7 +87,7 @@ struct Frame {
   };
   Kind kind;
   ConnId conn;
-  std::string data;
+  std::string data;    // kOpened, kFourLetter (see Kind); empty for kPayload
   bool first = false;  // kPayload: the connection's first frame (the handshake)
   // kOpened over TLS: the verified client certificate's subject as Java's
   // X500Principal.getName() (RFC 2253); empty without a client certificate.
@@ -96,13 +96,23 @@ struct Frame {
   // when the last byte of that read arrived in the socket (CLOCK_REALTIME
   // ns); 0 when unknown.
   int64_t arrived_real_ns = 0;
+  // kPayload: the frame's payload (length prefix stripped). It points into
+  // the I/O thread's buffer of the read pass (one buffer for every frame of
+  // the pass, reused: no allocation per frame) and is valid only during the
+  // FrameSink::OnFrames call that delivers it: a sink that keeps a payload
+  // copies it.
+  std::string_view payload{};
+  // The I/O thread's bookkeeping: where the payload lies in its pass buffer.
+  size_t payload_off = 0;
+  size_t payload_len = 0;
 };
 
 class FrameSink {
  public:
   virtual ~FrameSink() = default;
   // Called on an I/O thread with the frames of one read pass, in order per
-  // connection. The sink takes ownership of the vector's contents.
+  // connection. The sink takes ownership of the vector's contents; the
+  // payloads (Frame::payload) are views valid until it returns.
   virtual void OnFrames(std::vector<Frame>& frames) = 0;
 };
 
@@ -139,6 +149,11 @@ class ConnectionServer {
   };
   static constexpr uint32_t kMaxFramesInFlight = 256;
   static constexpr size_t kDrainedMark = 1u << 20;
+  // Takes every entry's bytes and leaves the entries in `batch` for the
+  // caller to clear: bytes written to the socket at once (a plain
+  // connection with nothing queued) stay in their Out, emptied with their
+  // storage kept, so that the caller may reuse the buffer (no allocation
+  // per reply buffer); queued bytes are moved out.
   void SendBatch(std::vector<Out>& batch);
   void Close(ConnId conn);
 

@@ -543,6 +543,14 @@ class Core {
   int64_t inline_sync_backoff_until_ms_ = 0;  // SubmitProposals
   int64_t applied_zxid_ = 0;
   std::vector<net::ConnectionServer::Out> out_;
+  // Reply buffers the network handed back emptied (Flush), reused by
+  // TailFor: at most kMaxSpareBuffers of at most kSpareMaxBytes each (what an
+  // idle server keeps stays small); smaller than kSpareMinBytes is not worth
+  // keeping (std::string's inline buffer).
+  static constexpr size_t kMaxSpareBuffers = 32;
+  static constexpr size_t kSpareMinBytes = 15;
+  static constexpr size_t kSpareMaxBytes = 16u << 10;
+  std::vector<std::string> spare_bytes_;
   // Connections with frames answered or output queued in this pass (their
   // Conn::pass_* counts); credit for a connection the core no longer knows.
   std::vector<net::ConnId> pass_conns_;

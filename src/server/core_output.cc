@@ -14,6 +14,10 @@ namespace aviary::server {
 std::string* Core::TailFor(net::ConnId conn, Conn* c) {
   if (out_.empty() || out_.back().conn != conn || out_.back().close_after) {
     out_.push_back(net::ConnectionServer::Out{conn, {}, false});
+    if (!spare_bytes_.empty()) {
+      out_.back().bytes.swap(spare_bytes_.back());  // a buffer of an earlier pass (Flush)
+      spare_bytes_.pop_back();
+    }
   }
   if (c != nullptr) {
     NotePassConn(*c);
@@ -153,6 +157,16 @@ void Core::Flush() {
       trace::Record(trace::kDeliver, t1 - t0);
       trace::WritesDelivered(t1);
     }
+  }
+  // The network wrote most reply buffers straight to their sockets and left
+  // them here (ConnectionServer::SendBatch): kept for the next passes'
+  // replies, so a reply buffer is not allocated (and grown) per connection
+  // per pass.
+  for (auto& o : out_) {
+    const size_t cap = o.bytes.capacity();
+    if (cap <= kSpareMinBytes || cap > kSpareMaxBytes || spare_bytes_.size() >= kMaxSpareBuffers) continue;
+    o.bytes.clear();
+    spare_bytes_.push_back(std::move(o.bytes));
   }
   out_.clear();
 }

@@ -43,6 +43,9 @@ void RaiseOpenFileLimit() {
   }
 }
 
+// Events of one read pass whose storage an I/O thread keeps for the next.
+constexpr size_t kKeepEvents = 256;
+
 // CLOCK_REALTIME in ns: the clock of the kernel's receive timestamps.
 int64_t RealNowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -188,7 +191,10 @@ void Server::Stop() {
 }
 
 void Server::OnFrames(std::vector<net::Frame>& frames) {
-  std::vector<CoreEvent> events;
+  // Kept per I/O thread: its storage is reused from pass to pass (Submit
+  // leaves it empty; a hand-over to the core swaps in the inbox's).
+  thread_local std::vector<CoreEvent> events;
+  events.clear();
   events.reserve(frames.size());
   int64_t now_us = ClockOf(opts_).SteadyUs();
   // Tracing: the kernel's receive timestamp -> now, once per read (the
@@ -220,22 +226,25 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
         ev.text = std::move(f.data);
         break;
       case net::Frame::Kind::kPayload:
+        // f.payload: a view valid during this call (decoded here, copied
+        // only when it does not decode).
         if (f.first) {
-          ev.kind = proto::DecodeConnectRequest(f.data, &ev.connect) ? CoreEvent::Kind::kConnect
-                                                                     : CoreEvent::Kind::kProtocolError;
+          ev.kind = proto::DecodeConnectRequest(f.payload, &ev.connect) ? CoreEvent::Kind::kConnect
+                                                                        : CoreEvent::Kind::kProtocolError;
         } else {
           ev.kind = CoreEvent::Kind::kRequest;
-          ev.bytes = f.data.size() + 4;
-          ev.decode_err = proto::DecodeRequest(f.data, &ev.request);
+          ev.bytes = f.payload.size() + 4;
+          ev.decode_err = proto::DecodeRequest(f.payload, &ev.request);
           // Kept only when it did not decode: a follower forwards these bytes.
-          if (ev.decode_err != proto::Err::kOk && f.data.size() > 8) ev.raw_body = f.data.substr(8);
-          if (f.data.size() < 8) ev.kind = CoreEvent::Kind::kProtocolError;  // not even a header: close
+          if (ev.decode_err != proto::Err::kOk && f.payload.size() > 8) ev.raw_body = std::string(f.payload.substr(8));
+          if (f.payload.size() < 8) ev.kind = CoreEvent::Kind::kProtocolError;  // not even a header: close
         }
         break;
     }
     events.push_back(std::move(ev));
   }
   core_->Submit(events);  // run here when the core is idle (run to completion), else handed over
+  if (events.capacity() > kKeepEvents) std::vector<CoreEvent>().swap(events);  // a burst's storage is not kept
 }
 
 void Server::Deliver(std::vector<net::ConnectionServer::Out>& batch) { net_->SendBatch(batch); }

@@ -234,12 +234,36 @@ TEST_F(ConnectionServerTest, BatchDeliversToSeveralConnections) {
   net::ConnId b_id = Accepted(2);
   std::vector<net::ConnectionServer::Out> batch{{a_id, "to-a", false}, {b_id, "to-b", false}, {a_id, "!", true}};
   server_->SendBatch(batch);
-  EXPECT_TRUE(batch.empty());
+  for (const auto& o : batch) EXPECT_TRUE(o.bytes.empty()) << "SendBatch takes every entry's bytes";
   std::string got_a, got_b;
   EXPECT_TRUE(a.ReadUntilClosed(&got_a));
   EXPECT_EQ(got_a, "to-a!");
   ASSERT_TRUE(b.ReadExactly(4, &got_b));
   EXPECT_EQ(got_b, "to-b");
+}
+
+TEST_F(ConnectionServerTest, BatchLeavesDirectlyWrittenBuffersToTheCaller) {
+  // A plain connection with nothing queued is written at once by the
+  // caller's thread: its Out keeps the (emptied) buffer for reuse.
+  StartServer();
+  TestClient a(server_->port());
+  net::ConnId a_id = Accepted(1);
+  std::string reply(300, 'r');
+  std::vector<net::ConnectionServer::Out> batch{{a_id, reply, false}};
+  std::string got;
+  // The connection becomes direct once its worker has published it: a few
+  // tries at most.
+  bool kept = false;
+  for (int i = 0; i < 50 && !kept; ++i) {
+    batch[0].bytes = reply;
+    server_->SendBatch(batch);
+    EXPECT_TRUE(batch[0].bytes.empty());
+    kept = batch[0].bytes.capacity() >= reply.size();
+    ASSERT_TRUE(a.ReadExactly(reply.size(), &got));
+    EXPECT_EQ(got, reply);
+    if (!kept) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(kept) << "the directly written buffer was not left to the caller";
 }
 
 TEST_F(ConnectionServerTest, LargeReplyReachesSlowReader) {

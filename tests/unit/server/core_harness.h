@@ -212,6 +212,9 @@ class CoreHarness : public Outbox {
   int deliveries() const { return deliveries_; }
   // Out entries (reply buffers, credits, closes) in every delivery so far.
   size_t entries() const { return entries_; }
+  // The storage of every reply buffer delivered with bytes, in order (to see
+  // the core reuse a buffer the network handed back).
+  const std::vector<const char*>& buffers() const { return buffers_; }
   // Frames of `conn` the core has handed back as flow-control credit.
   uint64_t Credit(net::ConnId conn) { return conns_[conn].credit; }
   // Out entries of `conn` that asked the network for kDrained.
@@ -222,6 +225,7 @@ class CoreHarness : public Outbox {
     ++deliveries_;
     entries_ += batch.size();
     for (auto& o : batch) {
+      if (!o.bytes.empty()) buffers_.push_back(o.bytes.data());
       auto& c = conns_[o.conn];
       c.credit += o.consumed;
       if (o.notify_drained) ++c.drain_asks;
@@ -297,6 +301,7 @@ class CoreHarness : public Outbox {
   std::map<net::ConnId, ConnLog> conns_;
   int deliveries_ = 0;
   size_t entries_ = 0;
+  std::vector<const char*> buffers_;
 };
 
 // --- request body shorthands ---

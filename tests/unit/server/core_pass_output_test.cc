@@ -68,6 +68,28 @@ TEST(CorePassOutput, CreditRidesOnTheReplyBuffer) {
   EXPECT_EQ(h.Credit(2), c2 + 52);
 }
 
+TEST(CorePassOutput, ReplyBuffersAreReusedAcrossPasses) {
+  // The network hands a pass's reply buffers back (written, storage kept):
+  // the next pass's replies go into them instead of new allocations.
+  CoreHarness h;
+  h.Handshake(1, kT0);
+  h.Send(1, 1, OpCode::kCreate, CreateBody("/a", std::string(100, 'v')));
+  h.Run(kT0 + 1);
+  h.Take(1);
+  for (int32_t x = 10; x < 14; ++x) h.Send(1, x, OpCode::kGetData, GetDataBody("/a"));
+  h.Run(kT0 + 2);
+  ASSERT_EQ(Replies(h.Take(1)), 4u);
+  ASSERT_FALSE(h.buffers().empty());
+  const char* first = h.buffers().back();
+  for (int pass = 0; pass < 3; ++pass) {
+    for (int32_t x = 20; x < 24; ++x) h.Send(1, x, OpCode::kGetData, GetDataBody("/a"));
+    h.Run(kT0 + 3);
+    auto items = h.Take(1);
+    EXPECT_EQ(Replies(items), 4u);
+    EXPECT_EQ(h.buffers().back(), first) << "pass " << pass << ": a new reply buffer instead of the one handed back";
+  }
+}
+
 TEST(CorePassOutput, CreditOfAClosedConnectionIsStillHandedBack) {
   CoreHarness h;
   h.Handshake(1, kT0);

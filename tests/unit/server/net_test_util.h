@@ -33,7 +33,12 @@ class RecordingSink : public net::FrameSink {
   void OnFrames(std::vector<net::Frame>& frames) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      for (auto& f : frames) frames_.push_back(std::move(f));
+      for (auto& f : frames) {
+        // A payload is a view valid only during this call: kept as data.
+        if (f.kind == net::Frame::Kind::kPayload) f.data.assign(f.payload);
+        f.payload = {};
+        frames_.push_back(std::move(f));
+      }
     }
     cv_.notify_all();
   }
