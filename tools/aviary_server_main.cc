@@ -40,7 +40,7 @@ int Usage() {
 
 int main(int argc, char** argv) {
   using namespace aviary;
-  server::UseOneMallocArena();  // before any thread starts (heap_release.h)
+  server::LimitMallocArenas();  // before any thread starts (heap_release.h)
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
     std::printf("aviary-server %s (ZooKeeper protocol %s)\n", server::kAviaryVersion, server::kZooKeeperVersion);
     return 0;

@@ -16,10 +16,10 @@ bool ReleaseFreeHeap() {
 #endif
 }
 
-bool UseOneMallocArena() {
+bool LimitMallocArenas() {
 #if defined(__GLIBC__)
   if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return false;
-  return mallopt(M_ARENA_MAX, 1) == 1;
+  return mallopt(M_ARENA_MAX, 2) == 1;
 #else
   return false;
 #endif

@@ -16,18 +16,19 @@ namespace aviary::server {
 // Trims malloc's arenas; returns whether anything was given back.
 bool ReleaseFreeHeap();
 
-// One malloc arena for the whole process (glibc M_ARENA_MAX = 1), unless
-// the environment sets MALLOC_ARENA_MAX (then glibc's reading of it holds).
-// glibc gives each thread that meets a locked arena an arena of its own
-// (up to 8 per core), and the free chunks a thread's arena keeps (a burst
-// of requests, the snapshotter's buffers) are reused by that thread only:
-// at 1M znodes ~6 MB of RSS after a fill were free chunks in thread arenas
+// Two malloc arenas for the whole process (glibc M_ARENA_MAX = 2: the
+// main one and one shared by the other threads), unless the environment
+// sets MALLOC_ARENA_MAX (then glibc's reading of it holds). glibc gives
+// each thread that meets a locked arena an arena of its own (up to 8 per
+// core), and the free chunks a thread arena keeps (a burst of requests, the
+// snapshotter's buffers) are reused by the threads of that arena only: at
+// 1M znodes ~6 MB of RSS after a fill were free chunks in 8 thread arenas
 // that no trim could return (free pieces smaller than a page between live
-// ones). The server allocates little per request, so the shared arena's
-// lock is not contended (issue 10: no change in CPU per get or set).
-// Call first in main, before any thread starts. Returns whether it set the
-// limit.
-bool UseOneMallocArena();
+// ones). One arena saved ~2 MB more but looked slower for sets (the I/O,
+// core and log threads contending for its lock: +0.8 us of CPU per set in
+// 2 of 3 noisy A/B runs); two did not. Call first in main, before any
+// thread starts. Returns whether it set the limit.
+bool LimitMallocArenas();
 
 // When a server that has gone quiet trims (the core's loop, issue 10: a
 // burst of writes - a fill, sessions closing - leaves free chunks in the
