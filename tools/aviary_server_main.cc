@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "config/quorum_config.h"
 #include "config/zoo_config.h"
+#include "server/heap_release.h"
 #include "server/logging_setup.h"
 #include "server/sasl_setup.h"
 #include "server/server.h"
@@ -39,6 +40,7 @@ int Usage() {
 
 int main(int argc, char** argv) {
   using namespace aviary;
+  server::LimitMallocArenas();  // before any thread starts (heap_release.h)
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
     std::printf("aviary-server %s (ZooKeeper protocol %s)\n", server::kAviaryVersion, server::kZooKeeperVersion);
     return 0;

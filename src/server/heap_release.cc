@@ -1,5 +1,7 @@
 #include "server/heap_release.h"
 
+#include <cstdlib>
+
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -9,6 +11,15 @@ namespace aviary::server {
 bool ReleaseFreeHeap() {
 #if defined(__GLIBC__)
   return malloc_trim(0) != 0;
+#else
+  return false;
+#endif
+}
+
+bool LimitMallocArenas() {
+#if defined(__GLIBC__)
+  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return false;
+  return mallopt(M_ARENA_MAX, 2) == 1;
 #else
   return false;
 #endif

@@ -159,7 +159,7 @@ std::vector<std::string> DataTree::CleanupCandidates(int64_t now_ms, int64_t max
   for (const std::string& p : containers_) {
     const Node* n = Find(p);
     if (n == nullptr || !n->children().empty()) continue;
-    if (n->stat.cversion > 0 || (max_never_used_ms != 0 && now_ms - n->stat.mtime() > max_never_used_ms)) {
+    if (n->stat.cversion() > 0 || (max_never_used_ms != 0 && now_ms - n->stat.mtime() > max_never_used_ms)) {
       out.push_back(p);
     }
   }
@@ -187,20 +187,16 @@ proto::Err DataTree::CreateNode(const std::string& path, std::string_view data, 
   const uint32_t hash = PathHash(path);
   if (index_.Find(pool_, path, hash) != nullptr) return proto::Err::kNodeExists;
 
-  if (parent_cversion == -1) parent_cversion = parent->stat.cversion + 1;
-  if (parent_cversion > parent->stat.cversion) {
-    parent->stat.cversion = parent_cversion;
+  if (parent_cversion == -1) parent_cversion = parent->stat.cversion() + 1;
+  if (parent_cversion > parent->stat.cversion()) {
+    parent->stat.set_cversion(parent_cversion);
     parent->stat.set_pzxid(zxid);
   }
   Node* n = AddChild(parent, child, data, hash);
   n->data_null = data_null;
   n->acl = acls_.Acquire(acl);
   n->kind = kind;
-  n->stat.set_czxid(zxid);
-  n->stat.set_mzxid(zxid);
-  n->stat.set_pzxid(zxid);
-  n->stat.set_ctime(time_ms);
-  n->stat.set_mtime(time_ms);
+  n->stat.Init(zxid, time_ms);
   n->set_ephemeral_owner(kind == NodeKind::kEphemeral   ? ephemeral_owner
                          : kind == NodeKind::kContainer ? kContainerOwner
                          : kind == NodeKind::kTtl       ? TtlOwner(ttl_ms)
@@ -243,7 +239,7 @@ proto::Err DataTree::SetData(const std::string& path, std::string_view data, int
   n->data_null = data_null;
   n->stat.set_mtime(time_ms);
   n->stat.set_mzxid(zxid);
-  n->stat.version = version;
+  n->stat.set_version(version);
   if (!quotas_.empty()) {
     if (std::optional<std::string> prefix = quotas_.MaxPrefix(path)) UpdateQuotaStat(*prefix, bytes_diff, 0);
   }
@@ -263,9 +259,9 @@ proto::Err DataTree::SetAcl(const std::string& path, const proto::AclList& acl, 
 proto::Err DataTree::SetCversionPzxid(const std::string& path, int32_t cversion, int64_t zxid) {
   Node* n = Mutable(path);
   if (n == nullptr) return proto::Err::kNoNode;
-  if (cversion == -1) cversion = n->stat.cversion + 1;
-  if (cversion > n->stat.cversion) {
-    n->stat.cversion = cversion;
+  if (cversion == -1) cversion = n->stat.cversion() + 1;
+  if (cversion > n->stat.cversion()) {
+    n->stat.set_cversion(cversion);
     n->stat.set_pzxid(zxid);
   }
   return proto::Err::kOk;
@@ -295,6 +291,7 @@ size_t DataTree::ApproximateHeapBytes() const {
     const size_t block = NodeBytes::BlockBytesFor(n.name().size(), n.data.size(), n.data.link() != 0);
     if (block != 0) bytes += BytesArena::Rounded(block);
     if (!n.children().empty()) bytes += 24 + sizeof(uint32_t) * n.children().size();
+    if (n.stat.extended()) bytes += sizeof(StatExt);  // its entry in the process-wide pool
   });
   return bytes;
 }

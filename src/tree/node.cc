@@ -3,99 +3,140 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <array>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
-#include <unordered_map>
 
 #include "base/check.h"
+#include "tree/regions.h"
 
 namespace aviary::tree {
 
 // --- NodeStat --------------------------------------------------------------
 
+namespace detail {
+StatExt* stat_ext_base = nullptr;
+}  // namespace detail
+
 namespace {
 
-// The values of NodeStats that do not fit their compact form, by the
-// stat's address: czxid, mzxid, pzxid, ctime, mtime, aversion. A mutex
-// (stats of value nodes live on several threads) that a fork (snapshots are
-// written by a forked child) never copies while held.
-struct WideTable {
-  std::mutex mu;
-  std::unordered_map<const NodeStat*, std::array<int64_t, 6>> values;
-  WideTable() {
-    pthread_atfork([] { Get().mu.lock(); }, [] { Get().mu.unlock(); }, [] { Get().mu.unlock(); });
+// The pool of StatExt entries: one reserved span of address space
+// (regions.h ReserveSpan, committed in 2 MiB steps, LIFO reuse of freed
+// entries; id 0 is never handed out). Alloc/Free under a mutex (stats of
+// value nodes live on several threads) that a fork (snapshots are written
+// by a forked child) never copies while held; an entry is read and written
+// by its stat's owner only.
+class StatExtPool {
+ public:
+  static StatExtPool& Get() {
+    static StatExtPool* pool = new StatExtPool();  // never destroyed: stats may outlive static destruction
+    return *pool;
   }
-  static WideTable& Get() {
-    static WideTable* table = new WideTable();  // never destroyed: stats may outlive static destruction
-    return *table;
+  uint32_t Alloc() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++live_;
+    if (free_ != 0) {
+      const uint32_t id = free_;
+      free_ = detail::stat_ext_base[id].next_free;
+      return id;
+    }
+    const size_t id = next_++;
+    const size_t need = (id + 1) * sizeof(StatExt);
+    if (detail::stat_ext_base == nullptr) {
+      reserved_ = kMaxReserveBytes;
+      detail::stat_ext_base = reinterpret_cast<StatExt*>(ReserveSpan(&reserved_));
+    }
+    if (need > reserved_ || id > UINT32_MAX) {
+      --next_;
+      --live_;
+      throw std::bad_alloc();
+    }
+    while (committed_ < need) {
+      // The first step keeps 4 KiB pages (a few extended stats stay small).
+      CommitSpan(reinterpret_cast<char*>(detail::stat_ext_base) + committed_, kRegionBytes, committed_ != 0);
+      committed_ += kRegionBytes;
+    }
+    return static_cast<uint32_t>(id);
   }
+  void Free(uint32_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --live_;
+    detail::stat_ext_base[id].next_free = free_;
+    free_ = id;
+  }
+  size_t live() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return live_;
+  }
+
+ private:
+  static constexpr size_t kMaxReserveBytes = size_t{64} << 30;
+  StatExtPool() {
+    pthread_atfork([] { Get().mu_.lock(); }, [] { Get().mu_.unlock(); }, [] { Get().mu_.unlock(); });
+  }
+  std::mutex mu_;
+  size_t reserved_ = 0;
+  size_t committed_ = 0;
+  size_t next_ = 1;
+  uint32_t free_ = 0;
+  size_t live_ = 0;
 };
 
 }  // namespace
 
-NodeStat::NodeStat(const NodeStat& o) : version(o.version), cversion(o.cversion) {
-  std::memcpy(lo_, o.lo_, sizeof lo_);
-  std::memcpy(zhi_, o.zhi_, sizeof zhi_);
-  std::memcpy(thi_, o.thi_, sizeof thi_);
-  aversion_ = 0;
-  if (o.wide()) {
-    for (int f = 0; f <= kAversion; ++f) SetWide(f, o.GetWide(f));
-  } else {
-    aversion_ = o.aversion_;
-  }
-}
-
 NodeStat& NodeStat::operator=(const NodeStat& o) {
   if (this == &o) return *this;
-  if (o.wide()) {
-    for (int f = 0; f <= kAversion; ++f) SetWide(f, o.GetWide(f));
-  } else {
-    if (wide()) DropWide();
-    std::memcpy(lo_, o.lo_, sizeof lo_);
-    std::memcpy(zhi_, o.zhi_, sizeof zhi_);
-    std::memcpy(thi_, o.thi_, sizeof thi_);
-    aversion_ = o.aversion_;
+  if (o.ext_ != 0) {
+    if (ext_ == 0) ext_ = StatExtPool::Get().Alloc();
+    detail::stat_ext_base[ext_] = o.Ext();
+  } else if (ext_ != 0) {
+    FreeExt();
   }
-  version = o.version;
-  cversion = o.cversion;
+  czxid_lo_ = o.czxid_lo_;
+  ctime_lo_ = o.ctime_lo_;
+  czxid_hi_ = o.czxid_hi_;
+  ctime_code_ = o.ctime_code_;
   return *this;
 }
 
-int64_t NodeStat::GetWide(int f) const {
-  WideTable& t = WideTable::Get();
-  std::lock_guard<std::mutex> lock(t.mu);
-  return t.values.at(this)[static_cast<size_t>(f)];
+void NodeStat::CopyExt(const NodeStat& o) {
+  ext_ = StatExtPool::Get().Alloc();
+  detail::stat_ext_base[ext_] = o.Ext();
 }
 
-void NodeStat::SetWide(int f, int64_t v) {
-  WideTable& t = WideTable::Get();
-  std::lock_guard<std::mutex> lock(t.mu);
-  auto [it, fresh] = t.values.try_emplace(this);
-  if (fresh) {
-    // Moves the current (compact) values over: not wide yet here.
-    for (int g = 0; g < kFields; ++g) it->second[static_cast<size_t>(g)] = Get(g);
-    it->second[kAversion] = aversion_;
-    aversion_ = kWideMark;
+void NodeStat::FreeExt() {
+  StatExtPool::Get().Free(ext_);
+  ext_ = 0;
+}
+
+StatExt& NodeStat::Extend() {
+  if (ext_ == 0) {
+    const int64_t z = CompactZxid();
+    const int64_t t = CompactTime();
+    ext_ = StatExtPool::Get().Alloc();
+    detail::stat_ext_base[ext_] = StatExt{z, z, t, t, z, 0, 0, 0, 0};
   }
-  it->second[static_cast<size_t>(f)] = v;
+  return detail::stat_ext_base[ext_];
 }
 
-void NodeStat::DropWide() {
-  WideTable& t = WideTable::Get();
-  std::lock_guard<std::mutex> lock(t.mu);
-  t.values.erase(this);
-  aversion_ = 0;
+void NodeStat::Init(int64_t zxid, int64_t time_ms) { Assign(zxid, zxid, time_ms, time_ms, zxid, 0, 0, 0); }
+
+void NodeStat::Assign(int64_t czxid, int64_t mzxid, int64_t ctime, int64_t mtime, int64_t pzxid, int32_t version,
+                      int32_t cversion, int32_t aversion) {
+  if (mzxid == czxid && pzxid == czxid && mtime == ctime && version == 0 && cversion == 0 && aversion == 0 &&
+      Fits(czxid) && TimeFits(ctime)) {
+    if (ext_ != 0) FreeExt();
+    SetCompact(czxid, ctime);
+    return;
+  }
+  if (ext_ == 0) ext_ = StatExtPool::Get().Alloc();
+  detail::stat_ext_base[ext_] = StatExt{czxid, mzxid, ctime, mtime, pzxid, version, cversion, aversion, 0};
+  SetCompact(0, 0);  // unused while extended
 }
 
-size_t NodeStat::WideCount() {
-  WideTable& t = WideTable::Get();
-  std::lock_guard<std::mutex> lock(t.mu);
-  return t.values.size();
-}
+size_t NodeStat::ExtendedCount() { return StatExtPool::Get().live(); }
 
 // --- NodeBytes -------------------------------------------------------------
 
@@ -356,7 +397,8 @@ Node& Node::operator=(const Node& o) {
   return *this;
 }
 
-static_assert(sizeof(NodeStat) == 40);
-static_assert(sizeof(Node) <= 56, "Node grew: check the layout (stat's tail padding must hold kind and data_null)");
+static_assert(sizeof(NodeStat) == 16);
+static_assert(sizeof(StatExt) == 56);
+static_assert(sizeof(Node) <= 32, "Node grew: check the layout (stat's tail padding must hold kind and data_null)");
 
 }  // namespace aviary::tree

@@ -8,7 +8,7 @@
 // name, no children, no parent) or a node owned by a DataTree (pool slot,
 // name, parent link, children). Copying a Node copies its value part only
 // (stat, data, null flag, kind, ACL ref); assigning `data` keeps the name.
-// Layout (56 bytes): the fields a lookup touches (parent id, name+data
+// Layout (32 bytes): the fields a lookup touches (parent id, name+data
 // pointer) come first, in the node's first 16 bytes; the name, the data and
 // the link word (children and ephemeralOwner, only when either is set)
 // share one block (NodeBytes) from the tree's BytesArena; children are one
@@ -57,53 +57,97 @@ struct StatPersisted {
   bool operator==(const StatPersisted&) const = default;
 };
 
+// The values of a NodeStat that is not "pristine" (see NodeStat), in a
+// process-wide pool of fixed 56-byte entries (StatExtPool, node.cc) named
+// by a 32-bit id.
+struct StatExt {
+  int64_t czxid;
+  int64_t mzxid;
+  int64_t ctime;
+  int64_t mtime;
+  int64_t pzxid;
+  int32_t version;
+  int32_t cversion;
+  int32_t aversion;
+  uint32_t next_free;  // the pool's free list
+};
+
 // A Node's stat: StatPersisted without ephemeral_owner (0 for almost every
-// node; Node::ephemeral_owner() keeps it elsewhere), in 38 bytes instead of
-// 56 (Node puts kind and data_null in its tail padding):
-// - zxids (czxid, mzxid, pzxid) in 48 bits: every zxid of epochs below 32768;
-// - times (ctime, mtime) in 40 bits: a 32-bit low part and an 8-bit code for
-//   the high part (t >> 32, one step = 2^32 ms, ~49.7 days): code -128 is 0
-//   (1970-01-01 to 1970-02-19: the system nodes' 0 and small test clocks),
-//   others kTimeBias + code (from 2012-08 to 2047-04);
-// - aversion in 16 bits (setACLs of one node), version and cversion plain.
-// A value outside those ranges is kept exactly all the same, in a
-// process-wide side table keyed by the NodeStat's address: the stat is then
-// "wide" (aversion_ holds kWideMark, and all six values are in the table;
-// copies, moves and destruction keep the table in step; a mutex is taken
-// only for such stats).
+// node; Node::ephemeral_owner() keeps it elsewhere), in 14 bytes (Node puts
+// kind and data_null in its 2 bytes of tail padding; the Node is 32 bytes).
+// Most nodes of a large tree are written once: mzxid == pzxid == czxid,
+// mtime == ctime, version == cversion == aversion == 0 ("pristine"). Such a
+// stat keeps only czxid and ctime, compact:
+// - czxid in 40 bits (a 32-bit low part and an 8-bit high part: zxids of
+//   epochs 0..255);
+// - ctime in 40 bits: a 32-bit low part and an 8-bit code for the high part
+//   (t >> 32, one step = 2^32 ms, ~49.7 days): code -128 is 0 (1970-01-01
+//   to 1970-02-19: the system nodes' 0 and small test clocks), others
+//   kTimeBias + code (from 2012-08 to 2047-04).
+// Any other stat (a node that was set, a parent, a setACL, values outside
+// those ranges) is "extended": all its values live in a StatExt entry of a
+// process-wide pool (56 bytes; ext_ names it), exact. Copies get their own
+// entry, destruction frees it; the pool's alloc/free take a mutex (held
+// across fork: snapshots are written by a forked child), reads do not.
+// Setters are exact: a setter that changes a compact stat's value extends
+// it first; Init/Assign set every field at once and pick the compact form
+// when they can.
 class NodeStat {
  public:
   NodeStat() = default;
-  NodeStat(const NodeStat& o);
+  NodeStat(const NodeStat& o)
+      : czxid_lo_(o.czxid_lo_), ctime_lo_(o.ctime_lo_), czxid_hi_(o.czxid_hi_), ctime_code_(o.ctime_code_) {
+    if (o.ext_ != 0) CopyExt(o);
+  }
   NodeStat& operator=(const NodeStat& o);
   ~NodeStat() {
-    if (wide()) DropWide();
+    if (ext_ != 0) FreeExt();
   }
 
-  int64_t czxid() const { return Get(kCzxid); }
-  int64_t mzxid() const { return Get(kMzxid); }
-  int64_t ctime() const { return Get(kCtime); }
-  int64_t mtime() const { return Get(kMtime); }
-  int64_t pzxid() const { return Get(kPzxid); }
-  int32_t aversion() const { return wide() ? static_cast<int32_t>(GetWide(kAversion)) : aversion_; }
-  void set_czxid(int64_t v) { Set(kCzxid, v); }
-  void set_mzxid(int64_t v) { Set(kMzxid, v); }
-  void set_ctime(int64_t v) { Set(kCtime, v); }
-  void set_mtime(int64_t v) { Set(kMtime, v); }
-  void set_pzxid(int64_t v) { Set(kPzxid, v); }
-  void set_aversion(int32_t v) {
-    if (!wide() && v > kWideMark && v <= INT16_MAX) {
-      aversion_ = static_cast<int16_t>(v);
-      return;
-    }
-    SetWide(kAversion, v);
+  int64_t czxid() const { return ext_ != 0 ? Ext().czxid : CompactZxid(); }
+  int64_t mzxid() const { return ext_ != 0 ? Ext().mzxid : CompactZxid(); }
+  int64_t pzxid() const { return ext_ != 0 ? Ext().pzxid : CompactZxid(); }
+  int64_t ctime() const { return ext_ != 0 ? Ext().ctime : CompactTime(); }
+  int64_t mtime() const { return ext_ != 0 ? Ext().mtime : CompactTime(); }
+  int32_t version() const { return ext_ != 0 ? Ext().version : 0; }
+  int32_t cversion() const { return ext_ != 0 ? Ext().cversion : 0; }  // number of children created
+  int32_t aversion() const { return ext_ != 0 ? Ext().aversion : 0; }
+  void set_czxid(int64_t v) {
+    if (ext_ != 0 || v != czxid()) Extend().czxid = v;
   }
-  // Whether the values are kept in the side table (tests).
-  bool wide() const { return aversion_ == kWideMark; }
-  // Stats kept in the side table, process-wide (tests, monitoring).
-  static size_t WideCount();
-  // Whether a zxid / a time fits the compact form.
-  static constexpr bool Fits(int64_t v) { return v >= -(int64_t{1} << 47) && v < (int64_t{1} << 47); }
+  void set_mzxid(int64_t v) {
+    if (ext_ != 0 || v != mzxid()) Extend().mzxid = v;
+  }
+  void set_pzxid(int64_t v) {
+    if (ext_ != 0 || v != pzxid()) Extend().pzxid = v;
+  }
+  void set_ctime(int64_t v) {
+    if (ext_ != 0 || v != ctime()) Extend().ctime = v;
+  }
+  void set_mtime(int64_t v) {
+    if (ext_ != 0 || v != mtime()) Extend().mtime = v;
+  }
+  void set_version(int32_t v) {
+    if (ext_ != 0 || v != 0) Extend().version = v;
+  }
+  void set_cversion(int32_t v) {
+    if (ext_ != 0 || v != 0) Extend().cversion = v;
+  }
+  void set_aversion(int32_t v) {
+    if (ext_ != 0 || v != 0) Extend().aversion = v;
+  }
+  // A fresh node's stat: czxid = mzxid = pzxid = zxid, ctime = mtime = time,
+  // versions 0 (compact when zxid and time fit).
+  void Init(int64_t zxid, int64_t time_ms);
+  // Every field at once (compact when the values are pristine and fit).
+  void Assign(int64_t czxid, int64_t mzxid, int64_t ctime, int64_t mtime, int64_t pzxid, int32_t version,
+              int32_t cversion, int32_t aversion);
+  // Whether the values live in the pool (tests, monitoring).
+  bool extended() const { return ext_ != 0; }
+  // Stats kept in the pool, process-wide (tests, monitoring).
+  static size_t ExtendedCount();
+  // Whether a czxid / a time fits the compact form.
+  static constexpr bool Fits(int64_t v) { return v >= 0 && v < (int64_t{1} << 40); }
   static constexpr bool TimeFits(int64_t t) {
     const int64_t hi = t >> 32;  // arithmetic
     return hi == 0 || (hi >= kTimeBias - 127 && hi <= kTimeBias + 127);
@@ -113,59 +157,35 @@ class NodeStat {
   static constexpr int64_t kTimeBias = 440;
 
   bool operator==(const NodeStat& o) const {
-    for (int f = 0; f < kFields; ++f) {
-      if (Get(f) != o.Get(f)) return false;
-    }
-    return version == o.version && cversion == o.cversion && aversion() == o.aversion();
+    return czxid() == o.czxid() && mzxid() == o.mzxid() && ctime() == o.ctime() && mtime() == o.mtime() &&
+           pzxid() == o.pzxid() && version() == o.version() && cversion() == o.cversion() && aversion() == o.aversion();
   }
 
  private:
-  // Zxid fields first (they have a 16-bit high part), then the times.
-  static constexpr int kCzxid = 0, kMzxid = 1, kPzxid = 2, kCtime = 3, kMtime = 4, kFields = 5;
-  static constexpr int kAversion = 5;  // the sixth value of a wide stat
-  static constexpr int16_t kWideMark = INT16_MIN;
-  int64_t Get(int f) const {
-    if (wide()) return GetWide(f);
-    int64_t hi;
-    if (f < kCtime) {
-      hi = static_cast<int16_t>(zhi_[f]);
-    } else {
-      const int8_t code = thi_[f - kCtime];
-      hi = code == INT8_MIN ? 0 : kTimeBias + code;
-    }
-    return static_cast<int64_t>(static_cast<uint64_t>(hi) << 32 | lo_[f]);
+  int64_t CompactZxid() const { return static_cast<int64_t>(uint64_t{czxid_hi_} << 32 | czxid_lo_); }
+  int64_t CompactTime() const {
+    const int64_t hi = ctime_code_ == INT8_MIN ? 0 : kTimeBias + ctime_code_;
+    return static_cast<int64_t>(static_cast<uint64_t>(hi) << 32 | ctime_lo_);
   }
-  void Set(int f, int64_t v) {
-    if (!wide()) {
-      if (f < kCtime) {
-        if (Fits(v)) {
-          lo_[f] = static_cast<uint32_t>(v);
-          zhi_[f] = static_cast<uint16_t>(static_cast<uint64_t>(v) >> 32);
-          return;
-        }
-      } else if (TimeFits(v)) {
-        const int64_t hi = v >> 32;
-        lo_[f] = static_cast<uint32_t>(v);
-        thi_[f - kCtime] = hi == 0 ? INT8_MIN : static_cast<int8_t>(hi - kTimeBias);
-        return;
-      }
-    }
-    SetWide(f, v);
+  // Sets the compact fields (Fits(zxid), TimeFits(time)).
+  void SetCompact(int64_t zxid, int64_t time) {
+    czxid_lo_ = static_cast<uint32_t>(zxid);
+    czxid_hi_ = static_cast<uint8_t>(static_cast<uint64_t>(zxid) >> 32);
+    const int64_t hi = time >> 32;
+    ctime_lo_ = static_cast<uint32_t>(time);
+    ctime_code_ = hi == 0 ? INT8_MIN : static_cast<int8_t>(hi - kTimeBias);
   }
-  int64_t GetWide(int f) const;
-  void SetWide(int f, int64_t v);
-  void DropWide();
+  const StatExt& Ext() const;  // inline below
+  // The pool entry, made (holding the current values) when the stat is compact.
+  StatExt& Extend();
+  void CopyExt(const NodeStat& o);
+  void FreeExt();
 
-  uint32_t lo_[kFields] = {};
-
- public:
-  int32_t version = 0;
-  int32_t cversion = 0;  // number of children created (not changes)
-
- private:
-  uint16_t zhi_[kCtime] = {};                            // high 16 bits of czxid, mzxid, pzxid
-  int16_t aversion_ = 0;                                 // or kWideMark
-  int8_t thi_[kFields - kCtime] = {INT8_MIN, INT8_MIN};  // ctime, mtime high-part codes (INT8_MIN: 0)
+  uint32_t czxid_lo_ = 0;
+  uint32_t ctime_lo_ = 0;
+  uint32_t ext_ = 0;  // StatExtPool id, 0: compact
+  uint8_t czxid_hi_ = 0;
+  int8_t ctime_code_ = INT8_MIN;  // INT8_MIN: high part 0
 };
 
 // A node's data, (in a tree) its name and its link word (ChildList's word:
@@ -403,9 +423,9 @@ class Node {
   // Lookup fields first (PathIs: the parent's pool id, then the name in
   // `data`): in the first 16 bytes. No path hash and no own pool id are
   // stored: the index keeps the hash, the pool derives the id from the
-  // address. 56 bytes: the children and the ephemeral owner are the link
+  // address. 32 bytes: the children and the ephemeral owner are the link
   // word of `data`'s record (none for a leaf without an owner); `stat` is
-  // 38 bytes and [[no_unique_address]], so kind and data_null sit in its
+  // 14 bytes and [[no_unique_address]], so kind and data_null sit in its
   // tail padding
   // (assigning `stat` copies only its data, GCC's Itanium layout;
   // node_layout_test checks it).
@@ -442,20 +462,13 @@ class Node {
     s.mtime = stat.mtime();
     s.ephemeral_owner = ephemeral_owner();
     s.pzxid = stat.pzxid();
-    s.version = stat.version;
-    s.cversion = stat.cversion;
+    s.version = stat.version();
+    s.cversion = stat.cversion();
     s.aversion = stat.aversion();
     return s;
   }
   void set_persisted(const StatPersisted& s, BytesArena* arena = nullptr) {
-    stat.set_czxid(s.czxid);
-    stat.set_mzxid(s.mzxid);
-    stat.set_ctime(s.ctime);
-    stat.set_mtime(s.mtime);
-    stat.set_pzxid(s.pzxid);
-    stat.version = s.version;
-    stat.cversion = s.cversion;
-    stat.set_aversion(s.aversion);
+    stat.Assign(s.czxid, s.mzxid, s.ctime, s.mtime, s.pzxid, s.version, s.cversion, s.aversion);
     set_ephemeral_owner(s.ephemeral_owner, arena);
   }
 
@@ -467,6 +480,13 @@ class Node {
   uint32_t parent_id() const { return parent_; }
 };
 
+namespace detail {
+// StatExtPool's slot 0 (node.cc): entry id is stat_ext_base[id]. Set once,
+// before the first id is handed out; never moves.
+extern StatExt* stat_ext_base;
+}  // namespace detail
+inline const StatExt& NodeStat::Ext() const { return detail::stat_ext_base[ext_]; }
+
 inline const Node* ChildList::const_iterator::node() const { return base_ + *p_; }
 inline std::string_view ChildList::const_iterator::operator*() const { return node()->name(); }
 
@@ -477,12 +497,12 @@ inline proto::Stat ToStat(const Node& n) {
   s.mzxid = n.stat.mzxid();
   s.ctime = n.stat.ctime();
   s.mtime = n.stat.mtime();
-  s.version = n.stat.version;
+  s.version = n.stat.version();
   s.aversion = n.stat.aversion();
   s.ephemeralOwner = n.kind == NodeKind::kEphemeral ? n.ephemeral_owner() : 0;
   s.dataLength = static_cast<int32_t>(n.data.size());
   s.numChildren = static_cast<int32_t>(n.children().size());
-  s.cversion = n.stat.cversion * 2 - s.numChildren;
+  s.cversion = n.stat.cversion() * 2 - s.numChildren;
   s.pzxid = n.stat.pzxid();
   return s;
 }

@@ -77,20 +77,16 @@ class Scratch {
 void Create(Scratch& s, const txn::CreateTxn& c, int64_t zxid, int64_t time) {
   if (s.Exists(c.path) || !s.Exists(ParentOf(c.path))) return;  // createNode would fail
   std::optional<tree::Node>& parent = s.Touch(ParentOf(c.path));
-  int32_t cv = c.parent_cversion == -1 ? parent->stat.cversion + 1 : c.parent_cversion;
-  if (cv > parent->stat.cversion) {
-    parent->stat.cversion = cv;
+  int32_t cv = c.parent_cversion == -1 ? parent->stat.cversion() + 1 : c.parent_cversion;
+  if (cv > parent->stat.cversion()) {
+    parent->stat.set_cversion(cv);
     parent->stat.set_pzxid(zxid);
   }
   tree::Node n;
   n.data = c.data;
   n.data_null = c.data_null;
   n.kind = KindOf(c.kind);
-  n.stat.set_czxid(zxid);
-  n.stat.set_mzxid(zxid);
-  n.stat.set_pzxid(zxid);
-  n.stat.set_ctime(time);
-  n.stat.set_mtime(time);
+  n.stat.Init(zxid, time);
   n.set_ephemeral_owner(c.kind == txn::NodeKind::kEphemeral   ? c.ephemeral_owner
                         : c.kind == txn::NodeKind::kContainer ? tree::kContainerOwner
                         : c.kind == txn::NodeKind::kTtl       ? tree::TtlOwner(c.ttl_ms)
@@ -116,7 +112,7 @@ void ApplyOp(Scratch& s, const txn::Op& op, int64_t zxid, int64_t time) {
     n->data = sd->data;
     n->stat.set_mzxid(zxid);
     n->stat.set_mtime(time);
-    n->stat.version = sd->version;
+    n->stat.set_version(sd->version);
   } else if (auto* sa = std::get_if<txn::SetAclTxn>(&op.body)) {
     if (s.Exists(sa->path)) s.Touch(sa->path)->stat.set_aversion(sa->version);
   } else if (auto* cs = std::get_if<txn::CloseSessionTxn>(&op.body)) {

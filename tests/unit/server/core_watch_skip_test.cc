@@ -66,7 +66,7 @@ TEST(CoreWatchSkip, WatchesArmedAfterUnwatchedWritesStillFire) {
   ASSERT_EQ(ev.size(), 1u);
   EXPECT_EQ(ev[0].event().type, static_cast<int32_t>(EventType::kNodeCreated));
   EXPECT_EQ(ev[0].event().path, "/b");
-  EXPECT_EQ(h.core().tree().Find("/a")->stat.version, 3);
+  EXPECT_EQ(h.core().tree().Find("/a")->stat.version(), 3);
 }
 
 }  // namespace

@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
+#include <string>
+
 namespace aviary::server {
 namespace {
 
@@ -53,6 +57,26 @@ TEST(IdleTrim, ALowerZxidCountsAsABurst) {
 TEST(IdleTrim, ReleaseFreeHeapIsSafeAnytime) {
   for (int i = 0; i < 3; ++i) ReleaseFreeHeap();
   SUCCEED();
+}
+
+// Two malloc arenas unless the environment chose (then glibc's reading of
+// MALLOC_ARENA_MAX holds). Sets the limit for this test process too
+// (harmless: it only stops new arenas from being made).
+TEST(MallocArenas, TwoUnlessTheEnvironmentSetsIt) {
+#if defined(__GLIBC__)
+  const char* was = std::getenv("MALLOC_ARENA_MAX");
+  const std::optional<std::string> saved = was == nullptr ? std::nullopt : std::optional<std::string>(was);
+  ASSERT_EQ(setenv("MALLOC_ARENA_MAX", "4", 1), 0);
+  EXPECT_FALSE(LimitMallocArenas());
+  ASSERT_EQ(unsetenv("MALLOC_ARENA_MAX"), 0);
+  EXPECT_TRUE(LimitMallocArenas());
+  void* p = std::malloc(100);  // malloc still works
+  EXPECT_NE(p, nullptr);
+  std::free(p);
+  if (saved) setenv("MALLOC_ARENA_MAX", saved->c_str(), 1);
+#else
+  EXPECT_FALSE(LimitMallocArenas());
+#endif
 }
 
 }  // namespace

@@ -84,7 +84,7 @@ TEST(ApplyTriggers, StateMachineSwitchesTriggersPerApply) {
   EXPECT_EQ(b.result.triggers[0].path, "/a");
   EXPECT_EQ(b.result.triggers[0].type, proto::EventType::kNodeDataChanged);
   EXPECT_EQ(b.result.triggers[0].acl, testing::Open());
-  EXPECT_EQ(sm.tree().Find("/a")->stat.version, 1);
+  EXPECT_EQ(sm.tree().Find("/a")->stat.version(), 1);
 }
 
 }  // namespace

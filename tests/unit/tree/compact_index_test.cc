@@ -207,7 +207,7 @@ TEST(ChildList, HugeChildListInRandomOrderStaysSortedThroughDeletes) {
   EXPECT_TRUE(std::is_sorted(wide->children().begin(), wide->children().end()));
   EXPECT_FALSE(wide->children().contains("k3"));
   EXPECT_TRUE(wide->children().contains("k4"));
-  EXPECT_EQ(wide->stat.cversion, kKids);  // creations, not changes
+  EXPECT_EQ(wide->stat.cversion(), kKids);  // creations, not changes
 }
 
 TEST(LoadNode, OutOfOrderExistingAndReservedLoadsMatchRestoreNode) {

@@ -41,11 +41,11 @@ TEST(CreatePath, CreateNodeHandsBackTheNewNode) {
   EXPECT_EQ(n->stat.czxid(), 7);
   // A failed create leaves *created alone and changes nothing.
   const Node* again = nullptr;
-  const int32_t cversion = t.Find("/p")->stat.cversion;
+  const int32_t cversion = t.Find("/p")->stat.cversion();
   EXPECT_EQ(Create(t, "/p/a", "y", &again), Err::kNodeExists);
   EXPECT_EQ(again, nullptr);
   EXPECT_EQ(t.Find("/p/a")->data, "x");
-  EXPECT_EQ(t.Find("/p")->stat.cversion, cversion);
+  EXPECT_EQ(t.Find("/p")->stat.cversion(), cversion);
   EXPECT_EQ(Create(t, "/missing/a", "y", &again), Err::kNoNode);
   EXPECT_EQ(again, nullptr);
 }
@@ -61,7 +61,7 @@ TEST(CreatePath, ExistsOnlyForTheSamePathUnderHashCollisions) {
   EXPECT_EQ(Create(t, "/p/" + a, "A2"), Err::kNodeExists);
   EXPECT_EQ(Create(t, "/p/" + b, "B2"), Err::kNodeExists);
   EXPECT_EQ(t.Find("/p")->children().size(), 2u);
-  EXPECT_EQ(t.Find("/p")->stat.cversion, 2);
+  EXPECT_EQ(t.Find("/p")->stat.cversion(), 2);
   // The system nodes are in the index too.
   EXPECT_EQ(Create(t, "/zookeeper/quota"), Err::kNodeExists);
   EXPECT_EQ(Create(t, "/"), Err::kNodeExists);

@@ -96,12 +96,12 @@ TEST(DataTree, AclRefCounting) {
 TEST(DataTree, CreateOnlyRaisesParentCversion) {
   DataTree t;
   ASSERT_EQ(t.CreateNode("/a", "", Open(), NodeKind::kPersistent, 0, 0, 5, 9, 1), Err::kOk);
-  EXPECT_EQ(t.Find("/")->stat.cversion, 5);
+  EXPECT_EQ(t.Find("/")->stat.cversion(), 5);
   ASSERT_EQ(t.CreateNode("/b", "", Open(), NodeKind::kPersistent, 0, 0, 3, 10, 1), Err::kOk);
-  EXPECT_EQ(t.Find("/")->stat.cversion, 5);  // replayed older create: unchanged
+  EXPECT_EQ(t.Find("/")->stat.cversion(), 5);  // replayed older create: unchanged
   EXPECT_EQ(t.Find("/")->stat.pzxid(), 9);
   ASSERT_EQ(t.CreateNode("/c", "", Open(), NodeKind::kPersistent, 0, 0, -1, 11, 1), Err::kOk);
-  EXPECT_EQ(t.Find("/")->stat.cversion, 6);
+  EXPECT_EQ(t.Find("/")->stat.cversion(), 6);
 }
 
 TEST(DataTree, CleanupCandidates) {

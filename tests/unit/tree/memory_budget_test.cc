@@ -24,12 +24,13 @@ std::string SeqName(int i) {
   return "n-" + std::string(10 - digits.size(), '0') + digits;  // aviary-bench's sequential names: 12 bytes
 }
 
-// 56-byte node (no ephemeral_owner and no child list field: both are the
+// 32-byte node (no ephemeral_owner and no child list field: both are the
 // link word of the name+data record, absent in a leaf without an owner;
-// zxids in 48 bits, times in 40, aversion in 16) + 114-byte name+data
+// a pristine stat is czxid and ctime in 40 bits each; a parent's stat is
+// extended: +56 bytes in the pool, for 100 parents) + 114-byte name+data
 // record (2 header bytes) + ~4.5 bytes of child ids + the index's 8-byte
 // slots at load 0.53-0.8 + the pool's last partly used 2 MiB step. The
-// 72-byte node needed 16 more, the 88-byte one 32; the old layout (96 + 120
+// 56-byte node needed 24 more, the 72-byte one 40, the 88-byte one 56; the old layout (96 + 120
 // + 8-byte child pointers) > 240 bytes.
 TEST(MemoryBudget, BytesPerZnodeOfTheBenchmarkShape) {
   DataTree t;
@@ -44,8 +45,8 @@ TEST(MemoryBudget, BytesPerZnodeOfTheBenchmarkShape) {
   }
   const double nodes = kParents * kChildren;
   const double per_node = static_cast<double>(t.ApproximateHeapBytes()) / nodes;
-  EXPECT_LT(per_node, 56 + 114 + 5.0 + 8 / 0.5 + 8.0) << per_node;
-  EXPECT_EQ(sizeof(Node), 56u);
+  EXPECT_LT(per_node, 32 + 114 + 5.0 + 8 / 0.5 + 8.0) << per_node;
+  EXPECT_EQ(sizeof(Node), 32u);
   EXPECT_EQ(NodeBytes::BlockBytesFor(12, 100), 114u);
   EXPECT_EQ(t.Find("/p7/" + SeqName(1234))->data, value);
 }

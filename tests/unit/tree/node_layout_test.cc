@@ -116,7 +116,7 @@ TEST(NodeLayout, LoadNodeMatchesRestoreNode) {
 // kind and data_null live in stat's tail padding ([[no_unique_address]]):
 // assigning a Stat, through the member or a reference to it, keeps them.
 TEST(NodeLayout, StatAssignmentKeepsKindAndNullFlag) {
-  static_assert(sizeof(Node) == 56);
+  static_assert(sizeof(Node) == 32);
   Node n;
   n.kind = NodeKind::kTtl;
   n.data_null = true;
@@ -127,7 +127,8 @@ TEST(NodeLayout, StatAssignmentKeepsKindAndNullFlag) {
   s.set_pzxid(-1);
   s.set_ctime(-1);
   s.set_mtime(-1);
-  s.version = s.cversion = -1;
+  s.set_version(-1);
+  s.set_cversion(-1);
   s.set_aversion(-1);
   n.stat = s;
   EXPECT_EQ(n.kind, NodeKind::kTtl);
@@ -207,14 +208,15 @@ TEST(NodeLayout, EphemeralOwnerRoundTrips) {
     EXPECT_TRUE(x->children().empty());
     EXPECT_EQ(x->children().begin(), x->children().end());
     EXPECT_EQ(x->persisted().ephemeral_owner, owner);
-    EXPECT_EQ(x->stat.cversion, 9 + 20);
+    EXPECT_EQ(x->stat.cversion(), 9 + 20);
   }
 }
 
-// Zxids are 48 bits and times 40 in a node; any other value is kept exactly
-// (the side table), through copies, assignments, the tree and destruction.
+// A compact stat keeps a 40-bit czxid and a 40-bit time code; any other
+// value is kept exactly (the extension pool), through copies, assignments,
+// the tree and destruction.
 TEST(NodeLayout, WideStatValuesRoundTrip) {
-  const size_t wide_before = NodeStat::WideCount();
+  const size_t wide_before = NodeStat::ExtendedCount();
   const int64_t values[] = {0,
                             1,
                             -1,
@@ -256,12 +258,13 @@ TEST(NodeLayout, WideStatValuesRoundTrip) {
       EXPECT_EQ(assigned.stat, value.stat);
       // Back to narrow values: an assignment from a narrow stat drops the wide entry.
       assigned.stat = Node().stat;
-      EXPECT_FALSE(assigned.stat.wide());
+      EXPECT_FALSE(assigned.stat.extended());
       EXPECT_EQ(assigned.stat.czxid(), 0);
       assigned.stat.set_mtime(v);
       EXPECT_EQ(assigned.stat.mtime(), v);
       EXPECT_EQ(assigned.stat.czxid(), 0);
-      EXPECT_EQ(assigned.stat.wide(), !NodeStat::TimeFits(v));
+      EXPECT_EQ(assigned.stat.ctime(), 0);
+      EXPECT_EQ(assigned.stat.extended(), v != 0);
       const proto::Stat client = ToStat(value);
       EXPECT_EQ(client.czxid, s.czxid);
       EXPECT_EQ(client.mzxid, s.mzxid);
@@ -280,16 +283,16 @@ TEST(NodeLayout, WideStatValuesRoundTrip) {
       EXPECT_EQ(x->stat.czxid(), s.czxid);
       ASSERT_EQ(t.DeleteNode("/x", 1), proto::Err::kOk);
     }
-    EXPECT_EQ(NodeStat::WideCount(), wide_before) << v;  // every entry went with its stat
+    EXPECT_EQ(NodeStat::ExtendedCount(), wide_before) << v;  // every entry went with its stat
   }
 }
 
 // Times: compact for 0..2^32-1 ms and for high parts kTimeBias +- 127
-// (2012-08 to 2047-04), exact everywhere; aversion: compact in 16 bits
-// except INT16_MIN (the wide mark), exact everywhere. Every other field
-// keeps its value when one of them goes wide or back.
+// (2012-08 to 2047-04), exact everywhere; aversion: compact only at 0,
+// exact everywhere. Every other field keeps its value when the stat is
+// extended or goes back.
 TEST(NodeLayout, TimeAndAversionEdgesRoundTrip) {
-  const size_t wide_before = NodeStat::WideCount();
+  const size_t wide_before = NodeStat::ExtendedCount();
   constexpr int64_t kStep = int64_t{1} << 32;
   constexpr int64_t kLow = (NodeStat::kTimeBias - 127) * kStep;
   constexpr int64_t kHigh = (NodeStat::kTimeBias + 128) * kStep;  // first time past the range
@@ -310,11 +313,15 @@ TEST(NodeLayout, TimeAndAversionEdgesRoundTrip) {
   for (const auto& [t, compact] : times) {
     EXPECT_EQ(NodeStat::TimeFits(t), compact) << t;
     NodeStat s;
-    s.set_czxid(5);
-    s.set_ctime(t);
+    s.Init(5, t);
+    EXPECT_EQ(s.extended(), !compact) << t;
+    EXPECT_EQ(s.ctime(), t);
+    EXPECT_EQ(s.mtime(), t);
+    EXPECT_EQ(s.mzxid(), 5);
+    EXPECT_EQ(s.pzxid(), 5);
     s.set_mtime(1764558000000);
     s.set_aversion(3);
-    EXPECT_EQ(s.wide(), !compact) << t;
+    EXPECT_TRUE(s.extended());
     EXPECT_EQ(s.ctime(), t);
     EXPECT_EQ(s.mtime(), 1764558000000);
     EXPECT_EQ(s.czxid(), 5);
@@ -323,35 +330,147 @@ TEST(NodeLayout, TimeAndAversionEdgesRoundTrip) {
     EXPECT_EQ(c, s);
     EXPECT_EQ(c.ctime(), t);
   }
-  const std::pair<int32_t, bool> aversions[] = {{0, true},          {-1, true},        {32767, true},
-                                                {32768, false},     {-32767, true},    {-32768, false},
-                                                {INT32_MAX, false}, {INT32_MIN, false}};
-  for (const auto& [a, compact] : aversions) {
+  const int32_t aversions[] = {0, -1, 32767, 32768, -32767, -32768, INT32_MAX, INT32_MIN};
+  for (const int32_t a : aversions) {
     Node n;
     StatPersisted p;
     p.czxid = 11;
-    p.mzxid = 12;
-    p.ctime = 13;
+    p.mzxid = 11;
+    p.ctime = 1764558000001;
     p.mtime = 1764558000001;
-    p.pzxid = 14;
-    p.version = 15;
-    p.cversion = 16;
+    p.pzxid = 11;
     p.aversion = a;
     n.set_persisted(p);
-    EXPECT_EQ(n.stat.wide(), !compact) << a;
+    EXPECT_EQ(n.stat.extended(), a != 0) << a;
     EXPECT_EQ(n.persisted(), p) << a;
     EXPECT_EQ(ToStat(n).aversion, a);
     Node copy(n);
     EXPECT_EQ(copy.persisted(), p) << a;
-    n.stat.set_aversion(1);  // a wide stat stays wide, exact
+    n.stat.set_aversion(1);  // exact, extended
     EXPECT_EQ(n.stat.aversion(), 1);
     EXPECT_EQ(n.stat.mtime(), 1764558000001);
     copy.stat = NodeStat();
-    EXPECT_FALSE(copy.stat.wide());
+    EXPECT_FALSE(copy.stat.extended());
     EXPECT_EQ(copy.stat.aversion(), 0);
     EXPECT_EQ(copy.stat.ctime(), 0);
   }
-  EXPECT_EQ(NodeStat::WideCount(), wide_before);
+  EXPECT_EQ(NodeStat::ExtendedCount(), wide_before);
+}
+
+// A pristine stat (written once: mzxid == pzxid == czxid, mtime == ctime,
+// versions 0, czxid of epoch < 256) is compact; anything else is extended,
+// exact; Assign/Init go back to compact when they can.
+TEST(NodeLayout, PristineStatsAreCompactOthersExact) {
+  const size_t before = NodeStat::ExtendedCount();
+  const std::pair<int64_t, bool> zxids[] = {{0, true},
+                                            {1, true},
+                                            {(int64_t{255} << 32) | 0xffffffff, true},
+                                            {int64_t{256} << 32, false},
+                                            {-1, false},
+                                            {INT64_MAX, false},
+                                            {INT64_MIN, false}};
+  for (const auto& [z, compact] : zxids) {
+    EXPECT_EQ(NodeStat::Fits(z), compact) << z;
+    NodeStat s;
+    s.Init(z, 1764558000000);
+    EXPECT_EQ(s.extended(), !compact) << z;
+    EXPECT_EQ(s.czxid(), z);
+    EXPECT_EQ(s.mzxid(), z);
+    EXPECT_EQ(s.pzxid(), z);
+    EXPECT_EQ(s.ctime(), 1764558000000);
+    EXPECT_EQ(s.mtime(), 1764558000000);
+    EXPECT_EQ(s.version(), 0);
+    EXPECT_EQ(s.cversion(), 0);
+    EXPECT_EQ(s.aversion(), 0);
+    // Each field alone: changing it extends the stat, the others stay.
+    for (int f = 0; f < 8; ++f) {
+      NodeStat e(s);
+      switch (f) {
+        case 0:
+          e.set_czxid(7);
+          break;
+        case 1:
+          e.set_mzxid(7);
+          break;
+        case 2:
+          e.set_pzxid(7);
+          break;
+        case 3:
+          e.set_ctime(7);
+          break;
+        case 4:
+          e.set_mtime(7);
+          break;
+        case 5:
+          e.set_version(7);
+          break;
+        case 6:
+          e.set_cversion(7);
+          break;
+        default:
+          e.set_aversion(7);
+          break;
+      }
+      EXPECT_TRUE(e.extended()) << f;
+      EXPECT_EQ(e.czxid(), f == 0 ? 7 : z) << f;
+      EXPECT_EQ(e.mzxid(), f == 1 ? 7 : z) << f;
+      EXPECT_EQ(e.pzxid(), f == 2 ? 7 : z) << f;
+      EXPECT_EQ(e.ctime(), f == 3 ? 7 : 1764558000000) << f;
+      EXPECT_EQ(e.mtime(), f == 4 ? 7 : 1764558000000) << f;
+      EXPECT_EQ(e.version(), f == 5 ? 7 : 0) << f;
+      EXPECT_EQ(e.cversion(), f == 6 ? 7 : 0) << f;
+      EXPECT_EQ(e.aversion(), f == 7 ? 7 : 0) << f;
+      EXPECT_FALSE(e == s);
+      NodeStat c = e;  // a copy has its own entry
+      c.set_version(99);
+      EXPECT_EQ(e.version(), f == 5 ? 7 : 0);
+      // Setting a value equal to the current one keeps a compact stat compact.
+      NodeStat same(s);
+      same.set_mzxid(z);
+      same.set_mtime(1764558000000);
+      same.set_version(0);
+      EXPECT_EQ(same.extended(), !compact);
+      // Back to pristine values: compact again.
+      e.Assign(z, z, 1764558000000, 1764558000000, z, 0, 0, 0);
+      EXPECT_EQ(e.extended(), !compact);
+      EXPECT_EQ(e, s);
+    }
+  }
+  EXPECT_EQ(NodeStat::ExtendedCount(), before);
+
+  // In a tree: leaves created once stay compact, their parent is extended
+  // (cversion, pzxid); a setData extends the node; a delete frees its entry.
+  {
+    DataTree t;
+    const size_t empty = NodeStat::ExtendedCount();
+    ASSERT_EQ(t.CreateNode("/p", "", Open(), NodeKind::kPersistent, 0, 0, -1, 10, 1764558000000), proto::Err::kOk);
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_EQ(t.CreateNode("/p/n" + std::to_string(i), "data", Open(), NodeKind::kPersistent, 0, 0, -1, 11 + i,
+                             1764558000000 + i),
+                proto::Err::kOk);
+    }
+    const Node* leaf = t.Find("/p/n5");
+    ASSERT_NE(leaf, nullptr);
+    EXPECT_FALSE(leaf->stat.extended());
+    EXPECT_TRUE(t.Find("/p")->stat.extended());
+    EXPECT_EQ(ToStat(*t.Find("/p")).pzxid, 110);
+    EXPECT_EQ(ToStat(*t.Find("/p")).cversion, 100);
+    EXPECT_LE(NodeStat::ExtendedCount(), empty + 2);  // "/" and "/p"
+    const size_t grown = NodeStat::ExtendedCount();
+    ASSERT_EQ(t.SetData("/p/n5", "x", 1, 500, 1764558009999, false), proto::Err::kOk);
+    EXPECT_TRUE(leaf->stat.extended());
+    const proto::Stat st = ToStat(*leaf);
+    EXPECT_EQ(st.czxid, 16);
+    EXPECT_EQ(st.mzxid, 500);
+    EXPECT_EQ(st.pzxid, 16);
+    EXPECT_EQ(st.ctime, 1764558000005);
+    EXPECT_EQ(st.mtime, 1764558009999);
+    EXPECT_EQ(st.version, 1);
+    EXPECT_EQ(NodeStat::ExtendedCount(), grown + 1);
+    ASSERT_EQ(t.DeleteNode("/p/n5", 501), proto::Err::kOk);
+    EXPECT_EQ(NodeStat::ExtendedCount(), grown);
+  }
+  EXPECT_EQ(NodeStat::ExtendedCount(), before);
 }
 
 TEST(NodeLayout, ContainersAndTtlsKeepTheirOwnerWithChildren) {

@@ -108,7 +108,7 @@ TEST(DataTreeQuota, StatsFollowCreatesDeletesAndSetData) {
   EXPECT_EQ(Stats(t, "/q"), "count=2,bytes=4");
   // In place: the stats node's Stat does not move.
   EXPECT_EQ(t.Find(QuotaStatPath("/q"))->stat.mzxid(), mzxid);
-  EXPECT_EQ(t.Find(QuotaStatPath("/q"))->stat.version, 0);
+  EXPECT_EQ(t.Find(QuotaStatPath("/q"))->stat.version(), 0);
   // Deleting the quota root itself counts too; the quota stays.
   ASSERT_EQ(t.DeleteNode("/q/x", ++z), Err::kOk);
   ASSERT_EQ(t.DeleteNode("/q", ++z), Err::kOk);
