@@ -556,6 +556,7 @@ class Core {
   std::vector<net::ConnId> pass_conns_;
   std::vector<std::pair<net::ConnId, uint32_t>> credit_gone_;
   std::vector<txn::Txn> committed_;
+  txn::Applied applied_;  // ApplyCommitted's, one txn at a time (its vectors' capacity is kept)
   std::vector<watch::Fired> fired_;
   // request_latency_by_op's summaries by opcode + kLatencyOpBias (RecordLatency).
   static constexpr int32_t kLatencyOpBias = 16;

@@ -498,7 +498,8 @@ void Core::ApplyCommitted(int64_t now_ms) {
     if (opts_.audit != nullptr && t.type == OpCode::kCloseSession) swept = tree_.EphemeralsOf(t.session_id);
     // With no watch registered no trigger can fire anything: skip them.
     sm_.SetWatchTriggers(watches_.watch_count() != 0);
-    const txn::Applied a = sm_.Apply(t);
+    sm_.Apply(t, &applied_);  // reused: no allocation for the results once warm
+    const txn::Applied& a = applied_;
     const txn::ApplyResult& r = a.result;
     if (!swept.empty()) AuditEphemerals(t.session_id, swept);
     CountApplied(t, wall_ms);

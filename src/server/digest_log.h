@@ -32,8 +32,8 @@ class DigestLog final : public txn::ApplyObserver {
   // `digest`: not owned, may be null (digest.enabled=false: entries hold 0).
   explicit DigestLog(zkformat::DigestChecker* digest) : digest_(digest) {}
 
-  void BeforeApply(const tree::DataTree& tree, const txn::Txn& t) override {
-    if (digest_ != nullptr) digest_->BeforeApply(tree, t);
+  void BeforeApply(const tree::DataTree& tree, const txn::Txn& t, const tree::Node* node) override {
+    if (digest_ != nullptr) digest_->BeforeApply(tree, t, node);
   }
   void AfterApply(const tree::DataTree& tree, const txn::Txn& t) override {
     if (digest_ != nullptr) digest_->AfterApply(tree, t);

@@ -35,7 +35,7 @@ bool DurableCommitter::Start(int64_t next_zxid, std::string* error) {
   // Groups in flight only where each group is one durable write of its own
   // bytes and acks need no order of their own (see the header comment).
   if (!pipeline_ok_ || !commit_on_log_ || on_logged_) max_in_flight_ = 1;
-  max_in_flight_ = std::clamp(max_in_flight_, 1, 2);
+  max_in_flight_ = std::clamp(max_in_flight_, 1, kMaxGroupsInFlight);
   if (max_in_flight_ == 1) {
     threads_.emplace_back([this] {
       pthread_setname_np(pthread_self(), "av-wal");  // for top -H / perf

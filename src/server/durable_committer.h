@@ -80,8 +80,10 @@ class DurableCommitter final : public Committer {
   // Before Start: see the header comment.
   void set_commit_on_log(bool on) { commit_on_log_ = on; }
   void set_on_logged(std::function<void(int64_t)> fn) { on_logged_ = std::move(fn); }
-  // Before Start: how many groups may be being made durable at once (1 or
-  // 2; see the header comment).
+  // Before Start: how many groups may be being made durable at once (1 to
+  // kMaxGroupsInFlight; see the header comment). Each is its own durable
+  // write of disjoint bytes, released strictly in order.
+  static constexpr int kMaxGroupsInFlight = 4;
   void set_max_groups_in_flight(int n) { max_in_flight_ = n; }
   // Before Start: a group starts while another is in flight only once at
   // least this many txns wait (smaller ones wait for it, as with one in

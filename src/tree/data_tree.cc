@@ -231,8 +231,15 @@ proto::Err DataTree::DeleteNode(const std::string& path, int64_t zxid) {
 
 proto::Err DataTree::SetData(const std::string& path, std::string_view data, int32_t version, int64_t zxid,
                              int64_t time_ms, bool data_null) {
-  Node* n = Mutable(path);
+  const Node* n = Find(path);
   if (n == nullptr) return proto::Err::kNoNode;
+  SetDataOf(*n, path, data, version, zxid, time_ms, data_null);
+  return proto::Err::kOk;
+}
+
+void DataTree::SetDataOf(const Node& node, const std::string& path, std::string_view data, int32_t version,
+                         int64_t zxid, int64_t time_ms, bool data_null) {
+  Node* n = const_cast<Node*>(&node);  // this tree's node: the tree owns it
   const int64_t bytes_diff = static_cast<int64_t>(data.size()) - static_cast<int64_t>(n->data.size());
   data_size_ += bytes_diff;
   n->data.SetIn(arena_, n->name(), data);
@@ -243,7 +250,6 @@ proto::Err DataTree::SetData(const std::string& path, std::string_view data, int
   if (!quotas_.empty()) {
     if (std::optional<std::string> prefix = quotas_.MaxPrefix(path)) UpdateQuotaStat(*prefix, bytes_diff, 0);
   }
-  return proto::Err::kOk;
 }
 
 proto::Err DataTree::SetAcl(const std::string& path, const proto::AclList& acl, int32_t aversion) {

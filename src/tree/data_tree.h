@@ -96,6 +96,10 @@ class DataTree {
   proto::Err DeleteNode(const std::string& path, int64_t zxid);
   proto::Err SetData(const std::string& path, std::string_view data, int32_t version, int64_t zxid, int64_t time_ms,
                      bool data_null = false);
+  // SetData of `n`, a node of this tree whose path is `path` (the caller
+  // looked it up: no second lookup). Always succeeds.
+  void SetDataOf(const Node& n, const std::string& path, std::string_view data, int32_t version, int64_t zxid,
+                 int64_t time_ms, bool data_null = false);
   proto::Err SetAcl(const std::string& path, const proto::AclList& acl, int32_t aversion);
   // DataTree.setCversionPzxid (replay fix-up); cversion -1 means current + 1.
   proto::Err SetCversionPzxid(const std::string& path, int32_t cversion, int64_t zxid);

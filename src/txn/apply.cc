@@ -57,7 +57,9 @@ OpResult ApplyCreate(tree::DataTree& tree, const Txn& txn, OpCode type, const Cr
   return r;
 }
 
-OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector<WatchTrigger>* triggers) {
+// `found`: for a setData, its node as the caller found it (nullptr: look it up).
+OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector<WatchTrigger>* triggers,
+                 const tree::Node* found = nullptr) {
   switch (op.type) {
     case OpCode::kCreate:
     case OpCode::kCreate2:
@@ -74,12 +76,12 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
     case OpCode::kSetData:
       if (const auto* s = std::get_if<SetDataTxn>(&op.body)) {
         // No path: a setData's reply (single or in a multi) carries only the Stat.
-        OpResult r{op.type, tree.SetData(s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null), {}, {}};
-        if (r.err == Err::kOk) {
-          const tree::Node* n = tree.Find(s->path);
-          r.stat = tree::ToStat(*n);
-          if (triggers != nullptr) triggers->push_back({s->path, EventType::kNodeDataChanged, tree.AclOf(*n)});
-        }
+        // One lookup (or none: `found`) serves the change, the Stat and the trigger.
+        const tree::Node* n = found != nullptr ? found : tree.Find(s->path);
+        if (n == nullptr) return OpResult{op.type, Err::kNoNode, {}, {}};
+        tree.SetDataOf(*n, s->path, s->data, s->version, txn.zxid, txn.time_ms, s->data_null);
+        OpResult r{op.type, Err::kOk, {}, tree::ToStat(*n)};
+        if (triggers != nullptr) triggers->push_back({s->path, EventType::kNodeDataChanged, tree.AclOf(*n)});
         return r;
       }
       break;
@@ -107,6 +109,12 @@ OpResult ApplyOp(tree::DataTree& tree, const Txn& txn, const Op& op, std::vector
 }
 
 }  // namespace
+
+const tree::Node* LoneSetDataNode(const tree::DataTree& tree, const Txn& txn) {
+  if (txn.type != OpCode::kSetData) return nullptr;
+  const auto* s = std::get_if<SetDataTxn>(&txn.op.body);
+  return s == nullptr ? nullptr : tree.Find(s->path);
+}
 
 void PrefetchForApply(const tree::DataTree& tree, const Txn& txn, bool deep) {
   const std::string* path = nullptr;
@@ -151,8 +159,17 @@ void ApplyCloseSession(tree::DataTree& tree, const Txn& txn, const CloseSessionT
 
 }  // namespace
 
-ApplyResult Apply(tree::DataTree& tree, const Txn& txn, bool with_triggers) {
+ApplyResult Apply(tree::DataTree& tree, const Txn& txn, bool with_triggers, const tree::Node* found) {
   ApplyResult out;
+  ApplyTo(tree, txn, with_triggers, found, &out);
+  return out;
+}
+
+void ApplyTo(tree::DataTree& tree, const Txn& txn, bool with_triggers, const tree::Node* found, ApplyResult* result) {
+  ApplyResult& out = *result;
+  out.err = Err::kOk;
+  out.results.clear();
+  out.triggers.clear();
   std::vector<WatchTrigger>* triggers = with_triggers ? &out.triggers : nullptr;
   if (txn.type == OpCode::kMulti) {
     bool failed = false;
@@ -170,23 +187,23 @@ ApplyResult Apply(tree::DataTree& tree, const Txn& txn, bool with_triggers) {
       r.type = WireType(r.type);
       out.results.push_back(std::move(r));
     }
-    return out;
+    return;
   }
   switch (txn.op.type) {
     case OpCode::kCreateSession:
-      return out;
+      return;
     case OpCode::kCloseSession:
       if (const auto* c = std::get_if<CloseSessionTxn>(&txn.op.body)) {
         ApplyCloseSession(tree, txn, *c, triggers);
       } else {
         ApplyCloseSession(tree, txn, CloseSessionTxn{}, triggers);
       }
-      return out;
+      return;
     default: {
-      OpResult r = ApplyOp(tree, txn, txn.op, triggers);
+      OpResult r = ApplyOp(tree, txn, txn.op, triggers, txn.op.type == OpCode::kSetData ? found : nullptr);
       out.err = r.err;
       out.results.push_back(std::move(r));
-      return out;
+      return;
     }
   }
 }

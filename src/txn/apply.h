@@ -50,7 +50,16 @@ struct ApplyResult {
 
 // `with_triggers` false: no watch triggers are collected (the caller holds
 // no watch they could fire; saves copying paths and ACLs per op).
-ApplyResult Apply(tree::DataTree& tree, const Txn& txn, bool with_triggers = true);
+// `found`: for a lone setData (txn.type kSetData), its node as the caller
+// has just looked it up in `tree` (LoneSetDataNode), so that the apply
+// does not look it up again; nullptr: the apply looks it up.
+ApplyResult Apply(tree::DataTree& tree, const Txn& txn, bool with_triggers = true, const tree::Node* found = nullptr);
+// The same into `out` (overwritten; its vectors keep their capacity).
+void ApplyTo(tree::DataTree& tree, const Txn& txn, bool with_triggers, const tree::Node* found, ApplyResult* out);
+
+// The node a lone setData txn changes, looked up in `tree` (nullptr for
+// any other txn, or when the node is absent): for Apply's `found`.
+const tree::Node* LoneSetDataNode(const tree::DataTree& tree, const Txn& txn);
 
 // Starts loading the tree's lines that applying `txn` will touch first (the
 // index slots of a single op's path and parent; with `deep` their nodes and

@@ -105,19 +105,19 @@ SessionChange StateMachine::ApplySessions(const Txn& t, bool tolerant, bool* fre
 
 // The leader prepared `t`: whatever this state makes of it is applied, as
 // ZooKeeper's DataTree.processTxn does; a different outcome is reported.
-Applied StateMachine::ApplyAsLearner(const Txn& t) {
-  Applied out;
+void StateMachine::ApplyAsLearner(const Txn& t, Applied& out) {
   bool fresh = true;
   if (t.zxid <= fuzzy_through_) {
     // Possibly reflected in the leader's fuzzy snapshot already.
     out.result = ApplyFuzzy(t);
     out.session = ApplySessions(t, true, &fresh);
     if (observer_ != nullptr) observer_->TreeChanged();
-    return out;
+    return;
   }
   const bool ordered = ZxidFollows(last_zxid_, t.zxid);
-  if (observer_ != nullptr) observer_->BeforeApply(*tree_, t);
-  out.result = txn::Apply(*tree_, t, watch_triggers_);
+  const tree::Node* node = LoneSetDataNode(*tree_, t);  // one lookup for the observer and the apply
+  if (observer_ != nullptr) observer_->BeforeApply(*tree_, t, node);
+  txn::ApplyTo(*tree_, t, watch_triggers_, node, &out.result);
   if (observer_ != nullptr) observer_->AfterApply(*tree_, t);
   out.session = ApplySessions(t, true, &fresh);
   out.as_prepared = ordered && fresh && AppliedAsPrepared(t, out.result);
@@ -130,23 +130,31 @@ Applied StateMachine::ApplyAsLearner(const Txn& t) {
            ordered ? "" : fmt::format(" out of order after {:#x}", last_zxid_),
            fresh ? "" : ", a createSession of a live session", mismatches_);
   }
-  return out;
 }
 
 Applied StateMachine::Apply(const Txn& t) {
   Applied out;
+  Apply(t, &out);
+  return out;
+}
+
+void StateMachine::Apply(const Txn& t, Applied* applied) {
+  Applied& out = *applied;
+  out.session = SessionChange{};
+  out.as_prepared = true;
   bool fresh = true;
   if (fuzzy_) {
     out.result = ApplyFuzzy(t);
     out.session = ApplySessions(t, true, &fresh);
     if (observer_ != nullptr) observer_->TreeChanged();
   } else if (mode_ == ApplyMode::kLearner) {
-    out = ApplyAsLearner(t);
+    ApplyAsLearner(t, out);
   } else {
     AV_CHECK(ZxidFollows(last_zxid_, t.zxid), "applying zxid {:#x} out of order: the last applied is {:#x}", t.zxid,
              last_zxid_);
-    if (observer_ != nullptr) observer_->BeforeApply(*tree_, t);
-    out.result = txn::Apply(*tree_, t, watch_triggers_);
+    const tree::Node* node = LoneSetDataNode(*tree_, t);  // one lookup for the observer and the apply
+    if (observer_ != nullptr) observer_->BeforeApply(*tree_, t, node);
+    txn::ApplyTo(*tree_, t, watch_triggers_, node, &out.result);
     if (observer_ != nullptr) observer_->AfterApply(*tree_, t);
     // Prepare validated this txn against the state it now applies to; a
     // different outcome means the tree and the preparer's view diverged.
@@ -155,7 +163,6 @@ Applied StateMachine::Apply(const Txn& t) {
     out.session = ApplySessions(t, false, &fresh);
   }
   last_zxid_ = t.zxid;
-  return out;
 }
 
 }  // namespace aviary::txn

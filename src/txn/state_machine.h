@@ -74,11 +74,14 @@ enum class ApplyMode : uint8_t { kStrict, kLearner };
 // ZooKeeper's tree digest with it): BeforeApply just before the txn changes
 // the tree, AfterApply right after. TreeChanged when the tree changed
 // without a strict apply (a snapshot loaded, a fuzzy replay): what was
-// tracked is stale. Called on the thread that applies.
+// tracked is stale. Called on the thread that applies. `node`: for a lone
+// setData, its node as the state machine has just looked it up for the
+// apply (txn::LoneSetDataNode), so an observer need not look it up again;
+// nullptr for any other txn (or when the node is absent).
 class ApplyObserver {
  public:
   virtual ~ApplyObserver() = default;
-  virtual void BeforeApply(const tree::DataTree& tree, const Txn& t) = 0;
+  virtual void BeforeApply(const tree::DataTree& tree, const Txn& t, const tree::Node* node) = 0;
   virtual void AfterApply(const tree::DataTree& tree, const Txn& t) = 0;
   virtual void TreeChanged() = 0;
 };
@@ -94,6 +97,9 @@ class StateMachine {
   StateMachine& operator=(const StateMachine&) = delete;
 
   Applied Apply(const Txn& t);
+  // The same into `out`, whose vectors keep their capacity (an applying
+  // loop that reuses one Applied allocates nothing for a txn's results).
+  void Apply(const Txn& t, Applied* out);
 
   // false: Apply collects no watch triggers (ApplyResult::triggers stays
   // empty) - the caller holds no watch any event could fire. Default true.
@@ -132,7 +138,7 @@ class StateMachine {
 
  private:
   ApplyResult ApplyFuzzy(const Txn& t);
-  Applied ApplyAsLearner(const Txn& t);
+  void ApplyAsLearner(const Txn& t, Applied& out);
   SessionChange ApplySessions(const Txn& t, bool tolerant, bool* fresh);
 
   std::unique_ptr<tree::DataTree> owned_;

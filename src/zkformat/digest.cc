@@ -85,15 +85,40 @@ void DigestTracker::Reset(const tree::DataTree& tree) {
   sum_ = static_cast<uint64_t>(TreeDigestOf(tree));
   count_ = 0;
   same_node_ = nullptr;
+  if (cache_) std::fill(cache_.get(), cache_.get() + kCacheSlots, Cached{});
 }
 
-const tree::Node* DigestTracker::Touch(const tree::DataTree& tree, const std::string& path) {
-  const tree::Node* n = tree.Find(path);
-  if (n != nullptr) sum_ -= NodeDigest(path, *n);
+DigestTracker::Cached& DigestTracker::SlotOf(const tree::Node& n) {
+  const auto a = reinterpret_cast<uintptr_t>(&n);
+  return cache_[((a >> 4) * 0x9e3779b97f4a7c15ULL) >> (64 - 12)];
+}
+static_assert(DigestTracker::kCacheSlots == size_t{1} << 12, "SlotOf's shift");
+
+uint64_t DigestTracker::KnownDigest(std::string_view path, const tree::Node& n) {
+  if (cache_) {
+    const Cached& c = SlotOf(n);
+    if (c.node == &n && c.mzxid == n.stat.mzxid() && c.pzxid == n.stat.pzxid() && c.aversion == n.stat.aversion()) {
+      ++cache_hits_;
+      return c.digest;
+    }
+  }
+  return NodeDigest(path, n);
+}
+
+uint64_t DigestTracker::FreshDigest(std::string_view path, const tree::Node& n) {
+  const uint64_t d = NodeDigest(path, n);
+  if (!cache_) cache_ = std::make_unique<Cached[]>(kCacheSlots);
+  SlotOf(n) = Cached{&n, n.stat.mzxid(), n.stat.pzxid(), n.stat.aversion(), static_cast<uint32_t>(d)};
+  return d;
+}
+
+const tree::Node* DigestTracker::Touch(const tree::DataTree& tree, const std::string& path, const tree::Node* n) {
+  if (n == nullptr) n = tree.Find(path);
+  if (n != nullptr) sum_ -= KnownDigest(path, *n);
   return n;
 }
 
-void DigestTracker::Before(const tree::DataTree& tree, const txn::Txn& t) {
+void DigestTracker::Before(const tree::DataTree& tree, const txn::Txn& t, const tree::Node* node) {
   count_ = 0;
   if (t.type == proto::OpCode::kMulti) {
     for (const txn::Op& op : t.multi) AddOpPaths(tree, t.session_id, op);
@@ -110,17 +135,18 @@ void DigestTracker::Before(const tree::DataTree& tree, const txn::Txn& t) {
   const bool same_node = t.type == proto::OpCode::kSetData || t.type == proto::OpCode::kSetAcl;
   same_node_ = nullptr;
   for (size_t i = 0; i < count_; ++i) {
-    const tree::Node* n = Touch(tree, touched_[i]);
+    // A lone setData's node may come with the call (the apply's own lookup).
+    const tree::Node* n = Touch(tree, touched_[i], same_node && count_ == 1 ? node : nullptr);
     if (same_node && count_ == 1) same_node_ = n;
   }
 }
 
 void DigestTracker::After(const tree::DataTree& tree) {
   if (same_node_ != nullptr) {
-    sum_ += NodeDigest(touched_[0], *same_node_);
+    sum_ += FreshDigest(touched_[0], *same_node_);
   } else {
     for (size_t i = 0; i < count_; ++i) {
-      if (const tree::Node* n = tree.Find(touched_[i])) sum_ += NodeDigest(touched_[i], *n);
+      if (const tree::Node* n = tree.Find(touched_[i])) sum_ += FreshDigest(touched_[i], *n);
     }
   }
   same_node_ = nullptr;

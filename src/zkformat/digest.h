@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,14 +34,43 @@ class DigestTracker {
   void Reset(const tree::DataTree& tree);
   // Subtracts the digests of every node `t` can change (created, deleted or
   // modified nodes and their parents; for closeSession the session's
-  // ephemerals), remembering the paths for After.
-  void Before(const tree::DataTree& tree, const txn::Txn& t);
+  // ephemerals), remembering the paths for After. `node`: for a lone
+  // setData, its node as the caller has just looked it up in `tree`
+  // (txn::LoneSetDataNode; nullptr: Before looks it up).
+  void Before(const tree::DataTree& tree, const txn::Txn& t, const tree::Node* node = nullptr);
   // Adds the digests of the remembered paths as they are now.
   void After(const tree::DataTree& tree);
   int64_t value() const { return static_cast<int64_t>(sum_); }
 
+  // Node digests After computed, by node: a node's digest before its next
+  // change is the one its last change left (as ZooKeeper's DataNode caches
+  // its digest), so Before mostly need not hash it again. Direct-mapped by
+  // the node's address; an entry counts only while the node's mzxid, pzxid
+  // and aversion are the ones it was computed with (every change of a
+  // digest's input - data, stat, a new node at a freed address - moves one
+  // of them; changes outside a tracked apply end with Reset), so a stale
+  // entry is recomputed, never used.
+  static constexpr size_t kCacheSlots = 4096;
+  int64_t cache_hits() const { return cache_hits_; }
+
  private:
-  const tree::Node* Touch(const tree::DataTree& tree, const std::string& path);
+  struct Cached {
+    const tree::Node* node = nullptr;
+    int64_t mzxid = 0;
+    int64_t pzxid = 0;
+    int32_t aversion = 0;
+    uint32_t digest = 0;
+  };
+  Cached& SlotOf(const tree::Node& n);
+  // NodeDigest(path, n), from the cache when it holds n as it is now.
+  uint64_t KnownDigest(std::string_view path, const tree::Node& n);
+  // NodeDigest(path, n), computed and kept in the cache.
+  uint64_t FreshDigest(std::string_view path, const tree::Node& n);
+  std::unique_ptr<Cached[]> cache_;  // kCacheSlots, allocated by the first FreshDigest
+  int64_t cache_hits_ = 0;
+
+  // Subtracts the digest of `path`'s node (`n`, or looked up when null).
+  const tree::Node* Touch(const tree::DataTree& tree, const std::string& path, const tree::Node* n = nullptr);
   void AddOpPaths(const tree::DataTree& tree, int64_t session, const txn::Op& op);
   void Add(std::string_view path);
   uint64_t sum_ = 0;

@@ -10,9 +10,9 @@ int64_t DigestChecker::Current(const tree::DataTree& tree) {
   return tracker_.value();
 }
 
-void DigestChecker::BeforeApply(const tree::DataTree& tree, const txn::Txn& t) {
+void DigestChecker::BeforeApply(const tree::DataTree& tree, const txn::Txn& t, const tree::Node* node) {
   Current(tree);
-  tracker_.Before(tree, t);
+  tracker_.Before(tree, t, node);
 }
 
 void DigestChecker::AfterApply(const tree::DataTree& tree, const txn::Txn& t) {

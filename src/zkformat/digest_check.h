@@ -34,7 +34,7 @@ class DigestChecker final : public txn::ApplyObserver {
   using OnMismatch = std::function<void(const DigestMismatch&)>;
   explicit DigestChecker(OnMismatch on_mismatch = {}) : on_mismatch_(std::move(on_mismatch)) {}
 
-  void BeforeApply(const tree::DataTree& tree, const txn::Txn& t) override;
+  void BeforeApply(const tree::DataTree& tree, const txn::Txn& t, const tree::Node* node) override;
   void AfterApply(const tree::DataTree& tree, const txn::Txn& t) override;
   void TreeChanged() override { valid_ = false; }
 

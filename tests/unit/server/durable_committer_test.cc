@@ -262,6 +262,62 @@ TEST(DurableCommitterInFlight, LaterGroupWaitsForTheEarlierOne) {
   EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3}));
 }
 
+// Three groups in flight (AVIARY_WAL_GROUPS_IN_FLIGHT=3): groups 2 and 3
+// are written while group 1's write is held back; nothing is committed
+// before group 1 is durable, then all three are, in order; and many passes
+// through three storage threads commit and log every txn once, in order.
+TEST(DurableCommitterInFlight, ThreeGroupsReleaseInOrder) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(3);
+  std::atomic<bool> first_taken{false}, second_taken{false}, third_written{false}, checked{false};
+  std::atomic<int64_t> committed_meanwhile{-1};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 1 && !written) {
+      first_taken = true;
+      if (WaitFor([&] { return third_written.load(); })) committed_meanwhile = c.CommittedThrough();
+      checked = true;
+    }
+    if (seq == 2 && !written) second_taken = true;
+    if (seq == 3 && written) third_written = true;
+  });
+  ASSERT_NO_FATAL_FAILURE(StartWithTwoGroups(c, first_taken));
+  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
+  c.Propose(Create(4));
+  c.Propose(Create(5));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return checked.load(); }));
+  EXPECT_EQ(committed_meanwhile.load(), 0) << "a later group committed before group 1 was durable";
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 5; }));
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), 5u);
+  for (size_t i = 0; i < out.size(); ++i) EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+
+  Dir dir2;
+  DurableCommitter many(storage::WalOptions{dir2.path, true}, [] {});
+  many.set_max_groups_in_flight(3);
+  std::string err;
+  ASSERT_TRUE(many.Start(1, &err)) << err;
+  int64_t z = 0;
+  out.clear();
+  for (int pass = 0; pass < 300; ++pass) {
+    for (int i = 0; i < 1 + pass % 5; ++i) many.Propose(Create(++z));
+    many.EndOfPass(/*core_idle=*/false);
+    many.TakeCommitted(&out);
+  }
+  ASSERT_TRUE(WaitFor([&] { return many.CommittedThrough() == z; }));
+  many.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), static_cast<size_t>(z));
+  for (size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+  many.Stop();
+  const std::vector<int64_t> logged = LoggedZxids(dir2.path, 1);
+  ASSERT_EQ(logged.size(), static_cast<size_t>(z));
+  for (size_t i = 0; i < logged.size(); ++i) ASSERT_EQ(logged[i], static_cast<int64_t>(i) + 1);
+}
+
 // The first of two groups in flight fails after the second became durable:
 // nothing is committed, the stage is read-only, and the log is cut back to
 // before group 1 - group 2's durable records are gone too, so they cannot
