@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
   opts.snapshot_io.writeback.range_bytes = cfg.snapshot_writeback_kib * 1024;
   opts.snapshot_io.writeback.bounded = cfg.snapshot_bounded_writeback;
   opts.snapshot_io.idle_io_class = cfg.snapshot_idle_io;
+  opts.snapshot_io.nice = static_cast<int>(cfg.snapshot_nice);
   opts.repair = repair;
   opts.core.snap_count = cfg.snap_count;
   opts.core.fork_snapshots = cfg.fork_snapshots;

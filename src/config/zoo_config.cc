@@ -401,6 +401,9 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return detail::BoolValue(raw_key, value, &cfg->snapshot_bounded_writeback, error);
   }
   if (key == "aviary.snapshotIdleIo") return detail::BoolValue(raw_key, value, &cfg->snapshot_idle_io, error);
+  if (key == "aviary.snapshotNice") {
+    return detail::IntValue(raw_key, value, 0, 19, "expected a nice value 0-19", &cfg->snapshot_nice, error);
+  }
   if (key == "aviary.snapshotTimeoutMs") {
     return detail::IntValue(raw_key, value, 100, std::numeric_limits<int32_t>::max(),
                             "expected milliseconds, at least 100", &cfg->snapshot_timeout_ms, error);

@@ -124,6 +124,8 @@ struct ServerConfig {
   int64_t snapshot_writeback_kib = 1024;
   bool snapshot_bounded_writeback = false;
   bool snapshot_idle_io = false;
+  // aviary.snapshotNice: the snapshot thread's nice value (0-19).
+  int64_t snapshot_nice = 0;
   int io_threads = 2;  // aviary.ioThreads: network I/O threads (1-64)
   // aviary.maxWatchesPerSession: watch-table entries one connection may hold
   // (ZooKeeper's watch_count unit); aviary.maxWatchBytesPerSession: the sum

@@ -93,7 +93,7 @@ struct ServerOptions {
   bool apply_commits_inline = false;
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
-  SnapshotIo snapshot_io;                // aviary.snapshotWritebackKiB, ...BoundedWriteback, ...IdleIo
+  SnapshotIo snapshot_io;                // aviary.snapshotWritebackKiB, ...BoundedWriteback, ...IdleIo, ...Nice
   bool repair = false;                   // --repair: skip corrupt log/snapshot parts (loudly)
   // Set: a member of an ensemble (zoo.cfg server.N lines + myid); the log is
   // then written by the QuorumPeer (ZAB) instead of the DurableCommitter.

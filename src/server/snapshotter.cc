@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,6 +78,11 @@ bool UseIdleIoClass() {
   return ::syscall(SYS_ioprio_set, kWhoProcess, 0, kClassIdle << kClassShift) == 0;
 }
 
+// The calling thread's nice value (Linux: per thread). Best effort.
+bool SetThreadNice(int nice) {
+  return nice <= 0 || ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice) == 0;
+}
+
 enum class ChildFault { kNone, kHang, kDie };
 
 ChildFault ReadChildFault() {
@@ -92,6 +98,7 @@ ChildFault ReadChildFault() {
 [[noreturn]] void ChildWrite(const tree::DataTree& tree, int64_t zxid, std::vector<storage::SessionRecord> sessions,
                              const std::string& snap_dir, SnapshotIo io, ChildFault fault) {
   if (io.idle_io_class) UseIdleIoClass();  // no logging in the child: best effort
+  SetThreadNice(io.nice);
   storage::SnapshotBuilder builder(zxid, std::move(sessions));
   storage::SnapshotFileWriter writer(io.writeback);
   std::string error;
@@ -192,10 +199,12 @@ void Snapshotter::Run() {
   pthread_setname_np(pthread_self(), "av-snapshot");  // for top -H / perf
   const bool idle = io_.idle_io_class && UseIdleIoClass();
   if (io_.idle_io_class && !idle) AV_LOG(kWarn, "snapshot: ioprio_set(idle) failed ({})", std::strerror(errno));
-  if (io_.idle_io_class || io_.writeback.bounded ||
+  if (!SetThreadNice(io_.nice))
+    AV_LOG(kWarn, "snapshot: setpriority(nice {}) failed ({})", io_.nice, std::strerror(errno));
+  if (io_.idle_io_class || io_.writeback.bounded || io_.nice > 0 ||
       io_.writeback.range_bytes != storage::SnapshotWriteback{}.range_bytes) {
-    AV_LOG(kInfo, "snapshot writes: writeback every {} KiB{}, I/O class {}", io_.writeback.range_bytes >> 10,
-           io_.writeback.bounded ? ", each waiting for the range before" : "", idle ? "idle" : "default");
+    AV_LOG(kInfo, "snapshot writes: writeback every {} KiB{}, I/O class {}, nice {}", io_.writeback.range_bytes >> 10,
+           io_.writeback.bounded ? ", each waiting for the range before" : "", idle ? "idle" : "default", io_.nice);
   }
   storage::SnapshotFileWriter writer(io_.writeback);
   std::string sealed;  // one block's stored bytes, reused

@@ -44,6 +44,10 @@ struct SnapshotIo {
   // idle I/O class (ioprio_set), so the block layer's scheduler sends its
   // requests only when no other request of this disk is pending.
   bool idle_io_class = false;
+  // aviary.snapshotNice: the snapshot thread's (or child's) nice value
+  // (0-19; 0: the server's own), so that its compression yields the CPU
+  // to the core and I/O threads when the cores are busy.
+  int nice = 0;
 };
 
 class Snapshotter {

@@ -301,13 +301,19 @@ TEST(ZooConfig, SnapshotWritebackKeys) {
   EXPECT_EQ(def.snapshot_writeback_kib, 1024);
   EXPECT_FALSE(def.snapshot_bounded_writeback);
   EXPECT_FALSE(def.snapshot_idle_io);
+  EXPECT_EQ(def.snapshot_nice, 0);
   ServerConfig c = MustParse(
       "dataDir=/d\naviary.snapshotWritebackKiB=4096\naviary.snapshotBoundedWriteback=true\n"
-      "aviary.snapshotIdleIo=true\n");
+      "aviary.snapshotIdleIo=true\naviary.snapshotNice=10\n");
   EXPECT_TRUE(c.warnings.empty());
   EXPECT_EQ(c.snapshot_writeback_kib, 4096);
   EXPECT_TRUE(c.snapshot_bounded_writeback);
   EXPECT_TRUE(c.snapshot_idle_io);
+  EXPECT_EQ(c.snapshot_nice, 10);
+  EXPECT_EQ(ParseError("dataDir=/d\naviary.snapshotNice=20\n"),
+            "invalid value for aviary.snapshotNice: '20' (expected a nice value 0-19)");
+  EXPECT_EQ(ParseError("dataDir=/d\naviary.snapshotNice=-1\n"),
+            "invalid value for aviary.snapshotNice: '-1' (expected a nice value 0-19)");
   EXPECT_EQ(MustParse("dataDir=/d\naviary.snapshotWritebackKiB=0\n").snapshot_writeback_kib, 0);  // fsync only
   EXPECT_EQ(ParseError("dataDir=/d\naviary.snapshotWritebackKiB=-1\n"),
             "invalid value for aviary.snapshotWritebackKiB: '-1' (expected KiB 0-1048576)");
