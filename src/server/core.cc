@@ -332,7 +332,7 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
         break;
     }
   }
-  ApplyCommitted(now_ms);
+  ApplyCommitted(now_ms, /*slice=*/true);
   SendTouches();
   Flush();
   if (trace_start_us != 0) trace::Record(trace::kPass, trace::NowUs() - trace_start_us);

@@ -340,7 +340,9 @@ class Core {
   void RunNonTxn(Conn& c, const proto::Request& req, proto::Err decode_err, int64_t received_us);
   // getData (RunNonTxn): answered from the tree without copying the data.
   void RunGetData(Conn& c, const proto::Request& req, proto::ReplyHeader hdr, int64_t received_us);
-  void ApplyCommitted(int64_t now_ms);
+  // slice: the pass's own call (ProcessBatch), where replies may go to the
+  // network part way (CoreOptions::reply_slice).
+  void ApplyCommitted(int64_t now_ms, bool slice = false);
   // Hands the pass's proposals to the committer together (before taking
   // what is committed). With no input waiting the committer may make them
   // durable on this thread (DurableCommitter: no hop to the storage thread

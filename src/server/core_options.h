@@ -67,6 +67,16 @@ struct CoreOptions {
   // asleep with nothing to do, instead of waking it (one thread hop and
   // wake-up less per request at low load). false: always hand over.
   bool run_to_completion = true;
+  // Reply slices (docs/perf/pipeline.md, session 14 "cycle"): while a pass
+  // applies committed txns, the replies queued so far go to the network
+  // every time at least this many reply buffers (one per run of a
+  // connection's replies) are queued and the next txn is another
+  // session's, instead of all at the end of the pass: the first clients of
+  // a large group do not wait for the rest of it to be applied and sent.
+  // 1 (the default): at every change of session once anything is queued.
+  // 0: at the end of the pass only. The server sets 0 unless
+  // AVIARY_CORE_REPLY_SLICE says otherwise (opt-in until measured quietly).
+  int32_t reply_slice = 1;
   int64_t purge_interval_ms = 0;  // autopurge.purgeInterval; 0 = off
   uint64_t password_secret = 0;
   // Client authentication (issue 8, core_sasl.cc). `sasl` null: SASL is not

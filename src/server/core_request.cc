@@ -468,7 +468,7 @@ void Core::FireWatches(const std::vector<txn::WatchTrigger>& triggers) {
   }
 }
 
-void Core::ApplyCommitted(int64_t now_ms) {
+void Core::ApplyCommitted(int64_t now_ms, bool slice) {
   // Read before taking: a committer fails only after handing over all it
   // committed, so once it reports the failure nothing committed can arrive
   // after the pending writes are failed below.
@@ -514,9 +514,18 @@ void Core::ApplyCommitted(int64_t now_ms) {
         creating_.erase(pc);
         FinishCreateSession(t, info, now_ms);
       }
-      continue;
+    } else {
+      DeliverToSession(t, a);
     }
-    DeliverToSession(t, a);
+    // Reply slices (CoreOptions::reply_slice): what is queued so far goes
+    // out now, between two sessions' txns (a session's run of replies stays
+    // one buffer), so the first clients of a large group need not wait for
+    // the rest of it to be applied. Everything queued is in order: events
+    // before the replies that observe them, per connection FIFO.
+    if (slice && opts_.reply_slice > 0 && i + 1 < n && out_.size() >= static_cast<size_t>(opts_.reply_slice) &&
+        committed_[i + 1].session_id != t.session_id) {
+      Flush();
+    }
   }
   committed_.clear();
   if (!storage_failed_ && log_failed) FailPendingWrites();

@@ -96,6 +96,11 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     durable_ = durable.get();
     committer_ = std::move(durable);
   }
+  // Reply slices stay opt-in here until a quiet A/B shows their gain in
+  // throughput (docs/perf/pipeline.md, session 14 "cycle": measured only
+  // under load so far); the core's own default (1) keeps every core unit
+  // test running with them.
+  opts_.core.reply_slice = static_cast<int32_t>(std::clamp<int64_t>(EnvInt("AVIARY_CORE_REPLY_SLICE", 0), 0, 1 << 20));
   const int64_t queue_kib = EnvInt("AVIARY_SNAPSHOT_QUEUE_KIB", 0);
   if (queue_kib > 0) opts_.core.snapshot_max_queued_bytes = static_cast<size_t>(queue_kib) << 10;
   core_ = std::make_unique<Core>(opts_.core, committer_.get(), this);

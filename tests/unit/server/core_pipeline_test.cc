@@ -16,6 +16,66 @@ using Kind = Item::Kind;
 constexpr int64_t kT0 = 100000;
 constexpr int32_t kEphemeral = static_cast<int32_t>(proto::CreateMode::kEphemeral);
 
+// Reply slices (CoreOptions::reply_slice): the replies of a committed group
+// go to the network part way through its apply, between two sessions' txns,
+// once `slice` reply buffers are queued; every guarantee holds across the
+// cut: a session's replies in order (a read behind its write after it, with
+// the write's result), a watch event before the reply that observes it.
+void RunSlicedGroup(int32_t slice, int want_deliveries) {
+  CoreOptions o = CoreHarness::DefaultOptions();
+  o.reply_slice = slice;
+  CoreHarness h(/*held=*/true, o);
+  for (net::ConnId c = 1; c <= 3; ++c) h.Handshake(c, kT0);
+  h.Send(2, 1, OpCode::kExists, proto::ExistsRequest{"/w", true});
+  h.Run(kT0 + 1);
+  for (net::ConnId c = 1; c <= 3; ++c) h.Take(c);
+
+  h.Send(1, 1, OpCode::kCreate, CreateBody("/w", "v"));
+  h.Send(1, 2, OpCode::kGetData, GetDataBody("/w"));  // behind the write
+  h.Send(2, 2, OpCode::kSetData, SetDataBody("/w", "u", 0));
+  h.Send(3, 1, OpCode::kCreate, CreateBody("/x", "x"));
+  h.Send(3, 2, OpCode::kCreate, CreateBody("/y", "y"));  // the same session: one run
+  h.Run(kT0 + 2);
+  EXPECT_EQ(h.held().held(), 4u);
+  const int before = h.deliveries();
+  h.held().Release();
+  h.Run(kT0 + 3);
+  EXPECT_EQ(h.deliveries() - before, want_deliveries) << "slice " << slice;
+
+  auto a = h.Take(1);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0].hdr.xid, 1);
+  EXPECT_EQ(a[0].hdr.err, 0);
+  EXPECT_EQ(a[1].hdr.xid, 2);
+  EXPECT_EQ(std::get<proto::GetDataResponse>(a[1].body).data, "v");
+  auto b = h.Take(2);
+  ASSERT_EQ(b.size(), 2u);
+  ASSERT_EQ(b[0].kind, Kind::kEvent) << "the event comes before B's own reply";
+  EXPECT_EQ(b[0].event().type, static_cast<int32_t>(proto::EventType::kNodeCreated));
+  EXPECT_EQ(b[1].hdr.xid, 2);
+  EXPECT_EQ(b[1].hdr.err, 0);
+  EXPECT_EQ(std::get<proto::StatResponse>(b[1].body).stat.version, 1);
+  auto c = h.Take(3);
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0].hdr.xid, 1);
+  EXPECT_EQ(c[1].hdr.xid, 2);
+  // Every answered frame went back as credit (handshake, exists, and these).
+  EXPECT_EQ(h.Credit(1), 3u);
+  EXPECT_EQ(h.Credit(2), 3u);
+  EXPECT_EQ(h.Credit(3), 3u);
+}
+
+TEST(CorePipeline, ReplySlicesHandAGroupOverInPartsInOrder) {
+  RunSlicedGroup(0, 1);  // off: the pass's one delivery
+  // One buffer is enough: cut after session 1's txn (its write and read),
+  // after session 2's (B's event and reply), then the pass's end.
+  RunSlicedGroup(1, 3);
+  // Two: cut after session 1's txn (B's event and A's replies: two
+  // buffers), not after session 2's (one), then the pass's end.
+  RunSlicedGroup(2, 2);
+  RunSlicedGroup(64, 1);  // never reached
+}
+
 TEST(CorePipeline, ReadWaitsForEarlierWriteOfSameSession) {
   CoreHarness h(/*held=*/true);
   h.Handshake(1, kT0);
