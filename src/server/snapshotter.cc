@@ -287,9 +287,9 @@ void Snapshotter::Run() {
         // CoreOptions::snapshot_max_queued_bytes, in the core's arena) stay
         // for the next snapshot's blocks and the core's own allocations while
         // writes go on; the core's IdleTrim gives them back once writes stop
-        // (heap_release.h). A trim here locked each arena for 1-20 ms at the
+        // (heap_release.h). A trim here locked each arena for 1-40 ms at the
         // end of every snapshot (the core's allocations waited) and made the
-        // core fault ~1,000 pages back in at the next one (session 14).
+        // core fault ~1,100 pages back in at the next one (storage.md, session 14).
         if (failed) {
           writer.Abort();
         } else {
