@@ -503,9 +503,9 @@ class Core {
 
   txn::StateMachine sm_;  // the replicated state: tree + session table
   tree::DataTree& tree_;  // sm_.tree()
-  // Prefetching of the nodes a pass's requests name (ProcessBatch) and of
-  // the stat pool entries in ApplyCommitted; AVIARY_PREFETCH=0 turns both
-  // off (for an A/B in one binary).
+  // ApplyCommitted's stat step (the stat pool entries and the digest
+  // cache slots of the txn two ahead); AVIARY_PREFETCH=0 turns it off (for
+  // an A/B in one binary).
   bool prefetch_ = true;
   txn::QuotaErrorCounts quota_errors_;  // counted by the leader sequencer's Preparer
   session::SessionTracker sessions_;
