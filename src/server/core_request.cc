@@ -479,14 +479,20 @@ void Core::ApplyCommitted(int64_t now_ms) {
   const int64_t wall_ms = committed_.empty() ? 0 : clock_->WallMs();  // propagation latency, once per batch
   // A group's txns touch nodes spread over the tree (a grown tree's index
   // slots, nodes and records are cache misses): load the index slots of the
-  // txn kPrefetchSlots ahead and the nodes of the one kPrefetchNodes ahead.
-  constexpr size_t kPrefetchSlots = 8, kPrefetchNodes = 4;
+  // txn kPrefetchSlots ahead, the nodes of the one kPrefetchNodes ahead and
+  // the stat pool entries (a set node's stat is not in its node) of the one
+  // kPrefetchStats ahead.
+  constexpr size_t kPrefetchSlots = 8, kPrefetchNodes = 4, kPrefetchStats = 2;
   const size_t n = committed_.size();
   for (size_t i = 0; i < std::min(kPrefetchSlots, n); ++i)
     txn::PrefetchForApply(tree_, committed_[i], i < kPrefetchNodes);
+  if (prefetch_) {
+    for (size_t i = 0; i < std::min(kPrefetchStats, n); ++i) sm_.PrefetchStats(committed_[i]);
+  }
   for (size_t i = 0; i < n; ++i) {
     if (i + kPrefetchSlots < n) txn::PrefetchForApply(tree_, committed_[i + kPrefetchSlots], false);
     if (i + kPrefetchNodes < n) txn::PrefetchForApply(tree_, committed_[i + kPrefetchNodes], true);
+    if (prefetch_ && i + kPrefetchStats < n) sm_.PrefetchStats(committed_[i + kPrefetchStats]);
     const txn::Txn& t = committed_[i];
     if (snapshot_ && t.type == OpCode::kCloseSession) {
       // A fuzzy snapshot is being walked: it must record what this sweeps.
