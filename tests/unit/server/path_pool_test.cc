@@ -32,7 +32,7 @@ std::string Payload(int32_t xid, OpCode op, proto::RequestBody body) {
   return frame.substr(4);
 }
 
-const std::string kLongPath = "/bench/keys/key-000123";  // past std::string's inline bytes
+const std::string kLongPath = "/bench-key-0000000123";  // past std::string's inline bytes
 
 // (path, watch) of a {path, watch} read body.
 std::pair<std::string, bool> PathWatch(const proto::Request& r) {
