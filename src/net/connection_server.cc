@@ -195,8 +195,6 @@ class Worker {
       total_->fetch_sub(1);
     }
     conns_.clear();
-    for (int fd : closed_while_sending_) ::close(fd);
-    closed_while_sending_.clear();
     if (epfd_ >= 0) ::close(epfd_);
     if (evfd_ >= 0) ::close(evfd_);
     epfd_ = evfd_ = -1;
@@ -219,93 +217,38 @@ class Worker {
   // bytes written straight from the calling thread (no wakeup of this
   // one); the rest is queued. A credit alone wakes this thread only when
   // the connection waits for it (starved).
-  //
-  // The direct writes happen after the lock is released (a loopback send
-  // runs the receiver's TCP input and wake-up in the sender: ~5-13 us each,
-  // during which this thread would wait for the lock to take its commands).
-  // Meanwhile such a connection is `sending`: not direct, so nothing else
-  // is written to it (the one posting thread posts nothing else meanwhile;
-  // a later out of the same batch for it is posted after the write, in
-  // order; this worker has no output queued for it), and a close of it
-  // here leaves its fd open until the write is done (CloseConn), so that
-  // the fd is never reused under the write.
   void PostBatch(std::vector<ConnectionServer::Out>& batch, size_t of, size_t workers) {
-    thread_local std::vector<DirectWrite> direct;
-    thread_local std::vector<ConnectionServer::Out*> after;  // outs behind a direct write of their connection
-    direct.clear();
-    after.clear();
-    bool wake = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_.load()) return;
-      for (auto& o : batch) {
-        if ((o.conn & ((1u << kWorkerBits) - 1)) % workers != of) continue;
-        auto it = conns_.find(o.conn);
-        if (it == conns_.end()) continue;
-        Conn& c = it->second;
-        if (c.sending) {
-          after.push_back(&o);
-        } else if (!o.bytes.empty() && c.direct && !o.close_after && !o.notify_drained) {
-          // (A drain request is answered once the bytes are written: that
-          // out takes the path under the lock.)
-          c.direct = false;
-          c.sending = true;
-          direct.push_back(DirectWrite{&o, o.conn, c.fd, 0});
-          PostOneLocked(o, c, /*bytes_written_later=*/true, &wake);  // its credit goes now, the bytes below
-        } else {
-          PostOneLocked(o, c, false, &wake);
-        }
-      }
-      if (wake) WakeLocked();
-    }
-    if (direct.empty()) return;
-    for (DirectWrite& d : direct) {
-      const std::string& bytes = d.out->bytes;
-      do {
-        d.sent = ::send(d.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      } while (d.sent < 0 && errno == EINTR);
-    }
     std::lock_guard<std::mutex> lock(mu_);
-    wake = false;
-    for (DirectWrite& d : direct) {
-      std::string& bytes = d.out->bytes;
-      auto it = conns_.find(d.id);
-      if (it == conns_.end()) {
-        bytes.clear();  // closed meanwhile (its fd is closed below)
-        continue;
-      }
+    if (stopping_.load()) return;
+    bool wake = false;
+    for (auto& o : batch) {
+      if ((o.conn & ((1u << kWorkerBits) - 1)) % workers != of) continue;
+      auto it = conns_.find(o.conn);
+      if (it == conns_.end()) continue;
       Conn& c = it->second;
-      c.sending = false;
-      if (d.sent == static_cast<ssize_t>(bytes.size())) {
-        c.direct = true;
-        bytes.clear();  // written: the storage stays with the caller
+      if (!o.bytes.empty() && c.direct && !o.close_after && SendDirectLocked(c, o.bytes)) o.bytes.clear();
+      if (!o.bytes.empty() || o.close_after) {
+        c.direct = false;
+        ++c.posted;
+        wake = true;
+      } else if (o.notify_drained) {
+        wake = true;  // answered by this thread (Apply, Flush)
+      } else if (o.consumed == 0) {
         continue;
+      } else if (c.starved) {
+        c.starved = false;
+        wake = true;
       }
-      // The rest (or all of it, after an error, which the worker's own
-      // write finds again and handles) goes through this worker.
-      if (d.sent > 0) bytes.erase(0, static_cast<size_t>(d.sent));
-      ++c.posted;
-      cmds_.push_back(Cmd{Cmd::kSend, d.id, -1, std::move(bytes), false, 0});
-      wake = true;
-    }
-    for (int fd : closed_while_sending_) ::close(fd);
-    closed_while_sending_.clear();
-    for (ConnectionServer::Out* o : after) {
-      auto it = conns_.find(o->conn);
-      if (it != conns_.end()) PostOneLocked(*o, it->second, false, &wake);
+      // Bytes written here stay in `o` (emptied, storage kept) for the
+      // caller to reuse; the rest moves to the command.
+      cmds_.push_back(
+          Cmd{Cmd::kSend, o.conn, -1, o.bytes.empty() ? std::string() : std::move(o.bytes), o.close_after, o.consumed});
+      cmds_.back().notify_drained = o.notify_drained;
     }
     if (wake) WakeLocked();
   }
 
  private:
-  // A reply buffer PostBatch writes to its socket outside the lock.
-  struct DirectWrite {
-    ConnectionServer::Out* out;
-    ConnId id;
-    int fd;
-    ssize_t sent;
-  };
-
   struct Cmd {
     enum Kind { kAdd, kSend, kClose } kind;
     ConnId id;
@@ -347,56 +290,8 @@ class Worker {
     bool close_after = false;     // close once `out` drains
     bool opened = false;          // kOpened was delivered (TLS: after the handshake)
     bool notify_drained = false;  // report kDrained at kDrainedMark (Flush)
-    bool sending = false;         // guarded by mu_: PostBatch writes to it outside the lock
   };
   static_assert(sizeof(Conn) <= 104, "net Conn grew: keep it free of padding holes");
-
-  // With mu_ held, `c.direct` set: writes `bytes` to the socket without
-  // blocking. True when all of it went; otherwise the part written is cut
-  // from `bytes` and the rest goes through this worker as usual (an error
-  // is found again, and handled, by its own send).
-  static bool SendDirectLocked(Conn& c, std::string& bytes) {
-    ssize_t n;
-    do {
-      n = ::send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    if (n == static_cast<ssize_t>(bytes.size())) return true;
-    if (n > 0) bytes.erase(0, static_cast<size_t>(n));
-    return false;
-  }
-
-  // One out of PostBatch, mu_ held. bytes_written_later: PostBatch writes
-  // its bytes after the lock (they stay in `o`); only its credit is posted
-  // here.
-  void PostOneLocked(ConnectionServer::Out& o, Conn& c, bool bytes_written_later, bool* wake) {
-    if (bytes_written_later) {
-      if (o.consumed == 0) return;
-      if (c.starved) {
-        c.starved = false;
-        *wake = true;
-      }
-      cmds_.push_back(Cmd{Cmd::kSend, o.conn, -1, std::string(), false, o.consumed});
-      return;
-    }
-    if (!o.bytes.empty() && c.direct && !o.close_after && SendDirectLocked(c, o.bytes)) o.bytes.clear();
-    if (!o.bytes.empty() || o.close_after) {
-      c.direct = false;
-      ++c.posted;
-      *wake = true;
-    } else if (o.notify_drained) {
-      *wake = true;  // answered by this thread (Apply, Flush)
-    } else if (o.consumed == 0) {
-      return;
-    } else if (c.starved) {
-      c.starved = false;
-      *wake = true;
-    }
-    // Bytes written here stay in `o` (emptied, storage kept) for the
-    // caller to reuse; the rest moves to the command.
-    cmds_.push_back(
-        Cmd{Cmd::kSend, o.conn, -1, o.bytes.empty() ? std::string() : std::move(o.bytes), o.close_after, o.consumed});
-    cmds_.back().notify_drained = o.notify_drained;
-  }
 
   void Post(Cmd cmd) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -413,6 +308,19 @@ class Worker {
     }
     cmds_.push_back(std::move(cmd));
     WakeLocked();
+  }
+  // With mu_ held, `c.direct` set: writes `bytes` to the socket without
+  // blocking. True when all of it went; otherwise the part written is cut
+  // from `bytes` and the rest goes through this worker as usual (an error
+  // is found again, and handled, by its own send).
+  static bool SendDirectLocked(Conn& c, std::string& bytes) {
+    ssize_t n;
+    do {
+      n = ::send(c.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    if (n == static_cast<ssize_t>(bytes.size())) return true;
+    if (n > 0) bytes.erase(0, static_cast<size_t>(n));
+    return false;
   }
   // Called with mu_ held (or before the worker runs): the eventfd is
   // closed only under mu_, so it is never written after Stop().
@@ -893,14 +801,9 @@ class Worker {
     total_->fetch_sub(1);
     bool opened = it->second.opened;
     {
-      // Under mu_: a poster never writes to a closed (or reused) fd; one
-      // writing to it now (PostBatch, `sending`) closes it when done.
+      // Under mu_: a poster never writes to a closed (or reused) fd.
       std::lock_guard<std::mutex> lock(mu_);
-      if (it->second.sending) {
-        closed_while_sending_.push_back(it->second.fd);
-      } else {
-        ::close(it->second.fd);
-      }
+      ::close(it->second.fd);
       conns_.erase(it);
     }
     if (opened) frames_.push_back(Frame{Frame::Kind::kClosed, id, {}});
@@ -919,7 +822,6 @@ class Worker {
   std::atomic<uint64_t> seq_{0};
   std::mutex mu_;
   std::vector<Cmd> cmds_;
-  std::vector<int> closed_while_sending_;  // guarded by mu_: fds PostBatch closes after its writes
   std::unordered_map<ConnId, Conn> conns_;
   std::vector<ConnId> dirty_;
   std::vector<ConnId> paused_;

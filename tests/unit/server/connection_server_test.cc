@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <sys/eventfd.h>
 
-#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -265,72 +264,6 @@ TEST_F(ConnectionServerTest, BatchLeavesDirectlyWrittenBuffersToTheCaller) {
     if (!kept) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(kept) << "the directly written buffer was not left to the caller";
-}
-
-// A direct write happens after the worker's lock is released; outs of the
-// same batch behind it for that connection (more bytes, a close) still
-// reach it after it, in order.
-TEST_F(ConnectionServerTest, OutsBehindADirectWriteKeepTheirOrder) {
-  StartServer();
-  TestClient a(server_->port());
-  net::ConnId a_id = Accepted(1);
-  TestClient b(server_->port());
-  net::ConnId b_id = Accepted(2);
-  // Let both become direct (published by their workers): a few rounds.
-  for (int round = 0; round < 20; ++round) {
-    std::vector<net::ConnectionServer::Out> batch{
-        {a_id, "a1-", false}, {b_id, "b1-", false}, {a_id, "a2-", false}, {b_id, "b2;", false}};
-    server_->SendBatch(batch);
-    std::string got;
-    ASSERT_TRUE(a.ReadExactly(6, &got));
-    EXPECT_EQ(got, "a1-a2-") << round;
-    ASSERT_TRUE(b.ReadExactly(6, &got));
-    EXPECT_EQ(got, "b1-b2;") << round;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  std::vector<net::ConnectionServer::Out> last{{a_id, "x", false}, {b_id, "y", false}, {a_id, "z", true}};
-  server_->SendBatch(last);
-  std::string got_a, got_b;
-  EXPECT_TRUE(a.ReadUntilClosed(&got_a));
-  EXPECT_EQ(got_a, "xz");
-  ASSERT_TRUE(b.ReadExactly(1, &got_b));
-  EXPECT_EQ(got_b, "y");
-}
-
-// Connections closing while the owner writes to them (direct writes happen
-// outside the worker's lock): a descriptor number is never reused under a
-// write, so a new connection receives only its own bytes.
-TEST_F(ConnectionServerTest, ConnectionsClosingUnderDirectWritesGetNoStrayBytes) {
-  auto o = Options();
-  o.io_threads = 1;
-  StartServer(o);
-  const std::string payload(32u << 10, 'p');
-  for (int i = 0; i < 30; ++i) {
-    auto old_client = std::make_unique<TestClient>(server_->port());
-    net::ConnId old_id = Accepted(static_cast<size_t>(2 * i + 1));
-    std::atomic<bool> stop{false};
-    std::thread writer([&] {
-      while (!stop.load()) {
-        std::vector<net::ConnectionServer::Out> batch{{old_id, payload, false}};
-        server_->SendBatch(batch);
-      }
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    old_client.reset();  // closes while the writer keeps writing to it
-    TestClient fresh(server_->port());
-    net::ConnId fresh_id = Accepted(static_cast<size_t>(2 * i + 2));
-    stop = true;
-    writer.join();
-    std::vector<net::ConnectionServer::Out> mine{{fresh_id, "mine", false}};
-    server_->SendBatch(mine);
-    std::string got;
-    ASSERT_TRUE(fresh.ReadExactly(4, &got)) << i;
-    EXPECT_EQ(got, "mine") << "round " << i << ": bytes meant for a closed connection";
-    server_->Close(fresh_id);
-    got.clear();
-    EXPECT_TRUE(fresh.ReadUntilClosed(&got));
-    EXPECT_EQ(got, "") << i;
-  }
 }
 
 TEST_F(ConnectionServerTest, LargeReplyReachesSlowReader) {
