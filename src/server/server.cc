@@ -45,6 +45,8 @@ void RaiseOpenFileLimit() {
 
 // Events of one read pass whose storage an I/O thread keeps for the next.
 constexpr size_t kKeepEvents = 256;
+// Recycled path strings an I/O thread holds at most (Server::OnFrames).
+constexpr size_t kKeepSparePaths = 256;
 
 // CLOCK_REALTIME in ns: the clock of the kernel's receive timestamps.
 int64_t RealNowNs() {
@@ -196,6 +198,11 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
   thread_local std::vector<CoreEvent> events;
   events.clear();
   events.reserve(frames.size());
+  // Storage for the reads' paths, handed back by the core (path_pool.h):
+  // topped up once per pass, at most kKeepSparePaths kept by this thread.
+  thread_local std::vector<std::string> spare_paths;
+  const size_t want_paths = std::min(frames.size(), kKeepSparePaths);
+  if (spare_paths.size() < want_paths) core_->path_pool().Take(&spare_paths, want_paths - spare_paths.size());
   int64_t now_us = ClockOf(opts_).SteadyUs();
   // Tracing: the kernel's receive timestamp -> now, once per read (the
   // frames of one read share their stamp).
@@ -206,7 +213,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
       last_stamp = f.arrived_real_ns;
       trace::Record(trace::kIoWait, (real_now_ns - f.arrived_real_ns) / 1000);
     }
-    CoreEvent ev;
+    CoreEvent& ev = events.emplace_back();  // filled in place
     ev.conn = f.conn;
     ev.received_us = now_us;
     switch (f.kind) {
@@ -234,6 +241,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
         } else {
           ev.kind = CoreEvent::Kind::kRequest;
           ev.bytes = f.payload.size() + 4;
+          PathPool::SeedPath(f.payload, &ev.request, &spare_paths);  // a read's path decodes into kept storage
           ev.decode_err = proto::DecodeRequest(f.payload, &ev.request);
           // Kept only when it did not decode: a follower forwards these bytes.
           if (ev.decode_err != proto::Err::kOk && f.payload.size() > 8) ev.raw_body = std::string(f.payload.substr(8));
@@ -241,7 +249,6 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
         }
         break;
     }
-    events.push_back(std::move(ev));
   }
   core_->Submit(events);  // run here when the core is idle (run to completion), else handed over
   if (events.capacity() > kKeepEvents) std::vector<CoreEvent>().swap(events);  // a burst's storage is not kept
