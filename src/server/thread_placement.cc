@@ -317,12 +317,12 @@ std::vector<CpuTimes> ParseProcStat(std::string_view text) {
 }
 
 bool ParseDiskStat(std::string_view text, uint64_t* ios) {
-  // Documentation/block/stat.rst: reads completed (1), writes completed
-  // (5), discards completed (12), flushes completed (15).
+  // Documentation/block/stat.rst: reads completed (field 1), writes
+  // completed (5), discards completed (12), flushes completed (16).
   const std::vector<std::string_view> f = Split(Trim(text));
   if (f.size() < 11) return false;
   *ios = 0;
-  for (size_t i : {0u, 4u, 11u, 14u}) {
+  for (size_t i : {0u, 4u, 11u, 15u}) {
     int64_t v = 0;
     if (i >= f.size()) break;
     if (!ParseInt(f[i], &v) || v < 0) return false;
