@@ -98,6 +98,27 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     durable_ = durable.get();
     committer_ = std::move(durable);
   }
+  {
+    // Thread placement (server/thread_placement.h): the core and I/O
+    // threads register as they start.
+    placement::PlacementOptions po;
+    po.mode = opts_.thread_placement;
+    const char* mode = std::getenv("AVIARY_THREAD_PLACEMENT");
+    if (mode != nullptr && *mode != '\0' && !placement::ParseMode(mode, &po.mode)) {
+      AV_LOG(kWarn, "AVIARY_THREAD_PLACEMENT={}: expected auto, off or confine; ignored", mode);
+    }
+    po.log_dir = opts_.data_dir.empty() ? std::string() : wal.dir;
+    placement::ControllerOptions& c = po.controller;
+    c.confine_below_pct = static_cast<int>(EnvInt("AVIARY_PLACEMENT_CONFINE_BELOW_PCT", c.confine_below_pct));
+    c.release_above_pct = static_cast<int>(EnvInt("AVIARY_PLACEMENT_RELEASE_ABOVE_PCT", c.release_above_pct));
+    c.confine_window_ms = EnvInt("AVIARY_PLACEMENT_CONFINE_WINDOW_MS", c.confine_window_ms);
+    c.release_window_ms = EnvInt("AVIARY_PLACEMENT_RELEASE_WINDOW_MS", c.release_window_ms);
+    c.min_disk_ios_per_s = EnvInt("AVIARY_PLACEMENT_MIN_DISK_IOS", c.min_disk_ios_per_s);
+    po.sample_ms = std::max<int64_t>(10, EnvInt("AVIARY_PLACEMENT_SAMPLE_MS", po.sample_ms));
+    placement_ = std::make_unique<placement::ThreadPlacement>(std::move(po));
+    placement::ThreadPlacement* p = placement_.get();
+    opts_.net.on_io_thread_start = [p] { p->AddCurrentThread(); };
+  }
   const int64_t queue_kib = EnvInt("AVIARY_SNAPSHOT_QUEUE_KIB", 0);
   if (queue_kib > 0) opts_.core.snapshot_max_queued_bytes = static_cast<size_t>(queue_kib) << 10;
   core_ = std::make_unique<Core>(opts_.core, committer_.get(), this);
@@ -167,8 +188,10 @@ bool Server::Start(std::string* error) {
   core_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "av-core");  // for top -H / perf
     base::RequestShortSlice();                      // AVIARY_SCHED_SLICE_US, off by default (base/thread_slice.h)
+    placement_->AddCurrentThread();
     core_->Run();
   });
+  placement_->Start();  // aviary.threadPlacement: detects the log disk's interrupts, logs, adapts
   metrics_ = std::make_unique<MetricsEndpoint>(core_.get(), opts_.core.config.metrics_provider);
   metrics_->Start();  // a port that cannot be bound is logged, not fatal
   started_ = true;
@@ -180,6 +203,7 @@ void Server::Stop() {
   // Idempotent, and safe after a failed Start. Core first: once it is joined
   // nothing posts to the network or the log any more.
   started_ = false;
+  placement_->Stop();                    // before the placed threads exit (their ids)
   if (admin_http_) admin_http_->Stop();  // its requests may wait for the core
   admin_http_.reset();
   if (metrics_) metrics_->Stop();  // its scrapes ask the core

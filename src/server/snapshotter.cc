@@ -17,6 +17,7 @@
 #include "base/failpoint.h"
 #include "base/log.h"
 #include "metrics/server_metrics.h"
+#include "server/thread_placement.h"
 #include "storage/layout.h"
 #include "storage/recovery.h"
 #include "storage/snapshot.h"
@@ -151,6 +152,7 @@ bool Snapshotter::Fork(const tree::DataTree& tree, int64_t zxid, const std::vect
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);  // the server died before prctl
+    placement::UnconfineForkedChild();      // forked by the core thread: not confined with it
     // Drop the inherited sockets and log files: a client whose connection the
     // server closes must see it closed now, not when this child exits.
     ::close_range(3, ~0U, 0);
