@@ -408,6 +408,13 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return detail::IntValue(raw_key, value, 100, std::numeric_limits<int32_t>::max(),
                             "expected milliseconds, at least 100", &cfg->snapshot_timeout_ms, error);
   }
+  if (key == "aviary.threadPlacement") {
+    if (value != "auto" && value != "off" && value != "confine") {
+      return Invalid(raw_key, value, "expected auto or off", error);
+    }
+    cfg->thread_placement = std::string(value);
+    return true;
+  }
   if (key == "aviary.ioThreads") {
     if (!detail::IntValue(raw_key, value, 1, 64, "expected an integer 1-64", &v64, error)) return false;
     cfg->io_threads = static_cast<int>(v64);

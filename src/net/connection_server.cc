@@ -178,6 +178,7 @@ class Worker {
     thread_ = std::thread([this] {
       const std::string name = "av-io-" + std::to_string(index_);
       pthread_setname_np(pthread_self(), name.c_str());  // for top -H / perf
+      if (opts_.on_io_thread_start) opts_.on_io_thread_start();
       Run();
     });
   }

@@ -63,6 +63,9 @@ struct ServerOptions {
   // Frame::arrived_real_ns), for measuring the I/O threads' wake-up
   // (AVIARY_LATENCY_TRACE). Off: plain recv, no timestamps.
   bool rx_timestamps = false;
+  // Called first on each I/O thread as it starts (the server's thread
+  // placement registers it there). Empty: nothing.
+  std::function<void()> on_io_thread_start;
 
   // TLS. Null: no TLS anywhere. plain_enabled=false: no plain listener
   // (secureClientPort without clientPort).

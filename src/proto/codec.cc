@@ -18,6 +18,16 @@ T& Body(Request* out) {
   return out->body.emplace<T>();
 }
 
+// {path, watch} bodies: one already of the same type is decoded into (every
+// field is read), so that its path's storage is reused. The server hands
+// decoded reads' path strings back to the I/O threads (server/path_pool.h):
+// no allocation per read.
+template <typename T>
+T& ReusedBody(Request* out) {
+  if (T* b = std::get_if<T>(&out->body)) return *b;
+  return out->body.emplace<T>();
+}
+
 // Reads the body for `op`; unknown opcodes leave an Empty body.
 void ReadRequestBody(Reader& r, OpCode op, Request* out) {
   switch (op) {
@@ -33,10 +43,10 @@ void ReadRequestBody(Reader& r, OpCode op, Request* out) {
       io::Read(r, &Body<DeleteRequest>(out));
       break;
     case OpCode::kExists:
-      io::Read(r, &Body<ExistsRequest>(out));
+      io::Read(r, &ReusedBody<ExistsRequest>(out));
       break;
     case OpCode::kGetData:
-      io::Read(r, &Body<GetDataRequest>(out));
+      io::Read(r, &ReusedBody<GetDataRequest>(out));
       break;
     case OpCode::kSetData:
       io::Read(r, &Body<SetDataRequest>(out));
@@ -49,7 +59,7 @@ void ReadRequestBody(Reader& r, OpCode op, Request* out) {
       break;
     case OpCode::kGetChildren:
     case OpCode::kGetChildren2:
-      io::Read(r, &Body<GetChildrenRequest>(out));
+      io::Read(r, &ReusedBody<GetChildrenRequest>(out));
       break;
     case OpCode::kSync:
       io::Read(r, &Body<SyncRequest>(out));

@@ -101,10 +101,11 @@ void Write(Writer& w, const DeleteRequest& b) {
   w.WriteInt32(b.version);
 }
 
-// {path, watch} bodies.
+// {path, watch} bodies. The path is assigned, not replaced: a body decoded
+// into again keeps its storage (codec.cc ReusedBody).
 template <typename T>
 static void ReadPathWatch(Reader& r, T* b) {
-  b->path = r.ReadString();
+  b->path.assign(r.ReadBufferView());
   b->watch = r.ReadBool();
 }
 template <typename T>

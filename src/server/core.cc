@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "base/check.h"
 #include "base/log.h"
@@ -41,6 +42,7 @@ Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
       watches_(watch::WatchLimits{opts_.max_watches_per_session, opts_.max_watch_bytes_per_session}) {
   start_ms_ = clock_->SteadyMs();
   sequencer_ = MakeLeaderSequencer();
+  if (const char* v = std::getenv("AVIARY_PREFETCH")) prefetch_ = std::atoi(v) != 0;
 }
 
 std::unique_ptr<LeaderSequencer> Core::MakeLeaderSequencer() {
@@ -51,8 +53,8 @@ std::unique_ptr<LeaderSequencer> Core::MakeLeaderSequencer() {
 }
 
 void Core::SetSequencer(std::unique_ptr<Sequencer> s) {
-  AV_CHECK(creating_.empty() && queued_total_.load() == 0, "role change with {} writes and {} sessions pending",
-           queued_total_.load(), creating_.size());
+  AV_CHECK(creating_.empty() && queued_ == 0, "role change with {} writes and {} sessions pending", queued_,
+           creating_.size());
   sequencer_ = std::move(s);
 }
 
@@ -331,6 +333,11 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
         if (ev.call) ev.call(*this, now_ms);
         break;
     }
+  }
+  // Reads answered in this pass leave their paths' storage to the I/O
+  // threads (path_pool.h); queued ones took theirs into the session queue.
+  for (auto& ev : batch) {
+    if (ev.kind == CoreEvent::Kind::kRequest) path_pool_.KeepPathOf(ev.request);
   }
   ApplyCommitted(now_ms, /*slice=*/true);
   SendTouches();

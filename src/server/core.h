@@ -50,6 +50,7 @@
 #include "server/digest_log.h"
 #include "server/follower_sequencer.h"
 #include "server/leader_sequencer.h"
+#include "server/path_pool.h"
 #include "server/sequencer.h"
 #include "server/snapshotter.h"
 #include "session/session_tracker.h"
@@ -279,6 +280,9 @@ class Core {
                                               int64_t now_ms);
   // The four-letter words' cache of system facts; null until a word needed one.
   const AdminProbe* admin_probe() const { return admin_probe_.get(); }
+  // Decoded reads' path strings, kept by the core once answered and taken
+  // back by the I/O threads for their next decodes (path_pool.h).
+  PathPool& path_pool() { return path_pool_; }
 
  private:
   struct Conn;
@@ -365,6 +369,8 @@ class Core {
   void ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r);
   void DrainSession(Session& s);
   void Enqueue(Session& s, Pending p);
+  // A new slot at the back of s's queue, for the caller to fill.
+  Pending& EnqueueNew(Session& s);
   Pending Dequeue(Session& s);
   // Forgets a closed session's queue (its connection is going away).
   void DropQueue(Session& s);
@@ -503,8 +509,12 @@ class Core {
   Outbox* outbox_;
   const base::Clock* clock_;  // opts_.clock or the system clock
 
-  txn::StateMachine sm_;                // the replicated state: tree + session table
-  tree::DataTree& tree_;                // sm_.tree()
+  txn::StateMachine sm_;  // the replicated state: tree + session table
+  tree::DataTree& tree_;  // sm_.tree()
+  // ApplyCommitted's stat step (the stat pool entries and the digest
+  // cache slots of the txn two ahead); AVIARY_PREFETCH=0 turns it off (for
+  // an A/B in one binary).
+  bool prefetch_ = true;
   txn::QuotaErrorCounts quota_errors_;  // counted by the leader sequencer's Preparer
   session::SessionTracker sessions_;
   watch::WatchManager watches_;
@@ -565,6 +575,7 @@ class Core {
   std::array<metrics::Summary*, 128> latency_by_op_{};
   std::unique_ptr<AdminProbe> admin_probe_;    // created on first use
   std::unique_ptr<QueueSpares> queue_spares_;  // emptied session queues' storage, created on first use
+  PathPool path_pool_;
   std::optional<admin::EnsembleConf> ensemble_conf_;
   std::vector<std::function<void()>> stat_reset_hooks_;
   int64_t trace_mask_ = admin::kDefaultTraceMask;        // gtmk / stmk: stored only
@@ -614,6 +625,11 @@ class Core {
   bool stop_ = false;
   bool commits_ready_ = false;
   std::atomic<int64_t> inbox_requests_{0};
+  // Requests waiting in session queues: exact in queued_ (token holder),
+  // published to queued_total_ for Backlog() at the end of each pass
+  // (Flush): one store per pass instead of two read-modify-writes per
+  // queued read on a line the I/O threads read (Throttled).
+  int64_t queued_ = 0;
   std::atomic<int64_t> queued_total_{0};
   std::atomic<int64_t> held_total_{0};
 };

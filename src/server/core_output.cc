@@ -147,6 +147,10 @@ void Core::Flush() {
     c.pass_output = 0;
   }
   pass_conns_.clear();
+  if (queued_ != queued_total_.load(std::memory_order_relaxed)) {
+    queued_total_.store(queued_, std::memory_order_relaxed);  // Backlog(): once per pass
+  }
+  path_pool_.Publish();  // one lock per pass, when reads were answered
   for (const auto& [conn, n] : credit_gone_) out_.push_back(net::ConnectionServer::Out{conn, {}, false, n});
   credit_gone_.clear();
   if (!out_.empty()) {

@@ -190,13 +190,14 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     return;
   }
   if (!ChargeQueued(c, ev.bytes)) return;
-  Pending p;
+  // Behind a write of its session (most reads under a mixed load at depth):
+  // built in its queue slot, the request's body moved in (no copy).
+  Pending& p = EnqueueNew(s);
   p.conn = c.id;
   p.request = std::move(req);
   p.decode_err = ev.decode_err;
   p.received_us = ev.received_us;
   p.bytes = ev.bytes;
-  Enqueue(s, std::move(p));
 }
 
 void Core::OnAuth(Conn& c, const proto::Request& req) {
@@ -479,14 +480,20 @@ void Core::ApplyCommitted(int64_t now_ms, bool slice) {
   const int64_t wall_ms = committed_.empty() ? 0 : clock_->WallMs();  // propagation latency, once per batch
   // A group's txns touch nodes spread over the tree (a grown tree's index
   // slots, nodes and records are cache misses): load the index slots of the
-  // txn kPrefetchSlots ahead and the nodes of the one kPrefetchNodes ahead.
-  constexpr size_t kPrefetchSlots = 8, kPrefetchNodes = 4;
+  // txn kPrefetchSlots ahead, the nodes of the one kPrefetchNodes ahead and
+  // the stat pool entries (a set node's stat is not in its node) of the one
+  // kPrefetchStats ahead.
+  constexpr size_t kPrefetchSlots = 8, kPrefetchNodes = 4, kPrefetchStats = 2;
   const size_t n = committed_.size();
   for (size_t i = 0; i < std::min(kPrefetchSlots, n); ++i)
     txn::PrefetchForApply(tree_, committed_[i], i < kPrefetchNodes);
+  if (prefetch_) {
+    for (size_t i = 0; i < std::min(kPrefetchStats, n); ++i) sm_.PrefetchStats(committed_[i]);
+  }
   for (size_t i = 0; i < n; ++i) {
     if (i + kPrefetchSlots < n) txn::PrefetchForApply(tree_, committed_[i + kPrefetchSlots], false);
     if (i + kPrefetchNodes < n) txn::PrefetchForApply(tree_, committed_[i + kPrefetchNodes], true);
+    if (prefetch_ && i + kPrefetchStats < n) sm_.PrefetchStats(committed_[i + kPrefetchStats]);
     const txn::Txn& t = committed_[i];
     if (snapshot_ && t.type == OpCode::kCloseSession) {
       // A fuzzy snapshot is being walked: it must record what this sweeps.
@@ -539,7 +546,7 @@ void Core::SubmitProposals(int64_t now_ms) {
 
 void Core::FailPendingWrites() {
   storage_failed_ = true;
-  AV_LOG(kError, "storage failed: answering {} queued requests; writes are refused from now on", queued_total_.load());
+  AV_LOG(kError, "storage failed: answering {} queued requests; writes are refused from now on", queued_);
   const int64_t unknown_through = committer_->UnknownThrough();
   std::unordered_set<net::ConnId> lost;  // being closed: answer nothing more on them
   for (auto& [id, sp] : session_state_) {
@@ -657,16 +664,18 @@ void Core::ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r
   DrainSession(s);
 }
 
-void Core::Enqueue(Session& s, Pending p) {
+void Core::Enqueue(Session& s, Pending p) { EnqueueNew(s) = std::move(p); }
+
+Core::Pending& Core::EnqueueNew(Session& s) {
   if (!queue_spares_) queue_spares_ = std::make_unique<QueueSpares>();
-  s.queue.push_back(std::move(p), queue_spares_.get());
-  queued_total_.fetch_add(1, std::memory_order_relaxed);
+  ++queued_;  // published to queued_total_ (Backlog) once per pass, by Flush
+  return s.queue.emplace_back(queue_spares_.get());
 }
 
 Core::Pending Core::Dequeue(Session& s) {
   Pending p = std::move(s.queue.front());
   s.queue.pop_front(queue_spares_.get());
-  queued_total_.fetch_sub(1, std::memory_order_relaxed);
+  --queued_;
   auto it = conns_.find(p.conn);
   if (it != conns_.end()) {
     it->second->queued_bytes -= p.bytes;
@@ -682,15 +691,36 @@ void Core::DropQueue(Session& s) {
 }
 
 void Core::DrainSession(Session& s) {
+  // The reads behind the write just answered leave together: each runs in
+  // its queue slot (not moved out), the connection is looked up once for
+  // the run of them (a session's requests come from one connection), and
+  // a read's path storage goes back to the I/O threads (path_pool_).
+  Conn* c = nullptr;
+  net::ConnId cid = 0;
   while (!s.queue.empty() && s.queue.front().Runnable()) {
-    Pending p = Dequeue(s);
+    Pending& p = s.queue.front();
     if (p.local_close) {
-      FinishLocalClose(s, p.conn, p.request.header.xid, p.received_us);
+      Pending q = Dequeue(s);
+      FinishLocalClose(s, q.conn, q.request.header.xid, q.received_us);
       return;  // s is gone
     }
-    auto it = conns_.find(p.conn);
-    if (it == conns_.end()) continue;
-    RunNonTxn(*it->second, p.request, p.decode_err, p.received_us);
+    if (c == nullptr || cid != p.conn) {
+      auto it = conns_.find(p.conn);
+      cid = p.conn;
+      c = it != conns_.end() ? it->second.get() : nullptr;
+    }
+    // Dequeue's bookkeeping, then the read (it neither closes a Conn here
+    // nor touches this queue: replies and events only).
+    --queued_;
+    if (c != nullptr) {
+      c->queued_bytes -= p.bytes;
+      Credit(*c);
+      RunNonTxn(*c, p.request, p.decode_err, p.received_us);
+      path_pool_.KeepPathOf(p.request);
+    } else {
+      Credit(p.conn);
+    }
+    s.queue.pop_front(queue_spares_.get());
   }
 }
 

@@ -205,7 +205,11 @@ class Core::PendingQueue {
   const Item& front() const { return items_[head_]; }
   std::vector<Item>::iterator begin() { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
   std::vector<Item>::iterator end() { return items_.end(); }
-  void push_back(Item&& p, QueueSpares* spares = nullptr);
+  void push_back(Item&& p, QueueSpares* spares = nullptr) { emplace_back(spares) = std::move(p); }
+  // A default Item at the back, for the caller to fill in place.
+  Item& emplace_back(QueueSpares* spares = nullptr);
+  // Drops the head. Its slot is not reset: what it still holds is let go
+  // when the queue empties or compacts (both bounded by the queue's size).
   void pop_front(QueueSpares* spares = nullptr);
 
  private:
@@ -226,16 +230,15 @@ struct Core::QueueSpares {
   std::vector<std::vector<Pending>> buffers;
 };
 
-inline void Core::PendingQueue::push_back(Item&& p, QueueSpares* spares) {
+inline Core::PendingQueue::Item& Core::PendingQueue::emplace_back(QueueSpares* spares) {
   if (items_.capacity() <= kKeep && items_.empty() && spares != nullptr && !spares->buffers.empty()) {
     items_.swap(spares->buffers.back());
     spares->buffers.pop_back();
   }
-  items_.push_back(std::move(p));
+  return items_.emplace_back();
 }
 
 inline void Core::PendingQueue::pop_front(QueueSpares* spares) {
-  items_[head_] = Item{};
   if (++head_ < items_.size()) {
     if (head_ >= 64 && 2 * head_ >= items_.size()) Compact();
     return;

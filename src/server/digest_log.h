@@ -44,6 +44,9 @@ class DigestLog final : public txn::ApplyObserver {
   void TreeChanged() override {
     if (digest_ != nullptr) digest_->TreeChanged();
   }
+  void Prefetch(const tree::Node& node) const override {
+    if (digest_ != nullptr) digest_->Prefetch(node);
+  }
 
   std::vector<admin::ZxidDigest> Entries() const { return {entries_.begin(), entries_.end()}; }
 

@@ -45,6 +45,8 @@ void RaiseOpenFileLimit() {
 
 // Events of one read pass whose storage an I/O thread keeps for the next.
 constexpr size_t kKeepEvents = 256;
+// Recycled path strings an I/O thread holds at most (Server::OnFrames).
+constexpr size_t kKeepSparePaths = 256;
 
 // CLOCK_REALTIME in ns: the clock of the kernel's receive timestamps.
 int64_t RealNowNs() {
@@ -101,6 +103,27 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
   // under load so far); the core's own default (1) keeps every core unit
   // test running with them.
   opts_.core.reply_slice = static_cast<int32_t>(std::clamp<int64_t>(EnvInt("AVIARY_CORE_REPLY_SLICE", 0), 0, 1 << 20));
+  {
+    // Thread placement (server/thread_placement.h): the core and I/O
+    // threads register as they start.
+    placement::PlacementOptions po;
+    po.mode = opts_.thread_placement;
+    const char* mode = std::getenv("AVIARY_THREAD_PLACEMENT");
+    if (mode != nullptr && *mode != '\0' && !placement::ParseMode(mode, &po.mode)) {
+      AV_LOG(kWarn, "AVIARY_THREAD_PLACEMENT={}: expected auto, off or confine; ignored", mode);
+    }
+    po.log_dir = opts_.data_dir.empty() ? std::string() : wal.dir;
+    placement::ControllerOptions& c = po.controller;
+    c.confine_below_pct = static_cast<int>(EnvInt("AVIARY_PLACEMENT_CONFINE_BELOW_PCT", c.confine_below_pct));
+    c.release_above_pct = static_cast<int>(EnvInt("AVIARY_PLACEMENT_RELEASE_ABOVE_PCT", c.release_above_pct));
+    c.confine_window_ms = EnvInt("AVIARY_PLACEMENT_CONFINE_WINDOW_MS", c.confine_window_ms);
+    c.release_window_ms = EnvInt("AVIARY_PLACEMENT_RELEASE_WINDOW_MS", c.release_window_ms);
+    c.min_disk_ios_per_s = EnvInt("AVIARY_PLACEMENT_MIN_DISK_IOS", c.min_disk_ios_per_s);
+    po.sample_ms = std::max<int64_t>(10, EnvInt("AVIARY_PLACEMENT_SAMPLE_MS", po.sample_ms));
+    placement_ = std::make_unique<placement::ThreadPlacement>(std::move(po));
+    placement::ThreadPlacement* p = placement_.get();
+    opts_.net.on_io_thread_start = [p] { p->AddCurrentThread(); };
+  }
   const int64_t queue_kib = EnvInt("AVIARY_SNAPSHOT_QUEUE_KIB", 0);
   if (queue_kib > 0) opts_.core.snapshot_max_queued_bytes = static_cast<size_t>(queue_kib) << 10;
   core_ = std::make_unique<Core>(opts_.core, committer_.get(), this);
@@ -170,8 +193,10 @@ bool Server::Start(std::string* error) {
   core_thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "av-core");  // for top -H / perf
     base::RequestShortSlice();                      // AVIARY_SCHED_SLICE_US, off by default (base/thread_slice.h)
+    placement_->AddCurrentThread();
     core_->Run();
   });
+  placement_->Start();  // aviary.threadPlacement: detects the log disk's interrupts, logs, adapts
   metrics_ = std::make_unique<MetricsEndpoint>(core_.get(), opts_.core.config.metrics_provider);
   metrics_->Start();  // a port that cannot be bound is logged, not fatal
   started_ = true;
@@ -183,6 +208,7 @@ void Server::Stop() {
   // Idempotent, and safe after a failed Start. Core first: once it is joined
   // nothing posts to the network or the log any more.
   started_ = false;
+  placement_->Stop();                    // before the placed threads exit (their ids)
   if (admin_http_) admin_http_->Stop();  // its requests may wait for the core
   admin_http_.reset();
   if (metrics_) metrics_->Stop();  // its scrapes ask the core
@@ -201,6 +227,11 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
   thread_local std::vector<CoreEvent> events;
   events.clear();
   events.reserve(frames.size());
+  // Storage for the reads' paths, handed back by the core (path_pool.h):
+  // topped up once per pass, at most kKeepSparePaths kept by this thread.
+  thread_local std::vector<std::string> spare_paths;
+  const size_t want_paths = std::min(frames.size(), kKeepSparePaths);
+  if (spare_paths.size() < want_paths) core_->path_pool().Take(&spare_paths, want_paths - spare_paths.size());
   int64_t now_us = ClockOf(opts_).SteadyUs();
   // Tracing: the kernel's receive timestamp -> now, once per read (the
   // frames of one read share their stamp).
@@ -211,7 +242,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
       last_stamp = f.arrived_real_ns;
       trace::Record(trace::kIoWait, (real_now_ns - f.arrived_real_ns) / 1000);
     }
-    CoreEvent ev;
+    CoreEvent& ev = events.emplace_back();  // filled in place
     ev.conn = f.conn;
     ev.received_us = now_us;
     switch (f.kind) {
@@ -239,6 +270,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
         } else {
           ev.kind = CoreEvent::Kind::kRequest;
           ev.bytes = f.payload.size() + 4;
+          PathPool::SeedPath(f.payload, &ev.request, &spare_paths);  // a read's path decodes into kept storage
           ev.decode_err = proto::DecodeRequest(f.payload, &ev.request);
           // Kept only when it did not decode: a follower forwards these bytes.
           if (ev.decode_err != proto::Err::kOk && f.payload.size() > 8) ev.raw_body = std::string(f.payload.substr(8));
@@ -246,7 +278,6 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
         }
         break;
     }
-    events.push_back(std::move(ev));
   }
   core_->Submit(events);  // run here when the core is idle (run to completion), else handed over
   if (events.capacity() > kKeepEvents) std::vector<CoreEvent>().swap(events);  // a burst's storage is not kept

@@ -18,6 +18,7 @@
 #include "server/metrics_endpoint.h"
 #include "server/quorum_peer.h"
 #include "server/snapshotter.h"
+#include "server/thread_placement.h"
 
 namespace aviary::server {
 
@@ -91,6 +92,11 @@ struct ServerOptions {
   // ApplyCommitsInline) instead of waking it. AVIARY_APPLY_COMMITS_INLINE
   // (0 / 1) overrides it.
   bool apply_commits_inline = false;
+  // aviary.threadPlacement: "auto" confines the core and I/O threads to the
+  // CPUs that do not take the log disk's interrupts while those have room
+  // (server/thread_placement.h); "off"; "confine" (always, experiments).
+  // The environment variable AVIARY_THREAD_PLACEMENT overrides it.
+  placement::Mode thread_placement = placement::Mode::kAuto;
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
   SnapshotIo snapshot_io;                // aviary.snapshotWritebackKiB, ...BoundedWriteback, ...IdleIo, ...Nice
@@ -142,7 +148,8 @@ class Server : public net::FrameSink, public Outbox, public adminserver::AdminBa
   std::unique_ptr<Snapshotter> snapshotter_;
   std::unique_ptr<Core> core_;
   std::unique_ptr<net::ConnectionServer> net_;
-  std::unique_ptr<MetricsEndpoint> metrics_;  // /metrics (metricsProvider.*), server/metrics_endpoint.h
+  std::unique_ptr<placement::ThreadPlacement> placement_;  // the core and I/O threads register with it
+  std::unique_ptr<MetricsEndpoint> metrics_;               // /metrics (metricsProvider.*), server/metrics_endpoint.h
   std::thread core_thread_;
   bool started_ = false;
   std::unique_ptr<adminserver::AdminHttpServer> admin_http_;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "server/thread_placement.h"
 #include "zkformat/snapshot.h"
 
 namespace aviary::server {
@@ -64,7 +65,10 @@ std::unique_ptr<SnapStream> SnapStream::Start(const tree::DataTree& tree,
     ::close(fds[1]);
     return nullptr;
   }
-  if (pid == 0) ChildWrite(tree, sessions, fds[1], parent);
+  if (pid == 0) {
+    placement::UnconfineForkedChild();  // forked by the core thread: not confined with it
+    ChildWrite(tree, sessions, fds[1], parent);
+  }
   ::close(fds[1]);
   ::fcntl(fds[0], F_SETFL, ::fcntl(fds[0], F_GETFL) | O_NONBLOCK);
   return std::unique_ptr<SnapStream>(new SnapStream(fds[0], pid));

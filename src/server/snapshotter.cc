@@ -12,11 +12,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #include "base/failpoint.h"
 #include "base/log.h"
 #include "metrics/server_metrics.h"
-#include "server/heap_release.h"
+#include "server/thread_placement.h"
 #include "storage/layout.h"
 #include "storage/recovery.h"
 #include "storage/snapshot.h"
@@ -78,6 +79,20 @@ bool UseIdleIoClass() {
   return ::syscall(SYS_ioprio_set, kWhoProcess, 0, kClassIdle << kClassShift) == 0;
 }
 
+// The calling thread's CPU time.
+int64_t ThreadCpuUs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+// The process's minor page faults so far (all threads).
+int64_t MinorFaults() {
+  struct rusage ru {};
+  ::getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_minflt;
+}
+
 // The calling thread's nice value (Linux: per thread). Best effort.
 bool SetThreadNice(int nice) {
   return nice <= 0 || ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice) == 0;
@@ -128,6 +143,7 @@ bool Snapshotter::Fork(const tree::DataTree& tree, int64_t zxid, const std::vect
   const pid_t parent = ::getpid();
   const ChildFault fault = ReadChildFault();
   const auto fork_start = std::chrono::steady_clock::now();
+  const int64_t fork_cpu_start = ThreadCpuUs();
   pid_t pid = ::fork();
   if (pid < 0) {
     AV_LOG(kWarn, "fork for snapshot failed ({}); serialising on the core thread", std::strerror(errno));
@@ -136,6 +152,7 @@ bool Snapshotter::Fork(const tree::DataTree& tree, int64_t zxid, const std::vect
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(1);  // the server died before prctl
+    placement::UnconfineForkedChild();      // forked by the core thread: not confined with it
     // Drop the inherited sockets and log files: a client whose connection the
     // server closes must see it closed now, not when this child exits.
     ::close_range(3, ~0U, 0);
@@ -144,9 +161,14 @@ bool Snapshotter::Fork(const tree::DataTree& tree, int64_t zxid, const std::vect
   child_ = pid;
   child_zxid_ = zxid;
   child_started_ms_ = NowMs();
+  child_server_faults_ = MinorFaults();
   // The parent's pause: fork copies the page tables of the whole heap.
-  AV_LOG(kInfo, "snapshot {:#x}: forked the writer (pid {}) in {} us", zxid, pid,
-         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - fork_start).count());
+  last_fork_us_ =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - fork_start).count();
+  // Wall time against the CPU the fork itself took (the page-table copy):
+  // on a loaded machine the forking thread may also wait for a core.
+  AV_LOG(kInfo, "snapshot {:#x}: forked the writer (pid {}) in {} us (CPU {} us)", zxid, pid, last_fork_us_,
+         ThreadCpuUs() - fork_cpu_start);
   return true;
 }
 
@@ -163,7 +185,8 @@ void Snapshotter::Reap() {
   });
   if (child_ <= 0) return;
   int status = 0;
-  pid_t r = ::waitpid(child_, &status, WNOHANG);
+  struct rusage ru {};
+  pid_t r = ::wait4(child_, &status, WNOHANG, &ru);
   if (r == 0) {
     if (NowMs() - child_started_ms_ < child_timeout_ms_) return;
     AV_LOG(kError, "snapshot {:#x}: the child (pid {}) is still writing after {} ms; killing it", child_zxid_, child_,
@@ -176,7 +199,15 @@ void Snapshotter::Reap() {
   }
   child_ = 0;
   if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    AV_LOG(kInfo, "snapshot {:#x} written in {} ms", child_zxid_, NowMs() - child_started_ms_);
+    // What the snapshot cost, beside the fork: the child's CPU (on the
+    // cores the server shares) and the copy-on-write faults the server took
+    // while the child held the old pages.
+    last_child_ =
+        ChildCost{last_fork_us_,
+                  (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000,
+                  MinorFaults() - child_server_faults_};
+    AV_LOG(kInfo, "snapshot {:#x} written in {} ms (the child's CPU {} ms; the server's minor faults meanwhile {})",
+           child_zxid_, NowMs() - child_started_ms_, last_child_.child_cpu_ms, last_child_.server_minor_faults);
     metrics::Server().snapshot_time.Add(NowMs() - child_started_ms_);
   } else {
     AV_LOG(kError, "snapshot {:#x} failed (child status {:#x}); removing its temporary file", child_zxid_, status);
@@ -254,22 +285,21 @@ void Snapshotter::Run() {
         const auto commit_start = std::chrono::steady_clock::now();
         if (!failed) failed = !(writer.Write(job.bytes, &error) && writer.Commit(&error));
         const auto commit_end = std::chrono::steady_clock::now();
-        // The snapshot's blocks (up to CoreOptions::snapshot_max_queued_bytes at a time)
-        // came from the core's malloc arena and left free pages there: give
-        // them back (RSS with a large tree, issue 10).
-        ReleaseFreeHeap();
-        const auto trim_end = std::chrono::steady_clock::now();
+        // No malloc_trim here: the blocks' free pages (up to
+        // CoreOptions::snapshot_max_queued_bytes, in the core's arena) stay
+        // for the next snapshot's blocks and the core's own allocations while
+        // writes go on; the core's IdleTrim gives them back once writes stop
+        // (heap_release.h). A trim here locked each arena for 1-40 ms at the
+        // end of every snapshot (the core's allocations waited) and made the
+        // core fault ~1,100 pages back in at the next one (storage.md, session 14).
         if (failed) {
           writer.Abort();
         } else {
           auto ms =
               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-          AV_LOG(kInfo,
-                 "snapshot {:#x} written in {} ms ({} bytes; sealing {} ms, writes {} ms, fsync+rename {} ms, heap "
-                 "trim {} ms)",
+          AV_LOG(kInfo, "snapshot {:#x} written in {} ms ({} bytes; sealing {} ms, writes {} ms, fsync+rename {} ms)",
                  zxid, ms, writer.bytes_written(), seal_us / 1000, write_us / 1000,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(commit_end - commit_start).count(),
-                 std::chrono::duration_cast<std::chrono::milliseconds>(trim_end - commit_end).count());
+                 std::chrono::duration_cast<std::chrono::milliseconds>(commit_end - commit_start).count());
           metrics::Server().snapshot_time.Add(ms);
         }
         busy_.store(false);

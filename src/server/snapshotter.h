@@ -76,6 +76,16 @@ class Snapshotter {
   bool Busy() const { return busy_.load() || child_ > 0; }  // a snapshot is being written
   size_t QueuedBytes() const { return queued_bytes_.load(); }
 
+  // What the last forked snapshot that succeeded cost the server (also in
+  // its log line): the fork's pause, the child's CPU, and the minor faults
+  // the server's threads took while the child ran (copy-on-write).
+  struct ChildCost {
+    int64_t fork_us = 0;
+    int64_t child_cpu_ms = 0;
+    int64_t server_minor_faults = 0;
+  };
+  ChildCost last_child() const { return last_child_; }
+
  private:
   struct Job {
     enum Kind { kBegin, kWrite, kBlock, kFinish, kPurge } kind;
@@ -101,6 +111,9 @@ class Snapshotter {
   int child_ = 0;  // pid of the snapshot child, 0 if none
   int64_t child_zxid_ = 0;
   int64_t child_started_ms_ = 0;
+  int64_t child_server_faults_ = 0;  // the process's minor faults at the fork
+  int64_t last_fork_us_ = 0;
+  ChildCost last_child_;
   std::vector<int> killed_;  // killed children not yet reaped
 };
 

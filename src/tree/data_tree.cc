@@ -122,6 +122,13 @@ void DataTree::PrefetchPath(std::string_view path, bool deep) const {
   }
 }
 
+const Node* DataTree::PrefetchStat(std::string_view path) const {
+  path = NormalizeRoot(path);
+  const Node* n = path == "/" ? root_ : index_.Peek(pool_, PathHash(path));
+  if (n != nullptr) n->stat.Prefetch();
+  return n;
+}
+
 Node* DataTree::Mutable(std::string_view path) { return const_cast<Node*>(Find(path)); }
 
 std::vector<std::string> DataTree::EphemeralsOf(int64_t session) const {

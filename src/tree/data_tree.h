@@ -58,6 +58,12 @@ class DataTree {
   // with `deep`, the node and its record too (the slot should be cached by
   // then: an earlier call without `deep`). Changes nothing.
   void PrefetchPath(std::string_view path, bool deep) const;
+  // The third step: the pool entry of the node's stat when it is extended
+  // (a node that was ever set or has children keeps its stat there, a line
+  // the node does not share). Reads the node: call it after PrefetchPath(path,
+  // true) had time to load it. Changes nothing; returns the node it read (a
+  // hint, not verified against `path`; nullptr when none).
+  const Node* PrefetchStat(std::string_view path) const;
 
   // Real nodes, root and system nodes included (4 on a fresh tree).
   // ZooKeeper's zk_znode_count reports NodeCount() + 1 (its root alias).

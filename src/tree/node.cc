@@ -111,13 +111,11 @@ void NodeStat::FreeExt() {
   ext_ = 0;
 }
 
-StatExt& NodeStat::Extend() {
-  if (ext_ == 0) {
-    const int64_t z = CompactZxid();
-    const int64_t t = CompactTime();
-    ext_ = StatExtPool::Get().Alloc();
-    detail::stat_ext_base[ext_] = StatExt{z, z, t, t, z, 0, 0, 0, 0};
-  }
+StatExt& NodeStat::ExtendSlow() {
+  const int64_t z = CompactZxid();
+  const int64_t t = CompactTime();
+  ext_ = StatExtPool::Get().Alloc();
+  detail::stat_ext_base[ext_] = StatExt{z, z, t, t, z, 0, 0, 0, 0};
   return detail::stat_ext_base[ext_];
 }
 

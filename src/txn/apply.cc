@@ -1,6 +1,7 @@
 #include "txn/apply.h"
 
 #include "tree/path.h"
+#include "txn/state_machine.h"
 
 namespace aviary::txn {
 namespace {
@@ -116,19 +117,43 @@ const tree::Node* LoneSetDataNode(const tree::DataTree& tree, const Txn& txn) {
   return s == nullptr ? nullptr : tree.Find(s->path);
 }
 
-void PrefetchForApply(const tree::DataTree& tree, const Txn& txn, bool deep) {
-  const std::string* path = nullptr;
-  bool parent = false;
+namespace {
+
+// The path a single-op txn changes (nullptr: none, or a multi) and whether
+// its parent changes too (create, delete).
+const std::string* PrefetchedPath(const Txn& txn, bool* parent) {
+  *parent = false;
+  if (txn.type == OpCode::kMulti) return nullptr;
   if (const auto* c = std::get_if<CreateTxn>(&txn.op.body)) {
-    path = &c->path, parent = true;
-  } else if (const auto* d = std::get_if<DeleteTxn>(&txn.op.body)) {
-    path = &d->path, parent = true;
-  } else if (const auto* s = std::get_if<SetDataTxn>(&txn.op.body)) {
-    path = &s->path;
+    *parent = true;
+    return &c->path;
   }
-  if (path == nullptr || txn.type == OpCode::kMulti) return;
+  if (const auto* d = std::get_if<DeleteTxn>(&txn.op.body)) {
+    *parent = true;
+    return &d->path;
+  }
+  if (const auto* s = std::get_if<SetDataTxn>(&txn.op.body)) return &s->path;
+  return nullptr;
+}
+
+}  // namespace
+
+void PrefetchForApply(const tree::DataTree& tree, const Txn& txn, bool deep) {
+  bool parent = false;
+  const std::string* path = PrefetchedPath(txn, &parent);
+  if (path == nullptr) return;
   tree.PrefetchPath(*path, deep);
   if (parent) tree.PrefetchPath(tree::ParentOf(*path), deep);
+}
+
+void PrefetchStatForApply(const tree::DataTree& tree, const Txn& txn, const ApplyObserver* observer) {
+  bool parent = false;
+  const std::string* path = PrefetchedPath(txn, &parent);
+  if (path == nullptr) return;
+  for (int i = 0; i < (parent ? 2 : 1); ++i) {
+    const tree::Node* n = tree.PrefetchStat(i == 0 ? std::string_view(*path) : tree::ParentOf(*path));
+    if (n != nullptr && observer != nullptr) observer->Prefetch(*n);
+  }
 }
 
 namespace {

@@ -66,6 +66,12 @@ const tree::Node* LoneSetDataNode(const tree::DataTree& tree, const Txn& txn);
 // records, see DataTree::PrefetchPath). For a loop over committed txns: call
 // it for the txns a few places ahead. Changes nothing.
 void PrefetchForApply(const tree::DataTree& tree, const Txn& txn, bool deep);
+// The step after `deep`: the stat pool entries of those nodes
+// (DataTree::PrefetchStat; reads the nodes, so call it a txn or two after
+// the deep step); `observer`, when not null, is told each node
+// (ApplyObserver::Prefetch). Changes nothing.
+class ApplyObserver;  // state_machine.h
+void PrefetchStatForApply(const tree::DataTree& tree, const Txn& txn, const ApplyObserver* observer = nullptr);
 
 // Whether `r` is what Apply must give for `t` when Preparer produced `t`
 // against this very tree (the live pipeline; not replay over a fuzzy

@@ -1,5 +1,7 @@
 #include "txn/overlay.h"
 
+#include <cstring>
+
 #include "tree/path.h"
 
 namespace aviary::txn {
@@ -12,12 +14,102 @@ std::shared_ptr<const proto::AclList> Overlay::SharedAcl(const tree::Node& n) co
   return slot;
 }
 
+// 8 bytes a step (tree::PathHash's mixing, all 64 bits kept). Not keyed: a
+// client choosing colliding paths only lengthens probe runs over its own
+// writes in flight (bounded by the outstanding limits), and every probe
+// compares the path.
+uint64_t Overlay::PathHash64(std::string_view path) {
+  auto mix = [](uint64_t x) {
+    x *= 0xbf58476d1ce4e5b9ULL;
+    return x ^ (x >> 29);
+  };
+  const char* p = path.data();
+  size_t n = path.size();
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = mix(h ^ w);
+  }
+  uint64_t tail = 0;
+  for (size_t i = 0; i < n; ++i) tail |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  return mix(mix(h ^ tail));
+}
+
+const Overlay::Slot* Overlay::FindSlot(std::string_view path, uint64_t hash) const {
+  if (slots_.empty()) return nullptr;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.entry == nullptr) return nullptr;
+    if (s.hash == hash && s.entry->path == path) return &s;
+  }
+}
+
+Overlay::Entry* Overlay::Link(Entry* e) {
+  if ((linked_ + 1) * 2 > slots_.size()) Grow();
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = e->hash & mask;; i = (i + 1) & mask) {
+    Slot& s = slots_[i];
+    if (s.entry == nullptr) {
+      s = Slot{e->hash, e};
+      ++linked_;
+      return nullptr;
+    }
+    if (s.hash == e->hash && s.entry->path == e->path) {
+      Entry* replaced = s.entry;
+      s.entry = e;
+      return replaced;
+    }
+  }
+}
+
+void Overlay::Unlink(const Entry* e) {
+  if (slots_.empty()) return;
+  const size_t mask = slots_.size() - 1;
+  for (size_t i = e->hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.entry == nullptr) return;
+    if (s.entry == e) {
+      EraseAt(i);
+      return;
+    }
+  }
+}
+
+// Linear probing's deletion without tombstones: later slots of the probe
+// run move back into the hole unless their home lies cyclically in (hole, slot].
+void Overlay::EraseAt(size_t i) {
+  const size_t mask = slots_.size() - 1;
+  for (size_t j = (i + 1) & mask; slots_[j].entry != nullptr; j = (j + 1) & mask) {
+    const size_t home = slots_[j].hash & mask;
+    const bool stays = i < j ? (home > i && home <= j) : (home > i || home <= j);
+    if (!stays) {
+      slots_[i] = slots_[j];
+      i = j;
+    }
+  }
+  slots_[i] = Slot{};
+  --linked_;
+}
+
+void Overlay::Grow() {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(old.empty() ? kMinSlots : old.size() * 2, Slot{});
+  const size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.entry == nullptr) continue;
+    size_t i = s.hash & mask;
+    while (slots_[i].entry != nullptr) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
 std::optional<NodeRec> Overlay::Get(std::string_view path) const {
   path = tree::NormalizeRoot(path);
-  auto it = latest_.find(path);
-  if (it != latest_.end()) {
-    if (!it->second->rec.exists) return std::nullopt;
-    return it->second->rec;
+  if (const Slot* s = FindSlot(path, PathHash64(path))) {
+    if (!s->entry->rec.exists) return std::nullopt;
+    return s->entry->rec;
   }
   const tree::Node* n = tree_.Find(path);
   if (n == nullptr) return std::nullopt;
@@ -31,38 +123,21 @@ std::optional<NodeRec> Overlay::Get(std::string_view path) const {
   return r;
 }
 
-std::shared_ptr<Overlay::Entry> Overlay::NewEntry(std::string_view path, NodeRec&& rec) {
-  if (free_entries_.empty()) return std::make_shared<Entry>(Entry{std::string(path), std::move(rec)});
+std::shared_ptr<Overlay::Entry> Overlay::NewEntry(std::string_view path, uint64_t hash, NodeRec&& rec) {
+  if (free_entries_.empty()) return std::make_shared<Entry>(Entry{std::string(path), hash, std::move(rec)});
   std::shared_ptr<Entry> e = std::move(free_entries_.back());
   free_entries_.pop_back();
   e->path.assign(path);
+  e->hash = hash;
   e->rec = std::move(rec);
   return e;
 }
 
-std::shared_ptr<Overlay::Entry> Overlay::Link(const std::shared_ptr<Entry>& e) {
-  std::shared_ptr<Entry> replaced;
-  LatestMap::node_type node;
-  if (auto it = latest_.find(std::string_view(e->path)); it != latest_.end()) {
-    node = latest_.extract(it);  // its key views the replaced entry's path
-    replaced = std::move(node.mapped());
-  } else if (!free_nodes_.empty()) {
-    node = std::move(free_nodes_.back());
-    free_nodes_.pop_back();
-  } else {
-    latest_.emplace(std::string_view(e->path), e);
-    return replaced;
-  }
-  node.key() = std::string_view(e->path);
-  node.mapped() = e;
-  latest_.insert(std::move(node));
-  return replaced;
-}
-
 void Overlay::Put(std::string_view path, NodeRec rec) {
-  std::shared_ptr<Entry> e = NewEntry(tree::NormalizeRoot(path), std::move(rec));
-  std::shared_ptr<Entry> replaced = Link(e);
-  if (recording_) undo_.emplace_back(e, std::move(replaced));
+  path = tree::NormalizeRoot(path);
+  std::shared_ptr<Entry> e = NewEntry(path, PathHash64(path), std::move(rec));
+  Entry* replaced = Link(e.get());
+  if (recording_) undo_.emplace_back(e.get(), replaced);
   queue_.push_back(std::move(e));
 }
 
@@ -74,8 +149,8 @@ void Overlay::Begin() {
 
 void Overlay::Rollback() {
   for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
-    latest_.erase(std::string_view(it->first->path));
-    if (it->second) latest_.emplace(std::string_view(it->second->path), it->second);
+    Unlink(it->first);
+    if (it->second != nullptr) Link(it->second);
   }
   queue_.resize(mark_);
   Commit();
@@ -90,13 +165,8 @@ void Overlay::Applied(int64_t zxid) {
   while (!queue_.empty() && queue_.front()->rec.zxid <= zxid) {
     std::shared_ptr<Entry> e = std::move(queue_.front());
     queue_.pop_front();
-    auto it = latest_.find(std::string_view(e->path));
-    if (it != latest_.end() && it->second == e) {
-      LatestMap::node_type node = latest_.extract(it);
-      node.mapped().reset();
-      if (free_nodes_.size() < kMaxRecycled) free_nodes_.push_back(std::move(node));
-    }
-    // Only queue_ held it (undo_ is empty outside a prepare): reuse it.
+    Unlink(e.get());  // when it is still its path's newest
+    // Only queue_ held it: reuse it.
     if (e.use_count() == 1 && free_entries_.size() < kMaxRecycled) {
       e->rec.acl.reset();
       free_entries_.push_back(std::move(e));
@@ -106,9 +176,9 @@ void Overlay::Applied(int64_t zxid) {
 
 void Overlay::Clear() {
   queue_.clear();
-  latest_.clear();
+  slots_.clear();
+  linked_ = 0;
   free_entries_.clear();
-  free_nodes_.clear();
   undo_.clear();
   acls_.clear();
   recording_ = false;

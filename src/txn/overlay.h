@@ -6,8 +6,8 @@
 // zxid order; Applied(z) drops records with zxid <= z; a path's map entry is
 // always its newest record still queued. No std::string is built to look a
 // path up, and a node's ACL list is shared, not copied, per Get.
-// Entries and map nodes of applied records are reused by later Puts, so a
-// steady stream of writes allocates nothing here.
+// Entries of applied records are reused by later Puts, so a steady stream
+// of writes allocates nothing here.
 #pragma once
 
 #include <cstdint>
@@ -66,39 +66,52 @@ class Overlay {
  private:
   struct Entry {
     std::string path;
+    uint64_t hash = 0;  // PathHash64(path)
     NodeRec rec;
   };
-  // Lookups by string_view without building a std::string per call.
-  struct PathHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // latest_: each path's newest queued entry, an open-addressing table
+  // (linear probing, a power of two of slots, at most half full) of
+  // (path hash, entry) pairs: a lookup reads a slot (one line of a small
+  // contiguous table) and the entry it names, where std::unordered_map
+  // read a bucket, a list node and the entry, and hashed the path with
+  // libstdc++'s murmur hash each time. An entry is named here only while
+  // queue_ holds it (the newest of its path is always queued).
+  struct Slot {
+    uint64_t hash = 0;
+    Entry* entry = nullptr;  // nullptr: empty
   };
+  static uint64_t PathHash64(std::string_view path);
+  // The slot naming `path`'s newest entry, or nullptr.
+  const Slot* FindSlot(std::string_view path, uint64_t hash) const;
+  // Makes `e` the newest entry of its path; returns the one it replaced
+  // (or null).
+  Entry* Link(Entry* e);
+  // Removes `e` from latest_ if it is its path's newest entry.
+  void Unlink(const Entry* e);
+  void EraseAt(size_t i);
+  void Grow();
   // The node's ACL as a shared list, one per tree ACL reference while it
   // stays the same list (a released reference may be reused for another).
   std::shared_ptr<const proto::AclList> SharedAcl(const tree::Node& n) const;
   static constexpr size_t kMaxSharedAcls = 1024;
   // An entry for `path` holding `rec`: a recycled one when there is one.
-  std::shared_ptr<Entry> NewEntry(std::string_view path, NodeRec&& rec);
-  // Makes `e` the newest record of its path in latest_; returns the one it
-  // replaced (or null). Reuses map nodes (no allocation once warm).
-  std::shared_ptr<Entry> Link(const std::shared_ptr<Entry>& e);
+  std::shared_ptr<Entry> NewEntry(std::string_view path, uint64_t hash, NodeRec&& rec);
   static constexpr size_t kMaxRecycled = 256;
-
-  using LatestMap = std::unordered_map<std::string_view, std::shared_ptr<Entry>, PathHash, std::equal_to<>>;
+  static constexpr size_t kMinSlots = 64;
 
   const tree::DataTree& tree_;
   std::deque<std::shared_ptr<Entry>> queue_;
-  // Keys view the path of the entry they map to (kept alive by the value).
-  LatestMap latest_;
+  std::vector<Slot> slots_;  // latest_ (empty until the first Put)
+  size_t linked_ = 0;        // slots in use
   mutable std::unordered_map<uint32_t, std::shared_ptr<const proto::AclList>> acls_;
-  // Applied entries and map nodes kept for reuse (up to kMaxRecycled each):
-  // a write's Put and Applied then allocate nothing.
+  // Applied entries kept for reuse (up to kMaxRecycled): a write's Put and
+  // Applied then allocate nothing.
   std::vector<std::shared_ptr<Entry>> free_entries_;
-  std::vector<LatestMap::node_type> free_nodes_;
   bool recording_ = false;
   size_t mark_ = 0;
-  // (entry put, the entry it replaced in latest_ or null), oldest first.
-  std::vector<std::pair<std::shared_ptr<Entry>, std::shared_ptr<Entry>>> undo_;
+  // (entry put, the entry it replaced in latest_ or null), oldest first;
+  // both are in queue_ until Rollback drops the first.
+  std::vector<std::pair<Entry*, Entry*>> undo_;
 };
 
 }  // namespace aviary::txn

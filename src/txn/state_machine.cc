@@ -132,6 +132,8 @@ void StateMachine::ApplyAsLearner(const Txn& t, Applied& out) {
   }
 }
 
+void StateMachine::PrefetchStats(const Txn& t) const { PrefetchStatForApply(*tree_, t, observer_); }
+
 Applied StateMachine::Apply(const Txn& t) {
   Applied out;
   Apply(t, &out);

@@ -84,6 +84,9 @@ class ApplyObserver {
   virtual void BeforeApply(const tree::DataTree& tree, const Txn& t, const tree::Node* node) = 0;
   virtual void AfterApply(const tree::DataTree& tree, const Txn& t) = 0;
   virtual void TreeChanged() = 0;
+  // A hint: `node` is about to be changed by a txn applied soon (start
+  // loading what BeforeApply will read for it). Changes nothing.
+  virtual void Prefetch(const tree::Node& /*node*/) const {}
 };
 
 class StateMachine {
@@ -100,6 +103,11 @@ class StateMachine {
   // The same into `out`, whose vectors keep their capacity (an applying
   // loop that reuses one Applied allocates nothing for a txn's results).
   void Apply(const Txn& t, Applied* out);
+  // For an applying loop, a txn or two before applying `t` (after
+  // txn::PrefetchForApply(deep) of it had time to load its nodes): starts
+  // loading their stat pool entries and what the observer keeps for them.
+  // Changes nothing.
+  void PrefetchStats(const Txn& t) const;
 
   // false: Apply collects no watch triggers (ApplyResult::triggers stays
   // empty) - the caller holds no watch any event could fire. Default true.

@@ -54,10 +54,9 @@ void DigestTracker::Add(std::string_view path) {
   ++count_;
 }
 
-uint64_t NodeDigest(std::string_view path, const tree::Node& n) {
-  if (path.starts_with("/zookeeper/")) return 0;
-  if (path == "/") path = "";
-  const tree::StatPersisted s = n.persisted();
+namespace {
+
+void AddStat(Crc32& crc, const tree::StatPersisted& s) {
   char b[60];
   PutBe(b, static_cast<uint64_t>(s.czxid), 8);
   PutBe(b + 8, static_cast<uint64_t>(s.mzxid), 8);
@@ -68,11 +67,33 @@ uint64_t NodeDigest(std::string_view path, const tree::Node& n) {
   PutBe(b + 44, static_cast<uint32_t>(s.cversion), 4);
   PutBe(b + 48, static_cast<uint32_t>(s.aversion), 4);
   PutBe(b + 52, static_cast<uint64_t>(s.ephemeral_owner), 8);
+  crc.Update(std::string_view(b, sizeof b));
+}
+
+}  // namespace
+
+uint64_t NodeDigest(std::string_view path, const tree::Node& n) {
+  if (path.starts_with("/zookeeper/")) return 0;
+  if (path == "/") path = "";
   Crc32 crc;
   crc.Update(path);
   crc.Update(n.data);
-  crc.Update(std::string_view(b, sizeof b));
+  AddStat(crc, n.persisted());
   return crc.value();
+}
+
+Crc32 NodeDigestHead(std::string_view path, std::string_view data) {
+  Crc32 crc;
+  if (path.starts_with("/zookeeper/")) return crc;  // NodeDigestFinish gives 0
+  crc.Update(path == "/" ? std::string_view() : path);
+  crc.Update(data);
+  return crc;
+}
+
+uint64_t NodeDigestFinish(std::string_view path, Crc32 head, const tree::StatPersisted& s) {
+  if (path.starts_with("/zookeeper/")) return 0;
+  AddStat(head, s);
+  return head.value();
 }
 
 int64_t TreeDigestOf(const tree::DataTree& tree) {
@@ -88,10 +109,6 @@ void DigestTracker::Reset(const tree::DataTree& tree) {
   if (cache_) std::fill(cache_.get(), cache_.get() + kCacheSlots, Cached{});
 }
 
-DigestTracker::Cached& DigestTracker::SlotOf(const tree::Node& n) {
-  const auto a = reinterpret_cast<uintptr_t>(&n);
-  return cache_[((a >> 4) * 0x9e3779b97f4a7c15ULL) >> (64 - 12)];
-}
 static_assert(DigestTracker::kCacheSlots == size_t{1} << 12, "SlotOf's shift");
 
 uint64_t DigestTracker::KnownDigest(std::string_view path, const tree::Node& n) {

@@ -37,6 +37,7 @@ class DigestChecker final : public txn::ApplyObserver {
   void BeforeApply(const tree::DataTree& tree, const txn::Txn& t, const tree::Node* node) override;
   void AfterApply(const tree::DataTree& tree, const txn::Txn& t) override;
   void TreeChanged() override { valid_ = false; }
+  void Prefetch(const tree::Node& node) const override { tracker_.Prefetch(node); }
 
   // The digest of `tree` as applied so far (the tree this checker watches).
   int64_t Current(const tree::DataTree& tree);

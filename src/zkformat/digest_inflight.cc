@@ -41,8 +41,8 @@ void DigestPredictor::FillClosePaths(const tree::DataTree& tree, int64_t applied
     if (nodes_.count(p) == 0) paths.insert(std::move(p));  // else changed in flight: as below
   }
   for (const auto& [path, pending] : nodes_) {
-    const std::optional<tree::Node>& n = pending.node;
-    if (n && n->kind == tree::NodeKind::kEphemeral && n->ephemeral_owner() == t->session_id) paths.insert(path);
+    const std::optional<NodeValue>& n = pending.value;
+    if (n && n->kind == tree::NodeKind::kEphemeral && n->stat.ephemeral_owner == t->session_id) paths.insert(path);
   }
   c->paths_to_delete.assign(paths.begin(), paths.end());
 }
@@ -54,17 +54,19 @@ std::optional<int64_t> DigestPredictor::Predict(const tree::DataTree& tree, int6
   // own digest is the base (it also heals a wrong prediction).
   const int64_t before = (last_zxid_ == 0 || last_zxid_ <= applied_zxid) ? applied_digest : last_digest_;
   FillClosePaths(tree, applied_zxid, t);
-  NodeLookup lookup = [this, &tree](std::string_view path) -> const tree::Node* {
-    auto it = nodes_.find(std::string(path));
-    if (it == nodes_.end()) return tree.Find(path);
-    return it->second.node ? &*it->second.node : nullptr;
+  ValueLookup lookup = [this, &tree](std::string_view path) -> NodeBefore {
+    auto it = nodes_.find(path);
+    if (it == nodes_.end()) return NodeBefore{tree.Find(path), nullptr};
+    return NodeBefore{nullptr, it->second.value ? &*it->second.value : nullptr};
   };
-  PredictedNodes changed;
-  const int64_t after = PredictDigest(before, lookup, *t, &changed);
-  for (auto& [path, node] : changed) {
-    order_.emplace_back(t->zxid, path);
-    nodes_[path] = Pending{t->zxid, std::move(node)};
+  const int64_t after = PredictDigest(before, lookup, *t, &changed_);
+  for (PredictedNode& c : changed_) {
+    order_.emplace_back(t->zxid, std::string(c.path));
+    auto it = nodes_.find(c.path);
+    if (it == nodes_.end()) it = nodes_.emplace(std::string(c.path), Pending{}).first;
+    it->second = Pending{t->zxid, std::move(c.value)};
   }
+  changed_.clear();
   last_zxid_ = t->zxid;
   last_digest_ = after;
   if (IsSingleError(*t)) return std::nullopt;

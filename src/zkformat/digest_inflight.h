@@ -2,7 +2,7 @@
 // ZooKeeper's PrepRequestProcessor precalculates it: the tree digest after
 // the txn, predicted before the txn (or any txn proposed before it and still
 // in flight) is applied. It keeps the nodes the txns in flight changed (as
-// they are after each, without children: PredictDigest's copies) and the
+// they are after each: PredictDigest's NodeValues, no data bytes) and the
 // digest after the last proposed txn; the applied tree and its digest
 // (DigestChecker::Current) are passed in, so the view is the tree plus the
 // changes of the txns newer than what the tree reflects. O(nodes the txn
@@ -22,13 +22,16 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "tree/data_tree.h"
 #include "txn/txn.h"
+#include "zkformat/digest_predict.h"
 
 namespace aviary::zkformat {
 
@@ -53,16 +56,22 @@ class DigestPredictor {
  private:
   struct Pending {
     int64_t zxid = 0;
-    std::optional<tree::Node> node;  // nullopt: deleted
+    std::optional<NodeValue> value;  // nullopt: deleted
+  };
+  // Lookups by string_view (no std::string built per lookup).
+  struct PathHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   // Drops what the tree now reflects; everything when `next_zxid` does not
   // follow the last txn predicted.
   void Sync(int64_t applied_zxid, int64_t next_zxid);
 
-  std::unordered_map<std::string, Pending> nodes_;     // newest change of each path in flight
-  std::deque<std::pair<int64_t, std::string>> order_;  // (zxid, path) as recorded, for Prune
+  std::unordered_map<std::string, Pending, PathHash, std::equal_to<>> nodes_;  // newest change of each path in flight
+  std::deque<std::pair<int64_t, std::string>> order_;                          // (zxid, path) as recorded, for Prune
   int64_t last_zxid_ = 0;
   int64_t last_digest_ = 0;
+  PredictedNodes changed_;  // Predict's, kept for its capacity
 };
 
 }  // namespace aviary::zkformat

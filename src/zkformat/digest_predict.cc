@@ -1,8 +1,7 @@
 #include "zkformat/digest_predict.h"
 
-#include <map>
-#include <optional>
 #include <string>
+#include <utility>
 
 #include "zkformat/digest.h"
 
@@ -10,19 +9,10 @@ namespace aviary::zkformat {
 
 namespace {
 
-std::string ParentOf(const std::string& path) {
+// A view of `path`'s parent inside `path` ("/" for a top-level node).
+std::string_view ParentOf(std::string_view path) {
   size_t slash = path.rfind('/');
-  return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-}
-
-tree::Node WithoutChildren(const tree::Node& n) {
-  tree::Node c;
-  c.data = n.data;
-  c.acl = n.acl;
-  c.set_persisted(n.persisted());
-  c.kind = n.kind;
-  c.data_null = n.data_null;
-  return c;
+  return slash == 0 || slash == std::string_view::npos ? std::string_view("/") : path.substr(0, slash);
 }
 
 tree::NodeKind KindOf(txn::NodeKind k) {
@@ -39,65 +29,79 @@ tree::NodeKind KindOf(txn::NodeKind k) {
   return tree::NodeKind::kPersistent;
 }
 
-// Copies of the nodes a txn touched: nullopt = deleted / absent.
+// Values of the nodes a txn touched, in `nodes` (nullopt = deleted /
+// absent): a txn touches 1-3 paths (a multi or a closeSession a few more),
+// so a flat vector searched from the back.
 class Scratch {
  public:
-  Scratch(const NodeLookup& lookup, uint64_t sum) : lookup_(lookup), sum_(sum) {}
+  Scratch(const ValueLookup& lookup, uint64_t sum, PredictedNodes* nodes)
+      : lookup_(lookup), sum_(sum), nodes_(*nodes) {}
 
   // The node to modify; the first touch takes its digest out of the sum.
-  std::optional<tree::Node>& Touch(const std::string& path) {
-    auto it = nodes_.find(path);
-    if (it != nodes_.end()) return it->second;
-    std::optional<tree::Node> copy;
-    if (const tree::Node* n = lookup_(path)) {
-      copy = WithoutChildren(*n);  // children are not part of the digest (and may be many)
-      sum_ -= NodeDigest(path, *copy);
+  std::optional<NodeValue>& Touch(std::string_view path) {
+    if (PredictedNode* p = Find(path)) return p->value;
+    std::optional<NodeValue> v;
+    const NodeBefore b = lookup_(path);
+    if (b.value != nullptr) {
+      v = *b.value;
+    } else if (b.node != nullptr) {
+      v = ValueOf(path, *b.node);  // children are not part of the digest (and may be many)
     }
-    return nodes_.emplace(path, std::move(copy)).first->second;
+    if (v) sum_ -= DigestOf(path, *v);
+    nodes_.push_back(PredictedNode{path, std::move(v)});
+    return nodes_.back().value;
   }
-  bool Exists(const std::string& path) {
-    auto it = nodes_.find(path);
-    return it != nodes_.end() ? it->second.has_value() : lookup_(path) != nullptr;
+  bool Exists(std::string_view path) {
+    if (const PredictedNode* p = Find(path)) return p->value.has_value();
+    const NodeBefore b = lookup_(path);
+    return b.node != nullptr || b.value != nullptr;
   }
-  std::map<std::string, std::optional<tree::Node>> TakeNodes() { return std::move(nodes_); }
   uint64_t Sum() const {
     uint64_t s = sum_;
-    for (const auto& [path, n] : nodes_) {
-      if (n) s += NodeDigest(path, *n);
+    for (const PredictedNode& p : nodes_) {
+      if (p.value) s += DigestOf(p.path, *p.value);
     }
     return s;
   }
 
  private:
-  const NodeLookup& lookup_;
+  PredictedNode* Find(std::string_view path) {
+    for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) {
+      if (it->path == path) return &*it;
+    }
+    return nullptr;
+  }
+  const ValueLookup& lookup_;
   uint64_t sum_;
-  std::map<std::string, std::optional<tree::Node>> nodes_;
+  PredictedNodes& nodes_;
 };
 
 void Create(Scratch& s, const txn::CreateTxn& c, int64_t zxid, int64_t time) {
-  if (s.Exists(c.path) || !s.Exists(ParentOf(c.path))) return;  // createNode would fail
-  std::optional<tree::Node>& parent = s.Touch(ParentOf(c.path));
-  int32_t cv = c.parent_cversion == -1 ? parent->stat.cversion() + 1 : c.parent_cversion;
-  if (cv > parent->stat.cversion()) {
-    parent->stat.set_cversion(cv);
-    parent->stat.set_pzxid(zxid);
+  const std::string_view parent_path = ParentOf(c.path);
+  if (s.Exists(c.path) || !s.Exists(parent_path)) return;  // createNode would fail
+  std::optional<NodeValue>& parent = s.Touch(parent_path);
+  int32_t cv = c.parent_cversion == -1 ? parent->stat.cversion + 1 : c.parent_cversion;
+  if (cv > parent->stat.cversion) {
+    parent->stat.cversion = cv;
+    parent->stat.pzxid = zxid;
   }
-  tree::Node n;
-  n.data = c.data;
-  n.data_null = c.data_null;
+  NodeValue n;
+  n.head = NodeDigestHead(c.path, c.data);
   n.kind = KindOf(c.kind);
-  n.stat.Init(zxid, time);
-  n.set_ephemeral_owner(c.kind == txn::NodeKind::kEphemeral   ? c.ephemeral_owner
-                        : c.kind == txn::NodeKind::kContainer ? tree::kContainerOwner
-                        : c.kind == txn::NodeKind::kTtl       ? tree::TtlOwner(c.ttl_ms)
-                                                              : 0);
-  s.Touch(c.path) = std::move(n);
+  n.stat.czxid = n.stat.mzxid = n.stat.pzxid = zxid;
+  n.stat.ctime = n.stat.mtime = time;
+  n.stat.ephemeral_owner = c.kind == txn::NodeKind::kEphemeral   ? c.ephemeral_owner
+                           : c.kind == txn::NodeKind::kContainer ? tree::kContainerOwner
+                           : c.kind == txn::NodeKind::kTtl       ? tree::TtlOwner(c.ttl_ms)
+                                                                 : 0;
+  s.Touch(c.path) = n;
 }
 
-void Delete(Scratch& s, const std::string& path, int64_t zxid) {
-  if (!s.Exists(ParentOf(path))) return;
-  std::optional<tree::Node>& parent = s.Touch(ParentOf(path));
-  if (zxid > parent->stat.pzxid()) parent->stat.set_pzxid(zxid);
+void Delete(Scratch& s, std::string_view path, int64_t zxid) {
+  const std::string_view parent_path = ParentOf(path);
+  if (!s.Exists(parent_path)) return;
+  std::optional<NodeValue>& parent = s.Touch(parent_path);
+  if (zxid > parent->stat.pzxid) parent->stat.pzxid = zxid;
   s.Touch(path).reset();
 }
 
@@ -108,13 +112,13 @@ void ApplyOp(Scratch& s, const txn::Op& op, int64_t zxid, int64_t time) {
     Delete(s, d->path, zxid);
   } else if (auto* sd = std::get_if<txn::SetDataTxn>(&op.body)) {
     if (!s.Exists(sd->path)) return;
-    std::optional<tree::Node>& n = s.Touch(sd->path);
-    n->data = sd->data;
-    n->stat.set_mzxid(zxid);
-    n->stat.set_mtime(time);
-    n->stat.set_version(sd->version);
+    std::optional<NodeValue>& n = s.Touch(sd->path);
+    n->head = NodeDigestHead(sd->path, sd->data);
+    n->stat.mzxid = zxid;
+    n->stat.mtime = time;
+    n->stat.version = sd->version;
   } else if (auto* sa = std::get_if<txn::SetAclTxn>(&op.body)) {
-    if (s.Exists(sa->path)) s.Touch(sa->path)->stat.set_aversion(sa->version);
+    if (s.Exists(sa->path)) s.Touch(sa->path)->stat.aversion = sa->version;
   } else if (auto* cs = std::get_if<txn::CloseSessionTxn>(&op.body)) {
     for (const std::string& p : cs->paths_to_delete) {
       if (s.Exists(p)) Delete(s, p, zxid);
@@ -124,12 +128,27 @@ void ApplyOp(Scratch& s, const txn::Op& op, int64_t zxid, int64_t time) {
 
 }  // namespace
 
-int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn::Txn& t) {
-  return PredictDigest(digest_before, lookup, t, nullptr);
+NodeValue ValueOf(std::string_view path, const tree::Node& n) {
+  NodeValue v;
+  v.head = NodeDigestHead(path, n.data);
+  v.stat = n.persisted();
+  v.kind = n.kind;
+  return v;
 }
 
-int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn::Txn& t, PredictedNodes* changed) {
-  Scratch s(lookup, static_cast<uint64_t>(digest_before));
+int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn::Txn& t) {
+  PredictedNodes changed;
+  return PredictDigest(
+      digest_before,
+      [&lookup](std::string_view path) {
+        return NodeBefore{lookup(path), nullptr};
+      },
+      t, &changed);
+}
+
+int64_t PredictDigest(int64_t digest_before, const ValueLookup& lookup, const txn::Txn& t, PredictedNodes* changed) {
+  changed->clear();
+  Scratch s(lookup, static_cast<uint64_t>(digest_before), changed);
   if (t.type == proto::OpCode::kMulti) {
     for (const txn::Op& op : t.multi) {
       if (op.type == proto::OpCode::kError) return digest_before;  // a failed multi changes nothing
@@ -138,9 +157,7 @@ int64_t PredictDigest(int64_t digest_before, const NodeLookup& lookup, const txn
   } else {
     ApplyOp(s, t.op, t.zxid, t.time_ms);
   }
-  const auto sum = static_cast<int64_t>(s.Sum());
-  if (changed != nullptr) *changed = s.TakeNodes();
-  return sum;
+  return static_cast<int64_t>(s.Sum());
 }
 
 }  // namespace aviary::zkformat

@@ -98,6 +98,9 @@ def test_dashboard_metrics_present_typed_and_moving(server):
     # Aviary's own, beside ZooKeeper's.
     assert value(s2, "aviary_request_latency_us_count", key="create") >= 60
     assert fam2["aviary_request_latency_us"].type == "summary"
+    # Thread placement (aviary.threadPlacement): counted whether or not this machine's disk allows it.
+    confines, releases = value(s2, "aviary_thread_placement_confines"), value(s2, "aviary_thread_placement_releases")
+    assert confines >= releases >= 0 and value(s2, "aviary_thread_placement_confined_ms") >= 0
     assert all(n.startswith("aviary_") or n in fam2 for n in fam2)  # parse sanity
 
 

@@ -296,6 +296,15 @@ TEST(ZooConfig, WatchBoundsPerSession) {
             "invalid value for aviary.maxWatchBytesPerSession: 'lots' (expected an integer >= 0)");
 }
 
+TEST(ZooConfig, ThreadPlacement) {
+  EXPECT_EQ(MustParse("dataDir=/d\n").thread_placement, "auto");
+  EXPECT_EQ(MustParse("dataDir=/d\naviary.threadPlacement=off\n").thread_placement, "off");
+  EXPECT_EQ(MustParse("dataDir=/d\naviary.threadPlacement=auto\n").thread_placement, "auto");
+  EXPECT_EQ(MustParse("dataDir=/d\naviary.threadPlacement=confine\n").thread_placement, "confine");
+  EXPECT_EQ(ParseError("dataDir=/d\naviary.threadPlacement=on\n"),
+            "invalid value for aviary.threadPlacement: 'on' (expected auto or off)");
+}
+
 TEST(ZooConfig, SnapshotWritebackKeys) {
   ServerConfig def = MustParse("dataDir=/d\n");
   EXPECT_EQ(def.snapshot_writeback_kib, 1024);

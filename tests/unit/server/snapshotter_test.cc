@@ -4,6 +4,7 @@
 #include "server/snapshotter.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -122,6 +123,35 @@ TEST(Snapshotter, DeadChildLeavesNoTmpAndNextSnapshotStarts) {
   EXPECT_FALSE(s.Busy());
   EXPECT_TRUE(Files(d.path(), ".tmp").empty()) << "the dead child's temporary file is left behind";
   NextSnapshotWorks(s, t, d.path(), 6);
+}
+
+// A forked snapshot reports what it cost the server: the fork's pause and
+// the copy-on-write faults the server took while the child held its pages
+// (here: 1 MiB written before the fork and again after it, while the child
+// may still be running; once it has exited the first write to each page is
+// still a fault, taking the page back).
+TEST(Snapshotter, ForkedSnapshotReportsItsCost) {
+  TempDir d;
+  tree::DataTree t;
+  FillTree(&t);
+  Snapshotter s(d.path(), d.path(), 3, 60000);
+  constexpr size_t kBytes = 1 << 20;
+  void* m = ::mmap(nullptr, kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(m, MAP_FAILED);
+  ::madvise(m, kBytes, MADV_NOHUGEPAGE);
+  auto* bytes = static_cast<volatile char*>(m);
+  for (size_t i = 0; i < kBytes; i += 4096) bytes[i] = 1;
+  ASSERT_TRUE(s.Fork(t, 5, {}));
+  for (size_t i = 0; i < kBytes; i += 4096) bytes[i] = 2;
+  ReapUntilIdle(s, 10000);
+  ASSERT_FALSE(s.Busy());
+  ::munmap(m, kBytes);
+  const Snapshotter::ChildCost c = s.last_child();
+  EXPECT_GT(c.fork_us, 0);
+  EXPECT_GE(c.child_cpu_ms, 0);
+  EXPECT_GE(c.server_minor_faults, static_cast<int64_t>(kBytes / 4096));
+  std::string err;
+  EXPECT_TRUE(storage::VerifySnapshotFile(storage::VersionDir(d.path()) + "/" + storage::SnapshotName(5), &err)) << err;
 }
 
 TEST(Snapshotter, StaleTmpRemovedAtStartup) {

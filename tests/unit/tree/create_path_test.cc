@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "colliding_names.h"
 #include "tree/data_tree.h"
@@ -16,6 +17,7 @@
 #include "txn/acl.h"
 #include "txn/apply.h"
 #include "txn/prepare.h"
+#include "txn/state_machine.h"
 
 namespace aviary::tree {
 namespace {
@@ -77,6 +79,16 @@ TEST(CreatePath, PrefetchPathAndPeekAreHintsOnly) {
   }
   EXPECT_EQ(t.NodeCount(), 6u);
   EXPECT_EQ(t.Find("/p/a")->data, "d");
+  // The stat step: /p has a child (an extended stat, in the pool), /p/a is
+  // pristine (compact: nothing to load); the node it read comes back.
+  EXPECT_TRUE(t.Find("/p")->stat.extended());
+  EXPECT_FALSE(t.Find("/p/a")->stat.extended());
+  EXPECT_EQ(t.PrefetchStat("/p"), t.Find("/p"));
+  EXPECT_EQ(t.PrefetchStat("/p/a"), t.Find("/p/a"));
+  EXPECT_EQ(t.PrefetchStat("/"), t.Find("/"));
+  EXPECT_EQ(t.PrefetchStat(""), t.Find("/"));
+  EXPECT_EQ(t.PrefetchStat("/p/missing"), nullptr);
+  EXPECT_EQ(t.Find("/p")->stat.cversion(), 1);
 
   NodePool pool;
   PathIndex idx;
@@ -103,10 +115,22 @@ TEST(CreatePath, PrefetchForApplyTakesEveryTxnKind) {
   d.op = txn::Op{proto::OpCode::kDelete, txn::DeleteTxn{"/p"}};
   txn::Txn m;
   m.type = proto::OpCode::kMulti;
+  struct Seen : txn::ApplyObserver {
+    std::vector<const Node*> nodes;
+    void BeforeApply(const DataTree&, const txn::Txn&, const Node*) override {}
+    void AfterApply(const DataTree&, const txn::Txn&) override {}
+    void TreeChanged() override {}
+    void Prefetch(const Node& n) const override { const_cast<Seen*>(this)->nodes.push_back(&n); }
+  } seen;
   for (const txn::Txn* x : {&c, &s, &d, &m}) {
     txn::PrefetchForApply(t, *x, false);
     txn::PrefetchForApply(t, *x, true);
+    txn::PrefetchStatForApply(t, *x);
+    txn::PrefetchStatForApply(t, *x, &seen);
   }
+  // The observer heard of the nodes that exist: create -> its parent /p
+  // (the new node is not there yet); setData -> /p; delete -> /p, its parent "/".
+  EXPECT_EQ(seen.nodes, (std::vector<const Node*>{t.Find("/p"), t.Find("/p"), t.Find("/p"), t.Find("/")}));
   EXPECT_EQ(t.Find("/p/x"), nullptr);
   EXPECT_NE(t.Find("/p"), nullptr);
 }

@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
 #include "fixture.h"
 #include "txn/apply.h"
 #include "zkformat/digest_predict.h"
@@ -100,6 +105,95 @@ TEST(ZkDigestPredict, SeesTxnsInFlightThroughTheLookup) {
   txn::Apply(applied, set);
   EXPECT_NE(d1, d2);
   EXPECT_EQ(d2, TreeDigestOf(applied));
+}
+
+// NodeDigest in two steps (the predictor's values keep the CRC state after
+// the path and data, not the data) gives the same digest for every shape:
+// the root, system nodes, empty / short / long (zlib path) data, pristine
+// and extended stats, ephemeral and container owners.
+TEST(ZkDigest, HeadAndFinishEqualNodeDigest) {
+  const std::string long_data(3000, 'x');
+  for (const char* path : {"/", "", "/zookeeper", "/zookeeper/quota", "/a", "/a/b/some-longer-name-0000000001"}) {
+    for (std::string_view data : {std::string_view(), std::string_view("d"), std::string_view(long_data)}) {
+      for (int shape = 0; shape < 4; ++shape) {
+        tree::Node n;
+        n.data = data;
+        n.stat.Init(0x100000005, 1700000000000);
+        if (shape >= 1) {
+          n.stat.set_mzxid(0x100000009);
+          n.stat.set_version(3);
+          n.stat.set_cversion(2);
+          n.stat.set_pzxid(0x10000000a);
+          n.stat.set_aversion(1);
+        }
+        if (shape == 2) n.set_ephemeral_owner(0x123456789);
+        if (shape == 3) n.set_ephemeral_owner(tree::kContainerOwner);
+        EXPECT_EQ(NodeDigestFinish(path, NodeDigestHead(path, n.data), n.persisted()), NodeDigest(path, n))
+            << path << " " << data.size() << " " << shape;
+        EXPECT_EQ(DigestOf(path, ValueOf(path, n)), NodeDigest(path, n)) << path << " " << data.size() << " " << shape;
+      }
+    }
+  }
+}
+
+// The predictor's form: txns predicted one after another through values
+// (no tree::Node copies), each seeing the values the earlier ones left -
+// a node created and set twice in flight, a child created under it (its
+// parent a value), a multi touching one path twice, a delete, a setACL -
+// equals the tree's digest after applying them, txn by txn.
+TEST(ZkDigestPredict, ValuesInFlightGiveTheTreesDigest) {
+  tree::DataTree tree, applied;
+  std::unordered_map<std::string, std::optional<NodeValue>> in_flight;
+  ValueLookup lookup = [&](std::string_view p) -> NodeBefore {
+    auto it = in_flight.find(std::string(p));
+    if (it == in_flight.end()) return NodeBefore{tree.Find(p), nullptr};
+    return NodeBefore{nullptr, it->second ? &*it->second : nullptr};
+  };
+  auto single = [](int64_t zxid, txn::Op op) {
+    txn::Txn t;
+    t.zxid = zxid;
+    t.time_ms = 1700000000000 + zxid;
+    t.type = op.type;
+    t.op = std::move(op);
+    return t;
+  };
+  using proto::OpCode;
+  std::vector<txn::Txn> txns;
+  const std::string big(700, 'b');
+  txns.push_back(single(1, {OpCode::kCreate, txn::CreateTxn{"/x", "d", {}, txn::NodeKind::kPersistent, 0, 0, 1}}));
+  txns.push_back(single(2, {OpCode::kSetData, txn::SetDataTxn{"/x", big, 1}}));
+  txns.push_back(single(3, {OpCode::kSetData, txn::SetDataTxn{"/x", "e", 2}}));
+  txns.push_back(single(4, {OpCode::kCreate, txn::CreateTxn{"/x/c", "", {}, txn::NodeKind::kEphemeral, 0x77, 0, -1}}));
+  txn::Txn multi;
+  multi.zxid = 5;
+  multi.time_ms = 1700000000005;
+  multi.type = OpCode::kMulti;
+  multi.multi.push_back({OpCode::kSetData, txn::SetDataTxn{"/x", "f", 3}});
+  multi.multi.push_back({OpCode::kCreate, txn::CreateTxn{"/x/d", "g", {}, txn::NodeKind::kPersistent, 0, 0, -1}});
+  multi.multi.push_back({OpCode::kSetData, txn::SetDataTxn{"/x", "h", 4}});
+  txns.push_back(multi);
+  txns.push_back(single(6, {OpCode::kDelete, txn::DeleteTxn{"/x/c"}}));
+  txns.push_back(single(7, {OpCode::kSetAcl, txn::SetAclTxn{"/x", {}, 1}}));
+  int64_t digest = TreeDigestOf(tree);
+  PredictedNodes changed;
+  for (const txn::Txn& t : txns) {
+    digest = PredictDigest(digest, lookup, t, &changed);
+    EXPECT_FALSE(changed.empty()) << "zxid " << t.zxid;
+    for (PredictedNode& c : changed) in_flight[std::string(c.path)] = c.value;
+    txn::Apply(applied, t);
+    EXPECT_EQ(digest, TreeDigestOf(applied)) << "zxid " << t.zxid;
+  }
+  // The in-flight values say what the applied tree says of each node.
+  for (const auto& [path, v] : in_flight) {
+    const tree::Node* n = applied.Find(path);
+    ASSERT_EQ(n != nullptr, v.has_value()) << path;
+    if (n == nullptr) continue;
+    EXPECT_EQ(v->stat, n->persisted()) << path;
+    EXPECT_EQ(v->kind, n->kind) << path;
+    EXPECT_EQ(DigestOf(path, *v), NodeDigest(path, *n)) << path;
+  }
+  ASSERT_EQ(in_flight.count("/x/c"), 1u);
+  EXPECT_FALSE(in_flight["/x/c"].has_value());
 }
 
 }  // namespace
