@@ -127,10 +127,11 @@ struct ServerConfig {
   // aviary.snapshotNice: the snapshot thread's nice value (0-19).
   int64_t snapshot_nice = 0;
   int io_threads = 2;  // aviary.ioThreads: network I/O threads (1-64)
-  // aviary.threadPlacement: "auto" (the core and I/O threads go to the CPUs
-  // that do not take the log disk's interrupts while those have room) or
-  // "off" ("confine": always there, for experiments). server/thread_placement.h.
-  std::string thread_placement = "auto";
+  // aviary.threadPlacement: "off" (the default: the scheduler places every
+  // thread), "auto" (the core and I/O threads go to the CPUs that do not take
+  // the log disk's interrupts while those have room) or "confine" (always
+  // there, for experiments). server/thread_placement.h.
+  std::string thread_placement = "off";
   // aviary.maxWatchesPerSession: watch-table entries one connection may hold
   // (ZooKeeper's watch_count unit); aviary.maxWatchBytesPerSession: the sum
   // of the lengths of the paths it watches. 0 = unlimited. Past either, a

@@ -92,11 +92,11 @@ struct ServerOptions {
   // ApplyCommitsInline) instead of waking it. AVIARY_APPLY_COMMITS_INLINE
   // (0 / 1) overrides it.
   bool apply_commits_inline = false;
-  // aviary.threadPlacement: "auto" confines the core and I/O threads to the
-  // CPUs that do not take the log disk's interrupts while those have room
-  // (server/thread_placement.h); "off"; "confine" (always, experiments).
-  // The environment variable AVIARY_THREAD_PLACEMENT overrides it.
-  placement::Mode thread_placement = placement::Mode::kAuto;
+  // aviary.threadPlacement: "off" (the default); "auto" confines the core
+  // and I/O threads to the CPUs that do not take the log disk's interrupts
+  // while those have room (server/thread_placement.h); "confine" (always,
+  // experiments). The environment variable AVIARY_THREAD_PLACEMENT overrides it.
+  placement::Mode thread_placement = placement::Mode::kOff;
   int snap_retain_count = 3;
   int64_t snapshot_timeout_ms = 600000;  // aviary.snapshotTimeoutMs (see Snapshotter)
   SnapshotIo snapshot_io;                // aviary.snapshotWritebackKiB, ...BoundedWriteback, ...IdleIo, ...Nice

@@ -297,7 +297,7 @@ TEST(ZooConfig, WatchBoundsPerSession) {
 }
 
 TEST(ZooConfig, ThreadPlacement) {
-  EXPECT_EQ(MustParse("dataDir=/d\n").thread_placement, "auto");
+  EXPECT_EQ(MustParse("dataDir=/d\n").thread_placement, "off");
   EXPECT_EQ(MustParse("dataDir=/d\naviary.threadPlacement=off\n").thread_placement, "off");
   EXPECT_EQ(MustParse("dataDir=/d\naviary.threadPlacement=auto\n").thread_placement, "auto");
   EXPECT_EQ(MustParse("dataDir=/d\naviary.threadPlacement=confine\n").thread_placement, "confine");
