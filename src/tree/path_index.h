@@ -28,7 +28,8 @@ inline uint64_t PathHashMix(uint64_t x) {
   x *= 0xbf58476d1ce4e5b9ULL;
   return x ^ (x >> 29);
 }
-inline uint32_t PathHash(std::string_view path) {
+// The full 64-bit hash (the overlay of prepared changes keys on it).
+inline uint64_t PathHash64(std::string_view path) {
   const char* p = path.data();
   size_t n = path.size();
   uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
@@ -39,9 +40,9 @@ inline uint32_t PathHash(std::string_view path) {
   }
   uint64_t tail = 0;
   for (size_t i = 0; i < n; ++i) tail |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  h = PathHashMix(PathHashMix(h ^ tail));
-  return static_cast<uint32_t>(h >> 32);
+  return PathHashMix(PathHashMix(h ^ tail));
 }
+inline uint32_t PathHash(std::string_view path) { return static_cast<uint32_t>(PathHash64(path) >> 32); }
 
 class PathIndex {
  public:

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "tree/path.h"
+#include "tree/path_index.h"
 
 namespace aviary::txn {
 
@@ -18,23 +19,7 @@ std::shared_ptr<const proto::AclList> Overlay::SharedAcl(const tree::Node& n) co
 // client choosing colliding paths only lengthens probe runs over its own
 // writes in flight (bounded by the outstanding limits), and every probe
 // compares the path.
-uint64_t Overlay::PathHash64(std::string_view path) {
-  auto mix = [](uint64_t x) {
-    x *= 0xbf58476d1ce4e5b9ULL;
-    return x ^ (x >> 29);
-  };
-  const char* p = path.data();
-  size_t n = path.size();
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
-  for (; n >= 8; p += 8, n -= 8) {
-    uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = mix(h ^ w);
-  }
-  uint64_t tail = 0;
-  for (size_t i = 0; i < n; ++i) tail |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  return mix(mix(h ^ tail));
-}
+uint64_t Overlay::PathHash64(std::string_view path) { return tree::PathHash64(path); }
 
 const Overlay::Slot* Overlay::FindSlot(std::string_view path, uint64_t hash) const {
   if (slots_.empty()) return nullptr;
