@@ -98,10 +98,9 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     durable_ = durable.get();
     committer_ = std::move(durable);
   }
-  // Reply slices stay opt-in here until a quiet A/B shows their gain in
-  // throughput (docs/perf/pipeline.md, session 14 "cycle": measured only
-  // under load so far); the core's own default (1) keeps every core unit
-  // test running with them.
+  // Reply slices stay opt-in: on the quiet machine they cost set 16 x 16
+  // throughput (docs/perf/pipeline.md, session 14 "cycle"); the core's own
+  // default (1) keeps every core unit test running with them.
   opts_.core.reply_slice = static_cast<int32_t>(std::clamp<int64_t>(EnvInt("AVIARY_CORE_REPLY_SLICE", 0), 0, 1 << 20));
   {
     // Thread placement (server/thread_placement.h): the core and I/O
