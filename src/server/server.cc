@@ -113,8 +113,15 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     }
     po.log_dir = opts_.data_dir.empty() ? std::string() : wal.dir;
     placement::ControllerOptions& c = po.controller;
-    c.confine_below_pct = static_cast<int>(EnvInt("AVIARY_PLACEMENT_CONFINE_BELOW_PCT", c.confine_below_pct));
-    c.release_above_pct = static_cast<int>(EnvInt("AVIARY_PLACEMENT_RELEASE_ABOVE_PCT", c.release_above_pct));
+    auto pct = [](const char* name, int v) {
+      return static_cast<int>(std::clamp<int64_t>(EnvInt(name, v), 0, 100000));
+    };
+    c.confine_below_need_pct = pct("AVIARY_PLACEMENT_CONFINE_BELOW_NEED_PCT", c.confine_below_need_pct);
+    c.confine_below_wait_pct = pct("AVIARY_PLACEMENT_CONFINE_BELOW_WAIT_PCT", c.confine_below_wait_pct);
+    c.release_above_need_pct = pct("AVIARY_PLACEMENT_RELEASE_ABOVE_NEED_PCT", c.release_above_need_pct);
+    c.release_above_wait_pct = pct("AVIARY_PLACEMENT_RELEASE_ABOVE_WAIT_PCT", c.release_above_wait_pct);
+    c.confine_below_pct = pct("AVIARY_PLACEMENT_CONFINE_BELOW_PCT", c.confine_below_pct);
+    c.release_above_pct = pct("AVIARY_PLACEMENT_RELEASE_ABOVE_PCT", c.release_above_pct);
     c.confine_window_ms = EnvInt("AVIARY_PLACEMENT_CONFINE_WINDOW_MS", c.confine_window_ms);
     c.release_window_ms = EnvInt("AVIARY_PLACEMENT_RELEASE_WINDOW_MS", c.release_window_ms);
     c.min_disk_ios_per_s = EnvInt("AVIARY_PLACEMENT_MIN_DISK_IOS", c.min_disk_ios_per_s);

@@ -355,65 +355,112 @@ DiskIrqs DetectPathIrqs(const std::string& path, const Roots& roots) {
 
 // ---------------------------------------------------------------------------
 
-PlacementController::PlacementController(ControllerOptions o) : o_(o), hold_ms_(o.confine_window_ms) {}
-
-int PlacementController::DiskActive(int64_t now_ms, int64_t window_ms) const {
-  int64_t ios = 0;
-  for (auto it = samples_.rbegin(); it != samples_.rend(); ++it) {
-    if (it->disk_ios < 0) return 1;
-    ios += it->disk_ios;
-    if (now_ms - it->start_ms >= window_ms) {
-      return ios * 1000 >= o_.min_disk_ios_per_s * (now_ms - it->start_ms) ? 1 : 0;
-    }
-  }
-  return -1;
+bool ParseSchedstat(std::string_view text, uint64_t* run_ns, uint64_t* wait_ns) {
+  const std::vector<std::string_view> f = Split(Trim(text));
+  int64_t run = 0;
+  int64_t wait = 0;
+  if (f.size() < 2 || !ParseInt(f[0], &run) || !ParseInt(f[1], &wait) || run < 0 || wait < 0) return false;
+  *run_ns = static_cast<uint64_t>(run);
+  *wait_ns = static_cast<uint64_t>(wait);
+  return true;
 }
 
-int PlacementController::BusyPct(int64_t now_ms, int64_t window_ms) const {
+bool ParseTaskStatTicks(std::string_view text, uint64_t* ticks) {
+  // "tid (comm) state ppid ... utime stime ...": the comm may hold spaces
+  // and parentheses, so count from the last ')'; utime and stime are the
+  // 14th and 15th fields, the 12th and 13th after the comm.
+  const size_t paren = text.rfind(')');
+  if (paren == std::string_view::npos) return false;
+  const std::vector<std::string_view> f = Split(Trim(text.substr(paren + 1)));
+  int64_t utime = 0;
+  int64_t stime = 0;
+  if (f.size() < 13 || !ParseInt(f[11], &utime) || !ParseInt(f[12], &stime) || utime < 0 || stime < 0) return false;
+  *ticks = static_cast<uint64_t>(utime + stime);
+  return true;
+}
+
+PlacementController::PlacementController(ControllerOptions o) : o_(o), hold_ms_(o.confine_window_ms) {
+  o_.quiet_cpus = std::max(1, o_.quiet_cpus);
+}
+
+PlacementController::Window PlacementController::Over(int64_t now_ms, int64_t window_ms) const {
+  Window w;
   uint64_t busy = 0;
   uint64_t total = 0;
+  int64_t run_us = 0;
+  int64_t wait_us = 0;
+  int64_t ios = 0;
+  bool ios_known = true;
   for (auto it = samples_.rbegin(); it != samples_.rend(); ++it) {
-    busy += it->busy;
-    total += it->total;
+    busy += it->quiet_busy;
+    total += it->quiet_total;
+    run_us += std::max<int64_t>(0, it->run_us);
+    wait_us += std::max<int64_t>(0, it->wait_us);
+    if (it->disk_ios < 0) ios_known = false;
+    ios += std::max<int64_t>(0, it->disk_ios);
     if (now_ms - it->start_ms >= window_ms) {
-      return total == 0 ? 0 : static_cast<int>((busy * 100 + total / 2) / total);
+      w.covered = true;
+      w.span_ms = std::max<int64_t>(1, now_ms - it->start_ms);
+      break;
     }
   }
-  return -1;
+  if (!w.covered) return w;
+  w.busy_pct = total == 0 ? 0 : static_cast<int>((busy * 100 + total / 2) / total);
+  // us per ms / 10 = % of one CPU.
+  w.need_pct = static_cast<int>((run_us + wait_us) / (w.span_ms * 10));
+  w.wait_pct = static_cast<int>(wait_us / (w.span_ms * 10));
+  w.disk_active = !ios_known || ios * 1000 >= o_.min_disk_ios_per_s * w.span_ms;
+  return w;
 }
 
-void PlacementController::Switch(int64_t now_ms, bool confine) {
+void PlacementController::Switch(int64_t now_ms, bool confine, std::string why) {
   confined_ = confine;
   switched_ms_ = now_ms;
   ++switches_;
   samples_.clear();
+  reason_ = std::move(why);
 }
 
-PlacementController::Action PlacementController::Feed(int64_t start_ms, int64_t end_ms, uint64_t busy, uint64_t total,
-                                                      int64_t disk_ios) {
-  if (end_ms < start_ms) return Action::kNone;
-  samples_.push_back(Sample{start_ms, end_ms, busy, total, disk_ios});
+PlacementController::Action PlacementController::Feed(const PlacementSample& s) {
+  if (s.end_ms < s.start_ms) return Action::kNone;
+  samples_.push_back(s);
   const int64_t keep = std::max({o_.confine_window_ms, o_.release_window_ms, o_.idle_release_ms}) * 2;
-  while (samples_.size() > 1 && end_ms - samples_.front().end_ms > keep) samples_.pop_front();
+  while (samples_.size() > 1 && s.end_ms - samples_.front().end_ms > keep) samples_.pop_front();
+  const int64_t now = s.end_ms;
+  const int q = o_.quiet_cpus;
   if (!confined_) {
-    if (switched_ms_ >= 0 && end_ms - switched_ms_ < hold_ms_) return Action::kNone;
-    const int pct = BusyPct(end_ms, o_.confine_window_ms);
-    if (pct >= 0 && pct < o_.confine_below_pct && DiskActive(end_ms, o_.confine_window_ms) == 1) {
-      Switch(end_ms, true);
+    if (switched_ms_ >= 0 && now - switched_ms_ < hold_ms_) return Action::kNone;
+    const Window w = Over(now, o_.confine_window_ms);
+    if (w.covered && w.disk_active && w.need_pct < o_.confine_below_need_pct * q &&
+        w.wait_pct < o_.confine_below_wait_pct && w.busy_pct < o_.confine_below_pct) {
+      Switch(now, true,
+             "need " + std::to_string(w.need_pct) + "% (wait " + std::to_string(w.wait_pct) + "%), quiet CPUs " +
+                 std::to_string(w.busy_pct) + "% busy");
       return Action::kConfine;
     }
     return Action::kNone;
   }
-  const int pct = BusyPct(end_ms, o_.release_window_ms);
-  if (pct > o_.release_above_pct) {
+  const Window w = Over(now, o_.release_window_ms);
+  std::string why;
+  if (w.covered) {
+    if (w.need_pct > o_.release_above_need_pct * q) {
+      why = "need " + std::to_string(w.need_pct) + "% > " + std::to_string(o_.release_above_need_pct * q) + "%";
+    } else if (w.wait_pct > o_.release_above_wait_pct) {
+      why = "wait " + std::to_string(w.wait_pct) + "% > " + std::to_string(o_.release_above_wait_pct) + "%";
+    } else if (w.busy_pct > o_.release_above_pct) {
+      why = "quiet CPUs " + std::to_string(w.busy_pct) + "% busy";
+    }
+  }
+  if (!why.empty()) {
     hold_ms_ =
-        end_ms - switched_ms_ < o_.short_confinement_ms ? std::min(hold_ms_ * 2, o_.max_hold_ms) : o_.confine_window_ms;
-    Switch(end_ms, false);
+        now - switched_ms_ < o_.short_confinement_ms ? std::min(hold_ms_ * 2, o_.max_hold_ms) : o_.confine_window_ms;
+    Switch(now, false, std::move(why));
     return Action::kRelease;
   }
-  if (DiskActive(end_ms, o_.idle_release_ms) == 0) {  // the disk went idle: no stalls to avoid
+  const Window idle = Over(now, o_.idle_release_ms);
+  if (idle.covered && !idle.disk_active) {  // the disk went idle: no stalls to avoid
     hold_ms_ = o_.confine_window_ms;
-    Switch(end_ms, false);
+    Switch(now, false, "the disk is idle");
     return Action::kRelease;
   }
   return Action::kNone;
@@ -571,13 +618,16 @@ void ThreadPlacement::Start() {
     Counters().confines.Add();
     return;
   }
+  o_.controller.quiet_cpus = static_cast<int>(quiet.size());
   const ControllerOptions& c = o_.controller;
   AV_LOG(kInfo,
          "thread placement: the log's disk {} ({}, IRQs {}) interrupts CPUs {}; while the disk works, the core "
-         "and I/O threads go to CPUs {} when those have room (below {}% busy over {} ms), and back to CPUs {} "
-         "when they are busier than {}% over {} ms",
-         d.disk, d.device, irqs, FormatCpuList(noisy), FormatCpuList(quiet), c.confine_below_pct, c.confine_window_ms,
-         FormatCpuList(allowed), c.release_above_pct, c.release_window_ms);
+         "and I/O threads go to CPUs {} when they need little CPU (under {}% of a CPU with under {}% waiting, "
+         "over {} ms) and those have room (under {}% busy), and back to CPUs {} when they need more than {}% "
+         "or wait more than {}% (over {} ms)",
+         d.disk, d.device, irqs, FormatCpuList(noisy), FormatCpuList(quiet), c.confine_below_need_pct * c.quiet_cpus,
+         c.confine_below_wait_pct, c.confine_window_ms, c.confine_below_pct, FormatCpuList(allowed),
+         c.release_above_need_pct * c.quiet_cpus, c.release_above_wait_pct, c.release_window_ms);
   stopping_ = false;
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "av-place");  // for top -H / perf
@@ -603,6 +653,71 @@ PlacementStats ThreadPlacement::stats() const {
   s.quiet_cpus = static_cast<int>(quiet_.size());
   return s;
 }
+
+namespace {
+
+// The placed threads' summed CPU time and run-queue wait since the previous
+// call, in microseconds (wait -1 when the kernel has no schedstat). Threads
+// seen for the first time give their baseline; threads gone are dropped.
+class ThreadTimes {
+ public:
+  explicit ThreadTimes(std::string proc) : task_(fs::path(std::move(proc)) / "self" / "task") {}
+
+  void Delta(const std::vector<pid_t>& tids, int64_t* run_us, int64_t* wait_us) {
+    const bool schedstat = schedstat_;
+    *run_us = 0;
+    *wait_us = schedstat ? 0 : -1;
+    std::vector<Last> next;
+    next.reserve(tids.size());
+    for (pid_t tid : tids) {
+      uint64_t run = 0;
+      uint64_t wait = 0;
+      if (!Read(tid, &run, &wait)) continue;  // gone
+      next.push_back(Last{tid, run, wait});
+      for (const Last& l : last_) {
+        if (l.tid != tid || run < l.run_ns || wait < l.wait_ns) continue;
+        *run_us += static_cast<int64_t>((run - l.run_ns) / 1000);
+        if (schedstat_) *wait_us += static_cast<int64_t>((wait - l.wait_ns) / 1000);
+      }
+    }
+    if (schedstat != schedstat_) {  // switched to stat on the way: the next call gives the baseline
+      *run_us = 0;
+      *wait_us = -1;
+      last_.clear();
+      return;
+    }
+    last_ = std::move(next);
+  }
+
+ private:
+  struct Last {
+    pid_t tid;
+    uint64_t run_ns;
+    uint64_t wait_ns;
+  };
+  bool Read(pid_t tid, uint64_t* run_ns, uint64_t* wait_ns) {
+    const fs::path dir = task_ / std::to_string(tid);
+    std::string text;
+    if (schedstat_) {
+      if (ReadFile(dir / "schedstat", &text)) return ParseSchedstat(text, run_ns, wait_ns);
+      if (!fs::exists(dir)) return false;  // gone
+      schedstat_ = false;                  // a kernel without CONFIG_SCHED_INFO: CPU time from stat, no wait
+      last_.clear();
+    }
+    uint64_t ticks = 0;
+    if (!ReadFile(dir / "stat", &text) || !ParseTaskStatTicks(text, &ticks)) return false;
+    static const int64_t hz = std::max<long>(1, sysconf(_SC_CLK_TCK));
+    *run_ns = ticks * (1000000000 / static_cast<uint64_t>(hz));
+    *wait_ns = 0;
+    return true;
+  }
+
+  fs::path task_;
+  bool schedstat_ = true;
+  std::vector<Last> last_;
+};
+
+}  // namespace
 
 void ThreadPlacement::Run() {
   PlacementController ctl(o_.controller);
@@ -630,6 +745,15 @@ void ThreadPlacement::Run() {
     }
     return disk_stats_.empty() ? -1 : static_cast<int64_t>(sum);
   };
+  ThreadTimes own(o_.roots.proc);
+  std::vector<pid_t> tids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tids = tids_;
+  }
+  int64_t run_us = 0;
+  int64_t wait_us = 0;
+  own.Delta(tids, &run_us, &wait_us);  // the baseline
   uint64_t busy0 = 0;
   uint64_t total0 = 0;
   int64_t ios0 = disk();
@@ -642,11 +766,13 @@ void ThreadPlacement::Run() {
   while (!stopping_) {
     cv_.wait_for(lock, std::chrono::milliseconds(o_.sample_ms), [this] { return stopping_; });
     if (stopping_) break;
+    tids = tids_;
     lock.unlock();
     uint64_t busy = 0;
     uint64_t total = 0;
     const bool ok = read(&busy, &total);
     const int64_t ios = disk();
+    own.Delta(tids, &run_us, &wait_us);
     const int64_t t = SteadyMs();
     lock.lock();
     if (!ok) continue;
@@ -658,8 +784,15 @@ void ThreadPlacement::Run() {
       continue;
     }
     if (ctl.confined()) Counters().confined_ms.Add(t - t0);
-    const int64_t dios = ios >= 0 && ios0 >= 0 && ios >= ios0 ? ios - ios0 : -1;
-    const PlacementController::Action a = ctl.Feed(t0, t, busy - busy0, total - total0, dios);
+    PlacementSample s;
+    s.start_ms = t0;
+    s.end_ms = t;
+    s.quiet_busy = busy - busy0;
+    s.quiet_total = total - total0;
+    s.run_us = run_us;
+    s.wait_us = wait_us;
+    s.disk_ios = ios >= 0 && ios0 >= 0 && ios >= ios0 ? ios - ios0 : -1;
+    const PlacementController::Action a = ctl.Feed(s);
     busy0 = busy;
     total0 = total;
     ios0 = ios;
@@ -668,8 +801,8 @@ void ThreadPlacement::Run() {
     ApplyLocked(a == PlacementController::Action::kConfine);
     switches_.store(ctl.switches());
     (a == PlacementController::Action::kConfine ? Counters().confines : Counters().releases).Add();
-    AV_LOG(kDebug, "thread placement: {} (hold {} ms)",
-           a == PlacementController::Action::kConfine ? "confined" : "released", ctl.hold_ms());
+    AV_LOG(kDebug, "thread placement: {} ({}; hold {} ms)",
+           a == PlacementController::Action::kConfine ? "confined" : "released", ctl.reason(), ctl.hold_ms());
   }
 }
 

@@ -5,19 +5,22 @@
 // milliseconds at a time while durable writes run (the hypervisor stalls it
 // around the disk's completions: docs/perf/storage.md session 9), and a
 // request thread that runs there is late by as much. When the CPUs that do
-// NOT take the log device's interrupts (the "quiet" CPUs) have room, the
-// core thread and the network I/O threads are confined to them; when they
-// get busy, the threads are released to every CPU the process may use, so
-// that a saturating load still spreads over all of them.
+// NOT take the log device's interrupts (the "quiet" CPUs) have room and the
+// server's own request threads need little CPU, the core thread and the
+// network I/O threads are confined to them; when those threads need more, or
+// queue for the CPU there, they are released to every CPU the process may
+// use, so that a heavy load (CPU-bound or not) still spreads over all of them.
 //
 // Parts:
-//  - parsing (pure, on text): cpu lists, /proc/interrupts, /proc/stat;
+//  - parsing (pure, on text): cpu lists, /proc/interrupts, /proc/stat,
+//    schedstat;
 //  - detection (file reads under sysfs / procfs roots that tests replace):
 //    the log directory's block device -> its disk -> the disk's IRQs ->
 //    the CPUs they are delivered to;
 //  - PlacementController: the decision (pure: fed with samples, no I/O);
 //  - ThreadPlacement: the server's runner (registers threads, samples
-//    /proc/stat every 100 ms on its own thread, applies the decisions with
+//    the placed threads' schedstat, /proc/stat and the disk's I/O count
+//    every 100 ms on its own thread, applies the decisions with
 //    sched_setaffinity). Linux only; elsewhere it does nothing.
 #pragma once
 
@@ -97,28 +100,62 @@ DiskIrqs DetectDevIrqs(unsigned dev_major, unsigned dev_minor, const Roots& root
 // The same for the device holding `path` (stat()'s st_dev).
 DiskIrqs DetectPathIrqs(const std::string& path, const Roots& roots = Roots());
 
-// The decision. Feed it, every sample period, the quiet CPUs' busy and
-// total jiffies over [start_ms, end_ms] (since the previous sample) and the
-// I/Os the log's disk completed meanwhile (-1: unknown); it answers what to
-// do.
+// The placed threads' scheduler times from /proc/<pid>/task/<tid>/schedstat
+// ("<run ns> <run-queue wait ns> <timeslices>"); false when it does not parse.
+bool ParseSchedstat(std::string_view text, uint64_t* run_ns, uint64_t* wait_ns);
+// utime + stime (clock ticks) from /proc/<pid>/task/<tid>/stat, for kernels
+// without schedstat (no wait time then); false when it does not parse.
+bool ParseTaskStatTicks(std::string_view text, uint64_t* ticks);
+
+// One sample period's measurements, [start_ms, end_ms] since the previous one.
+struct PlacementSample {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  // The quiet CPUs' busy and total jiffies (/proc/stat, every process).
+  uint64_t quiet_busy = 0;
+  uint64_t quiet_total = 0;
+  // The placed threads' (core + I/O) CPU time and run-queue wait, summed;
+  // wait_us -1: unknown (counts as no wait).
+  int64_t run_us = 0;
+  int64_t wait_us = -1;
+  // The I/Os the log's disk completed (-1: unknown, counts as working).
+  int64_t disk_ios = -1;
+};
+
+// The decision, by the server's own load. Feed it a sample every period;
+// it answers what to do. "Need" is what the placed threads used plus what
+// they waited for a CPU (schedstat run + wait), in % of one CPU: ~10 % at
+// 10k sets/s, ~70 % at set 16 x 16 (not CPU-bound, but it does not fit on
+// one CPU beside the load generator without waiting), ~150 % at get 16 x 16.
 //  - released (the start): confine once, over the last confine_window_ms,
-//    the quiet CPUs were busy less than confine_below_pct and the disk
-//    completed at least min_disk_ios_per_s (its interrupts stall the other
-//    CPUs only while it works: with the disk idle both kinds of CPU are
-//    alike, and confining would only take CPUs away), and at least hold_ms
-//    have passed since the last release;
-//  - confined: release once they were busy more than release_above_pct
-//    over the last release_window_ms (samples since the confinement only),
+//    the placed threads needed less than confine_below_need_pct of one CPU
+//    per quiet CPU, waited less than confine_below_wait_pct, the quiet CPUs
+//    (every process) were busy less than confine_below_pct (room for them),
+//    the disk completed at least min_disk_ios_per_s (its interrupts stall
+//    the other CPUs only while it works: with the disk idle both kinds of
+//    CPU are alike, and confining would only take CPUs away), and at least
+//    hold_ms have passed since the last release;
+//  - confined: release once, over the last release_window_ms (samples since
+//    the confinement only), the placed threads needed more than
+//    release_above_need_pct per quiet CPU or waited more than
+//    release_above_wait_pct (confinement makes them queue: the quiet CPUs
+//    are too busy, with them or with other work), or the quiet CPUs were
+//    busier than release_above_pct (machine-wide; 100: never, the default);
 //    or once the disk was idle (under min_disk_ios_per_s) for
 //    idle_release_ms.
-// A release for busy CPUs that comes less than short_confinement_ms after
-// its confinement doubles the hold (up to max_hold_ms): a load that fills
-// the quiet CPUs when confined but not when spread does not flap at the
-// sample rate; a longer confinement resets it to confine_window_ms.
+// A release for load that comes less than short_confinement_ms after its
+// confinement doubles the hold (up to max_hold_ms): a load that fits when
+// spread but not when confined does not flap at the sample rate; a longer
+// confinement resets it to confine_window_ms.
 struct ControllerOptions {
-  int confine_below_pct = 50;
+  int confine_below_need_pct = 25;
+  int confine_below_wait_pct = 5;
+  int release_above_need_pct = 45;
+  int release_above_wait_pct = 15;
+  int confine_below_pct = 75;
+  int release_above_pct = 100;
+  int quiet_cpus = 1;  // the need thresholds are per quiet CPU
   int64_t confine_window_ms = 1000;
-  int release_above_pct = 75;
   int64_t release_window_ms = 200;
   int64_t min_disk_ios_per_s = 10;
   int64_t idle_release_ms = 2000;
@@ -131,36 +168,36 @@ class PlacementController {
   enum class Action { kNone, kConfine, kRelease };
   explicit PlacementController(ControllerOptions o = ControllerOptions());
 
-  Action Feed(int64_t start_ms, int64_t end_ms, uint64_t busy, uint64_t total, int64_t disk_ios = -1);
+  Action Feed(const PlacementSample& s);
+
+  // The samples since the last switch over the last `window_ms` before
+  // `now_ms`, summed; covered is false when they do not reach back so far.
+  struct Window {
+    bool covered = false;
+    int64_t span_ms = 0;
+    int busy_pct = 0;  // the quiet CPUs, every process
+    int need_pct = 0;  // the placed threads' run + wait, % of one CPU
+    int wait_pct = 0;  // their wait alone
+    bool disk_active = true;
+  };
+  Window Over(int64_t now_ms, int64_t window_ms) const;
 
   bool confined() const { return confined_; }
   int64_t switches() const { return switches_; }
   int64_t hold_ms() const { return hold_ms_; }
-  // Busy percent of the quiet CPUs over the last `window_ms` of samples
-  // since the last switch; -1 when those samples do not cover it yet.
-  int BusyPct(int64_t now_ms, int64_t window_ms) const;
-  // Whether the disk completed at least min_disk_ios_per_s over the last
-  // `window_ms` since the last switch (an unknown count is active); -1 when
-  // the samples do not cover it yet, else 0 / 1.
-  int DiskActive(int64_t now_ms, int64_t window_ms) const;
+  // Why the last switch happened ("need 62% > 45%", ...), for the log.
+  const std::string& reason() const { return reason_; }
 
  private:
-  struct Sample {
-    int64_t start_ms;
-    int64_t end_ms;
-    uint64_t busy;
-    uint64_t total;
-    int64_t disk_ios;  // -1: unknown
-  };
-  void Switch(int64_t now_ms, bool confine);
+  void Switch(int64_t now_ms, bool confine, std::string why);
 
   ControllerOptions o_;
-  std::deque<Sample> samples_;  // since the last switch, newest last
-  int64_t last_ms_ = -1;
+  std::deque<PlacementSample> samples_;  // since the last switch, newest last
   int64_t switched_ms_ = -1;
   bool confined_ = false;
   int64_t switches_ = 0;
   int64_t hold_ms_;
+  std::string reason_;
 };
 
 // The runner. "auto": detect and adapt; "off": nothing; "confine": always
