@@ -148,10 +148,10 @@ struct PlacementSample {
 // spread but not when confined does not flap at the sample rate; a longer
 // confinement resets it to confine_window_ms.
 struct ControllerOptions {
-  int confine_below_need_pct = 25;
-  int confine_below_wait_pct = 5;
-  int release_above_need_pct = 45;
-  int release_above_wait_pct = 15;
+  int confine_below_need_pct = 30;
+  int confine_below_wait_pct = 10;
+  int release_above_need_pct = 50;
+  int release_above_wait_pct = 25;
   int confine_below_pct = 75;
   int release_above_pct = 100;
   int quiet_cpus = 1;  // the need thresholds are per quiet CPU
