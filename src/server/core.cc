@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 
 #include "base/check.h"
 #include "base/log.h"
@@ -42,7 +41,6 @@ Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
       watches_(watch::WatchLimits{opts_.max_watches_per_session, opts_.max_watch_bytes_per_session}) {
   start_ms_ = clock_->SteadyMs();
   sequencer_ = MakeLeaderSequencer();
-  if (const char* v = std::getenv("AVIARY_PREFETCH")) prefetch_ = std::atoi(v) != 0;
 }
 
 std::unique_ptr<LeaderSequencer> Core::MakeLeaderSequencer() {

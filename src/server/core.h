@@ -509,12 +509,8 @@ class Core {
   Outbox* outbox_;
   const base::Clock* clock_;  // opts_.clock or the system clock
 
-  txn::StateMachine sm_;  // the replicated state: tree + session table
-  tree::DataTree& tree_;  // sm_.tree()
-  // ApplyCommitted's stat step (the stat pool entries and the digest
-  // cache slots of the txn two ahead); AVIARY_PREFETCH=0 turns it off (for
-  // an A/B in one binary).
-  bool prefetch_ = true;
+  txn::StateMachine sm_;                // the replicated state: tree + session table
+  tree::DataTree& tree_;                // sm_.tree()
   txn::QuotaErrorCounts quota_errors_;  // counted by the leader sequencer's Preparer
   session::SessionTracker sessions_;
   watch::WatchManager watches_;

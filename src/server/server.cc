@@ -102,6 +102,7 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
   // throughput (docs/perf/pipeline.md, session 14 "cycle"); the core's own
   // default (1) keeps every core unit test running with them.
   opts_.core.reply_slice = static_cast<int32_t>(std::clamp<int64_t>(EnvInt("AVIARY_CORE_REPLY_SLICE", 0), 0, 1 << 20));
+  opts_.core.prefetch_stats = EnvInt("AVIARY_PREFETCH", opts_.core.prefetch_stats ? 1 : 0) != 0;
   {
     // Thread placement (server/thread_placement.h): the core and I/O
     // threads register as they start.
