@@ -620,6 +620,13 @@ class Core {
   std::vector<CoreEvent> inbox_;
   bool stop_ = false;
   bool commits_ready_ = false;
+  // Work for the core thread (inbox_ not empty, commits_ready_ or stop_):
+  // set under mu_ with them, cleared when Run takes them; read without the
+  // lock while the core thread polls before sleeping (CoreOptions::spin_us).
+  std::atomic<bool> signalled_{false};
+  // CoreOptions::spin_us: polls signalled_ for up to that long while writes
+  // are in flight (core thread, between passes).
+  void SpinForInput();
   std::atomic<int64_t> inbox_requests_{0};
   // Requests waiting in session queues: exact in queued_ (token holder),
   // published to queued_total_ for Backlog() at the end of each pass
