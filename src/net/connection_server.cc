@@ -218,7 +218,7 @@ class Worker {
   // bytes written straight from the calling thread (no wakeup of this
   // one); the rest is queued. A credit alone wakes this thread only when
   // the connection waits for it (starved).
-  void PostBatch(std::vector<ConnectionServer::Out>& batch, size_t of, size_t workers) {
+  void PostBatch(std::vector<ConnectionServer::Out>& batch, size_t of, size_t workers, bool direct) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_.load()) return;
     bool wake = false;
@@ -227,7 +227,7 @@ class Worker {
       auto it = conns_.find(o.conn);
       if (it == conns_.end()) continue;
       Conn& c = it->second;
-      if (!o.bytes.empty() && c.direct && !o.close_after && SendDirectLocked(c, o.bytes)) o.bytes.clear();
+      if (direct && !o.bytes.empty() && c.direct && !o.close_after && SendDirectLocked(c, o.bytes)) o.bytes.clear();
       if (!o.bytes.empty() || o.close_after) {
         c.direct = false;
         ++c.posted;
@@ -1017,7 +1017,13 @@ void ConnectionServer::Send(ConnId conn, std::string bytes, bool close_after) {
 void ConnectionServer::SendBatch(std::vector<Out>& batch) {
   // Each worker is locked (and woken) at most once per batch.
   const size_t n = impl_->workers.size();
-  for (size_t i = 0; i < n; ++i) impl_->workers[i]->PostBatch(batch, i, n);
+  bool direct = true;
+  if (const int max = impl_->opts.direct_send_max; max >= 0) {
+    size_t with_bytes = 0;
+    for (const Out& o : batch) with_bytes += o.bytes.empty() ? 0 : 1;
+    direct = with_bytes <= static_cast<size_t>(max);
+  }
+  for (size_t i = 0; i < n; ++i) impl_->workers[i]->PostBatch(batch, i, n, direct);
   for (Out& o : batch) o.bytes.clear();  // a connection that is gone: dropped (storage kept)
 }
 void ConnectionServer::Close(ConnId conn) {

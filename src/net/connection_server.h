@@ -66,6 +66,12 @@ struct ServerOptions {
   // Called first on each I/O thread as it starts (the server's thread
   // placement registers it there). Empty: nothing.
   std::function<void()> on_io_thread_start;
+  // SendBatch writes a plain connection's bytes straight to its socket from
+  // the calling thread (no wake-up of its I/O thread) while the batch holds
+  // at most this many outputs with bytes; a larger batch goes to the I/O
+  // threads, which write it in parallel with the caller's next work.
+  // -1: no bound (always direct when possible); 0: never direct.
+  int direct_send_max = -1;
 
   // TLS. Null: no TLS anywhere. plain_enabled=false: no plain listener
   // (secureClientPort without clientPort).

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
 
 #include "base/check.h"
 #include "base/log.h"
@@ -42,7 +41,6 @@ Core::Core(CoreOptions options, Committer* committer, Outbox* outbox)
       watches_(watch::WatchLimits{opts_.max_watches_per_session, opts_.max_watch_bytes_per_session}) {
   start_ms_ = clock_->SteadyMs();
   sequencer_ = MakeLeaderSequencer();
-  if (const char* v = std::getenv("AVIARY_PREFETCH")) prefetch_ = std::atoi(v) != 0;
 }
 
 std::unique_ptr<LeaderSequencer> Core::MakeLeaderSequencer() {
@@ -71,6 +69,7 @@ void Core::Post(std::vector<CoreEvent>& events) {
     } else {
       for (auto& e : events) inbox_.push_back(std::move(e));
     }
+    signalled_.store(true, std::memory_order_release);
   }
   events.clear();
   cv_.notify_one();
@@ -185,6 +184,7 @@ void Core::RunJoined() {
         }
         inline_running_ = false;
         wake = !inbox_.empty();
+        if (wake) signalled_.store(true, std::memory_order_release);
       } else {
         batch.swap(joined_);
       }
@@ -216,6 +216,7 @@ void Core::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
+    signalled_.store(true, std::memory_order_release);
   }
   cv_.notify_one();
 }
@@ -224,6 +225,7 @@ void Core::WakeForCommits() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     commits_ready_ = true;
+    signalled_.store(true, std::memory_order_release);
   }
   cv_.notify_one();
 }
@@ -235,6 +237,7 @@ void Core::Run() {
   IdleTrim trim;
   const auto trim_wait = std::min(idle_wait, std::chrono::milliseconds(IdleTrim::kIdleMs / 2));
   while (true) {
+    SpinForInput();
     {
       std::unique_lock<std::mutex> lock(mu_);
       // While a snapshot is being built, only yield briefly between slices.
@@ -258,6 +261,7 @@ void Core::Run() {
       }
       batch.swap(inbox_);
       commits_ready_ = false;
+      signalled_.store(false, std::memory_order_relaxed);
     }
     int64_t now = clock_->SteadyMs();
     int64_t requests = 0;
@@ -271,6 +275,23 @@ void Core::Run() {
       run.unlock();  // inline passes go on meanwhile
       ReleaseFreeHeap();
     }
+  }
+}
+
+void Core::SpinForInput() {
+  // Only while commits are due (writes in flight): an idle server sleeps at
+  // once. No inline pass runs meanwhile (core_waiting_ is false), so the
+  // core's own state may be read here.
+  if (opts_.spin_us <= 0 || snapshotting_.load(std::memory_order_relaxed) ||
+      applied_zxid_ >= sequencer_->last_proposed()) {
+    return;
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(opts_.spin_us);
+  for (int i = 0; !signalled_.load(std::memory_order_acquire); ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() >= until) return;
   }
 }
 

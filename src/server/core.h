@@ -509,12 +509,8 @@ class Core {
   Outbox* outbox_;
   const base::Clock* clock_;  // opts_.clock or the system clock
 
-  txn::StateMachine sm_;  // the replicated state: tree + session table
-  tree::DataTree& tree_;  // sm_.tree()
-  // ApplyCommitted's stat step (the stat pool entries and the digest
-  // cache slots of the txn two ahead); AVIARY_PREFETCH=0 turns it off (for
-  // an A/B in one binary).
-  bool prefetch_ = true;
+  txn::StateMachine sm_;                // the replicated state: tree + session table
+  tree::DataTree& tree_;                // sm_.tree()
   txn::QuotaErrorCounts quota_errors_;  // counted by the leader sequencer's Preparer
   session::SessionTracker sessions_;
   watch::WatchManager watches_;
@@ -624,6 +620,13 @@ class Core {
   std::vector<CoreEvent> inbox_;
   bool stop_ = false;
   bool commits_ready_ = false;
+  // Work for the core thread (inbox_ not empty, commits_ready_ or stop_):
+  // set under mu_ with them, cleared when Run takes them; read without the
+  // lock while the core thread polls before sleeping (CoreOptions::spin_us).
+  std::atomic<bool> signalled_{false};
+  // CoreOptions::spin_us: polls signalled_ for up to that long while writes
+  // are in flight (core thread, between passes).
+  void SpinForInput();
   std::atomic<int64_t> inbox_requests_{0};
   // Requests waiting in session queues: exact in queued_ (token holder),
   // published to queued_total_ for Backlog() at the end of each pass

@@ -77,6 +77,17 @@ struct CoreOptions {
   // 0: at the end of the pass only. The server sets 0 unless
   // AVIARY_CORE_REPLY_SLICE says otherwise (opt-in until measured quietly).
   int32_t reply_slice = 1;
+  // ApplyCommitted's stat step: the stat pool entries and the digest-cache
+  // slots of the txn two ahead are prefetched (docs/perf/pipeline.md,
+  // session 14 setcpu4). The server sets it from AVIARY_PREFETCH (0: off,
+  // for an A/B in one binary).
+  bool prefetch_stats = true;
+  // Before the core thread sleeps with writes in flight (their commits are
+  // due within a durable write), it polls for new input for up to this
+  // many microseconds instead of sleeping at once: the commit's or the next
+  // request's hand-off then needs no wake-up (a context switch each on the
+  // measured VM). 0: sleep at once. AVIARY_CORE_SPIN_US.
+  int64_t spin_us = 0;
   int64_t purge_interval_ms = 0;  // autopurge.purgeInterval; 0 = off
   uint64_t password_secret = 0;
   // Client authentication (issue 8, core_sasl.cc). `sasl` null: SASL is not

@@ -487,13 +487,13 @@ void Core::ApplyCommitted(int64_t now_ms, bool slice) {
   const size_t n = committed_.size();
   for (size_t i = 0; i < std::min(kPrefetchSlots, n); ++i)
     txn::PrefetchForApply(tree_, committed_[i], i < kPrefetchNodes);
-  if (prefetch_) {
+  if (opts_.prefetch_stats) {
     for (size_t i = 0; i < std::min(kPrefetchStats, n); ++i) sm_.PrefetchStats(committed_[i]);
   }
   for (size_t i = 0; i < n; ++i) {
     if (i + kPrefetchSlots < n) txn::PrefetchForApply(tree_, committed_[i + kPrefetchSlots], false);
     if (i + kPrefetchNodes < n) txn::PrefetchForApply(tree_, committed_[i + kPrefetchNodes], true);
-    if (prefetch_ && i + kPrefetchStats < n) sm_.PrefetchStats(committed_[i + kPrefetchStats]);
+    if (opts_.prefetch_stats && i + kPrefetchStats < n) sm_.PrefetchStats(committed_[i + kPrefetchStats]);
     const txn::Txn& t = committed_[i];
     if (snapshot_ && t.type == OpCode::kCloseSession) {
       // A fuzzy snapshot is being walked: it must record what this sweeps.

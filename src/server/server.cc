@@ -102,6 +102,8 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
   // throughput (docs/perf/pipeline.md, session 14 "cycle"); the core's own
   // default (1) keeps every core unit test running with them.
   opts_.core.reply_slice = static_cast<int32_t>(std::clamp<int64_t>(EnvInt("AVIARY_CORE_REPLY_SLICE", 0), 0, 1 << 20));
+  opts_.core.prefetch_stats = EnvInt("AVIARY_PREFETCH", opts_.core.prefetch_stats ? 1 : 0) != 0;
+  opts_.core.spin_us = std::clamp<int64_t>(EnvInt("AVIARY_CORE_SPIN_US", opts_.core.spin_us), 0, 10000);
   {
     // Thread placement (server/thread_placement.h): the core and I/O
     // threads register as they start.
@@ -146,6 +148,7 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     int64_t limit = opts_.global_outstanding_limit;
     opts_.net.throttled = [core, limit] { return core->Backlog() > limit; };
   }
+  opts_.net.direct_send_max = static_cast<int>(EnvInt("AVIARY_DIRECT_SEND_MAX", opts_.net.direct_send_max));
   // AVIARY_LATENCY_TRACE: receive timestamps for the I/O threads' io_wait.
   if (trace::Requested()) opts_.net.rx_timestamps = true;
   net_ = std::make_unique<net::ConnectionServer>(opts_.net, this,

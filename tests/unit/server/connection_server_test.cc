@@ -266,6 +266,47 @@ TEST_F(ConnectionServerTest, BatchLeavesDirectlyWrittenBuffersToTheCaller) {
   EXPECT_TRUE(kept) << "the directly written buffer was not left to the caller";
 }
 
+TEST_F(ConnectionServerTest, BatchOverTheDirectBoundGoesThroughTheIoThreads) {
+  // net::ServerOptions::direct_send_max: a batch with more outputs than the
+  // bound is written by the I/O threads (its buffers move out, none is left
+  // to the caller), in order per connection; a batch within it is written
+  // by the caller as before.
+  net::ServerOptions o = Options();
+  o.direct_send_max = 1;
+  StartServer(o);
+  TestClient a(server_->port());
+  net::ConnId a_id = Accepted(1);
+  TestClient b(server_->port());
+  net::ConnId b_id = Accepted(2);
+  const std::string ra(300, 'a'), rb(200, 'b');
+  for (int i = 0; i < 20; ++i) {
+    std::vector<net::ConnectionServer::Out> batch{{a_id, ra, false}, {b_id, rb, false}, {a_id, "!", false}};
+    server_->SendBatch(batch);
+    for (const auto& out : batch) {
+      EXPECT_TRUE(out.bytes.empty());
+      EXPECT_LT(out.bytes.capacity(), rb.size()) << "a batch over the bound is handed over, not written here";
+    }
+    std::string got_a, got_b;
+    ASSERT_TRUE(a.ReadExactly(ra.size() + 1, &got_a));
+    EXPECT_EQ(got_a, ra + "!");
+    ASSERT_TRUE(b.ReadExactly(rb.size(), &got_b));
+    EXPECT_EQ(got_b, rb);
+  }
+  // Within the bound: written by the caller once the connection is direct.
+  std::vector<net::ConnectionServer::Out> one{{a_id, ra, false}};
+  bool kept = false;
+  for (int i = 0; i < 50 && !kept; ++i) {
+    one[0].bytes = ra;
+    server_->SendBatch(one);
+    kept = one[0].bytes.capacity() >= ra.size();
+    std::string got;
+    ASSERT_TRUE(a.ReadExactly(ra.size(), &got));
+    EXPECT_EQ(got, ra);
+    if (!kept) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(kept) << "a batch within the bound was not written directly";
+}
+
 TEST_F(ConnectionServerTest, LargeReplyReachesSlowReader) {
   StartServer();
   TestClient c(server_->port());
