@@ -1,5 +1,7 @@
 """Free loopback ports for every pytest suite (tests/interop, tests/metrics,
-tests/audit, tests/ensemble and the suites that use their harnesses).
+tests/audit, tests/ensemble and the suites that use their harnesses; also
+tests/diff, tests/zkformat, tests/peer_interop, tests/package, the KDC of
+tests/security, and bench/lib through bench/lib/ensemble_harness.py).
 
 Aviary and ZooKeeper are told their ports in zoo.cfg before they start, so a
 test picks a port that bind() accepts now and hopes it is still free when the
@@ -17,7 +19,8 @@ itself, and random choices from ~20,000 ports rarely meet.
 What is left (another process binding the port first) is a start failure
 that says so in the server's log: starters retry on a new port when
 bind_failed() finds it there (interop/harness.start_server, metrics
-support.AviaryServer, audit_support.Server).
+support.AviaryServer, audit_support.Server, zkformat/zkrun.start,
+bench/lib/servers.Server).
 """
 
 import random

@@ -15,13 +15,12 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 from . import procs, zkraw
-from .ensemble_harness import ensemble
+from .ensemble_harness import ensemble, ports
 
 ZK_JAR = "/usr/share/java/zookeeper.jar"
 # The manifest of zookeeper.jar names its other dependencies (Class-Path).
@@ -70,10 +69,10 @@ def zk_jvm_args(workdir, opts):
             + ["-Dlog4j.configuration=file:%s" % write_log4j(workdir)])
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# Below the kernel's ephemeral range and never one handed out before in this
+# run (tests/ports.py): bind(0)'s ports are also the source ports of the
+# load generator's thousands of connections.
+free_port = ports.free_port
 
 
 def rss_bytes(pid):
@@ -185,8 +184,7 @@ class Server:
                 start_new_session=True, env=env))
 
     def _bind_failed(self):
-        text = self.log_since(self.log_offset)
-        return "Address already in use" in text or "BindException" in text
+        return ports.bind_failed(self.log_since(self.log_offset))
 
     def wait_serving(self, timeout_s=180):
         deadline = time.monotonic() + timeout_s

@@ -6,18 +6,9 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 
 namespace aviary::admin {
 namespace {
-
-int MonthNumber(const char* mon) {
-  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  for (int i = 0; i < 12; ++i) {
-    if (std::strncmp(mon, kMonths[i], 3) == 0) return i + 1;
-  }
-  return 1;
-}
 
 int64_t ResidentMb() {
   FILE* f = std::fopen("/proc/self/statm", "r");
@@ -37,14 +28,14 @@ int64_t PagesMb(int name) {
 
 }  // namespace
 
+// "YYYY-MM-DD HH:MM" (UTC), fixed when CMake configured the build
+// (CMakeLists.txt: SOURCE_DATE_EPOCH, else the last commit's date).
+#ifndef AVIARY_BUILD_DATE
+#define AVIARY_BUILD_DATE "1970-01-01 00:00"  // built without CMake's definition
+#endif
+
 std::string FullVersion() {
-  // __DATE__ is "Mmm dd yyyy", __TIME__ "hh:mm:ss" (build host time, UTC on build machines).
-  const char* date = __DATE__;
-  const char* time = __TIME__;
-  int day = std::atoi(date + 4);
-  int year = std::atoi(date + 7);
-  return fmt::format("{}-aviary-{}, built on {:04d}-{:02d}-{:02d} {:.5} UTC", kZooKeeperCompatVersion, kAviaryVersion,
-                     year, MonthNumber(date), day, time);
+  return fmt::format("{}-aviary-{}, built on {} UTC", kZooKeeperCompatVersion, kAviaryVersion, AVIARY_BUILD_DATE);
 }
 
 std::vector<std::pair<std::string, std::string>> BuildEnvironment(const std::string& full_version) {

@@ -85,6 +85,8 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     wal.zero_fill_bytes = std::max<int64_t>(0, EnvInt("AVIARY_WAL_ZERO_FILL_BYTES", opts_.wal_zero_fill_bytes));
     wal.zero_ahead_bytes = std::max<int64_t>(0, EnvInt("AVIARY_WAL_ZERO_AHEAD_KIB", opts_.wal_zero_ahead_bytes >> 10))
                            << 10;
+    // The next segment's head, zeroed ahead of the roll (0: off; for A/B runs).
+    wal.next_head_bytes = std::max<int64_t>(0, EnvInt("AVIARY_WAL_NEXT_HEAD_KIB", wal.next_head_bytes >> 10)) << 10;
     const bool apply_inline = EnvInt("AVIARY_APPLY_COMMITS_INLINE", opts_.apply_commits_inline) != 0;
     auto durable = std::make_unique<DurableCommitter>(wal, [this, apply_inline] {
       if (!apply_inline || !core_->ApplyCommitsInline()) core_->WakeForCommits();

@@ -41,6 +41,7 @@ SegmentWorker::~SegmentWorker() {
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
   if (zfd_ >= 0) close(zfd_);
+  if (spare_on_) unlink(spare_path_.c_str());  // a poisoned log's owner never closed it
 }
 
 void SegmentWorker::StartThreadLocked() {
@@ -60,7 +61,7 @@ void SegmentWorker::Trim(int fd, std::string path, int64_t size) {
   cv_.notify_all();
 }
 
-void SegmentWorker::StartZeroing(const std::string& path, int64_t log_end, int64_t limit) {
+void SegmentWorker::StartZeroing(const std::string& path, int64_t log_end, int64_t limit, int64_t zeroed_to) {
   if (zero_ahead_ <= 0) return;
   std::unique_lock<std::mutex> lock(mu_);
   ReleaseZeroFdLocked();  // the previous segment's: no wait for a claim on it (the roll holds the log)
@@ -74,7 +75,7 @@ void SegmentWorker::StartZeroing(const std::string& path, int64_t log_end, int64
   zpath_ = path;
   zlog_end_ = log_end;
   zlimit_ = limit;
-  zeroed_ = 0;
+  zeroed_ = std::min(zeroed_to, limit);
   zfilling_ = false;
   StartThreadLocked();
   lock.unlock();
@@ -108,6 +109,63 @@ void SegmentWorker::ReleaseZeroFdLocked() {
   if (zfd_ >= 0 && !(zclaimed_ && zclaim_fd_ == zfd_)) close(zfd_);
   zfd_ = -1;
   zfilling_ = false;
+}
+
+void SegmentWorker::EnableSpare(const std::string& path, int64_t head_bytes) {
+  if (head_bytes <= 0) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spare_on_ && spare_path_ == path) return;
+    spare_path_ = path;
+    spare_head_ = RoundUp(head_bytes, kBlockBytes);
+    spare_on_ = true;
+    spare_ready_ = false;
+    StartThreadLocked();
+  }
+  cv_.notify_all();
+}
+
+int64_t SegmentWorker::TakeSpare(const std::string& path) {
+  int64_t head = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!spare_on_ || !spare_ready_ || spare_busy_) return 0;
+    spare_ready_ = false;
+    if (rename(spare_path_.c_str(), path.c_str()) == 0) {
+      head = spare_head_;
+    } else {
+      AV_LOG(kWarn, "log: could not rename {} to {}: {}", spare_path_, path, std::strerror(errno));
+      unlink(spare_path_.c_str());
+    }
+  }
+  cv_.notify_all();  // the worker makes the next one
+  return head;
+}
+
+void SegmentWorker::DisableSpare() {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!spare_on_) return;
+  cv_.wait(lock, [this] { return !spare_busy_; });
+  spare_on_ = false;
+  spare_ready_ = false;
+  unlink(spare_path_.c_str());
+}
+
+int64_t SegmentWorker::spares_made() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return spares_made_;
+}
+
+bool SegmentWorker::MakeSpare(const std::string& path, int64_t head_bytes) const {
+  const int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  // Written zeros, not fallocate(): a written block needs no conversion when
+  // the log writes over it. The roll's fallocate() adds the rest.
+  const bool ok = WriteZeros(fd, 0, head_bytes);
+  const int err = errno;
+  close(fd);
+  errno = err;
+  return ok;
 }
 
 int64_t SegmentWorker::zeroed_to() const {
@@ -198,6 +256,28 @@ void SegmentWorker::Run() {
       continue;
     }
     zfilling_ = false;
+    if (spare_on_ && !spare_ready_) {
+      // The next segment's head, when nothing else is due.
+      const std::string path = spare_path_;
+      const int64_t head = spare_head_;
+      spare_busy_ = true;
+      lock.unlock();
+      const bool ok = MakeSpare(path, head);
+      const int err = errno;
+      lock.lock();
+      spare_busy_ = false;
+      if (ok) {
+        spare_ready_ = spare_on_ && spare_path_ == path;
+        ++spares_made_;
+      } else {
+        // Rolls create their segments as before.
+        AV_LOG(kWarn, "log: could not prepare the next segment's head {}: {}", path, std::strerror(err));
+        unlink(path.c_str());
+        spare_on_ = false;
+      }
+      cv_.notify_all();
+      continue;
+    }
     if (trims_.empty()) {
       cv_.wait(lock);
     } else {

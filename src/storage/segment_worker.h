@@ -28,8 +28,21 @@
 // descriptor of its own (its fdatasync must not consume a writeback error
 // that the log's own must see) and never writes past the preallocated size.
 //
+// The next segment's head (WalOptions::next_head_bytes; docs/perf/storage.md,
+// session 15): zero-ahead starts a guard past the log's end, so the first
+// 256 KiB of each new segment would still be unwritten blocks. The worker
+// keeps a spare file beside the segments (kSpareName) whose first bytes are
+// written zeros, made durable when nothing else is due; at a roll the owner
+// renames it to the new segment's name (TakeSpare) before the header goes
+// in, and the log's first durable writes land on written blocks. The roll
+// does what it did (one header write + fdatasync, the directory's fsync);
+// the spare costs that head's bytes of disk. Its name is no segment's, so
+// recovery, purge and the tools never see it; a crash leaves at most a
+// spare of zeros (replaced by the next one) or a new segment whose header
+// is zeros, which reads as a segment torn at its creation (as before).
+//
 // Threads: every method from the Wal's owner thread; the worker thread is
-// private and started at the first Trim or StartZeroing.
+// private and started at the first Trim, StartZeroing or EnableSpare.
 #pragma once
 
 #include <condition_variable>
@@ -61,8 +74,9 @@ class SegmentWorker {
   int64_t trims_done() const;  // tests
 
   // Zero-ahead of the segment at `path` (just started, its data written up
-  // to log_end, preallocated up to limit). Replaces any earlier segment's.
-  void StartZeroing(const std::string& path, int64_t log_end, int64_t limit);
+  // to log_end, preallocated up to limit; its first zeroed_to bytes written
+  // already: a spare's head). Replaces any earlier segment's.
+  void StartZeroing(const std::string& path, int64_t log_end, int64_t limit, int64_t zeroed_to = 0);
   // Before the owner writes bytes up to `end` (limit: the preallocated size
   // now): no zeros are written below it from now on; waits if a claim in
   // progress overlaps. Wakes the worker when it has fallen behind.
@@ -75,6 +89,19 @@ class SegmentWorker {
   // Tests: the end of the last range zeroed, and the ranges zeroed so far.
   int64_t zeroed_to() const;
   int64_t zero_steps() const;
+
+  // The spare's name in the segments' directory.
+  static constexpr const char* kSpareName = "next-segment.tmp";
+  // Keep a spare at `path` whose first head_bytes are written zeros (made
+  // when no trim or zeroing is due). Idempotent.
+  void EnableSpare(const std::string& path, int64_t head_bytes);
+  // Renames a ready spare to `path` (replacing an empty file there): the
+  // bytes of written zeros at its head, or 0 when none was ready (the owner
+  // creates the file itself). The worker then makes the next one.
+  int64_t TakeSpare(const std::string& path);
+  // No more spares: waits for one being made, then removes the file.
+  void DisableSpare();
+  int64_t spares_made() const;  // tests
 
  private:
   struct TrimTask {
@@ -93,6 +120,8 @@ class SegmentWorker {
   // Lets go of the open segment's descriptor (closed now, or by the worker
   // after its claim on it).
   void ReleaseZeroFdLocked();
+  // Creates `path` with head_bytes of zeros, fdatasynced; false on an error.
+  bool MakeSpare(const std::string& path, int64_t head_bytes) const;
 
   const int64_t delay_ms_;
   mutable std::mutex mu_;
@@ -117,6 +146,14 @@ class SegmentWorker {
   int zclaim_fd_ = -1;
   int64_t zclaim_from_ = 0;
   int64_t zero_steps_ = 0;
+
+  // Spare state, under mu_.
+  std::string spare_path_;
+  int64_t spare_head_ = 0;
+  bool spare_on_ = false;
+  bool spare_ready_ = false;
+  bool spare_busy_ = false;  // the worker is making one outside mu_
+  int64_t spares_made_ = 0;
 };
 
 }  // namespace aviary::storage

@@ -121,7 +121,14 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
     }
     AV_LOG(kWarn, "replacing empty WAL segment {}", path);
   }
-  const int fd = open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  // A spare whose head is written zeros (zero-ahead), renamed over `path`;
+  // otherwise a new file. Either way the header's write and fdatasync below
+  // make it a segment (and the roll's fallocate() the rest of its blocks).
+  const bool spare =
+      opts_.zero_ahead_bytes > 0 && opts_.next_head_bytes > 0 && opts_.prealloc_bytes > 0 && worker_ != nullptr;
+  const int64_t head = spare ? worker_->TakeSpare(path) : 0;
+  const int fd = head > 0 ? open(path.c_str(), O_WRONLY | O_CLOEXEC)
+                          : open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) return Fail(ErrnoText("open", path, errno), error);
   fd_ = fd;
   path_ = path;
@@ -139,8 +146,11 @@ bool Wal::StartSegment(int64_t next_zxid, std::string* error) {
   if (!FsyncDir(vdir, &dir_error)) return Fail(dir_error, error);
   MarkSynced();
   if (opts_.zero_ahead_bytes > 0 && worker_ != nullptr && allocated_ > write_pos_) {
-    worker_->StartZeroing(path_, write_pos_, allocated_);
+    worker_->StartZeroing(path_, write_pos_, allocated_, head);
     zeroing_ = true;
+  }
+  if (spare) {
+    worker_->EnableSpare(vdir + "/" + SegmentWorker::kSpareName, std::min(opts_.next_head_bytes, opts_.prealloc_bytes));
   }
   return true;
 }
@@ -469,7 +479,10 @@ bool Wal::MaybeRoll(std::string* error) {
 
 bool Wal::Close(std::string* error) {
   // TruncateAfter rewrites closed segments next: no trim may still run.
-  if (worker_ != nullptr) worker_->Drain();
+  if (worker_ != nullptr) {
+    worker_->Drain();
+    worker_->DisableSpare();  // a TRUNC's StartSegment makes a new one
+  }
   return CloseSegment(/*defer_trim=*/false, error);
 }
 

@@ -75,6 +75,12 @@ struct WalOptions {
   int64_t zero_ahead_bytes = 0;
   // The worker's step (one pwrite of zeros + fdatasync).
   int64_t zero_step_bytes = 1 << 20;
+  // Zero-ahead (and prealloc_bytes > 0): the worker also prepares the NEXT
+  // segment's first bytes as written zeros, in a spare file that a roll
+  // renames to the new segment's name (storage/segment_worker.h), so that
+  // the log's first durable writes after a roll land on written blocks too
+  // (zero-ahead starts 256 KiB past the log's end). 0: off.
+  int64_t next_head_bytes = 1 << 20;
 };
 
 class SegmentWorker;

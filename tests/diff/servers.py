@@ -8,21 +8,18 @@ to clean up between scripts. Every wait is bounded.
 import glob
 import os
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 import zkwire
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import ports  # noqa: E402  (tests/ports.py: one free-port helper for every suite)
+
 HOST = "127.0.0.1"
 DEFAULT_AVIARY = "/work/main/build/aviary-server"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def zk_classpath():
@@ -54,7 +51,7 @@ class Server:
 
     def start(self, ready_timeout=30.0):
         self.dir = tempfile.mkdtemp(prefix=f"aviary-diff-{self.kind}-")
-        self.port = free_port()
+        self.port = ports.free_port()
         data = os.path.join(self.dir, "data")
         os.makedirs(data)
         cfg = os.path.join(self.dir, "zoo.cfg")

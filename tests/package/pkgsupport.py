@@ -8,7 +8,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "ensemble"))
-from ensemble import four_letter, free_port  # noqa: E402,F401  (one copy for every suite)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from ensemble import four_letter  # noqa: E402,F401  (one copy for every suite)
+from ports import free_port  # noqa: E402,F401  (tests/ports.py: one free-port helper for every suite)
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD_DIR = os.path.abspath(os.environ.get("AVIARY_BUILD_DIR", os.path.join(REPO_ROOT, "build")))

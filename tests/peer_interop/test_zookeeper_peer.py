@@ -19,12 +19,15 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from ports import free_port  # noqa: E402  (tests/ports.py: one free-port helper for every suite)
 
 HOST = "127.0.0.1"
 ZK_JARS = ["/usr/share/java/zookeeper.jar", "/usr/share/java/zookeeper-jute.jar",
@@ -43,18 +46,6 @@ BAD_SIGNS = [
     "Got unexpected packet from leader",
     "Missing session",
 ]
-
-
-def free_ports(n):
-    socks, ports = [], []
-    for _ in range(n):
-        s = socket.socket()
-        s.bind((HOST, 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
 
 
 def classpath():
@@ -103,7 +94,7 @@ def run_probe(mode, zk_id, our_ids):
     (probe output, ZooKeeper log, workdir)."""
     probe_bin = os.environ.get("QUORUM_PROBE")
     assert probe_bin and os.path.exists(probe_bin), "set QUORUM_PROBE to the quorum_probe binary"
-    p = free_ports(7)
+    p = [free_port() for _ in range(7)]  # distinct: ports.free_port never repeats one
     ports = {sid: (p[2 * i], p[2 * i + 1]) for i, sid in enumerate(sorted(our_ids + [zk_id]))}
     workdir = tempfile.mkdtemp(prefix="aviary-peer-interop-")
     args = [probe_bin, "--mode", mode, "--zk-id", str(zk_id), "--zk-election", str(ports[zk_id][0]),

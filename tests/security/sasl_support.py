@@ -159,18 +159,12 @@ def run_zkcli(srv, script, client_jaas=None, extra_jvmflags="", timeout=40, host
 REALM = "AVIARY.TEST"
 
 
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Kdc:
     """An MIT KDC for REALM on 127.0.0.1 in a temporary directory."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="aviary-kdc-")
-        self.port = free_port()
+        self.port = harness.free_port()  # tests/ports.py
         self.krb5_conf = os.path.join(self.dir, "krb5.conf")
         self.kdc_conf = os.path.join(self.dir, "kdc.conf")
         self.proc = None

@@ -15,7 +15,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "interop"))
+sys.path.insert(0, os.path.join(HERE, ".."))
 
+import ports  # noqa: E402  (tests/ports.py: one free-port helper for every suite)
 import rawzk  # noqa: E402
 from kazoo.client import KazooClient  # noqa: E402
 from kazoo.security import make_digest_acl, OPEN_ACL_UNSAFE  # noqa: E402
@@ -27,12 +29,6 @@ ZK_JARS = [
     "/usr/share/java/slf4j-simple.jar",
 ]
 REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Proc:
@@ -78,11 +74,12 @@ def _ruok(port):
         return False
 
 
-def start(kind, workdir, data_dir, extra=None, timeout=40.0, jvm_props=None):
-    """kind: 'zookeeper' or 'aviary'. Waits until a session can be opened.
+def start(kind, workdir, data_dir, extra=None, timeout=40.0, jvm_props=None, _retries=2):
+    """kind: 'zookeeper' or 'aviary'. Waits until a session can be opened
+    (on a new port when the server could not bind its own: tests/ports.py).
     jvm_props: extra -D system properties for ZooKeeper."""
     os.makedirs(workdir, exist_ok=True)
-    port = free_port()
+    port = ports.free_port()
     cfg = write_cfg(workdir, data_dir, port, extra)
     if kind == "zookeeper":
         cmd = ["java", "-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -102,6 +99,8 @@ def start(kind, workdir, data_dir, extra=None, timeout=40.0, jvm_props=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            if ports.bind_failed(p.log_tail()) and _retries > 0:  # another process took the port first
+                return start(kind, workdir, data_dir, extra, timeout, jvm_props, _retries - 1)
             raise RuntimeError("%s exited: %s" % (kind, p.log_tail()))
         if _ruok(port):
             try:

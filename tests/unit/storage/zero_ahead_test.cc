@@ -267,5 +267,78 @@ TEST(ZeroAhead, CloseStopsTheWorker) {
   EXPECT_EQ(Zxids(path), Range(1, 10));
 }
 
+// WalOptions::next_head_bytes: the worker prepares the next segment's head
+// (written zeros, in a spare file) and a roll renames it to the new segment:
+// from its first byte the new segment's blocks are written, not unwritten
+// extents (zero-ahead alone leaves its first 256 KiB, the guard, unwritten).
+// The spare is no segment (ListSegments, recovery), a Close removes it, and
+// records written over the head read back and recover.
+TEST(ZeroAhead, TheNextSegmentsHeadIsWrittenBeforeTheRoll) {
+  TempDir d;
+  WalOptions o = ZeroAhead(d.path());
+  o.background_roll = true;
+  o.background_delay_ms = 0;
+  const std::string spare = VersionDir(d.path()) + "/" + SegmentWorker::kSpareName;
+  int64_t z = 1;
+  {
+    Wal wal(o);
+    std::string err;
+    ASSERT_TRUE(wal.Open(1, &err)) << err;
+    ASSERT_TRUE(WaitFor([&] { return wal.segment_worker()->spares_made() >= 1; }));
+    EXPECT_EQ(FileSize(spare), 1 << 20);
+    for (int seg = 0; seg < 3; ++seg) {
+      for (int i = 0; i < 20; ++i, ++z) ASSERT_TRUE(wal.Append(SetTxn(z, 500), &err)) << err;
+      ASSERT_TRUE(wal.Sync(&err)) << err;
+      ASSERT_TRUE(WaitFor([&] { return wal.segment_worker()->spares_made() >= seg + 1; }));
+      ASSERT_TRUE(wal.Roll(z, &err)) << err;
+      const std::string path = wal.segment_path();
+      EXPECT_EQ(FileSize(path), kPrealloc);  // fallocate()d as before
+      const int64_t unwritten = UnwrittenBytes(path, 0, 1 << 20);
+      if (unwritten < 0) GTEST_SKIP() << "no FIEMAP on this file system";
+      EXPECT_EQ(unwritten, 0) << "the new segment's head must be written blocks";
+      EXPECT_GT(UnwrittenBytes(path, 4 << 20, kPrealloc), 0);  // the rest is preallocated only
+      // The zero-ahead goes on from the head's end.
+      ASSERT_TRUE(WaitFor([&] { return wal.segment_worker()->zeroed_to() >= (2 << 20); }));
+    }
+    for (int i = 0; i < 300; ++i, ++z) {  // ~150 KiB of records, each durable, over the head
+      ASSERT_TRUE(wal.Append(SetTxn(z, 500), &err)) << err;
+      ASSERT_TRUE(wal.Sync(&err)) << err;
+    }
+    EXPECT_EQ(Zxids(wal.segment_path()), Range(61, z - 1));
+    EXPECT_EQ(ListSegments(d.path()).size(), 4u);  // the spare is not one
+    ASSERT_TRUE(WaitFor([&] { return wal.segment_worker()->spares_made() >= 4; }));
+    // A crash here: a copy of the directory with the spare in it recovers.
+    std::filesystem::create_directories(d.path() + "/crash");
+    std::filesystem::copy(VersionDir(d.path()), d.path() + "/crash/version-2");
+    ASSERT_TRUE(wal.Close(&err)) << err;
+    EXPECT_FALSE(std::filesystem::exists(spare));
+  }
+  for (const std::string& dir : {d.path(), d.path() + "/crash"}) {
+    tree::DataTree t;
+    const RecoveryResult r = RecoverInto(dir, &t);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.last_zxid, z - 1) << dir;
+  }
+}
+
+// next_head_bytes = 0: a roll creates the segment as before (what the head
+// test above guards against: the guard's blocks are unwritten extents).
+TEST(ZeroAhead, WithoutASpareTheHeadIsUnwritten) {
+  TempDir d;
+  WalOptions o = ZeroAhead(d.path());
+  o.next_head_bytes = 0;
+  Wal wal(o);
+  std::string err;
+  ASSERT_TRUE(wal.Open(1, &err)) << err;
+  for (int64_t z = 1; z <= 10; ++z) ASSERT_TRUE(wal.Append(SetTxn(z), &err)) << err;
+  ASSERT_TRUE(wal.Sync(&err)) << err;
+  ASSERT_TRUE(wal.Roll(11, &err)) << err;
+  ASSERT_TRUE(WaitFor([&] { return wal.segment_worker()->zeroed_to() >= (2 << 20); }));
+  EXPECT_FALSE(std::filesystem::exists(VersionDir(d.path()) + "/" + SegmentWorker::kSpareName));
+  const int64_t unwritten = UnwrittenBytes(wal.segment_path(), 4096, 256 << 10);
+  if (unwritten < 0) GTEST_SKIP() << "no FIEMAP on this file system";
+  EXPECT_GT(unwritten, 0);
+}
+
 }  // namespace
 }  // namespace aviary::storage
