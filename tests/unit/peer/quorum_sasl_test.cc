@@ -7,8 +7,8 @@
 
 #include <chrono>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 
 #include "peer/election_transport.h"
 #include "peer/quorum_auth.h"
@@ -48,7 +48,7 @@ struct Outcome {
 };
 
 // Runs the exchange in memory, with `after` following the learner's last packet.
-Outcome Run(const QuorumSasl& lctx, const QuorumSasl& sctx, const std::string& after = "") {
+Outcome Exchange(const QuorumSasl& lctx, const QuorumSasl& sctx, const std::string& after = "") {
   QuorumAuthLearner l(lctx);
   QuorumAuthServer s(sctx);
   Outcome o;
@@ -72,7 +72,7 @@ Outcome Run(const QuorumSasl& lctx, const QuorumSasl& sctx, const std::string& a
 
 TEST(QuorumSasl, DigestMd5Succeeds) {
   auto ctx = Make(Settings(true, true));
-  Outcome o = Run(*ctx, *ctx, "FOLLOWERINFO");
+  Outcome o = Exchange(*ctx, *ctx, "FOLLOWERINFO");
   EXPECT_EQ(o.learner, QuorumAuthLearner::Result::kSuccess) << o.learner_error;
   EXPECT_EQ(o.server, QuorumAuthServer::Result::kAuthenticated) << o.server_error;
   EXPECT_EQ(o.user, "learner");
@@ -82,17 +82,17 @@ TEST(QuorumSasl, DigestMd5Succeeds) {
 TEST(QuorumSasl, WrongPasswordOrUnknownUserIsRefused) {
   auto server = Make(Settings(true, true));
   auto bad = Make(Settings(true, true, "wrong"));
-  Outcome o = Run(*bad, *server);
+  Outcome o = Exchange(*bad, *server);
   EXPECT_EQ(o.learner, QuorumAuthLearner::Result::kFailure);
   EXPECT_EQ(o.server, QuorumAuthServer::Result::kRefused);
   EXPECT_NE(o.learner_error.find("ERROR"), std::string::npos) << o.learner_error;
   QuorumSaslSettings stranger = Settings(true, true);
   stranger.learner.user = "stranger";
-  Outcome u = Run(*Make(stranger), *server);
+  Outcome u = Exchange(*Make(stranger), *server);
   EXPECT_EQ(u.server, QuorumAuthServer::Result::kRefused);
   // Without serverRequireSasl the failed learner is let through (it closes itself).
   auto lenient = Make(Settings(true, false));
-  Outcome l = Run(*bad, *lenient);
+  Outcome l = Exchange(*bad, *lenient);
   EXPECT_EQ(l.learner, QuorumAuthLearner::Result::kFailure);
   EXPECT_EQ(l.server, QuorumAuthServer::Result::kUnauthenticated);
   EXPECT_FALSE(l.server_error.empty());
