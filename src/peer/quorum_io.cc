@@ -154,7 +154,8 @@ void QuorumTransport::Accept() {
         // LearnerHandler: SaslQuorumAuthServer before the first packet.
         c->auth_server = std::make_unique<QuorumAuthServer>(*config_.sasl);
         c->authing = true;
-        c->auth_deadline_ms = NowMs() + std::max<int64_t>(config_.tls.handshake_timeout_ms, config_.sasl->settings.timeout_ms);
+        c->auth_deadline_ms =
+            NowMs() + std::max<int64_t>(config_.tls.handshake_timeout_ms, config_.sasl->settings.timeout_ms);
       }
       {
         std::lock_guard lock(shared_->mu);
@@ -197,7 +198,8 @@ void QuorumTransport::OnConnectDone(Conn& c) {
     // Learner.connectToLeader: SaslQuorumAuthLearner before FOLLOWERINFO.
     c.auth_learner = std::make_unique<QuorumAuthLearner>(*config_.sasl);
     c.authing = true;
-    c.auth_deadline_ms = NowMs() + std::max<int64_t>(config_.tls.handshake_timeout_ms, config_.sasl->settings.timeout_ms);
+    c.auth_deadline_ms =
+        NowMs() + std::max<int64_t>(config_.tls.handshake_timeout_ms, config_.sasl->settings.timeout_ms);
     if (c.auth_learner->Start(&c.out) == QuorumAuthLearner::Result::kFailure) {
       AV_LOG(kWarn, "quorum SASL: cannot authenticate to the leader at {}: {}", c.peer, c.auth_learner->error());
       CloseConn(c, "quorum SASL: " + c.auth_learner->error());
