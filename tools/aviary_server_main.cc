@@ -151,6 +151,11 @@ int main(int argc, char** argv) {
   }
   for (const auto& w : quorum.warnings) AV_LOG(kWarn, "{}: {}", config_path, w);
   if (!quorum.standalone) opts.quorum = quorum;
+  // Quorum SASL: ZooKeeper reads it for a quorum peer only.
+  if (!quorum.standalone && !server::SetUpQuorumAuth(cfg, config_path, &opts.quorum_sasl, &error)) {
+    std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());
+    return 1;
+  }
 
   // TLS on the client port (secureClientPort, client.portUnification) and the x509 scheme.
   txn::SetX509SchemeEnabled(cfg.x509_provider);

@@ -29,9 +29,24 @@ std::vector<std::string> SplitSchemes(std::string_view value) {
 }  // namespace
 
 bool AuthKey(std::string_view raw_key, std::string_view value, ServerConfig* cfg, bool* handled, std::string* error) {
+  *handled = true;
+  // QuorumPeerConfig reads these from zoo.cfg only (a -Dzookeeper. flag
+  // of the same name does nothing in ZooKeeper: ignored, key_policy.cc).
+  ServerConfig::QuorumSasl& q = cfg->quorum_sasl;
+  if (raw_key == "quorum.auth.enableSasl") return BoolValue(raw_key, value, &q.enable, error);
+  if (raw_key == "quorum.auth.learnerRequireSasl") return BoolValue(raw_key, value, &q.learner_require, error);
+  if (raw_key == "quorum.auth.serverRequireSasl") return BoolValue(raw_key, value, &q.server_require, error);
+  if (raw_key == "quorum.auth.learner.saslLoginContext" || raw_key == "quorum.auth.server.saslLoginContext") {
+    if (value.empty()) return Invalid(raw_key, value, "expected a JAAS section name", error);
+    (raw_key.find("learner") != std::string_view::npos ? q.learner_context : q.server_context) = std::string(value);
+    return true;
+  }
+  if (raw_key == "quorum.auth.kerberos.servicePrincipal") {
+    q.service_principal = std::string(value);
+    return true;
+  }
   std::string_view key = raw_key;
   if (key.starts_with("zookeeper.")) key.remove_prefix(10);
-  *handled = true;
   ServerConfig::Sasl& s = cfg->sasl;
   if (key.starts_with("authProvider.") && value == kSaslProviderClass) {
     s.provider = true;
@@ -68,6 +83,17 @@ bool AuthKey(std::string_view raw_key, std::string_view value, ServerConfig* cfg
 }
 
 bool FinishAuth(ServerConfig* cfg, std::string* error) {
+  // QuorumPeerConfig.parseProperties' checks.
+  const ServerConfig::QuorumSasl& q = cfg->quorum_sasl;
+  if (!q.enable && (q.server_require || q.learner_require)) {
+    *error = fmt::format("quorum.auth.enableSasl is disabled, so cannot enable {}",
+                         q.server_require ? "quorum.auth.serverRequireSasl" : "quorum.auth.learnerRequireSasl");
+    return false;
+  }
+  if (!q.learner_require && q.server_require) {
+    *error = "quorum.auth.learnerRequireSasl is disabled, so cannot enable quorum.auth.serverRequireSasl";
+    return false;
+  }
   if (cfg->session_require_sasl) {
     cfg->enforce_auth_enabled = true;
     cfg->enforce_auth_schemes = {"sasl"};

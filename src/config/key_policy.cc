@@ -16,8 +16,8 @@ constexpr std::array<std::string_view, 6> kIgnoredKeys = {
     "jaasLoginRenew",     "admin.httpVersion",
 };
 
-// Also ignored: quorum.auth.* keys other than the three switches below only
-// name principals and login contexts.
+// Also ignored: quorum.auth.* keys auth_config.cc does not read (ZooKeeper
+// reads none other; a -Dzookeeper.quorum.auth.* flag does nothing there).
 // (metricsProvider.* is read by metrics_config.cc.)
 constexpr std::array<std::string_view, 5> kIgnoredPrefixes = {"multiAddress.", "group.", "weight.", "kerberos.",
                                                               "quorum.auth."};
@@ -33,7 +33,7 @@ constexpr std::string_view kNoEnsemble =
 
 // TLS on the client port and between ensemble members (sslQuorum,
 // portUnification, ssl.quorum.*) is read by tls_keys.cc.
-constexpr std::array<Rule, 8> kRules = {{
+constexpr std::array<Rule, 5> kRules = {{
     // The AdminServer serves plain HTTP only (src/adminserver): asking for
     // HTTPS must not silently get HTTP.
     {"admin.forceHttps", "false", "HTTPS on the AdminServer, which Aviary does not implement"},
@@ -42,9 +42,6 @@ constexpr std::array<Rule, 8> kRules = {{
     {"skipACL", "no", "turns ACL checks off; Aviary always checks ACLs"},
     {"security.auth_to_local", "DEFAULT",
      "Kerberos name mapping rules other than DEFAULT, which Aviary does not implement"},
-    {"quorum.auth.enableSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
-    {"quorum.auth.learnerRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
-    {"quorum.auth.serverRequireSasl", "false", "SASL between ensemble members, which Aviary does not implement"},
 }};
 
 // Keys refused whatever their value, by prefix.

@@ -156,6 +156,19 @@ struct ServerConfig {
     bool allow_failed_clients = false;     // allowSaslFailedClients
   };
   Sasl sasl;
+  // Quorum SASL (QuorumPeerConfig's quorum.auth.* keys, zoo.cfg only;
+  // docs/security/sasl.md "Quorum SASL"): DIGEST-MD5 between members, the
+  // JAAS file found as for the client port (aviary.sasl.jaasConfig or the
+  // JVM flags). peer/quorum_auth.h.
+  struct QuorumSasl {
+    bool enable = false;                                   // quorum.auth.enableSasl
+    bool learner_require = false;                          // quorum.auth.learnerRequireSasl
+    bool server_require = false;                           // quorum.auth.serverRequireSasl
+    std::string learner_context = "QuorumLearner";         // quorum.auth.learner.saslLoginContext
+    std::string server_context = "QuorumServer";           // quorum.auth.server.saslLoginContext
+    std::string service_principal = "zkquorum/localhost";  // quorum.auth.kerberos.servicePrincipal (Kerberos only)
+  };
+  QuorumSasl quorum_sasl;
   // AuthenticationHelper: enforce.auth.enabled, enforce.auth.schemes (comma
   // separated), sessionRequireClientSASLAuth=true (= enabled with "sasl"
   // only, whatever the other two say).

@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -89,6 +90,25 @@ void ElectionTransport::OnConnectDone(Conn& c) {
   c.tls_deadline_ms = NowMs() + config_.tls.handshake_timeout_ms;
   c.out = HandshakeBytes();
   c.out_pos = 0;
+  if (config_.sasl != nullptr && config_.sasl->LearnerAuthenticates() && !config_.non_voters.count(c.sid)) {
+    // SaslQuorumAuthLearner after the InitialMessage, whichever id is larger.
+    c.auth_learner = std::make_unique<QuorumAuthLearner>(*config_.sasl);
+    if (c.auth_learner->Start(&c.out) == QuorumAuthLearner::Result::kFailure) {
+      AV_LOG(kWarn, "election: quorum SASL to server {} at {} cannot start: {}", c.sid, c.peer,
+             c.auth_learner->error());
+      CloseConn(c, "quorum SASL failure");
+      return;
+    }
+    c.state = Conn::State::kAuthenticating;
+    c.deadline_ms = NowMs() + std::max(config_.handshake_timeout_ms, config_.sasl->settings.timeout_ms);
+    OnWritable(c);
+    return;
+  }
+  AfterHandshakeSent(c);
+  OnWritable(c);
+}
+
+void ElectionTransport::AfterHandshakeSent(Conn& c) {
   if (c.sid > config_.my_id) {
     // We have the smaller id: our handshake only asks the peer to connect back.
     c.state = Conn::State::kClosing;
@@ -97,7 +117,6 @@ void ElectionTransport::OnConnectDone(Conn& c) {
   } else {
     Establish(c, c.sid);
   }
-  OnWritable(c);
 }
 
 void ElectionTransport::Establish(Conn& c, ServerId sid) {
@@ -136,16 +155,106 @@ void ElectionTransport::OnHandshake(Conn& c, const quorum::InitialMessage& m) {
       std::lock_guard lock(shared_->mu);
       shared_->stats.challenges_won++;
     }
+    WriteOut(c);  // a quorum SASL SUCCESS still queued, best effort
     CloseConn(c, "smaller id connects; connecting back");
-    if (Conn* stale = Established(sid)) CloseConn(*stale, "peer reconnected", true);
-    if (!m.addresses.empty()) {
-      StartConnect(sid, m.addresses.front().host, m.addresses.front().port);
-    } else {
-      ConnectSid(sid);
-    }
+    ConnectBack(sid, m);
     return;
   }
   Establish(c, sid);
+}
+
+void ElectionTransport::ConnectBack(ServerId sid, const quorum::InitialMessage& m) {
+  if (Conn* stale = Established(sid)) CloseConn(*stale, "peer reconnected", true);
+  if (!m.addresses.empty()) {
+    StartConnect(sid, m.addresses.front().host, m.addresses.front().port);
+  } else {
+    ConnectSid(sid);
+  }
+}
+
+bool ElectionTransport::StepAuth(Conn& c) {
+  if (c.outgoing) {
+    QuorumAuthLearner::Result r = c.auth_learner->OnInput(&c.in, &c.out);
+    if (r == QuorumAuthLearner::Result::kNeedMore) {
+      if (c.wants_write()) OnWritable(c);
+      return c.state != Conn::State::kDead;
+    }
+    if (r == QuorumAuthLearner::Result::kFailure) {
+      AV_LOG(kWarn, "election: quorum SASL to server {} at {} failed: {}; closing", c.sid, c.peer,
+             c.auth_learner->error());
+      {
+        std::lock_guard lock(shared_->mu);
+        shared_->stats.auth_refused++;
+      }
+      CloseConn(c, "quorum SASL failed");
+      return false;
+    }
+    AV_LOG(kInfo, "election: authenticated to server {} at {} (quorum SASL)", c.sid, c.peer);
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->stats.auth_succeeded++;
+    }
+    c.auth_learner.reset();
+    c.deadline_ms = 0;
+    AfterHandshakeSent(c);
+    if (c.state != Conn::State::kDead) OnWritable(c);
+    return c.state != Conn::State::kDead;
+  }
+  QuorumAuthServer::Result r = c.auth_server->OnInput(&c.in, &c.out);
+  switch (r) {
+    case QuorumAuthServer::Result::kNeedMore:
+      if (c.wants_write()) OnWritable(c);
+      return c.state != Conn::State::kDead;
+    case QuorumAuthServer::Result::kRefused:
+      AV_LOG(kWarn, "election: refused server {} at {}: quorum SASL: {}", c.handshake.sid, c.peer,
+             c.auth_server->error());
+      {
+        std::lock_guard lock(shared_->mu);
+        shared_->stats.auth_refused++;
+      }
+      WriteOut(c);  // the ERROR, best effort
+      CloseConn(c, "quorum SASL refused");
+      return false;
+    case QuorumAuthServer::Result::kAuthenticated: {
+      AV_LOG(kInfo, "election: server {} at {} authenticated as {} (quorum SASL)", c.handshake.sid, c.peer,
+             c.auth_server->user());
+      std::lock_guard lock(shared_->mu);
+      shared_->stats.auth_succeeded++;
+      break;
+    }
+    case QuorumAuthServer::Result::kUnauthenticated:
+      if (!c.auth_server->error().empty()) {
+        AV_LOG(kWarn,
+               "election: quorum SASL with server {} at {} failed ({}); keeping the connection as "
+               "quorum.auth.serverRequireSasl=false",
+               c.handshake.sid, c.peer, c.auth_server->error());
+      }
+      break;
+  }
+  c.auth_server.reset();
+  c.state = Conn::State::kAwaitHandshake;
+  if (c.wants_write()) WriteOut(c);
+  if (c.state == Conn::State::kDead) return false;
+  OnHandshake(c, c.handshake);
+  return c.state != Conn::State::kDead;
+}
+
+// The receiver's side: the peer closed before the exchange ended. A peer
+// that does not authenticate, with a smaller id, has closed as its rule
+// says: connected back to unless authentication is required.
+void ElectionTransport::OnAuthEof(Conn& c, const char* why) {
+  QuorumAuthServer::Result r = c.auth_server->OnEof(why);
+  const quorum::InitialMessage m = c.handshake;
+  if (r == QuorumAuthServer::Result::kRefused) {
+    AV_LOG(kWarn, "election: refused server {} at {}: quorum SASL: it closed without authenticating", m.sid, c.peer);
+    std::lock_guard lock(shared_->mu);
+    shared_->stats.auth_refused++;
+  }
+  CloseConn(c, why);
+  if (r == QuorumAuthServer::Result::kUnauthenticated && m.sid < config_.my_id &&
+      m.sid != quorum::kObserverAnnouncedId) {
+    ConnectBack(m.sid, m);
+  }
 }
 
 void ElectionTransport::OnReadable(Conn& c) {
@@ -154,6 +263,10 @@ void ElectionTransport::OnReadable(Conn& c) {
   while (budget > 0 && c.state != Conn::State::kDead) {
     ssize_t n = recv(c.fd.get(), buf, sizeof buf, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      if (c.state == Conn::State::kAuthenticating && !c.outgoing) {
+        OnAuthEof(c, n == 0 ? "closed by peer" : "read error");
+        return;
+      }
       CloseConn(c, n == 0 ? "closed by peer" : "read error");
       return;
     }
@@ -179,8 +292,17 @@ void ElectionTransport::OnReadable(Conn& c) {
         return;
       }
       c.in.erase(0, used);
-      OnHandshake(c, m);
+      if (config_.sasl != nullptr && config_.sasl->ServerChecks()) {
+        // SaslQuorumAuthServer: before the larger-id rule is applied.
+        c.handshake = m;
+        c.auth_server = std::make_unique<QuorumAuthServer>(*config_.sasl);
+        c.state = Conn::State::kAuthenticating;
+        c.deadline_ms = NowMs() + std::max(config_.handshake_timeout_ms, config_.sasl->settings.timeout_ms);
+      } else {
+        OnHandshake(c, m);
+      }
     }
+    if (c.state == Conn::State::kAuthenticating && !StepAuth(c)) return;
     if (c.state == Conn::State::kEstablished) ParseFrames(c);
   }
 }
@@ -266,6 +388,8 @@ void ElectionTransport::CloseConn(Conn& c, const char* why, bool peer_alive) {
   AV_LOG(kDebug, "election: server {} closes connection {} (sid {}): {}", config_.my_id, c.peer, c.sid, why);
   bool was_established = c.state == Conn::State::kEstablished;
   bool connect_failed = c.state == Conn::State::kConnecting;
+  // Our quorum SASL to it failed or timed out: as unreachable as a failed connect.
+  bool auth_failed = c.state == Conn::State::kAuthenticating && c.outgoing;
   if (connect_failed) connecting_.erase(c.sid);
   if (c.outgoing && !was_established && retry_after_failure_.erase(c.sid)) {
     {
@@ -276,7 +400,7 @@ void ElectionTransport::CloseConn(Conn& c, const char* why, bool peer_alive) {
   }
   c.state = Conn::State::kDead;
   c.fd.Reset();
-  if (connect_failed && !peer_alive && !established_.count(c.sid)) ReportChannel(c.sid, false);
+  if ((connect_failed || auth_failed) && !peer_alive && !established_.count(c.sid)) ReportChannel(c.sid, false);
   if (was_established) {
     auto it = established_.find(c.sid);
     if (it != established_.end() && it->second == c.id) {

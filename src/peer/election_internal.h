@@ -24,6 +24,7 @@ struct ElectionTransport::Conn {
   enum class State {
     kConnecting,      // outgoing, connect() in flight
     kAwaitHandshake,  // incoming, reading the InitialMessage
+    kAuthenticating,  // quorum SASL after the InitialMessage (quorum_auth.h)
     kEstablished,     // frames both ways
     kClosing,         // flush `out`, then close (lost challenge)
     kDead,            // closed; removed at the next loop turn
@@ -40,6 +41,11 @@ struct ElectionTransport::Conn {
   int64_t deadline_ms = 0;              // 0: none
   std::unique_ptr<net::TlsStream> tls;  // null: plaintext (peer_tls.h)
   int64_t tls_deadline_ms = 0;          // while handshaking()
+  // kAuthenticating: the opener's side (outgoing) or the receiver's, with
+  // the InitialMessage it read (acted on once the exchange is over).
+  std::unique_ptr<QuorumAuthLearner> auth_learner;
+  std::unique_ptr<QuorumAuthServer> auth_server;
+  quorum::InitialMessage handshake;
 
   // TLS (or port-unification detection) not finished.
   bool handshaking() const { return tls != nullptr && !tls->plain() && !tls->ready(); }

@@ -265,12 +265,19 @@ ElectionTransport::Conn* ElectionTransport::Established(ServerId sid) {
 
 size_t ElectionTransport::PendingHandshakes() const {
   size_t n = 0;
-  for (const auto& [id, c] : conns_) n += c->state == Conn::State::kAwaitHandshake;
+  for (const auto& [id, c] : conns_) {
+    n += c->state == Conn::State::kAwaitHandshake || (c->state == Conn::State::kAuthenticating && !c->outgoing);
+  }
   return n;
 }
 
 void ElectionTransport::CheckDeadlines(int64_t now_ms) {
   for (auto& [id, c] : conns_) {
+    if (c->deadline_ms > 0 && now_ms >= c->deadline_ms && c->state == Conn::State::kAuthenticating) {
+      AV_LOG(kWarn, "election: quorum SASL with {} ({}) timed out", c->outgoing ? c->sid : c->handshake.sid, c->peer);
+      std::lock_guard lock(shared_->mu);
+      shared_->stats.auth_refused++;
+    }
     if (c->deadline_ms > 0 && now_ms >= c->deadline_ms && c->state != Conn::State::kDead) {
       CloseConn(*c, c->state == Conn::State::kConnecting ? "connect timed out" : "handshake timed out");
     }

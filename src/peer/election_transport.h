@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "peer/peer_tls.h"
+#include "peer/quorum_auth.h"
 #include "peer/socket_util.h"
 #include "quorum/codec.h"
 #include "quorum/messages.h"
@@ -73,6 +74,14 @@ struct ElectionConfig {
   // (ZooKeeper reads handshakes one at a time in its listener thread).
   size_t max_pending_handshakes = 32;
   PeerTlsConfig tls;  // quorum TLS (peer_tls.h); default: plaintext
+  // Quorum SASL (quorum_auth.h): after the InitialMessage, the opener
+  // authenticates (enableSasl + learnerRequireSasl) and the receiver checks
+  // (enableSasl); the exchange's time counts against handshake_timeout_ms.
+  // Null: none.
+  std::shared_ptr<const QuorumSasl> sasl;
+  // Observers among `members`: quorum SASL authenticates to voters only (as
+  // QuorumCnxManager.startConnection, which looks the sid up in the voting view).
+  std::set<ServerId> non_voters;
   // Poll also returns channel events (ReceivedNotification::Kind).
   bool report_channels = false;
 };
@@ -99,6 +108,8 @@ struct ElectionStats {
   uint64_t undecodable_messages = 0;  // skipped
   uint64_t received_dropped = 0;      // receive queue full: oldest dropped
   uint64_t sends_replaced = 0;        // unsent message replaced by a newer one
+  uint64_t auth_refused = 0;          // quorum SASL: closed (either side)
+  uint64_t auth_succeeded = 0;        // quorum SASL: exchanges that succeeded (either side)
 };
 
 class ElectionTransport {
@@ -147,6 +158,13 @@ class ElectionTransport {
   bool WriteOut(Conn& c);  // false: the connection closed
   bool OnTlsInput(Conn& c, const char* data, size_t n, std::string* plain);
   void OnHandshake(Conn& c, const quorum::InitialMessage& m);
+  // The opener's handshake (and authentication) is done: close a lost
+  // challenge, or establish.
+  void AfterHandshakeSent(Conn& c);
+  // Quorum SASL on a kAuthenticating connection; false when it closed.
+  bool StepAuth(Conn& c);
+  void OnAuthEof(Conn& c, const char* why);
+  void ConnectBack(ServerId sid, const quorum::InitialMessage& m);
   void Establish(Conn& c, ServerId sid);
   void ParseFrames(Conn& c);
   void Deliver(ServerId from, const quorum::Notification& n);

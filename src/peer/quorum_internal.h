@@ -117,6 +117,13 @@ struct QuorumTransport::Conn {
   std::string out;  // plaintext
   size_t out_pos = 0;
   std::unique_ptr<net::TlsStream> tls;  // null: plaintext connection
+  // Quorum SASL (quorum_auth.h) while `authing`: one side's state machine,
+  // the bytes read and not yet consumed by it, its deadline.
+  bool authing = false;
+  std::unique_ptr<QuorumAuthLearner> auth_learner;
+  std::unique_ptr<QuorumAuthServer> auth_server;
+  std::string auth_in;
+  int64_t auth_deadline_ms = 0;
 
   // TLS (or port-unification detection) not finished: bounded by deadline_ms.
   bool handshaking() const { return tls != nullptr && !tls->plain() && !tls->ready(); }

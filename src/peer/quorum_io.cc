@@ -34,6 +34,10 @@ void QuorumTransport::IoStep() {
       AV_LOG(kWarn, "quorum TLS: handshake with {} timed out after {} ms", c->peer, config_.tls.handshake_timeout_ms);
       CloseConn(*c, "TLS handshake timed out");
     }
+    if (c->fd.valid() && c->authing && now >= c->auth_deadline_ms) {
+      AV_LOG(kWarn, "quorum SASL: the exchange with {} ({}) timed out", c->peer, c->accepted ? "learner" : "leader");
+      CloseConn(*c, "quorum SASL timed out");
+    }
   }
   std::erase_if(conns_, [](const auto& kv) { return !kv.second->fd.valid(); });
   BuildPollSet(&fds_, &ids_, !EventsFull());
@@ -69,7 +73,7 @@ void QuorumTransport::BuildPollSet(std::vector<pollfd>* fds, std::vector<ConnId>
     if (c->connecting) {
       ev = POLLOUT;
     } else {
-      if (reading || c->handshaking()) ev |= POLLIN;
+      if (reading || c->handshaking() || c->authing) ev |= POLLIN;
       if (c->wants_write()) ev |= POLLOUT;
     }
     fds->push_back({c->fd.get(), ev, 0});
@@ -81,6 +85,7 @@ int QuorumTransport::PollTimeoutMs() const {
   int64_t next = -1;
   for (const auto& [id, c] : conns_) {
     if ((c->connecting || c->handshaking()) && (next < 0 || c->deadline_ms < next)) next = c->deadline_ms;
+    if (c->authing && (next < 0 || c->auth_deadline_ms < next)) next = c->auth_deadline_ms;
   }
   if (next < 0) return -1;
   return static_cast<int>(std::clamp<int64_t>(next - NowMs(), 0, 60000));
@@ -90,6 +95,7 @@ int QuorumTransport::PollTimeoutMs() const {
 // applies Close requests once a connection's output is written.
 void QuorumTransport::TakeCommands() {
   std::vector<ConnId> to_flush;
+  std::vector<ConnId> to_close;  // Close asked during quorum SASL
   std::vector<TakenOutput> taken;
   {
     std::lock_guard lock(shared_->mu);
@@ -101,6 +107,10 @@ void QuorumTransport::TakeCommands() {
       auto it = conns_.find(id);
       if (it == conns_.end() || it->second->connecting) continue;
       Conn& c = *it->second;
+      if (c.authing) {  // nothing of the caller's is written before the exchange is over
+        if (o.close_requested) to_close.push_back(id);
+        continue;
+      }
       if (c.out_pos == c.out.size() && !o.pending.empty() && !o.inline_busy) {
         c.out.swap(o.pending);
         o.pending.clear();
@@ -116,6 +126,10 @@ void QuorumTransport::TakeCommands() {
     }
   }
   for (const TakenOutput& t : taken) config_.on_output_taken(t.label, t.packets, t.waited_ms);
+  for (ConnId id : to_close) {
+    auto it = conns_.find(id);
+    if (it != conns_.end() && it->second->fd.valid()) CloseConn(*it->second, "closed locally");
+  }
   for (ConnId id : to_flush) {
     auto it = conns_.find(id);
     if (it != conns_.end() && it->second->fd.valid()) OnWritable(*it->second);
@@ -136,10 +150,22 @@ void QuorumTransport::Accept() {
       c->tls = config_.tls.ForAccepted(c->peer);
       c->deadline_ms = NowMs() + config_.tls.handshake_timeout_ms;
       c->parser = std::make_unique<quorum::PacketStreamParser>(config_.max_packet_buffer_bytes);
+      if (config_.sasl != nullptr && config_.sasl->ServerChecks()) {
+        // LearnerHandler: SaslQuorumAuthServer before the first packet.
+        c->auth_server = std::make_unique<QuorumAuthServer>(*config_.sasl);
+        c->authing = true;
+        c->auth_deadline_ms =
+            NowMs() + std::max<int64_t>(config_.tls.handshake_timeout_ms, config_.sasl->settings.timeout_ms);
+      }
       {
         std::lock_guard lock(shared_->mu);
         c->id = shared_->next_id++;
-        shared_->out[c->id].fd = c->tls == nullptr ? c->fd.get() : -1;  // plaintext: inline_flush may write
+        // plaintext: inline_flush may write (once quorum SASL is over)
+        shared_->out[c->id].fd = c->tls == nullptr && !c->authing ? c->fd.get() : -1;
+      }
+      if (c->authing) {
+        conns_[c->id] = std::move(c);
+        continue;  // kConnected after the exchange (FinishAuth)
       }
       QuorumEvent ev;
       ev.kind = QuorumEvent::Kind::kConnected;
@@ -168,6 +194,21 @@ void QuorumTransport::OnConnectDone(Conn& c) {
   }
   c.deadline_ms = NowMs() + config_.tls.handshake_timeout_ms;
   c.parser = std::make_unique<quorum::PacketStreamParser>(config_.max_packet_buffer_bytes);
+  if (config_.sasl != nullptr && config_.sasl->LearnerAuthenticates()) {
+    // Learner.connectToLeader: SaslQuorumAuthLearner before FOLLOWERINFO.
+    c.auth_learner = std::make_unique<QuorumAuthLearner>(*config_.sasl);
+    c.authing = true;
+    c.auth_deadline_ms =
+        NowMs() + std::max<int64_t>(config_.tls.handshake_timeout_ms, config_.sasl->settings.timeout_ms);
+    if (c.auth_learner->Start(&c.out) == QuorumAuthLearner::Result::kFailure) {
+      AV_LOG(kWarn, "quorum SASL: cannot authenticate to the leader at {}: {}", c.peer, c.auth_learner->error());
+      CloseConn(c, "quorum SASL: " + c.auth_learner->error());
+      return;
+    }
+    c.out_pos = 0;
+    OnWritable(c);
+    return;  // kConnected after the exchange (FinishAuth)
+  }
   if (c.tls == nullptr) {
     std::lock_guard lock(shared_->mu);
     auto it = shared_->out.find(c.id);
@@ -198,10 +239,98 @@ void QuorumTransport::OnReadable(Conn& c) {
       if (!OnTlsInput(c, buf, static_cast<size_t>(n))) break;
       continue;
     }
-    c.parser->Feed(std::string_view(buf, static_cast<size_t>(n)));
+    OnPlain(c, std::string_view(buf, static_cast<size_t>(n)));
+  }
+  EmitBatch();
+}
+
+void QuorumTransport::OnPlain(Conn& c, std::string_view data) {
+  if (!c.authing) {
+    c.parser->Feed(data);
+    DrainParser(c);
+    return;
+  }
+  if (c.auth_in.size() + data.size() > 2 * quorum::kMaxQuorumAuthTokenBytes) {
+    CloseConn(c, "quorum SASL: too many bytes during the exchange");
+    return;
+  }
+  c.auth_in.append(data);
+  StepAuth(c);
+}
+
+void QuorumTransport::StepAuth(Conn& c) {
+  const char* side = c.accepted ? "learner" : "leader";
+  if (c.auth_learner != nullptr) {
+    QuorumAuthLearner::Result r = c.auth_learner->OnInput(&c.auth_in, &c.out);
+    if (r == QuorumAuthLearner::Result::kFailure) {
+      AV_LOG(kWarn, "quorum SASL: authentication to the leader at {} failed: {}; closing", c.peer,
+             c.auth_learner->error());
+      CloseConn(c, "quorum SASL: " + c.auth_learner->error());
+      return;
+    }
+    if (r == QuorumAuthLearner::Result::kSuccess) {
+      AV_LOG(kInfo, "quorum SASL: authenticated to the leader at {}", c.peer);
+      FinishAuth(c);
+      return;
+    }
+  } else if (c.auth_server != nullptr) {
+    QuorumAuthServer::Result r = c.auth_server->OnInput(&c.auth_in, &c.out);
+    switch (r) {
+      case QuorumAuthServer::Result::kNeedMore:
+        break;
+      case QuorumAuthServer::Result::kRefused: {
+        AV_LOG(kWarn, "quorum SASL: refused the {} at {}: {}", side, c.peer, c.auth_server->error());
+        WriteOut(c);  // the ERROR, best effort
+        if (c.fd.valid()) CloseConn(c, "quorum SASL: " + c.auth_server->error());
+        return;
+      }
+      case QuorumAuthServer::Result::kAuthenticated:
+        AV_LOG(kInfo, "quorum SASL: the {} at {} authenticated as {}", side, c.peer, c.auth_server->user());
+        FinishAuth(c);
+        return;
+      case QuorumAuthServer::Result::kUnauthenticated:
+        if (!c.auth_server->error().empty()) {
+          AV_LOG(kWarn,
+                 "quorum SASL: the {} at {} failed to authenticate ({}); keeping the connection as "
+                 "quorum.auth.serverRequireSasl=false",
+                 side, c.peer, c.auth_server->error());
+        }
+        FinishAuth(c);
+        return;
+    }
+  }
+  if (c.fd.valid() && c.wants_write()) WriteOut(c);
+}
+
+void QuorumTransport::FinishAuth(Conn& c) {
+  c.authing = false;
+  c.auth_learner.reset();
+  c.auth_server.reset();
+  if (c.wants_write()) {
+    if (!WriteOut(c)) return;
+  }
+  {
+    std::lock_guard lock(shared_->mu);
+    auto it = shared_->out.find(c.id);
+    if (it != shared_->out.end()) {
+      it->second.inflight = c.unsent();
+      if (c.tls == nullptr) it->second.fd = c.fd.get();  // plaintext: inline_flush may write
+    }
+  }
+  QuorumEvent ev;
+  ev.kind = QuorumEvent::Kind::kConnected;
+  ev.conn = c.id;
+  ev.peer = c.peer;
+  ev.accepted = c.accepted;
+  batch_.push_back(std::move(ev));
+  std::string rest;
+  rest.swap(c.auth_in);
+  if (!rest.empty()) {
+    c.parser->Feed(rest);
     DrainParser(c);
   }
   EmitBatch();
+  wake_.Wake();  // output queued before the exchange ended
 }
 
 // Ciphertext (or a unified port's first bytes) from the socket: the
@@ -209,10 +338,8 @@ void QuorumTransport::OnReadable(Conn& c) {
 bool QuorumTransport::OnTlsInput(Conn& c, const char* data, size_t n) {
   std::string plain;
   net::TlsStream::Input in = c.tls->OnRaw(data, n, &plain);
-  if (!plain.empty()) {
-    c.parser->Feed(plain);
-    DrainParser(c);
-  }
+  if (!plain.empty()) OnPlain(c, plain);
+  if (!c.fd.valid()) return false;
   if (in.opened) {
     AV_LOG(kInfo, "quorum transport: {} connection {} with {}", c.accepted ? "accepted" : "opened", c.tls->describe(),
            c.peer);

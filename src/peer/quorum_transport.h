@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "peer/peer_tls.h"
+#include "peer/quorum_auth.h"
 #include "peer/socket_util.h"
 #include "quorum/codec.h"
 #include "quorum/messages.h"
@@ -65,6 +66,14 @@ struct QuorumTransportConfig {
   size_t max_connections = 1024;  // accepted beyond this are closed at once
   std::function<std::unique_ptr<quorum::RawSection>(ConnId, const quorum::QuorumPacket&)> raw_after;
   PeerTlsConfig tls;  // quorum TLS (peer_tls.h); default: plaintext
+  // Quorum SASL (quorum_auth.h), as Learner.connectToLeader and
+  // LearnerHandler run it: a connecting learner authenticates first
+  // (enableSasl + learnerRequireSasl), an accepting leader checks
+  // (enableSasl). kConnected is emitted once that is over; until then
+  // nothing Send queued is written and nothing read is parsed. A refused or
+  // failed exchange closes the connection (kDisconnected; a log line names
+  // the peer). Null: none.
+  std::shared_ptr<const QuorumSasl> sasl;
   // Send/SendRaw leave the I/O thread's wakeup to the next Flush / Poll /
   // PollMany (a consumer that sends a pass's packets, then polls: one
   // wakeup and fewer, larger writes per pass instead of one per burst).
@@ -148,6 +157,12 @@ class QuorumTransport {
   void OnWritable(Conn& c);
   bool WriteOut(Conn& c);  // false: the connection closed
   bool OnTlsInput(Conn& c, const char* data, size_t n);
+  // Plaintext read from the socket: to the quorum SASL exchange while one
+  // runs, else to the packet parser.
+  void OnPlain(Conn& c, std::string_view data);
+  void StepAuth(Conn& c);
+  // The exchange is over (or there was none): kConnected, then what was read after it.
+  void FinishAuth(Conn& c);
   void CloseConn(Conn& c, const std::string& reason);
   void Emit(QuorumEvent ev);
   void EmitBatch();  // batch_, in order, under one lock

@@ -111,6 +111,37 @@ class PacketStreamParser {
   std::unique_ptr<RawSection> raw_;
 };
 
+// ---- quorum SASL: QuorumAuthPacket (zookeeper.jute) ----
+//
+// Written with no length prefix after the InitialMessage on an election
+// connection, and first of all on a learner's quorum-port connection:
+// long magic, int status, buffer token (-1: null). QuorumAuth's magic is
+// -0xa0dbcafecafe1234L in Java, i.e. the positive 0x5f2435013501edcc; an
+// accepting server peeks the next 8 bytes to tell an authenticating peer
+// (magic) from one that sends its first frame or packet at once.
+inline constexpr int64_t kQuorumAuthMagic = 0x5f2435013501edccLL;
+// Our bound on a QuorumAuthPacket token (DIGEST-MD5 tokens are a few hundred
+// bytes, Kerberos tickets a few KiB); a longer one is malformed.
+inline constexpr size_t kMaxQuorumAuthTokenBytes = 64 * 1024;
+// QuorumAuth.Status.
+enum class QuorumAuthStatus : int32_t { kInProgress = 0, kSuccess = 1, kError = -1 };
+
+struct QuorumAuthPacket {
+  int64_t magic = kQuorumAuthMagic;
+  int32_t status = 0;  // QuorumAuthStatus; other values are kept as read (ZooKeeper takes them as ERROR)
+  std::string token;
+  bool token_null = false;
+};
+
+void EncodeQuorumAuthPacket(const QuorumAuthPacket& p, std::string* out);
+// One packet from the front of `in` (the magic is not checked: a learner
+// reads the server's replies without looking at it). kBad: a token length
+// below -1 or above kMaxQuorumAuthTokenBytes.
+ParseStatus DecodeQuorumAuthPacket(std::string_view in, QuorumAuthPacket* out, size_t* consumed);
+// QuorumAuth.nextPacketIsAuth: kOk when the first 8 bytes are the magic,
+// kBad when they are not, kNeedMore with fewer than 8 bytes.
+ParseStatus PeekQuorumAuth(std::string_view in);
+
 // ---- election port ----
 
 // The handshake as startConnection writes it: long protocolVersion, long

@@ -51,6 +51,32 @@ std::string Unquote(std::string_view v) {
 
 }  // namespace
 
+bool BuildLearnerLogin(const JaasConfig& jaas, std::string_view section_name, LearnerLogin* out, std::string* error) {
+  const JaasSection* sec = jaas.Find(section_name);
+  if (sec == nullptr) {
+    *error = fmt::format("no JAAS section named '{}' (quorum.auth.learner.saslLoginContext)", section_name);
+    return false;
+  }
+  for (const JaasModule& m : sec->modules) {
+    if (m.login_module.ends_with(".Krb5LoginModule")) {
+      *error = fmt::format(
+          "JAAS section '{}': {}: Kerberos (GSSAPI) between ensemble members is not implemented by Aviary "
+          "(quorum.auth.enableSasl works with DIGEST-MD5: {} with username and password)",
+          section_name, m.login_module, kDigestLoginModule);
+      return false;
+    }
+    if (m.login_module != kDigestLoginModule) continue;
+    const std::string* user = m.Option("username");
+    const std::string* password = m.Option("password");
+    if (user == nullptr || password == nullptr) continue;
+    out->user = *user;
+    out->password = *password;
+    return true;
+  }
+  *error = fmt::format("JAAS section '{}': no {} with username and password", section_name, kDigestLoginModule);
+  return false;
+}
+
 bool BuildServerLogin(const JaasConfig& jaas, std::string_view section_name, ServerLogin* out, std::string* error) {
   const JaasSection* sec = jaas.Find(section_name);
   if (sec == nullptr) {

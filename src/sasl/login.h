@@ -45,6 +45,20 @@ struct ServerLogin {
 // a principal not of the form service/host@REALM) name the section.
 bool BuildServerLogin(const JaasConfig& jaas, std::string_view section_name, ServerLogin* out, std::string* error);
 
+// A quorum learner's DIGEST-MD5 login (quorum SASL): the username and
+// password options of the DigestLoginModule in its JAAS section (default
+// "QuorumLearner", quorum.auth.learner.saslLoginContext), as ZooKeeper's
+// DigestLoginModule puts them into the Subject's credentials.
+struct LearnerLogin {
+  std::string user;
+  std::string password;
+};
+
+// Errors (missing section, no DigestLoginModule with username and password,
+// a Krb5LoginModule: Kerberos between members is not implemented) name the
+// section.
+bool BuildLearnerLogin(const JaasConfig& jaas, std::string_view section_name, LearnerLogin* out, std::string* error);
+
 // The JAAS file ZooKeeper's start scripts would give the JVM, in their
 // order: -Djava.security.auth.login.config= in SERVER_JVMFLAGS, then in
 // JVMFLAGS, then in the java.env file next to zoo.cfg (zkEnv.sh sources it:

@@ -185,8 +185,8 @@ Authenticator::Authenticator(AuthenticatorOptions options) : options_(std::move(
     service_ = options_.login.kerberos->service;
     server_name_ = options_.login.kerberos->host;
   } else {
-    service_ = std::string(kDigestService);
-    server_name_ = std::string(kDigestServerName);
+    service_ = options_.digest_service;
+    server_name_ = options_.digest_server_name;
   }
 }
 

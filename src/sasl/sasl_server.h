@@ -38,6 +38,11 @@ struct AuthenticatorOptions {
   bool remove_host = false;    // kerberos.removeHostFromPrincipal
   bool remove_realm = false;   // kerberos.removeRealmFromPrincipal
   std::string super_password;  // SASLAuthenticationProvider.superPassword: user "super"'s password, if set
+  // DIGEST-MD5's service and server name (also the realm offered): the
+  // client port's "zookeeper" / "zk-sasl-md5" by default; quorum SASL uses
+  // "zookeeper-quorum" / "zk-quorum-sasl-md5" (QuorumAuth).
+  std::string digest_service = "zookeeper";
+  std::string digest_server_name = "zk-sasl-md5";
 };
 
 struct StepResult {

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/log.h"
@@ -63,6 +64,7 @@ peer::ElectionConfig MakeElectionConfig(const config::QuorumConfig& q) {
   for (const config::QuorumMember& m : q.members) {
     if (m.id == q.my_id) continue;
     e.members.push_back({m.id, m.addresses.front().host, m.addresses.front().election_port});
+    if (m.type != config::PeerType::kParticipant) e.non_voters.insert(m.id);
   }
   return e;
 }
@@ -96,11 +98,25 @@ bool QuorumPeer::Start(Core* core, std::string* error) {
   if (!peer::MakePeerTls(q.quorum_tls, q.ssl_quorum, q.port_unification, &tls, error)) return false;
   peer::ElectionConfig ec = MakeElectionConfig(q);
   ec.tls = tls;
+  if (opts_.sasl.enable) {
+    // One context (and Cyrus authenticator) per transport thread.
+    peer::QuorumSaslSettings election_sasl = opts_.sasl;
+    election_sasl.timeout_ms = ec.handshake_timeout_ms;
+    ec.sasl = peer::MakeQuorumSasl(election_sasl, error);
+    if (!ec.sasl) return false;
+  }
   election_ = std::make_unique<peer::ElectionTransport>(std::move(ec));
   election_->Start();
   if (election_->WaitListening(30000, error) < 0) return false;
   peer::QuorumTransportConfig qc;
   qc.tls = tls;
+  if (opts_.sasl.enable) {
+    // Learner.connectToLeader's socket timeout: initLimit * tickTime.
+    peer::QuorumSaslSettings quorum_sasl = opts_.sasl;
+    quorum_sasl.timeout_ms = static_cast<int>(std::clamp<int64_t>(q.init_timeout_ms, 1000, 60000));
+    qc.sasl = peer::MakeQuorumSasl(quorum_sasl, error);
+    if (!qc.sasl) return false;
+  }
   qc.defer_send_wakes = true;  // the consensus thread's PollMany wakes the I/O thread once per pass
   // ... or rather writes the pass's packets itself (one send() per learner
   // or to the leader), leaving only a full socket's rest to the I/O thread.

@@ -84,6 +84,7 @@ struct QuorumPeerOptions {
   int64_t snapshot_zxid = 0;   // the snapshot recovery started from (0: none)
   int64_t accepted_epoch = 0;
   int64_t current_epoch = 0;
+  peer::QuorumSaslSettings sasl;  // quorum SASL (peer/quorum_auth.h)
 };
 
 // What the admin words show about the ensemble (any thread).

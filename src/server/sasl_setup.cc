@@ -40,7 +40,64 @@ std::string Krb5ConfPath() {
   return "/etc/krb5.conf";
 }
 
+// The JAAS file: aviary.sasl.jaasConfig, else where ZooKeeper's scripts
+// point the JVM. Empty *path when none is named.
+void FindJaas(const config::ServerConfig& cfg, const std::string& config_path, std::string* path, std::string* where) {
+  *where = "aviary.sasl.jaasConfig";
+  *path = cfg.sasl.jaas_config;
+  if (path->empty()) {
+    std::string java_env = JavaEnvPath(config_path);
+    *path = sasl::FindJaasPath(Env("SERVER_JVMFLAGS"), Env("JVMFLAGS"), ReadSmallFile(java_env));
+    *where = "-Djava.security.auth.login.config (SERVER_JVMFLAGS, JVMFLAGS or " + java_env + ")";
+  }
+}
+
 }  // namespace
+
+bool SetUpQuorumAuth(const config::ServerConfig& cfg, const std::string& config_path, peer::QuorumSaslSettings* out,
+                     std::string* error) {
+  const config::ServerConfig::QuorumSasl& q = cfg.quorum_sasl;
+  out->enable = q.enable;
+  out->learner_require = q.learner_require;
+  out->server_require = q.server_require;
+  if (!q.enable) return true;
+  std::string path, where;
+  FindJaas(cfg, config_path, &path, &where);
+  if (path.empty()) {
+    *error = fmt::format(
+        "quorum.auth.enableSasl=true but no JAAS configuration was found: set aviary.sasl.jaasConfig in zoo.cfg, or "
+        "-Djava.security.auth.login.config= in SERVER_JVMFLAGS or {}",
+        JavaEnvPath(config_path));
+    return false;
+  }
+  sasl::JaasConfig jaas;
+  if (!sasl::LoadJaasFile(path, &jaas, error)) return false;
+  // Both sections are needed whatever the require flags say, as
+  // QuorumPeer.initialize builds both SaslQuorumAuthServer and ...Learner.
+  if (!sasl::BuildServerLogin(jaas, q.server_context, &out->server, error)) {
+    *error = fmt::format("quorum.auth.enableSasl=true: JAAS configuration {} (quorum.auth.server.saslLoginContext): {}",
+                         path, *error);
+    return false;
+  }
+  if (out->server.kerberos) {
+    *error = fmt::format(
+        "quorum.auth.enableSasl=true: JAAS configuration {}, section '{}': a Krb5LoginModule; Kerberos (GSSAPI) "
+        "between ensemble members (quorum.auth.kerberos.servicePrincipal={}) is not implemented by Aviary: use "
+        "DIGEST-MD5 (user_<name>=\"<password>\" in {}, username and password in {})",
+        path, q.server_context, q.service_principal, q.server_context, q.learner_context);
+    return false;
+  }
+  if (!sasl::BuildLearnerLogin(jaas, q.learner_context, &out->learner, error)) {
+    *error = fmt::format(
+        "quorum.auth.enableSasl=true: JAAS configuration {} (quorum.auth.learner.saslLoginContext): {}", path, *error);
+    return false;
+  }
+  AV_LOG(kInfo,
+         "quorum SASL: DIGEST-MD5, {} QuorumServer user(s), learner '{}' (JAAS {} from {}; learnerRequireSasl={}, "
+         "serverRequireSasl={})",
+         out->server.digest_users.size(), out->learner.user, path, where, q.learner_require, q.server_require);
+  return true;
+}
 
 bool SetUpClientAuth(const config::ServerConfig& cfg, const std::string& config_path, CoreOptions* core,
                      std::string* error) {
@@ -49,13 +106,8 @@ bool SetUpClientAuth(const config::ServerConfig& cfg, const std::string& config_
   core->sasl_super_users = cfg.sasl.super_users;
   core->allow_sasl_failed_clients = cfg.sasl.allow_failed_clients;
   if (!cfg.sasl.provider) return true;
-  std::string where = "aviary.sasl.jaasConfig";
-  std::string path = cfg.sasl.jaas_config;
-  if (path.empty()) {
-    std::string java_env = JavaEnvPath(config_path);
-    path = sasl::FindJaasPath(Env("SERVER_JVMFLAGS"), Env("JVMFLAGS"), ReadSmallFile(java_env));
-    where = "-Djava.security.auth.login.config (SERVER_JVMFLAGS, JVMFLAGS or " + java_env + ")";
-  }
+  std::string path, where;
+  FindJaas(cfg, config_path, &path, &where);
   if (path.empty()) {
     *error = fmt::format(
         "authProvider names the SASLAuthenticationProvider but no JAAS configuration was found: set "

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "config/zoo_config.h"
+#include "peer/quorum_auth.h"
 #include "server/core_options.h"
 
 namespace aviary::server {
@@ -21,6 +22,14 @@ namespace aviary::server {
 // provider configured, core->sasl stays null and true is returned.
 // `config_path` locates java.env.
 bool SetUpClientAuth(const config::ServerConfig& cfg, const std::string& config_path, CoreOptions* core,
+                     std::string* error);
+
+// Quorum SASL (quorum.auth.enableSasl, an ensemble member only): reads the
+// QuorumServer and QuorumLearner sections (quorum.auth.*.saslLoginContext)
+// of the JAAS file found as for the client port. DIGEST-MD5 only: a
+// Kerberos login in either section stops the start with an error naming
+// the key. Nothing to do (true) without enableSasl.
+bool SetUpQuorumAuth(const config::ServerConfig& cfg, const std::string& config_path, peer::QuorumSaslSettings* out,
                      std::string* error);
 
 }  // namespace aviary::server

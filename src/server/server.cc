@@ -72,6 +72,7 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
     qo.quorum = *opts_.quorum;
     qo.data_dir = opts_.data_dir;
     qo.wal = wal;
+    qo.sasl = opts_.quorum_sasl;
     auto peer = std::make_unique<QuorumPeer>(std::move(qo));
     quorum_peer_ = peer.get();
     committer_ = std::move(peer);

@@ -104,6 +104,8 @@ struct ServerOptions {
   // Set: a member of an ensemble (zoo.cfg server.N lines + myid); the log is
   // then written by the QuorumPeer (ZAB) instead of the DurableCommitter.
   std::optional<config::QuorumConfig> quorum;
+  // Quorum SASL between members (peer/quorum_auth.h; sasl_setup.h).
+  peer::QuorumSaslSettings quorum_sasl;
   AdminServerOptions admin;
 };
 

@@ -186,8 +186,8 @@ def _run_server_with(tmp_path, lines, myid=None):
 @pytest.mark.parametrize("lines,key", [
     (["initLimit=5", "syncLimit=2", "standaloneEnabled=false", "server.1=127.0.0.1:2888:3888"],
      "standaloneEnabled=false"),
-    # TLS, x509 and SASL are served (tests/security, tests/ensemble/test_quorum_tls.py); quorum SASL is not
-    (["quorum.auth.enableSasl=true"], "quorum.auth.enableSasl"),
+    # TLS, x509, SASL and quorum SASL are served (tests/security, tests/ensemble); HTTPS admin is not
+    (["admin.forceHttps=true"], "admin.forceHttps"),
     (["authProvider.1=com.example.CustomAuthenticationProvider"], "authProvider.1"),
 ])
 def test_unsafe_config_stops_the_start_naming_the_key(tmp_path, lines, key):

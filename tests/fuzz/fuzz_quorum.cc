@@ -1,5 +1,5 @@
 // libFuzzer target for the quorum protocol decoders (src/quorum/codec.h):
-// what one server accepts from another. The first input byte picks the
+// what one server accepts from another, quorum SASL's QuorumAuthPacket too. The first input byte picks the
 // decoder, the rest is its input. Whatever decodes is re-encoded; the
 // re-encoded bytes must decode again and re-encode to the same bytes
 // (canonical after one pass). The stream parser is fed the input in chunks
@@ -102,12 +102,27 @@ void FuzzNotification(std::string_view in) {
   }
 }
 
+// Quorum SASL: a QuorumAuthPacket decodes within bounds and re-encodes to
+// the bytes it came from (the layout has one form); the magic peek agrees.
+void FuzzAuthPacket(std::string_view in) {
+  ParseStatus peek = PeekQuorumAuth(in);
+  Check(peek != ParseStatus::kNeedMore || in.size() < 8, "peek needs 8 bytes only");
+  QuorumAuthPacket p;
+  size_t consumed = 0;
+  if (DecodeQuorumAuthPacket(in, &p, &consumed) != ParseStatus::kOk) return;
+  Check(consumed <= in.size() && p.token.size() <= kMaxQuorumAuthTokenBytes, "auth packet within bounds");
+  Check((peek == ParseStatus::kOk) == (p.magic == kQuorumAuthMagic), "peek agrees with the decoded magic");
+  std::string e;
+  EncodeQuorumAuthPacket(p, &e);
+  Check(e == in.substr(0, consumed), "auth packet re-encodes to its bytes");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 9) {
+  switch (data[0] % 10) {
     case 0:
       FuzzPacket(in);
       break;
@@ -135,6 +150,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 8:
       RoundTrip(in, DecodeInformAndActivate, EncodeInformAndActivate, "inform round trip");
+      break;
+    case 9:
+      FuzzAuthPacket(in);
       break;
   }
   return 0;

@@ -72,8 +72,6 @@ TEST(RefusedKeys, QuorumTls) {
 
 TEST(RefusedKeys, ClientAndQuorumAuthentication) {
   ExpectRefusedNaming("authProvider.1=com.example.LdapAuthenticationProvider\n", "authProvider.1");
-  ExpectRefusedNaming("quorum.auth.enableSasl=true\n", "quorum.auth.enableSasl");
-  ExpectRefusedNaming("quorum.auth.serverRequireSasl=true\n", "quorum.auth.serverRequireSasl");
   ExpectRefusedNaming("security.auth_to_local=RULE:[1:$1]\n", "security.auth_to_local");
   ExpectRefusedNaming("DigestAuthenticationProvider.digestAlg=SHA-256\n", "DigestAuthenticationProvider.digestAlg");
   ExpectRefusedNaming("skipACL=yes\n", "skipACL");
@@ -85,6 +83,43 @@ TEST(RefusedKeys, ClientAndQuorumAuthentication) {
       "security.auth_to_local=DEFAULT\nquorum.auth.learnerRequireSasl=false\n"
       "sessionRequireClientSASLAuth=false\nenforce.auth.enabled=false\nquorum.auth.enableSasl=false\n"
       "DigestAuthenticationProvider.digestAlg=SHA1\nskipACL=no\n");
+}
+
+// Quorum SASL is implemented (peer/quorum_auth.h): its keys are read, with
+// QuorumPeerConfig's consistency checks.
+TEST(RefusedKeys, QuorumSaslKeysAreRead) {
+  ExpectRuns("quorum.auth.enableSasl=true\n");
+  ServerConfig cfg = Parse(
+      "quorum.auth.enableSasl=true\nquorum.auth.learnerRequireSasl=true\nquorum.auth.serverRequireSasl=true\n"
+      "quorum.auth.learner.saslLoginContext=QL\nquorum.auth.server.saslLoginContext=QS\n"
+      "quorum.auth.kerberos.servicePrincipal=zkquorum/_HOST\n");
+  EXPECT_TRUE(cfg.quorum_sasl.enable);
+  EXPECT_TRUE(cfg.quorum_sasl.learner_require);
+  EXPECT_TRUE(cfg.quorum_sasl.server_require);
+  EXPECT_EQ(cfg.quorum_sasl.learner_context, "QL");
+  EXPECT_EQ(cfg.quorum_sasl.server_context, "QS");
+  EXPECT_EQ(cfg.quorum_sasl.service_principal, "zkquorum/_HOST");
+  EXPECT_EQ(Parse("").quorum_sasl.learner_context, "QuorumLearner");
+  EXPECT_EQ(Parse("").quorum_sasl.server_context, "QuorumServer");
+  // A system property of the same name does nothing in ZooKeeper.
+  EXPECT_FALSE(Parse("zookeeper.quorum.auth.enableSasl=true\n").quorum_sasl.enable);
+  struct Bad {
+    const char* text;
+    const char* error;
+  };
+  for (const Bad& b : {
+           Bad{"quorum.auth.serverRequireSasl=true\n",
+               "quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.serverRequireSasl"},
+           Bad{"quorum.auth.learnerRequireSasl=true\n",
+               "quorum.auth.enableSasl is disabled, so cannot enable quorum.auth.learnerRequireSasl"},
+           Bad{"quorum.auth.enableSasl=true\nquorum.auth.serverRequireSasl=true\n",
+               "quorum.auth.learnerRequireSasl is disabled, so cannot enable quorum.auth.serverRequireSasl"},
+       }) {
+    ServerConfig c;
+    std::string error;
+    EXPECT_FALSE(ParseZooConfig(std::string("dataDir=/d\n") + b.text, &c, &error)) << b.text;
+    EXPECT_NE(error.find(b.error), std::string::npos) << error;
+  }
 }
 
 TEST(RefusedKeys, ReadOnlyModeAndAuditRun) {

@@ -130,6 +130,35 @@ TEST(ServerLogin, DigestUsersFromEveryModuleAndDigestByDefault) {
   EXPECT_NE(err.find("no JAAS section named 'Missing'"), std::string::npos) << err;
 }
 
+// Quorum SASL's sections, as ZooKeeper's "Quorum SASL" documentation writes them.
+TEST(LearnerLogin, QuorumSectionsDigestAndKerberosRefused) {
+  JaasConfig cfg;
+  std::string err;
+  ASSERT_TRUE(
+      ParseJaas("QuorumServer { org.apache.zookeeper.server.auth.DigestLoginModule required "
+                "user_test=\"test\"; };\n"
+                "QuorumLearner { org.apache.zookeeper.server.auth.DigestLoginModule required "
+                "username=\"test\" password=\"test\"; };\n"
+                "KLearner { com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true "
+                "keyTab=\"/k\" principal=\"learner/host@R\"; };\n"
+                "Empty { org.apache.zookeeper.server.auth.DigestLoginModule required; };\n",
+                &cfg, &err))
+      << err;
+  LearnerLogin learner;
+  ASSERT_TRUE(BuildLearnerLogin(cfg, "QuorumLearner", &learner, &err)) << err;
+  EXPECT_EQ(learner.user, "test");
+  EXPECT_EQ(learner.password, "test");
+  ServerLogin server;
+  ASSERT_TRUE(BuildServerLogin(cfg, "QuorumServer", &server, &err)) << err;
+  EXPECT_EQ(server.digest_users["test"], "test");
+  EXPECT_FALSE(BuildLearnerLogin(cfg, "KLearner", &learner, &err));
+  EXPECT_NE(err.find("Kerberos"), std::string::npos) << err;
+  EXPECT_FALSE(BuildLearnerLogin(cfg, "Empty", &learner, &err));
+  EXPECT_NE(err.find("username and password"), std::string::npos) << err;
+  EXPECT_FALSE(BuildLearnerLogin(cfg, "Missing", &learner, &err));
+  EXPECT_NE(err.find("quorum.auth.learner.saslLoginContext"), std::string::npos) << err;
+}
+
 TEST(ServerLogin, KerberosPrincipalMakesItGssapi) {
   JaasConfig cfg;
   std::string err;
