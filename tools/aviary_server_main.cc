@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
   opts.net.max_per_ip = cfg.max_client_cnxns;
   if (cfg.max_cnxns > 0) opts.net.max_connections = cfg.max_cnxns;
   opts.net.io_threads = cfg.io_threads;
+  opts.wal_group_linger_us = cfg.wal_group_linger_us;
   server::placement::ParseMode(cfg.thread_placement, &opts.thread_placement);  // validated by the config
   opts.global_outstanding_limit = cfg.global_outstanding_limit;
   opts.net.listen_backlog = cfg.client_port_listen_backlog;

@@ -415,6 +415,10 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     cfg->thread_placement = std::string(value);
     return true;
   }
+  if (key == "aviary.walGroupLingerUs") {
+    return detail::IntValue(raw_key, value, 0, 100000, "expected microseconds 0-100000", &cfg->wal_group_linger_us,
+                            error);
+  }
   if (key == "aviary.ioThreads") {
     if (!detail::IntValue(raw_key, value, 1, 64, "expected an integer 1-64", &v64, error)) return false;
     cfg->io_threads = static_cast<int>(v64);

@@ -127,6 +127,10 @@ struct ServerConfig {
   // aviary.snapshotNice: the snapshot thread's nice value (0-19).
   int64_t snapshot_nice = 0;
   int io_threads = 2;  // aviary.ioThreads: network I/O threads (1-64)
+  // aviary.walGroupLingerUs: the longest a small group of writes may wait
+  // for more before its durable write, at moderate rates only
+  // (server::GroupLinger; 0: never). Standalone.
+  int64_t wal_group_linger_us = 1000;
   // aviary.threadPlacement: "off" (the default: the scheduler places every
   // thread), "auto" (the core and I/O threads go to the CPUs that do not take
   // the log disk's interrupts while those have room) or "confine" (always

@@ -228,6 +228,42 @@ int64_t DurableCommitter::LingerUntilLocked(int64_t now_us) const {
   return now_us < linger_until_us_ ? linger_until_us_ : 0;
 }
 
+int64_t GroupLinger::Plan(int64_t cap_us, int64_t write_factor, size_t min_group, size_t written, size_t waiting,
+                          int64_t write_us, size_t sessions_now, size_t sessions_recent) {
+  if (cap_us <= 0 || waiting == 0 || written >= min_group || sessions_now >= sessions_recent) return 0;
+  if (write_factor <= 0) return cap_us;
+  return std::clamp<int64_t>(write_us * write_factor, 0, cap_us);
+}
+
+void DurableCommitter::PlanLingerLocked(const std::vector<txn::Txn>& written, int64_t write_us) {
+  for (const auto& t : written) {
+    recent_writers_[recent_pos_] = t.session_id;
+    recent_pos_ = (recent_pos_ + 1) % kRecentWriters;
+  }
+  recent_count_ = std::min(kRecentWriters, recent_count_ + written.size());
+  linger_until_us_ = 0;
+  if (queue_.empty() || written.size() >= min_overlapped_) return;  // the cheap exits first
+  // Distinct sessions: among the recent writers, and in this group and the
+  // queue (small here: fewer than min_overlapped_ written, the queue a
+  // write's worth of a moderate stream).
+  std::array<int64_t, kRecentWriters> recent;
+  std::copy_n(recent_writers_.begin(), recent_count_, recent.begin());
+  std::sort(recent.begin(), recent.begin() + static_cast<ptrdiff_t>(recent_count_));
+  const size_t sessions_recent = static_cast<size_t>(
+      std::unique(recent.begin(), recent.begin() + static_cast<ptrdiff_t>(recent_count_)) - recent.begin());
+  std::vector<int64_t> now;
+  now.reserve(written.size() + queue_.size());
+  for (const auto& t : written) now.push_back(t.session_id);
+  for (const auto& item : queue_) {
+    if (!item.roll) now.push_back(item.txn.session_id);
+  }
+  std::sort(now.begin(), now.end());
+  const size_t sessions_now = static_cast<size_t>(std::unique(now.begin(), now.end()) - now.begin());
+  const int64_t wait_us = GroupLinger::Plan(linger_us_, linger_write_factor_, min_overlapped_, written.size(),
+                                            queue_.size(), write_us, sessions_now, sessions_recent);
+  if (wait_us > 0) linger_until_us_ = SteadyUs() + wait_us;
+}
+
 bool DurableCommitter::TakeNowLocked() const {
   if (!CanTakeLocked()) return false;
   return linger_until_us_ == 0 || LingerUntilLocked(SteadyUs()) == 0;
@@ -320,7 +356,7 @@ void DurableCommitter::RunPipelined() {
     // More txns came while it was written: a steady stream, so the next
     // group may linger (set_group_linger_us) from the end of this write.
     if (linger_us_ > 0) {
-      linger_until_us_ = !queue_.empty() ? SteadyUs() + linger_us_ : 0;
+      PlanLingerLocked(f.txns, std::chrono::duration_cast<std::chrono::microseconds>(sync_end - sync_start).count());
     }
     if (!ok && !failing_) {
       failing_ = true;

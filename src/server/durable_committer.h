@@ -54,6 +54,7 @@
 // it) is logged as an error txn with the same zxid instead; the log goes on.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -67,6 +68,26 @@
 #include "storage/wal.h"
 
 namespace aviary::server {
+
+// The linger decision after a durable write returned with txns waiting
+// (DurableCommitter::set_group_linger_us), pure so that tests drive it.
+// A group lingers only
+//   - after a small group (`written` < min_group): at saturation groups are
+//     large and the next one must not wait;
+//   - when fewer sessions have txns in that group and the queue than wrote
+//     recently (`sessions_now` < `sessions_recent`): others are likely to
+//     write soon. When every session that writes is already in them (a
+//     closed loop: N clients each waiting for its reply), nobody else will
+//     come until this group's replies go out, so waiting would only add its
+//     own length to every write;
+// and for at most `write_factor` times that write's duration (0: no such
+// bound), capped at `cap_us` (a fast device keeps its short latency).
+// Returns the microseconds to wait; 0: start at once.
+struct GroupLinger {
+  static constexpr int64_t kWriteFactor = 2;
+  static int64_t Plan(int64_t cap_us, int64_t write_factor, size_t min_group, size_t written, size_t waiting,
+                      int64_t write_us, size_t sessions_now, size_t sessions_recent);
+};
 
 class DurableCommitter final : public Committer {
  public:
@@ -90,17 +111,23 @@ class DurableCommitter final : public Committer {
   // flight: at moderate rates a durable write per handful of txns costs
   // CPU and, on the measured VM, stalls; docs/perf/storage.md). 1: always.
   void set_min_overlapped_group(size_t n) { min_overlapped_ = n < 1 ? 1 : n; }
-  // Before Start (groups in flight only): > 0 lets a small group linger.
-  // When a group's durable write returns with more txns already waiting
-  // (a steady stream, not a lone request), the next group starts once
-  // min_overlapped_group txns wait or `us` after that write ended,
-  // whichever comes first, instead of at once: fewer, larger durable
-  // writes at moderate rates (each costs kernel CPU, two context switches
-  // and, on the measured VM, stalls; docs/perf/storage.md). Nothing waits
-  // longer than `us` for it, a group of min_overlapped_group or more never
-  // waits, and a txn that arrives at an idle log (no write returned with
-  // txns waiting) is not held. 0: off.
-  void set_group_linger_us(int64_t us) { linger_us_ = us < 0 ? 0 : us; }
+  // Before Start (groups in flight only): > 0 lets a small group linger
+  // (GroupLinger below decides when and how long): after a small group's
+  // durable write returns with more txns already waiting while other
+  // sessions are writing too, the next group starts once
+  // min_overlapped_group txns wait or after the linger, whichever comes
+  // first: fewer, larger durable writes at moderate rates (each costs
+  // kernel CPU and, on the measured VM, makes the host stall the guest;
+  // docs/perf/pipeline.md, session 15). Nothing waits longer than `us`
+  // for it, a group of min_overlapped_group or more never waits, and a txn
+  // that arrives at an idle log (no write returned with txns waiting) is
+  // not held. 0: off.
+  // `write_factor`: GroupLinger's bound by the write's own duration (tests:
+  // 0, the linger is then `us` whatever the device took).
+  void set_group_linger_us(int64_t us, int64_t write_factor = GroupLinger::kWriteFactor) {
+    linger_us_ = us < 0 ? 0 : us;
+    linger_write_factor_ = write_factor < 0 ? 0 : write_factor;
+  }
   // Before Start (groups in flight only): > 0 lets a group smaller than
   // min_overlapped_group start beside the write in flight once that write
   // has run this many microseconds (a write stalled on the disk: the txns
@@ -145,6 +172,9 @@ class DurableCommitter final : public Committer {
   int64_t LingerUntilLocked(int64_t now_us) const;
   // CanTakeLocked and not lingering: a thread is to take the queue now.
   bool TakeNowLocked() const;
+  // After the durable write of `written` returned: notes its sessions as
+  // recent writers and sets (or clears) the next group's linger. mu_ held.
+  void PlanLingerLocked(const std::vector<txn::Txn>& written, int64_t write_us);
   // The in-flight groups that are durable with every group before them:
   // committed (or logged), in order; true when the core is to be woken.
   // mu_ held.
@@ -184,6 +214,13 @@ class DurableCommitter final : public Committer {
   int max_in_flight_ = 1;
   size_t min_overlapped_ = 1;
   int64_t linger_us_ = 0;
+  int64_t linger_write_factor_ = GroupLinger::kWriteFactor;
+  // The sessions of the last kRecentWriters txns written (a ring): how many
+  // sessions write at all, for GroupLinger.
+  static constexpr size_t kRecentWriters = 64;
+  std::array<int64_t, kRecentWriters> recent_writers_{};
+  size_t recent_pos_ = 0;
+  size_t recent_count_ = 0;
   int64_t overlap_after_us_ = 0;
   std::function<void(int64_t, bool)> group_write_hook_;
 

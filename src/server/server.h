@@ -79,10 +79,11 @@ struct ServerOptions {
   // AVIARY_WAL_MIN_OVERLAPPED_GROUP overrides it.
   int64_t wal_min_overlapped_group = 32;
   // With two: > 0 lets a small group linger up to this many microseconds
-  // after the previous durable write when txns kept arriving during it
-  // (DurableCommitter::set_group_linger_us): fewer, larger durable writes
-  // at moderate rates. AVIARY_WAL_GROUP_LINGER_US overrides it.
-  int64_t wal_group_linger_us = 0;
+  // after the previous durable write when txns kept arriving during it and
+  // other sessions are writing too (DurableCommitter::set_group_linger_us,
+  // GroupLinger): fewer, larger durable writes at moderate rates. zoo.cfg
+  // aviary.walGroupLingerUs; AVIARY_WAL_GROUP_LINGER_US overrides it.
+  int64_t wal_group_linger_us = 1000;
   // With two: > 0 lets a small group start beside a write in flight that
   // has run this many microseconds (DurableCommitter::set_overlap_after_us).
   // AVIARY_WAL_OVERLAP_AFTER_US overrides it.

@@ -53,6 +53,7 @@ TEST(ZooConfig, DefaultsWithOnlyDataDir) {
   EXPECT_TRUE(c.force_sync);
   EXPECT_EQ(c.snap_count, 100000);
   EXPECT_EQ(c.snap_retain_count, 3);
+  EXPECT_EQ(c.wal_group_linger_us, 1000);
   EXPECT_EQ(c.purge_interval_hours, 0);
   EXPECT_EQ(c.pre_alloc_size_kb, 65536);
   EXPECT_EQ(c.client_port_listen_backlog, -1);
@@ -104,6 +105,7 @@ TEST(ZooConfig, AllKeys) {
       "aviary.maxSessions=42\n"
       "aviary.logLevel=debug\n"
       "aviary.ioThreads=4\n"
+      "aviary.walGroupLingerUs=0\n"
       "aviary.forkSnapshots=true\n"
       "aviary.containerCheckIntervalMs=500\n");
   EXPECT_EQ(c.tick_time_ms, 2000);
@@ -126,7 +128,8 @@ TEST(ZooConfig, AllKeys) {
   EXPECT_EQ(c.super_digest, "super:D/InIHSb7yEEbrWz8b9l71RjZJU=");
   EXPECT_FALSE(c.force_sync);
   EXPECT_EQ(c.snap_count, 5000);
-  EXPECT_TRUE(c.fork_snapshots);  // the default is false
+  EXPECT_TRUE(c.fork_snapshots);        // the default is false
+  EXPECT_EQ(c.wal_group_linger_us, 0);  // the default is 1000
   EXPECT_EQ(c.snap_retain_count, 5);
   EXPECT_EQ(c.purge_interval_hours, 24);
   EXPECT_EQ(c.pre_alloc_size_kb, 1024);
@@ -278,6 +281,10 @@ TEST(ZooConfig, InvalidValueMessages) {
             ",<module>=<level>: unknown log level 'loud' (debug, info, warn, error))");
   EXPECT_EQ(ParseError(d + "aviary.ioThreads=0\n"),
             "invalid value for aviary.ioThreads: '0' (expected an integer 1-64)");
+  EXPECT_EQ(ParseError(d + "aviary.walGroupLingerUs=-1\n"),
+            "invalid value for aviary.walGroupLingerUs: '-1' (expected microseconds 0-100000)");
+  EXPECT_EQ(ParseError(d + "aviary.walGroupLingerUs=100001\n"),
+            "invalid value for aviary.walGroupLingerUs: '100001' (expected microseconds 0-100000)");
   EXPECT_EQ(ParseError(d + "znode.container.checkIntervalMs=-1\n"),
             "invalid value for znode.container.checkIntervalMs: '-1' (expected a positive integer)");
 }

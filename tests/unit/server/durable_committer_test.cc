@@ -27,6 +27,21 @@ using Dir = logtest::TempDir;
 
 txn::Txn Create(int64_t zxid) { return logtest::CreateTxnAt(zxid); }
 
+// A txn of session `session` (the linger counts the sessions that write).
+txn::Txn CreateBy(int64_t zxid, int64_t session) {
+  txn::Txn t = logtest::CreateTxnAt(zxid);
+  t.session_id = session;
+  return t;
+}
+
+// Writes txns 1-3 from sessions 11, 12 and 13 as one group and waits until
+// they are committed: three sessions have written recently (GroupLinger).
+void WriteThreeSessions(DurableCommitter& c) {
+  for (int64_t z = 1; z <= 3; ++z) c.Propose(CreateBy(z, 10 + z));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 3; }));
+}
+
 // Starts `c`, submits txns 1-2 as one group and, once the write hook says
 // that group was taken (first_taken), txn 3 as the next.
 void StartWithTwoGroups(DurableCommitter& c, const std::atomic<bool>& first_taken) {
@@ -427,43 +442,90 @@ TEST(DurableCommitterInFlight, SmallGroupWaitsForTheOneInFlight) {
   ExpectCommittedAndLogged(c, dir.path, 4);
 }
 
-// Linger (set_group_linger_us): a write that returns with txns waiting
-// lets the next small group wait for more, up to the linger; a group that
-// reaches min_overlapped_group starts at once.
+// GroupLinger::Plan: when a small group may wait for more, and how long.
+TEST(GroupLinger, LingersOnlyAfterASmallGroupWithOthersWriting) {
+  // cap 1000 us, factor 2, min group 32: 4 written, 3 waiting, a 300 us
+  // write, 5 sessions in them of 16 that wrote recently.
+  EXPECT_EQ(GroupLinger::Plan(1000, 2, 32, 4, 3, 300, 5, 16), 600);
+  EXPECT_EQ(GroupLinger::Plan(1000, 2, 32, 4, 3, 800, 5, 16), 1000) << "capped";
+  EXPECT_EQ(GroupLinger::Plan(1000, 0, 32, 4, 3, 300, 5, 16), 1000) << "no bound by the write";
+  EXPECT_EQ(GroupLinger::Plan(0, 2, 32, 4, 3, 300, 5, 16), 0) << "off";
+  EXPECT_EQ(GroupLinger::Plan(1000, 2, 32, 4, 0, 300, 5, 16), 0) << "nothing waiting: a lone write";
+  EXPECT_EQ(GroupLinger::Plan(1000, 2, 32, 32, 3, 300, 5, 16), 0) << "a large group: saturation";
+  EXPECT_EQ(GroupLinger::Plan(1000, 2, 32, 8, 8, 300, 16, 16), 0) << "every writer is in them: a closed loop";
+  EXPECT_EQ(GroupLinger::Plan(1000, 2, 32, 1, 1, 300, 1, 1), 0) << "one session pipelining its writes";
+}
+
+// Linger (set_group_linger_us): a small group's write that returns with
+// txns waiting, while other sessions write too, lets the next small group
+// wait for more, up to the linger; a group that reaches
+// min_overlapped_group starts at once.
 TEST(DurableCommitterInFlight, LingeringGroupStartsOnceLargeEnough) {
   Dir dir;
   DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
   c.set_max_groups_in_flight(2);
-  c.set_min_overlapped_group(3);
-  c.set_group_linger_us(60'000'000);  // a minute: only the group's size can start it here
-  std::atomic<bool> first_taken{false}, release{false};
+  c.set_min_overlapped_group(4);
+  c.set_group_linger_us(60'000'000, 0);  // a minute: only the group's size can start it here
+  std::atomic<bool> second_taken{false}, release{false};
   std::atomic<int64_t> started{0};
   c.set_group_write_hook([&](int64_t seq, bool written) {
     if (!written) started = seq;
-    if (seq == 1 && !written) {
-      first_taken = true;
+    if (seq == 2 && !written) {
+      second_taken = true;
       WaitFor([&] { return release.load(); });
     }
   });
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
-  c.Propose(Create(1));
+  WriteThreeSessions(c);
+  c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
-  c.Propose(Create(2));  // arrives during group 1's write: a steady stream
+  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
+  c.Propose(CreateBy(5, 12));  // arrives during group 2's write: a steady stream
   c.EndOfPass(false);
   release = true;
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 1; }));
-  c.Propose(Create(3));
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
+  c.Propose(CreateBy(6, 11));
   c.EndOfPass(true);  // an idle core does not write a lingering group itself either
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(started.load(), 1) << "a group of 2 did not linger";
-  EXPECT_EQ(c.CommittedThrough(), 1);
-  c.Propose(Create(4));
-  c.EndOfPass(false);  // 3 wait: the group starts now
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
-  EXPECT_EQ(started.load(), 2);
-  ExpectCommittedAndLogged(c, dir.path, 4);
+  EXPECT_EQ(started.load(), 2) << "a group of 2 did not linger";
+  EXPECT_EQ(c.CommittedThrough(), 4);
+  c.Propose(CreateBy(7, 12));
+  c.Propose(CreateBy(8, 13));
+  c.EndOfPass(false);  // 4 wait: the group starts now
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 8; }));
+  EXPECT_EQ(started.load(), 3);
+  ExpectCommittedAndLogged(c, dir.path, 8);
+}
+
+// When every session that wrote recently has a txn in the group just
+// written or in the queue (a closed loop), the next group does not linger.
+TEST(DurableCommitterInFlight, NoLingerWhenEveryWriterIsWaiting) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_min_overlapped_group(32);
+  c.set_group_linger_us(60'000'000, 0);
+  std::atomic<bool> second_taken{false}, release{false};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (seq == 2 && !written) {
+      second_taken = true;
+      WaitFor([&] { return release.load(); });
+    }
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  WriteThreeSessions(c);
+  c.Propose(CreateBy(4, 11));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
+  c.Propose(CreateBy(5, 12));
+  c.Propose(CreateBy(6, 13));  // sessions 11 (written), 12 and 13 (waiting): all three writers
+  c.EndOfPass(false);
+  release = true;
+  EXPECT_TRUE(WaitFor([&] { return c.CommittedThrough() == 6; }, 10'000));
+  c.Stop();
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
 }
 
 // A lingering group starts by itself once the linger since the previous
@@ -474,33 +536,34 @@ TEST(DurableCommitterInFlight, LingerEndsAfterItsTime) {
   c.set_max_groups_in_flight(2);
   c.set_min_overlapped_group(32);
   constexpr int64_t kLingerUs = 200'000;
-  c.set_group_linger_us(kLingerUs);
-  std::atomic<bool> first_taken{false}, release{false};
-  std::atomic<int64_t> first_end_us{0}, second_start_us{0};
+  c.set_group_linger_us(kLingerUs, 0);
+  std::atomic<bool> second_taken{false}, release{false};
+  std::atomic<int64_t> second_end_us{0}, third_start_us{0};
   const auto now_us = [] {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
   };
   c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (seq == 1 && !written) {
-      first_taken = true;
+    if (seq == 2 && !written) {
+      second_taken = true;
       WaitFor([&] { return release.load(); });
     }
-    if (seq == 1 && written) first_end_us = now_us();
-    if (seq == 2 && !written) second_start_us = now_us();
+    if (seq == 2 && written) second_end_us = now_us();
+    if (seq == 3 && !written) third_start_us = now_us();
   });
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
-  c.Propose(Create(1));
+  WriteThreeSessions(c);
+  c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
-  c.Propose(Create(2));
+  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
+  c.Propose(CreateBy(5, 12));
   c.EndOfPass(false);
   release = true;
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 2; }));
-  EXPECT_GE(second_start_us.load() - first_end_us.load(), kLingerUs - 1000);  // the clocks are read apart
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 5; }));
+  EXPECT_GE(third_start_us.load() - second_end_us.load(), kLingerUs - 1000);  // the clocks are read apart
   c.Stop();
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5}));
 }
 
 // A write that returns with nothing waiting (a lone request) sets no
@@ -509,20 +572,21 @@ TEST(DurableCommitterInFlight, NoLingerAfterAWriteWithNothingWaiting) {
   Dir dir;
   DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
   c.set_max_groups_in_flight(2);
-  c.set_group_linger_us(60'000'000);
+  c.set_group_linger_us(60'000'000, 0);
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
-  c.Propose(Create(1));
+  WriteThreeSessions(c);
+  c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 1; }));
-  c.Propose(Create(2));
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
+  c.Propose(CreateBy(5, 12));
   c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 2; }));
-  c.Propose(Create(3));
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 5; }));
+  c.Propose(CreateBy(6, 13));
   EXPECT_TRUE(c.EndOfPass(true));  // idle core, idle log: written inline
-  EXPECT_EQ(c.CommittedThrough(), 3);
+  EXPECT_EQ(c.CommittedThrough(), 6);
   c.Stop();
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3}));
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
 }
 
 // Stop does not wait out a linger: what is queued is written and the
@@ -532,28 +596,29 @@ TEST(DurableCommitterInFlight, StopDoesNotWaitOutALinger) {
   DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
   c.set_max_groups_in_flight(2);
   c.set_min_overlapped_group(32);
-  c.set_group_linger_us(60'000'000);
-  std::atomic<bool> first_taken{false}, release{false};
+  c.set_group_linger_us(60'000'000, 0);
+  std::atomic<bool> second_taken{false}, release{false};
   c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (seq == 1 && !written) {
-      first_taken = true;
+    if (seq == 2 && !written) {
+      second_taken = true;
       WaitFor([&] { return release.load(); });
     }
   });
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
-  c.Propose(Create(1));
+  WriteThreeSessions(c);
+  c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return first_taken.load(); }));
-  c.Propose(Create(2));
+  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
+  c.Propose(CreateBy(5, 12));
   c.EndOfPass(false);
   release = true;
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 1; }));
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
   const auto t0 = std::chrono::steady_clock::now();
   c.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
-  EXPECT_EQ(c.CommittedThrough(), 2);
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(c.CommittedThrough(), 5);
+  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5}));
 }
 
 // set_overlap_after_us: a small group starts beside a write in flight
