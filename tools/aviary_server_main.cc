@@ -137,6 +137,14 @@ int main(int argc, char** argv) {
   opts.admin.snapshot_enabled = cfg.admin_snapshot_enabled;
   opts.admin.restore_enabled = cfg.admin_restore_enabled;
   opts.admin.rate_limit_interval_ms = cfg.admin_rate_limiter_interval_ms;
+  // HTTPS on the AdminServer (admin.forceHttps / admin.portUnification): a
+  // store that cannot be used stops the start (ZooKeeper would run on
+  // without its AdminServer; asking for HTTPS must not end in no admin port
+  // unnoticed).
+  if (!server::SetUpAdminHttps(cfg, &opts.admin.http, &error)) {
+    std::fprintf(stderr, "aviary-server: %s: %s\n", config_path, error.c_str());
+    return 1;
+  }
   if (std::FILE* f = std::fopen(config_path, "rb")) {  // initial_configuration: the file as read
     char buf[4096];
     size_t n = 0;

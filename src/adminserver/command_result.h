@@ -28,6 +28,9 @@ struct AdminRequest {
   std::map<std::string, std::string> params;  // query parameters (first value of each)
   std::string authorization;                  // the Authorization header; empty: none
   std::string remote_ip;
+  // HTTPS: the client certificate's subject (X500Principal.getName()) when
+  // the AdminServer's trust store verified one; empty otherwise.
+  std::string x509_subject;
   // POST: reads the request body into *out (at most HttpOptions'
   // max_body_bytes); false when it is too large or the client failed. The
   // backend reads it only after the caller is authenticated and authorized,

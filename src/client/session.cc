@@ -55,6 +55,14 @@ std::string Session::current_host() const {
 }
 
 bool Session::Connect(std::string* error) {
+  if (opts_.tls.enabled && tls_ == nullptr) {
+    std::string why;
+    tls_ = ClientTls::Create(opts_.tls, &why);
+    if (tls_ == nullptr) {
+      if (error) *error = why;
+      return false;
+    }
+  }
   auto cs = ParseConnectString(opts_.connect_string, error);
   if (!cs) return false;
   cs_ = std::move(*cs);
@@ -78,8 +86,17 @@ bool Session::ConnectAny(bool fresh, std::string* error) {
     const HostPort& hp = cs_.hosts[host_index_ % cs_.hosts.size()];
     int left = static_cast<int>(std::max<int64_t>(1, deadline - NowMs()));
     int fd = DialTcp(hp, std::min(left, 5000), &why);
+    if (fd >= 0 && tls_ != nullptr) {
+      ssl_ = tls_->Handshake(fd, hp.host, std::min(left, 5000), &why);
+      if (ssl_ == nullptr) {
+        close(fd);
+        fd = -1;
+      }
+    }
     if (fd >= 0) {
       if (Handshake(fd, &why)) return Prime();
+      if (ssl_ != nullptr) SSL_free(ssl_);
+      ssl_ = nullptr;
       close(fd);
       if (state_ == State::kExpired) break;
     }
@@ -101,14 +118,14 @@ bool Session::Handshake(int fd, std::string* error) {
   proto::EncodeConnectRequest(req, &frame);
   int64_t deadline = NowMs() + std::max(opts_.session_timeout_ms, 2000);
   reader_.Reset();
-  if (!SendAll(fd, frame, 5000)) {
+  if (!SendBytes(fd, frame, 5000)) {
     *error = "handshake: write failed";
     return false;
   }
   while (!reader_.Next(&payload)) {
     pollfd p{fd, POLLIN, 0};
     int left = static_cast<int>(deadline - NowMs());
-    if (left <= 0 || poll(&p, 1, left) <= 0 || !reader_.Fill(fd) || reader_.broken()) {
+    if (left <= 0 || poll(&p, 1, left) <= 0 || !FillReader(fd) || reader_.broken()) {
       *error = "handshake: connection closed by server";
       return false;
     }
@@ -157,7 +174,7 @@ bool Session::Send(const proto::Request& req) {
   ChrootRequest(cs_.chroot, &wire);
   std::string frame;
   proto::EncodeRequest(wire, &frame);
-  if (fd_ < 0 || !SendAll(fd_, frame, std::max(negotiated_timeout_ms_, 1000))) {
+  if (fd_ < 0 || !SendBytes(fd_, frame, std::max(negotiated_timeout_ms_, 1000))) {
     LoseConnection();
     return false;
   }
@@ -220,10 +237,21 @@ void Session::Close() {
 }
 
 void Session::Disconnect() {
+  if (ssl_ != nullptr) {
+    if (fd_ >= 0) SSL_shutdown(ssl_);  // one close_notify, best effort
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
   reader_.Reset();
 }
+
+bool Session::SendBytes(int fd, std::string_view data, int timeout_ms) {
+  return ssl_ != nullptr ? TlsSendAll(ssl_, fd, data, timeout_ms) : SendAll(fd, data, timeout_ms);
+}
+
+bool Session::FillReader(int fd) { return ssl_ != nullptr ? TlsFill(ssl_, &reader_) : reader_.Fill(fd); }
 
 void Session::LoseConnection() {
   if (fd_ < 0) return;

@@ -13,11 +13,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "client/connect_string.h"
 #include "client/socket.h"
+#include "client/tls_client.h"
 #include "client/watches.h"
 #include "proto/records.h"
 
@@ -31,6 +33,7 @@ struct SessionOptions {
   int session_timeout_ms = 30000;
   bool read_only = false;      // accept a read-only server (ConnectRequest.readOnly)
   int connect_timeout_ms = 0;  // per connect attempt over all hosts; 0 = session timeout
+  ClientTlsOptions tls;        // zookeeper.client.secure + zookeeper.ssl.*
 };
 
 struct WatchEvent {
@@ -91,11 +94,16 @@ class Session {
   void LoseConnection();
   void PingIfDue();
   bool Send(const proto::Request& req);
+  // The connection's bytes, through TLS when it is on.
+  bool SendBytes(int fd, std::string_view data, int timeout_ms);
+  bool FillReader(int fd);
 
   SessionOptions opts_;
   ConnectString cs_;
   size_t host_index_ = 0;
   int fd_ = -1;
+  std::unique_ptr<ClientTls> tls_;  // made at Connect when opts_.tls.enabled
+  SSL* ssl_ = nullptr;              // the connection's TLS session (with fd_, or during Handshake)
   State state_ = State::kNotConnected;
   int64_t session_id_ = 0;
   std::string passwd_ = std::string(16, '\0');

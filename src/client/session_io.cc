@@ -62,7 +62,7 @@ bool Session::WaitReply(int32_t xid, OpCode op, Result* out, int max_wait_ms) {
     int rc = poll(&p, 1, static_cast<int>(std::max<int64_t>(wait, 0)));
     polled = true;
     if (rc > 0) {
-      if (!reader_.Fill(fd_)) {
+      if (!FillReader(fd_)) {
         LoseConnection();
         return false;
       }

@@ -26,6 +26,8 @@ class FrameReader {
   explicit FrameReader(size_t max_frame_bytes) : max_frame_bytes_(max_frame_bytes) {}
   // Reads what is available from fd (one recv). Returns false on EOF/error.
   bool Fill(int fd);
+  // Bytes read elsewhere (a TLS connection's plaintext).
+  void Append(const char* data, size_t n) { buf_.append(data, n); }
   // Pops the next complete payload into *out; false when none is complete.
   bool Next(std::string* out);
   bool broken() const { return broken_; }

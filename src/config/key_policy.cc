@@ -33,12 +33,9 @@ constexpr std::string_view kNoEnsemble =
 
 // TLS on the client port and between ensemble members (sslQuorum,
 // portUnification, ssl.quorum.*) is read by tls_keys.cc.
-constexpr std::array<Rule, 5> kRules = {{
-    // The AdminServer serves plain HTTP only (src/adminserver): asking for
-    // HTTPS must not silently get HTTP.
-    {"admin.forceHttps", "false", "HTTPS on the AdminServer, which Aviary does not implement"},
-    {"admin.portUnification", "false", "HTTPS on the AdminServer, which Aviary does not implement"},
-    {"admin.needClientAuth", "false", "HTTPS client certificates on the AdminServer, which Aviary does not implement"},
+// (admin.forceHttps, admin.portUnification and admin.needClientAuth are
+// read by zoo_config.cc.)
+constexpr std::array<Rule, 2> kRules = {{
     {"skipACL", "no", "turns ACL checks off; Aviary always checks ACLs"},
     {"security.auth_to_local", "DEFAULT",
      "Kerberos name mapping rules other than DEFAULT, which Aviary does not implement"},

@@ -29,7 +29,7 @@ using detail::Invalid;
 constexpr int kUnset = -1;
 
 // Keys ZooKeeper reads as "zookeeper.<key>" system properties; both spellings are accepted.
-constexpr std::array<std::string_view, 24> kSysPropKeys = {
+constexpr std::array<std::string_view, 27> kSysPropKeys = {
     "electionPortBindRetry",
     "digest.enabled",
     "snapshotSizeFactor",
@@ -51,6 +51,9 @@ constexpr std::array<std::string_view, 24> kSysPropKeys = {
     "admin.snapshot.enabled",
     "admin.restore.enabled",
     "admin.rateLimiterIntervalInMS",
+    "admin.forceHttps",
+    "admin.portUnification",
+    "admin.needClientAuth",
     "jute.maxbuffer",
     "maxCnxns",
     "enforceQuota",
@@ -379,6 +382,11 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return detail::IntValue(raw_key, value, 0, std::numeric_limits<int32_t>::max(), "expected a non-negative integer",
                             &cfg->admin_rate_limiter_interval_ms, error);
   }
+  // HTTPS on the AdminServer (JettyAdminServer: forceHttps wins over
+  // portUnification; needClientAuth is 3.9's).
+  if (key == "admin.forceHttps") return detail::BoolValue(raw_key, value, &cfg->admin_force_https, error);
+  if (key == "admin.portUnification") return detail::BoolValue(raw_key, value, &cfg->admin_port_unification, error);
+  if (key == "admin.needClientAuth") return detail::BoolValue(raw_key, value, &cfg->admin_need_client_auth, error);
   if (key == "aviary.maxSessions") return detail::PositiveInt(raw_key, value, &cfg->max_sessions, error);
   bool log_key = false;
   if (!detail::LoggingKey(raw_key, key, value, cfg, &log_key, error)) return false;

@@ -225,6 +225,15 @@ struct ServerConfig {
   bool admin_snapshot_enabled = true;
   bool admin_restore_enabled = true;
   int64_t admin_rate_limiter_interval_ms = 300000;
+  // HTTPS on the AdminServer with the ssl.quorum.* key and trust stores
+  // (JettyAdminServer + QuorumX509Util): admin.forceHttps (HTTPS only),
+  // admin.portUnification (HTTP and HTTPS on admin.serverPort; forceHttps
+  // wins), admin.needClientAuth (3.9: a client certificate the trust store
+  // signed is required).
+  bool admin_force_https = false;
+  bool admin_port_unification = false;
+  bool admin_need_client_auth = false;
+  bool AdminHttps() const { return admin_force_https || admin_port_unification; }
   MetricsProviderConfig metrics_provider;  // metricsProvider.* (config/metrics_config.h)
 
   bool standalone_enabled = true;  // standaloneEnabled (false is refused)

@@ -199,7 +199,8 @@ ServerMetrics::ServerMetrics(Registry& r)
       observer_sync_time(r.AddSummary("observer_sync_time", B)),
       unavailable_time(r.AddSummary("unavailable_time", B)),
       leader_unavailable_time(r.AddSummary("leader_unavailable_time", B)),
-      digest_mismatches_count(r.AddCounter("digest_mismatches_count")) {
+      digest_mismatches_count(r.AddCounter("digest_mismatches_count")),
+      insecure_admin_count(r.AddCounter("insecure_admin_count")) {
   // Fed by the core thread alone (server/core_output.cc, core_metrics.cc):
   // Add without a locked read-modify-write (metric.h).
   read_latency.SetOneWriter();

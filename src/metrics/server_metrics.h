@@ -77,6 +77,7 @@ struct ServerMetrics {
   Summary& unavailable_time;         // not serving -> serving again
   Summary& leader_unavailable_time;  // the same, on the leader
   Counter& digest_mismatches_count;
+  Counter& insecure_admin_count;  // plaintext connections to a unified AdminServer port (its gate thread)
 };
 
 // The process registry and the server's metrics in it.

@@ -91,9 +91,16 @@ bool Core::AdminAuthorized(const adminserver::AdminRequest& req, CommandResult* 
       ctx.is_super = out.is_super;
     } else if (scheme == "ip") {
       ctx.ids.push_back(proto::Id{"ip", req.remote_ip});
+    } else if (scheme == "x509" && !req.x509_subject.empty() && txn::X509SchemeEnabled()) {
+      // X509AuthenticationProvider over HTTPS: the verified client
+      // certificate's subject, also ("super", dn) for the superUser.
+      if (req.x509_subject == opts_.config.x509_super_user) {
+        ctx.ids.push_back(proto::Id{"super", req.x509_subject});
+      }
+      ctx.ids.push_back(proto::Id{"x509", req.x509_subject});
     }
   }
-  if (ctx.ids.empty()) {  // unknown scheme, x509 without TLS, malformed header
+  if (ctx.ids.empty()) {  // unknown scheme, x509 without a client certificate, malformed header
     Fail(r, 401, "Not authenticated");
     return false;
   }

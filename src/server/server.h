@@ -36,6 +36,13 @@ struct AdminServerOptions {
   int64_t command_timeout_ms = 30000;  // a command the core does not answer in time gets a 500
 };
 
+// HTTPS on the AdminServer (admin.forceHttps / admin.portUnification /
+// admin.needClientAuth) as ZooKeeper's JettyAdminServer: the context from
+// the ssl.quorum.* key and trust stores (QuorumX509Util), reloaded with
+// sslQuorumReloadCertFiles. Fills http->tls (null when HTTPS is off); false
+// with *error naming the ssl.quorum.* key when a store cannot be used.
+bool SetUpAdminHttps(const config::ServerConfig& cfg, adminserver::HttpOptions* http, std::string* error);
+
 struct ServerOptions {
   CoreOptions core;
   net::ServerOptions net;

@@ -1,14 +1,19 @@
-// The AdminServer's wiring: the HTTP listener (adminserver::AdminHttpServer)
-// started after the core, each command posted to the core thread and waited
+// The AdminServer's wiring: its HTTPS context (SetUpAdminHttps), the HTTP
+// listener (adminserver::AdminHttpServer) started after the core, each command posted to the core thread and waited
 // for (bounded), the ensemble's part filled from the QuorumPeer, and the
 // restore body parsed here, off the core thread, before the core installs it.
+#include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
 #include "base/log.h"
+#include "metrics/server_metrics.h"
 #include "server/server.h"
+#include "tls/context.h"
+#include "tls/store.h"
 #include "tree/data_tree.h"
 #include "zkformat/files.h"
 
@@ -16,6 +21,86 @@ namespace aviary::server {
 
 using adminserver::CommandId;
 using adminserver::CommandResult;
+
+namespace {
+
+// The context builder names the client port's keys (ssl.keyStore...).
+std::string QuorumKeyNames(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    if (text.compare(i, 4, "ssl.") == 0 && text.compare(i, 11, "ssl.quorum.") != 0) {
+      out += "ssl.quorum.";
+      i += 4;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool SetUpAdminHttps(const config::ServerConfig& cfg, adminserver::HttpOptions* http, std::string* error) {
+  http->tls = nullptr;
+  if (!cfg.admin_enable_server) return true;
+  if (!cfg.AdminHttps()) {
+    if (cfg.admin_need_client_auth) {
+      AV_LOG(kWarn, "admin.needClientAuth=true has no effect without admin.forceHttps or admin.portUnification");
+    }
+    return true;
+  }
+  const tls::TlsOptions& q = cfg.quorum_tls;
+  const char* mode = cfg.admin_force_https ? "admin.forceHttps=true" : "admin.portUnification=true";
+  if (q.key_store.empty()) {
+    *error = fmt::format(
+        "{} needs ssl.quorum.keyStore.location: the AdminServer's HTTPS key and certificate come from the quorum "
+        "key store, as in ZooKeeper",
+        mode);
+    return false;
+  }
+  if (cfg.admin_need_client_auth && q.trust_store.empty()) {
+    *error = "admin.needClientAuth=true needs ssl.quorum.trustStore.location to verify client certificates";
+    return false;
+  }
+  for (const auto& [store, key] :
+       {std::pair{&q.key_store, "ssl.quorum.keyStore"}, std::pair{&q.trust_store, "ssl.quorum.trustStore"}}) {
+    if (!store->empty() && ::access(store->location.c_str(), R_OK) != 0) {
+      *error = fmt::format("AdminServer HTTPS: {}.location {}: cannot be read", key, store->location);
+      return false;
+    }
+  }
+  // JettyAdminServer hands Jetty the stores only: the protocols and cipher
+  // suites are Jetty's defaults, not ssl.quorum.protocol / ciphersuites.
+  tls::TlsOptions t;
+  t.key_store = q.key_store;
+  t.trust_store = q.trust_store;
+  t.client_auth = cfg.admin_need_client_auth ? tls::ClientAuth::kNeed : tls::ClientAuth::kNone;
+  t.protocol = "TLS";
+  t.cert_reload = q.cert_reload;
+  t.reload_key = "sslQuorumReloadCertFiles";
+  t.log_name = "AdminServer HTTPS";
+  if (!q.trust_store.empty() && !cfg.admin_need_client_auth) {
+    // ZooKeeper loads the trust store whatever needClientAuth says: a bad one fails the start.
+    std::vector<tls::X509Ptr> anchors;
+    std::string why;
+    if (!tls::LoadTrustStore(q.trust_store, &anchors, &why)) {
+      *error = "AdminServer HTTPS: " + QuorumKeyNames(why);
+      return false;
+    }
+  }
+  auto source = std::make_shared<tls::ContextSource>(std::move(t));
+  std::string why;
+  if (!source->Start(&why)) {
+    *error = "AdminServer HTTPS: " + QuorumKeyNames(why);
+    return false;
+  }
+  http->tls = std::move(source);
+  http->unified = !cfg.admin_force_https;  // forceHttps wins, as in JettyAdminServer
+  // The handshake is bounded as a whole (Jetty bounds each wait by the idle timeout).
+  http->handshake_timeout_ms = std::min<int64_t>(cfg.admin_idle_timeout_ms, 10000);
+  http->on_plaintext = [] { metrics::Server().insecure_admin_count.Add(); };
+  return true;
+}
 
 void Server::StartAdmin() {
   if (!opts_.admin.enabled) return;
@@ -26,8 +111,12 @@ void Server::StartAdmin() {
     AV_LOG(kWarn, "{}; the server runs without its AdminServer (admin.serverPort, admin.enableServer=false)", error);
     return;
   }
-  AV_LOG(kInfo, "Started AdminServer on address {}, port {} and command URL {}", opts_.admin.http.address, http->port(),
-         opts_.admin.http.command_url);
+  const adminserver::HttpOptions& h = opts_.admin.http;
+  AV_LOG(kInfo, "Started AdminServer on address {}, port {} and command URL {}{}", h.address, http->port(),
+         h.command_url,
+         h.tls == nullptr ? ""
+         : h.unified      ? " (HTTP and HTTPS: admin.portUnification)"
+                          : " (HTTPS: admin.forceHttps)");
   admin_http_ = std::move(http);
 }
 

@@ -1,10 +1,9 @@
 """The admin.* keys: a busy port does not stop the server (ZooKeeper logs
 and runs without its AdminServer), admin.enableServer=false binds nothing,
-admin.commandURL moves the commands, 3.9's switches answer 503, and HTTPS
-asked for is refused at start."""
+admin.commandURL moves the commands and 3.9's switches answer 503 (HTTPS:
+test_https.py)."""
 
 import socket
-import subprocess
 
 import conftest
 import harness
@@ -50,9 +49,3 @@ def test_command_url_and_switches():
         assert status == 503
     finally:
         srv.stop()
-
-
-def test_https_is_refused_at_start(tmp_path):
-    cfg = harness.write_config(str(tmp_path), conftest.free_port(), {"admin.forceHttps": "true"})
-    r = subprocess.run(harness.server_command(cfg), capture_output=True, text=True, timeout=20)
-    assert r.returncode != 0 and "admin.forceHttps" in r.stderr

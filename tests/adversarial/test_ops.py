@@ -186,8 +186,9 @@ def _run_server_with(tmp_path, lines, myid=None):
 @pytest.mark.parametrize("lines,key", [
     (["initLimit=5", "syncLimit=2", "standaloneEnabled=false", "server.1=127.0.0.1:2888:3888"],
      "standaloneEnabled=false"),
-    # TLS, x509, SASL and quorum SASL are served (tests/security, tests/ensemble); HTTPS admin is not
-    (["admin.forceHttps=true"], "admin.forceHttps"),
+    # TLS, x509, SASL, quorum SASL and HTTPS admin are served (tests/security, tests/ensemble, tests/admin);
+    # turning ACL checks off is not
+    (["skipACL=yes"], "skipACL"),
     (["authProvider.1=com.example.CustomAuthenticationProvider"], "authProvider.1"),
 ])
 def test_unsafe_config_stops_the_start_naming_the_key(tmp_path, lines, key):

@@ -86,21 +86,44 @@ bool ReadProperties(const std::string& path, std::vector<std::pair<std::string, 
 }
 
 bool CheckClientConfiguration(const std::vector<std::pair<std::string, std::string>>& props, std::string* error,
-                              std::vector<std::string>* warnings) {
+                              std::vector<std::string>* warnings, client::ClientTlsOptions* tls) {
+  std::vector<std::string> unused_ssl;
   for (const auto& [key, value] : props) {
     if (key == "zookeeper.client.secure") {
-      if (Lower(value) == "true") {
-        *error = "zookeeper.client.secure=true: aviary has no TLS client; use zkCli.sh for a TLS port";
-        return false;
-      }
+      tls->enabled = Lower(value) == "true";  // Boolean.parseBoolean
       continue;
     }
     if (key == "zookeeper.sasl.clientconfig") {  // a JAAS section named: the user wants a SASL login
       *error = "zookeeper.sasl.clientconfig=" + value + ": aviary has no SASL client; use zkCli.sh for SASL";
       return false;
     }
+    if (StartsWith(key, "zookeeper.ssl.")) {
+      const std::string k = key.substr(14);
+      tls::StoreOptions* store = StartsWith(k, "keyStore.")     ? &tls->key_store
+                                 : StartsWith(k, "trustStore.") ? &tls->trust_store
+                                                                : nullptr;
+      const std::string field = store == nullptr ? "" : k.substr(k.find('.') + 1);
+      if (field == "location") {
+        store->location = value;
+      } else if (field == "password") {
+        store->password = value;
+      } else if (field == "passwordPath") {
+        store->password_path = value;
+      } else if (field == "type") {
+        store->type = value;
+      } else if (k == "hostnameVerification") {
+        tls->hostname_verification = Lower(value) != "false";
+      } else {
+        unused_ssl.push_back(key);
+      }
+      continue;
+    }
     if (InertWithoutTlsOrJaas(key)) continue;
     warnings->push_back(key + " is not used by aviary");
+  }
+  // Without TLS, zkCli.sh ignores the zookeeper.ssl.* keys too.
+  if (tls->enabled) {
+    for (const std::string& k : unused_ssl) warnings->push_back(k + " is not used by aviary");
   }
   return true;
 }

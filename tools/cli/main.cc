@@ -19,16 +19,18 @@ struct Options {
   int64_t timeout_ms = 30000;
   bool read_only = false;
   bool json = false;
+  client::ClientTlsOptions tls;  // -client-configuration: zookeeper.client.secure, zookeeper.ssl.*
   Args command;
 };
 
 // -client-configuration: refused (false, reason on stderr) when the file
-// cannot be read or asks for TLS / SASL; unused keys are warned about.
-bool LoadClientConfiguration(const std::string& path) {
+// cannot be read or asks for SASL; TLS settings go to *tls; unused keys are
+// warned about.
+bool LoadClientConfiguration(const std::string& path, client::ClientTlsOptions* tls) {
   std::vector<std::pair<std::string, std::string>> props;
   std::vector<std::string> warnings;
   std::string error;
-  if (!ReadProperties(path, &props, &error) || !CheckClientConfiguration(props, &error, &warnings)) {
+  if (!ReadProperties(path, &props, &error) || !CheckClientConfiguration(props, &error, &warnings, tls)) {
     std::fprintf(stderr, "Error: -client-configuration %s: %s\n", path.c_str(), error.c_str());
     return false;
   }
@@ -56,7 +58,7 @@ bool ParseMain(int argc, char** argv, Options* o) {
     } else if (a == "-r") {
       o->read_only = true;
     } else if (a == "-client-configuration") {
-      if (!LoadClientConfiguration(argv[++i])) return false;
+      if (!LoadClientConfiguration(argv[++i], &o->tls)) return false;
     } else if (a == "-waitforconnection") {
       // Always waited for: the first command runs only once connected.
     } else if (a == "--json") {
@@ -83,6 +85,7 @@ int Main(int argc, char** argv) {
   ctx.json = o.json;
   ctx.session_opts.session_timeout_ms = static_cast<int>(o.timeout_ms);
   ctx.session_opts.read_only = o.read_only;
+  ctx.session_opts.tls = o.tls;
   Shell shell(ctx);
   if (!o.command.empty()) {
     shell.print_state_events = false;

@@ -151,7 +151,7 @@ proto::Request GetData(const std::string& path, bool watch) {
 
 TEST(Session, CallsAndDeliversEvents) {
   FakeServer srv;
-  Session s({srv.hostport() + "/root", 3000, false, 2000});
+  Session s({srv.hostport() + "/root", 3000, false, 2000, {}});
   std::vector<WatchEvent> events;
   s.on_event = [&](const WatchEvent& e) { events.push_back(e); };
   std::string error;
@@ -175,7 +175,7 @@ TEST(Session, CallsAndDeliversEvents) {
 
 TEST(Session, PingsWhileIdle) {
   FakeServer srv(/*timeout_ms=*/300);
-  Session s({srv.hostport(), 300, false, 2000});
+  Session s({srv.hostport(), 300, false, 2000, {}});
   std::string error;
   ASSERT_TRUE(s.Connect(&error)) << error;
   for (int i = 0; i < 10; i++) ASSERT_TRUE(s.Poll(60));
@@ -185,7 +185,7 @@ TEST(Session, PingsWhileIdle) {
 
 TEST(Session, ReconnectsToNextHostWithSameSession) {
   FakeServer a, b;
-  Session s({a.hostport() + "," + b.hostport(), 3000, false, 3000});
+  Session s({a.hostport() + "," + b.hostport(), 3000, false, 3000, {}});
   std::vector<proto::KeeperState> states;
   s.on_event = [&](const WatchEvent& e) { states.push_back(e.state); };
   std::string error;
@@ -211,7 +211,7 @@ TEST(Session, ReconnectsToNextHostWithSameSession) {
 
 TEST(Session, ExpiredOnReconnect) {
   FakeServer a;
-  Session s({a.hostport(), 3000, false, 1000});
+  Session s({a.hostport(), 3000, false, 1000, {}});
   std::string error;
   ASSERT_TRUE(s.Connect(&error)) << error;
   a.expire = true;
@@ -222,7 +222,7 @@ TEST(Session, ExpiredOnReconnect) {
 
 TEST(Session, AuthFailedIsReported) {
   FakeServer a;
-  Session s({a.hostport(), 3000, false, 1000});
+  Session s({a.hostport(), 3000, false, 1000, {}});
   std::string error;
   ASSERT_TRUE(s.Connect(&error)) << error;
   EXPECT_EQ(s.AddAuth("bad", "x"), Err::kAuthFailed);
@@ -240,7 +240,7 @@ TEST(Session, UnreachableHostFailsWithinTimeout) {
   getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   std::string hp = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
   close(fd);  // nothing listens there now
-  Session s({hp, 3000, false, 400});
+  Session s({hp, 3000, false, 400, {}});
   std::string error;
   auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(s.Connect(&error));
