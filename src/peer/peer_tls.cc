@@ -29,10 +29,7 @@ std::unique_ptr<net::TlsStream> PeerTlsConfig::ForConnect(const std::string& hos
   return s;
 }
 
-namespace {
-
-// The context builder names the client port's keys (ssl.keyStore...).
-std::string QuorumKeyNames(std::string text) {
+std::string QuorumKeyNames(std::string_view text) {
   std::string out;
   for (size_t i = 0; i < text.size();) {
     if (text.compare(i, 4, "ssl.") == 0 && text.compare(i, 11, "ssl.quorum.") != 0) {
@@ -44,8 +41,6 @@ std::string QuorumKeyNames(std::string text) {
   }
   return out;
 }
-
-}  // namespace
 
 bool MakePeerTls(tls::TlsOptions opts, bool ssl_quorum, bool unified, PeerTlsConfig* out, std::string* error) {
   *out = PeerTlsConfig{};

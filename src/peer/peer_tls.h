@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "net/tls_stream.h"
 #include "tls/context.h"
@@ -44,6 +45,11 @@ struct PeerTlsConfig {
 // share; otherwise leaves *out plaintext. False with *error naming the
 // ssl.quorum.* key when the stores cannot be used (the start fails).
 bool MakePeerTls(tls::TlsOptions opts, bool ssl_quorum, bool unified, PeerTlsConfig* out, std::string* error);
+
+// `text` (an error of the TLS context builder, which names the client port's
+// keys: ssl.keyStore...) with those keys named as the ssl.quorum.* keys the
+// stores came from (quorum TLS, the AdminServer's HTTPS).
+std::string QuorumKeyNames(std::string_view text);
 
 // Writes what the non-blocking socket `fd` takes of a connection's output:
 // `out` from `*out_pos` itself, or (when `tls` is a TLS stream) that

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "metrics/server_metrics.h"
+#include "peer/peer_tls.h"
 #include "server/server.h"
 #include "tls/context.h"
 #include "tls/store.h"
@@ -21,24 +22,6 @@ namespace aviary::server {
 
 using adminserver::CommandId;
 using adminserver::CommandResult;
-
-namespace {
-
-// The context builder names the client port's keys (ssl.keyStore...).
-std::string QuorumKeyNames(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size();) {
-    if (text.compare(i, 4, "ssl.") == 0 && text.compare(i, 11, "ssl.quorum.") != 0) {
-      out += "ssl.quorum.";
-      i += 4;
-    } else {
-      out += text[i++];
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 bool SetUpAdminHttps(const config::ServerConfig& cfg, adminserver::HttpOptions* http, std::string* error) {
   http->tls = nullptr;
@@ -84,14 +67,14 @@ bool SetUpAdminHttps(const config::ServerConfig& cfg, adminserver::HttpOptions* 
     std::vector<tls::X509Ptr> anchors;
     std::string why;
     if (!tls::LoadTrustStore(q.trust_store, &anchors, &why)) {
-      *error = "AdminServer HTTPS: " + QuorumKeyNames(why);
+      *error = "AdminServer HTTPS: " + peer::QuorumKeyNames(why);
       return false;
     }
   }
   auto source = std::make_shared<tls::ContextSource>(std::move(t));
   std::string why;
   if (!source->Start(&why)) {
-    *error = "AdminServer HTTPS: " + QuorumKeyNames(why);
+    *error = "AdminServer HTTPS: " + peer::QuorumKeyNames(why);
     return false;
   }
   http->tls = std::move(source);
