@@ -466,11 +466,13 @@ TEST(DurableCommitterInFlight, LingeringGroupStartsOnceLargeEnough) {
   c.set_max_groups_in_flight(2);
   c.set_min_overlapped_group(4);
   c.set_group_linger_us(60'000'000, 0);  // a minute: only the group's size can start it here
-  std::atomic<bool> second_taken{false}, release{false};
+  std::atomic<bool> armed{false}, second_taken{false}, release{false};
+  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
   std::atomic<int64_t> started{0};
   c.set_group_write_hook([&](int64_t seq, bool written) {
     if (!written) started = seq;
-    if (seq == 2 && !written) {
+    if (!written && armed && held == 0) {
+      held = seq;
       second_taken = true;
       WaitFor([&] { return release.load(); });
     }
@@ -478,6 +480,7 @@ TEST(DurableCommitterInFlight, LingeringGroupStartsOnceLargeEnough) {
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
   WriteThreeSessions(c);
+  armed = true;
   c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
   ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
@@ -488,13 +491,13 @@ TEST(DurableCommitterInFlight, LingeringGroupStartsOnceLargeEnough) {
   c.Propose(CreateBy(6, 11));
   c.EndOfPass(true);  // an idle core does not write a lingering group itself either
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(started.load(), 2) << "a group of 2 did not linger";
+  EXPECT_EQ(started.load(), held.load()) << "a group of 2 did not linger";
   EXPECT_EQ(c.CommittedThrough(), 4);
   c.Propose(CreateBy(7, 12));
   c.Propose(CreateBy(8, 13));
   c.EndOfPass(false);  // 4 wait: the group starts now
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 8; }));
-  EXPECT_EQ(started.load(), 3);
+  EXPECT_EQ(started.load(), held.load() + 1);
   ExpectCommittedAndLogged(c, dir.path, 8);
 }
 
@@ -506,9 +509,11 @@ TEST(DurableCommitterInFlight, NoLingerWhenEveryWriterIsWaiting) {
   c.set_max_groups_in_flight(2);
   c.set_min_overlapped_group(32);
   c.set_group_linger_us(60'000'000, 0);
-  std::atomic<bool> second_taken{false}, release{false};
+  std::atomic<bool> armed{false}, second_taken{false}, release{false};
+  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
   c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (seq == 2 && !written) {
+    if (!written && armed && held == 0) {
+      held = seq;
       second_taken = true;
       WaitFor([&] { return release.load(); });
     }
@@ -516,6 +521,7 @@ TEST(DurableCommitterInFlight, NoLingerWhenEveryWriterIsWaiting) {
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
   WriteThreeSessions(c);
+  armed = true;
   c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
   ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
@@ -537,23 +543,26 @@ TEST(DurableCommitterInFlight, LingerEndsAfterItsTime) {
   c.set_min_overlapped_group(32);
   constexpr int64_t kLingerUs = 200'000;
   c.set_group_linger_us(kLingerUs, 0);
-  std::atomic<bool> second_taken{false}, release{false};
+  std::atomic<bool> armed{false}, second_taken{false}, release{false};
+  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
   std::atomic<int64_t> second_end_us{0}, third_start_us{0};
   const auto now_us = [] {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
   };
   c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (seq == 2 && !written) {
+    if (!written && armed && held == 0) {
+      held = seq;
       second_taken = true;
       WaitFor([&] { return release.load(); });
     }
-    if (seq == 2 && written) second_end_us = now_us();
-    if (seq == 3 && !written) third_start_us = now_us();
+    if (seq == held && written) second_end_us = now_us();
+    if (held != 0 && seq == held + 1 && !written) third_start_us = now_us();
   });
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
   WriteThreeSessions(c);
+  armed = true;
   c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
   ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
@@ -576,6 +585,7 @@ TEST(DurableCommitterInFlight, NoLingerAfterAWriteWithNothingWaiting) {
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
   WriteThreeSessions(c);
+  armed = true;
   c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
@@ -597,9 +607,11 @@ TEST(DurableCommitterInFlight, StopDoesNotWaitOutALinger) {
   c.set_max_groups_in_flight(2);
   c.set_min_overlapped_group(32);
   c.set_group_linger_us(60'000'000, 0);
-  std::atomic<bool> second_taken{false}, release{false};
+  std::atomic<bool> armed{false}, second_taken{false}, release{false};
+  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
   c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (seq == 2 && !written) {
+    if (!written && armed && held == 0) {
+      held = seq;
       second_taken = true;
       WaitFor([&] { return release.load(); });
     }
@@ -607,6 +619,7 @@ TEST(DurableCommitterInFlight, StopDoesNotWaitOutALinger) {
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
   WriteThreeSessions(c);
+  armed = true;
   c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
   ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
