@@ -585,7 +585,6 @@ TEST(DurableCommitterInFlight, NoLingerAfterAWriteWithNothingWaiting) {
   std::string err;
   ASSERT_TRUE(c.Start(1, &err)) << err;
   WriteThreeSessions(c);
-  armed = true;
   c.Propose(CreateBy(4, 11));
   c.EndOfPass(false);
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
