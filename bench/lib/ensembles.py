@@ -27,6 +27,10 @@ class Target:
     def leader(self):
         return self.ens.leader()
 
+    def settle(self):
+        """Until one member leads and every member serves again."""
+        self.ens.wait_for_leader(timeout=60)
+
 
 class Pair:
     """with Pair(ctx) as targets: {"aviary": Target, "zookeeper": Target}."""

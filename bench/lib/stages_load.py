@@ -5,6 +5,7 @@ of servers (one Aviary, one ZooKeeper, side by side), with repetitions
 interleaved A B B A ... and medians reported."""
 
 import os
+import time
 
 from . import benchtool, ensembles, latency_trace, machine
 from .results import KINDS, median, order
@@ -40,10 +41,25 @@ def interleaved(ctx, stage, targets, label, workload, args, reps, info=None, tra
             meta = dict(info or {}, label=label, workload=workload, rep=rep)
             trace_path = getattr(targets[kind], "trace_path", None) if trace else None
             before = latency_trace.settle_read(trace_path) if trace_path else None
-            try:
-                rows = benchtool.measured(ctx.bench, targets[kind], workload, args, ctx.timeout(secs))
-            except benchtool.BenchError as e:
-                stage.note("%s %s rep %d failed: %s" % (kind, label, rep, e))
+            rows = None
+            for attempt in (0, 1):
+                try:
+                    rows = benchtool.measured(ctx.bench, targets[kind], workload, args, ctx.timeout(secs))
+                    break
+                except benchtool.BenchError as e:
+                    # Lost before anything was measured (aviary-bench's setup:
+                    # e.g. an ensemble member that dropped its sessions while it
+                    # resynced): run once more, after the target settles.
+                    again = attempt == 0 and "setup:" in str(e)
+                    stage.note("%s %s rep %d failed%s: %s" % (kind, label, rep, ", run again" if again else "", e))
+                    if not again:
+                        break
+                    settle = getattr(targets[kind], "settle", None)
+                    if settle:
+                        settle()
+                    else:
+                        time.sleep(1)
+            if rows is None:
                 continue
             if trace_path:
                 d = latency_trace.diff(latency_trace.settle_read(trace_path), before)

@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <cstring>
 #include <regex>
+#include <string_view>
 #include <unordered_map>
 
 #include "base/log.h"
@@ -49,6 +50,7 @@ struct Conn {
   // Bytes read from the socket (or decrypted) that httplib has not taken yet.
   std::string rbuf;
   size_t rpos = 0;
+  size_t head_scanned = 0;   // bytes of rbuf (from rpos) searched for the end of a request head
   size_t served = 0;         // requests answered on this connection
   bool close_after = false;  // the answer ends the connection (a request body left unread)
 
@@ -116,6 +118,69 @@ bool WaitFd(int fd, short events, int64_t deadline_ms) {
   }
 }
 
+// The most a request head (request line and headers) may take before its
+// blank line; a connection that sends more is closed at the gate (httplib
+// refuses far shorter lines and fewer headers anyway).
+constexpr size_t kMaxRequestHead = 64 * 1024;
+
+enum class Head : uint8_t { kComplete, kMore, kClosed };
+
+// At the gate: reads what `c` has (non-blocking) after the bytes not yet
+// taken, until a whole request head is buffered. kMore: *want says what to
+// wait for (EPOLLIN, or EPOLLOUT when TLS needs to write first).
+Head ReadHead(Conn* c, uint32_t* want) {
+  if (c->rpos > 0) {  // what httplib took goes
+    c->rbuf.erase(0, c->rpos);
+    c->head_scanned = c->head_scanned > c->rpos ? c->head_scanned - c->rpos : 0;
+    c->rpos = 0;
+  }
+  constexpr size_t kChunk = 16 * 1024;
+  for (;;) {
+    // The blank line that ends a head ("\r\n\r\n", or bare "\n\n" as httplib
+    // also accepts), searched only in what is new (and 3 bytes before it).
+    const size_t from = c->head_scanned > 3 ? c->head_scanned - 3 : 0;
+    const std::string_view buffered(c->rbuf);
+    if (buffered.find("\r\n\r\n", from) != std::string_view::npos ||
+        buffered.find("\n\n", from) != std::string_view::npos) {
+      return Head::kComplete;
+    }
+    c->head_scanned = c->rbuf.size();
+    if (c->rbuf.size() >= kMaxRequestHead) {
+      AV_LOG(kDebug, "AdminServer: {} sent more than {} bytes without ending its request head; closed", c->remote_ip,
+             kMaxRequestHead);
+      return Head::kClosed;
+    }
+    const size_t had = c->rbuf.size();
+    c->rbuf.resize(had + kChunk);
+    ssize_t got;
+    if (c->ssl != nullptr) {
+      const int r = SSL_read(c->ssl, c->rbuf.data() + had, static_cast<int>(kChunk));
+      got = r;
+      if (r <= 0) {
+        const int err = SSL_get_error(c->ssl, r);
+        ERR_clear_error();
+        c->rbuf.resize(had);
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+          *want = err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT;
+          return Head::kMore;
+        }
+        return Head::kClosed;  // closed (or failed) before a whole request
+      }
+    } else {
+      got = ::recv(c->fd, c->rbuf.data() + had, kChunk, 0);
+      if (got <= 0) {
+        c->rbuf.resize(had);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+          *want = EPOLLIN;
+          return Head::kMore;
+        }
+        return Head::kClosed;
+      }
+    }
+    c->rbuf.resize(had + static_cast<size_t>(got));
+  }
+}
+
 void Address(const sockaddr_storage& addr, socklen_t len, std::string* ip, int* port) {
   char host[NI_MAXHOST];
   if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof host, nullptr, 0, NI_NUMERICHOST) ==
@@ -131,6 +196,9 @@ void Address(const sockaddr_storage& addr, socklen_t len, std::string* ip, int* 
 class ConnStream : public httplib::Stream {
  public:
   ConnStream(Conn* c, int64_t io_ms) : c_(c), io_ms_(io_ms) {}
+  // A request's reads (its body: the head is in already, ReadHead) end
+  // io_ms after it started, however slowly its bytes come.
+  void StartRequest() { request_deadline_ms_ = NowMs() + io_ms_; }
 
   bool is_readable() const override { return c_->Buffered() || WaitFd(c_->fd, POLLIN, NowMs() + io_ms_); }
   bool is_writable() const override { return WaitFd(c_->fd, POLLOUT, NowMs() + io_ms_); }
@@ -186,7 +254,7 @@ class ConnStream : public httplib::Stream {
     constexpr size_t kChunk = 16 * 1024;
     c_->rbuf.resize(kChunk);
     c_->rpos = 0;
-    const int64_t deadline = NowMs() + io_ms_;
+    const int64_t deadline = std::min(NowMs() + io_ms_, request_deadline_ms_);
     ssize_t got = -1;
     for (;;) {
       if (c_->ssl != nullptr) {
@@ -217,6 +285,7 @@ class ConnStream : public httplib::Stream {
 
   Conn* c_;
   int64_t io_ms_;
+  int64_t request_deadline_ms_ = INT64_MAX;
 };
 
 // The verified client certificate's subject (X500Principal.getName()), or "".
@@ -481,10 +550,11 @@ void AdminHttpServer::GateLoop() {
       if (n <= 0) return false;
       if (b != kTlsHandshakeRecord) {
         if (opts_.on_plaintext) opts_.on_plaintext();
-        dispatch(c->fd);
-        return true;
+        c->phase = Conn::Phase::kIdle;  // plaintext: on to its request head
+        c->deadline_ms = NowMs() + opts_.idle_timeout_ms;
+      } else {
+        c->phase = Conn::Phase::kHandshake;
       }
-      c->phase = Conn::Phase::kHandshake;
     }
     if (c->phase == Conn::Phase::kHandshake) {
       if (c->ssl == nullptr) {
@@ -501,29 +571,37 @@ void AdminHttpServer::GateLoop() {
       if (r == 1) {
         c->phase = Conn::Phase::kIdle;
         c->deadline_ms = NowMs() + opts_.idle_timeout_ms;
-        if (!c->Buffered()) {
-          watch(c, EPOLLIN);  // wait for the request
+        // fall through: the request head
+      } else {
+        const int err = SSL_get_error(c->ssl, r);
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+          ERR_clear_error();
+          watch(c, err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
           return true;
         }
+        std::string why = tls::OpenSslErrors();
+        const long verify = SSL_get_verify_result(c->ssl);
+        if (verify != X509_V_OK)
+          why = std::string("client certificate rejected: ") + X509_verify_cert_error_string(verify);
+        AV_LOG(kDebug, "AdminServer: TLS handshake with {} failed: {}", c->remote_ip,
+               why.empty() ? "the peer closed the connection" : why);
+        return false;
+      }
+    }
+    // kIdle: a request thread takes the connection only once a whole
+    // request head is here, so a peer that sends it slowly holds none.
+    uint32_t want = EPOLLIN;
+    switch (ReadHead(c, &want)) {
+      case Head::kComplete:
         dispatch(c->fd);
         return true;
-      }
-      const int err = SSL_get_error(c->ssl, r);
-      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-        ERR_clear_error();
-        watch(c, err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+      case Head::kMore:
+        watch(c, want);
         return true;
-      }
-      std::string why = tls::OpenSslErrors();
-      const long verify = SSL_get_verify_result(c->ssl);
-      if (verify != X509_V_OK)
-        why = std::string("client certificate rejected: ") + X509_verify_cert_error_string(verify);
-      AV_LOG(kDebug, "AdminServer: TLS handshake with {} failed: {}", c->remote_ip,
-             why.empty() ? "the peer closed the connection" : why);
-      return false;
+      case Head::kClosed:
+        return false;
     }
-    dispatch(c->fd);  // kIdle: a request (or the end of the stream) to read
-    return true;
+    return false;
   };
 
   std::vector<epoll_event> events(64);
@@ -551,8 +629,8 @@ void AdminHttpServer::GateLoop() {
       }
       if (p->phase == Conn::Phase::kHandshake && p->ssl != nullptr) {
         watch(p, EPOLLIN);
-      } else if (p->Buffered()) {
-        dispatch(fd);
+      } else if (p->phase == Conn::Phase::kIdle && p->Buffered()) {
+        if (!advance(p)) close_conn(fd);  // a pipelined request: its head may be in already
       } else {
         watch(p, EPOLLIN);
       }
@@ -607,25 +685,23 @@ void AdminHttpServer::WorkerLoop() {
   }
 }
 
-// httplib's keep-alive loop (process_server_socket), except that the wait
-// for the next request happens at the gate, not on this thread.
+// One request (httplib's keep-alive loop, process_server_socket, split:
+// the wait for the next request, and for its head, happens at the gate).
 void AdminHttpServer::Serve(std::unique_ptr<Conn> c) {
   ConnStream strm(c.get(), std::max<int64_t>(1000, opts_.idle_timeout_ms));
   SSL* ssl = c->ssl;
   const auto setup = [ssl](httplib::Request& req) { req.ssl = ssl; };
-  for (;;) {
-    const bool close_connection = ++c->served >= http_->keep_alive_max();
-    bool connection_closed = false;
-    tl_conn = c.get();
-    const bool ok = http_->Process(strm, close_connection, connection_closed, setup);
-    tl_conn = nullptr;
-    if (!ok || connection_closed || close_connection || c->close_after) return;
-    if (c->Buffered()) continue;  // a pipelined request
-    c->phase = Conn::Phase::kIdle;
-    c->deadline_ms = NowMs() + opts_.idle_timeout_ms;
-    ToGate(std::move(c));
-    return;
-  }
+  const bool close_connection = ++c->served >= http_->keep_alive_max();
+  bool connection_closed = false;
+  tl_conn = c.get();
+  strm.StartRequest();
+  const bool ok = http_->Process(strm, close_connection, connection_closed, setup);
+  tl_conn = nullptr;
+  if (!ok || connection_closed || close_connection || c->close_after) return;
+  // The next request, pipelined or not, waits at the gate for its head.
+  c->phase = Conn::Phase::kIdle;
+  c->deadline_ms = NowMs() + opts_.idle_timeout_ms;
+  ToGate(std::move(c));
 }
 
 }  // namespace aviary::adminserver

@@ -16,15 +16,18 @@
 // request (the first byte, the TLS handshake, idle keep-alive time) waits
 // in one epoll thread, the gate, each connection with a deadline
 // (handshake_timeout_ms, idle_timeout_ms) and at most max_pending of them
-// (over that the oldest is closed). Only a connection with bytes to read
-// takes one of the `threads` request threads, so slow or silent peers,
-// garbage and floods of connections cannot hold the request threads.
+// (over that the oldest is closed). The gate also reads each request's
+// head (request line and headers, at most 64 KiB): only a connection whose
+// whole head is in takes one of the `threads` request threads, so slow or
+// silent peers, heads sent a byte at a time, garbage and floods of
+// connections cannot hold the request threads.
 //
 // Owns: the listening socket and its accept thread (httplib's), the gate
-// thread, the request threads, every connection. Bounds: request bodies
-// (max_body_bytes), waiting connections (max_pending), their time
-// (handshake_timeout_ms, idle_timeout_ms), one read or write
-// (idle_timeout_ms), request threads (threads).
+// thread, the request threads, every connection. Bounds: request heads
+// (64 KiB) and bodies (max_body_bytes), waiting connections
+// (max_pending), their time (handshake_timeout_ms, idle_timeout_ms), one
+// request's reads and one write (idle_timeout_ms), request threads
+// (threads).
 // Thread use: Start/Stop from one controlling thread; the backend is called
 // on the request threads.
 #pragma once

@@ -1014,11 +1014,11 @@ size_t ConnectionServer::connection_count() const { return impl_->total.load(); 
 void ConnectionServer::Send(ConnId conn, std::string bytes, bool close_after) {
   if (Worker* w = impl_->WorkerOf(conn)) w->PostSend(conn, std::move(bytes), close_after);
 }
-void ConnectionServer::SendBatch(std::vector<Out>& batch) {
+void ConnectionServer::SendBatch(std::vector<Out>& batch, bool writes) {
   // Each worker is locked (and woken) at most once per batch.
   const size_t n = impl_->workers.size();
   bool direct = true;
-  if (const int max = impl_->opts.direct_send_max; max >= 0) {
+  if (const int max = impl_->opts.direct_send_max; writes && max >= 0) {
     size_t with_bytes = 0;
     for (const Out& o : batch) with_bytes += o.bytes.empty() ? 0 : 1;
     direct = with_bytes <= static_cast<size_t>(max);

@@ -67,10 +67,13 @@ struct ServerOptions {
   // placement registers it there). Empty: nothing.
   std::function<void()> on_io_thread_start;
   // SendBatch writes a plain connection's bytes straight to its socket from
-  // the calling thread (no wake-up of its I/O thread) while the batch holds
-  // at most this many outputs with bytes; a larger batch goes to the I/O
-  // threads, which write it in parallel with the caller's next work.
-  // -1: no bound (always direct when possible); 0: never direct.
+  // the calling thread (no wake-up of its I/O thread); a batch that carries
+  // committed writes' replies (SendBatch's `writes`) and holds more than
+  // this many outputs with bytes goes to the I/O threads instead, which
+  // write it in parallel with the caller's next work (a batch of reads is
+  // always direct: a read's pass is short, the hand-off would cost more).
+  // -1: no bound (always direct when possible); 0: writes' batches never
+  // direct.
   int direct_send_max = -1;
 
   // TLS. Null: no TLS anywhere. plain_enabled=false: no plain listener
@@ -162,8 +165,9 @@ class ConnectionServer {
   // caller to clear: bytes written to the socket at once (a plain
   // connection with nothing queued) stay in their Out, emptied with their
   // storage kept, so that the caller may reuse the buffer (no allocation
-  // per reply buffer); queued bytes are moved out.
-  void SendBatch(std::vector<Out>& batch);
+  // per reply buffer); queued bytes are moved out. `writes`: the batch
+  // carries replies to committed writes (direct_send_max applies).
+  void SendBatch(std::vector<Out>& batch, bool writes = false);
   void Close(ConnId conn);
 
   size_t connection_count() const;

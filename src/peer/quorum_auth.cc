@@ -20,6 +20,29 @@ void Send(quorum::QuorumAuthStatus status, std::string_view token, bool token_nu
   quorum::EncodeQuorumAuthPacket(p, out);
 }
 
+// Decodes the quorum auth packets at the front of *in and hands each to
+// `on` while it returns `more` (both sides' exchange loop); a malformed
+// packet ends it with `bad()`. What was decoded is erased from *in.
+template <typename R, typename OnPacket, typename OnBad>
+R DrainPackets(std::string* in, R more, OnPacket on, OnBad bad) {
+  size_t pos = 0;
+  R result = more;
+  while (result == more) {
+    quorum::QuorumAuthPacket p;
+    size_t used = 0;
+    const quorum::ParseStatus st = quorum::DecodeQuorumAuthPacket(std::string_view(*in).substr(pos), &p, &used);
+    if (st == quorum::ParseStatus::kNeedMore) break;
+    if (st == quorum::ParseStatus::kBad) {
+      result = bad();
+      break;
+    }
+    pos += used;
+    result = on(p);
+  }
+  in->erase(0, pos);
+  return result;
+}
+
 }  // namespace
 
 std::shared_ptr<const QuorumSasl> MakeQuorumSasl(const QuorumSaslSettings& s, std::string* error) {
@@ -76,64 +99,38 @@ QuorumAuthLearner::Result QuorumAuthLearner::Start(std::string* out) {
 QuorumAuthLearner::Result QuorumAuthLearner::OnInput(std::string* in, std::string* out) {
   if (done_) return Result::kFailure;
   if (!client_) return Fail("the exchange was not started");
-  size_t pos = 0;
-  Result result = Result::kNeedMore;
-  while (result == Result::kNeedMore) {
-    quorum::QuorumAuthPacket p;
-    size_t used = 0;
-    quorum::ParseStatus st = quorum::DecodeQuorumAuthPacket(std::string_view(*in).substr(pos), &p, &used);
-    if (st == quorum::ParseStatus::kNeedMore) break;
-    if (st == quorum::ParseStatus::kBad) {
-      result = Fail("a malformed quorum auth packet from the server");
-      break;
-    }
-    pos += used;
-    if (p.status == static_cast<int32_t>(quorum::QuorumAuthStatus::kSuccess)) {
-      if (!client_->complete()) {
-        if (p.token_null) {
-          result = Fail("the server's SUCCESS carries no token");
-          break;
-        }
-        sasl::ClientStep step = client_->Step(p.token);
-        if (step.status == sasl::ClientStep::kFailure) {
-          result = Fail("the server's final token was not accepted: " + step.error);
-          break;
-        }
-        if (!step.token.empty()) {
-          result = Fail("protocol error: a response after the server's SUCCESS");
-          break;
-        }
-        if (!client_->complete()) {
-          result = Fail("the server said SUCCESS before the exchange was complete");
-          break;
-        }
+  return DrainPackets(
+      in, Result::kNeedMore, [&](const quorum::QuorumAuthPacket& p) { return OnPacket(p, out); },
+      [&] { return Fail("a malformed quorum auth packet from the server"); });
+}
+
+QuorumAuthLearner::Result QuorumAuthLearner::OnPacket(const quorum::QuorumAuthPacket& p, std::string* out) {
+  if (p.status == static_cast<int32_t>(quorum::QuorumAuthStatus::kSuccess)) {
+    if (!client_->complete()) {
+      if (p.token_null) return Fail("the server's SUCCESS carries no token");
+      sasl::ClientStep step = client_->Step(p.token);
+      if (step.status == sasl::ClientStep::kFailure) {
+        return Fail("the server's final token was not accepted: " + step.error);
       }
-      done_ = true;
-      client_.reset();
-      result = Result::kSuccess;
-    } else if (p.status == static_cast<int32_t>(quorum::QuorumAuthStatus::kInProgress)) {
-      if (client_->complete()) {
-        result = Fail("the exchange is complete but the server did not say SUCCESS");
-      } else if (++rounds_ > kMaxLearnerRounds) {
-        result = Fail(fmt::format("more than {} rounds", kMaxLearnerRounds));
-      } else if (p.token_null) {
-        result = Fail("the server's challenge is null");
-      } else {
-        sasl::ClientStep step = client_->Step(p.token);
-        if (step.status == sasl::ClientStep::kFailure) {
-          result = Fail(step.error);
-        } else {
-          Send(quorum::QuorumAuthStatus::kInProgress, step.token, false, out);
-        }
-      }
-    } else {
-      result = Fail(p.status == static_cast<int32_t>(quorum::QuorumAuthStatus::kError)
-                        ? std::string("the server refused the authentication (ERROR)")
-                        : fmt::format("an unknown status {} from the server", p.status));
+      if (!step.token.empty()) return Fail("protocol error: a response after the server's SUCCESS");
+      if (!client_->complete()) return Fail("the server said SUCCESS before the exchange was complete");
     }
+    done_ = true;
+    client_.reset();
+    return Result::kSuccess;
   }
-  in->erase(0, pos);
-  return result;
+  if (p.status == static_cast<int32_t>(quorum::QuorumAuthStatus::kInProgress)) {
+    if (client_->complete()) return Fail("the exchange is complete but the server did not say SUCCESS");
+    if (++rounds_ > kMaxLearnerRounds) return Fail(fmt::format("more than {} rounds", kMaxLearnerRounds));
+    if (p.token_null) return Fail("the server's challenge is null");
+    sasl::ClientStep step = client_->Step(p.token);
+    if (step.status == sasl::ClientStep::kFailure) return Fail(step.error);
+    Send(quorum::QuorumAuthStatus::kInProgress, step.token, false, out);
+    return Result::kNeedMore;
+  }
+  return Fail(p.status == static_cast<int32_t>(quorum::QuorumAuthStatus::kError)
+                  ? std::string("the server refused the authentication (ERROR)")
+                  : fmt::format("an unknown status {} from the server", p.status));
 }
 
 // ---- the accepting side ----
@@ -169,46 +166,34 @@ QuorumAuthServer::Result QuorumAuthServer::OnInput(std::string* in, std::string*
     }
     started_ = true;
   }
-  size_t pos = 0;
-  Result result = Result::kNeedMore;
-  while (result == Result::kNeedMore) {
-    quorum::QuorumAuthPacket p;
-    size_t used = 0;
-    quorum::ParseStatus st = quorum::DecodeQuorumAuthPacket(std::string_view(*in).substr(pos), &p, &used);
-    if (st == quorum::ParseStatus::kNeedMore) break;
-    if (st == quorum::ParseStatus::kBad) {
-      result = Fail("a malformed quorum auth packet", out);
-      break;
-    }
-    pos += used;
-    if (!exchange_) {
-      std::string why;
-      if (ctx_.server != nullptr) exchange_ = ctx_.server->Begin(&why);
-      if (!exchange_) {
-        result = Fail(ctx_.server == nullptr ? std::string("no QuorumServer login") : why, out);
-        break;
-      }
-    }
-    sasl::StepResult step = exchange_->Step(p.token);
-    if (step.status == sasl::StepResult::kContinue) {
-      if (++rounds_ > kQuorumSaslMaxRounds) {
-        Send(quorum::QuorumAuthStatus::kError, step.token, step.token_null, out);
-        result = Fail(fmt::format("more than {} rounds", kQuorumSaslMaxRounds), nullptr);
-      } else {
-        Send(quorum::QuorumAuthStatus::kInProgress, step.token, step.token_null, out);
-      }
-    } else if (step.status == sasl::StepResult::kSuccess) {
-      Send(quorum::QuorumAuthStatus::kSuccess, step.token, step.token_null, out);
-      done_ = true;
-      exchange_.reset();
-      user_ = step.id.empty() ? std::string("?") : step.id;
-      result = Result::kAuthenticated;
-    } else {
-      result = Fail(step.error, out);
-    }
+  return DrainPackets(
+      in, Result::kNeedMore, [&](const quorum::QuorumAuthPacket& p) { return OnPacket(p, out); },
+      [&] { return Fail("a malformed quorum auth packet", out); });
+}
+
+QuorumAuthServer::Result QuorumAuthServer::OnPacket(const quorum::QuorumAuthPacket& p, std::string* out) {
+  if (!exchange_) {
+    std::string why;
+    if (ctx_.server != nullptr) exchange_ = ctx_.server->Begin(&why);
+    if (!exchange_) return Fail(ctx_.server == nullptr ? std::string("no QuorumServer login") : why, out);
   }
-  in->erase(0, pos);
-  return result;
+  sasl::StepResult step = exchange_->Step(p.token);
+  if (step.status == sasl::StepResult::kContinue) {
+    if (++rounds_ > kQuorumSaslMaxRounds) {
+      Send(quorum::QuorumAuthStatus::kError, step.token, step.token_null, out);
+      return Fail(fmt::format("more than {} rounds", kQuorumSaslMaxRounds), nullptr);
+    }
+    Send(quorum::QuorumAuthStatus::kInProgress, step.token, step.token_null, out);
+    return Result::kNeedMore;
+  }
+  if (step.status == sasl::StepResult::kSuccess) {
+    Send(quorum::QuorumAuthStatus::kSuccess, step.token, step.token_null, out);
+    done_ = true;
+    exchange_.reset();
+    user_ = step.id.empty() ? std::string("?") : step.id;
+    return Result::kAuthenticated;
+  }
+  return Fail(step.error, out);
 }
 
 }  // namespace aviary::peer

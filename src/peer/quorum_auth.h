@@ -34,6 +34,10 @@
 #include "sasl/sasl_client.h"
 #include "sasl/sasl_server.h"
 
+namespace aviary::quorum {
+struct QuorumAuthPacket;
+}
+
 namespace aviary::peer {
 
 inline constexpr std::string_view kQuorumSaslService = "zookeeper-quorum";   // QUORUM_SERVER_PROTOCOL_NAME
@@ -76,6 +80,8 @@ class QuorumAuthLearner {
 
  private:
   Result Fail(std::string why);
+  // One packet of the server's: answered into *out, or the end.
+  Result OnPacket(const quorum::QuorumAuthPacket& p, std::string* out);
   const QuorumSasl& ctx_;
   std::unique_ptr<sasl::DigestClient> client_;
   int rounds_ = 0;
@@ -104,6 +110,8 @@ class QuorumAuthServer {
 
  private:
   Result Fail(std::string why, std::string* out);
+  // One packet of the learner's: answered into *out, or the end.
+  Result OnPacket(const quorum::QuorumAuthPacket& p, std::string* out);
   const QuorumSasl& ctx_;
   std::unique_ptr<sasl::Exchange> exchange_;
   bool started_ = false;

@@ -114,6 +114,9 @@ class Outbox {
  public:
   virtual ~Outbox() = default;
   virtual void Deliver(std::vector<net::ConnectionServer::Out>& batch) = 0;
+  // A batch that carries replies to committed writes (the network may hand
+  // a large one to its I/O threads: net::ServerOptions::direct_send_max).
+  virtual void DeliverWrites(std::vector<net::ConnectionServer::Out>& batch) { Deliver(batch); }
   virtual void CloseNow(net::ConnId conn) = 0;
 };
 
@@ -564,7 +567,8 @@ class Core {
   std::vector<net::ConnId> pass_conns_;
   std::vector<std::pair<net::ConnId, uint32_t>> credit_gone_;
   std::vector<txn::Txn> committed_;
-  txn::Applied applied_;  // ApplyCommitted's, one txn at a time (its vectors' capacity is kept)
+  bool pass_applied_ = false;  // this pass applied committed txns (its replies: Outbox::DeliverWrites)
+  txn::Applied applied_;       // ApplyCommitted's, one txn at a time (its vectors' capacity is kept)
   std::vector<watch::Fired> fired_;
   // request_latency_by_op's summaries by opcode + kLatencyOpBias (RecordLatency).
   static constexpr int32_t kLatencyOpBias = 16;

@@ -155,13 +155,18 @@ void Core::Flush() {
   credit_gone_.clear();
   if (!out_.empty()) {
     const int64_t t0 = trace::On() ? trace::NowUs() : 0;
-    outbox_->Deliver(out_);
+    if (pass_applied_) {
+      outbox_->DeliverWrites(out_);
+    } else {
+      outbox_->Deliver(out_);
+    }
     if (t0 != 0) {
       const int64_t t1 = trace::NowUs();
       trace::Record(trace::kDeliver, t1 - t0);
       trace::WritesDelivered(t1);
     }
   }
+  pass_applied_ = false;
   // The network wrote most reply buffers straight to their sockets and left
   // them here (ConnectionServer::SendBatch): kept for the next passes'
   // replies, so a reply buffer is not allocated (and grown) per connection

@@ -485,6 +485,7 @@ void Core::ApplyCommitted(int64_t now_ms, bool slice) {
   // kPrefetchStats ahead.
   constexpr size_t kPrefetchSlots = 8, kPrefetchNodes = 4, kPrefetchStats = 2;
   const size_t n = committed_.size();
+  if (n != 0) pass_applied_ = true;
   for (size_t i = 0; i < std::min(kPrefetchSlots, n); ++i)
     txn::PrefetchForApply(tree_, committed_[i], i < kPrefetchNodes);
   if (opts_.prefetch_stats) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -71,6 +72,16 @@ void DurableCommitter::Propose(txn::Txn txn) {
   if (failed_.load()) return;  // never committed, never acknowledged
   const int64_t now_us = trace::On() ? trace::NowUs() : 0;
   if (now_us != 0) trace::MarkWriteSlow(txn.zxid, trace::kMarkProposed, now_us);
+  // A lingering group waits for the recent writers that were not in it or
+  // the queue (PlanLingerLocked): once the last of them has sent, nobody
+  // else is likely to come, so the linger ends (EndOfPass then starts it).
+  if (linger_until_us_ != 0 && !linger_missing_.empty()) {
+    const auto it = std::lower_bound(linger_missing_.begin(), linger_missing_.end(), txn.session_id);
+    if (it != linger_missing_.end() && *it == txn.session_id) {
+      linger_missing_.erase(it);
+      if (linger_missing_.empty()) linger_until_us_ = 0;
+    }
+  }
   queue_.push_back(Item{false, 0, std::move(txn), now_us});
 }
 
@@ -242,6 +253,7 @@ void DurableCommitter::PlanLingerLocked(const std::vector<txn::Txn>& written, in
   }
   recent_count_ = std::min(kRecentWriters, recent_count_ + written.size());
   linger_until_us_ = 0;
+  linger_missing_.clear();
   if (queue_.empty() || written.size() >= min_overlapped_) return;  // the cheap exits first
   // Distinct sessions: among the recent writers, and in this group and the
   // queue (small here: fewer than min_overlapped_ written, the queue a
@@ -249,8 +261,8 @@ void DurableCommitter::PlanLingerLocked(const std::vector<txn::Txn>& written, in
   std::array<int64_t, kRecentWriters> recent;
   std::copy_n(recent_writers_.begin(), recent_count_, recent.begin());
   std::sort(recent.begin(), recent.begin() + static_cast<ptrdiff_t>(recent_count_));
-  const size_t sessions_recent = static_cast<size_t>(
-      std::unique(recent.begin(), recent.begin() + static_cast<ptrdiff_t>(recent_count_)) - recent.begin());
+  const auto recent_end = std::unique(recent.begin(), recent.begin() + static_cast<ptrdiff_t>(recent_count_));
+  const size_t sessions_recent = static_cast<size_t>(recent_end - recent.begin());
   std::vector<int64_t> now;
   now.reserve(written.size() + queue_.size());
   for (const auto& t : written) now.push_back(t.session_id);
@@ -258,10 +270,14 @@ void DurableCommitter::PlanLingerLocked(const std::vector<txn::Txn>& written, in
     if (!item.roll) now.push_back(item.txn.session_id);
   }
   std::sort(now.begin(), now.end());
-  const size_t sessions_now = static_cast<size_t>(std::unique(now.begin(), now.end()) - now.begin());
+  now.erase(std::unique(now.begin(), now.end()), now.end());
   const int64_t wait_us = GroupLinger::Plan(linger_us_, linger_write_factor_, min_overlapped_, written.size(),
-                                            queue_.size(), write_us, sessions_now, sessions_recent);
-  if (wait_us > 0) linger_until_us_ = SteadyUs() + wait_us;
+                                            queue_.size(), write_us, now.size(), sessions_recent);
+  if (wait_us <= 0) return;
+  linger_until_us_ = SteadyUs() + wait_us;
+  // The recent writers not in them: in a closed loop, those whose replies
+  // are on their way; the linger waits for them, not longer (Propose).
+  std::set_difference(recent.begin(), recent_end, now.begin(), now.end(), std::back_inserter(linger_missing_));
 }
 
 bool DurableCommitter::TakeNowLocked() const {

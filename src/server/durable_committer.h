@@ -79,7 +79,10 @@ namespace aviary::server {
 //     write soon. When every session that writes is already in them (a
 //     closed loop: N clients each waiting for its reply), nobody else will
 //     come until this group's replies go out, so waiting would only add its
-//     own length to every write;
+//     own length to every write. The linger also ends as soon as each of
+//     those other recent writers has sent a txn (DurableCommitter::Propose):
+//     in a closed loop they are the sessions whose replies were on their way,
+//     and nobody else will come;
 // and for at most `write_factor` times that write's duration (0: no such
 // bound), capped at `cap_us` (a fast device keeps its short latency).
 // Returns the microseconds to wait; 0: start at once.
@@ -221,6 +224,10 @@ class DurableCommitter final : public Committer {
   std::array<int64_t, kRecentWriters> recent_writers_{};
   size_t recent_pos_ = 0;
   size_t recent_count_ = 0;
+  // While a group lingers: the recent writers (sorted) that had no txn in
+  // the group just written or the queue; the linger ends once each has
+  // proposed one.
+  std::vector<int64_t> linger_missing_;
   int64_t overlap_after_us_ = 0;
   std::function<void(int64_t, bool)> group_write_hook_;
 

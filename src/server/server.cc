@@ -296,6 +296,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
 }
 
 void Server::Deliver(std::vector<net::ConnectionServer::Out>& batch) { net_->SendBatch(batch); }
+void Server::DeliverWrites(std::vector<net::ConnectionServer::Out>& batch) { net_->SendBatch(batch, true); }
 
 void Server::CloseNow(net::ConnId conn) { net_->Close(conn); }
 

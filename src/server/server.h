@@ -137,6 +137,7 @@ class Server : public net::FrameSink, public Outbox, public adminserver::AdminBa
   void OnFrames(std::vector<net::Frame>& frames) override;
   // Outbox (core thread)
   void Deliver(std::vector<net::ConnectionServer::Out>& batch) override;
+  void DeliverWrites(std::vector<net::ConnectionServer::Out>& batch) override;
   void CloseNow(net::ConnId conn) override;
   // adminserver::AdminBackend (HTTP threads; server_admin_http.cc)
   adminserver::CommandResult RunCommand(const adminserver::AdminRequest& req) override;

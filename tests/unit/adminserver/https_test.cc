@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "adminserver/command_result.h"
@@ -301,6 +302,42 @@ TEST_F(Https, KeepAliveConnectionsWaitAtTheGate) {
   const std::string second = ReadResponse(idle);
   EXPECT_NE(second.find("200 OK"), std::string::npos) << second;
   ::close(idle);
+  http.Stop();
+}
+
+// A request head sent a piece at a time waits at the gate, not on a
+// request thread (there is one here): others are served meanwhile, and
+// the slow request is answered once its head is complete. A head that
+// never ends is cut off at 64 KiB.
+TEST_F(Https, SlowRequestHeadsWaitAtTheGate) {
+  Backend backend;
+  HttpOptions o = Options(true, false);
+  o.threads = 1;
+  AdminHttpServer http(o, &backend);
+  std::string error;
+  ASSERT_TRUE(http.Start(&error)) << error;
+  const std::string head = "GET /commands/ruok HTTP/1.1\r\nHost: x\r\n";
+  int slow1 = Connect(http.port());
+  int slow2 = Connect(http.port());
+  (void)!::write(slow1, head.data(), head.size());
+  (void)!::write(slow2, head.data(), 10);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // both at the gate by now
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_NE(PlainGet(http.port()).find("200 OK"), std::string::npos);
+  EXPECT_NE(TlsGet(http.port()).find("200 OK"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+  (void)!::write(slow1, "\r\n", 2);  // the head ends: answered
+  const std::string answer = ReadResponse(slow1);
+  EXPECT_NE(answer.find("200 OK"), std::string::npos) << answer;
+  // Endless headers: closed once the head passes 64 KiB.
+  int endless = Connect(http.port());
+  const std::string line = "X-Filler: " + std::string(1000, 'a') + "\r\n";
+  std::string flood = head;
+  while (flood.size() < 70 * 1024) flood += line;
+  (void)!::write(endless, flood.data(), flood.size());
+  EXPECT_TRUE(ClosedWithin(endless, 3000));
+  EXPECT_NE(PlainGet(http.port()).find("200 OK"), std::string::npos);
+  for (int fd : {slow1, slow2, endless}) ::close(fd);
   http.Stop();
 }
 

@@ -267,10 +267,11 @@ TEST_F(ConnectionServerTest, BatchLeavesDirectlyWrittenBuffersToTheCaller) {
 }
 
 TEST_F(ConnectionServerTest, BatchOverTheDirectBoundGoesThroughTheIoThreads) {
-  // net::ServerOptions::direct_send_max: a batch with more outputs than the
-  // bound is written by the I/O threads (its buffers move out, none is left
-  // to the caller), in order per connection; a batch within it is written
-  // by the caller as before.
+  // net::ServerOptions::direct_send_max: a batch of committed writes'
+  // replies with more outputs than the bound is written by the I/O threads
+  // (its buffers move out, none is left to the caller), in order per
+  // connection; a batch within it, or of reads only, is written by the
+  // caller as before.
   net::ServerOptions o = Options();
   o.direct_send_max = 1;
   StartServer(o);
@@ -281,7 +282,7 @@ TEST_F(ConnectionServerTest, BatchOverTheDirectBoundGoesThroughTheIoThreads) {
   const std::string ra(300, 'a'), rb(200, 'b');
   for (int i = 0; i < 20; ++i) {
     std::vector<net::ConnectionServer::Out> batch{{a_id, ra, false}, {b_id, rb, false}, {a_id, "!", false}};
-    server_->SendBatch(batch);
+    server_->SendBatch(batch, /*writes=*/true);
     for (const auto& out : batch) {
       EXPECT_TRUE(out.bytes.empty());
       EXPECT_LT(out.bytes.capacity(), rb.size()) << "a batch over the bound is handed over, not written here";
@@ -305,6 +306,20 @@ TEST_F(ConnectionServerTest, BatchOverTheDirectBoundGoesThroughTheIoThreads) {
     if (!kept) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_TRUE(kept) << "a batch within the bound was not written directly";
+  // Over the bound but reads only: written by the caller too.
+  kept = false;
+  for (int i = 0; i < 50 && !kept; ++i) {
+    std::vector<net::ConnectionServer::Out> reads{{a_id, ra, false}, {b_id, rb, false}, {a_id, "!", false}};
+    server_->SendBatch(reads, /*writes=*/false);
+    kept = reads[0].bytes.capacity() >= ra.size() && reads[1].bytes.capacity() >= rb.size();
+    std::string got_a, got_b;
+    ASSERT_TRUE(a.ReadExactly(ra.size() + 1, &got_a));
+    EXPECT_EQ(got_a, ra + "!");
+    ASSERT_TRUE(b.ReadExactly(rb.size(), &got_b));
+    EXPECT_EQ(got_b, rb);
+    if (!kept) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(kept) << "a batch of reads over the bound was not written directly";
 }
 
 TEST_F(ConnectionServerTest, LargeReplyReachesSlowReader) {

@@ -501,6 +501,49 @@ TEST(DurableCommitterInFlight, LingeringGroupStartsOnceLargeEnough) {
   ExpectCommittedAndLogged(c, dir.path, 8);
 }
 
+// A lingering group starts as soon as each recent writer that had no txn
+// in the group just written or the queue has sent one (in a closed loop:
+// the sessions whose replies were on their way), long before the linger.
+TEST(DurableCommitterInFlight, LingerEndsOnceTheOtherWritersSent) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  c.set_max_groups_in_flight(2);
+  c.set_min_overlapped_group(32);
+  c.set_group_linger_us(60'000'000, 0);  // a minute: only the writers can end it here
+  std::atomic<bool> armed{false}, second_taken{false}, release{false};
+  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
+  std::atomic<int64_t> started{0};
+  c.set_group_write_hook([&](int64_t seq, bool written) {
+    if (!written) started = seq;
+    if (!written && armed && held == 0) {
+      held = seq;
+      second_taken = true;
+      WaitFor([&] { return release.load(); });
+    }
+  });
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  WriteThreeSessions(c);
+  armed = true;
+  c.Propose(CreateBy(4, 11));
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
+  c.Propose(CreateBy(5, 12));  // during group 2's write: session 13 is the one missing
+  c.EndOfPass(false);
+  release = true;
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
+  c.Propose(CreateBy(6, 11));  // not the missing writer: still lingering
+  c.EndOfPass(false);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(started.load(), held.load()) << "the group did not linger";
+  EXPECT_EQ(c.CommittedThrough(), 4);
+  c.Propose(CreateBy(7, 13));  // the last recent writer: the group starts now
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 7; }, 10'000));
+  EXPECT_EQ(started.load(), held.load() + 1) << "one group of 5, 6 and 7";
+  ExpectCommittedAndLogged(c, dir.path, 7);
+}
+
 // When every session that wrote recently has a txn in the group just
 // written or in the queue (a closed loop), the next group does not linger.
 TEST(DurableCommitterInFlight, NoLingerWhenEveryWriterIsWaiting) {
