@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include "log_test_util.h"
@@ -456,166 +457,123 @@ TEST(GroupLinger, LingersOnlyAfterASmallGroupWithOthersWriting) {
   EXPECT_EQ(GroupLinger::Plan(1000, 2, 32, 1, 1, 300, 1, 1), 0) << "one session pipelining its writes";
 }
 
+// The linger tests' setup: a committer with groups in flight whose first
+// group written once armed (txn 4, session 11) is held until released, so
+// that the txns proposed meanwhile wait: its write then returns with them
+// waiting and the next group's linger is planned.
+struct HeldWrite {
+  Dir dir;
+  std::atomic<bool> armed{false}, taken{false}, release{false};
+  std::atomic<int64_t> held{0};                         // the seq of the group held
+  std::atomic<int64_t> started{0};                      // the seq of the last group whose write started
+  std::function<void(int64_t seq, bool written)> also;  // a test's own checks, called first
+  // Last: it stops (its threads call the hook) before the rest goes.
+  DurableCommitter c{storage::WalOptions{dir.path, true}, [] {}};
+
+  HeldWrite(size_t min_group, int64_t linger_us) {
+    c.set_max_groups_in_flight(2);
+    c.set_min_overlapped_group(min_group);
+    c.set_group_linger_us(linger_us, 0);
+    c.set_group_write_hook([this](int64_t seq, bool written) {
+      if (also) also(seq, written);
+      if (!written) started = seq;
+      if (!written && armed && held == 0) {
+        held = seq;
+        taken = true;
+        WaitFor([&] { return release.load(); });
+      }
+    });
+  }
+  // Starts, writes txns 1-3 (sessions 11-13), holds txn 4's group and,
+  // while it is held, proposes one txn (zxids 5, 6, ...) for each of
+  // `sessions`; then releases it.
+  void Run(const std::vector<int64_t>& sessions) {
+    std::string err;
+    ASSERT_TRUE(c.Start(1, &err)) << err;
+    WriteThreeSessions(c);
+    armed = true;
+    c.Propose(CreateBy(4, 11));
+    c.EndOfPass(false);
+    ASSERT_TRUE(WaitFor([&] { return taken.load(); }));
+    int64_t zxid = 5;
+    for (int64_t session : sessions) c.Propose(CreateBy(zxid++, session));
+    c.EndOfPass(false);
+    release = true;
+  }
+};
+
 // Linger (set_group_linger_us): a small group's write that returns with
 // txns waiting, while other sessions write too, lets the next small group
 // wait for more, up to the linger; a group that reaches
 // min_overlapped_group starts at once.
 TEST(DurableCommitterInFlight, LingeringGroupStartsOnceLargeEnough) {
-  Dir dir;
-  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
-  c.set_max_groups_in_flight(2);
-  c.set_min_overlapped_group(4);
-  c.set_group_linger_us(60'000'000, 0);  // a minute: only the group's size can start it here
-  std::atomic<bool> armed{false}, second_taken{false}, release{false};
-  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
-  std::atomic<int64_t> started{0};
-  c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (!written) started = seq;
-    if (!written && armed && held == 0) {
-      held = seq;
-      second_taken = true;
-      WaitFor([&] { return release.load(); });
-    }
-  });
-  std::string err;
-  ASSERT_TRUE(c.Start(1, &err)) << err;
-  WriteThreeSessions(c);
-  armed = true;
-  c.Propose(CreateBy(4, 11));
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
-  c.Propose(CreateBy(5, 12));  // arrives during group 2's write: a steady stream
-  c.EndOfPass(false);
-  release = true;
+  HeldWrite h(4, 60'000'000);  // a minute: only the group's size can start it here
+  DurableCommitter& c = h.c;
+  ASSERT_NO_FATAL_FAILURE(h.Run({12}));  // txn 5 arrives during group 2's write: a steady stream
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
   c.Propose(CreateBy(6, 11));
   c.EndOfPass(true);  // an idle core does not write a lingering group itself either
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(started.load(), held.load()) << "a group of 2 did not linger";
+  EXPECT_EQ(h.started.load(), h.held.load()) << "a group of 2 did not linger";
   EXPECT_EQ(c.CommittedThrough(), 4);
   c.Propose(CreateBy(7, 12));
   c.Propose(CreateBy(8, 13));
   c.EndOfPass(false);  // 4 wait: the group starts now
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 8; }));
-  EXPECT_EQ(started.load(), held.load() + 1);
-  ExpectCommittedAndLogged(c, dir.path, 8);
+  EXPECT_EQ(h.started.load(), h.held.load() + 1);
+  ExpectCommittedAndLogged(c, h.dir.path, 8);
 }
 
 // A lingering group starts as soon as each recent writer that had no txn
 // in the group just written or the queue has sent one (in a closed loop:
 // the sessions whose replies were on their way), long before the linger.
 TEST(DurableCommitterInFlight, LingerEndsOnceTheOtherWritersSent) {
-  Dir dir;
-  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
-  c.set_max_groups_in_flight(2);
-  c.set_min_overlapped_group(32);
-  c.set_group_linger_us(60'000'000, 0);  // a minute: only the writers can end it here
-  std::atomic<bool> armed{false}, second_taken{false}, release{false};
-  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
-  std::atomic<int64_t> started{0};
-  c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (!written) started = seq;
-    if (!written && armed && held == 0) {
-      held = seq;
-      second_taken = true;
-      WaitFor([&] { return release.load(); });
-    }
-  });
-  std::string err;
-  ASSERT_TRUE(c.Start(1, &err)) << err;
-  WriteThreeSessions(c);
-  armed = true;
-  c.Propose(CreateBy(4, 11));
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
-  c.Propose(CreateBy(5, 12));  // during group 2's write: session 13 is the one missing
-  c.EndOfPass(false);
-  release = true;
+  HeldWrite h(32, 60'000'000);  // a minute: only the writers can end it here
+  DurableCommitter& c = h.c;
+  ASSERT_NO_FATAL_FAILURE(h.Run({12}));  // session 13 is the one missing
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
   c.Propose(CreateBy(6, 11));  // not the missing writer: still lingering
   c.EndOfPass(false);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  EXPECT_EQ(started.load(), held.load()) << "the group did not linger";
+  EXPECT_EQ(h.started.load(), h.held.load()) << "the group did not linger";
   EXPECT_EQ(c.CommittedThrough(), 4);
   c.Propose(CreateBy(7, 13));  // the last recent writer: the group starts now
   c.EndOfPass(false);
   ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 7; }, 10'000));
-  EXPECT_EQ(started.load(), held.load() + 1) << "one group of 5, 6 and 7";
-  ExpectCommittedAndLogged(c, dir.path, 7);
+  EXPECT_EQ(h.started.load(), h.held.load() + 1) << "one group of 5, 6 and 7";
+  ExpectCommittedAndLogged(c, h.dir.path, 7);
 }
 
 // When every session that wrote recently has a txn in the group just
 // written or in the queue (a closed loop), the next group does not linger.
 TEST(DurableCommitterInFlight, NoLingerWhenEveryWriterIsWaiting) {
-  Dir dir;
-  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
-  c.set_max_groups_in_flight(2);
-  c.set_min_overlapped_group(32);
-  c.set_group_linger_us(60'000'000, 0);
-  std::atomic<bool> armed{false}, second_taken{false}, release{false};
-  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
-  c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (!written && armed && held == 0) {
-      held = seq;
-      second_taken = true;
-      WaitFor([&] { return release.load(); });
-    }
-  });
-  std::string err;
-  ASSERT_TRUE(c.Start(1, &err)) << err;
-  WriteThreeSessions(c);
-  armed = true;
-  c.Propose(CreateBy(4, 11));
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
-  c.Propose(CreateBy(5, 12));
-  c.Propose(CreateBy(6, 13));  // sessions 11 (written), 12 and 13 (waiting): all three writers
-  c.EndOfPass(false);
-  release = true;
-  EXPECT_TRUE(WaitFor([&] { return c.CommittedThrough() == 6; }, 10'000));
-  c.Stop();
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
+  HeldWrite h(32, 60'000'000);
+  // Sessions 11 (written), 12 and 13 (waiting): all three writers.
+  ASSERT_NO_FATAL_FAILURE(h.Run({12, 13}));
+  EXPECT_TRUE(WaitFor([&] { return h.c.CommittedThrough() == 6; }, 10'000));
+  h.c.Stop();
+  EXPECT_EQ(LoggedZxids(h.dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5, 6}));
 }
 
 // A lingering group starts by itself once the linger since the previous
 // write's end is over, and no sooner.
 TEST(DurableCommitterInFlight, LingerEndsAfterItsTime) {
-  Dir dir;
-  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
-  c.set_max_groups_in_flight(2);
-  c.set_min_overlapped_group(32);
   constexpr int64_t kLingerUs = 200'000;
-  c.set_group_linger_us(kLingerUs, 0);
-  std::atomic<bool> armed{false}, second_taken{false}, release{false};
-  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
-  std::atomic<int64_t> second_end_us{0}, third_start_us{0};
+  std::atomic<int64_t> second_end_us{0}, third_start_us{0};  // before h: its hook uses them until it stops
   const auto now_us = [] {
     return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch())
         .count();
   };
-  c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (!written && armed && held == 0) {
-      held = seq;
-      second_taken = true;
-      WaitFor([&] { return release.load(); });
-    }
-    if (seq == held && written) second_end_us = now_us();
-    if (held != 0 && seq == held + 1 && !written) third_start_us = now_us();
-  });
-  std::string err;
-  ASSERT_TRUE(c.Start(1, &err)) << err;
-  WriteThreeSessions(c);
-  armed = true;
-  c.Propose(CreateBy(4, 11));
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
-  c.Propose(CreateBy(5, 12));
-  c.EndOfPass(false);
-  release = true;
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 5; }));
+  HeldWrite h(32, kLingerUs);
+  h.also = [&](int64_t seq, bool written) {
+    if (seq == h.held && written) second_end_us = now_us();
+    if (h.held != 0 && seq == h.held + 1 && !written) third_start_us = now_us();
+  };
+  ASSERT_NO_FATAL_FAILURE(h.Run({12}));
+  ASSERT_TRUE(WaitFor([&] { return h.c.CommittedThrough() == 5; }));
   EXPECT_GE(third_start_us.load() - second_end_us.load(), kLingerUs - 1000);  // the clocks are read apart
-  c.Stop();
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  h.c.Stop();
+  EXPECT_EQ(LoggedZxids(h.dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5}));
 }
 
 // A write that returns with nothing waiting (a lone request) sets no
@@ -644,36 +602,14 @@ TEST(DurableCommitterInFlight, NoLingerAfterAWriteWithNothingWaiting) {
 // Stop does not wait out a linger: what is queued is written and the
 // threads end.
 TEST(DurableCommitterInFlight, StopDoesNotWaitOutALinger) {
-  Dir dir;
-  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
-  c.set_max_groups_in_flight(2);
-  c.set_min_overlapped_group(32);
-  c.set_group_linger_us(60'000'000, 0);
-  std::atomic<bool> armed{false}, second_taken{false}, release{false};
-  std::atomic<int64_t> held{0};  // the seq of the first group taken once armed
-  c.set_group_write_hook([&](int64_t seq, bool written) {
-    if (!written && armed && held == 0) {
-      held = seq;
-      second_taken = true;
-      WaitFor([&] { return release.load(); });
-    }
-  });
-  std::string err;
-  ASSERT_TRUE(c.Start(1, &err)) << err;
-  WriteThreeSessions(c);
-  armed = true;
-  c.Propose(CreateBy(4, 11));
-  c.EndOfPass(false);
-  ASSERT_TRUE(WaitFor([&] { return second_taken.load(); }));
-  c.Propose(CreateBy(5, 12));
-  c.EndOfPass(false);
-  release = true;
-  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 4; }));
+  HeldWrite h(32, 60'000'000);
+  ASSERT_NO_FATAL_FAILURE(h.Run({12}));
+  ASSERT_TRUE(WaitFor([&] { return h.c.CommittedThrough() == 4; }));
   const auto t0 = std::chrono::steady_clock::now();
-  c.Stop();
+  h.c.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
-  EXPECT_EQ(c.CommittedThrough(), 5);
-  EXPECT_EQ(LoggedZxids(dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(h.c.CommittedThrough(), 5);
+  EXPECT_EQ(LoggedZxids(h.dir.path, 1), (std::vector<int64_t>{1, 2, 3, 4, 5}));
 }
 
 // set_overlap_after_us: a small group starts beside a write in flight
