@@ -204,6 +204,20 @@ class Https : public ::testing::Test {
     return o;
   }
 
+  // A unified (HTTP and HTTPS) server with one request thread; null if it
+  // did not start.
+  std::unique_ptr<AdminHttpServer> StartUnifiedOneThread(Backend* backend) {
+    HttpOptions o = Options(true, false);
+    o.threads = 1;
+    auto http = std::make_unique<AdminHttpServer>(o, backend);
+    std::string error;
+    if (!http->Start(&error)) {
+      ADD_FAILURE() << error;
+      return nullptr;
+    }
+    return http;
+  }
+
   std::string dir_, server_pem_, client_pem_, client_cert_, client_key_, rogue_pem_, rogue_cert_, rogue_key_;
 };
 
@@ -284,11 +298,9 @@ TEST_F(Https, SilentAndGarbagePeersAreBounded) {
 
 TEST_F(Https, KeepAliveConnectionsWaitAtTheGate) {
   Backend backend;
-  HttpOptions o = Options(true, false);
-  o.threads = 1;
-  AdminHttpServer http(o, &backend);
-  std::string error;
-  ASSERT_TRUE(http.Start(&error)) << error;
+  std::unique_ptr<AdminHttpServer> server = StartUnifiedOneThread(&backend);
+  ASSERT_TRUE(server);
+  AdminHttpServer& http = *server;
   // An idle keep-alive connection does not hold the one request thread.
   int idle = Connect(http.port());
   const std::string keep = "GET /commands/ruok HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -311,11 +323,9 @@ TEST_F(Https, KeepAliveConnectionsWaitAtTheGate) {
 // never ends is cut off at 64 KiB.
 TEST_F(Https, SlowRequestHeadsWaitAtTheGate) {
   Backend backend;
-  HttpOptions o = Options(true, false);
-  o.threads = 1;
-  AdminHttpServer http(o, &backend);
-  std::string error;
-  ASSERT_TRUE(http.Start(&error)) << error;
+  std::unique_ptr<AdminHttpServer> server = StartUnifiedOneThread(&backend);
+  ASSERT_TRUE(server);
+  AdminHttpServer& http = *server;
   const std::string head = "GET /commands/ruok HTTP/1.1\r\nHost: x\r\n";
   int slow1 = Connect(http.port());
   int slow2 = Connect(http.port());
