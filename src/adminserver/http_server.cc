@@ -150,16 +150,16 @@ Head ReadHead(Conn* c, uint32_t* want) {
              kMaxRequestHead);
       return Head::kClosed;
     }
-    const size_t had = c->rbuf.size();
-    c->rbuf.resize(had + kChunk);
+    // Into a buffer of this thread's, then appended: growing rbuf by a whole
+    // chunk per read would zero-fill 16 KiB for every byte a slow peer sends.
+    char chunk[kChunk];
     ssize_t got;
     if (c->ssl != nullptr) {
-      const int r = SSL_read(c->ssl, c->rbuf.data() + had, static_cast<int>(kChunk));
+      const int r = SSL_read(c->ssl, chunk, static_cast<int>(kChunk));
       got = r;
       if (r <= 0) {
         const int err = SSL_get_error(c->ssl, r);
         ERR_clear_error();
-        c->rbuf.resize(had);
         if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
           *want = err == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT;
           return Head::kMore;
@@ -167,9 +167,8 @@ Head ReadHead(Conn* c, uint32_t* want) {
         return Head::kClosed;  // closed (or failed) before a whole request
       }
     } else {
-      got = ::recv(c->fd, c->rbuf.data() + had, kChunk, 0);
+      got = ::recv(c->fd, chunk, kChunk, 0);
       if (got <= 0) {
-        c->rbuf.resize(had);
         if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
           *want = EPOLLIN;
           return Head::kMore;
@@ -177,7 +176,7 @@ Head ReadHead(Conn* c, uint32_t* want) {
         return Head::kClosed;
       }
     }
-    c->rbuf.resize(had + static_cast<size_t>(got));
+    c->rbuf.append(chunk, static_cast<size_t>(got));
   }
 }
 
