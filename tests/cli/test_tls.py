@@ -7,7 +7,9 @@ server's secureClientPort; certificates made here with the openssl CLI.
 - no client certificate (the server's default ssl.clientAuth=need), a trust
   store of another CA, or hostname verification against a certificate that
   does not name the host: the connection fails, nothing is created;
-- PKCS12 stores work as PEM ones.
+- PKCS12 stores work as PEM ones;
+- the same settings as -Dzookeeper.* flags in CLIENT_JVMFLAGS / JVMFLAGS
+  (what zkCli.sh hands its JVM), under the file's.
 """
 
 import os
@@ -145,3 +147,43 @@ def test_bad_store_is_named(pki, tls_server, tmp_path):
                                                "zookeeper.ssl.trustStore.location": pki["ca"]})
     r = _run(tls_server.secure_port, cfg, "ls", "/")
     assert r.rc != 0 and "zookeeper.ssl.keyStore" in r.err, r
+
+
+def _flags(props):
+    return " ".join("-D%s=%s" % kv for kv in props.items())
+
+
+def test_tls_from_jvm_flags(pki, tls_server, tmp_path):
+    """zkCli.sh's CLIENT_JVMFLAGS / JVMFLAGS -Dzookeeper.* flags: read as
+    ZKClientConfig reads its system properties (JVMFLAGS after
+    CLIENT_JVMFLAGS; a -client-configuration file overrides both)."""
+    good = dict(GOOD, **{"zookeeper.ssl.keyStore.location": pki["client"],
+                         "zookeeper.ssl.trustStore.location": pki["ca"]})
+    rogue = dict(good, **{"zookeeper.ssl.trustStore.location": pki["rogue_ca"]})
+    hostport = "127.0.0.1:%d" % tls_server.secure_port
+
+    def run(env_flags, *args):
+        env = {k: v for k, v in os.environ.items() if k not in ("CLIENT_JVMFLAGS", "JVMFLAGS")}
+        env.update(env_flags)
+        return conftest.run_cli(hostport, "-timeout", "4000", *args, env=env)
+
+    r = run({"CLIENT_JVMFLAGS": "-Xmx256m " + _flags(good) + " -Dlog4j.debug"}, "create", "/cli-jvmflags", "v")
+    assert r.rc == 0 and r.err.strip() == "Created /cli-jvmflags", r
+    r = run({"CLIENT_JVMFLAGS": _flags(good)}, "whoami")
+    assert r.rc == 0 and "CN=cli-user,O=Aviary" in r.out, r  # the x509 identity: it was TLS
+    r = run({}, "stat", "/cli-jvmflags")  # no flags: plaintext to the TLS port fails
+    assert r.rc != 0, r
+    r = run({"CLIENT_JVMFLAGS": _flags(rogue)}, "create", "/cli-jvmflags-rogue")
+    assert r.rc != 0 and "certificate" in r.err, r
+    # JVMFLAGS comes after CLIENT_JVMFLAGS on zkCli.sh's java command line.
+    r = run({"CLIENT_JVMFLAGS": _flags(rogue), "JVMFLAGS": "-Dzookeeper.ssl.trustStore.location=" + pki["ca"]},
+            "get", "/cli-jvmflags")
+    assert r.rc == 0 and r.out == "v\n", r
+    # The -client-configuration file wins over the flags.
+    cfg = _config(tmp_path, "over-flags", **{"zookeeper.ssl.trustStore.location": pki["ca"]})
+    r = run({"CLIENT_JVMFLAGS": _flags(rogue)}, "-client-configuration", cfg, "get", "/cli-jvmflags")
+    assert r.rc == 0 and r.out == "v\n", r
+    # A SASL login asked for in the flags is refused, as in the file.
+    r = run({"CLIENT_JVMFLAGS": _flags(good) + " -Dzookeeper.sasl.clientconfig=Client"}, "ls", "/")
+    assert r.rc == 2 and r.err.startswith("Error: CLIENT_JVMFLAGS / JVMFLAGS: zookeeper.sasl.clientconfig"), r
+    assert conftest.run_cli(tls_server.hostport, "stat", "/cli-jvmflags-rogue").rc != 0  # nothing created

@@ -3,11 +3,14 @@
 //   aviary [-server host:port[,...][/chroot]] [-timeout ms] [-r]
 //          [-waitforconnection] [-client-configuration file] [--json] [cmd args...]
 // Without a command: interactive (on a terminal) or line-by-line from stdin.
+// The -Dzookeeper.* flags of CLIENT_JVMFLAGS and JVMFLAGS (what zkCli.sh
+// passes to its JVM) are read as client settings too, under the file's.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "client_config.h"
+#include "config/jvm_flags.h"
 #include "interactive.h"
 #include "shell.h"
 
@@ -35,6 +38,27 @@ bool LoadClientConfiguration(const std::string& path, client::ClientTlsOptions* 
     return false;
   }
   for (const std::string& w : warnings) std::fprintf(stderr, "Warning: %s: %s\n", path.c_str(), w.c_str());
+  return true;
+}
+
+// zkCli.sh runs its JVM with $CLIENT_JVMFLAGS $JVMFLAGS, and ZKClientConfig
+// starts from the zookeeper.* system properties they set
+// (zookeeper.client.secure, zookeeper.ssl.*), which a -client-configuration
+// file then overrides: read them first, the same way. JVM flags are not
+// warned about (most of them are the JVM's own); a SASL login asked for
+// there is refused as in the file.
+bool LoadJvmFlags(client::ClientTlsOptions* tls) {
+  std::string flags;
+  for (const char* name : {"CLIENT_JVMFLAGS", "JVMFLAGS"}) {
+    if (const char* v = std::getenv(name); v != nullptr) flags += std::string(v) + "\n";
+  }
+  if (flags.empty()) return true;
+  std::vector<std::string> ignored;
+  std::string error;
+  if (!CheckClientConfiguration(config::ZooKeeperPropertiesInFlags(flags), &error, &ignored, tls)) {
+    std::fprintf(stderr, "Error: CLIENT_JVMFLAGS / JVMFLAGS: %s\n", error.c_str());
+    return false;
+  }
   return true;
 }
 
@@ -79,7 +103,7 @@ bool ParseMain(int argc, char** argv, Options* o) {
 
 int Main(int argc, char** argv) {
   Options o;
-  if (!ParseMain(argc, argv, &o)) return 2;
+  if (!LoadJvmFlags(&o.tls) || !ParseMain(argc, argv, &o)) return 2;
   if (TakeFlag(&o.command, "--json")) o.json = true;
   Context ctx;
   ctx.json = o.json;
