@@ -18,7 +18,7 @@ T& Body(Request* out) {
   return out->body.emplace<T>();
 }
 
-// {path, watch} bodies: one already of the same type is decoded into (every
+// {path, watch} bodies and setData: one already of the same type is decoded into (every
 // field is read), so that its path's storage is reused. The server hands
 // decoded reads' path strings back to the I/O threads (server/path_pool.h):
 // no allocation per read.
@@ -49,7 +49,7 @@ void ReadRequestBody(Reader& r, OpCode op, Request* out) {
       io::Read(r, &ReusedBody<GetDataRequest>(out));
       break;
     case OpCode::kSetData:
-      io::Read(r, &Body<SetDataRequest>(out));
+      io::Read(r, &ReusedBody<SetDataRequest>(out));
       break;
     case OpCode::kGetAcl:
       io::Read(r, &Body<GetAclRequest>(out));

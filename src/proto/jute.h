@@ -58,6 +58,12 @@ class Reader {
     *is_null = is_null_probe_;
     return v;
   }
+  // As ReadBuffer(is_null), assigned into *out (its storage reused).
+  void ReadBufferInto(std::string* out, bool* is_null) {
+    is_null_probe_ = false;
+    out->assign(ReadBufferView());
+    *is_null = is_null_probe_;
+  }
   std::string ReadString() { return std::string(ReadBufferView()); }
   // The next n bytes as they are (fails if fewer remain).
   std::string_view ReadRaw(size_t n) {

@@ -120,9 +120,11 @@ void Write(Writer& w, const GetDataRequest& b) { WritePathWatch(w, b); }
 void Read(Reader& r, GetChildrenRequest* b) { ReadPathWatch(r, b); }
 void Write(Writer& w, const GetChildrenRequest& b) { WritePathWatch(w, b); }
 
+// Assigned, not replaced, as the {path, watch} bodies below: a body decoded
+// into again keeps its storage (codec.cc ReusedBody, server/path_pool.h).
 void Read(Reader& r, SetDataRequest* b) {
-  b->path = r.ReadString();
-  b->data = r.ReadBuffer(&b->data_null);
+  b->path.assign(r.ReadBufferView());
+  r.ReadBufferInto(&b->data, &b->data_null);
   b->version = r.ReadInt32();
 }
 void Write(Writer& w, const SetDataRequest& b) {

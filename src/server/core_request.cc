@@ -535,6 +535,15 @@ void Core::ApplyCommitted(int64_t now_ms, bool slice) {
       Flush();
     }
   }
+  // A set's path and data were decoded on an I/O thread: their storage
+  // goes back there (path_pool.h) instead of being freed here.
+  for (txn::Txn& t : committed_) {
+    if (t.type != OpCode::kSetData) continue;
+    if (auto* set = std::get_if<txn::SetDataTxn>(&t.op.body)) {
+      path_pool_.Keep(set->path);
+      path_pool_.Keep(set->data);
+    }
+  }
   committed_.clear();
   if (!storage_failed_ && log_failed) FailPendingWrites();
 }

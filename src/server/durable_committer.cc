@@ -68,27 +68,43 @@ void DurableCommitter::Stop() {
 
 void DurableCommitter::Propose(txn::Txn txn) {
   ++pass_proposals_;
-  std::lock_guard<std::mutex> lock(mu_);
   if (failed_.load()) return;  // never committed, never acknowledged
   const int64_t now_us = trace::On() ? trace::NowUs() : 0;
   if (now_us != 0) trace::MarkWriteSlow(txn.zxid, trace::kMarkProposed, now_us);
-  // A lingering group waits for the recent writers that were not in it or
-  // the queue (PlanLingerLocked): once the last of them has sent, nobody
-  // else is likely to come, so the linger ends (EndOfPass then starts it).
-  if (linger_until_us_ != 0 && !linger_missing_.empty()) {
-    const auto it = std::lower_bound(linger_missing_.begin(), linger_missing_.end(), txn.session_id);
-    if (it != linger_missing_.end() && *it == txn.session_id) {
-      linger_missing_.erase(it);
-      if (linger_missing_.empty()) linger_until_us_ = 0;
-    }
+  staged_.push_back(Item{false, 0, std::move(txn), now_us});
+  if (staged_.size() >= kStageChunk) {
+    std::lock_guard<std::mutex> lock(mu_);
+    UnstageLocked();
   }
-  queue_.push_back(Item{false, 0, std::move(txn), now_us});
+}
+
+void DurableCommitter::UnstageLocked() {
+  if (staged_.empty()) return;
+  if (failed_.load()) {  // never committed, never acknowledged
+    staged_.clear();
+    return;
+  }
+  for (Item& item : staged_) {
+    // A lingering group waits for the recent writers that were not in it or
+    // the queue (PlanLingerLocked): once the last of them has sent, nobody
+    // else is likely to come, so the linger ends (EndOfPass then starts it).
+    if (linger_until_us_ != 0 && !linger_missing_.empty()) {
+      const auto it = std::lower_bound(linger_missing_.begin(), linger_missing_.end(), item.txn.session_id);
+      if (it != linger_missing_.end() && *it == item.txn.session_id) {
+        linger_missing_.erase(it);
+        if (linger_missing_.empty()) linger_until_us_ = 0;
+      }
+    }
+    queue_.push_back(std::move(item));
+  }
+  staged_.clear();
 }
 
 bool DurableCommitter::EndOfPass(bool core_idle) {
   pass_proposals_ = 0;
   {
     std::unique_lock<std::mutex> lock(mu_);
+    UnstageLocked();
     if (queue_.empty()) return false;
     if (trace::On()) {  // the write split: handed to the log (the first pass end that saw it)
       const int64_t now_us = trace::NowUs();
@@ -126,6 +142,7 @@ bool DurableCommitter::EndOfPass(bool core_idle) {
 void DurableCommitter::RequestRoll(int64_t next_zxid) {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    UnstageLocked();  // the roll comes after every txn proposed before it
     queue_.push_back(Item{true, next_zxid, {}});
     ++rolls_queued_;
   }

@@ -1,5 +1,6 @@
-// The storage of decoded read paths, recycled between the core and the I/O
-// threads (issue 10: no allocation per request on the hot path).
+// The storage of decoded read paths (and of setData's path and data),
+// recycled between the core and the I/O threads (issue 10: no allocation
+// per request on the hot path).
 //
 // A read's path (GetDataRequest / ExistsRequest / GetChildrenRequest::path;
 // most paths are past std::string's 15 inline bytes) is decoded on an I/O
@@ -87,7 +88,8 @@ class PathPool {
 
   // I/O thread, before proto::DecodeRequest(payload, req): when the
   // payload is a {path, watch} read, gives *req that body with the last of
-  // `spares` as its path's storage (the decode assigns into it).
+  // `spares` as its path's storage (the decode assigns into it); a setData
+  // gets a SetDataRequest body with spares for its path and its data.
   static void SeedPath(std::string_view payload, proto::Request* req, std::vector<std::string>* spares) {
     if (spares->empty() || payload.size() < 8) return;
     const auto* p = reinterpret_cast<const unsigned char*>(payload.data()) + 4;
@@ -95,6 +97,14 @@ class PathPool {
         static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | uint32_t{p[3]}));
     std::string* path = nullptr;
     switch (op) {
+      case proto::OpCode::kSetData: {
+        // A set's path and data (a committed set's txn hands both back:
+        // Core::ApplyCommitted).
+        auto& b = req->body.emplace<proto::SetDataRequest>();
+        TakeSpare(spares, &b.path);
+        if (!spares->empty()) TakeSpare(spares, &b.data);
+        return;
+      }
       case proto::OpCode::kGetData:
         path = &req->body.emplace<proto::GetDataRequest>().path;
         break;
@@ -108,12 +118,16 @@ class PathPool {
       default:
         return;
     }
-    path->swap(spares->back());
-    path->clear();
-    spares->pop_back();
+    TakeSpare(spares, path);
   }
 
  private:
+  static void TakeSpare(std::vector<std::string>* spares, std::string* into) {
+    into->swap(spares->back());
+    into->clear();
+    spares->pop_back();
+  }
+
   std::vector<std::string> kept_;  // the core token holder's
   std::mutex mu_;
   std::vector<std::string> pool_;

@@ -242,7 +242,7 @@ void Server::OnFrames(std::vector<net::Frame>& frames) {
   // Storage for the reads' paths, handed back by the core (path_pool.h):
   // topped up once per pass, at most kKeepSparePaths kept by this thread.
   thread_local std::vector<std::string> spare_paths;
-  const size_t want_paths = std::min(frames.size(), kKeepSparePaths);
+  const size_t want_paths = std::min(2 * frames.size(), kKeepSparePaths);  // a set takes two
   if (spare_paths.size() < want_paths) core_->path_pool().Take(&spare_paths, want_paths - spare_paths.size());
   int64_t now_us = ClockOf(opts_).SteadyUs();
   // Tracing: the kernel's receive timestamp -> now, once per read (the

@@ -75,11 +75,55 @@ TEST(PathPool, ReadDecodesIntoSeededStorage) {
   }
 }
 
+// A setData decodes its path and its data into two spares (and a null
+// buffer stays null); with one spare only its path is seeded.
+TEST(PathPool, SetDataDecodesIntoSeededPathAndData) {
+  const std::string value(100, 'v');  // past the inline bytes, as a bench's value
+  for (const bool null_data : {false, true}) {
+    std::vector<std::string> spares(3);
+    for (auto& sp : spares) sp.reserve(128);
+    const char* data_storage = spares[1].data();
+    const char* path_storage = spares[2].data();
+    const std::string payload =
+        Payload(9, OpCode::kSetData, proto::SetDataRequest{kLongPath, null_data ? "" : value, 4, null_data});
+    proto::Request req;
+    PathPool::SeedPath(payload, &req, &spares);
+    EXPECT_EQ(spares.size(), 1u);
+    ASSERT_EQ(proto::DecodeRequest(payload, &req), proto::Err::kOk);
+    const auto& b = std::get<proto::SetDataRequest>(req.body);
+    EXPECT_EQ(b.path, kLongPath);
+    EXPECT_EQ(b.version, 4);
+    EXPECT_EQ(b.data_null, null_data);
+    EXPECT_EQ(b.data, null_data ? "" : value);
+    EXPECT_EQ(b.path.data(), path_storage);
+    if (!null_data) {
+      EXPECT_EQ(b.data.data(), data_storage);
+    }
+  }
+  std::vector<std::string> one(1);
+  one[0].reserve(64);
+  proto::Request req;
+  const std::string payload = Payload(10, OpCode::kSetData, proto::SetDataRequest{kLongPath, "w", -1, false});
+  PathPool::SeedPath(payload, &req, &one);
+  EXPECT_TRUE(one.empty());
+  ASSERT_EQ(proto::DecodeRequest(payload, &req), proto::Err::kOk);
+  EXPECT_EQ(std::get<proto::SetDataRequest>(req.body).data, "w");
+  // Decoding a second set into the same body sets every field again.
+  ASSERT_EQ(proto::DecodeRequest(Payload(11, OpCode::kSetData, proto::SetDataRequest{"/b", "", 7, true}), &req),
+            proto::Err::kOk);
+  const auto& b = std::get<proto::SetDataRequest>(req.body);
+  EXPECT_EQ(req.header.xid, 11);
+  EXPECT_EQ(b.path, "/b");
+  EXPECT_EQ(b.data, "");
+  EXPECT_TRUE(b.data_null);
+  EXPECT_EQ(b.version, 7);
+}
+
 TEST(PathPool, OtherRequestsAreNotSeeded) {
   std::vector<std::string> spares(1);
   spares[0].reserve(64);
   for (const std::string& payload :
-       {Payload(1, OpCode::kSetData, proto::SetDataRequest{kLongPath, "v", -1, false}),
+       {Payload(1, OpCode::kCreate, proto::CreateRequest{kLongPath, "v", {}, 0, -1}),
         Payload(2, OpCode::kPing, proto::Empty{}), Payload(3, OpCode::kSync, proto::SyncRequest{kLongPath}),
         std::string("\0\0\0\1", 4) /* no opcode */}) {
     proto::Request req;
@@ -180,7 +224,15 @@ TEST(PathPool, CoreKeepsThePathsOfTheReadsItAnswers) {
   for (size_t i = 1; i < a.size(); ++i) EXPECT_EQ(std::get<proto::GetDataResponse>(a[i].body).data, "w");
   EXPECT_EQ(h.core().Backlog(), 0);
   EXPECT_EQ(h.Credit(1), 8u) << "every frame handed back: 2 before, the write and its five reads now";
-  EXPECT_EQ(h.core().path_pool().pooled(), before + 6);
+  EXPECT_EQ(h.core().path_pool().pooled(), before + 7) << "the five reads' paths and the set's (its data is inline)";
+
+  // A committed set hands back its path and its data.
+  h.Send(2, 2, OpCode::kSetData, SetDataBody(kLongPath, std::string(100, 'x')));
+  h.Run(kT0 + 5);
+  h.held().Release();
+  h.Run(kT0 + 6);
+  ASSERT_EQ(h.Take(2).size(), 1u);
+  EXPECT_EQ(h.core().path_pool().pooled(), before + 9);
 }
 
 }  // namespace

@@ -170,5 +170,36 @@ TEST(CreatePath, ValidatePathAsciiAndDecodedAgree) {
   for (const auto& [p, ok] : cases) EXPECT_EQ(ValidatePath(p, false) == Err::kOk, ok) << p;
 }
 
+// Printable ASCII with no '.' and no "//" passes one scan; everything that
+// scan turns away still gets the full rules.
+TEST(CreatePath, ValidatePathPlainScanAndTheRulesAgree) {
+  const std::pair<const char*, bool> cases[] = {
+      {"/aviary-bench/keys-100/k123", true},
+      {"/a b~{}!#$%&'()*+,:;<=>?@[]^_`|", true},
+      {"/a//b", false},
+      {"//a", false},
+      {"/a/b", false},
+      {"/a/", false},
+      {"/ ", true},
+      {"/a/b/", false},
+      {"/a.", true},
+      {"/a/.", false},
+      {"/a/...", true},
+      {"/a/..", false},
+      {"/aÂ", false},  // U+0080: a control character once decoded
+      {"/aÃ©", true},     // U+00E9
+  };
+  for (const auto& [p, ok] : cases) EXPECT_EQ(ValidatePath(p, false) == Err::kOk, ok) << p;
+  // Every single byte after "/a/": only the plain scan's printable ones pass
+  // without the rules' help; the rest must agree with them.
+  for (int b = 1; b < 256; ++b) {
+    std::string p = "/a/x";
+    p += static_cast<char>(b);
+    p += "y";
+    const bool ok = (b >= 0x20 && b < 0x7F);  // '/' makes "/a/x/y", '.' "x.y": both fine
+    EXPECT_EQ(ValidatePath(p, false) == Err::kOk, ok) << b;
+  }
+}
+
 }  // namespace
 }  // namespace aviary::tree
