@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
   opts.repair = repair;
   opts.core.snap_count = cfg.snap_count;
   opts.core.fork_snapshots = cfg.fork_snapshots;
+  opts.early_replies = cfg.early_replies;
   opts.core.snapshot_slice_us = cfg.snapshot_slice_us;
   opts.core.purge_interval_ms = static_cast<int64_t>(cfg.purge_interval_hours) * 3600 * 1000;
   // The AdminServer (admin.*; src/adminserver).

@@ -398,6 +398,7 @@ bool ApplyKey(std::string_view raw_key, std::string_view value, ServerConfig* cf
     return true;
   }
   if (key == "aviary.forkSnapshots") return detail::BoolValue(raw_key, value, &cfg->fork_snapshots, error);
+  if (key == "aviary.earlyReplies") return detail::BoolValue(raw_key, value, &cfg->early_replies, error);
   if (key == "aviary.snapshotSliceMicros") {
     return detail::IntValue(raw_key, value, 0, 1000000, "expected microseconds 0-1000000", &cfg->snapshot_slice_us,
                             error);

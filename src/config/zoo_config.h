@@ -106,6 +106,7 @@ struct ServerConfig {
   int audit_max_backups = 10;                       // aviary.audit.maxBackups
   int64_t audit_queue_bytes = 8 * 1024 * 1024;      // aviary.audit.queueBytes
   bool fork_snapshots = false;                      // aviary.forkSnapshots: write snapshots from a forked child
+  bool early_replies = true;                        // aviary.earlyReplies: setData answered once durable
   // aviary.digest.stopOnMismatch: an ensemble learner whose tree digest
   // differs from its leader's stops. Unset: it stops when its leader is
   // an Aviary server (LEADERINFO says so), and only counts under ZooKeeper.

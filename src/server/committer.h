@@ -14,18 +14,40 @@
 // replace this class without touching prepare or apply.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
+#include <string_view>
 #include <vector>
 
 #include "txn/txn.h"
 
 namespace aviary::server {
 
+// A write's reply, encoded (length prefix included) when it was prepared,
+// for a committer that sends it the moment the txn is durable (early
+// replies: DurableCommitter). Only replies of a fixed, small size: a
+// setData's (header + Stat, 88 bytes).
+struct EarlyReply {
+  static constexpr size_t kMaxBytes = 96;
+  uint64_t conn = 0;  // net::ConnId
+  uint32_t size = 0;  // 0: none
+  std::array<char, kMaxBytes> bytes{};
+  std::string_view view() const { return {bytes.data(), size}; }
+};
+
 class Committer {
  public:
   virtual ~Committer() = default;
   // Core thread. Txns arrive with strictly increasing zxids.
   virtual void Propose(txn::Txn txn) = 0;
+  // Core thread: true when ProposeWithReply sends replies itself.
+  virtual bool early_replies() const { return false; }
+  // Core thread, as Propose; `reply` is the txn's reply. A committer with
+  // early_replies() hands it to the network once the txn is durable, before
+  // the txn is handed back (TakeCommitted) with `replied` set; otherwise it
+  // is dropped and the core answers as for any txn.
+  virtual void ProposeWithReply(txn::Txn txn, const EarlyReply& /*reply*/) { Propose(std::move(txn)); }
   // Core thread. Appends the txns committed since the last call, in order.
   virtual void TakeCommitted(std::vector<txn::Txn>* out) = 0;
   // Core thread, at the end of every pass (before it takes what is

@@ -295,6 +295,25 @@ void Core::SpinForInput() {
   }
 }
 
+namespace {
+
+void PrefetchRequestPath(const CoreEvent& ev) {
+  if (ev.kind != CoreEvent::Kind::kRequest) return;
+  const std::string* path = nullptr;
+  if (const auto* b = std::get_if<proto::SetDataRequest>(&ev.request.body)) {
+    path = &b->path;
+  } else if (const auto* g = std::get_if<proto::GetDataRequest>(&ev.request.body)) {
+    path = &g->path;
+  } else if (const auto* e = std::get_if<proto::ExistsRequest>(&ev.request.body)) {
+    path = &e->path;
+  } else if (const auto* c = std::get_if<proto::CreateRequest>(&ev.request.body)) {
+    path = &c->path;
+  }
+  if (path != nullptr) __builtin_prefetch(path->data());
+}
+
+}  // namespace
+
 void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
   const int64_t trace_start_us = trace::On() ? trace::NowUs() : 0;
   if (trace_start_us != 0) {
@@ -313,7 +332,12 @@ void Core::ProcessBatch(std::vector<CoreEvent>& batch, int64_t now_ms) {
       break;
     }
   }
-  for (auto& ev : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    // The path of a request two ahead was written by an I/O thread on the
+    // other CPU: load it while this one runs (its first byte was the miss
+    // of every write's path check, ~7 % of the core at set 16 x 16).
+    if (i + 2 < batch.size()) PrefetchRequestPath(batch[i + 2]);
+    CoreEvent& ev = batch[i];
     // Frames go back to the network as flow-control credit; a request's
     // once it is answered (see Credit).
     if (ev.kind == CoreEvent::Kind::kConnect || ev.kind == CoreEvent::Kind::kProtocolError) Credit(ev.conn);

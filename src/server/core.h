@@ -339,6 +339,11 @@ class Core {
   void OnSasl(Conn& c, const proto::Request& req, int64_t received_us);
   bool EnforceAuth(Conn& c, const proto::Request& req);
   bool IsWrite(proto::OpCode op) const;
+  // Standalone with early replies: a sync() while txns are committed but not
+  // yet applied waits in the session's queue until they are (true: held).
+  bool HoldSync(Session& s, Conn& c, CoreEvent& ev);
+  // Answers the held syncs whose txns are all applied now.
+  void ReleaseHeldSyncs();
   // local_err: a local session's ephemeral create refused (upgrading off):
   // the leader prepares it failing so, a learner answers it so.
   // A leader's sequencer moves ev.request's body into the txn.
@@ -422,9 +427,10 @@ class Core {
   // its data into a GetDataResponse first).
   void SendGetDataReply(net::ConnId conn, const proto::ReplyHeader& hdr, const tree::Node& n, int64_t received_us);
   // The bookkeeping of a reply of `bytes` just appended to out_ (`c`: the
-  // connection's state, null when it is gone).
+  // connection's state, null when it is gone); `sent`: a reply the committer
+  // already sent (an early reply: nothing in out_, `bytes` its size).
   void ReplyQueued(Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int64_t received_us, bool close_after,
-                   proto::OpCode op);
+                   proto::OpCode op, bool sent = false);
   void SendEvent(net::ConnId conn, const proto::WatcherEvent& ev);
   // Counts `bytes` more output for `conn` in this pass; past
   // opts_.max_output_bytes the connection's output is dropped and it is
@@ -567,6 +573,13 @@ class Core {
   std::vector<net::ConnId> pass_conns_;
   std::vector<std::pair<net::ConnId, uint32_t>> credit_gone_;
   std::vector<txn::Txn> committed_;
+  // HoldSync's syncs, in order: answered once applied_zxid_ >= target.
+  struct HeldSync {
+    int64_t target = 0;
+    int64_t session = 0;
+    int32_t xid = 0;
+  };
+  std::deque<HeldSync> held_syncs_;
   bool pass_applied_ = false;  // this pass applied committed txns (its replies: Outbox::DeliverWrites)
   txn::Applied applied_;       // ApplyCommitted's, one txn at a time (its vectors' capacity is kept)
   std::vector<watch::Fired> fired_;

@@ -48,7 +48,7 @@ void Core::SendGetDataReply(net::ConnId conn, const proto::ReplyHeader& hdr, con
 }
 
 void Core::ReplyQueued(Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int64_t received_us, bool close_after,
-                       proto::OpCode op) {
+                       proto::OpCode op, bool sent) {
   if (close_after) {
     out_.back().close_after = true;
     if (c != nullptr) c->closing = true;
@@ -57,13 +57,13 @@ void Core::ReplyQueued(Conn* c, const proto::ReplyHeader& hdr, size_t bytes, int
   metrics::Server().response_bytes.Add(static_cast<int64_t>(bytes));
   if (c != nullptr) {
     ++c->sent;
-    ChargeOutput(*c, bytes);
+    if (!sent) ChargeOutput(*c, bytes);
   }
   if (received_us > 0) {
     int64_t now_us = 0;
     int64_t lat = RecordLatency(received_us, op, &now_us);
     // The latency trace's write split: recorded when this pass delivers (Flush).
-    if (trace::On() && IsWrite(op)) trace::WriteReplied(hdr.zxid, received_us, now_us);
+    if (trace::On() && IsWrite(op) && !sent) trace::WriteReplied(hdr.zxid, received_us, now_us);
     if (c != nullptr) NoteReplyStats(*c, hdr, lat, now_us / 1000);  // the same clock reading
   }
 }

@@ -182,8 +182,9 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
     // A write after a local session's close: SESSIONEXPIRED here, in order
     // (the leader, which does not know the session, would run it).
   }
-  // A learner's sync() goes through the leader (core_learner.cc).
-  if (ev.decode_err == Err::kOk && req.op() == OpCode::kSync && ForwardSync(s, c, ev)) return;
+  // A learner's sync() goes through the leader (core_learner.cc); with early
+  // replies a standalone one waits for what is committed to be applied.
+  if (ev.decode_err == Err::kOk && req.op() == OpCode::kSync && (ForwardSync(s, c, ev) || HoldSync(s, c, ev))) return;
   if (s.queue.empty()) {
     Credit(c);
     RunNonTxn(c, req, ev.decode_err, ev.received_us);
@@ -198,6 +199,33 @@ void Core::OnRequest(CoreEvent& ev, int64_t now_ms) {
   p.decode_err = ev.decode_err;
   p.received_us = ev.received_us;
   p.bytes = ev.bytes;
+}
+
+bool Core::HoldSync(Session& s, Conn& c, CoreEvent& ev) {
+  // A client may have seen the reply of any txn committed so far (early
+  // replies go out before the core applies them): its sync() is answered
+  // once all of them are applied, so that reads after it see them.
+  if (follower_ != nullptr || !committer_->early_replies()) return false;
+  const int64_t target = committer_->CommittedThrough();
+  if (target <= applied_zxid_) return false;
+  if (!ChargeQueued(c, ev.bytes)) return true;  // closing
+  Pending& p = EnqueueNew(s);
+  p.conn = c.id;
+  p.is_write = true;  // later requests of the session wait behind it
+  p.is_sync = true;
+  p.request = std::move(ev.request);
+  p.received_us = ev.received_us;
+  p.bytes = ev.bytes;
+  held_syncs_.push_back(HeldSync{target, s.id, p.request.header.xid});
+  return true;
+}
+
+void Core::ReleaseHeldSyncs() {
+  while (!held_syncs_.empty() && held_syncs_.front().target <= applied_zxid_) {
+    const HeldSync h = held_syncs_.front();
+    held_syncs_.pop_front();
+    OnSyncDone(h.session, h.xid);
+  }
 }
 
 void Core::OnAuth(Conn& c, const proto::Request& req) {
@@ -241,6 +269,24 @@ void Core::ProposeWrite(Session& s, Conn& c, CoreEvent& ev, const std::string* r
   w.decode_err = ev.decode_err;
   w.raw_body = raw_body;
   w.ctx = &CtxOf(c);
+  // Early replies (Committer::ProposeWithReply): the committer sends this
+  // write's reply the moment it is durable, before the core applies it. The
+  // connection's order allows it when nothing the core has for it can come
+  // before that reply: no output of this pass not yet handed to the network,
+  // nothing queued in the session but writes answered early too (later
+  // requests wait behind this one, and are answered after its apply), and
+  // no watch of the connection's (an event of a txn before this one would
+  // be sent at that txn's apply, maybe after this reply), and no watch the
+  // set fires (as in ZooKeeper, its watchers' events go out before the
+  // writer's reply).
+  const auto* set = std::get_if<proto::SetDataRequest>(&req.body);
+  if (set != nullptr && ev.decode_err == Err::kOk && req.op() == OpCode::kSetData && local_err == Err::kOk &&
+      !c.closing && c.pass_tail == 0 && s.queue.size() == s.early_queued && committer_->early_replies() &&
+      (watches_.watch_count() == 0 ||
+       (watches_.SessionWatchCount(static_cast<int64_t>(c.id)) == 0 && !watches_.MayFireOnData(set->path)))) {
+    w.early_conn = c.id;
+    w.early_reply = &p.early;
+  }
   txn::SessionCtx refused;  // the leader prepares the refused create failing
   if (local_err != Err::kOk) {
     refused = *w.ctx;
@@ -248,6 +294,7 @@ void Core::ProposeWrite(Session& s, Conn& c, CoreEvent& ev, const std::string* r
     w.ctx = &refused;
   }
   p.zxid = sequencer_->Write(w, clock_->WallMs());
+  if (p.early) ++s.early_queued;
   Enqueue(s, std::move(p));
 }
 
@@ -514,6 +561,9 @@ void Core::ApplyCommitted(int64_t now_ms, bool slice) {
     applied_zxid_ = t.zxid;
     sequencer_->Applied(t.zxid);
     FireWatches(r.triggers);
+    // Held syncs (HoldSync) this txn completes: answered before its own
+    // reply (a write behind one in its session is the head after it).
+    if (!held_syncs_.empty() && held_syncs_.front().target <= applied_zxid_) ReleaseHeldSyncs();
     if (a.session.kind == txn::SessionChange::Kind::kCreated) {
       AddSession(a.session, now_ms);
       auto pc = creating_.find(t.session_id);
@@ -565,6 +615,11 @@ void Core::FailPendingWrites() {
       Pending p = Dequeue(s);
       auto it = conns_.find(p.conn);
       if (it == conns_.end() || lost.count(p.conn)) continue;
+      if (p.is_sync && follower_ == nullptr) {
+        // A held sync (HoldSync): nothing more will be applied.
+        RunNonTxn(*it->second, p.request, p.decode_err, p.received_us);
+        continue;
+      }
       if (p.is_write && (p.zxid == 0 || p.zxid <= unknown_through)) {
         // It may be in the log (cutting the log back failed), or it was
         // forwarded to a leader: its outcome is unknown, which a client
@@ -585,6 +640,7 @@ void Core::FailPendingWrites() {
   }
   for (const auto& [id, pc] : creating_) out_.push_back(net::ConnectionServer::Out{pc.conn, {}, true});
   creating_.clear();
+  held_syncs_.clear();
   sequencer_->Reset(applied_zxid_);
 }
 
@@ -665,6 +721,17 @@ void Core::ReplyToWrite(Session& s, const txn::Txn& t, const txn::ApplyResult& r
     DrainSession(s);
     return;
   }
+  if (t.replied) {
+    // Sent by the committer when it became durable (ProposeWithReply).
+    AV_CHECK(p.early && r.err == Err::kOk && !closing, "early reply for zxid {:#x} of session {:#x} is not one", t.zxid,
+             s.id);
+    auto it = conns_.find(p.conn);
+    constexpr size_t kSetDataReplyBytes = 4 + 16 + 68;  // length, ReplyHeader, Stat
+    ReplyQueued(it != conns_.end() ? it->second.get() : nullptr, hdr, kSetDataReplyBytes, p.received_us, false,
+                p.request.op(), /*sent=*/true);
+    DrainSession(s);
+    return;
+  }
   if (conns_.count(p.conn)) SendReply(p.conn, hdr, WriteResponse(t, r), p.received_us, closing, p.request.op());
   if (closing) {
     AV_LOG(kInfo, "Closed session {:#x} at the request of client {}", s.id, PeerOf(p.conn));
@@ -686,6 +753,7 @@ Core::Pending Core::Dequeue(Session& s) {
   Pending p = std::move(s.queue.front());
   s.queue.pop_front(queue_spares_.get());
   --queued_;
+  if (p.early) --s.early_queued;
   auto it = conns_.find(p.conn);
   if (it != conns_.end()) {
     it->second->queued_bytes -= p.bytes;

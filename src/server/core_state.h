@@ -180,6 +180,9 @@ struct Core::Pending {
   bool sync_done = false;
   // A local session's closeSession, answered here once it reaches the head.
   bool local_close = false;
+  // A write whose reply the committer sends once it is durable
+  // (Committer::ProposeWithReply): the core only accounts for it.
+  bool early = false;
   // A local session's ephemeral create refused (upgrading off): when its txn
   // is an error txn, the reply carries this error (EPHEMERALONLOCALSESSION)
   // instead of the leader's (ZooKeeper's FinalRequestProcessor).
@@ -256,6 +259,8 @@ struct Core::Session {
   int64_t id = 0;
   net::ConnId conn = 0;  // current connection, 0 if disconnected
   bool closing = false;  // closeSession or expiry proposed: later requests get SESSIONEXPIRED
+  // Entries of `queue` that are writes answered early (Pending::early).
+  uint32_t early_queued = 0;
   PendingQueue queue;
 };
 

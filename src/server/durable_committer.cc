@@ -66,15 +66,24 @@ void DurableCommitter::Stop() {
   threads_.clear();
 }
 
-void DurableCommitter::Propose(txn::Txn txn) {
+void DurableCommitter::Propose(txn::Txn txn) { Stage(Item{false, 0, std::move(txn), 0, {}}); }
+
+void DurableCommitter::ProposeWithReply(txn::Txn txn, const EarlyReply& reply) {
+  Stage(Item{false, 0, std::move(txn), 0, early_replies() ? reply : EarlyReply{}});
+}
+
+void DurableCommitter::Stage(Item item) {
   ++pass_proposals_;
   if (failed_.load()) return;  // never committed, never acknowledged
   const int64_t now_us = trace::On() ? trace::NowUs() : 0;
-  if (now_us != 0) trace::MarkWriteSlow(txn.zxid, trace::kMarkProposed, now_us);
-  staged_.push_back(Item{false, 0, std::move(txn), now_us});
+  if (now_us != 0) trace::MarkWriteSlow(item.txn.zxid, trace::kMarkProposed, now_us);
+  item.proposed_us = now_us;
+  staged_.push_back(std::move(item));
   if (staged_.size() >= kStageChunk) {
-    std::lock_guard<std::mutex> lock(mu_);
-    UnstageLocked();
+    // Not worth waiting for: a storage thread holding mu_ may be sending a
+    // group's early replies; EndOfPass hands over whatever is left.
+    std::unique_lock<std::mutex> lock(mu_, std::try_to_lock);
+    if (lock.owns_lock()) UnstageLocked();
   }
 }
 
@@ -143,7 +152,7 @@ void DurableCommitter::RequestRoll(int64_t next_zxid) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     UnstageLocked();  // the roll comes after every txn proposed before it
-    queue_.push_back(Item{true, next_zxid, {}});
+    queue_.push_back(Item{true, next_zxid, {}, 0, {}});
     ++rolls_queued_;
   }
   cv_.notify_one();
@@ -306,6 +315,7 @@ void DurableCommitter::RunPipelined() {
   base::RequestShortSlice();  // AVIARY_SCHED_SLICE_US, off by default (base/thread_slice.h)
   std::vector<Item> batch;
   std::vector<txn::Txn> txns;
+  std::vector<IndexedReply> replies;
   std::unique_lock<std::mutex> lock(mu_);
   while (true) {
     cv_.wait(lock, [this] { return stop_ || CanTakeLocked(); });
@@ -340,6 +350,7 @@ void DurableCommitter::RunPipelined() {
     for (auto& item : batch) {
       ok = Append(item.txn, &error);
       if (!ok) break;
+      if (item.reply.size != 0) replies.emplace_back(txns.size(), item.reply);
       txns.push_back(std::move(item.txn));
     }
     batch.clear();
@@ -350,6 +361,7 @@ void DurableCommitter::RunPipelined() {
     if (!ok || failing_) {
       // Not written (or written by no one): never committed.
       txns.clear();
+      replies.clear();
       if (!ok && !failing_) {
         failing_ = true;
         fail_reason_ = error;
@@ -362,6 +374,7 @@ void DurableCommitter::RunPipelined() {
     Flight& f = flights_.emplace_back();
     if (overlap_after_us_ > 0) f.start_us = SteadyUs();
     f.txns.swap(txns);
+    f.replies.swap(replies);
     f.group = std::move(group);
     ++in_flight_;
     if (CanTakeLocked()) cv_.notify_one();  // what queued meanwhile: the other thread takes it
@@ -425,6 +438,9 @@ bool DurableCommitter::ReleaseFlightsLocked() {
       // TakeCommitted then waits for mu_ and finds these txns.
       ready_.store(true, std::memory_order_release);
       committed_through_.store(logged);
+      // After CommittedThrough moved: a sync() of a client that saw one of
+      // these replies finds them committed (Core::HoldSync).
+      PostEarlyLocked(f.txns, f.replies);
       if (committed_.empty()) {
         committed_.swap(f.txns);
       } else {
@@ -470,6 +486,7 @@ void DurableCommitter::WriteGroup(std::vector<Item>& batch, bool wake) {
       ok = Sync(done_, wake, &error) && (wal_.txns_in_segment() == 0 || wal_.Roll(item.roll_zxid, &error));
     } else {
       ok = Append(item.txn, &error);
+      if (ok && item.reply.size != 0) done_replies_.emplace_back(done_.size(), item.reply);
       if (ok) done_.push_back(std::move(item.txn));
     }
     if (!ok) break;
@@ -479,6 +496,7 @@ void DurableCommitter::WriteGroup(std::vector<Item>& batch, bool wake) {
   if (!ok) {
     // Txns appended but not fsynced are not committed: they are dropped.
     done_.clear();
+    done_replies_.clear();
     Fail(error);
   }
 }
@@ -501,10 +519,12 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
     logged_through_.store(logged);
     if (commit_on_log_ && logged_.empty()) {
       // Standalone: committed as logged, straight to the core's list
-      // (ready_ before CommittedThrough moves, as in ReleaseFlightsLocked).
+      // (ready_ before CommittedThrough moves, and the early replies after
+      // it, as in ReleaseFlightsLocked).
       MarkTxns(done, trace::kMarkReleased);
       ready_.store(true, std::memory_order_release);
       committed_through_.store(logged);
+      PostEarlyLocked(done, done_replies_);
       if (committed_.empty()) {
         committed_.swap(done);
       } else {
@@ -512,17 +532,65 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
       }
       released = true;
     } else {
+      if (commit_on_log_) PostEarlyLocked(done, done_replies_);  // committed just below
       for (auto& t : done) logged_.push_back(std::move(t));
       released = ReleaseLocked();
     }
   }
   done.clear();
+  done_replies_.clear();
   if (on_logged_) on_logged_(logged);
   if (released && wake) {
     if (trace::On()) woke_at_us_.store(trace::NowUs(), std::memory_order_relaxed);
     wake_();
   }
   return true;
+}
+
+void DurableCommitter::PostEarlyLocked(std::vector<txn::Txn>& txns, std::vector<IndexedReply>& replies) {
+  if (replies.empty()) return;
+  if (early_sink_) {
+    // One Out per connection, its replies in zxid order: found by a scan
+    // while the group has few connections, then by a map.
+    constexpr size_t kScanMax = 16;
+    early_index_.clear();
+    for (auto& [index, reply] : replies) {
+      txns[index].replied = true;
+      net::ConnectionServer::Out* out = nullptr;
+      if (early_out_.size() <= kScanMax) {
+        for (auto& o : early_out_) {
+          if (o.conn == reply.conn) {
+            out = &o;
+            break;
+          }
+        }
+      } else {
+        if (early_index_.empty()) {
+          for (size_t i = 0; i < early_out_.size(); ++i) early_index_.emplace(early_out_[i].conn, i);
+        }
+        auto it = early_index_.find(reply.conn);
+        if (it != early_index_.end()) out = &early_out_[it->second];
+      }
+      if (out == nullptr) {
+        if (!early_index_.empty()) early_index_.emplace(reply.conn, early_out_.size());
+        out = &early_out_.emplace_back();
+        out->conn = reply.conn;
+        if (!early_spare_.empty()) {
+          out->bytes.swap(early_spare_.back());
+          early_spare_.pop_back();
+        }
+      }
+      out->bytes.append(reply.view());
+    }
+    early_sent_.fetch_add(static_cast<int64_t>(replies.size()), std::memory_order_relaxed);
+    early_sink_(early_out_);
+    for (auto& o : early_out_) {  // written at once: emptied, storage kept
+      o.bytes.clear();
+      if (o.bytes.capacity() != 0 && early_spare_.size() < 64) early_spare_.push_back(std::move(o.bytes));
+    }
+    early_out_.clear();
+  }
+  replies.clear();
 }
 
 bool DurableCommitter::ReleaseLocked() {

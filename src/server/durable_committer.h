@@ -59,8 +59,10 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "net/connection_server.h"
 #include "server/committer.h"
 #include "storage/wal.h"
 
@@ -145,6 +147,20 @@ class DurableCommitter final : public Committer {
   int64_t CommittedThrough() const override { return committed_through_.load(); }
 
   void Propose(txn::Txn txn) override;
+  // Early replies (standalone: commit_on_log, no on_logged): before Start,
+  // `sink` (the network's SendBatch) takes the replies of ProposeWithReply's
+  // txns the moment their group is committed, before the txns are handed
+  // back with `replied` set - on the thread that made the group durable,
+  // with mu_ held, so that they reach the network in zxid order and before
+  // anything the core sends once it has applied them. The core skips its
+  // own reply to those (one hop less per write: the core thread's wake-up,
+  // the apply of the group before it, the pass's other sends).
+  using EarlySink = std::function<void(std::vector<net::ConnectionServer::Out>&)>;
+  void set_early_reply_sink(EarlySink sink) { early_sink_ = std::move(sink); }
+  bool early_replies() const override { return static_cast<bool>(early_sink_) && commit_on_log_ && !on_logged_; }
+  void ProposeWithReply(txn::Txn txn, const EarlyReply& reply) override;
+  // Replies sent early so far (tests, metrics).
+  int64_t early_replies_sent() const { return early_sent_.load(std::memory_order_relaxed); }
   bool EndOfPass(bool core_idle) override;
   bool HasPassProposals() const override { return pass_proposals_ != 0; }
   void TakeCommitted(std::vector<txn::Txn>* out) override;
@@ -160,7 +176,15 @@ class DurableCommitter final : public Committer {
     int64_t roll_zxid = 0;
     txn::Txn txn;
     int64_t proposed_us = 0;  // latency trace only (server/latency_trace.h)
+    EarlyReply reply;         // size 0: none
   };
+  // A txn's early reply, by its index in the group's txns.
+  using IndexedReply = std::pair<size_t, EarlyReply>;
+  // Hands `replies` (of `txns`, a group being committed) to early_sink_,
+  // one Out per connection, and marks those txns replied. mu_ held.
+  void PostEarlyLocked(std::vector<txn::Txn>& txns, std::vector<IndexedReply>& replies);
+  // Propose / ProposeWithReply.
+  void Stage(Item item);
   // One group in flight at a time (one storage thread).
   void Run();
   // Groups in flight: each of the storage threads.
@@ -202,8 +226,9 @@ class DurableCommitter final : public Committer {
   struct Flight {
     std::vector<txn::Txn> txns;
     storage::Wal::Group group;
-    int64_t start_us = 0;  // steady clock, when taken (set_overlap_after_us only)
-    bool done = false;     // its write returned
+    std::vector<IndexedReply> replies;  // early replies of txns
+    int64_t start_us = 0;               // steady clock, when taken (set_overlap_after_us only)
+    bool done = false;                  // its write returned
     bool ok = false;
   };
 
@@ -247,7 +272,7 @@ class DurableCommitter final : public Committer {
   std::string fail_reason_;
   std::vector<Item> inline_batch_;  // the core's own group (core thread)
   // Proposals not yet in queue_ (core thread): they go there kStageChunk at
-  // a time and at EndOfPass / RequestRoll, one lock each, not one per txn
+  // a time when mu_ is free and at EndOfPass / RequestRoll, one lock each, not one per txn
   // (the storage threads take mu_ as their writes return; a lock per txn
   // made the core's unlocks wake them: ~8 % of its time at set 16 x 16).
   static constexpr size_t kStageChunk = 16;
@@ -256,7 +281,13 @@ class DurableCommitter final : public Committer {
   // committed_ is not empty (set with it, under mu_): TakeCommitted skips
   // the lock when nothing is ready.
   std::atomic<bool> ready_{false};
-  std::vector<txn::Txn> done_;   // appended, not yet fsynced (the owner of wal_)
+  std::vector<txn::Txn> done_;              // appended, not yet fsynced (the owner of wal_)
+  std::vector<IndexedReply> done_replies_;  // early replies of done_
+  EarlySink early_sink_;
+  std::vector<net::ConnectionServer::Out> early_out_;  // mu_: PostEarlyLocked's batch
+  std::vector<std::string> early_spare_;               // mu_: its buffers, kept
+  std::unordered_map<uint64_t, size_t> early_index_;   // mu_: connection -> early_out_ index
+  std::atomic<int64_t> early_sent_{0};
   std::deque<txn::Txn> logged_;  // logged, waiting for CommitThrough
   std::vector<txn::Txn> committed_;
   int64_t commit_target_ = 0;  // CommitThrough's highest zxid

@@ -66,6 +66,25 @@ int64_t LeaderSequencer::Write(const WriteRequest& w, int64_t wall_ms) {
   txn::Txn t = PrepareWrite(*w.request, w.decode_err, *w.ctx, zxid, wall_ms);
   t.session_id = w.session_id;
   t.cxid = w.request->header.xid;
+  // A setData's reply is its node's Stat once applied, which the pending
+  // changes already hold: the committer may send it once the txn is durable.
+  if (w.early_conn != 0 && t.type == OpCode::kSetData && committer_->early_replies()) {
+    const auto* set = std::get_if<txn::SetDataTxn>(&t.op.body);
+    std::optional<proto::Stat> stat = set != nullptr ? preparer_.StatAfterPrepared(set->path) : std::nullopt;
+    if (stat) {
+      reply_scratch_.clear();
+      proto::EncodeReply(proto::ReplyHeader{t.cxid, zxid, 0}, proto::StatResponse{*stat}, &reply_scratch_);
+      if (reply_scratch_.size() <= EarlyReply::kMaxBytes) {
+        EarlyReply r;
+        r.conn = w.early_conn;
+        r.size = static_cast<uint32_t>(reply_scratch_.size());
+        std::copy(reply_scratch_.begin(), reply_scratch_.end(), r.bytes.begin());
+        committer_->ProposeWithReply(std::move(t), r);
+        if (w.early_reply != nullptr) *w.early_reply = true;
+        return zxid;
+      }
+    }
+  }
   committer_->Propose(std::move(t));
   return zxid;
 }

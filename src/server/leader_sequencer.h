@@ -81,6 +81,7 @@ class LeaderSequencer final : public Sequencer {
   int64_t server_id_ = 0;
   const std::unordered_set<int64_t>* local_ = nullptr;
   std::vector<int64_t> expired_local_;
+  std::string reply_scratch_;  // an early reply being encoded (Write)
   // Sessions whose createSession is prepared, not yet applied -> its zxid;
   // and (zxid, session) in zxid order, to forget them as they apply.
   std::unordered_map<int64_t, int64_t> creating_;

@@ -43,6 +43,12 @@ struct WriteRequest {
   // Non-null iff the body did not decode: its bytes as received.
   const std::string* raw_body = nullptr;
   const txn::SessionCtx* ctx = nullptr;  // session id and auth ids the request runs as
+  // Non-zero: the connection (net::ConnId) may get the reply early, from the
+  // committer, once the txn is durable (Committer::ProposeWithReply; the
+  // core decides when the connection's order allows it). Set *early_reply
+  // when that is how the reply goes (a leader, a setData that prepared).
+  uint64_t early_conn = 0;
+  bool* early_reply = nullptr;
 };
 
 // A write as it travels from a follower to the leader (ZooKeeper's Request

@@ -156,6 +156,11 @@ Server::Server(ServerOptions options) : opts_(std::move(options)) {
   if (trace::Requested()) opts_.net.rx_timestamps = true;
   net_ = std::make_unique<net::ConnectionServer>(opts_.net, this,
                                                  [](std::string_view w) { return admin::IsFourLetterWord(w); });
+  if (durable_ != nullptr && EnvInt("AVIARY_EARLY_REPLIES", opts_.early_replies ? 1 : 0) != 0) {
+    net::ConnectionServer* net = net_.get();  // outlives the committer's threads (Stop)
+    durable_->set_early_reply_sink(
+        [net](std::vector<net::ConnectionServer::Out>& batch) { net->SendBatch(batch, true); });
+  }
 }
 
 Server::~Server() { Stop(); }

@@ -100,6 +100,10 @@ struct ServerOptions {
   // ApplyCommitsInline) instead of waking it. AVIARY_APPLY_COMMITS_INLINE
   // (0 / 1) overrides it.
   bool apply_commits_inline = false;
+  // Standalone with a log: a setData's reply goes to the client from the
+  // thread that made it durable, before the core applies it
+  // (DurableCommitter::set_early_reply_sink; AVIARY_EARLY_REPLIES=0: off).
+  bool early_replies = true;
   // aviary.threadPlacement: "off" (the default); "auto" confines the core
   // and I/O threads to the CPUs that do not take the log disk's interrupts
   // while those have room (server/thread_placement.h); "confine" (always,

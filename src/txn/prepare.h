@@ -81,6 +81,14 @@ class Preparer {
     quota_.Clear();
   }
   size_t PendingRecords() const { return overlay_.size(); }
+  // The Stat a client will see for `path` once every txn prepared so far is
+  // applied (a setData's reply, known before it is applied); nullopt when
+  // the node will not exist.
+  std::optional<proto::Stat> StatAfterPrepared(std::string_view path) const {
+    std::optional<NodeRec> r = overlay_.Get(path);
+    if (!r) return std::nullopt;
+    return ClientStat(*r);
+  }
   const PrepareOptions& options() const { return opts_; }
 
  private:

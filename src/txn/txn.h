@@ -80,6 +80,10 @@ struct Txn {
   // it came with one (a PROPOSAL, or predicted by this leader). Not kept by
   // Aviary's log; compared after apply (zkformat::DigestChecker).
   std::optional<int64_t> zk_digest;
+  // Set by a standalone server's log (server/durable_committer.h, early
+  // replies): its reply already went to the client when it became durable.
+  // Never logged.
+  bool replied = false;
 };
 
 // A connection's identities: an immutable list shared between connections

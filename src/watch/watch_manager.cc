@@ -219,6 +219,17 @@ void WatchManager::RemoveAll(int64_t w) {
   for (Node* node : nodes) SetBits(node, w, 0);
 }
 
+bool WatchManager::MayFireOnData(std::string_view path) const {
+  if (paths_.empty()) return false;
+  if (paths_.find(path) != paths_.end()) return true;
+  if (recursive_count_ == 0) return false;
+  for (std::string_view p = Parent(path); !p.empty(); p = Parent(p)) {
+    auto it = paths_.find(p);
+    if (it != paths_.end() && !it->second.recursive.empty()) return true;
+  }
+  return false;
+}
+
 size_t WatchManager::SessionWatchCount(int64_t w) const {
   auto ss = sessions_.find(w);
   return ss == sessions_.end() ? 0 : ss->second.count;

@@ -97,6 +97,10 @@ class WatchManager {
   size_t session_count() const { return sessions_.size(); }
   size_t recursive_count() const { return recursive_count_; }
   size_t SessionWatchCount(int64_t w) const;
+  // Whether a change of `path`'s data could fire a watch: a watch of any
+  // kind on the path itself, or a recursive one on an ancestor (cheap: one
+  // lookup, the ancestors only while recursive watches exist).
+  bool MayFireOnData(std::string_view path) const;
   // Paths (sorted) of w's watches, any table.
   std::vector<std::string> PathsOf(int64_t w) const;
 

@@ -39,6 +39,7 @@ TEST(ZooConfig, DefaultsWithOnlyDataDir) {
   ServerConfig c = MustParse("dataDir=/var/zk\n");
   EXPECT_EQ(c.tick_time_ms, 3000);
   EXPECT_EQ(c.client_port, 2181);
+  EXPECT_TRUE(c.early_replies);
   EXPECT_FALSE(c.client_port_set);
   EXPECT_EQ(c.client_port_address, "");
   EXPECT_EQ(c.data_dir, "/var/zk");
@@ -107,6 +108,7 @@ TEST(ZooConfig, AllKeys) {
       "aviary.ioThreads=4\n"
       "aviary.walGroupLingerUs=0\n"
       "aviary.forkSnapshots=true\n"
+      "aviary.earlyReplies=false\n"
       "aviary.containerCheckIntervalMs=500\n");
   EXPECT_EQ(c.tick_time_ms, 2000);
   EXPECT_EQ(c.client_port, 2182);
@@ -129,6 +131,7 @@ TEST(ZooConfig, AllKeys) {
   EXPECT_FALSE(c.force_sync);
   EXPECT_EQ(c.snap_count, 5000);
   EXPECT_TRUE(c.fork_snapshots);        // the default is false
+  EXPECT_FALSE(c.early_replies);        // the default is true
   EXPECT_EQ(c.wal_group_linger_us, 0);  // the default is 1000
   EXPECT_EQ(c.snap_retain_count, 5);
   EXPECT_EQ(c.purge_interval_hours, 24);

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -25,9 +26,24 @@
 namespace aviary::server::testing {
 
 // Holds every proposal until Release(); TakeCommitted hands out released ones.
+//
+// With an early-reply sink (set_early_sink, as DurableCommitter's): the
+// replies of ProposeWithReply's txns go to the sink as Release commits
+// them, one Out per txn, and the txns come back with `replied` set.
 class HeldCommitter final : public Committer {
  public:
-  void Propose(txn::Txn t) override { held_.push_back(std::move(t)); }
+  using Sink = std::function<void(std::vector<net::ConnectionServer::Out>&)>;
+  void Propose(txn::Txn t) override {
+    held_.push_back(std::move(t));
+    replies_.emplace_back();
+  }
+  bool early_replies() const override { return static_cast<bool>(sink_); }
+  void ProposeWithReply(txn::Txn t, const EarlyReply& reply) override {
+    held_.push_back(std::move(t));
+    replies_.push_back(reply);
+  }
+  void set_early_sink(Sink sink) { sink_ = std::move(sink); }
+  int early_sent() const { return early_sent_; }
   void TakeCommitted(std::vector<txn::Txn>* out) override {
     for (auto& t : released_) out->push_back(std::move(t));
     released_.clear();
@@ -35,8 +51,19 @@ class HeldCommitter final : public Committer {
   // Releases the oldest `n` held txns (all when n < 0).
   void Release(int n = -1) {
     while (!held_.empty() && n != 0) {
-      released_.push_back(std::move(held_.front()));
+      txn::Txn& t = held_.front();
+      if (sink_ && replies_.front().size != 0) {
+        std::vector<net::ConnectionServer::Out> batch(1);
+        batch[0].conn = replies_.front().conn;
+        batch[0].bytes.assign(replies_.front().view());
+        sink_(batch);
+        t.replied = true;
+        ++early_sent_;
+      }
+      committed_through_ = t.zxid;
+      released_.push_back(std::move(t));
       held_.pop_front();
+      replies_.pop_front();
       if (n > 0) --n;
     }
   }
@@ -49,13 +76,19 @@ class HeldCommitter final : public Committer {
   void Fail() {
     failed_ = true;
     held_.clear();
+    replies_.clear();
   }
   bool ReadOnly() const override { return failed_; }
+  int64_t CommittedThrough() const override { return committed_through_; }
 
  private:
   bool failed_ = false;
+  int64_t committed_through_ = 0;
   std::deque<txn::Txn> held_;
+  std::deque<EarlyReply> replies_;  // beside held_ (size 0: none)
   std::vector<txn::Txn> released_;
+  Sink sink_;
+  int early_sent_ = 0;
 };
 
 // One thing the core sent to (or did with) a connection, in delivery order.

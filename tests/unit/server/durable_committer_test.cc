@@ -10,8 +10,11 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <functional>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "log_test_util.h"
@@ -211,6 +214,106 @@ void ExpectCommittedAndLogged(DurableCommitter& c, const std::string& dir, int64
   std::vector<int64_t> want;
   for (int64_t z = 1; z <= n; ++z) want.push_back(z);
   EXPECT_EQ(LoggedZxids(dir, 1), want);
+}
+
+// Early replies (set_early_reply_sink): each reply of ProposeWithReply goes
+// to the sink once its txn is durable and before the txn is handed back
+// (TakeCommitted has not returned it, CommittedThrough has reached it when
+// the sink runs), one Out per
+// connection per group, every connection's replies in zxid order; the txns
+// come back marked replied, those proposed without one not. With one group
+// in flight, two, and groups the core thread writes itself (core idle).
+TEST(DurableCommitterEarly, RepliesGoOutDurableInOrderBeforeTheTxnsComeBack) {
+  for (int mode = 0; mode < 3; ++mode) {
+    Dir dir;
+    DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+    if (mode == 1) c.set_max_groups_in_flight(2);
+    std::map<uint64_t, int64_t> last;  // connection -> last zxid replied
+    std::atomic<int> early_before{0}, outs{0}, not_first{0};
+    std::atomic<int64_t> taken{0};  // the last zxid TakeCommitted handed back
+    int64_t sent = 0;
+    c.set_early_reply_sink([&](std::vector<net::ConnectionServer::Out>& batch) {
+      std::set<uint64_t> conns;
+      for (auto& o : batch) {
+        if (!conns.insert(o.conn).second) ++not_first;  // two Outs for one connection
+        ++outs;
+        ASSERT_EQ(o.bytes.size() % 8, 0u);
+        for (size_t at = 0; at < o.bytes.size(); at += 8) {
+          int64_t z = 0;
+          std::memcpy(&z, o.bytes.data() + at, 8);
+          if (z <= taken.load()) ++early_before;
+          if (z > c.CommittedThrough()) ++early_before;  // CommittedThrough moves first (Core::HoldSync)
+          EXPECT_GT(z, last[o.conn]) << "connection " << o.conn;
+          last[o.conn] = z;
+          ++sent;
+        }
+      }
+    });
+    EXPECT_TRUE(c.early_replies());
+    std::string err;
+    ASSERT_TRUE(c.Start(1, &err)) << err;
+    std::vector<txn::Txn> out;
+    int64_t z = 0, with_reply = 0;
+    for (int pass = 0; pass < 150; ++pass) {
+      for (int i = 0; i < 1 + pass % 5; ++i) {
+        ++z;
+        if (z % 4 == 0) {
+          c.Propose(Create(z));  // no reply
+          continue;
+        }
+        EarlyReply r;
+        r.conn = 1 + static_cast<uint64_t>(z % 3);
+        r.size = 8;
+        std::memcpy(r.bytes.data(), &z, 8);
+        c.ProposeWithReply(Create(z), r);
+        ++with_reply;
+      }
+      if (pass == 70) c.RequestRoll(z + 1);
+      c.EndOfPass(/*core_idle=*/mode == 2);
+      c.TakeCommitted(&out);
+      if (!out.empty()) taken.store(out.back().zxid);
+    }
+    ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == z; }));
+    c.TakeCommitted(&out);
+    c.Stop();
+    ASSERT_EQ(out.size(), static_cast<size_t>(z)) << "mode " << mode;
+    for (size_t i = 0; i < out.size(); ++i) {
+      ASSERT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+      EXPECT_EQ(out[i].replied, out[i].zxid % 4 != 0) << "zxid " << out[i].zxid;
+    }
+    EXPECT_EQ(sent, with_reply) << "mode " << mode;
+    EXPECT_EQ(c.early_replies_sent(), with_reply);
+    EXPECT_EQ(early_before.load(), 0) << "a reply went out after its txn was handed back";
+    EXPECT_EQ(not_first.load(), 0);
+    EXPECT_LT(outs.load(), with_reply) << "a group's replies to one connection share an Out";
+  }
+}
+
+// Without a sink, or as a follower (commit_on_log off), nothing is sent
+// early: the replies are dropped and the core answers as for any txn.
+TEST(DurableCommitterEarly, OffWithoutASinkOrAsAFollower) {
+  Dir dir;
+  DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+  EXPECT_FALSE(c.early_replies());
+  std::string err;
+  ASSERT_TRUE(c.Start(1, &err)) << err;
+  EarlyReply r;
+  r.conn = 1;
+  r.size = 8;
+  c.ProposeWithReply(Create(1), r);
+  c.EndOfPass(false);
+  ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 1; }));
+  std::vector<txn::Txn> out;
+  c.TakeCommitted(&out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(out[0].replied);
+  c.Stop();
+
+  Dir dir2;
+  DurableCommitter f(storage::WalOptions{dir2.path, true}, [] {});
+  f.set_commit_on_log(false);
+  f.set_early_reply_sink([](std::vector<net::ConnectionServer::Out>&) { ADD_FAILURE() << "a follower sent early"; });
+  EXPECT_FALSE(f.early_replies());
 }
 
 // Many passes' groups through two storage threads: every txn committed

@@ -33,6 +33,40 @@ TEST(Trigger, DataWatchFiresOnCreatedChangedDeletedOnce) {
   }
 }
 
+// MayFireOnData (the core's early-reply check) is true whenever a data
+// change of the path fires something: never false where Trigger fires.
+TEST(Trigger, MayFireOnDataCoversWhatADataChangeFires) {
+  WatchManager m;
+  EXPECT_FALSE(m.MayFireOnData("/a"));
+  m.AddChild("/x", 1);  // a child watch elsewhere
+  EXPECT_FALSE(m.MayFireOnData("/a"));
+  m.AddData("/a", 2);
+  EXPECT_TRUE(m.MayFireOnData("/a"));
+  EXPECT_FALSE(m.MayFireOnData("/a/b"));
+  m.AddPersistent("/p", 3, /*recursive=*/true);
+  EXPECT_TRUE(m.MayFireOnData("/p"));
+  EXPECT_TRUE(m.MayFireOnData("/p/q/r"));
+  EXPECT_FALSE(m.MayFireOnData("/pq"));
+  EXPECT_FALSE(m.MayFireOnData("/a/b"));
+  m.AddPersistent("/", 4, /*recursive=*/true);
+  EXPECT_TRUE(m.MayFireOnData("/a/b"));
+  // Checked against Trigger over a small tree of watches.
+  WatchManager w;
+  w.AddData("/d", 1);
+  w.AddPersistent("/r", 2, true);
+  w.AddPersistent("/s", 3, false);
+  w.AddChild("/c", 4);
+  for (std::string_view path : {"/d", "/d/e", "/r", "/r/x/y", "/s", "/s/t", "/c", "/c/k", "/z"}) {
+    WatchManager copy = w;
+    const bool fires = !Fire(copy, path, EventType::kNodeDataChanged).empty();
+    if (fires) {
+      EXPECT_TRUE(w.MayFireOnData(path)) << path;
+    }
+  }
+  EXPECT_FALSE(w.MayFireOnData("/z"));
+  EXPECT_FALSE(w.MayFireOnData("/d/e"));
+}
+
 TEST(Trigger, DataWatchIgnoresChildrenChanged) {
   WatchManager m;
   m.AddData("/a", 1);
