@@ -44,6 +44,21 @@ void MakeTree(CoreHarness& h) {
   ASSERT_EQ(h.Take(1).size(), 2u);
 }
 
+// Session 1 sets `path` (xid), the pass prepares it and it is committed:
+// not yet applied.
+void CommitSet(CoreHarness& h, int32_t xid, const std::string& path, const std::string& data, int64_t now_ms) {
+  h.Send(1, xid, OpCode::kSetData, SetDataBody(path, data));
+  h.Run(now_ms);
+  h.held().Release();
+}
+
+// `conn` reads `path` with a watch (answered at once).
+void Watch(CoreHarness& h, net::ConnId conn, int32_t xid, const std::string& path, int64_t now_ms) {
+  h.Send(conn, xid, OpCode::kGetData, GetDataBody(path, /*watch=*/true));
+  h.Run(now_ms);
+  ASSERT_EQ(h.Take(conn).size(), 1u);
+}
+
 TEST(EarlyReply, SetDataIsAnsweredWhenCommittedWithTheStatItsApplyGives) {
   EarlyHarness early(true), normal(false);
   for (EarlyHarness* e : {&early, &normal}) {
@@ -116,9 +131,7 @@ TEST(EarlyReply, NotWhenTheConnectionsOrderForbidsIt) {
   MakeTree(h);
   // A read answered earlier in the same pass: its reply is not out yet.
   h.Send(1, 3, OpCode::kExists, proto::ExistsRequest{"/a", false});
-  h.Send(1, 4, OpCode::kSetData, SetDataBody("/a", "p"));
-  h.Run(kT0 + 3);
-  h.held().Release();
+  CommitSet(h, 4, "/a", "p", kT0 + 3);
   EXPECT_EQ(h.held().early_sent(), 0);
   ASSERT_EQ(h.Take(1).size(), 1u) << "the exists only";
   h.Run(kT0 + 4);
@@ -126,9 +139,7 @@ TEST(EarlyReply, NotWhenTheConnectionsOrderForbidsIt) {
 
   // A write that is not answered early queued ahead of it.
   h.Send(1, 5, OpCode::kCreate, CreateBody("/a/c2", ""));
-  h.Send(1, 6, OpCode::kSetData, SetDataBody("/a", "q"));
-  h.Run(kT0 + 5);
-  h.held().Release();
+  CommitSet(h, 6, "/a", "q", kT0 + 5);
   EXPECT_EQ(h.held().early_sent(), 0);
   h.Run(kT0 + 6);
   auto two = h.Take(1);
@@ -147,12 +158,8 @@ TEST(EarlyReply, NotWhenTheConnectionsOrderForbidsIt) {
   EXPECT_EQ(bad[0].hdr.err, static_cast<int32_t>(proto::Err::kBadVersion));
 
   // A connection with a watch: an event of an earlier txn could follow.
-  h.Send(1, 8, OpCode::kGetData, GetDataBody("/a/c1", /*watch=*/true));
-  h.Run(kT0 + 9);
-  ASSERT_EQ(h.Take(1).size(), 1u);
-  h.Send(1, 9, OpCode::kSetData, SetDataBody("/a", "s"));
-  h.Run(kT0 + 10);
-  h.held().Release();
+  Watch(h, 1, 8, "/a/c1", kT0 + 9);
+  CommitSet(h, 9, "/a", "s", kT0 + 10);
   EXPECT_EQ(h.held().early_sent(), 0);
   h.Run(kT0 + 11);
   ASSERT_EQ(h.Take(1).size(), 1u);
@@ -165,9 +172,7 @@ TEST(EarlyReply, SyncWaitsUntilWhatIsCommittedIsApplied) {
   EarlyHarness e(true);
   CoreHarness& h = e.h;
   MakeTree(h);
-  h.Send(1, 3, OpCode::kSetData, SetDataBody("/a", "new"));
-  h.Run(kT0 + 3);
-  h.held().Release();
+  CommitSet(h, 3, "/a", "new", kT0 + 3);
   auto set = h.Take(1);
   ASSERT_EQ(set.size(), 1u);
   // Committed, replied, not applied: session 2 syncs and reads in one pass.
@@ -201,24 +206,16 @@ TEST(EarlyReply, NotWhenTheSetFiresAWatch) {
   EarlyHarness e(true);
   CoreHarness& h = e.h;
   MakeTree(h);
-  h.Send(2, 1, OpCode::kGetData, GetDataBody("/a/c1", /*watch=*/true));  // elsewhere
-  h.Run(kT0 + 3);
-  ASSERT_EQ(h.Take(2).size(), 1u);
-  h.Send(1, 3, OpCode::kSetData, SetDataBody("/a", "w"));
-  h.Run(kT0 + 4);
-  h.held().Release();
+  Watch(h, 2, 1, "/a/c1", kT0 + 3);  // elsewhere
+  CommitSet(h, 3, "/a", "w", kT0 + 4);
   ASSERT_EQ(h.Take(1).size(), 1u);
   EXPECT_EQ(h.held().early_sent(), 1);
   h.Run(kT0 + 5);
   EXPECT_TRUE(h.Take(2).empty());
 
   // On the node itself.
-  h.Send(2, 2, OpCode::kGetData, GetDataBody("/a", /*watch=*/true));
-  h.Run(kT0 + 6);
-  ASSERT_EQ(h.Take(2).size(), 1u);
-  h.Send(1, 4, OpCode::kSetData, SetDataBody("/a", "x"));
-  h.Run(kT0 + 7);
-  h.held().Release();
+  Watch(h, 2, 2, "/a", kT0 + 6);
+  CommitSet(h, 4, "/a", "x", kT0 + 7);
   EXPECT_TRUE(h.Take(1).empty()) << "not before the apply";
   EXPECT_EQ(h.held().early_sent(), 1);
   h.Run(kT0 + 8);
@@ -233,9 +230,7 @@ TEST(EarlyReply, NotWhenTheSetFiresAWatch) {
          proto::AddWatchRequest{"/", static_cast<int32_t>(proto::AddWatchMode::kPersistentRecursive)});
   h.Run(kT0 + 9);
   ASSERT_EQ(h.Take(2).size(), 1u);
-  h.Send(1, 5, OpCode::kSetData, SetDataBody("/a/c1", "y"));
-  h.Run(kT0 + 10);
-  h.held().Release();
+  CommitSet(h, 5, "/a/c1", "y", kT0 + 10);
   EXPECT_TRUE(h.Take(1).empty());
   EXPECT_EQ(h.held().early_sent(), 1);
   h.Run(kT0 + 11);
