@@ -550,37 +550,20 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
 void DurableCommitter::PostEarlyLocked(std::vector<txn::Txn>& txns, std::vector<IndexedReply>& replies) {
   if (replies.empty()) return;
   if (early_sink_) {
-    // One Out per connection, its replies in zxid order: found by a scan
-    // while the group has few connections, then by a map.
-    constexpr size_t kScanMax = 16;
+    // One Out per connection, its replies in zxid order.
     early_index_.clear();
     for (auto& [index, reply] : replies) {
       txns[index].replied = true;
-      net::ConnectionServer::Out* out = nullptr;
-      if (early_out_.size() <= kScanMax) {
-        for (auto& o : early_out_) {
-          if (o.conn == reply.conn) {
-            out = &o;
-            break;
-          }
-        }
-      } else {
-        if (early_index_.empty()) {
-          for (size_t i = 0; i < early_out_.size(); ++i) early_index_.emplace(early_out_[i].conn, i);
-        }
-        auto it = early_index_.find(reply.conn);
-        if (it != early_index_.end()) out = &early_out_[it->second];
-      }
-      if (out == nullptr) {
-        if (!early_index_.empty()) early_index_.emplace(reply.conn, early_out_.size());
-        out = &early_out_.emplace_back();
-        out->conn = reply.conn;
+      const auto [it, fresh] = early_index_.try_emplace(reply.conn, early_out_.size());
+      if (fresh) {
+        net::ConnectionServer::Out& o = early_out_.emplace_back();
+        o.conn = reply.conn;
         if (!early_spare_.empty()) {
-          out->bytes.swap(early_spare_.back());
+          o.bytes.swap(early_spare_.back());
           early_spare_.pop_back();
         }
       }
-      out->bytes.append(reply.view());
+      early_out_[it->second].bytes.append(reply.view());
     }
     early_sent_.fetch_add(static_cast<int64_t>(replies.size()), std::memory_order_relaxed);
     early_sink_(early_out_);

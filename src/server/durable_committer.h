@@ -2,12 +2,15 @@
 // may be acknowledged) only once its log record is written and fsynced.
 //
 // Group commit: Propose only queues (kStageChunk txns at a time reach the
-// shared queue); EndOfPass submits the core pass's txns together. While the log is idle (no group being written) and
-// the core has no other input, the core thread writes and fsyncs the group itself (one thread hop less each way: the
-// latency of a lone write is the fsync plus the request's own work). Otherwise the storage thread takes every txn
-// submitted since its last group, writes them all with one write, fsyncs once, then hands them back to the core, so
-// throughput is not bounded by 1 / fsync latency and the core goes on preparing the next group meanwhile. Exactly one
-// thread at a time appends to the log (appending_).
+// shared queue); EndOfPass submits the core pass's txns together. While the
+// log is idle (no group being written) and the core has no other input, the
+// core thread writes and fsyncs the group itself (one thread hop less each
+// way: the latency of a lone write is the fsync plus the request's own
+// work). Otherwise the storage thread takes every txn submitted since its
+// last group, writes them all with one write, fsyncs once, then hands them
+// back to the core, so throughput is not bounded by 1 / fsync latency and
+// the core goes on preparing the next group meanwhile. Exactly one thread
+// at a time appends to the log (appending_).
 //
 // Groups in flight (set_max_groups_in_flight(2)): there are that many
 // storage threads. One appends a group and hands its bytes to its own

@@ -503,21 +503,28 @@ inline void NodeStat::Prefetch() const {
 inline const Node* ChildList::const_iterator::node() const { return base_ + *p_; }
 inline std::string_view ChildList::const_iterator::operator*() const { return node()->name(); }
 
-// The Stat a client sees for `n` (DataNode.copyStat).
-inline proto::Stat ToStat(const Node& n) {
+// The Stat a client sees for a node of `kind` with persisted stat `p`,
+// `num_children` children and `data_length` bytes of data (DataNode.copyStat;
+// also what a prepared change will give: txn::Preparer::StatAfterPrepared).
+inline proto::Stat ToStat(const StatPersisted& p, NodeKind kind, int32_t num_children, int32_t data_length) {
   proto::Stat s;
-  s.czxid = n.stat.czxid();
-  s.mzxid = n.stat.mzxid();
-  s.ctime = n.stat.ctime();
-  s.mtime = n.stat.mtime();
-  s.version = n.stat.version();
-  s.aversion = n.stat.aversion();
-  s.ephemeralOwner = n.kind == NodeKind::kEphemeral ? n.ephemeral_owner() : 0;
-  s.dataLength = static_cast<int32_t>(n.data.size());
-  s.numChildren = static_cast<int32_t>(n.children().size());
-  s.cversion = n.stat.cversion() * 2 - s.numChildren;
-  s.pzxid = n.stat.pzxid();
+  s.czxid = p.czxid;
+  s.mzxid = p.mzxid;
+  s.ctime = p.ctime;
+  s.mtime = p.mtime;
+  s.version = p.version;
+  s.aversion = p.aversion;
+  s.ephemeralOwner = kind == NodeKind::kEphemeral ? p.ephemeral_owner : 0;
+  s.dataLength = data_length;
+  s.numChildren = num_children;
+  s.cversion = p.cversion * 2 - num_children;
+  s.pzxid = p.pzxid;
   return s;
+}
+
+// The Stat a client sees for `n`.
+inline proto::Stat ToStat(const Node& n) {
+  return ToStat(n.persisted(), n.kind, static_cast<int32_t>(n.children().size()), static_cast<int32_t>(n.data.size()));
 }
 
 }  // namespace aviary::tree

@@ -90,22 +90,6 @@ void Overlay::Grow() {
   }
 }
 
-proto::Stat ClientStat(const NodeRec& r) {
-  proto::Stat s;
-  s.czxid = r.stat.czxid;
-  s.mzxid = r.stat.mzxid;
-  s.ctime = r.stat.ctime;
-  s.mtime = r.stat.mtime;
-  s.version = r.stat.version;
-  s.aversion = r.stat.aversion;
-  s.ephemeralOwner = r.kind == tree::NodeKind::kEphemeral ? r.stat.ephemeral_owner : 0;
-  s.dataLength = static_cast<int32_t>(r.data_bytes);
-  s.numChildren = r.child_count;
-  s.cversion = r.stat.cversion * 2 - r.child_count;
-  s.pzxid = r.stat.pzxid;
-  return s;
-}
-
 std::optional<NodeRec> Overlay::Get(std::string_view path) const {
   path = tree::NormalizeRoot(path);
   if (const Slot* s = FindSlot(path, PathHash64(path))) {

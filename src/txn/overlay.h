@@ -36,9 +36,6 @@ struct NodeRec {
   std::shared_ptr<const proto::AclList> acl;
 };
 
-// The Stat a client sees for `r` (tree::ToStat of the node it describes).
-proto::Stat ClientStat(const NodeRec& r);
-
 class Overlay {
  public:
   explicit Overlay(const tree::DataTree& tree) : tree_(tree) {}

@@ -87,7 +87,7 @@ class Preparer {
   std::optional<proto::Stat> StatAfterPrepared(std::string_view path) const {
     std::optional<NodeRec> r = overlay_.Get(path);
     if (!r) return std::nullopt;
-    return ClientStat(*r);
+    return tree::ToStat(r->stat, r->kind, r->child_count, static_cast<int32_t>(r->data_bytes));
   }
   const PrepareOptions& options() const { return opts_; }
 
