@@ -70,9 +70,10 @@ class Committer {
   // Start a new log segment at `next_zxid` after everything proposed so far
   // (at each snapshot, as ZooKeeper). No-op without a log.
   virtual void RequestRoll(int64_t /*next_zxid*/) {}
-  // Any thread: the highest zxid logged durably / handed back as committed
-  // (not necessarily taken yet); 0 before the first (and from committers
-  // that do not report it: test doubles).
+  // Any thread: the highest zxid logged durably / committed (handed back,
+  // not necessarily taken yet; with early replies, handed back once its
+  // reply went out: CommittedThrough moves first); 0 before the first (and
+  // from committers that do not report it: test doubles).
   virtual int64_t LoggedThrough() const { return 0; }
   virtual int64_t CommittedThrough() const { return 0; }
 };

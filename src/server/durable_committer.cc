@@ -196,7 +196,12 @@ void DurableCommitter::Fail(const std::string& why) {
     AV_LOG(kError, "could not cut the log back to its last fsync ({}): the outcome of txns {:#x}..{:#x} is unknown",
            error, wal_.synced_zxid() + 1, appended);
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  // Committed txns whose replies are being sent reach the core before it
+  // can see the failure (ApplyCommitted reads ReadOnly first).
+  post_waiter_ = true;
+  posted_cv_.wait(lock, [this] { return !posting_; });
+  post_waiter_ = false;
   failed_.store(true);
   queue_.clear();
   rolls_queued_ = 0;
@@ -412,7 +417,7 @@ void DurableCommitter::RunPipelined() {
     // one failed (before the stage reports the failure: Core reads
     // ReadOnly before TakeCommitted); a failed group stops every release
     // after it.
-    const bool released = ReleaseFlightsLocked();
+    const bool released = ReleaseFlightsLocked(lock);
     // This thread goes back to waiting for a group itself (cv_.wait checks
     // first): no other thread needs waking for the slot it frees.
     if (released) {
@@ -425,38 +430,75 @@ void DurableCommitter::RunPipelined() {
   }
 }
 
-bool DurableCommitter::ReleaseFlightsLocked() {
+bool DurableCommitter::ReleaseFlightsLocked(std::unique_lock<std::mutex>& lock) {
   bool any = false;
   while (!flights_.empty() && flights_.front().done && flights_.front().ok) {
+    // Out of flights_ before DeliverLocked may release mu_: another thread
+    // whose write returns meanwhile releases only what comes after it.
     Flight& f = flights_.front();
     wal_.GroupDurable(f.group);
     MarkTxns(f.txns, trace::kMarkReleased);
-    if (!f.txns.empty()) {
-      const int64_t logged = f.txns.back().zxid;
-      logged_through_.store(logged);
-      // ready_ first: whoever sees CommittedThrough() move and calls
-      // TakeCommitted then waits for mu_ and finds these txns.
-      ready_.store(true, std::memory_order_release);
-      committed_through_.store(logged);
-      // After CommittedThrough moved: a sync() of a client that saw one of
-      // these replies finds them committed (Core::HoldSync).
-      PostEarlyLocked(f.txns, f.replies);
-      if (committed_.empty()) {
-        committed_.swap(f.txns);
-      } else {
-        for (auto& t : f.txns) committed_.push_back(std::move(t));
-      }
-      any = true;
-    }
+    std::vector<txn::Txn> txns = std::move(f.txns);
+    std::vector<IndexedReply> replies = std::move(f.replies);
     flights_.pop_front();
+    if (txns.empty()) continue;
+    const int64_t logged = txns.back().zxid;
+    logged_through_.store(logged);
+    // Before the early replies go out: a sync() of a client that saw one
+    // of them finds its txn committed (Core::HoldSync).
+    committed_through_.store(logged);
+    if (DeliverLocked(lock, txns, replies)) any = true;
   }
-  if (any) ready_.store(true, std::memory_order_release);
   return any;
 }
 
+bool DurableCommitter::DeliverLocked(std::unique_lock<std::mutex>& lock, std::vector<txn::Txn>& txns,
+                                     std::vector<IndexedReply>& replies) {
+  if (txns.empty()) return false;
+  if (!posting_ && to_post_.empty() && (replies.empty() || !early_sink_)) {
+    replies.clear();
+    HandOverLocked(txns);
+    return true;
+  }
+  const size_t base = to_post_.size();
+  for (const auto& [index, reply] : replies) to_post_replies_.emplace_back(base + index, reply);
+  replies.clear();
+  if (to_post_.empty()) {
+    to_post_.swap(txns);
+  } else {
+    for (auto& t : txns) to_post_.push_back(std::move(t));
+  }
+  txns.clear();
+  if (posting_) return false;  // the sender hands them over after its own
+  posting_ = true;
+  while (!to_post_.empty()) {
+    post_txns_.swap(to_post_);
+    post_replies_.swap(to_post_replies_);
+    lock.unlock();
+    SendEarly(post_txns_, post_replies_);
+    post_replies_.clear();
+    lock.lock();
+    HandOverLocked(post_txns_);
+  }
+  posting_ = false;
+  if (post_waiter_) posted_cv_.notify_all();
+  return true;
+}
+
+void DurableCommitter::HandOverLocked(std::vector<txn::Txn>& txns) {
+  if (committed_.empty()) {
+    committed_.swap(txns);
+  } else {
+    for (auto& t : txns) committed_.push_back(std::move(t));
+  }
+  txns.clear();
+  ready_.store(true, std::memory_order_release);
+}
+
 void DurableCommitter::FinishFailure(std::unique_lock<std::mutex>& lock) {
-  // The last thread out cuts the log back: nothing else may touch it then.
-  if (appending_ || in_flight_ > 0 || fail_started_) return;
+  // The last thread out cuts the log back: nothing else may touch it then
+  // (and what was released before the failure is handed over first).
+  if (appending_ || in_flight_ > 0 || posting_ || fail_started_) return;
   fail_started_ = true;
   flights_.clear();  // written or not, none of them is committed
   const std::string why = fail_reason_;
@@ -515,24 +557,17 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
   const int64_t logged = done.back().zxid;
   bool released = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     logged_through_.store(logged);
-    if (commit_on_log_ && logged_.empty()) {
-      // Standalone: committed as logged, straight to the core's list
-      // (ready_ before CommittedThrough moves, and the early replies after
-      // it, as in ReleaseFlightsLocked).
+    if (commit_on_log_) {
+      // Standalone: committed as logged (logged_ stays empty), to the core
+      // after the early replies (CommittedThrough first, as in
+      // ReleaseFlightsLocked).
       MarkTxns(done, trace::kMarkReleased);
-      ready_.store(true, std::memory_order_release);
       committed_through_.store(logged);
-      PostEarlyLocked(done, done_replies_);
-      if (committed_.empty()) {
-        committed_.swap(done);
-      } else {
-        for (auto& t : done) committed_.push_back(std::move(t));
-      }
-      released = true;
+      released = DeliverLocked(lock, done, done_replies_);
     } else {
-      if (commit_on_log_) PostEarlyLocked(done, done_replies_);  // committed just below
+      done_replies_.clear();  // none: early replies are standalone only
       for (auto& t : done) logged_.push_back(std::move(t));
       released = ReleaseLocked();
     }
@@ -547,39 +582,36 @@ bool DurableCommitter::Sync(std::vector<txn::Txn>& done, bool wake, std::string*
   return true;
 }
 
-void DurableCommitter::PostEarlyLocked(std::vector<txn::Txn>& txns, std::vector<IndexedReply>& replies) {
-  if (replies.empty()) return;
-  if (early_sink_) {
-    // One Out per connection, its replies in zxid order.
-    early_index_.clear();
-    for (auto& [index, reply] : replies) {
-      txns[index].replied = true;
-      const auto [it, fresh] = early_index_.try_emplace(reply.conn, early_out_.size());
-      if (fresh) {
-        net::ConnectionServer::Out& o = early_out_.emplace_back();
-        o.conn = reply.conn;
-        if (!early_spare_.empty()) {
-          o.bytes.swap(early_spare_.back());
-          early_spare_.pop_back();
-        }
+void DurableCommitter::SendEarly(std::vector<txn::Txn>& txns, const std::vector<IndexedReply>& replies) {
+  if (replies.empty() || !early_sink_) return;
+  // One Out per connection, its replies in zxid order.
+  early_index_.clear();
+  for (const auto& [index, reply] : replies) {
+    txns[index].replied = true;
+    const auto [it, fresh] = early_index_.try_emplace(reply.conn, early_out_.size());
+    if (fresh) {
+      net::ConnectionServer::Out& o = early_out_.emplace_back();
+      o.conn = reply.conn;
+      if (!early_spare_.empty()) {
+        o.bytes.swap(early_spare_.back());
+        early_spare_.pop_back();
       }
-      early_out_[it->second].bytes.append(reply.view());
     }
-    early_sent_.fetch_add(static_cast<int64_t>(replies.size()), std::memory_order_relaxed);
-    early_sink_(early_out_);
-    for (auto& o : early_out_) {  // written at once: emptied, storage kept
-      o.bytes.clear();
-      if (o.bytes.capacity() != 0 && early_spare_.size() < 64) early_spare_.push_back(std::move(o.bytes));
-    }
-    early_out_.clear();
+    early_out_[it->second].bytes.append(reply.view());
   }
-  replies.clear();
+  early_sent_.fetch_add(static_cast<int64_t>(replies.size()), std::memory_order_relaxed);
+  early_sink_(early_out_);
+  for (auto& o : early_out_) {  // written at once: emptied, storage kept
+    o.bytes.clear();
+    if (o.bytes.capacity() != 0 && early_spare_.size() < 64) early_spare_.push_back(std::move(o.bytes));
+  }
+  early_out_.clear();
 }
 
 bool DurableCommitter::ReleaseLocked() {
   bool any = false;
   while (!logged_.empty() && (commit_on_log_ || logged_.front().zxid <= commit_target_)) {
-    ready_.store(true, std::memory_order_release);  // before CommittedThrough moves (ReleaseFlightsLocked)
+    ready_.store(true, std::memory_order_release);  // before CommittedThrough moves
     committed_through_.store(logged_.front().zxid);
     committed_.push_back(std::move(logged_.front()));
     logged_.pop_front();

@@ -153,11 +153,13 @@ class DurableCommitter final : public Committer {
   // Early replies (standalone: commit_on_log, no on_logged): before Start,
   // `sink` (the network's SendBatch) takes the replies of ProposeWithReply's
   // txns the moment their group is committed, before the txns are handed
-  // back with `replied` set - on the thread that made the group durable,
-  // with mu_ held, so that they reach the network in zxid order and before
-  // anything the core sends once it has applied them. The core skips its
-  // own reply to those (one hop less per write: the core thread's wake-up,
-  // the apply of the group before it, the pass's other sends).
+  // back with `replied` set - on the thread that made the group durable, so
+  // that they reach the network in zxid order and before anything the core
+  // sends once it has applied them. The core skips its own reply to those
+  // (one hop less per write: the core thread's wake-up, the apply of the
+  // group before it, the pass's other sends). The sends run outside mu_
+  // (one thread at a time, in release order: DeliverLocked), so that the
+  // core's EndOfPass and the other storage thread do not wait for them.
   using EarlySink = std::function<void(std::vector<net::ConnectionServer::Out>&)>;
   void set_early_reply_sink(EarlySink sink) { early_sink_ = std::move(sink); }
   bool early_replies() const override { return static_cast<bool>(early_sink_) && commit_on_log_ && !on_logged_; }
@@ -183,9 +185,20 @@ class DurableCommitter final : public Committer {
   };
   // A txn's early reply, by its index in the group's txns.
   using IndexedReply = std::pair<size_t, EarlyReply>;
-  // Hands `replies` (of `txns`, a group being committed) to early_sink_,
-  // one Out per connection, and marks those txns replied. mu_ held.
-  void PostEarlyLocked(std::vector<txn::Txn>& txns, std::vector<IndexedReply>& replies);
+  // `txns` were committed (CommittedThrough covers them): they go to the
+  // core (committed_) once their early `replies` are sent. The first thread
+  // to find no sender becomes it: it sends outside mu_, then hands the txns
+  // over, and goes on while other threads queued more (to_post_), so that
+  // replies leave in zxid order and before the core can apply the txns.
+  // Empties both vectors. mu_ held (`lock`) on entry and return; true when
+  // this call handed txns to the core (the caller wakes it).
+  bool DeliverLocked(std::unique_lock<std::mutex>& lock, std::vector<txn::Txn>& txns,
+                     std::vector<IndexedReply>& replies);
+  // Hands `replies` (of `txns`) to early_sink_, one Out per connection, and
+  // marks those txns replied. The sender only (posting_), mu_ not held.
+  void SendEarly(std::vector<txn::Txn>& txns, const std::vector<IndexedReply>& replies);
+  // Moves `txns` to committed_ and sets ready_. mu_ held.
+  void HandOverLocked(std::vector<txn::Txn>& txns);
   // Propose / ProposeWithReply.
   void Stage(Item item);
   // One group in flight at a time (one storage thread).
@@ -203,9 +216,9 @@ class DurableCommitter final : public Committer {
   // recent writers and sets (or clears) the next group's linger. mu_ held.
   void PlanLingerLocked(const std::vector<txn::Txn>& written, int64_t write_us);
   // The in-flight groups that are durable with every group before them:
-  // committed (or logged), in order; true when the core is to be woken.
-  // mu_ held.
-  bool ReleaseFlightsLocked();
+  // committed, in order (DeliverLocked); true when the core is to be woken.
+  // mu_ held (`lock`; DeliverLocked may release it for a while).
+  bool ReleaseFlightsLocked(std::unique_lock<std::mutex>& lock);
   // After a pipelined failure, once no group is being appended or written:
   // Fail (cut back to the last released group). `lock` (mu_) is held on
   // entry and on return.
@@ -287,9 +300,19 @@ class DurableCommitter final : public Committer {
   std::vector<txn::Txn> done_;              // appended, not yet fsynced (the owner of wal_)
   std::vector<IndexedReply> done_replies_;  // early replies of done_
   EarlySink early_sink_;
-  std::vector<net::ConnectionServer::Out> early_out_;  // mu_: PostEarlyLocked's batch
-  std::vector<std::string> early_spare_;               // mu_: its buffers, kept
-  std::unordered_map<uint64_t, size_t> early_index_;   // mu_: connection -> early_out_ index
+  // DeliverLocked: committed txns (and their early replies, by index in
+  // to_post_) waiting for the sender (mu_); posting_ while a thread sends
+  // (then it alone owns post_* and early_*); Fail waits for it to finish.
+  std::vector<txn::Txn> to_post_;
+  std::vector<IndexedReply> to_post_replies_;
+  bool posting_ = false;
+  bool post_waiter_ = false;  // Fail waits on posted_cv_
+  std::condition_variable posted_cv_;
+  std::vector<txn::Txn> post_txns_;
+  std::vector<IndexedReply> post_replies_;
+  std::vector<net::ConnectionServer::Out> early_out_;  // SendEarly's batch
+  std::vector<std::string> early_spare_;               // its buffers, kept
+  std::unordered_map<uint64_t, size_t> early_index_;   // connection -> early_out_ index
   std::atomic<int64_t> early_sent_{0};
   std::deque<txn::Txn> logged_;  // logged, waiting for CommitThrough
   std::vector<txn::Txn> committed_;

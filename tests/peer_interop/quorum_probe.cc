@@ -344,10 +344,20 @@ void Probe::Clients(ConnId conn) {
   auto [to, sid] = ReadConnectResponse(b);
   Check(sid == s && to > 0, "client let in after our REVALIDATE reply");
   Say("REVALIDATE OK timeout=" + std::to_string(to));
-  WriteAll(b, std::string("\x00\x00\x00\x08\xff\xff\xff\xfe\x00\x00\x00\x0b", 12));  // client ping
+  // A client ping; sent again while no PING reply carried the touch:
+  // ZooKeeper can lose a touch that lands in the table it is swapping out
+  // for a PING reply (LearnerSessionTracker keeps no lock between them),
+  // which a real leader never notices (the client's next packet touches it).
+  const std::string client_ping("\x00\x00\x00\x08\xff\xff\xff\xfe\x00\x00\x00\x0b", 12);
   auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto resend = std::chrono::steady_clock::now();
   while (!touches_.count(s)) {
-    Check(std::chrono::steady_clock::now() < end, "session touch in a PING reply");
+    const auto now = std::chrono::steady_clock::now();
+    Check(now < end, "session touch in a PING reply");
+    if (now >= resend) {
+      WriteAll(b, client_ping);
+      resend = now + std::chrono::milliseconds(500);
+    }
     Ping(conn);
     ExpectPacket(conn, PacketType::kPing, "PING reply");
   }

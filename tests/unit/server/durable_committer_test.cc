@@ -10,10 +10,12 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -273,8 +275,13 @@ TEST(DurableCommitterEarly, RepliesGoOutDurableInOrderBeforeTheTxnsComeBack) {
       c.TakeCommitted(&out);
       if (!out.empty()) taken.store(out.back().zxid);
     }
+    // CommittedThrough moves before the replies go out, the txns come back
+    // after them.
     ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == z; }));
-    c.TakeCommitted(&out);
+    ASSERT_TRUE(WaitFor([&] {
+      c.TakeCommitted(&out);
+      return out.size() >= static_cast<size_t>(z);
+    }));
     c.Stop();
     ASSERT_EQ(out.size(), static_cast<size_t>(z)) << "mode " << mode;
     for (size_t i = 0; i < out.size(); ++i) {
@@ -286,6 +293,77 @@ TEST(DurableCommitterEarly, RepliesGoOutDurableInOrderBeforeTheTxnsComeBack) {
     EXPECT_EQ(early_before.load(), 0) << "a reply went out after its txn was handed back";
     EXPECT_EQ(not_first.load(), 0);
     EXPECT_LT(outs.load(), with_reply) << "a group's replies to one connection share an Out";
+  }
+}
+
+// The early replies are sent outside the log's lock: while the sink is busy
+// with group 1 the core still submits the next group
+// (EndOfPass returns) and the other storage thread (two groups in flight)
+// makes it durable; its replies wait for group 1's to finish, and no txn
+// comes back to the core before its replies went out.
+TEST(DurableCommitterEarly, SendsOutsideTheLockInReleaseOrder) {
+  for (int groups : {1, 2}) {
+    Dir dir;
+    DurableCommitter c(storage::WalOptions{dir.path, true}, [] {});
+    c.set_max_groups_in_flight(groups);
+    std::mutex m;
+    std::condition_variable cv;
+    bool go = false;
+    std::vector<int64_t> sent;  // zxids, in the order the sink saw them
+    std::atomic<int> calls{0};
+    c.set_early_reply_sink([&](std::vector<net::ConnectionServer::Out>& batch) {
+      std::unique_lock<std::mutex> lock(m);
+      for (auto& o : batch) {
+        for (size_t at = 0; at < o.bytes.size(); at += 8) {
+          int64_t z = 0;
+          std::memcpy(&z, o.bytes.data() + at, 8);
+          sent.push_back(z);
+        }
+      }
+      ++calls;
+      cv.wait(lock, [&] { return go; });  // held until the test lets it go
+    });
+    std::string err;
+    ASSERT_TRUE(c.Start(1, &err)) << err;
+    auto propose = [&](int64_t z) {
+      EarlyReply r;
+      r.conn = 7;
+      r.size = 8;
+      std::memcpy(r.bytes.data(), &z, 8);
+      c.ProposeWithReply(Create(z), r);
+    };
+    propose(1);
+    c.EndOfPass(false);
+    ASSERT_TRUE(WaitFor([&] { return calls.load() == 1; }));  // the sink holds group 1
+    EXPECT_EQ(c.CommittedThrough(), 1);
+    // The log's lock is free: the next group is submitted (EndOfPass
+    // returns) and, with a second storage thread, made durable.
+    propose(2);
+    propose(3);
+    c.EndOfPass(false);
+    if (groups == 2) {
+      ASSERT_TRUE(WaitFor([&] { return c.CommittedThrough() == 3; }));
+    }
+    std::vector<txn::Txn> out;
+    c.TakeCommitted(&out);
+    EXPECT_TRUE(out.empty()) << "txns came back before their replies were sent";
+    {
+      std::lock_guard<std::mutex> lock(m);
+      EXPECT_EQ(sent, std::vector<int64_t>{1});
+      go = true;
+    }
+    cv.notify_all();
+    ASSERT_TRUE(WaitFor([&] {
+      c.TakeCommitted(&out);
+      return out.size() == 3;
+    }));
+    for (size_t i = 0; i < out.size(); ++i) {
+      EXPECT_EQ(out[i].zxid, static_cast<int64_t>(i) + 1);
+      EXPECT_TRUE(out[i].replied);
+    }
+    c.Stop();
+    std::lock_guard<std::mutex> lock(m);
+    EXPECT_EQ(sent, (std::vector<int64_t>{1, 2, 3}));
   }
 }
 
